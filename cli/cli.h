@@ -1,0 +1,32 @@
+/* cli.h - private to cli/: the command table and what every subcommand receives.
+ * cli/ is the only place that prints to the user or exits. */
+#ifndef TC_CLI_H
+#define TC_CLI_H
+
+#include "util.h"
+
+struct tc_cli {
+	struct tc_log log; /* -v / -q applied */
+	const char *prog;  /* "tracecast" */
+};
+
+/* A subcommand: argv[0] is the command name. Returns the process exit code (0 ok, 1 failure
+ * of the work, 2 usage error). Each prints its own --help. */
+struct tc_cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(struct tc_cli *cli, int argc, char **argv);
+};
+
+/* Print "tracecast: <msg>" for an error (one line) and return 1. */
+int tc_cli_fail(struct tc_cli *cli, const struct tc_err *err);
+/* Print a usage error "tracecast <cmd>: <msg>" plus a hint to --help, return 2. */
+int tc_cli_usage(struct tc_cli *cli, const char *cmd, const char *fmt, ...) TC_PRINTF(3, 4);
+/* True when argv contains -h or --help. */
+int tc_cli_wants_help(int argc, char **argv);
+
+/* Subcommands (one file each: cmd_<name>.c). */
+int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
+
+#endif

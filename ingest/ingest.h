@@ -1,0 +1,85 @@
+/* ingest.h - input adapters (Kineto/Chrome JSON traces, ONNX models) that write opstreams,
+ * and the shared operator knowledge: op classes, collective kinds, FLOPs and bytes from
+ * shapes and dtypes. The classification table lives in opclass.c and serves every adapter.
+ *
+ * Adapters are entries of one static function table (adapters.c): a new format is one
+ * file and one table line.
+ */
+#ifndef TC_INGEST_H
+#define TC_INGEST_H
+
+#include <stdint.h>
+
+#include "util.h"
+#include "opstream.h"
+
+struct tc_ingest_opts {
+	const struct tc_log *log;  /* NULL = quiet */
+	const char *const *dims;   /* ONNX: "name=value" bindings of symbolic dims */
+	size_t n_dims;
+	int training;              /* ONNX: append backward + optimizer ops */
+	size_t chunk_ops;          /* opstream chunk size, 0 = default */
+	const char *format;        /* force an adapter by name ("kineto", "onnx"), NULL = detect */
+};
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL}
+
+struct tc_ingest_stats {
+	uint64_t bytes_in;        /* uncompressed input bytes parsed */
+	uint64_t events;          /* input events / nodes seen */
+	uint64_t ops;             /* ops written */
+	uint64_t skipped;         /* events not turned into ops (unknown phase, metadata, ...) */
+	uint64_t unknown_ops;     /* ops whose class is "other" */
+	uint64_t steps, kernels, collectives;
+	uint32_t ranks;
+};
+
+/* Ingest one or more inputs (several trace files = several ranks of one job) into out_path.
+ * The output is written under a temporary name and renamed only on success. */
+int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_path,
+		    const struct tc_ingest_opts *opts, struct tc_ingest_stats *stats,
+		    struct tc_err *err);
+
+/* Adapter table. probe() looks at the first bytes (already decompressed) and the name and
+ * returns a score (0 = not mine). run() writes all inputs into the writer. */
+struct tc_ingest_adapter {
+	const char *name;
+	const char *description;
+	int (*probe)(const char *path, const uint8_t *head, size_t n);
+	int (*run)(const char *const *inputs, size_t n_inputs, const char *out_path,
+		   const struct tc_ingest_opts *opts, struct tc_ingest_stats *stats,
+		   struct tc_err *err);
+};
+/* NULL-terminated list of adapters. */
+const struct tc_ingest_adapter *const *tc_ingest_adapters(void);
+/* Pick the adapter for a file (reads its first bytes, decompressing .gz/.zst). */
+int tc_ingest_detect(const char *path, const struct tc_ingest_adapter **out, struct tc_err *err);
+
+/* ---- shared operator knowledge (opclass.c, work.c) ------------------------------------ */
+
+/* Class of a framework operator or ONNX op type ("aten::addmm", "MatMul", "LayerNormalization"):
+ * matched case-insensitively after stripping a "namespace::" prefix. TC_CLASS_OTHER if unknown. */
+unsigned tc_opclass_of_op(const char *name);
+/* Class of a GPU kernel from its (possibly mangled/templated) name: "ampere_sgemm_128x64_tn",
+ * "void at::native::vectorized_elementwise_kernel<...>", "ncclDevKernel_AllReduce_Sum_f32_RING_LL",
+ * "flash_fwd_kernel", "Memcpy DtoD". TC_CLASS_OTHER if unknown. */
+unsigned tc_opclass_of_kernel(const char *name);
+/* Collective kind from a kernel name ("ncclKernel_AllReduce_RING_LL_Sum_float"), an op name
+ * ("nccl:all_reduce", "c10d::allgather_", "_allgather_base") or a "Collective name" arg
+ * ("allreduce", "all_to_allv"). TC_COLL_NONE if none. */
+unsigned tc_coll_of_name(const char *name);
+/* dtype from a PyTorch type string ("float", "c10::BFloat16", "c10::Half", "long int") or an
+ * ONNX/other spelling ("bf16", "float16"). TC_DT_UNKNOWN if unknown. */
+unsigned tc_dtype_of_name(const char *name);
+
+/* FLOPs and bytes of a framework op from its input shapes and dtypes. shapes[i] may have
+ * rank 0 for scalars/non-tensors. Returns 1 when the op is understood (work filled), 0 when
+ * not (work untouched). Output bytes are inferred from the op's semantics. */
+struct tc_work {
+	uint64_t flops, bytes_read, bytes_written;
+	uint8_t dtype;
+	int64_t m, n, k, batch; /* GEMM-like dims, 0 when n/a */
+};
+int tc_work_of_op(const char *name, const struct tc_shape *shapes, size_t n_shapes,
+		  const uint8_t *dtypes, struct tc_work *work);
+
+#endif
