@@ -1,0 +1,98 @@
+/* cmd_ops.c - `tracecast info` and `tracecast dump`: look inside an opstream. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "opstream.h"
+
+static int one_file_arg(struct tc_cli *cli, int argc, char **argv, const char *usage, const char **path)
+{
+	*path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1])
+			return tc_cli_usage(cli, argv[0], "unknown option '%s'", argv[i]);
+		if (*path)
+			return tc_cli_usage(cli, argv[0], "one FILE.tcs expected (%s)", usage);
+		*path = argv[i];
+	}
+	if (!*path)
+		return tc_cli_usage(cli, argv[0], "missing FILE.tcs (%s)", usage);
+	return 0;
+}
+
+int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv)
+{
+	struct tc_err err = TC_ERR_INIT;
+	const char *path;
+	if (tc_cli_wants_help(argc, argv)) {
+		printf("usage: tracecast dump FILE.tcs\n\n"
+		       "Print every header field, lane and op of an opstream as canonical text: one line\n"
+		       "per record, integers only, strings quoted. The output depends only on the file's\n"
+		       "content, so it is the oracle of golden tests.\n");
+		return 0;
+	}
+	int rc = one_file_arg(cli, argc, argv, "tracecast dump FILE.tcs", &path);
+	if (rc)
+		return rc;
+	if (tc_ops_dump(path, stdout, &err) < 0) {
+		fflush(stdout);
+		return tc_cli_fail(cli, &err);
+	}
+	return 0;
+}
+
+int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
+{
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_info info;
+	const char *path;
+	char b1[64], b2[64];
+	if (tc_cli_wants_help(argc, argv)) {
+		printf("usage: tracecast info FILE.tcs\n\n"
+		       "Summarise an opstream: source, ranks, devices, lanes, time span, op kinds and the\n"
+		       "op classes of GPU work with their counts and total time.\n");
+		return 0;
+	}
+	int rc = one_file_arg(cli, argc, argv, "tracecast info FILE.tcs", &path);
+	if (rc)
+		return rc;
+	if (tc_ops_info(path, &info, stdout, &err) < 0)
+		return tc_cli_fail(cli, &err);
+
+	struct tc_ops_reader *r;
+	if (tc_ops_reader_open(&r, path, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	const struct tc_ops_header *h = tc_ops_reader_header(r);
+	printf("file         %s (%s, %s/op)\n", path, tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
+	       info.ops ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2) : "-");
+	printf("format       %u.%u, written by tracecast %s\n", h->format_major, h->format_minor, h->tool_version);
+	printf("source       %s", h->source_format);
+	for (size_t i = 0; i < h->n_source_files; i++)
+		printf("%s%s", i ? ", " : " (", h->source_files[i]);
+	printf("%s\n", h->n_source_files ? ")" : "");
+	printf("ranks        %u present, world size %u\n", info.ranks, h->world_size);
+	for (size_t i = 0; i < h->n_devices; i++) {
+		const struct tc_device *d = &h->devices[i];
+		printf("device %-5u rank %u %s%s%s%s\n", d->id, d->rank, d->name[0] ? d->name : "(unnamed)",
+		       d->chip[0] ? " -> " : "", d->chip, d->type == TC_DEV_CPU ? " (cpu)" : "");
+	}
+	printf("lanes        %u\n", info.lanes);
+	printf("ops          %" PRIu64 " in %" PRIu64 " chunks, %" PRIu64 " strings\n", info.ops, info.chunks, info.strings);
+	printf("time span    %s (%" PRId64 " .. %" PRId64 " ns)\n",
+	       tc_fmt_ns(b1, sizeof(b1), (double)(info.ts_max - info.ts_min)), info.ts_min, info.ts_max);
+	printf("steps        %" PRIu64 "\n", info.steps);
+	printf("collectives  %" PRIu64 "\n", info.collectives);
+	printf("\n%-12s %10s %14s\n", "kind", "count", "total time");
+	for (unsigned k = 0; k < TC_KIND__COUNT; k++)
+		if (info.by_kind[k])
+			printf("%-12s %10" PRIu64 " %14s\n", tc_kind_name(k), info.by_kind[k],
+			       tc_fmt_ns(b1, sizeof(b1), (double)info.by_kind_ns[k]));
+	printf("\n%-12s %10s %14s   (GPU kernels, copies, graph nodes)\n", "class", "count", "total time");
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
+		if (info.by_class[c].count)
+			printf("%-12s %10" PRIu64 " %14s\n", tc_class_name(c), info.by_class[c].count,
+			       tc_fmt_ns(b1, sizeof(b1), (double)info.by_class[c].total_ns));
+	tc_ops_reader_free(r);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* container.h - private to proto/: the on-disk framing shared by writer and reader.
+ *
+ * file   := magic[8] major:u16le minor:u16le record*
+ * record := type:u8 pad:u8[3] zlen:u32le rawlen:u32le check:u32le zstd_frame[zlen]
+ * check is the low 32 bits of tc_hash64(zstd_frame) so corruption is caught, and named,
+ * before decompression; the frame also carries zstd's own content checksum.
+ */
+#ifndef TC_PROTO_CONTAINER_H
+#define TC_PROTO_CONTAINER_H
+
+#include <stdint.h>
+
+#define TC_FILE_HDR_LEN 12
+#define TC_REC_HDR_LEN 16
+#define TC_REC_MAX_RAW (1u << 30) /* a record never decompresses beyond 1 GiB */
+
+enum tc_rec_type { TC_REC_HEADER = 1, TC_REC_CHUNK = 2, TC_REC_FOOTER = 3 };
+
+static inline void tc_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+static inline uint32_t tc_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t tc_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t tc_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+#endif
