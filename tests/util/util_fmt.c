@@ -38,7 +38,7 @@ Test(util_fmt, independent_of_locale)
 	cr_assert_str_eq(tc_fmt_double(b, sizeof(b), 2.25), "2.25");
 	setlocale(LC_NUMERIC, "C");
 	if (!loc)
-		cr_log_warn("no comma-decimal locale installed: the locale half of this test ran in C");
+		cr_log_info("no comma-decimal locale installed: the locale half of this test ran in C");
 }
 
 Test(util_fmt, string_helpers)
