@@ -82,4 +82,21 @@ struct tc_work {
 int tc_work_of_op(const char *name, const struct tc_shape *shapes, size_t n_shapes,
 		  const uint8_t *dtypes, struct tc_work *work);
 
+/* Convolution geometry that shapes do not show (Kineto "Concrete Inputs", ONNX attributes).
+ * n_spatial = 0: unknown, taken as stride 1, dilation 1, "same" padding. */
+struct tc_conv_params {
+	int n_spatial; /* 1..3 */
+	int64_t stride[3], pad[3], dilation[3], output_pad[3];
+	int transposed;
+};
+/* FLOPs and bytes of a forward convolution: in = [N, C, spatial...], w = [K, C/groups,
+ * kernel...] ([C, K/groups, kernel...] when transposed). p may be NULL (unknown geometry).
+ * Returns 1 when filled, 0 when the shapes do not describe a convolution. */
+int tc_work_of_conv(const struct tc_shape *in, const struct tc_shape *w, uint8_t dtype,
+		    const struct tc_conv_params *p, struct tc_work *work);
+/* tc_work_of_op() with convolution geometry for the conv ops (p may be NULL). */
+int tc_work_of_op_conv(const char *name, const struct tc_shape *shapes, size_t n_shapes,
+		       const uint8_t *dtypes, const struct tc_conv_params *p,
+		       struct tc_work *work);
+
 #endif
