@@ -41,6 +41,15 @@ struct tc_ops_reader {
 
 	uint64_t n_ops, n_chunks;
 	int done;
+	/* protobuf-c allocates every column of a chunk; an arena reset per chunk keeps those
+	 * pages mapped instead of a malloc/free (and page faults) per column per chunk. */
+	struct msg_pool {
+		unsigned char *buf;
+		size_t cap, used, want; /* want: bytes the last chunk needed, to size buf */
+		void **spill;           /* overflow allocations of the current chunk */
+		size_t n_spill, spill_cap;
+	} pool;
+	ProtobufCAllocator alloc;
 	Tcs__Footer footer;
 };
 
@@ -104,6 +113,50 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	return 1;
 }
 
+static void *pool_alloc(void *data, size_t size)
+{
+	struct msg_pool *p = data;
+	size = (size + 15) & ~(size_t)15;
+	p->want += size;
+	if (p->cap - p->used >= size) {
+		void *q = p->buf + p->used;
+		p->used += size;
+		return q;
+	}
+	if (tc_grow((void **)&p->spill, &p->spill_cap, p->n_spill + 1, sizeof(*p->spill)))
+		return NULL;
+	void *q = malloc(size);
+	if (q)
+		p->spill[p->n_spill++] = q;
+	return q;
+}
+
+static void pool_free(void *data, void *q)
+{
+	(void)data;
+	(void)q; /* released all at once by pool_reset */
+}
+
+/* Forget the previous chunk's message; grow the buffer to what it needed so the steady
+ * state makes no allocation and touches no new page. */
+static void pool_reset(struct msg_pool *p)
+{
+	for (size_t i = 0; i < p->n_spill; i++)
+		free(p->spill[i]);
+	p->n_spill = 0;
+	if (p->want > p->cap) {
+		size_t ncap = p->want + p->want / 4;
+		unsigned char *nb = malloc(ncap);
+		if (nb) {
+			free(p->buf);
+			p->buf = nb;
+			p->cap = ncap;
+		}
+	}
+	p->used = 0;
+	p->want = 0;
+}
+
 static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 {
 	unsigned char fh[TC_FILE_HDR_LEN];
@@ -115,6 +168,9 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (!r->zd)
 		return tc_err_set(err, TC_ENOMEM, "zstd: cannot create a context");
 	tc_arena_init(&r->strarena, 0);
+	r->alloc.alloc = pool_alloc;
+	r->alloc.free = pool_free;
+	r->alloc.allocator_data = &r->pool;
 	if (src_read(r, fh, sizeof(fh), &got))
 		return tc_err_set(err, TC_EIO, "%s: read error: %s", r->name, strerror(errno));
 	if (got < 8 || memcmp(fh, TC_OPS_MAGIC, 8) != 0)
@@ -428,14 +484,15 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 		if (type != TC_REC_CHUNK)
 			return tc_err_set(err, TC_EFORMAT, "%s: unexpected record type %d at byte %llu",
 					  r->name, type, (unsigned long long)at);
-		Tcs__Chunk *c = tcs__chunk__unpack(NULL, raw_len, r->raw);
+		pool_reset(&r->pool);
+		Tcs__Chunk *c = tcs__chunk__unpack(&r->alloc, raw_len, r->raw);
 		if (!c)
 			return tc_err_set(err, TC_EFORMAT, "%s: chunk %llu at byte %llu: broken message",
 					  r->name, (unsigned long long)r->n_chunks, (unsigned long long)at);
 		rc = decode_chunk(r, c, err);
 		size_t count = c->n_kind;
 		if (rc) {
-			tcs__chunk__free_unpacked(c, NULL);
+			tcs__chunk__free_unpacked(c, &r->alloc);
 			return rc;
 		}
 		/* Keep the dims: rebase shape pointers onto a private copy. */
@@ -443,7 +500,7 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 			const size_t esz = sizeof(int64_t);
 			int64_t *copy = malloc(c->n_shape_dims * esz);
 			if (!copy) {
-				tcs__chunk__free_unpacked(c, NULL);
+				tcs__chunk__free_unpacked(c, &r->alloc);
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			}
 			memcpy(copy, c->shape_dims, c->n_shape_dims * esz);
@@ -455,7 +512,7 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 			free(r->dims_copy);
 			r->dims_copy = copy;
 		}
-		tcs__chunk__free_unpacked(c, NULL);
+		tcs__chunk__free_unpacked(c, &r->alloc);
 		r->n_ops += count;
 		r->n_chunks++;
 		if (count == 0)
@@ -497,6 +554,9 @@ void tc_ops_reader_free(struct tc_ops_reader *r)
 		tcs__header__free_unpacked(r->hdr_msg, NULL);
 	ZSTD_freeDCtx(r->zd);
 	tc_arena_free(&r->strarena);
+	pool_reset(&r->pool);
+	free(r->pool.buf);
+	free(r->pool.spill);
 	free(r->name);
 	free(r->z);
 	free(r->raw);

@@ -6,13 +6,27 @@
 
 uint64_t tc_hash64(const void *data, size_t n, uint64_t seed)
 {
-	/* FNV-1a over bytes, then a strong finaliser: simple, fast enough for keys and
-	 * content hashes; not cryptographic. */
+	/* Word-at-a-time multiply/xorshift over little-endian 8-byte words (tail zero-padded),
+	 * then a strong finaliser: fast on the read path, not cryptographic. The definition
+	 * is part of the opstream format (record checks) and of stored content hashes: it must
+	 * never change. */
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ULL);
+	while (n >= 8) {
+		uint64_t w = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+			     (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+			     (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t w = 0;
+		for (size_t i = 0; i < n; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
 	}
 	return tc_hash_u64(h);
 }
