@@ -2,7 +2,7 @@
  * mix (per launched kernel: a CPU operator, a cudaLaunchKernel nested in it, the kernel on a
  * GPU stream; work on the CPU op; a collective every 200 kernels), with nanosecond times
  * jittered like real traces. Prints ops/s and bytes per op. Not a test: figures only.
- * usage: bench_opstream [N_OPS] [PATH] */
+ * usage: bench_opstream [N_OPS] [PATH] [keep] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	printf("  write: %.2f M ops/s\n", (double)count / (t1 - t0) / 1e6);
 	printf("  read:  %.2f M ops/s (checksum %" PRId64 ")\n", (double)count / (t2 - t1) / 1e6, sum);
 	printf("  peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
-	unlink(path);
+	if (argc <= 3)
+		unlink(path);
 	return 0;
 }
