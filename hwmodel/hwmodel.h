@@ -1,6 +1,6 @@
 /* hwmodel.h - chip specs and the per-operation cost model. docs/hwmodel.md has every formula.
  *
- * A chip is loaded from the shipped spec library (hwmodel/specs/*.json) by id or alias
+ * A chip is loaded from the shipped spec library (hwmodel/specs/<id>.json) by id or alias
  * ("h100" -> "h100-sxm5") or from a path to a JSON file, resolved through "inherits" and
  * then patched by "--set key.path=value" overrides. All times are nanoseconds, all spec
  * units SI with the unit in the key name (_gbs, _tflops, _w, _usd). Bandwidths are one-way.
@@ -30,12 +30,21 @@ const char *tc_bound_name(unsigned b);
 
 /* A library of specs: the directories searched for <id>.json. */
 struct tc_hw;
-/* specs_dir: directory of shipped specs; NULL = $TRACECAST_SPECS, else the installed
- * data dir, else the source tree's hwmodel/specs (set at build time). */
+/* specs_dir: directory of shipped specs; NULL = $TRACECAST_SPECS, else $TC_SPECS (set by the
+ * test environment), else the installed data dir, else the source tree's hwmodel/specs (set
+ * at build time). Every *.json there is read for its id (= file name), aliases and
+ * device_names; a broken file or a name used twice fails the open, naming the file. */
 int tc_hw_open(struct tc_hw **out, const char *specs_dir, struct tc_err *err);
 void tc_hw_free(struct tc_hw *hw);
 /* Ids of the shipped chips, sorted; borrowed. */
 size_t tc_hw_list(const struct tc_hw *hw, const char *const **ids);
+/* The directory the library was read from; borrowed. */
+const char *tc_hw_dir(const struct tc_hw *hw);
+/* The id an id or alias names (case-insensitive), NULL when unknown; borrowed. */
+const char *tc_hw_canonical_id(const struct tc_hw *hw, const char *name);
+/* Ids close to an unknown name ("h10" -> "h100-pcie, h100-sxm5"), comma-separated into
+ * buf (always NUL-terminated when n > 0); returns how many. */
+size_t tc_hw_suggest(const struct tc_hw *hw, const char *name, char *buf, size_t n);
 
 /* A resolved chip: immutable after load. */
 struct tc_chip;
@@ -46,6 +55,17 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 void tc_chip_free(struct tc_chip *chip);
 const char *tc_chip_id(const struct tc_chip *chip);   /* "h100-sxm5" */
 const char *tc_chip_name(const struct tc_chip *chip); /* "NVIDIA H100 SXM5 80GB" */
+const char *tc_chip_vendor(const struct tc_chip *chip); /* "nvidia" */
+/* The resolved spec flattened to leaves, sorted by key path: path ("memory.hbm.bw_gbs"),
+ * value as compact JSON ("3350"), source citation ("" when none). Borrowed from the chip. */
+size_t tc_chip_nfields(const struct tc_chip *chip);
+int tc_chip_field(const struct tc_chip *chip, size_t i, const char **path, const char **value,
+		  const char **source);
+/* Value (compact JSON) of one key path, NULL when the resolved spec lacks it. */
+const char *tc_chip_get(const struct tc_chip *chip, const char *path, const char **source);
+/* The resolved spec as canonical compact JSON without sources (sorted keys): what a results
+ * database stores and hashes for a chip configuration. Caller frees. */
+char *tc_chip_config_json(const struct tc_chip *chip);
 /* Map a device name from a trace ("NVIDIA H100 80GB HBM3", "AMD Instinct MI300X VF",
  * "Tesla V100-SXM2-32GB") to a chip id; returns NULL when no rule matches. */
 const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name);
@@ -76,6 +96,20 @@ struct tc_hw_op {
 	const char *name; /* kernel name, for the fallback when work is unknown; may be NULL */
 };
 
+/* How a time was obtained: the analytical model, or (scaling mode, work unknown) the ratio of
+ * one resource between the chips. On disk in reports by name: append only. */
+enum tc_hw_basis {
+	TC_HW_BASIS_MODEL = 0,
+	TC_HW_BASIS_COMPUTE,   /* achievable matrix FLOP/s at the op's dtype */
+	TC_HW_BASIS_MEMORY,    /* achievable HBM bandwidth */
+	TC_HW_BASIS_HOST,      /* host link bandwidth (H2D / D2H copies) */
+	TC_HW_BASIS_NETWORK,   /* scale-up bandwidth per device */
+	TC_HW_BASIS_MIXED,     /* geometric mean of compute and memory */
+	TC_HW_BASIS_UNCHANGED, /* host work: time kept */
+	TC_HW_BASIS__COUNT
+};
+const char *tc_hw_basis_name(unsigned b);
+
 struct tc_hw_cost {
 	double ns;          /* modelled duration */
 	uint8_t bound;      /* enum tc_bound */
@@ -83,6 +117,9 @@ struct tc_hw_cost {
 	double memory_ns;
 	double comm_ns;
 	double util;        /* modelled utilisation of the bounding resource, 0..1 (for power) */
+	uint8_t dtype_fallback; /* 1: the chip lacks the op's dtype; a neighbour type was used */
+	uint8_t dtype_used;     /* spec column used: 0 fp64 1 fp32 2 tf32 3 bf16 4 fp16 5 fp8 6 int8 7 fp4 */
+	uint8_t basis;          /* enum tc_hw_basis */
 };
 
 /* Analytical time of an op on a chip. Returns 0, or TC_EUNSUPPORTED when the model has
@@ -94,6 +131,12 @@ int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct 
  * scaled by the documented fallback ratio for their class. Returns the scaled ns. */
 double tc_hw_scale(const struct tc_chip *src, const struct tc_chip *dst, const struct tc_hw_op *op,
 		   double t_src_ns, struct tc_hw_cost *out);
+
+/* The resource an op with unknown work is scaled by (enum tc_hw_basis), and the ratio
+ * t_dst / t_src that fallback gives. */
+unsigned tc_hw_fallback_basis(const struct tc_hw_op *op);
+double tc_hw_fallback_ratio(const struct tc_chip *src, const struct tc_chip *dst,
+			    const struct tc_hw_op *op, unsigned *basis);
 
 /* Launch overhead per kernel on the host (ns) and minimum kernel time (ns). */
 double tc_chip_launch_ns(const struct tc_chip *chip);
@@ -110,5 +153,20 @@ double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double
  * lifetime plus energy_j at $/kWh times PUE. */
 double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy_j);
 double tc_chip_tdp_w(const struct tc_chip *chip);
+double tc_chip_idle_w(const struct tc_chip *chip);
+/* 1 when the spec has rent, or purchase price and electricity price; tc_chip_dollars
+ * returns NaN otherwise. */
+int tc_chip_has_cost(const struct tc_chip *chip);
+
+/* Perf/W and Perf/$ of one step on n_devices chips (energy_j is per device). tokens = tokens
+ * per step, 0 when unknown (the token figures are then 0). steps_per_j is steps/s per W. */
+struct tc_hw_perf {
+	double step_s, steps_per_s;
+	double energy_j, avg_power_w, dollars; /* all devices, one step; dollars NaN if unknown */
+	double steps_per_j, steps_per_usd;     /* steps_per_usd NaN when cost unknown */
+	double tokens_per_j, tokens_per_usd;
+};
+void tc_chip_perf(const struct tc_chip *chip, double step_ns, double energy_j, double tokens,
+		  unsigned n_devices, struct tc_hw_perf *out);
 
 #endif

@@ -1,0 +1,437 @@
+/* cost.c - the per-operation cost model: roofline with efficiency curves, GEMM tile/wave
+ * quantisation, memory-bound classes, copies, collectives over the network tiers, and the
+ * scaling mode with its fallback ratios. docs/hwmodel.md gives every formula used here. */
+#include <math.h>
+#include <string.h>
+
+#include "hw_internal.h"
+
+/* Collective kernels keep a few SMs/CUs busy moving data (NCCL runs 16-32 channels, i.e.
+ * a fraction of the device); for power they count as this much utilisation. */
+#define TC_HW_COMM_UTIL 0.25
+
+double tc_hw_curve_eval(const struct tc_hw_curve *c, double x)
+{
+	if (c->n == 0)
+		return 1.0;
+	if (!(x > c->x[0]))
+		return c->e[0];
+	for (unsigned i = 0; i + 1 < c->n; i++) {
+		if (x <= c->x[i + 1]) {
+			double f = log(x / c->x[i]) / log(c->x[i + 1] / c->x[i]);
+			return c->e[i] + (c->e[i + 1] - c->e[i]) * f;
+		}
+	}
+	return c->e[c->n - 1];
+}
+
+/* ---- dtypes ----------------------------------------------------------------------------- */
+
+/* The spec column of an opstream dtype; *assumed = 1 when the trace did not say. */
+static int dt_column(unsigned dtype, int *assumed)
+{
+	*assumed = 0;
+	switch (dtype) {
+	case TC_DT_F32:
+		return TC_HW_FP32;
+	case TC_DT_F16:
+		return TC_HW_FP16;
+	case TC_DT_BF16:
+		return TC_HW_BF16;
+	case TC_DT_F64:
+		return TC_HW_FP64;
+	case TC_DT_TF32:
+		return TC_HW_TF32;
+	case TC_DT_FP8_E4M3:
+	case TC_DT_FP8_E5M2:
+		return TC_HW_FP8;
+	case TC_DT_I8:
+	case TC_DT_U8:
+		return TC_HW_INT8;
+	case TC_DT_FP4:
+		return TC_HW_FP4;
+	case TC_DT_UNKNOWN:
+		*assumed = 1;
+		return TC_HW_BF16;
+	default: /* integer and bool tensors: computed at the fp32 rate */
+		return TC_HW_FP32;
+	}
+}
+
+/* Nearest supported types, best first: the next wider format a framework would fall back to
+ * (fp8 -> bf16 on a chip without fp8; bf16 <-> fp16 on V100/TPU; fp32 -> bf16 on TPUs, where
+ * XLA runs fp32 matmuls as bf16 passes). */
+static const int chains[TC_HW_DT__COUNT][5] = {
+	[TC_HW_FP64] = {TC_HW_FP32, -1},
+	[TC_HW_FP32] = {TC_HW_TF32, TC_HW_BF16, -1},
+	[TC_HW_TF32] = {TC_HW_FP32, TC_HW_BF16, -1},
+	[TC_HW_BF16] = {TC_HW_FP16, TC_HW_FP32, -1},
+	[TC_HW_FP16] = {TC_HW_BF16, TC_HW_FP32, -1},
+	[TC_HW_FP8] = {TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+	[TC_HW_INT8] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+	[TC_HW_FP4] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+};
+
+static double engine_peak(const struct tc_chip *c, int col, int matrix)
+{
+	/* A GEMM in a dtype the matrix engine lacks runs on the vector engine (fp32 GEMM on an
+	 * A100 runs on CUDA cores): a different engine, not a different dtype. */
+	if (matrix)
+		return c->mat_peak[col] > 0 ? c->mat_peak[col] : c->vec_peak[col];
+	return c->vec_peak[col];
+}
+
+double tc_hw_peak_for(const struct tc_chip *chip, unsigned dtype, int matrix, int *fallback,
+		      int *used)
+{
+	int assumed;
+	int col = dt_column(dtype, &assumed);
+	*fallback = 0;
+	*used = col;
+	double p = engine_peak(chip, col, matrix);
+	if (p > 0)
+		return p;
+	/* Elementwise math on half types runs in fp32 registers (PyTorch's opmath type), so the
+	 * vector engine's fp32 rate is the honest one, not a fallback. */
+	if (!matrix && chip->vec_peak[TC_HW_FP32] > 0) {
+		*used = TC_HW_FP32;
+		return chip->vec_peak[TC_HW_FP32];
+	}
+	for (int i = 0; chains[col][i] >= 0 && i < 5; i++) {
+		int alt = chains[col][i];
+		p = engine_peak(chip, alt, matrix);
+		if (!(p > 0) && !matrix)
+			p = chip->mat_peak[alt];
+		if (p > 0) {
+			*fallback = !assumed;
+			*used = alt;
+			return p;
+		}
+	}
+	/* Nothing in the chain: any peak at all beats a division by zero (validation
+	 * guarantees one exists). */
+	for (int d = 0; d < TC_HW_DT__COUNT; d++) {
+		p = matrix ? engine_peak(chip, d, 1) : (chip->vec_peak[d] > 0 ? chip->vec_peak[d]
+									  : chip->mat_peak[d]);
+		if (p > 0) {
+			*fallback = 1;
+			*used = d;
+			return p;
+		}
+	}
+	return 1.0;
+}
+
+double tc_chip_peak_flops(const struct tc_chip *chip, unsigned dtype, int matrix)
+{
+	int assumed;
+	int col = dt_column(dtype, &assumed);
+	return matrix ? chip->mat_peak[col] : chip->vec_peak[col];
+}
+
+double tc_chip_mem_bw(const struct tc_chip *chip)
+{
+	return chip->hbm_bw;
+}
+
+double tc_chip_launch_ns(const struct tc_chip *chip)
+{
+	return chip->launch_ns;
+}
+
+double tc_chip_min_kernel_ns(const struct tc_chip *chip)
+{
+	return chip->min_kernel_ns;
+}
+
+/* ---- op classes ------------------------------------------------------------------------- */
+
+static double mem_ns(const struct tc_chip *c, double bytes)
+{
+	if (!(bytes > 0))
+		return 0;
+	double e = tc_hw_curve_eval(&c->mem_eff, bytes / 1e6);
+	return bytes / (c->hbm_bw * e) * 1e9;
+}
+
+static double ceil_div(double a, double b)
+{
+	return ceil(a / b);
+}
+
+/* Padding factor of a GEMM over tiles and waves: the work of full waves of full tiles
+ * divided by the real work. Depends only on m, n, batch; >= 1. */
+static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
+{
+	if (op->m <= 0 || op->n <= 0 || c->units == 0)
+		return 1.0;
+	double b = op->batch > 0 ? (double)op->batch : 1.0;
+	double tm = c->tile_m, tn = c->tile_n;
+	double tiles = b * ceil_div((double)op->m, tm) * ceil_div((double)op->n, tn);
+	double waves = ceil_div(tiles, c->units);
+	double q = waves * c->units * tm * tn / (b * (double)op->m * (double)op->n);
+	return q < 1 ? 1 : q;
+}
+
+static void finish(const struct tc_chip *c, struct tc_hw_cost *out, double flops, double peak,
+		   double bytes)
+{
+	int compute = out->compute_ns >= out->memory_ns;
+	out->ns = compute ? out->compute_ns : out->memory_ns;
+	out->bound = compute ? TC_BOUND_COMPUTE : TC_BOUND_MEMORY;
+	if (out->ns < c->min_kernel_ns) {
+		out->ns = c->min_kernel_ns;
+		out->bound = TC_BOUND_LAUNCH;
+	}
+	double u = 0;
+	if (out->ns > 0) {
+		if (compute)
+			u = flops / (out->ns * 1e-9 * peak);
+		else
+			u = bytes / (out->ns * 1e-9 * c->hbm_bw);
+	}
+	out->util = u > 1 ? 1 : (u < 0 ? 0 : u);
+}
+
+static int cost_matrix(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out)
+{
+	double flops = (double)op->flops;
+	if (!(flops > 0) && op->m > 0 && op->n > 0 && op->k > 0)
+		flops = 2.0 * (double)op->m * (double)op->n * (double)op->k *
+			(op->batch > 0 ? (double)op->batch : 1.0);
+	if (!op->has_work && !(flops > 0))
+		return TC_EUNSUPPORTED;
+	int fb, used;
+	double peak = tc_hw_peak_for(c, op->dtype, 1, &fb, &used);
+	out->dtype_fallback = (uint8_t)fb;
+	out->dtype_used = (uint8_t)used;
+	double q = op->op_class == TC_CLASS_ATTENTION ? 1.0 : quantisation(c, op);
+	double work = flops * q;
+	double e = tc_hw_curve_eval(&c->mat_eff, work / 1e9);
+	if (op->op_class == TC_CLASS_ATTENTION)
+		e *= c->attn_eff;
+	out->compute_ns = work > 0 ? work / (peak * e) * 1e9 : 0;
+	double bytes = (double)op->bytes_read + (double)op->bytes_written;
+	out->memory_ns = mem_ns(c, bytes);
+	finish(c, out, flops, peak, bytes);
+	return 0;
+}
+
+static int cost_vector(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out)
+{
+	if (!op->has_work)
+		return TC_EUNSUPPORTED;
+	int fb, used;
+	double peak = tc_hw_peak_for(c, op->dtype, 0, &fb, &used);
+	out->dtype_fallback = (uint8_t)fb;
+	out->dtype_used = (uint8_t)used;
+	double flops = (double)op->flops;
+	double e = tc_hw_curve_eval(&c->vec_eff, flops / 1e9);
+	out->compute_ns = flops > 0 ? flops / (peak * e) * 1e9 : 0;
+	double bytes = (double)op->bytes_read + (double)op->bytes_written;
+	out->memory_ns = mem_ns(c, bytes);
+	finish(c, out, flops, peak, bytes);
+	return 0;
+}
+
+static int cost_copy(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out)
+{
+	double rd = (double)op->bytes_read, wr = (double)op->bytes_written;
+	double n = rd > wr ? rd : wr;
+	if (!(n > 0))
+		return TC_EUNSUPPORTED;
+	switch (op->sub) {
+	case TC_COPY_H2D:
+	case TC_COPY_D2H:
+		out->memory_ns = c->host_lat_ns + n / (c->host_bw * c->host_eff) * 1e9;
+		out->ns = out->memory_ns;
+		out->bound = TC_BOUND_MEMORY;
+		out->util = n / (out->ns * 1e-9 * c->host_bw);
+		break;
+	case TC_COPY_P2P:
+		out->comm_ns = c->up.lat_ns + n / (c->up.bw_peer * c->up.eff) * 1e9;
+		out->ns = out->comm_ns;
+		out->bound = TC_BOUND_COMM;
+		out->util = TC_HW_COMM_UTIL;
+		break;
+	default: /* a device copy reads and writes device memory */
+		out->memory_ns = mem_ns(c, rd > 0 && wr > 0 ? rd + wr : 2 * n);
+		out->ns = out->memory_ns;
+		out->bound = TC_BOUND_MEMORY;
+		out->util = (rd > 0 && wr > 0 ? rd + wr : 2 * n) / (out->ns * 1e-9 * c->hbm_bw);
+		break;
+	}
+	if (out->ns < c->min_kernel_ns) {
+		out->ns = c->min_kernel_ns;
+		out->bound = TC_BOUND_LAUNCH;
+	}
+	if (out->util > 1)
+		out->util = 1;
+	return 0;
+}
+
+static int cost_memset(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out)
+{
+	double n = op->bytes_written ? (double)op->bytes_written : (double)op->bytes_read;
+	if (!(n > 0))
+		return TC_EUNSUPPORTED;
+	out->memory_ns = mem_ns(c, n);
+	finish(c, out, 0, 1, n);
+	return 0;
+}
+
+/* ---- collectives ------------------------------------------------------------------------ */
+
+/* Achievable one-way bandwidth of a device talking to p-1 peers on a tier: all its links
+ * through a switch, but only p-1 links' worth on a mesh (xGMI: 64 GB/s per peer). */
+static double tier_bw(const struct tc_hw_tier *t, uint32_t p)
+{
+	double peer = t->bw_peer * (double)(p > 1 ? p - 1 : 1);
+	double b = peer < t->bw_dev ? peer : t->bw_dev;
+	return b * t->eff;
+}
+
+static double clog2(uint32_t p)
+{
+	return p > 1 ? ceil(log2((double)p)) : 0;
+}
+
+/* One collective on one tier among p devices. S: all-reduce = buffer, all-gather = total
+ * output, reduce-scatter = total input, others = message bytes. */
+static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S)
+{
+	if (p <= 1)
+		return 0;
+	double B = tier_bw(t, p) / 1e9; /* bytes per ns */
+	double a = t->lat_ns, f = (double)(p - 1) / p, lat;
+	switch (kind) {
+	case TC_COLL_ALLREDUCE:
+		lat = t->algorithm == TC_ALGO_TREE     ? 2 * clog2(p) * a
+		      : t->algorithm == TC_ALGO_DIRECT ? 2 * a
+						       : 2.0 * (p - 1) * a;
+		return lat + (t->in_network_reduction ? 1.0 : 2.0) * f * S / B;
+	case TC_COLL_ALLGATHER:
+	case TC_COLL_REDUCE_SCATTER:
+		lat = t->algorithm == TC_ALGO_TREE     ? clog2(p) * a
+		      : t->algorithm == TC_ALGO_DIRECT ? a
+						       : (double)(p - 1) * a;
+		return lat + f * S / B;
+	case TC_COLL_BROADCAST:
+	case TC_COLL_REDUCE:
+		lat = t->algorithm == TC_ALGO_RING ? (double)(p - 1) * a
+		      : t->algorithm == TC_ALGO_TREE ? clog2(p) * a
+						     : a;
+		return lat + S / B;
+	case TC_COLL_ALLTOALL:
+	case TC_COLL_GATHER:
+	case TC_COLL_SCATTER:
+		return a + f * S / B;
+	case TC_COLL_SEND:
+	case TC_COLL_RECV:
+	case TC_COLL_SENDRECV:
+		return a + S / (t->bw_peer * t->eff / 1e9);
+	case TC_COLL_BARRIER:
+		return 2 * clog2(p) * a;
+	}
+	return a + S / B;
+}
+
+static int cost_collective(const struct tc_chip *c, const struct tc_hw_op *op,
+			   struct tc_hw_cost *out)
+{
+	unsigned kind = op->coll_kind;
+	double S = op->coll_bytes ? (double)op->coll_bytes : (double)op->bytes_read;
+	uint32_t n = op->group_size;
+	if (kind == TC_COLL_NONE || n == 0 || (!(S > 0) && kind != TC_COLL_BARRIER))
+		return TC_EUNSUPPORTED;
+	int p2p = kind == TC_COLL_SEND || kind == TC_COLL_RECV || kind == TC_COLL_SENDRECV;
+	uint32_t r = op->ranks_per_node ? op->ranks_per_node : n;
+	if (r > n)
+		r = n;
+	if (r > c->up.size)
+		r = c->up.size;
+	if (r == 0)
+		r = 1;
+	uint32_t m = (n + r - 1) / r; /* scale-up domains the group spans */
+	double t;
+	if (p2p) {
+		t = coll_tier(m > 1 || r < 2 ? &c->out : &c->up, kind, 2, S);
+	} else if (n <= 1) {
+		t = 0;
+	} else if (m == 1) {
+		t = coll_tier(&c->up, kind, n, kind == TC_COLL_ALLGATHER ? S * n : S);
+	} else if (r == 1) {
+		t = coll_tier(&c->out, kind, n, kind == TC_COLL_ALLGATHER ? S * n : S);
+	} else {
+		/* Hierarchical: inside each domain over scale-up, across domains over scale-out
+		 * with every device of a domain driving its own NIC on its shard. */
+		switch (kind) {
+		case TC_COLL_ALLREDUCE:
+			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
+			    coll_tier(&c->out, TC_COLL_ALLREDUCE, m, S / r) +
+			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S);
+			break;
+		case TC_COLL_ALLGATHER:
+			t = coll_tier(&c->out, TC_COLL_ALLGATHER, m, S * m) +
+			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S * n);
+			break;
+		case TC_COLL_REDUCE_SCATTER:
+			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
+			    coll_tier(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r);
+			break;
+		case TC_COLL_ALLTOALL: {
+			/* Both fabrics work at once; the slower share bounds. */
+			double out_t = c->out.lat_ns + (double)(n - r) / n * S /
+								 (tier_bw(&c->out, m) / 1e9);
+			double up_t = c->up.lat_ns + (double)(r - 1) / n * S / (tier_bw(&c->up, r) / 1e9);
+			t = out_t > up_t ? out_t : up_t;
+			break;
+		}
+		case TC_COLL_GATHER:
+		case TC_COLL_SCATTER:
+			t = coll_tier(&c->out, kind, m, S) + coll_tier(&c->up, kind, r, S / m);
+			break;
+		default:
+			t = coll_tier(&c->out, kind, m, S) + coll_tier(&c->up, kind, r, S);
+			break;
+		}
+	}
+	out->comm_ns = t + c->coll_launch_ns;
+	out->ns = out->comm_ns;
+	out->bound = TC_BOUND_COMM;
+	out->util = TC_HW_COMM_UTIL;
+	if (out->ns < c->min_kernel_ns) {
+		out->ns = c->min_kernel_ns;
+		out->bound = TC_BOUND_LAUNCH;
+	}
+	return 0;
+}
+
+int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct tc_hw_cost *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->dtype_used = TC_HW_BF16;
+	if (op->coll_kind != TC_COLL_NONE || op->op_class == TC_CLASS_COLLECTIVE)
+		return cost_collective(chip, op, out);
+	if (op->kind == TC_KIND_MEMCPY)
+		return cost_copy(chip, op, out);
+	if (op->kind == TC_KIND_MEMSET || op->op_class == TC_CLASS_MEMSET)
+		return cost_memset(chip, op, out);
+	switch (op->op_class) {
+	case TC_CLASS_GEMM:
+	case TC_CLASS_CONV:
+	case TC_CLASS_ATTENTION:
+		return cost_matrix(chip, op, out);
+	case TC_CLASS_ELEMENTWISE:
+	case TC_CLASS_REDUCTION:
+	case TC_CLASS_NORM:
+	case TC_CLASS_SOFTMAX:
+	case TC_CLASS_EMBEDDING:
+	case TC_CLASS_COPY:
+	case TC_CLASS_OPTIMIZER:
+	case TC_CLASS_OTHER:
+		return cost_vector(chip, op, out);
+	default: /* host work has no device model */
+		return TC_EUNSUPPORTED;
+	}
+}

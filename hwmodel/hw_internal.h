@@ -1,0 +1,88 @@
+/* hw_internal.h - private to hwmodel/: the resolved chip record shared by spec.c (which fills
+ * it from JSON), cost.c (the per-op model) and power.c. Units inside are base SI: FLOP/s,
+ * bytes/s, seconds converted to ns, watts, dollars. */
+#ifndef TC_HW_INTERNAL_H
+#define TC_HW_INTERNAL_H
+
+#include <jansson.h>
+
+#include "hwmodel.h"
+
+#define TC_HW_CURVE_MAX 16
+
+/* Spec dtype keys ("bf16", "fp8", ...): the columns of peak_tflops. */
+enum tc_hw_dt {
+	TC_HW_FP64 = 0,
+	TC_HW_FP32,
+	TC_HW_TF32,
+	TC_HW_BF16,
+	TC_HW_FP16,
+	TC_HW_FP8,
+	TC_HW_INT8,
+	TC_HW_FP4,
+	TC_HW_DT__COUNT
+};
+extern const char *const tc_hw_dt_keys[TC_HW_DT__COUNT];
+
+/* Achievable fraction of peak as a function of size, linear in log(size) between points,
+ * constant outside them. x ascending (GFLOP for compute curves, MB for memory curves). */
+struct tc_hw_curve {
+	unsigned n;
+	double x[TC_HW_CURVE_MAX];
+	double e[TC_HW_CURVE_MAX];
+};
+double tc_hw_curve_eval(const struct tc_hw_curve *c, double x);
+
+enum tc_hw_topo { TC_TOPO_SWITCH = 0, TC_TOPO_MESH, TC_TOPO_RING, TC_TOPO_TORUS2D, TC_TOPO_TORUS3D, TC_TOPO_PCIE };
+enum tc_hw_algo { TC_ALGO_RING = 0, TC_ALGO_TREE, TC_ALGO_DIRECT };
+
+struct tc_hw_tier {
+	const char *name;
+	int topology;
+	int algorithm; /* for all-reduce / broadcast on this tier */
+	uint32_t size; /* devices in one domain of this tier */
+	double bw_dev;  /* bytes/s one-way, all links of a device together */
+	double bw_peer; /* bytes/s one-way to one peer */
+	double lat_ns;  /* per algorithm step */
+	double eff;
+	int in_network_reduction;
+};
+
+struct tc_chip_kv {
+	const char *path;   /* "memory.hbm.bw_gbs" */
+	const char *value;  /* compact JSON of the value */
+	const char *source; /* citation or "" */
+};
+
+struct tc_chip {
+	char *id, *name, *vendor, *file;
+	json_t *doc;     /* resolved spec (sources removed), owned */
+	json_t *sources; /* path -> citation, owned */
+
+	double clock_mhz;
+	uint32_t units;
+	double mat_peak[TC_HW_DT__COUNT]; /* FLOP/s, 0 = absent */
+	double vec_peak[TC_HW_DT__COUNT];
+	struct tc_hw_curve mat_eff, vec_eff, mem_eff; /* GFLOP, GFLOP, MB */
+	uint32_t tile_m, tile_n;
+	double attn_eff; /* attention kernels relative to the GEMM curve */
+
+	double hbm_bw, hbm_cap_bytes;
+	double host_bw, host_lat_ns, host_eff;
+	double launch_ns, min_kernel_ns, coll_launch_ns;
+	struct tc_hw_tier up, out;
+
+	double idle_w, tdp_w;
+	double purchase_usd, lifetime_years, usd_per_kwh, pue, rent_usd_h; /* < 0 = absent */
+
+	struct tc_chip_kv *kv; /* flattened doc, sorted by path */
+	size_t n_kv;
+	struct tc_arena arena; /* strings of kv */
+};
+
+/* Peak FLOP/s the op's dtype gets on an engine, after the fallback rules of docs/hwmodel.md.
+ * *fallback = 1 when the dtype was replaced by another; *used = the spec column used. */
+double tc_hw_peak_for(const struct tc_chip *chip, unsigned dtype, int matrix, int *fallback,
+		      int *used);
+
+#endif
