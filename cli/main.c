@@ -13,6 +13,7 @@ static int cmd_help(struct tc_cli *cli, int argc, char **argv);
 static const struct tc_cli_cmd commands[] = {
 	{"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
 	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
+	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };

@@ -1,0 +1,567 @@
+/* cmd_check.c - `tracecast check`: golden-projection regression testing. Each case names an
+ * input, a target chip (+ overrides) and an expected projection JSON; the cases are re-run
+ * as child `tracecast project` processes (in parallel), compared metric by metric within
+ * tolerances, and reported as a table (and JUnit XML). --update rewrites expectations. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "compare.h"
+
+struct check_case {
+	char name[256];
+	char **argv; /* child command line, NULL-terminated */
+	size_t argc;
+	char expect[PATH_MAX];
+	char out[PATH_MAX], log[PATH_MAX];
+	struct tc_tol_rules tol;
+	const char **ignore; /* NULL-terminated */
+	char skip[256];      /* non-empty: skipped, with the reason */
+	pid_t pid;
+	int exit_code;
+	/* results */
+	struct tc_cmp cmp;
+	char error[512];
+	int updated;
+};
+
+struct check {
+	struct check_case *cases;
+	size_t n;
+	json_t *manifest;
+	char dir[PATH_MAX];
+	char self[PATH_MAX];
+	char tmpdir[PATH_MAX];
+};
+
+static void usage(void)
+{
+	printf("usage: tracecast check DIR|MANIFEST.json [--update] [--junit FILE] [--jobs N] [--all]\n"
+	       "                       [--filter GLOB]\n\n"
+	       "Re-run golden projection cases and compare every figure with the expected JSON.\n"
+	       "DIR holds cases.json; each case: {\"name\", \"input\" (path or list, relative to the\n"
+	       "manifest; $CORPUS expands to $TRACECAST_CORPUS or ../shared/corpus), \"target\",\n"
+	       "\"source\", \"set\": [\"key=value\"], \"args\": [...], \"expect\" (default\n"
+	       "<name>.expect.json), \"tolerance\": {\"default\": {\"rel\", \"abs\"}, \"metrics\":\n"
+	       "{\"glob\": {\"rel\", \"abs\"}}}, \"ignore\": [\"glob\"]}. Top-level \"tolerance\" and\n"
+	       "\"ignore\" apply to every case.\n\n"
+	       "  --update      rewrite the expectations from this run and list what changed\n"
+	       "  --junit FILE  also write JUnit XML\n"
+	       "  --jobs N      parallel cases (default: number of cores)\n"
+	       "  --all         print every metric, not only failures\n"
+	       "  --filter GLOB run only cases whose name matches\n\n"
+	       "Exit status: 0 all pass, 1 a case failed or errored, 2 usage or manifest error.\n");
+}
+
+static const char *corpus_dir(void)
+{
+	const char *c = getenv("TRACECAST_CORPUS");
+	if (c && *c)
+		return c;
+	c = getenv("TC_CORPUS_DEFAULT");
+	return c && *c ? c : "../shared/corpus";
+}
+
+/* Resolve an input path: $CORPUS/... against the corpus, relative paths against the
+ * manifest dir. Returns 0, or -1 when a $CORPUS input is absent (the case is skipped). */
+static int resolve_input(const struct check *ck, const char *in, char *out, size_t n)
+{
+	if (strncmp(in, "$CORPUS/", 8) == 0) {
+		snprintf(out, n, "%s/%s", corpus_dir(), in + 8);
+		return access(out, R_OK) == 0 ? 0 : -1;
+	}
+	if (in[0] == '/')
+		snprintf(out, n, "%s", in);
+	else
+		snprintf(out, n, "%s/%s", ck->dir, in);
+	return 0;
+}
+
+static void push_arg(struct check_case *c, const char *a)
+{
+	c->argv = tc_xrealloc(c->argv, (c->argc + 2) * sizeof(*c->argv));
+	c->argv[c->argc++] = tc_xstrdup(a);
+	c->argv[c->argc] = NULL;
+}
+
+static int bad_manifest(const char *path, const char *where, const char *what)
+{
+	fprintf(stderr, "tracecast check: %s: %s: %s\n", path, where, what);
+	return 2;
+}
+
+static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
+		     const json_t *gignore, struct check_case *c)
+{
+	char where[64], buf[PATH_MAX], msg[512];
+	snprintf(where, sizeof(where), "cases[%zu]", idx);
+	if (!json_is_object(jc))
+		return bad_manifest(mpath, where, "expected an object");
+	const char *key;
+	json_t *v;
+	static const char *const known[] = {"name", "input", "target", "source", "set", "args", "expect", "tolerance", "ignore", NULL};
+	json_object_foreach(jc, key, v)
+	{
+		int ok = 0;
+		for (const char *const *k = known; *k; k++)
+			ok |= strcmp(*k, key) == 0;
+		if (!ok) {
+			snprintf(msg, sizeof(msg), "unknown key '%s'", key);
+			return bad_manifest(mpath, where, msg);
+		}
+	}
+	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
+	if (!json_is_string(name) || !json_string_length(name))
+		return bad_manifest(mpath, where, "'name' must be a non-empty string");
+	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
+	if (!json_is_string(target))
+		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
+	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
+	push_arg(c, ck->self);
+	push_arg(c, "-q");
+	push_arg(c, "project");
+	json_t *input = json_object_get(jc, "input");
+	size_t n_in = json_is_array(input) ? json_array_size(input) : json_is_string(input) ? 1 : 0;
+	if (!n_in)
+		return bad_manifest(mpath, where, "'input' must be a path or a list of paths");
+	for (size_t i = 0; i < n_in; i++) {
+		json_t *p = json_is_array(input) ? json_array_get(input, i) : input;
+		if (!json_is_string(p))
+			return bad_manifest(mpath, where, "'input' entries must be strings");
+		if (resolve_input(ck, json_string_value(p), buf, sizeof(buf)) < 0)
+			snprintf(c->skip, sizeof(c->skip), "input %s absent (corpus not found)", buf);
+		push_arg(c, buf);
+	}
+	push_arg(c, "--target");
+	if (resolve_input(ck, json_string_value(target), buf, sizeof(buf)) == 0 &&
+	    strchr(json_string_value(target), '/') && access(buf, R_OK) == 0)
+		push_arg(c, buf); /* a spec file next to the manifest */
+	else
+		push_arg(c, json_string_value(target));
+	json_t *src = json_object_get(jc, "source");
+	if (src) {
+		if (!json_is_string(src))
+			return bad_manifest(mpath, where, "'source' must be a string");
+		push_arg(c, "--source");
+		push_arg(c, json_string_value(src));
+	}
+	const char *lists[] = {"set", "args"};
+	for (int l = 0; l < 2; l++) {
+		json_t *arr = json_object_get(jc, lists[l]);
+		if (!arr)
+			continue;
+		if (!json_is_array(arr))
+			return bad_manifest(mpath, where, l ? "'args' must be a list of strings" : "'set' must be a list of \"key=value\"");
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			json_t *s = json_array_get(arr, i);
+			if (!json_is_string(s))
+				return bad_manifest(mpath, where, "list entries must be strings");
+			if (l == 0)
+				push_arg(c, "--set");
+			push_arg(c, json_string_value(s));
+		}
+	}
+	json_t *exp = json_object_get(jc, "expect");
+	if (exp && !json_is_string(exp))
+		return bad_manifest(mpath, where, "'expect' must be a path");
+	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
+	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
+	snprintf(c->out, sizeof(c->out), "%s/case%zu.json", ck->tmpdir, idx);
+	snprintf(c->log, sizeof(c->log), "%s/case%zu.log", ck->tmpdir, idx);
+	push_arg(c, "--json");
+	push_arg(c, c->out);
+	/* tolerance: the case's own rules, else the manifest's */
+	json_t *tol = json_object_get(jc, "tolerance");
+	if (tc_tol_parse(tol ? tol : gtol, &c->tol, msg, sizeof(msg)) < 0)
+		return bad_manifest(mpath, where, msg);
+	json_t *ign = json_object_get(jc, "ignore");
+	size_t ni = (json_is_array(ign) ? json_array_size(ign) : 0) + (json_is_array(gignore) ? json_array_size(gignore) : 0);
+	c->ignore = tc_xcalloc(ni + 1, sizeof(*c->ignore));
+	size_t k = 0;
+	const json_t *lists2[] = {gignore, ign};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; json_is_array(lists2[l]) && i < json_array_size(lists2[l]); i++) {
+			json_t *s = json_array_get(lists2[l], i);
+			if (!json_is_string(s))
+				return bad_manifest(mpath, where, "'ignore' entries must be strings");
+			c->ignore[k++] = json_string_value(s);
+		}
+	return 0;
+}
+
+static int load_manifest(struct check *ck, const char *arg, const char *filter)
+{
+	char mpath[PATH_MAX];
+	struct stat st;
+	json_error_t jerr;
+	if (stat(arg, &st) != 0) {
+		fprintf(stderr, "tracecast check: %s: %s\n", arg, strerror(errno));
+		return 2;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(mpath, sizeof(mpath), "%s/cases.json", arg);
+		snprintf(ck->dir, sizeof(ck->dir), "%s", arg);
+	} else {
+		snprintf(mpath, sizeof(mpath), "%s", arg);
+		const char *slash = strrchr(arg, '/');
+		snprintf(ck->dir, sizeof(ck->dir), "%.*s", slash ? (int)(slash - arg) : 1, slash ? arg : ".");
+	}
+	ck->manifest = json_load_file(mpath, JSON_REJECT_DUPLICATES, &jerr);
+	if (!ck->manifest) {
+		fprintf(stderr, "tracecast check: %s: line %d column %d: %s\n", mpath, jerr.line, jerr.column, jerr.text);
+		return 2;
+	}
+	json_t *cases = json_object_get(ck->manifest, "cases");
+	if (!json_is_array(cases))
+		return bad_manifest(mpath, "top level", "expected {\"cases\": [...]}");
+	const char *key;
+	json_t *v;
+	json_object_foreach(ck->manifest, key, v)
+	{
+		if (strcmp(key, "cases") && strcmp(key, "tolerance") && strcmp(key, "ignore")) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "unknown key '%s' (cases, tolerance, ignore)", key);
+			return bad_manifest(mpath, "top level", msg);
+		}
+	}
+	ck->cases = tc_xcalloc(json_array_size(cases) + 1, sizeof(*ck->cases));
+	for (size_t i = 0; i < json_array_size(cases); i++) {
+		struct check_case *c = &ck->cases[ck->n];
+		int rc = load_case(ck, mpath, json_array_get(cases, i), i, json_object_get(ck->manifest, "tolerance"),
+				   json_object_get(ck->manifest, "ignore"), c);
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < ck->n; j++)
+			if (strcmp(ck->cases[j].name, c->name) == 0)
+				return bad_manifest(mpath, c->name, "duplicate case name");
+		if (filter && fnmatch(filter, c->name, 0) != 0) {
+			for (size_t a = 0; a < c->argc; a++)
+				free(c->argv[a]);
+			free(c->argv);
+			free(c->ignore);
+			tc_tol_free(&c->tol);
+			memset(c, 0, sizeof(*c));
+			continue;
+		}
+		ck->n++;
+	}
+	return 0;
+}
+
+static pid_t spawn(struct check_case *c)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *log = freopen(c->log, "w", stdout);
+		if (!log)
+			_exit(127);
+		dup2(fileno(stdout), STDERR_FILENO);
+		execv(c->argv[0], c->argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void run_all(struct check *ck, int jobs)
+{
+	size_t next = 0, running = 0;
+	while (next < ck->n || running) {
+		while (running < (size_t)jobs && next < ck->n) {
+			struct check_case *c = &ck->cases[next++];
+			if (c->skip[0])
+				continue;
+			c->pid = spawn(c);
+			if (c->pid < 0) {
+				snprintf(c->error, sizeof(c->error), "cannot fork: %s", strerror(errno));
+				continue;
+			}
+			running++;
+		}
+		if (!running)
+			break;
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0)
+			break;
+		for (size_t i = 0; i < ck->n; i++)
+			if (ck->cases[i].pid == pid) {
+				ck->cases[i].exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				ck->cases[i].pid = 0;
+			}
+		running--;
+	}
+}
+
+static void first_line(const char *path, char *out, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	out[0] = 0;
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "error")) {
+			snprintf(out, n, "%s", line);
+			break;
+		}
+		if (!out[0])
+			snprintf(out, n, "%s", line);
+	}
+	fclose(f);
+	out[strcspn(out, "\n")] = 0;
+}
+
+static int write_json(const char *path, json_t *j, struct tc_err *err)
+{
+	struct tc_outfile o;
+	TC_TRY(tc_outfile_open(&o, path, err));
+	if (json_dumpf(j, o.fp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) != 0) {
+		tc_outfile_abort(&o);
+		return tc_err_set(err, TC_EIO, "%s: write failed", path);
+	}
+	fputc('\n', o.fp);
+	return tc_outfile_commit(&o, err);
+}
+
+static void evaluate(struct check *ck, int update)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		struct check_case *c = &ck->cases[i];
+		json_error_t jerr;
+		if (c->skip[0] || c->error[0])
+			continue;
+		if (c->exit_code != 0) {
+			char line[400];
+			first_line(c->log, line, sizeof(line));
+			snprintf(c->error, sizeof(c->error), "project exited %d: %s", c->exit_code, line);
+			continue;
+		}
+		json_t *got = json_load_file(c->out, 0, &jerr);
+		if (!got) {
+			snprintf(c->error, sizeof(c->error), "unreadable projection: %s", jerr.text);
+			continue;
+		}
+		json_t *want = json_load_file(c->expect, 0, &jerr);
+		if (want)
+			tc_compare_json(want, got, &c->tol, c->ignore, &c->cmp);
+		if (update) {
+			struct tc_err err = TC_ERR_INIT;
+			if (!want || c->cmp.failed) {
+				if (write_json(c->expect, got, &err) < 0)
+					snprintf(c->error, sizeof(c->error), "%s", err.msg);
+				else
+					c->updated = want ? 2 : 1;
+			}
+		} else if (!want) {
+			snprintf(c->error, sizeof(c->error), "no expectation %s (run with --update to create it)", c->expect);
+		}
+		json_decref(want);
+		json_decref(got);
+	}
+}
+
+static const char *status_name(enum tc_cmp_status s)
+{
+	static const char *const n[] = {"PASS", "FAIL", "MISSING", "EXTRA"};
+	return n[s];
+}
+
+static void print_table(const struct check *ck, int all, int update)
+{
+	char a[64], b[64], d[64];
+	printf("%-28s %-44s %16s %16s %12s  %s\n", "case", "metric", "expected", "got", "delta", "result");
+	for (size_t i = 0; i < ck->n; i++) {
+		const struct check_case *c = &ck->cases[i];
+		if (c->skip[0]) {
+			printf("%-28s %-44s %16s %16s %12s  SKIP (%s)\n", c->name, "-", "-", "-", "-", c->skip);
+			continue;
+		}
+		if (c->error[0] && !c->updated) {
+			printf("%-28s %-44s %16s %16s %12s  ERROR: %s\n", c->name, "-", "-", "-", "-", c->error);
+			continue;
+		}
+		for (size_t r = 0; r < c->cmp.n; r++) {
+			const struct tc_cmp_row *row = &c->cmp.rows[r];
+			if (row->status == TC_CMP_PASS && !all)
+				continue;
+			if (row->is_number) {
+				double delta = row->want != 0 ? (row->got - row->want) / row->want * 100.0 : row->got - row->want;
+				printf("%-28s %-44s %16s %16s %11s%s  %s%s\n", c->name, row->metric, tc_fmt_double(a, sizeof(a), row->want),
+				       tc_fmt_double(b, sizeof(b), row->got), tc_fmt_fixed(d, sizeof(d), delta, 3),
+				       row->want != 0 ? "%" : " ", status_name(row->status), update ? " (updated)" : "");
+			} else {
+				printf("%-28s %-44s %16.16s %16.16s %12s  %s%s\n", c->name, row->metric, row->want_s, row->got_s, "-",
+				       status_name(row->status), update ? " (updated)" : "");
+			}
+		}
+		if (c->updated == 1)
+			printf("%-28s %-44s %16s %16s %12s  CREATED %s\n", c->name, "-", "-", "-", "-", c->expect);
+		else
+			printf("%-28s %-44s %16s %16s %12s  %s (%zu metrics, %zu differ)\n", c->name, "(all)", "", "", "",
+			       c->cmp.failed && !update ? "FAIL" : c->updated ? "UPDATED" : "PASS", c->cmp.n, c->cmp.failed);
+	}
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+static int write_junit(const struct check *ck, const char *path, struct tc_err *err)
+{
+	struct tc_outfile o;
+	size_t failures = 0, errors = 0, skipped = 0;
+	char a[64], b[64];
+	for (size_t i = 0; i < ck->n; i++) {
+		failures += !ck->cases[i].error[0] && ck->cases[i].cmp.failed;
+		errors += ck->cases[i].error[0] != 0;
+		skipped += ck->cases[i].skip[0] != 0;
+	}
+	TC_TRY(tc_outfile_open(&o, path, err));
+	fprintf(o.fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(o.fp, "<testsuites>\n<testsuite name=\"tracecast check\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+		ck->n, failures, errors, skipped);
+	for (size_t i = 0; i < ck->n; i++) {
+		const struct check_case *c = &ck->cases[i];
+		fprintf(o.fp, "  <testcase classname=\"tracecast.check\" name=\"");
+		xml_escape(o.fp, c->name);
+		fprintf(o.fp, "\">\n");
+		if (c->skip[0]) {
+			fprintf(o.fp, "    <skipped message=\"");
+			xml_escape(o.fp, c->skip);
+			fprintf(o.fp, "\"/>\n");
+		} else if (c->error[0]) {
+			fprintf(o.fp, "    <error message=\"");
+			xml_escape(o.fp, c->error);
+			fprintf(o.fp, "\"/>\n");
+		} else if (c->cmp.failed) {
+			fprintf(o.fp, "    <failure message=\"%zu of %zu metrics outside tolerance\">", c->cmp.failed, c->cmp.n);
+			for (size_t r = 0; r < c->cmp.n; r++) {
+				const struct tc_cmp_row *row = &c->cmp.rows[r];
+				if (row->status == TC_CMP_PASS)
+					continue;
+				xml_escape(o.fp, row->metric);
+				fprintf(o.fp, ": expected ");
+				xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
+				fprintf(o.fp, ", got ");
+				xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
+				fprintf(o.fp, " (%s)\n", status_name(row->status));
+			}
+			fprintf(o.fp, "</failure>\n");
+		}
+		fprintf(o.fp, "  </testcase>\n");
+	}
+	fprintf(o.fp, "</testsuite>\n</testsuites>\n");
+	return tc_outfile_commit(&o, err);
+}
+
+static void free_check(struct check *ck)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		struct check_case *c = &ck->cases[i];
+		for (size_t a = 0; a < c->argc; a++)
+			free(c->argv[a]);
+		free(c->argv);
+		free(c->ignore);
+		tc_tol_free(&c->tol);
+		tc_cmp_free(&c->cmp);
+		unlink(c->out);
+		unlink(c->log);
+	}
+	free(ck->cases);
+	json_decref(ck->manifest);
+	if (ck->tmpdir[0])
+		rmdir(ck->tmpdir);
+}
+
+int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
+{
+	const char *target = NULL, *junit = NULL, *filter = NULL;
+	int update = 0, all = 0, jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	struct check ck;
+	memset(&ck, 0, sizeof(ck));
+	if (tc_cli_wants_help(argc, argv)) {
+		usage();
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--update") == 0)
+			update = 1;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc)
+			junit = argv[++i];
+		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
+			filter = argv[++i];
+		else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
+			jobs = atoi(argv[++i]);
+			if (jobs < 1)
+				return tc_cli_usage(cli, "check", "--jobs needs a positive number");
+		} else if (argv[i][0] == '-')
+			return tc_cli_usage(cli, "check", "unknown option '%s'", argv[i]);
+		else if (target)
+			return tc_cli_usage(cli, "check", "one DIR or MANIFEST expected");
+		else
+			target = argv[i];
+	}
+	if (!target)
+		return tc_cli_usage(cli, "check", "missing DIR or MANIFEST.json");
+	if (jobs < 1)
+		jobs = 1;
+	ssize_t n = readlink("/proc/self/exe", ck.self, sizeof(ck.self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "tracecast check: cannot find the tracecast executable\n");
+		return 1;
+	}
+	ck.self[n] = 0;
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(ck.tmpdir, sizeof(ck.tmpdir), "%s/tracecast-check-XXXXXX", tmp);
+	if (!mkdtemp(ck.tmpdir)) {
+		fprintf(stderr, "tracecast check: cannot create a temporary directory in %s\n", tmp);
+		return 1;
+	}
+	int rc = load_manifest(&ck, target, filter);
+	if (rc) {
+		free_check(&ck);
+		return rc;
+	}
+	tc_info(&cli->log, "check: %zu cases, %d jobs", ck.n, jobs);
+	run_all(&ck, jobs);
+	evaluate(&ck, update);
+	print_table(&ck, all, update);
+	size_t failed = 0, skipped = 0;
+	for (size_t i = 0; i < ck.n; i++) {
+		const struct check_case *c = &ck.cases[i];
+		skipped += c->skip[0] != 0;
+		failed += (c->error[0] != 0) || (!update && c->cmp.failed);
+	}
+	if (junit) {
+		struct tc_err err = TC_ERR_INIT;
+		if (write_junit(&ck, junit, &err) < 0) {
+			free_check(&ck);
+			return tc_cli_fail(cli, &err);
+		}
+	}
+	printf("%zu passed, %zu failed, %zu skipped\n", ck.n - failed - skipped, failed, skipped);
+	free_check(&ck);
+	return failed ? 1 : 0;
+}
