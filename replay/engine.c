@@ -1,0 +1,531 @@
+/* engine.c - re-timing of GPU ops on the target chip and the discrete-event simulation.
+ *
+ * Every node's projected time is the max over its incoming edges of (pred's projected
+ * reference time + edge latency). Latencies come from the source timeline so that the
+ * identity projection reproduces it exactly: the edge that bound the op on the source
+ * (the latest source reference) keeps the measured slack (src_t - ref); every other edge
+ * gets min(floor, src_t - ref), where the floor is the lane's smallest launch latency or
+ * inter-op gap. So queueing is simulated, not copied: when a predecessor gets faster the
+ * next binding edge only contributes its floor.
+ *
+ * Events are lane heads, ordered by (time, sequence) in a binary heap of at most one entry
+ * per lane; waiting lanes are parked on the lane of the node they wait for. The loop
+ * allocates nothing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define UNSET INT64_MIN
+
+struct ev {
+	int64_t t;
+	uint64_t seq;
+	uint32_t lane;
+};
+
+struct lane_state {
+	uint32_t cursor;  /* next index in the lane's order */
+	int64_t t_last;   /* projected time of the last point (CPU) */
+	uint32_t wait_key; /* node (op << 1 | from_start) this lane waits for, or RP_NONE */
+	uint32_t n_waiters;
+	uint32_t *waiters; /* lanes parked on a node of this lane */
+};
+
+struct sim {
+	struct tc_replay *r;
+	const struct tc_replay_graph *g;
+	struct lane_state *ls;
+	uint32_t *waiter_pool;
+	struct ev *heap;
+	size_t hn;
+	uint64_t seq;
+	int64_t *pdur;  /* projected duration per op (GPU) */
+	/* collective instances */
+	uint32_t *c_arrived;
+	int64_t *c_max_start, *c_xfer;
+	int force; /* while breaking a stall: ignore undone dependencies */
+	size_t done_lanes;
+};
+
+/* ---- re-timing ---------------------------------------------------------------------------- */
+
+static void hw_op_of(const struct tc_replay_graph *g, uint32_t i, struct tc_hw_op *h, char *buf,
+		     size_t bn)
+{
+	const struct rp_work *w = &g->works[g->work[i]];
+	memset(h, 0, sizeof(*h));
+	h->op_class = g->cls[i];
+	h->dtype = g->dtype[i];
+	h->kind = g->kind[i];
+	h->sub = g->sub[i];
+	h->has_work = w->has_work;
+	h->flops = w->flops;
+	h->bytes_read = w->bytes_read;
+	h->bytes_written = w->bytes_written;
+	h->coll_kind = w->coll_kind;
+	h->group_size = w->group_size;
+	h->coll_bytes = w->coll_bytes;
+	h->name = rp_op_name(g, i, buf, bn);
+}
+
+/* Bound by op class when no chip can say: documented in docs/projection.md. */
+static unsigned class_bound(unsigned cls)
+{
+	switch (cls) {
+	case TC_CLASS_GEMM:
+	case TC_CLASS_CONV:
+	case TC_CLASS_ATTENTION:
+		return TC_BOUND_COMPUTE;
+	case TC_CLASS_COLLECTIVE:
+		return TC_BOUND_COMM;
+	default:
+		return TC_BOUND_MEMORY;
+	}
+}
+
+static uint8_t util8(double u)
+{
+	if (!(u > 0))
+		return 0;
+	return u >= 1 ? 255 : (uint8_t)lrint(u * 255);
+}
+
+int rp_retime(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	const struct tc_chip *src = r->opts.source, *dst = r->opts.target;
+	char buf[32];
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (!(g->flags[i] & RP_F_GPU)) {
+			r->bound[i] = r->src_bound[i] = TC_BOUND_HOST;
+			continue;
+		}
+		struct tc_hw_op h;
+		struct tc_hw_cost c;
+		hw_op_of(g, i, &h, buf, sizeof(buf));
+		unsigned cls = g->cls[i];
+		int analytic = (g->flags[i] & RP_F_ANALYTIC) != 0;
+		/* the source chip's view of the op, for source-side bounds and energy */
+		r->src_bound[i] = (uint8_t)class_bound(cls);
+		r->src_util[i] = 0;
+		if (src && tc_hw_op_cost(src, &h, &c) == 0) {
+			r->src_bound[i] = c.bound;
+			r->src_util[i] = util8(c.util);
+		}
+		double ns;
+		if (!dst) {
+			if (analytic)
+				return tc_err_set(err, TC_EINVAL,
+						  "op %u (%s): no measured time and no target chip "
+						  "to cost it on",
+						  i, h.name);
+			ns = (double)g->dur[i];
+			r->bound[i] = r->src_bound[i];
+			r->util[i] = r->src_util[i];
+		} else if (analytic) {
+			if (tc_hw_op_cost(dst, &h, &c) == 0 && c.ns > 0) {
+				ns = c.ns;
+				r->bound[i] = c.bound;
+				r->util[i] = util8(c.util);
+			} else {
+				/* loud: counted, reported, and floored to the smallest kernel */
+				r->warn.no_cost_model[cls]++;
+				ns = tc_chip_min_kernel_ns(dst);
+				r->bound[i] = TC_BOUND_LAUNCH;
+				r->util[i] = 0;
+			}
+		} else {
+			if (!h.has_work)
+				r->warn.unknown_work++;
+			ns = tc_hw_scale(src, dst, &h, (double)g->dur[i], &c);
+			r->bound[i] = c.bound;
+			r->util[i] = util8(c.util);
+		}
+		if (dst && h.dtype != TC_DT_UNKNOWN && cls != TC_CLASS_COPY &&
+		    cls != TC_CLASS_MEMSET && cls != TC_CLASS_COLLECTIVE &&
+		    tc_chip_peak_flops(dst, h.dtype, 1) <= 0 && tc_chip_peak_flops(dst, h.dtype, 0) <= 0)
+			r->warn.dtype_missing[h.dtype]++;
+		ns *= r->opts.gpu_scale;
+		if (!(ns >= 0) || !isfinite(ns))
+			ns = 0;
+		/* pdur lives in r->end until the simulation overwrites it */
+		r->end[i] = (int64_t)llround(ns);
+	}
+	return 0;
+}
+
+/* ---- the heap ------------------------------------------------------------------------------ */
+
+static int ev_less(const struct ev *a, const struct ev *b)
+{
+	return a->t != b->t ? a->t < b->t : a->seq < b->seq;
+}
+
+static void heap_push(struct sim *s, int64_t t, uint32_t lane)
+{
+	size_t i = s->hn++;
+	s->heap[i] = (struct ev){t, s->seq++, lane};
+	while (i && ev_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
+		struct ev tmp = s->heap[i];
+		s->heap[i] = s->heap[(i - 1) / 2];
+		s->heap[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct ev heap_pop(struct sim *s)
+{
+	struct ev top = s->heap[0];
+	s->heap[0] = s->heap[--s->hn];
+	for (size_t i = 0;;) {
+		size_t l = 2 * i + 1, rr = l + 1, m = i;
+		if (l < s->hn && ev_less(&s->heap[l], &s->heap[m]))
+			m = l;
+		if (rr < s->hn && ev_less(&s->heap[rr], &s->heap[m]))
+			m = rr;
+		if (m == i)
+			break;
+		struct ev tmp = s->heap[i];
+		s->heap[i] = s->heap[m];
+		s->heap[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/* ---- readiness ----------------------------------------------------------------------------- */
+
+static int64_t node_proj(const struct sim *s, uint32_t key)
+{
+	uint32_t p = key >> 1;
+	return (key & RP_EDGE_FROM_START) ? s->r->start[p] : s->r->end[p];
+}
+
+static int64_t node_src(const struct tc_replay_graph *g, uint32_t key)
+{
+	uint32_t p = key >> 1;
+	return (key & RP_EDGE_FROM_START) ? g->ts[p] : rp_src_end(g, p);
+}
+
+/* Park lane l on node key (owned by the lane of op key >> 1). */
+static void park(struct sim *s, uint32_t l, uint32_t key)
+{
+	struct lane_state *owner = &s->ls[s->g->lane[key >> 1]];
+	s->ls[l].wait_key = key;
+	owner->waiters[owner->n_waiters++] = l;
+}
+
+/* Accumulates max over edges of (ref_proj + lat), choosing lat as the header explains. */
+struct acc {
+	int64_t src_t;    /* the node's source time */
+	int64_t best_src; /* latest source reference seen */
+	int64_t t_bind;   /* max ref_proj + slack over edges at best_src */
+	int64_t t_other;  /* max ref_proj + min(floor, src_t - ref_src) over all edges */
+	int any;
+};
+
+static void acc_edge(struct acc *a, int64_t ref_proj, int64_t ref_src, int64_t floor_ns)
+{
+	int64_t slack = a->src_t - ref_src;
+	int64_t t_slack = ref_proj + slack;
+	int64_t t_floor = ref_proj + TC_MIN(floor_ns, slack);
+	if (!a->any || ref_src > a->best_src) {
+		a->best_src = ref_src;
+		a->t_bind = t_slack;
+	} else if (ref_src == a->best_src && t_slack > a->t_bind) {
+		a->t_bind = t_slack;
+	}
+	a->t_other = a->any ? TC_MAX(a->t_other, t_floor) : t_floor;
+	a->any = 1;
+}
+
+static int64_t acc_time(const struct acc *a)
+{
+	return a->any ? TC_MAX(a->t_bind, a->t_other) : a->src_t;
+}
+
+/* Try to schedule lane l's head: push it when every dependency is known, park otherwise. */
+static void try_ready(struct sim *s, uint32_t l)
+{
+	const struct tc_replay_graph *g = s->g;
+	const struct rp_lane *L = &g->lanes[l];
+	struct lane_state *st = &s->ls[l];
+	if (st->cursor >= L->len)
+		return;
+	uint32_t node = g->order[L->off + st->cursor];
+	int gpu = L->type == TC_LANE_GPU || L->type == TC_LANE_GRAPH;
+	uint32_t i = gpu ? node : node >> 1;
+	int is_end = !gpu && (node & 1);
+	double hs = s->r->opts.host_scale;
+	struct acc a = {0, 0, 0, 0, 0};
+	int analytic = (g->flags[i] & RP_F_ANALYTIC) != 0;
+
+	if (gpu) {
+		a.src_t = g->ts[i];
+		if (st->cursor > 0) {
+			uint32_t prev = g->order[L->off + st->cursor - 1];
+			int64_t pe = s->r->end[prev];
+			if (s->force && pe == UNSET && s->r->start[prev] != UNSET)
+				pe = s->r->start[prev];
+			if (pe == UNSET) {
+				park(s, l, prev << 1);
+				return;
+			}
+			if (analytic)
+				acc_edge(&a, pe, a.src_t, 0);
+			else
+				acc_edge(&a, pe, rp_src_end(g, prev), L->min_gap);
+		}
+	} else {
+		uint32_t prev_node = st->cursor > 0 ? g->order[L->off + st->cursor - 1] : RP_NONE;
+		int64_t src_t = rp_point_time(g, node);
+		int64_t delta = prev_node == RP_NONE ? 0 : src_t - rp_point_time(g, prev_node);
+		int64_t base = prev_node == RP_NONE ? src_t : st->t_last;
+		if (!is_end || g->in_off[i] == g->in_off[i + 1]) {
+			heap_push(s, base + (int64_t)llround((double)delta * hs), l);
+			return;
+		}
+		/* a blocking call's end: host part of it, or the awaited work plus the return */
+		a.src_t = src_t;
+	}
+	int64_t wait_src = INT64_MIN, wait_proj = INT64_MIN;
+	for (uint32_t k = g->in_off[i]; k < g->in_off[i + 1]; k++) {
+		uint32_t key = g->in_src[k];
+		int64_t rp = node_proj(s, key);
+		if (rp == UNSET) {
+			if (s->force) {
+				s->r->warn.broken_cycles++;
+				continue;
+			}
+			park(s, l, key);
+			return;
+		}
+		int64_t rs = node_src(g, key);
+		if (!gpu) {
+			wait_src = TC_MAX(wait_src, rs);
+			wait_proj = TC_MAX(wait_proj, rp);
+		} else if (analytic) {
+			acc_edge(&a, rp, a.src_t, 0);
+		} else {
+			int64_t floor_ns = (key & RP_EDGE_FROM_START) ? L->min_launch_lat : 0;
+			acc_edge(&a, rp, rs, floor_ns);
+		}
+	}
+	int64_t t;
+	if (gpu) {
+		t = acc_time(&a);
+	} else {
+		uint32_t prev_node = g->order[L->off + st->cursor - 1];
+		int64_t delta = a.src_t - rp_point_time(g, prev_node);
+		int64_t src_dur = g->dur[i] > 0 ? g->dur[i] : 0;
+		int64_t host = delta;
+		int64_t t_host = st->t_last + (int64_t)llround((double)host * hs);
+		if (wait_src == INT64_MIN) {
+			t = t_host; /* every wait was broken */
+		} else {
+			int64_t lat_w = TC_MIN(a.src_t - wait_src, src_dur);
+			if (wait_src > g->ts[i])
+				host = TC_MAX(0, TC_MIN(lat_w, delta));
+			t_host = st->t_last + (int64_t)llround((double)host * hs);
+			t = TC_MAX(t_host, wait_proj + (int64_t)llround((double)lat_w * hs));
+		}
+	}
+	heap_push(s, t, l);
+}
+
+/* Wake every lane parked on a node of lane l that is now known. */
+static void wake(struct sim *s, uint32_t l)
+{
+	struct lane_state *st = &s->ls[l];
+	for (uint32_t k = 0; k < st->n_waiters;) {
+		uint32_t w = st->waiters[k];
+		if (node_proj(s, s->ls[w].wait_key) == UNSET) {
+			k++;
+			continue;
+		}
+		st->waiters[k] = st->waiters[--st->n_waiters];
+		s->ls[w].wait_key = RP_NONE;
+		try_ready(s, w);
+	}
+}
+
+/* Collective: ends are known once every member has arrived. Each member keeps its source
+ * residual (its end minus latest arrival plus the shortest duration), so identity holds. */
+static void coll_finish(struct sim *s, uint32_t c)
+{
+	const struct tc_replay_graph *g = s->g;
+	const struct rp_coll *C = &g->colls[c];
+	for (uint32_t k = 0; k < C->count; k++) {
+		uint32_t j = g->coll_members[C->first + k];
+		if (s->r->start[j] == UNSET || s->r->end[j] != UNSET)
+			continue;
+		int64_t resid = rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
+		int64_t e = s->c_max_start[c] + s->c_xfer[c] + resid;
+		s->r->end[j] = TC_MAX(e, s->r->start[j]);
+		wake(s, g->lane[j]);
+	}
+}
+
+static void run_node(struct sim *s, uint32_t l, int64_t t)
+{
+	const struct tc_replay_graph *g = s->g;
+	const struct rp_lane *L = &g->lanes[l];
+	struct lane_state *st = &s->ls[l];
+	uint32_t node = g->order[L->off + st->cursor];
+	int gpu = L->type == TC_LANE_GPU || L->type == TC_LANE_GRAPH;
+	st->cursor++;
+	if (st->cursor == L->len)
+		s->done_lanes++;
+	if (gpu) {
+		uint32_t i = node;
+		s->r->start[i] = t;
+		uint64_t c;
+		if ((g->flags[i] & RP_F_COLL) && tc_map64_get(&g->coll_of, i, &c) &&
+		    s->c_arrived[c] != UINT32_MAX) {
+			s->c_arrived[c]++;
+			s->c_max_start[c] = TC_MAX(s->c_max_start[c], t);
+			if (s->c_arrived[c] == g->colls[c].count)
+				coll_finish(s, (uint32_t)c);
+		} else {
+			s->r->end[i] = t + s->pdur[i];
+		}
+		st->t_last = s->r->end[i];
+	} else {
+		uint32_t i = node >> 1;
+		if (node & 1)
+			s->r->end[i] = TC_MAX(t, s->r->start[i]);
+		else
+			s->r->start[i] = t;
+		st->t_last = t;
+	}
+	wake(s, l);
+	try_ready(s, l);
+}
+
+/* A stall: lanes parked in a cycle or on collective members that never arrive. Release the
+ * pending collective with the earliest arrival first (counted), else force the blocked lane
+ * whose head is earliest on the source, ignoring what it waits for (counted). */
+static int break_stall(struct sim *s)
+{
+	const struct tc_replay_graph *g = s->g;
+	uint32_t best = RP_NONE;
+	for (uint32_t c = 0; c < g->n_colls; c++) {
+		if (s->c_arrived[c] == 0 || s->c_arrived[c] >= g->colls[c].count)
+			continue;
+		if (best == RP_NONE || s->c_max_start[c] < s->c_max_start[best])
+			best = c;
+	}
+	if (best != RP_NONE) {
+		s->r->warn.forced_collectives++;
+		s->c_arrived[best] = UINT32_MAX; /* released: late members finish alone */
+		coll_finish(s, best);
+		return 1;
+	}
+	uint32_t lane = RP_NONE;
+	int64_t t_best = INT64_MAX;
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		if (s->ls[l].wait_key == RP_NONE || s->ls[l].cursor >= g->lanes[l].len)
+			continue;
+		uint32_t node = g->order[g->lanes[l].off + s->ls[l].cursor];
+		int gpu = g->lanes[l].type == TC_LANE_GPU || g->lanes[l].type == TC_LANE_GRAPH;
+		int64_t t = gpu ? g->ts[node] : rp_point_time(g, node);
+		if (t < t_best) {
+			t_best = t;
+			lane = l;
+		}
+	}
+	if (lane == RP_NONE)
+		return 0;
+	/* unpark it from its owner's list */
+	struct lane_state *owner = &s->ls[g->lane[s->ls[lane].wait_key >> 1]];
+	for (uint32_t k = 0; k < owner->n_waiters; k++)
+		if (owner->waiters[k] == lane) {
+			owner->waiters[k] = owner->waiters[--owner->n_waiters];
+			break;
+		}
+	s->ls[lane].wait_key = RP_NONE;
+	s->force = 1;
+	try_ready(s, lane);
+	s->force = 0;
+	return 1;
+}
+
+int rp_simulate(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	struct sim s;
+	int rc = 0;
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.g = g;
+	size_t nl = g->n_lanes, pool;
+	s.ls = calloc(nl ? nl : 1, sizeof(*s.ls));
+	s.heap = malloc((nl ? nl : 1) * sizeof(*s.heap));
+	if (tc_mul_size(nl, nl, &pool) < 0)
+		return tc_err_set(err, TC_ENOMEM, "replay: too many lanes");
+	s.waiter_pool = malloc((pool ? pool : 1) * sizeof(*s.waiter_pool));
+	s.c_arrived = calloc(g->n_colls ? g->n_colls : 1, sizeof(*s.c_arrived));
+	s.c_max_start = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_max_start));
+	s.c_xfer = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_xfer));
+	s.pdur = malloc((g->n ? g->n : 1) * sizeof(*s.pdur));
+	if (!s.ls || !s.heap || !s.waiter_pool || !s.c_arrived || !s.c_max_start || !s.c_xfer ||
+	    !s.pdur) {
+		rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory for the simulation");
+		goto out;
+	}
+	/* the projected durations were left in r->end by rp_retime */
+	memcpy(s.pdur, r->end, g->n * sizeof(*s.pdur));
+	for (size_t i = 0; i < g->n; i++)
+		r->start[i] = r->end[i] = UNSET;
+	for (size_t l = 0; l < nl; l++) {
+		s.ls[l].wait_key = RP_NONE;
+		s.ls[l].waiters = s.waiter_pool + l * nl;
+		if (g->lanes[l].len == 0)
+			s.done_lanes++;
+	}
+	/* a collective's transfer: the shortest member time, re-timed like its first member */
+	for (size_t c = 0; c < g->n_colls; c++) {
+		const struct rp_coll *C = &g->colls[c];
+		uint32_t j = g->coll_members[C->first];
+		s.c_max_start[c] = INT64_MIN;
+		s.c_xfer[c] = C->src_xfer;
+		if (g->dur[j] > 0 && C->src_xfer >= 0)
+			s.c_xfer[c] = (int64_t)llround((double)s.pdur[j] * (double)C->src_xfer /
+						       (double)g->dur[j]);
+	}
+	for (uint32_t l = 0; l < nl; l++)
+		try_ready(&s, l);
+	for (;;) {
+		while (s.hn) {
+			struct ev e = heap_pop(&s);
+			run_node(&s, e.lane, e.t);
+		}
+		if (s.done_lanes >= nl) {
+			/* lanes may be done while a collective still waits for absent members */
+			int pending = 0;
+			for (size_t c = 0; c < g->n_colls; c++)
+				if (s.c_arrived[c] && s.c_arrived[c] < g->colls[c].count)
+					pending = 1;
+			if (!pending)
+				break;
+		}
+		if (!break_stall(&s)) {
+			rc = tc_err_set(err, TC_EINTERNAL, "replay: simulation stalled with %zu of %zu "
+							   "lanes unfinished",
+					nl - s.done_lanes, nl);
+			goto out;
+		}
+	}
+out:
+	free(s.ls);
+	free(s.heap);
+	free(s.waiter_pool);
+	free(s.c_arrived);
+	free(s.c_max_start);
+	free(s.c_xfer);
+	free(s.pdur);
+	return rc;
+}

@@ -1,0 +1,931 @@
+/* graph.c - the dependency graph: ops kept as struct-of-arrays, program order per lane,
+ * and the explicit edges (launch, synchronisation, events, blocking copies, collectives,
+ * ONNX data edges). Nothing here allocates per op: arrays grow by doubling. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void *grow_arr(void *p, size_t cap, size_t elem, int *fail)
+{
+	size_t bytes;
+	if (tc_mul_size(cap, elem, &bytes) < 0) {
+		*fail = 1;
+		return p;
+	}
+	void *q = realloc(p, bytes ? bytes : 1);
+	if (!q) {
+		*fail = 1;
+		return p;
+	}
+	return q;
+}
+
+/* Grow every per-op array to cap ops. All or nothing is not needed: on failure the graph
+ * keeps the arrays it managed to grow, each at least as large as before. */
+static int grow_ops(struct tc_replay_graph *g, size_t need)
+{
+	if (need <= g->cap)
+		return 0;
+	size_t cap = g->cap ? g->cap : 1024;
+	while (cap < need)
+		cap *= 2;
+	int fail = 0;
+	g->ts = grow_arr(g->ts, cap, sizeof(*g->ts), &fail);
+	g->dur = grow_arr(g->dur, cap, sizeof(*g->dur), &fail);
+	g->lane = grow_arr(g->lane, cap, sizeof(*g->lane), &fail);
+	g->name = grow_arr(g->name, cap, sizeof(*g->name), &fail);
+	g->work = grow_arr(g->work, cap, sizeof(*g->work), &fail);
+	g->link = grow_arr(g->link, cap, sizeof(*g->link), &fail);
+	g->kind = grow_arr(g->kind, cap, 1, &fail);
+	g->cls = grow_arr(g->cls, cap, 1, &fail);
+	g->sub = grow_arr(g->sub, cap, 1, &fail);
+	g->dtype = grow_arr(g->dtype, cap, 1, &fail);
+	g->flags = grow_arr(g->flags, cap, 1, &fail);
+	if (fail)
+		return TC_ENOMEM;
+	g->cap = cap;
+	return 0;
+}
+
+int tc_replay_graph_new(struct tc_replay_graph **out, struct tc_err *err)
+{
+	struct tc_replay_graph *g = calloc(1, sizeof(*g));
+	if (!g)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	*out = g;
+	return 0;
+}
+
+void tc_replay_graph_set_names(struct tc_replay_graph *g, tc_replay_name_fn fn, const void *ctx)
+{
+	g->name_fn = fn;
+	g->name_ctx = ctx;
+}
+
+const char *rp_string(const struct tc_replay_graph *g, uint32_t id)
+{
+	const char *s = g->name_fn ? g->name_fn(g->name_ctx, id) : NULL;
+	return s ? s : "";
+}
+
+const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n)
+{
+	const char *s = g->name_fn ? g->name_fn(g->name_ctx, g->name[i]) : NULL;
+	if (s && s[0])
+		return s;
+	snprintf(buf, n, "op#%u", i);
+	return buf;
+}
+
+static int is_gpu_kind(unsigned k)
+{
+	return k == TC_KIND_KERNEL || k == TC_KIND_MEMCPY || k == TC_KIND_MEMSET ||
+	       k == TC_KIND_NODE;
+}
+
+int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size_t n,
+			struct tc_err *err)
+{
+	if (g->finished)
+		return tc_err_set(err, TC_EINVAL, "replay: graph already finished");
+	if (n > RP_MAX_OPS || g->n + n > RP_MAX_OPS)
+		return tc_err_set(err, TC_EUNSUPPORTED, "replay: more than %u ops", RP_MAX_OPS);
+	if (grow_ops(g, g->n + n) < 0)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n + n);
+	for (size_t j = 0; j < n; j++) {
+		const struct tc_op *op = &ops[j];
+		uint32_t i = (uint32_t)g->n;
+		if (op->id != i)
+			return tc_err_set(err, TC_EFORMAT, "op %llu: out of order (expected id %u)",
+					  (unsigned long long)op->id, i);
+		if (op->link != TC_NONE && op->link >= i)
+			return tc_err_set(err, TC_EFORMAT, "op %u: link %llu is not an earlier op", i,
+					  (unsigned long long)op->link);
+		g->ts[i] = op->ts_ns;
+		g->dur[i] = op->dur_ns;
+		g->lane[i] = op->lane;
+		g->name[i] = op->name;
+		g->kind[i] = op->kind;
+		g->cls[i] = op->op_class < TC_CLASS__COUNT ? op->op_class : TC_CLASS_OTHER;
+		g->sub[i] = op->sub;
+		g->dtype[i] = op->dtype < TC_DT__COUNT ? op->dtype : TC_DT_UNKNOWN;
+		g->flags[i] = 0;
+		g->link[i] = op->link == TC_NONE ? RP_NONE : (uint32_t)op->link;
+		g->work[i] = RP_NONE;
+		if (is_gpu_kind(op->kind)) {
+			if (g->n_works == g->cap_works &&
+			    tc_grow((void **)&g->works, &g->cap_works, g->n_works + 1,
+				    sizeof(*g->works)) < 0)
+				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+			struct rp_work *w = &g->works[g->n_works];
+			w->flops = op->flops;
+			w->bytes_read = op->bytes_read;
+			w->bytes_written = op->bytes_written;
+			w->has_work = op->has_work;
+			w->coll_kind = op->coll_kind < TC_COLL__COUNT ? op->coll_kind : TC_COLL_NONE;
+			w->coll_bytes = op->coll_bytes;
+			w->group_size = op->coll_group_size;
+			g->work[i] = (uint32_t)g->n_works++;
+			if (op->coll_kind != TC_COLL_NONE || op->op_class == TC_CLASS_COLLECTIVE) {
+				if (tc_grow((void **)&g->ckeys, &g->cap_ckeys, g->n_ckeys + 1,
+					    sizeof(*g->ckeys)) < 0)
+					return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+				g->ckeys[g->n_ckeys++] =
+					(struct rp_ckey){i, op->coll_group, op->coll_seq};
+			}
+		}
+		if (op->kind == TC_KIND_RUNTIME &&
+		    (op->sub == TC_RT_DEVICE_SYNC || op->sub == TC_RT_STREAM_SYNC ||
+		     op->sub == TC_RT_EVENT_SYNC || op->sub == TC_RT_EVENT_RECORD ||
+		     op->sub == TC_RT_STREAM_WAIT_EVENT)) {
+			if (tc_grow((void **)&g->syncs, &g->cap_syncs, g->n_syncs + 1,
+				    sizeof(*g->syncs)) < 0)
+				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+			g->syncs[g->n_syncs++] = (struct rp_sync){i, op->sync_lane, op->sync_event};
+		}
+		for (uint32_t d = 0; d < op->n_deps; d++) {
+			if (op->deps[d] >= i)
+				return tc_err_set(err, TC_EFORMAT,
+						  "op %u: dependency %llu is not an earlier op", i,
+						  (unsigned long long)op->deps[d]);
+			if (tc_grow((void **)&g->deps, &g->cap_deps, g->n_deps + 1,
+				    sizeof(*g->deps)) < 0)
+				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+			g->deps[g->n_deps++] = (struct rp_pair){i, (uint32_t)op->deps[d]};
+		}
+		g->n++;
+	}
+	return 0;
+}
+
+int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *lanes, size_t n,
+			      struct tc_err *err)
+{
+	free(g->lanes);
+	g->lanes = calloc(n ? n : 1, sizeof(*g->lanes));
+	if (!g->lanes)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		g->lanes[i].rank = lanes[i].rank;
+		g->lanes[i].device = lanes[i].device;
+		g->lanes[i].type = lanes[i].type;
+	}
+	g->n_lanes = n;
+	return 0;
+}
+
+/* ---- sorting with the graph as context (qsort has none in C11) ------------------------- */
+
+typedef int (*rp_cmp_fn)(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
+
+static void merge_sort(const struct tc_replay_graph *g, uint32_t *a, uint32_t *tmp, size_t n,
+		       rp_cmp_fn cmp)
+{
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = cmp(g, a[j], a[i]) < 0 ? a[j++] : a[i++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+		}
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n, rp_cmp_fn cmp)
+{
+	size_t i = 1;
+	while (i < n && cmp(g, a[i - 1], a[i]) <= 0)
+		i++;
+	if (i >= n)
+		return 0;
+	uint32_t *tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return TC_ENOMEM;
+	merge_sort(g, a, tmp, n, cmp);
+	free(tmp);
+	return 0;
+}
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int gpu_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
+{
+	int c = cmp_i64(g->ts[a], g->ts[b]);
+	return c ? c : cmp_i64(a, b);
+}
+
+/* Total order of CPU points (see internal.h): time; at equal time the ends of ops with a
+ * positive duration first (inner ones first: later start, then higher id), then starts
+ * (longer first, then id), zero-length ops' start and end together among the starts. */
+int rp_point_cmp(const struct tc_replay_graph *g, uint32_t pa, uint32_t pb)
+{
+	int c = cmp_i64(rp_point_time(g, pa), rp_point_time(g, pb));
+	if (c)
+		return c;
+	uint32_t a = pa >> 1, b = pb >> 1;
+	int64_t da = g->dur[a] > 0 ? g->dur[a] : 0, db = g->dur[b] > 0 ? g->dur[b] : 0;
+	int ca = (pa & 1) && da > 0 ? 0 : 1, cb = (pb & 1) && db > 0 ? 0 : 1;
+	if (ca != cb)
+		return ca - cb;
+	if (ca == 0) {
+		c = cmp_i64(g->ts[b], g->ts[a]);
+		return c ? c : cmp_i64(b, a);
+	}
+	c = cmp_i64(db, da);
+	if (c)
+		return c;
+	c = cmp_i64(a, b);
+	return c ? c : (int)(pa & 1) - (int)(pb & 1);
+}
+
+static int start_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
+{
+	return rp_point_cmp(g, a << 1, b << 1);
+}
+
+/* Points of one CPU lane from its ops sorted by start: ends are merged in from a min-heap,
+ * which stays as small as the nesting depth for well-formed traces. */
+static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size_t n,
+		      uint32_t *out)
+{
+	uint32_t *heap = NULL;
+	size_t hn = 0, hcap = 0, k = 0;
+	for (size_t s = 0; s <= n; s++) {
+		uint32_t sp = s < n ? ops[s] << 1 : 0;
+		while (hn && (s == n || rp_point_cmp(g, heap[0], sp) < 0)) {
+			out[k++] = heap[0];
+			heap[0] = heap[--hn];
+			for (size_t i = 0;;) {
+				size_t l = 2 * i + 1, r = l + 1, m = i;
+				if (l < hn && rp_point_cmp(g, heap[l], heap[m]) < 0)
+					m = l;
+				if (r < hn && rp_point_cmp(g, heap[r], heap[m]) < 0)
+					m = r;
+				if (m == i)
+					break;
+				uint32_t t = heap[i];
+				heap[i] = heap[m];
+				heap[m] = t;
+				i = m;
+			}
+		}
+		if (s == n)
+			break;
+		out[k++] = sp;
+		if (hn == hcap && tc_grow((void **)&heap, &hcap, hn + 1, sizeof(*heap)) < 0) {
+			free(heap);
+			return TC_ENOMEM;
+		}
+		size_t i = hn++;
+		heap[i] = sp | 1;
+		while (i && rp_point_cmp(g, heap[i], heap[(i - 1) / 2]) < 0) {
+			uint32_t t = heap[i];
+			heap[i] = heap[(i - 1) / 2];
+			heap[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	}
+	free(heap);
+	return 0;
+}
+
+/* ---- finish ------------------------------------------------------------------------------- */
+
+struct edges {
+	struct rp_pair *e; /* a = target, b = source encoded */
+	size_t n, cap;
+};
+
+static int add_edge(struct edges *E, uint32_t dst, uint32_t src_enc)
+{
+	if (E->n == E->cap && tc_grow((void **)&E->e, &E->cap, E->n + 1, sizeof(*E->e)) < 0)
+		return TC_ENOMEM;
+	E->e[E->n++] = (struct rp_pair){dst, src_enc};
+	return 0;
+}
+
+/* When an op was enqueued on its GPU lane: its launch call's start, else its own start. */
+static int64_t enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
+{
+	return g->link[i] != RP_NONE ? g->ts[g->link[i]] : g->ts[i];
+}
+
+/* Index in lane L's order of the last op enqueued before t, or -1. */
+static long last_enqueued_before(const struct tc_replay_graph *g, const struct rp_lane *L,
+				 int64_t t)
+{
+	long lo = 0, hi = (long)L->len; /* first index with enqueue >= t */
+	while (lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+		if (enqueue_ts(g, g->order[L->off + mid]) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+static int is_gpu_lane(const struct tc_replay_graph *g, uint32_t lane)
+{
+	return lane < g->n_lanes &&
+	       (g->lanes[lane].type == TC_LANE_GPU || g->lanes[lane].type == TC_LANE_GRAPH);
+}
+
+static int build_lanes(struct tc_replay_graph *g, struct tc_err *err)
+{
+	size_t n_order = 0;
+	for (size_t l = 0; l < g->n_lanes; l++)
+		g->lanes[l].len = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		struct rp_lane *L = &g->lanes[g->lane[i]];
+		if (g->flags[i] & RP_F_PASSIVE)
+			continue;
+		L->len += (g->flags[i] & RP_F_GPU) ? 1 : 2;
+	}
+	for (size_t l = 0; l < g->n_lanes; l++) {
+		g->lanes[l].off = (uint32_t)n_order;
+		n_order += g->lanes[l].len;
+		g->lanes[l].len = 0;
+	}
+	g->order = malloc((n_order ? n_order : 1) * sizeof(*g->order));
+	if (!g->order)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for lane order");
+	g->n_order = n_order;
+	/* First pass: ops per lane; CPU lanes are then expanded into their points. */
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->flags[i] & RP_F_PASSIVE)
+			continue;
+		struct rp_lane *L = &g->lanes[g->lane[i]];
+		g->order[L->off + L->len++] = i;
+	}
+	uint32_t *tmp = NULL;
+	size_t tmp_cap = 0;
+	for (size_t l = 0; l < g->n_lanes; l++) {
+		struct rp_lane *L = &g->lanes[l];
+		uint32_t *a = g->order + L->off;
+		if (is_gpu_lane(g, (uint32_t)l)) {
+			if (sort_if_needed(g, a, L->len, gpu_cmp) < 0)
+				goto oom;
+			continue;
+		}
+		size_t nops = L->len;
+		if (tc_grow((void **)&tmp, &tmp_cap, nops + 1, sizeof(*tmp)) < 0)
+			goto oom;
+		memcpy(tmp, a, nops * sizeof(*tmp));
+		if (sort_if_needed(g, tmp, nops, start_cmp) < 0 || cpu_points(g, tmp, nops, a) < 0)
+			goto oom;
+		L->len = (uint32_t)(2 * nops);
+	}
+	free(tmp);
+	return 0;
+oom:
+	free(tmp);
+	return tc_err_set(err, TC_ENOMEM, "replay: out of memory sorting lanes");
+}
+
+static int ckey_cmp_rank(const void *pa, const void *pb, const struct tc_replay_graph *g)
+{
+	const struct rp_ckey *a = pa, *b = pb;
+	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	int c = cmp_i64(g->ts[a->op], g->ts[b->op]);
+	return c ? c : cmp_i64(a->op, b->op);
+}
+
+static int ckey_cmp_match(const void *pa, const void *pb, const struct tc_replay_graph *g)
+{
+	const struct rp_ckey *a = pa, *b = pb;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return cmp_i64(a->op, b->op);
+}
+
+/* Stable merge sort of records with the graph as context. */
+static int msort(void *base, size_t n, size_t size,
+		 int (*cmp)(const void *, const void *, const struct tc_replay_graph *),
+		 const struct tc_replay_graph *g)
+{
+	if (n < 2)
+		return 0;
+	char *a = base, *tmp = malloc(n * size);
+	if (!tmp)
+		return TC_ENOMEM;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi) {
+				if (cmp(a + j * size, a + i * size, g) < 0)
+					memcpy(tmp + k++ * size, a + j++ * size, size);
+				else
+					memcpy(tmp + k++ * size, a + i++ * size, size);
+			}
+			memcpy(tmp + k * size, a + i * size, (mid - i) * size);
+			k += mid - i;
+			memcpy(tmp + k * size, a + j * size, (hi - j) * size);
+		}
+		memcpy(a, tmp, n * size);
+	}
+	free(tmp);
+	return 0;
+}
+
+static int sort_ckeys(struct tc_replay_graph *g,
+		      int (*cmp)(const void *, const void *, const struct tc_replay_graph *))
+{
+	return msort(g->ckeys, g->n_ckeys, sizeof(*g->ckeys), cmp, g);
+}
+
+static int sync_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+{
+	const struct rp_sync *a = pa, *b = pb;
+	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	int c = cmp_i64(g->ts[a->op], g->ts[b->op]);
+	return c ? c : cmp_i64(a->op, b->op);
+}
+
+static int step_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+{
+	const struct rp_step *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	int c = cmp_i64(g->ts[a->op], g->ts[b->op]);
+	return c ? c : cmp_i64(a->op, b->op);
+}
+
+/* Collectives match across ranks by (process group, sequence number). Streams without
+ * sequence numbers match by order: the k-th collective of a group on each rank. */
+static int build_collectives(struct tc_replay_graph *g, struct tc_err *err)
+{
+	if (g->n_ckeys == 0)
+		return 0;
+	for (size_t i = 0; i < g->n_ckeys; i++)
+		if (!is_gpu_lane(g, g->lane[g->ckeys[i].op]))
+			g->ckeys[i].seq = UINT64_MAX; /* never matched */
+	int use_seq = 0;
+	for (size_t i = 0; i < g->n_ckeys; i++)
+		if (g->ckeys[i].seq != 0 && g->ckeys[i].seq != UINT64_MAX)
+			use_seq = 1;
+	if (!use_seq) {
+		if (sort_ckeys(g, ckey_cmp_rank) < 0)
+			goto oom;
+		uint64_t ord = 0;
+		for (size_t i = 0; i < g->n_ckeys; i++) {
+			struct rp_ckey *k = &g->ckeys[i];
+			if (i == 0 || k->group != k[-1].group ||
+			    g->lanes[g->lane[k->op]].rank != g->lanes[g->lane[k[-1].op]].rank)
+				ord = 0;
+			if (k->seq != UINT64_MAX)
+				k->seq = ++ord;
+		}
+	}
+	if (sort_ckeys(g, ckey_cmp_match) < 0)
+		goto oom;
+	g->coll_members = malloc(g->n_ckeys * sizeof(*g->coll_members));
+	g->colls = malloc(g->n_ckeys * sizeof(*g->colls));
+	if (!g->coll_members || !g->colls)
+		goto oom;
+	size_t nm = 0;
+	for (size_t i = 0; i < g->n_ckeys;) {
+		size_t j = i + 1;
+		while (j < g->n_ckeys && g->ckeys[j].group == g->ckeys[i].group &&
+		       g->ckeys[j].seq == g->ckeys[i].seq)
+			j++;
+		g->stats.collectives += j - i;
+		/* one member per rank; the instance needs two ranks or more */
+		size_t first = nm;
+		uint32_t last_rank = UINT32_MAX;
+		for (size_t k = i; k < j && g->ckeys[i].seq != UINT64_MAX; k++) {
+			uint32_t op = g->ckeys[k].op, rank = g->lanes[g->lane[op]].rank;
+			if (rank == last_rank)
+				continue;
+			last_rank = rank;
+			g->coll_members[nm++] = op;
+		}
+		if (nm - first >= 2) {
+			struct rp_coll *c = &g->colls[g->n_colls];
+			c->first = (uint32_t)first;
+			c->count = (uint32_t)(nm - first);
+			c->src_max_start = INT64_MIN;
+			c->src_xfer = INT64_MAX;
+			for (size_t k = first; k < nm; k++) {
+				uint32_t op = g->coll_members[k];
+				c->src_max_start = TC_MAX(c->src_max_start, g->ts[op]);
+				c->src_xfer = TC_MIN(c->src_xfer, g->dur[op] > 0 ? g->dur[op] : 0);
+				g->flags[op] |= RP_F_COLL;
+				if (tc_map64_put(&g->coll_of, op, g->n_colls) < 0)
+					goto oom;
+			}
+			g->n_colls++;
+		} else {
+			nm = first;
+		}
+		i = j;
+	}
+	g->stats.collective_instances = g->n_colls;
+	return 0;
+oom:
+	return tc_err_set(err, TC_ENOMEM, "replay: out of memory matching collectives");
+}
+
+static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
+{
+	/* Records and waits are resolved in time order: an event id is reused many times and a
+	 * wait refers to the latest record before it. Events are per rank. */
+	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
+	if (!ev)
+		goto oom;
+	if (msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
+		goto oom;
+	for (size_t k = 0; k < g->n_syncs; k++) {
+		const struct rp_sync *s = &g->syncs[k];
+		uint32_t op = s->op, rank = g->lanes[g->lane[op]].rank;
+		if (is_gpu_lane(g, g->lane[op]))
+			continue;
+		int64_t t = g->ts[op];
+		uint32_t lane = s->lane1 ? s->lane1 - 1 : RP_NONE;
+		int lane_ok = lane != RP_NONE && is_gpu_lane(g, lane);
+		switch (g->sub[op]) {
+		case TC_RT_STREAM_SYNC:
+		case TC_RT_DEVICE_SYNC:
+			for (uint32_t l = 0; l < g->n_lanes; l++) {
+				if (!is_gpu_lane(g, l) || g->lanes[l].rank != rank)
+					continue;
+				if (g->sub[op] == TC_RT_STREAM_SYNC && lane_ok && l != lane)
+					continue;
+				long p = last_enqueued_before(g, &g->lanes[l], t);
+				if (p < 0)
+					continue;
+				if (add_edge(E, op, g->order[g->lanes[l].off + p] << 1) < 0)
+					goto oom;
+				g->flags[op] |= RP_F_BLOCKING;
+				g->stats.sync_edges++;
+			}
+			break;
+		case TC_RT_EVENT_RECORD: {
+			if (!lane_ok)
+				break;
+			long p = last_enqueued_before(g, &g->lanes[lane], t);
+			uint64_t cap = p < 0 ? 0 : (uint64_t)g->order[g->lanes[lane].off + p] + 1;
+			if (tc_map64_put(&ev[rank], s->event, cap) < 0)
+				goto oom;
+			break;
+		}
+		case TC_RT_STREAM_WAIT_EVENT:
+		case TC_RT_EVENT_SYNC: {
+			uint64_t cap = 0;
+			if (!tc_map64_get(&ev[rank], s->event, &cap)) {
+				g->stats.unresolved_waits++;
+				break;
+			}
+			if (cap == 0)
+				break; /* recorded on an empty stream: nothing to wait for */
+			uint32_t src = (uint32_t)(cap - 1);
+			if (g->sub[op] == TC_RT_EVENT_SYNC) {
+				if (add_edge(E, op, src << 1) < 0)
+					goto oom;
+				g->flags[op] |= RP_F_BLOCKING;
+				g->stats.sync_edges++;
+				break;
+			}
+			if (!lane_ok)
+				break;
+			/* the waiting stream's next op enqueued after the wait call */
+			const struct rp_lane *L = &g->lanes[lane];
+			long p = last_enqueued_before(g, L, t) + 1;
+			if (p >= (long)L->len)
+				break;
+			uint32_t dst = g->order[L->off + p];
+			if (dst != src) {
+				if (add_edge(E, dst, src << 1) < 0)
+					goto oom;
+				g->stats.event_edges++;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	for (uint32_t r = 0; r <= g->max_rank; r++)
+		tc_map64_free(&ev[r]);
+	free(ev);
+	return 0;
+oom:
+	if (ev)
+		for (uint32_t r = 0; r <= g->max_rank; r++)
+			tc_map64_free(&ev[r]);
+	free(ev);
+	return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
+}
+
+static int build_csr(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
+{
+	g->in_off = calloc(g->n + 1, sizeof(*g->in_off));
+	g->in_src = malloc((E->n ? E->n : 1) * sizeof(*g->in_src));
+	if (!g->in_off || !g->in_src)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for edges");
+	for (size_t k = 0; k < E->n; k++)
+		g->in_off[E->e[k].a + 1]++;
+	for (size_t i = 0; i < g->n; i++)
+		g->in_off[i + 1] += g->in_off[i];
+	/* stable fill: count down from the end so edges keep insertion order per target */
+	uint32_t *fill = malloc((g->n + 1) * sizeof(*fill));
+	if (!fill)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for edges");
+	memcpy(fill, g->in_off, (g->n + 1) * sizeof(*fill));
+	for (size_t k = 0; k < E->n; k++)
+		g->in_src[fill[E->e[k].a]++] = E->e[k].b;
+	free(fill);
+	g->n_edges = E->n;
+	return 0;
+}
+
+int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
+{
+	struct edges E = {NULL, 0, 0};
+	int rc;
+	if (g->finished)
+		return 0;
+	/* flags from lane types */
+	g->max_rank = 0;
+	for (size_t l = 0; l < g->n_lanes; l++)
+		g->max_rank = TC_MAX(g->max_rank, g->lanes[l].rank);
+	if (g->max_rank > 1u << 20)
+		return tc_err_set(err, TC_EUNSUPPORTED, "replay: rank %u out of range", g->max_rank);
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->lane[i] >= g->n_lanes)
+			return tc_err_set(err, TC_EFORMAT, "op %u: lane %u not declared (%zu lanes)", i,
+					  g->lane[i], g->n_lanes);
+		unsigned k = g->kind[i];
+		if (is_gpu_lane(g, g->lane[i])) {
+			if (k == TC_KIND_STEP || k == TC_KIND_ANNOTATION) {
+				g->flags[i] = RP_F_PASSIVE;
+				g->stats.passive_ops++;
+				continue;
+			}
+			g->flags[i] = RP_F_GPU;
+			if (k == TC_KIND_NODE || g->dur[i] < 0)
+				g->flags[i] |= RP_F_ANALYTIC;
+			if (g->work[i] == RP_NONE) {
+				/* a CPU-kind op on a GPU lane: give it an empty work record */
+				if (tc_grow((void **)&g->works, &g->cap_works, g->n_works + 1,
+					    sizeof(*g->works)) < 0)
+					return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+				memset(&g->works[g->n_works], 0, sizeof(*g->works));
+				g->work[i] = (uint32_t)g->n_works++;
+			}
+			g->stats.gpu_ops++;
+		} else {
+			g->flags[i] = k == TC_KIND_STEP ? RP_F_STEP
+				      : k == TC_KIND_ANNOTATION ? 0
+								 : RP_F_INNER;
+			g->stats.cpu_ops++;
+		}
+	}
+	rc = build_lanes(g, err);
+	if (rc < 0)
+		goto out;
+	/* launch edges, blocking copies and per-lane minimum latencies */
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		struct rp_lane *L = &g->lanes[l];
+		L->min_launch_lat = INT64_MAX;
+		L->min_gap = INT64_MAX;
+		if (!is_gpu_lane(g, l)) {
+			g->stats.cpu_lanes++;
+			continue;
+		}
+		g->stats.gpu_lanes++;
+		for (uint32_t k = 0; k < L->len; k++) {
+			uint32_t i = g->order[L->off + k];
+			uint32_t ln = g->link[i];
+			if (k > 0) {
+				int64_t gap = g->ts[i] - rp_src_end(g, g->order[L->off + k - 1]);
+				if (gap >= 0 && !(g->flags[i] & RP_F_ANALYTIC))
+					L->min_gap = TC_MIN(L->min_gap, gap);
+			}
+			if (ln == RP_NONE || is_gpu_lane(g, g->lane[ln]))
+				continue;
+			if ((rc = add_edge(&E, i, ln << 1 | RP_EDGE_FROM_START)) < 0)
+				goto oom;
+			g->stats.launch_edges++;
+			if (!(g->flags[i] & RP_F_ANALYTIC)) {
+				int64_t lat = g->ts[i] - g->ts[ln];
+				L->min_launch_lat = TC_MIN(L->min_launch_lat, lat > 0 ? lat : 0);
+			}
+			if (g->kind[ln] == TC_KIND_RUNTIME && g->sub[ln] == TC_RT_MEMCPY) {
+				if ((rc = add_edge(&E, ln, i << 1)) < 0)
+					goto oom;
+				g->flags[ln] |= RP_F_BLOCKING;
+				g->stats.memcpy_edges++;
+			}
+		}
+		if (L->min_gap == INT64_MAX)
+			L->min_gap = 0;
+	}
+	/* the launch floor is a property of the device and driver, not of one stream: a stream
+	 * whose kernels were all queued says nothing about it. Take the rank's minimum. */
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		int64_t m = INT64_MAX;
+		for (uint32_t q = 0; q < g->n_lanes; q++)
+			if (is_gpu_lane(g, q) && g->lanes[q].rank == g->lanes[l].rank)
+				m = TC_MIN(m, g->lanes[q].min_launch_lat);
+		g->lanes[l].lat_rank = m == INT64_MAX ? 0 : m;
+	}
+	for (uint32_t l = 0; l < g->n_lanes; l++)
+		g->lanes[l].min_launch_lat = g->lanes[l].lat_rank;
+	if ((rc = build_syncs(g, &E, err)) < 0)
+		goto out;
+	for (size_t k = 0; k < g->n_deps; k++) {
+		if (g->flags[g->deps[k].b] & RP_F_PASSIVE)
+			continue; /* annotations are never simulated: nothing to wait for */
+		if ((rc = add_edge(&E, g->deps[k].a, g->deps[k].b << 1)) < 0)
+			goto oom;
+		g->stats.data_edges++;
+	}
+	if ((rc = build_collectives(g, err)) < 0)
+		goto out;
+	if ((rc = build_csr(g, &E, err)) < 0)
+		goto out;
+	/* steps: CPU step annotations by rank and start */
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->flags[i] & RP_F_STEP)
+			g->n_steps++;
+	g->steps = malloc((g->n_steps ? g->n_steps : 1) * sizeof(*g->steps));
+	if (!g->steps)
+		goto oom;
+	g->n_steps = 0;
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->flags[i] & RP_F_STEP)
+			g->steps[g->n_steps++] = (struct rp_step){i, g->lanes[g->lane[i]].rank};
+	if (msort(g->steps, g->n_steps, sizeof(*g->steps), step_cmp, g) < 0)
+		goto oom;
+	{
+		uint8_t *seen = calloc(g->max_rank + 1, 1);
+		if (!seen)
+			goto oom;
+		for (size_t l = 0; l < g->n_lanes; l++)
+			seen[g->lanes[l].rank] = 1;
+		for (uint32_t r = 0; r <= g->max_rank; r++)
+			g->n_ranks += seen[r];
+		free(seen);
+	}
+	g->stats.ops = g->n;
+	g->stats.steps = g->n_steps;
+	g->stats.lanes = (uint32_t)g->n_lanes;
+	g->stats.ranks = g->n_ranks;
+	tc_debug(log,
+		 "replay graph: %zu ops, %zu lanes, %llu launch, %llu sync, %llu event, %llu data "
+		 "edges, %zu collective instances, %zu steps",
+		 g->n, g->n_lanes, (unsigned long long)g->stats.launch_edges,
+		 (unsigned long long)g->stats.sync_edges, (unsigned long long)g->stats.event_edges,
+		 (unsigned long long)g->stats.data_edges, g->n_colls, g->n_steps);
+	/* what finish needed and the run does not */
+	free(g->link);
+	g->link = NULL;
+	free(g->syncs);
+	g->syncs = NULL;
+	free(g->ckeys);
+	g->ckeys = NULL;
+	free(g->deps);
+	g->deps = NULL;
+	g->n_syncs = g->n_ckeys = g->n_deps = 0;
+	g->finished = 1;
+	rc = 0;
+	goto out;
+oom:
+	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory building the graph");
+out:
+	free(E.e);
+	return rc;
+}
+
+uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i)
+{
+	for (uint32_t k = g->in_off[i]; k < g->in_off[i + 1]; k++)
+		if (g->in_src[k] & RP_EDGE_FROM_START)
+			return g->in_src[k] >> 1;
+	return RP_NONE;
+}
+
+void tc_replay_graph_stats(const struct tc_replay_graph *g, struct tc_replay_graph_stats *out)
+{
+	*out = g->stats;
+}
+
+uint64_t tc_replay_graph_op_count(const struct tc_replay_graph *g)
+{
+	return g->n;
+}
+
+size_t tc_replay_graph_bytes(const struct tc_replay_graph *g)
+{
+	size_t per_op = 2 * sizeof(int64_t) + 3 * sizeof(uint32_t) + 5 + sizeof(uint32_t);
+	return g->cap * per_op + g->cap_works * sizeof(struct rp_work) +
+	       g->n_order * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
+	       g->n_lanes * sizeof(struct rp_lane) + g->n_colls * sizeof(struct rp_coll);
+}
+
+const struct tc_ops_header *tc_replay_graph_header(const struct tc_replay_graph *g)
+{
+	return g->reader ? tc_ops_reader_header(g->reader) : NULL;
+}
+
+void tc_replay_graph_free(struct tc_replay_graph *g)
+{
+	if (!g)
+		return;
+	free(g->ts);
+	free(g->dur);
+	free(g->lane);
+	free(g->name);
+	free(g->work);
+	free(g->kind);
+	free(g->cls);
+	free(g->sub);
+	free(g->dtype);
+	free(g->flags);
+	free(g->works);
+	free(g->in_off);
+	free(g->in_src);
+	free(g->lanes);
+	free(g->order);
+	free(g->colls);
+	free(g->coll_members);
+	tc_map64_free(&g->coll_of);
+	free(g->steps);
+	free(g->link);
+	free(g->syncs);
+	free(g->ckeys);
+	free(g->deps);
+	tc_ops_reader_free(g->reader);
+	free(g);
+}
+
+/* ---- loading a .tcs --------------------------------------------------------------------- */
+
+static const char *reader_name(const void *ctx, uint32_t id)
+{
+	return tc_ops_reader_string(ctx, id);
+}
+
+int tc_replay_graph_load(struct tc_replay_graph **out, const char *path, const struct tc_log *log,
+			 struct tc_err *err)
+{
+	struct tc_replay_graph *g = NULL;
+	struct tc_ops_reader *r = NULL;
+	int rc = tc_ops_reader_open(&r, path, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = tc_replay_graph_new(&g, err)) < 0 || !g) {
+		tc_ops_reader_free(r);
+		return rc < 0 ? rc : TC_ENOMEM;
+	}
+	g->reader = r;
+	tc_replay_graph_set_names(g, reader_name, r);
+	const struct tc_op *ops;
+	size_t n;
+	while ((rc = tc_ops_reader_next(r, &ops, &n, err)) > 0)
+		if ((rc = tc_replay_graph_add(g, ops, n, err)) < 0)
+			break;
+	if (rc == 0) {
+		size_t nl = tc_ops_reader_lane_count(r);
+		struct tc_lane *lanes = malloc((nl ? nl : 1) * sizeof(*lanes));
+		if (!lanes) {
+			rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+		} else {
+			for (size_t l = 0; l < nl; l++)
+				lanes[l] = *tc_ops_reader_lane(r, (uint32_t)l);
+			rc = tc_replay_graph_set_lanes(g, lanes, nl, err);
+			free(lanes);
+		}
+	}
+	if (rc == 0)
+		rc = tc_replay_graph_finish(g, log, err);
+	if (rc < 0) {
+		tc_err_wrap(err, "%s", path);
+		tc_replay_graph_free(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* internal.h - private to replay/: the graph's struct-of-arrays layout and the run's state.
+ *
+ * Node model. A GPU-lane op (kernel, memcpy, memset, ONNX node) is one node that runs for
+ * its (re-timed) duration; ops on a lane run one at a time in source order. A CPU-lane op is
+ * two instantaneous points (its start and its end) in the thread's sorted sequence of
+ * points; the time between consecutive points is host time (measured x host_scale). Explicit
+ * edges (launch, sync, event, memcpy, data) end at a GPU op's start or at a CPU op's end
+ * point (a blocking call returns when what it waits for is done).
+ *
+ * Indices are 32-bit: a graph holds at most 2^31 - 1 ops.
+ */
+#ifndef TC_REPLAY_INTERNAL_H
+#define TC_REPLAY_INTERNAL_H
+
+#include "replay.h"
+
+#define RP_NONE UINT32_MAX
+#define RP_MAX_OPS 0x7ffffffeu
+/* In-edge source encoding: pred op << 1 | 1 when the edge starts at the pred's start
+ * (launch call -> kernel: the kernel may begin while its launch call still runs). */
+#define RP_EDGE_FROM_START 1u
+
+enum rp_flag {
+	RP_F_GPU = 1u << 0,      /* on a GPU/graph lane: one node with a duration */
+	RP_F_PASSIVE = 1u << 1,  /* annotation on a GPU lane: not simulated */
+	RP_F_ANALYTIC = 1u << 2, /* no measured time (ONNX): costed by the model */
+	RP_F_COLL = 1u << 3,     /* member of a matched collective instance */
+	RP_F_STEP = 1u << 4,     /* step annotation on a CPU lane */
+	RP_F_BLOCKING = 1u << 5, /* CPU op whose end waits for GPU work (sync, blocking copy) */
+	RP_F_INNER = 1u << 6,    /* CPU op that counts as host work (not step / annotation) */
+};
+
+struct rp_work {
+	uint64_t flops, bytes_read, bytes_written;
+	uint64_t coll_bytes;
+	uint32_t group_size;
+	uint8_t has_work, coll_kind;
+};
+
+struct rp_lane {
+	uint32_t rank, device, type;
+	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
+	int64_t min_launch_lat; /* GPU: min over kernels of start - launch start (>= 0) */
+	int64_t min_gap;        /* GPU: min idle gap between consecutive ops (>= 0) */
+	int64_t lat_rank;       /* scratch while finishing */
+};
+
+struct rp_coll {
+	uint32_t first, count; /* members in g->coll_members */
+	int64_t src_max_start, src_xfer; /* latest arrival, shortest member duration */
+};
+
+struct rp_step {
+	uint32_t op, rank;
+};
+
+struct tc_replay_graph {
+	/* per op (struct of arrays) */
+	size_t n, cap;
+	int64_t *ts, *dur;
+	uint32_t *lane, *name, *work; /* work: index into works or RP_NONE */
+	uint8_t *kind, *cls, *sub, *dtype, *flags;
+	/* GPU op side table */
+	struct rp_work *works;
+	size_t n_works, cap_works;
+	/* explicit in-edges (CSR over ops), built by finish */
+	uint32_t *in_off, *in_src;
+	size_t n_edges;
+	/* lanes and their program order */
+	struct rp_lane *lanes;
+	size_t n_lanes;
+	uint32_t *order;
+	size_t n_order;
+	/* collectives */
+	struct rp_coll *colls;
+	size_t n_colls;
+	uint32_t *coll_members; /* op indices grouped by instance */
+	struct tc_map64 coll_of; /* op -> instance */
+	/* steps (sorted by rank, start) */
+	struct rp_step *steps;
+	size_t n_steps;
+	uint32_t n_ranks, max_rank;
+	/* while adding: raw facts kept until finish */
+	uint32_t *link; /* launching call or RP_NONE (freed by finish) */
+	struct rp_sync {
+		uint32_t op, lane1; /* lane1: sync_lane (lane + 1, 0 = none) */
+		uint64_t event;
+	} *syncs;
+	size_t n_syncs, cap_syncs;
+	struct rp_ckey {
+		uint32_t op, group;
+		uint64_t seq;
+	} *ckeys;
+	size_t n_ckeys, cap_ckeys;
+	struct rp_pair {
+		uint32_t a, b;
+	} *deps; /* a depends on b */
+	size_t n_deps, cap_deps;
+	int finished;
+	struct tc_replay_graph_stats stats;
+	/* names */
+	tc_replay_name_fn name_fn;
+	const void *name_ctx;
+	struct tc_ops_reader *reader; /* owned when loaded from a file */
+};
+
+/* Name of op i ("op#<id>" written into buf when unknown). */
+const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n);
+const char *rp_string(const struct tc_replay_graph *g, uint32_t id);
+
+static inline int64_t rp_src_end(const struct tc_replay_graph *g, uint32_t i)
+{
+	return g->ts[i] + (g->dur[i] > 0 ? g->dur[i] : 0);
+}
+
+/* Comparator helpers for CPU points: the time and the order key of a point. */
+static inline int64_t rp_point_time(const struct tc_replay_graph *g, uint32_t p)
+{
+	uint32_t i = p >> 1;
+	return (p & 1) ? rp_src_end(g, i) : g->ts[i];
+}
+int rp_point_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
+
+struct tc_replay {
+	const struct tc_replay_graph *g;
+	struct tc_replay_opts opts;
+	int64_t *start, *end; /* projected, per op */
+	uint8_t *bound;       /* target bound per op */
+	uint8_t *util;        /* target utilisation x 255 per GPU op */
+	uint8_t *src_bound, *src_util; /* source chip's view, when known */
+	struct tc_replay_step *steps;
+	size_t n_steps;
+	struct tc_replay_warnings warn;
+	/* aggregates over the reported steps */
+	double class_src_ns[TC_CLASS__COUNT], class_proj_ns[TC_CLASS__COUNT];
+	uint64_t class_count[TC_CLASS__COUNT];
+	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
+	size_t n_job_steps;                  /* steps of the job (k-th step of every rank) */
+	/* critical path of the reported span */
+	double cp_class_ns[TC_CLASS__COUNT + 1]; /* last slot: host gaps and latencies */
+	int64_t cp_len_ns;
+	uint64_t cp_ops;
+	/* top ops (by name): filled by analysis */
+	struct rp_top {
+		uint32_t name;
+		uint8_t cls, bound;
+		uint64_t count;
+		double src_ns, proj_ns;
+	} *top;
+	size_t n_top;
+	int64_t sim_ns; /* wall of the engine (never printed in reports) */
+};
+
+/* engine.c */
+int rp_retime(struct tc_replay *r, struct tc_err *err);
+int rp_simulate(struct tc_replay *r, struct tc_err *err);
+/* graph.c: position helpers for the analyses */
+uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i);
+
+#endif

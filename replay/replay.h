@@ -1,0 +1,153 @@
+/* replay.h - the dependency graph of an opstream, the discrete-event engine that re-times it
+ * on a target chip, the analyses (steps, breakdowns, critical path, energy) and the exports
+ * (text and JSON report, Chrome trace timeline). docs/projection.md describes the method and
+ * the JSON schema.
+ *
+ * Life cycle:
+ *   graph = tc_replay_graph_load(path)            (or _new + _add + _set_lanes + _finish)
+ *   rep   = tc_replay_run(graph, opts)            (any number of runs per graph, read-only)
+ *   tc_replay_write_text / _json / _timeline (rep)
+ *   tc_replay_free(rep); tc_replay_graph_free(graph)
+ *
+ * A run borrows the graph and the chips: both must outlive it. Handles are opaque; *_free
+ * accepts NULL. Functions that can fail return 0 or a negative TC_E* and fill err.
+ */
+#ifndef TC_REPLAY_H
+#define TC_REPLAY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+#include "opstream.h"
+#include "hwmodel.h"
+
+#define TC_REPLAY_SCHEMA "tracecast.projection"
+#define TC_REPLAY_SCHEMA_VERSION 1
+
+/* ---- graph -------------------------------------------------------------------------------- */
+
+struct tc_replay_graph;
+
+/* Resolves a string id of the ops (names, process groups) to text; may return NULL. */
+typedef const char *(*tc_replay_name_fn)(const void *ctx, uint32_t id);
+
+/* An empty graph to fill from memory (tests, tools that synthesise ops). */
+int tc_replay_graph_new(struct tc_replay_graph **out, struct tc_err *err);
+/* Append ops in id order: ops[i].id must equal the number of ops added before it (ids are
+ * dense, as in a .tcs). Links, parents and deps must name earlier ops. Only what the replay
+ * needs is kept (no shapes, no per-op allocation); the array may be reused after the call. */
+int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size_t n,
+			struct tc_err *err);
+/* The lanes the ops refer to (copied: type, rank, device). Call before _finish. */
+int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *lanes, size_t n,
+			      struct tc_err *err);
+/* How to print names; without it ops are named "op#<id>". ctx must outlive the graph. */
+void tc_replay_graph_set_names(struct tc_replay_graph *g, tc_replay_name_fn fn, const void *ctx);
+/* Build program order, launch, synchronisation, event, collective and data edges. After
+ * this the graph is immutable. log may be NULL. */
+int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log,
+			   struct tc_err *err);
+
+/* Read a whole .tcs into a finished graph; the graph keeps the reader for names and the
+ * header. Errors name the file. */
+int tc_replay_graph_load(struct tc_replay_graph **out, const char *path, const struct tc_log *log,
+			 struct tc_err *err);
+/* The stream's header, or NULL for graphs built in memory. Borrowed. */
+const struct tc_ops_header *tc_replay_graph_header(const struct tc_replay_graph *g);
+uint64_t tc_replay_graph_op_count(const struct tc_replay_graph *g);
+/* Bytes held by the graph (arrays only), for benchmarks. */
+size_t tc_replay_graph_bytes(const struct tc_replay_graph *g);
+void tc_replay_graph_free(struct tc_replay_graph *g);
+
+/* Counts of what the graph builder found, for -v and the report. */
+struct tc_replay_graph_stats {
+	uint64_t ops, cpu_ops, gpu_ops, passive_ops;
+	uint64_t launch_edges, sync_edges, event_edges, data_edges, memcpy_edges;
+	uint64_t collectives, collective_instances; /* matched across ranks */
+	uint64_t steps;
+	uint32_t lanes, cpu_lanes, gpu_lanes, ranks;
+	uint64_t unresolved_waits; /* stream waits / event syncs whose event was never recorded */
+};
+void tc_replay_graph_stats(const struct tc_replay_graph *g, struct tc_replay_graph_stats *out);
+
+/* ---- projection --------------------------------------------------------------------------- */
+
+struct tc_replay_opts {
+	/* Chips. target NULL = identity: measured durations are replayed unchanged (ONNX nodes
+	 * then need a target). source is needed whenever target is set and the stream has
+	 * measured GPU ops; it may equal target. */
+	const struct tc_chip *source;
+	const struct tc_chip *target;
+	const char *const *sets; /* the --set overrides applied to target, for provenance */
+	size_t n_sets;
+	double host_scale; /* CPU time multiplier, 1.0 = as measured */
+	double gpu_scale;  /* what-if multiplier on every projected GPU op time, 1.0 = none */
+	int64_t max_steps; /* report the first N steps per rank; -1 = all */
+	int top_n;         /* rows in the top-op tables, 0 = 10 */
+	const struct tc_log *log; /* warnings; NULL = quiet */
+};
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, NULL}
+
+struct tc_replay;
+
+/* Re-time and simulate. Warnings (ops without a cost model, dtypes the chip lacks, unmatched
+ * collectives, no steps, no GPU work) go to opts->log with counts and into the report. */
+int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
+		  const struct tc_replay_opts *opts, struct tc_err *err);
+void tc_replay_free(struct tc_replay *r);
+
+/* Projected start / end of an op (ns, same origin as the stream's ts); INT64_MIN for ops
+ * that were not simulated (annotations on GPU lanes). */
+int64_t tc_replay_op_start(const struct tc_replay *r, uint64_t id);
+int64_t tc_replay_op_end(const struct tc_replay *r, uint64_t id);
+/* Bound (enum tc_bound) the model gave a GPU op on the target; TC_BOUND_HOST for CPU ops. */
+unsigned tc_replay_op_bound(const struct tc_replay *r, uint64_t id);
+
+/* One profiler step of one rank. Times in ns. "gpu" spans cover the GPU ops enqueued (by
+ * their launch) inside the step's CPU span. */
+struct tc_replay_step {
+	uint64_t op;      /* the step annotation op (UINT64_MAX for the whole-run pseudo-step) */
+	uint32_t rank;
+	const char *name; /* borrowed from the graph */
+	int64_t src_start, src_ns, proj_start, proj_ns;
+	int64_t src_gpu_ns, proj_gpu_ns;   /* first GPU start to last GPU end */
+	int64_t src_busy_ns, proj_busy_ns; /* union of GPU op intervals */
+	uint64_t gpu_ops;
+	/* Step time split by what bounded it (sums to the step time): compute, memory,
+	 * communication (exposed: no other GPU op running), launch (kernels at the launch
+	 * floor), host (GPU idle, CPU busy), idle (nothing but the step annotation). */
+	double src_bound_ns[TC_BOUND__COUNT], proj_bound_ns[TC_BOUND__COUNT];
+	double src_energy_j, proj_energy_j; /* 0 when the chip is not known */
+	double src_dollars, proj_dollars;
+};
+size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **steps);
+
+/* Warnings found by the run (also in the report). */
+struct tc_replay_warnings {
+	uint64_t no_cost_model[TC_CLASS__COUNT]; /* analytical ops the model could not cost */
+	uint64_t dtype_missing[TC_DT__COUNT];    /* GPU ops whose dtype the target lacks */
+	uint64_t unknown_work;                   /* measured ops scaled by the class fallback */
+	uint64_t unmatched_collectives;          /* collective kernels without their peers */
+	uint64_t forced_collectives;             /* instances released before all arrived */
+	uint64_t no_gpu_work, no_steps;          /* 1 when so */
+	uint64_t unresolved_waits;               /* waits on events never recorded */
+	uint64_t broken_cycles;                  /* ops started with a dependency undone */
+};
+const struct tc_replay_warnings *tc_replay_warnings(const struct tc_replay *r);
+
+/* ---- exports ------------------------------------------------------------------------------ */
+
+/* Human report (aligned tables). */
+int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err);
+/* Stable JSON report, schema TC_REPLAY_SCHEMA version TC_REPLAY_SCHEMA_VERSION
+ * (docs/projection.md). Deterministic bytes for the same inputs. */
+int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err);
+/* Chrome trace-event JSON: the projected run and the source run as separate processes. */
+int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err *err);
+/* Identity check table: per step measured vs replayed step time and the error. Returns the
+ * largest relative error over steps in *max_err (may be NULL). */
+int tc_replay_write_validation(const struct tc_replay *r, FILE *fp, double *max_err,
+			       struct tc_err *err);
+
+#endif

@@ -1,0 +1,542 @@
+/* report.c - the answers as text, as JSON (schema in docs/projection.md) and the identity
+ * validation table. Numbers go through util's locale-independent formatters; nothing here
+ * depends on pointers, hash order or the clock, so the bytes are reproducible. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- JSON helpers ---------------------------------------------------------------------- */
+
+static void jstr(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", fp);
+			break;
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(fp, "\\u%04x", *p);
+			else
+				fputc(*p, fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+static void jnum(FILE *fp, double v)
+{
+	char b[64];
+	if (!isfinite(v)) {
+		fputs("null", fp);
+		return;
+	}
+	fputs(tc_fmt_double(b, sizeof(b), v), fp);
+}
+
+static void jint(FILE *fp, int64_t v)
+{
+	fprintf(fp, "%lld", (long long)v);
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : NAN;
+}
+
+static const char *chip_id(const struct tc_chip *c)
+{
+	return c ? tc_chip_id(c) : NULL;
+}
+
+static const char *mode_name(const struct tc_replay *r)
+{
+	return r->opts.target ? "projection" : "identity";
+}
+
+static void totals_energy(const struct tc_replay *r, double *ej, double *eusd, int proj)
+{
+	*ej = *eusd = 0;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		*ej += proj ? r->steps[k].proj_energy_j : r->steps[k].src_energy_j;
+		*eusd += proj ? r->steps[k].proj_dollars : r->steps[k].src_dollars;
+	}
+}
+
+static void bound_totals(const struct tc_replay *r, double out[TC_BOUND__COUNT], int proj)
+{
+	for (unsigned b = 0; b < TC_BOUND__COUNT; b++) {
+		out[b] = 0;
+		for (size_t k = 0; k < r->n_steps; k++)
+			out[b] += proj ? r->steps[k].proj_bound_ns[b] : r->steps[k].src_bound_ns[b];
+	}
+}
+
+static void j_bounds(FILE *fp, const double b[TC_BOUND__COUNT])
+{
+	fputc('{', fp);
+	for (unsigned k = 0; k < TC_BOUND__COUNT; k++) {
+		if (k)
+			fputs(", ", fp);
+		jstr(fp, tc_bound_name(k));
+		fputs(": ", fp);
+		jnum(fp, b[k]);
+	}
+	fputc('}', fp);
+}
+
+static void j_top(FILE *fp, const struct tc_replay *r, const struct rp_top *t)
+{
+	char buf[32];
+	fputs("{\"name\": ", fp);
+	const char *nm = rp_string(r->g, t->name);
+	if (!nm[0]) {
+		snprintf(buf, sizeof(buf), "string#%u", t->name);
+		nm = buf;
+	}
+	jstr(fp, nm);
+	fputs(", \"class\": ", fp);
+	jstr(fp, tc_class_name(t->cls));
+	fputs(", \"bound\": ", fp);
+	jstr(fp, tc_bound_name(t->bound));
+	fputs(", \"count\": ", fp);
+	jint(fp, (int64_t)t->count);
+	fputs(", \"source_ns\": ", fp);
+	jnum(fp, t->src_ns);
+	fputs(", \"projected_ns\": ", fp);
+	jnum(fp, t->proj_ns);
+	fputs(", \"change_ns\": ", fp);
+	jnum(fp, t->proj_ns - t->src_ns);
+	fputc('}', fp);
+}
+
+/* Indices of the top table sorted by |change| (descending, ties by position). */
+static size_t *by_change(const struct tc_replay *r)
+{
+	size_t *idx = malloc((r->n_top ? r->n_top : 1) * sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < r->n_top; i++)
+		idx[i] = i;
+	for (size_t i = 1; i < r->n_top; i++) { /* insertion sort, stable; tables are small */
+		size_t v = idx[i], j = i;
+		double cv = fabs(r->top[v].proj_ns - r->top[v].src_ns);
+		while (j > 0 && fabs(r->top[idx[j - 1]].proj_ns - r->top[idx[j - 1]].src_ns) < cv) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = v;
+	}
+	return idx;
+}
+
+int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	const struct tc_ops_header *h = tc_replay_graph_header(g);
+	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
+	size_t *chg = by_change(r);
+	if (!chg)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	fprintf(fp, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n", TC_REPLAY_SCHEMA,
+		TC_REPLAY_SCHEMA_VERSION);
+	fputs("  \"tool\": {\"name\": \"tracecast\", \"version\": ", fp);
+	jstr(fp, TC_VERSION);
+	fputs("},\n  \"mode\": ", fp);
+	jstr(fp, mode_name(r));
+	fputs(",\n  \"input\": {\"source_format\": ", fp);
+	jstr(fp, h ? h->source_format : "memory");
+	fputs(", \"source_files\": [", fp);
+	for (size_t i = 0; h && i < h->n_source_files; i++) {
+		if (i)
+			fputs(", ", fp);
+		/* basenames only: the same trace in another directory gives the same report */
+		const char *f = h->source_files[i], *sl = strrchr(f, '/');
+		jstr(fp, sl ? sl + 1 : f);
+	}
+	fprintf(fp, "], \"ops\": %llu, \"gpu_ops\": %llu, \"ranks\": %u, \"lanes\": %u},\n",
+		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
+		g->stats.ranks, g->stats.lanes);
+	fputs("  \"source_chip\": ", fp);
+	if (r->opts.source) {
+		fputs("{\"id\": ", fp);
+		jstr(fp, chip_id(r->opts.source));
+		fputs(", \"name\": ", fp);
+		jstr(fp, tc_chip_name(r->opts.source));
+		fputc('}', fp);
+	} else {
+		fputs("null", fp);
+	}
+	fputs(",\n  \"target_chip\": ", fp);
+	if (r->opts.target) {
+		fputs("{\"id\": ", fp);
+		jstr(fp, chip_id(r->opts.target));
+		fputs(", \"name\": ", fp);
+		jstr(fp, tc_chip_name(r->opts.target));
+		fputs(", \"overrides\": [", fp);
+		for (size_t i = 0; i < r->opts.n_sets; i++) {
+			if (i)
+				fputs(", ", fp);
+			jstr(fp, r->opts.sets[i]);
+		}
+		fputs("]}", fp);
+	} else {
+		fputs("null", fp);
+	}
+	fputs(",\n  \"options\": {\"host_scale\": ", fp);
+	jnum(fp, r->opts.host_scale);
+	fputs(", \"steps\": ", fp);
+	jint(fp, r->opts.max_steps);
+	fputs("},\n", fp);
+
+	/* summary */
+	double sj, susd, pj, pusd, nk = (double)r->n_job_steps;
+	totals_energy(r, &sj, &susd, 0);
+	totals_energy(r, &pj, &pusd, 1);
+	fprintf(fp, "  \"summary\": {\"steps\": %zu, \"source_step_ns\": ", r->n_job_steps);
+	jnum(fp, nk > 0 ? (double)r->src_total_ns / nk : 0);
+	fputs(", \"projected_step_ns\": ", fp);
+	jnum(fp, nk > 0 ? (double)r->proj_total_ns / nk : 0);
+	fputs(", \"speedup\": ", fp);
+	jnum(fp, ratio((double)r->src_total_ns, (double)r->proj_total_ns));
+	fputs(", \"source_energy_j_per_step\": ", fp);
+	jnum(fp, r->opts.source && nk > 0 ? sj / nk : NAN);
+	fputs(", \"projected_energy_j_per_step\": ", fp);
+	jnum(fp, dst && nk > 0 ? pj / nk : NAN);
+	fputs(", \"source_steps_per_j\": ", fp);
+	jnum(fp, r->opts.source ? ratio(nk, sj) : NAN);
+	fputs(", \"projected_steps_per_j\": ", fp);
+	jnum(fp, dst ? ratio(nk, pj) : NAN);
+	fputs(", \"source_steps_per_usd\": ", fp);
+	jnum(fp, r->opts.source ? ratio(nk, susd) : NAN);
+	fputs(", \"projected_steps_per_usd\": ", fp);
+	jnum(fp, dst ? ratio(nk, pusd) : NAN);
+	fputs("},\n", fp);
+
+	/* steps */
+	fputs("  \"steps\": [", fp);
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		fputs(k ? ",\n    " : "\n    ", fp);
+		fprintf(fp, "{\"rank\": %u, \"name\": ", s->rank);
+		jstr(fp, s->name);
+		fputs(", \"op\": ", fp);
+		if (s->op == UINT64_MAX)
+			fputs("null", fp);
+		else
+			jint(fp, (int64_t)s->op);
+		fprintf(fp, ", \"gpu_ops\": %llu, \"speedup\": ", (unsigned long long)s->gpu_ops);
+		jnum(fp, ratio((double)s->src_ns, (double)s->proj_ns));
+		for (int v = 0; v < 2; v++) {
+			fputs(v ? ", \"projected\": {" : ",\n     \"source\": {", fp);
+			fputs("\"start_ns\": ", fp);
+			jint(fp, v ? s->proj_start : s->src_start);
+			fputs(", \"step_ns\": ", fp);
+			jint(fp, v ? s->proj_ns : s->src_ns);
+			fputs(", \"gpu_span_ns\": ", fp);
+			jint(fp, v ? s->proj_gpu_ns : s->src_gpu_ns);
+			fputs(", \"gpu_busy_ns\": ", fp);
+			jint(fp, v ? s->proj_busy_ns : s->src_busy_ns);
+			fputs(", \"energy_j\": ", fp);
+			jnum(fp, v ? s->proj_energy_j : s->src_energy_j);
+			fputs(", \"usd\": ", fp);
+			jnum(fp, v ? s->proj_dollars : s->src_dollars);
+			fputs(", \"bound_ns\": ", fp);
+			j_bounds(fp, v ? s->proj_bound_ns : s->src_bound_ns);
+			fputc('}', fp);
+		}
+		fputc('}', fp);
+	}
+	fputs("\n  ],\n", fp);
+
+	/* by bound and exposed communication */
+	double bs[TC_BOUND__COUNT], bp[TC_BOUND__COUNT];
+	bound_totals(r, bs, 0);
+	bound_totals(r, bp, 1);
+	fputs("  \"by_bound\": {\"source\": ", fp);
+	j_bounds(fp, bs);
+	fputs(", \"projected\": ", fp);
+	j_bounds(fp, bp);
+	fputs("},\n  \"exposed_comm_ns\": {\"source\": ", fp);
+	jnum(fp, bs[TC_BOUND_COMM]);
+	fputs(", \"projected\": ", fp);
+	jnum(fp, bp[TC_BOUND_COMM]);
+	fputs("},\n", fp);
+
+	/* by class */
+	fputs("  \"by_class\": [", fp);
+	int first = 1;
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+		if (!r->class_count[c])
+			continue;
+		fputs(first ? "\n    " : ",\n    ", fp);
+		first = 0;
+		fputs("{\"class\": ", fp);
+		jstr(fp, tc_class_name(c));
+		fprintf(fp, ", \"count\": %llu, \"source_ns\": ", (unsigned long long)r->class_count[c]);
+		jnum(fp, r->class_src_ns[c]);
+		fputs(", \"projected_ns\": ", fp);
+		jnum(fp, r->class_proj_ns[c]);
+		fputs(", \"speedup\": ", fp);
+		jnum(fp, ratio(r->class_src_ns[c], r->class_proj_ns[c]));
+		fputc('}', fp);
+	}
+	fputs("\n  ],\n", fp);
+
+	/* critical path */
+	fputs("  \"critical_path\": {\"length_ns\": ", fp);
+	jint(fp, r->cp_len_ns);
+	fprintf(fp, ", \"gpu_ops\": %llu, \"by_class\": [", (unsigned long long)r->cp_ops);
+	first = 1;
+	for (unsigned c = 0; c <= TC_CLASS__COUNT; c++) {
+		if (r->cp_class_ns[c] <= 0)
+			continue;
+		fputs(first ? "" : ", ", fp);
+		first = 0;
+		fputs("{\"class\": ", fp);
+		jstr(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : "host+latency");
+		fputs(", \"ns\": ", fp);
+		jnum(fp, r->cp_class_ns[c]);
+		fputs(", \"share\": ", fp);
+		jnum(fp, ratio(r->cp_class_ns[c], (double)r->cp_len_ns));
+		fputc('}', fp);
+	}
+	fputs("]},\n", fp);
+
+	/* top ops */
+	size_t nt = TC_MIN((size_t)r->opts.top_n, r->n_top);
+	fputs("  \"top_ops\": {\"by_projected_time\": [", fp);
+	for (size_t i = 0; i < nt; i++) {
+		fputs(i ? ",\n    " : "\n    ", fp);
+		j_top(fp, r, &r->top[i]);
+	}
+	fputs("],\n   \"by_change\": [", fp);
+	for (size_t i = 0; i < nt; i++) {
+		fputs(i ? ",\n    " : "\n    ", fp);
+		j_top(fp, r, &r->top[chg[i]]);
+	}
+	fputs("]},\n", fp);
+	free(chg);
+
+	/* warnings */
+	const struct tc_replay_warnings *w = &r->warn;
+	fputs("  \"warnings\": {\"no_cost_model\": {", fp);
+	first = 1;
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
+		if (w->no_cost_model[c]) {
+			fputs(first ? "" : ", ", fp);
+			first = 0;
+			jstr(fp, tc_class_name(c));
+			fprintf(fp, ": %llu", (unsigned long long)w->no_cost_model[c]);
+		}
+	fputs("}, \"dtype_missing\": {", fp);
+	first = 1;
+	for (unsigned d = 0; d < TC_DT__COUNT; d++)
+		if (w->dtype_missing[d]) {
+			fputs(first ? "" : ", ", fp);
+			first = 0;
+			jstr(fp, tc_dtype_name(d));
+			fprintf(fp, ": %llu", (unsigned long long)w->dtype_missing[d]);
+		}
+	fprintf(fp,
+		"}, \"unknown_work\": %llu, \"unmatched_collectives\": %llu, "
+		"\"forced_collectives\": %llu, \"no_gpu_work\": %s, \"no_steps\": %s, "
+		"\"unresolved_waits\": %llu, \"broken_cycles\": %llu},\n",
+		(unsigned long long)w->unknown_work, (unsigned long long)w->unmatched_collectives,
+		(unsigned long long)w->forced_collectives, w->no_gpu_work ? "true" : "false",
+		w->no_steps ? "true" : "false", (unsigned long long)w->unresolved_waits,
+		(unsigned long long)w->broken_cycles);
+
+	/* provenance: where each family of figures comes from */
+	fputs("  \"provenance\": {\n", fp);
+	fputs("    \"gpu_op_time\": ", fp);
+	jstr(fp, r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
+				  "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
+				  "target; collectives: latest arrival of the group + re-timed transfer"
+				: "measured durations replayed unchanged (identity)");
+	fputs(",\n    \"host_time\": ", fp);
+	jstr(fp, "measured gaps between CPU points x options.host_scale");
+	fputs(",\n    \"bound\": ", fp);
+	jstr(fp, "hwmodel cost bound per op on each chip; step time split by priority compute > "
+		 "memory > launch > comm > host > idle");
+	fputs(",\n    \"energy\": ", fp);
+	jstr(fp, "hwmodel tc_chip_energy_j(chip, step time, busy ns and utilisation by bound), "
+		 "summed over ranks");
+	fputs(",\n    \"dollars\": ", fp);
+	jstr(fp, "hwmodel tc_chip_dollars(chip, step time, energy)");
+	fputs(",\n    \"chips\": {\"source\": ", fp);
+	jstr(fp, chip_id(r->opts.source));
+	fputs(", \"target\": ", fp);
+	jstr(fp, chip_id(dst));
+	fputs("}\n  }\n}\n", fp);
+	if (ferror(fp))
+		return tc_err_set(err, TC_EIO, "writing the JSON report failed");
+	return 0;
+}
+
+/* ---- text ------------------------------------------------------------------------------------ */
+
+static const char *ns(char *b, double v)
+{
+	return tc_fmt_ns(b, 32, v);
+}
+
+static const char *fx(char *b, double v, int prec)
+{
+	if (!isfinite(v))
+		return "-";
+	return tc_fmt_fixed(b, 32, v, prec);
+}
+
+int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+{
+	char a[32], b[32], c[32], d[32];
+	const struct tc_replay_graph *g = r->g;
+	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
+	double nk = (double)r->n_job_steps;
+	fprintf(fp, "%s: %s -> %s (host x%s)\n", mode_name(r),
+		r->opts.source ? tc_chip_id(r->opts.source) : "measured",
+		r->opts.target ? tc_chip_id(r->opts.target) : "measured",
+		fx(a, r->opts.host_scale, 2));
+	fprintf(fp, "  %llu ops (%llu on GPU), %u ranks, %u lanes, %zu steps\n",
+		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
+		g->stats.ranks, g->stats.lanes, r->n_job_steps);
+	fprintf(fp, "\nstep time        source %12s   projected %12s   speedup %sx\n",
+		ns(a, nk > 0 ? (double)r->src_total_ns / nk : 0),
+		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),
+		fx(c, ratio((double)r->src_total_ns, (double)r->proj_total_ns), 3));
+
+	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s\n", "rank", "step", "source", "projected",
+		"speedup", "gpu busy src", "gpu busy prj");
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		char e[32], f[32];
+		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s\n", s->rank, s->name,
+			ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns),
+			fx(c, ratio((double)s->src_ns, (double)s->proj_ns), 3),
+			ns(e, (double)s->src_busy_ns), ns(f, (double)s->proj_busy_ns));
+		(void)d;
+	}
+
+	double bs[TC_BOUND__COUNT], bp[TC_BOUND__COUNT], ts = 0, tp = 0;
+	bound_totals(r, bs, 0);
+	bound_totals(r, bp, 1);
+	for (unsigned k = 0; k < TC_BOUND__COUNT; k++) {
+		ts += bs[k];
+		tp += bp[k];
+	}
+	fprintf(fp, "\n%-14s %12s %7s %12s %7s\n", "bound", "source", "share", "projected", "share");
+	for (unsigned k = 0; k < TC_BOUND__COUNT; k++)
+		fprintf(fp, "%-14s %12s %6s%% %12s %6s%%\n", tc_bound_name(k), ns(a, bs[k]),
+			fx(b, 100 * ratio(bs[k], ts), 1), ns(c, bp[k]), fx(d, 100 * ratio(bp[k], tp), 1));
+	fprintf(fp, "exposed communication: source %s, projected %s\n", ns(a, bs[TC_BOUND_COMM]),
+		ns(b, bp[TC_BOUND_COMM]));
+
+	fprintf(fp, "\n%-12s %8s %12s %12s %8s\n", "class", "count", "source", "projected",
+		"speedup");
+	for (unsigned k = 0; k < TC_CLASS__COUNT; k++)
+		if (r->class_count[k])
+			fprintf(fp, "%-12s %8llu %12s %12s %8s\n", tc_class_name(k),
+				(unsigned long long)r->class_count[k], ns(a, r->class_src_ns[k]),
+				ns(b, r->class_proj_ns[k]),
+				fx(c, ratio(r->class_src_ns[k], r->class_proj_ns[k]), 3));
+
+	size_t nt = TC_MIN((size_t)r->opts.top_n, r->n_top);
+	size_t *chg = by_change(r);
+	if (!chg)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (int t = 0; t < 2; t++) {
+		fprintf(fp, "\ntop ops by %s\n%-48s %7s %12s %12s %9s\n",
+			t ? "change" : "projected time", "name", "count", "source", "projected",
+			"bound");
+		for (size_t i = 0; i < nt; i++) {
+			const struct rp_top *o = &r->top[t ? chg[i] : i];
+			fprintf(fp, "%-48.48s %7llu %12s %12s %9s\n", rp_string(g, o->name),
+				(unsigned long long)o->count, ns(a, o->src_ns), ns(b, o->proj_ns),
+				tc_bound_name(o->bound));
+		}
+	}
+	free(chg);
+
+	fprintf(fp, "\ncritical path %s (%llu GPU ops):", ns(a, (double)r->cp_len_ns),
+		(unsigned long long)r->cp_ops);
+	for (unsigned k = 0; k <= TC_CLASS__COUNT; k++)
+		if (r->cp_class_ns[k] > 0)
+			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : "host+latency",
+				fx(a, 100 * ratio(r->cp_class_ns[k], (double)r->cp_len_ns), 1));
+	fputc('\n', fp);
+
+	double sj, susd, pj, pusd;
+	totals_energy(r, &sj, &susd, 0);
+	totals_energy(r, &pj, &pusd, 1);
+	if (r->opts.source || dst) {
+		fprintf(fp, "\n%-22s %14s %14s\n", "per step", "source", "projected");
+		fprintf(fp, "%-22s %14s %14s\n", "energy (J)", fx(a, r->opts.source ? sj / nk : NAN, 4),
+			fx(b, dst ? pj / nk : NAN, 4));
+		fprintf(fp, "%-22s %14s %14s\n", "Perf/W (steps/J)",
+			fx(a, r->opts.source ? ratio(nk, sj) : NAN, 3), fx(b, dst ? ratio(nk, pj) : NAN, 3));
+		fprintf(fp, "%-22s %14s %14s\n", "Perf/$ (steps/$)",
+			fx(a, r->opts.source ? ratio(nk, susd) : NAN, 1),
+			fx(b, dst ? ratio(nk, pusd) : NAN, 1));
+	}
+	const struct tc_replay_warnings *w = &r->warn;
+	uint64_t ncm = 0, ndt = 0;
+	for (unsigned k = 0; k < TC_CLASS__COUNT; k++)
+		ncm += w->no_cost_model[k];
+	for (unsigned k = 0; k < TC_DT__COUNT; k++)
+		ndt += w->dtype_missing[k];
+	if (ncm || ndt || w->unmatched_collectives || w->forced_collectives || w->no_gpu_work ||
+	    w->no_steps || w->broken_cycles || w->unresolved_waits)
+		fprintf(fp,
+			"\nwarnings: %llu ops without cost model, %llu ops with a dtype the target "
+			"lacks, %llu unmatched collectives, %llu forced collectives, %llu broken "
+			"dependencies, %llu unresolved waits%s%s\n",
+			(unsigned long long)ncm, (unsigned long long)ndt,
+			(unsigned long long)w->unmatched_collectives,
+			(unsigned long long)w->forced_collectives, (unsigned long long)w->broken_cycles,
+			(unsigned long long)w->unresolved_waits, w->no_gpu_work ? ", no GPU work" : "",
+			w->no_steps ? ", no steps (whole run reported)" : "");
+	if (ferror(fp))
+		return tc_err_set(err, TC_EIO, "writing the report failed");
+	return 0;
+}
+
+int tc_replay_write_validation(const struct tc_replay *r, FILE *fp, double *max_err,
+			       struct tc_err *err)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32];
+	double worst = 0;
+	fprintf(fp, "%-5s %-22s %14s %14s %9s %14s %14s %9s\n", "rank", "step", "measured",
+		"replayed", "error%", "gpu measured", "gpu replayed", "error%");
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		double rel = s->src_ns > 0 ? fabs((double)(s->proj_ns - s->src_ns)) / (double)s->src_ns
+					   : 0;
+		double grel = s->src_gpu_ns > 0 ? fabs((double)(s->proj_gpu_ns - s->src_gpu_ns)) /
+							  (double)s->src_gpu_ns
+						: 0;
+		worst = TC_MAX(worst, rel);
+		fprintf(fp, "%-5u %-22.22s %14s %14s %9s %14s %14s %9s\n", s->rank, s->name,
+			ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns), fx(c, 100 * rel, 3),
+			ns(d, (double)s->src_gpu_ns), ns(e, (double)s->proj_gpu_ns),
+			fx(f, 100 * grel, 3));
+	}
+	fprintf(fp, "max step error: %s%%\n", fx(a, 100 * worst, 4));
+	if (max_err)
+		*max_err = worst;
+	if (ferror(fp))
+		return tc_err_set(err, TC_EIO, "writing the validation failed");
+	return 0;
+}
