@@ -301,6 +301,24 @@ size_t tc_hw_suggest(const struct tc_hw *hw, const char *name, char *buf, size_t
 	return found;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/* pattern occurs in name as whole tokens: "L4" must not match "L40S", nor "B200" "GB200". */
+static int token_match(const char *name, const char *pattern)
+{
+	size_t l = strlen(pattern);
+	for (const char *p = name; (p = tc_strcasestr(p, pattern)) != NULL; p++) {
+		int start_ok = p == name || !is_alnum(p[-1]) || !is_alnum(pattern[0]);
+		int end_ok = !is_alnum(p[l]) || !is_alnum(pattern[l - 1]);
+		if (start_ok && end_ok)
+			return 1;
+	}
+	return 0;
+}
+
 const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name)
 {
 	if (!hw || !device_name || !device_name[0])
@@ -314,7 +332,7 @@ const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name)
 		const struct tc_hw_entry *e = &hw->e[i];
 		for (size_t k = 0; k < e->n_patterns; k++) {
 			size_t l = strlen(e->patterns[k]);
-			if (l < best_len || !tc_strcasestr(device_name, e->patterns[k]))
+			if (l < best_len || !token_match(device_name, e->patterns[k]))
 				continue;
 			if (l == best_len && best && strcmp(best, e->id) != 0) {
 				tie = 1;

@@ -322,6 +322,8 @@ int tc_hw_check_tree(const struct tc_snode *s, const char *file, const char *pat
 		const struct tc_snode *ks = tc_hw_schema_child(s, k, strlen(k));
 		if (!ks)
 			return tc_err_set(err, TC_EFORMAT, "%s: %s: unknown key", file, sub);
+		if (json_is_null(c) && !need_required)
+			continue; /* a child's "remove the inherited value"; gone after the merge */
 		TC_TRY(tc_hw_check_tree(ks, file, sub, c, need_required, err));
 	}
 	if (!need_required)

@@ -67,6 +67,12 @@ static void merge(json_t *dst, json_t *src, const char *path, json_t *dst_src, j
 		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", k);
 		json_t *d = json_object_get(dst, k);
 		const struct tc_snode *s = tc_hw_schema_find(sub);
+		if (json_is_null(v)) {
+			/* null removes an inherited value (an H100 PCIe has no H100 SXM price) */
+			json_object_del(dst, k);
+			drop_sources(dst_src, sub);
+			continue;
+		}
 		if (d && json_is_object(d) && json_is_object(v) && s && s->type == TC_ST_OBJ) {
 			merge(d, v, sub, dst_src, src_src, file);
 			continue;
