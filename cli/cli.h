@@ -28,6 +28,8 @@ int tc_cli_wants_help(int argc, char **argv);
 /* Subcommands (one file each: cmd_<name>.c). */
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_check(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
 
 #endif

@@ -13,7 +13,9 @@ static int cmd_help(struct tc_cli *cli, int argc, char **argv);
 static const struct tc_cli_cmd commands[] = {
 	{"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
 	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
+	{"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$", tc_cmd_project},
 	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
+	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };

@@ -1,0 +1,78 @@
+/* adapter.h - private to ingest/: the adapters' table entries and the helpers they share
+ * (a streaming input reader that decompresses .gz and .zst transparently, a small JSON
+ * scanner over in-memory slices). */
+#ifndef TC_INGEST_ADAPTER_H
+#define TC_INGEST_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ingest.h"
+
+extern const struct tc_ingest_adapter tc_ingest_kineto_adapter;
+extern const struct tc_ingest_adapter tc_ingest_onnx_adapter;
+
+/* ---- input: plain, gzip (any number of members) or zstd, told apart by magic bytes ---- */
+
+struct tc_input;
+
+/* Open path ("-" is not supported). Errors name the file. */
+int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err);
+/* Open over memory (tests, fuzzing). The buffer must outlive the input. */
+int tc_input_open_mem(struct tc_input **out, const void *buf, size_t len, const char *name,
+		      struct tc_err *err);
+/* Read up to cap decompressed bytes; *got = 0 at the end. Errors (gzip/zstd corruption,
+ * truncated compressed stream) name the file and the uncompressed byte offset. */
+int tc_input_read(struct tc_input *in, void *buf, size_t cap, size_t *got, struct tc_err *err);
+/* Uncompressed bytes delivered so far. */
+uint64_t tc_input_offset(const struct tc_input *in);
+/* Compressed size of the file (for progress), 0 when unknown. */
+uint64_t tc_input_size(const struct tc_input *in);
+/* Compressed bytes consumed so far. */
+uint64_t tc_input_consumed(const struct tc_input *in);
+const char *tc_input_name(const struct tc_input *in);
+void tc_input_close(struct tc_input *in);
+
+/* Read the first up to cap decompressed bytes of path (for detection). */
+int tc_input_head(const char *path, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err);
+
+/* ---- JSON scanning over a complete in-memory value ----------------------------------- */
+
+enum tc_jt { TC_J_NONE = 0, TC_J_STR, TC_J_NUM, TC_J_OBJ, TC_J_ARR, TC_J_TRUE, TC_J_FALSE,
+	     TC_J_NULL };
+
+/* A value as a slice of the source: for strings the raw contents between the quotes
+ * (escapes not decoded, esc set when a backslash occurs), for the rest the whole token. */
+struct tc_jv {
+	const char *p;
+	size_t n;
+	uint8_t t;
+	uint8_t esc;
+};
+
+/* Parse one value at *pp (leading whitespace allowed), advancing *pp past it. Containers
+ * are validated and skipped. Returns 0, or -1 with *pp at the offending byte. */
+int tc_json_value(const char **pp, const char *end, struct tc_jv *v);
+/* Iterate an object's members: *it starts at v->p; returns 1 with key/val, 0 at the end,
+ * -1 on malformed input (*it at the offending byte). */
+int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, struct tc_jv *val);
+/* Iterate an array's elements (same protocol). */
+int tc_json_next_elem(const char **it, const char *end, struct tc_jv *val);
+/* Key equality against a literal (raw, so keys with escapes never match). */
+static inline int tc_json_key_is(const struct tc_jv *k, const char *lit, size_t litlen)
+{
+	return k->n == litlen && memcmp(k->p, lit, litlen) == 0;
+}
+#define TC_JKEY(k, lit) tc_json_key_is((k), (lit), sizeof(lit) - 1)
+/* Decode a string value into buf (NUL-terminated, truncated to cap-1). Returns length. */
+size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap);
+/* Numbers: integer value of a NUM token (or of a string holding one). Returns 0 or -1. */
+int tc_json_i64(const struct tc_jv *v, int64_t *out);
+int tc_json_u64(const struct tc_jv *v, uint64_t *out);
+/* Microseconds with optional fraction (decimal, exponent tolerated) -> nanoseconds, exact
+ * for up to 3 fractional digits (parsed from the text, never through a double). */
+int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns);
+double tc_json_double(const struct tc_jv *v);
+
+#endif

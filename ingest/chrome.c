@@ -1,0 +1,1055 @@
+/* chrome.c - streaming parse of a Kineto / Chrome trace-event JSON file into compact ops.
+ *
+ * A splitter walks the top level (object or bare array) through a sliding buffer, isolates
+ * one value at a time (each event, each top-level member) and hands its slice to the JSON
+ * scanner; memory is the buffer plus the compact ops, never the document. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chrome.h"
+
+#define JS_BUF0 (1u << 20)
+#define JS_MAX_VALUE (1ull << 30) /* one event or top-level member larger than this: error */
+
+struct jstream {
+	struct tc_input *in;
+	char *buf;
+	size_t cap, len, pos;
+	uint64_t base_off; /* uncompressed offset of buf[0] */
+	int eof;
+};
+
+static int js_fill(struct jstream *js, struct tc_err *err)
+{
+	size_t got;
+	if (js->pos > 0) {
+		memmove(js->buf, js->buf + js->pos, js->len - js->pos);
+		js->len -= js->pos;
+		js->base_off += js->pos;
+		js->pos = 0;
+	}
+	if (js->len == js->cap) {
+		if (js->cap >= JS_MAX_VALUE)
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: byte %llu: a single JSON value is larger than 1 GiB",
+					  tc_input_name(js->in), (unsigned long long)js->base_off);
+		char *nb = realloc(js->buf, js->cap * 2);
+		if (!nb)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		js->buf = nb;
+		js->cap *= 2;
+	}
+	TC_TRY(tc_input_read(js->in, js->buf + js->len, js->cap - js->len, &got, err));
+	if (got == 0)
+		js->eof = 1;
+	js->len += got;
+	return 0;
+}
+
+/* Next non-blank byte (not consumed), or -1 at the end. */
+static int js_peek(struct jstream *js, struct tc_err *err, int *c)
+{
+	for (;;) {
+		while (js->pos < js->len) {
+			char ch = js->buf[js->pos];
+			if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+				*c = (unsigned char)ch;
+				return 0;
+			}
+			js->pos++;
+		}
+		if (js->eof) {
+			*c = -1;
+			return 0;
+		}
+		TC_TRY(js_fill(js, err));
+	}
+}
+
+static uint64_t js_off(const struct jstream *js)
+{
+	return js->base_off + js->pos;
+}
+
+/* One complete value at pos, refilling as needed. */
+static int js_value(struct jstream *js, struct tc_jv *v, const char *what, struct tc_err *err)
+{
+	for (;;) {
+		const char *p = js->buf + js->pos, *end = js->buf + js->len;
+		int rc = tc_json_value(&p, end, v);
+		if (rc == 0 && (p < end || js->eof)) {
+			js->pos = (size_t)(p - js->buf);
+			return 0;
+		}
+		if (rc < 0 && p < end)
+			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in %s",
+					  tc_input_name(js->in),
+					  (unsigned long long)(js->base_off + (size_t)(p - js->buf)),
+					  what);
+		if (js->eof)
+			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON in %s",
+					  tc_input_name(js->in),
+					  (unsigned long long)(js->base_off + js->len), what);
+		TC_TRY(js_fill(js, err));
+	}
+}
+
+static int js_expect(struct jstream *js, char want, const char *what, struct tc_err *err)
+{
+	int c;
+	TC_TRY(js_peek(js, err, &c));
+	if (c == want) {
+		js->pos++;
+		return 0;
+	}
+	if (c < 0)
+		return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON (expected '%c' %s)",
+				  tc_input_name(js->in), (unsigned long long)js_off(js), want, what);
+	return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected '%c' %s, found '%c'",
+			  tc_input_name(js->in), (unsigned long long)js_off(js), want, what,
+			  isprint(c) ? c : '?');
+}
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return p;
+	void *q = p;
+	if (tc_grow(&q, cap, need, elem) < 0)
+		return NULL;
+	return q;
+}
+
+static uint32_t intern_jv(struct rctx *c, const struct tc_jv *v)
+{
+	uint32_t id = 0;
+	if (v->t != TC_J_STR)
+		return 0;
+	if (!v->esc) {
+		if (tc_strtab_intern(&c->names, v->p, v->n, &id) < 0)
+			return 0;
+		return id;
+	}
+	char *buf = malloc(v->n + 1);
+	if (!buf)
+		return 0;
+	size_t n = tc_json_str(v, buf, v->n + 1);
+	tc_strtab_intern(&c->names, buf, n, &id);
+	free(buf);
+	return id;
+}
+
+static int cache_ensure(struct rctx *c, uint32_t id)
+{
+	if (id < c->cache_cap)
+		return 0;
+	size_t ncap = c->cache_cap ? c->cache_cap : 1024;
+	while (ncap <= id)
+		ncap *= 2;
+	uint8_t *a = realloc(c->cls_cache, ncap), *b = realloc(c->kcls_cache, ncap);
+	if (a)
+		c->cls_cache = a;
+	if (b)
+		c->kcls_cache = b;
+	if (!a || !b)
+		return -1;
+	memset(c->cls_cache + c->cache_cap, 0, ncap - c->cache_cap);
+	memset(c->kcls_cache + c->cache_cap, 0, ncap - c->cache_cap);
+	c->cache_cap = ncap;
+	return 0;
+}
+
+static unsigned op_class(struct rctx *c, uint32_t id)
+{
+	if (cache_ensure(c, id) < 0)
+		return TC_CLASS_OTHER;
+	if (!c->cls_cache[id])
+		c->cls_cache[id] = (uint8_t)(tc_opclass_of_op(tc_strtab_get(&c->names, id)) + 1);
+	return c->cls_cache[id] - 1u;
+}
+
+static unsigned kernel_class(struct rctx *c, uint32_t id)
+{
+	if (cache_ensure(c, id) < 0)
+		return TC_CLASS_OTHER;
+	if (!c->kcls_cache[id])
+		c->kcls_cache[id] =
+			(uint8_t)(tc_opclass_of_kernel(tc_strtab_get(&c->names, id)) + 1);
+	return c->kcls_cache[id] - 1u;
+}
+
+/* tid / pid may be an integer or a string: "stream 7" -> 7, other strings hashed so the
+ * thread is still told apart. */
+static int64_t id_of(const struct tc_jv *v)
+{
+	int64_t x;
+	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
+		return x;
+	if (v->t == TC_J_STR) {
+		size_t i = 0;
+		while (i < v->n && !isdigit((unsigned char)v->p[i]) && v->p[i] != '-')
+			i++;
+		struct tc_jv d = {v->p + i, v->n - i, TC_J_NUM, 0};
+		if (i < v->n && tc_json_i64(&d, &x) == 0)
+			return x;
+		return (int64_t)(tc_hash64(v->p, v->n, 7) >> 2);
+	}
+	return 0;
+}
+
+uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
+{
+	/* Few lanes per rank: a linear scan from the most recent is cheap. */
+	for (size_t i = f->nlanes; i-- > 0;)
+		if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
+			return (uint32_t)i;
+	struct rlane *nl = grow(f->lanes, &f->lanecap, f->nlanes + 1, sizeof(*nl));
+	if (!nl)
+		return 0;
+	f->lanes = nl;
+	memset(&f->lanes[f->nlanes], 0, sizeof(struct rlane));
+	f->lanes[f->nlanes].gpu = gpu;
+	f->lanes[f->nlanes].a = a;
+	f->lanes[f->nlanes].b = b;
+	return (uint32_t)f->nlanes++;
+}
+
+static struct rext *new_ext(struct rfile *f, struct rop *op)
+{
+	if (op->xi)
+		return &f->ext[op->xi - 1];
+	struct rext *ne = grow(f->ext, &f->extcap, f->next + 1, sizeof(*ne));
+	if (!ne)
+		return NULL;
+	f->ext = ne;
+	memset(&f->ext[f->next], 0, sizeof(struct rext));
+	op->xi = (uint32_t)++f->next;
+	return &f->ext[f->next - 1];
+}
+
+/* ---- runtime call sub-kinds ----------------------------------------------------------- */
+
+static unsigned rt_sub(const char *n)
+{
+	if (strstr(n, "GraphLaunch"))
+		return TC_RT_GRAPH_LAUNCH;
+	if (strstr(n, "LaunchKernel") || strstr(n, "LaunchCooperativeKernel") ||
+	    strstr(n, "cuLaunchKernel") || strstr(n, "LaunchKernelEx"))
+		return TC_RT_LAUNCH;
+	if (strstr(n, "Memcpy"))
+		return strstr(n, "Async") || strstr(n, "WithStream") ? TC_RT_MEMCPY_ASYNC
+								     : TC_RT_MEMCPY;
+	if (strstr(n, "Memset"))
+		return TC_RT_MEMSET;
+	if (strstr(n, "DeviceSynchronize") || strstr(n, "CtxSynchronize"))
+		return TC_RT_DEVICE_SYNC;
+	if (strstr(n, "StreamSynchronize"))
+		return TC_RT_STREAM_SYNC;
+	if (strstr(n, "EventSynchronize"))
+		return TC_RT_EVENT_SYNC;
+	if (strstr(n, "EventRecord"))
+		return TC_RT_EVENT_RECORD;
+	if (strstr(n, "StreamWaitEvent"))
+		return TC_RT_STREAM_WAIT_EVENT;
+	return TC_RT_OTHER;
+}
+
+static unsigned copy_dir(const char *n)
+{
+	if (strstr(n, "HtoD"))
+		return TC_COPY_H2D;
+	if (strstr(n, "DtoH"))
+		return TC_COPY_D2H;
+	if (strstr(n, "DtoD"))
+		return TC_COPY_D2D;
+	if (strstr(n, "PtoP") || strstr(n, "Peer"))
+		return TC_COPY_P2P;
+	return TC_COPY_UNKNOWN;
+}
+
+/* ---- event fields -------------------------------------------------------------------- */
+
+struct evf {
+	struct tc_jv ph, cat, name, pid, tid, ts, dur, args, id;
+	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args;
+};
+
+enum ekind { E_SKIP, E_CPU, E_ANNOT, E_RUNTIME, E_KERNEL, E_MEMCPY, E_MEMSET, E_SYNC, E_GPUANNOT,
+	     E_PYTHON, E_FLOW };
+
+static enum ekind kind_of_cat(const struct tc_jv *cat, struct rfile *f)
+{
+	const char *p = cat->p;
+	size_t n = cat->n;
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, n) == 0)
+	if (IS("cpu_op"))
+		return E_CPU;
+	if (IS("cuda_runtime") || IS("cuda_driver") || IS("hip_runtime") || IS("hip_driver"))
+		return E_RUNTIME;
+	if (IS("kernel"))
+		return E_KERNEL;
+	if (IS("python_function"))
+		return E_PYTHON;
+	if (IS("gpu_memcpy"))
+		return E_MEMCPY;
+	if (IS("gpu_memset"))
+		return E_MEMSET;
+	if (IS("user_annotation"))
+		return E_ANNOT;
+	if (IS("gpu_user_annotation"))
+		return E_GPUANNOT;
+	if (IS("cuda_sync"))
+		return E_SYNC;
+	if (IS("ac2g") || IS("async_cpu_to_gpu") || IS("fwdbwd") || IS("async"))
+		return E_FLOW;
+	/* 2021 schema: capitalised categories */
+	if (IS("Operator")) {
+		f->era2021 = 1;
+		return E_CPU;
+	}
+	if (IS("Kernel")) {
+		f->era2021 = 1;
+		return E_KERNEL;
+	}
+	if (IS("Runtime")) {
+		f->era2021 = 1;
+		return E_RUNTIME;
+	}
+	if (IS("Memcpy")) {
+		f->era2021 = 1;
+		return E_MEMCPY;
+	}
+	if (IS("Memset")) {
+		f->era2021 = 1;
+		return E_MEMSET;
+	}
+	if (IS("User annotation") || IS("cpu_instant_event"))
+		return E_ANNOT;
+#undef IS
+	return E_SKIP;
+}
+
+/* Parse "Input Dims" ([[a,b],[],[[..],[..]]]) and "Input type" into shapes + dtypes. */
+#define MAX_IN 16
+#define MAX_RANK 8
+struct inputs {
+	struct tc_shape shapes[MAX_IN];
+	int64_t dims[MAX_IN][MAX_RANK];
+	uint8_t dtypes[MAX_IN];
+	size_t n;
+	struct tc_conv_params conv;
+	int has_conv;
+};
+
+static void parse_dims(const struct tc_jv *v, struct inputs *in)
+{
+	const char *it = v->p, *end = v->p + v->n;
+	struct tc_jv e, d;
+	in->n = 0;
+	while (in->n < MAX_IN && tc_json_next_elem(&it, end, &e) == 1) {
+		struct tc_shape *s = &in->shapes[in->n];
+		s->dims = in->dims[in->n];
+		s->rank = 0;
+		if (e.t == TC_J_ARR) {
+			const char *it2 = e.p, *end2 = e.p + e.n;
+			int ok = 1;
+			while (tc_json_next_elem(&it2, end2, &d) == 1) {
+				int64_t x;
+				if (d.t != TC_J_NUM || tc_json_i64(&d, &x) < 0 || s->rank >= MAX_RANK) {
+					ok = 0; /* TensorList: nested lists, no single shape */
+					break;
+				}
+				in->dims[in->n][s->rank++] = x;
+			}
+			if (!ok)
+				s->rank = 0;
+		}
+		in->n++;
+	}
+}
+
+static void parse_types(const struct tc_jv *v, struct inputs *in)
+{
+	const char *it = v->p, *end = v->p + v->n;
+	struct tc_jv e;
+	size_t i = 0;
+	char buf[64];
+	memset(in->dtypes, 0, sizeof(in->dtypes));
+	while (i < MAX_IN && tc_json_next_elem(&it, end, &e) == 1) {
+		tc_json_str(&e, buf, sizeof(buf));
+		in->dtypes[i++] = (uint8_t)tc_dtype_of_name(buf);
+	}
+}
+
+/* "[2, 2]" -> {2, 2}; returns the count. */
+static int int_list(const struct tc_jv *v, int64_t *out, int max)
+{
+	char buf[128];
+	int n = 0;
+	tc_json_str(v, buf, sizeof(buf));
+	for (char *p = buf; *p && n < max;) {
+		if (isdigit((unsigned char)*p) || *p == '-') {
+			out[n++] = strtoll(p, &p, 10);
+		} else {
+			p++;
+		}
+	}
+	return n;
+}
+
+/* Concrete Inputs of aten::convolution / _convolution:
+ * (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups). */
+static void parse_conv_concrete(const struct tc_jv *v, const char *opname, struct inputs *in)
+{
+	const char *it = v->p, *end = v->p + v->n;
+	struct tc_jv e;
+	struct tc_jv vals[12];
+	int n = 0;
+	memset(&in->conv, 0, sizeof(in->conv));
+	while (n < 12 && tc_json_next_elem(&it, end, &e) == 1)
+		vals[n++] = e;
+	int conv_full = strstr(opname, "convolution") != NULL && !strstr(opname, "backward");
+	if (n < 6)
+		return;
+	int k = int_list(&vals[3], in->conv.stride, 3);
+	if (k <= 0)
+		return;
+	in->conv.n_spatial = k;
+	if (int_list(&vals[4], in->conv.pad, 3) != k)
+		in->conv.pad[0] = -1, in->conv.n_spatial = 0;
+	int_list(&vals[5], in->conv.dilation, 3);
+	if (conv_full && n >= 8) {
+		char b[16];
+		tc_json_str(&vals[6], b, sizeof(b));
+		in->conv.transposed = strcmp(b, "True") == 0 || strcmp(b, "true") == 0;
+		int_list(&vals[7], in->conv.output_pad, 3);
+	}
+	in->has_conv = in->conv.n_spatial > 0;
+}
+
+struct argf {
+	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize,
+		dtype, pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname;
+	unsigned has;
+};
+enum {
+	A_CORR = 1u << 0, A_EXT = 1u << 1, A_STREAM = 1u << 2, A_DEVICE = 1u << 3,
+	A_DIMS = 1u << 4, A_TYPES = 1u << 5, A_CONCRETE = 1u << 6, A_COLL = 1u << 7,
+	A_NELEMS = 1u << 8, A_GSIZE = 1u << 9, A_DTYPE = 1u << 10, A_PGNAME = 1u << 11,
+	A_PGRANKS = 1u << 12, A_WAITS = 1u << 13, A_RECCORR = 1u << 14, A_SYNCK = 1u << 15,
+	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18,
+};
+
+static int parse_args(const struct tc_jv *args, struct argf *a)
+{
+	const char *it = args->p, *end = args->p + args->n;
+	struct tc_jv k, v;
+	int r;
+	a->has = 0;
+	while ((r = tc_json_next_member(&it, end, &k, &v)) == 1) {
+		if (k.n < 4)
+			continue;
+		switch (k.p[0]) {
+		case 'c':
+			if (TC_JKEY(&k, "correlation"))
+				a->corr = v, a->has |= A_CORR;
+			else if (TC_JKEY(&k, "cuda_sync_kind"))
+				a->sync_kind = v, a->has |= A_SYNCK;
+			break;
+		case 'C':
+			if (TC_JKEY(&k, "Collective name"))
+				a->coll = v, a->has |= A_COLL;
+			else if (TC_JKEY(&k, "Concrete Inputs"))
+				a->concrete = v, a->has |= A_CONCRETE;
+			else if (TC_JKEY(&k, "Correlation"))
+				a->corr = v, a->has |= A_CORR;
+			break;
+		case 'E':
+			if (TC_JKEY(&k, "External id"))
+				a->ext = v, a->has |= A_EXT;
+			else if (TC_JKEY(&k, "Ev Idx"))
+				a->evidx = v, a->has |= A_EVIDX;
+			break;
+		case 'e':
+			if (TC_JKEY(&k, "external id"))
+				a->ext = v, a->has |= A_EXT;
+			break;
+		case 's':
+			if (TC_JKEY(&k, "stream"))
+				a->stream = v, a->has |= A_STREAM;
+			break;
+		case 'd':
+			if (TC_JKEY(&k, "device"))
+				a->device = v, a->has |= A_DEVICE;
+			else if (TC_JKEY(&k, "dtype"))
+				a->dtype = v, a->has |= A_DTYPE;
+			break;
+		case 'I':
+			if (TC_JKEY(&k, "Input Dims") || TC_JKEY(&k, "Input dims"))
+				a->dims = v, a->has |= A_DIMS;
+			else if (TC_JKEY(&k, "Input type"))
+				a->types = v, a->has |= A_TYPES;
+			else if (TC_JKEY(&k, "In msg nelems"))
+				a->nelems = v, a->has |= A_NELEMS;
+			break;
+		case 'G':
+			if (TC_JKEY(&k, "Group size"))
+				a->gsize = v, a->has |= A_GSIZE;
+			break;
+		case 'P':
+			if (TC_JKEY(&k, "Process Group Name"))
+				a->pgname = v, a->has |= A_PGNAME;
+			else if (TC_JKEY(&k, "Process Group Ranks"))
+				a->pgranks = v, a->has |= A_PGRANKS;
+			break;
+		case 'w':
+			if (TC_JKEY(&k, "wait_on_stream"))
+				a->wait_stream = v, a->has |= A_WAITS;
+			else if (TC_JKEY(&k, "wait_on_cuda_event_record_corr_id"))
+				a->rec_corr = v, a->has |= A_RECCORR;
+			break;
+		case 'b':
+			if (TC_JKEY(&k, "bytes"))
+				a->bytes = v, a->has |= A_BYTES;
+			break;
+		case 'n':
+			if (TC_JKEY(&k, "name"))
+				a->mname = v, a->has |= A_NAME;
+			break;
+		default:
+			break;
+		}
+	}
+	return r;
+}
+
+static int64_t arg_i64(const struct tc_jv *v, int64_t dflt)
+{
+	int64_t x;
+	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
+		return x;
+	if (v->t == TC_J_STR && tc_json_i64(v, &x) == 0)
+		return x;
+	return dflt;
+}
+
+static uint64_t arg_u64(const struct tc_jv *v)
+{
+	uint64_t x;
+	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && tc_json_u64(v, &x) == 0)
+		return x;
+	int64_t y;
+	if (v->t == TC_J_NUM && tc_json_i64(v, &y) == 0)
+		return (uint64_t)y; /* -1 etc.: kept as bits */
+	return 0;
+}
+
+static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
+{
+	char buf[256];
+	if (a->has & A_COLL) {
+		tc_json_str(&a->coll, buf, sizeof(buf));
+		x->coll_kind = (uint8_t)tc_coll_of_name(buf);
+	}
+	if (a->has & A_NELEMS)
+		x->coll_nelems = arg_u64(&a->nelems);
+	if (a->has & A_GSIZE)
+		x->coll_group_size = (uint32_t)arg_i64(&a->gsize, 0);
+	if (a->has & A_DTYPE) {
+		tc_json_str(&a->dtype, buf, sizeof(buf));
+		x->coll_dtype = (uint8_t)tc_dtype_of_name(buf);
+	}
+	if (a->has & A_PGNAME)
+		x->coll_group = intern_jv(c, &a->pgname);
+	else if (a->has & A_PGRANKS)
+		x->coll_group = intern_jv(c, &a->pgranks);
+	if (x->coll_nelems && tc_dtype_size(x->coll_dtype))
+		x->coll_bytes = x->coll_nelems * tc_dtype_size(x->coll_dtype);
+	x->has_coll = (a->has & (A_COLL | A_NELEMS | A_GSIZE)) != 0;
+}
+
+/* ---- one event ------------------------------------------------------------------------- */
+
+static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev, uint64_t idx,
+			uint64_t off, struct tc_err *err)
+{
+	struct evf e;
+	struct tc_jv k, v;
+	const char *it = ev->p, *end = ev->p + ev->n;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	f->events++;
+	if (ev->t != TC_J_OBJ)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: not an object",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	while ((r = tc_json_next_member(&it, end, &k, &v)) == 1) {
+		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
+			e.ph = v, e.has_ph = 1;
+		else if (k.n == 2 && k.p[0] == 't' && k.p[1] == 's')
+			e.ts = v, e.has_ts = 1;
+		else if (TC_JKEY(&k, "cat"))
+			e.cat = v, e.has_cat = 1;
+		else if (TC_JKEY(&k, "name"))
+			e.name = v, e.has_name = 1;
+		else if (TC_JKEY(&k, "pid"))
+			e.pid = v, e.has_pid = 1;
+		else if (TC_JKEY(&k, "tid"))
+			e.tid = v, e.has_tid = 1;
+		else if (TC_JKEY(&k, "dur"))
+			e.dur = v, e.has_dur = 1;
+		else if (TC_JKEY(&k, "args"))
+			e.args = v, e.has_args = 1;
+	}
+	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
+		f->unknown_phase++;
+		return 0;
+	}
+	char ph = e.ph.p[0];
+	if (ph == 's' || ph == 'f' || ph == 't') {
+		f->flows++;
+		return 0;
+	}
+	if (ph == 'C') {
+		f->counters++;
+		return 0;
+	}
+	if (ph == 'i' || ph == 'I') {
+		f->instants++;
+		return 0;
+	}
+	if (ph == 'M') {
+		f->meta++;
+		if (e.has_name && TC_JKEY(&e.name, "thread_name") && e.has_args && e.has_pid &&
+		    e.has_tid && e.args.t == TC_J_OBJ) {
+			struct argf a;
+			parse_args(&e.args, &a);
+			if (a.has & A_NAME) {
+				uint64_t key = tc_hash_u64((uint64_t)id_of(&e.pid) * 1000003u ^
+							   (uint64_t)id_of(&e.tid));
+				tc_map64_put(&f->tname, key, intern_jv(c, &a.mname));
+			}
+		}
+		return 0;
+	}
+	if (ph != 'X' && ph != 'B' && ph != 'E') {
+		f->unknown_phase++;
+		return 0;
+	}
+	if (!e.has_ts)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: no \"ts\"", f->path,
+				  (unsigned long long)idx, (unsigned long long)off);
+	int64_t ts, dur = 0;
+	if (tc_json_us_to_ns(&e.ts, &ts) < 0)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: bad \"ts\" value",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	if (memchr(e.ts.p, '.', e.ts.n))
+		f->fractional = 1;
+	if (ph == 'E') {
+		/* close the innermost open B on this thread */
+		uint32_t lane = tc_chrome_lane(f, 0, e.has_pid ? id_of(&e.pid) : 0,
+					       e.has_tid ? id_of(&e.tid) : 0);
+		for (size_t i = f->n; i-- > 0;) {
+			if (f->ops[i].lane == lane && f->ops[i].dur < 0 && f->ops[i].kind != TC_KIND_KERNEL) {
+				f->ops[i].dur = ts >= f->ops[i].ts ? ts - f->ops[i].ts : 0;
+				return 0;
+			}
+		}
+		f->skipped++;
+		return 0;
+	}
+	if (ph == 'X') {
+		if (!e.has_dur || tc_json_us_to_ns(&e.dur, &dur) < 0 || dur < 0)
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: event %llu at byte %llu: bad or missing \"dur\"",
+					  f->path, (unsigned long long)idx, (unsigned long long)off);
+	}
+	if (e.has_name && e.name.t != TC_J_STR)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"name\" is not a string",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	if (e.has_args && e.args.t != TC_J_OBJ)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"args\" is not an object",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+
+	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? kind_of_cat(&e.cat, f) : E_CPU;
+	if (ek == E_SKIP || ek == E_PYTHON || ek == E_GPUANNOT || ek == E_FLOW) {
+		f->skipped++;
+		return 0;
+	}
+	struct argf a;
+	a.has = 0;
+	if (e.has_args && parse_args(&e.args, &a) < 0)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: malformed args",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	if (ek == E_SYNC) {
+		struct rsync *ns = grow(f->syncs, &f->synccap, f->nsyncs + 1, sizeof(*ns));
+		if (!ns)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		f->syncs = ns;
+		struct rsync *s = &f->syncs[f->nsyncs++];
+		memset(s, 0, sizeof(*s));
+		s->corr = a.has & A_CORR ? arg_u64(&a.corr) : 0;
+		s->record_corr = a.has & A_RECCORR ? arg_u64(&a.rec_corr) : 0;
+		if (s->record_corr == UINT64_MAX)
+			s->record_corr = 0;
+		s->wait_stream = a.has & A_WAITS ? arg_i64(&a.wait_stream, -1) : -1;
+		s->stream = a.has & A_STREAM ? arg_i64(&a.stream, -1) : -1;
+		s->device = a.has & A_DEVICE ? arg_i64(&a.device, 0) : (e.has_pid ? id_of(&e.pid) : 0);
+		char kb[32] = "";
+		if (a.has & A_SYNCK)
+			tc_json_str(&a.sync_kind, kb, sizeof(kb));
+		else if (e.has_name)
+			tc_json_str(&e.name, kb, sizeof(kb));
+		s->kind = strstr(kb, "Wait") ? 2 : strstr(kb, "Event") ? 1 : strstr(kb, "Stream") ? 3 : 4;
+		return 0;
+	}
+
+	struct rop *nops = grow(f->ops, &f->cap, f->n + 1, sizeof(*nops));
+	if (!nops)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	f->ops = nops;
+	struct rop *op = &f->ops[f->n];
+	memset(op, 0, sizeof(*op));
+	op->seq = (uint32_t)f->n;
+	op->ts = ts;
+	op->dur = ph == 'B' ? -1 : dur;
+	op->name = e.has_name ? intern_jv(c, &e.name) : 0;
+	op->corr = a.has & A_CORR ? arg_u64(&a.corr) : 0;
+	op->ext = a.has & A_EXT ? arg_u64(&a.ext) : 0;
+	if (ts < f->ts_min)
+		f->ts_min = ts;
+	const char *nm = tc_strtab_get(&c->names, op->name);
+	int64_t pid = e.has_pid ? id_of(&e.pid) : 0, tid = e.has_tid ? id_of(&e.tid) : 0;
+
+	switch (ek) {
+	case E_KERNEL:
+	case E_MEMCPY:
+	case E_MEMSET: {
+		int64_t dev = a.has & A_DEVICE ? arg_i64(&a.device, pid) : pid;
+		int64_t stream = a.has & A_STREAM ? arg_i64(&a.stream, tid) : tid;
+		op->lane = tc_chrome_lane(f, 1, dev, stream);
+		if (ek == E_KERNEL) {
+			op->kind = TC_KIND_KERNEL;
+			op->cls = (uint8_t)kernel_class(c, op->name);
+		} else if (ek == E_MEMCPY) {
+			op->kind = TC_KIND_MEMCPY;
+			op->cls = TC_CLASS_COPY;
+			op->sub = (uint8_t)copy_dir(nm);
+		} else {
+			op->kind = TC_KIND_MEMSET;
+			op->cls = TC_CLASS_MEMSET;
+		}
+		if ((ek != E_KERNEL) && (a.has & A_BYTES)) {
+			struct rext *x = new_ext(f, op);
+			if (!x)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			uint64_t b = arg_u64(&a.bytes);
+			x->has_work = 1;
+			x->work.bytes_written = b;
+			x->work.bytes_read = ek == E_MEMCPY ? b : 0;
+		}
+		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
+			struct rext *x = new_ext(f, op);
+			if (!x)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			coll_from_args(c, &a, x);
+		}
+		if (strncmp(nm, "hip", 3) == 0 || strstr(nm, "Cijk_"))
+			f->rocm = 1;
+		break;
+	}
+	case E_RUNTIME:
+		op->lane = tc_chrome_lane(f, 0, pid, tid);
+		op->kind = TC_KIND_RUNTIME;
+		op->cls = TC_CLASS_HOST;
+		op->sub = (uint8_t)rt_sub(nm);
+		if (strncmp(nm, "hip", 3) == 0)
+			f->rocm = 1;
+		break;
+	case E_CPU:
+	case E_ANNOT:
+		op->lane = tc_chrome_lane(f, 0, pid, tid);
+		if (strncmp(nm, "ProfilerStep#", 13) == 0) {
+			op->kind = TC_KIND_STEP;
+			op->cls = TC_CLASS_OTHER;
+			break;
+		}
+		if (ek == E_ANNOT) {
+			op->kind = TC_KIND_ANNOTATION;
+			op->cls = TC_CLASS_OTHER;
+			break;
+		}
+		op->kind = TC_KIND_CPU_OP;
+		op->cls = (uint8_t)op_class(c, op->name);
+		if (strstr(nm, "Backward") || strstr(nm, "backward"))
+			op->flags |= TC_FLAG_BACKWARD;
+		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
+			struct rext *x = new_ext(f, op);
+			if (!x)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			coll_from_args(c, &a, x);
+		}
+		if ((a.has & A_DIMS) && op->cls != TC_CLASS_OTHER && op->cls != TC_CLASS_COLLECTIVE &&
+		    op->cls != TC_CLASS_OPTIMIZER) {
+			struct inputs in;
+			struct tc_work w;
+			memset(&in, 0, sizeof(in));
+			parse_dims(&a.dims, &in);
+			if (a.has & A_TYPES)
+				parse_types(&a.types, &in);
+			else
+				for (size_t i = 0; i < in.n; i++)
+					in.dtypes[i] = in.shapes[i].rank ? TC_DT_F32 : TC_DT_UNKNOWN;
+			if (op->cls == TC_CLASS_CONV && (a.has & A_CONCRETE))
+				parse_conv_concrete(&a.concrete, nm, &in);
+			if (tc_work_of_op_conv(nm, in.shapes, in.n, in.dtypes,
+					       in.has_conv ? &in.conv : NULL, &w)) {
+				struct rext *x = new_ext(f, op);
+				if (!x)
+					return tc_err_set(err, TC_ENOMEM, "out of memory");
+				x->work = w;
+				x->has_work = 1;
+				op->dtype = w.dtype;
+				if (!in.has_conv && op->cls == TC_CLASS_CONV &&
+				    !strstr(nm, "backward"))
+					op->flags |= TC_FLAG_WORK_ESTIMATED;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	f->n++;
+	return 0;
+}
+
+/* ---- top-level members ------------------------------------------------------------------ */
+
+static void handle_devices(struct rfile *f, const struct tc_jv *v)
+{
+	const char *it = v->p, *end = v->p + v->n;
+	struct tc_jv e, k, x;
+	size_t n = 0;
+	while (tc_json_next_elem(&it, end, &e) == 1)
+		n++;
+	free(f->devs);
+	f->devs = tc_xcalloc(n ? n : 1, sizeof(*f->devs));
+	f->ndevs = 0;
+	it = v->p;
+	while (tc_json_next_elem(&it, end, &e) == 1) {
+		if (e.t != TC_J_OBJ)
+			continue;
+		struct rdevice *d = &f->devs[f->ndevs];
+		d->id = (int64_t)f->ndevs;
+		const char *it2 = e.p, *end2 = e.p + e.n;
+		while (tc_json_next_member(&it2, end2, &k, &x) == 1) {
+			if (TC_JKEY(&k, "id"))
+				d->id = arg_i64(&x, d->id);
+			else if (TC_JKEY(&k, "name"))
+				tc_json_str(&x, d->name, sizeof(d->name));
+			else if (TC_JKEY(&k, "totalGlobalMem"))
+				d->mem = arg_u64(&x);
+			else if (TC_JKEY(&k, "numSms") || TC_JKEY(&k, "multiProcessorCount"))
+				d->sms = (uint32_t)arg_i64(&x, 0);
+			else if (TC_JKEY(&k, "computeMajor") || TC_JKEY(&k, "major"))
+				d->major = (int)arg_i64(&x, 0);
+			else if (TC_JKEY(&k, "computeMinor") || TC_JKEY(&k, "minor"))
+				d->minor = (int)arg_i64(&x, 0);
+		}
+		f->ndevs++;
+	}
+}
+
+static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
+		       const struct tc_jv *v)
+{
+	(void)c;
+	if (TC_JKEY(k, "deviceProperties") && v->t == TC_J_ARR) {
+		handle_devices(f, v);
+	} else if (TC_JKEY(k, "computeProperties") && v->t == TC_J_ARR) {
+		f->era2021 = 1;
+		handle_devices(f, v);
+	} else if (TC_JKEY(k, "distributedInfo") && v->t == TC_J_OBJ) {
+		const char *it = v->p, *end = v->p + v->n;
+		struct tc_jv kk, x;
+		while (tc_json_next_member(&it, end, &kk, &x) == 1) {
+			if (TC_JKEY(&kk, "rank"))
+				f->rank = (int)arg_i64(&x, -1);
+			else if (TC_JKEY(&kk, "world_size"))
+				f->world = (int)arg_i64(&x, -1);
+		}
+	} else if (TC_JKEY(k, "baseTimeNanoseconds")) {
+		int64_t b;
+		if (tc_json_i64(v, &b) == 0) {
+			f->base_ns = b;
+			f->has_base = 1;
+		}
+	} else if (TC_JKEY(k, "schemaVersion")) {
+		tc_json_str(v, f->schema, sizeof(f->schema));
+	}
+}
+
+static int events_loop(struct rctx *c, struct rfile *f, struct jstream *js, struct tc_err *err)
+{
+	uint64_t idx = 0;
+	int ch;
+	TC_TRY(js_expect(js, '[', "to open traceEvents", err));
+	TC_TRY(js_peek(js, err, &ch));
+	if (ch == ']') {
+		js->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct tc_jv ev;
+		uint64_t off = js_off(js);
+		char what[64];
+		snprintf(what, sizeof(what), "event %llu", (unsigned long long)idx);
+		TC_TRY(js_value(js, &ev, what, err));
+		TC_TRY(handle_event(c, f, &ev, idx, off, err));
+		idx++;
+		TC_TRY(js_peek(js, err, &ch));
+		if (ch == ',') {
+			js->pos++;
+			continue;
+		}
+		if (ch == ']') {
+			js->pos++;
+			return 0;
+		}
+		if (ch < 0)
+			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON after event %llu",
+					  f->path, (unsigned long long)js_off(js),
+					  (unsigned long long)idx - 1);
+		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected ',' or ']' after event %llu",
+				  f->path, (unsigned long long)js_off(js),
+				  (unsigned long long)idx - 1);
+	}
+}
+
+int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err)
+{
+	struct jstream js;
+	int ch, rc = 0, saw_events = 0;
+
+	memset(&js, 0, sizeof(js));
+	js.in = in;
+	js.cap = JS_BUF0;
+	js.buf = malloc(js.cap);
+	if (!js.buf)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	f->ts_min = INT64_MAX;
+
+	if ((rc = js_peek(&js, err, &ch)) < 0)
+		goto out;
+	if (ch == '[') {
+		saw_events = 1;
+		rc = events_loop(c, f, &js, err);
+	} else if (ch == '{') {
+		js.pos++;
+		if ((rc = js_peek(&js, err, &ch)) < 0)
+			goto out;
+		if (ch == '}') {
+			js.pos++;
+		} else {
+			for (;;) {
+				struct tc_jv k, v;
+				if ((rc = js_value(&js, &k, "a top-level key", err)) < 0)
+					goto out;
+				if (k.t != TC_J_STR) {
+					rc = tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected a key string",
+							f->path, (unsigned long long)js_off(&js));
+					goto out;
+				}
+				int is_events = TC_JKEY(&k, "traceEvents");
+				/* k points into the buffer, which refills move: copy it now */
+				char key[64];
+				size_t kn = TC_MIN(k.n, sizeof(key) - 1);
+				memcpy(key, k.p, kn);
+				key[kn] = '\0';
+				if ((rc = js_expect(&js, ':', "after a key", err)) < 0)
+					goto out;
+				if (is_events) {
+					if ((rc = js_peek(&js, err, &ch)) < 0)
+						goto out;
+					if (ch != '[') {
+						rc = tc_err_set(err, TC_EFORMAT,
+								"%s: byte %llu: \"traceEvents\" is not an array",
+								f->path, (unsigned long long)js_off(&js));
+						goto out;
+					}
+					saw_events = 1;
+					if ((rc = events_loop(c, f, &js, err)) < 0)
+						goto out;
+				} else {
+					if ((rc = js_value(&js, &v, "a top-level value", err)) < 0)
+						goto out;
+					struct tc_jv kk = {key, kn, TC_J_STR, 0};
+					handle_top(c, f, &kk, &v);
+				}
+				if ((rc = js_peek(&js, err, &ch)) < 0)
+					goto out;
+				if (ch == ',') {
+					js.pos++;
+					continue;
+				}
+				if (ch == '}') {
+					js.pos++;
+					break;
+				}
+				rc = tc_err_set(err, ch < 0 ? TC_ETRUNC : TC_EFORMAT,
+						"%s: byte %llu: %s", f->path,
+						(unsigned long long)js_off(&js),
+						ch < 0 ? "truncated JSON (object not closed)"
+						       : "expected ',' or '}' at the top level");
+				goto out;
+			}
+		}
+	} else if (ch < 0) {
+		rc = tc_err_set(err, TC_EFORMAT, "%s: empty file", f->path);
+		goto out;
+	} else {
+		rc = tc_err_set(err, TC_EFORMAT,
+				"%s: byte %llu: not a JSON trace (expected '{' or '[')", f->path,
+				(unsigned long long)js_off(&js));
+		goto out;
+	}
+	if ((rc = js_peek(&js, err, &ch)) < 0)
+		goto out;
+	if (ch >= 0) {
+		rc = tc_err_set(err, TC_EFORMAT, "%s: byte %llu: trailing data after the JSON value",
+				f->path, (unsigned long long)js_off(&js));
+		goto out;
+	}
+	if (!saw_events) {
+		rc = tc_err_set(err, TC_EFORMAT, "%s: not a trace: no \"traceEvents\" array", f->path);
+		goto out;
+	}
+	if (f->n == 0) {
+		rc = tc_err_set(err, TC_EFORMAT, "%s: empty trace: %llu events, none with a duration",
+				f->path, (unsigned long long)f->events);
+		goto out;
+	}
+	for (size_t i = 0; i < f->n; i++)
+		if (f->ops[i].dur < 0)
+			f->ops[i].dur = 0; /* B without E: kept, zero length */
+	f->bytes = tc_input_offset(in);
+out:
+	free(js.buf);
+	return rc;
+}
+
+void tc_chrome_file_free(struct rfile *f)
+{
+	if (!f)
+		return;
+	free(f->ops);
+	free(f->ext);
+	free(f->lanes);
+	free(f->devs);
+	free(f->syncs);
+	tc_map64_free(&f->tname);
+	memset(f, 0, sizeof(*f));
+}

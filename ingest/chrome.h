@@ -1,0 +1,98 @@
+/* chrome.h - private to the Kineto/Chrome adapter: the compact in-memory form of one rank's
+ * ops between parsing (chrome.c) and linking + writing (chrome_link.c).
+ *
+ * Ops are kept in memory per input because the trace is not in time order and ids must be
+ * written so that parent/link always name earlier ops; the JSON itself is never held. */
+#ifndef TC_INGEST_CHROME_H
+#define TC_INGEST_CHROME_H
+
+#include "adapter.h"
+
+/* One op as parsed (72 bytes). Positions (parent, link) are indices in the sorted array
+ * plus one; 0 = none. */
+struct rop {
+	int64_t ts, dur; /* ns, file-relative */
+	uint64_t corr, ext;
+	uint32_t name, lane, seq, xi; /* xi: index into rfile.ext + 1, 0 = none */
+	uint32_t parent, link;
+	uint8_t kind, cls, sub, dtype;
+	uint32_t flags;
+};
+
+/* Sparse extras: work, collective facts, synchronisation. */
+struct rext {
+	struct tc_work work;
+	uint8_t has_work, work_given, has_coll, coll_kind, coll_dtype;
+	uint32_t coll_group_size, coll_group; /* group: string id in the name table */
+	uint64_t coll_nelems, coll_bytes, coll_seq;
+	uint32_t sync_lane; /* local lane idx + 1 */
+	uint64_t sync_event;
+};
+
+struct rlane {
+	int gpu;
+	int64_t a, b; /* CPU: pid, tid; GPU: device, stream */
+	uint32_t name; /* string id, 0 = none */
+	uint32_t out_id;
+};
+
+struct rdevice {
+	int64_t id;
+	char name[128];
+	uint64_t mem;
+	uint32_t sms;
+	int major, minor;
+	int used;
+};
+
+/* A cuda_sync record: what a runtime call (corr) waited on. */
+struct rsync {
+	uint64_t corr, record_corr;
+	int64_t wait_stream, stream, device;
+	int kind; /* 1 event sync, 2 stream wait event, 3 stream sync, 4 context sync */
+};
+
+struct rfile {
+	const char *path;
+	int rank, world; /* -1 unknown */
+	struct rop *ops;
+	size_t n, cap;
+	struct rext *ext;
+	size_t next, extcap;
+	struct rlane *lanes;
+	size_t nlanes, lanecap;
+	struct rdevice *devs;
+	size_t ndevs;
+	struct rsync *syncs;
+	size_t nsyncs, synccap;
+	int64_t base_ns; /* baseTimeNanoseconds, 0 if absent */
+	int has_base;
+	int era2021, fractional, rocm;
+	int64_t ts_min;
+	uint64_t events, skipped, unknown_phase, flows, counters, meta, instants;
+	uint64_t unlinked, bytes;
+	char schema[32];
+	/* thread names from M events: (pid, tid) -> name id */
+	struct tc_map64 tname;
+};
+
+/* Shared across the inputs of one run. */
+struct rctx {
+	struct tc_strtab names;
+	uint8_t *cls_cache; /* per name id: op class + 1 of tc_opclass_of_op, 0 = not yet */
+	uint8_t *kcls_cache;
+	size_t cache_cap;
+	const struct tc_ingest_opts *opts;
+	struct tc_ingest_stats *stats;
+};
+
+/* chrome.c: parse one input completely into f. */
+int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
+void tc_chrome_file_free(struct rfile *f);
+uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
+
+/* chrome_link.c: sort, link, and write all files. */
+int tc_chrome_write(struct rctx *c, struct rfile *files, size_t n, const char *out_path,
+		    struct tc_err *err);
+
+#endif

@@ -1,0 +1,560 @@
+/* chrome_link.c - turn one rank's parsed ops into a linked, time-ordered stream and write
+ * every rank into the opstream.
+ *
+ * Order: (ts, longer first, input order), so an enclosing op always precedes what it
+ * contains and a launch precedes its kernel; links that would point forward (clock skew
+ * between CPU and GPU) are dropped and counted rather than written wrong. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chrome.h"
+
+static int cmp_rop(const void *a, const void *b)
+{
+	const struct rop *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->dur != y->dur)
+		return x->dur > y->dur ? -1 : 1;
+	/* CPU-side kinds before GPU ones at the same instant, then input order */
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+static struct rext *ext_of(struct rfile *f, struct rop *op)
+{
+	return op->xi ? &f->ext[op->xi - 1] : NULL;
+}
+
+static struct rext *ext_new(struct rfile *f, struct rop *op)
+{
+	if (op->xi)
+		return &f->ext[op->xi - 1];
+	if (tc_grow((void **)&f->ext, &f->extcap, f->next + 1, sizeof(struct rext)) < 0)
+		return NULL;
+	memset(&f->ext[f->next], 0, sizeof(struct rext));
+	op->xi = (uint32_t)++f->next;
+	return &f->ext[f->next - 1];
+}
+
+/* CPU nesting by time containment, per thread. */
+static int nest(struct rfile *f)
+{
+	size_t *top = calloc(f->nlanes ? f->nlanes : 1, sizeof(size_t));
+	uint32_t *stack = malloc((f->n + 1) * sizeof(uint32_t));
+	uint32_t *next = malloc((f->n + 1) * sizeof(uint32_t)); /* per-lane linked stacks */
+	if (!top || !stack || !next) {
+		free(top);
+		free(stack);
+		free(next);
+		return -1;
+	}
+	(void)stack;
+	/* top[lane] = position + 1 of the innermost open op; next[pos] = the one below it */
+	for (size_t i = 0; i < f->n; i++) {
+		struct rop *op = &f->ops[i];
+		if (f->lanes[op->lane].gpu)
+			continue;
+		size_t t = top[op->lane];
+		while (t) {
+			struct rop *p = &f->ops[t - 1];
+			if (op->ts < p->ts + p->dur || (p->dur == 0 && op->ts == p->ts && 0))
+				break;
+			t = next[t - 1];
+		}
+		top[op->lane] = t;
+		if (t)
+			op->parent = (uint32_t)t;
+		if (op->kind != TC_KIND_RUNTIME && op->dur > 0) {
+			next[i] = (uint32_t)t;
+			top[op->lane] = i + 1;
+		}
+	}
+	free(top);
+	free(stack);
+	free(next);
+	return 0;
+}
+
+static int link_kernels(struct rctx *c, struct rfile *f)
+{
+	struct tc_map64 corr = TC_MAP64_INIT, ext = TC_MAP64_INIT, count = TC_MAP64_INIT;
+	int rc = 0;
+	(void)c;
+	for (size_t i = 0; i < f->n; i++) {
+		struct rop *op = &f->ops[i];
+		if (op->kind == TC_KIND_RUNTIME && op->corr && !tc_map64_get(&corr, op->corr, NULL))
+			rc |= tc_map64_put(&corr, op->corr, i);
+		if (op->kind == TC_KIND_CPU_OP && op->ext && !tc_map64_get(&ext, op->ext, NULL))
+			rc |= tc_map64_put(&ext, op->ext, i);
+	}
+	for (size_t i = 0; i < f->n && rc == 0; i++) {
+		struct rop *op = &f->ops[i];
+		uint64_t p;
+		/* runtime call without an enclosing op on its thread: External id says who */
+		if (op->kind == TC_KIND_RUNTIME && !op->parent && op->ext &&
+		    tc_map64_get(&ext, op->ext, &p) && p < i)
+			op->parent = (uint32_t)p + 1;
+		if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY &&
+		    op->kind != TC_KIND_MEMSET)
+			continue;
+		if (!op->corr || !tc_map64_get(&corr, op->corr, &p))
+			continue;
+		if (p >= i) {
+			f->unlinked++;
+			continue;
+		}
+		op->link = (uint32_t)p + 1;
+		if (f->ops[p].sub == TC_RT_GRAPH_LAUNCH)
+			op->flags |= TC_FLAG_GRAPH_KERNEL;
+		uint64_t cnt = 0;
+		tc_map64_get(&count, op->corr, &cnt);
+		rc |= tc_map64_put(&count, op->corr, cnt + 1);
+	}
+	/* A plain launch with several kernels is a graph in disguise (hipGraphLaunch names
+	 * differ); mark them too. */
+	for (size_t i = 0; i < f->n && rc == 0; i++) {
+		struct rop *op = &f->ops[i];
+		uint64_t cnt;
+		if (op->link && tc_map64_get(&count, op->corr, &cnt) && cnt > 1)
+			op->flags |= TC_FLAG_GRAPH_KERNEL;
+	}
+	tc_map64_free(&corr);
+	tc_map64_free(&ext);
+	tc_map64_free(&count);
+	return rc ? -1 : 0;
+}
+
+/* Work and collective facts flow from the launching CPU op to the kernel. */
+static void attribute(struct rctx *c, struct rfile *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct rop *k = &f->ops[i];
+		if (k->kind != TC_KIND_KERNEL || !k->link)
+			continue;
+		uint32_t p = f->ops[k->link - 1].parent;
+		int give_work = k->cls != TC_CLASS_COLLECTIVE && !(k->xi && f->ext[k->xi - 1].has_work);
+		int want_coll = k->cls == TC_CLASS_COLLECTIVE;
+		for (int depth = 0; p && depth < 12 && (give_work || want_coll);
+		     depth++, p = f->ops[p - 1].parent) {
+			struct rop *o = &f->ops[p - 1];
+			struct rext *ox = ext_of(f, o);
+			if (give_work && ox && ox->has_work && !ox->work_given && o->cls == k->cls) {
+				struct rext *kx = ext_new(f, k);
+				if (!kx)
+					return;
+				ox = &f->ext[o->xi - 1]; /* ext_new may move the array */
+				kx->work = ox->work;
+				kx->has_work = 1;
+				ox->work_given = 1;
+				k->dtype = ox->work.dtype;
+				k->flags |= o->flags & TC_FLAG_WORK_ESTIMATED;
+				give_work = 0;
+			}
+			if (want_coll && ((ox && ox->has_coll) ||
+					  tc_coll_of_name(tc_strtab_get(&c->names, o->name)))) {
+				struct rext *kx = ext_new(f, k);
+				if (!kx)
+					return;
+				ox = ext_of(f, o);
+				if (ox && ox->has_coll) {
+					if (!kx->coll_kind)
+						kx->coll_kind = ox->coll_kind;
+					if (!kx->coll_nelems)
+						kx->coll_nelems = ox->coll_nelems;
+					if (!kx->coll_bytes)
+						kx->coll_bytes = ox->coll_bytes;
+					if (!kx->coll_dtype)
+						kx->coll_dtype = ox->coll_dtype;
+					if (!kx->coll_group_size)
+						kx->coll_group_size = ox->coll_group_size;
+					if (!kx->coll_group)
+						kx->coll_group = ox->coll_group;
+				}
+				if (!kx->coll_kind)
+					kx->coll_kind = (uint8_t)tc_coll_of_name(
+						tc_strtab_get(&c->names, o->name));
+				if (kx->coll_kind && kx->coll_bytes)
+					want_coll = 0;
+			}
+		}
+	}
+	/* kind from the kernel name when nothing else told; sequence per group */
+	struct tc_map64 seq = TC_MAP64_INIT;
+	for (size_t i = 0; i < f->n; i++) {
+		struct rop *k = &f->ops[i];
+		if (k->kind != TC_KIND_KERNEL || k->cls != TC_CLASS_COLLECTIVE)
+			continue;
+		struct rext *kx = ext_new(f, k);
+		if (!kx)
+			break;
+		if (!kx->coll_kind)
+			kx->coll_kind = (uint8_t)tc_coll_of_name(tc_strtab_get(&c->names, k->name));
+		if (!kx->coll_kind)
+			kx->coll_kind = TC_COLL_ALLREDUCE == 0 ? 0 : 0; /* unknown stays none */
+		if (!kx->coll_bytes && kx->coll_nelems && tc_dtype_size(kx->coll_dtype))
+			kx->coll_bytes = kx->coll_nelems * tc_dtype_size(kx->coll_dtype);
+		uint64_t n = 0;
+		tc_map64_get(&seq, kx->coll_group, &n);
+		kx->coll_seq = n;
+		tc_map64_put(&seq, kx->coll_group, n + 1);
+		kx->has_coll = 1;
+	}
+	tc_map64_free(&seq);
+}
+
+/* cuda_sync records name the stream and the recording call of what a runtime call waited
+ * for; the pair (record, wait) shares sync_event = correlation of the cudaEventRecord. */
+static void sync_links(struct rfile *f)
+{
+	struct tc_map64 corr = TC_MAP64_INIT;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->ops[i].kind == TC_KIND_RUNTIME && f->ops[i].corr)
+			tc_map64_put(&corr, f->ops[i].corr, i);
+	for (size_t s = 0; s < f->nsyncs; s++) {
+		struct rsync *y = &f->syncs[s];
+		uint64_t p;
+		if (y->record_corr && y->wait_stream >= 0 && tc_map64_get(&corr, y->record_corr, &p)) {
+			struct rext *x = ext_new(f, &f->ops[p]);
+			if (x) {
+				x->sync_lane = tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1;
+				x->sync_event = y->record_corr;
+			}
+		}
+		if (!y->corr || !tc_map64_get(&corr, y->corr, &p))
+			continue;
+		struct rop *op = &f->ops[p];
+		struct rext *x = ext_new(f, op);
+		if (!x)
+			continue;
+		switch (op->sub) {
+		case TC_RT_STREAM_WAIT_EVENT:
+			if (y->stream >= 0)
+				x->sync_lane = tc_chrome_lane(f, 1, y->device, y->stream) + 1;
+			x->sync_event = y->record_corr;
+			break;
+		case TC_RT_STREAM_SYNC:
+			if (y->stream >= 0)
+				x->sync_lane = tc_chrome_lane(f, 1, y->device, y->stream) + 1;
+			break;
+		default: /* event sync / query: the stream the event was recorded on */
+			if (y->wait_stream >= 0)
+				x->sync_lane = tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1;
+			x->sync_event = y->record_corr;
+			break;
+		}
+	}
+	/* records nobody waited on still carry their event id (= their correlation) */
+	for (size_t i = 0; i < f->n; i++) {
+		struct rop *op = &f->ops[i];
+		if (op->kind == TC_KIND_RUNTIME && op->sub == TC_RT_EVENT_RECORD && op->corr) {
+			struct rext *x = ext_new(f, op);
+			if (x && !x->sync_event)
+				x->sync_event = op->corr;
+		}
+	}
+	tc_map64_free(&corr);
+}
+
+static int link_file(struct rctx *c, struct rfile *f, struct tc_err *err)
+{
+	qsort(f->ops, f->n, sizeof(*f->ops), cmp_rop);
+	if (nest(f) < 0 || link_kernels(c, f) < 0)
+		return tc_err_set(err, TC_ENOMEM, "out of memory linking %s", f->path);
+	attribute(c, f);
+	sync_links(f);
+	return 0;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+
+struct lane_sort {
+	uint32_t idx;
+	const struct rlane *l;
+};
+
+static int cmp_lane(const void *a, const void *b)
+{
+	const struct rlane *x = ((const struct lane_sort *)a)->l, *y = ((const struct lane_sort *)b)->l;
+	if (x->gpu != y->gpu)
+		return x->gpu < y->gpu ? -1 : 1;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->b != y->b)
+		return x->b < y->b ? -1 : 1;
+	return 0;
+}
+
+static int cmp_file_rank(const void *a, const void *b)
+{
+	const struct rfile *x = *(struct rfile *const *)a, *y = *(struct rfile *const *)b;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static const char *vendor_of(const char *name, int rocm)
+{
+	if (tc_strcasestr(name, "nvidia") || tc_strcasestr(name, "tesla") ||
+	    tc_strcasestr(name, "geforce"))
+		return "nvidia";
+	if (tc_strcasestr(name, "amd") || tc_strcasestr(name, "radeon") ||
+	    tc_strcasestr(name, "instinct") || rocm)
+		return "amd";
+	return "";
+}
+
+int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *out_path,
+		    struct tc_err *err)
+{
+	struct tc_ops_header hdr;
+	struct tc_ops_writer *w = NULL;
+	struct rfile **order = tc_xcalloc(nf, sizeof(*order));
+	const char **srcs = tc_xcalloc(nf, sizeof(*srcs));
+	uint32_t *ranks = tc_xcalloc(nf, sizeof(*ranks));
+	struct tc_device *devs = NULL;
+	char (*devnames)[160] = NULL;
+	size_t ndev = 0, devcap = 0;
+	struct tc_kv meta[6];
+	size_t nmeta = 0;
+	uint32_t *name_map = NULL;
+	int rc = 0;
+	int64_t t0 = INT64_MAX;
+	int world = 0;
+	uint32_t **lane_dev = tc_xcalloc(nf, sizeof(*lane_dev));
+
+	for (size_t i = 0; i < nf; i++) {
+		TC_TRY(link_file(c, &files[i], err));
+		order[i] = &files[i];
+	}
+	qsort(order, nf, sizeof(*order), cmp_file_rank);
+	/* One time base for all ranks: absolute ns where the trace tells (baseTimeNanoseconds
+	 * plus ts), so ranks line up; the earliest op of the job is 0. */
+	for (size_t i = 0; i < nf; i++) {
+		struct rfile *f = order[i];
+		int64_t abs0 = f->ts_min + (f->has_base ? f->base_ns : 0);
+		if (abs0 < t0)
+			t0 = abs0;
+		if (f->world > world)
+			world = f->world;
+		if (f->rank + 1 > world)
+			world = f->rank + 1;
+		srcs[i] = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+		ranks[i] = (uint32_t)f->rank;
+	}
+	/* devices: one host per rank, then the GPUs its kernels ran on */
+	for (size_t i = 0; i < nf; i++) {
+		struct rfile *f = order[i];
+		lane_dev[i] = tc_xcalloc(f->nlanes + 1, sizeof(uint32_t));
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t l = 0; l < f->nlanes + (pass == 0 ? 0 : 0); l++) {
+				int64_t devidx = pass == 0 ? -1 : f->lanes[l].a;
+				if (pass == 0 && l > 0)
+					break;
+				if (pass == 1 && !f->lanes[l].gpu)
+					continue;
+				/* already have it? */
+				size_t d;
+				for (d = 0; d < ndev; d++)
+					if (devs[d].rank == (uint32_t)f->rank &&
+					    devs[d].index == (int32_t)devidx)
+						break;
+				if (d == ndev) {
+					if (tc_grow((void **)&devs, &devcap, ndev + 1, sizeof(*devs)) < 0)
+						return tc_err_set(err, TC_ENOMEM, "out of memory");
+					size_t cap2 = devcap;
+					devnames = tc_xrealloc(devnames, cap2 * sizeof(*devnames));
+					memset(&devs[ndev], 0, sizeof(devs[ndev]));
+					devs[ndev].id = (uint32_t)ndev;
+					devs[ndev].rank = (uint32_t)f->rank;
+					devs[ndev].type = pass == 0 ? TC_DEV_CPU : TC_DEV_GPU;
+					devs[ndev].index = (int32_t)devidx;
+					devnames[ndev][0] = '\0';
+					devs[ndev].vendor = "";
+					devs[ndev].chip = "";
+					devs[ndev].arch = "";
+					if (pass == 1) {
+						for (size_t k = 0; k < f->ndevs; k++)
+							if (f->devs[k].id == devidx) {
+								snprintf(devnames[ndev], sizeof(devnames[0]), "%s",
+									 f->devs[k].name);
+								devs[ndev].memory_bytes = f->devs[k].mem;
+								devs[ndev].compute_units = f->devs[k].sms;
+								devs[ndev].vendor = vendor_of(f->devs[k].name, f->rocm);
+							}
+						if (!*devs[ndev].vendor)
+							devs[ndev].vendor = f->rocm ? "amd" : "";
+					} else {
+						snprintf(devnames[ndev], sizeof(devnames[0]), "host");
+					}
+					ndev++;
+				}
+				if (pass == 1)
+					lane_dev[i][l] = (uint32_t)d;
+				else
+					lane_dev[i][f->nlanes] = (uint32_t)d;
+			}
+		}
+		for (size_t l = 0; l < f->nlanes; l++)
+			if (!f->lanes[l].gpu)
+				lane_dev[i][l] = lane_dev[i][f->nlanes];
+	}
+	for (size_t d = 0; d < ndev; d++)
+		devs[d].name = devnames[d];
+
+	int era2021 = 0, era2024 = 0, rocm = 0;
+	for (size_t i = 0; i < nf; i++) {
+		era2021 |= order[i]->era2021;
+		era2024 |= order[i]->has_base || order[i]->fractional;
+		rocm |= order[i]->rocm;
+	}
+	meta[nmeta++] = (struct tc_kv){"schema_era", era2021 ? "2021" : era2024 ? "2024+" : "2022-23"};
+	meta[nmeta++] = (struct tc_kv){"runtime", rocm ? "hip" : "cuda"};
+	if (order[0]->schema[0])
+		meta[nmeta++] = (struct tc_kv){"kineto_schema_version", order[0]->schema};
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.source_format = "kineto";
+	hdr.source_files = srcs;
+	hdr.n_source_files = nf;
+	hdr.devices = devs;
+	hdr.n_devices = ndev;
+	hdr.world_size = (uint32_t)world;
+	hdr.ranks = ranks;
+	hdr.n_ranks = nf;
+	int any_abs = 0;
+	for (size_t i = 0; i < nf; i++)
+		any_abs |= order[i]->has_base || order[i]->ts_min > 1000000000000000000LL;
+	hdr.base_time_ns = any_abs ? t0 : 0;
+	hdr.meta = meta;
+	hdr.n_meta = nmeta;
+
+	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
+	wo.chunk_ops = c->opts ? c->opts->chunk_ops : 0;
+	rc = tc_ops_writer_open(&w, out_path, &hdr, &wo, err);
+	if (rc < 0)
+		goto out;
+
+	name_map = tc_xcalloc(c->names.n + 1, sizeof(uint32_t));
+	uint64_t base_id = 0;
+	for (size_t i = 0; i < nf && rc == 0; i++) {
+		struct rfile *f = order[i];
+		int64_t off = (f->has_base ? f->base_ns : 0) - t0;
+		/* lanes in a stable order: CPU threads then GPU streams, by number */
+		struct lane_sort *ls = tc_xcalloc(f->nlanes + 1, sizeof(*ls));
+		for (size_t l = 0; l < f->nlanes; l++)
+			ls[l] = (struct lane_sort){(uint32_t)l, &f->lanes[l]};
+		qsort(ls, f->nlanes, sizeof(*ls), cmp_lane);
+		for (size_t l = 0; l < f->nlanes && rc == 0; l++) {
+			struct rlane *rl = &f->lanes[ls[l].idx];
+			struct tc_lane lane;
+			char nb[64];
+			uint64_t nid = 0;
+			memset(&lane, 0, sizeof(lane));
+			lane.rank = (uint32_t)f->rank;
+			lane.device = lane_dev[i][ls[l].idx];
+			lane.type = rl->gpu ? TC_LANE_GPU : TC_LANE_CPU;
+			lane.tid = rl->b;
+			if (rl->gpu) {
+				snprintf(nb, sizeof(nb), "stream %lld", (long long)rl->b);
+				lane.name = nb;
+			} else if (tc_map64_get(&f->tname,
+						tc_hash_u64((uint64_t)rl->a * 1000003u ^ (uint64_t)rl->b),
+						&nid)) {
+				lane.name = tc_strtab_get(&c->names, (uint32_t)nid);
+			} else {
+				snprintf(nb, sizeof(nb), "thread %lld", (long long)rl->b);
+				lane.name = nb;
+			}
+			rc = tc_ops_writer_lane(w, &lane, &rl->out_id);
+		}
+		free(ls);
+		for (size_t k = 0; k < f->n && rc == 0; k++) {
+			struct rop *r = &f->ops[k];
+			struct tc_op op;
+			struct rext *x = ext_of(f, r);
+			tc_op_init(&op);
+			if (!name_map[r->name]) {
+				uint32_t id;
+				rc = tc_ops_writer_intern(w, tc_strtab_get(&c->names, r->name), &id);
+				if (rc < 0)
+					break;
+				name_map[r->name] = id + 1;
+			}
+			op.name = name_map[r->name] - 1;
+			op.ts_ns = r->ts + off;
+			op.dur_ns = r->dur;
+			op.parent = r->parent ? base_id + r->parent - 1 : TC_NONE;
+			op.link = r->link ? base_id + r->link - 1 : TC_NONE;
+			op.correlation = r->corr;
+			op.lane = f->lanes[r->lane].out_id;
+			op.kind = r->kind;
+			op.op_class = r->cls;
+			op.sub = r->sub;
+			op.dtype = r->dtype;
+			op.flags = r->flags;
+			if (x) {
+				if (x->has_work) {
+					op.has_work = 1;
+					op.flops = x->work.flops;
+					op.bytes_read = x->work.bytes_read;
+					op.bytes_written = x->work.bytes_written;
+					if (!op.dtype)
+						op.dtype = x->work.dtype;
+				}
+				if (x->has_coll && r->kind == TC_KIND_KERNEL && x->coll_kind) {
+					op.coll_kind = x->coll_kind;
+					op.coll_dtype = x->coll_dtype;
+					op.coll_group_size = x->coll_group_size;
+					op.coll_bytes = x->coll_bytes;
+					op.coll_seq = x->coll_seq;
+					if (x->coll_group) {
+						if (!name_map[x->coll_group]) {
+							uint32_t id;
+							rc = tc_ops_writer_intern(
+								w, tc_strtab_get(&c->names, x->coll_group), &id);
+							if (rc < 0)
+								break;
+							name_map[x->coll_group] = id + 1;
+						}
+						op.coll_group = name_map[x->coll_group] - 1;
+					}
+					if (c->stats)
+						c->stats->collectives++;
+				}
+				if (x->sync_lane)
+					op.sync_lane = f->lanes[x->sync_lane - 1].out_id + 1;
+				op.sync_event = x->sync_event;
+			}
+			rc = tc_ops_writer_add(w, &op, NULL, err);
+			if (c->stats) {
+				c->stats->ops++;
+				if (r->kind == TC_KIND_STEP)
+					c->stats->steps++;
+				if (r->kind == TC_KIND_KERNEL)
+					c->stats->kernels++;
+				if (r->cls == TC_CLASS_OTHER && r->kind == TC_KIND_KERNEL)
+					c->stats->unknown_ops++;
+			}
+		}
+		base_id += f->n;
+	}
+	if (rc < 0) {
+		if (!err->code)
+			tc_err_set(err, rc, "writing %s failed", out_path);
+		tc_ops_writer_abort(w);
+		goto out;
+	}
+	rc = tc_ops_writer_close(w, err);
+out:
+	for (size_t i = 0; i < nf; i++)
+		free(lane_dev[i]);
+	free(lane_dev);
+	free(name_map);
+	free(devs);
+	free(devnames);
+	free(order);
+	free(srcs);
+	free(ranks);
+	return rc;
+}

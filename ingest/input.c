@@ -1,0 +1,285 @@
+/* input.c - a streaming input reader: plain bytes, gzip (several members allowed, as
+ * `cat a.gz b.gz` makes) or zstd, told apart by their magic bytes so a misnamed file still
+ * reads. Memory is a fixed compressed-side buffer, never the file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "adapter.h"
+
+#define IN_BUF (256u * 1024u)
+
+enum in_kind { IN_PLAIN, IN_GZIP, IN_ZSTD };
+
+struct tc_input {
+	char *name;
+	FILE *fp;
+	const uint8_t *mem; /* memory source */
+	size_t mem_len, mem_pos;
+	enum in_kind kind;
+	uint8_t *cbuf; /* compressed bytes */
+	size_t clen, cpos;
+	int eof_src;
+	uint64_t offset, consumed, size;
+	z_stream zs;
+	int zs_init, zs_done;
+	ZSTD_DCtx *zd;
+	int zd_mid; /* inside a frame */
+};
+
+static size_t src_read(struct tc_input *in, uint8_t *buf, size_t cap, struct tc_err *err,
+		       int *rc)
+{
+	*rc = 0;
+	if (in->mem) {
+		size_t n = TC_MIN(cap, in->mem_len - in->mem_pos);
+		memcpy(buf, in->mem + in->mem_pos, n);
+		in->mem_pos += n;
+		return n;
+	}
+	size_t n = fread(buf, 1, cap, in->fp);
+	if (n < cap && ferror(in->fp))
+		*rc = tc_err_set(err, TC_EIO, "%s: read error: %s", in->name, strerror(errno));
+	return n;
+}
+
+/* Make compressed bytes available; returns 0 (maybe none left: eof_src) or an error. */
+static int fill(struct tc_input *in, struct tc_err *err)
+{
+	int rc;
+	if (in->cpos < in->clen || in->eof_src)
+		return 0;
+	in->clen = src_read(in, in->cbuf, IN_BUF, err, &rc);
+	in->cpos = 0;
+	if (rc)
+		return rc;
+	if (in->clen == 0)
+		in->eof_src = 1;
+	in->consumed += in->clen;
+	return 0;
+}
+
+static int detect(struct tc_input *in, struct tc_err *err)
+{
+	TC_TRY(fill(in, err));
+	const uint8_t *b = in->cbuf;
+	if (in->clen >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+		in->kind = IN_GZIP;
+		memset(&in->zs, 0, sizeof(in->zs));
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+			return tc_err_set(err, TC_ENOMEM, "%s: gzip init failed", in->name);
+		in->zs_init = 1;
+	} else if (in->clen >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) {
+		in->kind = IN_ZSTD;
+		in->zd = ZSTD_createDCtx();
+		if (!in->zd)
+			return tc_err_set(err, TC_ENOMEM, "%s: zstd init failed", in->name);
+	} else {
+		in->kind = IN_PLAIN;
+	}
+	return 0;
+}
+
+static int open_common(struct tc_input *in, const char *name, struct tc_err *err)
+{
+	in->name = tc_xstrdup(name);
+	in->cbuf = malloc(IN_BUF);
+	if (!in->cbuf)
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", name);
+	return detect(in, err);
+}
+
+int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
+{
+	struct tc_input *in = tc_xcalloc(1, sizeof(*in));
+	struct stat st;
+	*out = NULL;
+	in->fp = fopen(path, "rb");
+	if (!in->fp) {
+		int e = errno;
+		free(in);
+		return tc_err_set(err, e == ENOENT ? TC_ENOTFOUND : TC_EIO, "%s: %s", path,
+				  strerror(e));
+	}
+	if (fstat(fileno(in->fp), &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			fclose(in->fp);
+			free(in);
+			return tc_err_set(err, TC_EINVAL, "%s: is a directory", path);
+		}
+		in->size = (uint64_t)st.st_size;
+	}
+	int rc = open_common(in, path, err);
+	if (rc) {
+		tc_input_close(in);
+		return rc;
+	}
+	*out = in;
+	return 0;
+}
+
+int tc_input_open_mem(struct tc_input **out, const void *buf, size_t len, const char *name,
+		      struct tc_err *err)
+{
+	struct tc_input *in = tc_xcalloc(1, sizeof(*in));
+	static const uint8_t empty[1] = {0};
+	in->mem = buf ? buf : empty;
+	in->mem_len = buf ? len : 0;
+	in->size = len;
+	int rc = open_common(in, name ? name : "<memory>", err);
+	if (rc) {
+		tc_input_close(in);
+		*out = NULL;
+		return rc;
+	}
+	*out = in;
+	return 0;
+}
+
+static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
+		     struct tc_err *err)
+{
+	in->zs.next_out = buf;
+	in->zs.avail_out = (uInt)cap;
+	while (in->zs.avail_out > 0) {
+		TC_TRY(fill(in, err));
+		if (in->cpos == in->clen) {
+			if (!in->zs_done)
+				return tc_err_set(err, TC_ETRUNC,
+						  "%s: gzip stream truncated at uncompressed byte %llu",
+						  in->name,
+						  (unsigned long long)(in->offset + cap -
+								       in->zs.avail_out));
+			break;
+		}
+		if (in->zs_done) {
+			/* another gzip member follows */
+			inflateReset(&in->zs);
+			in->zs_done = 0;
+		}
+		in->zs.next_in = in->cbuf + in->cpos;
+		in->zs.avail_in = (uInt)(in->clen - in->cpos);
+		int zr = inflate(&in->zs, Z_NO_FLUSH);
+		in->cpos = in->clen - in->zs.avail_in;
+		if (zr == Z_STREAM_END) {
+			in->zs_done = 1;
+			continue;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return tc_err_set(err, TC_EFORMAT, "%s: gzip error at uncompressed byte %llu: %s",
+					  in->name,
+					  (unsigned long long)(in->offset + cap - in->zs.avail_out),
+					  in->zs.msg ? in->zs.msg : "corrupt data");
+	}
+	*got = cap - in->zs.avail_out;
+	return 0;
+}
+
+static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
+		     struct tc_err *err)
+{
+	ZSTD_outBuffer ob = {buf, cap, 0};
+	while (ob.pos < ob.size) {
+		TC_TRY(fill(in, err));
+		if (in->cpos == in->clen) {
+			if (in->zd_mid)
+				return tc_err_set(err, TC_ETRUNC,
+						  "%s: zstd stream truncated at uncompressed byte %llu",
+						  in->name, (unsigned long long)(in->offset + ob.pos));
+			break;
+		}
+		ZSTD_inBuffer ib = {in->cbuf, in->clen, in->cpos};
+		size_t r = ZSTD_decompressStream(in->zd, &ob, &ib);
+		in->cpos = ib.pos;
+		if (ZSTD_isError(r))
+			return tc_err_set(err, TC_EFORMAT, "%s: zstd error at uncompressed byte %llu: %s",
+					  in->name, (unsigned long long)(in->offset + ob.pos),
+					  ZSTD_getErrorName(r));
+		in->zd_mid = r != 0;
+	}
+	*got = ob.pos;
+	return 0;
+}
+
+int tc_input_read(struct tc_input *in, void *buf, size_t cap, size_t *got, struct tc_err *err)
+{
+	int rc = 0;
+	*got = 0;
+	switch (in->kind) {
+	case IN_PLAIN:
+		while (*got < cap) {
+			TC_TRY(fill(in, err));
+			if (in->cpos == in->clen)
+				break;
+			size_t n = TC_MIN(cap - *got, in->clen - in->cpos);
+			memcpy((uint8_t *)buf + *got, in->cbuf + in->cpos, n);
+			in->cpos += n;
+			*got += n;
+		}
+		break;
+	case IN_GZIP:
+		rc = read_gzip(in, buf, cap, got, err);
+		break;
+	case IN_ZSTD:
+		rc = read_zstd(in, buf, cap, got, err);
+		break;
+	}
+	in->offset += *got;
+	return rc;
+}
+
+uint64_t tc_input_offset(const struct tc_input *in)
+{
+	return in->offset;
+}
+
+uint64_t tc_input_size(const struct tc_input *in)
+{
+	return in->size;
+}
+
+uint64_t tc_input_consumed(const struct tc_input *in)
+{
+	return in->consumed;
+}
+
+const char *tc_input_name(const struct tc_input *in)
+{
+	return in->name;
+}
+
+void tc_input_close(struct tc_input *in)
+{
+	if (!in)
+		return;
+	if (in->fp)
+		fclose(in->fp);
+	if (in->zs_init)
+		inflateEnd(&in->zs);
+	ZSTD_freeDCtx(in->zd);
+	free(in->cbuf);
+	free(in->name);
+	free(in);
+}
+
+int tc_input_head(const char *path, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err)
+{
+	struct tc_input *in;
+	size_t n = 0;
+	TC_TRY(tc_input_open(&in, path, err));
+	/* A truncated stream still has a readable head; detection ignores the error. */
+	struct tc_err e2 = TC_ERR_INIT;
+	while (n < cap) {
+		size_t g = 0;
+		if (tc_input_read(in, buf + n, cap - n, &g, &e2) < 0 || g == 0)
+			break;
+		n += g;
+	}
+	*got = n;
+	tc_input_close(in);
+	return 0;
+}

@@ -1,0 +1,475 @@
+/* json.c - a small validating JSON scanner over complete in-memory values. It never builds
+ * a tree: values are slices of the source, decoded only when asked. The streaming splitter
+ * in chrome.c isolates one event at a time and hands it here. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define MAX_DEPTH 256
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static int scan_string(const char **pp, const char *end, struct tc_jv *v)
+{
+	const char *p = *pp + 1, *s = p;
+	uint8_t esc = 0;
+	for (;;) {
+		const char *q = p;
+		while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+			q++;
+		p = q;
+		if (p >= end) {
+			*pp = p;
+			return -1;
+		}
+		if (*p == '"')
+			break;
+		if ((unsigned char)*p < 0x20) {
+			*pp = p;
+			return -1;
+		}
+		/* backslash */
+		esc = 1;
+		if (p + 1 >= end) {
+			*pp = p;
+			return -1;
+		}
+		if (p[1] == 'u') {
+			if (p + 6 > end) {
+				*pp = p;
+				return -1;
+			}
+			for (int i = 2; i < 6; i++)
+				if (!isxdigit((unsigned char)p[i])) {
+					*pp = p;
+					return -1;
+				}
+			p += 6;
+		} else if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
+			p += 2;
+		} else {
+			*pp = p;
+			return -1;
+		}
+	}
+	v->p = s;
+	v->n = (size_t)(p - s);
+	v->t = TC_J_STR;
+	v->esc = esc;
+	*pp = p + 1;
+	return 0;
+}
+
+static int scan_number(const char **pp, const char *end, struct tc_jv *v)
+{
+	const char *p = *pp, *s = p;
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end || !isdigit((unsigned char)*p)) {
+		*pp = p;
+		return -1;
+	}
+	while (p < end && isdigit((unsigned char)*p))
+		p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !isdigit((unsigned char)*p)) {
+			*pp = p;
+			return -1;
+		}
+		while (p < end && isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !isdigit((unsigned char)*p)) {
+			*pp = p;
+			return -1;
+		}
+		while (p < end && isdigit((unsigned char)*p))
+			p++;
+	}
+	v->p = s;
+	v->n = (size_t)(p - s);
+	v->t = TC_J_NUM;
+	v->esc = 0;
+	*pp = p;
+	return 0;
+}
+
+static int scan_lit(const char **pp, const char *end, const char *lit, uint8_t t,
+		    struct tc_jv *v)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(end - *pp) < n || memcmp(*pp, lit, n) != 0)
+		return -1;
+	v->p = *pp;
+	v->n = n;
+	v->t = t;
+	v->esc = 0;
+	*pp += n;
+	return 0;
+}
+
+/* Containers: validated iteratively with an explicit stack so deep nesting cannot blow the
+ * C stack (fuzzers love "[[[[[[..."). */
+static int scan_container(const char **pp, const char *end, struct tc_jv *v)
+{
+	char stack[MAX_DEPTH];
+	int depth = 0;
+	const char *p = *pp, *s = p;
+	struct tc_jv tmp;
+
+	stack[depth++] = *p == '{' ? '}' : ']';
+	p++;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			goto bad;
+		char close = stack[depth - 1];
+		if (*p == close) { /* empty container or after a trailing check below */
+			p++;
+			depth--;
+			goto after_value;
+		}
+		if (close == '}') {
+			if (*p != '"' || scan_string(&p, end, &tmp) < 0)
+				goto bad;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':')
+				goto bad;
+			p = skip_ws(p + 1, end);
+			if (p >= end)
+				goto bad;
+		}
+		/* a value */
+		if (*p == '{' || *p == '[') {
+			if (depth >= MAX_DEPTH)
+				goto bad;
+			stack[depth++] = *p == '{' ? '}' : ']';
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			if (scan_string(&p, end, &tmp) < 0)
+				goto bad;
+		} else if (*p == 't') {
+			if (scan_lit(&p, end, "true", TC_J_TRUE, &tmp) < 0)
+				goto bad;
+		} else if (*p == 'f') {
+			if (scan_lit(&p, end, "false", TC_J_FALSE, &tmp) < 0)
+				goto bad;
+		} else if (*p == 'n') {
+			if (scan_lit(&p, end, "null", TC_J_NULL, &tmp) < 0)
+				goto bad;
+		} else if (scan_number(&p, end, &tmp) < 0) {
+			goto bad;
+		}
+	after_value:
+		if (depth == 0)
+			break;
+		p = skip_ws(p, end);
+		if (p >= end)
+			goto bad;
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			if (p < end && *p == stack[depth - 1])
+				goto bad; /* trailing comma */
+			continue;
+		}
+		if (*p == stack[depth - 1]) {
+			p++;
+			depth--;
+			goto after_value;
+		}
+		goto bad;
+	}
+	v->p = s;
+	v->n = (size_t)(p - s);
+	v->t = *s == '{' ? TC_J_OBJ : TC_J_ARR;
+	v->esc = 0;
+	*pp = p;
+	return 0;
+bad:
+	*pp = p;
+	return -1;
+}
+
+int tc_json_value(const char **pp, const char *end, struct tc_jv *v)
+{
+	const char *p = skip_ws(*pp, end);
+	int rc;
+	*pp = p;
+	if (p >= end)
+		return -1;
+	switch (*p) {
+	case '"':
+		rc = scan_string(pp, end, v);
+		break;
+	case '{':
+	case '[':
+		rc = scan_container(pp, end, v);
+		break;
+	case 't':
+		rc = scan_lit(pp, end, "true", TC_J_TRUE, v);
+		break;
+	case 'f':
+		rc = scan_lit(pp, end, "false", TC_J_FALSE, v);
+		break;
+	case 'n':
+		rc = scan_lit(pp, end, "null", TC_J_NULL, v);
+		break;
+	default:
+		rc = scan_number(pp, end, v);
+		break;
+	}
+	return rc;
+}
+
+/* Members of an already-validated object or array (from tc_json_value): *it starts at the
+ * opening bracket. Validation already happened, so errors here are only defensive. */
+int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, struct tc_jv *val)
+{
+	const char *p = skip_ws(*it, end);
+	if (p < end && *p == '{')
+		p = skip_ws(p + 1, end);
+	else if (p < end && *p == ',')
+		p = skip_ws(p + 1, end);
+	if (p >= end || *p == '}') {
+		*it = p;
+		return 0;
+	}
+	if (*p != '"' || scan_string(&p, end, key) < 0)
+		goto bad;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ':')
+		goto bad;
+	p++;
+	if (tc_json_value(&p, end, val) < 0)
+		goto bad;
+	*it = skip_ws(p, end);
+	return 1;
+bad:
+	*it = p;
+	return -1;
+}
+
+int tc_json_next_elem(const char **it, const char *end, struct tc_jv *val)
+{
+	const char *p = skip_ws(*it, end);
+	if (p < end && (*p == '[' || *p == ','))
+		p = skip_ws(p + 1, end);
+	if (p >= end || *p == ']') {
+		*it = p;
+		return 0;
+	}
+	if (tc_json_value(&p, end, val) < 0) {
+		*it = p;
+		return -1;
+	}
+	*it = skip_ws(p, end);
+	return 1;
+}
+
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
+{
+	size_t o = 0;
+	if (cap == 0)
+		return 0;
+	if (v->t != TC_J_STR) {
+		size_t n = v->t == TC_J_NUM ? TC_MIN(v->n, cap - 1) : 0;
+		memcpy(buf, v->p, n);
+		buf[n] = '\0';
+		return n;
+	}
+	if (!v->esc) {
+		size_t n = TC_MIN(v->n, cap - 1);
+		memcpy(buf, v->p, n);
+		buf[n] = '\0';
+		return n;
+	}
+	for (size_t i = 0; i < v->n && o + 4 < cap; i++) {
+		char c = v->p[i];
+		if (c != '\\') {
+			buf[o++] = c;
+			continue;
+		}
+		c = v->p[++i];
+		switch (c) {
+		case 'n': buf[o++] = '\n'; break;
+		case 't': buf[o++] = '\t'; break;
+		case 'r': buf[o++] = '\r'; break;
+		case 'b': buf[o++] = '\b'; break;
+		case 'f': buf[o++] = '\f'; break;
+		case 'u': {
+			unsigned cp = hex4(v->p + i + 1);
+			i += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < v->n && v->p[i + 1] == '\\' &&
+			    v->p[i + 2] == 'u') {
+				unsigned lo = hex4(v->p + i + 3);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					i += 6;
+				}
+			}
+			if (cp == 0)
+				cp = '?'; /* keep C strings whole */
+			if (cp < 0x80) {
+				buf[o++] = (char)cp;
+			} else if (cp < 0x800) {
+				buf[o++] = (char)(0xc0 | (cp >> 6));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				buf[o++] = (char)(0xe0 | (cp >> 12));
+				buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				buf[o++] = (char)(0xf0 | (cp >> 18));
+				buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		}
+		default: buf[o++] = c; break;
+		}
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+int tc_json_u64(const struct tc_jv *v, uint64_t *out)
+{
+	uint64_t x = 0;
+	size_t i = 0;
+	if ((v->t != TC_J_NUM && v->t != TC_J_STR) || v->n == 0 || v->esc)
+		return -1;
+	for (; i < v->n && v->p[i] >= '0' && v->p[i] <= '9'; i++) {
+		unsigned d = (unsigned)(v->p[i] - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	if (i == 0)
+		return -1;
+	/* "12.0" is tolerated for ids written through a double */
+	if (i < v->n && v->p[i] == '.') {
+		for (i++; i < v->n && v->p[i] == '0'; i++)
+			;
+	}
+	if (i != v->n)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+int tc_json_i64(const struct tc_jv *v, int64_t *out)
+{
+	uint64_t u;
+	struct tc_jv w = *v;
+	int neg = 0;
+	if (w.n > 0 && w.p[0] == '-') {
+		neg = 1;
+		w.p++;
+		w.n--;
+	}
+	if (tc_json_u64(&w, &u) < 0) {
+		/* exponent forms ("1e3"): go through a double, rare for integers */
+		if (v->t != TC_J_NUM)
+			return -1;
+		double d = tc_json_double(v);
+		if (!(d > -9.2e18 && d < 9.2e18))
+			return -1;
+		*out = (int64_t)d;
+		return 0;
+	}
+	if (u > (uint64_t)INT64_MAX + (uint64_t)neg)
+		return -1;
+	*out = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return 0;
+}
+
+int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns)
+{
+	const char *p = v->p, *e = v->p + v->n;
+	int neg = 0;
+	uint64_t ip = 0, frac = 0;
+	int fd = 0;
+
+	if ((v->t != TC_J_NUM && v->t != TC_J_STR) || v->n == 0)
+		return -1;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	const char *s = p;
+	for (; p < e && *p >= '0' && *p <= '9'; p++) {
+		if (ip > (uint64_t)INT64_MAX / 10000)
+			return -1; /* would overflow in ns */
+		ip = ip * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
+		return -1;
+	if (p < e && *p == '.') {
+		p++;
+		for (; p < e && *p >= '0' && *p <= '9'; p++) {
+			if (fd < 3) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				fd++;
+			} else if (fd == 3) {
+				if (*p >= '5')
+					frac++; /* round half up on the 4th digit */
+				fd = 4;
+			}
+		}
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		double d = tc_json_double(v) * 1000.0;
+		if (!(d > -9.2e18 && d < 9.2e18))
+			return -1;
+		*ns = (int64_t)llround(d);
+		return 0;
+	}
+	if (p != e)
+		return -1;
+	while (fd < 3 && fd >= 0) {
+		frac *= 10;
+		fd++;
+	}
+	uint64_t total = ip * 1000u + frac;
+	if (total > (uint64_t)INT64_MAX)
+		return -1;
+	*ns = neg ? -(int64_t)total : (int64_t)total;
+	return 0;
+}
+
+double tc_json_double(const struct tc_jv *v)
+{
+	char buf[64];
+	size_t n = TC_MIN(v->n, sizeof(buf) - 1);
+	if (v->t != TC_J_NUM && v->t != TC_J_STR)
+		return 0;
+	memcpy(buf, v->p, n);
+	buf[n] = '\0';
+	return strtod(buf, NULL);
+}
