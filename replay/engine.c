@@ -220,6 +220,7 @@ static void park(struct sim *s, uint32_t l, uint32_t key)
 
 /* Accumulates max over edges of (ref_proj + lat), choosing lat as the header explains. */
 struct acc {
+	int strict;       /* floors only */
 	int64_t src_t;    /* the node's source time */
 	int64_t best_src; /* latest source reference seen */
 	int64_t t_bind;   /* max ref_proj + slack over edges at best_src */
@@ -230,8 +231,8 @@ struct acc {
 static void acc_edge(struct acc *a, int64_t ref_proj, int64_t ref_src, int64_t floor_ns)
 {
 	int64_t slack = a->src_t - ref_src;
-	int64_t t_slack = ref_proj + slack;
 	int64_t t_floor = ref_proj + TC_MIN(floor_ns, slack);
+	int64_t t_slack = a->strict ? t_floor : ref_proj + slack;
 	if (!a->any || ref_src > a->best_src) {
 		a->best_src = ref_src;
 		a->t_bind = t_slack;
@@ -260,7 +261,7 @@ static void try_ready(struct sim *s, uint32_t l)
 	uint32_t i = gpu ? node : node >> 1;
 	int is_end = !gpu && (node & 1);
 	double hs = s->r->opts.host_scale;
-	struct acc a = {0, 0, 0, 0, 0};
+	struct acc a = {s->r->opts.strict, 0, 0, 0, 0, 0};
 	int analytic = (g->flags[i] & RP_F_ANALYTIC) != 0;
 
 	if (gpu) {

@@ -593,6 +593,8 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 		case TC_RT_STREAM_WAIT_EVENT:
 		case TC_RT_EVENT_SYNC: {
 			uint64_t cap = 0;
+			if (s->event == 0)
+				break; /* the trace did not say which event: nothing to resolve */
 			if (!tc_map64_get(&ev[rank], s->event, &cap)) {
 				g->stats.unresolved_waits++;
 				break;

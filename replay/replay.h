@@ -85,9 +85,13 @@ struct tc_replay_opts {
 	double gpu_scale;  /* what-if multiplier on every projected GPU op time, 1.0 = none */
 	int64_t max_steps; /* report the first N steps per rank; -1 = all */
 	int top_n;         /* rows in the top-op tables, 0 = 10 */
+	/* Dependency-only replay: every edge contributes only its floor latency, none of the
+	 * measured slack, so the timeline is what the graph alone explains. Used by --validate
+	 * to find missing dependency kinds; identity with strict = 0 is exact by design. */
+	int strict;
 	const struct tc_log *log; /* warnings; NULL = quiet */
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, NULL}
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL}
 
 struct tc_replay;
 
@@ -145,9 +149,10 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err);
 /* Chrome trace-event JSON: the projected run and the source run as separate processes. */
 int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err *err);
-/* Identity check table: per step measured vs replayed step time and the error. Returns the
- * largest relative error over steps in *max_err (may be NULL). */
-int tc_replay_write_validation(const struct tc_replay *r, FILE *fp, double *max_err,
-			       struct tc_err *err);
+/* Identity check table: per step measured vs replayed step time and the error; with dep
+ * (a strict run of the same graph, may be NULL) also the dependency-only replay and its
+ * error. Returns the largest relative error of r over steps in *max_err (may be NULL). */
+int tc_replay_write_validation(const struct tc_replay *r, const struct tc_replay *dep, FILE *fp,
+			       double *max_err, struct tc_err *err);
 
 #endif
