@@ -9,6 +9,9 @@
 #include "opstream.h"
 #include "opstream.pb-c.h"
 #include "container.h"
+#include "columns.h"
+
+#define TC_BATCH 4096 /* ops decoded per call: the batch stays in L2 */
 
 struct tc_ops_reader {
 	char *name;
@@ -37,19 +40,23 @@ struct tc_ops_reader {
 	size_t shapes_cap;
 	uint64_t *deps;
 	size_t deps_cap;
-	int64_t *dims_copy; /* shape dims of the current chunk (the message is freed) */
+	int64_t *dims;
+	size_t dims_cap;
+	size_t n_batch_shapes, n_batch_dims, n_batch_deps;
+	struct chunk_state {
+		struct tc_col col[F__MAX];
+		size_t n, done;
+		int64_t ts;
+		uint64_t corr;
+		uint64_t next_at[5];
+		size_t left[5];
+		int started[5];
+		int sparse_init;
+	} cs;
+	int in_chunk, failed;
 
 	uint64_t n_ops, n_chunks;
 	int done;
-	/* protobuf-c allocates every column of a chunk; an arena reset per chunk keeps those
-	 * pages mapped instead of a malloc/free (and page faults) per column per chunk. */
-	struct msg_pool {
-		unsigned char *buf;
-		size_t cap, used, want; /* want: bytes the last chunk needed, to size buf */
-		void **spill;           /* overflow allocations of the current chunk */
-		size_t n_spill, spill_cap;
-	} pool;
-	ProtobufCAllocator alloc;
 	Tcs__Footer footer;
 };
 
@@ -113,50 +120,6 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	return 1;
 }
 
-static void *pool_alloc(void *data, size_t size)
-{
-	struct msg_pool *p = data;
-	size = (size + 15) & ~(size_t)15;
-	p->want += size;
-	if (p->cap - p->used >= size) {
-		void *q = p->buf + p->used;
-		p->used += size;
-		return q;
-	}
-	if (tc_grow((void **)&p->spill, &p->spill_cap, p->n_spill + 1, sizeof(*p->spill)))
-		return NULL;
-	void *q = malloc(size);
-	if (q)
-		p->spill[p->n_spill++] = q;
-	return q;
-}
-
-static void pool_free(void *data, void *q)
-{
-	(void)data;
-	(void)q; /* released all at once by pool_reset */
-}
-
-/* Forget the previous chunk's message; grow the buffer to what it needed so the steady
- * state makes no allocation and touches no new page. */
-static void pool_reset(struct msg_pool *p)
-{
-	for (size_t i = 0; i < p->n_spill; i++)
-		free(p->spill[i]);
-	p->n_spill = 0;
-	if (p->want > p->cap) {
-		size_t ncap = p->want + p->want / 4;
-		unsigned char *nb = malloc(ncap);
-		if (nb) {
-			free(p->buf);
-			p->buf = nb;
-			p->cap = ncap;
-		}
-	}
-	p->used = 0;
-	p->want = 0;
-}
-
 static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 {
 	unsigned char fh[TC_FILE_HDR_LEN];
@@ -168,9 +131,10 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (!r->zd)
 		return tc_err_set(err, TC_ENOMEM, "zstd: cannot create a context");
 	tc_arena_init(&r->strarena, 0);
-	r->alloc.alloc = pool_alloc;
-	r->alloc.free = pool_free;
-	r->alloc.allocator_data = &r->pool;
+	r->ops = malloc(TC_BATCH * sizeof(*r->ops));
+	if (!r->ops)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	r->ops_cap = TC_BATCH;
 	if (src_read(r, fh, sizeof(fh), &got))
 		return tc_err_set(err, TC_EIO, "%s: read error: %s", r->name, strerror(errno));
 	if (got < 8 || memcmp(fh, TC_OPS_MAGIC, 8) != 0)
@@ -269,175 +233,318 @@ const struct tc_ops_header *tc_ops_reader_header(const struct tc_ops_reader *r)
 /* Error helper naming the chunk. */
 #define BAD(...) (tc_err_set(err, TC_EFORMAT, __VA_ARGS__), tc_err_wrap(err, "%s: chunk %llu", r->name, (unsigned long long)r->n_chunks))
 
-/* Walk a sparse column: next op index from a delta (first absolute). */
-static int sparse_next(uint32_t at, size_t i, uint32_t *cur, size_t n_ops)
+static size_t count_varints(const uint8_t *p, const uint8_t *end)
 {
-	uint64_t idx = i == 0 ? at : (uint64_t)*cur + at;
-	if ((i > 0 && at == 0) || idx >= n_ops)
+	size_t n = 0;
+	for (; p < end; p++)
+		n += !(*p & 0x80);
+	return n;
+}
+
+static int wire_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	struct tc_col c = {*pp, end, 0};
+	if (tc_col_next(&c, v))
 		return -1;
-	*cur = (uint32_t)idx;
+	*pp = c.p;
 	return 0;
 }
 
-static int decode_chunk(struct tc_ops_reader *r, const Tcs__Chunk *c, struct tc_err *err)
+/* Lay out the chunk: find each packed column, apply new strings and lanes, check counts. */
+static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, struct tc_err *err)
 {
-	size_t n = c->n_kind;
-	if (c->first_op != r->n_ops)
-		return BAD("first op %llu, expected %llu", (unsigned long long)c->first_op, (unsigned long long)r->n_ops);
-	if (c->n_name != n || c->n_op_class != n || c->n_lane != n || c->n_ts != n || c->n_dur != n ||
-	    c->n_parent != n || c->n_link != n || c->n_sub != n || c->n_correlation != n || c->n_flags != n)
-		return BAD("column lengths differ");
-	if (c->n_work_flops != c->n_work_at || c->n_work_read != c->n_work_at ||
-	    c->n_work_write != c->n_work_at || c->n_work_dtype != c->n_work_at ||
-	    c->n_shape_n != c->n_shape_at || c->n_coll_kind != c->n_coll_at ||
-	    c->n_coll_bytes != c->n_coll_at || c->n_coll_group_size != c->n_coll_at ||
-	    c->n_coll_group != c->n_coll_at || c->n_coll_seq != c->n_coll_at ||
-	    c->n_coll_peer != c->n_coll_at || c->n_coll_dtype != c->n_coll_at ||
-	    c->n_sync_lane != c->n_sync_at || c->n_sync_event != c->n_sync_at || c->n_dep_n != c->n_dep_at)
-		return BAD("sparse column lengths differ");
-
-	/* strings and lanes first: ops may use them */
-	for (size_t i = 0; i < c->n_strings; i++) {
-		if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1, sizeof(*r->strs)))
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		r->strs[r->n_strs] = tc_arena_strdup(&r->strarena, c->strings[i]);
-		if (!r->strs[r->n_strs])
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		r->n_strs++;
+	struct chunk_state *cs = &r->cs;
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t first_op = 0;
+	memset(cs, 0, sizeof(*cs));
+	while (p < end) {
+		uint64_t tag, v;
+		if (wire_varint(&p, end, &tag))
+			return BAD("broken field tag at message byte %zu", (size_t)(p - buf));
+		unsigned field = (unsigned)(tag >> 3), wt = (unsigned)(tag & 7);
+		if (wt == 0) {
+			if (wire_varint(&p, end, &v))
+				return BAD("broken varint field %u", field);
+			if (field == F_FIRST_OP)
+				first_op = v;
+			else if (field < F__MAX && field != F_FIRST_OP && field > F_LANES)
+				return BAD("column %u is not packed (the format requires packed columns)", field);
+			continue;
+		}
+		if (wt == 1 || wt == 5) { /* fixed64/fixed32: no such fields in 1.x; skip */
+			size_t k = wt == 1 ? 8 : 4;
+			if ((size_t)(end - p) < k)
+				return BAD("truncated fixed field %u", field);
+			p += k;
+			continue;
+		}
+		if (wt != 2)
+			return BAD("unsupported wire type %u for field %u", wt, field);
+		if (wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+			return BAD("field %u overruns the message", field);
+		const uint8_t *fp = p;
+		p += v;
+		if (field == F_STRINGS) {
+			if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1, sizeof(*r->strs)))
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			char *str = tc_arena_strndup(&r->strarena, (const char *)fp, (size_t)v);
+			if (!str)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			r->strs[r->n_strs++] = str;
+		} else if (field == F_LANES) {
+			Tcs__Lane *l = tcs__lane__unpack(NULL, (size_t)v, fp);
+			if (!l)
+				return BAD("broken lane message");
+			int bad = l->id != r->n_lanes;
+			if (!bad && !tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1, sizeof(*r->lanes)))
+				r->lanes[r->n_lanes++] = (struct tc_lane){l->id, l->rank, l->device, l->type, l->tid,
+									  tc_arena_strdup(&r->strarena, l->name)};
+			uint32_t id = l->id;
+			tcs__lane__free_unpacked(l, NULL);
+			if (bad)
+				return BAD("lane id %u out of sequence (expected %zu)", id, r->n_lanes);
+		} else if (field < F__MAX) {
+			if (cs->col[field].p)
+				return BAD("column %u appears twice", field);
+			cs->col[field] = (struct tc_col){fp, p, count_varints(fp, p)};
+			if (v && (p[-1] & 0x80))
+				return BAD("column %u ends inside a varint", field);
+		}
+		/* unknown length-delimited fields from a newer minor version are skipped */
 	}
-	for (size_t i = 0; i < c->n_lanes; i++) {
-		Tcs__Lane *l = c->lanes[i];
-		if (l->id != r->n_lanes)
-			return BAD("lane id %u out of sequence (expected %zu)", l->id, r->n_lanes);
-		if (tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1, sizeof(*r->lanes)))
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		r->lanes[r->n_lanes++] = (struct tc_lane){l->id, l->rank, l->device, l->type, l->tid,
-							  tc_arena_strdup(&r->strarena, l->name)};
-	}
-	if (tc_grow((void **)&r->ops, &r->ops_cap, n ? n : 1, sizeof(*r->ops)))
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	if (first_op != r->n_ops)
+		return BAD("first op %llu, expected %llu", (unsigned long long)first_op, (unsigned long long)r->n_ops);
+	size_t n = cs->col[F_KIND].count;
+	static const int dense[] = {F_NAME, F_CLASS, F_LANE, F_TS, F_DUR, F_PARENT, F_LINK, F_SUB, F_CORR, F_FLAGS};
+	for (size_t i = 0; i < TC_ARRAY_LEN(dense); i++)
+		if (cs->col[dense[i]].count != n)
+			return BAD("column %d has %zu values for %zu ops", dense[i], cs->col[dense[i]].count, n);
+	static const int groups[][8] = {
+		{F_WORK_AT, F_WORK_FLOPS, F_WORK_READ, F_WORK_WRITE, F_WORK_DTYPE, 0},
+		{F_SHAPE_AT, F_SHAPE_N, 0},
+		{F_COLL_AT, F_COLL_KIND, F_COLL_BYTES, F_COLL_GSIZE, F_COLL_GROUP, F_COLL_SEQ, F_COLL_PEER, F_COLL_DTYPE},
+		{F_SYNC_AT, F_SYNC_LANE, F_SYNC_EVENT, 0},
+		{F_DEP_AT, F_DEP_N, 0},
+	};
+	for (size_t g = 0; g < TC_ARRAY_LEN(groups); g++)
+		for (size_t k = 1; k < 8 && groups[g][k]; k++)
+			if (cs->col[groups[g][k]].count != cs->col[groups[g][0]].count)
+				return BAD("sparse column %d has %zu values, %d has %zu", groups[g][k],
+					   cs->col[groups[g][k]].count, groups[g][0], cs->col[groups[g][0]].count);
+	cs->n = n;
+	cs->done = 0;
+	for (int g = 0; g < 5; g++)
+		cs->next_at[g] = UINT64_MAX;
+	return 0;
+}
 
-	int64_t ts = 0;
-	uint64_t corr = 0;
+/* Index (within the chunk) of the next entry of a sparse group, UINT64_MAX when none. */
+static int sparse_advance(struct chunk_state *cs, int g, int at_field, size_t *left)
+{
+	uint64_t d;
+	if (*left == 0) {
+		cs->next_at[g] = UINT64_MAX;
+		return 0;
+	}
+	if (tc_col_next(&cs->col[at_field], &d))
+		return -1;
+	if (cs->started[g] && d == 0)
+		return -1; /* entries must be strictly increasing */
+	cs->next_at[g] = cs->started[g] ? cs->next_at[g] + d : d;
+	cs->started[g] = 1;
+	(*left)--;
+	return 0;
+}
+
+#define NEXT(f, var)                                                                        \
+	do {                                                                                \
+		if (tc_col_next(&cs->col[f], &(var)))                                       \
+			return BAD("column %d: broken varint", f);                          \
+	} while (0)
+
+/* Decode the next batch of ops of the current chunk into r->ops. */
+static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
+	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
+	uint64_t v;
+	if (!cs->sparse_init) {
+		static const int at[5] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT};
+		for (int g = 0; g < 5; g++) {
+			cs->left[g] = cs->col[at[g]].count;
+			if (sparse_advance(cs, g, at[g], &cs->left[g]))
+				return BAD("sparse group %d: bad index", g);
+		}
+		cs->sparse_init = 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct tc_op *op = &r->ops[i];
-		uint64_t self = r->n_ops + i;
-		tc_op_init(op);
-		op->id = self;
-		op->kind = c->kind[i] < TC_KIND__COUNT ? (uint8_t)c->kind[i] : TC_KIND_UNKNOWN;
-		op->op_class = c->op_class[i] < TC_CLASS__COUNT ? (uint8_t)c->op_class[i] : TC_CLASS_OTHER;
-		op->sub = c->sub[i] < 256 ? (uint8_t)c->sub[i] : 0;
-		op->flags = c->flags[i];
-		if (c->name[i] >= r->n_strs)
-			return BAD("op %zu: string id %u out of range", i, c->name[i]);
-		op->name = c->name[i];
-		if (c->lane[i] >= r->n_lanes)
-			return BAD("op %zu: lane %u out of range", i, c->lane[i]);
-		op->lane = c->lane[i];
-		ts = i ? (int64_t)((uint64_t)ts + (uint64_t)c->ts[i]) : c->ts[i];
-		op->ts_ns = ts;
-		op->dur_ns = c->dur[i];
-		if (op->dur_ns < -1)
-			return BAD("op %zu: negative duration", i);
-		if (c->parent[i] < 0 || (uint64_t)c->parent[i] > self)
-			return BAD("op %zu: parent delta %lld out of range", i, (long long)c->parent[i]);
-		if (c->link[i] < 0 || (uint64_t)c->link[i] > self)
-			return BAD("op %zu: link delta %lld out of range", i, (long long)c->link[i]);
-		op->parent = c->parent[i] ? self - (uint64_t)c->parent[i] : TC_NONE;
-		op->link = c->link[i] ? self - (uint64_t)c->link[i] : TC_NONE;
-		if (c->correlation[i]) {
-			corr += (uint64_t)tc_unzigzag(c->correlation[i] - 1);
-			op->correlation = corr;
+		uint64_t self = r->n_ops + lo + i, kind, name, cls, lane, sub, flags, corr;
+		uint64_t ts, dur, parent, link;
+		NEXT(F_KIND, kind);
+		NEXT(F_NAME, name);
+		NEXT(F_CLASS, cls);
+		NEXT(F_LANE, lane);
+		NEXT(F_TS, ts);
+		NEXT(F_DUR, dur);
+		NEXT(F_PARENT, parent);
+		NEXT(F_LINK, link);
+		NEXT(F_SUB, sub);
+		NEXT(F_CORR, corr);
+		NEXT(F_FLAGS, flags);
+		int64_t dts = tc_unzigzag(ts), d = tc_unzigzag(dur), pd = tc_unzigzag(parent), ld = tc_unzigzag(link);
+		if (name >= r->n_strs)
+			return BAD("op %zu: string id %llu out of range", lo + i, (unsigned long long)name);
+		if (lane >= r->n_lanes)
+			return BAD("op %zu: lane %llu out of range", lo + i, (unsigned long long)lane);
+		if (d < -1)
+			return BAD("op %zu: negative duration", lo + i);
+		if (pd < 0 || (uint64_t)pd > self || ld < 0 || (uint64_t)ld > self)
+			return BAD("op %zu: parent/link delta out of range", lo + i);
+		cs->ts = lo + i ? (int64_t)((uint64_t)cs->ts + (uint64_t)dts) : dts;
+		if (corr) {
+			cs->corr += (uint64_t)tc_unzigzag(corr - 1);
 		}
+		*op = (struct tc_op){
+			.id = self,
+			.ts_ns = cs->ts,
+			.dur_ns = d,
+			.parent = pd ? self - (uint64_t)pd : TC_NONE,
+			.link = ld ? self - (uint64_t)ld : TC_NONE,
+			.correlation = corr ? cs->corr : 0,
+			.name = (uint32_t)name,
+			.lane = (uint32_t)lane,
+			.kind = kind < TC_KIND__COUNT ? (uint8_t)kind : TC_KIND_UNKNOWN,
+			.op_class = cls < TC_CLASS__COUNT ? (uint8_t)cls : TC_CLASS_OTHER,
+			.sub = sub < 256 ? (uint8_t)sub : 0,
+			.flags = (uint32_t)flags,
+			.coll_peer = -1,
+		};
 	}
-	uint32_t cur = 0;
-	for (size_t i = 0; i < c->n_work_at; i++) {
-		if (sparse_next(c->work_at[i], i, &cur, n))
-			return BAD("work entry %zu: bad op index", i);
-		struct tc_op *op = &r->ops[cur];
+	/* sparse groups: apply entries whose index falls in [lo, hi) */
+	r->n_batch_shapes = r->n_batch_dims = r->n_batch_deps = 0;
+	while (cs->next_at[0] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[0] - lo];
+		uint64_t fl, rd, wr, dt;
+		NEXT(F_WORK_FLOPS, fl);
+		NEXT(F_WORK_READ, rd);
+		NEXT(F_WORK_WRITE, wr);
+		NEXT(F_WORK_DTYPE, dt);
 		op->has_work = 1;
-		op->flops = c->work_flops[i];
-		op->bytes_read = c->work_read[i];
-		op->bytes_written = c->work_write[i];
-		op->dtype = c->work_dtype[i] < TC_DT__COUNT ? (uint8_t)c->work_dtype[i] : TC_DT_UNKNOWN;
+		op->flops = fl;
+		op->bytes_read = rd;
+		op->bytes_written = wr;
+		op->dtype = dt < TC_DT__COUNT ? (uint8_t)dt : TC_DT_UNKNOWN;
+		if (sparse_advance(cs, 0, F_WORK_AT, &cs->left[0]))
+			return BAD("work entries: bad op index");
 	}
-	/* shapes: count first so pointers stay stable */
-	size_t n_shapes = 0, dims_used = 0;
-	for (size_t i = 0; i < c->n_shape_n; i++) {
-		if (c->shape_n[i] > c->n_shape_rank)
-			return BAD("shape entry %zu: %u tensors", i, c->shape_n[i]);
-		n_shapes += c->shape_n[i];
-	}
-	if (n_shapes != c->n_shape_rank)
-		return BAD("shape ranks: %zu listed, %zu expected", c->n_shape_rank, n_shapes);
-	if (tc_grow((void **)&r->shapes, &r->shapes_cap, n_shapes ? n_shapes : 1, sizeof(*r->shapes)))
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
-	size_t si = 0;
-	cur = 0;
-	for (size_t i = 0; i < c->n_shape_at; i++) {
-		if (sparse_next(c->shape_at[i], i, &cur, n))
-			return BAD("shape entry %zu: bad op index", i);
-		struct tc_op *op = &r->ops[cur];
-		op->n_shapes = c->shape_n[i];
-		op->shapes = &r->shapes[si];
-		for (uint32_t s = 0; s < c->shape_n[i]; s++, si++) {
-			uint32_t rank = c->shape_rank[si];
-			if (rank > c->n_shape_dims - dims_used)
-				return BAD("shape entry %zu: rank %u overruns the dims column", i, rank);
-			r->shapes[si].rank = rank;
-			r->shapes[si].dims = c->shape_dims + dims_used;
-			dims_used += rank;
+	while (cs->next_at[1] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[1] - lo];
+		uint64_t k;
+		NEXT(F_SHAPE_N, k);
+		if (k > cs->col[F_SHAPE_RANK].count)
+			return BAD("shape entry: %llu tensors", (unsigned long long)k);
+		op->n_shapes = (uint32_t)k;
+		op->shapes = (const struct tc_shape *)(uintptr_t)r->n_batch_shapes; /* index, fixed below */
+		for (uint64_t t = 0; t < k; t++) {
+			uint64_t rank;
+			NEXT(F_SHAPE_RANK, rank);
+			if (rank > cs->col[F_SHAPE_DIMS].count)
+				return BAD("shape entry: rank %llu overruns the dims column", (unsigned long long)rank);
+			if (tc_grow((void **)&r->shapes, &r->shapes_cap, r->n_batch_shapes + 1, sizeof(*r->shapes)) ||
+			    tc_grow((void **)&r->dims, &r->dims_cap, r->n_batch_dims + rank + 1, sizeof(*r->dims)))
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			r->shapes[r->n_batch_shapes].rank = (uint32_t)rank;
+			r->shapes[r->n_batch_shapes].dims = (const int64_t *)(uintptr_t)r->n_batch_dims;
+			for (uint64_t d = 0; d < rank; d++) {
+				uint64_t dim;
+				NEXT(F_SHAPE_DIMS, dim);
+				r->dims[r->n_batch_dims++] = tc_unzigzag(dim);
+			}
+			r->n_batch_shapes++;
 		}
+		if (sparse_advance(cs, 1, F_SHAPE_AT, &cs->left[1]))
+			return BAD("shape entries: bad op index");
 	}
-	if (dims_used != c->n_shape_dims)
-		return BAD("shape dims: %zu unused", c->n_shape_dims - dims_used);
-	cur = 0;
-	for (size_t i = 0; i < c->n_coll_at; i++) {
-		if (sparse_next(c->coll_at[i], i, &cur, n))
-			return BAD("collective entry %zu: bad op index", i);
-		struct tc_op *op = &r->ops[cur];
-		if (c->coll_group[i] >= r->n_strs)
-			return BAD("collective entry %zu: group string %u out of range", i, c->coll_group[i]);
-		op->coll_kind = c->coll_kind[i] < TC_COLL__COUNT && c->coll_kind[i] ? (uint8_t)c->coll_kind[i] : TC_COLL_BARRIER;
-		op->coll_bytes = c->coll_bytes[i];
-		op->coll_group_size = c->coll_group_size[i];
-		op->coll_group = c->coll_group[i];
-		op->coll_seq = c->coll_seq[i];
-		op->coll_peer = c->coll_peer[i];
-		op->coll_dtype = c->coll_dtype[i] < TC_DT__COUNT ? (uint8_t)c->coll_dtype[i] : TC_DT_UNKNOWN;
+	while (cs->next_at[2] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[2] - lo];
+		uint64_t kind, bytes, gsize, group, seq, peer, dt;
+		NEXT(F_COLL_KIND, kind);
+		NEXT(F_COLL_BYTES, bytes);
+		NEXT(F_COLL_GSIZE, gsize);
+		NEXT(F_COLL_GROUP, group);
+		NEXT(F_COLL_SEQ, seq);
+		NEXT(F_COLL_PEER, peer);
+		NEXT(F_COLL_DTYPE, dt);
+		if (group >= r->n_strs)
+			return BAD("collective: group string %llu out of range", (unsigned long long)group);
+		op->coll_kind = kind && kind < TC_COLL__COUNT ? (uint8_t)kind : TC_COLL_BARRIER;
+		op->coll_bytes = bytes;
+		op->coll_group_size = (uint32_t)gsize;
+		op->coll_group = (uint32_t)group;
+		op->coll_seq = seq;
+		op->coll_peer = (int32_t)tc_unzigzag(peer);
+		op->coll_dtype = dt < TC_DT__COUNT ? (uint8_t)dt : TC_DT_UNKNOWN;
+		if (sparse_advance(cs, 2, F_COLL_AT, &cs->left[2]))
+			return BAD("collective entries: bad op index");
 	}
-	cur = 0;
-	for (size_t i = 0; i < c->n_sync_at; i++) {
-		if (sparse_next(c->sync_at[i], i, &cur, n))
-			return BAD("sync entry %zu: bad op index", i);
-		r->ops[cur].sync_lane = c->sync_lane[i];
-		r->ops[cur].sync_event = c->sync_event[i];
+	while (cs->next_at[3] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[3] - lo];
+		uint64_t sl, ev;
+		NEXT(F_SYNC_LANE, sl);
+		NEXT(F_SYNC_EVENT, ev);
+		op->sync_lane = (uint32_t)sl;
+		op->sync_event = ev;
+		if (sparse_advance(cs, 3, F_SYNC_AT, &cs->left[3]))
+			return BAD("sync entries: bad op index");
 	}
-	size_t n_deps = 0;
-	for (size_t i = 0; i < c->n_dep_n; i++) {
-		if (c->dep_n[i] > c->n_dep_delta)
-			return BAD("dep entry %zu: %u deps", i, c->dep_n[i]);
-		n_deps += c->dep_n[i];
-	}
-	if (n_deps != c->n_dep_delta)
-		return BAD("deps: %zu listed, %zu expected", c->n_dep_delta, n_deps);
-	if (tc_grow((void **)&r->deps, &r->deps_cap, n_deps ? n_deps : 1, sizeof(*r->deps)))
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
-	size_t di = 0;
-	cur = 0;
-	for (size_t i = 0; i < c->n_dep_at; i++) {
-		if (sparse_next(c->dep_at[i], i, &cur, n))
-			return BAD("dep entry %zu: bad op index", i);
-		struct tc_op *op = &r->ops[cur];
-		op->n_deps = c->dep_n[i];
-		op->deps = &r->deps[di];
-		for (uint32_t d = 0; d < c->dep_n[i]; d++, di++) {
-			int64_t delta = c->dep_delta[di];
+	while (cs->next_at[4] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[4] - lo];
+		uint64_t k;
+		NEXT(F_DEP_N, k);
+		if (k > cs->col[F_DEP_DELTA].count)
+			return BAD("dep entry: %llu deps", (unsigned long long)k);
+		if (tc_grow((void **)&r->deps, &r->deps_cap, r->n_batch_deps + k + 1, sizeof(*r->deps)))
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		op->n_deps = (uint32_t)k;
+		op->deps = (const uint64_t *)(uintptr_t)r->n_batch_deps;
+		for (uint64_t t = 0; t < k; t++) {
+			uint64_t dd;
+			NEXT(F_DEP_DELTA, dd);
+			int64_t delta = tc_unzigzag(dd);
 			if (delta <= 0 || (uint64_t)delta > op->id)
-				return BAD("op %u: dependency delta %lld out of range", cur, (long long)delta);
-			r->deps[di] = op->id - (uint64_t)delta;
+				return BAD("op %llu: dependency delta %lld out of range", (unsigned long long)op->id, (long long)delta);
+			r->deps[r->n_batch_deps++] = op->id - (uint64_t)delta;
 		}
+		if (sparse_advance(cs, 4, F_DEP_AT, &cs->left[4]))
+			return BAD("dep entries: bad op index");
 	}
+	/* arrays may have moved while growing: turn the stored indices into pointers */
+	for (size_t i = 0; i < n && (r->n_batch_shapes || r->n_batch_deps); i++) {
+		struct tc_op *op = &r->ops[i];
+		if (op->n_shapes) {
+			size_t si = (size_t)(uintptr_t)op->shapes;
+			op->shapes = &r->shapes[si];
+		}
+		if (op->n_deps)
+			op->deps = &r->deps[(size_t)(uintptr_t)op->deps];
+	}
+	if (r->n_batch_shapes) {
+		/* shape dims were stored as offsets too: fix each tensor once */
+		for (size_t si = 0; si < r->n_batch_shapes; si++)
+			r->shapes[si].dims = &r->dims[(size_t)(uintptr_t)r->shapes[si].dims];
+	}
+	cs->done = hi;
+	if (hi == cs->n) {
+		/* every column must be consumed exactly */
+		for (int f = F_KIND; f < F__MAX; f++)
+			if (cs->col[f].p != cs->col[f].end)
+				return BAD("column %d has values past the last op", f);
+		for (int g = 0; g < 5; g++)
+			if (cs->next_at[g] != UINT64_MAX)
+				return BAD("sparse group %d names an op past the chunk", g);
+	}
+	*out_n = n;
 	return 0;
 }
 
@@ -446,80 +553,83 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 {
 	*ops = NULL;
 	*n = 0;
+	if (r->failed)
+		return tc_err_set(err, TC_EINVAL, "%s: reader failed earlier", r->name);
 	for (;;) {
 		int type;
 		size_t raw_len;
 		if (r->done)
 			return 0;
+		if (r->in_chunk) {
+			int rc = chunk_batch(r, n, err);
+			if (rc) {
+				r->failed = 1;
+				return rc;
+			}
+			if (r->cs.done == r->cs.n) {
+				r->in_chunk = 0;
+				r->n_ops += r->cs.n;
+				r->n_chunks++;
+				/* ids of this batch were computed from n_ops before the bump */
+			}
+			*ops = r->ops;
+			return 1;
+		}
 		uint64_t at = r->offset;
 		int rc = read_record(r, &type, &raw_len, err);
-		if (rc < 0)
+		if (rc < 0) {
+			r->failed = 1;
 			return tc_err_wrap(err, "after chunk %llu", (unsigned long long)r->n_chunks), rc;
-		if (rc == 0)
+		}
+		if (rc == 0) {
+			r->failed = 1;
 			return tc_err_set(err, TC_ETRUNC, "%s: truncated after chunk %llu at byte %llu (no footer)",
 					  r->name, (unsigned long long)r->n_chunks, (unsigned long long)at);
+		}
 		if (type == TC_REC_FOOTER) {
 			Tcs__Footer *f = tcs__footer__unpack(NULL, raw_len, r->raw);
-			if (!f)
+			if (!f) {
+				r->failed = 1;
 				return tc_err_set(err, TC_EFORMAT, "%s: broken footer at byte %llu", r->name,
 						  (unsigned long long)at);
+			}
 			r->footer = *f;
 			tcs__footer__free_unpacked(f, NULL);
 			if (r->footer.op_count != r->n_ops || r->footer.chunk_count != r->n_chunks ||
-			    r->footer.string_count != r->n_strs || r->footer.lane_count != r->n_lanes)
+			    r->footer.string_count != r->n_strs || r->footer.lane_count != r->n_lanes) {
+				r->failed = 1;
 				return tc_err_set(err, TC_EFORMAT,
 						  "%s: footer at byte %llu says %llu ops in %llu chunks, read %llu in %llu",
 						  r->name, (unsigned long long)at,
 						  (unsigned long long)r->footer.op_count,
 						  (unsigned long long)r->footer.chunk_count,
 						  (unsigned long long)r->n_ops, (unsigned long long)r->n_chunks);
+			}
 			unsigned char extra;
 			size_t got = 0;
-			if (src_read(r, &extra, 1, &got) == 0 && got)
+			if (src_read(r, &extra, 1, &got) == 0 && got) {
+				r->failed = 1;
 				return tc_err_set(err, TC_EFORMAT, "%s: trailing bytes after the footer at byte %llu",
 						  r->name, (unsigned long long)r->offset);
+			}
 			r->done = 1;
 			return 0;
 		}
-		if (type != TC_REC_CHUNK)
+		if (type != TC_REC_CHUNK) {
+			r->failed = 1;
 			return tc_err_set(err, TC_EFORMAT, "%s: unexpected record type %d at byte %llu",
 					  r->name, type, (unsigned long long)at);
-		pool_reset(&r->pool);
-		Tcs__Chunk *c = tcs__chunk__unpack(&r->alloc, raw_len, r->raw);
-		if (!c)
-			return tc_err_set(err, TC_EFORMAT, "%s: chunk %llu at byte %llu: broken message",
-					  r->name, (unsigned long long)r->n_chunks, (unsigned long long)at);
-		rc = decode_chunk(r, c, err);
-		size_t count = c->n_kind;
+		}
+		rc = chunk_begin(r, r->raw, raw_len, err);
 		if (rc) {
-			tcs__chunk__free_unpacked(c, &r->alloc);
+			r->failed = 1;
 			return rc;
 		}
-		/* Keep the dims: rebase shape pointers onto a private copy. */
-		if (c->n_shape_dims) {
-			const size_t esz = sizeof(int64_t);
-			int64_t *copy = malloc(c->n_shape_dims * esz);
-			if (!copy) {
-				tcs__chunk__free_unpacked(c, &r->alloc);
-				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			}
-			memcpy(copy, c->shape_dims, c->n_shape_dims * esz);
-			size_t total = 0;
-			for (size_t i = 0; i < c->n_shape_rank; i++) {
-				r->shapes[i].dims = copy + total;
-				total += c->shape_rank[i];
-			}
-			free(r->dims_copy);
-			r->dims_copy = copy;
+		if (r->cs.n == 0) {
+			r->n_chunks++; /* strings/lanes only */
+			continue;
 		}
-		tcs__chunk__free_unpacked(c, &r->alloc);
-		r->n_ops += count;
-		r->n_chunks++;
-		if (count == 0)
-			continue; /* strings/lanes only */
-		*ops = r->ops;
-		*n = count;
-		return 1;
+		r->in_chunk = 1;
 	}
 }
 
@@ -554,9 +664,6 @@ void tc_ops_reader_free(struct tc_ops_reader *r)
 		tcs__header__free_unpacked(r->hdr_msg, NULL);
 	ZSTD_freeDCtx(r->zd);
 	tc_arena_free(&r->strarena);
-	pool_reset(&r->pool);
-	free(r->pool.buf);
-	free(r->pool.spill);
 	free(r->name);
 	free(r->z);
 	free(r->raw);
@@ -567,6 +674,6 @@ void tc_ops_reader_free(struct tc_ops_reader *r)
 	free(r->ops);
 	free(r->shapes);
 	free(r->deps);
-	free(r->dims_copy);
+	free(r->dims);
 	free(r);
 }

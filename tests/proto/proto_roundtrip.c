@@ -247,3 +247,94 @@ Test(proto_roundtrip, ten_million_ops_bounded_memory, .timeout = 600)
 	cr_assert_lt(grown_mb, limit, "memory must be bounded by the chunk, grew %ld MB", grown_mb);
 	unlink(path);
 }
+
+/* Sparse data (work, shapes, collectives, sync, deps) on ops spread over one large chunk
+ * that the reader hands out in several batches. */
+Test(proto_roundtrip, sparse_groups_across_read_batches)
+{
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_writer *w;
+	struct tc_ops_header h = sample_header();
+	const char *path = tmp_path("sparse.tcs");
+	const uint64_t N = 20000; /* one chunk (default 65536 ops), several read batches */
+	cr_assert_eq(tc_ops_writer_open(&w, path, &h, NULL, &err), 0);
+	uint32_t lane, name;
+	struct tc_lane l = {0, 0, 0, TC_LANE_GRAPH, 0, "g"};
+	tc_ops_writer_lane(w, &l, &lane);
+	tc_ops_writer_intern(w, "n", &name);
+	int64_t dims[3];
+	struct tc_shape sh[2];
+	for (uint64_t i = 0; i < N; i++) {
+		struct tc_op op;
+		tc_op_init(&op);
+		op.lane = lane;
+		op.name = name;
+		op.ts_ns = (int64_t)i;
+		if (i % 7 == 0) {
+			op.has_work = 1;
+			op.flops = i * 3;
+		}
+		if (i % 11 == 0) {
+			dims[0] = (int64_t)i;
+			dims[1] = -1;
+			dims[2] = 5;
+			sh[0] = (struct tc_shape){3, dims};
+			sh[1] = (struct tc_shape){1, dims + 2};
+			op.shapes = sh;
+			op.n_shapes = 2;
+		}
+		if (i % 13 == 0) {
+			op.coll_kind = TC_COLL_ALLGATHER;
+			op.coll_seq = i;
+			op.coll_peer = -1;
+		}
+		if (i % 17 == 0)
+			op.sync_event = i + 1;
+		uint64_t deps[2] = {i - 1, i / 2};
+		if (i % 5 == 1) {
+			op.deps = deps;
+			op.n_deps = 2;
+		}
+		cr_assert_eq(tc_ops_writer_add(w, &op, NULL, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(tc_ops_writer_close(w, &err), 0);
+	struct tc_ops_reader *r;
+	cr_assert_eq(tc_ops_reader_open(&r, path, &err), 0);
+	const struct tc_op *got;
+	size_t n, batches = 0;
+	uint64_t i = 0;
+	int rc;
+	while ((rc = tc_ops_reader_next(r, &got, &n, &err)) > 0) {
+		batches++;
+		for (size_t k = 0; k < n; k++, i++) {
+			const struct tc_op *op = &got[k];
+			cr_assert_eq(op->id, i);
+			cr_assert_eq(op->has_work, i % 7 == 0);
+			if (op->has_work)
+				cr_assert_eq(op->flops, i * 3);
+			cr_assert_eq(op->n_shapes, i % 11 == 0 ? 2u : 0u);
+			if (op->n_shapes) {
+				cr_assert_eq(op->shapes[0].rank, 3);
+				cr_assert_eq(op->shapes[0].dims[0], (int64_t)i);
+				cr_assert_eq(op->shapes[0].dims[1], -1);
+				cr_assert_eq(op->shapes[1].dims[0], 5);
+			}
+			cr_assert_eq(op->coll_kind, i % 13 == 0 ? TC_COLL_ALLGATHER : TC_COLL_NONE);
+			if (op->coll_kind) {
+				cr_assert_eq(op->coll_seq, i);
+				cr_assert_eq(op->coll_peer, -1);
+			}
+			cr_assert_eq(op->sync_event, i % 17 == 0 ? i + 1 : 0);
+			cr_assert_eq(op->n_deps, i % 5 == 1 ? 2u : 0u);
+			if (op->n_deps) {
+				cr_assert_eq(op->deps[0], i - 1);
+				cr_assert_eq(op->deps[1], i / 2);
+			}
+		}
+	}
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	cr_assert_eq(i, N);
+	cr_assert_gt(batches, 1, "the chunk should come in several batches");
+	tc_ops_reader_free(r);
+	unlink(path);
+}
