@@ -374,8 +374,16 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 					devs[ndev].chip = "";
 					devs[ndev].arch = "";
 					if (pass == 1) {
+						/* ROCm numbers devices differently from deviceProperties
+						 * (device 2 vs id 0): when every listed GPU has the same
+						 * name, that name is still right. */
+						int same = f->ndevs > 0, hit = 0;
+						for (size_t k = 1; k < f->ndevs; k++)
+							same &= strcmp(f->devs[k].name, f->devs[0].name) == 0;
 						for (size_t k = 0; k < f->ndevs; k++)
-							if (f->devs[k].id == devidx) {
+							hit |= f->devs[k].id == devidx;
+						for (size_t k = 0; k < f->ndevs; k++)
+							if (f->devs[k].id == devidx || (!hit && same && k == 0)) {
 								snprintf(devnames[ndev], sizeof(devnames[0]), "%s",
 									 f->devs[k].name);
 								devs[ndev].memory_bytes = f->devs[k].mem;
