@@ -367,7 +367,6 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 {
 	struct chunk_state *cs = &r->cs;
 	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
-	uint64_t v;
 	if (!cs->sparse_init) {
 		static const int at[5] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT};
 		for (int g = 0; g < 5; g++) {
