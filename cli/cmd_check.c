@@ -17,12 +17,15 @@
 #include "cli.h"
 #include "compare.h"
 
+/* snprintf that truncates on purpose (messages and table cells). */
+#define FMT(buf, ...) ((void)(snprintf((buf), sizeof(buf), __VA_ARGS__) < 0))
+
 struct check_case {
 	char name[256];
 	char **argv; /* child command line, NULL-terminated */
 	size_t argc;
 	char expect[PATH_MAX];
-	char out[PATH_MAX], log[PATH_MAX];
+	char out[PATH_MAX + 64], log[PATH_MAX + 64];
 	struct tc_tol_rules tol;
 	const char **ignore; /* NULL-terminated */
 	char skip[256];      /* non-empty: skipped, with the reason */
@@ -30,7 +33,7 @@ struct check_case {
 	int exit_code;
 	/* results */
 	struct tc_cmp cmp;
-	char error[512];
+	char error[TC_ERR_MSG_MAX + 64];
 	int updated;
 };
 
@@ -76,13 +79,17 @@ static const char *corpus_dir(void)
 static int resolve_input(const struct check *ck, const char *in, char *out, size_t n)
 {
 	if (strncmp(in, "$CORPUS/", 8) == 0) {
-		snprintf(out, n, "%s/%s", corpus_dir(), in + 8);
+		if (snprintf(out, n, "%s/%s", corpus_dir(), in + 8) >= (int)n)
+			return -1;
 		return access(out, R_OK) == 0 ? 0 : -1;
 	}
-	if (in[0] == '/')
-		snprintf(out, n, "%s", in);
-	else
-		snprintf(out, n, "%s/%s", ck->dir, in);
+	if (in[0] == '/') {
+		if (snprintf(out, n, "%s", in) >= (int)n)
+			return -1;
+	} else {
+		if (snprintf(out, n, "%s/%s", ck->dir, in) >= (int)n)
+			return -1;
+	}
 	return 0;
 }
 
@@ -138,7 +145,7 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 		if (!json_is_string(p))
 			return bad_manifest(mpath, where, "'input' entries must be strings");
 		if (resolve_input(ck, json_string_value(p), buf, sizeof(buf)) < 0)
-			snprintf(c->skip, sizeof(c->skip), "input %s absent (corpus not found)", buf);
+			FMT(c->skip, "input %.200s absent (corpus not found)", buf);
 		push_arg(c, buf);
 	}
 	push_arg(c, "--target");
@@ -175,8 +182,8 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 		return bad_manifest(mpath, where, "'expect' must be a path");
 	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
 	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
-	snprintf(c->out, sizeof(c->out), "%s/case%zu.json", ck->tmpdir, idx);
-	snprintf(c->log, sizeof(c->log), "%s/case%zu.log", ck->tmpdir, idx);
+	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
+	FMT(c->log, "%s/case%zu.log", ck->tmpdir, idx);
 	push_arg(c, "--json");
 	push_arg(c, c->out);
 	/* tolerance: the case's own rules, else the manifest's */
@@ -307,14 +314,14 @@ static void first_line(const char *path, char *out, size_t n)
 	out[0] = 0;
 	if (!f)
 		return;
-	char line[512];
+	char line[300];
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "error")) {
-			snprintf(out, n, "%s", line);
+			(void)(snprintf(out, n, "%s", line) < 0);
 			break;
 		}
 		if (!out[0])
-			snprintf(out, n, "%s", line);
+			(void)(snprintf(out, n, "%s", line) < 0);
 	}
 	fclose(f);
 	out[strcspn(out, "\n")] = 0;
@@ -342,7 +349,7 @@ static void evaluate(struct check *ck, int update)
 		if (c->exit_code != 0) {
 			char line[400];
 			first_line(c->log, line, sizeof(line));
-			snprintf(c->error, sizeof(c->error), "project exited %d: %s", c->exit_code, line);
+			FMT(c->error, "project exited %d: %s", c->exit_code, line);
 			continue;
 		}
 		json_t *got = json_load_file(c->out, 0, &jerr);
@@ -357,12 +364,12 @@ static void evaluate(struct check *ck, int update)
 			struct tc_err err = TC_ERR_INIT;
 			if (!want || c->cmp.failed) {
 				if (write_json(c->expect, got, &err) < 0)
-					snprintf(c->error, sizeof(c->error), "%s", err.msg);
+					FMT(c->error, "%s", err.msg);
 				else
 					c->updated = want ? 2 : 1;
 			}
 		} else if (!want) {
-			snprintf(c->error, sizeof(c->error), "no expectation %s (run with --update to create it)", c->expect);
+			FMT(c->error, "no expectation %.300s (run with --update to create it)", c->expect);
 		}
 		json_decref(want);
 		json_decref(got);
