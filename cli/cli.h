@@ -31,5 +31,6 @@ int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_check(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
 
 #endif

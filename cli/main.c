@@ -16,6 +16,7 @@ static const struct tc_cli_cmd commands[] = {
 	{"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$", tc_cmd_project},
 	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
 	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
+	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };
