@@ -512,8 +512,10 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
 	size_t n_k = 0;
-	for (size_t k = 0; k < r->n_steps; k++)
-		n_k = TC_MAX(n_k, ++kth[r->steps[k].rank]);
+	for (size_t k = 0; k < r->n_steps; k++) {
+		size_t c = ++kth[r->steps[k].rank];
+		n_k = TC_MAX(n_k, c);
+	}
 	for (size_t j = 0; j < n_k; j++) {
 		int64_t s_max = 0, p_max = 0;
 		memset(kth, 0, (max_rank + 1) * sizeof(*kth));

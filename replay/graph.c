@@ -746,15 +746,23 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	}
 	/* the launch floor is a property of the device and driver, not of one stream: a stream
 	 * whose kernels were all queued says nothing about it. Take the rank's minimum. */
+	/* Same for the gap between consecutive ops of a stream: a stream that only ever waited
+	 * (a communication stream) has large gaps that say nothing about the device. */
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		int64_t m = INT64_MAX;
+		int64_t m = INT64_MAX, gmin = INT64_MAX;
 		for (uint32_t q = 0; q < g->n_lanes; q++)
-			if (is_gpu_lane(g, q) && g->lanes[q].rank == g->lanes[l].rank)
+			if (is_gpu_lane(g, q) && g->lanes[q].rank == g->lanes[l].rank) {
 				m = TC_MIN(m, g->lanes[q].min_launch_lat);
+				if (g->lanes[q].len > 1)
+					gmin = TC_MIN(gmin, g->lanes[q].min_gap);
+			}
 		g->lanes[l].lat_rank = m == INT64_MAX ? 0 : m;
+		g->lanes[l].gap_rank = gmin == INT64_MAX ? 0 : gmin;
 	}
-	for (uint32_t l = 0; l < g->n_lanes; l++)
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		g->lanes[l].min_launch_lat = g->lanes[l].lat_rank;
+		g->lanes[l].min_gap = g->lanes[l].gap_rank;
+	}
 	if ((rc = build_syncs(g, &E, err)) < 0)
 		goto out;
 	for (size_t k = 0; k < g->n_deps; k++) {

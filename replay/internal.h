@@ -42,7 +42,7 @@ struct rp_lane {
 	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
 	int64_t min_launch_lat; /* GPU: min over kernels of start - launch start (>= 0) */
 	int64_t min_gap;        /* GPU: min idle gap between consecutive ops (>= 0) */
-	int64_t lat_rank;       /* scratch while finishing */
+	int64_t lat_rank, gap_rank; /* scratch while finishing */
 };
 
 struct rp_coll {

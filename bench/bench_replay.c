@@ -1,0 +1,62 @@
+/* bench_replay - replay throughput: load a .tcs into the graph, then run the identity replay
+ * and (when a target is given) a projection; prints ops/s for each phase, graph bytes per op
+ * and peak RSS. Figures only, not a test. usage: bench_replay FILE.tcs [TARGET [SOURCE]] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "replay.h"
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_replay FILE.tcs [TARGET [SOURCE]]\n");
+		return 2;
+	}
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_replay_graph *g;
+	double t0 = tc_now();
+	if (tc_replay_graph_load(&g, argv[1], NULL, &err) < 0) {
+		fprintf(stderr, "bench_replay: %s\n", err.msg);
+		return 1;
+	}
+	double t1 = tc_now();
+	double n = (double)tc_replay_graph_op_count(g);
+	printf("ops            %.0f\n", n);
+	printf("load+graph     %.2f s  %.2f M ops/s  (%.1f graph bytes/op)\n", t1 - t0,
+	       n / (t1 - t0) / 1e6, (double)tc_replay_graph_bytes(g) / n);
+	struct tc_hw *hw = NULL;
+	struct tc_chip *src = NULL, *dst = NULL;
+	for (int pass = 0; pass < (argc > 2 ? 2 : 1); pass++) {
+		struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+		if (pass == 1) {
+			if (tc_hw_open(&hw, NULL, &err) < 0 ||
+			    tc_hw_load(hw, argv[2], NULL, 0, &dst, &err) < 0 ||
+			    tc_hw_load(hw, argc > 3 ? argv[3] : "h100-sxm5", NULL, 0, &src, &err) < 0) {
+				fprintf(stderr, "bench_replay: %s\n", err.msg);
+				return 1;
+			}
+			o.source = src;
+			o.target = dst;
+		}
+		struct tc_replay *r;
+		double a = tc_now();
+		if (tc_replay_run(&r, g, &o, &err) < 0) {
+			fprintf(stderr, "bench_replay: %s\n", err.msg);
+			return 1;
+		}
+		double b = tc_now();
+		printf("%-14s %.2f s  %.2f M ops/s (re-time + simulate + analyses)\n",
+		       pass ? "projection" : "identity", b - a, n / (b - a) / 1e6);
+		tc_replay_free(r);
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak RSS       %.1f MB  (%.1f bytes/op)\n", ru.ru_maxrss / 1024.0,
+	       ru.ru_maxrss * 1024.0 / n);
+	tc_chip_free(src);
+	tc_chip_free(dst);
+	tc_hw_free(hw);
+	tc_replay_graph_free(g);
+	return 0;
+}
