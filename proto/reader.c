@@ -82,39 +82,42 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	unsigned char hdr[TC_REC_HDR_LEN];
 	size_t got;
 	uint64_t at = r->offset;
+	/* records after the header are chunks (or the footer): name them by chunk number */
+	const char *what = r->hdr_msg ? "chunk" : "header";
+	unsigned long long cn = r->n_chunks;
 	if (src_read(r, hdr, sizeof(hdr), &got))
-		return tc_err_set(err, TC_EIO, "%s: read error at byte %llu: %s", r->name,
+		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error: %s", r->name, what, cn,
 				  (unsigned long long)at, strerror(errno));
 	if (got == 0)
 		return 0;
 	if (got < sizeof(hdr))
-		return tc_err_set(err, TC_ETRUNC, "%s: truncated record header at byte %llu", r->name,
+		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record header", r->name, what, cn,
 				  (unsigned long long)at);
 	*type = hdr[0];
 	uint32_t zlen = tc_get_u32(hdr + 4), rlen = tc_get_u32(hdr + 8), check = tc_get_u32(hdr + 12);
 	if (*type < TC_REC_HEADER || *type > TC_REC_FOOTER || hdr[1] || hdr[2] || hdr[3])
-		return tc_err_set(err, TC_EFORMAT, "%s: bad record header at byte %llu (type %u)",
-				  r->name, (unsigned long long)at, hdr[0]);
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: bad record header (type %u)",
+				  r->name, what, cn, (unsigned long long)at, hdr[0]);
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
-		return tc_err_set(err, TC_EFORMAT, "%s: implausible record sizes at byte %llu (%u -> %u bytes)",
-				  r->name, (unsigned long long)at, zlen, rlen);
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)",
+				  r->name, what, cn, (unsigned long long)at, zlen, rlen);
 	if (tc_grow((void **)&r->z, &r->z_cap, zlen + 1, 1) || tc_grow((void **)&r->raw, &r->raw_cap, rlen + 1, 1))
-		return tc_err_set(err, TC_ENOMEM, "%s: out of memory at byte %llu", r->name, (unsigned long long)at);
+		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory", r->name, what, cn, (unsigned long long)at);
 	if (src_read(r, r->z, zlen, &got))
-		return tc_err_set(err, TC_EIO, "%s: read error at byte %llu", r->name, (unsigned long long)at);
+		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error", r->name, what, cn, (unsigned long long)at);
 	if (got < zlen)
-		return tc_err_set(err, TC_ETRUNC, "%s: truncated record at byte %llu (%zu of %u bytes)",
-				  r->name, (unsigned long long)at, got, zlen);
+		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record (%zu of %u bytes)",
+				  r->name, what, cn, (unsigned long long)at, got, zlen);
 	if ((uint32_t)tc_hash64(r->z, zlen, 0) != check)
-		return tc_err_set(err, TC_EFORMAT, "%s: corrupt record at byte %llu (checksum mismatch)",
-				  r->name, (unsigned long long)at);
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
+				  r->name, what, cn, (unsigned long long)at);
 	size_t n = ZSTD_decompressDCtx(r->zd, r->raw, r->raw_cap, r->z, zlen);
 	if (ZSTD_isError(n))
-		return tc_err_set(err, TC_EFORMAT, "%s: corrupt frame at byte %llu: zstd: %s", r->name,
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt frame: zstd: %s", r->name, what, cn,
 				  (unsigned long long)at, ZSTD_getErrorName(n));
 	if (n != rlen)
-		return tc_err_set(err, TC_EFORMAT, "%s: frame at byte %llu holds %zu bytes, header says %u",
-				  r->name, (unsigned long long)at, n, rlen);
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame holds %zu bytes, header says %u",
+				  r->name, what, cn, (unsigned long long)at, n, rlen);
 	*raw_len = n;
 	r->offset += TC_REC_HDR_LEN + zlen;
 	return 1;
@@ -578,7 +581,7 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 		int rc = read_record(r, &type, &raw_len, err);
 		if (rc < 0) {
 			r->failed = 1;
-			return tc_err_wrap(err, "after chunk %llu", (unsigned long long)r->n_chunks), rc;
+			return rc; /* the message names the byte offset and the chunk */
 		}
 		if (rc == 0) {
 			r->failed = 1;
