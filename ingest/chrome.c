@@ -946,7 +946,8 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 		goto out;
 	if (ch == '[') {
 		saw_events = 1;
-		rc = events_loop(c, f, &js, err);
+		if ((rc = events_loop(c, f, &js, err)) < 0)
+			goto out;
 	} else if (ch == '{') {
 		js.pos++;
 		if ((rc = js_peek(&js, err, &ch)) < 0)

@@ -1,0 +1,457 @@
+/* Unit tests of the Kineto/Chrome adapter on small hand-made traces: each mapping of the
+ * issue (phases, eras, linking, steps, collectives, synchronisation, numbers) and each bad
+ * input with the error text it must produce. Expected values are read off the snippets. */
+#include <criterion/criterion.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "ingest_test.h"
+
+#define RT(name, ts, dur, corr, ext)                                                        \
+	"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"  \
+	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"correlation\":" #corr ",\"External id\":" #ext "}}"
+#define KERNEL(name, ts, dur, stream, corr, extra)                                          \
+	"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"" name "\",\"pid\":0,\"tid\":" #stream "," \
+	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"device\":0,\"stream\":" #stream            \
+	",\"correlation\":" #corr extra "}}"
+#define CPU(name, ts, dur, ext, extra)                                                      \
+	"{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"        \
+	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"External id\":" #ext extra "}}"
+#define DEVPROPS                                                                            \
+	"\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"totalGlobalMem\":"  \
+	"85031714816,\"numSms\":108},{\"id\":1,\"name\":\"NVIDIA A100-SXM4-80GB\"}]"
+
+static const struct tc_op *nth_kind(const struct rb *b, unsigned kind, size_t n)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->ops[i].kind == kind && n-- == 0)
+			return &b->ops[i];
+	return NULL;
+}
+
+Test(chrome, phases)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	const char *j =
+		"{\"traceEvents\":["
+		"{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"main\"}},"
+		CPU("aten::relu", 100, 10, 1, "") ","
+		"{\"ph\":\"B\",\"cat\":\"cpu_op\",\"name\":\"aten::mul\",\"pid\":1,\"tid\":1,\"ts\":200},"
+		"{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":230},"
+		"{\"ph\":\"i\",\"name\":\"mark\",\"pid\":1,\"tid\":1,\"ts\":240,\"s\":\"t\"},"
+		"{\"ph\":\"C\",\"name\":\"mem\",\"pid\":1,\"ts\":250,\"args\":{\"v\":1}},"
+		"{\"ph\":\"s\",\"id\":5,\"pid\":1,\"tid\":1,\"ts\":100,\"cat\":\"ac2g\",\"name\":\"ac2g\"},"
+		"{\"ph\":\"f\",\"id\":5,\"pid\":0,\"tid\":7,\"ts\":101,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
+		"{\"ph\":\"Z\",\"name\":\"future\",\"pid\":1,\"tid\":1,\"ts\":260}"
+		"]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	/* relu (X) and mul (B/E) are the only ops; M, i, C, s, f, Z are skipped */
+	cr_assert_eq(b.n, 2);
+	const struct tc_op *mul = find_op(&b, "aten::mul");
+	cr_assert_not_null(mul);
+	cr_expect_eq(mul->dur_ns, 30000); /* E at 230 us - B at 200 us */
+	cr_expect_eq(mul->ts_ns - b.ops[0].ts_ns, 100000);
+	const struct tc_lane *l = tc_ops_reader_lane(b.r, b.ops[0].lane);
+	cr_assert_not_null(l);
+	cr_expect_str_eq(l->name, "main"); /* from the thread_name metadata event */
+	rb_free(&b);
+}
+
+Test(chrome, bare_array_and_linking)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* aten::mm [64,32]x[32,16] fp32 encloses the launch; the kernel (corr 7) runs later */
+	const char *j =
+		"[" CPU("aten::mm", 10, 20, 3,
+			",\"Input Dims\":[[64,32],[32,16]],\"Input type\":[\"float\",\"float\"]") ","
+		KERNEL("ampere_sgemm_32x32_sliced1x4_tn", 40, 5, 7, 7, "") ","
+		RT("cudaLaunchKernel", 15, 4, 7, 3) "]";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 3);
+	/* written in time order: mm (10), launch (15), kernel (40) */
+	cr_expect_eq(b.ops[0].kind, TC_KIND_CPU_OP);
+	cr_expect_eq(b.ops[1].kind, TC_KIND_RUNTIME);
+	cr_expect_eq(b.ops[1].sub, TC_RT_LAUNCH);
+	cr_expect_eq(b.ops[1].parent, b.ops[0].id);
+	const struct tc_op *k = &b.ops[2];
+	cr_expect_eq(k->kind, TC_KIND_KERNEL);
+	cr_expect_eq(k->op_class, TC_CLASS_GEMM);
+	cr_expect_eq(k->link, b.ops[1].id);
+	cr_expect_eq(k->correlation, 7u);
+	/* work flows from mm to its kernel: 2*64*32*16 = 65536 FLOPs */
+	cr_expect_eq(k->has_work, 1);
+	cr_expect_eq(k->flops, 65536u);
+	cr_expect_eq(k->dtype, TC_DT_F32);
+	const struct tc_lane *gl = tc_ops_reader_lane(b.r, k->lane);
+	cr_expect_eq(gl->type, TC_LANE_GPU);
+	cr_expect_eq(gl->tid, 7);
+	rb_free(&b);
+}
+
+Test(chrome, nesting_and_steps)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	const char *j =
+		"{\"traceEvents\":["
+		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#3\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":1000},"
+		CPU("aten::linear", 10, 100, 1, "") "," CPU("aten::addmm", 20, 50, 2, "") ","
+		CPU("aten::relu", 200, 10, 3, "") ","
+		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#4\",\"pid\":1,\"tid\":1,\"ts\":1000,\"dur\":500},"
+		CPU("aten::relu", 1100, 10, 4, "") "]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(count_kind(&b, TC_KIND_STEP), 2);
+	const struct tc_op *s3 = find_op(&b, "ProfilerStep#3"), *lin = find_op(&b, "aten::linear"),
+			   *add = find_op(&b, "aten::addmm"), *s4 = find_op(&b, "ProfilerStep#4");
+	cr_expect_eq(lin->parent, s3->id);
+	cr_expect_eq(add->parent, lin->id);
+	cr_expect_eq(s4->parent, TC_NONE); /* starts exactly when step 3 ends */
+	cr_expect_eq(b.ops[b.n - 1].parent, s4->id);
+	rb_free(&b);
+}
+
+Test(chrome, era_2021)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* capitalised categories, computeProperties, "stream 7" tid, lowercase "external id" */
+	const char *j =
+		"{\"schemaVersion\":1,\"computeProperties\":[{\"id\":0,\"name\":\"Tesla V100-DGXS-32GB\","
+		"\"totalGlobalMem\":34089730048,\"major\":7,\"minor\":0,\"multiProcessorCount\":80}],"
+		"\"traceEvents\":["
+		"{\"ph\":\"X\",\"cat\":\"Operator\",\"name\":\"aten::conv2d\",\"pid\":10,\"tid\":\"10\",\"ts\":100,\"dur\":50,"
+		"\"args\":{\"Input dims\":[[1,3,8,8],[4,3,3,3],[4]],\"external id\":5}},"
+		"{\"ph\":\"X\",\"cat\":\"Runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":10,\"tid\":\"10\",\"ts\":110,\"dur\":5,"
+		"\"args\":{\"correlation\":42,\"external id\":5}},"
+		"{\"ph\":\"X\",\"cat\":\"Kernel\",\"name\":\"implicit_convolve_sgemm\",\"pid\":0,\"tid\":\"stream 7\",\"ts\":130,\"dur\":9,"
+		"\"args\":{\"correlation\":42,\"external id\":5,\"device\":0,\"stream\":7}}]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_ops_header *h = tc_ops_reader_header(b.r);
+	int found = 0;
+	for (size_t i = 0; i < h->n_meta; i++)
+		if (strcmp(h->meta[i].key, "schema_era") == 0) {
+			cr_expect_str_eq(h->meta[i].value, "2021");
+			found = 1;
+		}
+	cr_expect(found);
+	const struct tc_op *k = nth_kind(&b, TC_KIND_KERNEL, 0);
+	cr_assert_not_null(k);
+	cr_expect_eq(k->op_class, TC_CLASS_CONV);
+	cr_expect_neq(k->link, TC_NONE);
+	cr_expect_eq(tc_ops_reader_lane(b.r, k->lane)->tid, 7);
+	/* conv 1x3x8x8 * 4x3x3x3 (no types -> fp32), same padding: 2*1*4*3*9*64 = 13824 */
+	cr_expect_eq(k->flops, 13824u);
+	/* the GPU device: named from computeProperties */
+	int gpus = 0;
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (h->devices[i].type == TC_DEV_GPU) {
+			gpus++;
+			cr_expect_str_eq(h->devices[i].name, "Tesla V100-DGXS-32GB");
+			cr_expect_eq(h->devices[i].compute_units, 80u);
+			cr_expect_eq(h->devices[i].memory_bytes, 34089730048ull);
+		}
+	cr_expect_eq(gpus, 1);
+	rb_free(&b);
+}
+
+Test(chrome, era_2024_precision_and_big_ids)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* epoch-us timestamps 1 ns apart (a double cannot tell them apart at 1.7e15 us) and a
+	 * correlation above INT64_MAX */
+	const char *j =
+		"{\"traceEvents\":["
+		RT("cudaLaunchKernel", 1700000000000000.001, 0.5, 10159970886766084423, 1) ","
+		KERNEL("ncclKernel_AllReduce_RING_LL_Sum_float", 1700000000000000.002, 2.25, 20,
+		       10159970886766084423, "") "],"
+		"\"baseTimeNanoseconds\":1000}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 2);
+	cr_expect_eq(b.ops[1].ts_ns - b.ops[0].ts_ns, 1);
+	cr_expect_eq(b.ops[0].dur_ns, 500);
+	cr_expect_eq(b.ops[1].dur_ns, 2250);
+	cr_expect_eq(b.ops[1].correlation, 10159970886766084423ull);
+	cr_expect_eq(b.ops[1].link, b.ops[0].id);
+	/* base = baseTimeNanoseconds + first ts in ns */
+	cr_expect_eq(tc_ops_reader_header(b.r)->base_time_ns, 1700000000000000001LL + 1000);
+	rb_free(&b);
+}
+
+Test(chrome, graph_launch)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	const char *j = "{\"traceEvents\":[" RT("cudaGraphLaunch", 10, 5, 9, 1) ","
+			KERNEL("triton_poi_fused_add_0", 20, 2, 7, 9, "") ","
+			KERNEL("triton_red_fused_sum_1", 23, 2, 7, 9, "") "]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_expect_eq(b.ops[0].sub, TC_RT_GRAPH_LAUNCH);
+	for (int i = 1; i <= 2; i++) {
+		cr_expect_eq(b.ops[i].link, b.ops[0].id);
+		cr_expect(b.ops[i].flags & TC_FLAG_GRAPH_KERNEL);
+	}
+	rb_free(&b);
+}
+
+Test(chrome, collectives)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* 1: NCCL kernel with its own args (1000 floats -> 4000 bytes);
+	 * 2, 3: RCCL generic kernels without args under record_param_comms that has them */
+	const char *j =
+		"{\"traceEvents\":["
+		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
+		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
+		       ",\"Collective name\":\"allreduce\",\"In msg nelems\":1000,\"Group size\":2,"
+		       "\"dtype\":\"Float\",\"Process Group Name\":\"0\",\"Process Group Ranks\":\"[0, 1]\"") ","
+		CPU("record_param_comms", 100, 50, 2,
+		    ",\"Collective name\":\"all_gather\",\"In msg nelems\":256,\"Group size\":4,"
+		    "\"dtype\":\"BFloat16\",\"Process Group Name\":\"7\"") ","
+		RT("hipExtLaunchKernel", 110, 5, 2, 2) ","
+		KERNEL("ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)", 130, 10, 20, 2, "") ","
+		CPU("record_param_comms", 200, 50, 3,
+		    ",\"Collective name\":\"all_gather\",\"In msg nelems\":256,\"Group size\":4,"
+		    "\"dtype\":\"BFloat16\",\"Process Group Name\":\"7\"") ","
+		RT("hipExtLaunchKernel", 210, 5, 3, 3) ","
+		KERNEL("ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)", 230, 10, 20, 3, "")
+		"]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
+	cr_assert(k1 && k2 && k3);
+	cr_expect_eq(k1->coll_kind, TC_COLL_ALLREDUCE);
+	cr_expect_eq(k1->coll_bytes, 4000u);
+	cr_expect_eq(k1->coll_group_size, 2u);
+	cr_expect_eq(k1->coll_dtype, TC_DT_F32);
+	cr_expect_str_eq(tc_ops_reader_string(b.r, k1->coll_group), "0");
+	cr_expect_eq(k1->coll_seq, 0u);
+	cr_expect_eq(k2->coll_kind, TC_COLL_ALLGATHER);
+	cr_expect_eq(k2->coll_bytes, 512u); /* 256 bf16 */
+	cr_expect_eq(k2->coll_group_size, 4u);
+	cr_expect_str_eq(tc_ops_reader_string(b.r, k2->coll_group), "7");
+	/* sequence counts per group: group "7" starts at 0 again */
+	cr_expect_eq(k2->coll_seq, 0u);
+	cr_expect_eq(k3->coll_seq, 1u);
+	rb_free(&b);
+}
+
+Test(chrome, event_sync)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* record on stream 7 (corr 10), wait on stream 20 (corr 11), as newer Kineto writes it */
+	const char *j =
+		"{\"traceEvents\":["
+		KERNEL("ampere_sgemm_128x64_nn", 1, 100, 7, 5, "") ","
+		RT("cudaEventRecord", 10, 2, 10, 1) "," RT("cudaStreamWaitEvent", 13, 2, 11, 1) ","
+		"{\"ph\":\"X\",\"cat\":\"cuda_sync\",\"name\":\"Stream Wait Event\",\"pid\":0,\"tid\":20,\"ts\":14,\"dur\":1,"
+		"\"args\":{\"cuda_sync_kind\":\"Stream Wait Event\",\"wait_on_stream\":7,"
+		"\"wait_on_cuda_event_record_corr_id\":10,\"stream\":20,\"correlation\":11,\"device\":0}},"
+		RT("cudaDeviceSynchronize", 20, 5, 12, 1) "]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_op *rec = find_op(&b, "cudaEventRecord"), *wait = find_op(&b, "cudaStreamWaitEvent"),
+			   *ds = find_op(&b, "cudaDeviceSynchronize"), *k = nth_kind(&b, TC_KIND_KERNEL, 0);
+	cr_assert(rec && wait && ds && k);
+	cr_expect_eq(rec->sub, TC_RT_EVENT_RECORD);
+	cr_expect_eq(wait->sub, TC_RT_STREAM_WAIT_EVENT);
+	cr_expect_eq(ds->sub, TC_RT_DEVICE_SYNC);
+	cr_expect_eq(rec->sync_event, 10u);
+	cr_expect_eq(wait->sync_event, 10u);
+	cr_expect_eq(rec->sync_lane, k->lane + 1); /* recorded on stream 7, the kernel's lane */
+	cr_assert_neq(wait->sync_lane, 0u);
+	const struct tc_lane *wl = tc_ops_reader_lane(b.r, wait->sync_lane - 1);
+	cr_expect_eq(wl->type, TC_LANE_GPU);
+	cr_expect_eq(wl->tid, 20);
+	cr_expect_eq(count_kind(&b, TC_KIND_KERNEL), 1); /* the cuda_sync event is not an op */
+	rb_free(&b);
+}
+
+Test(chrome, ranks_and_devices)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	char p0[128], p1[128];
+	tmpdir_make(b.dir, sizeof(b.dir));
+	/* given in the order rank 1, rank 0; both list 2 GPUs but use only device 1 / 0 */
+	const char *r1 = "{\"distributedInfo\":{\"rank\":1,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
+			 "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":1,\"tid\":7,\"ts\":5,\"dur\":1,"
+			 "\"args\":{\"device\":1,\"stream\":7}}]}";
+	const char *r0 = "{\"distributedInfo\":{\"rank\":0,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
+			 "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":0,\"tid\":7,\"ts\":5,\"dur\":1,"
+			 "\"args\":{\"device\":0,\"stream\":7}}]}";
+	snprintf(p0, sizeof(p0), "%s/a.json", b.dir);
+	snprintf(p1, sizeof(p1), "%s/b.json", b.dir);
+	write_file(p0, r1, strlen(r1));
+	write_file(p1, r0, strlen(r0));
+	const char *paths[] = {p0, p1};
+	cr_assert_eq(ingest_paths(&b, paths, 2, &err), 0, "%s", err.msg);
+	cr_assert_eq(read_back(&b, &err), 0, "%s", err.msg);
+	const struct tc_ops_header *h = tc_ops_reader_header(b.r);
+	cr_expect_eq(h->world_size, 4u);
+	cr_assert_eq(h->n_ranks, 2u);
+	cr_expect_eq(h->ranks[0], 0u);
+	cr_expect_eq(h->ranks[1], 1u);
+	cr_expect_str_eq(h->source_files[0], "b.json"); /* rank order */
+	int gpus = 0;
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (h->devices[i].type == TC_DEV_GPU) {
+			gpus++;
+			cr_expect_eq(h->devices[i].index, (int32_t)h->devices[i].rank);
+			cr_expect_str_eq(h->devices[i].name, "NVIDIA A100-SXM4-80GB");
+		}
+	cr_expect_eq(gpus, 2); /* one used GPU per rank, not the 2 listed in each */
+	rb_free(&b);
+}
+
+static void compressed_roundtrip(int zstd)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	char path[128];
+	const char *j = "{\"traceEvents\":[" CPU("aten::relu", 1, 2, 1, "") "," CPU("aten::relu", 5, 2, 2, "") "]}";
+	size_t n = strlen(j), cap = n + 1024;
+	unsigned char *buf = malloc(cap);
+	tmpdir_make(b.dir, sizeof(b.dir));
+	if (zstd) {
+		n = ZSTD_compress(buf, cap, j, strlen(j), 3);
+		cr_assert(!ZSTD_isError(n));
+		snprintf(path, sizeof(path), "%s/t.json.zst", b.dir);
+	} else {
+		/* two gzip members back to back must read as one stream */
+		z_stream zs;
+		memset(&zs, 0, sizeof(zs));
+		cr_assert_eq(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		size_t half = strlen(j) / 2, o = 0;
+		for (int m = 0; m < 2; m++) {
+			zs.next_in = (unsigned char *)(uintptr_t)(j + (m ? half : 0));
+			zs.avail_in = (uInt)(m ? strlen(j) - half : half);
+			zs.next_out = buf + o;
+			zs.avail_out = (uInt)(cap - o);
+			cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+			o = cap - zs.avail_out;
+			deflateReset(&zs);
+		}
+		deflateEnd(&zs);
+		n = o;
+		snprintf(path, sizeof(path), "%s/t.json.gz", b.dir);
+	}
+	write_file(path, buf, n);
+	const char *p = path;
+	cr_assert_eq(ingest_paths(&b, &p, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(read_back(&b, &err), 0, "%s", err.msg);
+	cr_expect_eq(b.n, 2);
+	free(buf);
+	rb_free(&b);
+}
+
+Test(chrome, gzip_multi_member)
+{
+	compressed_roundtrip(0);
+}
+
+Test(chrome, zstd)
+{
+	compressed_roundtrip(1);
+}
+
+/* ---- bad inputs: one-line error naming the place, non-zero, nothing left behind ---- */
+
+static void bad(const char *json, size_t len, const char *name, const char *want)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	char path[128];
+	tmpdir_make(b.dir, sizeof(b.dir));
+	snprintf(path, sizeof(path), "%s/%s", b.dir, name);
+	write_file(path, json, len);
+	const char *p = path;
+	int rc = ingest_paths(&b, &p, 1, &err);
+	cr_expect_lt(rc, 0, "%s: accepted", want);
+	cr_expect(strstr(err.msg, want) != NULL, "want '%s' in '%s'", want, err.msg);
+	cr_expect(strstr(err.msg, name) != NULL, "file name missing in '%s'", err.msg);
+	cr_expect(strchr(err.msg, '\n') == NULL);
+	cr_expect(!file_exists(b.out), "output left behind");
+	/* no temporary either */
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q tcs", b.dir);
+	cr_expect_neq(system(cmd), 0, "temporary output left in %s", b.dir);
+	rb_free(&b);
+}
+#define BAD(json, want) bad((json), strlen(json), "t.json", (want))
+
+Test(chrome, bad_inputs)
+{
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":2", "truncated");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,,\"dur\":2}]}", "byte 33: malformed JSON in event 0");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":2}] garbage", "expected ',' or '}'");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":\"abc\",\"dur\":2}]}", "event 0 at byte 16: bad \"ts\"");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1}]}", "bad or missing \"dur\"");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"name\":5}]}", "\"name\" is not a string");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"args\":[]}]}", "\"args\" is not an object");
+	BAD("{\"traceEvents\":[1]}", "event 0 at byte 16: not an object");
+	BAD("{\"traceEvents\":{}}", "\"traceEvents\" is not an array");
+	BAD("{\"name\":\"not a trace\",\"values\":[1,2,3]}", "no \"traceEvents\"");
+	BAD("{\"traceEvents\":[]}", "empty trace");
+	BAD("{\"traceEvents\":[{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{}}]}",
+	    "empty trace");
+	BAD("", "empty file");
+	BAD("hello", "not a JSON trace");
+	BAD("{\"traceEvents\":[]} {}", "trailing data");
+	/* nesting deeper than the scanner's limit (256) is refused, not recursed into */
+	char deep[1202];
+	memset(deep, '[', 600);
+	memset(deep + 600, ']', 600);
+	deep[1200] = '\0';
+	BAD(deep, "malformed JSON in event 0");
+	/* gzip: a valid header then garbage */
+	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff,
+					   0xff, 0xff, 0x00, 0x01, 0x02, 0x03};
+	bad((const char *)gz, sizeof(gz), "t.json.gz", "gzip");
+	/* gzip truncated: a real stream cut in half */
+	unsigned char zb[256];
+	uLongf zn = sizeof(zb);
+	const char *j = "{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":2,\"name\":\"x\"}]}";
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)(uintptr_t)j;
+	zs.avail_in = (uInt)strlen(j);
+	zs.next_out = zb;
+	zs.avail_out = (uInt)zn;
+	deflate(&zs, Z_FINISH);
+	zn = zn - zs.avail_out;
+	deflateEnd(&zs);
+	bad((const char *)zb, zn / 2, "cut.json.gz", "truncated");
+}
+
+Test(chrome, duplicate_ranks)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	char p0[128], p1[128];
+	const char *t = "{\"distributedInfo\":{\"rank\":3},\"traceEvents\":[" CPU("aten::relu", 1, 2, 1, "") "]}";
+	tmpdir_make(b.dir, sizeof(b.dir));
+	snprintf(p0, sizeof(p0), "%s/a.json", b.dir);
+	snprintf(p1, sizeof(p1), "%s/b.json", b.dir);
+	write_file(p0, t, strlen(t));
+	write_file(p1, t, strlen(t));
+	const char *paths[] = {p0, p1};
+	cr_expect_lt(ingest_paths(&b, paths, 2, &err), 0);
+	cr_expect(strstr(err.msg, "both claim rank 3") != NULL, "%s", err.msg);
+	cr_expect(!file_exists(b.out));
+	rb_free(&b);
+}
+
+Test(chrome, missing_file)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	const char *p = "/nonexistent/trace.json";
+	cr_expect_lt(ingest_paths(&b, &p, 1, &err), 0);
+	cr_expect(strstr(err.msg, "/nonexistent/trace.json") != NULL, "%s", err.msg);
+	rb_free(&b);
+}
