@@ -12,7 +12,7 @@
 
 extern char **environ;
 
-static char *subst(const char *tmpl, const char *in, const char *out)
+static char *subst(const char *tmpl, const char *in, const char *out, const char *src)
 {
 	static char buf[4096];
 	size_t n = 0;
@@ -20,6 +20,9 @@ static char *subst(const char *tmpl, const char *in, const char *out)
 		if (strncmp(p, "{in}", 4) == 0) {
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", in);
 			p += 3;
+		} else if (strncmp(p, "{src}", 5) == 0) {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", src);
+			p += 4;
 		} else if (strncmp(p, "{out}", 5) == 0) {
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", out);
 			p += 4;
@@ -75,7 +78,7 @@ Test(e2e_bad, every_bad_input_gives_its_error, .timeout = 120)
 		snprintf(in, sizeof(in), "%s/traces/bad/%s", src, file);
 		snprintf(out, sizeof(out), "%s/out_%d", dir, cases);
 		snprintf(errp, sizeof(errp), "%s/err_%d", dir, cases);
-		char *c = subst(cmd, in, out);
+		char *c = subst(cmd, in, out, src);
 		char shown[4096];
 		snprintf(shown, sizeof(shown), "%s", c);
 		int rc = run(exe, c, errp);
