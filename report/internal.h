@@ -1,0 +1,56 @@
+/* internal.h - private to report/: HTML and SVG building blocks shared by the projection
+ * page, the diff page and the sweep dashboard. */
+#ifndef TC_REPORT_INTERNAL_H
+#define TC_REPORT_INTERNAL_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+/* Text and attribute escaping (&, <, >, ", '). NULL prints nothing. */
+void rp_esc(FILE *fp, const char *s);
+/* A number for data-value: shortest round-trip form, "nan" when not finite. */
+void rp_val(FILE *fp, double v);
+/* data-metric="m" data-value="v" (with a leading space). */
+void rp_metric(FILE *fp, const char *metric, double v);
+/* Human forms: durations with a unit, and v with sig significant digits ("-" for NaN). */
+const char *rp_ns(char *buf, double ns);
+/* An axis tick: v in the unit that suits max, short ("50 ms", "2.5 us"); buf >= 48. */
+const char *rp_ns_axis(char *buf, double v, double max);
+const char *rp_sig(char *buf, size_t n, double v, int sig);
+
+/* A round axis step for [0, max] in about n ticks: 1, 2 or 5 times a power of ten. */
+double rp_nice_step(double max, int n);
+
+/* Colour-blind-safe colours: Okabe-Ito for bounds, Okabe-Ito then Paul Tol's muted set for
+ * classes (by enum order, so a class has one colour on every page). */
+const char *rp_bound_colour(const char *bound);
+const char *rp_class_colour(const char *cls);
+/* Text colour that reads on a fill (black or white). */
+const char *rp_ink(const char *fill);
+
+/* The page: doctype, inline CSS, header; and the end: the self-check script that writes
+ * how many charts rendered and how many errors were caught into #tc-selfcheck. */
+void rp_page_begin(FILE *fp, const char *title);
+void rp_page_end(FILE *fp);
+
+/* A horizontal stacked bar chart: one row per label, one segment per series (value NaN or
+ * <= 0 = absent). values[row * n_series + s]; metrics likewise (NULL entries: no metric).
+ * Every segment has a <title> tooltip; wide ones carry their label. ns: values are
+ * durations (else plain numbers with unit). */
+struct rp_stack {
+	const char *id;
+	size_t n_rows, n_series;
+	const char *const *rows;
+	const char *const *series;
+	const char *const *colours;
+	const double *values;
+	const char *const *metrics;
+	int ns;
+	const char *unit;
+};
+void rp_stacked(FILE *fp, const struct rp_stack *st);
+/* A legend as HTML swatches. */
+void rp_legend(FILE *fp, const char *const *labels, const char *const *colours, size_t n);
+
+#endif
