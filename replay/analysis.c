@@ -604,3 +604,8 @@ const struct tc_replay_warnings *tc_replay_warnings(const struct tc_replay *r)
 {
 	return &r->warn;
 }
+
+double tc_replay_engine_seconds(const struct tc_replay *r)
+{
+	return (double)r->sim_ns / 1e9;
+}
