@@ -13,6 +13,10 @@
 extern const struct tc_ingest_adapter tc_ingest_kineto_adapter;
 extern const struct tc_ingest_adapter tc_ingest_onnx_adapter;
 
+/* Parse and link a Kineto/Chrome JSON trace held in memory, writing nothing (fuzzing,
+ * validation). 0 or a negative TC_E* with err filled. */
+int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
+
 /* ---- input: plain, gzip (any number of members) or zstd, told apart by magic bytes ---- */
 
 struct tc_input;

@@ -104,6 +104,31 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 	return rc;
 }
 
+int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
+{
+	struct rctx c;
+	struct rfile f;
+	struct tc_input *in = NULL;
+	int rc;
+	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
+	f.path = "<memory>";
+	f.rank = f.world = -1;
+	if (tc_strtab_init(&c.names) < 0)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	rc = tc_input_open_mem(&in, buf, len, "<memory>", err);
+	if (rc == 0)
+		rc = tc_chrome_parse(&c, in, &f, err);
+	if (rc == 0)
+		rc = tc_chrome_link(&c, &f, err);
+	tc_input_close(in);
+	tc_chrome_file_free(&f);
+	free(c.cls_cache);
+	free(c.kcls_cache);
+	tc_strtab_free(&c.names);
+	return rc;
+}
+
 const struct tc_ingest_adapter tc_ingest_kineto_adapter = {
 	"kineto", "PyTorch profiler (Kineto) / Chrome trace-event JSON (.json, .json.gz, .json.zst)",
 	kineto_probe, kineto_run,

@@ -91,6 +91,8 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 void tc_chrome_file_free(struct rfile *f);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
 
+/* chrome_link.c: sort and link one file in place (done by tc_chrome_write too). */
+int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err);
 /* chrome_link.c: sort, link, and write all files. */
 int tc_chrome_write(struct rctx *c, struct rfile *files, size_t n, const char *out_path,
 		    struct tc_err *err);

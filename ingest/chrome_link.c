@@ -257,7 +257,7 @@ static void sync_links(struct rfile *f)
 	tc_map64_free(&corr);
 }
 
-static int link_file(struct rctx *c, struct rfile *f, struct tc_err *err)
+int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err)
 {
 	qsort(f->ops, f->n, sizeof(*f->ops), cmp_rop);
 	if (nest(f) < 0 || link_kernels(c, f) < 0)
@@ -324,7 +324,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	uint32_t **lane_dev = tc_xcalloc(nf, sizeof(*lane_dev));
 
 	for (size_t i = 0; i < nf; i++) {
-		TC_TRY(link_file(c, &files[i], err));
+		TC_TRY(tc_chrome_link(c, &files[i], err));
 		order[i] = &files[i];
 	}
 	qsort(order, nf, sizeof(*order), cmp_file_rank);
