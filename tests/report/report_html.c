@@ -1,0 +1,250 @@
+/* The projection page says what the JSON says: every data-metric/data-value pair in the HTML
+ * is resolved against the hand-written fixture and must equal it exactly; the expected
+ * element counts are worked out from the fixture by hand. */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "report.h"
+
+static json_t *fixture(void)
+{
+	json_error_t e;
+	json_t *j = json_loads(fixture_projection, 0, &e);
+	cr_assert_not_null(j, "fixture: %s", e.text);
+	return j;
+}
+
+static char *render(const json_t *doc, const struct tc_report_timeline *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct tc_err err = TC_ERR_INIT;
+	const json_t *docs[1] = {doc};
+	const struct tc_report_timeline *tls[1] = {t};
+	cr_assert_eq(tc_report_write_html(fp, docs, tls, 1, NULL, &err), 0, "%s", err.msg);
+	fclose(fp);
+	return buf;
+}
+
+/* "a.b[gemm].c[2]": [name] selects the array element whose "class" or "name" is name. */
+static const json_t *resolve(const json_t *doc, const char *path)
+{
+	char tok[256];
+	const json_t *cur = doc;
+	const char *p = path;
+	while (*p && cur) {
+		size_t n = strcspn(p, ".[");
+		if (n) {
+			snprintf(tok, sizeof(tok), "%.*s", (int)n, p);
+			cur = json_object_get(cur, tok);
+			p += n;
+		}
+		if (*p == '[') {
+			const char *end = strchr(p, ']');
+			cr_assert_not_null(end, "bad metric %s", path);
+			snprintf(tok, sizeof(tok), "%.*s", (int)(end - p - 1), p + 1);
+			if (isdigit((unsigned char)tok[0])) {
+				cur = json_array_get(cur, strtoul(tok, NULL, 10));
+			} else {
+				const json_t *found = NULL;
+				for (size_t i = 0; i < json_array_size(cur) && !found; i++) {
+					const json_t *e = json_array_get(cur, i);
+					const char *c = json_string_value(json_object_get(e, "class"));
+					const char *nm = json_string_value(json_object_get(e, "name"));
+					if ((c && strcmp(c, tok) == 0) || (nm && strcmp(nm, tok) == 0))
+						found = e;
+				}
+				cur = found;
+			}
+			p = end + 1;
+		}
+		if (*p == '.')
+			p++;
+	}
+	return cur;
+}
+
+struct metric {
+	char name[256];
+	double value;
+};
+
+/* All data-metric="..." data-value="..." pairs, in page order. */
+static size_t metrics(const char *html, struct metric *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = html; (p = strstr(p, "data-metric=\"")) != NULL && n < max;) {
+		p += 13;
+		const char *q = strchr(p, '"');
+		snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(q - p), p);
+		cr_assert(strncmp(q, "\" data-value=\"", 14) == 0, "metric %s has no value", out[n].name);
+		out[n].value = strtod(q + 14, NULL);
+		n++;
+		p = q;
+	}
+	return n;
+}
+
+static size_t count_prefix(const struct metric *m, size_t n, const char *pfx)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += strncmp(m[i].name, pfx, strlen(pfx)) == 0;
+	return k;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t k = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		k++;
+	return k;
+}
+
+Test(report_html, every_figure_equals_the_json)
+{
+	json_t *doc = fixture();
+	char *html = render(doc, NULL);
+	static struct metric m[512];
+	size_t n = metrics(html, m, 512);
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = resolve(doc, m[i].name);
+		cr_assert(json_is_number(v), "metric %s is not a number in the JSON", m[i].name);
+		cr_expect_eq(m[i].value, json_number_value(v), "%s: page %.17g, JSON %.17g", m[i].name,
+			     m[i].value, json_number_value(v));
+	}
+	/* the headline: step time both sides, speedup, Perf/W and Perf/$ both sides */
+	static const char *const head[] = {"summary.projected_step_ns", "summary.source_step_ns",
+					   "summary.speedup", "summary.projected_steps_per_j",
+					   "summary.source_steps_per_j", "summary.projected_steps_per_usd",
+					   "summary.source_steps_per_usd"};
+	for (size_t i = 0; i < TC_ARRAY_LEN(head); i++)
+		cr_expect_eq(count_prefix(m, n, head[i]), 1, "%s shown once", head[i]);
+	/* bound bars: compute, memory, host, idle are non-zero on each side (comm, launch are 0
+	 * and draw nothing): 4 + 4 */
+	cr_expect_eq(count_prefix(m, n, "by_bound."), 8);
+	/* class bars 3 x 2 sides, plus count and speedup cells of the table 3 x 2 */
+	cr_expect_eq(count_prefix(m, n, "by_class["), 12);
+	/* critical path: length, gpu ops, two class segments */
+	cr_expect_eq(count_prefix(m, n, "critical_path."), 4);
+	/* three changed ops, two bars each */
+	cr_expect_eq(count_prefix(m, n, "top_ops.by_change["), 6);
+	/* two steps, step time on both sides */
+	cr_expect_eq(count_prefix(m, n, "steps["), 4);
+	/* one non-zero numeric warning */
+	cr_expect_eq(count_prefix(m, n, "warnings."), 1);
+	/* four charts without a timeline: bound, class, critical path, changed ops */
+	cr_expect_eq(count_str(html, "<svg class=\"chart\""), 4);
+	free(html);
+	json_decref(doc);
+}
+
+Test(report_html, names_are_escaped_and_the_page_is_self_contained)
+{
+	json_t *doc = fixture();
+	char *html = render(doc, NULL);
+	/* the kernel name void add<float, 4>&"x" never reaches the page raw */
+	cr_expect_null(strstr(html, "add<float"));
+	cr_expect_not_null(strstr(html, "void add&lt;float, 4&gt;&amp;&quot;x&quot;"));
+	cr_expect_not_null(strstr(html, "run&lt;1&gt;.json"));
+	/* nothing is fetched: no URLs, no external resources */
+	cr_expect_null(strstr(html, "http:"));
+	cr_expect_null(strstr(html, "https:"));
+	cr_expect_null(strstr(html, " src="));
+	cr_expect_null(strstr(html, " href="));
+	cr_expect_not_null(strstr(html, "<style>"));
+	cr_expect_not_null(strstr(html, "id=\"tc-selfcheck\""));
+	/* the override is shown */
+	cr_expect_not_null(strstr(html, "memory.hbm.bw_gbs=4000"));
+	free(html);
+	json_decref(doc);
+}
+
+Test(report_html, same_input_same_bytes)
+{
+	json_t *doc = fixture();
+	char *a = render(doc, NULL), *b = render(doc, NULL);
+	cr_expect_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(doc);
+}
+
+Test(report_html, other_documents_are_refused)
+{
+	json_error_t e;
+	json_t *doc = json_loads("{\"schema\": \"tracecast.diff\", \"schema_version\": 1}", 0, &e);
+	const json_t *docs[1] = {doc};
+	struct tc_err err = TC_ERR_INIT;
+	FILE *fp = fopen("/dev/null", "w");
+	cr_assert_eq(tc_report_write_html(fp, docs, NULL, 1, NULL, &err), TC_EFORMAT);
+	cr_expect_not_null(strstr(err.msg, "document 0"), "%s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "tracecast.diff"), "%s", err.msg);
+	json_decref(doc);
+	doc = json_loads("{\"schema\": \"tracecast.projection\", \"schema_version\": 2, \"summary\": {}}", 0, &e);
+	docs[0] = doc;
+	cr_assert_eq(tc_report_write_html(fp, docs, NULL, 1, NULL, &err), TC_EVERSION);
+	fclose(fp);
+	json_decref(doc);
+}
+
+/* A strip built by hand: 2 lanes; on the source side a gemm 0-4 ms on lane 0 and two
+ * elementwise ops 1000 ns apart on lane 1 (far below a pixel at 10 ms over ~800 px:
+ * drawn as one bar of "2 elementwise ops"); on the projected side one gemm 0-2 ms. */
+Test(report_html, timeline_strip)
+{
+	json_t *doc = fixture();
+	struct tc_report_timeline t;
+	memset(&t, 0, sizeof(t));
+	char *lanes[] = {(char *)"stream 7", (char *)"stream <13>"};
+	char *names[] = {(char *)"sgemm", (char *)"add"};
+	struct tc_report_span src[] = {
+		{0, 4000000, 0, 0, 1, 6},
+		{5000000, 5000500, 1, 1, 4, 6},
+		{5001500, 5002000, 1, 1, 4, 6},
+	};
+	struct tc_report_span prj[] = {{0, 2000000, 0, 0, 1, 0}};
+	t.step_name = (char *)"ProfilerStep#1";
+	t.n_lanes = 2;
+	t.lanes = lanes;
+	t.n_names = 2;
+	t.names = names;
+	t.side[0] = (struct tc_report_strip){10000000, 3, src};
+	t.side[1] = (struct tc_report_strip){5000000, 1, prj};
+	char *html = render(doc, &t);
+	const char *tl = strstr(html, "-timeline\"");
+	cr_assert_not_null(tl);
+	const char *end = strstr(tl, "</svg>");
+	char *svg = strndup(tl, (size_t)(end - tl));
+	/* 2 lane backgrounds + gemm + merged elementwise (source) + gemm (projected) */
+	cr_expect_eq(count_str(svg, "<rect"), 5, "%s", svg);
+	cr_expect_not_null(strstr(svg, "2 elementwise ops"));
+	cr_expect_not_null(strstr(svg, "stream &lt;13&gt;"));
+	/* projected gemm has its bound; source spans do not */
+	cr_expect_eq(count_str(svg, "compute-bound"), 1);
+	static struct metric m[512];
+	size_t n = metrics(html, m, 512);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(m[i].name, "timeline.source_ns") == 0) {
+			seen |= 1;
+			cr_expect_eq(m[i].value, 10000000);
+		}
+		if (strcmp(m[i].name, "timeline.projected_ns") == 0) {
+			seen |= 2;
+			cr_expect_eq(m[i].value, 5000000);
+		}
+	}
+	cr_expect_eq(seen, 3);
+	cr_expect_eq(count_str(html, "<svg class=\"chart\""), 5);
+	free(svg);
+	free(html);
+	json_decref(doc);
+}
