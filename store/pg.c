@@ -1,0 +1,158 @@
+/* pg.c - the PostgreSQL backend (libpq): many machines write one database. Parameters go as
+ * text; float columns come back reformatted by tc_fmt_double so both backends print the same
+ * digits. Schema creation is serialised with an advisory lock taken inside the transaction,
+ * so shards starting together do not race on CREATE TABLE. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "internal.h"
+
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_NUMERIC 1700
+
+static void quiet_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg; /* "relation already exists, skipping" and the like: not for the user */
+}
+
+/* First line of a libpq message, without the "ERROR:  " prefix. */
+static const char *first_line(const char *m, char *buf, size_t n)
+{
+	if (!m)
+		return "unknown error";
+	if (strncmp(m, "ERROR:  ", 8) == 0)
+		m += 8;
+	size_t k = strcspn(m, "\n");
+	snprintf(buf, n, "%.*s", (int)TC_MIN(k, n - 1), m);
+	return buf;
+}
+
+static int pg_open(struct tc_store *s, const char *uri, struct tc_err *err)
+{
+	char buf[512];
+	PGconn *c = PQconnectdb(uri);
+	s->conn = c;
+	if (!c)
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
+	if (PQstatus(c) != CONNECTION_OK)
+		return tc_err_set(err, TC_EDB, "%s: cannot connect: %s", s->name,
+				  first_line(PQerrorMessage(c), buf, sizeof(buf)));
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
+	PGresult *r = PQexec(c, s->opts.read_only
+					? "SET default_transaction_read_only = on; SET client_min_messages = warning"
+					: "SET client_min_messages = warning");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok)
+		return tc_err_set(err, TC_EDB, "%s: %s", s->name,
+				  first_line(PQerrorMessage(c), buf, sizeof(buf)));
+	return 0;
+}
+
+static void pg_close(struct tc_store *s)
+{
+	PQfinish(s->conn);
+	s->conn = NULL;
+}
+
+static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *p, size_t np,
+		   struct tc_store_rows **rows, int64_t *changes, struct tc_err *err)
+{
+	PGconn *c = s->conn;
+	const char **vals = NULL;
+	char *nums = NULL;
+	char buf[512];
+	int rc = 0;
+	if (np) {
+		vals = calloc(np, sizeof(*vals));
+		nums = malloc(np * 32);
+		if (!vals || !nums) {
+			free(vals);
+			free(nums);
+			return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
+		}
+	}
+	for (size_t i = 0; i < np; i++) {
+		char *nb = nums + i * 32;
+		switch (p[i].type) {
+		case SV_INT: snprintf(nb, 32, "%lld", (long long)p[i].i); vals[i] = nb; break;
+		case SV_REAL: vals[i] = tc_fmt_double(nb, 32, p[i].d); break;
+		case SV_TEXT: vals[i] = p[i].s; break;
+		default: vals[i] = NULL; break;
+		}
+	}
+	PGresult *r = PQexecParams(c, sql, (int)np, NULL, vals, NULL, NULL, 0);
+	free(vals);
+	free(nums);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (PQstatus(c) != CONNECTION_OK)
+			rc = tc_err_set(err, TC_EDB, "%s: connection lost: %s", s->name,
+					first_line(PQerrorMessage(c), buf, sizeof(buf)));
+		else if (state && strcmp(state, "25006") == 0)
+			rc = tc_err_set(err, TC_EDB, "%s: read-only: %s", s->name,
+					first_line(PQresultErrorMessage(r), buf, sizeof(buf)));
+		else
+			rc = tc_err_set(err, TC_EDB, "%s: %s", s->name,
+					first_line(PQresultErrorMessage(r), buf, sizeof(buf)));
+		PQclear(r);
+		return rc;
+	}
+	if (changes) {
+		const char *t = PQcmdTuples(r);
+		*changes = t && *t ? strtoll(t, NULL, 10) : 0;
+	}
+	if (rows) {
+		struct tc_store_rows *out = NULL;
+		int nc = PQnfields(r), nr = PQntuples(r);
+		const char **cells = calloc((size_t)nc + 1, sizeof(*cells));
+		char *fmt = malloc((size_t)nc * 64 + 1);
+		if (!cells || !fmt || store_rows_new(&out, (size_t)nc) < 0)
+			goto oom;
+		for (int k = 0; k < nc; k++)
+			if (store_rows_set_name(out, (size_t)k, PQfname(r, k)) < 0)
+				goto oom;
+		for (int i = 0; i < nr; i++) {
+			for (int k = 0; k < nc; k++) {
+				Oid t = PQftype(r, k);
+				cells[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+				if (cells[k] && (t == OID_FLOAT8 || t == OID_FLOAT4 || t == OID_NUMERIC))
+					cells[k] = tc_fmt_double(fmt + k * 64, 64, strtod(cells[k], NULL));
+			}
+			if (store_rows_add(out, cells) < 0)
+				goto oom;
+		}
+		free(cells);
+		free(fmt);
+		store_rows_finish(out);
+		*rows = out;
+		PQclear(r);
+		return 0;
+oom:
+		free(cells);
+		free(fmt);
+		tc_store_rows_free(out);
+		PQclear(r);
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
+	}
+	PQclear(r);
+	return 0;
+}
+
+const struct store_backend tc_store_pg_backend = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.exec = pg_exec,
+	.begin_sql = "BEGIN",
+	/* any constant shared by every tracecast: "tcst" */
+	.lock_sql = "SELECT pg_advisory_xact_lock(1952670580)",
+	.table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+		     "AND table_name = $1",
+	.max_params = 65535,
+};
