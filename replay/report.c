@@ -51,9 +51,11 @@ static void jint(FILE *fp, int64_t v)
 	fprintf(fp, "%lld", (long long)v);
 }
 
+/* a / b, or NaN ("-" in text, null in JSON) when either side is unknown (ONNX has no source
+ * time): never a misleading 0x speedup. */
 static double ratio(double a, double b)
 {
-	return b > 0 ? a / b : NAN;
+	return a > 0 && b > 0 ? a / b : NAN;
 }
 
 static const char *chip_id(const struct tc_chip *c)
