@@ -15,6 +15,8 @@ static const struct tc_cli_cmd commands[] = {
 	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
 	{"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$", tc_cmd_project},
 	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
+	{"sweep", "design-space sweep: traces x chip configurations into a results database", tc_cmd_sweep},
+	{"query", "Pareto fronts, best points, sensitivities or SQL over a results database", tc_cmd_query},
 	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
 	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
 	{"version", "print the version", cmd_version},
