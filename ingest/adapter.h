@@ -69,6 +69,10 @@ static inline int tc_json_key_is(const struct tc_jv *k, const char *lit, size_t 
 	return k->n == litlen && memcmp(k->p, lit, litlen) == 0;
 }
 #define TC_JKEY(k, lit) tc_json_key_is((k), (lit), sizeof(lit) - 1)
+/* Find the end of the container at *pp ('{' or '[') without validating it: string-aware
+ * bracket counting, for splitting a stream into values quickly. Returns 0 with *pp past the
+ * closing bracket, -1 when the end of the buffer comes first. */
+int tc_json_span(const char **pp, const char *end);
 /* Decode a string value into buf (NUL-terminated, truncated to cap-1). Returns length. */
 size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap);
 /* Numbers: integer value of a NUM token (or of a string holding one). Returns 0 or -1. */

@@ -72,12 +72,28 @@ static uint64_t js_off(const struct jstream *js)
 	return js->base_off + js->pos;
 }
 
-/* One complete value at pos, refilling as needed. */
+/* One complete value at pos, refilling as needed. Objects and arrays are only delimited
+ * here (string-aware bracket matching); whoever reads them validates as it goes. */
 static int js_value(struct jstream *js, struct tc_jv *v, const char *what, struct tc_err *err)
 {
 	for (;;) {
 		const char *p = js->buf + js->pos, *end = js->buf + js->len;
-		int rc = tc_json_value(&p, end, v);
+		int rc;
+		if (p < end && (*p == '{' || *p == '[')) {
+			const char *s = p;
+			rc = tc_json_span(&p, end);
+			if (rc == 0) {
+				v->p = s;
+				v->n = (size_t)(p - s);
+				v->t = *s == '{' ? TC_J_OBJ : TC_J_ARR;
+				v->esc = 0;
+				js->pos = (size_t)(p - js->buf);
+				return 0;
+			}
+			p = end; /* incomplete */
+		} else {
+			rc = tc_json_value(&p, end, v);
+		}
 		if (rc == 0 && (p < end || js->eof)) {
 			js->pos = (size_t)(p - js->buf);
 			return 0;
@@ -443,13 +459,61 @@ enum {
 	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18,
 };
 
-static int parse_args(const struct tc_jv *args, struct argf *a)
+/* Object member iteration that leaves the value to the caller (so "args" is read and
+ * validated in one pass). *p starts at '{'; returns 1 with *p at the value, 0 at '}', -1
+ * when malformed (*p at the offending byte). After reading the value the caller sets *p
+ * past it; the next call checks for ',' or '}'. */
+static int next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
 {
-	const char *it = args->p, *end = args->p + args->n;
+	const char *p = *pp;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if (p >= end)
+		goto bad;
+	if (*first) {
+		if (*p != '{')
+			goto bad;
+		*first = 0;
+		p++;
+		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+			p++;
+		if (p < end && *p == '}') {
+			*pp = p + 1;
+			return 0;
+		}
+	} else if (*p == '}') {
+		*pp = p + 1;
+		return 0;
+	} else if (*p == ',') {
+		p++;
+	} else {
+		goto bad;
+	}
+	if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR)
+		goto bad;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if (p >= end || *p != ':')
+		goto bad;
+	p++;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	*pp = p;
+	return 1;
+bad:
+	*pp = p;
+	return -1;
+}
+
+/* Reads the args object at *pp (validating it) and leaves *pp past it. */
+static int parse_args_at(const char **pp, const char *end, struct argf *a)
+{
 	struct tc_jv k, v;
-	int r;
+	int r, first = 1;
 	a->has = 0;
-	while ((r = tc_json_next_member(&it, end, &k, &v)) == 1) {
+	while ((r = next_key(pp, end, &first, &k)) == 1) {
+		if (tc_json_value(pp, end, &v) < 0)
+			return -1;
 		if (k.n < 4)
 			continue;
 		switch (k.p[0]) {
@@ -526,6 +590,7 @@ static int parse_args(const struct tc_jv *args, struct argf *a)
 	return r;
 }
 
+
 static int64_t arg_i64(const struct tc_jv *v, int64_t dflt)
 {
 	int64_t x;
@@ -586,7 +651,26 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 	if (ev->t != TC_J_OBJ)
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: not an object",
 				  f->path, (unsigned long long)idx, (unsigned long long)off);
-	while ((r = tc_json_next_member(&it, end, &k, &v)) == 1) {
+	struct argf a;
+	int first = 1, args_read = 0;
+	a.has = 0;
+	while ((r = next_key(&it, end, &first, &k)) == 1) {
+		if (TC_JKEY(&k, "args") && it < end && *it == '{') {
+			const char *s0 = it;
+			if (parse_args_at(&it, end, &a) < 0)
+				return tc_err_set(err, TC_EFORMAT,
+						  "%s: byte %llu: malformed JSON in event %llu args",
+						  f->path, (unsigned long long)(off + (uint64_t)(it - ev->p)),
+						  (unsigned long long)idx);
+			e.args.p = s0;
+			e.args.n = (size_t)(it - s0);
+			e.args.t = TC_J_OBJ;
+			e.has_args = 1;
+			args_read = 1;
+			continue;
+		}
+		if (tc_json_value(&it, end, &v) < 0)
+			break;
 		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
 			e.ph = v, e.has_ph = 1;
 		else if (k.n == 2 && k.p[0] == 't' && k.p[1] == 's')
@@ -604,6 +688,10 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		else if (TC_JKEY(&k, "args"))
 			e.args = v, e.has_args = 1;
 	}
+	if (r < 0 || it != end)
+		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in event %llu",
+				  f->path, (unsigned long long)(off + (uint64_t)(it - ev->p)),
+				  (unsigned long long)idx);
 	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
 		f->unknown_phase++;
 		return 0;
@@ -625,8 +713,6 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		f->meta++;
 		if (e.has_name && TC_JKEY(&e.name, "thread_name") && e.has_args && e.has_pid &&
 		    e.has_tid && e.args.t == TC_J_OBJ) {
-			struct argf a;
-			parse_args(&e.args, &a);
 			if (a.has & A_NAME) {
 				uint64_t key = tc_hash_u64((uint64_t)id_of(&e.pid) * 1000003u ^
 							   (uint64_t)id_of(&e.tid));
@@ -679,11 +765,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		f->skipped++;
 		return 0;
 	}
-	struct argf a;
-	a.has = 0;
-	if (e.has_args && parse_args(&e.args, &a) < 0)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: malformed args",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	(void)args_read;
 	if (ek == E_SYNC) {
 		struct rsync *ns = grow(f->syncs, &f->synccap, f->nsyncs + 1, sizeof(*ns));
 		if (!ns)

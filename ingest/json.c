@@ -22,22 +22,21 @@ static int scan_string(const char **pp, const char *end, struct tc_jv *v)
 	const char *p = *pp + 1, *s = p;
 	uint8_t esc = 0;
 	for (;;) {
-		const char *q = p;
-		while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-			q++;
-		p = q;
-		if (p >= end) {
-			*pp = p;
+		/* memchr is vectorised: find the closing quote, then look for a backslash before
+		 * it; only strings with escapes take the slow path. Raw control characters are
+		 * tolerated (they cannot confuse the scanner and we never echo them). */
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (!q) {
+			*pp = end;
 			return -1;
 		}
-		if (*p == '"')
+		const char *b = memchr(p, '\\', (size_t)(q - p));
+		if (!b) {
+			p = q;
 			break;
-		if ((unsigned char)*p < 0x20) {
-			*pp = p;
-			return -1;
 		}
-		/* backslash */
 		esc = 1;
+		p = b;
 		if (p + 1 >= end) {
 			*pp = p;
 			return -1;
@@ -53,7 +52,7 @@ static int scan_string(const char **pp, const char *end, struct tc_jv *v)
 					return -1;
 				}
 			p += 6;
-		} else if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
+		} else if (p[1] && strchr("\"\\/bfnrt", p[1])) {
 			p += 2;
 		} else {
 			*pp = p;
@@ -241,15 +240,21 @@ int tc_json_value(const char **pp, const char *end, struct tc_jv *v)
 int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, struct tc_jv *val)
 {
 	const char *p = skip_ws(*it, end);
-	if (p < end && *p == '{')
+	if (p < end && *p == '{') {
 		p = skip_ws(p + 1, end);
-	else if (p < end && *p == ',')
+		if (p < end && *p == '}') {
+			*it = p;
+			return 0;
+		}
+	} else if (p < end && *p == ',') {
 		p = skip_ws(p + 1, end);
-	if (p >= end || *p == '}') {
+	} else if (p < end && *p == '}') {
 		*it = p;
 		return 0;
+	} else {
+		goto bad;
 	}
-	if (*p != '"' || scan_string(&p, end, key) < 0)
+	if (p >= end || *p != '"' || scan_string(&p, end, key) < 0)
 		goto bad;
 	p = skip_ws(p, end);
 	if (p >= end || *p != ':')
@@ -257,7 +262,10 @@ int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, str
 	p++;
 	if (tc_json_value(&p, end, val) < 0)
 		goto bad;
-	*it = skip_ws(p, end);
+	p = skip_ws(p, end);
+	if (p >= end || (*p != ',' && *p != '}'))
+		goto bad;
+	*it = p;
 	return 1;
 bad:
 	*it = p;
@@ -267,18 +275,63 @@ bad:
 int tc_json_next_elem(const char **it, const char *end, struct tc_jv *val)
 {
 	const char *p = skip_ws(*it, end);
-	if (p < end && (*p == '[' || *p == ','))
+	if (p < end && *p == '[') {
 		p = skip_ws(p + 1, end);
-	if (p >= end || *p == ']') {
+		if (p < end && *p == ']') {
+			*it = p;
+			return 0;
+		}
+	} else if (p < end && *p == ',') {
+		p = skip_ws(p + 1, end);
+	} else if (p < end && *p == ']') {
 		*it = p;
 		return 0;
+	} else {
+		*it = p;
+		return -1;
 	}
 	if (tc_json_value(&p, end, val) < 0) {
 		*it = p;
 		return -1;
 	}
-	*it = skip_ws(p, end);
+	p = skip_ws(p, end);
+	if (p >= end || (*p != ',' && *p != ']')) {
+		*it = p;
+		return -1;
+	}
+	*it = p;
 	return 1;
+}
+
+int tc_json_span(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	int depth = 0;
+	while (p < end) {
+		char c = *p++;
+		if (c == '"') {
+			for (;;) {
+				const char *q = memchr(p, '"', (size_t)(end - p));
+				if (!q)
+					return -1;
+				/* an odd run of backslashes before the quote escapes it */
+				const char *b = q;
+				while (b > p && b[-1] == '\\')
+					b--;
+				p = q + 1;
+				if (((q - b) & 1) == 0)
+					break;
+			}
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth <= 0) {
+				*pp = p;
+				return 0;
+			}
+		}
+	}
+	return -1;
 }
 
 static unsigned hex4(const char *p)

@@ -402,11 +402,13 @@ Test(chrome, bad_inputs)
 	BAD("hello", "not a JSON trace");
 	BAD("{\"traceEvents\":[]} {}", "trailing data");
 	/* nesting deeper than the scanner's limit (256) is refused, not recursed into */
-	char deep[1202];
-	memset(deep, '[', 600);
-	memset(deep + 600, ']', 600);
-	deep[1200] = '\0';
+	char deep[1300];
+	size_t o = (size_t)snprintf(deep, sizeof(deep), "{\"traceEvents\":[{\"x\":");
+	memset(deep + o, '[', 600);
+	memset(deep + o + 600, ']', 600);
+	snprintf(deep + o + 1200, sizeof(deep) - o - 1200, "}]}");
 	BAD(deep, "malformed JSON in event 0");
+	BAD("[[1]]", "event 0 at byte 1: not an object");
 	/* gzip: a valid header then garbage */
 	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff,
 					   0xff, 0xff, 0x00, 0x01, 0x02, 0x03};
