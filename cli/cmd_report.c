@@ -1,11 +1,13 @@
 /* cmd_report.c - `tracecast report`: one self-contained HTML page from a projection (run
  * here from a trace, or read from projection JSON files), or the dashboard of a sweep from
  * a results database. The pages are rendered by report/ (docs/report.md). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "report.h"
+#include "store.h"
 
 #define MAX_IN 256
 #define MAX_SETS 64
@@ -186,11 +188,139 @@ done:
 	return code;
 }
 
+/* ---- sweep dashboard: read the results database (read-only), hand plain runs to report/ -- */
+
+/* Sweep keys are hex hashes; anything else is refused before it reaches SQL text. */
+static int plain_key(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+		      *s == '-'))
+			return 0;
+	return 1;
+}
+
+static double cell_num(const struct tc_store_rows *r, size_t row, size_t col)
+{
+	const char *c = tc_store_cell(r, row, col);
+	return c ? strtod(c, NULL) : NAN;
+}
+
 static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, const char *out)
 {
 	struct tc_err err = TC_ERR_INIT;
-	(void)sweep;
-	(void)out;
-	tc_err_set(&err, TC_EUNSUPPORTED, "%s: the sweep dashboard is not built yet", db);
-	return tc_cli_fail(cli, &err);
+	struct tc_store *st = NULL;
+	struct tc_store_rows *sw = NULL, *res = NULL, *par = NULL;
+	struct tc_report_run *runs = NULL;
+	struct tc_arena arena = TC_ARENA_INIT;
+	struct tc_outfile of;
+	memset(&of, 0, sizeof(of));
+	char sql[1024], key[80] = {0};
+	int code = 1, rc;
+	struct tc_store_opts so = TC_STORE_OPTS_INIT;
+	so.read_only = 1;
+	tc_arena_init(&arena, 0);
+	if (sweep && !plain_key(sweep))
+		return tc_cli_usage(cli, "report", "--sweep takes a sweep key (letters and digits), not '%s'", sweep);
+	if ((rc = tc_store_open(&st, db, &so, &err)) < 0)
+		goto fail;
+	if ((rc = tc_store_sql(st, "SELECT sweep_key, base FROM sweeps ORDER BY sweep_key", &sw, &err)) < 0)
+		goto fail;
+	size_t match = 0, pick = 0;
+	for (size_t i = 0; i < sw->nrows; i++) {
+		const char *k = tc_store_cell(sw, i, 0);
+		if (k && (!sweep || strncmp(k, sweep, strlen(sweep)) == 0)) {
+			match++;
+			pick = i;
+		}
+	}
+	if (match != 1) {
+		char list[512] = {0};
+		for (size_t i = 0; i < sw->nrows && strlen(list) < 400; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.12s", i ? ", " : "",
+				 tc_store_cell(sw, i, 0));
+		rc = tc_err_set(&err, TC_ENOTFOUND, "%s: %s", db,
+				!sw->nrows ? "no sweep stored"
+				: match  ? "the sweep key is ambiguous: give more of it (--sweep)"
+				: sweep  ? "no sweep has that key"
+					 : "several sweeps: choose one with --sweep");
+		if (sw->nrows)
+			tc_err_wrap(&err, "sweeps: %s", list);
+		goto fail;
+	}
+	snprintf(key, sizeof(key), "%s", tc_store_cell(sw, pick, 0));
+	snprintf(sql, sizeof(sql),
+		 "SELECT r.config_hash, c.base, t.path, r.step_ns, r.speedup, r.perf_per_watt, "
+		 "r.perf_per_dollar, r.trace_hash FROM results r JOIN configs c ON c.config_hash = r.config_hash "
+		 "LEFT JOIN traces t ON t.trace_hash = r.trace_hash WHERE r.sweep_key = '%s' "
+		 "ORDER BY r.config_hash, r.trace_hash",
+		 key);
+	if ((rc = tc_store_sql(st, sql, &res, &err)) < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql),
+		 "SELECT p.config_hash, p.key, p.value FROM config_params p JOIN sweep_configs s ON "
+		 "s.config_hash = p.config_hash WHERE s.sweep_key = '%s' ORDER BY p.config_hash, p.key",
+		 key);
+	if ((rc = tc_store_sql(st, sql, &par, &err)) < 0)
+		goto fail;
+	runs = tc_xcalloc(res->nrows + 1, sizeof(*runs));
+	int many_traces = 0;
+	for (size_t i = 1; i < res->nrows; i++) {
+		const char *a = tc_store_cell(res, 0, 7), *b = tc_store_cell(res, i, 7);
+		many_traces |= a && b && strcmp(a, b) != 0;
+	}
+	for (size_t i = 0; i < res->nrows; i++) {
+		struct tc_report_run *r = &runs[i];
+		const char *cfg = tc_store_cell(res, i, 0), *base = tc_store_cell(res, i, 1), *path = tc_store_cell(res, i, 2);
+		char label[256];
+		const char *pb = path ? strrchr(path, '/') : NULL;
+		snprintf(label, sizeof(label), "%s %.8s%s%s", base ? base : "?", cfg ? cfg : "", many_traces ? " · " : "",
+			 many_traces ? (pb ? pb + 1 : path ? path : "?") : "");
+		r->label = tc_arena_strdup(&arena, label);
+		r->step_ns = cell_num(res, i, 3);
+		r->speedup = cell_num(res, i, 4);
+		r->steps_per_j = cell_num(res, i, 5);
+		r->steps_per_usd = cell_num(res, i, 6);
+		/* params of this config: rows are sorted by config hash */
+		size_t n = 0;
+		for (size_t p = 0; p < par->nrows; p++)
+			n += cfg && strcmp(tc_store_cell(par, p, 0), cfg) == 0;
+		const char **ps = tc_arena_alloc(&arena, (n + 1) * sizeof(*ps));
+		size_t k = 0;
+		for (size_t p = 0; ps && p < par->nrows; p++) {
+			if (!cfg || strcmp(tc_store_cell(par, p, 0), cfg) != 0)
+				continue;
+			char kv[512];
+			snprintf(kv, sizeof(kv), "%s=%s", tc_store_cell(par, p, 1), tc_store_cell(par, p, 2));
+			ps[k++] = tc_arena_strdup(&arena, kv);
+		}
+		r->params = ps;
+		r->n_params = k;
+	}
+	char title[160];
+	snprintf(title, sizeof(title), "%.12s (base %s)", key, tc_store_cell(sw, pick, 1) ? tc_store_cell(sw, pick, 1) : "?");
+	struct tc_report_sweep rs = {title, runs, res->nrows};
+	if ((rc = tc_outfile_open(&of, out, &err)) < 0)
+		goto fail;
+	if ((rc = tc_report_write_dashboard(of.fp, &rs, &err)) < 0) {
+		tc_outfile_abort(&of);
+		tc_err_wrap(&err, "%s", db);
+		goto fail;
+	}
+	if ((rc = tc_outfile_commit(&of, &err)) < 0)
+		goto fail;
+	code = 0;
+	goto done;
+fail:
+	code = tc_cli_fail(cli, &err);
+done:
+	free(runs);
+	tc_arena_free(&arena);
+	tc_store_rows_free(sw);
+	tc_store_rows_free(res);
+	tc_store_rows_free(par);
+	tc_store_close(st);
+	return code;
 }

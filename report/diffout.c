@@ -182,7 +182,7 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 	char b[6][48], m[96];
 	fprintf(fp, "<table><thead><tr><th class=\"l\">%s</th>%s<th>count A</th><th>count B</th><th>time A</th>"
 		    "<th>time B</th><th>delta</th><th>delta%%</th></tr></thead><tbody>\n",
-		kernels ? "kernel" : "class", kernels ? "<th class=\"l\">class</th>" : "");
+		kernels ? "kernel" : "class", kernels ? "<th class=\"t\">class</th>" : "");
 	for (size_t i = 0; i < n; i++) {
 		const struct tc_report_diff_row *r = &rows[i];
 		double dd = r->b_ns - r->a_ns;
@@ -190,7 +190,7 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 		rp_esc(fp, r->key);
 		fputs("</td>", fp);
 		if (kernels) {
-			fputs("<td class=\"l\">", fp);
+			fputs("<td class=\"t\">", fp);
 			rp_esc(fp, r->cls);
 			fputs("</td>", fp);
 		}

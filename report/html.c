@@ -161,6 +161,7 @@ static const char css[] =
 	"th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}\n"
 	"th{color:var(--muted);font-weight:600}\n"
 	"td.l,th.l{text-align:left;white-space:normal;word-break:break-all}\n"
+	"td.t,th.t{text-align:left}\n"
 	".two{display:grid;grid-template-columns:1fr 1fr;gap:14px}\n"
 	"footer{color:var(--muted);font-size:12px;margin-top:18px}\n"
 	"code{font-size:12px}\n"

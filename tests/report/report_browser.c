@@ -167,3 +167,22 @@ Test(report_browser, real_trace_report_renders, .init = setup, .fini = teardown,
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	check_page(html, 5);
 }
+
+/* The sweep dashboard: heat map, two sensitivity charts, Pareto (4 charts). */
+Test(report_browser, dashboard_renders, .init = setup, .fini = teardown, .timeout = 240)
+{
+	static const char *const p0[] = {"a=1", "b=x"}, *const p1[] = {"a=2", "b=x"}, *const p2[] = {"a=1", "b=y"},
+				 *const p3[] = {"a=2", "b=y"};
+	static const struct tc_report_run runs[] = {
+		{"r0", p0, 2, 1000, 1, 1, 4}, {"r1", p1, 2, 500, 2, 2, 3},
+		{"r2", p2, 2, 333, 3, 3, 1},  {"r3", p3, 2, 200, 5, 1, 1},
+	};
+	struct tc_report_sweep s = {"browser", runs, 4};
+	char html[300];
+	snprintf(html, sizeof(html), "%s/dash.html", tmpdir);
+	FILE *fp = fopen(html, "w");
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(tc_report_write_dashboard(fp, &s, &err), 0, "%s", err.msg);
+	fclose(fp);
+	check_page(html, 4);
+}
