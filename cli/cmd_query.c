@@ -39,9 +39,10 @@ static void print_table(const struct tc_store_rows *r, FILE *fp)
 			w[c] = TC_MAX(w[c], l);
 		}
 	}
-	for (size_t c = 0; c < r->ncols; c++)
-		fprintf(fp, "%s%*s%s", c ? "  " : "", r->numeric[c] ? (int)w[c] : -(int)w[c],
-			r->names[c], "");
+	for (size_t c = 0; c < r->ncols; c++) {
+		int wide = c + 1 < r->ncols || r->numeric[c] ? (int)w[c] : 0;
+		fprintf(fp, "%s%*s", c ? "  " : "", r->numeric[c] ? wide : -wide, r->names[c]);
+	}
 	fputc('\n', fp);
 	for (size_t i = 0; i < r->nrows; i++) {
 		for (size_t c = 0; c < r->ncols; c++) {

@@ -1,0 +1,323 @@
+/* store_sweep.c - tracecast sweep and query end to end on SQLite, over the project's sample
+ * trace: results equal `tracecast project` for the same configuration, re-runs resume, an
+ * interrupted sweep keeps what it committed, bad grids and databases fail with one line. */
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_e2e.h"
+
+TestSuite(store_sweep, .init = e2e_setup, .fini = e2e_teardown, .timeout = 600);
+
+/* One number from the database, read with SQLite directly (not through the store); NaN when
+ * the query cannot run yet (tolerant: the sweep may still be creating the schema). */
+static double db_try(const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	double v = NAN;
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NAN;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			v = sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/* The same, asserting that the query runs. */
+static double db_num(const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	double v = NAN;
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void near(double got, double want, const char *what)
+{
+	cr_assert(fabs(got - want) <= 1e-9 * fabs(want), "%s: sweep %.17g, project %.17g", what, got,
+		  want);
+}
+
+Test(store_sweep, a_point_equals_tracecast_project)
+{
+	/* one configuration: the sweep's row must hold the projection report's summary */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=5000 "
+			"--grid compute.matrix.peak_tflops.bf16=1500 --db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "1 points stored, 0 already there, complete"), "%s", e2e_out);
+	rc = tc_run("project sample.tcs --target h100 --set memory.hbm.bw_gbs=5000 "
+		    "--set compute.matrix.peak_tflops.bf16=1500 --json p.json -q");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/p.json", e2e_dir);
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	cr_assert(j, "%s", je.text);
+	json_t *sum = json_object_get(j, "summary");
+	near(db_num("SELECT step_ns FROM results"),
+	     json_number_value(json_object_get(sum, "projected_step_ns")), "step time");
+	near(db_num("SELECT source_step_ns FROM results"),
+	     json_number_value(json_object_get(sum, "source_step_ns")), "source step time");
+	near(db_num("SELECT speedup FROM results"), json_number_value(json_object_get(sum, "speedup")),
+	     "speedup");
+	near(db_num("SELECT energy_j FROM results"),
+	     json_number_value(json_object_get(sum, "projected_energy_j_per_step")), "energy");
+	near(db_num("SELECT perf_per_watt FROM results"),
+	     json_number_value(json_object_get(sum, "projected_steps_per_j")), "Perf/W");
+	near(db_num("SELECT perf_per_dollar FROM results"),
+	     json_number_value(json_object_get(sum, "projected_steps_per_usd")), "Perf/$");
+	/* the bound split of the report, summed over steps, over the step count */
+	json_t *bp = json_object_get(json_object_get(j, "by_bound"), "projected");
+	double steps = json_number_value(json_object_get(sum, "steps"));
+	near(db_num("SELECT compute_ns FROM results"),
+	     json_number_value(json_object_get(bp, "compute")) / steps, "compute-bound time");
+	json_decref(j);
+	cr_assert_eq(db_num("SELECT steps FROM results"), steps);
+	/* the configuration keeps the resolved spec with the override applied */
+	cr_assert_eq(db_num("SELECT count(*) FROM configs WHERE spec LIKE '%\"bw_gbs\":5000%'"), 1);
+}
+
+Test(store_sweep, rerun_skips_stored_points_and_extends)
+{
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
+			"--grid power.tdp_w=500,700 --db r.db --jobs 2");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	/* 3 x 2 configurations, one trace */
+	cr_assert(strstr(e2e_out, "6 points stored, 0 already there, complete"), "%s", e2e_out);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
+		    "--grid power.tdp_w=500,700 --db r.db --jobs 2");
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(e2e_out, "0 points stored, 6 already there, complete"), "%s", e2e_out);
+	/* a third power value: only its 3 points are new */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
+		    "--grid power.tdp_w=500,700,900 --db r.db --jobs 2");
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(e2e_out, "3 points stored, 6 already there, complete"), "%s", e2e_out);
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), 9);
+	cr_assert_eq(db_num("SELECT count(*) FROM sweeps"), 2);
+	/* power does not change time: every step time of one bandwidth is the same */
+	cr_assert_eq(db_num("SELECT count(DISTINCT step_ns) FROM results"), 3);
+	cr_assert_eq(db_num("SELECT count(*) FROM config_params WHERE key = 'power.tdp_w'"), 9);
+}
+
+Test(store_sweep, limit_then_resume_covers_every_point_once)
+{
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:8 "
+			"--db r.db --jobs 1 --limit 3");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "3 points stored, 0 already there, 5 left (limit reached"), "%s",
+		  e2e_out);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:8 "
+		    "--db r.db --jobs 2");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "5 points stored, 3 already there, complete"), "%s", e2e_out);
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), 8);
+}
+
+Test(store_sweep, shards_are_disjoint_and_cover_the_sweep)
+{
+	/* 10 configurations over 3 shards: positions 0,3,6,9 / 1,4,7 / 2,5,8 */
+	const int want[3] = {4, 3, 3};
+	for (int k = 0; k < 3; k++) {
+		int rc = tc_run("sweep --traces sample.tcs --base h100 --grid "
+				"memory.hbm.bw_gbs=1000:10000:10 --db r.db --jobs 1 --shard %d/3",
+				k);
+		cr_assert_eq(rc, 0, "%s", e2e_errout);
+		char expect[64];
+		snprintf(expect, sizeof(expect), "%d points stored, 0 already there", want[k]);
+		cr_assert(strstr(e2e_out, expect), "shard %d: %s", k, e2e_out);
+	}
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), 10);
+	/* the same shard from a Slurm array's environment: nothing left to do */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:10000:10 "
+			"--db r.db --jobs 1 >/dev/null 2>&1; SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 "
+			"'%s' sweep --traces sample.tcs --base h100 --grid "
+			"memory.hbm.bw_gbs=1000:10000:10 --db r.db --jobs 1",
+			tracecast());
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "0 points stored, 3 already there, complete"), "%s", e2e_out);
+}
+
+Test(store_sweep, random_sample_is_repeatable)
+{
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:15 "
+			"--grid power.tdp_w=400:800:5 --random 7 --seed 3 --db r.db --jobs 2");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "7 points stored"), "%s", e2e_out);
+	/* the same sample again: all 7 found stored */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:15 "
+		    "--grid power.tdp_w=400:800:5 --random 7 --seed 3 --db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "0 points stored, 7 already there"), "%s", e2e_out);
+}
+
+Test(store_sweep, sigterm_stops_cleanly_with_what_is_stored)
+{
+	char cmd[1024];
+	/* 400 points at about a millisecond each: long enough to be stopped midway */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && exec '%s' sweep --traces sample.tcs --base h100 --grid "
+		 "memory.hbm.bw_gbs=1000:9000:40 --grid power.tdp_w=300:1200:10 --db r.db --jobs 1 "
+		 ">out.txt 2>err.txt",
+		 e2e_dir, tracecast());
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* wait until the first batch is committed (or the sweep ends) */
+	char path[300];
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	int status = 0, ended = 0;
+	for (int i = 0; i < 6000 && !ended; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			ended = 1;
+			break;
+		}
+		if (access(path, F_OK) == 0 && db_try("SELECT count(*) FROM results") >= 1)
+			break;
+	}
+	if (!ended) {
+		kill(pid, SIGTERM);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+	}
+	cr_assert(WIFEXITED(status), "exits, not killed");
+	char out[2048], err[2048];
+	snprintf(cmd, sizeof(cmd), "%s/out.txt", e2e_dir);
+	slurp(cmd, out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "%s/err.txt", e2e_dir);
+	slurp(cmd, err, sizeof(err));
+	unsigned long stored = 0;
+	cr_assert(sscanf(strstr(out, ": ") ? strstr(out, ": ") + 2 : "", "%lu points stored",
+			 &stored) == 1,
+		  "summary line: %s / %s", out, err);
+	/* what it says it stored is what the database holds */
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), (double)stored);
+	if (!ended || WEXITSTATUS(status) == 143) {
+		cr_assert_eq(WEXITSTATUS(status), 143, "%s", err);
+		cr_assert(strstr(out, "left (interrupted; run again to resume)"), "%s", out);
+	}
+	/* and the re-run does the rest, each point once */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:9000:40 "
+			"--grid power.tdp_w=300:1200:10 --db r.db --jobs 2");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), 400);
+}
+
+Test(store_sweep, bad_grids_fail_before_touching_the_database)
+{
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bandwidth=1,2 "
+			"--db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: grid key memory.hbm.bandwidth: the spec of "
+				     "h100-sxm5 has no such key\n");
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=5000:1000:3 "
+		    "--db r.db");
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(e2e_errout, "empty range (hi 1000 < lo 5000)"), "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1:9:0 --db r.db");
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(e2e_errout, "empty range (n = 0, needs >= 1)"), "%s", e2e_errout);
+	rc = tc_run("sweep --traces nope.tcs --base h100 --grid memory.hbm.bw_gbs=1 --db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "nope.tcs"), "%s", e2e_errout);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	cr_assert_eq(access(path, F_OK), -1, "no database created for bad input");
+}
+
+Test(store_sweep, bad_databases_fail_with_one_line)
+{
+	char path[300];
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	/* a newer schema */
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE tc_meta SET value = '3' WHERE key = 'schema_version'",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "r.db: schema version 3 is newer than this tracecast supports"),
+		  "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	rc = tc_run("query r.db --best step_time");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "schema version 3"), "%s", e2e_errout);
+	/* a text file */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 "
+		    "--db sample.tcs");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "sample.tcs: file is not a database"), "%s", e2e_errout);
+	/* a read-only database */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 "
+		    "--db 'file:r.db?mode=ro'");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "read-only"), "%s", e2e_errout);
+}
+
+Test(store_sweep, query_formats)
+{
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:5000:5 "
+			"--db r.db --jobs 2");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	/* best step time as JSON: one row (one trace), the minimum found by SQLite directly */
+	rc = tc_run("query r.db --best step_time --json");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	json_error_t je;
+	json_t *j = json_loads(e2e_out, 0, &je);
+	cr_assert(json_is_array(j), "%s: %s", je.text, e2e_out);
+	cr_assert_eq(json_array_size(j), 1);
+	json_t *row = json_array_get(j, 0);
+	cr_assert_eq(json_number_value(json_object_get(row, "step_ns")),
+		     db_num("SELECT min(step_ns) FROM results"));
+	cr_assert(json_is_object(json_object_get(row, "overrides")), "overrides as JSON");
+	json_decref(j);
+	/* sensitivity as CSV: a header and one line per bandwidth */
+	rc = tc_run("query r.db --sensitivity memory.hbm.bw_gbs --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_out), 6, "%s", e2e_out);
+	cr_assert(strncmp(e2e_out, "trace,value,points,mean_step_ns", 31) == 0, "%s", e2e_out);
+	cr_assert(strstr(e2e_out, "\nsample.tcs,1000,1,"), "%s", e2e_out);
+	/* raw SQL as a table */
+	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_str_eq(e2e_out, "n\n5\n");
+	/* usage errors */
+	cr_assert_eq(tc_run("query r.db"), 2);
+	cr_assert_eq(tc_run("query r.db --pareto speedup"), 2);
+	cr_assert_eq(tc_run("query r.db --best watts"), 1);
+	cr_assert(strstr(e2e_errout, "unknown metric 'watts'"), "%s", e2e_errout);
+	cr_assert_eq(tc_run("query missing.db --best speedup"), 1);
+	cr_assert(strstr(e2e_errout, "missing.db: cannot open database"), "%s", e2e_errout);
+}
