@@ -735,16 +735,19 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 	if (memchr(e.ts.p, '.', e.ts.n))
 		f->fractional = 1;
 	if (ph == 'E') {
-		/* close the innermost open B on this thread */
+		/* close the innermost open B on this thread (O(1): open Bs are chained through
+		 * their parent field until linking sets the real parents) */
 		uint32_t lane = tc_chrome_lane(f, 0, e.has_pid ? id_of(&e.pid) : 0,
 					       e.has_tid ? id_of(&e.tid) : 0);
-		for (size_t i = f->n; i-- > 0;) {
-			if (f->ops[i].lane == lane && f->ops[i].dur < 0 && f->ops[i].kind != TC_KIND_KERNEL) {
-				f->ops[i].dur = ts >= f->ops[i].ts ? ts - f->ops[i].ts : 0;
-				return 0;
-			}
+		uint32_t i = f->lanes[lane].open_b;
+		if (!i) {
+			f->skipped++;
+			return 0;
 		}
-		f->skipped++;
+		struct rop *b = &f->ops[i - 1];
+		b->dur = ts >= b->ts ? ts - b->ts : 0;
+		f->lanes[lane].open_b = b->parent;
+		b->parent = 0;
 		return 0;
 	}
 	if (ph == 'X') {
@@ -903,6 +906,10 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		break;
 	default:
 		break;
+	}
+	if (ph == 'B' && !f->lanes[op->lane].gpu) {
+		op->parent = f->lanes[op->lane].open_b;
+		f->lanes[op->lane].open_b = (uint32_t)f->n + 1;
 	}
 	f->n++;
 	return 0;
@@ -1115,9 +1122,11 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 				f->path, (unsigned long long)f->events);
 		goto out;
 	}
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n; i++) {
+		f->ops[i].parent = 0; /* B chains end here */
 		if (f->ops[i].dur < 0)
 			f->ops[i].dur = 0; /* B without E: kept, zero length */
+	}
 	f->bytes = tc_input_offset(in);
 out:
 	free(js.buf);

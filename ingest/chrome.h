@@ -34,6 +34,7 @@ struct rlane {
 	int64_t a, b; /* CPU: pid, tid; GPU: device, stream */
 	uint32_t name; /* string id, 0 = none */
 	uint32_t out_id;
+	uint32_t open_b; /* index + 1 of the innermost open "B" op; chained through rop.parent */
 };
 
 struct rdevice {

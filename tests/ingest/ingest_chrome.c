@@ -58,6 +58,25 @@ Test(chrome, phases)
 	rb_free(&b);
 }
 
+Test(chrome, nested_begin_end)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* B outer(0) B inner(10) E(20) E(50), and a stray E on another thread */
+	const char *j = "[{\"ph\":\"B\",\"name\":\"outer\",\"pid\":1,\"tid\":1,\"ts\":0},"
+			"{\"ph\":\"B\",\"name\":\"inner\",\"pid\":1,\"tid\":1,\"ts\":10},"
+			"{\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":15},"
+			"{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":20},"
+			"{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":50}]";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_op *o = find_op(&b, "outer"), *i = find_op(&b, "inner");
+	cr_assert(o && i);
+	cr_expect_eq(o->dur_ns, 50000);
+	cr_expect_eq(i->dur_ns, 10000);
+	cr_expect_eq(i->parent, o->id);
+	rb_free(&b);
+}
+
 Test(chrome, bare_array_and_linking)
 {
 	struct rb b = {0};
