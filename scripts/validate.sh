@@ -73,7 +73,7 @@ for model in gaunernst_bert-small-uncased__1016001 Falconsai_nsfw_image_detectio
 		"$T" -q project "$tmp/d.tcs" --source "$4" --validate --json "$tmp/m.json" >/dev/null 2>&1
 		python3 - "$model" "$1 -> $2" "$tmp/p.json" "$tmp/m.json" \
 			"$(peak "$3" compute.matrix.peak_tflops.bf16)" "$(peak "$4" compute.matrix.peak_tflops.bf16)" \
-			"$(peak "$3" memory.hbm.bw_gbs)" "$(peak "$4" memory.hbm.bw_gbs)" <<'PY'
+			"$(peak "$3" memory.hbm.bw_gbs)" "$(peak "$4" memory.hbm.bw_gbs)" "$tmp/wins" <<'PY'
 import json, sys
 model, direction, pj, mj = sys.argv[1:5]
 fs, fd, bs, bd = map(float, sys.argv[5:9])
@@ -85,9 +85,23 @@ for key, label in (("gpu_busy_ns", "GPU busy"), ("gpu_span_ns", "GPU span"), ("s
     e = lambda v: "%.1f%%" % (100 * abs(v - meas) / meas) if meas else "-"
     print("| %s | %s | %s | %.1f us | %.1f us | %s | %s | %s | %s |" % (model.split("__")[0], direction,
           label, meas / 1e3, proj / 1e3, e(proj), e(src), e(src * fs / fd), e(src * bs / bd)))
+    if meas and label != "step time":
+        err = lambda v: abs(v - meas) / meas
+        best = min(err(src), err(src * fs / fd), err(src * bs / bd))
+        with open(sys.argv[9], "a") as f:
+            f.write("%d %s %s %s\n" % (err(proj) <= best, model.split("__")[0], direction.replace(" ", ""), label.replace(" ", "_")))
 PY
 	done
 done
+echo
+if [ -f "$tmp/wins" ]; then
+	w=$(grep -c '^1' "$tmp/wins" || true)
+	t=$(wc -l <"$tmp/wins")
+	echo "On GPU busy and GPU span, tracecast is at least as close as the best baseline on $w of $t rows."
+	grep '^0' "$tmp/wins" | while read -r _ m d l; do
+		echo "- a baseline is closer: $m $d $(echo "$l" | tr _ ' ')"
+	done
+fi
 cat <<'MD'
 
 ## Reading the numbers
