@@ -43,6 +43,22 @@ static void set_rank(struct ox_tensor *t, int r)
 		t->dims[i] = -1;
 }
 
+/* Product of two dims, -1 when either is unknown or the product passes 2^62. */
+static int64_t dmul(int64_t a, int64_t b)
+{
+	if (a < 0 || b < 0)
+		return -1;
+	if (a != 0 && b > (INT64_C(1) << 62) / a)
+		return -1;
+	return a * b;
+}
+
+/* A size computed from floating values: unknown unless finite and at most OX_DIM_MAX. */
+static int64_t dim_of_double(double v)
+{
+	return v >= 0 && v <= (double)OX_DIM_MAX ? (int64_t)v : -1;
+}
+
 static int64_t numel(const struct ox_tensor *t)
 {
 	return t ? ox_numel(t) : -1;
@@ -66,10 +82,14 @@ static int64_t ival(const struct ox_tensor *t, uint32_t i)
 		i = 0;
 	if (i >= t->nvals)
 		return 0;
+	/* clamped to +-OX_DIM_MAX so that size arithmetic cannot overflow; INT64_MAX as a
+	 * Slice end still means "to the end" */
+	double d = t->iv ? (double)t->iv[i] : t->fv[i];
 	if (t->iv)
-		return t->iv[i];
-	double d = t->fv[i];
-	return d > 9e18 ? INT64_MAX : d < -9e18 ? INT64_MIN : (int64_t)d;
+		return TC_MAX(TC_MIN(t->iv[i], OX_DIM_MAX), -OX_DIM_MAX);
+	if (d != d)
+		return 0; /* NaN */
+	return d > (double)OX_DIM_MAX ? OX_DIM_MAX : d < -(double)OX_DIM_MAX ? -OX_DIM_MAX : (int64_t)d;
 }
 
 static double fval(const struct ox_tensor *t, uint32_t i)
@@ -365,7 +385,7 @@ static int matmul_shapes(struct ox_tensor *o, const struct ox_tensor *a, const s
 	int64_t batch = 1;
 	for (int i = 0; i < r; i++) {
 		o->dims[i] = bo.dims[i];
-		batch = bo.dims[i] < 0 || batch < 0 ? -1 : batch * bo.dims[i];
+		batch = dmul(batch, bo.dims[i]);
 	}
 	int k = r;
 	if (!a1)
@@ -490,7 +510,7 @@ static int window_shape(struct tc_onnx_graph *g, struct ox_node *n, const struct
 		int64_t pb = np == 2 * (size_t)sp ? pads[i] : 0, pe = np == 2 * (size_t)sp ? pads[i + sp] : 0;
 		int64_t v = window_out(x->dims[i + 2], kernel[i], s, d, pb, pe, auto_pad, ceil_mode);
 		o->dims[i + 2] = v;
-		prod = v < 0 || prod < 0 ? -1 : prod * v;
+		prod = dmul(prod, v);
 	}
 	o->rank = x->rank;
 	*out_sp = prod;
@@ -525,7 +545,7 @@ static int do_conv(struct tc_onnx_graph *g, struct ox_node *n)
 	o->dims[1] = w->dims[0];
 	int64_t kprod = 1;
 	for (int i = 0; i < sp; i++)
-		kprod = kern[i] < 0 || kprod < 0 ? -1 : kprod * kern[i];
+		kprod = dmul(kprod, kern[i]);
 	int64_t N = x->dims[0], cout = w->dims[0], cin_g = w->dims[1];
 	if (N < 0 || cout < 0 || cin_g < 0 || kprod < 0 || out_sp < 0)
 		return 0;
@@ -558,7 +578,7 @@ static int do_convtranspose(struct tc_onnx_graph *g, struct ox_node *n)
 		group = 1;
 	o->rank = x->rank;
 	o->dims[0] = x->dims[0];
-	o->dims[1] = w->dims[1] < 0 ? -1 : w->dims[1] * group;
+	o->dims[1] = dmul(w->dims[1], group);
 	int64_t kprod = 1, in_sp = 1;
 	for (int i = 0; i < sp; i++) {
 		int64_t k = nk == (size_t)sp ? ks[i] : w->dims[i + 2];
@@ -573,8 +593,8 @@ static int do_convtranspose(struct tc_onnx_graph *g, struct ox_node *n)
 		else
 			o->dims[i + 2] = s * (in - 1) + (nop == (size_t)sp ? op[i] : 0) + (k - 1) * d + 1 -
 					 (np == 2 * (size_t)sp ? pd[i] + pd[i + sp] : 0);
-		kprod = k < 0 || kprod < 0 ? -1 : kprod * k;
-		in_sp = in < 0 || in_sp < 0 ? -1 : in_sp * in;
+		kprod = dmul(kprod, k);
+		in_sp = dmul(in_sp, in);
 	}
 	int64_t N = x->dims[0], cin = x->dims[1], cout_g = w->dims[1];
 	int64_t outs = numel(o);
@@ -608,7 +628,7 @@ static int do_pool(struct tc_onnx_graph *g, struct ox_node *n)
 	}
 	int64_t kprod = 1;
 	for (size_t i = 0; i < nk; i++)
-		kprod = ks[i] < 0 ? -1 : kprod * ks[i];
+		kprod = dmul(kprod, ks[i]);
 	int64_t e = numel(o);
 	if (e < 0 || kprod < 0)
 		return 0;
@@ -726,7 +746,7 @@ static int do_reduce(struct tc_onnx_graph *g, struct ox_node *n)
 	if (!strcmp(n->op, "ReduceProd") && has_vals(x) && x->iv && x->rank == 1 && r <= 1) {
 		int64_t p = 1;
 		for (uint32_t i = 0; i < x->nvals; i++)
-			p *= x->iv[i];
+			p = dmul(p, ival(x, i));
 		TC_TRY(set_ivals(g, o, &p, 1));
 	}
 	int64_t e = numel(x);
@@ -770,7 +790,7 @@ static int do_reshape(struct tc_onnx_graph *g, struct ox_node *n)
 			continue;
 		}
 		o->dims[i] = d < 0 ? -1 : d;
-		prod = d < 0 || prod < 0 ? -1 : prod * d;
+		prod = dmul(prod, d);
 	}
 	o->rank = (int32_t)ns;
 	int64_t total = numel(x);
@@ -799,9 +819,9 @@ static int do_flatten(struct tc_onnx_graph *g, struct ox_node *n)
 	for (int i = 0; i < x->rank; i++) {
 		int64_t d = x->dims[i];
 		if (i < axis)
-			a = a < 0 || d < 0 ? -1 : a * d;
+			a = dmul(a, d);
 		else
-			b = b < 0 || d < 0 ? -1 : b * d;
+			b = dmul(b, d);
 	}
 	o->rank = 2;
 	o->dims[0] = a;
@@ -986,8 +1006,10 @@ static int do_slice(struct tc_onnx_graph *g, struct ox_node *n)
 			      *c = ox_attr_ints(n, "axes", &na);
 		if (ns > OX_MAXR || ne != ns || na > OX_MAXR)
 			return 0;
-		memcpy(st, a, ns * 8);
-		memcpy(en, b, ne * 8);
+		if (ns) {
+			memcpy(st, a, ns * 8);
+			memcpy(en, b, ne * 8);
+		}
 		if (na)
 			memcpy(ax, c, na * 8);
 	} else {
@@ -1120,7 +1142,7 @@ static int do_tile(struct tc_onnx_graph *g, struct ox_node *n)
 		return 0;
 	copy_shape(o, x);
 	for (int i = 0; i < x->rank; i++)
-		o->dims[i] = x->dims[i] < 0 ? -1 : x->dims[i] * rep[i];
+		o->dims[i] = dmul(x->dims[i], rep[i]);
 	return numel(o) >= 0;
 }
 
@@ -1189,13 +1211,13 @@ static int do_resize(struct tc_onnx_graph *g, struct ox_node *n)
 			o->dims[i] = sz[i];
 	} else if (scales && has_vals(scales) && (int)scales->nvals == x->rank) {
 		for (int i = 0; i < x->rank; i++)
-			o->dims[i] = x->dims[i] < 0 ? -1 : (int64_t)floor((double)x->dims[i] * fval(scales, (uint32_t)i));
+			o->dims[i] = x->dims[i] < 0 ? -1 : dim_of_double(floor((double)x->dims[i] * fval(scales, (uint32_t)i)));
 	} else if (upsample && !scales) {
 		const Onnx__AttributeProto *a = ox_attr(n, "scales");
 		if (!a || (int)a->n_floats != x->rank)
 			return 0;
 		for (int i = 0; i < x->rank; i++)
-			o->dims[i] = x->dims[i] < 0 ? -1 : (int64_t)floor((double)x->dims[i] * a->floats[i]);
+			o->dims[i] = x->dims[i] < 0 ? -1 : dim_of_double(floor((double)x->dims[i] * a->floats[i]));
 	} else {
 		set_rank(o, x->rank);
 		return 0;
@@ -1479,17 +1501,17 @@ static int do_mha(struct tc_onnx_graph *g, struct ox_node *n)
 	int64_t B, S, D, L, Dv;
 	if (q->rank == 5 && !k) { /* packed QKV */
 		B = q->dims[0], S = q->dims[1], L = S;
-		D = q->dims[4] < 0 ? -1 : H * q->dims[4];
+		D = dmul(H, q->dims[4]);
 		Dv = D;
 	} else if (q->rank == 3 && k && v) {
 		B = q->dims[0], S = q->dims[1], D = q->dims[2];
 		L = k->rank == 4 ? k->dims[2] : k->rank == 3 ? k->dims[1] : -1;
-		Dv = v->rank == 4 ? (v->dims[3] < 0 ? -1 : H * v->dims[3]) : v->rank == 3 ? v->dims[2] : -1;
+		Dv = v->rank == 4 ? dmul(H, v->dims[3]) : v->rank == 3 ? v->dims[2] : -1;
 	} else if (q->rank == 4 && k && v && k->rank == 4 && v->rank == 4) {
 		/* opset-23 Attention 4-D: [B, H, S, head] */
 		B = q->dims[0], S = q->dims[2], L = k->dims[2];
-		D = q->dims[3] < 0 ? -1 : H * q->dims[3];
-		Dv = v->dims[3] < 0 ? -1 : H * v->dims[3];
+		D = dmul(H, q->dims[3]);
+		Dv = dmul(H, v->dims[3]);
 		copy_shape(o, q);
 		o->dims[3] = v->dims[3];
 		n->gemm_like = 1;
@@ -1543,7 +1565,7 @@ static int do_gqa(struct tc_onnx_graph *g, struct ox_node *n)
 	int64_t L = P < 0 || S < 0 ? -1 : P + S;
 	o->elem = q->elem;
 	o->rank = 3;
-	o->dims[0] = B, o->dims[1] = S, o->dims[2] = head < 0 ? -1 : H * head;
+	o->dims[0] = B, o->dims[1] = S, o->dims[2] = dmul(H, head);
 	for (uint32_t i = 1; i < 3; i++) {
 		struct ox_tensor *pr = OUT(i);
 		if (!pr)
@@ -1851,9 +1873,16 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 	if (rc < -1)
 		return rc; /* out of memory */
 	n->known = rc >= 0;
-	for (uint32_t k = 0; k < n->nout; k++)
-		if (OUT(k) && OUT(k)->rank < 0)
+	for (uint32_t k = 0; k < n->nout; k++) {
+		struct ox_tensor *o = OUT(k);
+		if (!o)
+			continue;
+		if (o->rank < 0)
 			ox_declared_shape(g, n->out[k]);
+		for (int i = 0; i < o->rank && i < OX_MAXR; i++)
+			if (o->dims[i] > OX_DIM_MAX)
+				o->dims[i] = -1;
+	}
 
 	/* fold: every input known before the graph runs (Constant has none), or a Shape/Size
 	 * whose value inference could tell */

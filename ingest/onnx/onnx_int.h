@@ -12,6 +12,9 @@
 #define OX_MAXR 8        /* highest tensor rank tracked; higher ranks become unknown */
 #define OX_MAXVALS 4096  /* values kept for constant tensors up to this many elements */
 #define OX_NONE UINT32_MAX
+/* Largest dim, attribute or shape value believed: beyond it a size is unknown. It keeps the
+ * arithmetic of hostile models from overflowing (products of two stay below 2^62). */
+#define OX_DIM_MAX (INT64_C(1) << 30)
 
 /* ONNX TensorProto.DataType values used by name. */
 enum {

@@ -201,7 +201,8 @@ void ox_tensor_values(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 		case OX_INT64:
 			if (tp->n_int64_data != cnt)
 				return;
-			memcpy(iv, tp->int64_data, cnt * sizeof(int64_t));
+			if (cnt)
+				memcpy(iv, tp->int64_data, cnt * sizeof(int64_t));
 			break;
 		case OX_UINT32: case OX_UINT64:
 			if (tp->n_uint64_data != cnt)
@@ -268,7 +269,7 @@ static void set_shape_from_dims(struct ox_tensor *t, const int64_t *dims, size_t
 	}
 	t->rank = (int32_t)n;
 	for (size_t i = 0; i < n; i++)
-		t->dims[i] = dims[i] >= 0 ? dims[i] : -1;
+		t->dims[i] = dims[i] >= 0 && dims[i] <= OX_DIM_MAX ? dims[i] : -1;
 }
 
 /* Parameters are constant tensors other than integer shape/axes vectors (rank <= 1). */
@@ -306,7 +307,7 @@ static int parse_dims(const struct tc_ingest_opts *opts, struct dim_binding **ou
 			return tc_err_set(err, TC_EINVAL, "--dim '%s': expected NAME=VALUE", s);
 		}
 		long long v = strtoll(eq + 1, &end, 10);
-		if (end == eq + 1 || *end != '\0' || v <= 0 || v > (1LL << 40)) {
+		if (end == eq + 1 || *end != '\0' || v <= 0 || v > OX_DIM_MAX) {
 			free(b);
 			return tc_err_set(err, TC_EINVAL, "--dim '%s': value must be a positive integer", s);
 		}
@@ -353,7 +354,7 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 		const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
 		char buf[300];
 		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-		    d->dim_value >= 0) {
+		    d->dim_value >= 0 && d->dim_value <= OX_DIM_MAX) {
 			t->dims[i] = d->dim_value;
 			continue;
 		}
@@ -640,6 +641,16 @@ static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, str
 			tc_warn(g->log, "%s: --dim %.*s matches no symbolic dim of the graph inputs",
 				g->file, (int)b[k].len, b[k].name);
 
+	/* attribute integers clamped like values (see OX_DIM_MAX); the model is ours to edit */
+	for (size_t i = 0; i < gp->n_node; i++) {
+		for (size_t k = 0; k < gp->node[i]->n_attribute; k++) {
+			Onnx__AttributeProto *a = gp->node[i]->attribute[k];
+			a->i = TC_MAX(TC_MIN(a->i, OX_DIM_MAX), -OX_DIM_MAX);
+			for (size_t j = 0; j < a->n_ints; j++)
+				a->ints[j] = TC_MAX(TC_MIN(a->ints[j], OX_DIM_MAX), -OX_DIM_MAX);
+		}
+	}
+
 	/* nodes */
 	g->nn = gp->n_node;
 	g->nodes = tc_arena_alloc(&g->arena, (g->nn ? g->nn : 1) * sizeof(*g->nodes));
@@ -743,7 +754,7 @@ void ox_declared_shape(struct tc_onnx_graph *g, uint32_t id)
 			for (size_t k = 0; k < tt->shape->n_dim; k++) {
 				const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
 				t->dims[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-							     d->dim_value >= 0 ? d->dim_value : -1;
+							     d->dim_value >= 0 && d->dim_value <= OX_DIM_MAX ? d->dim_value : -1;
 			}
 			return;
 		}
