@@ -376,7 +376,7 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 	}
 	/* shared time axis */
 	double step = rp_nice_step((double)span, 6);
-	for (double v = 0; v <= (double)span + step / 2; v += step) {
+	for (double v = 0; v <= (double)span * (1 + 1e-9); v += step) {
 		double x = LABEL + v * scale;
 		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#9aa0a6\"/>"
 			    "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
