@@ -32,6 +32,8 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_check(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_query(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_report(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_diff(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
 

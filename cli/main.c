@@ -19,6 +19,8 @@ static const struct tc_cli_cmd commands[] = {
 	{"query", "Pareto fronts, best points, sensitivities or SQL over a results database", tc_cmd_query},
 	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
 	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
+	{"report", "self-contained HTML report of a projection, or a sweep dashboard", tc_cmd_report},
+	{"diff", "what changed: two traces, two projections or two chips, per class and kernel", tc_cmd_diff},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };
