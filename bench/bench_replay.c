@@ -15,6 +15,7 @@ int main(int argc, char **argv)
 	}
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_replay_graph *g;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come when redirected */
 	double t0 = tc_now();
 	if (tc_replay_graph_load(&g, argv[1], NULL, &err) < 0) {
 		fprintf(stderr, "bench_replay: %s\n", err.msg);
