@@ -79,13 +79,21 @@ static int nest(struct rfile *f)
 
 static int link_kernels(struct rctx *c, struct rfile *f)
 {
-	struct tc_map64 corr = TC_MAP64_INIT, ext = TC_MAP64_INIT, count = TC_MAP64_INIT;
-	int rc = 0;
+	struct tc_map64 corr = TC_MAP64_INIT, ext = TC_MAP64_INIT;
+	uint8_t *nk = calloc(f->n + 1, 1); /* kernels per launching call, saturating at 2 */
+	int rc = 0, need_ext = 0;
 	(void)c;
+	if (!nk)
+		return -1;
 	for (size_t i = 0; i < f->n; i++) {
 		struct rop *op = &f->ops[i];
 		if (op->kind == TC_KIND_RUNTIME && op->corr && !tc_map64_get(&corr, op->corr, NULL))
 			rc |= tc_map64_put(&corr, op->corr, i);
+		need_ext |= op->kind == TC_KIND_RUNTIME && !op->parent && op->ext;
+	}
+	/* External id fallback only matters for runtime calls nothing encloses */
+	for (size_t i = 0; i < f->n && need_ext; i++) {
+		struct rop *op = &f->ops[i];
 		if (op->kind == TC_KIND_CPU_OP && op->ext && !tc_map64_get(&ext, op->ext, NULL))
 			rc |= tc_map64_put(&ext, op->ext, i);
 	}
@@ -93,7 +101,7 @@ static int link_kernels(struct rctx *c, struct rfile *f)
 		struct rop *op = &f->ops[i];
 		uint64_t p;
 		/* runtime call without an enclosing op on its thread: External id says who */
-		if (op->kind == TC_KIND_RUNTIME && !op->parent && op->ext &&
+		if (need_ext && op->kind == TC_KIND_RUNTIME && !op->parent && op->ext &&
 		    tc_map64_get(&ext, op->ext, &p) && p < i)
 			op->parent = (uint32_t)p + 1;
 		if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY &&
@@ -108,21 +116,19 @@ static int link_kernels(struct rctx *c, struct rfile *f)
 		op->link = (uint32_t)p + 1;
 		if (f->ops[p].sub == TC_RT_GRAPH_LAUNCH)
 			op->flags |= TC_FLAG_GRAPH_KERNEL;
-		uint64_t cnt = 0;
-		tc_map64_get(&count, op->corr, &cnt);
-		rc |= tc_map64_put(&count, op->corr, cnt + 1);
+		if (nk[p] < 2)
+			nk[p]++;
 	}
 	/* A plain launch with several kernels is a graph in disguise (hipGraphLaunch names
 	 * differ); mark them too. */
 	for (size_t i = 0; i < f->n && rc == 0; i++) {
 		struct rop *op = &f->ops[i];
-		uint64_t cnt;
-		if (op->link && tc_map64_get(&count, op->corr, &cnt) && cnt > 1)
+		if (op->link && nk[op->link - 1] > 1)
 			op->flags |= TC_FLAG_GRAPH_KERNEL;
 	}
+	free(nk);
 	tc_map64_free(&corr);
 	tc_map64_free(&ext);
-	tc_map64_free(&count);
 	return rc ? -1 : 0;
 }
 
