@@ -732,6 +732,11 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 	if (tc_json_us_to_ns(&e.ts, &ts) < 0)
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: bad \"ts\" value",
 				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	/* Bounds keep every later sum (ts + dur, ts + base, differences between ranks) inside
+	 * int64: 2^61 ns is the year 2043 as an epoch time. */
+	if (ts > ((int64_t)1 << 61) || ts < -((int64_t)1 << 61))
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"ts\" out of range",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
 	if (memchr(e.ts.p, '.', e.ts.n))
 		f->fractional = 1;
 	if (ph == 'E') {
@@ -751,7 +756,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		return 0;
 	}
 	if (ph == 'X') {
-		if (!e.has_dur || tc_json_us_to_ns(&e.dur, &dur) < 0 || dur < 0)
+		if (!e.has_dur || tc_json_us_to_ns(&e.dur, &dur) < 0 || dur < 0 ||
+		    dur > ((int64_t)1 << 61))
 			return tc_err_set(err, TC_EFORMAT,
 					  "%s: event %llu at byte %llu: bad or missing \"dur\"",
 					  f->path, (unsigned long long)idx, (unsigned long long)off);
@@ -972,7 +978,7 @@ static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 		}
 	} else if (TC_JKEY(k, "baseTimeNanoseconds")) {
 		int64_t b;
-		if (tc_json_i64(v, &b) == 0) {
+		if (tc_json_i64(v, &b) == 0 && b <= ((int64_t)1 << 60) && b >= -((int64_t)1 << 60)) {
 			f->base_ns = b;
 			f->has_base = 1;
 		}

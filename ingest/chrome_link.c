@@ -453,7 +453,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	uint64_t base_id = 0;
 	for (size_t i = 0; i < nf && rc == 0; i++) {
 		struct rfile *f = order[i];
-		int64_t off = (f->has_base ? f->base_ns : 0) - t0;
+		int64_t base = f->has_base ? f->base_ns : 0;
 		/* lanes in a stable order: CPU threads then GPU streams, by number */
 		struct lane_sort *ls = tc_xcalloc(f->nlanes + 1, sizeof(*ls));
 		for (size_t l = 0; l < f->nlanes; l++)
@@ -496,7 +496,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 				name_map[r->name] = id + 1;
 			}
 			op.name = name_map[r->name] - 1;
-			op.ts_ns = r->ts + off;
+			op.ts_ns = (r->ts + base) - t0;
 			op.dur_ns = r->dur;
 			op.parent = r->parent ? base_id + r->parent - 1 : TC_NONE;
 			op.link = r->link ? base_id + r->link - 1 : TC_NONE;

@@ -202,9 +202,8 @@ static int64_t prod_range(const struct tc_shape *s, uint32_t from, uint32_t to)
 {
 	int64_t p = 1;
 	for (uint32_t i = from; i < to && i < s->rank; i++) {
-		if (s->dims[i] < 0)
+		if (s->dims[i] < 0 || __builtin_mul_overflow(p, s->dims[i], &p))
 			return -1;
-		p *= s->dims[i];
 	}
 	return p;
 }
@@ -267,12 +266,17 @@ int tc_work_of_conv(const struct tc_shape *x, const struct tc_shape *wt, uint8_t
 	for (uint32_t i = 0; i < nsp; i++) {
 		int64_t H = x->dims[2 + i], R = wt->dims[2 + i], o;
 		int64_t s = 1, d = 1, pad = -1, op = 0;
+		const int64_t lim = (int64_t)1 << 30; /* geometry beyond this is not a real conv */
+		if (H > lim || R > lim)
+			return 0;
 		if (p && p->n_spatial > 0) {
 			int j = (int)i < p->n_spatial ? (int)i : p->n_spatial - 1; /* [2] means all */
 			s = p->stride[j] > 0 ? p->stride[j] : 1;
 			d = p->dilation[j] > 0 ? p->dilation[j] : 1;
 			pad = p->pad[j];
 			op = p->output_pad[j];
+			if (s > lim || d > lim || pad > lim || op > lim || op < 0)
+				return 0;
 		}
 		if (pad < 0)
 			pad = d * (R - 1) / 2; /* unknown: "same" padding */
@@ -280,12 +284,15 @@ int tc_work_of_conv(const struct tc_shape *x, const struct tc_shape *wt, uint8_t
 			o = (H + 2 * pad - d * (R - 1) - 1) / s + 1;
 		else
 			o = (H - 1) * s - 2 * pad + d * (R - 1) + op + 1;
-		if (o <= 0)
+		if (o <= 0 || __builtin_mul_overflow(ksz, R, &ksz) ||
+		    __builtin_mul_overflow(out_sp, o, &out_sp) || __builtin_mul_overflow(in_sp, H, &in_sp))
 			return 0;
-		ksz *= R;
-		out_sp *= o;
-		in_sp *= H;
 	}
+	int64_t tmp;
+	if (__builtin_mul_overflow(N, out_sp, &tmp) || __builtin_mul_overflow(N, in_sp, &tmp) ||
+	    __builtin_mul_overflow(cg, ksz, &tmp) || __builtin_mul_overflow(C, ksz, &tmp) ||
+	    __builtin_mul_overflow(K, C / cg, &tmp))
+		return 0;
 	memset(work, 0, sizeof(*work));
 	work->dtype = dtype;
 	if (!transposed) {
