@@ -984,6 +984,14 @@ static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 		}
 	} else if (TC_JKEY(k, "schemaVersion")) {
 		tc_json_str(v, f->schema, sizeof(f->schema));
+	} else if ((v->t == TC_J_NUM || v->t == TC_J_STR) && f->nmeta < 8 &&
+		   (TC_JKEY(k, "cupti_version") || TC_JKEY(k, "cuda_runtime_version") ||
+		    TC_JKEY(k, "cuda_driver_version") || TC_JKEY(k, "roctracer_version") ||
+		    TC_JKEY(k, "hip_runtime_version") || TC_JKEY(k, "hip_driver_version") ||
+		    TC_JKEY(k, "trace_id") || TC_JKEY(k, "pytorch_version"))) {
+		snprintf(f->meta_k[f->nmeta], sizeof(f->meta_k[0]), "%.*s", (int)k->n, k->p);
+		tc_json_str(v, f->meta_v[f->nmeta], sizeof(f->meta_v[0]));
+		f->nmeta++;
 	}
 }
 

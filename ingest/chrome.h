@@ -73,6 +73,9 @@ struct rfile {
 	uint64_t events, skipped, unknown_phase, flows, counters, meta, instants;
 	uint64_t unlinked, bytes;
 	char schema[32];
+	/* provenance scalars from the top level (cupti/cuda/hip/roctracer versions) */
+	char meta_k[8][32], meta_v[8][64];
+	int nmeta;
 	/* thread names from M events: (pid, tid) -> name id */
 	struct tc_map64 tname;
 };

@@ -321,7 +321,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	struct tc_device *devs = NULL;
 	char (*devnames)[160] = NULL;
 	size_t ndev = 0, devcap = 0;
-	struct tc_kv meta[6];
+	struct tc_kv meta[16];
 	size_t nmeta = 0;
 	uint32_t *name_map = NULL;
 	int rc = 0;
@@ -426,6 +426,8 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	meta[nmeta++] = (struct tc_kv){"runtime", rocm ? "hip" : "cuda"};
 	if (order[0]->schema[0])
 		meta[nmeta++] = (struct tc_kv){"kineto_schema_version", order[0]->schema};
+	for (int m = 0; m < order[0]->nmeta && nmeta < TC_ARRAY_LEN(meta); m++)
+		meta[nmeta++] = (struct tc_kv){order[0]->meta_k[m], order[0]->meta_v[m]};
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.source_format = "kineto";
