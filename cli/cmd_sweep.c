@@ -492,9 +492,8 @@ static int run(struct sweep *s, const char *db_uri, uint64_t jobs, const struct 
 	*interrupted = stop_signal != 0;
 	if (s->first_err.code) {
 		*err = s->first_err;
-		rc = err->code;
-		fprintf(stderr, "tracecast: sweep: %llu new points stored before the error\n",
-			(unsigned long long)stored);
+		rc = tc_err_wrap(err, "sweep stopped (%llu new points stored)",
+				 (unsigned long long)stored);
 		goto out;
 	}
 	uint64_t left = total - TC_MIN(total, s->skipped + s->computed);
@@ -622,6 +621,20 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 	if ((rc = tc_grid_check(&s.grid, base_chip, &err)) < 0 ||
 	    (rc = tc_grid_count(&s.grid, &n_all, &err)) < 0)
 		goto fail;
+	/* every value of every axis must give a valid chip on its own: a bad value fails here,
+	 * not after hours of sweeping */
+	for (size_t a = 0; a < s.grid.n_axes; a++)
+		for (size_t v = 0; v < s.grid.axes[a].n; v++) {
+			char set[512];
+			const char *sets[1] = {set};
+			struct tc_chip *c = NULL;
+			snprintf(set, sizeof(set), "%s=%s", s.grid.axes[a].key, s.grid.axes[a].values[v]);
+			if ((rc = tc_hw_load(s.hw, base, sets, 1, &c, &err)) < 0) {
+				tc_err_wrap(&err, "grid %s", set);
+				goto fail;
+			}
+			tc_chip_free(c);
+		}
 	if (have_random && (rc = tc_sample_indices(n_all, random_n, seed, &sample, &n_sample, &err)) < 0)
 		goto fail;
 	uint64_t n_configs = have_random ? n_sample : n_all;

@@ -245,6 +245,12 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1:9:0 --db r.db");
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(e2e_errout, "empty range (n = 0, needs >= 1)"), "%s", e2e_errout);
+	/* a value the spec's validation refuses, found before any point runs */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,0 --db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=0: ") &&
+		  strstr(e2e_errout, "must be > 0"), "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	rc = tc_run("sweep --traces nope.tcs --base h100 --grid memory.hbm.bw_gbs=1 --db r.db");
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(e2e_errout, "nope.tcs"), "%s", e2e_errout);
