@@ -134,10 +134,6 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (!r->zd)
 		return tc_err_set(err, TC_ENOMEM, "zstd: cannot create a context");
 	tc_arena_init(&r->strarena, 0);
-	r->ops = malloc(TC_BATCH * sizeof(*r->ops));
-	if (!r->ops)
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
-	r->ops_cap = TC_BATCH;
 	if (src_read(r, fh, sizeof(fh), &got))
 		return tc_err_set(err, TC_EIO, "%s: read error: %s", r->name, strerror(errno));
 	if (got < 8 || memcmp(fh, TC_OPS_MAGIC, 8) != 0)
@@ -630,6 +626,11 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 		if (r->cs.n == 0) {
 			r->n_chunks++; /* strings/lanes only */
 			continue;
+		}
+		/* the batch array grows to what chunks need, at most TC_BATCH ops */
+		if (tc_grow((void **)&r->ops, &r->ops_cap, TC_MIN(r->cs.n, TC_BATCH), sizeof(*r->ops))) {
+			r->failed = 1;
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
 		}
 		r->in_chunk = 1;
 	}

@@ -29,9 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			data = nl + 1;
 		}
 	}
-	/* the shipped library: $TC_SPECS (meson sets it), else the build-time default */
-	if (tc_hw_open(&hw, NULL, &err) < 0)
+	/* the shipped library: $TC_SPECS (meson sets it), else the build-time default; opened
+	 * once per process (fuzz harness state, not library state) */
+	static struct tc_hw *lib;
+	if (!lib && tc_hw_open(&lib, NULL, &err) < 0)
 		abort(); /* the shipped specs must always load */
+	hw = lib;
 	snprintf(path, sizeof(path), "/tmp/fuzz_spec_%ld.json", (long)getpid());
 	FILE *f = fopen(path, "wb");
 	if (!f)
@@ -60,6 +63,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tc_chip_free(chip);
 	}
 	unlink(path);
-	tc_hw_free(hw);
 	return 0;
 }
