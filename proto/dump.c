@@ -83,6 +83,9 @@ static void dump_op(FILE *fp, const struct tc_ops_reader *r, const struct tc_op 
 	if (op->has_work)
 		fprintf(fp, " dtype=%s flops=%" PRIu64 " read=%" PRIu64 " write=%" PRIu64,
 			tc_dtype_name(op->dtype), op->flops, op->bytes_read, op->bytes_written);
+	if (op->gemm_m || op->gemm_n || op->gemm_k || op->gemm_batch)
+		fprintf(fp, " gemm=%" PRIu64 "x%" PRIu64 "x%" PRIu64 "*%" PRIu64, op->gemm_m, op->gemm_n,
+			op->gemm_k, op->gemm_batch);
 	if (op->coll_kind) {
 		fprintf(fp, " coll=%s bytes=%" PRIu64 " gsize=%u group=", tc_coll_name(op->coll_kind),
 			op->coll_bytes, op->coll_group_size);

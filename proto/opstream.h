@@ -15,7 +15,7 @@
 
 #define TC_OPS_MAGIC "TCOPS\r\n\x1a"
 #define TC_OPS_MAJOR 1
-#define TC_OPS_MINOR 0
+#define TC_OPS_MINOR 1
 #define TC_OPS_CHUNK_DEFAULT 65536
 #define TC_NONE UINT64_MAX /* absent link / parent */
 
@@ -193,6 +193,8 @@ struct tc_op {
 	/* work: has_work = 0 means unknown (not zero) */
 	uint8_t has_work;
 	uint64_t flops, bytes_read, bytes_written;
+	/* GEMM-like problem dims (m x k times k x n, batch of them), 0 = unknown (format 1.1) */
+	uint64_t gemm_m, gemm_n, gemm_k, gemm_batch;
 
 	/* collective / p2p: coll_kind = TC_COLL_NONE when not one */
 	uint8_t coll_kind;

@@ -12,6 +12,7 @@
 #include "columns.h"
 
 #define TC_BATCH 4096 /* ops decoded per call: the batch stays in L2 */
+#define TC_GROUPS 6  /* sparse groups: work, shapes, collectives, sync, deps, gemm dims */
 
 struct tc_ops_reader {
 	char *name;
@@ -48,9 +49,9 @@ struct tc_ops_reader {
 		size_t n, done;
 		int64_t ts;
 		uint64_t corr;
-		uint64_t next_at[5];
-		size_t left[5];
-		int started[5];
+		uint64_t next_at[TC_GROUPS];
+		size_t left[TC_GROUPS];
+		int started[TC_GROUPS];
 		int sparse_init;
 	} cs;
 	int in_chunk, failed;
@@ -249,6 +250,14 @@ static int wire_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 	return 0;
 }
 
+/* Column fields of format 1.1; other field numbers come from newer minors and are skipped. */
+static int known_field(unsigned f)
+{
+	return (f >= F_KIND && f <= F_FLAGS) || (f >= F_WORK_AT && f <= F_GEMM_BATCH) ||
+	       (f >= F_SHAPE_AT && f <= F_SHAPE_DIMS) || (f >= F_COLL_AT && f <= F_COLL_DTYPE) ||
+	       (f >= F_SYNC_AT && f <= F_SYNC_EVENT) || (f >= F_DEP_AT && f <= F_DEP_DELTA);
+}
+
 /* Lay out the chunk: find each packed column, apply new strings and lanes, check counts. */
 static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, struct tc_err *err)
 {
@@ -266,7 +275,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 				return BAD("broken varint field %u", field);
 			if (field == F_FIRST_OP)
 				first_op = v;
-			else if (field < F__MAX && field != F_FIRST_OP && field > F_LANES)
+			else if (field < F__MAX && known_field(field))
 				return BAD("column %u is not packed (the format requires packed columns)", field);
 			continue;
 		}
@@ -302,7 +311,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			tcs__lane__free_unpacked(l, NULL);
 			if (bad)
 				return BAD("lane id %u out of sequence (expected %zu)", id, r->n_lanes);
-		} else if (field < F__MAX) {
+		} else if (field < F__MAX && known_field(field)) {
 			if (cs->col[field].p)
 				return BAD("column %u appears twice", field);
 			cs->col[field] = (struct tc_col){fp, p, count_varints(fp, p)};
@@ -320,6 +329,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			return BAD("column %d has %zu values for %zu ops", dense[i], cs->col[dense[i]].count, n);
 	static const int groups[][8] = {
 		{F_WORK_AT, F_WORK_FLOPS, F_WORK_READ, F_WORK_WRITE, F_WORK_DTYPE, 0},
+		{F_GEMM_AT, F_GEMM_M, F_GEMM_N, F_GEMM_K, F_GEMM_BATCH, 0},
 		{F_SHAPE_AT, F_SHAPE_N, 0},
 		{F_COLL_AT, F_COLL_KIND, F_COLL_BYTES, F_COLL_GSIZE, F_COLL_GROUP, F_COLL_SEQ, F_COLL_PEER, F_COLL_DTYPE},
 		{F_SYNC_AT, F_SYNC_LANE, F_SYNC_EVENT, 0},
@@ -332,7 +342,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 					   cs->col[groups[g][k]].count, groups[g][0], cs->col[groups[g][0]].count);
 	cs->n = n;
 	cs->done = 0;
-	for (int g = 0; g < 5; g++)
+	for (int g = 0; g < TC_GROUPS; g++)
 		cs->next_at[g] = UINT64_MAX;
 	return 0;
 }
@@ -367,8 +377,8 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 	struct chunk_state *cs = &r->cs;
 	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
 	if (!cs->sparse_init) {
-		static const int at[5] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT};
-		for (int g = 0; g < 5; g++) {
+		static const int at[TC_GROUPS] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT, F_GEMM_AT};
+		for (int g = 0; g < TC_GROUPS; g++) {
 			cs->left[g] = cs->col[at[g]].count;
 			if (sparse_advance(cs, g, at[g], &cs->left[g]))
 				return BAD("sparse group %d: bad index", g);
@@ -435,6 +445,15 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		op->dtype = dt < TC_DT__COUNT ? (uint8_t)dt : TC_DT_UNKNOWN;
 		if (sparse_advance(cs, 0, F_WORK_AT, &cs->left[0]))
 			return BAD("work entries: bad op index");
+	}
+	while (cs->next_at[5] < hi) {
+		struct tc_op *op = &r->ops[cs->next_at[5] - lo];
+		NEXT(F_GEMM_M, op->gemm_m);
+		NEXT(F_GEMM_N, op->gemm_n);
+		NEXT(F_GEMM_K, op->gemm_k);
+		NEXT(F_GEMM_BATCH, op->gemm_batch);
+		if (sparse_advance(cs, 5, F_GEMM_AT, &cs->left[5]))
+			return BAD("gemm entries: bad op index");
 	}
 	while (cs->next_at[1] < hi) {
 		struct tc_op *op = &r->ops[cs->next_at[1] - lo];
@@ -536,9 +555,9 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 	if (hi == cs->n) {
 		/* every column must be consumed exactly */
 		for (int f = F_KIND; f < F__MAX; f++)
-			if (cs->col[f].p != cs->col[f].end)
+			if (known_field(f) && cs->col[f].p != cs->col[f].end)
 				return BAD("column %d has values past the last op", f);
-		for (int g = 0; g < 5; g++)
+		for (int g = 0; g < TC_GROUPS; g++)
 			if (cs->next_at[g] != UINT64_MAX)
 				return BAD("sparse group %d names an op past the chunk", g);
 	}

@@ -34,14 +34,15 @@ struct tc_ops_writer {
 	uint64_t n_ops, n_chunks, chunk_first;
 	int64_t ts_min, ts_max, prev_ts;
 	uint64_t prev_corr;
-	uint32_t last_work, last_shape, last_coll, last_sync, last_dep;
+	uint32_t last_work, last_gemm, last_shape, last_coll, last_sync, last_dep;
 	int failed;
 	/* dense columns */
 	COL(uint32_t) kind, name, op_class, lane, sub, flags;
 	COL(int64_t) ts, dur, parent, link;
 	COL(uint64_t) corr;
 	/* sparse columns */
-	COL(uint32_t) work_at, work_dtype;
+	COL(uint32_t) work_at, work_dtype, gemm_at;
+	COL(uint64_t) gemm_m, gemm_n, gemm_k, gemm_batch;
 	COL(uint64_t) work_flops, work_read, work_write;
 	COL(uint32_t) shape_at, shape_n, shape_rank;
 	COL(int64_t) shape_dims;
@@ -256,6 +257,11 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 	SET(work_read, work_read);
 	SET(work_write, work_write);
 	SET(work_dtype, work_dtype);
+	SET(gemm_at, gemm_at);
+	SET(gemm_m, gemm_m);
+	SET(gemm_n, gemm_n);
+	SET(gemm_k, gemm_k);
+	SET(gemm_batch, gemm_batch);
 	SET(shape_at, shape_at);
 	SET(shape_n, shape_n);
 	SET(shape_rank, shape_rank);
@@ -287,6 +293,7 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 	w->kind.n = w->name.n = w->op_class.n = w->lane.n = w->sub.n = w->flags.n = 0;
 	w->ts.n = w->dur.n = w->parent.n = w->link.n = w->corr.n = 0;
 	w->work_at.n = w->work_dtype.n = w->work_flops.n = w->work_read.n = w->work_write.n = 0;
+	w->gemm_at.n = w->gemm_m.n = w->gemm_n.n = w->gemm_k.n = w->gemm_batch.n = 0;
 	w->shape_at.n = w->shape_n.n = w->shape_rank.n = w->shape_dims.n = 0;
 	w->coll_at.n = w->coll_kind.n = w->coll_group_size.n = w->coll_group.n = 0;
 	w->coll_dtype.n = w->coll_bytes.n = w->coll_seq.n = w->coll_peer.n = 0;
@@ -294,7 +301,7 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 	w->dep_at.n = w->dep_n.n = w->dep_delta.n = 0;
 	w->prev_ts = 0;
 	w->prev_corr = 0;
-	w->last_work = w->last_shape = w->last_coll = w->last_sync = w->last_dep = 0;
+	w->last_work = w->last_gemm = w->last_shape = w->last_coll = w->last_sync = w->last_dep = 0;
 	return 0;
 }
 
@@ -353,6 +360,14 @@ int tc_ops_writer_add(struct tc_ops_writer *w, const struct tc_op *op, uint64_t 
 		rc |= COL_PUSH(w->work_read, op->bytes_read);
 		rc |= COL_PUSH(w->work_write, op->bytes_written);
 		rc |= COL_PUSH(w->work_dtype, op->dtype);
+	}
+	if (op->gemm_m || op->gemm_n || op->gemm_k || op->gemm_batch) {
+		uint32_t at_ = sparse_at(idx, &w->last_gemm, w->gemm_at.n);
+		rc |= COL_PUSH(w->gemm_at, at_);
+		rc |= COL_PUSH(w->gemm_m, op->gemm_m);
+		rc |= COL_PUSH(w->gemm_n, op->gemm_n);
+		rc |= COL_PUSH(w->gemm_k, op->gemm_k);
+		rc |= COL_PUSH(w->gemm_batch, op->gemm_batch);
 	}
 	if (op->n_shapes) {
 		uint32_t at_ = sparse_at(idx, &w->last_shape, w->shape_at.n);
@@ -474,7 +489,8 @@ void tc_ops_writer_abort(struct tc_ops_writer *w)
 	free(w->lanes.v);
 	void *cols[] = {w->kind.v, w->name.v, w->op_class.v, w->lane.v, w->sub.v, w->flags.v,
 			w->ts.v, w->dur.v, w->parent.v, w->link.v, w->corr.v, w->work_at.v,
-			w->work_dtype.v, w->work_flops.v, w->work_read.v, w->work_write.v,
+			w->work_dtype.v, w->gemm_at.v, w->gemm_m.v, w->gemm_n.v, w->gemm_k.v,
+			w->gemm_batch.v, w->work_flops.v, w->work_read.v, w->work_write.v,
 			w->shape_at.v, w->shape_n.v, w->shape_rank.v, w->shape_dims.v, w->coll_at.v,
 			w->coll_kind.v, w->coll_group_size.v, w->coll_group.v, w->coll_dtype.v,
 			w->coll_bytes.v, w->coll_seq.v, w->coll_peer.v, w->sync_at.v, w->sync_lane.v,

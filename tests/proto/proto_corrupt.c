@@ -144,7 +144,7 @@ Test(proto_corrupt, wrong_magic_and_future_version)
 	b[0] = 'T';
 	b[8] = TC_OPS_MAJOR + 1;
 	cr_assert_eq(read_all(b, len, &err, &ops), TC_EVERSION);
-	cr_assert_not_null(strstr(err.msg, "format 2.0 is not supported"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "format 2.1 is not supported"), "%s", err.msg);
 	b[8] = TC_OPS_MAJOR;
 	b[10] = 7; /* a newer minor version is readable by design */
 	cr_assert_eq(read_all(b, len, &err, &ops), 0, "%s", err.msg);

@@ -66,7 +66,7 @@ Test(proto_dump, exact_text)
 	write_small(path);
 	char *got = dump_to_string(path);
 	const char *want =
-		"tcs 1.0 source_format=\"kineto\" world_size=1 base_time_ns=0\n"
+		"tcs 1.1 source_format=\"kineto\" world_size=1 base_time_ns=0\n"
 		"source_file 0 \"t.json\"\n"
 		"lane 0 rank=0 device=0 type=cpu tid=11 name=\"main\"\n"
 		"lane 1 rank=0 device=0 type=gpu tid=7 name=\"stream \\\"7\\\"\"\n"

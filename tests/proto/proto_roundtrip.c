@@ -44,6 +44,10 @@ Test(proto_roundtrip, every_field)
 	ops[2].bytes_read = 11;
 	ops[2].bytes_written = 12;
 	ops[2].dtype = TC_DT_BF16;
+	ops[2].gemm_m = 128;
+	ops[2].gemm_n = 256;
+	ops[2].gemm_k = 256;
+	ops[2].gemm_batch = 1ULL << 40;
 	ops[2].n_shapes = 3;
 	ops[2].shapes = shapes;
 	ops[3].coll_kind = TC_COLL_ALLREDUCE;
@@ -114,6 +118,10 @@ Test(proto_roundtrip, every_field)
 			cr_assert_eq(a->bytes_read, e->bytes_read);
 			cr_assert_eq(a->bytes_written, e->bytes_written);
 			cr_assert_eq(a->dtype, e->dtype);
+			cr_assert_eq(a->gemm_m, e->gemm_m);
+			cr_assert_eq(a->gemm_n, e->gemm_n);
+			cr_assert_eq(a->gemm_k, e->gemm_k);
+			cr_assert_eq(a->gemm_batch, e->gemm_batch);
 			cr_assert_eq(a->coll_kind, e->coll_kind);
 			cr_assert_eq(a->coll_bytes, e->coll_bytes);
 			cr_assert_eq(a->coll_group_size, e->coll_group_size);
