@@ -279,6 +279,10 @@ static int emit_forward(struct emit *e, struct ox_node *n, size_t index, struct 
 		op.flops = n->flops;
 		op.bytes_read = n->bytes_read;
 		op.bytes_written = n->bytes_written;
+		op.gemm_m = n->gm;
+		op.gemm_n = n->gn;
+		op.gemm_k = n->gk;
+		op.gemm_batch = n->gbatch;
 	}
 	if (op_name(e, n, "", &op.name) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");

@@ -399,6 +399,17 @@ static int matmul_shapes(struct ox_tensor *o, const struct ox_tensor *a, const s
 	return 1;
 }
 
+/* Record the GEMM problem of a node (all > 0), for tile/wave quantisation downstream. */
+static void set_gemm(struct ox_node *n, int64_t m, int64_t nn, int64_t k, int64_t batch)
+{
+	if (m > 0 && nn > 0 && k > 0 && batch > 0) {
+		n->gm = (uint64_t)m;
+		n->gn = (uint64_t)nn;
+		n->gk = (uint64_t)k;
+		n->gbatch = (uint64_t)batch;
+	}
+}
+
 static int do_matmul(struct tc_onnx_graph *g, struct ox_node *n)
 {
 	/* QLinearMatMul: a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp */
@@ -420,7 +431,14 @@ static int do_matmul(struct tc_onnx_graph *g, struct ox_node *n)
 		B.dims[B.rank - 2] = t;
 	}
 	n->gemm_like = 1;
-	return matmul_shapes(o, &A, &B, &n->flops);
+	if (!matmul_shapes(o, &A, &B, &n->flops))
+		return 0;
+	/* problem dims for the cost model: o = batch x [M, N], contraction K */
+	int64_t K = A.rank ? A.dims[A.rank - 1] : 1, N = o->rank ? o->dims[o->rank - 1] : 1;
+	int64_t M = o->rank >= 2 ? o->dims[o->rank - 2] : 1, all = numel(o);
+	if (K > 0 && N > 0 && M > 0 && all > 0)
+		set_gemm(n, M, N, K, all / (M * N));
+	return 1;
 }
 
 /* Gemm: Y = alpha op(A) op(B) + beta C, A and B 2-D. FLOPs 2MNK, plus MN for adding C. */
@@ -442,6 +460,7 @@ static int do_gemm(struct tc_onnx_graph *g, struct ox_node *n)
 	if (M < 0 || N < 0 || K < 0)
 		return 0;
 	n->flops = 2 * (uint64_t)M * (uint64_t)N * (uint64_t)K + (c ? (uint64_t)M * (uint64_t)N : 0);
+	set_gemm(n, M, N, K, 1);
 	return 1;
 }
 
@@ -551,6 +570,8 @@ static int do_conv(struct tc_onnx_graph *g, struct ox_node *n)
 		return 0;
 	uint64_t outs = (uint64_t)N * (uint64_t)cout * (uint64_t)out_sp;
 	n->flops = 2 * outs * (uint64_t)cin_g * (uint64_t)kprod + (bias ? outs : 0);
+	/* implicit GEMM per group: (N * out_spatial) x (cout / group), contraction cin_g * kernel */
+	set_gemm(n, N * out_sp, cout / group, cin_g * kprod, group);
 	return 1;
 }
 

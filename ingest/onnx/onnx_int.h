@@ -56,6 +56,7 @@ struct ox_node {
 	uint8_t gemm_like;       /* backward costs 2x (gradients of two operands) */
 	uint64_t flops, bytes_read, bytes_written;
 	uint64_t weight_bytes;   /* part of bytes_read that is parameters */
+	uint64_t gm, gn, gk, gbatch; /* GEMM-like problem (convs as implicit GEMM), 0 = n/a */
 	uint64_t op_id, bwd_id;  /* ids in the opstream, TC_NONE when not emitted */
 
 	/* --training: the backward op of this node (onnx_emit.c, docs/onnx.md for ratios) */

@@ -61,6 +61,11 @@ Test(onnx_ops, conv_groups_padding_bias)
 	cr_assert_eq(o->op.flops, 14208);
 	cr_assert_eq(o->op.bytes_read, 1480);
 	cr_assert_eq(o->op.bytes_written, 1536);
+	/* implicit GEMM per group: M = N*H*W = 64, N = Cout/g = 3, K = Cin/g*kh*kw = 18, 2 groups */
+	cr_assert_eq(o->op.gemm_m, 64);
+	cr_assert_eq(o->op.gemm_n, 3);
+	cr_assert_eq(o->op.gemm_k, 18);
+	cr_assert_eq(o->op.gemm_batch, 2);
 	/* shapes: inputs then outputs */
 	cr_assert_eq(o->n_shapes, 4);
 	assert_shape(o, 0, 4, (int64_t[]){1, 4, 8, 8});
@@ -131,6 +136,10 @@ Test(onnx_ops, gemm_transposes)
 	cr_assert_eq(o->op.flops, 140);
 	cr_assert_eq(o->op.bytes_read, 124);
 	cr_assert_eq(o->op.bytes_written, 80);
+	cr_assert_eq(o->op.gemm_m, 5);
+	cr_assert_eq(o->op.gemm_n, 4);
+	cr_assert_eq(o->op.gemm_k, 3);
+	cr_assert_eq(o->op.gemm_batch, 1);
 	assert_shape(o, 3, 2, (int64_t[]){5, 4});
 }
 
@@ -148,6 +157,11 @@ Test(onnx_ops, matmul_broadcasting)
 	mb_node(b, "MatMul", "m2", "v,w", "y2");
 	run(b);
 	cr_assert_eq(S.ops[0].op.flops, 1440);
+	/* 10 products of [3,4] x [4,6] */
+	cr_assert_eq(S.ops[0].op.gemm_m, 3);
+	cr_assert_eq(S.ops[0].op.gemm_n, 6);
+	cr_assert_eq(S.ops[0].op.gemm_k, 4);
+	cr_assert_eq(S.ops[0].op.gemm_batch, 10);
 	assert_shape(&S.ops[0], 2, 4, (int64_t[]){2, 5, 3, 6});
 	cr_assert_eq(S.ops[1].op.flops, 48);
 	assert_shape(&S.ops[1], 2, 1, (int64_t[]){6});
