@@ -5,22 +5,23 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opstream.h"
 
 static int cmd_version(struct tc_cli *cli, int argc, char **argv);
 static int cmd_help(struct tc_cli *cli, int argc, char **argv);
 
 /* The command table: a new subcommand is one file and one line here. */
 static const struct tc_cli_cmd commands[] = {
+	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
 	{"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
 	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
+	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
 	{"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$", tc_cmd_project},
+	{"report", "self-contained HTML report of a projection, or a sweep dashboard", tc_cmd_report},
+	{"diff", "what changed: two traces, two projections or two chips, per class and kernel", tc_cmd_diff},
 	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
 	{"sweep", "design-space sweep: traces x chip configurations into a results database", tc_cmd_sweep},
 	{"query", "Pareto fronts, best points, sensitivities or SQL over a results database", tc_cmd_query},
-	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
-	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
-	{"report", "self-contained HTML report of a projection, or a sweep dashboard", tc_cmd_report},
-	{"diff", "what changed: two traces, two projections or two chips, per class and kernel", tc_cmd_diff},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };
@@ -47,7 +48,7 @@ static int cmd_version(struct tc_cli *cli, int argc, char **argv)
 	(void)cli;
 	(void)argc;
 	(void)argv;
-	printf("tracecast %s (opstream format %d.%d)\n", TC_VERSION, 1, 0);
+	printf("tracecast %s (opstream format %d.%d)\n", TC_VERSION, TC_OPS_MAJOR, TC_OPS_MINOR);
 	return 0;
 }
 
