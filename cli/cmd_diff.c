@@ -32,31 +32,15 @@ static void help(void)
 	       "  --specs DIR     chip spec library\n");
 }
 
-static int is_projection_file(const char *path)
-{
-	if (!tc_str_endswith(path, ".json"))
-		return 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return 0;
-	char head[512];
-	size_t n = fread(head, 1, sizeof(head) - 1, fp);
-	fclose(fp);
-	head[n] = 0;
-	return strstr(head, "\"tracecast.projection\"") != NULL;
-}
-
 /* One side from a file: a projection document (kept in *doc for the summary compare) or a
  * trace. */
 static int side_from_file(const char *path, int projected, const struct tc_log *log,
 			  struct tc_report_profile *p, json_t **doc, struct tc_err *err)
 {
 	*doc = NULL;
-	if (is_projection_file(path)) {
-		json_error_t je;
-		*doc = json_load_file(path, 0, &je);
-		if (!*doc)
-			return tc_err_set(err, TC_EFORMAT, "%s: line %d: %s", path, je.line, je.text);
+	if (tc_report_is_projection_file(path)) {
+		if (tc_report_load_projection(path, doc, err) < 0)
+			return err->code;
 		int rc = tc_report_profile_from_projection(p, *doc, projected, NULL, err);
 		return rc < 0 ? tc_err_wrap(err, "%s", path) : 0;
 	}

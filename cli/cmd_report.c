@@ -38,38 +38,6 @@ static void help(void)
 	       "  -o FILE          output HTML ('-' = stdout); written whole or not at all\n");
 }
 
-/* A projection JSON starts with its schema name (replay writes "schema" first); traces are
- * recognised without reading them whole. */
-static int is_projection_file(const char *path)
-{
-	if (!tc_str_endswith(path, ".json"))
-		return 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return 0;
-	char head[512];
-	size_t n = fread(head, 1, sizeof(head) - 1, fp);
-	fclose(fp);
-	head[n] = 0;
-	return strstr(head, "\"tracecast.projection\"") != NULL;
-}
-
-static int load_projection(const char *path, json_t **out, struct tc_err *err)
-{
-	json_error_t je;
-	*out = json_load_file(path, 0, &je);
-	if (!*out)
-		return tc_err_set(err, TC_EFORMAT, "%s: line %d column %d: %s", path, je.line, je.column,
-				  je.text);
-	int rc = tc_report_check_projection(*out, err);
-	if (rc < 0) {
-		json_decref(*out);
-		*out = NULL;
-		return tc_err_wrap(err, "%s", path);
-	}
-	return 0;
-}
-
 int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 {
 	const char *inputs[MAX_IN], *sets[MAX_SETS];
@@ -137,7 +105,7 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 	/* either all projections, or one job's traces */
 	size_t n_proj = 0;
 	for (size_t i = 0; i < n_in; i++)
-		n_proj += is_projection_file(inputs[i]);
+		n_proj += tc_report_is_projection_file(inputs[i]);
 	if (n_proj && n_proj != n_in)
 		return tc_cli_usage(cli, "report", "give either projection JSON files or traces, not both");
 	if (!n_proj && !po.target)
@@ -153,7 +121,7 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 	int code = 1, rc = 0;
 	if (n_proj) {
 		for (size_t i = 0; i < n_in && rc == 0; i++)
-			rc = load_projection(inputs[i], &docs[i], &err);
+			rc = tc_report_load_projection(inputs[i], &docs[i], &err);
 	} else {
 		po.inputs = inputs;
 		po.n_inputs = n_in;

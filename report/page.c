@@ -30,6 +30,36 @@ static const char *chip(const json_t *doc, const char *which)
 	return json_is_object(c) ? str(c, "id", "?") : NULL;
 }
 
+int tc_report_is_projection_file(const char *path)
+{
+	if (!tc_str_endswith(path, ".json"))
+		return 0;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 0;
+	char head[512];
+	size_t n = fread(head, 1, sizeof(head) - 1, fp);
+	fclose(fp);
+	head[n] = 0;
+	return strstr(head, "\"tracecast.projection\"") != NULL;
+}
+
+int tc_report_load_projection(const char *path, json_t **out, struct tc_err *err)
+{
+	json_error_t je;
+	*out = json_load_file(path, 0, &je);
+	if (!*out)
+		return tc_err_set(err, TC_EFORMAT, "%s: line %d column %d: %s", path, je.line, je.column,
+				  je.text);
+	int rc = tc_report_check_projection(*out, err);
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+		return tc_err_wrap(err, "%s", path);
+	}
+	return 0;
+}
+
 int tc_report_check_projection(const json_t *doc, struct tc_err *err)
 {
 	if (!json_is_object(doc))

@@ -80,6 +80,12 @@ int tc_report_write_html(FILE *fp, const json_t *const *docs,
 
 /* Check that a JSON document is a projection report this version can render. */
 int tc_report_check_projection(const json_t *doc, struct tc_err *err);
+/* True when path is a projection JSON document (its schema name is in the first bytes:
+ * replay writes "schema" first), so traces are told apart without reading them whole. */
+int tc_report_is_projection_file(const char *path);
+/* Load and check a projection document; errors name the file and the line. *out is the
+ * caller's (json_decref). */
+int tc_report_load_projection(const char *path, json_t **out, struct tc_err *err);
 
 /* ---- running a projection for a report ------------------------------------------------------ */
 
