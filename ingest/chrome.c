@@ -636,6 +636,28 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
 	x->has_coll = (a->has & (A_COLL | A_NELEMS | A_GSIZE)) != 0;
 }
 
+/* Input Dims go to the opstream as the op's shapes (packed: n, then rank and dims of each
+ * input; TensorLists and scalars have rank 0). */
+static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
+{
+	size_t need = f->nshp + 1 + in->n;
+	for (size_t i = 0; i < in->n; i++)
+		need += in->shapes[i].rank;
+	int64_t *ns = grow(f->shp, &f->shpcap, need, sizeof(*ns));
+	struct rext *x = ns ? new_ext(f, op) : NULL;
+	if (!x)
+		return -1;
+	f->shp = ns;
+	x->shapes = f->nshp + 1;
+	f->shp[f->nshp++] = (int64_t)in->n;
+	for (size_t i = 0; i < in->n; i++) {
+		f->shp[f->nshp++] = in->shapes[i].rank;
+		for (uint32_t d = 0; d < in->shapes[i].rank; d++)
+			f->shp[f->nshp++] = in->shapes[i].dims[d];
+	}
+	return 0;
+}
+
 /* ---- one event ------------------------------------------------------------------------- */
 
 static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev, uint64_t idx,
@@ -883,12 +905,16 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			coll_from_args(c, &a, x);
 		}
-		if ((a.has & A_DIMS) && op->cls != TC_CLASS_OTHER && op->cls != TC_CLASS_COLLECTIVE &&
-		    op->cls != TC_CLASS_OPTIMIZER) {
+		if (a.has & A_DIMS) {
 			struct inputs in;
 			struct tc_work w;
 			memset(&in, 0, sizeof(in));
 			parse_dims(&a.dims, &in);
+			if (in.n && keep_shapes(f, op, &in) < 0)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			if (op->cls == TC_CLASS_OTHER || op->cls == TC_CLASS_COLLECTIVE ||
+			    op->cls == TC_CLASS_OPTIMIZER)
+				break;
 			if (a.has & A_TYPES)
 				parse_types(&a.types, &in);
 			else
@@ -1156,6 +1182,7 @@ void tc_chrome_file_free(struct rfile *f)
 	free(f->lanes);
 	free(f->devs);
 	free(f->syncs);
+	free(f->shp);
 	tc_map64_free(&f->tname);
 	memset(f, 0, sizeof(*f));
 }

@@ -27,6 +27,7 @@ struct rext {
 	uint64_t coll_nelems, coll_bytes, coll_seq;
 	uint32_t sync_lane; /* local lane idx + 1 */
 	uint64_t sync_event;
+	uint64_t shapes; /* offset + 1 of the op's Input Dims in rfile.shp, 0 = none */
 };
 
 struct rlane {
@@ -66,6 +67,9 @@ struct rfile {
 	size_t ndevs;
 	struct rsync *syncs;
 	size_t nsyncs, synccap;
+	/* Input Dims of CPU ops, packed: n, then per input its rank and dims */
+	int64_t *shp;
+	size_t nshp, shpcap;
 	int64_t base_ns; /* baseTimeNanoseconds, 0 if absent */
 	int has_base;
 	int era2021, fractional, rocm;

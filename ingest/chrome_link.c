@@ -487,6 +487,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 		free(ls);
 		for (size_t k = 0; k < f->n && rc == 0; k++) {
 			struct rop *r = &f->ops[k];
+			struct tc_shape shp[16];
 			struct tc_op op;
 			struct rext *x = ext_of(f, r);
 			tc_op_init(&op);
@@ -517,6 +518,24 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 					op.bytes_written = x->work.bytes_written;
 					if (!op.dtype)
 						op.dtype = x->work.dtype;
+					if (x->work.m > 0 && x->work.n > 0 && x->work.k > 0) {
+						op.gemm_m = (uint64_t)x->work.m;
+						op.gemm_n = (uint64_t)x->work.n;
+						op.gemm_k = (uint64_t)x->work.k;
+						op.gemm_batch = (uint64_t)(x->work.batch > 0 ? x->work.batch : 1);
+					}
+				}
+				if (x->shapes) {
+					const int64_t *sp = f->shp + x->shapes - 1;
+					uint32_t ns = (uint32_t)sp[0];
+					sp++;
+					for (uint32_t s = 0; s < ns; s++) {
+						shp[s].rank = (uint32_t)sp[0];
+						shp[s].dims = sp + 1;
+						sp += 1 + sp[0];
+					}
+					op.n_shapes = ns;
+					op.shapes = shp;
 				}
 				if (x->has_coll && r->kind == TC_KIND_KERNEL && x->coll_kind) {
 					op.coll_kind = x->coll_kind;

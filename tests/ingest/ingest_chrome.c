@@ -199,6 +199,80 @@ Test(chrome, era_2024_precision_and_big_ids)
 	rb_free(&b);
 }
 
+Test(chrome, gemm_dims_and_shapes)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* bmm [4,64,32] x [4,32,16]: batch 4 of 64x32 by 32x16 -> m 64, n 16, k 32, batch 4.
+	 * convolution input [2,3,8,8], weight [4,3,3,3], stride 1, padding 1 -> 8x8 output:
+	 * implicit GEMM m = N*8*8 = 128, n = K = 4, k = C*3*3 = 27, batch 1. */
+	const char *j =
+		"[" CPU("aten::bmm", 10, 20, 3,
+			",\"Input Dims\":[[4,64,32],[4,32,16]],\"Input type\":[\"c10::Half\",\"c10::Half\"]") ","
+		RT("cudaLaunchKernel", 15, 4, 7, 3) ","
+		KERNEL("ampere_fp16_s16816gemm_fp16_128x64_ldg8_f2f_tn", 40, 5, 7, 7, "") ","
+		CPU("aten::convolution", 100, 20, 4,
+		    ",\"Input Dims\":[[2,3,8,8],[4,3,3,3],[],[],[],[],[],[],[]],"
+		    "\"Input type\":[\"float\",\"float\",\"\",\"ScalarList\",\"ScalarList\",\"ScalarList\",\"Scalar\",\"ScalarList\",\"Scalar\"],"
+		    "\"Concrete Inputs\":[\"\",\"\",\"\",\"[1, 1]\",\"[1, 1]\",\"[1, 1]\",\"False\",\"[0, 0]\",\"1\"]") ","
+		RT("cudaLaunchKernel", 105, 4, 8, 4) ","
+		KERNEL("cudnn::implicit_convolve_sgemm<float, float, 128, 5, 5, 3, 3, 3, 1, false, false, true>", 130, 5, 7, 8, "") "]";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 6);
+	const struct tc_op *bmm = find_op(&b, "aten::bmm"), *k1 = nth_kind(&b, TC_KIND_KERNEL, 0),
+			   *k2 = nth_kind(&b, TC_KIND_KERNEL, 1);
+	cr_assert(bmm && k1 && k2);
+	cr_expect_eq(bmm->gemm_m, 64);
+	cr_expect_eq(bmm->gemm_n, 16);
+	cr_expect_eq(bmm->gemm_k, 32);
+	cr_expect_eq(bmm->gemm_batch, 4);
+	/* the kernel takes its launching op's problem */
+	cr_expect_eq(k1->gemm_m, 64);
+	cr_expect_eq(k1->gemm_n, 16);
+	cr_expect_eq(k1->gemm_k, 32);
+	cr_expect_eq(k1->gemm_batch, 4);
+	cr_expect_eq(k2->op_class, TC_CLASS_CONV);
+	cr_expect_eq(k2->gemm_m, 128);
+	cr_expect_eq(k2->gemm_n, 4);
+	cr_expect_eq(k2->gemm_k, 27);
+	cr_expect_eq(k2->gemm_batch, 1);
+	/* runtime calls carry no problem */
+	const struct tc_op *rt = nth_kind(&b, TC_KIND_RUNTIME, 0);
+	cr_assert_not_null(rt);
+	cr_expect_eq(rt->gemm_m, 0);
+
+	/* Input Dims come back as the CPU op's shapes (read straight from the reader: the
+	 * copies in b.ops drop the borrowed arrays) */
+	struct tc_ops_reader *r;
+	const struct tc_op *ops;
+	size_t n;
+	int seen = 0;
+	cr_assert_eq(tc_ops_reader_open(&r, b.out, &err), 0, "%s", err.msg);
+	while (tc_ops_reader_next(r, &ops, &n, &err) == 1) {
+		for (size_t i = 0; i < n; i++) {
+			const char *nm = tc_ops_reader_string(r, ops[i].name);
+			if (strcmp(nm, "aten::bmm") == 0) {
+				cr_assert_eq(ops[i].n_shapes, 2);
+				cr_expect_eq(ops[i].shapes[0].rank, 3);
+				cr_expect_eq(ops[i].shapes[0].dims[1], 64);
+				cr_expect_eq(ops[i].shapes[1].dims[2], 16);
+				seen++;
+			} else if (strcmp(nm, "aten::convolution") == 0) {
+				cr_assert_eq(ops[i].n_shapes, 9);
+				cr_expect_eq(ops[i].shapes[1].rank, 4);
+				cr_expect_eq(ops[i].shapes[1].dims[0], 4);
+				cr_expect_eq(ops[i].shapes[2].rank, 0); /* empty bias slot */
+				seen++;
+			} else {
+				cr_expect_eq(ops[i].n_shapes, 0, "%s has shapes", nm);
+			}
+		}
+	}
+	cr_expect_eq(seen, 2);
+	tc_ops_reader_free(r);
+	rb_free(&b);
+}
+
 Test(chrome, graph_launch)
 {
 	struct rb b = {0};
