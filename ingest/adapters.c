@@ -98,8 +98,7 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 	for (size_t i = 0; i < n_inputs; i++)
 		tc_chrome_file_free(&files[i]);
 	free(files);
-	free(c.cls_cache);
-	free(c.kcls_cache);
+	free(c.facts);
 	tc_strtab_free(&c.names);
 	return rc;
 }
@@ -123,8 +122,7 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
 		rc = tc_chrome_link(&c, &f, err);
 	tc_input_close(in);
 	tc_chrome_file_free(&f);
-	free(c.cls_cache);
-	free(c.kcls_cache);
+	free(c.facts);
 	tc_strtab_free(&c.names);
 	return rc;
 }

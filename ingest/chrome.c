@@ -158,43 +158,80 @@ static uint32_t intern_jv(struct rctx *c, const struct tc_jv *v)
 	return id;
 }
 
-static int cache_ensure(struct rctx *c, uint32_t id)
+/* ---- runtime call sub-kinds ----------------------------------------------------------- */
+
+static unsigned rt_sub(const char *n)
 {
-	if (id < c->cache_cap)
-		return 0;
-	size_t ncap = c->cache_cap ? c->cache_cap : 1024;
-	while (ncap <= id)
-		ncap *= 2;
-	uint8_t *a = realloc(c->cls_cache, ncap), *b = realloc(c->kcls_cache, ncap);
-	if (a)
-		c->cls_cache = a;
-	if (b)
-		c->kcls_cache = b;
-	if (!a || !b)
-		return -1;
-	memset(c->cls_cache + c->cache_cap, 0, ncap - c->cache_cap);
-	memset(c->kcls_cache + c->cache_cap, 0, ncap - c->cache_cap);
-	c->cache_cap = ncap;
-	return 0;
+	if (strstr(n, "GraphLaunch"))
+		return TC_RT_GRAPH_LAUNCH;
+	if (strstr(n, "LaunchKernel") || strstr(n, "LaunchCooperativeKernel") ||
+	    strstr(n, "cuLaunchKernel") || strstr(n, "LaunchKernelEx"))
+		return TC_RT_LAUNCH;
+	if (strstr(n, "Memcpy"))
+		return strstr(n, "Async") || strstr(n, "WithStream") ? TC_RT_MEMCPY_ASYNC
+								     : TC_RT_MEMCPY;
+	if (strstr(n, "Memset"))
+		return TC_RT_MEMSET;
+	if (strstr(n, "DeviceSynchronize") || strstr(n, "CtxSynchronize"))
+		return TC_RT_DEVICE_SYNC;
+	if (strstr(n, "StreamSynchronize"))
+		return TC_RT_STREAM_SYNC;
+	if (strstr(n, "EventSynchronize"))
+		return TC_RT_EVENT_SYNC;
+	if (strstr(n, "EventRecord"))
+		return TC_RT_EVENT_RECORD;
+	if (strstr(n, "StreamWaitEvent"))
+		return TC_RT_STREAM_WAIT_EVENT;
+	return TC_RT_OTHER;
 }
 
-static unsigned op_class(struct rctx *c, uint32_t id)
+static unsigned copy_dir(const char *n)
 {
-	if (cache_ensure(c, id) < 0)
-		return TC_CLASS_OTHER;
-	if (!c->cls_cache[id])
-		c->cls_cache[id] = (uint8_t)(tc_opclass_of_op(tc_strtab_get(&c->names, id)) + 1);
-	return c->cls_cache[id] - 1u;
+	if (strstr(n, "HtoD"))
+		return TC_COPY_H2D;
+	if (strstr(n, "DtoH"))
+		return TC_COPY_D2H;
+	if (strstr(n, "DtoD"))
+		return TC_COPY_D2D;
+	if (strstr(n, "PtoP") || strstr(n, "Peer"))
+		return TC_COPY_P2P;
+	return TC_COPY_UNKNOWN;
 }
 
-static unsigned kernel_class(struct rctx *c, uint32_t id)
+static const struct rname *name_facts(struct rctx *c, uint32_t id)
 {
-	if (cache_ensure(c, id) < 0)
-		return TC_CLASS_OTHER;
-	if (!c->kcls_cache[id])
-		c->kcls_cache[id] =
-			(uint8_t)(tc_opclass_of_kernel(tc_strtab_get(&c->names, id)) + 1);
-	return c->kcls_cache[id] - 1u;
+	static const struct rname none = {RN_KNOWN, TC_CLASS_OTHER, TC_CLASS_OTHER, TC_RT_OTHER, 0};
+	if (id >= c->facts_cap) {
+		size_t ncap = c->facts_cap ? c->facts_cap : 1024;
+		while (ncap <= id)
+			ncap *= 2;
+		struct rname *nf = realloc(c->facts, ncap * sizeof(*nf));
+		if (!nf)
+			return &none;
+		memset(nf + c->facts_cap, 0, (ncap - c->facts_cap) * sizeof(*nf));
+		c->facts = nf;
+		c->facts_cap = ncap;
+	}
+	struct rname *r = &c->facts[id];
+	if (!(r->flags & RN_KNOWN)) {
+		const char *nm = tc_strtab_get(&c->names, id);
+		r->flags = RN_KNOWN;
+		r->cls = (uint8_t)tc_opclass_of_op(nm);
+		r->kcls = (uint8_t)tc_opclass_of_kernel(nm);
+		r->rt = (uint8_t)rt_sub(nm);
+		r->copy = (uint8_t)copy_dir(nm);
+		if (strncmp(nm, "hip", 3) == 0)
+			r->flags |= RN_HIP;
+		if (strstr(nm, "Cijk_"))
+			r->flags |= RN_CIJK;
+		if (strncmp(nm, "ProfilerStep#", 13) == 0)
+			r->flags |= RN_STEP;
+		if (strstr(nm, "Backward") || strstr(nm, "backward"))
+			r->flags |= RN_BACKWARD;
+		if (strstr(nm, "backward"))
+			r->flags |= RN_LBACKWARD;
+	}
+	return r;
 }
 
 /* tid / pid may be an integer or a string: "stream 7" -> 7, other strings hashed so the
@@ -244,46 +281,6 @@ static struct rext *new_ext(struct rfile *f, struct rop *op)
 	memset(&f->ext[f->next], 0, sizeof(struct rext));
 	op->xi = (uint32_t)++f->next;
 	return &f->ext[f->next - 1];
-}
-
-/* ---- runtime call sub-kinds ----------------------------------------------------------- */
-
-static unsigned rt_sub(const char *n)
-{
-	if (strstr(n, "GraphLaunch"))
-		return TC_RT_GRAPH_LAUNCH;
-	if (strstr(n, "LaunchKernel") || strstr(n, "LaunchCooperativeKernel") ||
-	    strstr(n, "cuLaunchKernel") || strstr(n, "LaunchKernelEx"))
-		return TC_RT_LAUNCH;
-	if (strstr(n, "Memcpy"))
-		return strstr(n, "Async") || strstr(n, "WithStream") ? TC_RT_MEMCPY_ASYNC
-								     : TC_RT_MEMCPY;
-	if (strstr(n, "Memset"))
-		return TC_RT_MEMSET;
-	if (strstr(n, "DeviceSynchronize") || strstr(n, "CtxSynchronize"))
-		return TC_RT_DEVICE_SYNC;
-	if (strstr(n, "StreamSynchronize"))
-		return TC_RT_STREAM_SYNC;
-	if (strstr(n, "EventSynchronize"))
-		return TC_RT_EVENT_SYNC;
-	if (strstr(n, "EventRecord"))
-		return TC_RT_EVENT_RECORD;
-	if (strstr(n, "StreamWaitEvent"))
-		return TC_RT_STREAM_WAIT_EVENT;
-	return TC_RT_OTHER;
-}
-
-static unsigned copy_dir(const char *n)
-{
-	if (strstr(n, "HtoD"))
-		return TC_COPY_H2D;
-	if (strstr(n, "DtoH"))
-		return TC_COPY_D2H;
-	if (strstr(n, "DtoD"))
-		return TC_COPY_D2D;
-	if (strstr(n, "PtoP") || strstr(n, "Peer"))
-		return TC_COPY_P2P;
-	return TC_COPY_UNKNOWN;
 }
 
 /* ---- event fields -------------------------------------------------------------------- */
@@ -660,39 +657,43 @@ static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 
 /* ---- one event ------------------------------------------------------------------------- */
 
-static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev, uint64_t idx,
-			uint64_t off, struct tc_err *err)
+#define NEED_MORE 1 /* handle_event: the event runs past the buffer; refill and retry */
+
+/* A scan that failed this close to the end of the buffer may just be cut by it (a literal
+ * or a \u escape split across two reads): read more before calling the JSON malformed. */
+#define CUT_SLACK 8
+
+/* One event object parsed in place at *pp (no separate delimiting pass). Nothing is changed
+ * in f until the whole object has been read, so NEED_MORE can retry the same event. */
+static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const char *end,
+			int eof, uint64_t idx, uint64_t off, struct tc_err *err)
 {
 	struct evf e;
 	struct tc_jv k, v;
-	const char *it = ev->p, *end = ev->p + ev->n;
+	const char *it = *pp, *ev0 = *pp;
 	int r;
 
 	memset(&e, 0, sizeof(e));
-	f->events++;
-	if (ev->t != TC_J_OBJ)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: not an object",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
 	struct argf a;
-	int first = 1, args_read = 0;
+	int first = 1;
 	a.has = 0;
 	while ((r = next_key(&it, end, &first, &k)) == 1) {
-		if (TC_JKEY(&k, "args") && it < end && *it == '{') {
+		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
 			const char *s0 = it;
-			if (parse_args_at(&it, end, &a) < 0)
-				return tc_err_set(err, TC_EFORMAT,
-						  "%s: byte %llu: malformed JSON in event %llu args",
-						  f->path, (unsigned long long)(off + (uint64_t)(it - ev->p)),
-						  (unsigned long long)idx);
+			if (parse_args_at(&it, end, &a) < 0) {
+				r = -1;
+				break;
+			}
 			e.args.p = s0;
 			e.args.n = (size_t)(it - s0);
 			e.args.t = TC_J_OBJ;
 			e.has_args = 1;
-			args_read = 1;
 			continue;
 		}
-		if (tc_json_value(&it, end, &v) < 0)
+		if (tc_json_value(&it, end, &v) < 0) {
+			r = -1;
 			break;
+		}
 		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
 			e.ph = v, e.has_ph = 1;
 		else if (k.n == 2 && k.p[0] == 't' && k.p[1] == 's')
@@ -710,10 +711,20 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		else if (TC_JKEY(&k, "args"))
 			e.args = v, e.has_args = 1;
 	}
-	if (r < 0 || it != end)
+	if (r < 0) {
+		if (end - it <= CUT_SLACK) {
+			if (!eof)
+				return NEED_MORE;
+			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON in event %llu",
+					  f->path, (unsigned long long)(off + (uint64_t)(end - ev0)),
+					  (unsigned long long)idx);
+		}
 		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in event %llu",
-				  f->path, (unsigned long long)(off + (uint64_t)(it - ev->p)),
+				  f->path, (unsigned long long)(off + (uint64_t)(it - ev0)),
 				  (unsigned long long)idx);
+	}
+	*pp = it;
+	f->events++;
 	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
 		f->unknown_phase++;
 		return 0;
@@ -796,7 +807,6 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		f->skipped++;
 		return 0;
 	}
-	(void)args_read;
 	if (ek == E_SYNC) {
 		struct rsync *ns = grow(f->syncs, &f->synccap, f->nsyncs + 1, sizeof(*ns));
 		if (!ns)
@@ -835,6 +845,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 	if (ts < f->ts_min)
 		f->ts_min = ts;
 	const char *nm = tc_strtab_get(&c->names, op->name);
+	const struct rname *nf = name_facts(c, op->name);
 	int64_t pid = e.has_pid ? id_of(&e.pid) : 0, tid = e.has_tid ? id_of(&e.tid) : 0;
 
 	switch (ek) {
@@ -846,11 +857,11 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		op->lane = tc_chrome_lane(f, 1, dev, stream);
 		if (ek == E_KERNEL) {
 			op->kind = TC_KIND_KERNEL;
-			op->cls = (uint8_t)kernel_class(c, op->name);
+			op->cls = nf->kcls;
 		} else if (ek == E_MEMCPY) {
 			op->kind = TC_KIND_MEMCPY;
 			op->cls = TC_CLASS_COPY;
-			op->sub = (uint8_t)copy_dir(nm);
+			op->sub = nf->copy;
 		} else {
 			op->kind = TC_KIND_MEMSET;
 			op->cls = TC_CLASS_MEMSET;
@@ -870,7 +881,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			coll_from_args(c, &a, x);
 		}
-		if (strncmp(nm, "hip", 3) == 0 || strstr(nm, "Cijk_"))
+		if (nf->flags & (RN_HIP | RN_CIJK))
 			f->rocm = 1;
 		break;
 	}
@@ -878,14 +889,14 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 		op->lane = tc_chrome_lane(f, 0, pid, tid);
 		op->kind = TC_KIND_RUNTIME;
 		op->cls = TC_CLASS_HOST;
-		op->sub = (uint8_t)rt_sub(nm);
-		if (strncmp(nm, "hip", 3) == 0)
+		op->sub = nf->rt;
+		if (nf->flags & RN_HIP)
 			f->rocm = 1;
 		break;
 	case E_CPU:
 	case E_ANNOT:
 		op->lane = tc_chrome_lane(f, 0, pid, tid);
-		if (strncmp(nm, "ProfilerStep#", 13) == 0) {
+		if (nf->flags & RN_STEP) {
 			op->kind = TC_KIND_STEP;
 			op->cls = TC_CLASS_OTHER;
 			break;
@@ -896,8 +907,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 			break;
 		}
 		op->kind = TC_KIND_CPU_OP;
-		op->cls = (uint8_t)op_class(c, op->name);
-		if (strstr(nm, "Backward") || strstr(nm, "backward"))
+		op->cls = nf->cls;
+		if (nf->flags & RN_BACKWARD)
 			op->flags |= TC_FLAG_BACKWARD;
 		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
 			struct rext *x = new_ext(f, op);
@@ -931,7 +942,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const struct tc_jv *ev,
 				x->has_work = 1;
 				op->dtype = w.dtype;
 				if (!in.has_conv && op->cls == TC_CLASS_CONV &&
-				    !strstr(nm, "backward"))
+				    !(nf->flags & RN_LBACKWARD))
 					op->flags |= TC_FLAG_WORK_ESTIMATED;
 			}
 		}
@@ -1032,16 +1043,33 @@ static int events_loop(struct rctx *c, struct rfile *f, struct jstream *js, stru
 		return 0;
 	}
 	for (;;) {
-		struct tc_jv ev;
 		uint64_t off = js_off(js);
-		char what[64];
-		snprintf(what, sizeof(what), "event %llu", (unsigned long long)idx);
-		TC_TRY(js_value(js, &ev, what, err));
-		TC_TRY(handle_event(c, f, &ev, idx, off, err));
+		if (ch == '{') {
+			for (;;) {
+				const char *p = js->buf + js->pos;
+				int rc = handle_event(c, f, &p, js->buf + js->len, js->eof, idx,
+						      js_off(js), err);
+				if (rc < 0)
+					return rc;
+				if (rc == 0) {
+					js->pos = (size_t)(p - js->buf);
+					break;
+				}
+				TC_TRY(js_fill(js, err)); /* NEED_MORE: the event is cut by the buffer */
+			}
+		} else {
+			struct tc_jv ev;
+			char what[32];
+			snprintf(what, sizeof(what), "event %llu", (unsigned long long)idx);
+			TC_TRY(js_value(js, &ev, what, err));
+			return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: not an object",
+					  f->path, (unsigned long long)idx, (unsigned long long)off);
+		}
 		idx++;
 		TC_TRY(js_peek(js, err, &ch));
 		if (ch == ',') {
 			js->pos++;
+			TC_TRY(js_peek(js, err, &ch));
 			continue;
 		}
 		if (ch == ']') {

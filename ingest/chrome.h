@@ -84,12 +84,17 @@ struct rfile {
 	struct tc_map64 tname;
 };
 
+/* What the name of an op tells, cached per name id. */
+enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32 };
+struct rname {
+	uint8_t flags, cls, kcls, rt, copy;
+};
+
 /* Shared across the inputs of one run. */
 struct rctx {
 	struct tc_strtab names;
-	uint8_t *cls_cache; /* per name id: op class + 1 of tc_opclass_of_op, 0 = not yet */
-	uint8_t *kcls_cache;
-	size_t cache_cap;
+	struct rname *facts; /* per name id, worked out on first use (names repeat a lot) */
+	size_t facts_cap;
 	const struct tc_ingest_opts *opts;
 	struct tc_ingest_stats *stats;
 };

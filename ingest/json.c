@@ -9,6 +9,8 @@
 #include "adapter.h"
 
 #define MAX_DEPTH 256
+/* not isdigit(): no locale table lookup on the hot path */
+#define IS_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -72,30 +74,30 @@ static int scan_number(const char **pp, const char *end, struct tc_jv *v)
 	const char *p = *pp, *s = p;
 	if (p < end && *p == '-')
 		p++;
-	if (p >= end || !isdigit((unsigned char)*p)) {
+	if (p >= end || !IS_DIGIT(*p)) {
 		*pp = p;
 		return -1;
 	}
-	while (p < end && isdigit((unsigned char)*p))
+	while (p < end && IS_DIGIT(*p))
 		p++;
 	if (p < end && *p == '.') {
 		p++;
-		if (p >= end || !isdigit((unsigned char)*p)) {
+		if (p >= end || !IS_DIGIT(*p)) {
 			*pp = p;
 			return -1;
 		}
-		while (p < end && isdigit((unsigned char)*p))
+		while (p < end && IS_DIGIT(*p))
 			p++;
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= end || !isdigit((unsigned char)*p)) {
+		if (p >= end || !IS_DIGIT(*p)) {
 			*pp = p;
 			return -1;
 		}
-		while (p < end && isdigit((unsigned char)*p))
+		while (p < end && IS_DIGIT(*p))
 			p++;
 	}
 	v->p = s;
