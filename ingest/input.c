@@ -22,7 +22,7 @@ struct tc_input {
 	size_t mem_len, mem_pos;
 	enum in_kind kind;
 	uint8_t *cbuf; /* compressed bytes */
-	size_t clen, cpos;
+	size_t clen, cpos, ccap;
 	int eof_src;
 	uint64_t offset, consumed, size;
 	z_stream zs;
@@ -53,7 +53,7 @@ static int fill(struct tc_input *in, struct tc_err *err)
 	int rc;
 	if (in->cpos < in->clen || in->eof_src)
 		return 0;
-	in->clen = src_read(in, in->cbuf, IN_BUF, err, &rc);
+	in->clen = src_read(in, in->cbuf, in->ccap, err, &rc);
 	in->cpos = 0;
 	if (rc)
 		return rc;
@@ -87,7 +87,10 @@ static int detect(struct tc_input *in, struct tc_err *err)
 static int open_common(struct tc_input *in, const char *name, struct tc_err *err)
 {
 	in->name = tc_xstrdup(name);
-	in->cbuf = malloc(IN_BUF);
+	/* small memory inputs (fuzzing) get a small buffer: a 256 KiB malloc per input is
+	 * most of the cost of a tiny input under ASan */
+	in->ccap = in->mem && in->mem_len < IN_BUF ? TC_MAX(in->mem_len, (size_t)64) : IN_BUF;
+	in->cbuf = malloc(in->ccap);
 	if (!in->cbuf)
 		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", name);
 	return detect(in, err);
