@@ -7,26 +7,11 @@
 
 #include "internal.h"
 
-/* ---- bound split by sweep ------------------------------------------------------------------ */
+/* ---- steps ---------------------------------------------------------------------------------- */
 
 enum { CAT_COMPUTE, CAT_MEMORY, CAT_LAUNCH, CAT_COMM, CAT_HOST, CAT__N };
 static const unsigned cat_bound[CAT__N] = {TC_BOUND_COMPUTE, TC_BOUND_MEMORY, TC_BOUND_LAUNCH,
 					   TC_BOUND_COMM, TC_BOUND_HOST};
-
-struct sweep_ev {
-	int64_t t;
-	int32_t cat, delta;
-};
-
-static int sweep_cmp(const void *pa, const void *pb)
-{
-	const struct sweep_ev *a = pa, *b = pb;
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	if (a->delta != b->delta)
-		return a->delta < b->delta ? -1 : 1; /* ends first */
-	return a->cat - b->cat;
-}
 
 static unsigned cat_of_bound(unsigned b)
 {
@@ -40,66 +25,6 @@ static unsigned cat_of_bound(unsigned b)
 	default:
 		return CAT_MEMORY;
 	}
-}
-
-/* Split [t0, t1] by the highest-priority activity: compute > memory > launch > comm (what
- * remains is exposed communication) > host (GPU idle, CPU busy) > idle. Returns GPU busy
- * time (the union of GPU intervals). */
-static int64_t sweep(struct sweep_ev *ev, size_t n, int64_t t0, int64_t t1, double out[TC_BOUND__COUNT])
-{
-	int active[CAT__N] = {0};
-	int64_t busy = 0, prev = t0;
-	qsort(ev, n, sizeof(*ev), sweep_cmp);
-	for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
-		out[b] = 0;
-	for (size_t k = 0; k <= n; k++) {
-		int64_t t = k < n ? TC_MIN(TC_MAX(ev[k].t, t0), t1) : t1;
-		if (t > prev) {
-			unsigned bound = TC_BOUND_IDLE;
-			int gpu = 0;
-			for (unsigned c = 0; c < CAT__N; c++)
-				if (active[c] > 0) {
-					bound = cat_bound[c];
-					gpu = c != CAT_HOST;
-					break;
-				}
-			out[bound] += (double)(t - prev);
-			if (gpu)
-				busy += t - prev;
-			prev = t;
-		}
-		if (k < n)
-			active[ev[k].cat] += ev[k].delta;
-	}
-	return busy;
-}
-
-/* ---- steps ---------------------------------------------------------------------------------- */
-
-struct step_work {
-	double busy[2][TC_BOUND__COUNT], util[2][TC_BOUND__COUNT];
-	int64_t gmin[2], gmax[2];
-	size_t n_gpu, n_cpu; /* ops in the step, for the sweep buffers */
-};
-
-/* The reported step of a rank whose source span holds t, or -1. Steps are sorted by rank and
- * start; first[r]..first[r+1] are rank r's. */
-static long step_of(const struct tc_replay *r, const size_t *first, uint32_t rank, int64_t t)
-{
-	long lo = (long)first[rank], hi = (long)first[rank + 1] - 1, hit = -1;
-	while (lo <= hi) {
-		long mid = lo + (hi - lo) / 2;
-		if (r->steps[mid].src_start <= t) {
-			hit = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	if (hit < 0)
-		return -1;
-	const struct tc_replay_step *s = &r->steps[hit];
-	return t < s->src_start + s->src_ns || s->src_ns == 0 ? hit : -1;
 }
 
 static int build_steps(struct tc_replay *r, struct tc_err *err)
@@ -124,37 +49,48 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 			struct tc_replay_step *s = &r->steps[n++];
 			s->op = i;
 			s->rank = rank;
-			s->name = rp_string(g, g->name[i]);
+			s->name = rp_string(g, rp_name_id(g, i));
 			s->src_start = g->ts[i];
-			s->src_ns = g->dur[i] > 0 ? g->dur[i] : 0;
+			s->src_ns = rp_dur0(g, i);
 			s->proj_start = r->start[i];
 			s->proj_ns = r->end[i] - r->start[i];
 		}
-	} else {
-		/* no step annotations: one pseudo-step per rank over everything it ran */
-		r->warn.no_steps = 1;
-		for (uint32_t rank = 0; rank <= g->max_rank; rank++) {
-			int64_t s0 = INT64_MAX, s1 = INT64_MIN, p0 = INT64_MAX, p1 = INT64_MIN;
-			for (uint32_t i = 0; i < g->n; i++) {
-				if ((g->flags[i] & RP_F_PASSIVE) || g->lanes[g->lane[i]].rank != rank)
-					continue;
-				s0 = TC_MIN(s0, g->ts[i]);
-				s1 = TC_MAX(s1, rp_src_end(g, i));
-				p0 = TC_MIN(p0, r->start[i]);
-				p1 = TC_MAX(p1, r->end[i]);
-			}
-			if (s0 == INT64_MAX)
-				continue;
-			struct tc_replay_step *s = &r->steps[n++];
-			s->op = UINT64_MAX;
-			s->rank = rank;
-			s->name = "whole-run";
-			s->src_start = s0;
-			s->src_ns = s1 - s0;
-			s->proj_start = p0;
-			s->proj_ns = p1 - p0;
-		}
+		r->n_steps = n;
+		return 0;
 	}
+	/* no step annotations: one pseudo-step per rank over everything it ran */
+	r->warn.no_steps = 1;
+	size_t nr = (size_t)g->max_rank + 1;
+	int64_t *mm = malloc(4 * nr * sizeof(*mm));
+	if (!mm)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t q = 0; q < nr; q++) {
+		mm[4 * q] = mm[4 * q + 2] = INT64_MAX;
+		mm[4 * q + 1] = mm[4 * q + 3] = INT64_MIN;
+	}
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->flags[i] & RP_F_PASSIVE)
+			continue;
+		int64_t *m = mm + 4 * (size_t)g->lanes[g->lane[i]].rank;
+		m[0] = TC_MIN(m[0], g->ts[i]);
+		m[1] = TC_MAX(m[1], rp_src_end(g, i));
+		m[2] = TC_MIN(m[2], r->start[i]);
+		m[3] = TC_MAX(m[3], r->end[i]);
+	}
+	for (uint32_t rank = 0; rank < nr; rank++) {
+		const int64_t *m = mm + 4 * (size_t)rank;
+		if (m[0] == INT64_MAX)
+			continue;
+		struct tc_replay_step *s = &r->steps[n++];
+		s->op = UINT64_MAX;
+		s->rank = rank;
+		s->name = "whole-run";
+		s->src_start = m[0];
+		s->src_ns = m[1] - m[0];
+		s->proj_start = m[2];
+		s->proj_ns = m[3] - m[2];
+	}
+	free(mm);
 	r->n_steps = n;
 	return 0;
 }
@@ -169,6 +105,330 @@ static void energy(const struct tc_chip *chip, int64_t span, const double busy[T
 	*usd = tc_chip_dollars(chip, (double)span, *j);
 }
 
+/* ---- one sweep per rank and side ---------------------------------------------------------
+ *
+ * The step time is split by what runs at each instant, so the analysis needs every op's
+ * interval in time order. Each lane already yields its intervals in order (a CPU lane's
+ * points are sorted; a GPU lane starts its ops in order, its ends come out of a tiny heap
+ * of pending ends, as deep as the ops that overlap), so the rank's lanes are merged, not
+ * sorted: O(ops x log lanes) per rank, no per-op buffer. An op counts for the step it
+ * belongs to (GPU ops by their launch time, CPU ops by their start, on the source
+ * timeline), clipped to that step's window. */
+
+struct pend {
+	int64_t t;
+	uint32_t k;
+	uint8_t cat;
+};
+
+struct gen {
+	const uint32_t *ord;
+	uint32_t cur, len, rank;
+	int gpu;
+	uint32_t head_k; /* step of ord[cur], valid when head_ok */
+	int head_ok;
+	uint32_t hint; /* last step found: ops of a lane mostly stay in one step */
+	struct pend *h;
+	uint32_t hn, hcap;
+	int64_t next; /* time of the next event; INT64_MAX when done */
+};
+
+struct step_acc {
+	double busy[2][TC_BOUND__COUNT], util[2][TC_BOUND__COUNT];
+	int64_t gmin[2], gmax[2], gbusy[2];
+	int32_t act[CAT__N]; /* ops of the step running now, per category (current side) */
+};
+
+struct an {
+	struct tc_replay *r;
+	const struct tc_replay_graph *g;
+	const size_t *first; /* steps of rank q: first[q] .. first[q + 1] */
+	struct step_acc *sa;
+	uint64_t *wcount;
+	double *wsrc, *wproj;
+	int v; /* 0 source, 1 projected */
+	/* windows of the rank, sorted by start; open ones */
+	uint32_t *win, *open;
+	size_t nwin, wnext, nopen;
+	int64_t prev;
+};
+
+/* The reported step of a rank whose source span holds t, or -1 (binary search; hint first). */
+static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint)
+{
+	const struct tc_replay *r = A->r;
+	long lo = (long)A->first[rank], hi = (long)A->first[rank + 1] - 1, hit = -1;
+	if (lo > hi)
+		return -1;
+	if (r->warn.no_steps)
+		return lo; /* the pseudo-step holds everything */
+	long h = (long)*hint;
+	if (h >= lo && h <= hi && r->steps[h].src_start <= t &&
+	    (h == hi || r->steps[h + 1].src_start > t)) {
+		hit = h;
+	} else {
+		while (lo <= hi) {
+			long mid = lo + (hi - lo) / 2;
+			if (r->steps[mid].src_start <= t) {
+				hit = mid;
+				lo = mid + 1;
+			} else {
+				hi = mid - 1;
+			}
+		}
+		if (hit < 0)
+			return -1;
+		*hint = (uint32_t)hit;
+	}
+	const struct tc_replay_step *s = &r->steps[hit];
+	return t < s->src_start + s->src_ns || s->src_ns == 0 ? hit : -1;
+}
+
+static int64_t op_t0(const struct an *A, uint32_t i)
+{
+	return A->v ? A->r->start[i] : A->g->ts[i];
+}
+
+static int64_t op_t1(const struct an *A, uint32_t i)
+{
+	return A->v ? A->r->end[i] : rp_src_end(A->g, i);
+}
+
+static int64_t win0(const struct an *A, uint32_t k)
+{
+	const struct tc_replay_step *s = &A->r->steps[k];
+	return A->v ? s->proj_start : s->src_start;
+}
+
+static int64_t win1(const struct an *A, uint32_t k)
+{
+	const struct tc_replay_step *s = &A->r->steps[k];
+	return A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
+}
+
+/* Step of op i when it counts (GPU op: by its launch; CPU op: host work by its start). */
+static long member(const struct an *A, struct gen *G, uint32_t i)
+{
+	const struct tc_replay_graph *g = A->g;
+	if (A->r->start[i] == INT64_MIN)
+		return -1;
+	if (G->gpu) {
+		uint32_t ln = rp_launch_of(g, i);
+		return step_of(A, G->rank, ln != RP_NONE ? g->ts[ln] : g->ts[i], &G->hint);
+	}
+	if (!(g->flags[i] & RP_F_INNER))
+		return -1;
+	return step_of(A, G->rank, g->ts[i], &G->hint);
+}
+
+static void gen_peek(const struct an *A, struct gen *G)
+{
+	int64_t ts = INT64_MAX;
+	while (G->cur < G->len) {
+		uint32_t p = G->ord[G->cur];
+		uint32_t i = G->gpu ? p : p >> 1;
+		if (!G->head_ok) {
+			long k = member(A, G, i);
+			if (k < 0) {
+				G->cur++;
+				continue;
+			}
+			G->head_k = (uint32_t)k;
+			G->head_ok = 1;
+		}
+		ts = (!G->gpu && (p & 1)) ? op_t1(A, i) : op_t0(A, i);
+		break;
+	}
+	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+	G->next = TC_MIN(ts, te);
+}
+
+static int pend_push(struct gen *G, struct pend e)
+{
+	if (G->hn == G->hcap) {
+		size_t cap = G->hcap;
+		if (tc_grow((void **)&G->h, &cap, G->hn + 1, sizeof(*G->h)) < 0)
+			return TC_ENOMEM;
+		G->hcap = (uint32_t)cap;
+	}
+	uint32_t i = G->hn++;
+	G->h[i] = e;
+	while (i && G->h[i].t < G->h[(i - 1) / 2].t) {
+		struct pend t = G->h[i];
+		G->h[i] = G->h[(i - 1) / 2];
+		G->h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static struct pend pend_pop(struct gen *G)
+{
+	struct pend top = G->h[0];
+	G->h[0] = G->h[--G->hn];
+	for (uint32_t i = 0;;) {
+		uint32_t l = 2 * i + 1, rr = l + 1, m = i;
+		if (l < G->hn && G->h[l].t < G->h[m].t)
+			m = l;
+		if (rr < G->hn && G->h[rr].t < G->h[m].t)
+			m = rr;
+		if (m == i)
+			break;
+		struct pend t = G->h[i];
+		G->h[i] = G->h[m];
+		G->h[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+/* Attribute [prev, t] of every open window to the highest-priority category running. */
+static void advance(struct an *A, int64_t t)
+{
+	if (t <= A->prev)
+		return;
+	while (A->wnext < A->nwin && win0(A, A->win[A->wnext]) < t) {
+		uint32_t k = A->win[A->wnext++];
+		if (win1(A, k) > win0(A, k))
+			A->open[A->nopen++] = k;
+	}
+	double *out;
+	for (size_t o = 0; o < A->nopen;) {
+		uint32_t k = A->open[o];
+		int64_t w0 = win0(A, k), w1 = win1(A, k);
+		int64_t lo = TC_MAX(A->prev, w0), hi = TC_MIN(t, w1);
+		if (hi > lo) {
+			struct step_acc *S = &A->sa[k];
+			unsigned c = 0;
+			while (c < CAT__N && S->act[c] <= 0)
+				c++;
+			out = A->v ? A->r->steps[k].proj_bound_ns : A->r->steps[k].src_bound_ns;
+			out[c < CAT__N ? cat_bound[c] : TC_BOUND_IDLE] += (double)(hi - lo);
+			if (c < CAT_HOST)
+				S->gbusy[A->v] += hi - lo;
+		}
+		if (w1 <= t)
+			A->open[o] = A->open[--A->nopen];
+		else
+			o++;
+	}
+	A->prev = t;
+}
+
+/* Per-op sums at a GPU op's start on side v: spans, busy and utilisation by bound for
+ * energy; on the projected side also the class and top-op tables. */
+static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
+{
+	struct tc_replay *r = A->r;
+	const struct tc_replay_graph *g = A->g;
+	struct step_acc *S = &A->sa[k];
+	const struct rp_wcost *c = &r->wc[g->ref[i]];
+	int v = A->v;
+	int64_t t0 = op_t0(A, i), t1 = op_t1(A, i), d = t1 - t0;
+	unsigned b = v ? c->dst_bound : c->src_bound;
+	S->gmin[v] = TC_MIN(S->gmin[v], t0);
+	S->gmax[v] = TC_MAX(S->gmax[v], t1);
+	S->busy[v][b] += (double)d;
+	S->util[v][b] += rp_util_ns(c, v, (double)d);
+	if (v) {
+		uint32_t w = g->ref[i];
+		r->steps[k].gpu_ops++;
+		A->wcount[w]++;
+		A->wsrc[w] += (double)rp_dur0(g, i);
+		A->wproj[w] += (double)d;
+	}
+}
+
+static int gen_less(const struct gen *a, const struct gen *b)
+{
+	return a->next != b->next ? a->next < b->next : a < b;
+}
+
+static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+{
+	const struct tc_replay_graph *g = A->g;
+	/* windows sorted by start (insertion sort: they nearly always are already) */
+	A->nwin = 0;
+	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
+		size_t j = A->nwin++;
+		while (j > 0 && win0(A, A->win[j - 1]) > win0(A, (uint32_t)k)) {
+			A->win[j] = A->win[j - 1];
+			j--;
+		}
+		A->win[j] = (uint32_t)k;
+	}
+	if (!A->nwin)
+		return 0;
+	A->wnext = A->nopen = 0;
+	A->prev = win0(A, A->win[0]);
+	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++)
+		memset(A->sa[k].act, 0, sizeof(A->sa[k].act));
+	size_t hn = 0;
+	for (size_t q = 0; q < ng; q++) {
+		struct gen *G = &gens[q];
+		G->cur = 0;
+		G->hn = 0;
+		G->head_ok = 0;
+		gen_peek(A, G);
+		if (G->next == INT64_MAX)
+			continue;
+		size_t i = hn++;
+		hp[i] = G;
+		while (i && gen_less(hp[i], hp[(i - 1) / 2])) {
+			struct gen *t = hp[i];
+			hp[i] = hp[(i - 1) / 2];
+			hp[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	}
+	while (hn) {
+		struct gen *G = hp[0];
+		int64_t t = G->next;
+		advance(A, t);
+		int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+		if (te <= t) {
+			struct pend e = pend_pop(G);
+			A->sa[e.k].act[e.cat]--;
+		} else {
+			uint32_t p = G->ord[G->cur], k = G->head_k;
+			G->cur++;
+			G->head_ok = 0;
+			if (G->gpu) {
+				unsigned cat = cat_of_bound(rp_bound(A->r, p, A->v));
+				A->sa[k].act[cat]++;
+				gpu_op_sums(A, p, k);
+				if (pend_push(G, (struct pend){op_t1(A, p), k, (uint8_t)cat}) < 0)
+					return TC_ENOMEM;
+			} else {
+				A->sa[k].act[CAT_HOST] += (p & 1) ? -1 : 1;
+			}
+		}
+		gen_peek(A, G);
+		if (G->next == INT64_MAX)
+			hp[0] = hp[--hn];
+		for (size_t i = 0;;) { /* sift the root down */
+			size_t l = 2 * i + 1, rr = l + 1, m = i;
+			if (l < hn && gen_less(hp[l], hp[m]))
+				m = l;
+			if (rr < hn && gen_less(hp[rr], hp[m]))
+				m = rr;
+			if (m == i)
+				break;
+			struct gen *tmp = hp[i];
+			hp[i] = hp[m];
+			hp[m] = tmp;
+			i = m;
+		}
+	}
+	/* the rest of every window: nothing of its steps runs any more */
+	int64_t t_end = A->prev;
+	for (size_t w = 0; w < A->nwin; w++)
+		t_end = TC_MAX(t_end, win1(A, A->win[w]));
+	advance(A, t_end);
+	(void)g;
+	return 0;
+}
+
 static int top_cmp(const void *pa, const void *pb)
 {
 	const struct rp_top *a = pa, *b = pb;
@@ -177,165 +437,173 @@ static int top_cmp(const void *pa, const void *pb)
 	return a->name < b->name ? -1 : a->name > b->name;
 }
 
+static int top_name_cmp(const void *pa, const void *pb)
+{
+	const struct rp_top *a = pa, *b = pb;
+	return a->name < b->name ? -1 : a->name > b->name;
+}
+
+/* Class totals and the top-op table (per name) from the per-work sums. */
+static int tables(struct tc_replay *r, const uint64_t *wcount, const double *wsrc,
+		  const double *wproj)
+{
+	const struct tc_replay_graph *g = r->g;
+	size_t n = 0;
+	for (size_t w = 0; w < g->n_works; w++)
+		n += wcount[w] > 0;
+	r->top = malloc((n ? n : 1) * sizeof(*r->top));
+	if (!r->top)
+		return TC_ENOMEM;
+	n = 0;
+	for (size_t w = 0; w < g->n_works; w++) {
+		if (!wcount[w])
+			continue;
+		const struct rp_work *W = &g->works[w];
+		r->class_count[W->cls] += wcount[w];
+		r->class_src_ns[W->cls] += wsrc[w];
+		r->class_proj_ns[W->cls] += wproj[w];
+		/* works in first-use order: a stable sort by name keeps the first one's bound */
+		r->top[n++] = (struct rp_top){W->name, W->cls, r->wc[w].dst_bound, wcount[w],
+					      wsrc[w], wproj[w]};
+	}
+	/* merge works of one name (insertion into a name-sorted copy keeps first-use order) */
+	if (n > 1) {
+		struct rp_top *tmp = malloc(n * sizeof(*tmp));
+		if (!tmp)
+			return TC_ENOMEM;
+		/* stable merge sort by name */
+		for (size_t wd = 1; wd < n; wd *= 2) {
+			for (size_t lo = 0; lo < n; lo += 2 * wd) {
+				size_t mid = TC_MIN(lo + wd, n), hi = TC_MIN(lo + 2 * wd, n);
+				size_t i = lo, j = mid, k = lo;
+				while (i < mid && j < hi)
+					tmp[k++] = top_name_cmp(&r->top[j], &r->top[i]) < 0 ? r->top[j++]
+											   : r->top[i++];
+				while (i < mid)
+					tmp[k++] = r->top[i++];
+				while (j < hi)
+					tmp[k++] = r->top[j++];
+			}
+			memcpy(r->top, tmp, n * sizeof(*tmp));
+		}
+		free(tmp);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (m && r->top[m - 1].name == r->top[i].name) {
+				r->top[m - 1].count += r->top[i].count;
+				r->top[m - 1].src_ns += r->top[i].src_ns;
+				r->top[m - 1].proj_ns += r->top[i].proj_ns;
+			} else {
+				r->top[m++] = r->top[i];
+			}
+		}
+		n = m;
+	}
+	r->n_top = n;
+	/* by projected time (ties by name id: file order, deterministic) */
+	if (n)
+		qsort(r->top, n, sizeof(*r->top), top_cmp);
+	return 0;
+}
+
 static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *src_chip = r->opts.source;
 	const struct tc_chip *dst_chip = r->opts.target ? r->opts.target : r->opts.source;
-	size_t *first = calloc(g->max_rank + 2, sizeof(*first));
-	struct step_work *sw = calloc(r->n_steps ? r->n_steps : 1, sizeof(*sw));
-	long *op_step = malloc((g->n ? g->n : 1) * sizeof(*op_step));
-	struct tc_map64 top_of = TC_MAP64_INIT;
-	struct sweep_ev *ev = NULL;
-	size_t ev_cap = 0, top_cap = 0;
-	uint32_t *by_step = NULL;
-	size_t *step_off = NULL;
+	size_t nr = (size_t)g->max_rank + 1;
+	struct an A;
+	memset(&A, 0, sizeof(A));
+	A.r = r;
+	A.g = g;
+	size_t *first = calloc(nr + 1, sizeof(*first));
+	size_t *lane_first = calloc(nr + 1, sizeof(*lane_first));
+	struct gen *gens = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*gens));
+	struct gen **hp = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*hp));
+	A.sa = calloc(r->n_steps ? r->n_steps : 1, sizeof(*A.sa));
+	A.win = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.win));
+	A.open = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.open));
+	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
+	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
+	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
 	int rc = 0;
-	if (!first || !sw || !op_step)
+	if (!first || !lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
+	    !A.wsrc || !A.wproj)
 		goto oom;
+	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
 		first[r->steps[k].rank + 1]++;
-	for (uint32_t q = 0; q <= g->max_rank; q++)
+	for (size_t q = 0; q < nr; q++)
 		first[q + 1] += first[q];
 	for (size_t k = 0; k < r->n_steps; k++)
 		for (int v = 0; v < 2; v++) {
-			sw[k].gmin[v] = INT64_MAX;
-			sw[k].gmax[v] = INT64_MIN;
+			A.sa[k].gmin[v] = INT64_MAX;
+			A.sa[k].gmax[v] = INT64_MIN;
 		}
-	/* assign ops to steps: GPU ops by their enqueue time, CPU ops by their start */
-	for (uint32_t i = 0; i < g->n; i++) {
-		op_step[i] = -1;
-		if (g->flags[i] & RP_F_PASSIVE || r->start[i] == INT64_MIN)
-			continue;
-		uint32_t rank = g->lanes[g->lane[i]].rank;
-		int gpu = (g->flags[i] & RP_F_GPU) != 0;
-		if (!gpu && !(g->flags[i] & RP_F_INNER))
-			continue;
-		int64_t key = g->ts[i];
-		if (gpu) {
-			uint32_t ln = rp_launch_of(g, i);
-			if (ln != RP_NONE)
-				key = g->ts[ln];
+	/* lanes grouped by rank (counting sort keeps lane order within a rank) */
+	for (size_t l = 0; l < g->n_lanes; l++)
+		lane_first[g->lanes[l].rank + 1]++;
+	for (size_t q = 0; q < nr; q++)
+		lane_first[q + 1] += lane_first[q];
+	{
+		size_t *fill = malloc((nr ? nr : 1) * sizeof(*fill));
+		if (!fill)
+			goto oom;
+		memcpy(fill, lane_first, nr * sizeof(*fill));
+		for (uint32_t l = 0; l < g->n_lanes; l++) {
+			const struct rp_lane *L = &g->lanes[l];
+			struct gen *G = &gens[fill[L->rank]++];
+			G->ord = g->order + L->off;
+			G->len = L->len;
+			G->rank = L->rank;
+			G->gpu = rp_lane_is_gpu(L);
+			G->hint = (uint32_t)first[L->rank];
 		}
-		long k = step_of(r, first, rank, key);
-		if (k < 0 && r->warn.no_steps)
-			k = (long)first[rank]; /* the pseudo-step holds everything */
-		if (k < 0)
-			continue;
-		op_step[i] = k;
-		if (!gpu) {
-			sw[k].n_cpu++;
-			continue;
-		}
-		struct step_work *w = &sw[k];
-		int64_t sd = g->dur[i] > 0 ? g->dur[i] : 0, pd = r->end[i] - r->start[i];
-		w->n_gpu++;
-		r->steps[k].gpu_ops++;
-		w->gmin[0] = TC_MIN(w->gmin[0], g->ts[i]);
-		w->gmax[0] = TC_MAX(w->gmax[0], g->ts[i] + sd);
-		w->gmin[1] = TC_MIN(w->gmin[1], r->start[i]);
-		w->gmax[1] = TC_MAX(w->gmax[1], r->end[i]);
-		w->busy[0][r->src_bound[i]] += (double)sd;
-		w->util[0][r->src_bound[i]] += (double)sd * r->src_util[i] / 255.0;
-		w->busy[1][r->bound[i]] += (double)pd;
-		w->util[1][r->bound[i]] += (double)pd * r->util[i] / 255.0;
-		unsigned cls = g->cls[i];
-		r->class_src_ns[cls] += (double)sd;
-		r->class_proj_ns[cls] += (double)pd;
-		r->class_count[cls]++;
-		uint64_t slot;
-		if (!tc_map64_get(&top_of, g->name[i], &slot)) {
-			slot = r->n_top;
-			if (tc_grow((void **)&r->top, &top_cap, r->n_top + 1, sizeof(*r->top)) < 0 ||
-			    tc_map64_put(&top_of, g->name[i], slot) < 0)
-				goto oom;
-			r->n_top++;
-			memset(&r->top[slot], 0, sizeof(r->top[slot]));
-			r->top[slot].name = g->name[i];
-			r->top[slot].cls = (uint8_t)cls;
-			r->top[slot].bound = r->bound[i];
-		}
-		r->top[slot].count++;
-		r->top[slot].src_ns += (double)sd;
-		r->top[slot].proj_ns += (double)pd;
+		free(fill);
 	}
-	/* sort the top table by projected time (ties by name id: file order, deterministic) */
-	if (r->n_top)
-		qsort(r->top, r->n_top, sizeof(*r->top), top_cmp);
-	/* ops grouped by step (counting sort), so each step's sweep touches only its ops */
-	step_off = calloc(r->n_steps + 1, sizeof(*step_off));
-	if (!step_off)
-		goto oom;
-	for (uint32_t i = 0; i < g->n; i++)
-		if (op_step[i] >= 0)
-			step_off[op_step[i] + 1]++;
-	for (size_t k = 0; k < r->n_steps; k++)
-		step_off[k + 1] += step_off[k];
-	by_step = malloc((step_off[r->n_steps] ? step_off[r->n_steps] : 1) * sizeof(*by_step));
-	if (!by_step)
-		goto oom;
-	for (uint32_t i = 0; i < g->n; i++)
-		if (op_step[i] >= 0)
-			by_step[step_off[op_step[i]]++] = i;
-	for (size_t k = r->n_steps; k > 0; k--)
-		step_off[k] = step_off[k - 1];
-	step_off[0] = 0;
-	/* per step: spans, busy, bound split, energy */
+	for (int v = 0; v < 2; v++) {
+		A.v = v;
+		for (uint32_t q = 0; q < nr; q++)
+			if (sweep_rank(&A, q, gens + lane_first[q], lane_first[q + 1] - lane_first[q],
+				       hp) < 0)
+				goto oom;
+	}
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
-		struct step_work *w = &sw[k];
-		size_t need = 2 * (w->n_gpu + w->n_cpu) + 1;
-		if (need > ev_cap) {
-			free(ev);
-			ev_cap = need;
-			ev = malloc(ev_cap * sizeof(*ev));
-			if (!ev)
-				goto oom;
-		}
-		for (int v = 0; v < 2; v++) {
-			size_t ne = 0;
-			for (size_t q = step_off[k]; q < step_off[k + 1]; q++) {
-				uint32_t i = by_step[q];
-				int64_t a = v ? r->start[i] : g->ts[i];
-				int64_t b = v ? r->end[i] : rp_src_end(g, i);
-				int32_t cat = (g->flags[i] & RP_F_GPU)
-						      ? (int32_t)cat_of_bound(v ? r->bound[i] : r->src_bound[i])
-						      : CAT_HOST;
-				ev[ne++] = (struct sweep_ev){a, cat, 1};
-				ev[ne++] = (struct sweep_ev){b, cat, -1};
-			}
-			int64_t t0 = v ? s->proj_start : s->src_start;
-			int64_t t1 = t0 + (v ? s->proj_ns : s->src_ns);
-			int64_t busy = sweep(ev, ne, t0, t1, v ? s->proj_bound_ns : s->src_bound_ns);
-			if (v) {
-				s->proj_busy_ns = busy;
-				s->proj_gpu_ns = w->n_gpu ? w->gmax[1] - w->gmin[1] : 0;
-				energy(dst_chip, s->proj_ns, w->busy[1], w->util[1], &s->proj_energy_j,
-				       &s->proj_dollars);
-			} else {
-				s->src_busy_ns = busy;
-				s->src_gpu_ns = w->n_gpu ? w->gmax[0] - w->gmin[0] : 0;
-				energy(src_chip, s->src_ns, w->busy[0], w->util[0], &s->src_energy_j,
-				       &s->src_dollars);
-			}
-		}
+		const struct step_acc *S = &A.sa[k];
+		s->src_busy_ns = S->gbusy[0];
+		s->proj_busy_ns = S->gbusy[1];
+		s->src_gpu_ns = s->gpu_ops ? S->gmax[0] - S->gmin[0] : 0;
+		s->proj_gpu_ns = s->gpu_ops ? S->gmax[1] - S->gmin[1] : 0;
+		energy(src_chip, s->src_ns, S->busy[0], S->util[0], &s->src_energy_j, &s->src_dollars);
+		energy(dst_chip, s->proj_ns, S->busy[1], S->util[1], &s->proj_energy_j,
+		       &s->proj_dollars);
 	}
+	if (tables(r, A.wcount, A.wsrc, A.wproj) < 0)
+		goto oom;
 	goto out;
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory in the analyses");
 out:
+	if (gens)
+		for (size_t l = 0; l < g->n_lanes; l++)
+			free(gens[l].h);
+	free(gens);
+	free(hp);
 	free(first);
-	free(sw);
-	free(op_step);
-	free(ev);
-	free(by_step);
-	free(step_off);
-	tc_map64_free(&top_of);
+	free(lane_first);
+	free(A.sa);
+	free(A.win);
+	free(A.open);
+	free(A.wcount);
+	free(A.wsrc);
+	free(A.wproj);
 	return rc;
 }
 
 /* ---- critical path ---------------------------------------------------------------------- */
 
+/* Position of a node (GPU op, or CPU point) in its lane's order, or -1. */
 static long lane_pos(const struct tc_replay_graph *g, uint32_t lane, uint32_t node, int gpu)
 {
 	const struct rp_lane *L = &g->lanes[lane];
@@ -361,7 +629,8 @@ static long lane_pos(const struct tc_replay_graph *g, uint32_t lane, uint32_t no
 
 /* Walk back from the end of the last reported step of the slowest rank: at each node take
  * the predecessor that finished last on the projected timeline. GPU op time goes to its
- * class, CPU time and latencies to the last slot. */
+ * class, CPU time and latencies to the last slot. Along a lane the position is carried;
+ * only a jump over an explicit edge searches the new lane. */
 static void critical_path(struct tc_replay *r)
 {
 	const struct tc_replay_graph *g = r->g;
@@ -391,13 +660,14 @@ static void critical_path(struct tc_replay *r)
 	if (op == RP_NONE)
 		return;
 	int at_end = 1;
+	long pos = -2; /* -2: not known yet */
 	int64_t t = r->end[op];
 	r->cp_len_ns = t_end - t_stop;
 	const size_t slot_gap = TC_CLASS__COUNT;
 	for (size_t guard = 0; guard < 4 * (size_t)g->n + 4 && t > t_stop; guard++) {
 		int gpu = (g->flags[op] & RP_F_GPU) != 0;
 		if (gpu && at_end) {
-			r->cp_class_ns[g->cls[op]] += (double)(r->end[op] - r->start[op]);
+			r->cp_class_ns[g->works[g->ref[op]].cls] += (double)(r->end[op] - r->start[op]);
 			r->cp_ops++;
 			at_end = 0;
 			t = r->start[op];
@@ -406,18 +676,20 @@ static void critical_path(struct tc_replay *r)
 		/* candidates: lane predecessor and explicit in-edges (GPU start / CPU end) */
 		uint32_t best = RP_NONE;
 		int best_end = 0;
+		long best_pos = -2;
 		int64_t best_t = INT64_MIN;
 		uint32_t lane = g->lane[op];
 		uint32_t node = gpu ? op : (op << 1 | (uint32_t)at_end);
-		long pos = lane_pos(g, lane, node, gpu);
+		if (pos == -2)
+			pos = lane_pos(g, lane, node, gpu);
 		if (pos > 0) {
 			uint32_t pn = g->order[g->lanes[lane].off + pos - 1];
 			uint32_t pop = gpu ? pn : pn >> 1;
 			int pe = gpu ? 1 : (int)(pn & 1);
-			int64_t pt = pe ? r->end[pop] : r->start[pop];
 			best = pop;
 			best_end = pe;
-			best_t = pt;
+			best_t = pe ? r->end[pop] : r->start[pop];
+			best_pos = pos - 1;
 		}
 		if (gpu || at_end) {
 			for (uint32_t k = g->in_off[op]; k < g->in_off[op + 1]; k++) {
@@ -428,6 +700,7 @@ static void critical_path(struct tc_replay *r)
 					best = p;
 					best_end = pe;
 					best_t = pt;
+					best_pos = -2;
 				}
 			}
 		}
@@ -437,6 +710,7 @@ static void critical_path(struct tc_replay *r)
 		r->cp_class_ns[slot_gap] += (double)(t - from);
 		op = best;
 		at_end = best_end;
+		pos = best_pos;
 		t = best_t;
 	}
 	if (t > t_stop)
@@ -467,11 +741,8 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	size_t n = g->n ? g->n : 1;
 	r->start = malloc(n * sizeof(*r->start));
 	r->end = malloc(n * sizeof(*r->end));
-	r->bound = calloc(n, 1);
-	r->util = calloc(n, 1);
-	r->src_bound = calloc(n, 1);
-	r->src_util = calloc(n, 1);
-	if (!r->start || !r->end || !r->bound || !r->util || !r->src_bound || !r->src_util) {
+	r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
+	if (!r->start || !r->end || !r->wc) {
 		tc_replay_free(r);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n);
 	}
@@ -495,8 +766,9 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	r->sim_ns = (int64_t)((tc_now() - t0) * 1e9);
 	r->warn.unmatched_collectives = 0;
 	for (uint32_t i = 0; i < g->n; i++)
-		if ((g->flags[i] & RP_F_GPU) && g->cls[i] == TC_CLASS_COLLECTIVE &&
-		    !(g->flags[i] & RP_F_COLL) && g->works[g->work[i]].group_size > 1 &&
+		if ((g->flags[i] & (RP_F_GPU | RP_F_COLL)) == RP_F_GPU &&
+		    g->works[g->ref[i]].cls == TC_CLASS_COLLECTIVE &&
+		    g->works[g->ref[i]].group_size > 1 &&
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
 	if ((rc = build_steps(r, err)) < 0 || (rc = analyse_steps(r, err)) < 0) {
@@ -570,10 +842,7 @@ void tc_replay_free(struct tc_replay *r)
 		return;
 	free(r->start);
 	free(r->end);
-	free(r->bound);
-	free(r->util);
-	free(r->src_bound);
-	free(r->src_util);
+	free(r->wc);
 	free(r->steps);
 	free(r->top);
 	free(r);
@@ -591,7 +860,7 @@ int64_t tc_replay_op_end(const struct tc_replay *r, uint64_t id)
 
 unsigned tc_replay_op_bound(const struct tc_replay *r, uint64_t id)
 {
-	return id < r->g->n ? r->bound[id] : TC_BOUND_IDLE;
+	return id < r->g->n ? rp_bound(r, (uint32_t)id, 1) : TC_BOUND_IDLE;
 }
 
 size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **steps)

@@ -42,7 +42,6 @@ struct sim {
 	struct ev *heap;
 	size_t hn;
 	uint64_t seq;
-	int64_t *pdur;  /* projected duration per op (GPU) */
 	/* collective instances */
 	uint32_t *c_arrived;
 	int64_t *c_max_start, *c_xfer;
@@ -52,23 +51,31 @@ struct sim {
 
 /* ---- re-timing ---------------------------------------------------------------------------- */
 
-static void hw_op_of(const struct tc_replay_graph *g, uint32_t i, struct tc_hw_op *h, char *buf,
-		     size_t bn)
+/* Work records are costed at a reference duration of 2^40 ns: scaling by a power of two is
+ * exact in binary floating point, so the ratio of a chip to itself is exactly 1 and the
+ * identity projection keeps every measured duration. */
+#define T_REF 1099511627776.0
+
+static void hw_op_of(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h)
 {
-	const struct rp_work *w = &g->works[g->work[i]];
 	memset(h, 0, sizeof(*h));
-	h->op_class = g->cls[i];
-	h->dtype = g->dtype[i];
-	h->kind = g->kind[i];
-	h->sub = g->sub[i];
+	h->op_class = w->cls;
+	h->dtype = w->dtype;
+	h->kind = w->kind;
+	h->sub = w->sub;
 	h->has_work = w->has_work;
 	h->flops = w->flops;
 	h->bytes_read = w->bytes_read;
 	h->bytes_written = w->bytes_written;
+	h->m = (int64_t)w->m;
+	h->n = (int64_t)w->n;
+	h->k = (int64_t)w->k;
+	h->batch = (int64_t)w->batch;
 	h->coll_kind = w->coll_kind;
 	h->group_size = w->group_size;
 	h->coll_bytes = w->coll_bytes;
-	h->name = rp_op_name(g, i, buf, bn);
+	const char *nm = rp_string(g, w->name);
+	h->name = nm[0] ? nm : NULL;
 }
 
 /* Bound by op class when no chip can say: documented in docs/projection.md. */
@@ -86,73 +93,100 @@ static unsigned class_bound(unsigned cls)
 	}
 }
 
-static uint8_t util8(double u)
+static double finite0(double v)
 {
-	if (!(u > 0))
-		return 0;
-	return u >= 1 ? 255 : (uint8_t)lrint(u * 255);
+	return v >= 0 && isfinite(v) ? v : 0;
+}
+
+/* How a measured op's utilisation follows its duration: hwmodel's scaling mode keeps the
+ * work of the modelled path (util x ns is the resource's busy time, so util = busy / t);
+ * the fallback ratios give a constant utilisation. */
+static void measured_util(const struct tc_hw_cost *c, double t_ref, double *u, uint8_t *per_ns)
+{
+	if (c->basis == TC_HW_BASIS_MODEL) {
+		*per_ns = 1;
+		*u = finite0(c->util * t_ref); /* util at t_ref x t_ref: the resource's busy ns */
+	} else {
+		*per_ns = 0;
+		*u = finite0(c->util);
+	}
+}
+
+static uint32_t first_op_of_work(const struct tc_replay_graph *g, uint32_t w)
+{
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((g->flags[i] & RP_F_GPU) && g->ref[i] == w)
+			return i;
+	return 0;
 }
 
 int rp_retime(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *src = r->opts.source, *dst = r->opts.target;
-	char buf[32];
-	for (uint32_t i = 0; i < g->n; i++) {
-		if (!(g->flags[i] & RP_F_GPU)) {
-			r->bound[i] = r->src_bound[i] = TC_BOUND_HOST;
-			continue;
-		}
+	double gs = r->opts.gpu_scale;
+	for (uint32_t w = 0; w < g->n_works; w++) {
+		const struct rp_work *W = &g->works[w];
+		struct rp_wcost *c = &r->wc[w];
 		struct tc_hw_op h;
-		struct tc_hw_cost c;
-		hw_op_of(g, i, &h, buf, sizeof(buf));
-		unsigned cls = g->cls[i];
-		int analytic = (g->flags[i] & RP_F_ANALYTIC) != 0;
-		/* the source chip's view of the op, for source-side bounds and energy */
-		r->src_bound[i] = (uint8_t)class_bound(cls);
-		r->src_util[i] = 0;
-		if (src && tc_hw_op_cost(src, &h, &c) == 0) {
-			r->src_bound[i] = c.bound;
-			r->src_util[i] = util8(c.util);
+		struct tc_hw_cost hc;
+		memset(c, 0, sizeof(*c));
+		if (!W->count)
+			continue; /* no GPU op uses it */
+		hw_op_of(g, W, &h);
+		unsigned cls = W->cls;
+		/* the source chip's view, for source-side bounds and energy: the same scaling
+		 * function as the target side, so target = source gives the same figures */
+		c->src_bound = (uint8_t)class_bound(cls);
+		if (src && W->analytic) {
+			if (tc_hw_op_cost(src, &h, &hc) == 0) {
+				c->src_bound = hc.bound;
+				c->src_u = finite0(hc.util);
+			}
+		} else if (src) {
+			double t = tc_hw_scale(src, src, &h, T_REF, &hc);
+			c->src_bound = hc.bound;
+			measured_util(&hc, t, &c->src_u, &c->src_per_ns);
 		}
-		double ns;
 		if (!dst) {
-			if (analytic)
+			if (W->analytic) {
+				uint32_t i = first_op_of_work(g, w);
+				char buf[32];
 				return tc_err_set(err, TC_EINVAL,
 						  "op %u (%s): no measured time and no target chip "
 						  "to cost it on",
-						  i, h.name);
-			ns = (double)g->dur[i];
-			r->bound[i] = r->src_bound[i];
-			r->util[i] = r->src_util[i];
-		} else if (analytic) {
-			if (tc_hw_op_cost(dst, &h, &c) == 0 && c.ns > 0) {
-				ns = c.ns;
-				r->bound[i] = c.bound;
-				r->util[i] = util8(c.util);
+						  i, rp_op_name(g, i, buf, sizeof(buf)));
+			}
+			c->ratio = gs;
+			c->dst_bound = c->src_bound;
+			c->dst_per_ns = c->src_per_ns;
+			c->dst_u = c->src_per_ns ? c->src_u * gs : c->src_u;
+			continue;
+		}
+		if (W->analytic) {
+			if (tc_hw_op_cost(dst, &h, &hc) == 0 && hc.ns > 0) {
+				c->ans = hc.ns;
+				c->dst_bound = hc.bound;
+				c->dst_u = finite0(hc.util);
 			} else {
 				/* loud: counted, reported, and floored to the smallest kernel */
-				r->warn.no_cost_model[cls]++;
-				ns = tc_chip_min_kernel_ns(dst);
-				r->bound[i] = TC_BOUND_LAUNCH;
-				r->util[i] = 0;
+				r->warn.no_cost_model[cls] += W->count;
+				c->ans = tc_chip_min_kernel_ns(dst);
+				c->dst_bound = TC_BOUND_LAUNCH;
 			}
+			c->ans = finite0(c->ans * gs);
 		} else {
 			if (!h.has_work)
-				r->warn.unknown_work++;
-			ns = tc_hw_scale(src, dst, &h, (double)g->dur[i], &c);
-			r->bound[i] = c.bound;
-			r->util[i] = util8(c.util);
+				r->warn.unknown_work += W->count;
+			double t = tc_hw_scale(src, dst, &h, T_REF, &hc);
+			c->ratio = finite0(t / T_REF * gs);
+			c->dst_bound = hc.bound;
+			measured_util(&hc, t * gs, &c->dst_u, &c->dst_per_ns);
 		}
-		if (dst && h.dtype != TC_DT_UNKNOWN && cls != TC_CLASS_COPY &&
-		    cls != TC_CLASS_MEMSET && cls != TC_CLASS_COLLECTIVE &&
-		    tc_chip_peak_flops(dst, h.dtype, 1) <= 0 && tc_chip_peak_flops(dst, h.dtype, 0) <= 0)
-			r->warn.dtype_missing[h.dtype]++;
-		ns *= r->opts.gpu_scale;
-		if (!(ns >= 0) || !isfinite(ns))
-			ns = 0;
-		/* pdur lives in r->end until the simulation overwrites it */
-		r->end[i] = (int64_t)llround(ns);
+		if (h.dtype != TC_DT_UNKNOWN && cls != TC_CLASS_COPY && cls != TC_CLASS_MEMSET &&
+		    cls != TC_CLASS_COLLECTIVE && tc_chip_peak_flops(dst, h.dtype, 1) <= 0 &&
+		    tc_chip_peak_flops(dst, h.dtype, 0) <= 0)
+			r->warn.dtype_missing[h.dtype] += W->count;
 	}
 	return 0;
 }
@@ -248,32 +282,40 @@ static int64_t acc_time(const struct acc *a)
 	return a->any ? TC_MAX(a->t_bind, a->t_other) : a->src_t;
 }
 
-/* Try to schedule lane l's head: push it when every dependency is known, park otherwise. */
-static void try_ready(struct sim *s, uint32_t l)
+static int64_t host_ns(double hs, int64_t delta)
+{
+	return hs == 1.0 ? delta : (int64_t)llround((double)delta * hs);
+}
+
+/* When lane l's head can run: 1 and *out when every dependency is known; 0 when the lane is
+ * done or was parked on what it waits for. */
+static int head_time(struct sim *s, uint32_t l, int64_t *out)
 {
 	const struct tc_replay_graph *g = s->g;
 	const struct rp_lane *L = &g->lanes[l];
 	struct lane_state *st = &s->ls[l];
 	if (st->cursor >= L->len)
-		return;
-	uint32_t node = g->order[L->off + st->cursor];
-	int gpu = L->type == TC_LANE_GPU || L->type == TC_LANE_GRAPH;
+		return 0;
+	const uint32_t *ord = g->order + L->off;
+	uint32_t node = ord[st->cursor];
+	int gpu = rp_lane_is_gpu(L);
 	uint32_t i = gpu ? node : node >> 1;
-	int is_end = !gpu && (node & 1);
 	double hs = s->r->opts.host_scale;
 	struct acc a = {s->r->opts.strict, 0, 0, 0, 0, 0};
 	int analytic = (g->flags[i] & RP_F_ANALYTIC) != 0;
+	int64_t prev_start = INT64_MIN;
 
 	if (gpu) {
 		a.src_t = g->ts[i];
 		if (st->cursor > 0) {
-			uint32_t prev = g->order[L->off + st->cursor - 1];
+			uint32_t prev = ord[st->cursor - 1];
 			int64_t pe = s->r->end[prev];
-			if (s->force && pe == UNSET && s->r->start[prev] != UNSET)
-				pe = s->r->start[prev];
+			prev_start = s->r->start[prev];
+			if (s->force && pe == UNSET && prev_start != UNSET)
+				pe = prev_start;
 			if (pe == UNSET) {
 				park(s, l, prev << 1);
-				return;
+				return 0;
 			}
 			if (analytic)
 				acc_edge(&a, pe, a.src_t, 0);
@@ -281,13 +323,16 @@ static void try_ready(struct sim *s, uint32_t l)
 				acc_edge(&a, pe, rp_src_end(g, prev), L->min_gap);
 		}
 	} else {
-		uint32_t prev_node = st->cursor > 0 ? g->order[L->off + st->cursor - 1] : RP_NONE;
 		int64_t src_t = rp_point_time(g, node);
-		int64_t delta = prev_node == RP_NONE ? 0 : src_t - rp_point_time(g, prev_node);
-		int64_t base = prev_node == RP_NONE ? src_t : st->t_last;
-		if (!is_end || g->in_off[i] == g->in_off[i + 1]) {
-			heap_push(s, base + (int64_t)llround((double)delta * hs), l);
-			return;
+		if (st->cursor == 0) {
+			*out = src_t;
+			return 1;
+		}
+		uint32_t prev_node = ord[st->cursor - 1];
+		int64_t delta = src_t - rp_point_time(g, prev_node);
+		if (!(node & 1) || g->in_off[i] == g->in_off[i + 1]) {
+			*out = st->t_last + host_ns(hs, delta);
+			return 1;
 		}
 		/* a blocking call's end: host part of it, or the awaited work plus the return */
 		a.src_t = src_t;
@@ -302,7 +347,7 @@ static void try_ready(struct sim *s, uint32_t l)
 				continue;
 			}
 			park(s, l, key);
-			return;
+			return 0;
 		}
 		int64_t rs = node_src(g, key);
 		if (!gpu) {
@@ -317,24 +362,31 @@ static void try_ready(struct sim *s, uint32_t l)
 	}
 	int64_t t;
 	if (gpu) {
-		t = acc_time(&a);
+		/* a stream starts its ops in order (a measured overlap cannot reorder them) */
+		t = TC_MAX(acc_time(&a), prev_start);
 	} else {
-		uint32_t prev_node = g->order[L->off + st->cursor - 1];
+		uint32_t prev_node = ord[st->cursor - 1];
 		int64_t delta = a.src_t - rp_point_time(g, prev_node);
-		int64_t src_dur = g->dur[i] > 0 ? g->dur[i] : 0;
+		int64_t src_dur = rp_dur0(g, i);
 		int64_t host = delta;
-		int64_t t_host = st->t_last + (int64_t)llround((double)host * hs);
 		if (wait_src == INT64_MIN) {
-			t = t_host; /* every wait was broken */
+			t = st->t_last + host_ns(hs, host); /* every wait was broken */
 		} else {
 			int64_t lat_w = TC_MIN(a.src_t - wait_src, src_dur);
 			if (wait_src > g->ts[i])
 				host = TC_MAX(0, TC_MIN(lat_w, delta));
-			t_host = st->t_last + (int64_t)llround((double)host * hs);
-			t = TC_MAX(t_host, wait_proj + (int64_t)llround((double)lat_w * hs));
+			t = TC_MAX(st->t_last + host_ns(hs, host), wait_proj + host_ns(hs, lat_w));
 		}
 	}
-	heap_push(s, t, l);
+	*out = t;
+	return 1;
+}
+
+static void try_ready(struct sim *s, uint32_t l)
+{
+	int64_t t;
+	if (head_time(s, l, &t))
+		heap_push(s, t, l);
 }
 
 /* Wake every lane parked on a node of lane l that is now known. */
@@ -366,21 +418,22 @@ static void coll_finish(struct sim *s, uint32_t c)
 		int64_t resid = rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
 		int64_t e = s->c_max_start[c] + s->c_xfer[c] + resid;
 		s->r->end[j] = TC_MAX(e, s->r->start[j]);
+		s->ls[g->lane[j]].t_last = s->r->end[j];
 		wake(s, g->lane[j]);
 	}
 }
 
+/* Run lane l's head at time t. */
 static void run_node(struct sim *s, uint32_t l, int64_t t)
 {
 	const struct tc_replay_graph *g = s->g;
 	const struct rp_lane *L = &g->lanes[l];
 	struct lane_state *st = &s->ls[l];
 	uint32_t node = g->order[L->off + st->cursor];
-	int gpu = L->type == TC_LANE_GPU || L->type == TC_LANE_GRAPH;
 	st->cursor++;
 	if (st->cursor == L->len)
 		s->done_lanes++;
-	if (gpu) {
+	if (rp_lane_is_gpu(L)) {
 		uint32_t i = node;
 		s->r->start[i] = t;
 		uint64_t c;
@@ -391,7 +444,7 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			if (s->c_arrived[c] == g->colls[c].count)
 				coll_finish(s, (uint32_t)c);
 		} else {
-			s->r->end[i] = t + s->pdur[i];
+			s->r->end[i] = t + rp_pdur(s->r, i);
 		}
 		st->t_last = s->r->end[i];
 	} else {
@@ -402,8 +455,8 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			s->r->start[i] = t;
 		st->t_last = t;
 	}
-	wake(s, l);
-	try_ready(s, l);
+	if (st->n_waiters)
+		wake(s, l);
 }
 
 /* A stall: lanes parked in a cycle or on collective members that never arrive. Release the
@@ -431,8 +484,7 @@ static int break_stall(struct sim *s)
 		if (s->ls[l].wait_key == RP_NONE || s->ls[l].cursor >= g->lanes[l].len)
 			continue;
 		uint32_t node = g->order[g->lanes[l].off + s->ls[l].cursor];
-		int gpu = g->lanes[l].type == TC_LANE_GPU || g->lanes[l].type == TC_LANE_GRAPH;
-		int64_t t = gpu ? g->ts[node] : rp_point_time(g, node);
+		int64_t t = rp_lane_is_gpu(&g->lanes[l]) ? g->ts[node] : rp_point_time(g, node);
 		if (t < t_best) {
 			t_best = t;
 			lane = l;
@@ -463,22 +515,18 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 	s.r = r;
 	s.g = g;
 	size_t nl = g->n_lanes, pool;
-	s.ls = calloc(nl ? nl : 1, sizeof(*s.ls));
-	s.heap = malloc((nl ? nl : 1) * sizeof(*s.heap));
 	if (tc_mul_size(nl, nl, &pool) < 0)
 		return tc_err_set(err, TC_ENOMEM, "replay: too many lanes");
+	s.ls = calloc(nl ? nl : 1, sizeof(*s.ls));
+	s.heap = malloc((nl ? nl : 1) * sizeof(*s.heap));
 	s.waiter_pool = malloc((pool ? pool : 1) * sizeof(*s.waiter_pool));
 	s.c_arrived = calloc(g->n_colls ? g->n_colls : 1, sizeof(*s.c_arrived));
 	s.c_max_start = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_max_start));
 	s.c_xfer = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_xfer));
-	s.pdur = malloc((g->n ? g->n : 1) * sizeof(*s.pdur));
-	if (!s.ls || !s.heap || !s.waiter_pool || !s.c_arrived || !s.c_max_start || !s.c_xfer ||
-	    !s.pdur) {
+	if (!s.ls || !s.heap || !s.waiter_pool || !s.c_arrived || !s.c_max_start || !s.c_xfer) {
 		rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory for the simulation");
 		goto out;
 	}
-	/* the projected durations were left in r->end by rp_retime */
-	memcpy(s.pdur, r->end, g->n * sizeof(*s.pdur));
 	for (size_t i = 0; i < g->n; i++)
 		r->start[i] = r->end[i] = UNSET;
 	for (size_t l = 0; l < nl; l++) {
@@ -493,16 +541,29 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		uint32_t j = g->coll_members[C->first];
 		s.c_max_start[c] = INT64_MIN;
 		s.c_xfer[c] = C->src_xfer;
-		if (g->dur[j] > 0 && C->src_xfer >= 0)
-			s.c_xfer[c] = (int64_t)llround((double)s.pdur[j] * (double)C->src_xfer /
-						       (double)g->dur[j]);
+		int64_t dj = rp_dur(g, j);
+		if (dj > 0 && C->src_xfer >= 0)
+			s.c_xfer[c] = (int64_t)llround((double)rp_pdur(r, j) * (double)C->src_xfer /
+						       (double)dj);
 	}
 	for (uint32_t l = 0; l < nl; l++)
 		try_ready(&s, l);
 	for (;;) {
 		while (s.hn) {
 			struct ev e = heap_pop(&s);
-			run_node(&s, e.lane, e.t);
+			uint32_t l = e.lane;
+			int64_t t = e.t;
+			/* run the lane on while its next node comes before anything queued: the
+			 * order is the heap's, without the heap */
+			for (;;) {
+				run_node(&s, l, t);
+				if (!head_time(&s, l, &t))
+					break;
+				if (s.hn && t >= s.heap[0].t) {
+					heap_push(&s, t, l);
+					break;
+				}
+			}
 		}
 		if (s.done_lanes >= nl) {
 			/* lanes may be done while a collective still waits for absent members */
@@ -527,6 +588,5 @@ out:
 	free(s.c_arrived);
 	free(s.c_max_start);
 	free(s.c_xfer);
-	free(s.pdur);
 	return rc;
 }

@@ -34,13 +34,11 @@ static int grow_ops(struct tc_replay_graph *g, size_t need)
 	g->ts = grow_arr(g->ts, cap, sizeof(*g->ts), &fail);
 	g->dur = grow_arr(g->dur, cap, sizeof(*g->dur), &fail);
 	g->lane = grow_arr(g->lane, cap, sizeof(*g->lane), &fail);
-	g->name = grow_arr(g->name, cap, sizeof(*g->name), &fail);
-	g->work = grow_arr(g->work, cap, sizeof(*g->work), &fail);
+	g->ref = grow_arr(g->ref, cap, sizeof(*g->ref), &fail);
 	g->link = grow_arr(g->link, cap, sizeof(*g->link), &fail);
 	g->kind = grow_arr(g->kind, cap, 1, &fail);
 	g->cls = grow_arr(g->cls, cap, 1, &fail);
 	g->sub = grow_arr(g->sub, cap, 1, &fail);
-	g->dtype = grow_arr(g->dtype, cap, 1, &fail);
 	g->flags = grow_arr(g->flags, cap, 1, &fail);
 	if (fail)
 		return TC_ENOMEM;
@@ -71,17 +69,100 @@ const char *rp_string(const struct tc_replay_graph *g, uint32_t id)
 
 const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n)
 {
-	const char *s = g->name_fn ? g->name_fn(g->name_ctx, g->name[i]) : NULL;
+	const char *s = g->name_fn ? g->name_fn(g->name_ctx, rp_name_id(g, i)) : NULL;
 	if (s && s[0])
 		return s;
 	snprintf(buf, n, "op#%u", i);
 	return buf;
 }
 
+/* Durations of 2^32 - 2 ns (4.3 s) or more live in a side table sorted by op. */
+int64_t rp_big_dur(const struct tc_replay_graph *g, uint32_t i)
+{
+	size_t lo = 0, hi = g->n_big;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->big[mid].op < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->n_big && g->big[lo].op == i ? g->big[lo].dur : -1;
+}
+
 static int is_gpu_kind(unsigned k)
 {
 	return k == TC_KIND_KERNEL || k == TC_KIND_MEMCPY || k == TC_KIND_MEMSET ||
 	       k == TC_KIND_NODE;
+}
+
+/* ---- interned work records ------------------------------------------------------------- */
+
+static int work_eq(const struct rp_work *a, const struct rp_work *b)
+{
+	return a->flops == b->flops && a->bytes_read == b->bytes_read &&
+	       a->bytes_written == b->bytes_written && a->coll_bytes == b->coll_bytes &&
+	       a->m == b->m && a->n == b->n && a->k == b->k && a->batch == b->batch &&
+	       a->name == b->name && a->group_size == b->group_size && a->cls == b->cls &&
+	       a->dtype == b->dtype && a->kind == b->kind && a->sub == b->sub &&
+	       a->has_work == b->has_work && a->coll_kind == b->coll_kind &&
+	       a->analytic == b->analytic;
+}
+
+static uint64_t work_hash(const struct rp_work *w)
+{
+	uint64_t h = tc_hash_u64(w->flops ^ 0x9e3779b97f4a7c15ull);
+	h = tc_hash_u64(h ^ w->bytes_read) + w->bytes_written;
+	h = tc_hash_u64(h ^ w->coll_bytes) + (w->m * 31 + w->n) * 31 + w->k * 7 + w->batch;
+	h = tc_hash_u64(h ^ ((uint64_t)w->name << 32 | w->group_size));
+	h ^= (uint64_t)w->cls | (uint64_t)w->dtype << 8 | (uint64_t)w->kind << 16 |
+	     (uint64_t)w->sub << 24 | (uint64_t)w->has_work << 32 | (uint64_t)w->coll_kind << 40 |
+	     (uint64_t)w->analytic << 48;
+	return tc_hash_u64(h);
+}
+
+static int wtab_rehash(struct tc_replay_graph *g, size_t cap)
+{
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return TC_ENOMEM;
+	for (size_t w = 0; w < g->n_works; w++) {
+		size_t h = (size_t)work_hash(&g->works[w]) & (cap - 1);
+		while (t[h])
+			h = (h + 1) & (cap - 1);
+		t[h] = (uint32_t)w + 1;
+	}
+	free(g->wtab);
+	g->wtab = t;
+	g->wtab_cap = cap;
+	return 0;
+}
+
+/* Index of the record equal to *w, added when new. */
+static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint32_t *out)
+{
+	if (2 * (g->n_works + 1) > g->wtab_cap &&
+	    wtab_rehash(g, g->wtab_cap ? 2 * g->wtab_cap : 1024) < 0)
+		return TC_ENOMEM;
+	size_t h = (size_t)work_hash(w) & (g->wtab_cap - 1);
+	for (; g->wtab[h]; h = (h + 1) & (g->wtab_cap - 1))
+		if (work_eq(&g->works[g->wtab[h] - 1], w)) {
+			*out = g->wtab[h] - 1;
+			return 0;
+		}
+	if (g->n_works >= RP_MAX_OPS ||
+	    (g->n_works == g->cap_works &&
+	     tc_grow((void **)&g->works, &g->cap_works, g->n_works + 1, sizeof(*g->works)) < 0))
+		return TC_ENOMEM;
+	g->works[g->n_works] = *w;
+	g->wtab[h] = (uint32_t)g->n_works + 1;
+	*out = (uint32_t)g->n_works++;
+	return 0;
+}
+
+static uint64_t clamp_dim(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v;
 }
 
 int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size_t n,
@@ -103,30 +184,47 @@ int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size
 			return tc_err_set(err, TC_EFORMAT, "op %u: link %llu is not an earlier op", i,
 					  (unsigned long long)op->link);
 		g->ts[i] = op->ts_ns;
-		g->dur[i] = op->dur_ns;
+		if (op->dur_ns < 0) {
+			g->dur[i] = RP_DUR_NONE;
+		} else if (op->dur_ns < (int64_t)RP_DUR_BIG) {
+			g->dur[i] = (uint32_t)op->dur_ns;
+		} else {
+			if (g->n_big == g->cap_big &&
+			    tc_grow((void **)&g->big, &g->cap_big, g->n_big + 1, sizeof(*g->big)) < 0)
+				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+			g->big[g->n_big++] = (struct rp_big){i, op->dur_ns};
+			g->dur[i] = RP_DUR_BIG;
+		}
 		g->lane[i] = op->lane;
-		g->name[i] = op->name;
+		g->ref[i] = op->name;
 		g->kind[i] = op->kind;
 		g->cls[i] = op->op_class < TC_CLASS__COUNT ? op->op_class : TC_CLASS_OTHER;
 		g->sub[i] = op->sub;
-		g->dtype[i] = op->dtype < TC_DT__COUNT ? op->dtype : TC_DT_UNKNOWN;
 		g->flags[i] = 0;
 		g->link[i] = op->link == TC_NONE ? RP_NONE : (uint32_t)op->link;
-		g->work[i] = RP_NONE;
 		if (is_gpu_kind(op->kind)) {
-			if (g->n_works == g->cap_works &&
-			    tc_grow((void **)&g->works, &g->cap_works, g->n_works + 1,
-				    sizeof(*g->works)) < 0)
+			struct rp_work w;
+			memset(&w, 0, sizeof(w));
+			w.flops = op->flops;
+			w.bytes_read = op->bytes_read;
+			w.bytes_written = op->bytes_written;
+			w.m = clamp_dim(op->gemm_m);
+			w.n = clamp_dim(op->gemm_n);
+			w.k = clamp_dim(op->gemm_k);
+			w.batch = clamp_dim(op->gemm_batch);
+			w.has_work = op->has_work;
+			w.coll_kind = op->coll_kind < TC_COLL__COUNT ? op->coll_kind : TC_COLL_NONE;
+			w.coll_bytes = op->coll_bytes;
+			w.group_size = op->coll_group_size;
+			w.name = op->name;
+			w.cls = g->cls[i];
+			w.dtype = op->dtype < TC_DT__COUNT ? op->dtype : TC_DT_UNKNOWN;
+			w.kind = op->kind;
+			w.sub = op->sub;
+			w.analytic = op->kind == TC_KIND_NODE || op->dur_ns < 0;
+			if (intern_work(g, &w, &g->ref[i]) < 0)
 				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-			struct rp_work *w = &g->works[g->n_works];
-			w->flops = op->flops;
-			w->bytes_read = op->bytes_read;
-			w->bytes_written = op->bytes_written;
-			w->has_work = op->has_work;
-			w->coll_kind = op->coll_kind < TC_COLL__COUNT ? op->coll_kind : TC_COLL_NONE;
-			w->coll_bytes = op->coll_bytes;
-			w->group_size = op->coll_group_size;
-			g->work[i] = (uint32_t)g->n_works++;
+			g->flags[i] = RP_F_WORK;
 			if (op->coll_kind != TC_COLL_NONE || op->op_class == TC_CLASS_COLLECTIVE) {
 				if (tc_grow((void **)&g->ckeys, &g->cap_ckeys, g->n_ckeys + 1,
 					    sizeof(*g->ckeys)) < 0)
@@ -232,7 +330,7 @@ int rp_point_cmp(const struct tc_replay_graph *g, uint32_t pa, uint32_t pb)
 	if (c)
 		return c;
 	uint32_t a = pa >> 1, b = pb >> 1;
-	int64_t da = g->dur[a] > 0 ? g->dur[a] : 0, db = g->dur[b] > 0 ? g->dur[b] : 0;
+	int64_t da = rp_dur0(g, a), db = rp_dur0(g, b);
 	int ca = (pa & 1) && da > 0 ? 0 : 1, cb = (pb & 1) && db > 0 ? 0 : 1;
 	if (ca != cb)
 		return ca - cb;
@@ -530,7 +628,7 @@ static int build_collectives(struct tc_replay_graph *g, struct tc_err *err)
 			for (size_t k = first; k < nm; k++) {
 				uint32_t op = g->coll_members[k];
 				c->src_max_start = TC_MAX(c->src_max_start, g->ts[op]);
-				c->src_xfer = TC_MIN(c->src_xfer, g->dur[op] > 0 ? g->dur[op] : 0);
+				c->src_xfer = TC_MIN(c->src_xfer, rp_dur0(g, op));
 				g->flags[op] |= RP_F_COLL;
 				if (tc_map64_put(&g->coll_of, op, g->n_colls) < 0)
 					goto oom;
@@ -681,26 +779,34 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 		unsigned k = g->kind[i];
 		if (is_gpu_lane(g, g->lane[i])) {
 			if (k == TC_KIND_STEP || k == TC_KIND_ANNOTATION) {
-				g->flags[i] = RP_F_PASSIVE;
+				g->flags[i] = RP_F_PASSIVE; /* not a GPU kind: ref is its name */
 				g->stats.passive_ops++;
 				continue;
 			}
-			g->flags[i] = RP_F_GPU;
-			if (k == TC_KIND_NODE || g->dur[i] < 0)
-				g->flags[i] |= RP_F_ANALYTIC;
-			if (g->work[i] == RP_NONE) {
-				/* a CPU-kind op on a GPU lane: give it an empty work record */
-				if (tc_grow((void **)&g->works, &g->cap_works, g->n_works + 1,
-					    sizeof(*g->works)) < 0)
+			g->flags[i] = (uint8_t)((g->flags[i] & RP_F_WORK) | RP_F_GPU);
+			if (!(g->flags[i] & RP_F_WORK)) {
+				/* a CPU-kind op on a GPU lane: an empty work record under its name */
+				struct rp_work w;
+				memset(&w, 0, sizeof(w));
+				w.name = g->ref[i];
+				w.cls = g->cls[i];
+				w.dtype = TC_DT_UNKNOWN;
+				w.kind = g->kind[i];
+				w.sub = g->sub[i];
+				w.analytic = g->dur[i] == RP_DUR_NONE;
+				if (intern_work(g, &w, &g->ref[i]) < 0)
 					return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-				memset(&g->works[g->n_works], 0, sizeof(*g->works));
-				g->work[i] = (uint32_t)g->n_works++;
+				g->flags[i] |= RP_F_WORK;
 			}
+			if (g->works[g->ref[i]].analytic)
+				g->flags[i] |= RP_F_ANALYTIC;
+			g->works[g->ref[i]].count++;
 			g->stats.gpu_ops++;
 		} else {
-			g->flags[i] = k == TC_KIND_STEP ? RP_F_STEP
-				      : k == TC_KIND_ANNOTATION ? 0
-								 : RP_F_INNER;
+			g->flags[i] = (uint8_t)((g->flags[i] & RP_F_WORK) |
+						(k == TC_KIND_STEP	   ? RP_F_STEP
+						 : k == TC_KIND_ANNOTATION ? 0
+									   : RP_F_INNER));
 			g->stats.cpu_ops++;
 		}
 	}
@@ -748,20 +854,27 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	 * whose kernels were all queued says nothing about it. Take the rank's minimum. */
 	/* Same for the gap between consecutive ops of a stream: a stream that only ever waited
 	 * (a communication stream) has large gaps that say nothing about the device. */
-	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		int64_t m = INT64_MAX, gmin = INT64_MAX;
-		for (uint32_t q = 0; q < g->n_lanes; q++)
-			if (is_gpu_lane(g, q) && g->lanes[q].rank == g->lanes[l].rank) {
-				m = TC_MIN(m, g->lanes[q].min_launch_lat);
-				if (g->lanes[q].len > 1)
-					gmin = TC_MIN(gmin, g->lanes[q].min_gap);
-			}
-		g->lanes[l].lat_rank = m == INT64_MAX ? 0 : m;
-		g->lanes[l].gap_rank = gmin == INT64_MAX ? 0 : gmin;
-	}
-	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		g->lanes[l].min_launch_lat = g->lanes[l].lat_rank;
-		g->lanes[l].min_gap = g->lanes[l].gap_rank;
+	{
+		int64_t *mr = malloc(2 * ((size_t)g->max_rank + 1) * sizeof(*mr));
+		if (!mr)
+			goto oom;
+		int64_t *gr = mr + g->max_rank + 1;
+		for (uint32_t q = 0; q <= g->max_rank; q++)
+			mr[q] = gr[q] = INT64_MAX;
+		for (uint32_t q = 0; q < g->n_lanes; q++) {
+			const struct rp_lane *L = &g->lanes[q];
+			if (!is_gpu_lane(g, q))
+				continue;
+			mr[L->rank] = TC_MIN(mr[L->rank], L->min_launch_lat);
+			if (L->len > 1)
+				gr[L->rank] = TC_MIN(gr[L->rank], L->min_gap);
+		}
+		for (uint32_t l = 0; l < g->n_lanes; l++) {
+			uint32_t rk = g->lanes[l].rank;
+			g->lanes[l].min_launch_lat = mr[rk] == INT64_MAX ? 0 : mr[rk];
+			g->lanes[l].min_gap = gr[rk] == INT64_MAX ? 0 : gr[rk];
+		}
+		free(mr);
 	}
 	if ((rc = build_syncs(g, &E, err)) < 0)
 		goto out;
@@ -812,6 +925,11 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	/* what finish needed and the run does not */
 	free(g->link);
 	g->link = NULL;
+	free(g->sub);
+	g->sub = NULL;
+	free(g->wtab);
+	g->wtab = NULL;
+	g->wtab_cap = 0;
 	free(g->syncs);
 	g->syncs = NULL;
 	free(g->ckeys);
@@ -849,8 +967,9 @@ uint64_t tc_replay_graph_op_count(const struct tc_replay_graph *g)
 
 size_t tc_replay_graph_bytes(const struct tc_replay_graph *g)
 {
-	size_t per_op = 2 * sizeof(int64_t) + 3 * sizeof(uint32_t) + 5 + sizeof(uint32_t);
-	return g->cap * per_op + g->cap_works * sizeof(struct rp_work) +
+	size_t per_op = sizeof(int64_t) + 3 * sizeof(uint32_t) + 3;
+	return g->n * per_op + g->n_big * sizeof(struct rp_big) +
+	       g->n_works * sizeof(struct rp_work) + (g->n + 1) * sizeof(uint32_t) +
 	       g->n_order * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
 	       g->n_lanes * sizeof(struct rp_lane) + g->n_colls * sizeof(struct rp_coll);
 }
@@ -867,14 +986,14 @@ void tc_replay_graph_free(struct tc_replay_graph *g)
 	free(g->ts);
 	free(g->dur);
 	free(g->lane);
-	free(g->name);
-	free(g->work);
+	free(g->ref);
 	free(g->kind);
 	free(g->cls);
 	free(g->sub);
-	free(g->dtype);
 	free(g->flags);
+	free(g->big);
 	free(g->works);
+	free(g->wtab);
 	free(g->in_off);
 	free(g->in_src);
 	free(g->lanes);

@@ -7,6 +7,13 @@
  * edges (launch, sync, event, memcpy, data) end at a GPU op's start or at a CPU op's end
  * point (a blocking call returns when what it waits for is done).
  *
+ * Memory. Per op the graph keeps 23 bytes (start time, 32-bit duration, lane, a reference,
+ * kind, class and flags), its one or two entries in the lane order and its in-edges. What a
+ * GPU op costs on a chip depends only on its work (class, dtype, FLOPs, bytes, GEMM dims,
+ * collective, name), which repeats across layers and steps: work records are interned once
+ * (struct rp_work) and ops refer to them, so re-timing asks hwmodel once per distinct work
+ * and multiplies per op.
+ *
  * Indices are 32-bit: a graph holds at most 2^31 - 1 ops.
  */
 #ifndef TC_REPLAY_INTERNAL_H
@@ -19,6 +26,9 @@
 /* In-edge source encoding: pred op << 1 | 1 when the edge starts at the pred's start
  * (launch call -> kernel: the kernel may begin while its launch call still runs). */
 #define RP_EDGE_FROM_START 1u
+/* 32-bit durations: unknown (the stream's -1), and "too long: see g->big". */
+#define RP_DUR_NONE UINT32_MAX
+#define RP_DUR_BIG (UINT32_MAX - 1)
 
 enum rp_flag {
 	RP_F_GPU = 1u << 0,      /* on a GPU/graph lane: one node with a duration */
@@ -28,21 +38,24 @@ enum rp_flag {
 	RP_F_STEP = 1u << 4,     /* step annotation on a CPU lane */
 	RP_F_BLOCKING = 1u << 5, /* CPU op whose end waits for GPU work (sync, blocking copy) */
 	RP_F_INNER = 1u << 6,    /* CPU op that counts as host work (not step / annotation) */
+	RP_F_WORK = 1u << 7,     /* g->ref is a work record (else a name id) */
 };
 
+/* One distinct GPU work: everything hwmodel looks at. Interned by value. */
 struct rp_work {
-	uint64_t flops, bytes_read, bytes_written;
-	uint64_t coll_bytes;
-	uint32_t group_size;
-	uint8_t has_work, coll_kind;
+	uint64_t flops, bytes_read, bytes_written, coll_bytes;
+	uint64_t m, n, k, batch; /* GEMM dims (opstream 1.1), 0 = unknown */
+	uint32_t name, group_size;
+	uint32_t count; /* GPU ops that use it (set by finish) */
+	uint8_t cls, dtype, kind, sub, has_work, coll_kind;
+	uint8_t analytic; /* no measured time (ONNX node, or duration unknown) */
 };
 
 struct rp_lane {
 	uint32_t rank, device, type;
 	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
-	int64_t min_launch_lat; /* GPU: min over kernels of start - launch start (>= 0) */
-	int64_t min_gap;        /* GPU: min idle gap between consecutive ops (>= 0) */
-	int64_t lat_rank, gap_rank; /* scratch while finishing */
+	int64_t min_launch_lat; /* GPU: the rank's min over kernels of start - launch start */
+	int64_t min_gap;        /* GPU: the rank's min idle gap between consecutive ops */
 };
 
 struct rp_coll {
@@ -54,15 +67,26 @@ struct rp_step {
 	uint32_t op, rank;
 };
 
+struct rp_big {
+	uint32_t op;
+	int64_t dur;
+};
+
 struct tc_replay_graph {
 	/* per op (struct of arrays) */
 	size_t n, cap;
-	int64_t *ts, *dur;
-	uint32_t *lane, *name, *work; /* work: index into works or RP_NONE */
-	uint8_t *kind, *cls, *sub, *dtype, *flags;
-	/* GPU op side table */
+	int64_t *ts;
+	uint32_t *dur;  /* RP_DUR_NONE unknown, RP_DUR_BIG: in big (sorted by op) */
+	uint32_t *lane;
+	uint32_t *ref;  /* RP_F_WORK: index into works; else the name's string id */
+	uint8_t *kind, *cls, *flags;
+	struct rp_big *big;
+	size_t n_big, cap_big;
+	/* interned work records and their hash table (index + 1, 0 = empty) */
 	struct rp_work *works;
 	size_t n_works, cap_works;
+	uint32_t *wtab;
+	size_t wtab_cap;
 	/* explicit in-edges (CSR over ops), built by finish */
 	uint32_t *in_off, *in_src;
 	size_t n_edges;
@@ -82,6 +106,7 @@ struct tc_replay_graph {
 	uint32_t n_ranks, max_rank;
 	/* while adding: raw facts kept until finish */
 	uint32_t *link; /* launching call or RP_NONE (freed by finish) */
+	uint8_t *sub;   /* runtime call kind (freed by finish) */
 	struct rp_sync {
 		uint32_t op, lane1; /* lane1: sync_lane (lane + 1, 0 = none) */
 		uint64_t event;
@@ -107,10 +132,39 @@ struct tc_replay_graph {
 /* Name of op i ("op#<id>" written into buf when unknown). */
 const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n);
 const char *rp_string(const struct tc_replay_graph *g, uint32_t id);
+int64_t rp_big_dur(const struct tc_replay_graph *g, uint32_t i);
+
+static inline uint32_t rp_name_id(const struct tc_replay_graph *g, uint32_t i)
+{
+	return (g->flags[i] & RP_F_WORK) ? g->works[g->ref[i]].name : g->ref[i];
+}
+
+/* Measured duration (ns), -1 when unknown. */
+static inline int64_t rp_dur(const struct tc_replay_graph *g, uint32_t i)
+{
+	uint32_t d = g->dur[i];
+	if (d < RP_DUR_BIG)
+		return d;
+	return d == RP_DUR_NONE ? -1 : rp_big_dur(g, i);
+}
+
+/* Measured duration clamped at 0. */
+static inline int64_t rp_dur0(const struct tc_replay_graph *g, uint32_t i)
+{
+	uint32_t d = g->dur[i];
+	if (d < RP_DUR_BIG)
+		return d;
+	return d == RP_DUR_NONE ? 0 : rp_big_dur(g, i);
+}
 
 static inline int64_t rp_src_end(const struct tc_replay_graph *g, uint32_t i)
 {
-	return g->ts[i] + (g->dur[i] > 0 ? g->dur[i] : 0);
+	return g->ts[i] + rp_dur0(g, i);
+}
+
+static inline int rp_lane_is_gpu(const struct rp_lane *L)
+{
+	return L->type == TC_LANE_GPU || L->type == TC_LANE_GRAPH;
 }
 
 /* Comparator helpers for CPU points: the time and the order key of a point. */
@@ -121,13 +175,20 @@ static inline int64_t rp_point_time(const struct tc_replay_graph *g, uint32_t p)
 }
 int rp_point_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
 
+/* What a run knows about one work record on both chips. */
+struct rp_wcost {
+	double ratio;     /* projected ns per measured ns (gpu_scale included) */
+	double ans;       /* analytical ns on the target (ONNX nodes), gpu_scale included */
+	double src_u, dst_u; /* utilisation: constant, or (per_ns) busy ns of the resource */
+	uint8_t src_bound, dst_bound;
+	uint8_t src_per_ns, dst_per_ns; /* 1: *_u is resource-busy ns: util = min(1, u / t) */
+};
+
 struct tc_replay {
 	const struct tc_replay_graph *g;
 	struct tc_replay_opts opts;
 	int64_t *start, *end; /* projected, per op */
-	uint8_t *bound;       /* target bound per op */
-	uint8_t *util;        /* target utilisation x 255 per GPU op */
-	uint8_t *src_bound, *src_util; /* source chip's view, when known */
+	struct rp_wcost *wc;  /* per work record */
 	struct tc_replay_step *steps;
 	size_t n_steps;
 	struct tc_replay_warnings warn;
@@ -150,6 +211,36 @@ struct tc_replay {
 	size_t n_top;
 	int64_t sim_ns; /* wall of the engine (never printed in reports) */
 };
+
+/* Projected duration of GPU op i (ns). */
+static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
+{
+	const struct tc_replay_graph *g = r->g;
+	const struct rp_wcost *c = &r->wc[g->ref[i]];
+	double ns = (g->flags[i] & RP_F_ANALYTIC) ? c->ans : (double)rp_dur0(g, i) * c->ratio;
+	if (!(ns >= 0) || ns > 9.2e18)
+		return 0;
+	return (int64_t)(ns + 0.5);
+}
+
+/* The bound an op got on the target (1) or the source (0) chip. */
+static inline unsigned rp_bound(const struct tc_replay *r, uint32_t i, int target)
+{
+	const struct tc_replay_graph *g = r->g;
+	if (!(g->flags[i] & RP_F_GPU))
+		return TC_BOUND_HOST;
+	const struct rp_wcost *c = &r->wc[g->ref[i]];
+	return target ? c->dst_bound : c->src_bound;
+}
+
+/* Utilisation-weighted ns of GPU op i running for t ns (for energy). */
+static inline double rp_util_ns(const struct rp_wcost *c, int target, double t)
+{
+	double u = target ? c->dst_u : c->src_u;
+	if (target ? c->dst_per_ns : c->src_per_ns)
+		return u < t ? u : t;
+	return u * t;
+}
 
 /* engine.c */
 int rp_retime(struct tc_replay *r, struct tc_err *err);

@@ -65,7 +65,7 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 		if (r->start[i] == INT64_MIN)
 			continue;
 		const char *name = rp_op_name(g, i, buf, sizeof(buf));
-		int64_t sd = g->dur[i] > 0 ? g->dur[i] : 0, pd = r->end[i] - r->start[i];
+		int64_t sd = rp_dur0(g, i), pd = r->end[i] - r->start[i];
 		uint32_t rank = g->lanes[g->lane[i]].rank;
 		for (int v = 0; v < 2; v++) {
 			if (!v && (g->flags[i] & RP_F_ANALYTIC))
@@ -81,7 +81,7 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 			fprintf(fp, ", \"args\": {\"op\": %u, \"source_ns\": %lld, \"projected_ns\": %lld, "
 				    "\"bound\": \"%s\"}}",
 				i, (long long)((g->flags[i] & RP_F_ANALYTIC) ? -1 : sd), (long long)pd,
-				tc_bound_name(r->bound[i]));
+				tc_bound_name(rp_bound(r, i, 1)));
 		}
 	}
 	fputs("\n]}\n", fp);
