@@ -283,6 +283,19 @@ static struct rext *new_ext(struct rfile *f, struct rop *op)
 	return &f->ext[f->next - 1];
 }
 
+static struct rwork *new_work(struct rfile *f, struct rop *op)
+{
+	if (op->wi)
+		return &f->work[op->wi - 1];
+	struct rwork *nw = grow(f->work, &f->workcap, f->nwork + 1, sizeof(*nw));
+	if (!nw)
+		return NULL;
+	f->work = nw;
+	memset(&f->work[f->nwork], 0, sizeof(struct rwork));
+	op->wi = (uint32_t)++f->nwork;
+	return &f->work[f->nwork - 1];
+}
+
 /* ---- event fields -------------------------------------------------------------------- */
 
 struct evf {
@@ -637,20 +650,21 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
  * input; TensorLists and scalars have rank 0). */
 static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 {
-	size_t need = f->nshp + 1 + in->n;
+	size_t need = f->nshp + 10 * (1 + in->n);
 	for (size_t i = 0; i < in->n; i++)
-		need += in->shapes[i].rank;
-	int64_t *ns = grow(f->shp, &f->shpcap, need, sizeof(*ns));
-	struct rext *x = ns ? new_ext(f, op) : NULL;
-	if (!x)
+		need += 10 * in->shapes[i].rank;
+	uint8_t *ns = grow(f->shp, &f->shpcap, need, 1);
+	struct rwork *w = ns ? new_work(f, op) : NULL;
+	if (!w)
 		return -1;
 	f->shp = ns;
-	x->shapes = f->nshp + 1;
-	f->shp[f->nshp++] = (int64_t)in->n;
+	w->shapes = f->nshp + 1;
+	f->nshp += tc_chrome_put_varint(f->shp + f->nshp, in->n);
 	for (size_t i = 0; i < in->n; i++) {
-		f->shp[f->nshp++] = in->shapes[i].rank;
+		f->nshp += tc_chrome_put_varint(f->shp + f->nshp, in->shapes[i].rank);
 		for (uint32_t d = 0; d < in->shapes[i].rank; d++)
-			f->shp[f->nshp++] = in->shapes[i].dims[d];
+			f->nshp += tc_chrome_put_varint(f->shp + f->nshp,
+							 tc_chrome_zigzag(in->shapes[i].dims[d]));
 	}
 	return 0;
 }
@@ -867,13 +881,13 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			op->cls = TC_CLASS_MEMSET;
 		}
 		if ((ek != E_KERNEL) && (a.has & A_BYTES)) {
-			struct rext *x = new_ext(f, op);
-			if (!x)
+			struct rwork *w = new_work(f, op);
+			if (!w)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			uint64_t b = arg_u64(&a.bytes);
-			x->has_work = 1;
-			x->work.bytes_written = b;
-			x->work.bytes_read = ek == E_MEMCPY ? b : 0;
+			w->has_work = 1;
+			w->bytes_written = b;
+			w->bytes_read = ek == E_MEMCPY ? b : 0;
 		}
 		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
 			struct rext *x = new_ext(f, op);
@@ -935,12 +949,24 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 				parse_conv_concrete(&a.concrete, nm, &in);
 			if (tc_work_of_op_conv(nm, in.shapes, in.n, in.dtypes,
 					       in.has_conv ? &in.conv : NULL, &w)) {
-				struct rext *x = new_ext(f, op);
+				struct rwork *x = new_work(f, op);
 				if (!x)
 					return tc_err_set(err, TC_ENOMEM, "out of memory");
-				x->work = w;
+				x->flops = w.flops;
+				x->bytes_read = w.bytes_read;
+				x->bytes_written = w.bytes_written;
+				x->dtype = w.dtype;
 				x->has_work = 1;
-				op->dtype = w.dtype;
+				if (w.m > 0 && w.n > 0 && w.k > 0) {
+					struct rgemm *g = grow(f->gemm, &f->gemmcap, f->ngemm + 1,
+							       sizeof(*g));
+					if (!g)
+						return tc_err_set(err, TC_ENOMEM, "out of memory");
+					f->gemm = g;
+					f->gemm[f->ngemm] = (struct rgemm){w.m, w.n, w.k,
+									   w.batch > 0 ? w.batch : 1};
+					x->gi = (uint32_t)++f->ngemm;
+				}
 				if (!in.has_conv && op->cls == TC_CLASS_CONV &&
 				    !(nf->flags & RN_LBACKWARD))
 					op->flags |= TC_FLAG_WORK_ESTIMATED;
@@ -1216,6 +1242,8 @@ void tc_chrome_file_free(struct rfile *f)
 	free(f->devs);
 	free(f->syncs);
 	free(f->shp);
+	free(f->work);
+	free(f->gemm);
 	tc_map64_free(&f->tname);
 	memset(f, 0, sizeof(*f));
 }

@@ -8,26 +8,41 @@
 
 #include "adapter.h"
 
-/* One op as parsed (72 bytes). Positions (parent, link) are indices in the sorted array
- * plus one; 0 = none. */
+/* One op as parsed (64 bytes). Positions (parent, link) are indices in the sorted array
+ * plus one; 0 = none. Everything most ops lack lives in sparse side arrays: work and
+ * shapes (rwork, about half the ops), GEMM dims (rgemm), collective and sync facts (rext,
+ * few ops). */
 struct rop {
 	int64_t ts, dur; /* ns, file-relative */
 	uint64_t corr, ext;
-	uint32_t name, lane, seq, xi; /* xi: index into rfile.ext + 1, 0 = none */
+	uint32_t name, lane, seq;
+	uint32_t xi; /* index + 1 into rfile.ext, 0 = none */
+	uint32_t wi; /* index + 1 into rfile.work: the op's own, or for a kernel the launching
+		      * op's work it takes (shared, not copied); 0 = none */
 	uint32_t parent, link;
-	uint8_t kind, cls, sub, dtype;
-	uint32_t flags;
+	uint8_t kind, cls, sub, flags;
 };
 
-/* Sparse extras: work, collective facts, synchronisation. */
+/* Work and Input Dims (CPU ops, memcpy/memset bytes): 40 bytes. */
+struct rwork {
+	uint64_t flops, bytes_read, bytes_written;
+	uint64_t shapes; /* offset + 1 of the op's packed Input Dims in rfile.shp, 0 = none */
+	uint32_t gi;     /* index + 1 into rfile.gemm, 0 = none */
+	uint8_t dtype, has_work, given;
+};
+
+/* GEMM-like problem of a work entry (gemm, conv, attention ops only). */
+struct rgemm {
+	int64_t m, n, k, batch;
+};
+
+/* Sparse extras: collective facts, synchronisation. */
 struct rext {
-	struct tc_work work;
-	uint8_t has_work, work_given, has_coll, coll_kind, coll_dtype;
+	uint8_t has_coll, coll_kind, coll_dtype;
 	uint32_t coll_group_size, coll_group; /* group: string id in the name table */
 	uint64_t coll_nelems, coll_bytes, coll_seq;
 	uint32_t sync_lane; /* local lane idx + 1 */
 	uint64_t sync_event;
-	uint64_t shapes; /* offset + 1 of the op's Input Dims in rfile.shp, 0 = none */
 };
 
 struct rlane {
@@ -67,8 +82,12 @@ struct rfile {
 	size_t ndevs;
 	struct rsync *syncs;
 	size_t nsyncs, synccap;
-	/* Input Dims of CPU ops, packed: n, then per input its rank and dims */
-	int64_t *shp;
+	struct rwork *work;
+	size_t nwork, workcap;
+	struct rgemm *gemm;
+	size_t ngemm, gemmcap;
+	/* Input Dims of CPU ops as zigzag varints: n, then per input its rank and dims */
+	uint8_t *shp;
 	size_t nshp, shpcap;
 	int64_t base_ns; /* baseTimeNanoseconds, 0 if absent */
 	int has_base;
@@ -98,6 +117,39 @@ struct rctx {
 	const struct tc_ingest_opts *opts;
 	struct tc_ingest_stats *stats;
 };
+
+/* Packed Input Dims: LEB128 varints, dims zigzag-coded (-1 = unknown is one byte). */
+static inline size_t tc_chrome_put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+static inline uint64_t tc_chrome_get_varint(const uint8_t **pp)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (int s = 0; s < 64; s += 7) {
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << s;
+		if (!(b & 0x80))
+			break;
+	}
+	*pp = p;
+	return v;
+}
+static inline uint64_t tc_chrome_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t tc_chrome_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 /* chrome.c: parse one input completely into f. */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);

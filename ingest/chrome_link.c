@@ -22,6 +22,78 @@ static int cmp_rop(const void *a, const void *b)
 	return 0;
 }
 
+/* In-place introsort of the ops: qsort() here is glibc's merge sort, which allocates a
+ * copy of the whole array (a second 64 B per op at the peak). (ts, dur, seq) is a total
+ * order, so stability does not matter. */
+static void swap_rop(struct rop *a, struct rop *b)
+{
+	struct rop t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void sift_rop(struct rop *v, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp_rop(&v[c], &v[c + 1]) < 0)
+			c++;
+		if (cmp_rop(&v[i], &v[c]) >= 0)
+			return;
+		swap_rop(&v[i], &v[c]);
+		i = c;
+	}
+}
+
+static void sort_rop(struct rop *v, size_t n, int depth)
+{
+	while (n > 16) {
+		if (depth-- == 0) { /* heap sort: no quadratic worst case */
+			for (size_t i = n / 2; i-- > 0;)
+				sift_rop(v, i, n);
+			for (size_t i = n - 1; i > 0; i--) {
+				swap_rop(&v[0], &v[i]);
+				sift_rop(v, 0, i);
+			}
+			return;
+		}
+		/* median of three to v[0], then Hoare partition */
+		size_t m = n / 2;
+		if (cmp_rop(&v[m], &v[0]) < 0)
+			swap_rop(&v[m], &v[0]);
+		if (cmp_rop(&v[n - 1], &v[0]) < 0)
+			swap_rop(&v[n - 1], &v[0]);
+		if (cmp_rop(&v[n - 1], &v[m]) < 0)
+			swap_rop(&v[n - 1], &v[m]);
+		swap_rop(&v[0], &v[m]);
+		size_t i = 0, j = n;
+		for (;;) {
+			while (cmp_rop(&v[++i], &v[0]) < 0 && i < n - 1)
+				;
+			while (cmp_rop(&v[0], &v[--j]) < 0)
+				;
+			if (i >= j)
+				break;
+			swap_rop(&v[i], &v[j]);
+		}
+		swap_rop(&v[0], &v[j]);
+		/* recurse into the smaller side, loop on the larger */
+		if (j < n - j - 1) {
+			sort_rop(v, j, depth);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort_rop(v + j + 1, n - j - 1, depth);
+			n = j;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && cmp_rop(&v[j], &v[j - 1]) < 0; j--)
+			swap_rop(&v[j], &v[j - 1]);
+}
+
 static struct rext *ext_of(struct rfile *f, struct rop *op)
 {
 	return op->xi ? &f->ext[op->xi - 1] : NULL;
@@ -42,15 +114,12 @@ static struct rext *ext_new(struct rfile *f, struct rop *op)
 static int nest(struct rfile *f)
 {
 	size_t *top = calloc(f->nlanes ? f->nlanes : 1, sizeof(size_t));
-	uint32_t *stack = malloc((f->n + 1) * sizeof(uint32_t));
 	uint32_t *next = malloc((f->n + 1) * sizeof(uint32_t)); /* per-lane linked stacks */
-	if (!top || !stack || !next) {
+	if (!top || !next) {
 		free(top);
-		free(stack);
 		free(next);
 		return -1;
 	}
-	(void)stack;
 	/* top[lane] = position + 1 of the innermost open op; next[pos] = the one below it */
 	for (size_t i = 0; i < f->n; i++) {
 		struct rop *op = &f->ops[i];
@@ -72,7 +141,6 @@ static int nest(struct rfile *f)
 		}
 	}
 	free(top);
-	free(stack);
 	free(next);
 	return 0;
 }
@@ -140,21 +208,17 @@ static void attribute(struct rctx *c, struct rfile *f)
 		if (k->kind != TC_KIND_KERNEL || !k->link)
 			continue;
 		uint32_t p = f->ops[k->link - 1].parent;
-		int give_work = k->cls != TC_CLASS_COLLECTIVE && !(k->xi && f->ext[k->xi - 1].has_work);
+		/* kernels have no work of their own: they take their launching op's */
+		int give_work = k->cls != TC_CLASS_COLLECTIVE && !k->wi;
 		int want_coll = k->cls == TC_CLASS_COLLECTIVE;
 		for (int depth = 0; p && depth < 12 && (give_work || want_coll);
 		     depth++, p = f->ops[p - 1].parent) {
 			struct rop *o = &f->ops[p - 1];
 			struct rext *ox = ext_of(f, o);
-			if (give_work && ox && ox->has_work && !ox->work_given && o->cls == k->cls) {
-				struct rext *kx = ext_new(f, k);
-				if (!kx)
-					return;
-				ox = &f->ext[o->xi - 1]; /* ext_new may move the array */
-				kx->work = ox->work;
-				kx->has_work = 1;
-				ox->work_given = 1;
-				k->dtype = ox->work.dtype;
+			struct rwork *ow = o->wi ? &f->work[o->wi - 1] : NULL;
+			if (give_work && ow && ow->has_work && !ow->given && o->cls == k->cls) {
+				k->wi = o->wi; /* shared: the writer takes work and dims, not shapes */
+				ow->given = 1;
 				k->flags |= o->flags & TC_FLAG_WORK_ESTIMATED;
 				give_work = 0;
 			}
@@ -265,7 +329,7 @@ static void sync_links(struct rfile *f)
 
 int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err)
 {
-	qsort(f->ops, f->n, sizeof(*f->ops), cmp_rop);
+	sort_rop(f->ops, f->n, 64);
 	if (nest(f) < 0 || link_kernels(c, f) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory linking %s", f->path);
 	attribute(c, f);
@@ -488,6 +552,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 		for (size_t k = 0; k < f->n && rc == 0; k++) {
 			struct rop *r = &f->ops[k];
 			struct tc_shape shp[16];
+			int64_t dims[128];
 			struct tc_op op;
 			struct rext *x = ext_of(f, r);
 			tc_op_init(&op);
@@ -508,35 +573,41 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 			op.kind = r->kind;
 			op.op_class = r->cls;
 			op.sub = r->sub;
-			op.dtype = r->dtype;
 			op.flags = r->flags;
-			if (x) {
-				if (x->has_work) {
+			if (r->wi) {
+				const struct rwork *wk = &f->work[r->wi - 1];
+				if (wk->has_work) {
 					op.has_work = 1;
-					op.flops = x->work.flops;
-					op.bytes_read = x->work.bytes_read;
-					op.bytes_written = x->work.bytes_written;
-					if (!op.dtype)
-						op.dtype = x->work.dtype;
-					if (x->work.m > 0 && x->work.n > 0 && x->work.k > 0) {
-						op.gemm_m = (uint64_t)x->work.m;
-						op.gemm_n = (uint64_t)x->work.n;
-						op.gemm_k = (uint64_t)x->work.k;
-						op.gemm_batch = (uint64_t)(x->work.batch > 0 ? x->work.batch : 1);
+					op.flops = wk->flops;
+					op.bytes_read = wk->bytes_read;
+					op.bytes_written = wk->bytes_written;
+					op.dtype = wk->dtype;
+					if (wk->gi) {
+						const struct rgemm *g = &f->gemm[wk->gi - 1];
+						op.gemm_m = (uint64_t)g->m;
+						op.gemm_n = (uint64_t)g->n;
+						op.gemm_k = (uint64_t)g->k;
+						op.gemm_batch = (uint64_t)g->batch;
 					}
 				}
-				if (x->shapes) {
-					const int64_t *sp = f->shp + x->shapes - 1;
-					uint32_t ns = (uint32_t)sp[0];
-					sp++;
-					for (uint32_t s = 0; s < ns; s++) {
-						shp[s].rank = (uint32_t)sp[0];
-						shp[s].dims = sp + 1;
-						sp += 1 + sp[0];
+				/* shapes are the op's own inputs: never on a kernel sharing them */
+				if (wk->shapes && r->kind != TC_KIND_KERNEL) {
+					const uint8_t *sp = f->shp + wk->shapes - 1;
+					uint32_t ns = (uint32_t)tc_chrome_get_varint(&sp);
+					size_t nd = 0;
+					for (uint32_t s = 0; s < ns && s < 16; s++) {
+						uint32_t rk = (uint32_t)tc_chrome_get_varint(&sp);
+						shp[s].rank = rk;
+						shp[s].dims = dims + nd;
+						for (uint32_t d = 0; d < rk && nd < 128; d++)
+							dims[nd++] = tc_chrome_unzigzag(
+								tc_chrome_get_varint(&sp));
 					}
 					op.n_shapes = ns;
 					op.shapes = shp;
 				}
+			}
+			if (x) {
 				if (x->has_coll && r->kind == TC_KIND_KERNEL && x->coll_kind) {
 					op.coll_kind = x->coll_kind;
 					op.coll_dtype = x->coll_dtype;
