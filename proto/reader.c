@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "opstream.h"
@@ -76,6 +77,19 @@ static int src_read(struct tc_ops_reader *r, void *buf, size_t n, size_t *got)
 	return 0;
 }
 
+/* Bytes left in the source (for a file: its size less the offset, re-read each time so a
+ * file that grows is not misjudged). */
+static uint64_t src_left(const struct tc_ops_reader *r)
+{
+	if (!r->fp)
+		return r->mem_len - r->mem_pos;
+	struct stat st;
+	long pos = ftell(r->fp);
+	if (pos < 0 || fstat(fileno(r->fp), &st) != 0 || (uint64_t)st.st_size < (uint64_t)pos)
+		return UINT64_MAX; /* a pipe or an odd file: let the read tell */
+	return (uint64_t)st.st_size - (uint64_t)pos;
+}
+
 /* Read one record. Returns 1 with *type and r->raw/raw_len filled, 0 at end of file,
  * negative on error. */
 static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, struct tc_err *err)
@@ -102,7 +116,14 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)",
 				  r->name, what, cn, (unsigned long long)at, zlen, rlen);
-	if (tc_grow((void **)&r->z, &r->z_cap, zlen + 1, 1) || tc_grow((void **)&r->raw, &r->raw_cap, rlen + 1, 1))
+	/* Allocate only what the input can back: the frame must fit in what is left of the
+	 * source, and the claimed raw size must be the frame's own content size, so a corrupt
+	 * header cannot make the reader allocate a gigabyte. */
+	uint64_t left = src_left(r);
+	if (zlen > left)
+		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record (%llu of %u bytes)",
+				  r->name, what, cn, (unsigned long long)at, (unsigned long long)left, zlen);
+	if (tc_grow((void **)&r->z, &r->z_cap, zlen + 1, 1))
 		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory", r->name, what, cn, (unsigned long long)at);
 	if (src_read(r, r->z, zlen, &got))
 		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error", r->name, what, cn, (unsigned long long)at);
@@ -112,6 +133,12 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	if ((uint32_t)tc_hash64(r->z, zlen, 0) != check)
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
 				  r->name, what, cn, (unsigned long long)at);
+	unsigned long long content = ZSTD_getFrameContentSize(r->z, zlen);
+	if (content != rlen)
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame content size does not match the record header (%u bytes)",
+				  r->name, what, cn, (unsigned long long)at, rlen);
+	if (tc_grow((void **)&r->raw, &r->raw_cap, rlen + 1, 1))
+		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory", r->name, what, cn, (unsigned long long)at);
 	size_t n = ZSTD_decompressDCtx(r->zd, r->raw, r->raw_cap, r->z, zlen);
 	if (ZSTD_isError(n))
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt frame: zstd: %s", r->name, what, cn,
