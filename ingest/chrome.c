@@ -622,6 +622,31 @@ static uint64_t arg_u64(const struct tc_jv *v)
 	return 0;
 }
 
+/* Number of integers in a string or array value, the first max of them stored. */
+static int count_ints(const struct tc_jv *v, int64_t *out, int max)
+{
+	int n = 0;
+	const char *p = v->p, *e = v->p + v->n;
+	while (p < e) {
+		if ((*p >= '0' && *p <= '9') || (*p == '-' && p + 1 < e && p[1] >= '0' && p[1] <= '9')) {
+			int neg = *p == '-';
+			int64_t x = 0;
+			p += neg;
+			while (p < e && *p >= '0' && *p <= '9') {
+				if (x < INT64_MAX / 10)
+					x = x * 10 + (*p - '0');
+				p++;
+			}
+			if (n < max)
+				out[n] = neg ? -x : x;
+			n++;
+		} else {
+			p++;
+		}
+	}
+	return n;
+}
+
 static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
 {
 	char buf[256];
@@ -631,8 +656,13 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
 	}
 	if (a->has & A_NELEMS)
 		x->coll_nelems = arg_u64(&a->nelems);
-	if (a->has & A_GSIZE)
+	if (a->has & A_GSIZE) {
 		x->coll_group_size = (uint32_t)arg_i64(&a->gsize, 0);
+	} else if (a->has & A_PGRANKS) {
+		/* "[0, 1, 2, 3]": as many ranks as numbers ("[]" tells nothing) */
+		int64_t r[1];
+		x->coll_group_size = (uint32_t)count_ints(&a->pgranks, r, 1);
+	}
 	if (a->has & A_DTYPE) {
 		tc_json_str(&a->dtype, buf, sizeof(buf));
 		x->coll_dtype = (uint8_t)tc_dtype_of_name(buf);
@@ -1016,15 +1046,48 @@ static void handle_devices(struct rfile *f, const struct tc_jv *v)
 				d->major = (int)arg_i64(&x, 0);
 			else if (TC_JKEY(&k, "computeMinor") || TC_JKEY(&k, "minor"))
 				d->minor = (int)arg_i64(&x, 0);
+			else if (TC_JKEY(&k, "gcnArchName"))
+				tc_json_str(&x, d->gcn, sizeof(d->gcn));
 		}
 		f->ndevs++;
+	}
+}
+
+/* pg_config: [{"pg_name": "0", "pg_size": 2, "ranks": [0, 1], ...}, ...] gives the size
+ * of each process group, for collectives whose kernel and launching op do not say it. */
+static void handle_pg_config(struct rctx *c, struct rfile *f, const struct tc_jv *v)
+{
+	const char *it = v->p, *end = v->p + v->n;
+	struct tc_jv e, k, x;
+	f->npg = 0;
+	while (f->npg < (int)TC_ARRAY_LEN(f->pg_name) && tc_json_next_elem(&it, end, &e) == 1) {
+		if (e.t != TC_J_OBJ)
+			continue;
+		const char *it2 = e.p, *end2 = e.p + e.n;
+		uint32_t name = 0, size = 0;
+		int has_name = 0;
+		int64_t r[1];
+		while (tc_json_next_member(&it2, end2, &k, &x) == 1) {
+			if (TC_JKEY(&k, "pg_name") && x.t == TC_J_STR) {
+				name = intern_jv(c, &x);
+				has_name = 1;
+			} else if (TC_JKEY(&k, "pg_size")) {
+				size = (uint32_t)arg_i64(&x, 0);
+			} else if (TC_JKEY(&k, "ranks") && x.t == TC_J_ARR && !size) {
+				size = (uint32_t)count_ints(&x, r, 1);
+			}
+		}
+		if (has_name && size) {
+			f->pg_name[f->npg] = name;
+			f->pg_size[f->npg] = size;
+			f->npg++;
+		}
 	}
 }
 
 static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 		       const struct tc_jv *v)
 {
-	(void)c;
 	if (TC_JKEY(k, "deviceProperties") && v->t == TC_J_ARR) {
 		handle_devices(f, v);
 	} else if (TC_JKEY(k, "computeProperties") && v->t == TC_J_ARR) {
@@ -1038,6 +1101,8 @@ static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 				f->rank = (int)arg_i64(&x, -1);
 			else if (TC_JKEY(&kk, "world_size"))
 				f->world = (int)arg_i64(&x, -1);
+			else if (TC_JKEY(&kk, "pg_config") && x.t == TC_J_ARR)
+				handle_pg_config(c, f, &x);
 		}
 	} else if (TC_JKEY(k, "baseTimeNanoseconds")) {
 		int64_t b;

@@ -59,6 +59,7 @@ struct rdevice {
 	uint64_t mem;
 	uint32_t sms;
 	int major, minor;
+	char gcn[32]; /* gcnArchName (ROCm), "" if absent */
 	int used;
 };
 
@@ -99,6 +100,9 @@ struct rfile {
 	/* provenance scalars from the top level (cupti/cuda/hip/roctracer versions) */
 	char meta_k[8][32], meta_v[8][64];
 	int nmeta;
+	/* distributedInfo.pg_config: process group name (string id) -> size */
+	uint32_t pg_name[32], pg_size[32];
+	int npg;
 	/* thread names from M events: (pid, tid) -> name id */
 	struct tc_map64 tname;
 };

@@ -263,6 +263,11 @@ static void attribute(struct rctx *c, struct rfile *f)
 			kx->coll_kind = (uint8_t)tc_coll_of_name(tc_strtab_get(&c->names, k->name));
 		if (!kx->coll_kind)
 			kx->coll_kind = TC_COLL_ALLREDUCE == 0 ? 0 : 0; /* unknown stays none */
+		/* group size the kernel and its launching op did not tell: pg_config by group
+		 * name, or the only process group of the job when the kernel names none */
+		for (int g = 0; !kx->coll_group_size && g < f->npg; g++)
+			if (f->pg_name[g] == kx->coll_group || (f->npg == 1 && !kx->coll_group))
+				kx->coll_group_size = f->pg_size[g];
 		if (!kx->coll_bytes && kx->coll_nelems && tc_dtype_size(kx->coll_dtype))
 			kx->coll_bytes = kx->coll_nelems * tc_dtype_size(kx->coll_dtype);
 		uint64_t n = 0;
@@ -374,6 +379,24 @@ static const char *vendor_of(const char *name, int rocm)
 	return "";
 }
 
+/* Architecture from the compute capability: "sm_80" on NVIDIA. On AMD computeMajor/Minor
+ * (9.4) do not name the chip's gfx target (gfx940/941/942), so only gcnArchName is used. */
+static void arch_of(const struct tc_device *d, const struct rfile *f, int64_t devidx, int hit,
+		    int same, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (size_t k = 0; k < f->ndevs; k++) {
+		const struct rdevice *r = &f->devs[k];
+		if (!(r->id == devidx || (!hit && same && k == 0)))
+			continue;
+		if (r->gcn[0])
+			snprintf(buf, cap, "%.*s", (int)strcspn(r->gcn, ":"), r->gcn);
+		else if (strcmp(d->vendor, "amd") != 0 && r->major > 0 && r->major < 100 &&
+			 r->minor >= 0 && r->minor < 10)
+			snprintf(buf, cap, "sm_%d%d", r->major, r->minor);
+	}
+}
+
 int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *out_path,
 		    struct tc_err *err)
 {
@@ -384,6 +407,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	uint32_t *ranks = tc_xcalloc(nf, sizeof(*ranks));
 	struct tc_device *devs = NULL;
 	char (*devnames)[160] = NULL;
+	char (*devarch)[32] = NULL;
 	size_t ndev = 0, devcap = 0;
 	struct tc_kv meta[16];
 	size_t nmeta = 0;
@@ -434,6 +458,8 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 						return tc_err_set(err, TC_ENOMEM, "out of memory");
 					size_t cap2 = devcap;
 					devnames = tc_xrealloc(devnames, cap2 * sizeof(*devnames));
+					devarch = tc_xrealloc(devarch, cap2 * sizeof(*devarch));
+					devarch[ndev][0] = '\0';
 					memset(&devs[ndev], 0, sizeof(devs[ndev]));
 					devs[ndev].id = (uint32_t)ndev;
 					devs[ndev].rank = (uint32_t)f->rank;
@@ -462,6 +488,8 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 							}
 						if (!*devs[ndev].vendor)
 							devs[ndev].vendor = f->rocm ? "amd" : "";
+						arch_of(&devs[ndev], f, devidx, hit, same, devarch[ndev],
+							sizeof(devarch[0]));
 					} else {
 						snprintf(devnames[ndev], sizeof(devnames[0]), "host");
 					}
@@ -478,7 +506,7 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 				lane_dev[i][l] = lane_dev[i][f->nlanes];
 	}
 	for (size_t d = 0; d < ndev; d++)
-		devs[d].name = devnames[d];
+		devs[d].name = devnames[d], devs[d].arch = devarch[d];
 
 	int era2021 = 0, era2024 = 0, rocm = 0;
 	for (size_t i = 0; i < nf; i++) {
@@ -659,6 +687,7 @@ out:
 	free(name_map);
 	free(devs);
 	free(devnames);
+	free(devarch);
 	free(order);
 	free(srcs);
 	free(ranks);

@@ -363,6 +363,81 @@ Test(chrome, event_sync)
 	rb_free(&b);
 }
 
+Test(chrome, group_size_from_ranks_and_pg_config)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* k1: no "Group size" but "Process Group Ranks" "[0, 2, 4]" -> 3 ranks.
+	 * k2: nothing on the kernel or its op but the group name "5": pg_config says 16.
+	 * k3: no group named at all; the job has two process groups, so nothing is assumed. */
+	const char *j =
+		"{\"distributedInfo\":{\"rank\":0,\"world_size\":16,\"pg_config\":["
+		"{\"pg_name\":\"0\",\"pg_desc\":\"default_pg\",\"pg_size\":16,\"ranks\":[]},"
+		"{\"pg_name\":\"5\",\"pg_size\":16}]},\"traceEvents\":["
+		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
+		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
+		       ",\"Collective name\":\"allreduce\",\"In msg nelems\":10,\"dtype\":\"Float\","
+		       "\"Process Group Ranks\":\"[0, 2, 4]\"") ","
+		CPU("record_param_comms", 100, 50, 2,
+		    ",\"Collective name\":\"broadcast\",\"Process Group Name\":\"5\"") ","
+		RT("cudaLaunchKernel", 110, 5, 2, 2) ","
+		KERNEL("ncclDevKernel_Broadcast_RING_LL(x)", 130, 10, 20, 2, "") ","
+		RT("cudaLaunchKernel", 210, 5, 3, 3) ","
+		KERNEL("ncclDevKernel_AllGather_RING_LL(x)", 230, 10, 20, 3, "")
+		"]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
+	cr_assert(k1 && k2 && k3);
+	cr_expect_eq(k1->coll_group_size, 3u);
+	cr_expect_eq(k2->coll_kind, TC_COLL_BROADCAST);
+	cr_expect_eq(k2->coll_group_size, 16u);
+	cr_expect_eq(k3->coll_kind, TC_COLL_ALLGATHER);
+	cr_expect_eq(k3->coll_group_size, 0u);
+	rb_free(&b);
+
+	/* one process group only: a collective naming none is in it */
+	const char *j1 =
+		"{\"distributedInfo\":{\"rank\":0,\"pg_config\":[{\"pg_name\":\"0\",\"ranks\":[0,1,2,3]}]},"
+		"\"traceEvents\":[" RT("cudaLaunchKernel", 10, 5, 1, 1) ","
+		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1, "") "]}";
+	cr_assert_eq(ingest_text(&b, j1, &err), 0, "%s", err.msg);
+	k1 = nth_kind(&b, TC_KIND_KERNEL, 0);
+	cr_assert_not_null(k1);
+	cr_expect_eq(k1->coll_group_size, 4u); /* no pg_size: 4 ranks listed */
+	rb_free(&b);
+}
+
+Test(chrome, device_arch)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* NVIDIA compute capability 9.0 -> sm_90; ROCm: gcnArchName, cut at the first ':' */
+	const char *j =
+		"{\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA H100 80GB HBM3\",\"computeMajor\":9,"
+		"\"computeMinor\":0}],\"traceEvents\":["
+		KERNEL("k", 20, 10, 7, 1, "") "]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_ops_header *h = tc_ops_reader_header(b.r);
+	cr_assert_eq(h->n_devices, 2u);
+	cr_expect_str_eq(h->devices[0].arch, "");
+	cr_expect_str_eq(h->devices[1].arch, "sm_90");
+	rb_free(&b);
+	const char *j2 =
+		"{\"deviceProperties\":[{\"id\":0,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,"
+		"\"computeMinor\":4,\"gcnArchName\":\"gfx942:sramecc+:xnack-\"},"
+		"{\"id\":1,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,\"computeMinor\":4}],"
+		"\"traceEvents\":[" KERNEL("Cijk_Alik_Bljk_HHS_BH_MT128x128", 20, 10, 7, 1, "") ","
+		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"Cijk_x\",\"pid\":1,\"tid\":7,\"ts\":40,\"dur\":1,"
+		"\"args\":{\"device\":1,\"stream\":7}}]}";
+	cr_assert_eq(ingest_text(&b, j2, &err), 0, "%s", err.msg);
+	h = tc_ops_reader_header(b.r);
+	cr_assert_eq(h->n_devices, 3u);
+	cr_expect_str_eq(h->devices[1].arch, "gfx942");
+	cr_expect_str_eq(h->devices[2].arch, ""); /* 9.4 alone does not name the gfx target */
+	rb_free(&b);
+}
+
 Test(chrome, ranks_and_devices)
 {
 	struct rb b = {0};
