@@ -49,6 +49,17 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		if (rc == 0)
 			rc = tc_chrome_parse(&c, in, &files[i], err);
 		tc_input_close(in);
+		if (rc == 0 && files[i].nocorr.len && files[i].flows) {
+			/* ops without a correlation: read the file again for its ac2g flows */
+			in = NULL;
+			files[i].flow_pass = 1;
+			rc = tc_input_open(&in, inputs[i], err);
+			if (rc == 0)
+				rc = tc_chrome_parse(&c, in, &files[i], err);
+			tc_input_close(in);
+			files[i].flow_pass = 0;
+		}
+		tc_map64_free(&files[i].nocorr);
 		if (rc == 0 && stats) {
 			stats->bytes_in += files[i].bytes;
 			stats->events += files[i].events;
@@ -64,6 +75,9 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 				(unsigned long long)f->flows, (unsigned long long)f->counters,
 				(unsigned long long)f->meta, (unsigned long long)f->instants,
 				(unsigned long long)f->unknown_phase, (unsigned long long)f->skipped);
+			if (f->flow_linked)
+				tc_info(log, "%s: %llu ops without a correlation took it from their ac2g flow",
+					f->path, (unsigned long long)f->flow_linked);
 		}
 	}
 	/* ranks: from distributedInfo, else the order given */
@@ -118,6 +132,15 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
 	rc = tc_input_open_mem(&in, buf, len, "<memory>", err);
 	if (rc == 0)
 		rc = tc_chrome_parse(&c, in, &f, err);
+	tc_input_close(in);
+	in = NULL;
+	if (rc == 0 && f.nocorr.len && f.flows) {
+		f.flow_pass = 1;
+		rc = tc_input_open_mem(&in, buf, len, "<memory>", err);
+		if (rc == 0)
+			rc = tc_chrome_parse(&c, in, &f, err);
+		f.flow_pass = 0;
+	}
 	if (rc == 0)
 		rc = tc_chrome_link(&c, &f, err);
 	tc_input_close(in);

@@ -300,7 +300,7 @@ static struct rwork *new_work(struct rfile *f, struct rop *op)
 
 struct evf {
 	struct tc_jv ph, cat, name, pid, tid, ts, dur, args, id;
-	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args;
+	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args, has_id;
 };
 
 enum ekind { E_SKIP, E_CPU, E_ANNOT, E_RUNTIME, E_KERNEL, E_MEMCPY, E_MEMSET, E_SYNC, E_GPUANNOT,
@@ -699,6 +699,31 @@ static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 	return 0;
 }
 
+/* Second pass: an ac2g flow start (runtime side) or end (GPU side) at the place and time
+ * of an op without a correlation gives it the flow's id. */
+static int flow_event(struct rfile *f, const struct evf *e)
+{
+	uint64_t id, at;
+	int64_t ts;
+	if (!e->has_ph || e->ph.n != 1 || (e->ph.p[0] != 's' && e->ph.p[0] != 'f') ||
+	    !e->has_cat || !(TC_JKEY(&e->cat, "ac2g") || TC_JKEY(&e->cat, "async_cpu_to_gpu")) ||
+	    !e->has_id || !e->has_ts || tc_json_us_to_ns(&e->ts, &ts) < 0)
+		return 0;
+	id = arg_u64(&e->id);
+	if (!id || !tc_map64_get(&f->nocorr,
+				 tc_chrome_place(e->has_pid ? id_of(&e->pid) : 0,
+						 e->has_tid ? id_of(&e->tid) : 0, ts),
+				 &at) ||
+	    at == 0 || at > f->n)
+		return 0;
+	struct rop *op = &f->ops[at - 1];
+	if (op->corr || op->ts != ts)
+		return 0;
+	op->corr = id;
+	f->flow_linked++;
+	return 0;
+}
+
 /* ---- one event ------------------------------------------------------------------------- */
 
 #define NEED_MORE 1 /* handle_event: the event runs past the buffer; refill and retry */
@@ -754,6 +779,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			e.dur = v, e.has_dur = 1;
 		else if (TC_JKEY(&k, "args"))
 			e.args = v, e.has_args = 1;
+		else if (k.n == 2 && k.p[0] == 'i' && k.p[1] == 'd')
+			e.id = v, e.has_id = 1;
 	}
 	if (r < 0) {
 		if (end - it <= CUT_SLACK) {
@@ -768,6 +795,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 				  (unsigned long long)idx);
 	}
 	*pp = it;
+	if (f->flow_pass)
+		return flow_event(f, &e);
 	f->events++;
 	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
 		f->unknown_phase++;
@@ -891,6 +920,9 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	const char *nm = tc_strtab_get(&c->names, op->name);
 	const struct rname *nf = name_facts(c, op->name);
 	int64_t pid = e.has_pid ? id_of(&e.pid) : 0, tid = e.has_tid ? id_of(&e.tid) : 0;
+	if (!op->corr && ek != E_CPU && ek != E_ANNOT &&
+	    tc_map64_put(&f->nocorr, tc_chrome_place(pid, tid, ts), f->n + 1) < 0)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
 
 	switch (ek) {
 	case E_KERNEL:
@@ -1193,7 +1225,8 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 	js.buf = malloc(js.cap);
 	if (!js.buf)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
-	f->ts_min = INT64_MAX;
+	if (!f->flow_pass)
+		f->ts_min = INT64_MAX;
 
 	if ((rc = js_peek(&js, err, &ch)) < 0)
 		goto out;
@@ -1241,7 +1274,8 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 					if ((rc = js_value(&js, &v, "a top-level value", err)) < 0)
 						goto out;
 					struct tc_jv kk = {key, kn, TC_J_STR, 0};
-					handle_top(c, f, &kk, &v);
+					if (!f->flow_pass)
+						handle_top(c, f, &kk, &v);
 				}
 				if ((rc = js_peek(&js, err, &ch)) < 0)
 					goto out;
@@ -1310,5 +1344,6 @@ void tc_chrome_file_free(struct rfile *f)
 	free(f->work);
 	free(f->gemm);
 	tc_map64_free(&f->tname);
+	tc_map64_free(&f->nocorr);
 	memset(f, 0, sizeof(*f));
 }

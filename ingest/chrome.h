@@ -103,6 +103,12 @@ struct rfile {
 	/* distributedInfo.pg_config: process group name (string id) -> size */
 	uint32_t pg_name[32], pg_size[32];
 	int npg;
+	/* ac2g flows, for runtime calls and GPU ops without a correlation: (pid, tid, ts) of
+	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
+	 * the id of the flow event at the same place, which Kineto sets to the correlation */
+	struct tc_map64 nocorr;
+	int flow_pass;
+	uint64_t flow_linked;
 	/* thread names from M events: (pid, tid) -> name id */
 	struct tc_map64 tname;
 };
@@ -155,7 +161,14 @@ static inline int64_t tc_chrome_unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-/* chrome.c: parse one input completely into f. */
+/* Where an event happened, for matching flow events to ops. */
+static inline uint64_t tc_chrome_place(int64_t pid, int64_t tid, int64_t ts)
+{
+	return tc_hash_u64(tc_hash_u64((uint64_t)pid * 1000003u ^ (uint64_t)tid) ^ (uint64_t)ts);
+}
+
+/* chrome.c: parse one input completely into f (with f->flow_pass set: read only the ac2g
+ * flows, giving f->nocorr's ops their correlation). */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
 void tc_chrome_file_free(struct rfile *f);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);

@@ -199,6 +199,38 @@ Test(chrome, era_2024_precision_and_big_ids)
 	rb_free(&b);
 }
 
+Test(chrome, flows_link_without_correlation)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* Neither the launch nor the kernel carries a correlation; the ac2g flow (id 42) starts
+	 * at the launch's (pid 1, tid 1, ts 15) and ends at the kernel's (pid 0, tid 7, ts 40).
+	 * A second kernel has no flow at its place and stays unlinked. Flows come first in the
+	 * file, as Kineto may write them. */
+	const char *j =
+		"{\"traceEvents\":["
+		"{\"ph\":\"s\",\"id\":42,\"pid\":1,\"tid\":1,\"ts\":15,\"cat\":\"ac2g\",\"name\":\"ac2g\"},"
+		"{\"ph\":\"f\",\"id\":42,\"pid\":0,\"tid\":7,\"ts\":40,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
+		"{\"ph\":\"f\",\"id\":43,\"pid\":0,\"tid\":7,\"ts\":61,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
+		"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,\"tid\":1,"
+		"\"ts\":15,\"dur\":4,\"args\":{}},"
+		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k1\",\"pid\":0,\"tid\":7,\"ts\":40,\"dur\":5,"
+		"\"args\":{\"device\":0,\"stream\":7}},"
+		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k2\",\"pid\":0,\"tid\":7,\"ts\":60,\"dur\":5,"
+		"\"args\":{\"device\":0,\"stream\":7}}]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 3);
+	const struct tc_op *rt = nth_kind(&b, TC_KIND_RUNTIME, 0), *k1 = find_op(&b, "k1"),
+			   *k2 = find_op(&b, "k2");
+	cr_assert(rt && k1 && k2);
+	cr_expect_eq(rt->correlation, 42u);
+	cr_expect_eq(k1->correlation, 42u);
+	cr_expect_eq(k1->link, rt->id);
+	cr_expect_eq(k2->correlation, 0u); /* flow 43 ends at 61, not at k2's 60 */
+	cr_expect_eq(k2->link, TC_NONE);
+	rb_free(&b);
+}
+
 Test(chrome, gemm_dims_and_shapes)
 {
 	struct rb b = {0};
