@@ -183,6 +183,18 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	}
 	if ((rc = tc_replay_graph_load(&g, tcs, &cli->log, &err)) < 0)
 		goto fail;
+	{
+		struct tc_replay_graph_stats gs;
+		tc_replay_graph_stats(g, &gs);
+		tc_info(&cli->log,
+			"project: %llu ops on %u lanes; edges: %llu launch, %llu sync, %llu event "
+			"(%llu inferred from anonymous stream waits, %llu anonymous waits left without "
+			"an edge), %llu data; %llu collective instances",
+			(unsigned long long)gs.ops, gs.lanes, (unsigned long long)gs.launch_edges,
+			(unsigned long long)gs.sync_edges, (unsigned long long)gs.event_edges,
+			(unsigned long long)gs.inferred_waits, (unsigned long long)gs.anonymous_waits,
+			(unsigned long long)gs.data_edges, (unsigned long long)gs.collective_instances);
+	}
 	if ((rc = tc_hw_open(&hw, specs, &err)) < 0)
 		goto fail;
 	if (!source) {

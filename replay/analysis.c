@@ -128,6 +128,7 @@ struct gen {
 	uint32_t head_k; /* step of ord[cur], valid when head_ok */
 	int head_ok;
 	uint32_t hint; /* last step found: ops of a lane mostly stay in one step */
+	uint32_t *gk;  /* GPU lane: step + 1 of each op (0 = none), found on the source side */
 	struct pend *h;
 	uint32_t hn, hcap;
 	int64_t next; /* time of the next event; INT64_MAX when done */
@@ -221,14 +222,42 @@ static long member(const struct an *A, struct gen *G, uint32_t i)
 	return step_of(A, G->rank, g->ts[i], &G->hint);
 }
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 static void gen_peek(const struct an *A, struct gen *G)
 {
 	int64_t ts = INT64_MAX;
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
 		uint32_t i = G->gpu ? p : p >> 1;
+		if (!G->head_ok && G->gk && A->v) {
+			uint32_t k1 = G->gk[G->cur];
+			if (!k1) {
+				G->cur++;
+				continue;
+			}
+			G->head_k = k1 - 1;
+			G->head_ok = 1;
+		}
 		if (!G->head_ok) {
+			/* lanes interleave in op order: fetch what a later head will read */
+			if (G->cur + 16 < G->len) {
+				uint32_t f = G->ord[G->cur + 16];
+				f = G->gpu ? f : f >> 1;
+				PREFETCH(&A->r->start[f]);
+				PREFETCH(&A->r->end[f]);
+				PREFETCH(&A->g->ts[f]);
+				PREFETCH(&A->g->flags[f]);
+				if (G->gpu)
+					PREFETCH(&A->g->in_off[f]);
+			}
 			long k = member(A, G, i);
+			if (G->gk)
+				G->gk[G->cur] = (uint32_t)(k + 1);
 			if (k < 0) {
 				G->cur++;
 				continue;
@@ -526,6 +555,7 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
+	uint32_t *gk = NULL;
 	int rc = 0;
 	if (!first || !lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
 	    !A.wsrc || !A.wproj)
@@ -560,6 +590,20 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 			G->hint = (uint32_t)first[L->rank];
 		}
 		free(fill);
+		/* the source side finds each GPU op's step once; the projected side reuses it */
+		size_t ngpu = 0;
+		for (uint32_t l = 0; l < g->n_lanes; l++)
+			if (rp_lane_is_gpu(&g->lanes[l]))
+				ngpu += g->lanes[l].len;
+		gk = malloc((ngpu ? ngpu : 1) * sizeof(*gk));
+		if (!gk)
+			goto oom;
+		ngpu = 0;
+		for (size_t q = 0; q < g->n_lanes; q++)
+			if (gens[q].gpu) {
+				gens[q].gk = gk + ngpu;
+				ngpu += gens[q].len;
+			}
 	}
 	for (int v = 0; v < 2; v++) {
 		A.v = v;
@@ -590,6 +634,7 @@ out:
 			free(gens[l].h);
 	free(gens);
 	free(hp);
+	free(gk);
 	free(first);
 	free(lane_first);
 	free(A.sa);
@@ -741,6 +786,8 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	size_t n = g->n ? g->n : 1;
 	r->start = malloc(n * sizeof(*r->start));
 	r->end = malloc(n * sizeof(*r->end));
+	rp_hugepage(r->start, n * sizeof(*r->start));
+	rp_hugepage(r->end, n * sizeof(*r->end));
 	r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
 	if (!r->start || !r->end || !r->wc) {
 		tc_replay_free(r);
@@ -788,17 +835,24 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		size_t c = ++kth[r->steps[k].rank];
 		n_k = TC_MAX(n_k, c);
 	}
-	for (size_t j = 0; j < n_k; j++) {
-		int64_t s_max = 0, p_max = 0;
-		memset(kth, 0, (max_rank + 1) * sizeof(*kth));
-		for (size_t k = 0; k < r->n_steps; k++)
-			if (kth[r->steps[k].rank]++ == j) {
-				s_max = TC_MAX(s_max, r->steps[k].src_ns);
-				p_max = TC_MAX(p_max, r->steps[k].proj_ns);
-			}
-		r->src_total_ns += s_max;
-		r->proj_total_ns += p_max;
+	/* the slowest rank of each job step, in one pass (steps are in rank order) */
+	int64_t *jmax = calloc(2 * (n_k ? n_k : 1), sizeof(*jmax));
+	if (!jmax) {
+		free(kth);
+		tc_replay_free(r);
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
+	memset(kth, 0, (max_rank + 1) * sizeof(*kth));
+	for (size_t k = 0; k < r->n_steps; k++) {
+		size_t j = kth[r->steps[k].rank]++;
+		jmax[2 * j] = TC_MAX(jmax[2 * j], r->steps[k].src_ns);
+		jmax[2 * j + 1] = TC_MAX(jmax[2 * j + 1], r->steps[k].proj_ns);
+	}
+	for (size_t j = 0; j < n_k; j++) {
+		r->src_total_ns += jmax[2 * j];
+		r->proj_total_ns += jmax[2 * j + 1];
+	}
+	free(jmax);
 	free(kth);
 	r->n_job_steps = n_k;
 	const struct tc_log *log = opts->log;

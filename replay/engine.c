@@ -8,9 +8,10 @@
  * inter-op gap. So queueing is simulated, not copied: when a predecessor gets faster the
  * next binding edge only contributes its floor.
  *
- * Events are lane heads, ordered by (time, sequence) in a binary heap of at most one entry
- * per lane; waiting lanes are parked on the lane of the node they wait for. The loop
- * allocates nothing.
+ * Each lane runs its nodes in order until one waits on a node not yet timed; the lane is then
+ * parked on the lane that owns that node and woken when it is timed. Because a node's time
+ * depends only on its predecessors' times, the order lanes run in cannot change a result.
+ * The loop allocates nothing.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 
 struct ev {
 	int64_t t;
-	uint64_t seq;
+	uint64_t seq; /* unused: kept for a time-ordered queue, should contention be modelled */
 	uint32_t lane;
 };
 
@@ -39,9 +40,8 @@ struct sim {
 	const struct tc_replay_graph *g;
 	struct lane_state *ls;
 	uint32_t *waiter_pool;
-	struct ev *heap;
+	struct ev *heap; /* ready lanes (a stack) */
 	size_t hn;
-	uint64_t seq;
 	/* collective instances */
 	uint32_t *c_arrived;
 	int64_t *c_max_start, *c_xfer;
@@ -191,43 +191,15 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 	return 0;
 }
 
-/* ---- the heap ------------------------------------------------------------------------------ */
+/* ---- ready lanes -------------------------------------------------------------------------- */
 
-static int ev_less(const struct ev *a, const struct ev *b)
+/* A node's projected time is a function of its predecessors' times only (no shared resource
+ * is contended), so the order in which ready nodes run does not change any result: a lane
+ * runs until it blocks, and lanes that become ready wait on a stack (at most one entry per
+ * lane). No time-ordered queue is needed, and nothing is allocated while running. */
+static void ready_push(struct sim *s, int64_t t, uint32_t lane)
 {
-	return a->t != b->t ? a->t < b->t : a->seq < b->seq;
-}
-
-static void heap_push(struct sim *s, int64_t t, uint32_t lane)
-{
-	size_t i = s->hn++;
-	s->heap[i] = (struct ev){t, s->seq++, lane};
-	while (i && ev_less(&s->heap[i], &s->heap[(i - 1) / 2])) {
-		struct ev tmp = s->heap[i];
-		s->heap[i] = s->heap[(i - 1) / 2];
-		s->heap[(i - 1) / 2] = tmp;
-		i = (i - 1) / 2;
-	}
-}
-
-static struct ev heap_pop(struct sim *s)
-{
-	struct ev top = s->heap[0];
-	s->heap[0] = s->heap[--s->hn];
-	for (size_t i = 0;;) {
-		size_t l = 2 * i + 1, rr = l + 1, m = i;
-		if (l < s->hn && ev_less(&s->heap[l], &s->heap[m]))
-			m = l;
-		if (rr < s->hn && ev_less(&s->heap[rr], &s->heap[m]))
-			m = rr;
-		if (m == i)
-			break;
-		struct ev tmp = s->heap[i];
-		s->heap[i] = s->heap[m];
-		s->heap[m] = tmp;
-		i = m;
-	}
-	return top;
+	s->heap[s->hn++] = (struct ev){t, 0, lane};
 }
 
 /* ---- readiness ----------------------------------------------------------------------------- */
@@ -386,7 +358,7 @@ static void try_ready(struct sim *s, uint32_t l)
 {
 	int64_t t;
 	if (head_time(s, l, &t))
-		heap_push(s, t, l);
+		ready_push(s, t, l);
 }
 
 /* Wake every lane parked on a node of lane l that is now known. */
@@ -550,20 +522,12 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		try_ready(&s, l);
 	for (;;) {
 		while (s.hn) {
-			struct ev e = heap_pop(&s);
+			struct ev e = s.heap[--s.hn];
 			uint32_t l = e.lane;
 			int64_t t = e.t;
-			/* run the lane on while its next node comes before anything queued: the
-			 * order is the heap's, without the heap */
-			for (;;) {
+			do
 				run_node(&s, l, t);
-				if (!head_time(&s, l, &t))
-					break;
-				if (s.hn && t >= s.heap[0].t) {
-					heap_push(&s, t, l);
-					break;
-				}
-			}
+			while (head_time(&s, l, &t));
 		}
 		if (s.done_lanes >= nl) {
 			/* lanes may be done while a collective still waits for absent members */

@@ -3,8 +3,28 @@
  * ONNX data edges). Nothing here allocates per op: arrays grow by doubling. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
+
+/* Large per-op arrays are touched once each, page by page: on Linux, ask for transparent
+ * huge pages so that a 100 M-op graph takes thousands, not millions, of page faults. Only
+ * advice: the memory and its contents are unchanged when the kernel declines. */
+void rp_hugepage(void *p, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE)
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	if (!p || bytes < 2 * huge)
+		return;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
 
 static void *grow_arr(void *p, size_t cap, size_t elem, int *fail)
 {
@@ -18,6 +38,7 @@ static void *grow_arr(void *p, size_t cap, size_t elem, int *fail)
 		*fail = 1;
 		return p;
 	}
+	rp_hugepage(q, bytes);
 	return q;
 }
 
@@ -455,6 +476,7 @@ static int build_lanes(struct tc_replay_graph *g, struct tc_err *err)
 		g->lanes[l].len = 0;
 	}
 	g->order = malloc((n_order ? n_order : 1) * sizeof(*g->order));
+	rp_hugepage(g->order, n_order * sizeof(*g->order));
 	if (!g->order)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for lane order");
 	g->n_order = n_order;
@@ -645,8 +667,102 @@ oom:
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory matching collectives");
 }
 
+/* ---- stream waits that name no event ----------------------------------------------------
+ *
+ * Older Kineto traces (e.g. the 2023 DLRM corpus) record cudaStreamWaitEvent with a
+ * correlation id only: no event, no stream, and no cudaEventRecord at all. What they do give
+ * is which streams the same thread launched on just before and just after the wait. PyTorch
+ * issues the pair as record-then-wait at the point of the call (ProcessGroupNCCL's stream
+ * sync before a collective, Work::wait after it, CUDA stream context switches), so the wait
+ * makes the stream of the next launch wait for what the stream of the previous launch had
+ * queued. That edge is added when both streams are known and differ, and only when the
+ * measured timeline agrees with it (the waiting op did not start before the awaited one
+ * ended); otherwise the wait is counted and left without an edge. */
+
+struct rp_launch {
+	uint32_t cpu_lane, op; /* the launching call's lane, the GPU op */
+	int64_t t;             /* the launching call's start */
+};
+
+static int launch_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+{
+	const struct rp_launch *a = pa, *b = pb;
+	(void)g;
+	if (a->cpu_lane != b->cpu_lane)
+		return a->cpu_lane < b->cpu_lane ? -1 : 1;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->op < b->op ? -1 : a->op > b->op;
+}
+
+/* Launches of GPU ops by CPU lane and time; NULL with *n = 0 when there are none. */
+static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **out, size_t *n)
+{
+	size_t k = 0;
+	*out = NULL;
+	*n = 0;
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((g->flags[i] & RP_F_GPU) && g->link[i] != RP_NONE &&
+		    !is_gpu_lane(g, g->lane[g->link[i]]))
+			k++;
+	if (!k)
+		return 0;
+	struct rp_launch *L = malloc(k * sizeof(*L));
+	if (!L)
+		return TC_ENOMEM;
+	k = 0;
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((g->flags[i] & RP_F_GPU) && g->link[i] != RP_NONE &&
+		    !is_gpu_lane(g, g->lane[g->link[i]]))
+			L[k++] = (struct rp_launch){g->lane[g->link[i]], i, g->ts[g->link[i]]};
+	if (msort(L, k, sizeof(*L), launch_cmp, g) < 0) {
+		free(L);
+		return TC_ENOMEM;
+	}
+	*out = L;
+	*n = k;
+	return 0;
+}
+
+/* The edge of an anonymous wait (op w), or 0 when none can be inferred. */
+static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size_t n, uint32_t w,
+		      struct edges *E)
+{
+	uint32_t lane = g->lane[w];
+	int64_t t = g->ts[w];
+	size_t lo = 0, hi = n; /* first launch of this lane at or after t */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (L[mid].cpu_lane < lane || (L[mid].cpu_lane == lane && L[mid].t < t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || lo >= n || L[lo].cpu_lane != lane || L[lo - 1].cpu_lane != lane)
+		return 0;
+	uint32_t pl = g->lane[L[lo - 1].op], nl = g->lane[L[lo].op];
+	if (pl == nl || g->lanes[pl].rank != g->lanes[nl].rank)
+		return 0;
+	long p = last_enqueued_before(g, &g->lanes[pl], t);
+	long q = last_enqueued_before(g, &g->lanes[nl], t) + 1;
+	if (p < 0 || q >= (long)g->lanes[nl].len)
+		return 0;
+	uint32_t src = g->order[g->lanes[pl].off + p], dst = g->order[g->lanes[nl].off + q];
+	if (rp_src_end(g, src) > g->ts[dst])
+		return 0; /* the measured run contradicts it */
+	return add_edge(E, dst, src << 1) < 0 ? TC_ENOMEM : 1;
+}
+
 static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
 {
+	struct rp_launch *launches = NULL;
+	size_t n_launches = 0;
+	for (size_t k = 0; k < g->n_syncs; k++)
+		if (g->syncs[k].event == 0 && g->sub[g->syncs[k].op] == TC_RT_STREAM_WAIT_EVENT) {
+			if (collect_launches(g, &launches, &n_launches) < 0)
+				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+			break;
+		}
 	/* Records and waits are resolved in time order: an event id is reused many times and a
 	 * wait refers to the latest record before it. Events are per rank. */
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
@@ -691,8 +807,22 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 		case TC_RT_STREAM_WAIT_EVENT:
 		case TC_RT_EVENT_SYNC: {
 			uint64_t cap = 0;
-			if (s->event == 0)
-				break; /* the trace did not say which event: nothing to resolve */
+			if (s->event == 0) {
+				/* the trace did not say which event: infer it from the launches
+				 * around the wait, or count it */
+				int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
+						  ? infer_wait(g, launches, n_launches, op, E)
+						  : 0;
+				if (got < 0)
+					goto oom;
+				if (got) {
+					g->stats.event_edges++;
+					g->stats.inferred_waits++;
+				} else {
+					g->stats.anonymous_waits++;
+				}
+				break;
+			}
 			if (!tc_map64_get(&ev[rank], s->event, &cap)) {
 				g->stats.unresolved_waits++;
 				break;
@@ -729,18 +859,23 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 	for (uint32_t r = 0; r <= g->max_rank; r++)
 		tc_map64_free(&ev[r]);
 	free(ev);
+	free(launches);
 	return 0;
 oom:
 	if (ev)
 		for (uint32_t r = 0; r <= g->max_rank; r++)
 			tc_map64_free(&ev[r]);
 	free(ev);
+	free(launches);
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
 }
 
 static int build_csr(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
 {
-	g->in_off = calloc(g->n + 1, sizeof(*g->in_off));
+	g->in_off = malloc((g->n + 1) * sizeof(*g->in_off));
+	rp_hugepage(g->in_off, (g->n + 1) * sizeof(*g->in_off));
+	if (g->in_off)
+		memset(g->in_off, 0, (g->n + 1) * sizeof(*g->in_off));
 	g->in_src = malloc((E->n ? E->n : 1) * sizeof(*g->in_src));
 	if (!g->in_off || !g->in_src)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for edges");

@@ -133,6 +133,8 @@ struct tc_replay_graph {
 const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n);
 const char *rp_string(const struct tc_replay_graph *g, uint32_t id);
 int64_t rp_big_dur(const struct tc_replay_graph *g, uint32_t i);
+/* Advise transparent huge pages for a large array before it is first touched. */
+void rp_hugepage(void *p, size_t bytes);
 
 static inline uint32_t rp_name_id(const struct tc_replay_graph *g, uint32_t i)
 {

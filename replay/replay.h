@@ -68,6 +68,9 @@ struct tc_replay_graph_stats {
 	uint64_t steps;
 	uint32_t lanes, cpu_lanes, gpu_lanes, ranks;
 	uint64_t unresolved_waits; /* stream waits / event syncs whose event was never recorded */
+	/* stream waits that name no event (older traces): resolved from the streams launched on
+	 * just before and after the wait, or left without an edge (docs/projection.md) */
+	uint64_t inferred_waits, anonymous_waits;
 };
 void tc_replay_graph_stats(const struct tc_replay_graph *g, struct tc_replay_graph_stats *out);
 

@@ -217,6 +217,46 @@ Test(deps, event_record_then_stream_wait)
 	tc_replay_graph_free(g);
 }
 
+Test(deps, anonymous_stream_wait_is_inferred)
+{
+	/* An old-trace wait with no event id: the thread launched K1 on stream A before it and
+	 * K2 on stream B after it, so B's next op waits for A's last op (K1, ends 220 <= K2's
+	 * start 230 on the source: consistent). Floors: launch = min(20 - 0, 230 - 40) = 20,
+	 * gap 0 (one op per lane).
+	 * gpu_scale 0.5: K1 = launch start 0 + its slack 20 = 20, runs 100 -> [20, 120].
+	 *   K2: binding edge on the source is K1's end (220 > launch start 40): 120 + slack 10
+	 *   = 130; launch edge 40 + min(20, 190) = 60 -> 130, runs 50 -> [130, 180].
+	 *   Without the inferred edge K2 would keep its launch slack: 40 + 190 = 230. */
+	struct b b = {0};
+	uint32_t cpu = lane(&b, 0, TC_LANE_CPU), ga = lane(&b, 0, TC_LANE_GPU),
+		 gb = lane(&b, 0, TC_LANE_GPU);
+	uint64_t l1 = launch(&b, cpu, 0, 10), k1 = kernel(&b, ga, l1, 20, 200);
+	op(&b, cpu, TC_KIND_RUNTIME, TC_RT_STREAM_WAIT_EVENT, 30, 5);
+	uint64_t l2 = launch(&b, cpu, 40, 10), k2 = kernel(&b, gb, l2, 230, 100);
+	check_identity(&b);
+	struct tc_replay_graph *g;
+	struct tc_replay *r = run(&b, &g, 0.5, 1.0);
+	struct tc_replay_graph_stats st;
+	tc_replay_graph_stats(g, &st);
+	cr_expect_eq(st.inferred_waits, 1);
+	cr_expect_eq(st.anonymous_waits, 0);
+	EXPECT_SPAN(r, k1, 20, 120);
+	EXPECT_SPAN(r, k2, 130, 180);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+
+	/* The same wait when the measured run contradicts it (K2 started at 200, before K1
+	 * ended at 220): no edge, counted; K2 keeps its launch slack: 40 + 160 = 200. */
+	b.ops[k2].ts_ns = 200;
+	r = run(&b, &g, 0.5, 1.0);
+	tc_replay_graph_stats(g, &st);
+	cr_expect_eq(st.inferred_waits, 0);
+	cr_expect_eq(st.anonymous_waits, 1);
+	EXPECT_SPAN(r, k2, 200, 250);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+}
+
 Test(deps, event_sync)
 {
 	/* L1 [0,2] -> K1 [10,110]; R records ev 3 on the stream [3,4]; E = eventSynchronize(3)
