@@ -17,6 +17,12 @@ extern const struct tc_ingest_adapter tc_ingest_onnx_adapter;
  * validation). 0 or a negative TC_E* with err filled. */
 int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
 
+/* tc_work_of_op_conv() in two halves, so an adapter can look the name up once per
+ * distinct name: a key (0 = no known work for that op) and the work from shapes. */
+int tc_work_key(const char *name);
+int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes,
+		   const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work);
+
 /* ---- input: plain, gzip (any number of members) or zstd, told apart by magic bytes ---- */
 
 struct tc_input;

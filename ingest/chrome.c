@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "chrome.h"
 
@@ -139,6 +140,42 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 	return q;
 }
 
+/* The four per-op arrays (ops, work, gemm dims, shapes) are written front to back and
+ * reach hundreds of MB. Each is one reservation of address space made up front (no
+ * realloc copies; pages are only backed when touched) with huge pages asked for: with
+ * 4 KiB pages the first-touch faults were ~13% of the run on a VM. Where the reservation
+ * is refused (overcommit off, address-space limit) they fall back to realloc. */
+#define BIG_RESERVE ((size_t)1 << 36)
+
+static void *grow_big(void *p, size_t *cap, size_t need, size_t elem, uint8_t *mapped)
+{
+	if (need <= *cap)
+		return p;
+	if (!p && elem && need <= BIG_RESERVE / elem) {
+		void *m = mmap(NULL, BIG_RESERVE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+			madvise(m, BIG_RESERVE, MADV_HUGEPAGE);
+#endif
+			*mapped = 1;
+			*cap = BIG_RESERVE / elem;
+			return m;
+		}
+	}
+	if (*mapped)
+		return NULL; /* 64 GiB of one array: give up */
+	return grow(p, cap, need, elem);
+}
+
+void tc_chrome_big_free(void *p, uint8_t mapped)
+{
+	if (mapped && p)
+		munmap(p, BIG_RESERVE);
+	else
+		free(p);
+}
+
 static uint32_t intern_jv(struct rctx *c, const struct tc_jv *v)
 {
 	uint32_t id = 0;
@@ -200,7 +237,7 @@ static unsigned copy_dir(const char *n)
 
 static const struct rname *name_facts(struct rctx *c, uint32_t id)
 {
-	static const struct rname none = {RN_KNOWN, TC_CLASS_OTHER, TC_CLASS_OTHER, TC_RT_OTHER, 0};
+	static const struct rname none = {RN_KNOWN, TC_CLASS_OTHER, TC_CLASS_OTHER, TC_RT_OTHER, 0, 0};
 	if (id >= c->facts_cap) {
 		size_t ncap = c->facts_cap ? c->facts_cap : 1024;
 		while (ncap <= id)
@@ -220,6 +257,7 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 		r->kcls = (uint8_t)tc_opclass_of_kernel(nm);
 		r->rt = (uint8_t)rt_sub(nm);
 		r->copy = (uint8_t)copy_dir(nm);
+		r->work = (uint16_t)tc_work_key(nm);
 		if (strncmp(nm, "hip", 3) == 0)
 			r->flags |= RN_HIP;
 		if (strstr(nm, "Cijk_"))
@@ -287,7 +325,7 @@ static struct rwork *new_work(struct rfile *f, struct rop *op)
 {
 	if (op->wi)
 		return &f->work[op->wi - 1];
-	struct rwork *nw = grow(f->work, &f->workcap, f->nwork + 1, sizeof(*nw));
+	struct rwork *nw = grow_big(f->work, &f->workcap, f->nwork + 1, sizeof(*nw), &f->big_work);
 	if (!nw)
 		return NULL;
 	f->work = nw;
@@ -397,17 +435,34 @@ static void parse_dims(const struct tc_jv *v, struct inputs *in)
 	}
 }
 
-static void parse_types(const struct tc_jv *v, struct inputs *in)
+static uint8_t dtype_memo(struct rctx *c, const struct tc_jv *e)
+{
+	char buf[64];
+	if (e->t == TC_J_STR && !e->esc && e->n < sizeof(c->dtmemo[0].s)) {
+		for (unsigned i = 0; i < c->ndtmemo; i++)
+			if (c->dtmemo[i].len == e->n && memcmp(c->dtmemo[i].s, e->p, e->n) == 0)
+				return c->dtmemo[i].dt;
+	}
+	tc_json_str(e, buf, sizeof(buf));
+	uint8_t dt = (uint8_t)tc_dtype_of_name(buf);
+	if (e->t == TC_J_STR && !e->esc && e->n < sizeof(c->dtmemo[0].s) &&
+	    c->ndtmemo < TC_ARRAY_LEN(c->dtmemo)) {
+		c->dtmemo[c->ndtmemo].len = (uint8_t)e->n;
+		c->dtmemo[c->ndtmemo].dt = dt;
+		memcpy(c->dtmemo[c->ndtmemo].s, e->p, e->n);
+		c->ndtmemo++;
+	}
+	return dt;
+}
+
+static void parse_types(struct rctx *c, const struct tc_jv *v, struct inputs *in)
 {
 	const char *it = v->p, *end = v->p + v->n;
 	struct tc_jv e;
 	size_t i = 0;
-	char buf[64];
 	memset(in->dtypes, 0, sizeof(in->dtypes));
-	while (i < MAX_IN && tc_json_next_elem(&it, end, &e) == 1) {
-		tc_json_str(&e, buf, sizeof(buf));
-		in->dtypes[i++] = (uint8_t)tc_dtype_of_name(buf);
-	}
+	while (i < MAX_IN && tc_json_next_elem(&it, end, &e) == 1)
+		in->dtypes[i++] = dtype_memo(c, &e);
 }
 
 /* "[2, 2]" -> {2, 2}; returns the count. */
@@ -683,7 +738,7 @@ static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 	size_t need = f->nshp + 10 * (1 + in->n);
 	for (size_t i = 0; i < in->n; i++)
 		need += 10 * in->shapes[i].rank;
-	uint8_t *ns = grow(f->shp, &f->shpcap, need, 1);
+	uint8_t *ns = grow_big(f->shp, &f->shpcap, need, 1, &f->big_shp);
 	struct rwork *w = ns ? new_work(f, op) : NULL;
 	if (!w)
 		return -1;
@@ -903,7 +958,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 		return 0;
 	}
 
-	struct rop *nops = grow(f->ops, &f->cap, f->n + 1, sizeof(*nops));
+	struct rop *nops = grow_big(f->ops, &f->cap, f->n + 1, sizeof(*nops), &f->big_ops);
 	if (!nops)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	f->ops = nops;
@@ -1003,14 +1058,14 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			    op->cls == TC_CLASS_OPTIMIZER)
 				break;
 			if (a.has & A_TYPES)
-				parse_types(&a.types, &in);
+				parse_types(c, &a.types, &in);
 			else
 				for (size_t i = 0; i < in.n; i++)
 					in.dtypes[i] = in.shapes[i].rank ? TC_DT_F32 : TC_DT_UNKNOWN;
 			if (op->cls == TC_CLASS_CONV && (a.has & A_CONCRETE))
 				parse_conv_concrete(&a.concrete, nm, &in);
-			if (tc_work_of_op_conv(nm, in.shapes, in.n, in.dtypes,
-					       in.has_conv ? &in.conv : NULL, &w)) {
+			if (tc_work_of_key(nf->work, in.shapes, in.n, in.dtypes,
+					   in.has_conv ? &in.conv : NULL, &w)) {
 				struct rwork *x = new_work(f, op);
 				if (!x)
 					return tc_err_set(err, TC_ENOMEM, "out of memory");
@@ -1020,8 +1075,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 				x->dtype = w.dtype;
 				x->has_work = 1;
 				if (w.m > 0 && w.n > 0 && w.k > 0) {
-					struct rgemm *g = grow(f->gemm, &f->gemmcap, f->ngemm + 1,
-							       sizeof(*g));
+					struct rgemm *g = grow_big(f->gemm, &f->gemmcap, f->ngemm + 1,
+								   sizeof(*g), &f->big_gemm);
 					if (!g)
 						return tc_err_set(err, TC_ENOMEM, "out of memory");
 					f->gemm = g;
@@ -1335,14 +1390,14 @@ void tc_chrome_file_free(struct rfile *f)
 {
 	if (!f)
 		return;
-	free(f->ops);
+	tc_chrome_big_free(f->ops, f->big_ops);
 	free(f->ext);
 	free(f->lanes);
 	free(f->devs);
 	free(f->syncs);
-	free(f->shp);
-	free(f->work);
-	free(f->gemm);
+	tc_chrome_big_free(f->shp, f->big_shp);
+	tc_chrome_big_free(f->work, f->big_work);
+	tc_chrome_big_free(f->gemm, f->big_gemm);
 	tc_map64_free(&f->tname);
 	tc_map64_free(&f->nocorr);
 	memset(f, 0, sizeof(*f));

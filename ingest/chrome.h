@@ -90,6 +90,7 @@ struct rfile {
 	/* Input Dims of CPU ops as zigzag varints: n, then per input its rank and dims */
 	uint8_t *shp;
 	size_t nshp, shpcap;
+	uint8_t big_ops, big_work, big_gemm, big_shp; /* reserved mappings (tc_chrome_big_free) */
 	int64_t base_ns; /* baseTimeNanoseconds, 0 if absent */
 	int has_base;
 	int era2021, fractional, rocm;
@@ -117,6 +118,7 @@ struct rfile {
 enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32 };
 struct rname {
 	uint8_t flags, cls, kcls, rt, copy;
+	uint16_t work; /* tc_work_key() */
 };
 
 /* Shared across the inputs of one run. */
@@ -124,6 +126,12 @@ struct rctx {
 	struct tc_strtab names;
 	struct rname *facts; /* per name id, worked out on first use (names repeat a lot) */
 	size_t facts_cap;
+	/* "Input type" strings -> dtype: a handful of distinct strings, millions of uses */
+	struct {
+		uint8_t len, dt;
+		char s[30];
+	} dtmemo[16];
+	unsigned ndtmemo;
 	const struct tc_ingest_opts *opts;
 	struct tc_ingest_stats *stats;
 };
@@ -171,6 +179,7 @@ static inline uint64_t tc_chrome_place(int64_t pid, int64_t tid, int64_t ts)
  * flows, giving f->nocorr's ops their correlation). */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
 void tc_chrome_file_free(struct rfile *f);
+void tc_chrome_big_free(void *p, uint8_t mapped);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
 
 /* chrome_link.c: sort and link one file in place (done by tc_chrome_write too). */

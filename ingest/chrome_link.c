@@ -145,18 +145,79 @@ static int nest(struct rfile *f)
 	return 0;
 }
 
+/* Runtime calls by correlation. Kineto numbers correlations densely, so a direct table
+ * over [lo, hi] (4 B a slot, no hashing) serves when that range is at most 4x the count
+ * (about 4 MB for a million launches where a hash map took ~36 MB); otherwise a hash map.
+ * last_wins: a repeated correlation names its last call (else its first). */
+struct corrix {
+	uint64_t lo, span;
+	uint32_t *tab; /* index + 1 */
+	struct tc_map64 map;
+};
+
+static int corrix_build(struct corrix *x, const struct rfile *f, int last_wins)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, n = 0;
+	memset(x, 0, sizeof(*x));
+	for (size_t i = 0; i < f->n; i++) {
+		const struct rop *op = &f->ops[i];
+		if (op->kind != TC_KIND_RUNTIME || !op->corr)
+			continue;
+		lo = TC_MIN(lo, op->corr);
+		hi = TC_MAX(hi, op->corr);
+		n++;
+	}
+	if (n && hi - lo < 4 * n + 1024) {
+		x->lo = lo;
+		x->span = hi - lo + 1;
+		x->tab = calloc(x->span, sizeof(uint32_t));
+		if (!x->tab)
+			return -1;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct rop *op = &f->ops[i];
+		if (op->kind != TC_KIND_RUNTIME || !op->corr)
+			continue;
+		if (x->tab) {
+			uint32_t *slot = &x->tab[op->corr - lo];
+			if (last_wins || !*slot)
+				*slot = (uint32_t)i + 1;
+		} else if (last_wins || !tc_map64_get(&x->map, op->corr, NULL)) {
+			if (tc_map64_put(&x->map, op->corr, i) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int corrix_get(const struct corrix *x, uint64_t corr, uint64_t *idx)
+{
+	if (!x->tab)
+		return tc_map64_get(&x->map, corr, idx);
+	if (corr < x->lo || corr - x->lo >= x->span || !x->tab[corr - x->lo])
+		return 0;
+	*idx = x->tab[corr - x->lo] - 1;
+	return 1;
+}
+
+static void corrix_free(struct corrix *x)
+{
+	free(x->tab);
+	tc_map64_free(&x->map);
+}
+
 static int link_kernels(struct rctx *c, struct rfile *f)
 {
-	struct tc_map64 corr = TC_MAP64_INIT, ext = TC_MAP64_INIT;
+	struct corrix corr;
+	struct tc_map64 ext = TC_MAP64_INIT;
 	uint8_t *nk = calloc(f->n + 1, 1); /* kernels per launching call, saturating at 2 */
 	int rc = 0, need_ext = 0;
 	(void)c;
 	if (!nk)
 		return -1;
+	rc |= corrix_build(&corr, f, 0);
 	for (size_t i = 0; i < f->n; i++) {
 		struct rop *op = &f->ops[i];
-		if (op->kind == TC_KIND_RUNTIME && op->corr && !tc_map64_get(&corr, op->corr, NULL))
-			rc |= tc_map64_put(&corr, op->corr, i);
 		need_ext |= op->kind == TC_KIND_RUNTIME && !op->parent && op->ext;
 	}
 	/* External id fallback only matters for runtime calls nothing encloses */
@@ -175,7 +236,7 @@ static int link_kernels(struct rctx *c, struct rfile *f)
 		if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY &&
 		    op->kind != TC_KIND_MEMSET)
 			continue;
-		if (!op->corr || !tc_map64_get(&corr, op->corr, &p))
+		if (!op->corr || !corrix_get(&corr, op->corr, &p))
 			continue;
 		if (p >= i) {
 			f->unlinked++;
@@ -195,7 +256,7 @@ static int link_kernels(struct rctx *c, struct rfile *f)
 			op->flags |= TC_FLAG_GRAPH_KERNEL;
 	}
 	free(nk);
-	tc_map64_free(&corr);
+	corrix_free(&corr);
 	tc_map64_free(&ext);
 	return rc ? -1 : 0;
 }
@@ -281,23 +342,24 @@ static void attribute(struct rctx *c, struct rfile *f)
 
 /* cuda_sync records name the stream and the recording call of what a runtime call waited
  * for; the pair (record, wait) shares sync_event = correlation of the cudaEventRecord. */
-static void sync_links(struct rfile *f)
+static int sync_links(struct rfile *f)
 {
-	struct tc_map64 corr = TC_MAP64_INIT;
-	for (size_t i = 0; i < f->n; i++)
-		if (f->ops[i].kind == TC_KIND_RUNTIME && f->ops[i].corr)
-			tc_map64_put(&corr, f->ops[i].corr, i);
+	struct corrix corr;
+	if (corrix_build(&corr, f, 1) < 0) {
+		corrix_free(&corr);
+		return -1;
+	}
 	for (size_t s = 0; s < f->nsyncs; s++) {
 		struct rsync *y = &f->syncs[s];
 		uint64_t p;
-		if (y->record_corr && y->wait_stream >= 0 && tc_map64_get(&corr, y->record_corr, &p)) {
+		if (y->record_corr && y->wait_stream >= 0 && corrix_get(&corr, y->record_corr, &p)) {
 			struct rext *x = ext_new(f, &f->ops[p]);
 			if (x) {
 				x->sync_lane = tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1;
 				x->sync_event = y->record_corr;
 			}
 		}
-		if (!y->corr || !tc_map64_get(&corr, y->corr, &p))
+		if (!y->corr || !corrix_get(&corr, y->corr, &p))
 			continue;
 		struct rop *op = &f->ops[p];
 		struct rext *x = ext_new(f, op);
@@ -329,7 +391,8 @@ static void sync_links(struct rfile *f)
 				x->sync_event = op->corr;
 		}
 	}
-	tc_map64_free(&corr);
+	corrix_free(&corr);
+	return 0;
 }
 
 int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err)
@@ -338,7 +401,8 @@ int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err)
 	if (nest(f) < 0 || link_kernels(c, f) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory linking %s", f->path);
 	attribute(c, f);
-	sync_links(f);
+	if (sync_links(f) < 0)
+		return tc_err_set(err, TC_ENOMEM, "out of memory linking %s", f->path);
 	return 0;
 }
 

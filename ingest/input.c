@@ -214,13 +214,21 @@ int tc_input_read(struct tc_input *in, void *buf, size_t cap, size_t *got, struc
 	*got = 0;
 	switch (in->kind) {
 	case IN_PLAIN:
-		while (*got < cap) {
-			TC_TRY(fill(in, err));
-			if (in->cpos == in->clen)
-				break;
-			size_t n = TC_MIN(cap - *got, in->clen - in->cpos);
-			memcpy((uint8_t *)buf + *got, in->cbuf + in->cpos, n);
+		/* what detection buffered first, then straight into the caller's buffer (no
+		 * second copy of every byte) */
+		if (in->cpos < in->clen) {
+			size_t n = TC_MIN(cap, in->clen - in->cpos);
+			memcpy(buf, in->cbuf + in->cpos, n);
 			in->cpos += n;
+			*got = n;
+		}
+		while (*got < cap && !in->eof_src) {
+			size_t n = src_read(in, (uint8_t *)buf + *got, cap - *got, err, &rc);
+			if (rc)
+				return rc;
+			if (n == 0)
+				in->eof_src = 1;
+			in->consumed += n;
 			*got += n;
 		}
 		break;

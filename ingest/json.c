@@ -19,26 +19,42 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* First '"' or '\\' in [p, end), or end: eight bytes at a time (the lowest flagged byte
+ * of the zero-byte test is always a real match). Strings here are mostly short keys and
+ * names, where a memchr call costs more than the scan. */
+static const char *find_quote(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	while (end - p >= 8) {
+		uint64_t w, q, b, m;
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		m = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+		if (m)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static int scan_string(const char **pp, const char *end, struct tc_jv *v)
 {
 	const char *p = *pp + 1, *s = p;
 	uint8_t esc = 0;
 	for (;;) {
-		/* memchr is vectorised: find the closing quote, then look for a backslash before
-		 * it; only strings with escapes take the slow path. Raw control characters are
-		 * tolerated (they cannot confuse the scanner and we never echo them). */
-		const char *q = memchr(p, '"', (size_t)(end - p));
-		if (!q) {
+		/* Raw control characters are tolerated (they cannot confuse the scanner and we
+		 * never echo them). */
+		p = find_quote(p, end);
+		if (p >= end) {
 			*pp = end;
 			return -1;
 		}
-		const char *b = memchr(p, '\\', (size_t)(q - p));
-		if (!b) {
-			p = q;
+		if (*p == '"')
 			break;
-		}
 		esc = 1;
-		p = b;
 		if (p + 1 >= end) {
 			*pp = p;
 			return -1;

@@ -15,7 +15,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "adapter.h"
 
 enum wk_family {
 	WK_NONE,
@@ -597,6 +597,36 @@ int tc_work_of_op_conv(const char *name, const struct tc_shape *shapes, size_t n
 	if (fam == WK_NONE)
 		return 0;
 	if (!work_family(fam, backward, inplace, &in, p, &w))
+		return 0;
+	*work = w;
+	return 1;
+}
+
+int tc_work_key(const char *name)
+{
+	char buf[128];
+	int inplace, backward;
+	enum wk_family fam;
+	if (!name)
+		return 0;
+	norm_name(name, buf, sizeof(buf), &inplace);
+	fam = lookup(buf, &backward);
+	if (fam == WK_NONE && buf[0] == '_')
+		fam = lookup(buf + 1, &backward);
+	if (fam == WK_NONE)
+		return 0;
+	return (int)fam | backward << 8 | inplace << 9;
+}
+
+int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes,
+		   const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work)
+{
+	struct tc_work w;
+	struct wk_in in = {shapes, dtypes, n_shapes};
+	if (!key || !work || (n_shapes && !shapes))
+		return 0;
+	if (!work_family((enum wk_family)(key & 0xff), (key >> 8) & 1, (key >> 9) & 1, &in, p,
+			 &w))
 		return 0;
 	*work = w;
 	return 1;
