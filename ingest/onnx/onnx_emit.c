@@ -293,7 +293,8 @@ static int emit_forward(struct emit *e, struct ox_node *n, size_t index, struct 
 		if (add_dep(e, &nd, g->nodes[g->t[n->in[k]].producer].op_id) < 0)
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
-	qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
+	if (nd) /* qsort on a NULL array is undefined even for zero elements */
+		qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
 	op.deps = e->deps;
 	op.n_deps = (uint32_t)nd;
 	if (fill_shapes(e, n, &op.n_shapes) < 0)
