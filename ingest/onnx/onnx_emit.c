@@ -340,7 +340,8 @@ static int emit_backward(struct emit *e, struct ox_node *n, const uint32_t *csta
 		rc = add_dep(e, &nd, e->last_fwd);
 	if (rc < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
-	qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
+	if (nd)
+		qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
 	op.deps = e->deps;
 	op.n_deps = (uint32_t)nd;
 	return tc_ops_writer_add(e->w, &op, &n->bwd_id, err);
@@ -374,7 +375,8 @@ static int emit_optimizer(struct emit *e, uint32_t t, const uint32_t *cstart, co
 	for (uint32_t c = cstart[t]; c < cstart[t + 1]; c++)
 		if (add_dep(e, &nd, g->nodes[cons[c]].bwd_id) < 0)
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
-	qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
+	if (nd)
+		qsort(e->deps, nd, sizeof(uint64_t), cmp_u64);
 	op.deps = e->deps;
 	op.n_deps = (uint32_t)nd;
 	struct tc_shape shp = {(uint32_t)(x->rank < 0 ? 0 : x->rank), x->dims};
