@@ -47,27 +47,6 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-/* The chip the trace ran on: the first GPU device naming a known chip. */
-static int source_from_header(struct tc_hw *hw, const struct tc_ops_header *h, const char **id)
-{
-	*id = NULL;
-	for (size_t i = 0; h && i < h->n_devices; i++) {
-		const struct tc_device *d = &h->devices[i];
-		if (d->type != TC_DEV_GPU)
-			continue;
-		if (d->chip && d->chip[0] && tc_hw_canonical_id(hw, d->chip)) {
-			*id = d->chip;
-			return 0;
-		}
-		const char *m = d->name && d->name[0] ? tc_hw_match_device(hw, d->name) : NULL;
-		if (m) {
-			*id = m;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int write_out(const char *path, const struct tc_replay *r, int timeline, struct tc_err *err)
 {
 	struct tc_outfile o;
@@ -198,7 +177,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	if ((rc = tc_hw_open(&hw, specs, &err)) < 0)
 		goto fail;
 	if (!source) {
-		if (source_from_header(hw, tc_replay_graph_header(g), &source) < 0)
+		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g))))
 			tc_info(&cli->log, "project: no device in the trace names a known chip");
 		else
 			tc_info(&cli->log, "project: source chip %s (from the trace's devices)", source);

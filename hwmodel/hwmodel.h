@@ -69,6 +69,9 @@ char *tc_chip_config_json(const struct tc_chip *chip);
 /* Map a device name from a trace ("NVIDIA H100 80GB HBM3", "AMD Instinct MI300X VF",
  * "Tesla V100-SXM2-32GB") to a chip id; returns NULL when no rule matches. */
 const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name);
+/* The chip a trace ran on: the first GPU device of the header whose chip id or device name
+ * names a known chip (canonical id, borrowed from the library); NULL when none does. */
+const char *tc_hw_source_chip(const struct tc_hw *hw, const struct tc_ops_header *h);
 
 /* Peak dense FLOP/s for a dtype on the matrix engine (1) or vector engine (0); 0 when the
  * chip lacks the dtype. */

@@ -345,3 +345,18 @@ const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name)
 	}
 	return tie ? NULL : best;
 }
+
+const char *tc_hw_source_chip(const struct tc_hw *hw, const struct tc_ops_header *h)
+{
+	for (size_t i = 0; h && i < h->n_devices; i++) {
+		const struct tc_device *d = &h->devices[i];
+		if (d->type != TC_DEV_GPU)
+			continue;
+		const char *id = d->chip && d->chip[0] ? tc_hw_canonical_id(hw, d->chip) : NULL;
+		if (!id && d->name && d->name[0])
+			id = tc_hw_match_device(hw, d->name);
+		if (id)
+			return id;
+	}
+	return NULL;
+}

@@ -38,22 +38,6 @@ int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct 
 	return 0;
 }
 
-/* The chip the trace ran on: the first GPU device naming a known chip (as `project`). */
-static const char *source_from_header(struct tc_hw *hw, const struct tc_ops_header *h)
-{
-	for (size_t i = 0; h && i < h->n_devices; i++) {
-		const struct tc_device *d = &h->devices[i];
-		if (d->type != TC_DEV_GPU)
-			continue;
-		if (d->chip && d->chip[0] && tc_hw_canonical_id(hw, d->chip))
-			return d->chip;
-		const char *m = d->name && d->name[0] ? tc_hw_match_device(hw, d->name) : NULL;
-		if (m)
-			return m;
-	}
-	return NULL;
-}
-
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		      const struct tc_report_project_opts *o, struct tc_err *err)
 {
@@ -75,7 +59,7 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		goto out;
 	if ((rc = tc_hw_open(&hw, o->specs, err)) < 0)
 		goto out;
-	const char *source = o->source ? o->source : source_from_header(hw, tc_replay_graph_header(g));
+	const char *source = o->source ? o->source : tc_hw_source_chip(hw, tc_replay_graph_header(g));
 	if (source && (rc = tc_hw_load(hw, source, NULL, 0, &src, err)) < 0) {
 		tc_err_wrap(err, "source chip");
 		goto out;
