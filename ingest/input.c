@@ -2,6 +2,7 @@
  * `cat a.gz b.gz` makes) or zstd, told apart by their magic bytes so a misnamed file still
  * reads. Memory is a fixed compressed-side buffer, never the file. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +30,25 @@ struct tc_input {
 	int zs_init, zs_done;
 	ZSTD_DCtx *zd;
 	int zd_mid; /* inside a frame */
+	uint64_t doffset; /* uncompressed bytes produced (= offset without the thread) */
+	/* Decompression on a second thread, so a .gz costs the slower of inflate and parse,
+	 * not their sum: the producer fills two slots in turn, the reader empties them in
+	 * turn. Only for compressed files read in large pieces (not memory inputs). */
+	int th_on, th_tried, stop, prod_done, prod_rc;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct {
+		uint8_t *p;
+		size_t len;
+		int full;
+	} slot[2];
+	unsigned rslot;
+	size_t rpos;
+	struct tc_err prod_err;
 };
+
+#define SLOT_SIZE (1u << 20)
 
 static size_t src_read(struct tc_input *in, uint8_t *buf, size_t cap, struct tc_err *err,
 		       int *rc)
@@ -155,7 +174,7 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 				return tc_err_set(err, TC_ETRUNC,
 						  "%s: gzip stream truncated at uncompressed byte %llu",
 						  in->name,
-						  (unsigned long long)(in->offset + cap -
+						  (unsigned long long)(in->doffset + cap -
 								       in->zs.avail_out));
 			break;
 		}
@@ -175,7 +194,7 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 		if (zr != Z_OK && zr != Z_BUF_ERROR)
 			return tc_err_set(err, TC_EFORMAT, "%s: gzip error at uncompressed byte %llu: %s",
 					  in->name,
-					  (unsigned long long)(in->offset + cap - in->zs.avail_out),
+					  (unsigned long long)(in->doffset + cap - in->zs.avail_out),
 					  in->zs.msg ? in->zs.msg : "corrupt data");
 	}
 	*got = cap - in->zs.avail_out;
@@ -192,7 +211,7 @@ static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 			if (in->zd_mid)
 				return tc_err_set(err, TC_ETRUNC,
 						  "%s: zstd stream truncated at uncompressed byte %llu",
-						  in->name, (unsigned long long)(in->offset + ob.pos));
+						  in->name, (unsigned long long)(in->doffset + ob.pos));
 			break;
 		}
 		ZSTD_inBuffer ib = {in->cbuf, in->clen, in->cpos};
@@ -200,7 +219,7 @@ static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 		in->cpos = ib.pos;
 		if (ZSTD_isError(r))
 			return tc_err_set(err, TC_EFORMAT, "%s: zstd error at uncompressed byte %llu: %s",
-					  in->name, (unsigned long long)(in->offset + ob.pos),
+					  in->name, (unsigned long long)(in->doffset + ob.pos),
 					  ZSTD_getErrorName(r));
 		in->zd_mid = r != 0;
 	}
@@ -208,10 +227,119 @@ static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 	return 0;
 }
 
+static int decompress(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
+		      struct tc_err *err)
+{
+	int rc = in->kind == IN_GZIP ? read_gzip(in, buf, cap, got, err)
+				     : read_zstd(in, buf, cap, got, err);
+	in->doffset += *got;
+	return rc;
+}
+
+static void *producer(void *arg)
+{
+	struct tc_input *in = arg;
+	unsigned w = 0;
+	for (;;) {
+		pthread_mutex_lock(&in->mu);
+		while (in->slot[w].full && !in->stop)
+			pthread_cond_wait(&in->cv, &in->mu);
+		int stop = in->stop;
+		pthread_mutex_unlock(&in->mu);
+		if (stop)
+			break;
+		size_t got = 0;
+		struct tc_err e = TC_ERR_INIT;
+		int rc = decompress(in, in->slot[w].p, SLOT_SIZE, &got, &e);
+		pthread_mutex_lock(&in->mu);
+		if (rc < 0) {
+			in->prod_rc = rc;
+			in->prod_err = e;
+			in->prod_done = 1;
+		} else if (got == 0) {
+			in->prod_done = 1;
+		} else {
+			in->slot[w].len = got;
+			in->slot[w].full = 1;
+		}
+		int done = in->prod_done;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+		if (done)
+			break;
+		w ^= 1;
+	}
+	return NULL;
+}
+
+static void thread_start(struct tc_input *in)
+{
+	in->th_tried = 1;
+	in->slot[0].p = malloc(SLOT_SIZE);
+	in->slot[1].p = malloc(SLOT_SIZE);
+	if (!in->slot[0].p || !in->slot[1].p || pthread_mutex_init(&in->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&in->cv, NULL) != 0) {
+		pthread_mutex_destroy(&in->mu);
+		goto fail;
+	}
+	if (pthread_create(&in->th, NULL, producer, in) != 0) {
+		pthread_cond_destroy(&in->cv);
+		pthread_mutex_destroy(&in->mu);
+		goto fail;
+	}
+	in->th_on = 1;
+	return;
+fail: /* no thread: decompress inline as before */
+	free(in->slot[0].p);
+	free(in->slot[1].p);
+	in->slot[0].p = in->slot[1].p = NULL;
+}
+
+static int thread_read(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
+		       struct tc_err *err)
+{
+	while (*got < cap) {
+		unsigned r = in->rslot;
+		pthread_mutex_lock(&in->mu);
+		while (!in->slot[r].full && !in->prod_done)
+			pthread_cond_wait(&in->cv, &in->mu);
+		int full = in->slot[r].full;
+		pthread_mutex_unlock(&in->mu);
+		if (!full) {
+			/* the producer is finished: hand over what we have, then its error */
+			if (*got || !in->prod_rc)
+				return 0;
+			*err = in->prod_err;
+			return in->prod_rc;
+		}
+		size_t n = TC_MIN(cap - *got, in->slot[r].len - in->rpos);
+		memcpy(buf + *got, in->slot[r].p + in->rpos, n);
+		in->rpos += n;
+		*got += n;
+		if (in->rpos == in->slot[r].len) {
+			pthread_mutex_lock(&in->mu);
+			in->slot[r].full = 0;
+			pthread_cond_broadcast(&in->cv);
+			pthread_mutex_unlock(&in->mu);
+			in->rpos = 0;
+			in->rslot ^= 1;
+		}
+	}
+	return 0;
+}
+
 int tc_input_read(struct tc_input *in, void *buf, size_t cap, size_t *got, struct tc_err *err)
 {
 	int rc = 0;
 	*got = 0;
+	if (in->kind != IN_PLAIN && !in->mem && !in->th_tried && cap >= 65536)
+		thread_start(in);
+	if (in->th_on) {
+		rc = thread_read(in, buf, cap, got, err);
+		in->offset += *got;
+		return rc;
+	}
 	switch (in->kind) {
 	case IN_PLAIN:
 		/* what detection buffered first, then straight into the caller's buffer (no
@@ -233,12 +361,12 @@ int tc_input_read(struct tc_input *in, void *buf, size_t cap, size_t *got, struc
 		}
 		break;
 	case IN_GZIP:
-		rc = read_gzip(in, buf, cap, got, err);
-		break;
 	case IN_ZSTD:
-		rc = read_zstd(in, buf, cap, got, err);
+		rc = decompress(in, buf, cap, got, err);
 		break;
 	}
+	if (in->kind == IN_PLAIN)
+		in->doffset += *got;
 	in->offset += *got;
 	return rc;
 }
@@ -267,6 +395,17 @@ void tc_input_close(struct tc_input *in)
 {
 	if (!in)
 		return;
+	if (in->th_on) {
+		pthread_mutex_lock(&in->mu);
+		in->stop = 1;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+		pthread_join(in->th, NULL);
+		pthread_cond_destroy(&in->cv);
+		pthread_mutex_destroy(&in->mu);
+	}
+	free(in->slot[0].p);
+	free(in->slot[1].p);
 	if (in->fp)
 		fclose(in->fp);
 	if (in->zs_init)

@@ -630,6 +630,71 @@ Test(chrome, bad_inputs)
 	bad((const char *)zb, zn / 2, "cut.json.gz", "truncated");
 }
 
+/* A gzip input big enough (> 16 KB compressed) that decompression runs on its own thread:
+ * 3000 events with pseudo-random names barely compress. */
+static size_t big_gz(unsigned char **out, size_t *json_len)
+{
+	size_t cap = 400000, n = 0;
+	char *j = malloc(cap);
+	uint32_t x = 12345;
+	n += (size_t)snprintf(j + n, cap - n, "{\"traceEvents\":[");
+	for (int i = 0; i < 3000; i++) {
+		char name[41];
+		for (int c = 0; c < 40; c++) {
+			x = x * 1103515245u + 12345u;
+			name[c] = "0123456789abcdef"[(x >> 16) & 15];
+		}
+		name[40] = '\0';
+		n += (size_t)snprintf(j + n, cap - n,
+				      "%s{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"%s\",\"pid\":1,"
+				      "\"tid\":1,\"ts\":%d,\"dur\":1}",
+				      i ? "," : "", name, 10 * i);
+	}
+	n += (size_t)snprintf(j + n, cap - n, "]}");
+	uLongf zn = compressBound(n) + 64;
+	unsigned char *z = malloc(zn);
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)j;
+	zs.avail_in = (uInt)n;
+	zs.next_out = z;
+	zs.avail_out = (uInt)zn;
+	deflate(&zs, Z_FINISH);
+	zn = zn - zs.avail_out;
+	deflateEnd(&zs);
+	free(j);
+	*out = z;
+	*json_len = n;
+	return zn;
+}
+
+Test(chrome, gzip_threaded)
+{
+	unsigned char *z;
+	size_t jn, zn = big_gz(&z, &jn);
+	cr_assert_gt(zn, 65536u, "too small to use the decompression thread: %zu", zn);
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	char path[128];
+	tmpdir_make(b.dir, sizeof(b.dir));
+	snprintf(path, sizeof(path), "%s/big.json.gz", b.dir);
+	write_file(path, z, zn);
+	const char *p = path;
+	cr_assert_eq(ingest_paths(&b, &p, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(read_back(&b, &err), 0, "%s", err.msg);
+	cr_expect_eq(b.n, 3000u);
+	cr_expect_eq(b.ops[2999].ts_ns - b.ops[0].ts_ns, 29990000); /* 10 us apart */
+	rb_free(&b);
+	/* a wrong CRC in the trailer: every event decodes, then inflate fails at the end */
+	z[zn - 8] ^= 0xff;
+	bad((const char *)z, zn, "big.json.gz", "gzip error");
+	z[zn - 8] ^= 0xff;
+	/* cut in the middle: truncated, whichever of gzip and JSON notices first */
+	bad((const char *)z, zn / 2, "cut.json.gz", "truncated");
+	free(z);
+}
+
 Test(chrome, duplicate_ranks)
 {
 	struct rb b = {0};
