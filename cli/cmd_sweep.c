@@ -58,6 +58,8 @@ static void usage(FILE *fp)
 		"  --source CHIP      chip the traces ran on (default: from each trace's devices)\n"
 		"  --limit N          stop after N new points (a budget; re-run to continue)\n"
 		"  --specs DIR        spec library directory\n"
+		"  --no-memo          simulate every point (by default a configuration whose op\n"
+		"                     costs were simulated before is only re-priced: same figures)\n"
 		"  -q, -v             quieter / more verbose\n\n"
 		"Exit status: 0 done, 1 error, 2 usage, 130/143 stopped by SIGINT/SIGTERM (what was\n"
 		"computed is stored).\n");
@@ -90,6 +92,7 @@ struct sweep {
 	uint64_t *plan; /* configuration indices of this shard */
 	uint64_t n_plan;
 	struct tc_map64 stored; /* hash of (trace hash, config hash) -> 1 */
+	struct tc_replay_memo *memo; /* shared by the workers; NULL with --no-memo */
 	char sweep_key[33];
 	uint64_t limit;
 	/* shared between threads, under mu */
@@ -161,19 +164,19 @@ static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
 			continue;
 		}
 		struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
-		struct tc_replay *r = NULL;
 		struct tc_replay_summary sum;
 		o.source = tr->src;
 		o.target = chip;
 		o.sets = sets;
 		o.n_sets = na;
 		o.top_n = 1;
-		if ((rc = tc_replay_run(&r, tr->g, &o, err)) < 0) {
+		o.summary_only = 1;
+		/* through the memo: a configuration whose op costs were simulated before is only
+		 * re-priced (its energy and dollars); the figures are the same either way */
+		if ((rc = tc_replay_memo_run(s->memo, tr->g, &o, &sum, NULL, err)) < 0) {
 			tc_err_wrap(err, "%s on %s", tr->path, na ? setbuf[0] : s->base);
 			break;
 		}
-		tc_replay_summarize(r, &sum);
-		tc_replay_free(r);
 		struct item *it = calloc(1, sizeof(*it));
 		if (!it || !(it->spec = strdup(spec))) {
 			free(it);
@@ -518,7 +521,7 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 	const char *grid_args[MAX_AXES];
 	size_t n_grid = 0;
 	uint64_t random_n = 0, seed = 1, jobs = 0, shard_count = 0, limit = 0;
-	int have_random = 0, rc = 1, interrupted = 0;
+	int have_random = 0, rc = 1, interrupted = 0, no_memo = 0;
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_shard sh = {0, 1};
 
@@ -570,6 +573,8 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 				shard_count = v;
 			else
 				limit = v;
+		} else if (strcmp(a, "--no-memo") == 0) {
+			no_memo = 1;
 		} else if (strcmp(a, "-q") == 0) {
 			cli->log.level = TC_LOG_ERROR;
 		} else if (strcmp(a, "-v") == 0) {
@@ -650,6 +655,8 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 	for (size_t t = 0; t < s.n_traces; t++)
 		if ((rc = load_trace(&s, &s.traces[t], source, &err)) < 0)
 			goto fail;
+	if (!no_memo && (rc = tc_replay_memo_new(&s.memo, 0, &err)) < 0)
+		goto fail;
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof(sa));
@@ -673,6 +680,14 @@ out:
 	for (size_t t = 0; t < s.n_traces; t++) {
 		tc_replay_graph_free(s.traces[t].g);
 		tc_chip_free(s.traces[t].src);
+	}
+	if (s.memo) {
+		uint64_t ne, nh, nm;
+		tc_replay_memo_stats(s.memo, &ne, &nh, &nm);
+		tc_info(&cli->log, "sweep memo: %llu timelines simulated, %llu points re-priced",
+			(unsigned long long)nm, (unsigned long long)nh);
+		(void)ne;
+		tc_replay_memo_free(s.memo);
 	}
 	free(sample);
 	free(s.plan);

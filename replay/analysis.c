@@ -480,6 +480,17 @@ static int tables(struct tc_replay *r, const uint64_t *wcount, const double *wsr
 	size_t n = 0;
 	for (size_t w = 0; w < g->n_works; w++)
 		n += wcount[w] > 0;
+	if (r->opts.summary_only) { /* class totals only, no top-op table */
+		for (size_t w = 0; w < g->n_works; w++) {
+			if (!wcount[w])
+				continue;
+			unsigned cls = g->works[w].cls;
+			r->class_count[cls] += wcount[w];
+			r->class_src_ns[cls] += wsrc[w];
+			r->class_proj_ns[cls] += wproj[w];
+		}
+		return 0;
+	}
 	r->top = malloc((n ? n : 1) * sizeof(*r->top));
 	if (!r->top)
 		return TC_ENOMEM;
@@ -605,16 +616,27 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 				ngpu += gens[q].len;
 			}
 	}
-	for (int v = 0; v < 2; v++) {
+	/* a summary needs only the projected side; the projected side finds each GPU op's step
+	 * itself when the source side did not (gk NULL) */
+	if (r->opts.summary_only)
+		for (size_t q = 0; q < g->n_lanes; q++)
+			gens[q].gk = NULL;
+	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
 		for (uint32_t q = 0; q < nr; q++)
 			if (sweep_rank(&A, q, gens + lane_first[q], lane_first[q + 1] - lane_first[q],
 				       hp) < 0)
 				goto oom;
 	}
+	r->step_busy = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_busy));
+	r->step_util = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_util));
+	if (!r->step_busy || !r->step_util)
+		goto oom;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
 		const struct step_acc *S = &A.sa[k];
+		memcpy(r->step_busy[k], S->busy[1], sizeof(r->step_busy[k]));
+		memcpy(r->step_util[k], S->util[1], sizeof(r->step_util[k]));
 		s->src_busy_ns = S->gbusy[0];
 		s->proj_busy_ns = S->gbusy[1];
 		s->src_gpu_ns = s->gpu_ops ? S->gmax[0] - S->gmin[0] : 0;
@@ -822,7 +844,8 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		tc_replay_free(r);
 		return rc;
 	}
-	critical_path(r);
+	if (!r->opts.summary_only)
+		critical_path(r);
 	/* totals: the k-th step of every rank runs together: take the slowest rank */
 	uint32_t max_rank = g->max_rank;
 	size_t *kth = calloc(max_rank + 1, sizeof(*kth));
@@ -899,6 +922,8 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->wc);
 	free(r->steps);
 	free(r->top);
+	free(r->step_busy);
+	free(r->step_util);
 	free(r);
 }
 

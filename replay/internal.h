@@ -212,6 +212,9 @@ struct tc_replay {
 	} *top;
 	size_t n_top;
 	int64_t sim_ns; /* wall of the engine (never printed in reports) */
+	/* per reported step, projected side: GPU busy and utilisation-weighted ns by bound (the
+	 * inputs of the step's energy), so a sweep can re-price a run on another power point */
+	double (*step_busy)[TC_BOUND__COUNT], (*step_util)[TC_BOUND__COUNT];
 };
 
 /* Projected duration of GPU op i (ns). */

@@ -93,8 +93,12 @@ struct tc_replay_opts {
 	 * to find missing dependency kinds; identity with strict = 0 is exact by design. */
 	int strict;
 	const struct tc_log *log; /* warnings; NULL = quiet */
+	/* Only what tc_replay_summarize (sweep_support.h) reads: skips the critical path, the
+	 * top-op table and the source side of the bound split, so a run's report writers must
+	 * not be called. For sweeps, which store thousands of summaries. */
+	int summary_only;
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL}
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0}
 
 struct tc_replay;
 

@@ -1,6 +1,11 @@
-/* sweep_support.c - tc_replay_summarize: the report's summary without formatting a report.
- * Kept beside report.c's arithmetic on purpose: the same sums, the same divisions. */
+/* sweep_support.c - tc_replay_summarize: the report's summary without formatting a report
+ * (kept beside report.c's arithmetic on purpose: the same sums, the same divisions), and the
+ * sweep memo that re-prices a timeline already simulated (sweep_support.h). */
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "sweep_support.h"
@@ -36,4 +41,229 @@ void tc_replay_summarize(const struct tc_replay *r, struct tc_replay_summary *ou
 	out->dollars = has_target && nk > 0 ? usd / nk : NAN;
 	out->steps_per_j = has_target ? ratio(nk, ej) : NAN;
 	out->steps_per_usd = has_target ? ratio(nk, usd) : NAN;
+}
+
+/* ---- memo ------------------------------------------------------------------------------------ */
+
+enum { ENT_PENDING, ENT_READY, ENT_FAILED };
+
+struct memo_ent {
+	uint64_t hash;
+	const struct tc_replay_graph *g;
+	struct rp_wcost *wc; /* the cost vector that identifies the timeline */
+	double host_scale, gpu_scale;
+	int64_t max_steps;
+	int strict, state;
+	struct tc_replay_summary sum; /* energy and dollars re-priced per hit */
+	size_t n_steps;
+	int64_t *proj_ns;
+	double (*busy)[TC_BOUND__COUNT], (*util)[TC_BOUND__COUNT];
+};
+
+struct tc_replay_memo {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct memo_ent *ents;
+	size_t n, cap, bytes, max_bytes;
+	uint64_t hits, misses;
+};
+
+int tc_replay_memo_new(struct tc_replay_memo **out, size_t max_bytes, struct tc_err *err)
+{
+	struct tc_replay_memo *m = calloc(1, sizeof(*m));
+	if (!m)
+		return tc_err_set(err, TC_ENOMEM, "replay memo: out of memory");
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	m->max_bytes = max_bytes ? max_bytes : (size_t)256 << 20;
+	*out = m;
+	return 0;
+}
+
+static void ent_clear(struct memo_ent *e)
+{
+	free(e->wc);
+	free(e->proj_ns);
+	free(e->busy);
+	free(e->util);
+}
+
+void tc_replay_memo_free(struct tc_replay_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		ent_clear(&m->ents[i]);
+	free(m->ents);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
+	free(m);
+}
+
+void tc_replay_memo_stats(struct tc_replay_memo *m, uint64_t *entries, uint64_t *hits,
+			  uint64_t *misses)
+{
+	pthread_mutex_lock(&m->mu);
+	*entries = m->n;
+	*hits = m->hits;
+	*misses = m->misses;
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Energy and dollars of the stored steps on chip: analysis.c's energy() per step, then the
+ * sums of tc_replay_summarize, in the same order (the same bits). */
+static void reprice(const struct memo_ent *e, const struct tc_chip *chip,
+		    struct tc_replay_summary *out)
+{
+	double nk = (double)e->sum.job_steps, ej = 0, usd = 0;
+	for (size_t k = 0; k < e->n_steps; k++) {
+		double j = 0, d = 0;
+		if (e->proj_ns[k] > 0) {
+			j = tc_chip_energy_j(chip, (double)e->proj_ns[k], e->busy[k], e->util[k]);
+			d = tc_chip_dollars(chip, (double)e->proj_ns[k], j);
+		}
+		ej += j;
+		usd += d;
+	}
+	out->energy_j = nk > 0 ? ej / nk : NAN;
+	out->dollars = nk > 0 ? usd / nk : NAN;
+	out->steps_per_j = ratio(nk, ej);
+	out->steps_per_usd = ratio(nk, usd);
+}
+
+static int same_key(const struct memo_ent *e, uint64_t h, const struct tc_replay_graph *g,
+		    const struct tc_replay_opts *o, const struct rp_wcost *wc)
+{
+	return e->hash == h && e->g == g && e->host_scale == o->host_scale &&
+	       e->gpu_scale == o->gpu_scale && e->max_steps == o->max_steps &&
+	       e->strict == o->strict && memcmp(e->wc, wc, g->n_works * sizeof(*wc)) == 0;
+}
+
+/* Keep what a hit needs from a finished run; the entry takes wc. */
+static int ent_fill(struct memo_ent *e, const struct tc_replay *r)
+{
+	size_t n = r->n_steps ? r->n_steps : 1;
+	e->n_steps = r->n_steps;
+	e->proj_ns = malloc(n * sizeof(*e->proj_ns));
+	e->busy = malloc(n * sizeof(*e->busy));
+	e->util = malloc(n * sizeof(*e->util));
+	if (!e->proj_ns || !e->busy || !e->util)
+		return TC_ENOMEM;
+	for (size_t k = 0; k < r->n_steps; k++)
+		e->proj_ns[k] = r->steps[k].proj_ns;
+	memcpy(e->busy, r->step_busy, r->n_steps * sizeof(*e->busy));
+	memcpy(e->util, r->step_util, r->n_steps * sizeof(*e->util));
+	tc_replay_summarize(r, &e->sum);
+	return 0;
+}
+
+static int plain_run(const struct tc_replay_graph *g, const struct tc_replay_opts *opts,
+		     struct tc_replay_summary *out, struct tc_err *err)
+{
+	struct tc_replay *r = NULL;
+	struct tc_replay_opts o = *opts;
+	o.summary_only = 1;
+	TC_TRY(tc_replay_run(&r, g, &o, err));
+	tc_replay_summarize(r, out);
+	tc_replay_free(r);
+	return 0;
+}
+
+int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+		       const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+		       struct tc_err *err)
+{
+	if (hit)
+		*hit = 0;
+	if (!m || !opts->source || !opts->target || !g->finished)
+		return plain_run(g, opts, out, err);
+	/* the cost vector: what rp_retime gives every work record (it zeroes each entry first,
+	 * padding included, so whole entries compare with memcmp) */
+	struct tc_replay probe;
+	memset(&probe, 0, sizeof(probe));
+	probe.g = g;
+	probe.opts = *opts;
+	probe.wc = calloc(g->n_works ? g->n_works : 1, sizeof(*probe.wc));
+	if (!probe.wc)
+		return tc_err_set(err, TC_ENOMEM, "replay memo: out of memory");
+	int rc = rp_retime(&probe, err);
+	if (rc < 0) {
+		free(probe.wc);
+		return rc;
+	}
+	size_t wbytes = g->n_works * sizeof(*probe.wc);
+	uint64_t h = tc_hash64(probe.wc, wbytes, 0x6d656d6fULL);
+
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		struct memo_ent *e = NULL;
+		size_t idx = 0;
+		for (size_t i = 0; i < m->n; i++)
+			if (m->ents[i].state != ENT_FAILED && same_key(&m->ents[i], h, g, opts, probe.wc)) {
+				e = &m->ents[i];
+				idx = i;
+				break;
+			}
+		if (e && e->state == ENT_PENDING) { /* another worker is simulating it */
+			pthread_cond_wait(&m->cv, &m->mu);
+			continue;
+		}
+		if (e) {
+			m->hits++;
+			*out = e->sum;
+			reprice(e, opts->target, out);
+			pthread_mutex_unlock(&m->mu);
+			free(probe.wc);
+			if (hit)
+				*hit = 1;
+			return 0;
+		}
+		(void)idx;
+		break;
+	}
+	m->misses++;
+	/* not there: claim a pending entry (when it fits) and simulate outside the lock */
+	size_t need = wbytes + sizeof(struct memo_ent) + 64 * sizeof(double);
+	size_t slot = SIZE_MAX;
+	if (m->bytes + need <= m->max_bytes &&
+	    (m->n < m->cap || tc_grow((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)) == 0)) {
+		slot = m->n++;
+		struct memo_ent *e = &m->ents[slot];
+		memset(e, 0, sizeof(*e));
+		e->hash = h;
+		e->g = g;
+		e->wc = probe.wc;
+		e->host_scale = opts->host_scale;
+		e->gpu_scale = opts->gpu_scale;
+		e->max_steps = opts->max_steps;
+		e->strict = opts->strict;
+		e->state = ENT_PENDING;
+		m->bytes += need;
+		probe.wc = NULL;
+	}
+	pthread_mutex_unlock(&m->mu);
+
+	struct tc_replay *r = NULL;
+	struct tc_replay_opts o = *opts;
+	o.summary_only = 1;
+	rc = tc_replay_run(&r, g, &o, err);
+	if (rc == 0)
+		tc_replay_summarize(r, out);
+	if (slot != SIZE_MAX) {
+		pthread_mutex_lock(&m->mu);
+		struct memo_ent *e = &m->ents[slot]; /* ents may have moved: index again */
+		int ok = rc == 0 && ent_fill(e, r) == 0;
+		e->state = ok ? ENT_READY : ENT_FAILED;
+		if (!ok) {
+			ent_clear(e);
+			e->wc = NULL;
+			e->proj_ns = NULL;
+			e->busy = e->util = NULL;
+		}
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+	}
+	tc_replay_free(r);
+	free(probe.wc);
+	return rc;
 }

@@ -23,4 +23,30 @@ struct tc_replay_summary {
 /* Fill out from a finished run. Never fails. */
 void tc_replay_summarize(const struct tc_replay *r, struct tc_replay_summary *out);
 
+/* A memo of projections for a sweep, shared by its worker threads (it locks itself).
+ *
+ * Two configurations that give every work record of a graph the same cost (the same ratio,
+ * analytical time, bound and utilisation on both chips, bit for bit) give the same timeline:
+ * only the energy and dollars differ, and those follow from each step's projected time and
+ * busy / utilisation-weighted ns by bound, which the memo keeps. So an axis that changes no
+ * op's time (power, price) re-prices a stored run instead of simulating again, and an axis
+ * that changes only some op classes is simulated once per distinct set of op costs.
+ * Re-timing (cheap: once per distinct work record) always runs, so no guess about which
+ * spec key affects which op class is needed, and a hit is exact: the memo compares whole
+ * cost vectors, not hashes. max_bytes bounds what it keeps (0 = 256 MiB); past it, points
+ * are simply simulated. */
+struct tc_replay_memo;
+int tc_replay_memo_new(struct tc_replay_memo **out, size_t max_bytes, struct tc_err *err);
+void tc_replay_memo_free(struct tc_replay_memo *m);
+
+/* tc_replay_run (with summary_only) + tc_replay_summarize, through the memo: the same
+ * figures, bit for bit. *hit (may be NULL) says whether the timeline came from the memo.
+ * Runs without a source or target chip bypass the memo. */
+int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+		       const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+		       struct tc_err *err);
+/* Entries kept and lookups answered from them, for -v and benchmarks. */
+void tc_replay_memo_stats(struct tc_replay_memo *m, uint64_t *entries, uint64_t *hits,
+			  uint64_t *misses);
+
 #endif
