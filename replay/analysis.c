@@ -789,28 +789,55 @@ static void critical_path(struct tc_replay *r)
 int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		  const struct tc_replay_opts *opts, struct tc_err *err)
 {
+	return rp_run(out, g, opts, NULL, err);
+}
+
+int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
+	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
+{
 	struct tc_replay *r;
 	int rc;
-	if (!g->finished)
-		return tc_err_set(err, TC_EINVAL, "replay: graph not finished");
+	struct rp_prep none;
+	if (!prep) {
+		memset(&none, 0, sizeof(none));
+		prep = &none;
+	}
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		free(prep->start);
+		free(prep->end);
+		free(prep->wc);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	}
+	/* adopt what the caller prepared: freed with r from here on */
+	r->start = prep->start;
+	r->end = prep->end;
+	r->wc = prep->wc;
+	int have_wc = prep->wc != NULL;
+	if (!g->finished) {
+		tc_replay_free(r);
+		return tc_err_set(err, TC_EINVAL, "replay: graph not finished");
+	}
 	r->g = g;
 	r->opts = *opts;
 	if (!(r->opts.host_scale > 0) || !isfinite(r->opts.host_scale) ||
 	    !(r->opts.gpu_scale > 0) || !isfinite(r->opts.gpu_scale)) {
-		free(r);
+		tc_replay_free(r);
 		return tc_err_set(err, TC_EINVAL, "replay: host and GPU scales must be > 0");
 	}
 	if (r->opts.top_n <= 0)
 		r->opts.top_n = 10;
 	size_t n = g->n ? g->n : 1;
-	r->start = malloc(n * sizeof(*r->start));
-	r->end = malloc(n * sizeof(*r->end));
-	rp_hugepage(r->start, n * sizeof(*r->start));
-	rp_hugepage(r->end, n * sizeof(*r->end));
-	r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
+	if (!r->start) {
+		r->start = malloc(n * sizeof(*r->start));
+		rp_hugepage(r->start, n * sizeof(*r->start));
+	}
+	if (!r->end) {
+		r->end = malloc(n * sizeof(*r->end));
+		rp_hugepage(r->end, n * sizeof(*r->end));
+	}
+	if (!r->wc)
+		r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
 	if (!r->start || !r->end || !r->wc) {
 		tc_replay_free(r);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n);
@@ -828,7 +855,12 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	r->warn.unresolved_waits = g->stats.unresolved_waits;
 	double t0 = tc_now();
-	if ((rc = rp_retime(r, err)) < 0 || (rc = rp_simulate(r, err)) < 0) {
+	if (have_wc) { /* re-timed by the caller: keep its warnings */
+		memcpy(r->warn.no_cost_model, prep->warn.no_cost_model, sizeof(r->warn.no_cost_model));
+		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
+		r->warn.unknown_work = prep->warn.unknown_work;
+	}
+	if ((!have_wc && (rc = rp_retime(r, err)) < 0) || (rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}

@@ -247,6 +247,17 @@ static inline double rp_util_ns(const struct rp_wcost *c, int target, double t)
 	return u * t;
 }
 
+/* analysis.c: tc_replay_run with what the caller already has (sweep_support.c). Non-NULL
+ * start / end (g->n entries each) and wc (g->n_works entries, already re-timed by rp_retime
+ * for these opts, its warnings in warn) are adopted by the run, also when it fails. */
+struct rp_prep {
+	int64_t *start, *end;
+	struct rp_wcost *wc;
+	struct tc_replay_warnings warn;
+};
+int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
+	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err);
+
 /* engine.c */
 int rp_retime(struct tc_replay *r, struct tc_err *err);
 int rp_simulate(struct tc_replay *r, struct tc_err *err);

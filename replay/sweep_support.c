@@ -60,12 +60,21 @@ struct memo_ent {
 	double (*busy)[TC_BOUND__COUNT], (*util)[TC_BOUND__COUNT];
 };
 
+/* Projected start / end arrays of finished runs, reused by the next: a fresh pair costs page
+ * faults (huge pages zeroed) that were a tenth of a sweep's time. At most one pair a thread. */
+struct memo_bufs {
+	int64_t *start, *end;
+	size_t cap;
+};
+
 struct tc_replay_memo {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct memo_ent *ents;
 	size_t n, cap, bytes, max_bytes;
 	uint64_t hits, misses;
+	struct memo_bufs *pool;
+	size_t n_pool, cap_pool;
 };
 
 int tc_replay_memo_new(struct tc_replay_memo **out, size_t max_bytes, struct tc_err *err)
@@ -95,6 +104,11 @@ void tc_replay_memo_free(struct tc_replay_memo *m)
 	for (size_t i = 0; i < m->n; i++)
 		ent_clear(&m->ents[i]);
 	free(m->ents);
+	for (size_t i = 0; i < m->n_pool; i++) {
+		free(m->pool[i].start);
+		free(m->pool[i].end);
+	}
+	free(m->pool);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	free(m);
@@ -225,32 +239,47 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 	/* not there: claim a pending entry (when it fits) and simulate outside the lock */
 	size_t need = wbytes + sizeof(struct memo_ent) + 64 * sizeof(double);
 	size_t slot = SIZE_MAX;
+	struct rp_wcost *key = NULL;
 	if (m->bytes + need <= m->max_bytes &&
-	    (m->n < m->cap || tc_grow((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)) == 0)) {
+	    (m->n < m->cap || tc_grow((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)) == 0) &&
+	    (key = malloc(wbytes ? wbytes : 1))) {
+		memcpy(key, probe.wc, wbytes);
 		slot = m->n++;
 		struct memo_ent *e = &m->ents[slot];
 		memset(e, 0, sizeof(*e));
 		e->hash = h;
 		e->g = g;
-		e->wc = probe.wc;
+		e->wc = key;
 		e->host_scale = opts->host_scale;
 		e->gpu_scale = opts->gpu_scale;
 		e->max_steps = opts->max_steps;
 		e->strict = opts->strict;
 		e->state = ENT_PENDING;
 		m->bytes += need;
-		probe.wc = NULL;
 	}
+	/* a spare pair of timeline arrays, if one is big enough */
+	struct rp_prep prep;
+	memset(&prep, 0, sizeof(prep));
+	for (size_t i = m->n_pool; i-- > 0;)
+		if (m->pool[i].cap >= g->n) {
+			prep.start = m->pool[i].start;
+			prep.end = m->pool[i].end;
+			m->pool[i] = m->pool[--m->n_pool];
+			break;
+		}
 	pthread_mutex_unlock(&m->mu);
 
+	/* the run takes the cost vector just computed: no second re-timing */
 	struct tc_replay *r = NULL;
 	struct tc_replay_opts o = *opts;
 	o.summary_only = 1;
-	rc = tc_replay_run(&r, g, &o, err);
+	prep.wc = probe.wc;
+	prep.warn = probe.warn;
+	rc = rp_run(&r, g, &o, &prep, err);
 	if (rc == 0)
 		tc_replay_summarize(r, out);
+	pthread_mutex_lock(&m->mu);
 	if (slot != SIZE_MAX) {
-		pthread_mutex_lock(&m->mu);
 		struct memo_ent *e = &m->ents[slot]; /* ents may have moved: index again */
 		int ok = rc == 0 && ent_fill(e, r) == 0;
 		e->state = ok ? ENT_READY : ENT_FAILED;
@@ -261,9 +290,13 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 			e->busy = e->util = NULL;
 		}
 		pthread_cond_broadcast(&m->cv);
-		pthread_mutex_unlock(&m->mu);
 	}
+	if (r && (m->n_pool < m->cap_pool ||
+		  tc_grow((void **)&m->pool, &m->cap_pool, m->n_pool + 1, sizeof(*m->pool)) == 0)) {
+		m->pool[m->n_pool++] = (struct memo_bufs){r->start, r->end, g->n};
+		r->start = r->end = NULL;
+	}
+	pthread_mutex_unlock(&m->mu);
 	tc_replay_free(r);
-	free(probe.wc);
 	return rc;
 }
