@@ -100,6 +100,73 @@ Test(store_sweep, a_point_equals_tracecast_project)
 	cr_assert_eq(db_num("SELECT count(*) FROM configs WHERE spec LIKE '%\"bw_gbs\":5000%'"), 1);
 }
 
+/* Only the power point differs: the second configuration's timeline comes from the memo and
+ * only its energy is re-priced; that row must still equal `tracecast project` on that chip. */
+Test(store_sweep, a_repriced_point_equals_tracecast_project)
+{
+	int rc = tc_run("sweep -v --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=5000 "
+			"--grid power.tdp_w=500,900 --db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	/* one simulation for two configurations: tdp_w changes no op's cost */
+	cr_assert(strstr(e2e_errout, "sweep memo: 1 timelines simulated, 1 points re-priced"), "%s",
+		  e2e_errout);
+	rc = tc_run("project sample.tcs --target h100 --set memory.hbm.bw_gbs=5000 "
+		    "--set power.tdp_w=900 --json p.json -q");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/p.json", e2e_dir);
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	cr_assert(j, "%s", je.text);
+	json_t *sum = json_object_get(j, "summary");
+#define ROW900 " FROM results JOIN config_params p USING (config_hash) WHERE p.key = " \
+	       "'power.tdp_w' AND p.value = '900'"
+	near(db_num("SELECT step_ns" ROW900),
+	     json_number_value(json_object_get(sum, "projected_step_ns")), "step time");
+	near(db_num("SELECT energy_j" ROW900),
+	     json_number_value(json_object_get(sum, "projected_energy_j_per_step")), "energy");
+	near(db_num("SELECT perf_per_watt" ROW900),
+	     json_number_value(json_object_get(sum, "projected_steps_per_j")), "Perf/W");
+	near(db_num("SELECT perf_per_dollar" ROW900),
+	     json_number_value(json_object_get(sum, "projected_steps_per_usd")), "Perf/$");
+#undef ROW900
+	/* and the two powers do give different energies (the re-pricing is not a copy) */
+	cr_assert_eq(db_num("SELECT count(DISTINCT energy_j) FROM results"), 2);
+	json_decref(j);
+}
+
+/* The memo changes no figure: the same grid with --no-memo stores the same rows, bit for bit
+ * (compared in SQL with =, not a tolerance). */
+Test(store_sweep, memo_and_no_memo_store_the_same_rows)
+{
+	const char *grid = "--grid memory.hbm.bw_gbs=2000,6000 --grid compute.matrix.peak_tflops.bf16="
+			   "700,1400 --grid power.tdp_w=450,700,950";
+	int rc = tc_run("sweep --traces sample.tcs --base h100 %s --db r.db --jobs 2", grid);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	rc = tc_run("sweep --traces sample.tcs --base h100 %s --db m.db --jobs 2 --no-memo", grid);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char path[300], sql[1200];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "ATTACH '%s/m.db' AS m", e2e_dir);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_prepare_v2(db,
+		"SELECT count(*) FROM results a JOIN m.results b USING (config_hash, trace_hash) "
+		"WHERE a.steps = b.steps AND a.step_ns = b.step_ns AND a.speedup = b.speedup AND "
+		"a.compute_ns = b.compute_ns AND a.memory_ns = b.memory_ns AND a.comm_ns = b.comm_ns "
+		"AND a.launch_ns = b.launch_ns AND a.host_ns = b.host_ns AND a.idle_ns = b.idle_ns AND "
+		"a.class_ns = b.class_ns AND a.energy_j = b.energy_j AND a.dollars IS b.dollars AND "
+		"a.perf_per_watt = b.perf_per_watt AND a.perf_per_dollar IS b.perf_per_dollar",
+		-1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	/* 2 x 2 x 3 configurations, every one equal */
+	cr_assert_eq(sqlite3_column_int(st, 0), 12);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 Test(store_sweep, rerun_skips_stored_points_and_extends)
 {
 	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
