@@ -37,6 +37,7 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.stats = stats;
+	c.run_ops = opts && opts->run_ops ? opts->run_ops : TC_CHROME_RUN_OPS;
 	if (tc_strtab_init(&c.names) < 0) {
 		free(files);
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
@@ -63,7 +64,7 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		if (rc == 0 && stats) {
 			stats->bytes_in += files[i].bytes;
 			stats->events += files[i].events;
-			stats->skipped += files[i].events - files[i].n;
+			stats->skipped += files[i].events - files[i].nseq;
 		}
 		if (rc == 0 && log) {
 			struct rfile *f = &files[i];
@@ -71,7 +72,7 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 				"%s: %llu events -> %zu ops; skipped: %llu flow, %llu counter, %llu "
 				"metadata, %llu instant, %llu unknown phase, %llu other (python, gpu "
 				"annotations, unknown categories)",
-				f->path, (unsigned long long)f->events, f->n,
+				f->path, (unsigned long long)f->events, (size_t)f->nseq,
 				(unsigned long long)f->flows, (unsigned long long)f->counters,
 				(unsigned long long)f->meta, (unsigned long long)f->instants,
 				(unsigned long long)f->unknown_phase, (unsigned long long)f->skipped);
@@ -125,6 +126,7 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
 	int rc;
 	memset(&c, 0, sizeof(c));
 	memset(&f, 0, sizeof(f));
+	c.run_ops = 64; /* small runs: fuzzing reaches the spill and merge paths too */
 	f.path = "<memory>";
 	f.rank = f.world = -1;
 	if (tc_strtab_init(&c.names) < 0)

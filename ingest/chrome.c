@@ -195,6 +195,46 @@ static uint32_t intern_jv(struct rctx *c, const struct tc_jv *v)
 	return id;
 }
 
+/* Correlations are dense in practice (Kineto counts them up): a direct table, grown
+ * while it stays under 8 slots per id seen; outliers (hand-made or 64-bit ids) go to a
+ * hash map. */
+struct rcorr *tc_chrome_corr(struct rfile *f, uint64_t corr)
+{
+	uint64_t v;
+	if (!f->corrs) {
+		f->corr_cap = 4096;
+		f->corr_lo = corr > 64 ? corr - 64 : 0;
+		f->corrs = calloc(f->corr_cap, sizeof(*f->corrs));
+		if (!f->corrs)
+			return NULL;
+	}
+	if (corr >= f->corr_lo && corr - f->corr_lo < f->corr_cap) {
+		f->corr_n++;
+		return &f->corrs[corr - f->corr_lo];
+	}
+	if (corr >= f->corr_lo && corr - f->corr_lo < 8 * (f->corr_n + 4096)) {
+		size_t ncap = f->corr_cap;
+		while (ncap <= corr - f->corr_lo)
+			ncap *= 2;
+		struct rcorr *nc = realloc(f->corrs, ncap * sizeof(*nc));
+		if (!nc)
+			return NULL;
+		memset(nc + f->corr_cap, 0, (ncap - f->corr_cap) * sizeof(*nc));
+		f->corrs = nc;
+		f->corr_cap = ncap;
+		f->corr_n++;
+		return &f->corrs[corr - f->corr_lo];
+	}
+	if (tc_map64_get(&f->corr_far, corr, &v))
+		return &f->far[v];
+	struct rcorr *nf = grow(f->far, &f->farcap, f->nfar + 1, sizeof(*nf));
+	if (!nf || tc_map64_put(&f->corr_far, corr, f->nfar) < 0)
+		return NULL;
+	f->far = nf;
+	memset(&f->far[f->nfar], 0, sizeof(*f->far));
+	return &f->far[f->nfar++];
+}
+
 /* ---- runtime call sub-kinds ----------------------------------------------------------- */
 
 static unsigned rt_sub(const char *n)
@@ -769,12 +809,18 @@ static int flow_event(struct rfile *f, const struct evf *e)
 				 tc_chrome_place(e->has_pid ? id_of(&e->pid) : 0,
 						 e->has_tid ? id_of(&e->tid) : 0, ts),
 				 &at) ||
-	    at == 0 || at > f->n)
+	    (at & ~(1ull << 63)) == 0)
 		return 0;
-	struct rop *op = &f->ops[at - 1];
-	if (op->corr || op->ts != ts)
+	uint64_t seq = (at & ~(1ull << 63)) - 1;
+	if (tc_map64_get(&f->flowcorr, seq, NULL))
 		return 0;
-	op->corr = id;
+	struct rcorr *rc = tc_chrome_corr(f, id);
+	if (!rc || tc_map64_put(&f->flowcorr, seq, id) < 0)
+		return -1;
+	if (at >> 63)
+		rc->rt += rc->rt < 255;
+	else
+		rc->gpu += rc->gpu < 255;
 	f->flow_linked++;
 	return 0;
 }
@@ -851,7 +897,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	}
 	*pp = it;
 	if (f->flow_pass)
-		return flow_event(f, &e);
+		return flow_event(f, &e) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
 	f->events++;
 	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
 		f->unknown_phase++;
@@ -914,6 +960,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 		b->dur = ts >= b->ts ? ts - b->ts : 0;
 		f->lanes[lane].open_b = b->parent;
 		b->parent = 0;
+		f->open_bs--;
 		return 0;
 	}
 	if (ph == 'X') {
@@ -958,13 +1005,17 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 		return 0;
 	}
 
+	/* a full run goes to the spill file, sorted (never while a B is open: its E would
+	 * have to find it there) */
+	if (f->n >= c->run_ops && !f->open_bs)
+		TC_TRY(tc_chrome_spill(f, err));
 	struct rop *nops = grow_big(f->ops, &f->cap, f->n + 1, sizeof(*nops), &f->big_ops);
 	if (!nops)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	f->ops = nops;
 	struct rop *op = &f->ops[f->n];
 	memset(op, 0, sizeof(*op));
-	op->seq = (uint32_t)f->n;
+	op->seq = (uint32_t)f->nseq;
 	op->ts = ts;
 	op->dur = ph == 'B' ? -1 : dur;
 	op->name = e.has_name ? intern_jv(c, &e.name) : 0;
@@ -976,7 +1027,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	const struct rname *nf = name_facts(c, op->name);
 	int64_t pid = e.has_pid ? id_of(&e.pid) : 0, tid = e.has_tid ? id_of(&e.tid) : 0;
 	if (!op->corr && ek != E_CPU && ek != E_ANNOT &&
-	    tc_map64_put(&f->nocorr, tc_chrome_place(pid, tid, ts), f->n + 1) < 0)
+	    tc_map64_put(&f->nocorr, tc_chrome_place(pid, tid, ts),
+			 (f->nseq + 1) | (uint64_t)(ek == E_RUNTIME) << 63) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 
 	switch (ek) {
@@ -1096,8 +1148,21 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	if (ph == 'B' && !f->lanes[op->lane].gpu) {
 		op->parent = f->lanes[op->lane].open_b;
 		f->lanes[op->lane].open_b = (uint32_t)f->n + 1;
+		f->open_bs++;
+	}
+	if (op->corr && (op->kind == TC_KIND_RUNTIME || op->kind == TC_KIND_KERNEL ||
+			 op->kind == TC_KIND_MEMCPY || op->kind == TC_KIND_MEMSET)) {
+		struct rcorr *rc = tc_chrome_corr(f, op->corr);
+		if (!rc)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		if (op->kind == TC_KIND_RUNTIME) {
+			rc->rt += rc->rt < 255;
+			rc->sub = op->sub;
+		} else
+			rc->gpu += rc->gpu < 255;
 	}
 	f->n++;
+	f->nseq++;
 	return 0;
 }
 
@@ -1370,7 +1435,7 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 		rc = tc_err_set(err, TC_EFORMAT, "%s: not a trace: no \"traceEvents\" array", f->path);
 		goto out;
 	}
-	if (f->n == 0) {
+	if (f->nseq == 0) {
 		rc = tc_err_set(err, TC_EFORMAT, "%s: empty trace: %llu events, none with a duration",
 				f->path, (unsigned long long)f->events);
 		goto out;
@@ -1400,5 +1465,12 @@ void tc_chrome_file_free(struct rfile *f)
 	tc_chrome_big_free(f->gemm, f->big_gemm);
 	tc_map64_free(&f->tname);
 	tc_map64_free(&f->nocorr);
+	tc_map64_free(&f->flowcorr);
+	tc_map64_free(&f->corr_far);
+	free(f->corrs);
+	free(f->far);
+	free(f->runs);
+	if (f->spill)
+		fclose(f->spill);
 	memset(f, 0, sizeof(*f));
 }

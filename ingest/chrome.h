@@ -45,6 +45,22 @@ struct rext {
 	uint64_t sync_event;
 };
 
+/* What the whole file says about one correlation id, counted while parsing so that the
+ * streaming linker knows how many GPU ops a launch will get (graph flags, and when its
+ * state can be dropped). entry: the linker's launch state (index + 1; RC_DONE once all
+ * its GPU ops went by). */
+struct rcorr {
+	uint32_t entry;
+	uint8_t rt, gpu, rt_seen; /* counts saturate at 255 */
+	uint8_t sub;              /* sub-kind of the (last) runtime call with it */
+};
+#define RC_DONE UINT32_MAX
+
+/* A sorted run of ops spilled to the file's temporary file. */
+struct rrun {
+	uint64_t off, bytes, n;
+};
+
 struct rlane {
 	int gpu;
 	int64_t a, b; /* CPU: pid, tid; GPU: device, stream */
@@ -107,9 +123,23 @@ struct rfile {
 	/* ac2g flows, for runtime calls and GPU ops without a correlation: (pid, tid, ts) of
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
 	 * the id of the flow event at the same place, which Kineto sets to the correlation */
-	struct tc_map64 nocorr;
+	struct tc_map64 nocorr;  /* place -> seq + 1, bit 63 set for runtime calls */
+	struct tc_map64 flowcorr; /* seq -> correlation from a flow */
 	int flow_pass;
 	uint64_t flow_linked;
+	/* per correlation: dense over [corr_lo, corr_lo + corr_cap), else through corr_far */
+	struct rcorr *corrs;
+	uint64_t corr_lo, corr_n;
+	size_t corr_cap;
+	struct tc_map64 corr_far; /* corr -> index into far */
+	struct rcorr *far;
+	size_t nfar, farcap;
+	/* sorted runs spilled so far (the last run stays in the arrays), in spill */
+	FILE *spill;
+	struct rrun *runs;
+	size_t nruns, runcap;
+	uint64_t nseq; /* ops parsed in all (seq of the next op) */
+	uint64_t open_bs; /* "B" events not yet closed */
 	/* thread names from M events: (pid, tid) -> name id */
 	struct tc_map64 tname;
 };
@@ -120,6 +150,9 @@ struct rname {
 	uint8_t flags, cls, kcls, rt, copy;
 	uint16_t work; /* tc_work_key() */
 };
+
+/* Ops per sorted run by default: 16 MB of op records, a run's extras alongside. */
+#define TC_CHROME_RUN_OPS ((size_t)1 << 18)
 
 /* Shared across the inputs of one run. */
 struct rctx {
@@ -133,6 +166,7 @@ struct rctx {
 	} dtmemo[16];
 	unsigned ndtmemo;
 	const struct tc_ingest_opts *opts;
+	size_t run_ops; /* ops per sorted run */
 	struct tc_ingest_stats *stats;
 };
 
@@ -175,6 +209,13 @@ static inline uint64_t tc_chrome_place(int64_t pid, int64_t tid, int64_t ts)
 	return tc_hash_u64(tc_hash_u64((uint64_t)pid * 1000003u ^ (uint64_t)tid) ^ (uint64_t)ts);
 }
 
+/* The per-correlation record (created on first use); NULL when out of memory. */
+struct rcorr *tc_chrome_corr(struct rfile *f, uint64_t corr);
+/* chrome_link.c: in-place sort by (ts, longer first, seq). */
+void tc_chrome_sort(struct rop *v, size_t n);
+/* chrome_link.c: sort the ops in memory and append them to f->spill as one run. */
+int tc_chrome_spill(struct rfile *f, struct tc_err *err);
+
 /* chrome.c: parse one input completely into f (with f->flow_pass set: read only the ac2g
  * flows, giving f->nocorr's ops their correlation). */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
@@ -182,7 +223,16 @@ void tc_chrome_file_free(struct rfile *f);
 void tc_chrome_big_free(void *p, uint8_t mapped);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
 
-/* chrome_link.c: sort and link one file in place (done by tc_chrome_write too). */
+/* chrome_stream.c: cuda_sync records as actions per correlation (creating the lanes they
+ * name); *acts is freed by the caller. */
+int tc_chrome_sync_prepare(struct rfile *f, void **acts, size_t *nacts);
+/* chrome_stream.c: merge f's runs, link every op and, when w is given, write it (ids from
+ * base_id, ts + shift). */
+struct tc_ops_writer;
+int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w,
+		     uint32_t **name_map, uint64_t base_id, int64_t shift, void *acts, size_t nacts,
+		     struct tc_err *err);
+/* chrome_link.c: link one file without writing (validation, fuzzing). */
 int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err);
 /* chrome_link.c: sort, link, and write all files. */
 int tc_chrome_write(struct rctx *c, struct rfile *files, size_t n, const char *out_path,

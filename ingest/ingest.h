@@ -20,8 +20,10 @@ struct tc_ingest_opts {
 	int training;              /* ONNX: append backward + optimizer ops */
 	size_t chunk_ops;          /* opstream chunk size, 0 = default */
 	const char *format;        /* force an adapter by name ("kineto", "onnx"), NULL = detect */
+	size_t run_ops;            /* Kineto: ops per sorted run spilled to a temporary file
+				    * (memory bound), 0 = default (262144); tests use small ones */
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL}
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0}
 
 struct tc_ingest_stats {
 	uint64_t bytes_in;        /* uncompressed input bytes parsed */
