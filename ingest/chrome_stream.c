@@ -11,6 +11,8 @@
  * - the cuda_sync records, turned into actions per correlation before the merge.
  * Memory is then bounded by the run size, the nesting depth and the launches in flight,
  * plus 8 bytes per correlation id, not by the number of ops. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,10 +132,22 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 	uint8_t buf[REC_MAX];
 	struct rrec q;
 	if (!f->spill) {
-		f->spill = tmpfile();
+		/* in $TMPDIR (else /tmp), unlinked at once: nothing is left behind, whatever
+		 * happens */
+		const char *dir = getenv("TMPDIR");
+		char tmpl[4096];
+		snprintf(tmpl, sizeof(tmpl), "%s/tracecast-sort.XXXXXX", dir && *dir ? dir : "/tmp");
+		int fd = mkstemp(tmpl);
+		if (fd >= 0) {
+			unlink(tmpl);
+			f->spill = fdopen(fd, "w+b");
+			if (!f->spill)
+				close(fd);
+		}
 		if (!f->spill)
-			return tc_err_set(err, TC_EIO, "%s: cannot create a temporary file for sorting",
-					  f->path);
+			return tc_err_set(err, TC_EIO,
+					  "%s: cannot create a temporary file for sorting in %s: %s",
+					  f->path, dir && *dir ? dir : "/tmp", strerror(errno));
 	}
 	if (tc_grow((void **)&f->runs, &f->runcap, f->nruns + 1, sizeof(*f->runs)) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");

@@ -765,6 +765,30 @@ Test(chrome, sorted_runs_match_one_run)
 	cr_expect_eq(system(cmd), 0);
 }
 
+Test(chrome, spill_error)
+{
+	/* runs of 1 op need the temporary file; an unusable $TMPDIR is a clean error naming it,
+	 * with no output left */
+	char dir[64], in[128], out[128];
+	struct tc_err err = TC_ERR_INIT;
+	tmpdir_make(dir, sizeof(dir));
+	snprintf(in, sizeof(in), "%s/t.json", dir);
+	snprintf(out, sizeof(out), "%s/out.tcs", dir);
+	const char *j = "[{\"ph\":\"X\",\"name\":\"a\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":1},"
+			"{\"ph\":\"X\",\"name\":\"b\",\"pid\":1,\"tid\":1,\"ts\":3,\"dur\":1}]";
+	write_file(in, j, strlen(j));
+	setenv("TMPDIR", "/nonexistent-tracecast-dir", 1);
+	const char *p = in;
+	cr_expect_lt(ingest_runs(&p, 1, out, 1, &err), 0);
+	cr_expect(strstr(err.msg, "cannot create a temporary file for sorting in "
+				  "/nonexistent-tracecast-dir") != NULL, "%s", err.msg);
+	cr_expect(strstr(err.msg, "t.json") != NULL, "%s", err.msg);
+	cr_expect(!file_exists(out));
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
 Test(chrome, duplicate_ranks)
 {
 	struct rb b = {0};
