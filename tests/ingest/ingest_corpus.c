@@ -56,6 +56,7 @@ struct facts {
 	long keys[64];
 	size_t nkeys;
 	char gpu_name[128];
+	char arch[16]; /* sm_XY from the first listed NVIDIA GPU's compute capability */
 };
 
 static double *busy_slot(struct facts *f, long key)
@@ -131,8 +132,18 @@ static void read_facts(const char *text, size_t len, struct facts *f)
 	if (!dp)
 		dp = json_object_get(root, "computeProperties");
 	if (json_array_size(dp) > 0) {
-		const char *n = json_string_value(json_object_get(json_array_get(dp, 0), "name"));
+		json_t *d0 = json_array_get(dp, 0);
+		const char *n = json_string_value(json_object_get(d0, "name"));
 		snprintf(f->gpu_name, sizeof(f->gpu_name), "%s", n ? n : "");
+		json_t *ma = json_object_get(d0, "computeMajor"), *mi = json_object_get(d0, "computeMinor");
+		if (!ma) {
+			ma = json_object_get(d0, "major");
+			mi = json_object_get(d0, "minor");
+		}
+		if (n && (strstr(n, "NVIDIA") || strstr(n, "Tesla")) && json_is_integer(ma) &&
+		    json_is_integer(mi))
+			snprintf(f->arch, sizeof(f->arch), "sm_%d%d", (int)json_integer_value(ma),
+				 (int)json_integer_value(mi));
 	}
 	json_decref(root);
 }
@@ -233,6 +244,9 @@ static void check_file(const char *rel, int light)
 				 strcmp(h->devices[i].name, f.gpu_name) == 0;
 		cr_expect(named, "%s: no GPU named '%s'", rel, f.gpu_name);
 	}
+	for (size_t i = 0; f.arch[0] && i < h->n_devices; i++)
+		if (h->devices[i].type == TC_DEV_GPU && strcmp(h->devices[i].name, f.gpu_name) == 0)
+			cr_expect_str_eq(h->devices[i].arch, f.arch, "%s: arch", rel);
 	rb_free(&b);
 }
 
