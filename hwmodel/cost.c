@@ -159,6 +159,15 @@ static double ceil_div(double a, double b)
 	return ceil(a / b);
 }
 
+/* Tile edge used for a problem edge: BLAS libraries pick narrower tiles for skinny problems
+ * (a GEMV does not pad its single row to 128), down to the 16-wide MMA granularity. Never
+ * shrinks as the edge grows, so padded work stays monotonic. */
+static double tile_for(double edge, double tile)
+{
+	double t = ceil(edge / 16.0) * 16.0;
+	return t < tile ? t : tile;
+}
+
 /* Padding factor of a GEMM over tiles and waves: the work of full waves of full tiles
  * divided by the real work. Depends only on m, n, batch; >= 1. */
 static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
@@ -166,10 +175,20 @@ static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
 	if (op->m <= 0 || op->n <= 0 || c->units == 0)
 		return 1.0;
 	double b = op->batch > 0 ? (double)op->batch : 1.0;
-	double tm = c->tile_m, tn = c->tile_n;
+	double tm = tile_for((double)op->m, c->tile_m), tn = tile_for((double)op->n, c->tile_n);
 	double tiles = b * ceil_div((double)op->m, tm) * ceil_div((double)op->n, tn);
-	double waves = ceil_div(tiles, c->units);
-	double q = waves * c->units * tm * tn / (b * (double)op->m * (double)op->n);
+	/* Split-K: fewer tiles than units leaves units idle, so libraries split the reduction
+	 * over up to 16 units per tile (cuBLAS/cuDNN/hipBLASLt split-K and stream-K). The split
+	 * depends on the tile count only, never on k, so padded work stays monotonic in k. The
+	 * partial-sum reduction traffic is not counted. */
+	double s = 1;
+	if (tiles < c->units) {
+		s = floor(c->units / tiles);
+		if (s > 16)
+			s = 16;
+	}
+	double waves = ceil_div(tiles * s, c->units);
+	double q = waves * c->units * tm * tn / (s * b * (double)op->m * (double)op->n);
 	return q < 1 ? 1 : q;
 }
 

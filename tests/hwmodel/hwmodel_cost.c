@@ -112,6 +112,20 @@ Test(cost, gemm_tile_and_wave_quantisation)
 	 * 2 * 84 * 128 * 128 * 1024 = 2,818,572,288 FLOP / 100e12 = 28,185.72 ns */
 	op = gemm(1152, 1152, 1024, TC_DT_BF16);
 	NEAR(cost_of(c, &op).ns, 28185.72288);
+	/* m = 1 (a GEMV): the tile narrows to 16 rows, so 1x8 tiles of 16x128 on 4 units = 2
+	 * waves: 2 * 8 * 16 * 128 * 1024 = 33,554,432 FLOP / 100e12 = 335.54 ns of compute, while
+	 * the bytes (1024 + 1024^2 + 1024) * 2 = 2,101,248 at 1000 GB/s take 2,101.248 ns:
+	 * memory-bound, as a GEMV is (with 128-row tiles it came out compute-bound, 2,684 ns). */
+	op = gemm(1, 1024, 1024, TC_DT_BF16);
+	struct tc_hw_cost r = cost_of(c, &op);
+	NEAR(r.compute_ns, 335.54432);
+	NEAR(r.ns, 2101.248);
+	cr_assert_eq(r.bound, TC_BOUND_MEMORY);
+	/* m = n = 128: one tile on 4 units, split-K over 4: each unit reduces k/4, no padding:
+	 * 2 * 128 * 128 * 16384 = 536,870,912 FLOP / 100e12 = 5,368.71 ns of compute (one
+	 * unit alone would take four times as long). */
+	op = gemm(128, 128, 16384, TC_DT_BF16);
+	NEAR(cost_of(c, &op).compute_ns, 5368.70912);
 	tc_chip_free(c);
 }
 
