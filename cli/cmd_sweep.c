@@ -296,22 +296,6 @@ static void draw(struct tc_progress *p, uint64_t done, uint64_t total, uint64_t 
 }
 
 
-/* The chip the trace ran on: the first GPU device naming a known chip (as `project`). */
-static const char *source_from_header(struct tc_hw *hw, const struct tc_ops_header *h)
-{
-	for (size_t i = 0; h && i < h->n_devices; i++) {
-		const struct tc_device *d = &h->devices[i];
-		if (d->type != TC_DEV_GPU)
-			continue;
-		if (d->chip && d->chip[0] && tc_hw_canonical_id(hw, d->chip))
-			return tc_hw_canonical_id(hw, d->chip);
-		const char *m = d->name && d->name[0] ? tc_hw_match_device(hw, d->name) : NULL;
-		if (m)
-			return m;
-	}
-	return NULL;
-}
-
 static int load_trace(struct sweep *s, struct trace *t, const char *source, struct tc_err *err)
 {
 	char *buf = NULL;
@@ -320,7 +304,7 @@ static int load_trace(struct sweep *s, struct trace *t, const char *source, stru
 	tc_store_hash_hex(buf, len, t->hash);
 	free(buf);
 	TC_TRY(tc_replay_graph_load(&t->g, t->path, &s->cli->log, err));
-	t->src_id = source ? source : source_from_header(s->hw, tc_replay_graph_header(t->g));
+	t->src_id = source ? source : tc_hw_source_chip(s->hw, tc_replay_graph_header(t->g));
 	if (!t->src_id)
 		return tc_err_set(err, TC_EINVAL,
 				  "%s: the source chip is unknown (no device name in the stream "
