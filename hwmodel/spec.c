@@ -560,6 +560,9 @@ int tc_chip_field(const struct tc_chip *chip, size_t i, const char **path, const
 
 const char *tc_chip_get(const struct tc_chip *chip, const char *path, const char **source)
 {
+	char key[256];
+	canonical_key(path, strlen(path), key, sizeof(key)); /* the short forms --set accepts */
+	path = key;
 	size_t lo = 0, hi = chip->n_kv;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

@@ -88,6 +88,11 @@ Test(store_grid, keys_are_checked_against_the_base_spec)
 	cr_assert_eq(tc_hw_load(hw, "h100-sxm5", NULL, 0, &chip, &err), 0, "%s", err.msg);
 	add_ok(&g, "memory.hbm.bw_gbs=3350,5000");
 	cr_assert_eq(tc_grid_check(&g, chip, &err), 0, "%s", err.msg);
+	/* the short form of the issue (and of --set) names compute.matrix.peak_tflops.bf16 */
+	add_ok(&g, "compute.bf16.tflops=989:2000:8");
+	cr_assert_eq(tc_grid_check(&g, chip, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(tc_chip_get(chip, "compute.bf16.tflops", NULL),
+			 tc_chip_get(chip, "compute.matrix.peak_tflops.bf16", NULL));
 	add_ok(&g, "memory.hbm.bandwidth=1,2");
 	cr_assert_eq(tc_grid_check(&g, chip, &err), TC_ENOTFOUND);
 	cr_assert_str_eq(err.msg, "grid key memory.hbm.bandwidth: the spec of h100-sxm5 has no "
