@@ -639,8 +639,10 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		memcpy(r->step_util[k], S->util[1], sizeof(r->step_util[k]));
 		s->src_busy_ns = S->gbusy[0];
 		s->proj_busy_ns = S->gbusy[1];
-		s->src_gpu_ns = s->gpu_ops ? S->gmax[0] - S->gmin[0] : 0;
-		s->proj_gpu_ns = s->gpu_ops ? S->gmax[1] - S->gmin[1] : 0;
+		/* a side that was not analysed (summary_only skips the source) keeps its
+		 * sentinels, min > max: report 0, never their (overflowing) difference */
+		s->src_gpu_ns = s->gpu_ops && S->gmax[0] >= S->gmin[0] ? S->gmax[0] - S->gmin[0] : 0;
+		s->proj_gpu_ns = s->gpu_ops && S->gmax[1] >= S->gmin[1] ? S->gmax[1] - S->gmin[1] : 0;
 		energy(src_chip, s->src_ns, S->busy[0], S->util[0], &s->src_energy_j, &s->src_dollars);
 		energy(dst_chip, s->proj_ns, S->busy[1], S->util[1], &s->proj_energy_j,
 		       &s->proj_dollars);

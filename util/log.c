@@ -17,8 +17,8 @@ void tc_logf(const struct tc_log *log, int level, const char *fmt, ...)
 {
 	static const char *const prefix[] = {"error", "warning", "info", "debug"};
 	va_list ap;
-	if (!log || level > log->level)
-		return;
+	if (!log || level > log->level || !fmt)
+		return; /* (a NULL fmt check also keeps gcc's UBSan builds from warning) */
 	FILE *out = log->out ? log->out : stderr;
 	fprintf(out, "tracecast: %s: ", prefix[level < 0 ? 0 : level > 3 ? 3 : level]);
 	va_start(ap, fmt);

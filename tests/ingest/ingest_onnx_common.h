@@ -151,7 +151,8 @@ static inline Onnx__TensorProto *mb_tensor(struct mb *b, const char *name, int e
 	t->data_type = elem;
 	t->n_dims = (size_t)rank;
 	t->dims = mb_alloc(b, sizeof(int64_t) * (size_t)(rank ? rank : 1));
-	memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+	if (rank)
+		memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
 	return t;
 }
 
