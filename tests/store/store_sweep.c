@@ -286,7 +286,12 @@ Test(store_sweep, sigterm_stops_cleanly_with_what_is_stored)
 		  "summary line: %s / %s", out, err);
 	/* what it says it stored is what the database holds */
 	cr_assert_eq(db_num("SELECT count(*) FROM results"), (double)stored);
-	if (!ended || WEXITSTATUS(status) == 143) {
+	/* SIGTERM may land after the last point (the sweep is fast, valgrind makes this test
+	 * slow): then the sweep ended normally and says so; otherwise it stopped cleanly. */
+	if (WEXITSTATUS(status) == 0) {
+		cr_assert(strstr(out, "complete"), "exit 0 without completing: %s", out);
+		cr_assert_eq(stored, 400);
+	} else {
 		cr_assert_eq(WEXITSTATUS(status), 143, "%s", err);
 		cr_assert(strstr(out, "left (interrupted; run again to resume)"), "%s", out);
 	}
