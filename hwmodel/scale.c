@@ -112,7 +112,7 @@ static double basis_rate(const struct tc_chip *c, unsigned basis, const struct t
 double tc_hw_fallback_ratio(const struct tc_chip *src, const struct tc_chip *dst,
 			    const struct tc_hw_op *op, unsigned *basis)
 {
-	unsigned b = tc_hw_fallback_basis(op);
+	unsigned b = op->basis_hint ? op->basis_hint - 1u : tc_hw_fallback_basis(op);
 	if (basis)
 		*basis = b;
 	return basis_rate(src, b, op, NULL) / basis_rate(dst, b, op, NULL);
@@ -136,7 +136,7 @@ double tc_hw_scale(const struct tc_chip *src, const struct tc_chip *dst, const s
 		}
 		return t;
 	}
-	unsigned b = tc_hw_fallback_basis(op);
+	unsigned b = op->basis_hint ? op->basis_hint - 1u : tc_hw_fallback_basis(op);
 	int fb = 0;
 	double rs = basis_rate(src, b, op, &fb), rd = basis_rate(dst, b, op, &fb);
 	double t = t_src_ns * rs / rd;

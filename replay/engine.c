@@ -56,7 +56,7 @@ struct sim {
  * identity projection keeps every measured duration. */
 #define T_REF 1099511627776.0
 
-static void hw_op_of(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h)
+void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->op_class = w->cls;
@@ -76,6 +76,7 @@ static void hw_op_of(const struct tc_replay_graph *g, const struct rp_work *w, s
 	h->coll_bytes = w->coll_bytes;
 	const char *nm = rp_string(g, w->name);
 	h->name = nm[0] ? nm : NULL;
+	h->basis_hint = w->basis_hint;
 }
 
 /* Bound by op class when no chip can say: documented in docs/projection.md. */
@@ -133,7 +134,7 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 		memset(c, 0, sizeof(*c));
 		if (!W->count)
 			continue; /* no GPU op uses it */
-		hw_op_of(g, W, &h);
+		rp_hw_op(g, W, &h);
 		unsigned cls = W->cls;
 		/* the source chip's view, for source-side bounds and energy: the same scaling
 		 * function as the target side, so target = source gives the same figures */

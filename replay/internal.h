@@ -49,6 +49,7 @@ struct rp_work {
 	uint32_t count; /* GPU ops that use it (set by finish) */
 	uint8_t cls, dtype, kind, sub, has_work, coll_kind;
 	uint8_t analytic; /* no measured time (ONNX node, or duration unknown) */
+	uint8_t basis_hint; /* tc_hw_fallback_basis + 1, set once by finish (struct tc_hw_op) */
 };
 
 struct rp_lane {
@@ -260,6 +261,8 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 
 /* engine.c */
 int rp_retime(struct tc_replay *r, struct tc_err *err);
+/* The hwmodel view of a work record (engine.c). */
+void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h);
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
 /* graph.c: position helpers for the analyses */
 uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i);
