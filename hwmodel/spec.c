@@ -143,13 +143,17 @@ static int load_doc(struct tc_hw *hw, const char *path, char **chain, int depth,
 				  TC_HW_INHERIT_MAX);
 
 	json_error_t jerr;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc) {
-		if (jerr.line <= 0)
-			return tc_err_set(err, TC_EIO, "%s: %s", path, jerr.text);
+	char *text;
+	size_t len;
+	/* whole-file read, then parse from memory: jansson's file reader goes through getc,
+	 * which dominated sweeps that load a spec per configuration */
+	if (tc_read_file(path, &text, &len, err) < 0)
+		return err ? err->code : TC_EIO;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!doc)
 		return tc_err_set(err, TC_EFORMAT, "%s: line %d column %d: %s", path, jerr.line,
 				  jerr.column, jerr.text);
-	}
 	int rc = tc_hw_check_tree(&tc_hw_schema_root, path, "", doc, 0, err);
 	if (rc < 0)
 		goto fail;

@@ -115,10 +115,16 @@ static int read_version(struct tc_store *s, int *version, struct tc_err *err)
 	char *v = NULL;
 	TC_TRY(has_table(s, "tc_meta", &meta, err));
 	if (!meta) {
-		/* tables of another application: refuse rather than mix */
 		TC_TRY(has_table(s, "results", &any, err));
-		*version = any ? -1 : 0;
-		return 0;
+		/* Another tracecast may have committed the schema between the two looks (its
+		 * tables appear together): look once more before calling them foreign. */
+		if (any)
+			TC_TRY(has_table(s, "tc_meta", &meta, err));
+		if (!meta) {
+			/* tables of another application: refuse rather than mix */
+			*version = any ? -1 : 0;
+			return 0;
+		}
 	}
 	TC_TRY(query_one(s, "SELECT value FROM tc_meta WHERE key = 'schema_version'", NULL, 0, &v,
 			 err));
@@ -529,6 +535,14 @@ int tc_store_put_points(struct tc_store *s, const struct tc_store_config *config
 		return 0;
 	if ((rc = store_tx_begin(s, err)) < 0)
 		return tc_err_wrap(err, "storing %zu results", n);
+	/* Shard processes writing one PostgreSQL database insert configs and results that
+	 * overlap in key order; two such batches can deadlock (seen with 5 writers). The
+	 * transaction-scoped advisory lock serialises batches: writes are short next to the
+	 * projections, and no batch is ever refused. SQLite serialises writers by itself. */
+	if (s->be->lock_sql && (rc = store_exec(s, s->be->lock_sql, NULL, 0, NULL, NULL, err)) < 0) {
+		store_tx_rollback(s);
+		return tc_err_wrap(err, "storing %zu results", n);
+	}
 	for (size_t i = 0; i < n; i += CHUNK)
 		if ((rc = put_chunk(s, configs + i, results + i, TC_MIN(CHUNK, n - i), &got, err)) < 0) {
 			store_tx_rollback(s);
