@@ -44,16 +44,19 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 				rank = g->steps[j].rank;
 				k = 0;
 			}
-			if (keep >= 0 && k++ >= keep)
+			if (keep >= 0 && k >= keep)
 				continue;
+			k++;
 			struct tc_replay_step *s = &r->steps[n++];
 			s->op = i;
 			s->rank = rank;
+			s->index = (uint32_t)(k - 1);
 			s->name = rp_string(g, rp_name_id(g, i));
 			s->src_start = g->ts[i];
 			s->src_ns = rp_dur0(g, i);
 			s->proj_start = r->start[i];
 			s->proj_ns = r->end[i] - r->start[i];
+			s->ceil_ns = r->ceil ? r->ceil[j] : 0;
 		}
 		r->n_steps = n;
 		return 0;
@@ -84,14 +87,101 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 		struct tc_replay_step *s = &r->steps[n++];
 		s->op = UINT64_MAX;
 		s->rank = rank;
+		s->index = 0;
 		s->name = "whole-run";
 		s->src_start = m[0];
 		s->src_ns = m[1] - m[0];
 		s->proj_start = m[2];
 		s->proj_ns = m[3] - m[2];
+		s->ceil_ns = r->ceil ? r->ceil[g->n_steps + rank] : 0;
 	}
 	free(mm);
 	r->n_steps = n;
+	return 0;
+}
+
+/* Every step starts as its CPU marker; analyse_steps extends it by the GPU-side step. */
+static void steps_mark_cpu(struct tc_replay *r)
+{
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		s->src_cpu_start = s->src_start;
+		s->src_cpu_ns = s->src_ns;
+		s->proj_cpu_start = s->proj_start;
+		s->proj_cpu_ns = s->proj_ns;
+		s->last_gpu_op = UINT64_MAX;
+	}
+}
+
+/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
+ * 0 ns, so what remains is the CPU path with its waits' return latencies. Per graph step
+ * the marker's length, then per rank the whole-run span (for pseudo-steps). */
+static int ceiling_run(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	size_t nr = (size_t)g->max_rank + 1;
+	r->ceil = calloc(g->n_steps + nr, sizeof(*r->ceil));
+	if (!r->ceil)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	r->zero_gpu = 1;
+	struct tc_replay_warnings keep = r->warn;
+	int rc = rp_simulate(r, err);
+	r->warn = keep; /* the real run reports its own */
+	r->zero_gpu = 0;
+	if (rc < 0)
+		return rc;
+	for (size_t j = 0; j < g->n_steps; j++) {
+		uint32_t i = g->steps[j].op;
+		r->ceil[j] = r->end[i] - r->start[i];
+	}
+	int64_t *mm = malloc(2 * nr * sizeof(*mm));
+	if (!mm)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t q = 0; q < nr; q++) {
+		mm[2 * q] = INT64_MAX;
+		mm[2 * q + 1] = INT64_MIN;
+	}
+	for (uint32_t i = 0; i < g->n; i++) {
+		if ((g->flags[i] & RP_F_PASSIVE) || r->start[i] == INT64_MIN)
+			continue;
+		int64_t *m = mm + 2 * (size_t)g->lanes[g->lane[i]].rank;
+		m[0] = TC_MIN(m[0], r->start[i]);
+		m[1] = TC_MAX(m[1], r->end[i]);
+	}
+	for (size_t q = 0; q < nr; q++)
+		r->ceil[g->n_steps + q] = mm[2 * q] <= mm[2 * q + 1] ? mm[2 * q + 1] - mm[2 * q] : 0;
+	free(mm);
+	return 0;
+}
+
+/* Step indices per rank and the job step: the max over ranks at each index. */
+static int job_steps(struct tc_replay *r)
+{
+	size_t nk = 0;
+	for (size_t k = 0; k < r->n_steps; k++)
+		nk = TC_MAX(nk, (size_t)r->steps[k].index + 1);
+	int64_t *jm = calloc(3 * (nk ? nk : 1), sizeof(*jm));
+	if (!jm)
+		return TC_ENOMEM;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		int64_t *m = jm + 3 * s->index;
+		m[0] = TC_MAX(m[0], s->src_ns);
+		m[1] = TC_MAX(m[1], s->proj_ns);
+		m[2] = TC_MAX(m[2], s->ceil_ns);
+	}
+	r->src_total_ns = r->proj_total_ns = r->ceil_total_ns = 0;
+	for (size_t j = 0; j < nk; j++) {
+		r->src_total_ns += jm[3 * j];
+		r->proj_total_ns += jm[3 * j + 1];
+		r->ceil_total_ns += jm[3 * j + 2];
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		r->steps[k].src_job_ns = jm[3 * r->steps[k].index];
+		r->steps[k].proj_job_ns = jm[3 * r->steps[k].index + 1];
+	}
+	r->n_job_steps = nk;
+	free(jm);
 	return 0;
 }
 
@@ -164,13 +254,13 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	if (r->warn.no_steps)
 		return lo; /* the pseudo-step holds everything */
 	long h = (long)*hint;
-	if (h >= lo && h <= hi && r->steps[h].src_start <= t &&
-	    (h == hi || r->steps[h + 1].src_start > t)) {
+	if (h >= lo && h <= hi && r->steps[h].src_cpu_start <= t &&
+	    (h == hi || r->steps[h + 1].src_cpu_start > t)) {
 		hit = h;
 	} else {
 		while (lo <= hi) {
 			long mid = lo + (hi - lo) / 2;
-			if (r->steps[mid].src_start <= t) {
+			if (r->steps[mid].src_cpu_start <= t) {
 				hit = mid;
 				lo = mid + 1;
 			} else {
@@ -182,7 +272,7 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 		*hint = (uint32_t)hit;
 	}
 	const struct tc_replay_step *s = &r->steps[hit];
-	return t < s->src_start + s->src_ns || s->src_ns == 0 ? hit : -1;
+	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
 static int64_t op_t0(const struct an *A, uint32_t i)
@@ -234,7 +324,7 @@ static void gen_peek(const struct an *A, struct gen *G)
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
 		uint32_t i = G->gpu ? p : p >> 1;
-		if (!G->head_ok && G->gk && A->v) {
+		if (!G->head_ok && G->gk) { /* filled by gpu_steps */
 			uint32_t k1 = G->gk[G->cur];
 			if (!k1) {
 				G->cur++;
@@ -354,9 +444,7 @@ static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
 	int v = A->v;
 	int64_t t0 = op_t0(A, i), t1 = op_t1(A, i), d = t1 - t0;
-	unsigned b = v ? c->dst_bound : c->src_bound;
-	S->gmin[v] = TC_MIN(S->gmin[v], t0);
-	S->gmax[v] = TC_MAX(S->gmax[v], t1);
+	unsigned b = rp_bound(r, i, v);
 	S->busy[v][b] += (double)d;
 	S->util[v][b] += rp_util_ns(c, v, (double)d);
 	if (v) {
@@ -365,6 +453,58 @@ static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
 		A->wcount[w]++;
 		A->wsrc[w] += (double)rp_dur0(g, i);
 		A->wproj[w] += (double)d;
+	}
+}
+
+/* Each GPU op's step (by its launch on the source timeline) into the lanes' gk, and from
+ * it each step's GPU-side span on both sides. A step is then the longer of its CPU marker
+ * and its GPU-side span, starting where that path starts: a GPU that runs behind the CPU
+ * (a backlog) makes the step as long as the GPU needs for it. */
+static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
+{
+	struct tc_replay *r = A->r;
+	const struct tc_replay_graph *g = A->g;
+	for (size_t q = 0; q < ng; q++) {
+		struct gen *G = &gens[q];
+		if (!G->gpu)
+			continue;
+		for (uint32_t c = 0; c < G->len; c++) {
+			uint32_t i = G->ord[c];
+			G->cur = c;
+			long k = member(A, G, i);
+			G->gk[c] = (uint32_t)(k + 1);
+			if (k < 0) {
+				r->carry_ops += r->start[i] != INT64_MIN;
+				continue;
+			}
+			struct step_acc *S = &A->sa[k];
+			S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
+			S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
+			S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
+			if (r->end[i] > S->gmax[1] || r->steps[k].last_gpu_op == UINT64_MAX) {
+				S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
+				r->steps[k].last_gpu_op = i;
+			}
+		}
+		G->cur = 0;
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		const struct step_acc *S = &A->sa[k];
+		if (S->gmax[0] < S->gmin[0])
+			continue; /* no GPU op */
+		s->src_gpu_ns = S->gmax[0] - S->gmin[0];
+		s->proj_gpu_ns = S->gmax[1] - S->gmin[1];
+		if (r->warn.no_steps)
+			continue; /* the whole-run span already holds every op */
+		if (s->src_gpu_ns > s->src_ns) {
+			s->src_start = S->gmin[0];
+			s->src_ns = s->src_gpu_ns;
+		}
+		if (s->proj_gpu_ns > s->proj_ns) {
+			s->proj_start = S->gmin[1];
+			s->proj_ns = s->proj_gpu_ns;
+		}
 	}
 }
 
@@ -616,11 +756,10 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 				ngpu += gens[q].len;
 			}
 	}
-	/* a summary needs only the projected side; the projected side finds each GPU op's step
-	 * itself when the source side did not (gk NULL) */
-	if (r->opts.summary_only)
-		for (size_t q = 0; q < g->n_lanes; q++)
-			gens[q].gk = NULL;
+	gpu_steps(&A, gens, g->n_lanes);
+	if (job_steps(r) < 0)
+		goto oom;
+	/* a summary needs only the projected side */
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
 		for (uint32_t q = 0; q < nr; q++)
@@ -641,10 +780,10 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		s->proj_busy_ns = S->gbusy[1];
 		/* a side that was not analysed (summary_only skips the source) keeps its
 		 * sentinels, min > max: report 0, never their (overflowing) difference */
-		s->src_gpu_ns = s->gpu_ops && S->gmax[0] >= S->gmin[0] ? S->gmax[0] - S->gmin[0] : 0;
-		s->proj_gpu_ns = s->gpu_ops && S->gmax[1] >= S->gmin[1] ? S->gmax[1] - S->gmin[1] : 0;
-		energy(src_chip, s->src_ns, S->busy[0], S->util[0], &s->src_energy_j, &s->src_dollars);
-		energy(dst_chip, s->proj_ns, S->busy[1], S->util[1], &s->proj_energy_j,
+		/* every GPU of the job is held for the job step, busy or not */
+		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], &s->src_energy_j,
+		       &s->src_dollars);
+		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], &s->proj_energy_j,
 		       &s->proj_dollars);
 	}
 	if (tables(r, A.wcount, A.wsrc, A.wproj) < 0)
@@ -705,21 +844,27 @@ static void critical_path(struct tc_replay *r)
 	const struct tc_replay_graph *g = r->g;
 	if (r->n_steps == 0)
 		return;
+	/* the slowest step of the job (the one whose length the headline sums), on its
+	 * slowest rank: first by index, then by rank, for equal lengths */
 	size_t last = 0;
-	for (size_t k = 0; k < r->n_steps; k++) {
-		const struct tc_replay_step *s = &r->steps[k];
-		if (s->proj_start + s->proj_ns > r->steps[last].proj_start + r->steps[last].proj_ns)
+	for (size_t k = 1; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k], *b = &r->steps[last];
+		if (s->proj_ns > b->proj_ns ||
+		    (s->proj_ns == b->proj_ns && s->index < b->index))
 			last = k;
 	}
-	uint32_t rank = r->steps[last].rank;
-	int64_t t_stop = INT64_MAX, t_end = r->steps[last].proj_start + r->steps[last].proj_ns;
-	for (size_t k = 0; k < r->n_steps; k++)
-		if (r->steps[k].rank == rank)
-			t_stop = TC_MIN(t_stop, r->steps[k].proj_start);
-	/* start node: the step op's end, or for pseudo-steps the op ending last */
+	r->cp_step = last;
+	const struct tc_replay_step *ls = &r->steps[last];
+	uint32_t rank = ls->rank;
+	int64_t t_stop = ls->proj_start, t_end = ls->proj_start + ls->proj_ns;
+	/* start node: the path that sets the step's length ends there: the GPU op ending last
+	 * when the GPU-side step is longer, else the step marker's end; for pseudo-steps the
+	 * op ending last */
 	uint32_t op = RP_NONE;
-	if (r->steps[last].op != UINT64_MAX) {
-		op = (uint32_t)r->steps[last].op;
+	if (ls->proj_gpu_ns > ls->proj_cpu_ns && ls->last_gpu_op != UINT64_MAX) {
+		op = (uint32_t)ls->last_gpu_op;
+	} else if (ls->op != UINT64_MAX) {
+		op = (uint32_t)ls->op;
 	} else {
 		for (uint32_t i = 0; i < g->n; i++)
 			if (r->start[i] != INT64_MIN && g->lanes[g->lane[i]].rank == rank &&
@@ -829,6 +974,11 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	if (r->opts.top_n <= 0)
 		r->opts.top_n = 10;
+	{
+		const struct tc_chip *fc = opts->target ? opts->target : opts->source;
+		r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
+		r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
+	}
 	size_t n = g->n ? g->n : 1;
 	if (!r->start) {
 		r->start = malloc(n * sizeof(*r->start));
@@ -862,7 +1012,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
-	if ((!have_wc && (rc = rp_retime(r, err)) < 0) || (rc = rp_simulate(r, err)) < 0) {
+	/* the speedup ceiling (host-only run) first: the real run then owns start / end */
+	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
+	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
+	    (rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
@@ -874,44 +1027,13 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		    g->works[g->ref[i]].group_size > 1 &&
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
-	if ((rc = build_steps(r, err)) < 0 || (rc = analyse_steps(r, err)) < 0) {
+	if ((rc = build_steps(r, err)) < 0 || (steps_mark_cpu(r), 0) ||
+	    (rc = analyse_steps(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
 	if (!r->opts.summary_only)
 		critical_path(r);
-	/* totals: the k-th step of every rank runs together: take the slowest rank */
-	uint32_t max_rank = g->max_rank;
-	size_t *kth = calloc(max_rank + 1, sizeof(*kth));
-	if (!kth) {
-		tc_replay_free(r);
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	}
-	size_t n_k = 0;
-	for (size_t k = 0; k < r->n_steps; k++) {
-		size_t c = ++kth[r->steps[k].rank];
-		n_k = TC_MAX(n_k, c);
-	}
-	/* the slowest rank of each job step, in one pass (steps are in rank order) */
-	int64_t *jmax = calloc(2 * (n_k ? n_k : 1), sizeof(*jmax));
-	if (!jmax) {
-		free(kth);
-		tc_replay_free(r);
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	}
-	memset(kth, 0, (max_rank + 1) * sizeof(*kth));
-	for (size_t k = 0; k < r->n_steps; k++) {
-		size_t j = kth[r->steps[k].rank]++;
-		jmax[2 * j] = TC_MAX(jmax[2 * j], r->steps[k].src_ns);
-		jmax[2 * j + 1] = TC_MAX(jmax[2 * j + 1], r->steps[k].proj_ns);
-	}
-	for (size_t j = 0; j < n_k; j++) {
-		r->src_total_ns += jmax[2 * j];
-		r->proj_total_ns += jmax[2 * j + 1];
-	}
-	free(jmax);
-	free(kth);
-	r->n_job_steps = n_k;
 	const struct tc_log *log = opts->log;
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
@@ -958,6 +1080,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->top);
 	free(r->step_busy);
 	free(r->step_util);
+	free(r->ceil);
 	free(r);
 }
 
