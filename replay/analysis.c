@@ -56,7 +56,7 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 			s->src_ns = rp_dur0(g, i);
 			s->proj_start = r->start[i];
 			s->proj_ns = r->end[i] - r->start[i];
-			s->ceil_ns = r->ceil ? r->ceil[j] : 0;
+			s->ceil_ns = r->ceil ? r->ceil[n - 1] : 0;
 		}
 		r->n_steps = n;
 		return 0;
@@ -93,7 +93,7 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 		s->src_ns = m[1] - m[0];
 		s->proj_start = m[2];
 		s->proj_ns = m[3] - m[2];
-		s->ceil_ns = r->ceil ? r->ceil[g->n_steps + rank] : 0;
+		s->ceil_ns = r->ceil ? r->ceil[n - 1] : 0;
 	}
 	free(mm);
 	r->n_steps = n;
@@ -111,47 +111,6 @@ static void steps_mark_cpu(struct tc_replay *r)
 		s->proj_cpu_ns = s->proj_ns;
 		s->last_gpu_op = UINT64_MAX;
 	}
-}
-
-/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
- * 0 ns, so what remains is the CPU path with its waits' return latencies. Per graph step
- * the marker's length, then per rank the whole-run span (for pseudo-steps). */
-static int ceiling_run(struct tc_replay *r, struct tc_err *err)
-{
-	const struct tc_replay_graph *g = r->g;
-	size_t nr = (size_t)g->max_rank + 1;
-	r->ceil = calloc(g->n_steps + nr, sizeof(*r->ceil));
-	if (!r->ceil)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	r->zero_gpu = 1;
-	struct tc_replay_warnings keep = r->warn;
-	int rc = rp_simulate(r, err);
-	r->warn = keep; /* the real run reports its own */
-	r->zero_gpu = 0;
-	if (rc < 0)
-		return rc;
-	for (size_t j = 0; j < g->n_steps; j++) {
-		uint32_t i = g->steps[j].op;
-		r->ceil[j] = r->end[i] - r->start[i];
-	}
-	int64_t *mm = malloc(2 * nr * sizeof(*mm));
-	if (!mm)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	for (size_t q = 0; q < nr; q++) {
-		mm[2 * q] = INT64_MAX;
-		mm[2 * q + 1] = INT64_MIN;
-	}
-	for (uint32_t i = 0; i < g->n; i++) {
-		if ((g->flags[i] & RP_F_PASSIVE) || r->start[i] == INT64_MIN)
-			continue;
-		int64_t *m = mm + 2 * (size_t)g->lanes[g->lane[i]].rank;
-		m[0] = TC_MIN(m[0], r->start[i]);
-		m[1] = TC_MAX(m[1], r->end[i]);
-	}
-	for (size_t q = 0; q < nr; q++)
-		r->ceil[g->n_steps + q] = mm[2 * q] <= mm[2 * q + 1] ? mm[2 * q + 1] - mm[2 * q] : 0;
-	free(mm);
-	return 0;
 }
 
 /* Step indices per rank and the job step: the max over ranks at each index. */
@@ -809,6 +768,78 @@ out:
 	return rc;
 }
 
+/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
+ * 0 ns, and each step is measured as the real run measures it, the longer of its CPU marker
+ * and its GPU-side span, so what remains is the host path, the return latencies of its
+ * waits and the device-side gaps the trace does not explain. r->ceil gets one entry per
+ * reported step (build_steps is deterministic, so the real run's steps line up). */
+static int ceiling_run(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	size_t nr = (size_t)g->max_rank + 1;
+	r->zero_gpu = 1;
+	struct tc_replay_warnings keep = r->warn;
+	int rc = rp_simulate(r, err);
+	r->zero_gpu = 0;
+	if (rc == 0)
+		rc = build_steps(r, err);
+	int pseudo = (int)r->warn.no_steps;
+	r->warn = keep; /* the real run reports its own */
+	if (rc < 0)
+		return rc;
+	steps_mark_cpu(r);
+	size_t ns = r->n_steps ? r->n_steps : 1;
+	int64_t *ceil = calloc(ns, sizeof(*ceil)), *mn = malloc(2 * ns * sizeof(*mn));
+	size_t *first = calloc(nr + 1, sizeof(*first));
+	if (!ceil || !mn || !first) {
+		free(ceil);
+		free(mn);
+		free(first);
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		first[r->steps[k].rank + 1]++;
+		mn[2 * k] = INT64_MAX;
+		mn[2 * k + 1] = INT64_MIN;
+	}
+	for (size_t q = 0; q < nr; q++)
+		first[q + 1] += first[q];
+	struct an A;
+	memset(&A, 0, sizeof(A));
+	A.r = r;
+	A.g = g;
+	A.first = first;
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (!rp_lane_is_gpu(L))
+			continue;
+		struct gen G;
+		memset(&G, 0, sizeof(G));
+		G.gpu = 1;
+		G.rank = L->rank;
+		G.hint = (uint32_t)first[L->rank];
+		for (uint32_t c = 0; c < L->len; c++) {
+			uint32_t i = g->order[L->off + c];
+			long k = member(&A, &G, i);
+			if (k < 0)
+				continue;
+			mn[2 * k] = TC_MIN(mn[2 * k], r->start[i]);
+			mn[2 * k + 1] = TC_MAX(mn[2 * k + 1], r->end[i]);
+		}
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		int64_t span = mn[2 * k + 1] >= mn[2 * k] ? mn[2 * k + 1] - mn[2 * k] : 0;
+		ceil[k] = pseudo ? r->steps[k].proj_ns : TC_MAX(r->steps[k].proj_ns, span);
+	}
+	free(mn);
+	free(first);
+	free(r->steps);
+	r->steps = NULL;
+	r->n_steps = 0;
+	r->ceil = ceil;
+	return 0;
+}
+
 /* ---- critical path ---------------------------------------------------------------------- */
 
 /* Position of a node (GPU op, or CPU point) in its lane's order, or -1. */
@@ -1014,6 +1045,7 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	/* the speedup ceiling (host-only run) first: the real run then owns start / end */
 	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
+	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
 	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
 	    (rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);
@@ -1039,6 +1071,17 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)
 		tc_warn(log, "project: no step annotations: the whole run is reported as one step");
+	if (!r->opts.summary_only) {
+		struct rp_insight in;
+		rp_insight(r, &in);
+		if (in.host_bound)
+			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
+				     "takes %.1f%% of the projected step)",
+				in.ceiling, 100 * in.host_share);
+		if (in.stuck)
+			tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
+				100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
+	}
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (r->warn.no_cost_model[c])
 			tc_warn(log, "project: %llu %s ops have no cost model: floored to the minimum "
@@ -1053,8 +1096,9 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 			     "fallback",
 			(unsigned long long)r->warn.unknown_work);
 	if (r->warn.unmatched_collectives)
-		tc_warn(log, "project: %llu collective kernels have no peers in the stream: "
-			     "re-timed alone",
+		tc_warn(log, "project: %llu collective kernels have no peers in the stream: peers "
+			     "assumed to arrive as measured (skew above the shortest instance "
+			     "kept, transfer re-timed)",
 			(unsigned long long)r->warn.unmatched_collectives);
 	if (r->warn.forced_collectives)
 		tc_warn(log, "project: %llu collectives released before all members arrived",

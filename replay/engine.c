@@ -192,6 +192,19 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 	return 0;
 }
 
+double rp_peer_ratio(const struct tc_replay_graph *g, const struct rp_wcost *wc)
+{
+	double wsum = 0, psum = 0;
+	for (uint32_t w = 0; w < g->n_works; w++) {
+		const struct rp_work *W = &g->works[w];
+		if (!W->count || W->analytic || W->cls == TC_CLASS_COLLECTIVE)
+			continue;
+		wsum += W->dur_sum;
+		psum += W->dur_sum * wc[w].ratio;
+	}
+	return wsum > 0 && psum > 0 ? psum / wsum : 1.0;
+}
+
 /* ---- ready lanes -------------------------------------------------------------------------- */
 
 /* A node's projected time is a function of its predecessors' times only (no shared resource

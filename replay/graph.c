@@ -936,6 +936,13 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			}
 			if (g->works[g->ref[i]].analytic)
 				g->flags[i] |= RP_F_ANALYTIC;
+			{
+				struct rp_work *W = &g->works[g->ref[i]];
+				int64_t d = rp_dur(g, i);
+				if (!W->count || W->min_dur < 0 || (d >= 0 && d < W->min_dur))
+					W->min_dur = d;
+				W->dur_sum += d > 0 ? (double)d : 0;
+			}
 			g->works[g->ref[i]].count++;
 			g->stats.gpu_ops++;
 		} else {

@@ -50,6 +50,10 @@ struct rp_work {
 	uint8_t cls, dtype, kind, sub, has_work, coll_kind;
 	uint8_t analytic; /* no measured time (ONNX node, or duration unknown) */
 	uint8_t basis_hint; /* tc_hw_fallback_basis + 1, set once by finish (struct tc_hw_op) */
+	/* collectives: the shortest measured duration of the record's ops, its transfer time;
+	 * an instance's excess over it is waiting for peers (skew) */
+	int64_t min_dur;
+	double dur_sum; /* measured ns of its ops, for the rank-wide compute ratio */
 };
 
 struct rp_lane {
@@ -226,6 +230,9 @@ struct tc_replay {
 	/* shortest kernel on the target and the source (ns, 0 = no chip): see rp_pdur */
 	double floor_ns, src_floor_ns;
 	int zero_gpu; /* every GPU op takes 0 ns: the host-only run of the speedup ceiling */
+	/* projected / measured ns over the measured non-collective GPU work: how absent peers'
+	 * arrival moves (rp_pdur) */
+	double peer_ratio;
 	/* per reported step, projected side: GPU busy and utilisation-weighted ns by bound (the
 	 * inputs of the step's energy), so a sweep can re-price a run on another power point */
 	double (*step_busy)[TC_BOUND__COUNT], (*step_util)[TC_BOUND__COUNT];
@@ -245,6 +252,14 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 	/* measured: the work's ratio, floored at the target's shortest kernel, but never below
 	 * what was measured (a kernel measured under the floor ran at the source's floor) */
 	double d = (double)rp_dur0(g, i), ns = d * c->ratio;
+	const struct rp_work *W = &g->works[g->ref[i]];
+	if (W->cls == TC_CLASS_COLLECTIVE && !(g->flags[i] & RP_F_COLL) && W->min_dur >= 0 &&
+	    (double)W->min_dur <= d) {
+		/* peers not in the trace run the same work on the same chip: the wait for them
+		 * (the skew above the shortest instance) follows the rank's compute ratio, the
+		 * transfer the network's (docs/projection.md, "collectives") */
+		ns = (d - (double)W->min_dur) * r->peer_ratio + (double)W->min_dur * c->ratio;
+	}
 	double fl = d < r->floor_ns ? d : r->floor_ns;
 	if (ns < fl)
 		ns = fl;
@@ -301,6 +316,8 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 
 /* engine.c */
 int rp_retime(struct tc_replay *r, struct tc_err *err);
+/* Projected / measured ns over the measured non-collective GPU work (struct tc_replay). */
+double rp_peer_ratio(const struct tc_replay_graph *g, const struct rp_wcost *wc);
 /* The hwmodel view of a work record (engine.c). */
 void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h);
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
