@@ -52,6 +52,17 @@ void rp_insight(const struct tc_replay *r, struct rp_insight *out)
 		gp += r->class_proj_ns[c];
 	}
 	out->gpu_move = rel_move(gs, gp);
+	const struct tc_replay_graph *g = r->g;
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (!rp_lane_is_gpu(L))
+			continue;
+		double busy = 0;
+		for (uint32_t k = 0; k < L->len; k++)
+			busy += (double)rp_dur0(g, g->order[L->off + k]);
+		if (nk > 0 && busy / nk > out->busiest_stream_ns)
+			out->busiest_stream_ns = busy / nk;
+	}
 	out->step_move = rel_move((double)r->src_total_ns, (double)r->proj_total_ns);
 	if (out->gpu_move > 0.10 && out->step_move < 0.01) {
 		out->stuck = 1;

@@ -360,6 +360,7 @@ struct rp_insight {
 	int stuck;                        /* GPU time moved > 10 %, the step < 1 % */
 	double gpu_move, step_move;       /* relative changes, projected vs source */
 	const char *stuck_cause;
+	double busiest_stream_ns; /* source: the busiest GPU lane's measured busy ns per job step */
 };
 void rp_insight(const struct tc_replay *r, struct rp_insight *out);
 const char *rp_wait_kind_name(unsigned k);

@@ -241,6 +241,8 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputs(", \"gpu_share\": ", fp);
 		jnum(fp, in.gpu_share);
 		fprintf(fp, ", \"carry_over_gpu_ops\": %llu", (unsigned long long)in.carry_ops);
+		fputs(", \"busiest_stream_busy_ns\": ", fp);
+		jnum(fp, in.busiest_stream_ns);
 		fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
 			r->opts.no_infer_waits ? "false" : "true");
 		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
