@@ -1073,6 +1073,7 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		tc_warn(log, "project: no step annotations: the whole run is reported as one step");
 	if (!r->opts.summary_only) {
 		struct rp_insight in;
+		rp_insight_compute(r);
 		rp_insight(r, &in);
 		if (in.host_bound)
 			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
@@ -1125,6 +1126,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->step_busy);
 	free(r->step_util);
 	free(r->ceil);
+	free(r->insight);
 	free(r);
 }
 

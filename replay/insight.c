@@ -2,6 +2,7 @@
  * the speedup ceiling (the host-only run), each side's share of the step, and the warnings
  * of docs/projection.md ("ceiling"). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -15,7 +16,7 @@ static double rel_move(double from, double to)
 	return from > 0 ? fabs(to - from) / from : 0;
 }
 
-void rp_insight(const struct tc_replay *r, struct rp_insight *out)
+static void insight(const struct tc_replay *r, struct rp_insight *out)
 {
 	double nk = (double)r->n_job_steps;
 	*out = (struct rp_insight){0};
@@ -80,4 +81,20 @@ void rp_insight(const struct tc_replay *r, struct rp_insight *out)
 			out->stuck_cause = "GPU time off the critical path (overlapped by other "
 					   "work)";
 	}
+}
+
+void rp_insight_compute(struct tc_replay *r)
+{
+	free(r->insight);
+	r->insight = malloc(sizeof(*r->insight));
+	if (r->insight)
+		insight(r, r->insight);
+}
+
+void rp_insight(const struct tc_replay *r, struct rp_insight *out)
+{
+	if (r->insight)
+		*out = *r->insight;
+	else
+		insight(r, out);
 }

@@ -213,6 +213,7 @@ struct tc_replay {
 	int64_t *ceil; /* host-only marker length per graph step, then per rank (pseudo-steps) */
 	size_t cp_step; /* the step the critical path was walked on */
 	uint64_t carry_ops; /* simulated GPU ops that belong to no step */
+	struct rp_insight *insight; /* rp_insight_compute */
 	size_t n_job_steps;                  /* steps of the job (k-th step of every rank) */
 	/* critical path of the reported span */
 	double cp_class_ns[TC_CLASS__COUNT + 1]; /* last slot: host gaps and latencies */
@@ -362,6 +363,8 @@ struct rp_insight {
 	const char *stuck_cause;
 	double busiest_stream_ns; /* source: the busiest GPU lane's measured busy ns per job step */
 };
+/* Computed once at the end of the run (rp_insight_compute); rp_insight copies it. */
+void rp_insight_compute(struct tc_replay *r);
 void rp_insight(const struct tc_replay *r, struct rp_insight *out);
 const char *rp_wait_kind_name(unsigned k);
 /* graph.c: position helpers for the analyses */

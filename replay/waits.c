@@ -83,8 +83,8 @@ static int try_wait(struct wctx *w, uint32_t i)
 {
 	struct tc_replay_graph *g = w->g;
 	uint64_t b = 0;
-	if (!tc_map64_get(&w->base, g->ref[i], &b))
-		return 0;
+	if (rp_dur0(g, i) <= WAIT_MIN_NS || !tc_map64_get(&w->base, g->ref[i], &b))
+		return 0; /* too short to have waited whatever the baseline */
 	int64_t base = (int64_t)b;
 	if (g->kind[i] == TC_KIND_RUNTIME && base > RT_BASELINE_CAP_NS)
 		base = RT_BASELINE_CAP_NS;
@@ -154,10 +154,15 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 		uint32_t j = g->order[L->off + k], p = k ? g->order[L->off + k - 1] : j;
 		if (g->flags[j] & RP_F_ANALYTIC)
 			continue;
-		/* ready: its stream done with the op before it and the op enqueued */
-		int64_t t = g->ts[j], ready = rp_enqueue_ts(g, j);
-		if (p != j)
-			ready = TC_MAX(ready, rp_src_end(g, p));
+		/* ready: its stream done with the op before it and the op enqueued (the stream
+		 * test first: most ops run back to back, and it needs no launch lookup) */
+		int64_t t = g->ts[j], ready = INT64_MIN;
+		if (p != j) {
+			ready = rp_src_end(g, p);
+			if (t - ready <= GAP_MIN_NS)
+				continue;
+		}
+		ready = TC_MAX(ready, rp_enqueue_ts(g, j));
 		if (t - ready <= GAP_MIN_NS)
 			continue; /* it started when it could */
 		size_t a = lo, z = hi; /* first end > t + GAP_LATE_NS */
