@@ -54,9 +54,6 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 			s->name = rp_string(g, rp_name_id(g, i));
 			s->src_start = g->ts[i];
 			s->src_ns = rp_dur0(g, i);
-			s->proj_start = r->start[i];
-			s->proj_ns = r->end[i] - r->start[i];
-			s->ceil_ns = r->ceil ? r->ceil[n - 1] : 0;
 		}
 		r->n_steps = n;
 		return 0;
@@ -64,24 +61,22 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 	/* no step annotations: one pseudo-step per rank over everything it ran */
 	r->warn.no_steps = 1;
 	size_t nr = (size_t)g->max_rank + 1;
-	int64_t *mm = malloc(4 * nr * sizeof(*mm));
+	int64_t *mm = malloc(2 * nr * sizeof(*mm));
 	if (!mm)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	for (size_t q = 0; q < nr; q++) {
-		mm[4 * q] = mm[4 * q + 2] = INT64_MAX;
-		mm[4 * q + 1] = mm[4 * q + 3] = INT64_MIN;
+		mm[2 * q] = INT64_MAX;
+		mm[2 * q + 1] = INT64_MIN;
 	}
 	for (uint32_t i = 0; i < g->n; i++) {
 		if (g->flags[i] & RP_F_PASSIVE)
 			continue;
-		int64_t *m = mm + 4 * (size_t)g->lanes[g->lane[i]].rank;
+		int64_t *m = mm + 2 * (size_t)g->lanes[g->lane[i]].rank;
 		m[0] = TC_MIN(m[0], g->ts[i]);
 		m[1] = TC_MAX(m[1], rp_src_end(g, i));
-		m[2] = TC_MIN(m[2], r->start[i]);
-		m[3] = TC_MAX(m[3], r->end[i]);
 	}
 	for (uint32_t rank = 0; rank < nr; rank++) {
-		const int64_t *m = mm + 4 * (size_t)rank;
+		const int64_t *m = mm + 2 * (size_t)rank;
 		if (m[0] == INT64_MAX)
 			continue;
 		struct tc_replay_step *s = &r->steps[n++];
@@ -91,22 +86,61 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 		s->name = "whole-run";
 		s->src_start = m[0];
 		s->src_ns = m[1] - m[0];
-		s->proj_start = m[2];
-		s->proj_ns = m[3] - m[2];
-		s->ceil_ns = r->ceil ? r->ceil[n - 1] : 0;
 	}
 	free(mm);
 	r->n_steps = n;
 	return 0;
 }
 
-/* Every step starts as its CPU marker; analyse_steps extends it by the GPU-side step. */
-static void steps_mark_cpu(struct tc_replay *r)
+/* The CPU marker on the source: what step membership is decided by (step_of). */
+static void steps_src_cpu(struct tc_replay *r)
 {
 	for (size_t k = 0; k < r->n_steps; k++) {
+		r->steps[k].src_cpu_start = r->steps[k].src_start;
+		r->steps[k].src_cpu_ns = r->steps[k].src_ns;
+	}
+}
+
+/* The projected side of every step from the run's start / end: the marker's span, or for
+ * pseudo-steps the rank's whole span; each step starts as its CPU marker (analyse_steps
+ * extends it by the GPU-side span). */
+static void steps_project(struct tc_replay *r)
+{
+	const struct tc_replay_graph *g = r->g;
+	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
-		s->src_cpu_start = s->src_start;
-		s->src_cpu_ns = s->src_ns;
+		if (s->op != UINT64_MAX) {
+			s->proj_start = r->start[s->op];
+			s->proj_ns = r->end[s->op] - r->start[s->op];
+		} else {
+			s->proj_start = INT64_MAX;
+			s->proj_ns = INT64_MIN;
+		}
+	}
+	if (r->warn.no_steps) {
+		/* steps are one per rank, in rank order: find each rank's row */
+		for (uint32_t i = 0; i < g->n; i++) {
+			if ((g->flags[i] & RP_F_PASSIVE) || r->start[i] == INT64_MIN)
+				continue;
+			uint32_t rank = g->lanes[g->lane[i]].rank;
+			for (size_t k = 0; k < r->n_steps; k++) {
+				struct tc_replay_step *s = &r->steps[k];
+				if (s->rank != rank)
+					continue;
+				s->proj_start = TC_MIN(s->proj_start, r->start[i]);
+				s->proj_ns = TC_MAX(s->proj_ns, r->end[i]); /* the end, for now */
+				break;
+			}
+		}
+		for (size_t k = 0; k < r->n_steps; k++) {
+			struct tc_replay_step *s = &r->steps[k];
+			s->proj_ns = s->proj_ns >= s->proj_start ? s->proj_ns - s->proj_start : 0;
+			if (s->proj_start == INT64_MAX)
+				s->proj_start = 0;
+		}
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
 		s->proj_cpu_start = s->proj_start;
 		s->proj_cpu_ns = s->proj_ns;
 		s->last_gpu_op = UINT64_MAX;
@@ -429,9 +463,7 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 			continue;
 		for (uint32_t c = 0; c < G->len; c++) {
 			uint32_t i = G->ord[c];
-			G->cur = c;
-			long k = member(A, G, i);
-			G->gk[c] = (uint32_t)(k + 1);
+			long k = (long)G->gk[c] - 1;
 			if (k < 0) {
 				r->carry_ops += r->start[i] != INT64_MIN;
 				continue;
@@ -445,7 +477,6 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 				r->steps[k].last_gpu_op = i;
 			}
 		}
-		G->cur = 0;
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
@@ -655,7 +686,7 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	memset(&A, 0, sizeof(A));
 	A.r = r;
 	A.g = g;
-	size_t *first = calloc(nr + 1, sizeof(*first));
+	const size_t *first = r->step_first;
 	size_t *lane_first = calloc(nr + 1, sizeof(*lane_first));
 	struct gen *gens = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*gens));
 	struct gen **hp = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*hp));
@@ -665,16 +696,11 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
-	uint32_t *gk = NULL;
 	int rc = 0;
-	if (!first || !lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
+	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
 	    !A.wsrc || !A.wproj)
 		goto oom;
 	A.first = first;
-	for (size_t k = 0; k < r->n_steps; k++)
-		first[r->steps[k].rank + 1]++;
-	for (size_t q = 0; q < nr; q++)
-		first[q + 1] += first[q];
 	for (size_t k = 0; k < r->n_steps; k++)
 		for (int v = 0; v < 2; v++) {
 			A.sa[k].gmin[v] = INT64_MAX;
@@ -698,22 +724,9 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
 			G->hint = (uint32_t)first[L->rank];
+			G->gk = G->gpu ? r->gk + r->gk_off[l] : NULL; /* step_index */
 		}
 		free(fill);
-		/* the source side finds each GPU op's step once; the projected side reuses it */
-		size_t ngpu = 0;
-		for (uint32_t l = 0; l < g->n_lanes; l++)
-			if (rp_lane_is_gpu(&g->lanes[l]))
-				ngpu += g->lanes[l].len;
-		gk = malloc((ngpu ? ngpu : 1) * sizeof(*gk));
-		if (!gk)
-			goto oom;
-		ngpu = 0;
-		for (size_t q = 0; q < g->n_lanes; q++)
-			if (gens[q].gpu) {
-				gens[q].gk = gk + ngpu;
-				ngpu += gens[q].len;
-			}
 	}
 	gpu_steps(&A, gens, g->n_lanes);
 	if (job_steps(r) < 0)
@@ -756,8 +769,6 @@ out:
 			free(gens[l].h);
 	free(gens);
 	free(hp);
-	free(gk);
-	free(first);
 	free(lane_first);
 	free(A.sa);
 	free(A.win);
@@ -768,75 +779,95 @@ out:
 	return rc;
 }
 
-/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
- * 0 ns, and each step is measured as the real run measures it, the longer of its CPU marker
- * and its GPU-side span, so what remains is the host path, the return latencies of its
- * waits and the device-side gaps the trace does not explain. r->ceil gets one entry per
- * reported step (build_steps is deterministic, so the real run's steps line up). */
-static int ceiling_run(struct tc_replay *r, struct tc_err *err)
+/* Each GPU op's step, once per run, from the source timeline (by its launch): r->gk holds
+ * step + 1 (0 = none) per position of the GPU lanes' order, lane l's at r->gk_off[l]; and
+ * r->step_first[q] .. [q + 1] are rank q's steps. The host-only run, the real run's spans and
+ * the bound split all read it. */
+static int step_index(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
-	size_t nr = (size_t)g->max_rank + 1;
-	r->zero_gpu = 1;
-	struct tc_replay_warnings keep = r->warn;
-	int rc = rp_simulate(r, err);
-	r->zero_gpu = 0;
-	if (rc == 0)
-		rc = build_steps(r, err);
-	int pseudo = (int)r->warn.no_steps;
-	r->warn = keep; /* the real run reports its own */
-	if (rc < 0)
-		return rc;
-	steps_mark_cpu(r);
-	size_t ns = r->n_steps ? r->n_steps : 1;
-	int64_t *ceil = calloc(ns, sizeof(*ceil)), *mn = malloc(2 * ns * sizeof(*mn));
-	size_t *first = calloc(nr + 1, sizeof(*first));
-	if (!ceil || !mn || !first) {
-		free(ceil);
-		free(mn);
-		free(first);
+	size_t nr = (size_t)g->max_rank + 1, ngpu = 0;
+	r->step_first = calloc(nr + 1, sizeof(*r->step_first));
+	r->gk_off = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*r->gk_off));
+	if (!r->step_first || !r->gk_off)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	}
-	for (size_t k = 0; k < r->n_steps; k++) {
-		first[r->steps[k].rank + 1]++;
-		mn[2 * k] = INT64_MAX;
-		mn[2 * k + 1] = INT64_MIN;
-	}
+	for (size_t k = 0; k < r->n_steps; k++)
+		r->step_first[r->steps[k].rank + 1]++;
 	for (size_t q = 0; q < nr; q++)
-		first[q + 1] += first[q];
+		r->step_first[q + 1] += r->step_first[q];
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		r->gk_off[l] = ngpu;
+		if (rp_lane_is_gpu(&g->lanes[l]))
+			ngpu += g->lanes[l].len;
+	}
+	r->gk = malloc((ngpu ? ngpu : 1) * sizeof(*r->gk));
+	if (!r->gk)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	struct an A;
 	memset(&A, 0, sizeof(A));
 	A.r = r;
 	A.g = g;
-	A.first = first;
+	A.first = r->step_first;
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		const struct rp_lane *L = &g->lanes[l];
 		if (!rp_lane_is_gpu(L))
 			continue;
 		struct gen G;
 		memset(&G, 0, sizeof(G));
-		G.gpu = 1;
-		G.rank = L->rank;
-		G.hint = (uint32_t)first[L->rank];
+		G.hint = (uint32_t)r->step_first[L->rank];
 		for (uint32_t c = 0; c < L->len; c++) {
-			uint32_t i = g->order[L->off + c];
-			long k = member(&A, &G, i);
-			if (k < 0)
+			/* member()'s GPU rule, before any run: by the launch, else the op's start */
+			uint32_t i = g->order[L->off + c], ln = rp_launch_of(g, i);
+			long k = step_of(&A, L->rank, ln != RP_NONE ? g->ts[ln] : g->ts[i], &G.hint);
+			r->gk[r->gk_off[l] + c] = (uint32_t)(k + 1);
+		}
+	}
+	return 0;
+}
+
+/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
+ * 0 ns, and each step is measured as the real run measures it, the longer of its CPU marker
+ * and its GPU-side span, so what remains is the host path, the return latencies of its
+ * waits and the device-side gaps the trace does not explain (steps[].ceil_ns). */
+static int ceiling_run(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	r->zero_gpu = 1;
+	struct tc_replay_warnings keep = r->warn;
+	int rc = rp_simulate(r, err);
+	r->zero_gpu = 0;
+	r->warn = keep; /* the real run reports its own */
+	if (rc < 0)
+		return rc;
+	steps_project(r);
+	size_t ns = r->n_steps ? r->n_steps : 1;
+	int64_t *mn = malloc(2 * ns * sizeof(*mn));
+	if (!mn)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t k = 0; k < r->n_steps; k++) {
+		mn[2 * k] = INT64_MAX;
+		mn[2 * k + 1] = INT64_MIN;
+	}
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (!rp_lane_is_gpu(L))
+			continue;
+		const uint32_t *gk = r->gk + r->gk_off[l];
+		for (uint32_t c = 0; c < L->len; c++) {
+			if (!gk[c])
 				continue;
+			uint32_t i = g->order[L->off + c], k = gk[c] - 1;
 			mn[2 * k] = TC_MIN(mn[2 * k], r->start[i]);
 			mn[2 * k + 1] = TC_MAX(mn[2 * k + 1], r->end[i]);
 		}
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
 		int64_t span = mn[2 * k + 1] >= mn[2 * k] ? mn[2 * k + 1] - mn[2 * k] : 0;
-		ceil[k] = pseudo ? r->steps[k].proj_ns : TC_MAX(r->steps[k].proj_ns, span);
+		s->ceil_ns = r->warn.no_steps ? s->proj_ns : TC_MAX(s->proj_ns, span);
 	}
 	free(mn);
-	free(first);
-	free(r->steps);
-	r->steps = NULL;
-	r->n_steps = 0;
-	r->ceil = ceil;
+	r->have_ceil = 1;
 	return 0;
 }
 
@@ -1043,9 +1074,11 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
-	/* the speedup ceiling (host-only run) first: the real run then owns start / end */
+	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
+	 * run) next; the real run then owns start / end */
 	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
-	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
+	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) || (rc = build_steps(r, err)) < 0 ||
+	    (steps_src_cpu(r), 0) || (rc = step_index(r, err)) < 0 ||
 	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
 	    (rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);
@@ -1059,8 +1092,8 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		    g->works[g->ref[i]].group_size > 1 &&
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
-	if ((rc = build_steps(r, err)) < 0 || (steps_mark_cpu(r), 0) ||
-	    (rc = analyse_steps(r, err)) < 0) {
+	steps_project(r);
+	if ((rc = analyse_steps(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
@@ -1125,7 +1158,9 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->top);
 	free(r->step_busy);
 	free(r->step_util);
-	free(r->ceil);
+	free(r->gk);
+	free(r->gk_off);
+	free(r->step_first);
 	free(r->insight);
 	free(r);
 }

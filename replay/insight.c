@@ -36,7 +36,7 @@ static void insight(const struct tc_replay *r, struct rp_insight *out)
 	out->src_gpu_step_ns = nk > 0 ? sg / nk : 0;
 	out->proj_gpu_step_ns = nk > 0 ? pg / nk : 0;
 	out->gpu_share = r->proj_total_ns > 0 ? pg / (double)r->proj_total_ns : 0;
-	if (!r->opts.summary_only && r->ceil) {
+	if (!r->opts.summary_only && r->have_ceil) {
 		out->have_ceiling = 1;
 		out->ceil_step_ns = nk > 0 ? (double)r->ceil_total_ns / nk : 0;
 		out->ceiling = r->ceil_total_ns > 0
