@@ -33,29 +33,35 @@
 #define RT_BASELINE_CAP_NS 20000
 #define WAIT_SCAN 64 /* GPU ops examined backwards from the call's end */
 
-struct gend {
-	int64_t end;
-	uint32_t op;
-};
-
-static int gend_cmp(const void *pa, const void *pb)
-{
-	const struct gend *a = pa, *b = pb;
-	if (a->end != b->end)
-		return a->end < b->end ? -1 : 1;
-	return a->op < b->op ? -1 : a->op > b->op;
-}
-
 struct wctx {
 	struct tc_replay_graph *g;
 	struct rp_edges *E;
-	struct gend *ge;       /* GPU op ends, grouped by rank, sorted by end */
-	size_t *rfirst;        /* rank q: ge[rfirst[q] .. rfirst[q + 1]) */
-	struct tc_map64 base;  /* name id -> shortest duration of a CPU call with that name */
+	size_t *rl_off;        /* rank q's GPU lanes: rl[rl_off[q] .. rl_off[q + 1]) */
+	uint32_t *rl;
+	int64_t *base;         /* name id -> shortest duration of a CPU call with that name */
+	size_t n_base;
 	const uint8_t *has_in; /* ops that already have an explicit in-edge (bitmap) */
 	struct rp_pair *sw;    /* hand-off edges into start points: a = op, b = source key */
 	size_t n_sw, cap_sw;
 };
+
+/* Index in lane L's order of the last op that started before t (at t too when incl), or
+ * -1. A stream runs its ops in order, so their ends follow their starts: a search by start
+ * and a short walk back by end find the ops that ended near t. */
+static long last_started(const struct tc_replay_graph *g, const struct rp_lane *L, int64_t t,
+			 int incl)
+{
+	long a = 0, z = (long)L->len;
+	while (a < z) {
+		long mid = a + (z - a) / 2;
+		int64_t s = g->ts[g->order[L->off + mid]];
+		if (s < t || (incl && s == t))
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	return a - 1;
+}
 
 static int bit(const uint8_t *m, uint32_t i)
 {
@@ -82,40 +88,41 @@ static int candidate(const struct tc_replay_graph *g, const uint8_t *has_in, uin
 static int try_wait(struct wctx *w, uint32_t i)
 {
 	struct tc_replay_graph *g = w->g;
-	uint64_t b = 0;
-	if (rp_dur0(g, i) <= WAIT_MIN_NS || !tc_map64_get(&w->base, g->ref[i], &b))
+	if (rp_dur0(g, i) <= WAIT_MIN_NS || g->ref[i] >= w->n_base)
 		return 0; /* too short to have waited whatever the baseline */
-	int64_t base = (int64_t)b;
+	int64_t base = w->base[g->ref[i]];
 	if (g->kind[i] == TC_KIND_RUNTIME && base > RT_BASELINE_CAP_NS)
 		base = RT_BASELINE_CAP_NS;
 	int64_t ts = g->ts[i], dur = rp_dur0(g, i), te = ts + dur;
 	if (dur <= 2 * base + WAIT_MIN_NS)
 		return 0;
 	uint32_t rank = g->lanes[g->lane[i]].rank;
-	size_t lo = w->rfirst[rank], hi = w->rfirst[rank + 1];
-	/* last GPU end <= te */
-	size_t a = lo, z = hi;
-	while (a < z) {
-		size_t mid = a + (z - a) / 2;
-		if (w->ge[mid].end <= te)
-			a = mid + 1;
-		else
-			z = mid;
-	}
 	/* the op the call launched itself (a copy) when it ended in the window, else the
 	 * latest-ending op that was queued when the call began */
-	uint32_t op = RP_NONE;
-	for (size_t k = a, seen = 0; k > lo && seen < WAIT_SCAN; k--, seen++) {
-		const struct gend *c = &w->ge[k - 1];
-		if (te - c->end > WAIT_WINDOW_NS || c->end <= ts + base)
-			break;
-		if (g->link[c->op] == i) {
-			op = c->op;
-			break;
+	uint32_t op = RP_NONE, own = RP_NONE;
+	int64_t best = INT64_MIN;
+	for (size_t q = w->rl_off[rank]; q < w->rl_off[rank + 1] && own == RP_NONE; q++) {
+		const struct rp_lane *L = &g->lanes[w->rl[q]];
+		long k = last_started(g, L, te, 1);
+		for (int seen = 0; k >= 0 && seen < WAIT_SCAN; k--, seen++) {
+			uint32_t c = g->order[L->off + k];
+			int64_t e = rp_src_end(g, c);
+			if (e > te)
+				continue; /* still running when the call returned */
+			if (te - e > WAIT_WINDOW_NS || e <= ts + base)
+				break;
+			if (g->link[c] == i) {
+				own = c;
+				break;
+			}
+			if ((e > best || (e == best && c > op)) && rp_enqueue_ts(g, c) < ts) {
+				best = e;
+				op = c;
+			}
 		}
-		if (op == RP_NONE && rp_enqueue_ts(g, c->op) < ts)
-			op = c->op;
 	}
+	if (own != RP_NONE)
+		op = own;
 	if (op != RP_NONE) {
 		if (rp_add_edge(w->E, i, op << 1) < 0)
 			return TC_ENOMEM;
@@ -149,7 +156,6 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 	struct tc_replay_graph *g = w->g;
 	const struct rp_lane *L = &g->lanes[l];
 	uint32_t rank = L->rank;
-	size_t lo = w->rfirst[rank], hi = w->rfirst[rank + 1];
 	for (uint32_t k = 0; k < L->len; k++) {
 		uint32_t j = g->order[L->off + k], p = k ? g->order[L->off + k - 1] : j;
 		if (g->flags[j] & RP_F_ANALYTIC)
@@ -165,32 +171,38 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 		ready = TC_MAX(ready, rp_enqueue_ts(g, j));
 		if (t - ready <= GAP_MIN_NS)
 			continue; /* it started when it could */
-		size_t a = lo, z = hi; /* first end > t + GAP_LATE_NS */
-		while (a < z) {
-			size_t mid = a + (z - a) / 2;
-			if (w->ge[mid].end <= t + GAP_LATE_NS)
-				a = mid + 1;
-			else
-				z = mid;
-		}
-		uint32_t o = RP_NONE;
-		for (size_t q = a, seen = 0; q > lo && seen < WAIT_SCAN; q--, seen++) {
-			const struct gend *c = &w->ge[q - 1];
-			if (t - c->end > GAP_WINDOW_NS)
-				break;
-			if (g->lane[c->op] != l && g->ts[c->op] < t && rp_enqueue_ts(g, c->op) < t) {
-				o = c->op;
-				break;
+		/* on each other lane: the latest op that ended in [t - window, t + late], else
+		 * the op running when it started (ending first: it held the SMs); the edge's
+		 * latency is then negative, so the op follows that lane's progress */
+		uint32_t o = RP_NONE, run = RP_NONE;
+		int64_t best = INT64_MIN, run_end = INT64_MAX;
+		for (size_t q = w->rl_off[rank]; q < w->rl_off[rank + 1]; q++) {
+			if (w->rl[q] == l)
+				continue;
+			const struct rp_lane *L2 = &g->lanes[w->rl[q]];
+			long x = last_started(g, L2, t, 0);
+			for (int seen = 0; x >= 0 && seen < WAIT_SCAN; x--, seen++) {
+				uint32_t c = g->order[L2->off + x];
+				int64_t e = rp_src_end(g, c);
+				if (t - e > GAP_WINDOW_NS)
+					break;
+				if (rp_enqueue_ts(g, c) >= t)
+					continue;
+				if (e > t + GAP_LATE_NS) {
+					if (seen == 0 && (e < run_end || (e == run_end && c > run))) {
+						run_end = e;
+						run = c;
+					}
+					continue;
+				}
+				if (e > best || (e == best && c > o)) {
+					best = e;
+					o = c;
+				}
 			}
 		}
-		/* none ended then: the op of another lane running when it started and ending
-		 * first (it held the SMs); the edge's latency is then negative, so the op follows
-		 * that lane's progress on the target */
-		for (size_t q = a, seen = 0; o == RP_NONE && q < hi && seen < WAIT_SCAN; q++, seen++) {
-			const struct gend *c = &w->ge[q];
-			if (g->lane[c->op] != l && g->ts[c->op] < t && rp_enqueue_ts(g, c->op) < t)
-				o = c->op;
-		}
+		if (o == RP_NONE)
+			o = run;
 		if (o == RP_NONE)
 			continue;
 		/* added after every recorded edge, so it is the op's last in-edge: the bit lets
@@ -325,43 +337,45 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 	uint32_t *stack = NULL;
 	int rc = 0;
 	g->iwait = calloc(nb, 1);
-	w.rfirst = calloc(nr + 1, sizeof(*w.rfirst));
-	if (!has_in || !g->iwait || !w.rfirst)
+	w.rl_off = calloc(nr + 1, sizeof(*w.rl_off));
+	w.rl = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*w.rl));
+	if (!has_in || !g->iwait || !w.rl_off || !w.rl)
 		goto oom;
 	w.has_in = has_in;
 	for (size_t k = 0; k < E->n; k++)
 		has_in[E->e[k].a >> 3] |= (uint8_t)(1u << (E->e[k].a & 7));
-	for (uint32_t i = 0; i < g->n; i++) {
-		if ((g->flags[i] & (RP_F_GPU | RP_F_PASSIVE)) == RP_F_GPU) {
-			w.rfirst[g->lanes[g->lane[i]].rank + 1]++;
-			ngpu++;
-		} else if ((g->flags[i] & RP_F_INNER) && g->dur[i] != RP_DUR_NONE) {
-			uint64_t cur, d = (uint64_t)rp_dur0(g, i);
-			if ((!tc_map64_get(&w.base, g->ref[i], &cur) || d < cur) &&
-			    tc_map64_put(&w.base, g->ref[i], d) < 0)
-				goto oom;
+	/* GPU lanes by rank (counting sort keeps lane order) */
+	for (uint32_t l = 0; l < g->n_lanes; l++)
+		if (rp_lane_is_gpu(&g->lanes[l])) {
+			w.rl_off[g->lanes[l].rank + 1]++;
+			ngpu += g->lanes[l].len;
 		}
-	}
-	if (!ngpu)
-		goto out;
 	for (size_t q = 0; q < nr; q++)
-		w.rfirst[q + 1] += w.rfirst[q];
-	w.ge = malloc(ngpu * sizeof(*w.ge));
-	if (!w.ge)
-		goto oom;
+		w.rl_off[q + 1] += w.rl_off[q];
 	{
 		size_t *fill = malloc(nr * sizeof(*fill));
 		if (!fill)
 			goto oom;
-		memcpy(fill, w.rfirst, nr * sizeof(*fill));
-		for (uint32_t i = 0; i < g->n; i++)
-			if ((g->flags[i] & (RP_F_GPU | RP_F_PASSIVE)) == RP_F_GPU)
-				w.ge[fill[g->lanes[g->lane[i]].rank]++] =
-					(struct gend){rp_src_end(g, i), i};
+		memcpy(fill, w.rl_off, nr * sizeof(*fill));
+		for (uint32_t l = 0; l < g->n_lanes; l++)
+			if (rp_lane_is_gpu(&g->lanes[l]))
+				w.rl[fill[g->lanes[l].rank]++] = l;
 		free(fill);
 	}
-	for (size_t q = 0; q < nr; q++)
-		qsort(w.ge + w.rfirst[q], w.rfirst[q + 1] - w.rfirst[q], sizeof(*w.ge), gend_cmp);
+	if (!ngpu)
+		goto out;
+	/* the baseline per call name: names are string ids, so an array */
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((g->flags[i] & RP_F_INNER) && g->ref[i] >= w.n_base)
+			w.n_base = (size_t)g->ref[i] + 1;
+	w.base = malloc((w.n_base ? w.n_base : 1) * sizeof(*w.base));
+	if (!w.base)
+		goto oom;
+	for (size_t k = 0; k < w.n_base; k++)
+		w.base[k] = INT64_MAX;
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((g->flags[i] & RP_F_INNER) && g->dur[i] != RP_DUR_NONE)
+			w.base[g->ref[i]] = TC_MIN(w.base[g->ref[i]], rp_dur0(g, i));
 	for (size_t l = 0; l < g->n_lanes; l++)
 		if (!rp_lane_is_gpu(&g->lanes[l]))
 			maxlen = TC_MAX(maxlen, (size_t)g->lanes[l].len);
@@ -396,10 +410,10 @@ out:
 		w.sw = NULL;
 	}
 	free(w.sw);
-	tc_map64_free(&w.base);
+	free(w.base);
 	free(has_in);
-	free(w.rfirst);
-	free(w.ge);
+	free(w.rl_off);
+	free(w.rl);
 	free(stack);
 	free(waited);
 	return rc;
