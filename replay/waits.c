@@ -300,8 +300,10 @@ static int walk_lane(struct wctx *w, uint32_t lane, uint32_t *stack, uint8_t *wa
 		if (at == 0)
 			continue;
 		int inner = waited[at - 1];
-		memmove(stack + at - 1, stack + at, (sp - at) * sizeof(*stack));
-		memmove(waited + at - 1, waited + at, sp - at);
+		if (at < sp) { /* improperly nested: rare */
+			memmove(stack + at - 1, stack + at, (sp - at) * sizeof(*stack));
+			memmove(waited + at - 1, waited + at, sp - at);
+		}
 		sp--;
 		int got = 0;
 		if (!inner && candidate(g, w->has_in, i)) {
