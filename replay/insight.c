@@ -11,6 +11,20 @@ const char *rp_wait_kind_name(unsigned k)
 	return k == TC_REPLAY_WAIT_CPU_OP ? "cpu_op" : tc_rt_name(k);
 }
 
+size_t rp_wait_counts(const struct tc_replay_graph *g, struct rp_wait_count *out)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k <= TC_RT__COUNT; k++)
+		if (g->stats.blocking_waits[k])
+			out[n++] = (struct rp_wait_count){rp_wait_kind_name(k),
+							  g->stats.blocking_waits[k]};
+	if (g->stats.stream_gap_waits)
+		out[n++] = (struct rp_wait_count){"stream_gap", g->stats.stream_gap_waits};
+	if (g->stats.handoff_waits)
+		out[n++] = (struct rp_wait_count){"thread_handoff", g->stats.handoff_waits};
+	return n;
+}
+
 static double rel_move(double from, double to)
 {
 	return from > 0 ? fabs(to - from) / from : 0;

@@ -371,6 +371,14 @@ struct rp_insight {
 void rp_insight_compute(struct tc_replay *r);
 void rp_insight(const struct tc_replay *r, struct rp_insight *out);
 const char *rp_wait_kind_name(unsigned k);
+/* Inferred waits by kind, in a fixed order (runtime call kinds, CPU ops, stream gaps, thread
+ * hand-offs), only the kinds seen; out holds RP_WAIT_KINDS entries. Returns how many. */
+#define RP_WAIT_KINDS (TC_RT__COUNT + 3)
+struct rp_wait_count {
+	const char *kind;
+	uint64_t n;
+};
+size_t rp_wait_counts(const struct tc_replay_graph *g, struct rp_wait_count *out);
 /* graph.c: position helpers for the analyses */
 uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i);
 

@@ -245,18 +245,12 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		jnum(fp, in.busiest_stream_ns);
 		fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
 			r->opts.no_infer_waits ? "false" : "true");
-		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
-			if (r->g->stats.blocking_waits[k]) {
-				fputs(", ", fp);
-				jstr(fp, rp_wait_kind_name(k));
-				fprintf(fp, ": %llu", (unsigned long long)r->g->stats.blocking_waits[k]);
-			}
-		if (r->g->stats.stream_gap_waits)
-			fprintf(fp, ", \"stream_gap\": %llu",
-				(unsigned long long)r->g->stats.stream_gap_waits);
-		if (r->g->stats.handoff_waits)
-			fprintf(fp, ", \"thread_handoff\": %llu",
-				(unsigned long long)r->g->stats.handoff_waits);
+		struct rp_wait_count wk[RP_WAIT_KINDS];
+		for (size_t k = 0, nk = rp_wait_counts(r->g, wk); k < nk; k++) {
+			fputs(", ", fp);
+			jstr(fp, wk[k].kind);
+			fprintf(fp, ": %llu", (unsigned long long)wk[k].n);
+		}
 		fputs("}, \"host_bound\": ", fp);
 		fputs(in.host_bound ? "true" : "false", fp);
 		fputs(", \"stuck\": ", fp);
@@ -473,22 +467,16 @@ static void write_ceiling_text(const struct tc_replay *r, FILE *fp)
 		fprintf(fp, "carry-over       %llu GPU ops outside every step (queued before the "
 			    "capture or the first marker): replayed, not counted in steps\n",
 			(unsigned long long)in.carry_ops);
-	uint64_t nw = r->g->stats.stream_gap_waits + r->g->stats.handoff_waits;
-	for (unsigned k = 0; k <= TC_RT__COUNT; k++)
-		nw += r->g->stats.blocking_waits[k];
+	struct rp_wait_count wk[RP_WAIT_KINDS];
+	size_t nk = rp_wait_counts(r->g, wk);
+	uint64_t nw = 0;
+	for (size_t k = 0; k < nk; k++)
+		nw += wk[k].n;
 	if (nw) {
 		fprintf(fp, "waits inferred   %llu%s:", (unsigned long long)nw,
 			r->opts.no_infer_waits ? " (ignored: --no-infer-waits)" : "");
-		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
-			if (r->g->stats.blocking_waits[k])
-				fprintf(fp, " %s %llu", rp_wait_kind_name(k),
-					(unsigned long long)r->g->stats.blocking_waits[k]);
-		if (r->g->stats.stream_gap_waits)
-			fprintf(fp, " stream_gap %llu",
-				(unsigned long long)r->g->stats.stream_gap_waits);
-		if (r->g->stats.handoff_waits)
-			fprintf(fp, " thread_handoff %llu",
-				(unsigned long long)r->g->stats.handoff_waits);
+		for (size_t k = 0; k < nk; k++)
+			fprintf(fp, " %s %llu", wk[k].kind, (unsigned long long)wk[k].n);
 		fputc('\n', fp);
 	}
 	if (in.host_bound)
