@@ -246,7 +246,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
 			r->opts.no_infer_waits ? "false" : "true");
 		struct rp_wait_count wk[RP_WAIT_KINDS];
-		for (size_t k = 0, nk = rp_wait_counts(r->g, wk); k < nk; k++) {
+		for (size_t k = 0, nw = rp_wait_counts(r->g, wk); k < nw; k++) {
 			fputs(", ", fp);
 			jstr(fp, wk[k].kind);
 			fprintf(fp, ": %llu", (unsigned long long)wk[k].n);
