@@ -43,6 +43,7 @@ struct wctx {
 	const uint8_t *has_in; /* ops that already have an explicit in-edge (bitmap) */
 	struct rp_pair *sw;    /* hand-off edges into start points: a = op, b = source key */
 	size_t n_sw, cap_sw;
+	uint8_t *lane_active;  /* CPU lane busy (top-level ops) >= HANDOFF_ACTIVE of its span */
 };
 
 /* Index in lane L's order of the last op that started before t (at t too when incl), or
@@ -222,23 +223,30 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
  * that thread is done. Kept as host time, such a wait replays at its measured length, and
  * the waiting thread never moves with the thread it waited on. So a CPU point gets a
  * hand-off edge from the latest point of another CPU lane of its rank that is at most
- * HANDOFF_WINDOW_NS earlier, when the point follows a gap of more than HANDOFF_MIN_NS on its
- * own lane: the start of a top-level op after the thread idled (any point may wake it), or
- * the end of an op with no wait of its own (the other thread's op end). */
+ * 2 ms (a start: a woken thread may take a while) or 50 us (an end) earlier, when the point
+ * follows a gap of more than HANDOFF_MIN_NS on its
+ * own lane: the start of a top-level op after the thread idled (another thread's call starts it), or
+ * the end of an op with no wait of its own (the other thread's op end). A thread busy less
+ * than HANDOFF_ACTIVE of its span is no trigger: one that polls now and then (an event-query
+ * loop) would otherwise pin the waiter to its own frozen timeline. */
 #define HANDOFF_MIN_NS 100000
-#define HANDOFF_WINDOW_NS 50000
+#define HANDOFF_START_WINDOW_NS 2000000 /* a woken thread may take a while to start */
+#define HANDOFF_END_WINDOW_NS 50000     /* a waiting call returns as soon as it is told */
 #define HANDOFF_LANES 32 /* other CPU lanes searched per point */
+#define HANDOFF_ACTIVE 0.05
 
-/* Latest point of another CPU lane of rank with time in [t - window, t) (ends only when
- * ends_only), encoded as an edge source, or RP_NONE. */
-static uint32_t handoff_trigger(const struct tc_replay_graph *g, uint32_t lane, int64_t t,
-				int ends_only)
+/* Latest point of another CPU lane of rank with time in [t - window, t), a start point for
+ * a thread that resumes (work is handed over by calling something), an end point for an op
+ * that returns (the other thread finished), encoded as an edge source, or RP_NONE. */
+static uint32_t handoff_trigger(const struct wctx *w, uint32_t lane, int64_t t, int ends_only)
 {
+	const struct tc_replay_graph *g = w->g;
 	uint32_t rank = g->lanes[lane].rank, best = RP_NONE, seen = 0;
 	int64_t best_t = INT64_MIN;
 	for (uint32_t l = 0; l < g->n_lanes && seen < HANDOFF_LANES; l++) {
 		const struct rp_lane *L = &g->lanes[l];
-		if (l == lane || L->rank != rank || rp_lane_is_gpu(L) || !L->len)
+		if (l == lane || L->rank != rank || rp_lane_is_gpu(L) || !L->len ||
+		    !w->lane_active[l])
 			continue;
 		seen++;
 		const uint32_t *ord = g->order + L->off;
@@ -253,9 +261,10 @@ static uint32_t handoff_trigger(const struct tc_replay_graph *g, uint32_t lane, 
 		for (size_t q = a; q > 0; q--) {
 			uint32_t p = ord[q - 1];
 			int64_t pt = rp_point_time(g, p);
-			if (t - pt > HANDOFF_WINDOW_NS || pt <= best_t)
+			if (t - pt > (ends_only ? HANDOFF_END_WINDOW_NS : HANDOFF_START_WINDOW_NS) ||
+			    pt <= best_t)
 				break;
-			if (ends_only && !(p & 1))
+			if (ends_only != (int)(p & 1))
 				continue;
 			if (g->flags[p >> 1] & RP_F_STEP)
 				continue; /* a step marker's edge is its content's, not a cause */
@@ -279,7 +288,7 @@ static int walk_lane(struct wctx *w, uint32_t lane, uint32_t *stack, uint8_t *wa
 		int64_t gap = k ? rp_point_time(g, p) - rp_point_time(g, g->order[L->off + k - 1]) : 0;
 		if (!(p & 1)) {
 			if (sp == 0 && gap > HANDOFF_MIN_NS && !(g->flags[i] & RP_F_STEP)) {
-				uint32_t key = handoff_trigger(g, lane, g->ts[i], 0);
+				uint32_t key = handoff_trigger(w, lane, g->ts[i], 0);
 				if (key != RP_NONE) {
 					if (w->n_sw == w->cap_sw &&
 					    tc_grow((void **)&w->sw, &w->cap_sw, w->n_sw + 1,
@@ -313,7 +322,7 @@ static int walk_lane(struct wctx *w, uint32_t lane, uint32_t *stack, uint8_t *wa
 		}
 		if (!got && !inner && gap > HANDOFF_MIN_NS && !bit(w->has_in, i) &&
 		    !(g->flags[i] & RP_F_STEP)) {
-			uint32_t key = handoff_trigger(g, lane, rp_src_end(g, i), 1);
+			uint32_t key = handoff_trigger(w, lane, rp_src_end(g, i), 1);
 			if (key != RP_NONE) {
 				if (rp_add_edge(w->E, i, key) < 0)
 					return TC_ENOMEM;
@@ -381,6 +390,25 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 	for (size_t l = 0; l < g->n_lanes; l++)
 		if (!rp_lane_is_gpu(&g->lanes[l]))
 			maxlen = TC_MAX(maxlen, (size_t)g->lanes[l].len);
+	w.lane_active = calloc(g->n_lanes ? g->n_lanes : 1, 1);
+	if (!w.lane_active)
+		goto oom;
+	for (size_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (rp_lane_is_gpu(L) || L->len < 2)
+			continue;
+		const uint32_t *ord = g->order + L->off;
+		int64_t busy = 0, open_t = 0, depth = 0;
+		for (uint32_t k = 0; k < L->len; k++) {
+			int64_t pt = rp_point_time(g, ord[k]);
+			if (!(ord[k] & 1) && depth++ == 0)
+				open_t = pt;
+			else if ((ord[k] & 1) && depth > 0 && --depth == 0)
+				busy += pt - open_t;
+		}
+		int64_t span = rp_point_time(g, ord[L->len - 1]) - rp_point_time(g, ord[0]);
+		w.lane_active[l] = span <= 0 || (double)busy >= HANDOFF_ACTIVE * (double)span;
+	}
 	stack = malloc((maxlen ? maxlen : 1) * sizeof(*stack));
 	waited = malloc(maxlen ? maxlen : 1);
 	if (!stack || !waited)
@@ -413,6 +441,7 @@ out:
 	}
 	free(w.sw);
 	free(w.base);
+	free(w.lane_active);
 	free(has_in);
 	free(w.rl_off);
 	free(w.rl);

@@ -221,12 +221,12 @@ Test(regression, resnet_mi300x_onto_a100_is_slower, .init = setup, .fini = teard
 
 Test(regression, hta_a100_onto_b200_is_faster, .init = setup, .fini = teardown, .timeout = 120)
 {
-	/* host-bound: the host-only step caps it at 1.042x (docs/validation.md) */
+	/* mostly host-bound: the host-only step caps it near 1.19x (docs/validation.md) */
 	double s = speedup("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
 			   "--target b200");
 	if (isnan(s))
 		cr_skip_test("corpus absent, or too large under valgrind");
-	cr_expect(s > 1.02, "HTA A100 trace on a B200: speedup %.4f", s);
+	cr_expect(s > 1.05, "HTA A100 trace on a B200: speedup %.4f", s);
 }
 
 Test(regression, sampled_h100_onto_l4_is_slower, .init = setup, .fini = teardown,
