@@ -166,10 +166,11 @@ cat <<'MD'
   what brings its dependency-only error to the figure above.
 - Step time on training traces: the DLRM, DDP and eager traces are host-bound in the window
   that was captured. Their CPU threads are busy for most of the step (the autograd thread
-  runs backward on the CPU for ~30 ms of the DLRM step; cuDNN's host-side work fills the DDP
-  backward), so even an infinitely fast GPU gains a few percent at most, and the report says
-  so ("host-bound: at most Nx on any chip"). A slower chip still shows: the GPU then becomes
-  the longer path. The MI300X ResNet trace is GPU-bound (its GPU-side span, 39.6 ms a step,
+  runs backward on the CPU for ~30 ms of the 77 ms HTA DLRM step; cuDNN's host-side work
+  fills the DDP backward), so even an infinitely fast GPU gains little (HTA DLRM: the 12.8 ms
+  a step of pageable-copy waits and the thread hand-offs collapse, the ceiling is 1.19x; DDP
+  and the eager trace: under 1.01x), and the report says so ("host-bound: at most Nx on any
+  chip"). A slower chip still shows: the GPU then becomes the longer path. The MI300X ResNet trace is GPU-bound (its GPU-side span, 39.6 ms a step,
   is longer than its 16 ms CPU marker: the CPU runs ahead), so it follows the chip both ways.
 - Cross-chip: these two models are small inference steps that are CPU-bound (GPU busy is
   under 25 % of the step), so GPU span and step time are dominated by the CPU side, which is
