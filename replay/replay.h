@@ -167,7 +167,8 @@ struct tc_replay_warnings {
 	uint64_t broken_cycles;                  /* ops started with a dependency undone */
 };
 const struct tc_replay_warnings *tc_replay_warnings(const struct tc_replay *r);
-/* Wall time of re-timing + simulation (not the analyses), for benchmarks only: never part
+/* Wall time of re-timing + the simulations (the projection and, unless summary_only, the
+ * host-only run of the speedup ceiling; not the analyses), for benchmarks only: never part
  * of a report. */
 double tc_replay_engine_seconds(const struct tc_replay *r);
 
