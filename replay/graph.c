@@ -974,9 +974,11 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			continue;
 		}
 		g->stats.gpu_lanes++;
+		L->busy_ns = 0;
 		for (uint32_t k = 0; k < L->len; k++) {
 			uint32_t i = g->order[L->off + k];
 			uint32_t ln = g->link[i];
+			L->busy_ns += rp_dur0(g, i);
 			if (k > 0) {
 				int64_t gap = g->ts[i] - rp_src_end(g, g->order[L->off + k - 1]);
 				if (gap >= 0 && !(g->flags[i] & RP_F_ANALYTIC))

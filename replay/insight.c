@@ -72,9 +72,7 @@ static void insight(const struct tc_replay *r, struct rp_insight *out)
 		const struct rp_lane *L = &g->lanes[l];
 		if (!rp_lane_is_gpu(L))
 			continue;
-		double busy = 0;
-		for (uint32_t k = 0; k < L->len; k++)
-			busy += (double)rp_dur0(g, g->order[L->off + k]);
+		double busy = (double)L->busy_ns;
 		if (nk > 0 && busy / nk > out->busiest_stream_ns)
 			out->busiest_stream_ns = busy / nk;
 	}

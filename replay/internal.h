@@ -61,6 +61,7 @@ struct rp_lane {
 	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
 	int64_t min_launch_lat; /* GPU: the rank's min over kernels of start - launch start */
 	int64_t min_gap;        /* GPU: the rank's min idle gap between consecutive ops */
+	int64_t busy_ns;        /* GPU: measured ns of its ops (the busiest-stream figure) */
 };
 
 struct rp_coll {
