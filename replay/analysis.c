@@ -211,7 +211,6 @@ struct gen {
 	uint32_t head_k; /* step of ord[cur], valid when head_ok */
 	int head_ok;
 	uint32_t hint; /* last step found: ops of a lane mostly stay in one step */
-	uint32_t *gk;  /* GPU lane: step + 1 of each op (0 = none), found on the source side */
 	struct pend *h;
 	uint32_t hn, hcap;
 	int64_t next; /* time of the next event; INT64_MAX when done */
@@ -290,21 +289,6 @@ static int64_t win1(const struct an *A, uint32_t k)
 	return A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 }
 
-/* Step of op i when it counts (GPU op: by its launch; CPU op: host work by its start). */
-static long member(const struct an *A, struct gen *G, uint32_t i)
-{
-	const struct tc_replay_graph *g = A->g;
-	if (A->r->start[i] == INT64_MIN)
-		return -1;
-	if (G->gpu) {
-		uint32_t ln = rp_launch_of(g, i);
-		return step_of(A, G->rank, ln != RP_NONE ? g->ts[ln] : g->ts[i], &G->hint);
-	}
-	if (!(g->flags[i] & RP_F_INNER))
-		return -1;
-	return step_of(A, G->rank, g->ts[i], &G->hint);
-}
-
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -317,15 +301,6 @@ static void gen_peek(const struct an *A, struct gen *G)
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
 		uint32_t i = G->gpu ? p : p >> 1;
-		if (!G->head_ok && G->gk) { /* filled by gpu_steps */
-			uint32_t k1 = G->gk[G->cur];
-			if (!k1) {
-				G->cur++;
-				continue;
-			}
-			G->head_k = k1 - 1;
-			G->head_ok = 1;
-		}
 		if (!G->head_ok) {
 			/* lanes interleave in op order: fetch what a later head will read */
 			if (G->cur + 16 < G->len) {
@@ -333,19 +308,14 @@ static void gen_peek(const struct an *A, struct gen *G)
 				f = G->gpu ? f : f >> 1;
 				PREFETCH(&A->r->start[f]);
 				PREFETCH(&A->r->end[f]);
-				PREFETCH(&A->g->ts[f]);
-				PREFETCH(&A->g->flags[f]);
-				if (G->gpu)
-					PREFETCH(&A->g->in_off[f]);
+				PREFETCH(&A->r->opk[f]);
 			}
-			long k = member(A, G, i);
-			if (G->gk)
-				G->gk[G->cur] = (uint32_t)(k + 1);
-			if (k < 0) {
+			uint32_t k1 = A->r->opk[i]; /* step_index */
+			if (!k1) {
 				G->cur++;
 				continue;
 			}
-			G->head_k = (uint32_t)k;
+			G->head_k = k1 - 1;
 			G->head_ok = 1;
 		}
 		ts = (!G->gpu && (p & 1)) ? op_t1(A, i) : op_t0(A, i);
@@ -463,7 +433,7 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 			continue;
 		for (uint32_t c = 0; c < G->len; c++) {
 			uint32_t i = G->ord[c];
-			long k = (long)G->gk[c] - 1;
+			long k = (long)r->opk[i] - 1;
 			if (k < 0) {
 				r->carry_ops += r->start[i] != INT64_MIN;
 				continue;
@@ -724,7 +694,6 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
 			G->hint = (uint32_t)first[L->rank];
-			G->gk = G->gpu ? r->gk + r->gk_off[l] : NULL; /* step_index */
 		}
 		free(fill);
 	}
@@ -779,30 +748,22 @@ out:
 	return rc;
 }
 
-/* Each GPU op's step, once per run, from the source timeline (by its launch): r->gk holds
- * step + 1 (0 = none) per position of the GPU lanes' order, lane l's at r->gk_off[l]; and
- * r->step_first[q] .. [q + 1] are rank q's steps. The host-only run, the real run's spans and
- * the bound split all read it. */
+/* Each op's step, once per run, from the source timeline (a GPU op by its launch, else its
+ * start; a CPU op that is host work by its start): r->opk holds step + 1
+ * (0 = none) per op, and r->step_first[q] .. [q + 1] are rank q's steps. The host-only run,
+ * the spans and the bound split all read it. */
 static int step_index(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
-	size_t nr = (size_t)g->max_rank + 1, ngpu = 0;
+	size_t nr = (size_t)g->max_rank + 1;
 	r->step_first = calloc(nr + 1, sizeof(*r->step_first));
-	r->gk_off = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*r->gk_off));
-	if (!r->step_first || !r->gk_off)
+	r->opk = calloc(g->n ? g->n : 1, sizeof(*r->opk));
+	if (!r->step_first || !r->opk)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	for (size_t k = 0; k < r->n_steps; k++)
 		r->step_first[r->steps[k].rank + 1]++;
 	for (size_t q = 0; q < nr; q++)
 		r->step_first[q + 1] += r->step_first[q];
-	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		r->gk_off[l] = ngpu;
-		if (rp_lane_is_gpu(&g->lanes[l]))
-			ngpu += g->lanes[l].len;
-	}
-	r->gk = malloc((ngpu ? ngpu : 1) * sizeof(*r->gk));
-	if (!r->gk)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	struct an A;
 	memset(&A, 0, sizeof(A));
 	A.r = r;
@@ -810,16 +771,20 @@ static int step_index(struct tc_replay *r, struct tc_err *err)
 	A.first = r->step_first;
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		const struct rp_lane *L = &g->lanes[l];
-		if (!rp_lane_is_gpu(L))
-			continue;
-		struct gen G;
-		memset(&G, 0, sizeof(G));
-		G.hint = (uint32_t)r->step_first[L->rank];
+		int gpu = rp_lane_is_gpu(L);
+		uint32_t hint = (uint32_t)r->step_first[L->rank];
 		for (uint32_t c = 0; c < L->len; c++) {
-			/* member()'s GPU rule, before any run: by the launch, else the op's start */
-			uint32_t i = g->order[L->off + c], ln = rp_launch_of(g, i);
-			long k = step_of(&A, L->rank, ln != RP_NONE ? g->ts[ln] : g->ts[i], &G.hint);
-			r->gk[r->gk_off[l] + c] = (uint32_t)(k + 1);
+			uint32_t p = g->order[L->off + c], i = gpu ? p : p >> 1;
+			int64_t t;
+			if (gpu) {
+				uint32_t ln = rp_launch_of(g, i);
+				t = ln != RP_NONE ? g->ts[ln] : g->ts[i];
+			} else if (!(p & 1) && (g->flags[i] & RP_F_INNER)) {
+				t = g->ts[i];
+			} else {
+				continue;
+			}
+			r->opk[i] = (uint32_t)(step_of(&A, L->rank, t, &hint) + 1);
 		}
 	}
 	return 0;
@@ -854,11 +819,11 @@ static int ceiling_run(struct tc_replay *r, struct tc_err *err)
 		const struct rp_lane *L = &g->lanes[l];
 		if (!rp_lane_is_gpu(L))
 			continue;
-		const uint32_t *gk = r->gk + r->gk_off[l];
 		for (uint32_t c = 0; c < L->len; c++) {
-			if (!gk[c])
+			uint32_t i = g->order[L->off + c];
+			if (!r->opk[i])
 				continue;
-			uint32_t i = g->order[L->off + c], k = gk[c] - 1;
+			uint32_t k = r->opk[i] - 1;
 			mn[2 * k] = TC_MIN(mn[2 * k], r->start[i]);
 			mn[2 * k + 1] = TC_MAX(mn[2 * k + 1], r->end[i]);
 		}
@@ -1163,8 +1128,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->top);
 	free(r->step_busy);
 	free(r->step_util);
-	free(r->gk);
-	free(r->gk_off);
+	free(r->opk);
 	free(r->step_first);
 	free(r->insight);
 	free(r);

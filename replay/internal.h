@@ -211,10 +211,10 @@ struct tc_replay {
 	uint64_t class_count[TC_CLASS__COUNT];
 	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
 	int64_t ceil_total_ns;               /* the same for the host-only run */
-	/* each GPU op's step + 1 (0 = none) per position of the GPU lanes' order (lane l's at
-	 * gk_off[l]), and rank q's steps at step_first[q] .. [q + 1] (analysis.c step_index) */
-	uint32_t *gk;
-	size_t *gk_off, *step_first;
+	/* each op's step + 1 (0 = none), and rank q's steps at step_first[q] .. [q + 1]
+	 * (analysis.c step_index) */
+	uint32_t *opk;
+	size_t *step_first;
 	int have_ceil; /* the host-only run was made: steps[].ceil_ns hold it */
 	size_t cp_step; /* the step the critical path was walked on */
 	uint64_t carry_ops; /* simulated GPU ops that belong to no step */
