@@ -181,10 +181,13 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	if ((rc = tc_hw_open(&hw, specs, &err)) < 0)
 		goto fail;
 	if (!source) {
-		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g))))
+		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g)))) {
 			tc_info(&cli->log, "project: no device in the trace names a known chip");
-		else
+			if (!validate && (rc = tc_cli_unknown_source(hw, g, &err)) < 0)
+				goto fail;
+		} else {
 			tc_info(&cli->log, "project: source chip %s (from the trace's devices)", source);
+		}
 	}
 	if (source && (rc = tc_hw_load(hw, source, NULL, 0, &src, &err)) < 0) {
 		tc_err_wrap(&err, "--source");

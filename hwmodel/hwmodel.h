@@ -72,6 +72,9 @@ const char *tc_hw_match_device(const struct tc_hw *hw, const char *device_name);
 /* The chip a trace ran on: the first GPU device of the header whose chip id or device name
  * names a known chip (canonical id, borrowed from the library); NULL when none does. */
 const char *tc_hw_source_chip(const struct tc_hw *hw, const struct tc_ops_header *h);
+/* Up to max spec ids whose names look most like device (shared word prefixes), best first,
+ * for an error that names the trace's device and what the user may have meant. */
+size_t tc_hw_closest(const struct tc_hw *hw, const char *device, const char **out, size_t max);
 
 /* Peak dense FLOP/s for a dtype on the matrix engine (1) or vector engine (0); 0 when the
  * chip lacks the dtype. */

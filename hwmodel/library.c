@@ -1,5 +1,6 @@
 /* library.c - the spec library: which directory, which chip ids, aliases and trace device
  * names it holds, and the lookup of a user's chip name (with close matches on a miss). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -359,4 +360,77 @@ const char *tc_hw_source_chip(const struct tc_hw *hw, const struct tc_ops_header
 			return id;
 	}
 	return NULL;
+}
+
+/* ---- closest specs to an unknown device name ----------------------------------------------- */
+
+/* Longest common prefix of two lowercase alphanumeric runs. */
+static size_t run_prefix(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t k = 0;
+	while (k < na && k < nb && tolower((unsigned char)a[k]) == tolower((unsigned char)b[k]))
+		k++;
+	return k;
+}
+
+/* How much of device's words an entry's strings share: for each alphanumeric word of the
+ * device name, the longest prefix it shares with a word of the id, an alias or a device
+ * pattern ("mi210" and "mi250x" share "mi2"); prefixes under 2 characters count nothing. */
+static size_t closeness(const struct tc_hw_entry *e, const char *device)
+{
+	size_t score = 0;
+	for (const char *p = device; *p;) {
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		const char *w = p;
+		while (*p && isalnum((unsigned char)*p))
+			p++;
+		size_t nw = (size_t)(p - w), best = 0;
+		if (!nw)
+			continue;
+		for (size_t k = 0; k < 1 + e->n_aliases + e->n_patterns; k++) {
+			const char *s = k == 0 ? e->id : k <= e->n_aliases ? e->aliases[k - 1]
+									  : e->patterns[k - 1 - e->n_aliases];
+			for (const char *q = s; *q;) {
+				while (*q && !isalnum((unsigned char)*q))
+					q++;
+				const char *v = q;
+				while (*q && isalnum((unsigned char)*q))
+					q++;
+				size_t l = run_prefix(w, nw, v, (size_t)(q - v));
+				best = l > best ? l : best;
+			}
+		}
+		score += best >= 2 ? best : 0;
+	}
+	return score;
+}
+
+size_t tc_hw_closest(const struct tc_hw *hw, const char *device, const char **out, size_t max)
+{
+	size_t n = 0;
+	size_t *sc = max ? calloc(max, sizeof(*sc)) : NULL;
+	if (!sc || !device)
+		goto done;
+	for (size_t i = 0; i < hw->n; i++) {
+		size_t c = closeness(&hw->e[i], device);
+		if (!c)
+			continue;
+		/* insertion into the best max, ties by id (entries are sorted by id) */
+		size_t j = n < max ? n++ : max;
+		while (j > 0 && sc[j - 1] < c) {
+			if (j < max) {
+				sc[j] = sc[j - 1];
+				out[j] = out[j - 1];
+			}
+			j--;
+		}
+		if (j < max) {
+			sc[j] = c;
+			out[j] = hw->e[i].id;
+		}
+	}
+done:
+	free(sc);
+	return n;
 }
