@@ -183,8 +183,10 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	if (!source) {
 		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g)))) {
 			tc_info(&cli->log, "project: no device in the trace names a known chip");
-			if (!validate && (rc = tc_cli_unknown_source(hw, g, &err)) < 0)
+			if (!validate && (rc = tc_cli_unknown_source(hw, g, &err)) < 0) {
+				tc_err_wrap(&err, "%s", inputs[0]);
 				goto fail;
+			}
 		} else {
 			tc_info(&cli->log, "project: source chip %s (from the trace's devices)", source);
 		}
