@@ -1,0 +1,903 @@
+/* cmd_testbench.c - `tracecast testbench`: the cost model tested op by op across GPUs on
+ * tables of measured operators (docs/testbench.md). Every op of every table is predicted on
+ * its own chip three ways — analytic (the spec alone), plain roofline (datasheet peaks, no
+ * efficiency, no floor: the baseline of the NeuSight paper) and scaling (from every other
+ * chip's measurement of the same op) — and the errors are reported per op class and chip,
+ * per chip pair, with the worst ops; model tables add the end-to-end latency error per
+ * model, mode and chip pair. Thresholds per class gate CI (--check, --junit). */
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "hwmodel.h"
+#include "ingest.h"
+
+enum { M_ANALYTIC, M_ROOFLINE, M_SCALING, M__COUNT };
+static const char *const method_names[M__COUNT] = {"analytic", "roofline", "scaling"};
+
+/* The operator classes of the report: the micro tables' ops, the elementwise ones pooled
+ * (as the NeuSight paper pools them). */
+enum { G_BMM, G_LINEAR, G_CONV, G_ELEMENTWISE, G_LN, G_SOFTMAX, G__COUNT };
+static const char *const group_names[G__COUNT] = {"bmm", "linear", "conv", "elementwise", "ln",
+						  "softmax"};
+/* Default gates: the issue's targets (MAPE %, on unseen GPUs); conv has none. */
+static const double default_limit[G__COUNT] = {15, 15, 0, 20, 25, 15};
+#define E2E_LIMIT_DEFAULT 10.0
+
+static int group_of(const char *op)
+{
+	for (int g = 0; g < G__COUNT; g++)
+		if (strcmp(op, group_names[g]) == 0)
+			return g;
+	return G_ELEMENTWISE;
+}
+
+/* ---- error samples ------------------------------------------------------------------------ */
+
+struct worst {
+	double ape, meas, pred;
+	const struct tc_optable_row *row;
+	int src; /* chip index of a scaling source, -1 otherwise */
+};
+
+struct acc {
+	double *ape; /* absolute percentage errors */
+	size_t n, cap;
+	struct worst *w; /* the largest, sorted descending */
+	size_t nw;
+};
+
+static void acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row,
+		    int src, size_t keep)
+{
+	double ape = fabs(pred / meas - 1.0) * 100.0;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->ape = tc_xrealloc(a->ape, a->cap * sizeof(*a->ape));
+	}
+	a->ape[a->n++] = ape;
+	if (!keep)
+		return;
+	if (!a->w)
+		a->w = tc_xcalloc(keep, sizeof(*a->w));
+	if (a->nw == keep && !(ape > a->w[keep - 1].ape))
+		return;
+	size_t i = a->nw < keep ? a->nw++ : keep - 1;
+	while (i > 0 && a->w[i - 1].ape < ape) {
+		a->w[i] = a->w[i - 1];
+		i--;
+	}
+	a->w[i] = (struct worst){ape, meas, pred, row, src};
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+struct stats {
+	size_t n;
+	double mape, median, p90;
+};
+
+/* Nearest-rank percentiles of the sorted sample (sorts a->ape in place). */
+static struct stats acc_stats(struct acc *a)
+{
+	struct stats s = {a->n, NAN, NAN, NAN};
+	if (!a->n)
+		return s;
+	qsort(a->ape, a->n, sizeof(double), cmp_double);
+	double sum = 0;
+	for (size_t i = 0; i < a->n; i++)
+		sum += a->ape[i];
+	s.mape = sum / (double)a->n;
+	s.median = a->ape[(size_t)ceil(0.5 * (double)a->n) - 1];
+	s.p90 = a->ape[(size_t)ceil(0.9 * (double)a->n) - 1];
+	return s;
+}
+
+static void acc_free(struct acc *a)
+{
+	free(a->ape);
+	free(a->w);
+}
+
+/* ---- inputs ------------------------------------------------------------------------------- */
+
+struct tb_chip {
+	const char *id; /* canonical, borrowed from the library */
+	struct tc_chip *chip;
+};
+
+struct tb_table {
+	struct tc_optable *t;
+	int chip;
+	struct tc_map64 index; /* hash(name, dims) -> row + 1 (micro tables) */
+};
+
+struct tb {
+	struct tc_hw *hw;
+	struct tb_chip *chips;
+	size_t n_chips;
+	struct tb_table *tabs;
+	size_t n_tabs, cap_tabs;
+	const char *const *only; /* --chips, NULL = all */
+	size_t n_only;
+	size_t keep; /* worst ops kept per cell */
+	const struct tc_log *log;
+	/* results: [group][dst chip][method], and [group][src][dst] for scaling pairs */
+	struct acc *cell;
+	struct acc *pair;
+	json_t *models; /* array of per-pair model results */
+	struct acc e2e[M__COUNT + 1]; /* + identity (the table's own node sum) */
+};
+
+#define CELL(b, g, c, m) (&(b)->cell[((size_t)(g) * (b)->n_chips + (size_t)(c)) * M__COUNT + (m)])
+#define PAIR(b, g, s, d) (&(b)->pair[((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
+
+static int table_file(const char *name)
+{
+	return tc_str_endswith(name, ".csv") || tc_str_endswith(name, ".csv.zst") ||
+	       tc_str_endswith(name, ".csv.gz");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every table under path (a file, or a directory walked in sorted order). */
+static int collect(const char *path, char ***files, size_t *n, size_t *cap, struct tc_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return tc_err_set(err, TC_EIO, "%s: cannot stat", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (tc_grow((void **)files, cap, *n + 1, sizeof(char *)) < 0)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		(*files)[(*n)++] = tc_xstrdup(path);
+		return 0;
+	}
+	DIR *d = opendir(path);
+	if (!d)
+		return tc_err_set(err, TC_EIO, "%s: cannot open directory", path);
+	char **names = NULL;
+	size_t nn = 0, cn = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (tc_grow((void **)&names, &cn, nn + 1, sizeof(char *)) < 0) {
+			closedir(d);
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		}
+		names[nn++] = tc_xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (nn)
+		qsort(names, nn, sizeof(char *), cmp_str);
+	int rc = 0;
+	for (size_t i = 0; i < nn; i++) {
+		char *p = tc_xmalloc(strlen(path) + strlen(names[i]) + 2);
+		sprintf(p, "%s/%s", path, names[i]);
+		struct stat s2;
+		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || table_file(names[i])))
+			rc = collect(p, files, n, cap, err);
+		free(p);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int chip_index(struct tb *b, const char *id, struct tc_err *err)
+{
+	for (size_t i = 0; i < b->n_chips; i++)
+		if (strcmp(b->chips[i].id, id) == 0)
+			return (int)i;
+	struct tc_chip *c = NULL;
+	TC_TRY(tc_hw_load(b->hw, id, NULL, 0, &c, err));
+	b->chips = tc_xrealloc(b->chips, (b->n_chips + 1) * sizeof(*b->chips));
+	b->chips[b->n_chips] = (struct tb_chip){tc_chip_id(c), c};
+	return (int)b->n_chips++;
+}
+
+static uint64_t row_key(const struct tc_optable_row *r)
+{
+	uint64_t h = tc_hash64(r->name, strlen(r->name), 0x7463);
+	return tc_hash64(r->dims, strlen(r->dims), h ^ (r->backward ? 0x5bd1e995u : 0));
+}
+
+static int add_table(struct tb *b, const char *path, struct tc_err *err)
+{
+	struct tc_optable *t = NULL;
+	TC_TRY(tc_optable_read(&t, path, err));
+	const char *id = tc_hw_match_device(b->hw, t->device);
+	if (!id) {
+		tc_warn(b->log, "%s: no chip spec matches device '%s': skipped", path, t->device);
+		tc_optable_free(t);
+		return 0;
+	}
+	if (b->only) {
+		int keep = 0;
+		for (size_t i = 0; i < b->n_only && !keep; i++) {
+			const char *c = tc_hw_canonical_id(b->hw, b->only[i]);
+			keep = c && strcmp(c, id) == 0;
+		}
+		if (!keep) {
+			tc_optable_free(t);
+			return 0;
+		}
+	}
+	int ci = chip_index(b, id, err);
+	if (ci < 0) {
+		tc_optable_free(t);
+		return ci;
+	}
+	if (tc_grow((void **)&b->tabs, &b->cap_tabs, b->n_tabs + 1, sizeof(*b->tabs)) < 0) {
+		tc_optable_free(t);
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	}
+	struct tb_table *tt = &b->tabs[b->n_tabs++];
+	memset(tt, 0, sizeof(*tt));
+	tt->t = t;
+	tt->chip = ci;
+	if (t->layout == TC_OPTABLE_MICRO) {
+		/* the first measurement of a shape wins; repeats of a shape are rare in the data */
+		for (size_t i = 0; i < t->n_rows; i++) {
+			uint64_t k = row_key(&t->rows[i]);
+			if (!tc_map64_get(&tt->index, k, NULL) && tc_map64_put(&tt->index, k, i + 1) < 0)
+				return tc_err_set(err, TC_ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static const struct tc_optable_row *lookup(const struct tb_table *tt, const struct tc_optable_row *r)
+{
+	uint64_t v;
+	if (!tc_map64_get(&tt->index, row_key(r), &v))
+		return NULL;
+	const struct tc_optable_row *s = &tt->t->rows[v - 1];
+	/* a 64-bit hash collision would pair different shapes: check the strings */
+	return strcmp(s->name, r->name) == 0 && strcmp(s->dims, r->dims) == 0 ? s : NULL;
+}
+
+/* ---- predictions -------------------------------------------------------------------------- */
+
+static struct tc_hw_op hw_op(const struct tc_optable_row *r)
+{
+	struct tc_hw_op op;
+	memset(&op, 0, sizeof(op));
+	op.op_class = r->op_class;
+	op.kind = TC_KIND_KERNEL;
+	op.dtype = r->work.dtype;
+	op.has_work = r->has_work;
+	op.flops = r->work.flops;
+	op.bytes_read = r->work.bytes_read;
+	op.bytes_written = r->work.bytes_written;
+	op.m = r->work.m;
+	op.n = r->work.n;
+	op.k = r->work.k;
+	op.batch = r->work.batch;
+	op.name = r->name;
+	return op;
+}
+
+/* The spec alone. Nodes without a kernel (views, metadata) cost one host launch: the spec's
+ * only figure for framework overhead. */
+static double predict_analytic(const struct tc_chip *c, const struct tc_optable_row *r)
+{
+	if (r->op_class == TC_CLASS_HOST || !r->has_work)
+		return tc_chip_launch_ns(c);
+	struct tc_hw_op op = hw_op(r);
+	struct tc_hw_cost cost;
+	if (tc_hw_op_cost(c, &op, &cost) < 0)
+		return tc_chip_launch_ns(c);
+	return cost.ns;
+}
+
+/* Plain roofline: max(FLOPs / datasheet peak, bytes / datasheet bandwidth); matrix classes
+ * take the matrix engine's peak for the dtype when it has one, else the vector engine's. */
+static double predict_roofline(const struct tc_chip *c, const struct tc_optable_row *r)
+{
+	if (r->op_class == TC_CLASS_HOST || !r->has_work)
+		return 0;
+	int matrix = r->op_class == TC_CLASS_GEMM || r->op_class == TC_CLASS_CONV ||
+		     r->op_class == TC_CLASS_ATTENTION;
+	double p = matrix ? tc_chip_peak_flops(c, r->work.dtype, 1) : 0;
+	if (!(p > 0))
+		p = tc_chip_peak_flops(c, r->work.dtype, 0);
+	if (!(p > 0))
+		p = tc_chip_peak_flops(c, TC_DT_F32, 0);
+	double tc = p > 0 ? (double)r->work.flops / p * 1e9 : 0;
+	double tm = (double)(r->work.bytes_read + r->work.bytes_written) / tc_chip_mem_bw(c) * 1e9;
+	return tc > tm ? tc : tm;
+}
+
+static double predict_scaled(const struct tc_chip *src, const struct tc_chip *dst,
+			     const struct tc_optable_row *r, double t_src)
+{
+	struct tc_hw_op op = hw_op(r);
+	if (r->op_class == TC_CLASS_HOST || !r->has_work)
+		return t_src; /* framework time: the host did not change */
+	return tc_hw_scale(src, dst, &op, t_src, NULL);
+}
+
+static void run_micro(struct tb *b)
+{
+	for (size_t d = 0; d < b->n_tabs; d++) {
+		const struct tb_table *D = &b->tabs[d];
+		if (D->t->layout != TC_OPTABLE_MICRO)
+			continue;
+		const struct tc_chip *dc = b->chips[D->chip].chip;
+		for (size_t i = 0; i < D->t->n_rows; i++) {
+			const struct tc_optable_row *r = &D->t->rows[i];
+			if (!(r->latency_ns > 0))
+				continue;
+			int g = group_of(r->name);
+			acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns, predict_analytic(dc, r),
+				r, -1, b->keep);
+			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns, predict_roofline(dc, r),
+				r, -1, b->keep);
+			for (size_t s = 0; s < b->n_tabs; s++) {
+				const struct tb_table *S = &b->tabs[s];
+				if (S->t->layout != TC_OPTABLE_MICRO || S->chip == D->chip)
+					continue;
+				const struct tc_optable_row *sr = lookup(S, r);
+				if (!sr || !(sr->latency_ns > 0))
+					continue;
+				double p = predict_scaled(b->chips[S->chip].chip, dc, sr, sr->latency_ns);
+				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r, S->chip,
+					b->keep);
+				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip, 0);
+			}
+		}
+	}
+}
+
+static double sum_pred(const struct tc_optable *t, int method, const struct tc_chip *c)
+{
+	double s = 0;
+	for (size_t i = 0; i < t->n_rows; i++) {
+		const struct tc_optable_row *r = &t->rows[i];
+		s += (method == M_ANALYTIC ? predict_analytic(c, r) : predict_roofline(c, r)) * r->repeat;
+	}
+	return s;
+}
+
+/* Model tables of the same model, mode, sequence and batch on two chips: the same graph, so
+ * the rows pair up in order (checked by node name). */
+static int same_graph(const struct tc_optable *a, const struct tc_optable *b)
+{
+	if (a->n_rows != b->n_rows)
+		return 0;
+	for (size_t i = 0; i < a->n_rows; i++)
+		if (strcmp(a->rows[i].name, b->rows[i].name) != 0 ||
+		    a->rows[i].backward != b->rows[i].backward)
+			return 0;
+	return 1;
+}
+
+static void model_result(struct tb *b, const struct tb_table *D, const char *method,
+			 const char *src, double pred)
+{
+	double err = (pred / D->t->e2e_ns - 1.0) * 100.0;
+	json_t *o = json_object();
+	json_object_set_new(o, "model", json_string(D->t->model));
+	json_object_set_new(o, "chip", json_string(b->chips[D->chip].id));
+	json_object_set_new(o, "method", json_string(method));
+	json_object_set_new(o, "source", src ? json_string(src) : json_null());
+	json_object_set_new(o, "measured_ms", json_real(D->t->e2e_ns / 1e6));
+	json_object_set_new(o, "predicted_ms", json_real(pred / 1e6));
+	json_object_set_new(o, "error_pct", json_real(err));
+	json_array_append_new(b->models, o);
+}
+
+static void run_models(struct tb *b)
+{
+	for (size_t d = 0; d < b->n_tabs; d++) {
+		const struct tb_table *D = &b->tabs[d];
+		if (D->t->layout != TC_OPTABLE_MODEL || !(D->t->e2e_ns > 0))
+			continue;
+		const struct tc_chip *dc = b->chips[D->chip].chip;
+		double own = tc_optable_measured_total_ns(D->t);
+		acc_add(&b->e2e[M__COUNT], D->t->e2e_ns, own, NULL, -1, 0);
+		model_result(b, D, "identity", NULL, own);
+		for (int m = M_ANALYTIC; m <= M_ROOFLINE; m++) {
+			double p = sum_pred(D->t, m, dc);
+			acc_add(&b->e2e[m], D->t->e2e_ns, p, NULL, -1, 0);
+			model_result(b, D, method_names[m], NULL, p);
+		}
+		for (size_t s = 0; s < b->n_tabs; s++) {
+			const struct tb_table *S = &b->tabs[s];
+			if (S->t->layout != TC_OPTABLE_MODEL || S->chip == D->chip ||
+			    strcmp(S->t->model, D->t->model) != 0)
+				continue;
+			if (!same_graph(S->t, D->t)) {
+				tc_warn(b->log, "%s and %s: different node sequences: not paired",
+					S->t->path, D->t->path);
+				continue;
+			}
+			const struct tc_chip *sc = b->chips[S->chip].chip;
+			double p = 0;
+			for (size_t i = 0; i < S->t->n_rows; i++) {
+				const struct tc_optable_row *r = &S->t->rows[i];
+				p += predict_scaled(sc, dc, r, r->latency_ns) * r->repeat;
+			}
+			acc_add(&b->e2e[M_SCALING], D->t->e2e_ns, p, NULL, -1, 0);
+			model_result(b, D, "scaling", b->chips[S->chip].id, p);
+		}
+	}
+}
+
+/* ---- thresholds --------------------------------------------------------------------------- */
+
+struct limits {
+	double mape[G__COUNT]; /* 0 = no gate */
+	double e2e_median;
+	int method;
+};
+
+struct gate {
+	const char *what, *chip;
+	double value, limit;
+	int pass;
+};
+
+static void fmt_pct(char *buf, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else
+		tc_fmt_fixed(buf, n, v, 1);
+}
+
+/* ---- output ------------------------------------------------------------------------------- */
+
+static void print_worst(const struct tb *b, FILE *fp, const struct acc *a, const char *method)
+{
+	char x[32], y[32], z[32];
+	for (size_t i = 0; i < a->nw; i++) {
+		const struct worst *w = &a->w[i];
+		fprintf(fp, "    %-9s %5s%%  %-10s %-32s measured %10s  predicted %10s%s%s\n", method,
+			(fmt_pct(x, sizeof(x), w->ape), x), w->row->name, w->row->dims,
+			tc_fmt_ns(y, sizeof(y), w->meas), tc_fmt_ns(z, sizeof(z), w->pred),
+			w->src >= 0 ? "  from " : "", w->src >= 0 ? b->chips[w->src].id : "");
+	}
+}
+
+static json_t *jstats(struct stats s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "n", json_integer((json_int_t)s.n));
+	json_object_set_new(o, "mape", s.n ? json_real(s.mape) : json_null());
+	json_object_set_new(o, "median", s.n ? json_real(s.median) : json_null());
+	json_object_set_new(o, "p90", s.n ? json_real(s.p90) : json_null());
+	return o;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20)
+				fputc(*s, f);
+		}
+	}
+}
+
+static int write_junit(const char *path, const struct gate *g, size_t n, struct tc_err *err)
+{
+	struct tc_outfile o;
+	size_t failures = 0;
+	char v[32], l[32];
+	for (size_t i = 0; i < n; i++)
+		failures += !g[i].pass;
+	TC_TRY(tc_outfile_open(&o, path, err));
+	fprintf(o.fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+		      "<testsuite name=\"tracecast testbench\" tests=\"%zu\" failures=\"%zu\">\n",
+		n, failures);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(o.fp, "  <testcase classname=\"tracecast.testbench.");
+		xml_escape(o.fp, g[i].what);
+		fprintf(o.fp, "\" name=\"");
+		xml_escape(o.fp, g[i].chip);
+		fprintf(o.fp, "\">");
+		if (!g[i].pass) {
+			fmt_pct(v, sizeof(v), g[i].value);
+			fmt_pct(l, sizeof(l), g[i].limit);
+			fprintf(o.fp, "<failure message=\"");
+			xml_escape(o.fp, g[i].what);
+			fprintf(o.fp, " on ");
+			xml_escape(o.fp, g[i].chip);
+			fprintf(o.fp, ": %s%% &gt; %s%%\"/>", v, l);
+		}
+		fprintf(o.fp, "</testcase>\n");
+	}
+	fprintf(o.fp, "</testsuite>\n</testsuites>\n");
+	return tc_outfile_commit(&o, err);
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: tracecast testbench TABLE|DIR... [--chips A,B,...] [--json FILE] [--junit FILE]\n"
+		"                           [--check] [--gate analytic|scaling] [--threshold CLASS=PCT]\n"
+		"                           [--worst N] [--specs DIR]\n\n"
+		"Predict every measured op of operator tables (NeuSight micro or model layout; see\n"
+		"docs/testbench.md) on its own chip: analytic (the spec alone), plain roofline\n"
+		"(datasheet peaks, no efficiency) and scaling (from each other chip's measurement of\n"
+		"the same op); print MAPE, median and p90 error per op class and chip, per chip pair,\n"
+		"the worst ops, and for model tables the end-to-end latency error per model and pair.\n"
+		"Directories are searched for *.csv, *.csv.zst, *.csv.gz. A table whose device no chip\n"
+		"spec matches is skipped with a warning.\n\n"
+		"  --chips A,B     only tables of these chips\n"
+		"  --json FILE     write every figure as JSON ('-' = stdout)\n"
+		"  --junit FILE    write the gates as JUnit XML\n"
+		"  --check         exit 1 when a gate fails\n"
+		"  --gate M        method the class gates apply to (default scaling)\n"
+		"  --threshold C=P MAPE limit in %% for class C (bmm linear conv elementwise ln\n"
+		"                  softmax; 0 = none) or e2e (median end-to-end error); defaults:\n"
+		"                  bmm 15, linear 15, softmax 15, elementwise 20, ln 25, e2e 10\n"
+		"  --worst N       worst ops listed per class, chip and method (default 3)\n\n"
+		"Exit status: 0 done (and, with --check, every gate passed), 1 error or a failed gate,\n"
+		"2 usage error.\n");
+}
+
+static void split_list(const char *s, const char ***out, size_t *n)
+{
+	char *copy = tc_xstrdup(s), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		*out = tc_xrealloc(*out, (*n + 1) * sizeof(char *));
+		(*out)[(*n)++] = tc_xstrdup(t);
+	}
+	free(copy);
+}
+
+int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
+{
+	struct tb b;
+	struct limits lim;
+	struct tc_err err = TC_ERR_INIT;
+	const char *json_path = NULL, *junit = NULL, *specs = NULL;
+	const char **inputs = NULL, **only = NULL;
+	size_t n_inputs = 0, n_only = 0;
+	int check = 0, rc = 0, worst = 3;
+
+	if (tc_cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	memset(&b, 0, sizeof(b));
+	memcpy(lim.mape, default_limit, sizeof(lim.mape));
+	lim.e2e_median = E2E_LIMIT_DEFAULT;
+	lim.method = M_SCALING;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--chips") == 0 && i + 1 < argc)
+			split_list(argv[++i], &only, &n_only);
+		else if (strcmp(a, "--json") == 0 && i + 1 < argc)
+			json_path = argv[++i];
+		else if (strcmp(a, "--junit") == 0 && i + 1 < argc)
+			junit = argv[++i];
+		else if (strcmp(a, "--specs") == 0 && i + 1 < argc)
+			specs = argv[++i];
+		else if (strcmp(a, "--check") == 0)
+			check = 1;
+		else if (strcmp(a, "--worst") == 0 && i + 1 < argc) {
+			char *e;
+			long v = strtol(argv[++i], &e, 10);
+			if (*e || v < 0 || v > 1000)
+				return tc_cli_usage(cli, "testbench", "--worst: not a count '%s'", argv[i]);
+			worst = (int)v;
+		} else if (strcmp(a, "--gate") == 0 && i + 1 < argc) {
+			const char *m = argv[++i];
+			if (strcmp(m, "analytic") == 0)
+				lim.method = M_ANALYTIC;
+			else if (strcmp(m, "scaling") == 0)
+				lim.method = M_SCALING;
+			else
+				return tc_cli_usage(cli, "testbench", "--gate: analytic or scaling, not '%s'", m);
+		} else if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
+			const char *t = argv[++i], *eq = strchr(t, '=');
+			char *e;
+			double v = eq ? strtod(eq + 1, &e) : -1;
+			if (!eq || *e || !(v >= 0))
+				return tc_cli_usage(cli, "testbench", "--threshold: CLASS=PCT, not '%s'", t);
+			size_t kl = (size_t)(eq - t);
+			int g;
+			for (g = 0; g < G__COUNT; g++)
+				if (strlen(group_names[g]) == kl && strncmp(t, group_names[g], kl) == 0)
+					break;
+			if (g < G__COUNT)
+				lim.mape[g] = v;
+			else if (kl == 3 && strncmp(t, "e2e", 3) == 0)
+				lim.e2e_median = v;
+			else
+				return tc_cli_usage(cli, "testbench", "--threshold: unknown class in '%s'", t);
+		} else if (strcmp(a, "-v") == 0) {
+			cli->log.level = TC_LOG_INFO;
+		} else if (strcmp(a, "-q") == 0) {
+			cli->log.level = TC_LOG_ERROR;
+		} else if (a[0] == '-' && a[1]) {
+			return tc_cli_usage(cli, "testbench", "unknown option '%s'", a);
+		} else {
+			inputs = tc_xrealloc(inputs, (n_inputs + 1) * sizeof(char *));
+			inputs[n_inputs++] = a;
+		}
+	}
+	if (!n_inputs) {
+		free(inputs);
+		return tc_cli_usage(cli, "testbench", "no tables given");
+	}
+	b.only = only;
+	b.n_only = n_only;
+	b.keep = (size_t)worst;
+	b.log = &cli->log;
+	b.models = json_array();
+	double t0 = tc_now();
+
+	char **files = NULL;
+	size_t n_files = 0, cap_files = 0;
+	rc = tc_hw_open(&b.hw, specs, &err);
+	for (size_t i = 0; i < n_inputs && rc == 0; i++)
+		rc = collect(inputs[i], &files, &n_files, &cap_files, &err);
+	for (size_t i = 0; i < n_only && rc == 0; i++)
+		if (!tc_hw_canonical_id(b.hw, only[i]))
+			rc = tc_err_set(&err, TC_EINVAL, "--chips: unknown chip '%s'", only[i]);
+	for (size_t i = 0; i < n_files && rc == 0; i++)
+		rc = add_table(&b, files[i], &err);
+	if (rc == 0 && b.n_tabs == 0)
+		rc = tc_err_set(&err, TC_EINVAL, "no operator tables of a known chip in the input");
+	size_t n_gates = 0;
+	struct gate *gates = NULL;
+	if (rc == 0) {
+		b.cell = tc_xcalloc((size_t)G__COUNT * b.n_chips * M__COUNT, sizeof(struct acc));
+		b.pair = tc_xcalloc((size_t)G__COUNT * b.n_chips * b.n_chips, sizeof(struct acc));
+		run_micro(&b);
+		run_models(&b);
+	}
+	if (rc == 0) {
+		FILE *fp = stdout;
+		char x[3][32], y[112];
+		size_t rows = 0, models = 0;
+		for (size_t i = 0; i < b.n_tabs; i++) {
+			rows += b.tabs[i].t->n_rows;
+			models += b.tabs[i].t->layout == TC_OPTABLE_MODEL;
+		}
+		json_t *root = json_object();
+		json_t *jchips = json_array(), *jcls = json_array(), *jpairs = json_array();
+		for (size_t c = 0; c < b.n_chips; c++)
+			json_array_append_new(jchips, json_string(b.chips[c].id));
+		fprintf(fp, "testbench: %zu tables (%zu model), %zu chips, %zu rows\n\n", b.n_tabs,
+			models, b.n_chips, rows);
+		fprintf(fp, "operator error, %% of the measured latency: MAPE / median / p90 "
+			    "(scaling pools every other chip as the source)\n");
+		fprintf(fp, "%-12s %-15s %7s  %-20s %-20s %-20s\n", "class", "chip", "n",
+			"analytic", "roofline", "scaling");
+		for (int g = 0; g < G__COUNT; g++) {
+			for (size_t c = 0; c < b.n_chips; c++) {
+				struct stats s[M__COUNT];
+				for (int m = 0; m < M__COUNT; m++)
+					s[m] = acc_stats(CELL(&b, g, c, m));
+				if (!s[M_ANALYTIC].n)
+					continue;
+				fprintf(fp, "%-12s %-15s %7zu ", group_names[g], b.chips[c].id,
+					s[M_ANALYTIC].n);
+				json_t *o = json_object();
+				json_object_set_new(o, "class", json_string(group_names[g]));
+				json_object_set_new(o, "chip", json_string(b.chips[c].id));
+				for (int m = 0; m < M__COUNT; m++) {
+					fmt_pct(x[0], sizeof(x[0]), s[m].mape);
+					fmt_pct(x[1], sizeof(x[1]), s[m].median);
+					fmt_pct(x[2], sizeof(x[2]), s[m].p90);
+					snprintf(y, sizeof(y), "%s / %s / %s", x[0], x[1], x[2]);
+					fprintf(fp, " %-20s", s[m].n ? y : "-");
+					json_t *js = jstats(s[m]);
+					json_t *jw = json_array();
+					const struct acc *a = CELL(&b, g, c, m);
+					for (size_t w = 0; w < a->nw; w++) {
+						json_t *wo = json_object();
+						json_object_set_new(wo, "op", json_string(a->w[w].row->name));
+						json_object_set_new(wo, "dims", json_string(a->w[w].row->dims));
+						json_object_set_new(wo, "measured_ns", json_real(a->w[w].meas));
+						json_object_set_new(wo, "predicted_ns", json_real(a->w[w].pred));
+						json_object_set_new(wo, "ape", json_real(a->w[w].ape));
+						if (a->w[w].src >= 0)
+							json_object_set_new(wo, "source", json_string(b.chips[a->w[w].src].id));
+						json_array_append_new(jw, wo);
+					}
+					json_object_set_new(js, "worst", jw);
+					json_object_set_new(o, method_names[m], js);
+				}
+				fputc('\n', fp);
+				json_array_append_new(jcls, o);
+				if (lim.mape[g] > 0 && s[lim.method].n) {
+					gates = tc_xrealloc(gates, (n_gates + 1) * sizeof(*gates));
+					gates[n_gates++] = (struct gate){group_names[g], b.chips[c].id,
+									s[lim.method].mape, lim.mape[g],
+									s[lim.method].mape <= lim.mape[g]};
+				}
+			}
+		}
+		/* scaling by pair */
+		int any_pair = 0;
+		for (int g = 0; g < G__COUNT; g++) {
+			int has = 0;
+			for (size_t s = 0; s < b.n_chips && !has; s++)
+				for (size_t d = 0; d < b.n_chips && !has; d++)
+					has = PAIR(&b, g, s, d)->n > 0;
+			if (!has)
+				continue;
+			if (!any_pair)
+				fprintf(fp, "\nscaling by chip pair: MAPE %% (row: measured on, column: "
+					    "predicted for)\n");
+			any_pair = 1;
+			fprintf(fp, "%-12s", group_names[g]);
+			for (size_t d = 0; d < b.n_chips; d++)
+				fprintf(fp, " %15s", b.chips[d].id);
+			fputc('\n', fp);
+			for (size_t s = 0; s < b.n_chips; s++) {
+				int row_has = 0;
+				for (size_t d = 0; d < b.n_chips; d++)
+					row_has |= PAIR(&b, g, s, d)->n > 0;
+				if (!row_has)
+					continue;
+				fprintf(fp, "  %-10s", b.chips[s].id);
+				for (size_t d = 0; d < b.n_chips; d++) {
+					struct stats st = acc_stats(PAIR(&b, g, s, d));
+					fmt_pct(x[0], sizeof(x[0]), st.mape);
+					fprintf(fp, " %15s", x[0]);
+					if (!st.n)
+						continue;
+					json_t *o = jstats(st);
+					json_object_set_new(o, "class", json_string(group_names[g]));
+					json_object_set_new(o, "source", json_string(b.chips[s].id));
+					json_object_set_new(o, "chip", json_string(b.chips[d].id));
+					json_array_append_new(jpairs, o);
+				}
+				fputc('\n', fp);
+			}
+		}
+		if (b.keep) {
+			fprintf(fp, "\nworst ops (absolute error %%)\n");
+			for (int g = 0; g < G__COUNT; g++)
+				for (size_t c = 0; c < b.n_chips; c++) {
+					if (!CELL(&b, g, c, M_ANALYTIC)->n)
+						continue;
+					fprintf(fp, "  %s on %s\n", group_names[g], b.chips[c].id);
+					print_worst(&b, fp, CELL(&b, g, c, M_ANALYTIC), "analytic");
+					print_worst(&b, fp, CELL(&b, g, c, M_SCALING), "scaling");
+				}
+		}
+		json_t *jsum = json_object();
+		if (json_array_size(b.models)) {
+			fprintf(fp, "\nend-to-end latency of model tables (error %% of the measured "
+				    "e2e_latency)\n");
+			fprintf(fp, "%-28s %-15s %-9s %-15s %12s %12s %8s\n", "model", "chip", "method",
+				"from", "measured", "predicted", "error");
+			size_t i;
+			json_t *o;
+			json_array_foreach(b.models, i, o)
+			{
+				const char *src = json_string_value(json_object_get(o, "source"));
+				fmt_pct(x[0], sizeof(x[0]),
+					json_real_value(json_object_get(o, "error_pct")));
+				char ms1[32], ms2[32];
+				fprintf(fp, "%-28s %-15s %-9s %-15s %12s %12s %7s%%\n",
+					json_string_value(json_object_get(o, "model")),
+					json_string_value(json_object_get(o, "chip")),
+					json_string_value(json_object_get(o, "method")), src ? src : "-",
+					tc_fmt_ns(ms1, sizeof(ms1),
+						  json_real_value(json_object_get(o, "measured_ms")) * 1e6),
+					tc_fmt_ns(ms2, sizeof(ms2),
+						  json_real_value(json_object_get(o, "predicted_ms")) * 1e6),
+					x[0]);
+			}
+			static const char *const what[M__COUNT + 1] = {"analytic", "roofline",
+								       "scaling", "identity"};
+			fprintf(fp, "\nend-to-end |error| over model tables and pairs: median / MAPE / "
+				    "p90 %%\n");
+			for (int m = 0; m <= M__COUNT; m++) {
+				struct stats s = acc_stats(&b.e2e[m]);
+				if (!s.n)
+					continue;
+				fmt_pct(x[0], sizeof(x[0]), s.median);
+				fmt_pct(x[1], sizeof(x[1]), s.mape);
+				fmt_pct(x[2], sizeof(x[2]), s.p90);
+				fprintf(fp, "  %-9s %4zu  %s / %s / %s%s\n", what[m], s.n, x[0], x[1], x[2],
+					m == M__COUNT ? "   (each table's own node sum: the floor)" : "");
+				json_object_set_new(jsum, what[m], jstats(s));
+				if (m == lim.method && lim.e2e_median > 0) {
+					gates = tc_xrealloc(gates, (n_gates + 1) * sizeof(*gates));
+					gates[n_gates++] = (struct gate){"e2e", "all pairs", s.median,
+									lim.e2e_median,
+									s.median <= lim.e2e_median};
+				}
+			}
+		}
+		size_t failed = 0;
+		json_t *jg = json_array();
+		if (n_gates) {
+			fprintf(fp, "\ngates (%s; MAPE, e2e: median |error|)\n", method_names[lim.method]);
+			for (size_t i = 0; i < n_gates; i++) {
+				fmt_pct(x[0], sizeof(x[0]), gates[i].value);
+				fmt_pct(x[1], sizeof(x[1]), gates[i].limit);
+				fprintf(fp, "  %-4s %-12s %-15s %6s%% <= %s%%\n",
+					gates[i].pass ? "ok" : "FAIL", gates[i].what, gates[i].chip, x[0], x[1]);
+				failed += !gates[i].pass;
+				json_t *o = json_object();
+				json_object_set_new(o, "class", json_string(gates[i].what));
+				json_object_set_new(o, "chip", json_string(gates[i].chip));
+				json_object_set_new(o, "value", json_real(gates[i].value));
+				json_object_set_new(o, "limit", json_real(gates[i].limit));
+				json_object_set_new(o, "pass", json_boolean(gates[i].pass));
+				json_array_append_new(jg, o);
+			}
+			fprintf(fp, "%zu of %zu gates failed\n", failed, n_gates);
+		}
+		tc_info(&cli->log, "testbench: %.2f s", tc_now() - t0);
+		json_object_set_new(root, "chips", jchips);
+		json_object_set_new(root, "gate_method", json_string(method_names[lim.method]));
+		json_object_set_new(root, "classes", jcls);
+		json_object_set_new(root, "pairs", jpairs);
+		json_object_set_new(root, "models", json_incref(b.models));
+		json_object_set_new(root, "e2e_summary", jsum);
+		json_object_set_new(root, "gates", jg);
+		if (json_path) {
+			struct tc_outfile o;
+			rc = tc_outfile_open(&o, json_path, &err);
+			if (rc == 0) {
+				/* fixed-precision reals keep the file stable across libc versions */
+				json_dumpf(root, o.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+				fputc('\n', o.fp);
+				rc = tc_outfile_commit(&o, &err);
+			}
+		}
+		json_decref(root);
+		if (rc == 0 && junit)
+			rc = write_junit(junit, gates, n_gates, &err);
+		if (rc == 0 && check && failed)
+			rc = 1;
+	}
+	int exit_code = rc < 0 ? tc_cli_fail(cli, &err) : rc;
+	free(gates);
+	for (size_t i = 0; b.cell && i < (size_t)G__COUNT * b.n_chips * M__COUNT; i++)
+		acc_free(&b.cell[i]);
+	for (size_t i = 0; b.pair && i < (size_t)G__COUNT * b.n_chips * b.n_chips; i++)
+		acc_free(&b.pair[i]);
+	for (int m = 0; m <= M__COUNT; m++)
+		acc_free(&b.e2e[m]);
+	free(b.cell);
+	free(b.pair);
+	json_decref(b.models);
+	for (size_t i = 0; i < b.n_tabs; i++) {
+		tc_optable_free(b.tabs[i].t);
+		tc_map64_free(&b.tabs[i].index);
+	}
+	free(b.tabs);
+	for (size_t i = 0; i < b.n_chips; i++)
+		tc_chip_free(b.chips[i].chip);
+	free(b.chips);
+	tc_hw_free(b.hw);
+	for (size_t i = 0; i < n_files; i++)
+		free(files[i]);
+	free(files);
+	for (size_t i = 0; i < n_only; i++)
+		free((void *)only[i]);
+	free(only);
+	free(inputs);
+	return exit_code;
+}

@@ -1,0 +1,158 @@
+/* The testbench end to end: on the committed small tables (the cost model's own predictions
+ * plus noise) it passes every default gate; on the copy made with the T4's bandwidth halved
+ * it fails exactly the memory-bound classes, T4 first; on the NeuSight corpus (skipped when
+ * absent) it reads every table and reports every GPU. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char outbuf[1 << 20];
+
+/* Run tracecast with argv; stdout captured into outbuf. Returns the exit code. */
+static int run(const char *const *args)
+{
+	const char *exe = getenv("TRACECAST");
+	cr_assert(exe, "TRACECAST comes from meson");
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = (char *)exe;
+	for (; *args && argc < 31; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	char tmpl[] = "/tmp/tc_tb_XXXXXX";
+	int fd = mkstemp(tmpl);
+	cr_assert_geq(fd, 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	pid_t pid;
+	cr_assert_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st), "crashed (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	ssize_t n = pread(fd, outbuf, sizeof(outbuf) - 1, 0);
+	outbuf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmpl);
+	return WEXITSTATUS(st);
+}
+
+static const char *src(const char *rel)
+{
+	static char p[2][1024];
+	static int k;
+	const char *s = getenv("TC_SRCDIR");
+	cr_assert(s, "TC_SRCDIR comes from meson");
+	k ^= 1;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", s, rel);
+	return p[k];
+}
+
+Test(e2e_testbench, small_tables_pass_their_gates, .timeout = 60)
+{
+	char junit[] = "/tmp/tc_tb_junit_XXXXXX";
+	close(mkstemp(junit));
+	const char *args[] = {"testbench", src("traces/testbench/small"), "--check", "--junit",
+			junit, NULL};
+	int rc = run(args);
+	cr_assert_eq(rc, 0, "%s", outbuf);
+	cr_assert(strstr(outbuf, "0 of 23 gates failed"), "%s", outbuf);
+	/* every chip and class is there, analytic and scaling both near the 8% noise */
+	cr_assert(strstr(outbuf, "bmm          t4"), "%s", outbuf);
+	cr_assert(strstr(outbuf, "softmax      mi100"), "%s", outbuf);
+	FILE *f = fopen(junit, "r");
+	cr_assert_not_null(f);
+	char x[4096];
+	size_t n = fread(x, 1, sizeof(x) - 1, f);
+	x[n] = 0;
+	fclose(f);
+	unlink(junit);
+	cr_assert(strstr(x, "tests=\"23\" failures=\"0\""), "%s", x);
+}
+
+Test(e2e_testbench, halved_bandwidth_fails_the_memory_bound_gates, .timeout = 60)
+{
+	char junit[] = "/tmp/tc_tb_junit_XXXXXX";
+	close(mkstemp(junit));
+	const char *args[] = {"testbench", src("traces/testbench/t4-half-bandwidth"), "--check",
+			"--junit", junit, NULL};
+	int rc = run(args);
+	cr_assert_eq(rc, 1, "%s", outbuf);
+	/* the T4's memory-bound classes fail; its GEMMs (compute-bound) still pass */
+	cr_assert(strstr(outbuf, "FAIL elementwise  t4"), "%s", outbuf);
+	cr_assert(strstr(outbuf, "FAIL softmax      t4"), "%s", outbuf);
+	cr_assert(strstr(outbuf, "ok   bmm          t4"), "%s", outbuf);
+	FILE *f = fopen(junit, "r");
+	cr_assert_not_null(f);
+	char x[16384];
+	size_t n = fread(x, 1, sizeof(x) - 1, f);
+	x[n] = 0;
+	fclose(f);
+	unlink(junit);
+	cr_assert(strstr(x, "<failure message=\"elementwise on t4:"), "%s", x);
+	/* without --check the same run reports and exits 0 */
+	const char *args2[] = {"testbench", src("traces/testbench/t4-half-bandwidth"), NULL};
+	cr_assert_eq(run(args2), 0);
+}
+
+Test(e2e_testbench, json_has_every_class_and_pair, .timeout = 60)
+{
+	const char *args[] = {"testbench", src("traces/testbench/small"), "--json", "-",
+			"--worst", "1", "-q", NULL};
+	cr_assert_eq(run(args), 0);
+	/* the JSON follows the text on stdout */
+	const char *j = strstr(outbuf, "\n{");
+	cr_assert_not_null(j, "%s", outbuf);
+	cr_assert(strstr(j, "\"classes\""));
+	cr_assert(strstr(j, "\"pairs\""));
+	cr_assert(strstr(j, "\"worst\""));
+	cr_assert(strstr(j, "\"gates\""));
+}
+
+Test(e2e_testbench, bad_usage, .timeout = 60)
+{
+	const char *a1[] = {"testbench", NULL};
+	cr_assert_eq(run(a1), 2);
+	const char *a2[] = {"testbench", src("traces/testbench/small"), "--threshold", "foo=3",
+		      NULL};
+	cr_assert_eq(run(a2), 2);
+	const char *a3[] = {"testbench", src("traces/testbench/small"), "--chips", "h900", NULL};
+	cr_assert_eq(run(a3), 1);
+	const char *a4[] = {"testbench", "/nonexistent/tables", NULL};
+	cr_assert_eq(run(a4), 1);
+}
+
+Test(e2e_testbench, neusight_corpus, .timeout = 120)
+{
+	const char *c = getenv("TRACECAST_CORPUS");
+	if (!c || !*c)
+		c = getenv("TC_CORPUS_DEFAULT");
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/neusight/micro", c ? c : "../shared/corpus");
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		cr_skip_test("corpus absent (%s): set TRACECAST_CORPUS", dir);
+		return;
+	}
+	const char *args[] = {"testbench", dir, "--worst", "0", "-q", NULL};
+	cr_assert_eq(run(args), 0, "%s", outbuf);
+	/* every GPU of the data is tested, in both directions */
+	static const char *const chips[] = {"p4", "p100-pcie", "t4", "v100-pcie-32gb",
+					    "a100-pcie-40gb", "mi100", "mi210"};
+	for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "softmax      %s", chips[i]);
+		cr_assert(strstr(outbuf, chips[i]), "%s missing", chips[i]);
+		snprintf(want, sizeof(want), "ln           %s ", chips[i]);
+		cr_assert(strstr(outbuf, want), "%s: no layer-norm row", chips[i]);
+	}
+}
