@@ -372,17 +372,20 @@ static double sum_pred(const struct tc_optable *t, int method, const struct tc_c
 	return s;
 }
 
-/* Model tables of the same model, mode, sequence and batch on two chips: the same graph, so
- * the rows pair up in order (checked by node name). */
+/* Model tables of the same model, mode, sequence and batch on two chips hold the same
+ * graph, though fx may list independent nodes in another order (and number them
+ * differently): the prediction sums the source's nodes, so order does not matter, but the
+ * node count per class must agree. */
 static int same_graph(const struct tc_optable *a, const struct tc_optable *b)
 {
+	size_t ca[TC_CLASS__COUNT] = {0}, cb[TC_CLASS__COUNT] = {0};
 	if (a->n_rows != b->n_rows)
 		return 0;
-	for (size_t i = 0; i < a->n_rows; i++)
-		if (strcmp(a->rows[i].name, b->rows[i].name) != 0 ||
-		    a->rows[i].backward != b->rows[i].backward)
-			return 0;
-	return 1;
+	for (size_t i = 0; i < a->n_rows; i++) {
+		ca[a->rows[i].op_class % TC_CLASS__COUNT] += a->rows[i].repeat;
+		cb[b->rows[i].op_class % TC_CLASS__COUNT] += b->rows[i].repeat;
+	}
+	return memcmp(ca, cb, sizeof(ca)) == 0;
 }
 
 static void model_result(struct tb *b, const struct tb_table *D, const char *method,
