@@ -735,6 +735,36 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				}
 			}
 		}
+		/* every chip pooled: the figure the NeuSight paper's table gives per class */
+		fprintf(fp, "\nper class, every chip pooled: MAPE %% (analytic / roofline / scaling)\n");
+		json_t *jpool = json_array();
+		for (int g = 0; g < G__COUNT; g++) {
+			struct stats s[M__COUNT];
+			for (int m = 0; m < M__COUNT; m++) {
+				struct acc all;
+				memset(&all, 0, sizeof(all));
+				for (size_t c = 0; c < b.n_chips; c++) {
+					const struct acc *a = CELL(&b, g, c, m);
+					for (size_t i = 0; i < a->n; i++)
+						acc_add(&all, 1.0, 1.0 + a->ape[i] / 100.0, NULL, -1, 0);
+				}
+				s[m] = acc_stats(&all);
+				acc_free(&all);
+			}
+			if (!s[M_ANALYTIC].n)
+				continue;
+			fmt_pct(x[0], sizeof(x[0]), s[M_ANALYTIC].mape);
+			fmt_pct(x[1], sizeof(x[1]), s[M_ROOFLINE].mape);
+			fmt_pct(x[2], sizeof(x[2]), s[M_SCALING].mape);
+			fprintf(fp, "%-12s %7zu  %6s %6s %6s\n", group_names[g], s[M_ANALYTIC].n, x[0],
+				x[1], x[2]);
+			json_t *o = json_object();
+			json_object_set_new(o, "class", json_string(group_names[g]));
+			for (int m = 0; m < M__COUNT; m++)
+				json_object_set_new(o, method_names[m], jstats(s[m]));
+			json_array_append_new(jpool, o);
+		}
+		json_object_set_new(root, "pooled", jpool);
 		/* scaling by pair */
 		int any_pair = 0;
 		for (int g = 0; g < G__COUNT; g++) {
