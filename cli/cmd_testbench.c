@@ -5,7 +5,6 @@
  * chip's measurement of the same op) — and the errors are reported per op class and chip,
  * per chip pair, with the worst ops; model tables add the end-to-end latency error per
  * model, mode and chip pair. Thresholds per class gate CI (--check, --junit). */
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,12 +12,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "calib.h"
 #include "cli.h"
 #include "hwmodel.h"
 #include "ingest.h"
 
-enum { M_ANALYTIC, M_ROOFLINE, M_SCALING, M__COUNT };
-static const char *const method_names[M__COUNT] = {"analytic", "roofline", "scaling"};
+/* cal-*: --calibrated, leave one chip out (docs/testbench.md §Calibration) */
+enum { M_ANALYTIC, M_ROOFLINE, M_SCALING, M_CAL_ANALYTIC, M_CAL_SCALING, M__COUNT };
+static const char *const method_names[M__COUNT] = {"analytic", "roofline", "scaling",
+						   "cal-analytic", "cal-scaling"};
 
 /* The operator classes of the report: the micro tables' ops, the elementwise ones pooled
  * (as the NeuSight paper pools them). */
@@ -113,6 +115,8 @@ static void acc_free(struct acc *a)
 struct tb_chip {
 	const char *id; /* canonical, borrowed from the library */
 	struct tc_chip *chip;
+	struct tc_chip *own; /* --calibrated: fitted on this chip's tables (as a source) */
+	struct tc_chip *loo; /* --calibrated: fitted on the other chips' tables (as a target) */
 };
 
 struct tb_table {
@@ -130,6 +134,8 @@ struct tb {
 	const char *const *only; /* --chips, NULL = all */
 	size_t n_only;
 	size_t keep; /* worst ops kept per cell */
+	int calibrated;
+	int n_methods; /* 3, or 5 with --calibrated */
 	const struct tc_log *log;
 	/* results: [group][dst chip][method], and [group][src][dst] for scaling pairs */
 	struct acc *cell;
@@ -141,61 +147,6 @@ struct tb {
 #define CELL(b, g, c, m) (&(b)->cell[((size_t)(g) * (b)->n_chips + (size_t)(c)) * M__COUNT + (m)])
 #define PAIR(b, g, s, d) (&(b)->pair[((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
 
-static int table_file(const char *name)
-{
-	return tc_str_endswith(name, ".csv") || tc_str_endswith(name, ".csv.zst") ||
-	       tc_str_endswith(name, ".csv.gz");
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every table under path (a file, or a directory walked in sorted order). */
-static int collect(const char *path, char ***files, size_t *n, size_t *cap, struct tc_err *err)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return tc_err_set(err, TC_EIO, "%s: cannot stat", path);
-	if (!S_ISDIR(st.st_mode)) {
-		if (tc_grow((void **)files, cap, *n + 1, sizeof(char *)) < 0)
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		(*files)[(*n)++] = tc_xstrdup(path);
-		return 0;
-	}
-	DIR *d = opendir(path);
-	if (!d)
-		return tc_err_set(err, TC_EIO, "%s: cannot open directory", path);
-	char **names = NULL;
-	size_t nn = 0, cn = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (tc_grow((void **)&names, &cn, nn + 1, sizeof(char *)) < 0) {
-			closedir(d);
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		}
-		names[nn++] = tc_xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (nn)
-		qsort(names, nn, sizeof(char *), cmp_str);
-	int rc = 0;
-	for (size_t i = 0; i < nn; i++) {
-		char *p = tc_xmalloc(strlen(path) + strlen(names[i]) + 2);
-		sprintf(p, "%s/%s", path, names[i]);
-		struct stat s2;
-		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || table_file(names[i])))
-			rc = collect(p, files, n, cap, err);
-		free(p);
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
 static int chip_index(struct tb *b, const char *id, struct tc_err *err)
 {
 	for (size_t i = 0; i < b->n_chips; i++)
@@ -204,7 +155,7 @@ static int chip_index(struct tb *b, const char *id, struct tc_err *err)
 	struct tc_chip *c = NULL;
 	TC_TRY(tc_hw_load(b->hw, id, NULL, 0, &c, err));
 	b->chips = tc_xrealloc(b->chips, (b->n_chips + 1) * sizeof(*b->chips));
-	b->chips[b->n_chips] = (struct tb_chip){tc_chip_id(c), c};
+	b->chips[b->n_chips] = (struct tb_chip){tc_chip_id(c), c, NULL, NULL};
 	return (int)b->n_chips++;
 }
 
@@ -346,6 +297,10 @@ static void run_micro(struct tb *b)
 				r, -1, b->keep);
 			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns, predict_roofline(dc, r),
 				r, -1, b->keep);
+			const struct tc_chip *dl = b->chips[D->chip].loo;
+			if (dl)
+				acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns,
+					predict_analytic(dl, r), r, -1, b->keep);
 			for (size_t s = 0; s < b->n_tabs; s++) {
 				const struct tb_table *S = &b->tabs[s];
 				if (S->t->layout != TC_OPTABLE_MICRO || S->chip == D->chip)
@@ -357,6 +312,13 @@ static void run_micro(struct tb *b)
 				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r, S->chip,
 					b->keep);
 				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip, 0);
+				if (dl) {
+					/* the source fitted on its own measurements, the target on the
+					 * others': the target's own measurements are never used */
+					p = predict_scaled(b->chips[S->chip].own, dl, sr, sr->latency_ns);
+					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns, p, r,
+						S->chip, b->keep);
+				}
 			}
 		}
 	}
@@ -418,6 +380,12 @@ static void run_models(struct tb *b)
 			acc_add(&b->e2e[m], D->t->e2e_ns, p, NULL, -1, 0);
 			model_result(b, D, method_names[m], NULL, p);
 		}
+		const struct tc_chip *dl = b->chips[D->chip].loo;
+		if (dl) {
+			double p = sum_pred(D->t, M_ANALYTIC, dl);
+			acc_add(&b->e2e[M_CAL_ANALYTIC], D->t->e2e_ns, p, NULL, -1, 0);
+			model_result(b, D, method_names[M_CAL_ANALYTIC], NULL, p);
+		}
 		for (size_t s = 0; s < b->n_tabs; s++) {
 			const struct tb_table *S = &b->tabs[s];
 			if (S->t->layout != TC_OPTABLE_MODEL || S->chip == D->chip ||
@@ -436,8 +404,77 @@ static void run_models(struct tb *b)
 			}
 			acc_add(&b->e2e[M_SCALING], D->t->e2e_ns, p, NULL, -1, 0);
 			model_result(b, D, "scaling", b->chips[S->chip].id, p);
+			if (dl && b->chips[S->chip].own) {
+				p = 0;
+				for (size_t i = 0; i < S->t->n_rows; i++) {
+					const struct tc_optable_row *r = &S->t->rows[i];
+					p += predict_scaled(b->chips[S->chip].own, dl, r, r->latency_ns) *
+					     r->repeat;
+				}
+				acc_add(&b->e2e[M_CAL_SCALING], D->t->e2e_ns, p, NULL, -1, 0);
+				model_result(b, D, "cal-scaling", b->chips[S->chip].id, p);
+			}
 		}
 	}
+}
+
+/* --calibrated: every chip's curves fitted on its own micro tables (used when it is a
+ * scaling source), and for every chip a leave-one-out overlay: the corrections of the
+ * other chips of its vendor (all other chips when it has no sibling) pooled and applied to
+ * its own spec (used when it is the target). A chip's own measurements never reach its
+ * leave-one-out overlay. */
+static int calibrate_all(struct tb *b, struct tc_err *err)
+{
+	struct tc_calib_fit *fits = tc_xcalloc(b->n_chips, sizeof(*fits));
+	int *has = tc_xcalloc(b->n_chips, sizeof(int));
+	int rc = 0;
+	for (size_t c = 0; c < b->n_chips; c++) {
+		struct tc_calib_acc acc;
+		memset(&acc, 0, sizeof(acc));
+		for (size_t t = 0; t < b->n_tabs; t++) {
+			if (b->tabs[t].chip != (int)c || b->tabs[t].t->layout != TC_OPTABLE_MICRO)
+				continue;
+			for (size_t i = 0; i < b->tabs[t].t->n_rows; i++)
+				tc_calib_add(&acc, b->chips[c].chip, &b->tabs[t].t->rows[i]);
+		}
+		tc_calib_finish(&acc, &fits[c]);
+		tc_calib_acc_free(&acc);
+		has[c] = fits[c].n_ops > 0;
+	}
+	for (size_t c = 0; c < b->n_chips && rc == 0; c++) {
+		json_t *o = NULL;
+		char prov[256];
+		if (has[c]) {
+			snprintf(prov, sizeof(prov), "testbench: fitted on %s's own tables", b->chips[c].id);
+			rc = tc_calib_overlay(b->chips[c].chip, &fits[c], prov, &o, err);
+			if (rc == 0)
+				rc = tc_calib_load(b->hw, o, &b->chips[c].own, err);
+			json_decref(o);
+			o = NULL;
+		}
+		struct tc_calib_fit *pool = tc_xcalloc(b->n_chips, sizeof(*pool));
+		size_t np = 0;
+		const char *v = tc_chip_vendor(b->chips[c].chip);
+		for (int pass = 0; pass < 2 && np == 0; pass++)
+			for (size_t s = 0; s < b->n_chips; s++)
+				if (s != c && has[s] &&
+				    (pass == 1 || strcmp(tc_chip_vendor(b->chips[s].chip), v) == 0))
+					pool[np++] = fits[s];
+		if (rc == 0 && np) {
+			struct tc_calib_fit pooled;
+			tc_calib_pool(pool, np, &pooled);
+			snprintf(prov, sizeof(prov), "testbench: %s held out, fitted on %zu other chips",
+				 b->chips[c].id, np);
+			rc = tc_calib_overlay(b->chips[c].chip, &pooled, prov, &o, err);
+			if (rc == 0)
+				rc = tc_calib_load(b->hw, o, &b->chips[c].loo, err);
+			json_decref(o);
+		}
+		free(pool);
+	}
+	free(fits);
+	free(has);
+	return rc;
 }
 
 /* ---- thresholds --------------------------------------------------------------------------- */
@@ -538,7 +575,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: tracecast testbench TABLE|DIR... [--chips A,B,...] [--json FILE] [--junit FILE]\n"
 		"                           [--check] [--gate analytic|scaling] [--threshold CLASS=PCT]\n"
-		"                           [--worst N] [--specs DIR]\n\n"
+		"                           [--worst N] [--calibrated] [--specs DIR]\n\n"
 		"Predict every measured op of operator tables (NeuSight micro or model layout; see\n"
 		"docs/testbench.md) on its own chip: analytic (the spec alone), plain roofline\n"
 		"(datasheet peaks, no efficiency) and scaling (from each other chip's measurement of\n"
@@ -550,7 +587,11 @@ static void usage(FILE *fp)
 		"  --json FILE     write every figure as JSON ('-' = stdout)\n"
 		"  --junit FILE    write the gates as JUnit XML\n"
 		"  --check         exit 1 when a gate fails\n"
-		"  --gate M        method the class gates apply to (default scaling)\n"
+		"  --calibrated    also predict with fitted curves, leaving the target chip out:\n"
+		"                  cal-analytic (the others' corrections on its spec) and\n"
+		"                  cal-scaling (sources fitted on their own tables)\n"
+		"  --gate M        method the class gates apply to: analytic, scaling (default),\n"
+		"                  cal-analytic, cal-scaling\n"
 		"  --threshold C=P MAPE limit in %% for class C (bmm linear conv elementwise ln\n"
 		"                  softmax; 0 = none) or e2e (median end-to-end error); defaults:\n"
 		"                  bmm 15, linear 15, softmax 15, elementwise 20, ln 25, e2e 10\n"
@@ -599,6 +640,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			specs = argv[++i];
 		else if (strcmp(a, "--check") == 0)
 			check = 1;
+		else if (strcmp(a, "--calibrated") == 0)
+			b.calibrated = 1;
 		else if (strcmp(a, "--worst") == 0 && i + 1 < argc) {
 			char *e;
 			long v = strtol(argv[++i], &e, 10);
@@ -611,6 +654,10 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				lim.method = M_ANALYTIC;
 			else if (strcmp(m, "scaling") == 0)
 				lim.method = M_SCALING;
+			else if (strcmp(m, "cal-analytic") == 0)
+				lim.method = M_CAL_ANALYTIC;
+			else if (strcmp(m, "cal-scaling") == 0)
+				lim.method = M_CAL_SCALING;
 			else
 				return tc_cli_usage(cli, "testbench", "--gate: analytic or scaling, not '%s'", m);
 		} else if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
@@ -656,7 +703,7 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	size_t n_files = 0, cap_files = 0;
 	rc = tc_hw_open(&b.hw, specs, &err);
 	for (size_t i = 0; i < n_inputs && rc == 0; i++)
-		rc = collect(inputs[i], &files, &n_files, &cap_files, &err);
+		rc = tc_calib_collect(inputs[i], &files, &n_files, &cap_files, &err);
 	for (size_t i = 0; i < n_only && rc == 0; i++)
 		if (!tc_hw_canonical_id(b.hw, only[i]))
 			rc = tc_err_set(&err, TC_EINVAL, "--chips: unknown chip '%s'", only[i]);
@@ -669,6 +716,13 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	if (rc == 0) {
 		b.cell = tc_xcalloc((size_t)G__COUNT * b.n_chips * M__COUNT, sizeof(struct acc));
 		b.pair = tc_xcalloc((size_t)G__COUNT * b.n_chips * b.n_chips, sizeof(struct acc));
+		b.n_methods = b.calibrated ? M__COUNT : M_CAL_ANALYTIC;
+		if (b.calibrated)
+			rc = calibrate_all(&b, &err);
+	}
+	if (rc == 0 && lim.method >= b.n_methods)
+		rc = tc_err_set(&err, TC_EINVAL, "--gate %s needs --calibrated", method_names[lim.method]);
+	if (rc == 0) {
 		run_micro(&b);
 		run_models(&b);
 	}
@@ -688,8 +742,10 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			models, b.n_chips, rows);
 		fprintf(fp, "operator error, %% of the measured latency: MAPE / median / p90 "
 			    "(scaling pools every other chip as the source)\n");
-		fprintf(fp, "%-12s %-15s %7s  %-20s %-20s %-20s\n", "class", "chip", "n",
-			"analytic", "roofline", "scaling");
+		fprintf(fp, "%-12s %-15s %7s ", "class", "chip", "n");
+		for (int m = 0; m < b.n_methods; m++)
+			fprintf(fp, " %-20s", method_names[m]);
+		fputc('\n', fp);
 		for (int g = 0; g < G__COUNT; g++) {
 			for (size_t c = 0; c < b.n_chips; c++) {
 				struct stats s[M__COUNT];
@@ -702,7 +758,7 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				json_t *o = json_object();
 				json_object_set_new(o, "class", json_string(group_names[g]));
 				json_object_set_new(o, "chip", json_string(b.chips[c].id));
-				for (int m = 0; m < M__COUNT; m++) {
+				for (int m = 0; m < b.n_methods; m++) {
 					fmt_pct(x[0], sizeof(x[0]), s[m].mape);
 					fmt_pct(x[1], sizeof(x[1]), s[m].median);
 					fmt_pct(x[2], sizeof(x[2]), s[m].p90);
@@ -736,7 +792,10 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			}
 		}
 		/* every chip pooled: the figure the NeuSight paper's table gives per class */
-		fprintf(fp, "\nper class, every chip pooled: MAPE %% (analytic / roofline / scaling)\n");
+		fprintf(fp, "\nper class, every chip pooled: MAPE %%\n%-12s %7s ", "class", "n");
+		for (int m = 0; m < b.n_methods; m++)
+			fprintf(fp, " %12s", method_names[m]);
+		fputc('\n', fp);
 		json_t *jpool = json_array();
 		for (int g = 0; g < G__COUNT; g++) {
 			struct stats s[M__COUNT];
@@ -753,14 +812,15 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			}
 			if (!s[M_ANALYTIC].n)
 				continue;
-			fmt_pct(x[0], sizeof(x[0]), s[M_ANALYTIC].mape);
-			fmt_pct(x[1], sizeof(x[1]), s[M_ROOFLINE].mape);
-			fmt_pct(x[2], sizeof(x[2]), s[M_SCALING].mape);
-			fprintf(fp, "%-12s %7zu  %6s %6s %6s\n", group_names[g], s[M_ANALYTIC].n, x[0],
-				x[1], x[2]);
+			fprintf(fp, "%-12s %7zu ", group_names[g], s[M_ANALYTIC].n);
+			for (int m = 0; m < b.n_methods; m++) {
+				fmt_pct(x[0], sizeof(x[0]), s[m].mape);
+				fprintf(fp, " %12s", x[0]);
+			}
+			fputc('\n', fp);
 			json_t *o = json_object();
 			json_object_set_new(o, "class", json_string(group_names[g]));
-			for (int m = 0; m < M__COUNT; m++)
+			for (int m = 0; m < b.n_methods; m++)
 				json_object_set_new(o, method_names[m], jstats(s[m]));
 			json_array_append_new(jpool, o);
 		}
@@ -813,6 +873,9 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 					fprintf(fp, "  %s on %s\n", group_names[g], b.chips[c].id);
 					print_worst(&b, fp, CELL(&b, g, c, M_ANALYTIC), "analytic");
 					print_worst(&b, fp, CELL(&b, g, c, M_SCALING), "scaling");
+					if (b.calibrated)
+						print_worst(&b, fp, CELL(&b, g, c, M_CAL_SCALING),
+							    "cal-scal");
 				}
 		}
 		json_t *jsum = json_object();
@@ -839,8 +902,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 						  json_real_value(json_object_get(o, "predicted_ms")) * 1e6),
 					x[0]);
 			}
-			static const char *const what[M__COUNT + 1] = {"analytic", "roofline",
-								       "scaling", "identity"};
+			static const char *const what[M__COUNT + 1] = {
+				"analytic", "roofline", "scaling", "cal-analytic", "cal-scaling", "identity"};
 			fprintf(fp, "\nend-to-end |error| over model tables and pairs: median / MAPE / "
 				    "p90 %%\n");
 			for (int m = 0; m <= M__COUNT; m++) {
@@ -850,7 +913,7 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				fmt_pct(x[0], sizeof(x[0]), s.median);
 				fmt_pct(x[1], sizeof(x[1]), s.mape);
 				fmt_pct(x[2], sizeof(x[2]), s.p90);
-				fprintf(fp, "  %-9s %4zu  %s / %s / %s%s\n", what[m], s.n, x[0], x[1], x[2],
+				fprintf(fp, "  %-12s %4zu  %s / %s / %s%s\n", what[m], s.n, x[0], x[1], x[2],
 					m == M__COUNT ? "   (each table's own node sum: the floor)" : "");
 				json_object_set_new(jsum, what[m], jstats(s));
 				if (m == lim.method && lim.e2e_median > 0) {
@@ -921,8 +984,11 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		tc_map64_free(&b.tabs[i].index);
 	}
 	free(b.tabs);
-	for (size_t i = 0; i < b.n_chips; i++)
+	for (size_t i = 0; i < b.n_chips; i++) {
 		tc_chip_free(b.chips[i].chip);
+		tc_chip_free(b.chips[i].own);
+		tc_chip_free(b.chips[i].loo);
+	}
 	free(b.chips);
 	tc_hw_free(b.hw);
 	for (size_t i = 0; i < n_files; i++)
