@@ -112,6 +112,20 @@ static void acc_free(struct acc *a)
 
 /* ---- inputs ------------------------------------------------------------------------------- */
 
+struct ratios {
+	double *v;
+	size_t n, cap;
+};
+
+static void ratio_add(struct ratios *r, double x)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->v = tc_xrealloc(r->v, r->cap * sizeof(double));
+	}
+	r->v[r->n++] = x;
+}
+
 struct tb_chip {
 	const char *id; /* canonical, borrowed from the library */
 	struct tc_chip *chip;
@@ -142,9 +156,14 @@ struct tb {
 	struct acc *pair;
 	json_t *models; /* array of per-pair model results */
 	struct acc e2e[M__COUNT + 1]; /* + identity (the table's own node sum) */
+	/* signed errors predicted/measured of the micro ops per [scaling, cal-scaling][class]
+	 * [source][target]: the residual spread the end-to-end band is drawn from */
+	struct ratios *rat[2];
+	size_t band_in[2], band_n[2];
 };
 
 #define CELL(b, g, c, m) (&(b)->cell[((size_t)(g) * (b)->n_chips + (size_t)(c)) * M__COUNT + (m)])
+#define RAT(b, k, g, s, d) (&(b)->rat[k][((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
 #define PAIR(b, g, s, d) (&(b)->pair[((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
 
 static int chip_index(struct tb *b, const char *id, struct tc_err *err)
@@ -312,12 +331,14 @@ static void run_micro(struct tb *b)
 				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r, S->chip,
 					b->keep);
 				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip, 0);
+				ratio_add(RAT(b, 0, g, S->chip, D->chip), p / r->latency_ns);
 				if (dl) {
 					/* the source fitted on its own measurements, the target on the
 					 * others': the target's own measurements are never used */
 					p = predict_scaled(b->chips[S->chip].own, dl, sr, sr->latency_ns);
 					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns, p, r,
 						S->chip, b->keep);
+					ratio_add(RAT(b, 1, g, S->chip, D->chip), p / r->latency_ns);
 				}
 			}
 		}
@@ -348,6 +369,84 @@ static int same_graph(const struct tc_optable *a, const struct tc_optable *b)
 		cb[b->rows[i].op_class % TC_CLASS__COUNT] += b->rows[i].repeat;
 	}
 	return memcmp(ca, cb, sizeof(ca)) == 0;
+}
+
+/* ---- the uncertainty band of an end-to-end prediction ------------------------------------ */
+
+#define BAND_SAMPLES 1000
+
+/* The report class whose residual spread stands for a model node's class; -1: none (no
+ * kernel, or a class the micro tables do not measure: counted as exact). */
+static int band_group(unsigned cls)
+{
+	switch (cls) {
+	case TC_CLASS_GEMM:
+		return G_BMM; /* pooled with linear below */
+	case TC_CLASS_CONV:
+		return G_CONV;
+	case TC_CLASS_ELEMENTWISE:
+		return G_ELEMENTWISE;
+	case TC_CLASS_NORM:
+		return G_LN;
+	case TC_CLASS_SOFTMAX:
+		return G_SOFTMAX;
+	default:
+		return -1;
+	}
+}
+
+/* p10-p90 of the end-to-end time when each class's summed prediction is off by a factor
+ * drawn from that class's measured operator errors (predicted/measured) on chip pairs that
+ * do not involve the target (its measurements must not size its own band). One factor per
+ * class and draw: the errors of one class on one chip are systematic, so drawing them per
+ * node would average them away and give a band far too narrow. */
+static int band(struct tb *b, int k, int target, const double *class_ns, double other_ns,
+		uint64_t seed, double *lo, double *hi)
+{
+	struct ratios pool[G__COUNT];
+	memset(pool, 0, sizeof(pool));
+	for (int g = 0; g < G__COUNT; g++) {
+		if (!(class_ns[g] > 0))
+			continue;
+		for (int gg = 0; gg < G__COUNT; gg++) {
+			if (gg != g && !(g == G_BMM && gg == G_LINEAR))
+				continue;
+			for (size_t s = 0; s < b->n_chips; s++)
+				for (size_t d = 0; d < b->n_chips; d++) {
+					if ((int)s == target || (int)d == target)
+						continue;
+					const struct ratios *r = RAT(b, k, gg, s, d);
+					for (size_t i = 0; i < r->n; i++)
+						ratio_add(&pool[g], r->v[i]);
+				}
+		}
+	}
+	double *e = tc_xmalloc(BAND_SAMPLES * sizeof(double));
+	uint64_t x = seed | 1;
+	for (int i = 0; i < BAND_SAMPLES; i++) {
+		double t = other_ns;
+		for (int g = 0; g < G__COUNT; g++) {
+			if (!(class_ns[g] > 0))
+				continue;
+			if (!pool[g].n) {
+				t += class_ns[g];
+				continue;
+			}
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			t += class_ns[g] / pool[g].v[(x >> 33) % pool[g].n];
+		}
+		e[i] = t;
+	}
+	qsort(e, BAND_SAMPLES, sizeof(double), cmp_double);
+	*lo = e[BAND_SAMPLES / 10 - 1];
+	*hi = e[BAND_SAMPLES * 9 / 10 - 1];
+	int any = 0;
+	for (int g = 0; g < G__COUNT; g++) {
+		any |= pool[g].n > 0;
+		free(pool[g].v);
+	}
+	free(e);
+	return any;
 }
 
 static void model_result(struct tb *b, const struct tb_table *D, const char *method,
@@ -396,23 +495,37 @@ static void run_models(struct tb *b)
 					S->t->path, D->t->path);
 				continue;
 			}
-			const struct tc_chip *sc = b->chips[S->chip].chip;
-			double p = 0;
-			for (size_t i = 0; i < S->t->n_rows; i++) {
-				const struct tc_optable_row *r = &S->t->rows[i];
-				p += predict_scaled(sc, dc, r, r->latency_ns) * r->repeat;
-			}
-			acc_add(&b->e2e[M_SCALING], D->t->e2e_ns, p, NULL, -1, 0);
-			model_result(b, D, "scaling", b->chips[S->chip].id, p);
-			if (dl && b->chips[S->chip].own) {
-				p = 0;
+			for (int k = 0; k < 2; k++) {
+				const struct tc_chip *sc = k ? b->chips[S->chip].own : b->chips[S->chip].chip;
+				const struct tc_chip *tc = k ? dl : dc;
+				if (!sc || !tc)
+					continue;
+				double cls[G__COUNT] = {0}, other = 0, p = 0;
 				for (size_t i = 0; i < S->t->n_rows; i++) {
 					const struct tc_optable_row *r = &S->t->rows[i];
-					p += predict_scaled(b->chips[S->chip].own, dl, r, r->latency_ns) *
-					     r->repeat;
+					double t = predict_scaled(sc, tc, r, r->latency_ns) * r->repeat;
+					int g = r->has_work ? band_group(r->op_class) : -1;
+					if (g >= 0)
+						cls[g] += t;
+					else
+						other += t;
+					p += t;
 				}
-				acc_add(&b->e2e[M_CAL_SCALING], D->t->e2e_ns, p, NULL, -1, 0);
-				model_result(b, D, "cal-scaling", b->chips[S->chip].id, p);
+				int m = k ? M_CAL_SCALING : M_SCALING;
+				acc_add(&b->e2e[m], D->t->e2e_ns, p, NULL, -1, 0);
+				model_result(b, D, method_names[m], b->chips[S->chip].id, p);
+				double lo, hi;
+				uint64_t seed = tc_hash64(D->t->model, strlen(D->t->model),
+							  (uint64_t)S->chip * 131 + (uint64_t)D->chip);
+				if (band(b, k, D->chip, cls, other, seed, &lo, &hi)) {
+					json_t *o = json_array_get(b->models, json_array_size(b->models) - 1);
+					json_object_set_new(o, "band_p10_ms", json_real(lo / 1e6));
+					json_object_set_new(o, "band_p90_ms", json_real(hi / 1e6));
+					json_object_set_new(o, "in_band", json_boolean(D->t->e2e_ns >= lo &&
+										       D->t->e2e_ns <= hi));
+					b->band_n[k]++;
+					b->band_in[k] += D->t->e2e_ns >= lo && D->t->e2e_ns <= hi;
+				}
 			}
 		}
 	}
@@ -716,6 +829,9 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	if (rc == 0) {
 		b.cell = tc_xcalloc((size_t)G__COUNT * b.n_chips * M__COUNT, sizeof(struct acc));
 		b.pair = tc_xcalloc((size_t)G__COUNT * b.n_chips * b.n_chips, sizeof(struct acc));
+		for (int k = 0; k < 2; k++)
+			b.rat[k] = tc_xcalloc((size_t)G__COUNT * b.n_chips * b.n_chips,
+					      sizeof(struct ratios));
 		b.n_methods = b.calibrated ? M__COUNT : M_CAL_ANALYTIC;
 		if (b.calibrated)
 			rc = calibrate_all(&b, &err);
@@ -882,8 +998,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		if (json_array_size(b.models)) {
 			fprintf(fp, "\nend-to-end latency of model tables (error %% of the measured "
 				    "e2e_latency)\n");
-			fprintf(fp, "%-28s %-15s %-9s %-15s %12s %12s %8s\n", "model", "chip", "method",
-				"from", "measured", "predicted", "error");
+			fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %8s  %s\n", "model", "chip",
+				"method", "from", "measured", "predicted", "error", "p10-p90 band");
 			size_t i;
 			json_t *o;
 			json_array_foreach(b.models, i, o)
@@ -892,7 +1008,17 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				fmt_pct(x[0], sizeof(x[0]),
 					json_real_value(json_object_get(o, "error_pct")));
 				char ms1[32], ms2[32];
-				fprintf(fp, "%-28s %-15s %-9s %-15s %12s %12s %7s%%\n",
+				char band_s[80] = "";
+				json_t *blo = json_object_get(o, "band_p10_ms");
+				if (blo) {
+					char l1[32], l2[32];
+					snprintf(band_s, sizeof(band_s), "%s - %s%s",
+						 tc_fmt_ns(l1, sizeof(l1), json_real_value(blo) * 1e6),
+						 tc_fmt_ns(l2, sizeof(l2),
+							   json_real_value(json_object_get(o, "band_p90_ms")) * 1e6),
+						 json_is_true(json_object_get(o, "in_band")) ? "" : "  (outside)");
+				}
+				fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %7s%%  %s\n",
 					json_string_value(json_object_get(o, "model")),
 					json_string_value(json_object_get(o, "chip")),
 					json_string_value(json_object_get(o, "method")), src ? src : "-",
@@ -900,10 +1026,27 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 						  json_real_value(json_object_get(o, "measured_ms")) * 1e6),
 					tc_fmt_ns(ms2, sizeof(ms2),
 						  json_real_value(json_object_get(o, "predicted_ms")) * 1e6),
-					x[0]);
+					x[0], band_s);
 			}
 			static const char *const what[M__COUNT + 1] = {
 				"analytic", "roofline", "scaling", "cal-analytic", "cal-scaling", "identity"};
+			json_t *jband = json_object();
+			for (int k = 0; k < 2; k++) {
+				if (!b.band_n[k])
+					continue;
+				double cov = 100.0 * (double)b.band_in[k] / (double)b.band_n[k];
+				fmt_pct(x[0], sizeof(x[0]), cov);
+				fprintf(fp, "\n%s: measured e2e inside the p10-p90 band in %zu of %zu pairs "
+					    "(%s%%; an 80%% band should hold about 80%%)\n",
+					method_names[k ? M_CAL_SCALING : M_SCALING], b.band_in[k],
+					b.band_n[k], x[0]);
+				json_t *jb = json_object();
+				json_object_set_new(jb, "pairs", json_integer((json_int_t)b.band_n[k]));
+				json_object_set_new(jb, "inside", json_integer((json_int_t)b.band_in[k]));
+				json_object_set_new(jb, "coverage_pct", json_real(cov));
+				json_object_set_new(jband, method_names[k ? M_CAL_SCALING : M_SCALING], jb);
+			}
+			json_object_set_new(root, "band_coverage", jband);
 			fprintf(fp, "\nend-to-end |error| over model tables and pairs: median / MAPE / "
 				    "p90 %%\n");
 			for (int m = 0; m <= M__COUNT; m++) {
@@ -978,6 +1121,11 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		acc_free(&b.e2e[m]);
 	free(b.cell);
 	free(b.pair);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; b.rat[k] && i < (size_t)G__COUNT * b.n_chips * b.n_chips; i++)
+			free(b.rat[k][i].v);
+		free(b.rat[k]);
+	}
 	json_decref(b.models);
 	for (size_t i = 0; i < b.n_tabs; i++) {
 		tc_optable_free(b.tabs[i].t);

@@ -220,3 +220,31 @@ Test(e2e_testbench, calibrated_leave_one_out, .timeout = 60)
 	const char *b[] = {"testbench", src("traces/testbench/small"), "--gate", "cal-scaling", NULL};
 	cr_assert_eq(run(b), 1, "cal-* gates need --calibrated");
 }
+
+/* The end-to-end band on the NeuSight model tables: it must exist for every pair and hold
+ * the measured latency about as often as an 80 % band should (60-97 %: the band is drawn
+ * from operator errors of other chip pairs, so it cannot be exact). */
+Test(e2e_testbench, neusight_band_coverage, .timeout = 300)
+{
+	const char *c = getenv("TRACECAST_CORPUS");
+	if (!c || !*c)
+		c = getenv("TC_CORPUS_DEFAULT");
+	char micro[1024], label[1024];
+	snprintf(micro, sizeof(micro), "%s/neusight/micro", c ? c : "../shared/corpus");
+	snprintf(label, sizeof(label), "%s/neusight/label", c ? c : "../shared/corpus");
+	struct stat st;
+	if (stat(micro, &st) != 0 || stat(label, &st) != 0) {
+		cr_skip_test("corpus absent (%s): set TRACECAST_CORPUS", micro);
+		return;
+	}
+	const char *a[] = {"testbench", micro, label, "--calibrated", "--worst", "0", "-q", NULL};
+	cr_assert_eq(run(a), 0, "%s", outbuf);
+	const char *l = strstr(outbuf, "cal-scaling: measured e2e inside the p10-p90 band in ");
+	cr_assert_not_null(l, "%s", outbuf);
+	size_t in, n;
+	cr_assert_eq(sscanf(l, "cal-scaling: measured e2e inside the p10-p90 band in %zu of %zu",
+			    &in, &n), 2);
+	cr_assert_geq(n, 100, "every model pair has a band");
+	double cov = 100.0 * (double)in / (double)n;
+	cr_assert(cov >= 60 && cov <= 97, "coverage %.1f %%", cov);
+}
