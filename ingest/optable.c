@@ -430,11 +430,13 @@ static int parse_shapes(const char *s, int64_t dims[MAX_SHAPES][MAX_RANK], uint3
 	return depth == 0 ? n : -1;
 }
 
+/* Elements of a shape; -1 when the product overflows (a malformed table, not a tensor). */
 static int64_t numel(const int64_t *d, uint32_t r)
 {
 	int64_t n = 1;
 	for (uint32_t i = 0; i < r; i++)
-		n *= d[i];
+		if (__builtin_mul_overflow(n, d[i], &n))
+			return -1;
 	return n;
 }
 
@@ -541,6 +543,13 @@ static int model_work(const struct csv *c, const struct model_cols *mc, int trai
 	if (dt == TC_DT_UNKNOWN)
 		dt = TC_DT_F32;
 	int64_t out_n = no > 0 ? numel(odims[0], orank[0]) : 0;
+	if (out_n < 0)
+		return tc_err_set(err, TC_EFORMAT, "%s:%u: output_shape: too many elements", c->path,
+				  c->line);
+	for (int i = 0; i < ni; i++)
+		if (numel(idims[i], irank[i]) < 0)
+			return tc_err_set(err, TC_EFORMAT, "%s:%u: input_shapes: too many elements",
+					  c->path, c->line);
 	struct tc_shape sh[MAX_SHAPES + 1];
 	int64_t wdims[2];
 	uint8_t dts[MAX_SHAPES + 1];
@@ -561,8 +570,8 @@ static int model_work(const struct csv *c, const struct model_cols *mc, int trai
 		for (i = 0; last[i] && i + 1 < sizeof(low); i++)
 			low[i] = (char)tolower((unsigned char)last[i]);
 		low[i] = '\0';
-		if (ni < 1 || no < 1)
-			return 0;
+		if (ni < 1 || no < 1 || irank[0] < 1 || orank[0] < 1)
+			return 0; /* a module without a tensor in and out launches nothing we know */
 		if (strstr(low, "drop")) {
 			if (!training)
 				return 0; /* eval-mode dropout returns its input */
@@ -583,8 +592,6 @@ static int model_work(const struct csv *c, const struct model_cols *mc, int trai
 			snprintf(f, sizeof(f), "gelu");
 		} else {
 			/* a Linear (dense, query, fc1, lm_head, classifier ...): weight [N, K] */
-			if (irank[0] < 1 || orank[0] < 1)
-				return 0;
 			wdims[0] = odims[0][orank[0] - 1];
 			wdims[1] = idims[0][irank[0] - 1];
 			sh[1] = (struct tc_shape){2, wdims};
