@@ -56,7 +56,8 @@ void tc_calib_add(struct tc_calib_acc *a, const struct tc_chip *chip,
 	push(&a->lat, &a->n_lat, &a->cap_lat, r->latency_ns);
 	/* the term that bounds the op decides which curve its measurement corrects; the
 	 * floor is not applied here (it is fitted on its own) */
-	if (c.compute_ns >= c.memory_ns && (r->op_class == TC_CLASS_GEMM || r->op_class == TC_CLASS_CONV)) {
+	if (c.compute_ns >= c.memory_ns &&
+	    (r->op_class == TC_CLASS_GEMM || r->op_class == TC_CLASS_CONV)) {
 		int b = bin_of((double)r->work.flops / 1e9);
 		push(&a->mat[b], &a->n_mat[b], &a->cap_mat[b], c.compute_ns / r->latency_ns);
 		push(&a->mat[b], &a->n_mat[b], &a->cap_mat[b], r->latency_ns);
@@ -248,7 +249,8 @@ int tc_calib_overlay(const struct tc_chip *base, const struct tc_calib_fit *fit,
 	json_t *mat = corrected(base, "compute.matrix.efficiency", fit->r_mat);
 	json_t *mem = corrected(base, "memory.hbm.efficiency", fit->r_mem);
 	if (mat) {
-		json_object_set_new(o, "compute", json_pack("{s:{s:o}}", "matrix", "efficiency", mat));
+		json_object_set_new(o, "compute",
+				    json_pack("{s:{s:o}}", "matrix", "efficiency", mat));
 		json_object_set_new(sources, "compute.matrix.efficiency", json_string(src));
 	}
 	if (mem) {

@@ -57,14 +57,16 @@ static int cmpd(const void *x, const void *y)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: tracecast calibrate TABLE|DIR... --chip CHIP -o OVERLAY.json [--folds K]\n"
-		"                           [--specs DIR]\n\n"
-		"Fit CHIP's matrix efficiency (by GEMM GFLOP), memory efficiency (by MB) and kernel\n"
-		"floor from operator tables measured on it (NeuSight layout; tables of other chips\n"
-		"are ignored) and write an overlay spec that inherits CHIP, with its provenance:\n"
-		"use it as 'project --target OVERLAY.json'. K-fold cross-validation over shapes\n"
-		"(default 5, 0 = none) prints the analytic error before and after on held-out folds.\n");
+	fprintf(
+	    fp,
+	    "usage: tracecast calibrate TABLE|DIR... --chip CHIP -o OVERLAY.json [--folds K]\n"
+	    "                           [--specs DIR]\n\n"
+	    "Fit CHIP's matrix efficiency (by GEMM GFLOP), memory efficiency (by MB) and kernel\n"
+	    "floor from operator tables measured on it (NeuSight layout; tables of other chips\n"
+	    "are ignored) and write an overlay spec that inherits CHIP, with its provenance:\n"
+	    "use it as 'project --target OVERLAY.json'. K-fold cross-validation over shapes\n"
+	    "(default 5, 0 = none) prints the analytic error before and after on held-out "
+	    "folds.\n");
 }
 
 int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
@@ -91,7 +93,8 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 			folds = strtol(argv[++i], &e, 10);
 			if (*e || folds < 0 || folds == 1 || folds > 100) {
 				free(inputs);
-				return tc_cli_usage(cli, "calibrate", "--folds: 0 or 2..100, not '%s'", argv[i]);
+				return tc_cli_usage(cli, "calibrate",
+						    "--folds: 0 or 2..100, not '%s'", argv[i]);
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			free(inputs);
@@ -156,7 +159,8 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 		for (size_t t = 0; rc == 0 && t < n_tabs; t++)
 			for (size_t i = 0; i < tabs[t]->n_rows; i++) {
 				const struct tc_optable_row *r = &tabs[t]->rows[i];
-				if (fold_of(r, (unsigned)folds) != (uint64_t)k || !(r->latency_ns > 0))
+				if (fold_of(r, (unsigned)folds) != (uint64_t)k ||
+				    !(r->latency_ns > 0))
 					continue;
 				struct grp *gp = group(g, &ng, tc_calib_group(tabs[t], r));
 				gp->before += fabs(predict(base, r) / r->latency_ns - 1) * 100;
@@ -177,10 +181,11 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 		tc_calib_finish(&acc, &fit);
 		tc_calib_acc_free(&acc);
 		char prov[512];
-		snprintf(prov, sizeof(prov),
-			 "calibrated on %s from %zu measured ops (%zu matrix-bound, %zu memory-bound) "
-			 "in %zu tables (first: %s)",
-			 tc_chip_id(base), fit.n_ops, fit.n_mat, fit.n_mem, n_tabs, tabs[0]->path);
+		snprintf(
+		    prov, sizeof(prov),
+		    "calibrated on %s from %zu measured ops (%zu matrix-bound, %zu memory-bound) "
+		    "in %zu tables (first: %s)",
+		    tc_chip_id(base), fit.n_ops, fit.n_mat, fit.n_mem, n_tabs, tabs[0]->path);
 		rc = tc_calib_overlay(base, &fit, prov, &overlay, &err);
 		struct tc_chip *cal = NULL;
 		if (rc == 0)
@@ -206,18 +211,23 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 			qsort(g[i].ratio, g[i].nr, sizeof(double), cmpd);
 			json_t *o = json_object();
 			json_object_set_new(o, "n", json_integer((json_int_t)g[i].nr));
-			json_object_set_new(o, "p10", json_real(g[i].ratio[(size_t)(0.1 * (double)(g[i].nr - 1))]));
-			json_object_set_new(o, "p50", json_real(g[i].ratio[(size_t)(0.5 * (double)(g[i].nr - 1))]));
-			json_object_set_new(o, "p90", json_real(g[i].ratio[(size_t)(0.9 * (double)(g[i].nr - 1))]));
+			json_object_set_new(
+			    o, "p10", json_real(g[i].ratio[(size_t)(0.1 * (double)(g[i].nr - 1))]));
+			json_object_set_new(
+			    o, "p50", json_real(g[i].ratio[(size_t)(0.5 * (double)(g[i].nr - 1))]));
+			json_object_set_new(
+			    o, "p90", json_real(g[i].ratio[(size_t)(0.9 * (double)(g[i].nr - 1))]));
 			json_object_set_new(spread, g[i].name, o);
 		}
 		/* provenance beside the spec keys (notes carries the summary): a spec must not
 		 * grow unknown keys, so the per-class spread goes into the notes as text too */
 		if (rc == 0) {
-			char *sp = json_dumps(spread, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(3));
+			char *sp = json_dumps(spread, JSON_COMPACT | JSON_SORT_KEYS |
+							  JSON_REAL_PRECISION(3));
 			char note[2048];
-			snprintf(note, sizeof(note), "%s; residual predicted/measured p10/p50/p90 per class: %s",
-				 prov, sp ? sp : "{}");
+			snprintf(note, sizeof(note),
+				 "%s; residual predicted/measured p10/p50/p90 per class: %s", prov,
+				 sp ? sp : "{}");
 			free(sp);
 			json_object_set_new(overlay, "notes", json_string(note));
 		}
@@ -243,8 +253,10 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 			for (size_t i = 0; i < ng; i++)
 				if (g[i].n)
 					printf("  %-12s %8zu %9s %9s\n", g[i].name, g[i].n,
-					       tc_fmt_fixed(a, sizeof(a), g[i].before / (double)g[i].n, 1),
-					       tc_fmt_fixed(b, sizeof(b), g[i].after / (double)g[i].n, 1));
+					       tc_fmt_fixed(a, sizeof(a),
+							    g[i].before / (double)g[i].n, 1),
+					       tc_fmt_fixed(b, sizeof(b),
+							    g[i].after / (double)g[i].n, 1));
 		}
 		printf("wrote %s (inherits %s)\n", out, tc_chip_id(base));
 	}

@@ -25,8 +25,8 @@ static const char *const method_names[M__COUNT] = {"analytic", "roofline", "scal
 /* The operator classes of the report: the micro tables' ops, the elementwise ones pooled
  * (as the NeuSight paper pools them). */
 enum { G_BMM, G_LINEAR, G_CONV, G_ELEMENTWISE, G_LN, G_SOFTMAX, G__COUNT };
-static const char *const group_names[G__COUNT] = {"bmm", "linear", "conv", "elementwise", "ln",
-						  "softmax"};
+static const char *const group_names[G__COUNT] = {"bmm",	 "linear", "conv",
+						  "elementwise", "ln",	   "softmax"};
 /* Default gates: the issue's targets (MAPE %, on unseen GPUs); conv has none. */
 static const double default_limit[G__COUNT] = {15, 15, 0, 20, 25, 15};
 #define E2E_LIMIT_DEFAULT 10.0
@@ -154,7 +154,7 @@ struct tb {
 	/* results: [group][dst chip][method], and [group][src][dst] for scaling pairs */
 	struct acc *cell;
 	struct acc *pair;
-	json_t *models; /* array of per-pair model results */
+	json_t *models;		      /* array of per-pair model results */
 	struct acc e2e[M__COUNT + 1]; /* + identity (the table's own node sum) */
 	/* signed errors predicted/measured of the micro ops per [scaling, cal-scaling][class]
 	 * [source][target]: the residual spread the end-to-end band is drawn from */
@@ -163,8 +163,10 @@ struct tb {
 };
 
 #define CELL(b, g, c, m) (&(b)->cell[((size_t)(g) * (b)->n_chips + (size_t)(c)) * M__COUNT + (m)])
-#define RAT(b, k, g, s, d) (&(b)->rat[k][((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
-#define PAIR(b, g, s, d) (&(b)->pair[((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
+#define RAT(b, k, g, s, d)                                                                         \
+	(&(b)->rat[k][((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
+#define PAIR(b, g, s, d)                                                                           \
+	(&(b)->pair[((size_t)(g) * (b)->n_chips + (size_t)(s)) * (b)->n_chips + (size_t)(d)])
 
 static int chip_index(struct tb *b, const char *id, struct tc_err *err)
 {
@@ -222,14 +224,16 @@ static int add_table(struct tb *b, const char *path, struct tc_err *err)
 		/* the first measurement of a shape wins; repeats of a shape are rare in the data */
 		for (size_t i = 0; i < t->n_rows; i++) {
 			uint64_t k = row_key(&t->rows[i]);
-			if (!tc_map64_get(&tt->index, k, NULL) && tc_map64_put(&tt->index, k, i + 1) < 0)
+			if (!tc_map64_get(&tt->index, k, NULL) &&
+			    tc_map64_put(&tt->index, k, i + 1) < 0)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 		}
 	}
 	return 0;
 }
 
-static const struct tc_optable_row *lookup(const struct tb_table *tt, const struct tc_optable_row *r)
+static const struct tc_optable_row *lookup(const struct tb_table *tt,
+					   const struct tc_optable_row *r)
 {
 	uint64_t v;
 	if (!tc_map64_get(&tt->index, row_key(r), &v))
@@ -312,10 +316,10 @@ static void run_micro(struct tb *b)
 			if (!(r->latency_ns > 0))
 				continue;
 			int g = group_of(r->name);
-			acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns, predict_analytic(dc, r),
-				r, -1, b->keep);
-			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns, predict_roofline(dc, r),
-				r, -1, b->keep);
+			acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns,
+				predict_analytic(dc, r), r, -1, b->keep);
+			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns,
+				predict_roofline(dc, r), r, -1, b->keep);
 			const struct tc_chip *dl = b->chips[D->chip].loo;
 			if (dl)
 				acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns,
@@ -327,18 +331,23 @@ static void run_micro(struct tb *b)
 				const struct tc_optable_row *sr = lookup(S, r);
 				if (!sr || !(sr->latency_ns > 0))
 					continue;
-				double p = predict_scaled(b->chips[S->chip].chip, dc, sr, sr->latency_ns);
-				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r, S->chip,
-					b->keep);
-				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip, 0);
+				double p =
+				    predict_scaled(b->chips[S->chip].chip, dc, sr, sr->latency_ns);
+				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r,
+					S->chip, b->keep);
+				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip,
+					0);
 				ratio_add(RAT(b, 0, g, S->chip, D->chip), p / r->latency_ns);
 				if (dl) {
-					/* the source fitted on its own measurements, the target on the
-					 * others': the target's own measurements are never used */
-					p = predict_scaled(b->chips[S->chip].own, dl, sr, sr->latency_ns);
-					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns, p, r,
-						S->chip, b->keep);
-					ratio_add(RAT(b, 1, g, S->chip, D->chip), p / r->latency_ns);
+					/* the source fitted on its own measurements, the target on
+					 * the others': the target's own measurements are never used
+					 */
+					p = predict_scaled(b->chips[S->chip].own, dl, sr,
+							   sr->latency_ns);
+					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns,
+						p, r, S->chip, b->keep);
+					ratio_add(RAT(b, 1, g, S->chip, D->chip),
+						  p / r->latency_ns);
 				}
 			}
 		}
@@ -350,7 +359,8 @@ static double sum_pred(const struct tc_optable *t, int method, const struct tc_c
 	double s = 0;
 	for (size_t i = 0; i < t->n_rows; i++) {
 		const struct tc_optable_row *r = &t->rows[i];
-		s += (method == M_ANALYTIC ? predict_analytic(c, r) : predict_roofline(c, r)) * r->repeat;
+		s += (method == M_ANALYTIC ? predict_analytic(c, r) : predict_roofline(c, r)) *
+		     r->repeat;
 	}
 	return s;
 }
@@ -496,14 +506,16 @@ static void run_models(struct tb *b)
 				continue;
 			}
 			for (int k = 0; k < 2; k++) {
-				const struct tc_chip *sc = k ? b->chips[S->chip].own : b->chips[S->chip].chip;
+				const struct tc_chip *sc =
+				    k ? b->chips[S->chip].own : b->chips[S->chip].chip;
 				const struct tc_chip *tc = k ? dl : dc;
 				if (!sc || !tc)
 					continue;
 				double cls[G__COUNT] = {0}, other = 0, p = 0;
 				for (size_t i = 0; i < S->t->n_rows; i++) {
 					const struct tc_optable_row *r = &S->t->rows[i];
-					double t = predict_scaled(sc, tc, r, r->latency_ns) * r->repeat;
+					double t =
+					    predict_scaled(sc, tc, r, r->latency_ns) * r->repeat;
 					int g = r->has_work ? band_group(r->op_class) : -1;
 					if (g >= 0)
 						cls[g] += t;
@@ -515,14 +527,17 @@ static void run_models(struct tb *b)
 				acc_add(&b->e2e[m], D->t->e2e_ns, p, NULL, -1, 0);
 				model_result(b, D, method_names[m], b->chips[S->chip].id, p);
 				double lo, hi;
-				uint64_t seed = tc_hash64(D->t->model, strlen(D->t->model),
-							  (uint64_t)S->chip * 131 + (uint64_t)D->chip);
+				uint64_t seed =
+				    tc_hash64(D->t->model, strlen(D->t->model),
+					      (uint64_t)S->chip * 131 + (uint64_t)D->chip);
 				if (band(b, k, D->chip, cls, other, seed, &lo, &hi)) {
-					json_t *o = json_array_get(b->models, json_array_size(b->models) - 1);
+					json_t *o = json_array_get(b->models,
+								   json_array_size(b->models) - 1);
 					json_object_set_new(o, "band_p10_ms", json_real(lo / 1e6));
 					json_object_set_new(o, "band_p90_ms", json_real(hi / 1e6));
-					json_object_set_new(o, "in_band", json_boolean(D->t->e2e_ns >= lo &&
-										       D->t->e2e_ns <= hi));
+					json_object_set_new(
+					    o, "in_band",
+					    json_boolean(D->t->e2e_ns >= lo && D->t->e2e_ns <= hi));
 					b->band_n[k]++;
 					b->band_in[k] += D->t->e2e_ns >= lo && D->t->e2e_ns <= hi;
 				}
@@ -558,7 +573,8 @@ static int calibrate_all(struct tb *b, struct tc_err *err)
 		json_t *o = NULL;
 		char prov[256];
 		if (has[c]) {
-			snprintf(prov, sizeof(prov), "testbench: fitted on %s's own tables", b->chips[c].id);
+			snprintf(prov, sizeof(prov), "testbench: fitted on %s's own tables",
+				 b->chips[c].id);
 			rc = tc_calib_overlay(b->chips[c].chip, &fits[c], prov, &o, err);
 			if (rc == 0)
 				rc = tc_calib_load(b->hw, o, &b->chips[c].own, err);
@@ -576,7 +592,8 @@ static int calibrate_all(struct tb *b, struct tc_err *err)
 		if (rc == 0 && np) {
 			struct tc_calib_fit pooled;
 			tc_calib_pool(pool, np, &pooled);
-			snprintf(prov, sizeof(prov), "testbench: %s held out, fitted on %zu other chips",
+			snprintf(prov, sizeof(prov),
+				 "testbench: %s held out, fitted on %zu other chips",
 				 b->chips[c].id, np);
 			rc = tc_calib_overlay(b->chips[c].chip, &pooled, prov, &o, err);
 			if (rc == 0)
@@ -619,8 +636,8 @@ static void print_worst(const struct tb *b, FILE *fp, const struct acc *a, const
 	char x[32], y[32], z[32];
 	for (size_t i = 0; i < a->nw; i++) {
 		const struct worst *w = &a->w[i];
-		fprintf(fp, "    %-9s %5s%%  %-10s %-32s measured %10s  predicted %10s%s%s\n", method,
-			(fmt_pct(x, sizeof(x), w->ape), x), w->row->name, w->row->dims,
+		fprintf(fp, "    %-9s %5s%%  %-10s %-32s measured %10s  predicted %10s%s%s\n",
+			method, (fmt_pct(x, sizeof(x), w->ape), x), w->row->name, w->row->dims,
 			tc_fmt_ns(y, sizeof(y), w->meas), tc_fmt_ns(z, sizeof(z), w->pred),
 			w->src >= 0 ? "  from " : "", w->src >= 0 ? b->chips[w->src].id : "");
 	}
@@ -640,10 +657,18 @@ static void xml_escape(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
 		default:
 			if ((unsigned char)*s >= 0x20)
 				fputc(*s, f);
@@ -659,8 +684,9 @@ static int write_junit(const char *path, const struct gate *g, size_t n, struct 
 	for (size_t i = 0; i < n; i++)
 		failures += !g[i].pass;
 	TC_TRY(tc_outfile_open(&o, path, err));
-	fprintf(o.fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-		      "<testsuite name=\"tracecast testbench\" tests=\"%zu\" failures=\"%zu\">\n",
+	fprintf(o.fp,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+		"<testsuite name=\"tracecast testbench\" tests=\"%zu\" failures=\"%zu\">\n",
 		n, failures);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(o.fp, "  <testcase classname=\"tracecast.testbench.");
@@ -685,32 +711,37 @@ static int write_junit(const char *path, const struct gate *g, size_t n, struct 
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: tracecast testbench TABLE|DIR... [--chips A,B,...] [--json FILE] [--junit FILE]\n"
-		"                           [--check] [--gate analytic|scaling] [--threshold CLASS=PCT]\n"
-		"                           [--worst N] [--calibrated] [--specs DIR]\n\n"
-		"Predict every measured op of operator tables (NeuSight micro or model layout; see\n"
-		"docs/testbench.md) on its own chip: analytic (the spec alone), plain roofline\n"
-		"(datasheet peaks, no efficiency) and scaling (from each other chip's measurement of\n"
-		"the same op); print MAPE, median and p90 error per op class and chip, per chip pair,\n"
-		"the worst ops, and for model tables the end-to-end latency error per model and pair.\n"
-		"Directories are searched for *.csv, *.csv.zst, *.csv.gz. A table whose device no chip\n"
-		"spec matches is skipped with a warning.\n\n"
-		"  --chips A,B     only tables of these chips\n"
-		"  --json FILE     write every figure as JSON ('-' = stdout)\n"
-		"  --junit FILE    write the gates as JUnit XML\n"
-		"  --check         exit 1 when a gate fails\n"
-		"  --calibrated    also predict with fitted curves, leaving the target chip out:\n"
-		"                  cal-analytic (the others' corrections on its spec) and\n"
-		"                  cal-scaling (sources fitted on their own tables)\n"
-		"  --gate M        method the class gates apply to: analytic, scaling (default),\n"
-		"                  cal-analytic, cal-scaling\n"
-		"  --threshold C=P MAPE limit in %% for class C (bmm linear conv elementwise ln\n"
-		"                  softmax; 0 = none) or e2e (median end-to-end error); defaults:\n"
-		"                  bmm 15, linear 15, softmax 15, elementwise 20, ln 25, e2e 10\n"
-		"  --worst N       worst ops listed per class, chip and method (default 3)\n\n"
-		"Exit status: 0 done (and, with --check, every gate passed), 1 error or a failed gate,\n"
-		"2 usage error.\n");
+	fprintf(
+	    fp,
+	    "usage: tracecast testbench TABLE|DIR... [--chips A,B,...] [--json FILE] [--junit "
+	    "FILE]\n"
+	    "                           [--check] [--gate analytic|scaling] [--threshold "
+	    "CLASS=PCT]\n"
+	    "                           [--worst N] [--calibrated] [--specs DIR]\n\n"
+	    "Predict every measured op of operator tables (NeuSight micro or model layout; see\n"
+	    "docs/testbench.md) on its own chip: analytic (the spec alone), plain roofline\n"
+	    "(datasheet peaks, no efficiency) and scaling (from each other chip's measurement of\n"
+	    "the same op); print MAPE, median and p90 error per op class and chip, per chip pair,\n"
+	    "the worst ops, and for model tables the end-to-end latency error per model and pair.\n"
+	    "Directories are searched for *.csv, *.csv.zst, *.csv.gz. A table whose device no "
+	    "chip\n"
+	    "spec matches is skipped with a warning.\n\n"
+	    "  --chips A,B     only tables of these chips\n"
+	    "  --json FILE     write every figure as JSON ('-' = stdout)\n"
+	    "  --junit FILE    write the gates as JUnit XML\n"
+	    "  --check         exit 1 when a gate fails\n"
+	    "  --calibrated    also predict with fitted curves, leaving the target chip out:\n"
+	    "                  cal-analytic (the others' corrections on its spec) and\n"
+	    "                  cal-scaling (sources fitted on their own tables)\n"
+	    "  --gate M        method the class gates apply to: analytic, scaling (default),\n"
+	    "                  cal-analytic, cal-scaling\n"
+	    "  --threshold C=P MAPE limit in %% for class C (bmm linear conv elementwise ln\n"
+	    "                  softmax; 0 = none) or e2e (median end-to-end error); defaults:\n"
+	    "                  bmm 15, linear 15, softmax 15, elementwise 20, ln 25, e2e 10\n"
+	    "  --worst N       worst ops listed per class, chip and method (default 3)\n\n"
+	    "Exit status: 0 done (and, with --check, every gate passed), 1 error or a failed "
+	    "gate,\n"
+	    "2 usage error.\n");
 }
 
 static void split_list(const char *s, const char ***out, size_t *n)
@@ -731,7 +762,7 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	const char *json_path = NULL, *junit = NULL, *specs = NULL;
 	const char **inputs = NULL, **only = NULL;
 	size_t n_inputs = 0, n_only = 0;
-	int check = 0, rc = 0, worst = 3;
+	int check = 0, rc = 0, worst = 3, usage_rc = 0;
 
 	if (tc_cli_wants_help(argc, argv)) {
 		usage(stdout);
@@ -758,8 +789,11 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		else if (strcmp(a, "--worst") == 0 && i + 1 < argc) {
 			char *e;
 			long v = strtol(argv[++i], &e, 10);
-			if (*e || v < 0 || v > 1000)
-				return tc_cli_usage(cli, "testbench", "--worst: not a count '%s'", argv[i]);
+			if (*e || v < 0 || v > 1000) {
+				usage_rc = tc_cli_usage(cli, "testbench",
+							"--worst: not a count '%s'", argv[i]);
+				break;
+			}
 			worst = (int)v;
 		} else if (strcmp(a, "--gate") == 0 && i + 1 < argc) {
 			const char *m = argv[++i];
@@ -771,39 +805,55 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				lim.method = M_CAL_ANALYTIC;
 			else if (strcmp(m, "cal-scaling") == 0)
 				lim.method = M_CAL_SCALING;
-			else
-				return tc_cli_usage(cli, "testbench", "--gate: analytic or scaling, not '%s'", m);
+			else {
+				usage_rc = tc_cli_usage(cli, "testbench",
+							"--gate: analytic or scaling, not '%s'", m);
+				break;
+			}
 		} else if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
 			const char *t = argv[++i], *eq = strchr(t, '=');
 			char *e;
 			double v = eq ? strtod(eq + 1, &e) : -1;
-			if (!eq || *e || !(v >= 0))
-				return tc_cli_usage(cli, "testbench", "--threshold: CLASS=PCT, not '%s'", t);
+			if (!eq || *e || !(v >= 0)) {
+				usage_rc = tc_cli_usage(cli, "testbench",
+							"--threshold: CLASS=PCT, not '%s'", t);
+				break;
+			}
 			size_t kl = (size_t)(eq - t);
 			int g;
 			for (g = 0; g < G__COUNT; g++)
-				if (strlen(group_names[g]) == kl && strncmp(t, group_names[g], kl) == 0)
+				if (strlen(group_names[g]) == kl &&
+				    strncmp(t, group_names[g], kl) == 0)
 					break;
 			if (g < G__COUNT)
 				lim.mape[g] = v;
 			else if (kl == 3 && strncmp(t, "e2e", 3) == 0)
 				lim.e2e_median = v;
-			else
-				return tc_cli_usage(cli, "testbench", "--threshold: unknown class in '%s'", t);
+			else {
+				usage_rc = tc_cli_usage(cli, "testbench",
+							"--threshold: unknown class in '%s'", t);
+				break;
+			}
 		} else if (strcmp(a, "-v") == 0) {
 			cli->log.level = TC_LOG_INFO;
 		} else if (strcmp(a, "-q") == 0) {
 			cli->log.level = TC_LOG_ERROR;
 		} else if (a[0] == '-' && a[1]) {
-			return tc_cli_usage(cli, "testbench", "unknown option '%s'", a);
+			usage_rc = tc_cli_usage(cli, "testbench", "unknown option '%s'", a);
+			break;
 		} else {
 			inputs = tc_xrealloc(inputs, (n_inputs + 1) * sizeof(char *));
 			inputs[n_inputs++] = a;
 		}
 	}
-	if (!n_inputs) {
+	if (!usage_rc && !n_inputs)
+		usage_rc = tc_cli_usage(cli, "testbench", "no tables given");
+	if (usage_rc) {
+		for (size_t i = 0; i < n_only; i++)
+			free((void *)only[i]);
+		free(only);
 		free(inputs);
-		return tc_cli_usage(cli, "testbench", "no tables given");
+		return usage_rc;
 	}
 	b.only = only;
 	b.n_only = n_only;
@@ -837,7 +887,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			rc = calibrate_all(&b, &err);
 	}
 	if (rc == 0 && lim.method >= b.n_methods)
-		rc = tc_err_set(&err, TC_EINVAL, "--gate %s needs --calibrated", method_names[lim.method]);
+		rc = tc_err_set(&err, TC_EINVAL, "--gate %s needs --calibrated",
+				method_names[lim.method]);
 	if (rc == 0) {
 		run_micro(&b);
 		run_models(&b);
@@ -885,13 +936,20 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 					const struct acc *a = CELL(&b, g, c, m);
 					for (size_t w = 0; w < a->nw; w++) {
 						json_t *wo = json_object();
-						json_object_set_new(wo, "op", json_string(a->w[w].row->name));
-						json_object_set_new(wo, "dims", json_string(a->w[w].row->dims));
-						json_object_set_new(wo, "measured_ns", json_real(a->w[w].meas));
-						json_object_set_new(wo, "predicted_ns", json_real(a->w[w].pred));
-						json_object_set_new(wo, "ape", json_real(a->w[w].ape));
+						json_object_set_new(wo, "op",
+								    json_string(a->w[w].row->name));
+						json_object_set_new(wo, "dims",
+								    json_string(a->w[w].row->dims));
+						json_object_set_new(wo, "measured_ns",
+								    json_real(a->w[w].meas));
+						json_object_set_new(wo, "predicted_ns",
+								    json_real(a->w[w].pred));
+						json_object_set_new(wo, "ape",
+								    json_real(a->w[w].ape));
 						if (a->w[w].src >= 0)
-							json_object_set_new(wo, "source", json_string(b.chips[a->w[w].src].id));
+							json_object_set_new(
+							    wo, "source",
+							    json_string(b.chips[a->w[w].src].id));
 						json_array_append_new(jw, wo);
 					}
 					json_object_set_new(js, "worst", jw);
@@ -901,9 +959,9 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				json_array_append_new(jcls, o);
 				if (lim.mape[g] > 0 && s[lim.method].n) {
 					gates = tc_xrealloc(gates, (n_gates + 1) * sizeof(*gates));
-					gates[n_gates++] = (struct gate){group_names[g], b.chips[c].id,
-									s[lim.method].mape, lim.mape[g],
-									s[lim.method].mape <= lim.mape[g]};
+					gates[n_gates++] = (struct gate){
+					    group_names[g], b.chips[c].id, s[lim.method].mape,
+					    lim.mape[g], s[lim.method].mape <= lim.mape[g]};
 				}
 			}
 		}
@@ -921,7 +979,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				for (size_t c = 0; c < b.n_chips; c++) {
 					const struct acc *a = CELL(&b, g, c, m);
 					for (size_t i = 0; i < a->n; i++)
-						acc_add(&all, 1.0, 1.0 + a->ape[i] / 100.0, NULL, -1, 0);
+						acc_add(&all, 1.0, 1.0 + a->ape[i] / 100.0, NULL,
+							-1, 0);
 				}
 				s[m] = acc_stats(&all);
 				acc_free(&all);
@@ -951,8 +1010,10 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			if (!has)
 				continue;
 			if (!any_pair)
-				fprintf(fp, "\nscaling by chip pair: MAPE %% (row: measured on, column: "
-					    "predicted for)\n");
+				fprintf(
+				    fp,
+				    "\nscaling by chip pair: MAPE %% (row: measured on, column: "
+				    "predicted for)\n");
 			any_pair = 1;
 			fprintf(fp, "%-12s", group_names[g]);
 			for (size_t d = 0; d < b.n_chips; d++)
@@ -972,8 +1033,10 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 					if (!st.n)
 						continue;
 					json_t *o = jstats(st);
-					json_object_set_new(o, "class", json_string(group_names[g]));
-					json_object_set_new(o, "source", json_string(b.chips[s].id));
+					json_object_set_new(o, "class",
+							    json_string(group_names[g]));
+					json_object_set_new(o, "source",
+							    json_string(b.chips[s].id));
 					json_object_set_new(o, "chip", json_string(b.chips[d].id));
 					json_array_append_new(jpairs, o);
 				}
@@ -996,8 +1059,9 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		}
 		json_t *jsum = json_object();
 		if (json_array_size(b.models)) {
-			fprintf(fp, "\nend-to-end latency of model tables (error %% of the measured "
-				    "e2e_latency)\n");
+			fprintf(fp,
+				"\nend-to-end latency of model tables (error %% of the measured "
+				"e2e_latency)\n");
 			fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %8s  %s\n", "model", "chip",
 				"method", "from", "measured", "predicted", "error", "p10-p90 band");
 			size_t i;
@@ -1012,43 +1076,59 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				json_t *blo = json_object_get(o, "band_p10_ms");
 				if (blo) {
 					char l1[32], l2[32];
-					snprintf(band_s, sizeof(band_s), "%s - %s%s",
-						 tc_fmt_ns(l1, sizeof(l1), json_real_value(blo) * 1e6),
-						 tc_fmt_ns(l2, sizeof(l2),
-							   json_real_value(json_object_get(o, "band_p90_ms")) * 1e6),
-						 json_is_true(json_object_get(o, "in_band")) ? "" : "  (outside)");
+					snprintf(
+					    band_s, sizeof(band_s), "%s - %s%s",
+					    tc_fmt_ns(l1, sizeof(l1), json_real_value(blo) * 1e6),
+					    tc_fmt_ns(
+						l2, sizeof(l2),
+						json_real_value(json_object_get(o, "band_p90_ms")) *
+						    1e6),
+					    json_is_true(json_object_get(o, "in_band"))
+						? ""
+						: "  (outside)");
 				}
-				fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %7s%%  %s\n",
-					json_string_value(json_object_get(o, "model")),
-					json_string_value(json_object_get(o, "chip")),
-					json_string_value(json_object_get(o, "method")), src ? src : "-",
-					tc_fmt_ns(ms1, sizeof(ms1),
-						  json_real_value(json_object_get(o, "measured_ms")) * 1e6),
-					tc_fmt_ns(ms2, sizeof(ms2),
-						  json_real_value(json_object_get(o, "predicted_ms")) * 1e6),
-					x[0], band_s);
+				fprintf(
+				    fp, "%-28s %-15s %-12s %-15s %12s %12s %7s%%  %s\n",
+				    json_string_value(json_object_get(o, "model")),
+				    json_string_value(json_object_get(o, "chip")),
+				    json_string_value(json_object_get(o, "method")),
+				    src ? src : "-",
+				    tc_fmt_ns(ms1, sizeof(ms1),
+					      json_real_value(json_object_get(o, "measured_ms")) *
+						  1e6),
+				    tc_fmt_ns(ms2, sizeof(ms2),
+					      json_real_value(json_object_get(o, "predicted_ms")) *
+						  1e6),
+				    x[0], band_s);
 			}
 			static const char *const what[M__COUNT + 1] = {
-				"analytic", "roofline", "scaling", "cal-analytic", "cal-scaling", "identity"};
+			    "analytic",	    "roofline",	   "scaling",
+			    "cal-analytic", "cal-scaling", "identity"};
 			json_t *jband = json_object();
 			for (int k = 0; k < 2; k++) {
 				if (!b.band_n[k])
 					continue;
 				double cov = 100.0 * (double)b.band_in[k] / (double)b.band_n[k];
 				fmt_pct(x[0], sizeof(x[0]), cov);
-				fprintf(fp, "\n%s: measured e2e inside the p10-p90 band in %zu of %zu pairs "
-					    "(%s%%; an 80%% band should hold about 80%%)\n",
+				fprintf(fp,
+					"\n%s: measured e2e inside the p10-p90 band in %zu of %zu "
+					"pairs "
+					"(%s%%; an 80%% band should hold about 80%%)\n",
 					method_names[k ? M_CAL_SCALING : M_SCALING], b.band_in[k],
 					b.band_n[k], x[0]);
 				json_t *jb = json_object();
-				json_object_set_new(jb, "pairs", json_integer((json_int_t)b.band_n[k]));
-				json_object_set_new(jb, "inside", json_integer((json_int_t)b.band_in[k]));
+				json_object_set_new(jb, "pairs",
+						    json_integer((json_int_t)b.band_n[k]));
+				json_object_set_new(jb, "inside",
+						    json_integer((json_int_t)b.band_in[k]));
 				json_object_set_new(jb, "coverage_pct", json_real(cov));
-				json_object_set_new(jband, method_names[k ? M_CAL_SCALING : M_SCALING], jb);
+				json_object_set_new(
+				    jband, method_names[k ? M_CAL_SCALING : M_SCALING], jb);
 			}
 			json_object_set_new(root, "band_coverage", jband);
-			fprintf(fp, "\nend-to-end |error| over model tables and pairs: median / MAPE / "
-				    "p90 %%\n");
+			fprintf(fp,
+				"\nend-to-end |error| over model tables and pairs: median / MAPE / "
+				"p90 %%\n");
 			for (int m = 0; m <= M__COUNT; m++) {
 				struct stats s = acc_stats(&b.e2e[m]);
 				if (!s.n)
@@ -1056,26 +1136,30 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 				fmt_pct(x[0], sizeof(x[0]), s.median);
 				fmt_pct(x[1], sizeof(x[1]), s.mape);
 				fmt_pct(x[2], sizeof(x[2]), s.p90);
-				fprintf(fp, "  %-12s %4zu  %s / %s / %s%s\n", what[m], s.n, x[0], x[1], x[2],
-					m == M__COUNT ? "   (each table's own node sum: the floor)" : "");
+				fprintf(fp, "  %-12s %4zu  %s / %s / %s%s\n", what[m], s.n, x[0],
+					x[1], x[2],
+					m == M__COUNT ? "   (each table's own node sum: the floor)"
+						      : "");
 				json_object_set_new(jsum, what[m], jstats(s));
 				if (m == lim.method && lim.e2e_median > 0) {
 					gates = tc_xrealloc(gates, (n_gates + 1) * sizeof(*gates));
-					gates[n_gates++] = (struct gate){"e2e", "all pairs", s.median,
-									lim.e2e_median,
-									s.median <= lim.e2e_median};
+					gates[n_gates++] = (struct gate){
+					    "e2e", "all pairs", s.median, lim.e2e_median,
+					    s.median <= lim.e2e_median};
 				}
 			}
 		}
 		size_t failed = 0;
 		json_t *jg = json_array();
 		if (n_gates) {
-			fprintf(fp, "\ngates (%s; MAPE, e2e: median |error|)\n", method_names[lim.method]);
+			fprintf(fp, "\ngates (%s; MAPE, e2e: median |error|)\n",
+				method_names[lim.method]);
 			for (size_t i = 0; i < n_gates; i++) {
 				fmt_pct(x[0], sizeof(x[0]), gates[i].value);
 				fmt_pct(x[1], sizeof(x[1]), gates[i].limit);
 				fprintf(fp, "  %-4s %-12s %-15s %6s%% <= %s%%\n",
-					gates[i].pass ? "ok" : "FAIL", gates[i].what, gates[i].chip, x[0], x[1]);
+					gates[i].pass ? "ok" : "FAIL", gates[i].what, gates[i].chip,
+					x[0], x[1]);
 				failed += !gates[i].pass;
 				json_t *o = json_object();
 				json_object_set_new(o, "class", json_string(gates[i].what));
@@ -1099,7 +1183,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			struct tc_outfile o;
 			rc = tc_outfile_open(&o, json_path, &err);
 			if (rc == 0) {
-				/* fixed-precision reals keep the file stable across libc versions */
+				/* fixed-precision reals keep the file stable across libc versions
+				 */
 				json_dumpf(root, o.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
 				fputc('\n', o.fp);
 				rc = tc_outfile_commit(&o, &err);

@@ -28,9 +28,9 @@ static struct tc_optable *read_ok(const char *path)
 }
 
 static const char micro[] =
-	"OPName,Latency,Device,Kernel Name,B,M,N,K\n"
-	"bmm,0.05,Tesla T4,\"volta_sgemm_64x64_nn, with \"\"quotes\"\"\",2,3,4,5\n"
-	"linear,0.02,Tesla T4,k,2,3,4,5\n";
+    "OPName,Latency,Device,Kernel Name,B,M,N,K\n"
+    "bmm,0.05,Tesla T4,\"volta_sgemm_64x64_nn, with \"\"quotes\"\"\",2,3,4,5\n"
+    "linear,0.02,Tesla T4,k,2,3,4,5\n";
 
 Test(optable, micro_gemms_hand_worked)
 {
@@ -68,13 +68,12 @@ Test(optable, micro_gemms_hand_worked)
 
 Test(optable, micro_vector_ops_hand_worked)
 {
-	struct tc_optable *t = read_ok(put(
-		"v.csv", "OPName,Latency,Device,B,H\n"
-			 "add,0.016,AMD Instinct MI100,2,3\n"
-			 "addu,0.017,AMD Instinct MI100,2,3\n"
-			 "ln,0.02,AMD Instinct MI100,2,3\n"
-			 "softmax,0.03,AMD Instinct MI100,2,3\n"
-			 "gelu,0.01,AMD Instinct MI100,2,3\n"));
+	struct tc_optable *t = read_ok(put("v.csv", "OPName,Latency,Device,B,H\n"
+						    "add,0.016,AMD Instinct MI100,2,3\n"
+						    "addu,0.017,AMD Instinct MI100,2,3\n"
+						    "ln,0.02,AMD Instinct MI100,2,3\n"
+						    "softmax,0.03,AMD Instinct MI100,2,3\n"
+						    "gelu,0.01,AMD Instinct MI100,2,3\n"));
 	cr_assert_eq(t->n_rows, 5);
 	/* add of two [2,3] fp32 tensors: reads 2*6*4 = 48 B, writes 24 B */
 	cr_assert_eq(t->rows[0].op_class, TC_CLASS_ELEMENTWISE);
@@ -99,9 +98,9 @@ Test(optable, micro_vector_ops_hand_worked)
 Test(optable, micro_conv_hand_worked)
 {
 	/* [1,2,5,5] * [3,2,3,3], stride 1, pad 1: output 5x5; 2*1*3*(2*9)*25 = 2700 FLOP */
-	struct tc_optable *t = read_ok(put(
-		"c.csv", "OPName,Latency,Device,B,Input_Channel,Output_Channel,Kernel_Szie,"
-			 "Input_Size,Stride,Padding\nconv,0.5,Tesla P4,1,2,3,3,5,1,1\n"));
+	struct tc_optable *t =
+	    read_ok(put("c.csv", "OPName,Latency,Device,B,Input_Channel,Output_Channel,Kernel_Szie,"
+				 "Input_Size,Stride,Padding\nconv,0.5,Tesla P4,1,2,3,3,5,1,1\n"));
 	cr_assert_eq(t->rows[0].op_class, TC_CLASS_CONV);
 	cr_assert_eq(t->rows[0].work.flops, 2700);
 	cr_assert_eq(t->rows[0].work.m, 25);
@@ -111,22 +110,22 @@ Test(optable, micro_conv_hand_worked)
 }
 
 static const char model_csv[] =
-	"op,target,meta,input_shapes,input_contiguous,latency,fw_latency,bw_latency,output_shape,"
-	"dtype,Name\n"
-	"placeholder,input_ids,{},[],[],0.0,0.0,0,\"(8, 512)\",torch.int64,input_ids\n"
-	"call_module,bert.embeddings.word_embeddings,{},\"[[8, 512]]\",[True],0.3,0.2,0.1,"
-	"\"(8, 512, 1024)\",torch.float32,emb\n"
-	"call_module,bert.encoder.layer.0.attention.self.query,{},\"[[8, 512, 1024]]\",[True],"
-	"3.0,1.0,2.0,\"(8, 512, 1024)\",torch.float32,q\n"
-	"call_function,<built-in method matmul of type object at 0x7f>,"
-	"\"{'nn_module_stack': OrderedDict([('bert.encoder.layer.0', 'x')])}\","
-	"\"[[8, 16, 512, 64], [8, 16, 64, 512]]\",\"[True, True]\",1.5,1.0,0.5,"
-	"\"(8, 16, 512, 512)\",torch.float32,matmul\n"
-	"call_method,size,{},\"[[8, 512, 1024]]\",[True],0.01,0.01,0,\"(1,)\",,size\n"
-	"call_function,<built-in function add>,{},[[1]],[True],0.01,0.01,0,\"(1,)\",,add\n"
-	"call_module,bert.encoder.layer.0.output.dropout,{},\"[[8, 512, 1024]]\",[True],0.02,"
-	"0.01,0.01,\"(8, 512, 1024)\",torch.float32,drop\n"
-	"output,output,{},\"[[8, 2]]\",[True],0.0,0.0,0,\"(8, 2)\",torch.float32,output\n";
+    "op,target,meta,input_shapes,input_contiguous,latency,fw_latency,bw_latency,output_shape,"
+    "dtype,Name\n"
+    "placeholder,input_ids,{},[],[],0.0,0.0,0,\"(8, 512)\",torch.int64,input_ids\n"
+    "call_module,bert.embeddings.word_embeddings,{},\"[[8, 512]]\",[True],0.3,0.2,0.1,"
+    "\"(8, 512, 1024)\",torch.float32,emb\n"
+    "call_module,bert.encoder.layer.0.attention.self.query,{},\"[[8, 512, 1024]]\",[True],"
+    "3.0,1.0,2.0,\"(8, 512, 1024)\",torch.float32,q\n"
+    "call_function,<built-in method matmul of type object at 0x7f>,"
+    "\"{'nn_module_stack': OrderedDict([('bert.encoder.layer.0', 'x')])}\","
+    "\"[[8, 16, 512, 64], [8, 16, 64, 512]]\",\"[True, True]\",1.5,1.0,0.5,"
+    "\"(8, 16, 512, 512)\",torch.float32,matmul\n"
+    "call_method,size,{},\"[[8, 512, 1024]]\",[True],0.01,0.01,0,\"(1,)\",,size\n"
+    "call_function,<built-in function add>,{},[[1]],[True],0.01,0.01,0,\"(1,)\",,add\n"
+    "call_module,bert.encoder.layer.0.output.dropout,{},\"[[8, 512, 1024]]\",[True],0.02,"
+    "0.01,0.01,\"(8, 512, 1024)\",torch.float32,drop\n"
+    "output,output,{},\"[[8, 2]]\",[True],0.0,0.0,0,\"(8, 2)\",torch.float32,output\n";
 
 Test(optable, model_inference_repeats_the_traced_layer)
 {
@@ -214,32 +213,32 @@ Test(optable, bad_rows_name_file_and_line)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,abc,X,1,2\n",
-		 ":3: Latency: not a non-negative latency"},
-		{"OPName,Latency,Device,B,H\nadd,-0.1,X,1,2\n", ":2: Latency"},
-		{"OPName,Latency,Device,B,H\nadd,nan,X,1,2\n", ":2: Latency"},
-		{"OPName,Latency,Device,B,H\nfoo,0.1,X,1,2\n", ":2: OPName: unknown operator 'foo'"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,0,2\n", ":2: B: not a positive dimension"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,1,2x\n", ":2: H: not a positive dimension"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,1\n", ":2: 4 fields, the header has 5"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,0.1,\"X,1,2\n",
-		 ":3: unterminated quoted field"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,\"X\"Y,1,2\n", ":2: text after a closing quote"},
-		{"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,0.1,Y,1,2\n",
-		 ":3: Device: 'Y' differs from 'X'"},
-		{"OPName,Latency,Device,B,M,N,K\nbmm,0.1,X,1,2,3\n", ":2: 6 fields"},
-		{"OPName,Device,B,H\nadd,X,1,2\n", ":1: no 'Latency' column"},
-		{"a,b,c\n1,2,3\n", ":1: neither a micro table"},
-		{"OPName,Latency,Device,B,H\n", "no operator rows"},
-		{"op,target,input_shapes,output_shape,dtype,Name,fw_latency\n"
-		 "call_function,<built-in function add>,\"[[2, 3], [2\",\"(2, 3)\",torch.float32,"
-		 "add,0.1\n",
-		 ":2: input_shapes: malformed"},
-		{"op,target,input_shapes,output_shape,dtype,Name,fw_latency\n"
-		 "call_magic,x,[],\"(2, 3)\",torch.float32,x,0.1\n",
-		 ":2: op: unknown node kind 'call_magic'"},
-		{"op,target,input_shapes,output_shape,dtype,Name\ncall_method,size,[],\"(1,)\",,s\n",
-		 ":1: no 'fw_latency' or 'latency' column"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,abc,X,1,2\n",
+	     ":3: Latency: not a non-negative latency"},
+	    {"OPName,Latency,Device,B,H\nadd,-0.1,X,1,2\n", ":2: Latency"},
+	    {"OPName,Latency,Device,B,H\nadd,nan,X,1,2\n", ":2: Latency"},
+	    {"OPName,Latency,Device,B,H\nfoo,0.1,X,1,2\n", ":2: OPName: unknown operator 'foo'"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,0,2\n", ":2: B: not a positive dimension"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,1,2x\n", ":2: H: not a positive dimension"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,1\n", ":2: 4 fields, the header has 5"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,0.1,\"X,1,2\n",
+	     ":3: unterminated quoted field"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,\"X\"Y,1,2\n", ":2: text after a closing quote"},
+	    {"OPName,Latency,Device,B,H\nadd,0.1,X,1,2\nadd,0.1,Y,1,2\n",
+	     ":3: Device: 'Y' differs from 'X'"},
+	    {"OPName,Latency,Device,B,M,N,K\nbmm,0.1,X,1,2,3\n", ":2: 6 fields"},
+	    {"OPName,Device,B,H\nadd,X,1,2\n", ":1: no 'Latency' column"},
+	    {"a,b,c\n1,2,3\n", ":1: neither a micro table"},
+	    {"OPName,Latency,Device,B,H\n", "no operator rows"},
+	    {"op,target,input_shapes,output_shape,dtype,Name,fw_latency\n"
+	     "call_function,<built-in function add>,\"[[2, 3], [2\",\"(2, 3)\",torch.float32,"
+	     "add,0.1\n",
+	     ":2: input_shapes: malformed"},
+	    {"op,target,input_shapes,output_shape,dtype,Name,fw_latency\n"
+	     "call_magic,x,[],\"(2, 3)\",torch.float32,x,0.1\n",
+	     ":2: op: unknown node kind 'call_magic'"},
+	    {"op,target,input_shapes,output_shape,dtype,Name\ncall_method,size,[],\"(1,)\",,s\n",
+	     ":1: no 'fw_latency' or 'latency' column"},
 	};
 	for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
 		char name[32];
