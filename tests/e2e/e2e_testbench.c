@@ -91,6 +91,7 @@ Test(e2e_testbench, halved_bandwidth_fails_the_memory_bound_gates, .timeout = 30
 	/* the T4's memory-bound classes fail; its GEMMs (compute-bound) still pass */
 	cr_assert(strstr(outbuf, "FAIL elementwise  t4"), "%s", outbuf);
 	cr_assert(strstr(outbuf, "FAIL softmax      t4"), "%s", outbuf);
+	cr_assert(strstr(outbuf, "FAIL ln           t4"), "%s", outbuf);
 	cr_assert(strstr(outbuf, "ok   bmm          t4"), "%s", outbuf);
 	FILE *f = fopen(junit, "r");
 	cr_assert_not_null(f);
