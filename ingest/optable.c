@@ -55,8 +55,8 @@ static int csv_next(struct csv *c, struct tc_err *err)
 			for (;;) {
 				if (p >= end)
 					return tc_err_set(err, TC_EFORMAT,
-							  "%s:%u: unterminated quoted field", c->path,
-							  c->line);
+							  "%s:%u: unterminated quoted field",
+							  c->path, c->line);
 				if (*p == '"') {
 					if (p + 1 < end && p[1] == '"') {
 						*out++ = '"';
@@ -72,7 +72,8 @@ static int csv_next(struct csv *c, struct tc_err *err)
 			}
 			if (p < end && *p != ',' && *p != '\n' && *p != '\r')
 				return tc_err_set(err, TC_EFORMAT,
-						  "%s:%u: text after a closing quote", c->path, c->line);
+						  "%s:%u: text after a closing quote", c->path,
+						  c->line);
 		} else {
 			while (p < end && *p != ',' && *p != '\n' && *p != '\r')
 				*out++ = *p++;
@@ -143,8 +144,9 @@ static int parse_ms(const struct csv *c, int col, const char *what, double *ns, 
 	/* strtod honours the locale's decimal point; the tables use '.', and the CLI never
 	 * calls setlocale, so this stays "C" (the CI's German-locale run checks it) */
 	if (e == s || *e || errno || !isfinite(v) || v < 0)
-		return tc_err_set(err, TC_EFORMAT, "%s:%u: %s: not a non-negative latency in ms ('%.40s')",
-				  c->path, c->line, what, s);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s:%u: %s: not a non-negative latency in ms ('%.40s')", c->path,
+				  c->line, what, s);
 	*ns = v * 1e6;
 	return 0;
 }
@@ -208,23 +210,23 @@ static const struct {
 	enum mdims dims;
 	int binary;
 } micro_ops[] = {
-	{"bmm", "bmm", TC_CLASS_GEMM, MD_BMNK, 0},
-	{"linear", "linear", TC_CLASS_GEMM, MD_BMNK, 0},
-	{"conv", "conv2d", TC_CLASS_CONV, MD_CONV, 0},
-	{"add", "add", TC_CLASS_ELEMENTWISE, MD_BH, 1},
-	{"addu", "add", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"sub", "sub", TC_CLASS_ELEMENTWISE, MD_BH, 1},
-	{"mul", "mul", TC_CLASS_ELEMENTWISE, MD_BH, 1},
-	{"mulu", "mul", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"div", "div", TC_CLASS_ELEMENTWISE, MD_BH, 1},
-	{"divu", "div", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"pow", "pow", TC_CLASS_ELEMENTWISE, MD_BH, 1},
-	{"powu", "pow", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"gelu", "gelu", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"relu", "relu", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"tanh", "tanh", TC_CLASS_ELEMENTWISE, MD_BH, 0},
-	{"ln", "layer_norm", TC_CLASS_NORM, MD_BH, 0},
-	{"softmax", "softmax", TC_CLASS_SOFTMAX, MD_BH, 0},
+    {"bmm", "bmm", TC_CLASS_GEMM, MD_BMNK, 0},
+    {"linear", "linear", TC_CLASS_GEMM, MD_BMNK, 0},
+    {"conv", "conv2d", TC_CLASS_CONV, MD_CONV, 0},
+    {"add", "add", TC_CLASS_ELEMENTWISE, MD_BH, 1},
+    {"addu", "add", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"sub", "sub", TC_CLASS_ELEMENTWISE, MD_BH, 1},
+    {"mul", "mul", TC_CLASS_ELEMENTWISE, MD_BH, 1},
+    {"mulu", "mul", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"div", "div", TC_CLASS_ELEMENTWISE, MD_BH, 1},
+    {"divu", "div", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"pow", "pow", TC_CLASS_ELEMENTWISE, MD_BH, 1},
+    {"powu", "pow", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"gelu", "gelu", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"relu", "relu", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"tanh", "tanh", TC_CLASS_ELEMENTWISE, MD_BH, 0},
+    {"ln", "layer_norm", TC_CLASS_NORM, MD_BH, 0},
+    {"softmax", "softmax", TC_CLASS_SOFTMAX, MD_BH, 0},
 };
 
 struct micro_cols {
@@ -239,8 +241,8 @@ static int micro_row(struct tab *tb, struct csv *c, const struct micro_cols *mc,
 		if (strcmp(micro_ops[oi].op, opname) == 0)
 			break;
 	if (oi == TC_ARRAY_LEN(micro_ops))
-		return tc_err_set(err, TC_EFORMAT, "%s:%u: OPName: unknown operator '%.40s'", c->path,
-				  c->line, opname);
+		return tc_err_set(err, TC_EFORMAT, "%s:%u: OPName: unknown operator '%.40s'",
+				  c->path, c->line, opname);
 	struct tc_optable_row r;
 	memset(&r, 0, sizeof(r));
 	r.repeat = 1;
@@ -314,14 +316,15 @@ static int micro_row(struct tab *tb, struct csv *c, const struct micro_cols *mc,
 		TC_TRY(parse_dim(c, mc->isz, "Input_Size", &d[4], err));
 		TC_TRY(parse_dim(c, mc->stride, "Stride", &d[5], err));
 		if (mc->pad < 0 || (size_t)mc->pad >= c->nf)
-			return tc_err_set(err, TC_EFORMAT, "%s:%u: Padding: missing", c->path, c->line);
+			return tc_err_set(err, TC_EFORMAT, "%s:%u: Padding: missing", c->path,
+					  c->line);
 		{
 			char *e;
 			long long p = strtoll(c->f[mc->pad], &e, 10);
 			if (e == c->f[mc->pad] || *e || p < 0 || p > (1ll << 20))
 				return tc_err_set(err, TC_EFORMAT,
-						  "%s:%u: Padding: not a dimension ('%.40s')", c->path,
-						  c->line, c->f[mc->pad]);
+						  "%s:%u: Padding: not a dimension ('%.40s')",
+						  c->path, c->line, c->f[mc->pad]);
 			d[6] = p;
 		}
 		int64_t x[4] = {d[0], d[1], d[4], d[4]}, wt[4] = {d[2], d[1], d[3], d[3]};
@@ -359,10 +362,20 @@ static int micro_row(struct tab *tb, struct csv *c, const struct micro_cols *mc,
 static int read_micro(struct tab *tb, struct csv *c, struct tc_err *err)
 {
 	struct micro_cols mc = {
-		col_of(c, "OPName"), col_of(c, "Latency"), col_of(c, "Device"), col_of(c, "B"),
-		col_of(c, "M"), col_of(c, "N"), col_of(c, "K"), col_of(c, "H"),
-		col_of(c, "Input_Channel"), col_of(c, "Output_Channel"), col_of(c, "Kernel_Szie"),
-		col_of(c, "Input_Size"), col_of(c, "Stride"), col_of(c, "Padding"),
+	    col_of(c, "OPName"),
+	    col_of(c, "Latency"),
+	    col_of(c, "Device"),
+	    col_of(c, "B"),
+	    col_of(c, "M"),
+	    col_of(c, "N"),
+	    col_of(c, "K"),
+	    col_of(c, "H"),
+	    col_of(c, "Input_Channel"),
+	    col_of(c, "Output_Channel"),
+	    col_of(c, "Kernel_Szie"),
+	    col_of(c, "Input_Size"),
+	    col_of(c, "Stride"),
+	    col_of(c, "Padding"),
 	};
 	if (mc.lat < 0)
 		return tc_err_set(err, TC_EFORMAT, "%s:1: no 'Latency' column", c->path);
@@ -383,7 +396,8 @@ static int read_micro(struct tab *tb, struct csv *c, struct tc_err *err)
 
 /* Parse every innermost bracketed list of integers: "[[8, 512], [1]]" -> two shapes,
  * "(8, 512, 1024)" -> one, "[]" -> none. Returns the count, or -1 when malformed. */
-static int parse_shapes(const char *s, int64_t dims[MAX_SHAPES][MAX_RANK], uint32_t rank[MAX_SHAPES])
+static int parse_shapes(const char *s, int64_t dims[MAX_SHAPES][MAX_RANK],
+			uint32_t rank[MAX_SHAPES])
 {
 	int n = 0, depth = 0;
 	const char *p = s;
@@ -473,10 +487,10 @@ static void fn_name(const char *target, char *buf, size_t cap)
  * on Python ints. Their measured time is framework overhead. */
 static int is_view_or_meta(const char *f)
 {
-	static const char *const names[] = {"size", "getitem", "getattr", "dim", "view",
-					    "permute", "transpose", "expand", "unsqueeze",
-					    "squeeze", "reshape", "split", "chunk", "finfo",
-					    "flatten", "narrow", "t", "detach"};
+	static const char *const names[] = {
+	    "size",	 "getitem", "getattr",	 "dim",	    "view",    "permute",
+	    "transpose", "expand",  "unsqueeze", "squeeze", "reshape", "split",
+	    "chunk",	 "finfo",   "flatten",	 "narrow",  "t",       "detach"};
 	for (size_t i = 0; i < TC_ARRAY_LEN(names); i++)
 		if (strcmp(f, names[i]) == 0)
 			return 1;
@@ -525,8 +539,8 @@ static unsigned dtype_of_torch(const char *s)
 
 /* Class and work of one model node; 0 = no GPU work (view, metadata, Python arithmetic,
  * inference dropout). */
-static int model_work(const struct csv *c, const struct model_cols *mc, int training,
-		      unsigned *cls, struct tc_work *w, struct tc_err *err)
+static int model_work(const struct csv *c, const struct model_cols *mc, int training, unsigned *cls,
+		      struct tc_work *w, struct tc_err *err)
 {
 	const char *kind = c->f[mc->op], *target = c->f[mc->target];
 	int64_t idims[MAX_SHAPES][MAX_RANK], odims[MAX_SHAPES][MAX_RANK];
@@ -544,8 +558,8 @@ static int model_work(const struct csv *c, const struct model_cols *mc, int trai
 		dt = TC_DT_F32;
 	int64_t out_n = no > 0 ? numel(odims[0], orank[0]) : 0;
 	if (out_n < 0)
-		return tc_err_set(err, TC_EFORMAT, "%s:%u: output_shape: too many elements", c->path,
-				  c->line);
+		return tc_err_set(err, TC_EFORMAT, "%s:%u: output_shape: too many elements",
+				  c->path, c->line);
 	for (int i = 0; i < ni; i++)
 		if (numel(idims[i], irank[i]) < 0)
 			return tc_err_set(err, TC_EFORMAT, "%s:%u: input_shapes: too many elements",
@@ -571,14 +585,16 @@ static int model_work(const struct csv *c, const struct model_cols *mc, int trai
 			low[i] = (char)tolower((unsigned char)last[i]);
 		low[i] = '\0';
 		if (ni < 1 || no < 1 || irank[0] < 1 || orank[0] < 1)
-			return 0; /* a module without a tensor in and out launches nothing we know */
+			return 0; /* a module without a tensor in and out launches nothing we know
+				   */
 		if (strstr(low, "drop")) {
 			if (!training)
 				return 0; /* eval-mode dropout returns its input */
 			snprintf(f, sizeof(f), "dropout");
 		} else if (strstr(low, "norm") || strncmp(low, "ln", 2) == 0) {
 			snprintf(f, sizeof(f), "layer_norm");
-		} else if (strstr(low, "emb") || strcmp(low, "wte") == 0 || strcmp(low, "wpe") == 0) {
+		} else if (strstr(low, "emb") || strcmp(low, "wte") == 0 ||
+			   strcmp(low, "wpe") == 0) {
 			/* embedding(weight [V, D], indices): V does not change the bytes */
 			wdims[0] = 1;
 			wdims[1] = odims[0][orank[0] - 1];
@@ -657,17 +673,25 @@ static void backward_of(const struct tc_optable_row *fw, struct tc_optable_row *
 static int read_model(struct tab *tb, struct csv *c, struct tc_err *err)
 {
 	struct model_cols mc = {
-		col_of(c, "op"), col_of(c, "target"), col_of(c, "input_shapes"),
-		col_of(c, "output_shape"), col_of(c, "dtype"), col_of(c, "fw_latency"),
-		col_of(c, "bw_latency"), col_of(c, "latency"), col_of(c, "meta"), col_of(c, "Name"),
-		col_of(c, "input_contiguous"),
+	    col_of(c, "op"),
+	    col_of(c, "target"),
+	    col_of(c, "input_shapes"),
+	    col_of(c, "output_shape"),
+	    col_of(c, "dtype"),
+	    col_of(c, "fw_latency"),
+	    col_of(c, "bw_latency"),
+	    col_of(c, "latency"),
+	    col_of(c, "meta"),
+	    col_of(c, "Name"),
+	    col_of(c, "input_contiguous"),
 	};
-	static const char *const need[] = {"op", "target", "input_shapes", "output_shape",
-					   "dtype", "Name"};
+	static const char *const need[] = {"op",	   "target", "input_shapes",
+					   "output_shape", "dtype",  "Name"};
 	const int *cols[] = {&mc.op, &mc.target, &mc.shapes, &mc.oshape, &mc.dtype, &mc.name};
 	for (size_t i = 0; i < TC_ARRAY_LEN(need); i++)
 		if (*cols[i] < 0)
-			return tc_err_set(err, TC_EFORMAT, "%s:1: no '%s' column", c->path, need[i]);
+			return tc_err_set(err, TC_EFORMAT, "%s:1: no '%s' column", c->path,
+					  need[i]);
 	if (mc.fw < 0 && mc.lat < 0)
 		return tc_err_set(err, TC_EFORMAT, "%s:1: no 'fw_latency' or 'latency' column",
 				  c->path);
@@ -683,8 +707,8 @@ static int read_model(struct tab *tb, struct csv *c, struct tc_err *err)
 		struct tc_optable_row r;
 		memset(&r, 0, sizeof(r));
 		r.repeat = 1;
-		TC_TRY(parse_ms(c, mc.fw >= 0 ? mc.fw : mc.lat, mc.fw >= 0 ? "fw_latency" : "latency",
-				&r.latency_ns, err));
+		TC_TRY(parse_ms(c, mc.fw >= 0 ? mc.fw : mc.lat,
+				mc.fw >= 0 ? "fw_latency" : "latency", &r.latency_ns, err));
 		double bw_ns = 0;
 		if (training && mc.bw >= 0)
 			TC_TRY(parse_ms(c, mc.bw, "bw_latency", &bw_ns, err));
@@ -710,8 +734,8 @@ static int read_model(struct tab *tb, struct csv *c, struct tc_err *err)
 		/* dims: the input shapes, which tell the worst ops apart in reports */
 		r.dims = tc_arena_strdup(&tb->arena, c->f[mc.shapes]);
 		r.line = c->line;
-		int in_layer = names_layer(c->f[mc.target]) ||
-			       (mc.meta >= 0 && names_layer(c->f[mc.meta]));
+		int in_layer =
+		    names_layer(c->f[mc.target]) || (mc.meta >= 0 && names_layer(c->f[mc.meta]));
 		r.repeat = in_layer && tb->t.num_layers > 0 ? tb->t.num_layers : 1;
 		*add_row(tb) = r;
 		if (training && bw_ns > 0) {
@@ -788,16 +812,16 @@ static int model_meta(struct tab *tb, const char *path, struct tc_err *err)
 			if (TC_JKEY(&k, "num_layer") && val.t == TC_J_NUM) {
 				int64_t nl;
 				if (tc_json_i64(&val, &nl) < 0 || nl < 1 || nl > 100000) {
-					rc = tc_err_set(err, TC_EFORMAT, "%s: num_layer: not a layer count",
-							jpath);
+					rc = tc_err_set(err, TC_EFORMAT,
+							"%s: num_layer: not a layer count", jpath);
 					break;
 				}
 				tb->t.num_layers = (uint32_t)nl;
 			} else if (TC_JKEY(&k, "e2e_latency") && val.t == TC_J_NUM) {
 				double ms = tc_json_double(&val);
 				if (!(ms > 0) || !isfinite(ms)) {
-					rc = tc_err_set(err, TC_EFORMAT, "%s: e2e_latency: not a latency",
-							jpath);
+					rc = tc_err_set(err, TC_EFORMAT,
+							"%s: e2e_latency: not a latency", jpath);
 					break;
 				}
 				tb->t.e2e_ns = ms * 1e6;
@@ -938,17 +962,18 @@ static int optable_run(const char *const *inputs, size_t n_inputs, const char *o
 	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
 		rc = tc_optable_read(&tabs[i], inputs[i], err);
 		if (rc == 0 && i > 0 && strcmp(tabs[i]->device, tabs[0]->device) != 0)
-			rc = tc_err_set(err, TC_EINVAL,
-					"%s is from '%s' but %s is from '%s': one device per opstream",
-					inputs[i], tabs[i]->device, inputs[0], tabs[0]->device);
+			rc = tc_err_set(
+			    err, TC_EINVAL,
+			    "%s is from '%s' but %s is from '%s': one device per opstream",
+			    inputs[i], tabs[i]->device, inputs[0], tabs[0]->device);
 	}
 	struct tc_ops_writer *w = NULL;
 	if (rc == 0) {
 		struct tc_device dev = {0, 0, TC_DEV_GPU, 0, tabs[0]->device, "", "", "", 0, 0};
 		uint32_t rank0 = 0;
 		struct tc_kv meta[2] = {
-			{"layout", tabs[0]->layout == TC_OPTABLE_MICRO ? "micro" : "model"},
-			{"tables", "NeuSight operator tables, ops back to back on one stream"},
+		    {"layout", tabs[0]->layout == TC_OPTABLE_MICRO ? "micro" : "model"},
+		    {"tables", "NeuSight operator tables, ops back to back on one stream"},
 		};
 		struct tc_ops_header hdr;
 		memset(&hdr, 0, sizeof(hdr));
@@ -1026,6 +1051,8 @@ int tc_optable_check_mem(const void *buf, size_t len, struct tc_err *err)
 }
 
 const struct tc_ingest_adapter tc_ingest_optable_adapter = {
-	"optable", "NeuSight operator tables, micro or model layout (.csv, .csv.zst, .csv.gz)",
-	optable_probe, optable_run,
+    "optable",
+    "NeuSight operator tables, micro or model layout (.csv, .csv.zst, .csv.gz)",
+    optable_probe,
+    optable_run,
 };

@@ -34,8 +34,8 @@ static const struct {
 	const char *op;
 	int gemm, n;
 } ops[] = {
-	{"bmm", 1, 40}, {"linear", 1, 40}, {"add", 0, 40}, {"addu", 0, 40},
-	{"gelu", 0, 40}, {"ln", 0, 30}, {"softmax", 0, 30},
+    {"bmm", 1, 40},  {"linear", 1, 40}, {"add", 0, 40},	    {"addu", 0, 40},
+    {"gelu", 0, 40}, {"ln", 0, 30},	{"softmax", 0, 30},
 };
 
 static int die(const char *msg, const char *arg)
@@ -63,7 +63,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 10);
 		else
-			return die("usage: -o DIR --chips A,B [--set CHIP:k=v] [--noise F] [--seed N]", NULL);
+			return die(
+			    "usage: -o DIR --chips A,B [--set CHIP:k=v] [--noise F] [--seed N]",
+			    NULL);
 	}
 	if (!out || !chips)
 		return die("-o and --chips are required", NULL);
@@ -115,11 +117,11 @@ int main(int argc, char **argv)
 			for (int r = 0; r < ops[o].n; r++) {
 				if (ops[o].gemm)
 					fprintf(fp, "%s,0,%s,%ld,%ld,%ld,%ld\n", ops[o].op, dev,
-						pick(&s, 1, 64), pick(&s, 16, 1024), pick(&s, 16, 1024),
-						pick(&s, 16, 1024));
+						pick(&s, 1, 64), pick(&s, 16, 1024),
+						pick(&s, 16, 1024), pick(&s, 16, 1024));
 				else
-					fprintf(fp, "%s,0,%s,%ld,%ld\n", ops[o].op, dev, pick(&s, 1, 4096),
-						pick(&s, 64, 8192));
+					fprintf(fp, "%s,0,%s,%ld,%ld\n", ops[o].op, dev,
+						pick(&s, 1, 4096), pick(&s, 64, 8192));
 			}
 			fclose(fp);
 			/* read the rows back for their work, then write the latencies */
@@ -162,7 +164,7 @@ int main(int argc, char **argv)
 				/* dims "B=2,M=3,..." -> "2,3,..." */
 				char vals[200], *v = vals;
 				for (char *q = dims; *q; q++) {
-					if (*q == '=' ) {
+					if (*q == '=') {
 						q++;
 						while (*q && *q != ',')
 							*v++ = *q++;
