@@ -53,7 +53,10 @@ void tc_calib_add(struct tc_calib_acc *a, const struct tc_chip *chip,
 	struct tc_hw_cost c;
 	if (tc_hw_op_cost(chip, &op, &c) < 0)
 		return;
+	/* (measured, modelled before the floor): the floor fit needs both */
 	push(&a->lat, &a->n_lat, &a->cap_lat, r->latency_ns);
+	push(&a->lat, &a->n_lat, &a->cap_lat,
+	     c.compute_ns > c.memory_ns ? c.compute_ns : c.memory_ns);
 	/* the term that bounds the op decides which curve its measurement corrects; the
 	 * floor is not applied here (it is fitted on its own) */
 	if (c.compute_ns >= c.memory_ns &&
@@ -116,13 +119,26 @@ static double median_above(const double *pairs, size_t n2, double above, size_t 
 void tc_calib_finish(struct tc_calib_acc *a, struct tc_calib_fit *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->n_ops = a->n_lat;
-	/* the floor: the 1st percentile of every measured latency, i.e. what the fastest ops
-	 * cost whatever their size (launch and framework time of the measuring loop) */
+	out->n_ops = a->n_lat / 2;
+	/* The floor: the 1st percentile of the measured latencies (what the fastest ops cost
+	 * whatever their size: launch and framework time of the measuring loop), but only when
+	 * the data shows one: at least 5 ops (and 1 %) that the model makes more than twice as
+	 * fast as it. Without such ops the fastest measured op is simply a fast op, and the
+	 * spec's floor stays. */
 	out->floor_ns = NAN;
-	if (a->n_lat >= MIN_SAMPLES) {
-		qsort(a->lat, a->n_lat, sizeof(double), cmpd);
-		out->floor_ns = a->lat[(size_t)floor(0.01 * (double)(a->n_lat - 1))];
+	size_t n = a->n_lat / 2;
+	if (n >= MIN_SAMPLES) {
+		double *lat = tc_xmalloc(n * sizeof(double));
+		for (size_t i = 0; i < n; i++)
+			lat[i] = a->lat[2 * i];
+		qsort(lat, n, sizeof(double), cmpd);
+		double f = lat[(size_t)floor(0.01 * (double)(n - 1))];
+		size_t below = 0;
+		for (size_t i = 0; i < n; i++)
+			below += a->lat[2 * i + 1] < f / 2;
+		if (below >= MIN_SAMPLES && (double)below >= 0.01 * (double)n)
+			out->floor_ns = f;
+		free(lat);
 	}
 	/* The curves from the ops well above the floor: the model takes max(floor, kernel),
 	 * and a curve cannot absorb a flat floor (time must grow with size, §2.1) */

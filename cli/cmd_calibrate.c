@@ -246,7 +246,8 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 		char a[32], b[32];
 		printf("calibrate %s: %zu tables (%zu of other chips ignored), %zu ops; floor %s\n",
 		       tc_chip_id(base), n_tabs, ignored, fit.n_ops,
-		       isnan(fit.floor_ns) ? "-" : tc_fmt_ns(a, sizeof(a), fit.floor_ns));
+		       isnan(fit.floor_ns) ? "none in the data (the spec's kept)"
+					   : tc_fmt_ns(a, sizeof(a), fit.floor_ns));
 		if (folds > 0) {
 			printf("%ld-fold cross-validation over shapes, held-out MAPE %%:\n", folds);
 			printf("  %-12s %8s %9s %9s\n", "class", "n", "before", "after");

@@ -301,7 +301,11 @@ static double predict_scaled(const struct tc_chip *src, const struct tc_chip *ds
 	struct tc_hw_op op = hw_op(r);
 	if (r->op_class == TC_CLASS_HOST || !r->has_work)
 		return t_src; /* framework time: the host did not change */
-	return tc_hw_scale(src, dst, &op, t_src, NULL);
+	/* tc_hw_scale takes the ratio of the work before either floor; the caller floors the
+	 * result on the target (docs/projection.md, "kernel floor") */
+	double t = tc_hw_scale(src, dst, &op, t_src, NULL);
+	double floor_ns = tc_chip_min_kernel_ns(dst);
+	return t > floor_ns ? t : floor_ns;
 }
 
 static void run_micro(struct tb *b)
