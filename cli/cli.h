@@ -42,5 +42,7 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_diff(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const struct tc_cli_cmd commands[] = {
 	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
 	{"sweep", "design-space sweep: traces x chip configurations into a results database", tc_cmd_sweep},
 	{"query", "Pareto fronts, best points, sensitivities or SQL over a results database", tc_cmd_query},
+	{"testbench", "cost model vs measured operator tables: error per class, chip and pair", tc_cmd_testbench},
+	{"calibrate", "fit a chip's curves and kernel floor from its measured ops -> overlay spec", tc_cmd_calibrate},
 	{"version", "print the version", cmd_version},
 	{"help", "list commands, or help on one", cmd_help},
 };

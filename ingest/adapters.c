@@ -160,6 +160,7 @@ const struct tc_ingest_adapter tc_ingest_kineto_adapter = {
 static const struct tc_ingest_adapter *const adapters[] = {
 	&tc_ingest_kineto_adapter,
 	&tc_ingest_onnx_adapter,
+	&tc_ingest_optable_adapter,
 	NULL,
 };
 

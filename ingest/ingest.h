@@ -101,4 +101,45 @@ int tc_work_of_op_conv(const char *name, const struct tc_shape *shapes, size_t n
 		       const uint8_t *dtypes, const struct tc_conv_params *p,
 		       struct tc_work *work);
 
+/* ---- tables of measured operators (optable.c; docs/ingest.md, docs/testbench.md) ------ */
+
+enum tc_optable_layout { TC_OPTABLE_MICRO = 1, TC_OPTABLE_MODEL = 2 };
+
+/* One measured operator: its work as the cost model sees it and its measured time. */
+struct tc_optable_row {
+	const char *name;    /* micro: the op ("bmm", "addu", "ln"); model: the fx node name */
+	const char *dims;    /* micro: "B=6 M=27 N=21 K=390"; model: the input shapes */
+	uint8_t op_class;    /* enum tc_class; TC_CLASS_HOST = no kernel (views, metadata) */
+	uint8_t has_work;
+	struct tc_work work; /* FLOPs, bytes, dtype, GEMM dims (struct below) */
+	double latency_ns;   /* measured (the backward time for a backward row) */
+	double bw_latency_ns; /* internal while reading; 0 in a returned table */
+	uint32_t repeat;     /* model tables: num_layer for the nodes of the traced layer, else 1 */
+	uint32_t line;       /* line of the CSV record */
+	uint8_t backward;    /* model tables in training: a backward node */
+};
+
+/* A table read whole. Read-only for callers; strings live as long as the table. */
+struct tc_optable {
+	const char *path;
+	const char *device;  /* micro: the Device column; model: the folder name, '_' -> ' ' */
+	int layout;          /* enum tc_optable_layout */
+	const char *model;   /* model tables: the file stem "bert_large-inf-512-8"; else NULL */
+	int training;        /* model tables: "-train-" in the name: backward rows follow */
+	uint32_t num_layers; /* model tables: from the JSON beside the CSV, 0 when absent */
+	double e2e_ns;       /* model tables: measured end-to-end latency, NaN when absent */
+	struct tc_optable_row *rows;
+	size_t n_rows;
+};
+
+/* Read a micro or model table (.csv, .csv.zst, .csv.gz). Errors name the file and line:
+ * "t.csv:17: Latency: not a non-negative latency in ms ('abc')". *out belongs to the
+ * caller (tc_optable_free); NULL on error. */
+int tc_optable_read(struct tc_optable **out, const char *path, struct tc_err *err);
+void tc_optable_free(struct tc_optable *t); /* NULL is fine */
+/* Sum of latency x repeat over the rows: the table's own end-to-end estimate. */
+double tc_optable_measured_total_ns(const struct tc_optable *t);
+/* Parse a table held in memory, writing nothing (fuzzing). 0 or a negative TC_E*. */
+int tc_optable_check_mem(const void *buf, size_t len, struct tc_err *err);
+
 #endif

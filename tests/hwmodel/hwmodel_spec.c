@@ -11,8 +11,9 @@ Test(spec, every_shipped_spec_loads)
 	struct tc_hw *hw = hwt_library();
 	const char *const *ids;
 	size_t n = tc_hw_list(hw, &ids);
-	/* issue #5 names 18 chips; a100-sxm4-40gb is the 19th (the corpus's A100-PG509-200) */
-	cr_assert_geq(n, 19);
+	/* issue #5 names 18 chips; a100-sxm4-40gb is the 19th (the corpus's A100-PG509-200);
+	 * issue #13 adds the six GPUs of the NeuSight data */
+	cr_assert_geq(n, 25);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			cr_assert_lt(strcmp(ids[i - 1], ids[i]), 0, "ids sorted");
@@ -40,7 +41,8 @@ Test(spec, required_chips_present)
 	static const char *const want[] = {
 		"v100-sxm2", "a100-sxm4-80gb", "a100-pcie-40gb", "h100-sxm5", "h100-pcie", "h200",
 		"b200", "gb200", "l4", "l40s", "mi250x", "mi300x", "mi325x", "tpu-v5e", "tpu-v5p",
-		"tpu-v6e", "gaudi2", "gaudi3"};
+		"tpu-v6e", "gaudi2", "gaudi3", "p4", "p100-pcie", "t4", "v100-pcie-32gb", "mi100",
+		"mi210"};
 	struct tc_hw *hw = hwt_library();
 	for (size_t i = 0; i < TC_ARRAY_LEN(want); i++)
 		cr_assert_str_eq(tc_hw_canonical_id(hw, want[i]), want[i]);
@@ -64,6 +66,52 @@ Test(spec, numbers_match_the_datasheet)
 	tc_chip_free(h);
 	tc_chip_free(m);
 	tc_chip_free(v);
+	tc_hw_free(hw);
+}
+
+Test(spec, fp32_paths_of_the_neusight_gpus)
+{
+	/* fp32 GEMMs: Pascal, Turing and Volta have no fp32 tensor path, so they run on the CUDA
+	 * cores at the datasheet's single-precision rate; A100 has TF32 tensor cores (156 TF) but
+	 * PyTorch >= 1.12 leaves torch.backends.cuda.matmul.allow_tf32 off, and the NeuSight
+	 * tables show ampere_sgemm kernels, so fp32 must not pick the TF32 column; MI100/MI210
+	 * run fp32 GEMMs on their matrix cores (46.1 / 45.3 TF). */
+	static const struct {
+		const char *id;
+		double fp32_vec, fp32_gemm, bw;
+	} t[] = {
+		{"p4", 5.5e12, 5.5e12, 192e9},
+		{"p100-pcie", 9.3e12, 9.3e12, 732e9},
+		{"t4", 8.1e12, 8.1e12, 320e9},
+		{"v100-pcie-32gb", 14e12, 14e12, 900e9},
+		{"a100-pcie-40gb", 19.5e12, 19.5e12, 1555e9},
+		{"mi100", 23.1e12, 46.1e12, 1228.8e9},
+		{"mi210", 22.6e12, 45.3e12, 1638.4e9},
+	};
+	struct tc_hw *hw = hwt_library();
+	for (size_t i = 0; i < TC_ARRAY_LEN(t); i++) {
+		struct tc_chip *c = hwt_load(hw, t[i].id, NULL, 0);
+		cr_assert_float_eq(tc_chip_peak_flops(c, TC_DT_F32, 0), t[i].fp32_vec, 1e3, "%s",
+				   t[i].id);
+		cr_assert_float_eq(tc_chip_mem_bw(c), t[i].bw, 1, "%s", t[i].id);
+		/* 4096^3 fp32 GEMM: compute-bound everywhere; its time gives the rate used */
+		struct tc_hw_op op = {.op_class = TC_CLASS_GEMM, .dtype = TC_DT_F32,
+				      .kind = TC_KIND_KERNEL, .has_work = 1, .m = 4096, .n = 4096,
+				      .k = 4096, .batch = 1};
+		op.flops = 2ull * 4096 * 4096 * 4096;
+		op.bytes_read = 2ull * 4096 * 4096 * 4;
+		op.bytes_written = 4096ull * 4096 * 4;
+		struct tc_hw_cost r;
+		cr_assert_eq(tc_hw_op_cost(c, &op, &r), 0);
+		cr_assert_eq(r.bound, TC_BOUND_COMPUTE, "%s", t[i].id);
+		cr_assert_eq(r.dtype_fallback, 0, "%s", t[i].id);
+		cr_assert_eq(r.dtype_used, 1 /* fp32 column, not tf32 */, "%s", t[i].id);
+		double rate = (double)op.flops / (r.ns * 1e-9);
+		/* the rate used is the fp32 GEMM peak times the curve's top (<= 1, >= 0.7) */
+		cr_assert_leq(rate, t[i].fp32_gemm * 1.0001, "%s: %g", t[i].id, rate);
+		cr_assert_geq(rate, t[i].fp32_gemm * 0.7, "%s: %g", t[i].id, rate);
+		tc_chip_free(c);
+	}
 	tc_hw_free(hw);
 }
 
@@ -116,6 +164,14 @@ Test(spec, match_device_names)
 		{"NVIDIA H200", "h200"},
 		{"AMD Instinct MI325X", "mi325x"},
 		{"TPU v5 lite", "tpu-v5e"},
+		/* the device names of the NeuSight tables (torch.cuda.get_device_name) */
+		{"Tesla P4", "p4"},
+		{"Tesla P100-PCIE-16GB", "p100-pcie"},
+		{"Tesla T4", "t4"},
+		{"Tesla V100-PCIE-32GB", "v100-pcie-32gb"}, /* not the SXM2 board */
+		{"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
+		{"AMD Instinct MI100", "mi100"},
+		{"AMD Instinct MI210", "mi210"},
 		{"AMD Radeon Graphics", NULL}, /* MI250 traces: the name does not identify the chip */
 		{"", NULL},
 		{"NVIDIA GeForce RTX 3090", NULL},
