@@ -436,7 +436,16 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 			return BAD("op %zu: negative duration", lo + i);
 		if (pd < 0 || (uint64_t)pd > self || ld < 0 || (uint64_t)ld > self)
 			return BAD("op %zu: parent/link delta out of range", lo + i);
-		cs->ts = lo + i ? (int64_t)((uint64_t)cs->ts + (uint64_t)dts) : dts;
+		/* deltas of a hostile file can wrap int64 and make time run backwards: check
+		 * the sum, then the documented range (opstream.h, TC_TIME_LIMIT_NS) */
+		int64_t ts_abs = dts;
+		if (lo + i && __builtin_add_overflow(cs->ts, dts, &ts_abs))
+			return BAD("op %zu: timestamp delta %lld overflows", lo + i, (long long)dts);
+		if (ts_abs < -TC_TIME_LIMIT_NS || ts_abs > TC_TIME_LIMIT_NS)
+			return BAD("op %zu: timestamp %lld ns is outside +-2^53 ns", lo + i, (long long)ts_abs);
+		if (d > TC_TIME_LIMIT_NS || ts_abs + d > TC_TIME_LIMIT_NS)
+			return BAD("op %zu: duration %lld ns ends beyond 2^53 ns", lo + i, (long long)d);
+		cs->ts = ts_abs;
 		if (corr) {
 			cs->corr += (uint64_t)tc_unzigzag(corr - 1);
 		}

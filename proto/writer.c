@@ -335,6 +335,12 @@ int tc_ops_writer_add(struct tc_ops_writer *w, const struct tc_op *op, uint64_t 
 			return tc_err_set(err, TC_EINVAL, "op %llu: dependency %llu is not an earlier op",
 					  (unsigned long long)self, (unsigned long long)op->deps[i]);
 
+	/* the range readers accept (TC_TIME_LIMIT_NS): a file we write must read back */
+	if (op->ts_ns < -TC_TIME_LIMIT_NS || op->ts_ns > TC_TIME_LIMIT_NS || op->dur_ns < -1 ||
+	    op->dur_ns > TC_TIME_LIMIT_NS || op->ts_ns + op->dur_ns > TC_TIME_LIMIT_NS)
+		return tc_err_set(err, TC_EINVAL, "op %llu: time %lld ns + %lld ns is outside +-2^53 ns "
+				  "of the trace's start", (unsigned long long)self, (long long)op->ts_ns,
+				  (long long)op->dur_ns);
 	int64_t ts_delta = w->kind.n ? op->ts_ns - w->prev_ts : op->ts_ns;
 	w->prev_ts = op->ts_ns;
 	uint64_t corr = 0;

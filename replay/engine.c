@@ -238,8 +238,8 @@ struct acc {
 static void acc_edge(struct acc *a, int64_t ref_proj, int64_t ref_src, int64_t floor_ns)
 {
 	int64_t slack = a->src_t - ref_src;
-	int64_t t_floor = ref_proj + TC_MIN(floor_ns, slack);
-	int64_t t_slack = a->strict ? t_floor : ref_proj + slack;
+	int64_t t_floor = rp_tadd(ref_proj, TC_MIN(floor_ns, slack));
+	int64_t t_slack = a->strict ? t_floor : rp_tadd(ref_proj, slack);
 	if (!a->any || ref_src > a->best_src) {
 		a->best_src = ref_src;
 		a->t_bind = t_slack;
@@ -257,7 +257,12 @@ static int64_t acc_time(const struct acc *a)
 
 static int64_t host_ns(double hs, int64_t delta)
 {
-	return hs == 1.0 ? delta : (int64_t)llround((double)delta * hs);
+	if (hs == 1.0)
+		return delta;
+	double v = (double)delta * hs; /* clamped: llround of an out-of-range value is undefined */
+	return v >= (double)RP_TIME_SAT    ? RP_TIME_SAT
+	       : v <= -(double)RP_TIME_SAT ? -RP_TIME_SAT
+					   : (int64_t)llround(v);
 }
 
 /* When lane l's head can run: 1 and *out when every dependency is known; 0 when the lane is
@@ -304,7 +309,7 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 		uint32_t prev_node = ord[st->cursor - 1];
 		int64_t delta = src_t - rp_point_time(g, prev_node);
 		if (!(node & 1) || g->in_off[i] == g->in_off[i + 1]) {
-			*out = st->t_last + host_ns(hs, delta);
+			*out = rp_tadd(st->t_last, host_ns(hs, delta));
 			return 1;
 		}
 		/* a blocking call's end: host part of it, or the awaited work plus the return */
@@ -343,12 +348,12 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 		int64_t src_dur = rp_dur0(g, i);
 		int64_t host = delta;
 		if (wait_src == INT64_MIN) {
-			t = st->t_last + host_ns(hs, host); /* every wait was broken */
+			t = rp_tadd(st->t_last, host_ns(hs, host)); /* every wait was broken */
 		} else {
 			int64_t lat_w = TC_MIN(a.src_t - wait_src, src_dur);
 			if (wait_src > g->ts[i])
 				host = TC_MAX(0, TC_MIN(lat_w, delta));
-			t = TC_MAX(st->t_last + host_ns(hs, host), wait_proj + host_ns(hs, lat_w));
+			t = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)), rp_tadd(wait_proj, host_ns(hs, lat_w)));
 		}
 	}
 	*out = t;
@@ -389,7 +394,7 @@ static void coll_finish(struct sim *s, uint32_t c)
 		if (s->r->start[j] == UNSET || s->r->end[j] != UNSET)
 			continue;
 		int64_t resid = rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
-		int64_t e = s->c_max_start[c] + s->c_xfer[c] + resid;
+		int64_t e = rp_tadd(rp_tadd(s->c_max_start[c], s->c_xfer[c]), resid);
 		s->r->end[j] = TC_MAX(e, s->r->start[j]);
 		s->ls[g->lane[j]].t_last = s->r->end[j];
 		wake(s, g->lane[j]);
@@ -417,7 +422,7 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			if (s->c_arrived[c] == g->colls[c].count)
 				coll_finish(s, (uint32_t)c);
 		} else {
-			s->r->end[i] = t + rp_pdur(s->r, i);
+			s->r->end[i] = rp_tadd(t, rp_pdur(s->r, i));
 		}
 		st->t_last = s->r->end[i];
 	} else {

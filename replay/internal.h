@@ -219,13 +219,32 @@ struct tc_replay {
 };
 
 /* Projected duration of GPU op i (ns). */
+/* Projected times saturate at +-RP_TIME_SAT instead of wrapping. Source times are bounded by
+ * the reader (TC_TIME_LIMIT_NS), but projected durations come from chip specs and scales, and
+ * a wrapped sum could go backwards or land on the engine's UNSET (INT64_MIN) and park a lane
+ * for ever. A quarter of the range leaves room for the engine's differences of saturated
+ * times. */
+#define RP_TIME_SAT (INT64_MAX / 4)
+
+static inline int64_t rp_tadd(int64_t a, int64_t b)
+{
+	int64_t s;
+	if (__builtin_add_overflow(a, b, &s))
+		return b > 0 ? RP_TIME_SAT : -RP_TIME_SAT;
+	return s > RP_TIME_SAT ? RP_TIME_SAT : s < -RP_TIME_SAT ? -RP_TIME_SAT : s;
+}
+
 static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
 	double ns = (g->flags[i] & RP_F_ANALYTIC) ? c->ans : (double)rp_dur0(g, i) * c->ratio;
-	if (!(ns >= 0) || ns > 9.2e18)
+	if (!(ns >= 0))
 		return 0;
+	/* saturate, never 0: a too-slow op must not look free (issue 19: 1e-12 GB/s gave a
+	 * speedup) */
+	if (ns >= (double)RP_TIME_SAT)
+		return RP_TIME_SAT;
 	return (int64_t)(ns + 0.5);
 }
 

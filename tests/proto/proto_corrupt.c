@@ -1,6 +1,7 @@
 /* Every corruption fails with its error and never crashes: truncation at every record
  * boundary and inside frames, flipped bytes everywhere, wrong magic, future version. */
 #include <criterion/criterion.h>
+#include <zstd.h>
 
 #include "proto_common.h"
 
@@ -174,4 +175,188 @@ Test(proto_corrupt, missing_file)
 	cr_assert_eq(tc_ops_reader_open(&r, "/nonexistent/x.tcs", &err), TC_EIO);
 	cr_assert_null(r);
 	cr_assert_not_null(strstr(err.msg, "/nonexistent/x.tcs: cannot open"));
+}
+
+/* ---- valid container, hostile column ---------------------------------------------------- */
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+static uint64_t get_varint(const unsigned char *p, size_t *o)
+{
+	uint64_t v = 0;
+	for (int s = 0;; s += 7) {
+		unsigned char c = p[(*o)++];
+		v |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80))
+			return v;
+	}
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The stream b with the packed sint64 column `field` of its first chunk replaced by vals,
+ * the chunk recompressed and re-framed (size, checksum) as a writer would: only the column's
+ * meaning is hostile, so only the reader's checks of values can catch it. */
+static unsigned char *with_column(const unsigned char *b, size_t len, unsigned field,
+				  const int64_t *vals, size_t n, size_t *out_len)
+{
+	size_t offs[16];
+	size_t nrec = record_offsets(b, len, offs, 16), at = 0;
+	for (size_t i = 0; i < nrec && !at; i++)
+		if (b[offs[i]] == 2)
+			at = offs[i];
+	cr_assert_neq(at, 0, "no chunk record");
+	uint32_t zlen = le32(b + at + 4), rawlen = le32(b + at + 8);
+	unsigned char *raw = malloc(rawlen), *msg = malloc(rawlen + 16 + n * 10);
+	cr_assert_eq(ZSTD_decompress(raw, rawlen, b + at + 16, zlen), rawlen);
+	/* copy the top-level fields, all but the column, then append the new column */
+	size_t o = 0, m = 0;
+	while (o < rawlen) {
+		size_t f0 = o;
+		uint64_t key = get_varint(raw, &o);
+		if ((key & 7) == 0) {
+			get_varint(raw, &o);
+		} else {
+			cr_assert_eq(key & 7, 2, "chunk fields are varints or length-delimited");
+			o += get_varint(raw, &o);
+		}
+		if (key >> 3 != field) {
+			memcpy(msg + m, raw + f0, o - f0);
+			m += o - f0;
+		}
+	}
+	unsigned char col[4096];
+	size_t cl = 0;
+	cr_assert_lt(n, sizeof(col) / 10);
+	for (size_t i = 0; i < n; i++)
+		cl += put_varint(col + cl, ((uint64_t)vals[i] << 1) ^ (uint64_t)(vals[i] >> 63));
+	m += put_varint(msg + m, (uint64_t)field << 3 | 2);
+	m += put_varint(msg + m, cl);
+	memcpy(msg + m, col, cl);
+	m += cl;
+	/* recompress with the content checksum the format requires, and re-frame */
+	size_t bound = ZSTD_compressBound(m);
+	unsigned char *frame = malloc(bound);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	size_t fz = ZSTD_compress2(cc, frame, bound, msg, m);
+	ZSTD_freeCCtx(cc);
+	cr_assert(!ZSTD_isError(fz));
+	size_t rest = at + 16 + zlen;
+	*out_len = at + 16 + fz + (len - rest);
+	unsigned char *nb = malloc(*out_len);
+	memcpy(nb, b, at);
+	memcpy(nb + at, b + at, 4); /* type and pad */
+	put_le32(nb + at + 4, (uint32_t)fz);
+	put_le32(nb + at + 8, (uint32_t)m);
+	put_le32(nb + at + 12, (uint32_t)tc_hash64(frame, fz, 0));
+	memcpy(nb + at + 16, frame, fz);
+	memcpy(nb + at + 16 + fz, b + rest, len - rest);
+	free(raw);
+	free(msg);
+	free(frame);
+	return nb;
+}
+
+/* Read b with the first chunk's ts (8) or dur (9) column replaced by the 25 values given.
+ * With TC_WRITE_BAD=DIR in the environment, the stream is also saved as DIR/save_as: that is
+ * how traces/bad/ts_delta_overflow.tcs was made. */
+static int read_with(unsigned field, const int64_t vals[25], struct tc_err *err,
+		     const char *save_as)
+{
+	size_t len, nlen;
+	uint64_t ops;
+	unsigned char *b = make_stream(&len);
+	unsigned char *nb = with_column(b, len, field, vals, 25, &nlen);
+	const char *dir = getenv("TC_WRITE_BAD");
+	if (save_as && dir) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, save_as);
+		FILE *f = fopen(path, "wb");
+		cr_assert_not_null(f, "%s", path);
+		cr_assert_eq(fwrite(nb, 1, nlen, f), nlen);
+		cr_assert_eq(fclose(f), 0);
+	}
+	int rc = read_all(nb, nlen, err, &ops);
+	free(nb);
+	free(b);
+	return rc;
+}
+
+Test(proto_corrupt, hostile_times_are_refused)
+{
+	struct tc_err err = TC_ERR_INIT;
+	int64_t ts[25], dur[25];
+	for (int i = 0; i < 25; i++) {
+		ts[i] = i ? 10 : 0; /* what the writer wrote: start, then deltas */
+		dur[i] = 5;
+	}
+	/* the container rewrite alone changes nothing */
+	cr_assert_eq(read_with(8, ts, &err, NULL), 0, "%s", err.msg);
+	cr_assert_eq(read_with(9, dur, &err, NULL), 0, "%s", err.msg);
+
+	/* deltas of 2^62 (issue 19: time wrapped and `project` spun for ever) */
+	for (int i = 1; i < 25; i++)
+		ts[i] = INT64_C(1) << 62;
+	cr_assert_eq(read_with(8, ts, &err, "ts_delta_overflow.tcs"), TC_EFORMAT);
+	cr_assert_str_eq(err.msg, "x.tcs: chunk 0: op 1: timestamp 4611686018427387904 ns is "
+				  "outside +-2^53 ns");
+
+	/* a delta whose sum overflows int64 */
+	ts[0] = -TC_TIME_LIMIT_NS;
+	ts[1] = INT64_MIN;
+	cr_assert_eq(read_with(8, ts, &err, NULL), TC_EFORMAT);
+	cr_assert_str_eq(err.msg, "x.tcs: chunk 0: op 1: timestamp delta -9223372036854775808 "
+				  "overflows");
+
+	/* at the limit is fine; a duration past it is not */
+	for (int i = 0; i < 25; i++)
+		ts[i] = i ? 0 : TC_TIME_LIMIT_NS - 5;
+	cr_assert_eq(read_with(8, ts, &err, NULL), 0, "%s", err.msg);
+	ts[0]++;
+	cr_assert_eq(read_with(8, ts, &err, NULL), TC_EFORMAT);
+	cr_assert_str_eq(err.msg, "x.tcs: chunk 0: op 0: duration 5 ns ends beyond 2^53 ns");
+	dur[3] = INT64_MAX;
+	cr_assert_eq(read_with(9, dur, &err, NULL), TC_EFORMAT);
+	cr_assert_not_null(strstr(err.msg, "op 3: duration 9223372036854775807 ns"), "%s", err.msg);
+}
+
+Test(proto_corrupt, writer_refuses_times_it_could_not_read_back)
+{
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_writer *w;
+	struct tc_ops_header h = sample_header();
+	const char *path = tmp_path("far.tcs");
+	cr_assert_eq(tc_ops_writer_open(&w, path, &h, NULL, &err), 0);
+	uint32_t lane, name;
+	struct tc_lane l = {0, 0, 0, TC_LANE_GPU, 7, "stream 7"};
+	tc_ops_writer_lane(w, &l, &lane);
+	tc_ops_writer_intern(w, "kernel", &name);
+	struct tc_op op;
+	tc_op_init(&op);
+	op.lane = lane;
+	op.name = name;
+	op.ts_ns = TC_TIME_LIMIT_NS;
+	op.dur_ns = 1;
+	cr_assert_eq(tc_ops_writer_add(w, &op, NULL, &err), TC_EINVAL);
+	cr_assert_not_null(strstr(err.msg, "outside +-2^53 ns"), "%s", err.msg);
+	tc_ops_writer_abort(w);
+	unlink(path);
 }
