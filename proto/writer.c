@@ -283,8 +283,8 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 #undef SET
 	rc = write_record(w, TC_REC_CHUNK, &c.base, err);
 	free(lanep);
-	if (rc)
-		return tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
+	if (rc) /* a failed write names the file; which chunk it was is no help there */
+		return rc == TC_EIO ? rc : tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
 	w->n_chunks++;
 	w->strs_flushed = w->strs.n;
 	w->lanes.n = 0;

@@ -5,48 +5,167 @@
 #include <string.h>
 #include <strings.h>
 #include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
 
+/* The path a chain of symbolic links ends at, which may not exist yet (a link made before
+ * the first run): *out, owned by the caller. Relative links resolve against the directory of
+ * the link, as the kernel does. */
+static int follow_links(const char *path, char **out, struct tc_err *err)
+{
+	char *cur = tc_xstrdup(path);
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+			*out = cur;
+			return 0;
+		}
+		char buf[PATH_MAX];
+		ssize_t n = readlink(cur, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			int e = errno;
+			free(cur);
+			return tc_err_set(err, TC_EIO, "%s: cannot read symbolic link: %s", path,
+					  strerror(e));
+		}
+		buf[n] = 0;
+		char *next;
+		const char *slash = strrchr(cur, '/');
+		if (buf[0] == '/' || !slash) {
+			next = tc_xstrdup(buf);
+		} else {
+			size_t dl = (size_t)(slash - cur) + 1, len = dl + (size_t)n + 1;
+			next = tc_xmalloc(len);
+			memcpy(next, cur, dl);
+			memcpy(next + dl, buf, (size_t)n + 1);
+		}
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return tc_err_set(err, TC_EINVAL, "%s: too many levels of symbolic links", path);
+}
+
+/* Where an output goes, decided once from what the path names now:
+ *  - nothing yet, or a regular file: written to "PATH.tmp.PID" beside it and renamed over
+ *    it on commit, so a failed run never leaves a partial file that looks complete (the
+ *    replaced file's permission bits are kept);
+ *  - a symbolic link: followed. The file it names is replaced (or created) as above, and the
+ *    link itself stays a link, as shell redirection and `cp` treat it;
+ *  - a character device or a FIFO (/dev/null, /dev/full, a pipe to another program):
+ *    written directly. Rename would replace the node with a regular file (as root, the real
+ *    /dev/full) and unlink would delete it, so neither is ever done to them; a failed run may
+ *    have written part of its output there, which is in the nature of a stream;
+ *  - anything else (directory, block device, socket): refused. */
 int tc_outfile_open(struct tc_outfile *o, const char *path, struct tc_err *err)
 {
 	memset(o, 0, sizeof(*o));
 	if (strcmp(path, "-") == 0) {
 		o->fp = stdout;
+		o->path = tc_xstrdup("stdout");
 		return 0;
 	}
-	size_t n = strlen(path) + 32;
-	o->path = tc_xstrdup(path);
+	if (!path[0])
+		return tc_err_set(err, TC_EINVAL, "output path is empty");
+	char *target = NULL;
+	struct stat st;
+	int exists = lstat(path, &st) == 0;
+	if (exists && S_ISLNK(st.st_mode)) {
+		int rc = follow_links(path, &target, err);
+		if (rc < 0)
+			return rc;
+		exists = lstat(target, &st) == 0;
+	}
+	const char *real = target ? target : path;
+	if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		/* O_NOCTTY: a terminal given as output must not become our controlling one */
+		int fd = open(real, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		o->fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+		if (!o->fp) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			free(target);
+			return tc_err_set(err, TC_EIO, "%s: cannot open for writing: %s", path,
+					  strerror(e));
+		}
+		o->path = tc_xstrdup(path);
+		free(target);
+		return 0;
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
+		free(target);
+		return tc_err_set(err, TC_EINVAL, "%s: is a %s, not a file to write", path,
+				  S_ISDIR(st.st_mode) ? "directory" : S_ISBLK(st.st_mode) ? "block device"
+				  : S_ISSOCK(st.st_mode) ? "socket" : "special file");
+	}
+	size_t n = strlen(real) + 32;
+	o->path = target ? target : tc_xstrdup(path);
 	o->tmp = tc_xmalloc(n);
-	snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	o->fp = fopen(o->tmp, "wb");
+	snprintf(o->tmp, n, "%s.tmp.%ld", real, (long)getpid());
+	/* O_EXCL: never write through whatever else might sit at the temporary name */
+	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		      exists ? (st.st_mode & 07777) : 0666);
+	o->fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!o->fp) {
 		int e = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
 		free(o->path);
 		free(o->tmp);
 		memset(o, 0, sizeof(*o));
 		return tc_err_set(err, TC_EIO, "%s: cannot create: %s", path, strerror(e));
 	}
+	if (exists)
+		(void)fchmod(fd, st.st_mode & 07777); /* open's mode went through the umask */
 	return 0;
 }
 
 int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err)
 {
 	if (!o->tmp) {
-		if (o->fp && fflush(o->fp) != 0)
-			return tc_err_set(err, TC_EIO, "stdout: write failed: %s", strerror(errno));
+		/* stdout or a device/FIFO written directly: the data is there once flushed */
+		int rc = 0, e = 0;
+		if (o->fp == stdout) {
+			if (fflush(o->fp) != 0 || ferror(o->fp)) {
+				e = errno;
+				rc = TC_EIO;
+			}
+		} else if (o->fp) {
+			int bad = ferror(o->fp);
+			if (fclose(o->fp) != 0 || bad) {
+				e = errno;
+				rc = TC_EIO;
+			}
+		}
+		if (rc < 0)
+			tc_err_set(err, rc, "%s: write failed: %s", o->path ? o->path : "stdout",
+				   e ? strerror(e) : "i/o error");
 		o->fp = NULL;
-		return 0;
+		free(o->path);
+		o->path = NULL;
+		return rc;
 	}
 	int bad = ferror(o->fp);
-	if (fclose(o->fp) != 0)
+	int e = errno;
+	if (fclose(o->fp) != 0) {
 		bad = 1;
+		e = errno;
+	}
 	o->fp = NULL;
-	if (bad || rename(o->tmp, o->path) != 0) {
-		int e = errno;
+	if (!bad && rename(o->tmp, o->path) != 0) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
 		unlink(o->tmp);
-		tc_err_set(err, TC_EIO, "%s: write failed: %s", o->path, strerror(e));
+		tc_err_set(err, TC_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "i/o error");
 		free(o->tmp);
 		free(o->path);
 		o->tmp = o->path = NULL;
@@ -66,6 +185,8 @@ void tc_outfile_abort(struct tc_outfile *o)
 		if (o->fp)
 			fclose(o->fp);
 		unlink(o->tmp);
+	} else if (o->fp && o->fp != stdout) {
+		fclose(o->fp); /* a device or FIFO: closed, never unlinked */
 	}
 	free(o->tmp);
 	free(o->path);

@@ -208,16 +208,22 @@ char *tc_fmt_bytes(char *buf, size_t n, double bytes);
 /* ---- files -------------------------------------------------------------------------------- */
 
 /* An output file written under a temporary name and renamed into place on commit, so a
- * failed run never leaves a partial file looking complete. "-" means stdout. */
+ * failed run never leaves a partial file looking complete. "-" means stdout. Temp-and-rename
+ * is for regular files only: a symbolic link is followed (its target is replaced, the link
+ * kept), a character device or FIFO is written directly and never renamed over or unlinked,
+ * and a directory, block device or socket is refused (util/file.c says why). */
 struct tc_outfile {
 	FILE *fp;
-	char *path;
-	char *tmp; /* NULL for stdout */
+	char *path; /* as given ("stdout" for "-"); a followed link's target */
+	char *tmp;  /* NULL for stdout and for devices and FIFOs written directly */
 };
+/* 0, TC_EINVAL (empty path, a directory ...) or TC_EIO. */
 int tc_outfile_open(struct tc_outfile *o, const char *path, struct tc_err *err);
-/* Flush, close and rename. On failure the temporary is removed. */
+/* Flush, close and rename (stdout: flush only, errors included). On failure the temporary
+ * is removed. */
 int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err);
-/* Close and remove the temporary; safe to call after commit or on a zeroed struct. */
+/* Close and remove the temporary (a device or FIFO is only closed); safe to call after
+ * commit or on a zeroed struct. */
 void tc_outfile_abort(struct tc_outfile *o);
 
 /* Read a whole (small) file into a NUL-terminated buffer. Caller frees *out. */
