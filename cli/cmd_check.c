@@ -551,6 +551,31 @@ int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
 		free_check(&ck);
 		return rc;
 	}
+	if (junit) {
+		/* the manifest, each case's inputs (every argument that names a file) and
+		 * expectation: --junit must be none of them */
+		char mfile[PATH_MAX + 16];
+		snprintf(mfile, sizeof(mfile), "%s/cases.json", target);
+		size_t n_ins = 2;
+		for (size_t i = 0; i < ck.n; i++)
+			n_ins += (size_t)ck.cases[i].argc + 1;
+		const char **ins = tc_xcalloc(n_ins, sizeof(*ins));
+		size_t k = 0;
+		ins[k++] = target;
+		ins[k++] = mfile;
+		for (size_t i = 0; i < ck.n; i++) {
+			ins[k++] = ck.cases[i].expect;
+			for (size_t a = 0; a < ck.cases[i].argc; a++)
+				ins[k++] = ck.cases[i].argv[a];
+		}
+		struct tc_err err = TC_ERR_INIT;
+		rc = tc_outputs_check(&junit, 1, ins, k, &err);
+		free(ins);
+		if (rc < 0) {
+			free_check(&ck);
+			return tc_cli_fail(cli, &err);
+		}
+	}
 	tc_info(&cli->log, "check: %zu cases, %d jobs", ck.n, jobs);
 	run_all(&ck, jobs);
 	evaluate(&ck, update);

@@ -149,6 +149,18 @@ int tc_cmd_diff(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "diff", chips[0] ? "--chips needs a trace to project"
 							  : "give two inputs A and B (or IN --chips A B)");
 
+	{
+		const char *ins[MAX_IN + 3];
+		size_t n = 0;
+		for (size_t i = 0; i < n_in; i++)
+			ins[n++] = inputs[i];
+		ins[n++] = chips[0];
+		ins[n++] = chips[1];
+		ins[n++] = source;
+		if (tc_outputs_check(&out, 1, ins, n, &err) < 0)
+			return tc_cli_fail(cli, &err);
+	}
+
 	struct tc_report_profile pa, pb;
 	memset(&pa, 0, sizeof(pa));
 	memset(&pb, 0, sizeof(pb));

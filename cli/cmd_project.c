@@ -135,6 +135,17 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
 	if (quiet)
 		cli->log.level = TC_LOG_ERROR;
+	{
+		/* chip spec files named by --target/--source are inputs too */
+		const char *outs[] = {json, timeline}, *ins[MAX_IN + 2];
+		size_t n = 0;
+		for (size_t i = 0; i < n_in; i++)
+			ins[n++] = inputs[i];
+		ins[n++] = target;
+		ins[n++] = source;
+		if (tc_outputs_check(outs, 2, ins, n, &err) < 0)
+			return tc_cli_fail(cli, &err);
+	}
 
 	struct tc_hw *hw = NULL;
 	struct tc_chip *src = NULL, *dst = NULL;

@@ -196,6 +196,8 @@ int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_
 		return tc_err_set(err, TC_EINVAL, "no input files");
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
+	/* before anything is opened: the output's temporary would be renamed over the input */
+	TC_TRY(tc_outputs_check(&out_path, 1, inputs, n_inputs, err));
 	if (opts && opts->format) {
 		for (size_t i = 0; adapters[i]; i++)
 			if (strcmp(adapters[i]->name, opts->format) == 0)

@@ -193,6 +193,41 @@ void tc_outfile_abort(struct tc_outfile *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* 1 and *st when path exists as a regular file (links followed), else 0. */
+static int regular(const char *path, struct stat *st)
+{
+	return path && strcmp(path, "-") != 0 && stat(path, st) == 0 && S_ISREG(st->st_mode);
+}
+
+int tc_outputs_check(const char *const *outs, size_t n_out, const char *const *ins, size_t n_in,
+		     struct tc_err *err)
+{
+	for (size_t i = 0; i < n_out; i++) {
+		const char *o = outs[i];
+		struct stat so, sx;
+		if (!o || strcmp(o, "-") == 0)
+			continue;
+		int reg = regular(o, &so);
+		if (!reg && stat(o, &so) == 0)
+			continue; /* a device or FIFO: written directly, nothing to destroy */
+		for (size_t j = 0; reg && j < n_in; j++)
+			if (regular(ins[j], &sx) && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
+				return tc_err_set(err, TC_EINVAL, "%s: output is the input %s; refusing "
+						  "to overwrite it", o, ins[j]);
+		for (size_t j = 0; j < i; j++) {
+			if (!outs[j])
+				continue;
+			if (strcmp(outs[j], o) == 0)
+				return tc_err_set(err, TC_EINVAL, "%s: named for two outputs; give each "
+						  "its own file", o);
+			if (reg && regular(outs[j], &sx) && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
+				return tc_err_set(err, TC_EINVAL, "%s: the same file as the output %s; give "
+						  "each output its own file", o, outs[j]);
+		}
+	}
+	return 0;
+}
+
 int tc_read_file(const char *path, char **out, size_t *len, struct tc_err *err)
 {
 	FILE *fp = fopen(path, "rb");

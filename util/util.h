@@ -226,6 +226,15 @@ int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err);
  * commit or on a zeroed struct. */
 void tc_outfile_abort(struct tc_outfile *o);
 
+/* Refuse a run that would overwrite its own input, or write two outputs to one file:
+ * TC_EINVAL naming the path, else 0. An output is the same file as an input when both exist
+ * with the same device and inode (so links and other spellings count); two outputs clash
+ * when their paths are equal or they are one existing file. NULL entries (options not given),
+ * "-" and outputs that exist but are not regular files (/dev/null, a FIFO) are not checked:
+ * writing to them destroys nothing. */
+int tc_outputs_check(const char *const *outs, size_t n_out, const char *const *ins, size_t n_in,
+		     struct tc_err *err);
+
 /* Read a whole (small) file into a NUL-terminated buffer. Caller frees *out. */
 int tc_read_file(const char *path, char **out, size_t *len, struct tc_err *err);
 

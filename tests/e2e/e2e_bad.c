@@ -106,3 +106,108 @@ Test(e2e_bad, every_bad_input_gives_its_error, .timeout = 120)
 	rmdir(dir);
 	cr_assert_geq(cases, 10);
 }
+
+static char *slurp_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	char *b = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (;;) {
+		if (*n + 65536 > cap)
+			cr_assert_not_null(b = realloc(b, cap = cap * 2 + 65536));
+		size_t got = fread(b + *n, 1, cap - *n, f);
+		*n += got;
+		if (!got)
+			break;
+	}
+	fclose(f);
+	return b;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	size_t n;
+	char *b = slurp_file(from, &n);
+	FILE *f = fopen(to, "wb");
+	cr_assert_not_null(f, "%s", to);
+	cr_assert_eq(fwrite(b, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+	free(b);
+}
+
+/* issue 19: `ingest in.json -o in.json` replaced the trace with an opstream, and project,
+ * report, diff and check did the same to theirs. Every command refuses an output that is one
+ * of its inputs (by any name) or two outputs in one file, and leaves the input as it was. */
+Test(e2e_bad, outputs_never_overwrite_inputs, .timeout = 120)
+{
+	const char *src = getenv("TC_SRCDIR"), *exe = getenv("TRACECAST");
+	cr_assert(src && exe, "TC_SRCDIR and TRACECAST come from meson");
+	char dir[] = "/tmp/tc_same_XXXXXX", gz[1100], tcs[1100], hard[1100], cmd[4096], errp[1100];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(gz, sizeof(gz), "%s/traces/sample/train_a100_rank0.json.gz", src);
+	snprintf(tcs, sizeof(tcs), "%s/in.json.gz", dir);
+	copy_file(gz, tcs);
+	snprintf(errp, sizeof(errp), "%s/err", dir);
+	snprintf(cmd, sizeof(cmd), "ingest %s -o %s/run.tcs", tcs, dir);
+	cr_assert_eq(run(exe, cmd, errp), 0, "setup ingest failed");
+	snprintf(tcs, sizeof(tcs), "%s/run.tcs", dir);
+	snprintf(hard, sizeof(hard), "%s/hard.tcs", dir);
+	cr_assert_eq(link(tcs, hard), 0);
+	size_t n_gz, n_tcs;
+	char *orig_gz = slurp_file(gz, &n_gz), *orig_tcs = slurp_file(tcs, &n_tcs);
+	struct {
+		const char *cmd, *want;
+	} cases[] = {
+		{"ingest D/in.json.gz -o D/in.json.gz", "in.json.gz: output is the input"},
+		{"project D/run.tcs --target h100 --json D/run.tcs", "run.tcs: output is the input"},
+		{"project D/run.tcs --target h100 --timeline D/hard.tcs", "hard.tcs: output is the input"},
+		{"project D/run.tcs --target h100 --json D/a.json --timeline D/a.json",
+		 "a.json: named for two outputs"},
+		{"report D/run.tcs --target h100 -o D/run.tcs", "run.tcs: output is the input"},
+		{"diff D/run.tcs --chips h100 b200 -o D/hard.tcs", "hard.tcs: output is the input"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* D stands for the directory */
+		size_t k = 0;
+		for (const char *p = cases[i].cmd; *p && k < sizeof(cmd) - 64; p++)
+			k += (size_t)(*p == 'D' && p[1] == '/' ? snprintf(cmd + k, sizeof(cmd) - k, "%s", dir)
+							       : (cmd[k] = *p, 1));
+		cmd[k] = 0;
+		char shown[4096];
+		snprintf(shown, sizeof(shown), "%s", cmd);
+		cr_assert_eq(run(exe, cmd, errp), 1, "%s: not refused", shown);
+		size_t n;
+		char *msg = slurp_file(errp, &n);
+		msg = realloc(msg, n + 1);
+		msg[n] = 0;
+		cr_assert_not_null(strstr(msg, cases[i].want), "%s: [%s] lacks [%s]", shown, msg,
+				   cases[i].want);
+		free(msg);
+	}
+	size_t n;
+	char *now = slurp_file(tcs, &n);
+	cr_assert(n == n_tcs && memcmp(now, orig_tcs, n) == 0, "run.tcs was changed");
+	free(now);
+	snprintf(cmd, sizeof(cmd), "%s/in.json.gz", dir);
+	now = slurp_file(cmd, &n);
+	cr_assert(n == n_gz && memcmp(now, orig_gz, n) == 0, "in.json.gz was changed");
+	free(now);
+	free(orig_gz);
+	free(orig_tcs);
+	/* nothing else was written: no a.json, no temporaries */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		cr_assert(strcmp(de->d_name, "in.json.gz") == 0 || strcmp(de->d_name, "run.tcs") == 0 ||
+				  strcmp(de->d_name, "hard.tcs") == 0 || strcmp(de->d_name, "err") == 0,
+			  "left behind: %s", de->d_name);
+		snprintf(cmd, sizeof(cmd), "%s/%s", dir, de->d_name);
+		unlink(cmd);
+	}
+	closedir(d);
+	rmdir(dir);
+}

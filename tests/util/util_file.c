@@ -177,3 +177,33 @@ Test(util_file, directory_and_empty_path_are_refused)
 	rmdir(at("d"));
 	cr_assert_str_eq(listing(), "");
 }
+
+Test(util_file, outputs_that_are_inputs_or_each_other_are_refused)
+{
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(write_text(at("in"), "input", &err), 0);
+	cr_assert_eq(link(at("in"), at("hard")), 0);
+	cr_assert_eq(symlink("in", at("soft")), 0);
+	const char *ins[] = {at("other"), NULL, at("in")};
+	/* the input itself, a hard link to it, a symbolic link to it */
+	const char *names[] = {"in", "hard", "soft"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *outs[] = {NULL, at(names[i])};
+		cr_assert_eq(tc_outputs_check(outs, 2, ins, 3, &err), TC_EINVAL, "%s", names[i]);
+		cr_assert_not_null(strstr(err.msg, "output is the input"), "%s", err.msg);
+		cr_assert_not_null(strstr(err.msg, names[i]), "%s", err.msg);
+	}
+	/* two outputs: the same path (not yet there), or one file under two names */
+	const char *same[] = {at("new.json"), at("new.json")};
+	cr_assert_eq(tc_outputs_check(same, 2, ins, 3, &err), TC_EINVAL);
+	cr_assert_not_null(strstr(err.msg, "new.json: named for two outputs"), "%s", err.msg);
+	cr_assert_eq(write_text(at("o1"), "x", &err), 0);
+	cr_assert_eq(link(at("o1"), at("o2")), 0);
+	const char *linked[] = {at("o1"), at("o2")};
+	cr_assert_eq(tc_outputs_check(linked, 2, NULL, 0, &err), TC_EINVAL);
+	cr_assert_not_null(strstr(err.msg, "the same file as the output"), "%s", err.msg);
+	/* distinct files, stdout twice and a device twice are fine */
+	const char *fine[] = {at("a"), at("b"), "-", "-", "/dev/null", "/dev/null"};
+	cr_assert_eq(tc_outputs_check(fine, 6, ins, 3, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(slurp(at("in")), "input");
+}
