@@ -328,6 +328,13 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=0: ") &&
 		  strstr(e2e_errout, "must be > 0"), "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	/* issue 19: a positive value below any device gave a point that query --best picked */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,1e-12 "
+		    "--db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=1e-12: ") &&
+		  strstr(e2e_errout, "must be >= 1 (got 1e-12)"), "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	rc = tc_run("sweep --traces nope.tcs --base h100 --grid memory.hbm.bw_gbs=1 --db r.db");
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(e2e_errout, "nope.tcs"), "%s", e2e_errout);
