@@ -281,7 +281,9 @@ void tc_ops_reader_free(struct tc_ops_reader *r);
 
 /* ---- canonical text dump (the oracle of golden tests) ------------------------------------ */
 
-/* Write a deterministic, locale-independent text dump of a whole stream to fp. */
+/* Write a deterministic, locale-independent text dump of a whole stream to fp. Stops early,
+ * returning 0, once fp has an error: write errors are the caller's to report (it knows what
+ * fp is), by checking ferror(fp) or its flush. */
 int tc_ops_dump(const char *path, FILE *fp, struct tc_err *err);
 
 /* Summary for `tracecast info`. */

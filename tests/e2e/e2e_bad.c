@@ -2,6 +2,7 @@
  * expected exit code, and leaves no output (not even a temporary) behind. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -209,5 +210,73 @@ Test(e2e_bad, outputs_never_overwrite_inputs, .timeout = 120)
 		unlink(cmd);
 	}
 	closedir(d);
+	rmdir(dir);
+}
+
+/* Spawn tracecast with stdout on fd out_fd (kept open in the child only) and stderr to errpath;
+ * returns the wait status. */
+static int spawn_status(const char *exe, char *const argv[], int out_fd, const char *errpath)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	pid_t pid;
+	cr_assert_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	int st;
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+/* issue 19: `dump x.tcs > /dev/full` exited 0 with no message. A full disk is an error with
+ * one line; a reader that goes away (`dump | head`) ends the program by SIGPIPE, quietly,
+ * whether SIGPIPE was left at its default or ignored by the parent (docs/ says 141). */
+Test(e2e_bad, stdout_write_errors, .timeout = 120)
+{
+	const char *src = getenv("TC_SRCDIR"), *exe = getenv("TRACECAST");
+	cr_assert(src && exe, "TC_SRCDIR and TRACECAST come from meson");
+	char dir[] = "/tmp/tc_stdout_XXXXXX", gz[1100], tcs[1100], errp[1100], cmd[4096];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(gz, sizeof(gz), "%s/traces/sample/train_a100_rank0.json.gz", src);
+	snprintf(tcs, sizeof(tcs), "%s/run.tcs", dir);
+	snprintf(errp, sizeof(errp), "%s/err", dir);
+	snprintf(cmd, sizeof(cmd), "ingest %s -o %s", gz, tcs);
+	cr_assert_eq(run(exe, cmd, errp), 0, "setup ingest failed");
+	const char *cmds[] = {"dump", "info"};
+	int full = open("/dev/full", O_WRONLY);
+	for (size_t i = 0; full >= 0 && i < 2; i++) {
+		char *argv[] = {(char *)exe, (char *)cmds[i], tcs, NULL};
+		int st = spawn_status(exe, argv, full, errp);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s > /dev/full: status %#x", cmds[i], st);
+		size_t n;
+		char *msg = slurp_file(errp, &n);
+		msg = realloc(msg, n + 1);
+		msg[n] = 0;
+		cr_assert_str_eq(msg, "tracecast: error: stdout: write failed: No space left on device\n");
+		free(msg);
+	}
+	if (full < 0)
+		cr_log_warn("no /dev/full here: the disk-full half of this test is skipped");
+	else
+		close(full);
+	/* a pipe whose reader is gone, SIGPIPE at its default and then ignored */
+	for (int ignore = 0; ignore < 2; ignore++) {
+		int p[2];
+		cr_assert_eq(pipe(p), 0);
+		close(p[0]);
+		void (*old)(int) = signal(SIGPIPE, ignore ? SIG_IGN : SIG_DFL);
+		char *argv[] = {(char *)exe, (char *)"dump", tcs, NULL};
+		int st = spawn_status(exe, argv, p[1], errp);
+		signal(SIGPIPE, old);
+		close(p[1]);
+		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE,
+			  "dump into a closed pipe (SIGPIPE %s): status %#x", ignore ? "ignored" : "default", st);
+		size_t n;
+		free(slurp_file(errp, &n));
+		cr_assert_eq(n, 0, "dump into a closed pipe printed an error");
+	}
+	unlink(errp);
+	unlink(tcs);
 	rmdir(dir);
 }
