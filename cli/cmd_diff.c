@@ -53,6 +53,7 @@ static int side_from_file(const char *path, int projected, const struct tc_log *
 	rc = tc_report_profile_from_tcs(p, tcs, err);
 	if (tmp[0]) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
 		if (rc == 0) {
 			/* the temporary name means nothing to the user */
 			const char *b = strrchr(path, '/');

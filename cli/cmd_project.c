@@ -165,6 +165,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			goto fail;
 		}
 		close(fd);
+		(void)tc_tmp_remember(tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
 		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 		io.log = &cli->log;
 		if ((rc = tc_ingest_files(inputs, n_in, tmp, &io, NULL, &err)) < 0)
@@ -238,7 +239,9 @@ out:
 	tc_chip_free(src);
 	tc_chip_free(dst);
 	tc_hw_free(hw);
-	if (tmp[0])
+	if (tmp[0]) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
+	}
 	return code;
 }

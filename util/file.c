@@ -7,10 +7,71 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
+
+/* ---- temporaries removed on a fatal signal ------------------------------------------------ */
+
+/* The one piece of global mutable state in util, as in the sweep: a signal handler can reach
+ * nothing else. Lock-free atomic pointers, so the handler may read them (C11 7.14.1.1). */
+#define TMP_SLOTS 32
+static _Atomic(const char *) tmp_slots[TMP_SLOTS];
+static atomic_int tmp_handlers_set;
+
+static void on_fatal_signal(int sig)
+{
+	int saved = errno;
+	for (size_t i = 0; i < TMP_SLOTS; i++) {
+		const char *p = atomic_exchange(&tmp_slots[i], NULL);
+		if (p)
+			unlink(p); /* async-signal-safe */
+	}
+	/* the default action, raised again on return (the signal is blocked in here) */
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+static void install_handlers(void)
+{
+	if (atomic_exchange(&tmp_handlers_set, 1))
+		return;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < TC_ARRAY_LEN(sigs); i++) {
+		struct sigaction old, sa;
+		if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fatal_signal;
+		sigfillset(&sa.sa_mask); /* no second signal while removing */
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+int tc_tmp_remember(const char *path)
+{
+	install_handlers();
+	for (size_t i = 0; i < TMP_SLOTS; i++) {
+		const char *expect = NULL;
+		if (atomic_compare_exchange_strong(&tmp_slots[i], &expect, path))
+			return 0;
+	}
+	return TC_ENOMEM;
+}
+
+void tc_tmp_forget(const char *path)
+{
+	for (size_t i = 0; i < TMP_SLOTS; i++) {
+		const char *expect = path;
+		if (atomic_compare_exchange_strong(&tmp_slots[i], &expect, NULL))
+			return;
+	}
+}
 
 /* The path a chain of symbolic links ends at, which may not exist yet (a link made before
  * the first run): *out, owned by the caller. Relative links resolve against the directory of
@@ -124,6 +185,7 @@ int tc_outfile_open(struct tc_outfile *o, const char *path, struct tc_err *err)
 	}
 	if (exists)
 		(void)fchmod(fd, st.st_mode & 07777); /* open's mode went through the umask */
+	(void)tc_tmp_remember(o->tmp); /* best effort: all slots taken only loses the cleanup */
 	return 0;
 }
 
@@ -163,8 +225,11 @@ int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err)
 		bad = 1;
 		e = errno;
 	}
-	if (bad) {
+	if (bad)
 		unlink(o->tmp);
+	/* only now: a signal before the rename or unlink must still find the temporary */
+	tc_tmp_forget(o->tmp);
+	if (bad) {
 		tc_err_set(err, TC_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "i/o error");
 		free(o->tmp);
 		free(o->path);
@@ -185,6 +250,7 @@ void tc_outfile_abort(struct tc_outfile *o)
 		if (o->fp)
 			fclose(o->fp);
 		unlink(o->tmp);
+		tc_tmp_forget(o->tmp);
 	} else if (o->fp && o->fp != stdout) {
 		fclose(o->fp); /* a device or FIFO: closed, never unlinked */
 	}

@@ -226,6 +226,17 @@ int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err);
  * commit or on a zeroed struct. */
 void tc_outfile_abort(struct tc_outfile *o);
 
+/* Temporary files removed if the process is ended by SIGINT, SIGTERM or SIGHUP: the handler
+ * unlinks every remembered path, then lets the signal's default action end the process (so
+ * the exit status still says which signal). Installed on first use, and only for signals
+ * whose disposition is the default (a sweep's own handler, or nohup's ignored SIGHUP, stay).
+ * tc_outfile remembers its temporary itself. path must stay valid until tc_tmp_forget(path),
+ * which matches the pointer, not the text.
+ * Returns 0, or TC_ENOMEM when every slot is taken (the file is then not cleaned up on a
+ * signal, nothing else changes). Thread-safe and async-signal-safe. */
+int tc_tmp_remember(const char *path);
+void tc_tmp_forget(const char *path);
+
 /* Refuse a run that would overwrite its own input, or write two outputs to one file:
  * TC_EINVAL naming the path, else 0. An output is the same file as an input when both exist
  * with the same device and inode (so links and other spellings count); two outputs clash

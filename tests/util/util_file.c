@@ -207,3 +207,69 @@ Test(util_file, outputs_that_are_inputs_or_each_other_are_refused)
 	cr_assert_eq(tc_outputs_check(fine, 6, ins, 3, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(slurp(at("in")), "input");
 }
+
+#include <signal.h>
+#include <sys/wait.h>
+
+/* In a child: open an output, write to it, then receive sig; returns the wait status. With
+ * ignore_first, sig is ignored before the output is opened (as under nohup). */
+static int child_signalled(int sig, int ignore_first)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct tc_err err = TC_ERR_INIT;
+		struct tc_outfile o;
+		if (ignore_first)
+			signal(sig, SIG_IGN);
+		if (tc_outfile_open(&o, at("out"), &err) < 0)
+			_exit(3);
+		fputs("partial", o.fp);
+		fflush(o.fp);
+		raise(sig);
+		_exit(tc_outfile_commit(&o, &err) < 0 ? 4 : 0);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+Test(util_file, temporaries_removed_on_fatal_signals)
+{
+	/* issue 19: Ctrl-C left OUT.tmp.PID behind; SIGTERM and SIGHUP did the same */
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < 3; i++) {
+		int st = child_signalled(sigs[i], 0);
+		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sigs[i],
+			  "signal %d: the process should still end by it (status %#x)", sigs[i], st);
+		cr_assert_str_eq(listing(), "", "signal %d left files behind", sigs[i]);
+	}
+	/* an ignored signal stays ignored: the run completes */
+	int st = child_signalled(SIGHUP, 1);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	cr_assert_str_eq(listing(), "out");
+	cr_assert_str_eq(slurp(at("out")), "partial");
+}
+
+Test(util_file, remembered_paths_are_removed_and_forgotten_ones_kept)
+{
+	struct tc_err err = TC_ERR_INIT;
+	char kept[512], gone[512];
+	snprintf(kept, sizeof(kept), "%s", at("kept"));
+	snprintf(gone, sizeof(gone), "%s", at("gone"));
+	cr_assert_eq(write_text(kept, "k", &err), 0);
+	cr_assert_eq(write_text(gone, "g", &err), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		tc_tmp_remember(kept);
+		tc_tmp_remember(gone);
+		tc_tmp_forget(kept);
+		raise(SIGTERM);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x", st);
+	cr_assert_str_eq(listing(), "kept");
+}
