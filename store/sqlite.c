@@ -29,7 +29,41 @@ static int sq_fail(struct tc_store *s, struct sq *q, int rc, struct tc_err *err)
 				  s->name, s->opts.busy_ms);
 	if (prim == SQLITE_READONLY)
 		return tc_err_set(err, TC_EDB, "%s: database is read-only", s->name);
+	if (prim == SQLITE_AUTH) /* sq_authorize */
+		return tc_err_set(err, TC_EDB, "%s: opened read-only: %s (ATTACH, DETACH, "
+				  "load_extension and setting pragmas are refused)", s->name, msg);
 	return tc_err_set(err, TC_EDB, "%s: %s", s->name, msg);
+}
+
+/* A read-only connection must not write anywhere, not only not to its own file: beside
+ * SQLITE_OPEN_READONLY (which refuses DROP, INSERT ...), VACUUM INTO and ATTACH can create
+ * other files. The authorizer refuses attaching, extension loading and pragmas that set
+ * something; sq_prepare refuses any statement sqlite3_stmt_readonly() does not vouch for. */
+static int sq_authorize(void *ctx, int action, const char *a, const char *b, const char *db,
+			const char *trigger)
+{
+	(void)ctx;
+	(void)db;
+	(void)trigger;
+	/* pragmas that take a table or index name and only describe it */
+	static const char *const describe[] = {"table_info", "table_xinfo", "index_list",
+					       "index_info", "index_xinfo", "foreign_key_list", NULL};
+	switch (action) {
+	case SQLITE_ATTACH:
+	case SQLITE_DETACH:
+		return SQLITE_DENY;
+	case SQLITE_FUNCTION:
+		return b && strcmp(b, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK;
+	case SQLITE_PRAGMA:
+		if (!b)
+			return SQLITE_OK; /* reading a value */
+		for (const char *const *d = describe; *d; d++)
+			if (a && strcmp(a, *d) == 0)
+				return SQLITE_OK;
+		return SQLITE_DENY;
+	default:
+		return SQLITE_OK;
+	}
 }
 
 static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
@@ -50,6 +84,8 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, s->opts.busy_ms);
+	if (s->opts.read_only)
+		sqlite3_set_authorizer(q->db, sq_authorize, NULL);
 	if (!s->opts.read_only && sqlite3_db_readonly(q->db, "main") == 1)
 		return tc_err_set(err, TC_EDB, "%s: database is read-only (cannot write results)",
 				  s->name);
@@ -99,6 +135,11 @@ static int sq_prepare(struct tc_store *s, struct sq *q, const char *sql, sqlite3
 		return sq_fail(s, q, rc, err);
 	if (!st)
 		return tc_err_set(err, TC_EINVAL, "%s: empty SQL statement", s->name);
+	if (s->opts.read_only && !sqlite3_stmt_readonly(st)) {
+		sqlite3_finalize(st);
+		return tc_err_set(err, TC_EINVAL, "%s: opened read-only: only statements that read "
+				  "(SELECT ...) are allowed", s->name);
+	}
 	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
 		tail++;
 	if (tail && *tail) {

@@ -403,6 +403,25 @@ Test(store_sweep, query_formats)
 	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_str_eq(e2e_out, "n\n5\n");
+	/* issue 19: --sql cannot write, not even elsewhere (VACUUM INTO made a copy) */
+	const char *writes[] = {"VACUUM INTO 'copy.db'", "ATTACH 'copy.db' AS c",
+				"PRAGMA journal_mode=DELETE", "SELECT load_extension('x')",
+				"CREATE TEMP TABLE t(x)", "DELETE FROM results"};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		rc = tc_run("query r.db --sql \"%s\"", writes[i]);
+		cr_assert_eq(rc, 1, "%s: %s", writes[i], e2e_errout);
+		cr_assert(strstr(e2e_errout, "r.db: ") &&
+			  (strstr(e2e_errout, "read-only") || strstr(e2e_errout, "not authorized")),
+			  "%s: %s", writes[i], e2e_errout);
+		cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	}
+	char copy[300];
+	snprintf(copy, sizeof(copy), "%s/copy.db", e2e_dir);
+	cr_assert_eq(access(copy, F_OK), -1, "query --sql wrote copy.db");
+	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
+	cr_assert_str_eq(e2e_out, "n\n5\n", "the rows are all still there");
+	rc = tc_run("query r.db --sql \"PRAGMA table_info(results)\"");
+	cr_assert_eq(rc, 0, "describing a table stays allowed: %s", e2e_errout);
 	/* usage errors */
 	cr_assert_eq(tc_run("query r.db"), 2);
 	cr_assert_eq(tc_run("query r.db --pareto speedup"), 2);
