@@ -421,6 +421,8 @@ size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
 			}
 			if (cp == 0)
 				cp = '?'; /* keep C strings whole */
+			else if (cp >= 0xd800 && cp < 0xe000)
+				cp = 0xfffd; /* a lone surrogate: its CESU-8 bytes are not UTF-8 */
 			if (cp < 0x80) {
 				buf[o++] = (char)cp;
 			} else if (cp < 0x800) {

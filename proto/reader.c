@@ -151,6 +151,27 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	return 1;
 }
 
+/* s when it is valid UTF-8 (no copy), else a copy in a with U+FFFD for each bad byte (or ""
+ * when out of memory: a name is not worth failing the read for). NULL stays NULL. */
+static const char *text(struct tc_arena *a, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!s || tc_utf8_valid(s, n))
+		return s;
+	char *f = tc_arena_alloc(a, 3 * n + 1);
+	if (!f)
+		return "";
+	tc_utf8_fix(f, s, n);
+	return f;
+}
+
+/* text() that always copies: for strings of messages freed at once (lanes). */
+static const char *text_copy(struct tc_arena *a, const char *s)
+{
+	const char *t = text(a, s ? s : "");
+	return t == s ? tc_arena_strdup(a, s) : t;
+}
+
 static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 {
 	unsigned char fh[TC_FILE_HDR_LEN];
@@ -187,21 +208,29 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	Tcs__Header *h = r->hdr_msg;
 	r->hdr.format_major = h->format_major;
 	r->hdr.format_minor = h->format_minor;
-	r->hdr.source_format = h->source_format;
-	r->hdr.source_files = (const char **)h->source_files;
+	/* protobuf-c does not check that strings are UTF-8: our copies are fixed like the
+	 * chunks' strings (the message itself stays as unpacked, for free_unpacked) */
+	r->hdr.source_format = text(&r->strarena, h->source_format);
+	const char **files = tc_arena_alloc(&r->strarena, (h->n_source_files + 1) * sizeof(*files));
+	if (!files)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	for (size_t i = 0; i < h->n_source_files; i++)
+		files[i] = text(&r->strarena, h->source_files[i]);
+	r->hdr.source_files = files;
 	r->hdr.n_source_files = h->n_source_files;
 	r->hdr.world_size = h->world_size;
 	r->hdr.ranks = h->ranks;
 	r->hdr.n_ranks = h->n_ranks;
-	r->hdr.tool_version = h->tool_version;
+	r->hdr.tool_version = text(&r->strarena, h->tool_version);
 	r->hdr.base_time_ns = h->base_time_ns;
 	if (h->n_devices) {
 		r->devices = tc_xcalloc(h->n_devices, sizeof(*r->devices));
 		for (size_t i = 0; i < h->n_devices; i++) {
 			Tcs__Device *d = h->devices[i];
-			r->devices[i] = (struct tc_device){d->id, d->rank, d->type, d->index, d->name,
-							   d->chip, d->vendor, d->arch, d->memory_bytes,
-							   d->compute_units};
+			struct tc_arena *a = &r->strarena;
+			r->devices[i] = (struct tc_device){d->id, d->rank, d->type, d->index, text(a, d->name),
+							   text(a, d->chip), text(a, d->vendor), text(a, d->arch),
+							   d->memory_bytes, d->compute_units};
 		}
 	}
 	r->hdr.devices = r->devices;
@@ -209,7 +238,8 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (h->n_meta) {
 		r->meta = tc_xcalloc(h->n_meta, sizeof(*r->meta));
 		for (size_t i = 0; i < h->n_meta; i++)
-			r->meta[i] = (struct tc_kv){h->meta[i]->key, h->meta[i]->value};
+			r->meta[i] = (struct tc_kv){text(&r->strarena, h->meta[i]->key),
+						    text(&r->strarena, h->meta[i]->value)};
 	}
 	r->hdr.meta = r->meta;
 	r->hdr.n_meta = h->n_meta;
@@ -322,9 +352,15 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 		if (field == F_STRINGS) {
 			if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1, sizeof(*r->strs)))
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			char *str = tc_arena_strndup(&r->strarena, (const char *)fp, (size_t)v);
+			/* a file not written by us may hold bytes that are not UTF-8: every
+			 * consumer gets text (U+FFFD for each bad byte), as the writer makes it */
+			int ok = tc_utf8_valid((const char *)fp, (size_t)v);
+			char *str = ok ? tc_arena_strndup(&r->strarena, (const char *)fp, (size_t)v)
+				       : tc_arena_alloc(&r->strarena, 3 * (size_t)v + 1);
 			if (!str)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			if (!ok)
+				tc_utf8_fix(str, (const char *)fp, (size_t)v);
 			r->strs[r->n_strs++] = str;
 		} else if (field == F_LANES) {
 			Tcs__Lane *l = tcs__lane__unpack(NULL, (size_t)v, fp);
@@ -333,7 +369,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			int bad = l->id != r->n_lanes;
 			if (!bad && !tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1, sizeof(*r->lanes)))
 				r->lanes[r->n_lanes++] = (struct tc_lane){l->id, l->rank, l->device, l->type, l->tid,
-									  tc_arena_strdup(&r->strarena, l->name)};
+									  text_copy(&r->strarena, l->name)};
 			uint32_t id = l->id;
 			tcs__lane__free_unpacked(l, NULL);
 			if (bad)

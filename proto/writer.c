@@ -197,12 +197,25 @@ int tc_ops_writer_open(struct tc_ops_writer **out, const char *path,
 
 int tc_ops_writer_intern_n(struct tc_ops_writer *w, const char *s, size_t len, uint32_t *id)
 {
-	return tc_strtab_intern(&w->strs, s, len, id);
+	if (tc_utf8_valid(s, len))
+		return tc_strtab_intern(&w->strs, s, len, id);
+	/* names are text (docs/format.md §3): bytes that are not UTF-8 become U+FFFD here, at
+	 * ingest, so that every output of the file is valid text */
+	size_t cap;
+	if (tc_mul_size(len, 3, &cap) < 0 || cap == SIZE_MAX)
+		return TC_ENOMEM;
+	char *fixed = malloc(cap + 1);
+	if (!fixed)
+		return TC_ENOMEM;
+	size_t n = tc_utf8_fix(fixed, s, len);
+	int rc = tc_strtab_intern(&w->strs, fixed, n, id);
+	free(fixed);
+	return rc;
 }
 
 int tc_ops_writer_intern(struct tc_ops_writer *w, const char *s, uint32_t *id)
 {
-	return tc_strtab_intern(&w->strs, s ? s : "", s ? strlen(s) : 0, id);
+	return tc_ops_writer_intern_n(w, s ? s : "", s ? strlen(s) : 0, id);
 }
 
 int tc_ops_writer_lane(struct tc_ops_writer *w, const struct tc_lane *lane, uint32_t *id)
@@ -213,7 +226,13 @@ int tc_ops_writer_lane(struct tc_ops_writer *w, const struct tc_lane *lane, uint
 	l.device = lane->device;
 	l.type = lane->type;
 	l.tid = lane->tid;
-	l.name = tc_arena_strdup(&w->lane_arena, lane->name ? lane->name : "");
+	const char *name = lane->name ? lane->name : "";
+	size_t nl = strlen(name);
+	if (tc_utf8_valid(name, nl)) {
+		l.name = tc_arena_strdup(&w->lane_arena, name);
+	} else if ((l.name = tc_arena_alloc(&w->lane_arena, 3 * nl + 1))) {
+		tc_utf8_fix(l.name, name, nl); /* as for interned names */
+	}
 	if (!l.name || COL_PUSH(w->lanes, l))
 		return TC_ENOMEM;
 	*id = w->n_lanes++;

@@ -5,11 +5,12 @@
 
 #include "util.h"
 
+/* One line, and nothing a terminal would act on (util.h: tc_str_printable). */
 static void flatten(char *s)
 {
-	for (; *s; s++)
-		if (*s == '\n' || *s == '\r' || *s == '\t')
-			*s = ' ';
+	char buf[TC_ERR_MSG_MAX];
+	tc_str_printable(buf, sizeof(buf), s);
+	memcpy(s, buf, strlen(buf) + 1);
 }
 
 int tc_err_set(struct tc_err *err, int code, const char *fmt, ...)

@@ -63,7 +63,8 @@ struct tc_err {
 #define TC_ERR_INIT {0, {0}}
 
 /* Set the innermost cause. Returns code so callers can `return tc_err_set(...)`.
- * err may be NULL (the message is dropped). Newlines in the message become spaces. */
+ * err may be NULL (the message is dropped). The message is made one line and terminal-safe
+ * (tc_str_printable): names from inputs may carry newlines or ESC sequences. */
 int tc_err_set(struct tc_err *err, int code, const char *fmt, ...) TC_PRINTF(3, 4);
 /* Prepend context to an existing error ("ctx: old"). Returns err->code (or TC_EINTERNAL
  * when no error was set). */
@@ -248,6 +249,20 @@ int tc_outputs_check(const char *const *outs, size_t n_out, const char *const *i
 
 /* Read a whole (small) file into a NUL-terminated buffer. Caller frees *out. */
 int tc_read_file(const char *path, char **out, size_t *len, struct tc_err *err);
+
+/* ---- text from inputs ----------------------------------------------------------------- */
+
+/* 1 when s (n bytes) is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), else 0. */
+int tc_utf8_valid(const char *s, size_t n);
+/* Copy s (n bytes) to dst, which has room for 3 * n + 1 bytes, replacing each byte that
+ * does not start a valid sequence with U+FFFD; NUL-terminates and returns the length. dst
+ * may equal s only when s is valid. */
+size_t tc_utf8_fix(char *dst, const char *s, size_t n);
+/* Copy src to dst (dn bytes, truncated, always terminated) so that it is safe on a terminal
+ * and one line: newline, CR and tab become spaces; other control characters (C0, DEL, C1:
+ * ESC and CSI sequences) and bytes that are not UTF-8 are written as "\xNN". */
+void tc_str_printable(char *dst, size_t dn, const char *src);
 
 /* ---- small string helpers ---------------------------------------------------------- */
 int tc_str_endswith(const char *s, const char *suffix);

@@ -2,6 +2,7 @@
  * expected exit code, and leaves no output (not even a temporary) behind. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -278,5 +279,53 @@ Test(e2e_bad, stdout_write_errors, .timeout = 120)
 	}
 	unlink(errp);
 	unlink(tcs);
+	rmdir(dir);
+}
+
+/* issue 19: invalid UTF-8 and lone surrogates in event names were copied into --timeline,
+ * which was then not valid JSON text. Ingest makes them U+FFFD; both JSON outputs parse with
+ * jansson, which refuses invalid UTF-8. */
+Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
+{
+	const char *exe = getenv("TRACECAST");
+	cr_assert(exe, "TRACECAST comes from meson");
+	char dir[] = "/tmp/tc_utf8_XXXXXX", in[200], tcs[200], tl[200], pj[200], errp[200], cmd[1024];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/bad_utf8.json", dir);
+	FILE *f = fopen(in, "wb");
+	cr_assert_not_null(f);
+	fputs("{\"traceEvents\": ["
+	      "{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"aten::\xff\xfe\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":50},"
+	      "{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,\"tid\":1,\"ts\":5,"
+	      "\"dur\":4,\"args\":{\"correlation\":7}},"
+	      "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\\ud800\xc0\xaf\",\"pid\":0,\"tid\":7,\"ts\":20,"
+	      "\"dur\":10,\"args\":{\"device\":0,\"stream\":7,\"correlation\":7}}]}", f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(tcs, sizeof(tcs), "%s/u.tcs", dir);
+	snprintf(tl, sizeof(tl), "%s/tl.json", dir);
+	snprintf(pj, sizeof(pj), "%s/pj.json", dir);
+	snprintf(errp, sizeof(errp), "%s/err", dir);
+	snprintf(cmd, sizeof(cmd), "ingest %s -o %s", in, tcs);
+	cr_assert_eq(run(exe, cmd, errp), 0, "ingest failed");
+	snprintf(cmd, sizeof(cmd), "project %s --source a100 --target h100 -q --json %s --timeline %s", tcs, pj,
+		 tl);
+	cr_assert_eq(run(exe, cmd, errp), 0, "project failed");
+	const char *outs[] = {tl, pj};
+	for (size_t i = 0; i < 2; i++) {
+		json_error_t je;
+		json_t *j = json_load_file(outs[i], 0, &je);
+		cr_assert_not_null(j, "%s is not valid JSON text: %s", outs[i], je.text);
+		json_decref(j);
+	}
+	size_t n;
+	char *t = slurp_file(tl, &n);
+	t = realloc(t, n + 1);
+	t[n] = 0;
+	cr_assert_not_null(strstr(t, "aten::\xef\xbf\xbd\xef\xbf\xbd"), "the bad bytes became U+FFFD");
+	cr_assert_not_null(strstr(t, "k\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"), "surrogate and overlong");
+	free(t);
+	const char *files[] = {in, tcs, tl, pj, errp};
+	for (size_t i = 0; i < 5; i++)
+		unlink(files[i]);
 	rmdir(dir);
 }

@@ -211,11 +211,11 @@ static void put_le32(unsigned char *p, uint32_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* The stream b with the packed sint64 column `field` of its first chunk replaced by vals,
- * the chunk recompressed and re-framed (size, checksum) as a writer would: only the column's
- * meaning is hostile, so only the reader's checks of values can catch it. */
-static unsigned char *with_column(const unsigned char *b, size_t len, unsigned field,
-				  const int64_t *vals, size_t n, size_t *out_len)
+/* The stream b with every field `field` of its first chunk replaced by the encoded fields
+ * enc (tags included), the chunk recompressed and re-framed (size, checksum) as a writer
+ * would: only the content is hostile, so only the reader's checks of values can catch it. */
+static unsigned char *with_fields(const unsigned char *b, size_t len, unsigned field,
+				  const unsigned char *enc, size_t elen, size_t *out_len)
 {
 	size_t offs[16];
 	size_t nrec = record_offsets(b, len, offs, 16), at = 0;
@@ -224,9 +224,9 @@ static unsigned char *with_column(const unsigned char *b, size_t len, unsigned f
 			at = offs[i];
 	cr_assert_neq(at, 0, "no chunk record");
 	uint32_t zlen = le32(b + at + 4), rawlen = le32(b + at + 8);
-	unsigned char *raw = malloc(rawlen), *msg = malloc(rawlen + 16 + n * 10);
+	unsigned char *raw = malloc(rawlen), *msg = malloc(rawlen + elen);
 	cr_assert_eq(ZSTD_decompress(raw, rawlen, b + at + 16, zlen), rawlen);
-	/* copy the top-level fields, all but the column, then append the new column */
+	/* copy the top-level fields but the replaced one, then append the new ones */
 	size_t o = 0, m = 0;
 	while (o < rawlen) {
 		size_t f0 = o;
@@ -242,15 +242,8 @@ static unsigned char *with_column(const unsigned char *b, size_t len, unsigned f
 			m += o - f0;
 		}
 	}
-	unsigned char col[4096];
-	size_t cl = 0;
-	cr_assert_lt(n, sizeof(col) / 10);
-	for (size_t i = 0; i < n; i++)
-		cl += put_varint(col + cl, ((uint64_t)vals[i] << 1) ^ (uint64_t)(vals[i] >> 63));
-	m += put_varint(msg + m, (uint64_t)field << 3 | 2);
-	m += put_varint(msg + m, cl);
-	memcpy(msg + m, col, cl);
-	m += cl;
+	memcpy(msg + m, enc, elen);
+	m += elen;
 	/* recompress with the content checksum the format requires, and re-frame */
 	size_t bound = ZSTD_compressBound(m);
 	unsigned char *frame = malloc(bound);
@@ -273,6 +266,21 @@ static unsigned char *with_column(const unsigned char *b, size_t len, unsigned f
 	free(msg);
 	free(frame);
 	return nb;
+}
+
+/* with_fields for a packed sint64 column (zigzag applied here). */
+static unsigned char *with_column(const unsigned char *b, size_t len, unsigned field,
+				  const int64_t *vals, size_t n, size_t *out_len)
+{
+	unsigned char col[4096], enc[4200];
+	size_t cl = 0, el = 0;
+	cr_assert_lt(n, sizeof(col) / 10);
+	for (size_t i = 0; i < n; i++)
+		cl += put_varint(col + cl, ((uint64_t)vals[i] << 1) ^ (uint64_t)(vals[i] >> 63));
+	el += put_varint(enc + el, (uint64_t)field << 3 | 2);
+	el += put_varint(enc + el, cl);
+	memcpy(enc + el, col, cl);
+	return with_fields(b, len, field, enc, el + cl, out_len);
 }
 
 /* Read b with the first chunk's ts (8) or dur (9) column replaced by the 25 values given.
@@ -358,5 +366,66 @@ Test(proto_corrupt, writer_refuses_times_it_could_not_read_back)
 	cr_assert_eq(tc_ops_writer_add(w, &op, NULL, &err), TC_EINVAL);
 	cr_assert_not_null(strstr(err.msg, "outside +-2^53 ns"), "%s", err.msg);
 	tc_ops_writer_abort(w);
+	unlink(path);
+}
+
+/* issue 19: bytes that are not UTF-8 in names reached JSON outputs, which were then not valid
+ * text. A reader gives every consumer valid UTF-8: each bad byte (a stray 0xff, the CESU-8
+ * form of a lone surrogate) becomes U+FFFD. */
+Test(proto_corrupt, names_that_are_not_utf8_are_read_as_text)
+{
+	static const char *const strs[] = {"", "ker\xffnel\xed\xa0\x80"};
+	unsigned char enc[64];
+	size_t el = 0;
+	for (size_t i = 0; i < 2; i++) {
+		el += put_varint(enc + el, 2 << 3 | 2);
+		el += put_varint(enc + el, strlen(strs[i]));
+		memcpy(enc + el, strs[i], strlen(strs[i]));
+		el += strlen(strs[i]);
+	}
+	size_t len, nlen;
+	unsigned char *b = make_stream(&len);
+	unsigned char *nb = with_fields(b, len, 2, enc, el, &nlen);
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_reader *r;
+	const struct tc_op *ops;
+	size_t n;
+	cr_assert_eq(tc_ops_reader_open_mem(&r, nb, nlen, "x.tcs", &err), 0, "%s", err.msg);
+	cr_assert_gt(tc_ops_reader_next(r, &ops, &n, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(tc_ops_reader_string(r, ops[0].name),
+			 "ker\xef\xbf\xbdnel\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	tc_ops_reader_free(r);
+	free(nb);
+	free(b);
+}
+
+Test(proto_corrupt, writer_interns_text)
+{
+	/* what ingest hands the writer is fixed the same way, so files we write are text */
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_writer *w;
+	struct tc_ops_header h = sample_header();
+	const char *path = tmp_path("utf8.tcs");
+	cr_assert_eq(tc_ops_writer_open(&w, path, &h, NULL, &err), 0);
+	uint32_t lane, name, again;
+	struct tc_lane l = {0, 0, 0, TC_LANE_GPU, 7, "stream \xc0\xaf"}; /* overlong '/' */
+	tc_ops_writer_lane(w, &l, &lane);
+	cr_assert_eq(tc_ops_writer_intern(w, "a\x80z", &name), 0);
+	cr_assert_eq(tc_ops_writer_intern(w, "a\xef\xbf\xbdz", &again), 0);
+	cr_assert_eq(again, name, "the fixed name is the same string as U+FFFD written out");
+	struct tc_op op;
+	tc_op_init(&op);
+	op.lane = lane;
+	op.name = name;
+	cr_assert_eq(tc_ops_writer_add(w, &op, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(tc_ops_writer_close(w, &err), 0, "%s", err.msg);
+	struct tc_ops_reader *r;
+	const struct tc_op *ops;
+	size_t n;
+	cr_assert_eq(tc_ops_reader_open(&r, path, &err), 0, "%s", err.msg);
+	cr_assert_gt(tc_ops_reader_next(r, &ops, &n, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(tc_ops_reader_string(r, ops[0].name), "a\xef\xbf\xbdz");
+	cr_assert_str_eq(tc_ops_reader_lane(r, 0)->name, "stream \xef\xbf\xbd\xef\xbf\xbd");
+	tc_ops_reader_free(r);
 	unlink(path);
 }
