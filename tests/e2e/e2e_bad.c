@@ -298,7 +298,7 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 	      "{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"aten::\xff\xfe\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":50},"
 	      "{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,\"tid\":1,\"ts\":5,"
 	      "\"dur\":4,\"args\":{\"correlation\":7}},"
-	      "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\\ud800\xc0\xaf\",\"pid\":0,\"tid\":7,\"ts\":20,"
+	      "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\\ud800\xc0\xaf\\u001b[2J\",\"pid\":0,\"tid\":7,\"ts\":20,"
 	      "\"dur\":10,\"args\":{\"device\":0,\"stream\":7,\"correlation\":7}}]}", f);
 	cr_assert_eq(fclose(f), 0);
 	snprintf(tcs, sizeof(tcs), "%s/u.tcs", dir);
@@ -324,6 +324,23 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 	cr_assert_not_null(strstr(t, "aten::\xef\xbf\xbd\xef\xbf\xbd"), "the bad bytes became U+FFFD");
 	cr_assert_not_null(strstr(t, "k\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"), "surrogate and overlong");
 	free(t);
+	/* the text report on a terminal: the ESC sequence in the name is shown, not acted on */
+	char txt[200];
+	snprintf(txt, sizeof(txt), "%s/report.txt", dir);
+	int fd = open(txt, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	char *argv[] = {(char *)exe, (char *)"project", tcs, (char *)"--source", (char *)"a100",
+			(char *)"--target", (char *)"h100", NULL};
+	int st = spawn_status(exe, argv, fd, errp);
+	close(fd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "project: status %#x", st);
+	t = slurp_file(txt, &n);
+	t = realloc(t, n + 1);
+	t[n] = 0;
+	cr_assert_null(memchr(t, 0x1b, n), "an ESC byte reached the terminal output");
+	cr_assert_not_null(strstr(t, "\\x1b[2J"), "the ESC is shown escaped: %s", t);
+	free(t);
+	unlink(txt);
 	const char *files[] = {in, tcs, tl, pj, errp};
 	for (size_t i = 0; i < 5; i++)
 		unlink(files[i]);
