@@ -12,7 +12,8 @@ static void ingest_help(FILE *fp)
 	fprintf(fp,
 		"usage: tracecast ingest IN... -o OUT.tcs [--format F] [--chunk N] [-v|-q]\n\n"
 		"Convert profiler traces (Kineto/Chrome JSON: .json, .json.gz, .json.zst; several\n"
-		"files = several ranks of one job) or an ONNX model into an opstream.\n\n"
+		"files = several ranks of one job) or an ONNX model into an opstream. IN may be '-'\n"
+		"(stdin), a pipe or a FIFO: the format is told from the content.\n\n"
 		"  -o, --output OUT   the .tcs to write (written under a temporary name, renamed on\n"
 		"                     success: a failed run leaves nothing behind)\n"
 		"  --format F         force the input format:");

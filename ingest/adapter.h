@@ -29,6 +29,9 @@ struct tc_input;
 
 /* Open path ("-" is not supported). Errors name the file. */
 int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err);
+/* tc_input_open reading path but naming the input name in errors (a spooled pipe). */
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
+		     struct tc_err *err);
 /* Open over memory (tests, fuzzing). The buffer must outlive the input. */
 int tc_input_open_mem(struct tc_input **out, const void *buf, size_t len, const char *name,
 		      struct tc_err *err);

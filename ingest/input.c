@@ -117,6 +117,12 @@ static int open_common(struct tc_input *in, const char *name, struct tc_err *err
 
 int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
 {
+	return tc_input_open_as(out, path, path, err);
+}
+
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
+		     struct tc_err *err)
+{
 	struct tc_input *in = tc_xcalloc(1, sizeof(*in));
 	struct stat st;
 	*out = NULL;
@@ -124,18 +130,18 @@ int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
 	if (!in->fp) {
 		int e = errno;
 		free(in);
-		return tc_err_set(err, e == ENOENT ? TC_ENOTFOUND : TC_EIO, "%s: %s", path,
+		return tc_err_set(err, e == ENOENT ? TC_ENOTFOUND : TC_EIO, "%s: %s", name,
 				  strerror(e));
 	}
 	if (fstat(fileno(in->fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			fclose(in->fp);
 			free(in);
-			return tc_err_set(err, TC_EINVAL, "%s: is a directory", path);
+			return tc_err_set(err, TC_EINVAL, "%s: is a directory", name);
 		}
 		in->size = (uint64_t)st.st_size;
 	}
-	int rc = open_common(in, path, err);
+	int rc = open_common(in, name, err);
 	if (rc) {
 		tc_input_close(in);
 		return rc;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -342,6 +343,108 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 	free(t);
 	unlink(txt);
 	const char *files[] = {in, tcs, tl, pj, errp};
+	for (size_t i = 0; i < 5; i++)
+		unlink(files[i]);
+	rmdir(dir);
+}
+
+/* Spawn tracecast with fd `in_fd` as both stdin and fd 3, stdout to /dev/null; no wait. */
+static pid_t spawn_reading(const char *exe, char *const argv[], int in_fd, const char *errpath)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (in_fd >= 0) {
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 3);
+	}
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	pid_t pid;
+	cr_assert_eq(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* `tracecast dump tcs` into out (a file), 0 on success. */
+static int dump_to(const char *exe, const char *tcs, const char *out, const char *errp)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	char *argv[] = {(char *)exe, (char *)"dump", (char *)tcs, NULL};
+	int st = spawn_status(exe, argv, fd, errp);
+	close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* issue 19: `ingest <(cat t.json.gz)` failed with "empty file", stdin was not accepted and a
+ * FIFO named .json.gz blocked. Each is read once, and gives the same ops as the file. */
+Test(e2e_bad, pipes_fifos_and_stdin_are_inputs, .timeout = 120)
+{
+	const char *src = getenv("TC_SRCDIR"), *exe = getenv("TRACECAST");
+	cr_assert(src && exe, "TC_SRCDIR and TRACECAST come from meson");
+	char dir[] = "/tmp/tc_pipe_XXXXXX", gz[1100], ref[200], got[200], refd[200], gotd[200],
+	     fifo[200], errp[200], cmd[2048];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(gz, sizeof(gz), "%s/traces/sample/train_a100_rank0.json.gz", src);
+	snprintf(ref, sizeof(ref), "%s/ref.tcs", dir);
+	snprintf(got, sizeof(got), "%s/got.tcs", dir);
+	snprintf(refd, sizeof(refd), "%s/ref.txt", dir);
+	snprintf(gotd, sizeof(gotd), "%s/got.txt", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json.gz", dir);
+	snprintf(errp, sizeof(errp), "%s/err", dir);
+	snprintf(cmd, sizeof(cmd), "ingest %s -o %s", gz, ref);
+	cr_assert_eq(run(exe, cmd, errp), 0, "reference ingest failed");
+	cr_assert_eq(dump_to(exe, ref, refd, errp), 0);
+	size_t nref, ngz;
+	char *want = slurp_file(refd, &nref), *bytes = slurp_file(gz, &ngz);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN); /* a reader that quits must not kill us */
+	const char *modes[] = {"-", "/dev/fd/3", fifo};
+	for (size_t m = 0; m < 3; m++) {
+		int p[2] = {-1, -1};
+		if (m < 2) /* close-on-exec: the child must hold no write end, or it never sees EOF */
+			cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0 &&
+				  fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0);
+		char *argv[] = {(char *)exe, (char *)"ingest", (char *)modes[m], (char *)"-o", got, NULL};
+		pid_t pid = spawn_reading(exe, argv, p[0], errp);
+		int wfd = p[1];
+		if (m < 2)
+			close(p[0]);
+		else
+			wfd = open(fifo, O_WRONLY); /* waits for tracecast to open it */
+		cr_assert_geq(wfd, 0);
+		for (size_t off = 0; off < ngz;) {
+			ssize_t w = write(wfd, bytes + off, ngz - off);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		close(wfd);
+		int st;
+		waitpid(pid, &st, 0);
+		size_t ne;
+		char *emsg = slurp_file(errp, &ne);
+		emsg = realloc(emsg, ne + 1);
+		emsg[ne] = 0;
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ingest %s: status %#x: %s", modes[m], st,
+			  emsg);
+		free(emsg);
+		cr_assert_eq(dump_to(exe, got, gotd, errp), 0);
+		/* the same dump but for the source file's name */
+		size_t ng;
+		char *have = slurp_file(gotd, &ng);
+		const char *a = strstr(want, "\nrank "), *b = strstr(have, "\nrank ");
+		cr_assert(a && b, "dumps have ranks");
+		cr_assert(nref - (size_t)(a - want) == ng - (size_t)(b - have) &&
+				  memcmp(a, b, nref - (size_t)(a - want)) == 0,
+			  "ingest %s gave other ops than the file", modes[m]);
+		free(have);
+		unlink(got);
+	}
+	signal(SIGPIPE, old);
+	free(want);
+	free(bytes);
+	const char *files[] = {ref, refd, gotd, fifo, errp};
 	for (size_t i = 0; i < 5; i++)
 		unlink(files[i]);
 	rmdir(dir);

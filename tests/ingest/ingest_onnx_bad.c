@@ -230,3 +230,21 @@ Test(onnx_bad, subgraphs_nested_too_deep)
 	tc_onnx_free(g);
 	unlink(path);
 }
+
+Test(onnx_bad, endless_device_input_is_capped)
+{
+	/* issue 19: `ingest /dev/zero --format onnx` read until out of memory. Inputs that are not
+	 * regular files are copied once, at most spool_max bytes. */
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
+	o.format = "onnx";
+	o.spool_max = 1u << 20;
+	const char *in[1] = {"/dev/zero"};
+	const char *out = onnx_tmp("zero.tcs");
+	unlink(out);
+	int rc = tc_ingest_files(in, 1, out, &o, NULL, &err);
+	cr_assert_eq(rc, TC_EINVAL, "%d: %s", rc, err.msg);
+	cr_assert_str_eq(err.msg, "/dev/zero: more than 1048576 bytes from a pipe or device (the "
+				  "limit for inputs that are not regular files)");
+	cr_assert(!exists(out), "output left behind");
+}
