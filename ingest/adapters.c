@@ -199,8 +199,12 @@ static int detect_as(const char *src, const char *name, const struct tc_ingest_a
 			*out = adapters[i];
 		}
 	}
+	if (!*out && n >= 8 && memcmp(head, "TCOPS\r\n\x1a", 8) == 0)
+		return tc_err_set(err, TC_EUNSUPPORTED, "%s: an opstream (.tcs) is ingested already: "
+				  "give it on its own, not with traces or models", name);
 	if (!*out)
-		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format", name);
+		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format (not Kineto "
+				  "JSON, .gz or .zst of it, nor ONNX)", name);
 	return 0;
 }
 

@@ -99,6 +99,11 @@ static int js_value(struct jstream *js, struct tc_jv *v, const char *what, struc
 			js->pos = (size_t)(p - js->buf);
 			return 0;
 		}
+		if (rc == TC_JSON_TOO_DEEP)
+			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: %s nests objects or arrays "
+					  "deeper than %d levels", tc_input_name(js->in),
+					  (unsigned long long)(js->base_off + (size_t)(p - js->buf)),
+					  what, TC_JSON_MAX_DEPTH);
 		if (rc < 0 && p < end)
 			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in %s",
 					  tc_input_name(js->in),
@@ -617,8 +622,9 @@ static int parse_args_at(const char **pp, const char *end, struct argf *a)
 	int r, first = 1;
 	a->has = 0;
 	while ((r = next_key(pp, end, &first, &k)) == 1) {
-		if (tc_json_value(pp, end, &v) < 0)
-			return -1;
+		int rv = tc_json_value(pp, end, &v);
+		if (rv < 0)
+			return rv;
 		if (k.n < 4)
 			continue;
 		switch (k.p[0]) {
@@ -850,8 +856,9 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	while ((r = next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
 			const char *s0 = it;
-			if (parse_args_at(&it, end, &a) < 0) {
-				r = -1;
+			int ra = parse_args_at(&it, end, &a);
+			if (ra < 0) {
+				r = ra;
 				break;
 			}
 			e.args.p = s0;
@@ -860,8 +867,9 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			e.has_args = 1;
 			continue;
 		}
-		if (tc_json_value(&it, end, &v) < 0) {
-			r = -1;
+		int rv = tc_json_value(&it, end, &v);
+		if (rv < 0) {
+			r = rv;
 			break;
 		}
 		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
@@ -891,6 +899,11 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 					  f->path, (unsigned long long)(off + (uint64_t)(end - ev0)),
 					  (unsigned long long)idx);
 		}
+		if (r == TC_JSON_TOO_DEEP)
+			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: event %llu nests objects or "
+					  "arrays deeper than %d levels", f->path,
+					  (unsigned long long)(off + (uint64_t)(it - ev0)),
+					  (unsigned long long)idx, TC_JSON_MAX_DEPTH);
 		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in event %llu",
 				  f->path, (unsigned long long)(off + (uint64_t)(it - ev0)),
 				  (unsigned long long)idx);

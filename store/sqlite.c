@@ -4,6 +4,7 @@
  * INSERTs thousands of times). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -74,6 +75,10 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	if (!q)
 		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
 	s->conn = q;
+	/* SQLite says "disk I/O error" or "cannot open" for a directory: say what it is */
+	struct stat st;
+	if (strncmp(uri, "file:", 5) != 0 && stat(uri, &st) == 0 && S_ISDIR(st.st_mode))
+		return tc_err_set(err, TC_EDB, "%s: is a directory, not a database file", s->name);
 	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(uri, &q->db, flags, NULL);
 	if (rc != SQLITE_OK) {

@@ -607,7 +607,7 @@ Test(chrome, bad_inputs)
 	memset(deep + o, '[', 600);
 	memset(deep + o + 600, ']', 600);
 	snprintf(deep + o + 1200, sizeof(deep) - o - 1200, "}]}");
-	BAD(deep, "malformed JSON in event 0");
+	BAD(deep, "event 0 nests objects or arrays deeper than 256 levels"); /* issue 19: not "malformed" */
 	BAD("[[1]]", "event 0 at byte 1: not an object");
 	/* gzip: a valid header then garbage */
 	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff,

@@ -346,7 +346,17 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 Test(store_sweep, bad_databases_fail_with_one_line)
 {
 	char path[300];
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	/* issue 19: a directory given as the database said "disk I/O error" */
+	snprintf(path, sizeof(path), "%s/adir", e2e_dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	int rc = tc_run("query adir --sql \"SELECT 1\"");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db adir");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
+	rmdir(path);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* a newer schema */
 	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
