@@ -262,5 +262,8 @@ const struct store_backend tc_store_sqlite_backend = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.lock_sql = NULL,
 	.table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+	/* SQLite's own tables (sqlite_sequence, sqlite_stat1) do not make a database foreign */
+	.any_table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+			 "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
 	.max_params = 32000,
 };

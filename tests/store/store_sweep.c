@@ -356,6 +356,26 @@ Test(store_sweep, bad_databases_fail_with_one_line)
 	cr_assert_eq(rc, 1);
 	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
 	rmdir(path);
+	/* issue 19: a database of another application (no table named like ours) got
+	 * tracecast's tables added, and query called it "empty" */
+	snprintf(path, sizeof(path), "%s/other.db", e2e_dir);
+	sqlite3 *odb;
+	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(odb, "CREATE TABLE users (name TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(odb);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db other.db");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	rc = tc_run("query other.db --best step_time");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(odb, "SELECT count(*) FROM sqlite_master", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 1, "tables were added to another application's database");
+	sqlite3_finalize(st);
+	sqlite3_close(odb);
 	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* a newer schema */
