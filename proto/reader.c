@@ -116,6 +116,10 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)",
 				  r->name, what, cn, (unsigned long long)at, zlen, rlen);
+	if (rlen > TC_REC_FREE_RAW && rlen / TC_REC_MAX_RATIO > zlen)
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: record expands %u -> %u bytes, "
+				  "more than %ux above %u MiB", r->name, what, cn, (unsigned long long)at,
+				  zlen, rlen, TC_REC_MAX_RATIO, TC_REC_FREE_RAW >> 20);
 	/* Allocate only what the input can back: the frame must fit in what is left of the
 	 * source, and the claimed raw size must be the frame's own content size, so a corrupt
 	 * header cannot make the reader allocate a gigabyte. */

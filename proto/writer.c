@@ -73,6 +73,9 @@ static int write_record(struct tc_ops_writer *w, int type, const ProtobufCMessag
 	size_t zlen = ZSTD_compress2(w->zc, w->z, w->z_cap, w->raw, raw_len);
 	if (ZSTD_isError(zlen))
 		return tc_err_set(err, TC_EINTERNAL, "zstd: %s", ZSTD_getErrorName(zlen));
+	if (raw_len > TC_REC_FREE_RAW && raw_len / TC_REC_MAX_RATIO > zlen) /* readers refuse it */
+		return tc_err_set(err, TC_EINVAL, "record of %zu bytes compresses more than %ux: use "
+				  "smaller chunks", raw_len, TC_REC_MAX_RATIO);
 	unsigned char hdr[TC_REC_HDR_LEN] = {0};
 	hdr[0] = (unsigned char)type;
 	tc_put_u32(hdr + 4, (uint32_t)zlen);

@@ -449,3 +449,33 @@ Test(e2e_bad, pipes_fifos_and_stdin_are_inputs, .timeout = 120)
 		unlink(files[i]);
 	rmdir(dir);
 }
+
+/* issue 19: `--chunk 1e12` became 1 and `--chunk abc` was accepted. */
+Test(e2e_bad, chunk_option_takes_only_whole_numbers_in_range, .timeout = 60)
+{
+	const char *src = getenv("TC_SRCDIR"), *exe = getenv("TRACECAST");
+	cr_assert(src && exe, "TC_SRCDIR and TRACECAST come from meson");
+	char errp[] = "/tmp/tc_chunk_err_XXXXXX", out[200], cmd[2048];
+	int fd = mkstemp(errp);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(out, sizeof(out), "%s.tcs", errp);
+	const char *bad[] = {"1e12", "abc", "0", "-5", "16777217", "12x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk %s",
+			 src, out, bad[i]);
+		cr_assert_eq(run(exe, cmd, errp), 2, "--chunk %s accepted", bad[i]);
+		size_t n;
+		char *msg = slurp_file(errp, &n);
+		msg = realloc(msg, n + 1);
+		msg[n] = 0;
+		cr_assert_not_null(strstr(msg, "--chunk needs a whole number of ops in 1..16777216"), "%s", msg);
+		free(msg);
+		cr_assert_neq(access(out, F_OK), 0);
+	}
+	snprintf(cmd, sizeof(cmd), "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk 100",
+		 src, out);
+	cr_assert_eq(run(exe, cmd, errp), 0);
+	unlink(out);
+	unlink(errp);
+}

@@ -429,3 +429,25 @@ Test(proto_corrupt, writer_interns_text)
 	tc_ops_reader_free(r);
 	unlink(path);
 }
+
+Test(proto_corrupt, records_cannot_expand_far_beyond_the_file)
+{
+	/* issue 19: a 47 KB file whose strings expanded to 900 MB took 1.85 GB. A record that
+	 * claims to expand more than 256x beyond 256 MiB is refused before anything is
+	 * allocated (the claim alone is enough: the frame is not even read). */
+	size_t len, offs[16];
+	uint64_t ops;
+	struct tc_err err = TC_ERR_INIT;
+	unsigned char *b = make_stream(&len);
+	cr_assert_geq(record_offsets(b, len, offs, 16), 3);
+	size_t at = offs[1]; /* the first chunk */
+	uint32_t zlen = le32(b + at + 4);
+	uint32_t rlen = (1u << 28) + 256u * zlen + 1;
+	put_le32(b + at + 8, rlen);
+	cr_assert_eq(read_all(b, len, &err, &ops), TC_EFORMAT);
+	char want[200];
+	snprintf(want, sizeof(want), "x.tcs: chunk 0 at byte %zu: record expands %u -> %u bytes, more "
+		 "than 256x above 256 MiB", at, zlen, rlen);
+	cr_assert_str_eq(err.msg, want);
+	free(b);
+}

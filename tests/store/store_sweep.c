@@ -433,6 +433,22 @@ Test(store_sweep, query_formats)
 	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_str_eq(e2e_out, "n\n5\n");
+	/* issue 19: LIKE's wildcards in a --where value are text: config=% matched everything */
+	rc = tc_run("query r.db --best step_time --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_out), 2, "%s", e2e_out);
+	char prefix[8] = {0};
+	const char *line2 = strchr(e2e_out, '\n') + 1, *cfg = strchr(line2, ',') + 1;
+	memcpy(prefix, cfg, 4);
+	rc = tc_run("query r.db --best step_time --csv --where config=%s", prefix);
+	cr_assert_eq(count_lines(e2e_out), 2, "a real prefix still matches: %s", e2e_out);
+	prefix[1] = '_';
+	const char *wild[] = {"%", "_", prefix};
+	for (size_t i = 0; i < 3; i++) {
+		rc = tc_run("query r.db --best step_time --csv --where 'config=%s'", wild[i]);
+		cr_assert_eq(rc, 0, "%s", e2e_errout);
+		cr_assert_eq(count_lines(e2e_out), 1, "config=%s matched: %s", wild[i], e2e_out);
+	}
 	/* issue 19: --sql cannot write, not even elsewhere (VACUUM INTO made a copy) */
 	const char *writes[] = {"VACUUM INTO 'copy.db'", "ATTACH 'copy.db' AS c",
 				"PRAGMA journal_mode=DELETE", "SELECT load_extension('x')",
