@@ -96,6 +96,7 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 {
 	unsigned char hdr[TC_REC_HDR_LEN];
 	size_t got;
+again:;
 	uint64_t at = r->offset;
 	/* records after the header are chunks (or the footer): name them by chunk number */
 	const char *what = r->hdr_msg ? "chunk" : "header";
@@ -110,7 +111,9 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 				  (unsigned long long)at);
 	*type = hdr[0];
 	uint32_t zlen = tc_get_u32(hdr + 4), rlen = tc_get_u32(hdr + 8), check = tc_get_u32(hdr + 12);
-	if (*type < TC_REC_HEADER || *type > TC_REC_FOOTER || hdr[1] || hdr[2] || hdr[3])
+	/* types above the footer's are record types of a newer minor version: skipped below
+	 * (docs/format.md §6), once their frame is known to be intact */
+	if (*type < TC_REC_HEADER || hdr[1] || hdr[2] || hdr[3])
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: bad record header (type %u)",
 				  r->name, what, cn, (unsigned long long)at, hdr[0]);
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
@@ -137,6 +140,10 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	if ((uint32_t)tc_hash64(r->z, zlen, 0) != check)
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
 				  r->name, what, cn, (unsigned long long)at);
+	if (*type > TC_REC_FOOTER) {
+		r->offset += TC_REC_HDR_LEN + zlen;
+		goto again;
+	}
 	unsigned long long content = ZSTD_getFrameContentSize(r->z, zlen);
 	if (content != rlen)
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame content size does not match the record header (%u bytes)",

@@ -451,3 +451,52 @@ Test(proto_corrupt, records_cannot_expand_far_beyond_the_file)
 	cr_assert_str_eq(err.msg, want);
 	free(b);
 }
+
+/* The stream b with a record of type `type` holding `text` inserted after the header. */
+static unsigned char *with_record(const unsigned char *b, size_t len, unsigned type,
+				  const char *text, int bad_check, size_t *out_len)
+{
+	size_t offs[16];
+	cr_assert_geq(record_offsets(b, len, offs, 16), 2);
+	size_t at = offs[1], tl = strlen(text), bound = ZSTD_compressBound(tl);
+	unsigned char *frame = malloc(bound);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	size_t fz = ZSTD_compress2(cc, frame, bound, text, tl);
+	ZSTD_freeCCtx(cc);
+	cr_assert(!ZSTD_isError(fz));
+	*out_len = len + 16 + fz;
+	unsigned char *nb = calloc(1, *out_len);
+	memcpy(nb, b, at);
+	nb[at] = (unsigned char)type;
+	put_le32(nb + at + 4, (uint32_t)fz);
+	put_le32(nb + at + 8, (uint32_t)tl);
+	put_le32(nb + at + 12, (uint32_t)tc_hash64(frame, fz, 0) ^ (bad_check ? 1u : 0u));
+	memcpy(nb + at + 16, frame, fz);
+	memcpy(nb + at + 16 + fz, b + at, len - at);
+	free(frame);
+	return nb;
+}
+
+Test(proto_corrupt, unknown_record_types_are_skipped)
+{
+	/* issue 19: docs/format.md §6 lets a newer minor version add record types that older
+	 * readers skip; they were refused. An intact one is skipped, a corrupt one is not. */
+	size_t len, nlen;
+	uint64_t ops;
+	struct tc_err err = TC_ERR_INIT;
+	unsigned char *b = make_stream(&len);
+	unsigned char *nb = with_record(b, len, 9, "a record of a newer minor version", 0, &nlen);
+	cr_assert_eq(read_all(nb, nlen, &err, &ops), 0, "%s", err.msg);
+	cr_assert_eq(ops, 100);
+	free(nb);
+	nb = with_record(b, len, 9, "a record of a newer minor version", 1, &nlen);
+	cr_assert_eq(read_all(nb, nlen, &err, &ops), TC_EFORMAT);
+	cr_assert_not_null(strstr(err.msg, "corrupt record (checksum mismatch)"), "%s", err.msg);
+	free(nb);
+	nb = with_record(b, len, 0, "type 0 is no type", 0, &nlen);
+	cr_assert_eq(read_all(nb, nlen, &err, &ops), TC_EFORMAT);
+	cr_assert_not_null(strstr(err.msg, "bad record header (type 0)"), "%s", err.msg);
+	free(nb);
+	free(b);
+}
