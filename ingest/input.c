@@ -92,7 +92,10 @@ static int detect(struct tc_input *in, struct tc_err *err)
 		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
 			return tc_err_set(err, TC_ENOMEM, "%s: gzip init failed", in->name);
 		in->zs_init = 1;
-	} else if (in->clen >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) {
+	} else if (in->clen >= 4 && (((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)) ||
+				     ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
+		/* a zstd frame, or a skippable frame (0x184D2A5?), which `zstd -d` accepts and
+		 * the decompressor steps over (issue 19: it was "not a JSON trace") */
 		in->kind = IN_ZSTD;
 		in->zd = ZSTD_createDCtx();
 		if (!in->zd)

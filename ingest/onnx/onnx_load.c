@@ -382,8 +382,14 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 			}
 		} else {
 			snprintf(buf, sizeof(buf), "%.200s[%zu]=1 (default)", vi->name ? vi->name : "", i);
-			tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1", g->file,
-				vi->name, i);
+			if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+				/* a size given but out of range: say which, not "no size" (issue 19) */
+				tc_warn(g->log, "%s: input '%s' dim %zu is %" PRId64 ", outside 0..%lld; "
+					"set to 1", g->file, vi->name, i, d->dim_value,
+					(long long)OX_DIM_MAX);
+			else
+				tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1", g->file,
+					vi->name, i);
 		}
 		TC_TRY(note_bound(g, buf));
 		t->dims[i] = v;

@@ -507,6 +507,8 @@ Test(chrome, ranks_and_devices)
 	rb_free(&b);
 }
 
+/* zstd: 1 = one frame; 2 = a skippable frame first (issue 19: `zstd -d` takes it, ingest
+ * said "not a JSON trace") */
 static void compressed_roundtrip(int zstd)
 {
 	struct rb b = {0};
@@ -517,8 +519,12 @@ static void compressed_roundtrip(int zstd)
 	unsigned char *buf = malloc(cap);
 	tmpdir_make(b.dir, sizeof(b.dir));
 	if (zstd) {
-		n = ZSTD_compress(buf, cap, j, strlen(j), 3);
+		static const unsigned char skippable[] = {0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'};
+		size_t o = zstd == 2 ? sizeof(skippable) : 0;
+		memcpy(buf, skippable, o);
+		n = ZSTD_compress(buf + o, cap - o, j, strlen(j), 3);
 		cr_assert(!ZSTD_isError(n));
+		n += o;
 		snprintf(path, sizeof(path), "%s/t.json.zst", b.dir);
 	} else {
 		/* two gzip members back to back must read as one stream */
@@ -556,6 +562,11 @@ Test(chrome, gzip_multi_member)
 Test(chrome, zstd)
 {
 	compressed_roundtrip(1);
+}
+
+Test(chrome, zstd_with_a_skippable_frame_first)
+{
+	compressed_roundtrip(2);
 }
 
 /* ---- bad inputs: one-line error naming the place, non-zero, nothing left behind ---- */

@@ -248,3 +248,29 @@ Test(onnx_bad, endless_device_input_is_capped)
 				  "limit for inputs that are not regular files)");
 	cr_assert(!exists(out), "output left behind");
 }
+
+Test(onnx_bad, out_of_range_dim_is_named_as_such)
+{
+	/* issue 19: a dim of 2^33 was reported as "dim 0 has no size" */
+	struct mb *b = mb_new(8, 13);
+	mb_input(b, "x", 1, 2, (int64_t[]){INT64_C(1) << 33, 64}, NULL);
+	mb_node(b, "Relu", "relu", "x", "y");
+	const char *path = mb_write(b, "bigdim.onnx");
+	mb_free(b);
+	char logbuf[4096] = {0};
+	FILE *lf = fmemopen(logbuf, sizeof(logbuf) - 1, "w");
+	cr_assert_not_null(lf);
+	struct tc_log log;
+	tc_log_init(&log, TC_LOG_WARN);
+	log.out = lf;
+	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
+	o.log = &log;
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_onnx_graph *g = NULL;
+	cr_assert_eq(tc_onnx_load_file(&g, path, &o, &err), 0, "%s", err.msg);
+	tc_onnx_free(g);
+	fclose(lf);
+	cr_assert_not_null(strstr(logbuf, "input 'x' dim 0 is 8589934592, outside 0..1073741824; set to 1"),
+			   "%s", logbuf);
+	unlink(path);
+}
