@@ -338,13 +338,24 @@ static int64_t id_of(const struct tc_jv *v)
 
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 {
-	/* Few lanes per rank: a linear scan from the most recent is cheap. */
-	for (size_t i = f->nlanes; i-- > 0;)
-		if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
-			return (uint32_t)i;
+	/* Through a hash of (gpu, a, b): a trace may have tens of thousands of streams, and a
+	 * scan per event made ingest quadratic (issue 19: 200,000 streams took 18 s). A key
+	 * shared by two lanes (a hash collision) falls back to the scan. */
+	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^ ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^
+				   (uint64_t)gpu);
+	uint64_t ix;
+	int known = tc_map64_get(&f->lane_ix, key, &ix);
+	if (known && f->lanes[ix].gpu == gpu && f->lanes[ix].a == a && f->lanes[ix].b == b)
+		return (uint32_t)ix;
+	if (known)
+		for (size_t i = f->nlanes; i-- > 0;)
+			if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
+				return (uint32_t)i;
 	struct rlane *nl = grow(f->lanes, &f->lanecap, f->nlanes + 1, sizeof(*nl));
 	if (!nl)
 		return 0;
+	if (!known && tc_map64_put(&f->lane_ix, key, f->nlanes) < 0)
+		return 0; /* as for the allocation above: lane 0, the caller's out-of-memory path */
 	f->lanes = nl;
 	memset(&f->lanes[f->nlanes], 0, sizeof(struct rlane));
 	f->lanes[f->nlanes].gpu = gpu;
@@ -1477,6 +1488,7 @@ void tc_chrome_file_free(struct rfile *f)
 	tc_chrome_big_free(f->work, f->big_work);
 	tc_chrome_big_free(f->gemm, f->big_gemm);
 	tc_map64_free(&f->tname);
+	tc_map64_free(&f->lane_ix);
 	tc_map64_free(&f->nocorr);
 	tc_map64_free(&f->flowcorr);
 	tc_map64_free(&f->corr_far);

@@ -827,3 +827,36 @@ Test(chrome, missing_file)
 	cr_expect(strstr(err.msg, "/nonexistent/trace.json") != NULL, "%s", err.msg);
 	rb_free(&b);
 }
+
+Test(chrome, many_streams_get_one_lane_each)
+{
+	/* issue 19: lanes were found by a scan per event, quadratic in streams. Through the
+	 * lane map, 3000 streams visited twice, in two orders, still give exactly one lane per
+	 * stream, each kernel on its own. */
+	enum { N = 3000 };
+	size_t cap = (size_t)N * 2 * 160 + 64, o = 0;
+	char *j = malloc(cap);
+	o += (size_t)snprintf(j + o, cap - o, "{\"traceEvents\":[");
+	for (int k = 0; k < 2 * N; k++) {
+		int s = k < N ? k : 2 * N - 1 - k; /* up, then down */
+		o += (size_t)snprintf(j + o, cap - o,
+				      "%s{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k%d\",\"pid\":0,"
+				      "\"tid\":%d,\"ts\":%d,\"dur\":1,\"args\":{\"device\":0,\"stream\":%d}}",
+				      k ? "," : "", s, s, 10 * k, s);
+	}
+	o += (size_t)snprintf(j + o, cap - o, "]}");
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 2 * N);
+	cr_assert_eq(tc_ops_reader_lane_count(b.r), N);
+	/* kernel k and kernel 2N-1-k ran on the same stream, so share a lane; no other pair does */
+	for (size_t i = 0; i < b.n; i++) {
+		const char *nm = tc_ops_reader_string(b.r, b.ops[i].name);
+		int k = atoi(nm + 1), s = k < N ? k : 2 * N - 1 - k;
+		const struct tc_lane *l = tc_ops_reader_lane(b.r, b.ops[i].lane);
+		cr_assert_eq(l->tid, (uint32_t)s, "%s on lane of stream %u", nm, (unsigned)l->tid);
+	}
+	rb_free(&b);
+	free(j);
+}
