@@ -554,7 +554,9 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 
 static void free_check(struct check *ck)
 {
-	for (size_t i = 0; i < ck->n; i++) {
+	/* up to and including cases[n]: a case that failed to load, or whose name was a
+	 * duplicate, is still there, half built (the array has one spare, zeroed entry) */
+	for (size_t i = 0; ck->cases && i <= ck->n; i++) {
 		struct check_case *c = &ck->cases[i];
 		for (size_t a = 0; a < c->argc; a++)
 			free(c->argv[a]);
@@ -562,8 +564,10 @@ static void free_check(struct check *ck)
 		free(c->ignore);
 		tc_tol_free(&c->tol);
 		tc_cmp_free(&c->cmp);
-		unlink(c->out);
-		unlink(c->log);
+		if (c->out[0])
+			unlink(c->out);
+		if (c->log[0])
+			unlink(c->log);
 	}
 	free(ck->cases);
 	json_decref(ck->manifest);
