@@ -207,8 +207,10 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	o.sets = sets;
 	o.n_sets = n_sets;
 	o.log = &cli->log;
-	if ((rc = tc_replay_run(&r, g, &o, &err)) < 0)
+	if ((rc = tc_replay_run(&r, g, &o, &err)) < 0) {
+		tc_err_wrap(&err, "%s", inputs[0]); /* which trace (not repeated if named) */
 		goto fail;
+	}
 	if (json && (rc = write_out(json, r, 0, &err)) < 0)
 		goto fail;
 	if (timeline && (rc = write_out(timeline, r, 1, &err)) < 0)
