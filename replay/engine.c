@@ -31,15 +31,14 @@ struct lane_state {
 	uint32_t cursor;  /* next index in the lane's order */
 	int64_t t_last;   /* projected time of the last point (CPU) */
 	uint32_t wait_key; /* node (op << 1 | from_start) this lane waits for, or RP_NONE */
-	uint32_t n_waiters;
-	uint32_t *waiters; /* lanes parked on a node of this lane */
+	uint32_t n_waiters, cap_waiters;
+	uint32_t *waiters; /* lanes parked on a node of this lane (grown on demand) */
 };
 
 struct sim {
 	struct tc_replay *r;
 	const struct tc_replay_graph *g;
 	struct lane_state *ls;
-	uint32_t *waiter_pool;
 	struct ev *heap; /* ready lanes (a stack) */
 	size_t hn;
 	/* collective instances */
@@ -222,6 +221,13 @@ static void park(struct sim *s, uint32_t l, uint32_t key)
 {
 	struct lane_state *owner = &s->ls[s->g->lane[key >> 1]];
 	s->ls[l].wait_key = key;
+	/* grown on demand: a fixed slice of lanes x lanes entries made memory quadratic in the
+	 * lanes (issue 19: 50,000 streams). A lane waits on one node at a time, so all lists
+	 * together hold at most one entry per lane, and the bound is linear. */
+	if (owner->n_waiters == owner->cap_waiters) {
+		owner->cap_waiters = owner->cap_waiters ? 2 * owner->cap_waiters : 4;
+		owner->waiters = tc_xrealloc(owner->waiters, owner->cap_waiters * sizeof(*owner->waiters));
+	}
 	owner->waiters[owner->n_waiters++] = l;
 }
 
@@ -492,16 +498,13 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 	memset(&s, 0, sizeof(s));
 	s.r = r;
 	s.g = g;
-	size_t nl = g->n_lanes, pool;
-	if (tc_mul_size(nl, nl, &pool) < 0)
-		return tc_err_set(err, TC_ENOMEM, "replay: too many lanes");
+	size_t nl = g->n_lanes;
 	s.ls = calloc(nl ? nl : 1, sizeof(*s.ls));
 	s.heap = malloc((nl ? nl : 1) * sizeof(*s.heap));
-	s.waiter_pool = malloc((pool ? pool : 1) * sizeof(*s.waiter_pool));
 	s.c_arrived = calloc(g->n_colls ? g->n_colls : 1, sizeof(*s.c_arrived));
 	s.c_max_start = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_max_start));
 	s.c_xfer = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_xfer));
-	if (!s.ls || !s.heap || !s.waiter_pool || !s.c_arrived || !s.c_max_start || !s.c_xfer) {
+	if (!s.ls || !s.heap || !s.c_arrived || !s.c_max_start || !s.c_xfer) {
 		rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory for the simulation");
 		goto out;
 	}
@@ -509,7 +512,6 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		r->start[i] = r->end[i] = UNSET;
 	for (size_t l = 0; l < nl; l++) {
 		s.ls[l].wait_key = RP_NONE;
-		s.ls[l].waiters = s.waiter_pool + l * nl;
 		if (g->lanes[l].len == 0)
 			s.done_lanes++;
 	}
@@ -552,9 +554,10 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		}
 	}
 out:
+	for (size_t l = 0; s.ls && l < nl; l++)
+		free(s.ls[l].waiters);
 	free(s.ls);
 	free(s.heap);
-	free(s.waiter_pool);
 	free(s.c_arrived);
 	free(s.c_max_start);
 	free(s.c_xfer);

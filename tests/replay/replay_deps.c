@@ -481,3 +481,43 @@ Test(deps, absurd_scales_saturate_and_never_speed_up)
 		tc_replay_graph_free(g);
 	}
 }
+
+Test(deps, many_lanes_replay_in_linear_memory, .timeout = 120)
+{
+	/* issue 19: 50,000 GPU streams of one kernel each failed with "out of memory for the
+	 * simulation": every lane had a waiter slice as long as the lane count. With lists
+	 * grown on demand, 100,000 lanes replay (identity: every kernel at its source time). */
+	enum { N = 100000 };
+	struct tc_op *ops = calloc(N, sizeof(*ops));
+	struct tc_lane *lanes = calloc(N, sizeof(*lanes));
+	cr_assert(ops && lanes);
+	for (uint32_t i = 0; i < N; i++) {
+		lanes[i].id = i;
+		lanes[i].type = TC_LANE_GPU;
+		lanes[i].tid = i;
+		tc_op_init(&ops[i]);
+		ops[i].id = i;
+		ops[i].lane = i;
+		ops[i].kind = TC_KIND_KERNEL;
+		ops[i].op_class = TC_CLASS_GEMM;
+		ops[i].ts_ns = 10 * (int64_t)i;
+		ops[i].dur_ns = 5;
+	}
+	struct tc_replay_graph *g = NULL;
+	struct tc_replay *r = NULL;
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(tc_replay_graph_new(&g, &err), 0);
+	cr_assert_eq(tc_replay_graph_add(g, ops, N, &err), 0, "%s", err.msg);
+	cr_assert_eq(tc_replay_graph_set_lanes(g, lanes, N, &err), 0, "%s", err.msg);
+	cr_assert_eq(tc_replay_graph_finish(g, NULL, &err), 0, "%s", err.msg);
+	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+	cr_assert_eq(tc_replay_run(&r, g, &o, &err), 0, "%s", err.msg);
+	for (uint32_t i = 0; i < N; i += 997) {
+		cr_expect_eq(tc_replay_op_start(r, i), ops[i].ts_ns, "op %u", i);
+		cr_expect_eq(tc_replay_op_end(r, i), ops[i].ts_ns + 5, "op %u", i);
+	}
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+	free(ops);
+	free(lanes);
+}
