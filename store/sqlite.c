@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -67,6 +68,28 @@ static int sq_authorize(void *ctx, int action, const char *a, const char *b, con
 	}
 }
 
+/* 1 when path (a plain path, not a URI) lies on a filesystem mounted read-only. */
+static int ro_filesystem(const char *path)
+{
+	struct statvfs vs;
+	return strncmp(path, "file:", 5) != 0 && statvfs(path, &vs) == 0 && (vs.f_flag & ST_RDONLY);
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded where a URI needs it; caller frees. */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *u = malloc(3 * n + 32), *o = u;
+	if (!u)
+		return NULL;
+	o += sprintf(o, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		o += *p == '?' || *p == '#' || *p == '%' || *p < 0x21 ? sprintf(o, "%%%02X", *p)
+								 : (*o = (char)*p, 1);
+	strcpy(o, "?immutable=1");
+	return u;
+}
+
 static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 {
 	struct sq *q = calloc(1, sizeof(*q));
@@ -97,6 +120,23 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	/* Reading the schema also tells a non-database file apart early. */
 	char *emsg = NULL;
 	rc = sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &emsg);
+	if (rc != SQLITE_OK && s->opts.read_only && ro_filesystem(uri)) {
+		/* A WAL database on a read-only filesystem: SQLite cannot create its -shm file
+		 * and fails to open it (issue 19). Nothing can write there, so the file is
+		 * immutable, which SQLite reads without -shm. */
+		sqlite3_free(emsg);
+		emsg = NULL;
+		char *imm = immutable_uri(uri);
+		sqlite3_close(q->db);
+		q->db = NULL;
+		rc = imm ? sqlite3_open_v2(imm, &q->db, flags, NULL) : SQLITE_NOMEM;
+		free(imm);
+		if (rc != SQLITE_OK)
+			return sq_fail(s, q, rc, err);
+		sqlite3_extended_result_codes(q->db, 1);
+		sqlite3_set_authorizer(q->db, sq_authorize, NULL);
+		rc = sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &emsg);
+	}
 	if (rc != SQLITE_OK) {
 		sqlite3_free(emsg);
 		return sq_fail(s, q, rc, err);

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -475,4 +477,42 @@ Test(store_sweep, query_formats)
 	cr_assert(strstr(e2e_errout, "unknown metric 'watts'"), "%s", e2e_errout);
 	cr_assert_eq(tc_run("query missing.db --best speedup"), 1);
 	cr_assert(strstr(e2e_errout, "missing.db: cannot open database"), "%s", e2e_errout);
+}
+
+
+Test(store_sweep, wal_database_on_a_read_only_filesystem_can_be_queried)
+{
+	/* issue 19: SQLite cannot create the -shm of a WAL database on a read-only filesystem,
+	 * so query failed ("unable to open database file"). Needs a read-only bind mount: as
+	 * root only, skipped elsewhere. */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,4000 "
+			"--db r.db");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char src[300], ro[300];
+	snprintf(src, sizeof(src), "%s/rosrc", e2e_dir);
+	snprintf(ro, sizeof(ro), "%s/ro", e2e_dir);
+	cr_assert_eq(mkdir(src, 0700), 0);
+	cr_assert_eq(mkdir(ro, 0700), 0);
+	/* the database file as a sweep leaves it: in WAL mode, its -wal and -shm removed */
+	char from[300], to[320];
+	snprintf(from, sizeof(from), "%s/r.db", e2e_dir);
+	snprintf(to, sizeof(to), "%s/w.db", src);
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	cr_assert(in && out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	if (mount(src, ro, NULL, MS_BIND, NULL) != 0)
+		cr_skip_test("cannot bind-mount here (%s): needs root", strerror(errno));
+	if (mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) {
+		umount2(ro, MNT_DETACH);
+		cr_skip_test("cannot remount read-only here (%s)", strerror(errno));
+	}
+	rc = tc_run("query ro/w.db --sql \"SELECT count(*) AS n FROM results\"");
+	umount2(ro, MNT_DETACH);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_str_eq(e2e_out, "n\n2\n");
 }
