@@ -32,6 +32,8 @@ static void help(void)
 	       "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
 	       "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
+	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
+	       "                     records what they wait for (docs/projection.md, waits)\n"
 	       "  --specs DIR        chip spec library (default: the shipped specs)\n"
 	       "  -q                 no text report on stdout when --json is given\n",
 	       TC_REPLAY_SCHEMA_VERSION);
@@ -67,7 +69,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	const char *inputs[MAX_IN], *sets[MAX_SETS];
 	size_t n_in = 0, n_sets = 0;
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
-	int validate = 0, quiet = 0;
+	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
 	struct tc_err err = TC_ERR_INIT;
 
@@ -118,6 +120,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			specs = argv[++i];
 		else if (strcmp(a, "--validate") == 0)
 			validate = 1;
+		else if (strcmp(a, "--no-infer-waits") == 0)
+			no_waits = 1;
 		else if (strcmp(a, "-q") == 0)
 			quiet = 1;
 		else if (strcmp(a, "-v") == 0)
@@ -204,6 +208,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	}
 	o.source = src;
 	o.target = validate ? NULL : dst;
+	o.no_infer_waits = no_waits;
 	o.sets = sets;
 	o.n_sets = n_sets;
 	o.log = &cli->log;

@@ -192,16 +192,26 @@ static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
 	return q < 1 ? 1 : q;
 }
 
+/* The chip's shortest kernel: what the modelled work would take stays in raw_ns / raw_bound,
+ * because scaling a measured time must use the work's ratio, not the floor's (a 9 us kernel
+ * is not launch-bound because a 2 us floor clips a model that underestimates it). */
+static void kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out)
+{
+	out->raw_ns = out->ns;
+	out->raw_bound = out->bound;
+	if (out->ns < c->min_kernel_ns) {
+		out->ns = c->min_kernel_ns;
+		out->bound = TC_BOUND_LAUNCH;
+	}
+}
+
 static void finish(const struct tc_chip *c, struct tc_hw_cost *out, double flops, double peak,
 		   double bytes)
 {
 	int compute = out->compute_ns >= out->memory_ns;
 	out->ns = compute ? out->compute_ns : out->memory_ns;
 	out->bound = compute ? TC_BOUND_COMPUTE : TC_BOUND_MEMORY;
-	if (out->ns < c->min_kernel_ns) {
-		out->ns = c->min_kernel_ns;
-		out->bound = TC_BOUND_LAUNCH;
-	}
+	kernel_floor(c, out);
 	double u = 0;
 	if (out->ns > 0) {
 		if (compute)
@@ -280,10 +290,7 @@ static int cost_copy(const struct tc_chip *c, const struct tc_hw_op *op, struct 
 		out->util = (rd > 0 && wr > 0 ? rd + wr : 2 * n) / (out->ns * 1e-9 * c->hbm_bw);
 		break;
 	}
-	if (out->ns < c->min_kernel_ns) {
-		out->ns = c->min_kernel_ns;
-		out->bound = TC_BOUND_LAUNCH;
-	}
+	kernel_floor(c, out);
 	if (out->util > 1)
 		out->util = 1;
 	return 0;
@@ -419,10 +426,7 @@ static int cost_collective(const struct tc_chip *c, const struct tc_hw_op *op,
 	out->ns = out->comm_ns;
 	out->bound = TC_BOUND_COMM;
 	out->util = TC_HW_COMM_UTIL;
-	if (out->ns < c->min_kernel_ns) {
-		out->ns = c->min_kernel_ns;
-		out->bound = TC_BOUND_LAUNCH;
-	}
+	kernel_floor(c, out);
 	return 0;
 }
 

@@ -126,6 +126,9 @@ struct tc_hw_cost {
 	uint8_t dtype_fallback; /* 1: the chip lacks the op's dtype; a neighbour type was used */
 	uint8_t dtype_used;     /* spec column used: 0 fp64 1 fp32 2 tf32 3 bf16 4 fp16 5 fp8 6 int8 7 fp4 */
 	uint8_t basis;          /* enum tc_hw_basis */
+	/* the modelled time and bound before the chip's kernel floor (min_kernel_us) */
+	double raw_ns;
+	uint8_t raw_bound;
 };
 
 /* Analytical time of an op on a chip. Returns 0, or TC_EUNSUPPORTED when the model has

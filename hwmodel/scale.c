@@ -122,10 +122,15 @@ double tc_hw_scale(const struct tc_chip *src, const struct tc_chip *dst, const s
 		   double t_src_ns, struct tc_hw_cost *out)
 {
 	struct tc_hw_cost cs, cd;
-	if (tc_hw_op_cost(src, op, &cs) == 0 && tc_hw_op_cost(dst, op, &cd) == 0 && cs.ns > 0) {
-		double t = t_src_ns * cd.ns / cs.ns;
+	/* The ratio of the modelled work, before either chip's kernel floor: a measured time
+	 * already holds the source's floor, and the caller floors the result on the target
+	 * (docs/projection.md, "kernel floor"). */
+	if (tc_hw_op_cost(src, op, &cs) == 0 && tc_hw_op_cost(dst, op, &cd) == 0 &&
+	    cs.raw_ns > 0 && cd.raw_ns > 0) {
+		double t = t_src_ns * cd.raw_ns / cs.raw_ns;
 		if (out) {
 			*out = cd;
+			out->bound = cd.raw_bound;
 			/* Same work over a longer (or shorter) measured time: utilisation follows. */
 			out->util = t > 0 ? cd.util * cd.ns / t : cd.util;
 			if (out->util > 1)

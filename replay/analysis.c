@@ -44,16 +44,16 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 				rank = g->steps[j].rank;
 				k = 0;
 			}
-			if (keep >= 0 && k++ >= keep)
+			if (keep >= 0 && k >= keep)
 				continue;
+			k++;
 			struct tc_replay_step *s = &r->steps[n++];
 			s->op = i;
 			s->rank = rank;
+			s->index = (uint32_t)(k - 1);
 			s->name = rp_string(g, rp_name_id(g, i));
 			s->src_start = g->ts[i];
 			s->src_ns = rp_dur0(g, i);
-			s->proj_start = r->start[i];
-			s->proj_ns = r->end[i] - r->start[i];
 		}
 		r->n_steps = n;
 		return 0;
@@ -61,37 +61,120 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 	/* no step annotations: one pseudo-step per rank over everything it ran */
 	r->warn.no_steps = 1;
 	size_t nr = (size_t)g->max_rank + 1;
-	int64_t *mm = malloc(4 * nr * sizeof(*mm));
+	int64_t *mm = malloc(2 * nr * sizeof(*mm));
 	if (!mm)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	for (size_t q = 0; q < nr; q++) {
-		mm[4 * q] = mm[4 * q + 2] = INT64_MAX;
-		mm[4 * q + 1] = mm[4 * q + 3] = INT64_MIN;
+		mm[2 * q] = INT64_MAX;
+		mm[2 * q + 1] = INT64_MIN;
 	}
 	for (uint32_t i = 0; i < g->n; i++) {
 		if (g->flags[i] & RP_F_PASSIVE)
 			continue;
-		int64_t *m = mm + 4 * (size_t)g->lanes[g->lane[i]].rank;
+		int64_t *m = mm + 2 * (size_t)g->lanes[g->lane[i]].rank;
 		m[0] = TC_MIN(m[0], g->ts[i]);
 		m[1] = TC_MAX(m[1], rp_src_end(g, i));
-		m[2] = TC_MIN(m[2], r->start[i]);
-		m[3] = TC_MAX(m[3], r->end[i]);
 	}
 	for (uint32_t rank = 0; rank < nr; rank++) {
-		const int64_t *m = mm + 4 * (size_t)rank;
+		const int64_t *m = mm + 2 * (size_t)rank;
 		if (m[0] == INT64_MAX)
 			continue;
 		struct tc_replay_step *s = &r->steps[n++];
 		s->op = UINT64_MAX;
 		s->rank = rank;
+		s->index = 0;
 		s->name = "whole-run";
 		s->src_start = m[0];
 		s->src_ns = m[1] - m[0];
-		s->proj_start = m[2];
-		s->proj_ns = m[3] - m[2];
 	}
 	free(mm);
 	r->n_steps = n;
+	return 0;
+}
+
+/* The CPU marker on the source: what step membership is decided by (step_of). */
+static void steps_src_cpu(struct tc_replay *r)
+{
+	for (size_t k = 0; k < r->n_steps; k++) {
+		r->steps[k].src_cpu_start = r->steps[k].src_start;
+		r->steps[k].src_cpu_ns = r->steps[k].src_ns;
+	}
+}
+
+/* The projected side of every step from the run's start / end: the marker's span, or for
+ * pseudo-steps the rank's whole span; each step starts as its CPU marker (analyse_steps
+ * extends it by the GPU-side span). */
+static void steps_project(struct tc_replay *r)
+{
+	const struct tc_replay_graph *g = r->g;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		if (s->op != UINT64_MAX) {
+			s->proj_start = r->start[s->op];
+			s->proj_ns = r->end[s->op] - r->start[s->op];
+		} else {
+			s->proj_start = INT64_MAX;
+			s->proj_ns = INT64_MIN;
+		}
+	}
+	if (r->warn.no_steps) {
+		/* steps are one per rank, in rank order: find each rank's row */
+		for (uint32_t i = 0; i < g->n; i++) {
+			if ((g->flags[i] & RP_F_PASSIVE) || r->start[i] == INT64_MIN)
+				continue;
+			uint32_t rank = g->lanes[g->lane[i]].rank;
+			for (size_t k = 0; k < r->n_steps; k++) {
+				struct tc_replay_step *s = &r->steps[k];
+				if (s->rank != rank)
+					continue;
+				s->proj_start = TC_MIN(s->proj_start, r->start[i]);
+				s->proj_ns = TC_MAX(s->proj_ns, r->end[i]); /* the end, for now */
+				break;
+			}
+		}
+		for (size_t k = 0; k < r->n_steps; k++) {
+			struct tc_replay_step *s = &r->steps[k];
+			s->proj_ns = s->proj_ns >= s->proj_start ? s->proj_ns - s->proj_start : 0;
+			if (s->proj_start == INT64_MAX)
+				s->proj_start = 0;
+		}
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		s->proj_cpu_start = s->proj_start;
+		s->proj_cpu_ns = s->proj_ns;
+		s->last_gpu_op = UINT64_MAX;
+	}
+}
+
+/* Step indices per rank and the job step: the max over ranks at each index. */
+static int job_steps(struct tc_replay *r)
+{
+	size_t nk = 0;
+	for (size_t k = 0; k < r->n_steps; k++)
+		nk = TC_MAX(nk, (size_t)r->steps[k].index + 1);
+	int64_t *jm = calloc(3 * (nk ? nk : 1), sizeof(*jm));
+	if (!jm)
+		return TC_ENOMEM;
+	for (size_t k = 0; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		int64_t *m = jm + 3 * s->index;
+		m[0] = TC_MAX(m[0], s->src_ns);
+		m[1] = TC_MAX(m[1], s->proj_ns);
+		m[2] = TC_MAX(m[2], s->ceil_ns);
+	}
+	r->src_total_ns = r->proj_total_ns = r->ceil_total_ns = 0;
+	for (size_t j = 0; j < nk; j++) {
+		r->src_total_ns += jm[3 * j];
+		r->proj_total_ns += jm[3 * j + 1];
+		r->ceil_total_ns += jm[3 * j + 2];
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		r->steps[k].src_job_ns = jm[3 * r->steps[k].index];
+		r->steps[k].proj_job_ns = jm[3 * r->steps[k].index + 1];
+	}
+	r->n_job_steps = nk;
+	free(jm);
 	return 0;
 }
 
@@ -164,13 +247,13 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	if (r->warn.no_steps)
 		return lo; /* the pseudo-step holds everything */
 	long h = (long)*hint;
-	if (h >= lo && h <= hi && r->steps[h].src_start <= t &&
-	    (h == hi || r->steps[h + 1].src_start > t)) {
+	if (h >= lo && h <= hi && r->steps[h].src_cpu_start <= t &&
+	    (h == hi || r->steps[h + 1].src_cpu_start > t)) {
 		hit = h;
 	} else {
 		while (lo <= hi) {
 			long mid = lo + (hi - lo) / 2;
-			if (r->steps[mid].src_start <= t) {
+			if (r->steps[mid].src_cpu_start <= t) {
 				hit = mid;
 				lo = mid + 1;
 			} else {
@@ -182,7 +265,7 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 		*hint = (uint32_t)hit;
 	}
 	const struct tc_replay_step *s = &r->steps[hit];
-	return t < s->src_start + s->src_ns || s->src_ns == 0 ? hit : -1;
+	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
 static int64_t op_t0(const struct an *A, uint32_t i)
@@ -234,7 +317,7 @@ static void gen_peek(const struct an *A, struct gen *G)
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
 		uint32_t i = G->gpu ? p : p >> 1;
-		if (!G->head_ok && G->gk && A->v) {
+		if (!G->head_ok && G->gk) { /* filled by gpu_steps */
 			uint32_t k1 = G->gk[G->cur];
 			if (!k1) {
 				G->cur++;
@@ -354,9 +437,7 @@ static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
 	int v = A->v;
 	int64_t t0 = op_t0(A, i), t1 = op_t1(A, i), d = t1 - t0;
-	unsigned b = v ? c->dst_bound : c->src_bound;
-	S->gmin[v] = TC_MIN(S->gmin[v], t0);
-	S->gmax[v] = TC_MAX(S->gmax[v], t1);
+	unsigned b = rp_bound(r, i, v);
 	S->busy[v][b] += (double)d;
 	S->util[v][b] += rp_util_ns(c, v, (double)d);
 	if (v) {
@@ -365,6 +446,55 @@ static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
 		A->wcount[w]++;
 		A->wsrc[w] += (double)rp_dur0(g, i);
 		A->wproj[w] += (double)d;
+	}
+}
+
+/* Each GPU op's step (by its launch on the source timeline) into the lanes' gk, and from
+ * it each step's GPU-side span on both sides. A step is then the longer of its CPU marker
+ * and its GPU-side span, starting where that path starts: a GPU that runs behind the CPU
+ * (a backlog) makes the step as long as the GPU needs for it. */
+static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
+{
+	struct tc_replay *r = A->r;
+	const struct tc_replay_graph *g = A->g;
+	for (size_t q = 0; q < ng; q++) {
+		struct gen *G = &gens[q];
+		if (!G->gpu)
+			continue;
+		for (uint32_t c = 0; c < G->len; c++) {
+			uint32_t i = G->ord[c];
+			long k = (long)G->gk[c] - 1;
+			if (k < 0) {
+				r->carry_ops += r->start[i] != INT64_MIN;
+				continue;
+			}
+			struct step_acc *S = &A->sa[k];
+			S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
+			S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
+			S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
+			if (r->end[i] > S->gmax[1] || r->steps[k].last_gpu_op == UINT64_MAX) {
+				S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
+				r->steps[k].last_gpu_op = i;
+			}
+		}
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		const struct step_acc *S = &A->sa[k];
+		if (S->gmax[0] < S->gmin[0])
+			continue; /* no GPU op */
+		s->src_gpu_ns = S->gmax[0] - S->gmin[0];
+		s->proj_gpu_ns = S->gmax[1] - S->gmin[1];
+		if (r->warn.no_steps)
+			continue; /* the whole-run span already holds every op */
+		if (s->src_gpu_ns > s->src_ns) {
+			s->src_start = S->gmin[0];
+			s->src_ns = s->src_gpu_ns;
+		}
+		if (s->proj_gpu_ns > s->proj_ns) {
+			s->proj_start = S->gmin[1];
+			s->proj_ns = s->proj_gpu_ns;
+		}
 	}
 }
 
@@ -556,7 +686,7 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	memset(&A, 0, sizeof(A));
 	A.r = r;
 	A.g = g;
-	size_t *first = calloc(nr + 1, sizeof(*first));
+	const size_t *first = r->step_first;
 	size_t *lane_first = calloc(nr + 1, sizeof(*lane_first));
 	struct gen *gens = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*gens));
 	struct gen **hp = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*hp));
@@ -566,16 +696,11 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
-	uint32_t *gk = NULL;
 	int rc = 0;
-	if (!first || !lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
+	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
 	    !A.wsrc || !A.wproj)
 		goto oom;
 	A.first = first;
-	for (size_t k = 0; k < r->n_steps; k++)
-		first[r->steps[k].rank + 1]++;
-	for (size_t q = 0; q < nr; q++)
-		first[q + 1] += first[q];
 	for (size_t k = 0; k < r->n_steps; k++)
 		for (int v = 0; v < 2; v++) {
 			A.sa[k].gmin[v] = INT64_MAX;
@@ -599,28 +724,14 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
 			G->hint = (uint32_t)first[L->rank];
+			G->gk = G->gpu ? r->gk + r->gk_off[l] : NULL; /* step_index */
 		}
 		free(fill);
-		/* the source side finds each GPU op's step once; the projected side reuses it */
-		size_t ngpu = 0;
-		for (uint32_t l = 0; l < g->n_lanes; l++)
-			if (rp_lane_is_gpu(&g->lanes[l]))
-				ngpu += g->lanes[l].len;
-		gk = malloc((ngpu ? ngpu : 1) * sizeof(*gk));
-		if (!gk)
-			goto oom;
-		ngpu = 0;
-		for (size_t q = 0; q < g->n_lanes; q++)
-			if (gens[q].gpu) {
-				gens[q].gk = gk + ngpu;
-				ngpu += gens[q].len;
-			}
 	}
-	/* a summary needs only the projected side; the projected side finds each GPU op's step
-	 * itself when the source side did not (gk NULL) */
-	if (r->opts.summary_only)
-		for (size_t q = 0; q < g->n_lanes; q++)
-			gens[q].gk = NULL;
+	gpu_steps(&A, gens, g->n_lanes);
+	if (job_steps(r) < 0)
+		goto oom;
+	/* a summary needs only the projected side */
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
 		for (uint32_t q = 0; q < nr; q++)
@@ -641,10 +752,10 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		s->proj_busy_ns = S->gbusy[1];
 		/* a side that was not analysed (summary_only skips the source) keeps its
 		 * sentinels, min > max: report 0, never their (overflowing) difference */
-		s->src_gpu_ns = s->gpu_ops && S->gmax[0] >= S->gmin[0] ? S->gmax[0] - S->gmin[0] : 0;
-		s->proj_gpu_ns = s->gpu_ops && S->gmax[1] >= S->gmin[1] ? S->gmax[1] - S->gmin[1] : 0;
-		energy(src_chip, s->src_ns, S->busy[0], S->util[0], &s->src_energy_j, &s->src_dollars);
-		energy(dst_chip, s->proj_ns, S->busy[1], S->util[1], &s->proj_energy_j,
+		/* every GPU of the job is held for the job step, busy or not */
+		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], &s->src_energy_j,
+		       &s->src_dollars);
+		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], &s->proj_energy_j,
 		       &s->proj_dollars);
 	}
 	if (tables(r, A.wcount, A.wsrc, A.wproj) < 0)
@@ -658,8 +769,6 @@ out:
 			free(gens[l].h);
 	free(gens);
 	free(hp);
-	free(gk);
-	free(first);
 	free(lane_first);
 	free(A.sa);
 	free(A.win);
@@ -668,6 +777,98 @@ out:
 	free(A.wsrc);
 	free(A.wproj);
 	return rc;
+}
+
+/* Each GPU op's step, once per run, from the source timeline (by its launch): r->gk holds
+ * step + 1 (0 = none) per position of the GPU lanes' order, lane l's at r->gk_off[l]; and
+ * r->step_first[q] .. [q + 1] are rank q's steps. The host-only run, the real run's spans and
+ * the bound split all read it. */
+static int step_index(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	size_t nr = (size_t)g->max_rank + 1, ngpu = 0;
+	r->step_first = calloc(nr + 1, sizeof(*r->step_first));
+	r->gk_off = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*r->gk_off));
+	if (!r->step_first || !r->gk_off)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t k = 0; k < r->n_steps; k++)
+		r->step_first[r->steps[k].rank + 1]++;
+	for (size_t q = 0; q < nr; q++)
+		r->step_first[q + 1] += r->step_first[q];
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		r->gk_off[l] = ngpu;
+		if (rp_lane_is_gpu(&g->lanes[l]))
+			ngpu += g->lanes[l].len;
+	}
+	r->gk = malloc((ngpu ? ngpu : 1) * sizeof(*r->gk));
+	if (!r->gk)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	struct an A;
+	memset(&A, 0, sizeof(A));
+	A.r = r;
+	A.g = g;
+	A.first = r->step_first;
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (!rp_lane_is_gpu(L))
+			continue;
+		struct gen G;
+		memset(&G, 0, sizeof(G));
+		G.hint = (uint32_t)r->step_first[L->rank];
+		for (uint32_t c = 0; c < L->len; c++) {
+			/* member()'s GPU rule, before any run: by the launch, else the op's start */
+			uint32_t i = g->order[L->off + c], ln = rp_launch_of(g, i);
+			long k = step_of(&A, L->rank, ln != RP_NONE ? g->ts[ln] : g->ts[i], &G.hint);
+			r->gk[r->gk_off[l] + c] = (uint32_t)(k + 1);
+		}
+	}
+	return 0;
+}
+
+/* The host-only run behind the speedup ceiling: every GPU op (collectives included) takes
+ * 0 ns, and each step is measured as the real run measures it, the longer of its CPU marker
+ * and its GPU-side span, so what remains is the host path, the return latencies of its
+ * waits and the device-side gaps the trace does not explain (steps[].ceil_ns). */
+static int ceiling_run(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	r->zero_gpu = 1;
+	struct tc_replay_warnings keep = r->warn;
+	int rc = rp_simulate(r, err);
+	r->zero_gpu = 0;
+	r->warn = keep; /* the real run reports its own */
+	if (rc < 0)
+		return rc;
+	steps_project(r);
+	size_t ns = r->n_steps ? r->n_steps : 1;
+	int64_t *mn = malloc(2 * ns * sizeof(*mn));
+	if (!mn)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t k = 0; k < r->n_steps; k++) {
+		mn[2 * k] = INT64_MAX;
+		mn[2 * k + 1] = INT64_MIN;
+	}
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		const struct rp_lane *L = &g->lanes[l];
+		if (!rp_lane_is_gpu(L))
+			continue;
+		const uint32_t *gk = r->gk + r->gk_off[l];
+		for (uint32_t c = 0; c < L->len; c++) {
+			if (!gk[c])
+				continue;
+			uint32_t i = g->order[L->off + c], k = gk[c] - 1;
+			mn[2 * k] = TC_MIN(mn[2 * k], r->start[i]);
+			mn[2 * k + 1] = TC_MAX(mn[2 * k + 1], r->end[i]);
+		}
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
+		struct tc_replay_step *s = &r->steps[k];
+		int64_t span = mn[2 * k + 1] >= mn[2 * k] ? mn[2 * k + 1] - mn[2 * k] : 0;
+		s->ceil_ns = r->warn.no_steps ? s->proj_ns : TC_MAX(s->proj_ns, span);
+	}
+	free(mn);
+	r->have_ceil = 1;
+	return 0;
 }
 
 /* ---- critical path ---------------------------------------------------------------------- */
@@ -705,21 +906,27 @@ static void critical_path(struct tc_replay *r)
 	const struct tc_replay_graph *g = r->g;
 	if (r->n_steps == 0)
 		return;
+	/* the slowest step of the job (the one whose length the headline sums), on its
+	 * slowest rank: first by index, then by rank, for equal lengths */
 	size_t last = 0;
-	for (size_t k = 0; k < r->n_steps; k++) {
-		const struct tc_replay_step *s = &r->steps[k];
-		if (s->proj_start + s->proj_ns > r->steps[last].proj_start + r->steps[last].proj_ns)
+	for (size_t k = 1; k < r->n_steps; k++) {
+		const struct tc_replay_step *s = &r->steps[k], *b = &r->steps[last];
+		if (s->proj_ns > b->proj_ns ||
+		    (s->proj_ns == b->proj_ns && s->index < b->index))
 			last = k;
 	}
-	uint32_t rank = r->steps[last].rank;
-	int64_t t_stop = INT64_MAX, t_end = r->steps[last].proj_start + r->steps[last].proj_ns;
-	for (size_t k = 0; k < r->n_steps; k++)
-		if (r->steps[k].rank == rank)
-			t_stop = TC_MIN(t_stop, r->steps[k].proj_start);
-	/* start node: the step op's end, or for pseudo-steps the op ending last */
+	r->cp_step = last;
+	const struct tc_replay_step *ls = &r->steps[last];
+	uint32_t rank = ls->rank;
+	int64_t t_stop = ls->proj_start, t_end = ls->proj_start + ls->proj_ns;
+	/* start node: the path that sets the step's length ends there: the GPU op ending last
+	 * when the GPU-side step is longer, else the step marker's end; for pseudo-steps the
+	 * op ending last */
 	uint32_t op = RP_NONE;
-	if (r->steps[last].op != UINT64_MAX) {
-		op = (uint32_t)r->steps[last].op;
+	if (ls->proj_gpu_ns > ls->proj_cpu_ns && ls->last_gpu_op != UINT64_MAX) {
+		op = (uint32_t)ls->last_gpu_op;
+	} else if (ls->op != UINT64_MAX) {
+		op = (uint32_t)ls->op;
 	} else {
 		for (uint32_t i = 0; i < g->n; i++)
 			if (r->start[i] != INT64_MIN && g->lanes[g->lane[i]].rank == rank &&
@@ -829,6 +1036,11 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	if (r->opts.top_n <= 0)
 		r->opts.top_n = 10;
+	{
+		const struct tc_chip *fc = opts->target ? opts->target : opts->source;
+		r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
+		r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
+	}
 	size_t n = g->n ? g->n : 1;
 	if (!r->start) {
 		r->start = malloc(n * sizeof(*r->start));
@@ -862,7 +1074,13 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
-	if ((!have_wc && (rc = rp_retime(r, err)) < 0) || (rc = rp_simulate(r, err)) < 0) {
+	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
+	 * run) next; the real run then owns start / end */
+	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
+	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) || (rc = build_steps(r, err)) < 0 ||
+	    (steps_src_cpu(r), 0) || (rc = step_index(r, err)) < 0 ||
+	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
+	    (rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
@@ -874,49 +1092,30 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		    g->works[g->ref[i]].group_size > 1 &&
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
-	if ((rc = build_steps(r, err)) < 0 || (rc = analyse_steps(r, err)) < 0) {
+	steps_project(r);
+	if ((rc = analyse_steps(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
 	if (!r->opts.summary_only)
 		critical_path(r);
-	/* totals: the k-th step of every rank runs together: take the slowest rank */
-	uint32_t max_rank = g->max_rank;
-	size_t *kth = calloc(max_rank + 1, sizeof(*kth));
-	if (!kth) {
-		tc_replay_free(r);
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	}
-	size_t n_k = 0;
-	for (size_t k = 0; k < r->n_steps; k++) {
-		size_t c = ++kth[r->steps[k].rank];
-		n_k = TC_MAX(n_k, c);
-	}
-	/* the slowest rank of each job step, in one pass (steps are in rank order) */
-	int64_t *jmax = calloc(2 * (n_k ? n_k : 1), sizeof(*jmax));
-	if (!jmax) {
-		free(kth);
-		tc_replay_free(r);
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
-	}
-	memset(kth, 0, (max_rank + 1) * sizeof(*kth));
-	for (size_t k = 0; k < r->n_steps; k++) {
-		size_t j = kth[r->steps[k].rank]++;
-		jmax[2 * j] = TC_MAX(jmax[2 * j], r->steps[k].src_ns);
-		jmax[2 * j + 1] = TC_MAX(jmax[2 * j + 1], r->steps[k].proj_ns);
-	}
-	for (size_t j = 0; j < n_k; j++) {
-		r->src_total_ns += jmax[2 * j];
-		r->proj_total_ns += jmax[2 * j + 1];
-	}
-	free(jmax);
-	free(kth);
-	r->n_job_steps = n_k;
 	const struct tc_log *log = opts->log;
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)
 		tc_warn(log, "project: no step annotations: the whole run is reported as one step");
+	if (!r->opts.summary_only) {
+		struct rp_insight in;
+		rp_insight_compute(r);
+		rp_insight(r, &in);
+		if (in.host_bound)
+			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
+				     "takes %.1f%% of the projected step)",
+				in.ceiling, 100 * in.host_share);
+		if (in.stuck)
+			tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
+				100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
+	}
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (r->warn.no_cost_model[c])
 			tc_warn(log, "project: %llu %s ops have no cost model: floored to the minimum "
@@ -931,8 +1130,9 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 			     "fallback",
 			(unsigned long long)r->warn.unknown_work);
 	if (r->warn.unmatched_collectives)
-		tc_warn(log, "project: %llu collective kernels have no peers in the stream: "
-			     "re-timed alone",
+		tc_warn(log, "project: %llu collective kernels have no peers in the stream: peers "
+			     "assumed to arrive as measured (skew above the shortest instance "
+			     "kept, transfer re-timed)",
 			(unsigned long long)r->warn.unmatched_collectives);
 	if (r->warn.forced_collectives)
 		tc_warn(log, "project: %llu collectives released before all members arrived",
@@ -958,6 +1158,10 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->top);
 	free(r->step_busy);
 	free(r->step_util);
+	free(r->gk);
+	free(r->gk_off);
+	free(r->step_first);
+	free(r->insight);
 	free(r);
 }
 

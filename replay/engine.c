@@ -191,6 +191,19 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 	return 0;
 }
 
+double rp_peer_ratio(const struct tc_replay_graph *g, const struct rp_wcost *wc)
+{
+	double wsum = 0, psum = 0;
+	for (uint32_t w = 0; w < g->n_works; w++) {
+		const struct rp_work *W = &g->works[w];
+		if (!W->count || W->analytic || W->cls == TC_CLASS_COLLECTIVE)
+			continue;
+		wsum += W->dur_sum;
+		psum += W->dur_sum * wc[w].ratio;
+	}
+	return wsum > 0 && psum > 0 ? psum / wsum : 1.0;
+}
+
 /* ---- ready lanes -------------------------------------------------------------------------- */
 
 /* A node's projected time is a function of its predecessors' times only (no shared resource
@@ -314,7 +327,30 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 		}
 		uint32_t prev_node = ord[st->cursor - 1];
 		int64_t delta = src_t - rp_point_time(g, prev_node);
-		if (!(node & 1) || g->in_off[i] == g->in_off[i + 1]) {
+		if (!(node & 1) && g->n_swait && !s->r->opts.no_infer_waits) {
+			/* a thread that resumes when another one hands it work (waits.c) */
+			uint32_t key = rp_start_wait(g, i);
+			if (key != RP_NONE) {
+				int64_t rp = node_proj(s, key);
+				if (rp == UNSET && !s->force) {
+					park(s, l, key);
+					return 0;
+				}
+				int64_t host = delta;
+				if (rp != UNSET) {
+					int64_t lat = src_t - node_src(g, key);
+					host = TC_MAX(0, TC_MIN(lat, delta));
+					*out = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)),
+						      rp_tadd(rp, host_ns(hs, lat)));
+				} else {
+					s->r->warn.broken_cycles++;
+					*out = rp_tadd(st->t_last, host_ns(hs, host));
+				}
+				return 1;
+			}
+		}
+		if (!(node & 1) || g->in_off[i] == g->in_off[i + 1] ||
+		    (s->r->opts.no_infer_waits && rp_is_iwait(g, i))) {
 			*out = rp_tadd(st->t_last, host_ns(hs, delta));
 			return 1;
 		}
@@ -322,7 +358,10 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 		a.src_t = src_t;
 	}
 	int64_t wait_src = INT64_MIN, wait_proj = INT64_MIN;
-	for (uint32_t k = g->in_off[i]; k < g->in_off[i + 1]; k++) {
+	uint32_t k_end = g->in_off[i + 1];
+	if (gpu && s->r->opts.no_infer_waits && rp_is_iwait(g, i))
+		k_end--; /* the inferred stream wait is the op's last in-edge (waits.c) */
+	for (uint32_t k = g->in_off[i]; k < k_end; k++) {
 		uint32_t key = g->in_src[k];
 		int64_t rp = node_proj(s, key);
 		if (rp == UNSET) {
@@ -399,7 +438,8 @@ static void coll_finish(struct sim *s, uint32_t c)
 		uint32_t j = g->coll_members[C->first + k];
 		if (s->r->start[j] == UNSET || s->r->end[j] != UNSET)
 			continue;
-		int64_t resid = rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
+		int64_t resid = s->r->zero_gpu ? 0
+					       : rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
 		int64_t e = rp_tadd(rp_tadd(s->c_max_start[c], s->c_xfer[c]), resid);
 		s->r->end[j] = TC_MAX(e, s->r->start[j]);
 		s->ls[g->lane[j]].t_last = s->r->end[j];

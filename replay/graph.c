@@ -419,12 +419,7 @@ static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size
 
 /* ---- finish ------------------------------------------------------------------------------- */
 
-struct edges {
-	struct rp_pair *e; /* a = target, b = source encoded */
-	size_t n, cap;
-};
-
-static int add_edge(struct edges *E, uint32_t dst, uint32_t src_enc)
+int rp_add_edge(struct rp_edges *E, uint32_t dst, uint32_t src_enc)
 {
 	if (E->n == E->cap && tc_grow((void **)&E->e, &E->cap, E->n + 1, sizeof(*E->e)) < 0)
 		return TC_ENOMEM;
@@ -433,7 +428,7 @@ static int add_edge(struct edges *E, uint32_t dst, uint32_t src_enc)
 }
 
 /* When an op was enqueued on its GPU lane: its launch call's start, else its own start. */
-static int64_t enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
+int64_t rp_enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
 {
 	return g->link[i] != RP_NONE ? g->ts[g->link[i]] : g->ts[i];
 }
@@ -445,7 +440,7 @@ static long last_enqueued_before(const struct tc_replay_graph *g, const struct r
 	long lo = 0, hi = (long)L->len; /* first index with enqueue >= t */
 	while (lo < hi) {
 		long mid = lo + (hi - lo) / 2;
-		if (enqueue_ts(g, g->order[L->off + mid]) < t)
+		if (rp_enqueue_ts(g, g->order[L->off + mid]) < t)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -726,7 +721,7 @@ static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **
 
 /* The edge of an anonymous wait (op w), or 0 when none can be inferred. */
 static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size_t n, uint32_t w,
-		      struct edges *E)
+		      struct rp_edges *E)
 {
 	uint32_t lane = g->lane[w];
 	int64_t t = g->ts[w];
@@ -750,10 +745,10 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 	uint32_t src = g->order[g->lanes[pl].off + p], dst = g->order[g->lanes[nl].off + q];
 	if (rp_src_end(g, src) > g->ts[dst])
 		return 0; /* the measured run contradicts it */
-	return add_edge(E, dst, src << 1) < 0 ? TC_ENOMEM : 1;
+	return rp_add_edge(E, dst, src << 1) < 0 ? TC_ENOMEM : 1;
 }
 
-static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
+static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
 {
 	struct rp_launch *launches = NULL;
 	size_t n_launches = 0;
@@ -789,7 +784,13 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 				long p = last_enqueued_before(g, &g->lanes[l], t);
 				if (p < 0)
 					continue;
-				if (add_edge(E, op, g->order[g->lanes[l].off + p] << 1) < 0)
+				/* a stream sync whose stream is not recorded syncs every stream, but
+				 * not one whose op ended after the call returned: the measured run
+				 * says it did not wait for that stream (and the edge could close a
+				 * cycle through later launches) */
+				if (rp_src_end(g, g->order[g->lanes[l].off + p]) > rp_src_end(g, op))
+					continue;
+				if (rp_add_edge(E, op, g->order[g->lanes[l].off + p] << 1) < 0)
 					goto oom;
 				g->flags[op] |= RP_F_BLOCKING;
 				g->stats.sync_edges++;
@@ -831,7 +832,7 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 				break; /* recorded on an empty stream: nothing to wait for */
 			uint32_t src = (uint32_t)(cap - 1);
 			if (g->sub[op] == TC_RT_EVENT_SYNC) {
-				if (add_edge(E, op, src << 1) < 0)
+				if (rp_add_edge(E, op, src << 1) < 0)
 					goto oom;
 				g->flags[op] |= RP_F_BLOCKING;
 				g->stats.sync_edges++;
@@ -846,7 +847,7 @@ static int build_syncs(struct tc_replay_graph *g, struct edges *E, struct tc_err
 				break;
 			uint32_t dst = g->order[L->off + p];
 			if (dst != src) {
-				if (add_edge(E, dst, src << 1) < 0)
+				if (rp_add_edge(E, dst, src << 1) < 0)
 					goto oom;
 				g->stats.event_edges++;
 			}
@@ -870,7 +871,7 @@ oom:
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
 }
 
-static int build_csr(struct tc_replay_graph *g, struct edges *E, struct tc_err *err)
+static int build_csr(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
 {
 	g->in_off = malloc((g->n + 1) * sizeof(*g->in_off));
 	rp_hugepage(g->in_off, (g->n + 1) * sizeof(*g->in_off));
@@ -897,7 +898,7 @@ static int build_csr(struct tc_replay_graph *g, struct edges *E, struct tc_err *
 
 int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
 {
-	struct edges E = {NULL, 0, 0};
+	struct rp_edges E = {NULL, 0, 0};
 	int rc;
 	if (g->finished)
 		return 0;
@@ -935,6 +936,13 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			}
 			if (g->works[g->ref[i]].analytic)
 				g->flags[i] |= RP_F_ANALYTIC;
+			{
+				struct rp_work *W = &g->works[g->ref[i]];
+				int64_t d = rp_dur(g, i);
+				if (!W->count || W->min_dur < 0 || (d >= 0 && d < W->min_dur))
+					W->min_dur = d;
+				W->dur_sum += d > 0 ? (double)d : 0;
+			}
 			g->works[g->ref[i]].count++;
 			g->stats.gpu_ops++;
 		} else {
@@ -976,7 +984,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			}
 			if (ln == RP_NONE || is_gpu_lane(g, g->lane[ln]))
 				continue;
-			if ((rc = add_edge(&E, i, ln << 1 | RP_EDGE_FROM_START)) < 0)
+			if ((rc = rp_add_edge(&E, i, ln << 1 | RP_EDGE_FROM_START)) < 0)
 				goto oom;
 			g->stats.launch_edges++;
 			if (!(g->flags[i] & RP_F_ANALYTIC)) {
@@ -984,7 +992,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 				L->min_launch_lat = TC_MIN(L->min_launch_lat, lat > 0 ? lat : 0);
 			}
 			if (g->kind[ln] == TC_KIND_RUNTIME && g->sub[ln] == TC_RT_MEMCPY) {
-				if ((rc = add_edge(&E, ln, i << 1)) < 0)
+				if ((rc = rp_add_edge(&E, ln, i << 1)) < 0)
 					goto oom;
 				g->flags[ln] |= RP_F_BLOCKING;
 				g->stats.memcpy_edges++;
@@ -1024,10 +1032,12 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	for (size_t k = 0; k < g->n_deps; k++) {
 		if (g->flags[g->deps[k].b] & RP_F_PASSIVE)
 			continue; /* annotations are never simulated: nothing to wait for */
-		if ((rc = add_edge(&E, g->deps[k].a, g->deps[k].b << 1)) < 0)
+		if ((rc = rp_add_edge(&E, g->deps[k].a, g->deps[k].b << 1)) < 0)
 			goto oom;
 		g->stats.data_edges++;
 	}
+	if ((rc = rp_infer_waits(g, &E, err)) < 0)
+		goto out;
 	if ((rc = build_collectives(g, err)) < 0)
 		goto out;
 	if ((rc = build_csr(g, &E, err)) < 0)
@@ -1145,6 +1155,8 @@ void tc_replay_graph_free(struct tc_replay_graph *g)
 	free(g->coll_members);
 	tc_map64_free(&g->coll_of);
 	free(g->steps);
+	free(g->iwait);
+	free(g->swait);
 	free(g->link);
 	free(g->syncs);
 	free(g->ckeys);

@@ -50,6 +50,10 @@ struct rp_work {
 	uint8_t cls, dtype, kind, sub, has_work, coll_kind;
 	uint8_t analytic; /* no measured time (ONNX node, or duration unknown) */
 	uint8_t basis_hint; /* tc_hw_fallback_basis + 1, set once by finish (struct tc_hw_op) */
+	/* collectives: the shortest measured duration of the record's ops, its transfer time;
+	 * an instance's excess over it is waiting for peers (skew) */
+	int64_t min_dur;
+	double dur_sum; /* measured ns of its ops, for the rank-wide compute ratio */
 };
 
 struct rp_lane {
@@ -122,6 +126,12 @@ struct tc_replay_graph {
 		uint32_t a, b;
 	} *deps; /* a depends on b */
 	size_t n_deps, cap_deps;
+	/* ops with an inferred wait edge (bitmap, NULL = none): a CPU op's only in-edge, a GPU
+	 * op's last one (waits.c) */
+	uint8_t *iwait;
+	/* hand-off edges into CPU start points (a = op, b = source key), sorted by op */
+	struct rp_pair *swait;
+	size_t n_swait;
 	int finished;
 	struct tc_replay_graph_stats stats;
 	/* names */
@@ -199,6 +209,15 @@ struct tc_replay {
 	double class_src_ns[TC_CLASS__COUNT], class_proj_ns[TC_CLASS__COUNT];
 	uint64_t class_count[TC_CLASS__COUNT];
 	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
+	int64_t ceil_total_ns;               /* the same for the host-only run */
+	/* each GPU op's step + 1 (0 = none) per position of the GPU lanes' order (lane l's at
+	 * gk_off[l]), and rank q's steps at step_first[q] .. [q + 1] (analysis.c step_index) */
+	uint32_t *gk;
+	size_t *gk_off, *step_first;
+	int have_ceil; /* the host-only run was made: steps[].ceil_ns hold it */
+	size_t cp_step; /* the step the critical path was walked on */
+	uint64_t carry_ops; /* simulated GPU ops that belong to no step */
+	struct rp_insight *insight; /* rp_insight_compute */
 	size_t n_job_steps;                  /* steps of the job (k-th step of every rank) */
 	/* critical path of the reported span */
 	double cp_class_ns[TC_CLASS__COUNT + 1]; /* last slot: host gaps and latencies */
@@ -213,6 +232,12 @@ struct tc_replay {
 	} *top;
 	size_t n_top;
 	int64_t sim_ns; /* wall of the engine (never printed in reports) */
+	/* shortest kernel on the target and the source (ns, 0 = no chip): see rp_pdur */
+	double floor_ns, src_floor_ns;
+	int zero_gpu; /* every GPU op takes 0 ns: the host-only run of the speedup ceiling */
+	/* projected / measured ns over the measured non-collective GPU work: how absent peers'
+	 * arrival moves (rp_pdur) */
+	double peer_ratio;
 	/* per reported step, projected side: GPU busy and utilisation-weighted ns by bound (the
 	 * inputs of the step's energy), so a sweep can re-price a run on another power point */
 	double (*step_busy)[TC_BOUND__COUNT], (*step_util)[TC_BOUND__COUNT];
@@ -238,7 +263,27 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
-	double ns = (g->flags[i] & RP_F_ANALYTIC) ? c->ans : (double)rp_dur0(g, i) * c->ratio;
+	if (r->zero_gpu)
+		return 0;
+	if (g->flags[i] & RP_F_ANALYTIC) {
+		double ns = c->ans;
+		/* saturate, never 0: a too-slow op must not look free (issue 19) */
+		return !(ns >= 0) ? 0 : ns >= (double)RP_TIME_SAT ? RP_TIME_SAT : (int64_t)(ns + 0.5);
+	}
+	/* measured: the work's ratio, floored at the target's shortest kernel, but never below
+	 * what was measured (a kernel measured under the floor ran at the source's floor) */
+	double d = (double)rp_dur0(g, i), ns = d * c->ratio;
+	const struct rp_work *W = &g->works[g->ref[i]];
+	if (W->cls == TC_CLASS_COLLECTIVE && !(g->flags[i] & RP_F_COLL) && W->min_dur >= 0 &&
+	    (double)W->min_dur <= d) {
+		/* peers not in the trace run the same work on the same chip: the wait for them
+		 * (the skew above the shortest instance) follows the rank's compute ratio, the
+		 * transfer the network's (docs/projection.md, "collectives") */
+		ns = (d - (double)W->min_dur) * r->peer_ratio + (double)W->min_dur * c->ratio;
+	}
+	double fl = d < r->floor_ns ? d : r->floor_ns;
+	if (ns < fl)
+		ns = fl;
 	if (!(ns >= 0))
 		return 0;
 	/* saturate, never 0: a too-slow op must not look free (issue 19: 1e-12 GB/s gave a
@@ -248,6 +293,20 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 	return (int64_t)(ns + 0.5);
 }
 
+/* 1 when measured GPU op i is held at the kernel floor on the target (1) or the source (0):
+ * the only ops reported as launch-bound. */
+static inline int rp_at_floor(const struct tc_replay *r, uint32_t i, int target)
+{
+	const struct tc_replay_graph *g = r->g;
+	if (g->flags[i] & RP_F_ANALYTIC)
+		return 0;
+	double d = (double)rp_dur0(g, i);
+	if (!target)
+		return r->src_floor_ns > 0 && d <= r->src_floor_ns;
+	double fl = d < r->floor_ns ? d : r->floor_ns;
+	return fl > 0 && d * r->wc[g->ref[i]].ratio <= fl;
+}
+
 /* The bound an op got on the target (1) or the source (0) chip. */
 static inline unsigned rp_bound(const struct tc_replay *r, uint32_t i, int target)
 {
@@ -255,6 +314,8 @@ static inline unsigned rp_bound(const struct tc_replay *r, uint32_t i, int targe
 	if (!(g->flags[i] & RP_F_GPU))
 		return TC_BOUND_HOST;
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
+	if (rp_at_floor(r, i, target))
+		return TC_BOUND_LAUNCH;
 	return target ? c->dst_bound : c->src_bound;
 }
 
@@ -280,9 +341,56 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 
 /* engine.c */
 int rp_retime(struct tc_replay *r, struct tc_err *err);
+/* Projected / measured ns over the measured non-collective GPU work (struct tc_replay). */
+double rp_peer_ratio(const struct tc_replay_graph *g, const struct rp_wcost *wc);
 /* The hwmodel view of a work record (engine.c). */
 void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h);
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
+/* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */
+struct rp_edges {
+	struct rp_pair *e;
+	size_t n, cap;
+};
+int rp_add_edge(struct rp_edges *E, uint32_t dst, uint32_t src_enc);
+/* When GPU op i was enqueued: its launch call's start, else its own start (before finish
+ * frees the links). */
+int64_t rp_enqueue_ts(const struct tc_replay_graph *g, uint32_t i);
+/* waits.c: blocking waits inferred from the trace's timing (docs/projection.md) */
+int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err);
+/* The hand-off edge into op i's start point, or RP_NONE. */
+static inline uint32_t rp_start_wait(const struct tc_replay_graph *g, uint32_t i)
+{
+	size_t lo = 0, hi = g->n_swait;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->swait[mid].a < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->n_swait && g->swait[lo].a == i ? g->swait[lo].b : RP_NONE;
+}
+static inline int rp_is_iwait(const struct tc_replay_graph *g, uint32_t i)
+{
+	return g->iwait && (g->iwait[i >> 3] >> (i & 7) & 1);
+}
+/* insight.c: what explains a step that does or does not follow the chip */
+struct rp_insight {
+	int have_ceiling;                 /* the host-only run was made (not summary_only) */
+	double ceil_step_ns, ceiling;     /* host-only step; source step / host-only step */
+	double host_share, gpu_share;     /* host-only and GPU-side step / projected step */
+	double src_gpu_step_ns, proj_gpu_step_ns; /* job GPU-side step, mean over steps */
+	uint64_t carry_ops;               /* GPU ops outside every step */
+	int host_bound;                   /* ceiling < 1.25 */
+	int stuck;                        /* GPU time moved > 10 %, the step < 1 % */
+	double gpu_move, step_move;       /* relative changes, projected vs source */
+	const char *stuck_cause;
+	double busiest_stream_ns; /* source: the busiest GPU lane's measured busy ns per job step */
+};
+/* Computed once at the end of the run (rp_insight_compute); rp_insight copies it. */
+void rp_insight_compute(struct tc_replay *r);
+void rp_insight(const struct tc_replay *r, struct rp_insight *out);
+const char *rp_wait_kind_name(unsigned k);
 /* graph.c: position helpers for the analyses */
 uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i);
 

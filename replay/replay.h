@@ -71,7 +71,16 @@ struct tc_replay_graph_stats {
 	/* stream waits that name no event (older traces): resolved from the streams launched on
 	 * just before and after the wait, or left without an edge (docs/projection.md) */
 	uint64_t inferred_waits, anonymous_waits;
+	/* blocking waits inferred from timing (waits.c): CPU calls that ended just after a GPU
+	 * op they could be waiting on and lasted well beyond their kind's non-waiting time.
+	 * Indexed by runtime call kind (enum tc_rt_kind); the last slot counts CPU operators. */
+	uint64_t blocking_waits[TC_RT__COUNT + 1];
+	/* GPU ops that waited on an idle stream for another stream's op (waits.c) */
+	uint64_t stream_gap_waits;
+	/* CPU points that waited for another thread of the rank (waits.c) */
+	uint64_t handoff_waits;
 };
+#define TC_REPLAY_WAIT_CPU_OP TC_RT__COUNT
 void tc_replay_graph_stats(const struct tc_replay_graph *g, struct tc_replay_graph_stats *out);
 
 /* ---- projection --------------------------------------------------------------------------- */
@@ -97,8 +106,11 @@ struct tc_replay_opts {
 	 * top-op table and the source side of the bound split, so a run's report writers must
 	 * not be called. For sweeps, which store thousands of summaries. */
 	int summary_only;
+	/* Keep every CPU call at its measured length unless the trace records what it waits
+	 * for (--no-infer-waits): the graph's inferred waits (waits.c) are ignored. */
+	int no_infer_waits;
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0}
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0}
 
 struct tc_replay;
 
@@ -121,8 +133,17 @@ struct tc_replay_step {
 	uint64_t op;      /* the step annotation op (UINT64_MAX for the whole-run pseudo-step) */
 	uint32_t rank;
 	const char *name; /* borrowed from the graph */
+	/* The step (docs/projection.md, "steps"): the longer of the CPU path (the step
+	 * marker) and the GPU-side step, on each side; start is where that path starts. */
 	int64_t src_start, src_ns, proj_start, proj_ns;
+	int64_t src_cpu_start, src_cpu_ns, proj_cpu_start, proj_cpu_ns; /* the CPU marker */
 	int64_t src_gpu_ns, proj_gpu_ns;   /* first GPU start to last GPU end */
+	int64_t ceil_ns; /* host-only: the projected CPU marker with every GPU op at 0 ns */
+	/* the job step: max over ranks of the step with this index; energy and dollars charge
+	 * this rank's GPU for it */
+	int64_t src_job_ns, proj_job_ns;
+	uint32_t index;          /* step index within its rank */
+	uint64_t last_gpu_op;    /* the step's GPU op ending last (projected), or UINT64_MAX */
 	int64_t src_busy_ns, proj_busy_ns; /* union of GPU op intervals */
 	uint64_t gpu_ops;
 	/* Step time split by what bounded it (sums to the step time): compute, memory,

@@ -225,6 +225,46 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	jnum(fp, r->opts.source ? ratio(nk, susd) : NAN);
 	fputs(", \"projected_steps_per_usd\": ", fp);
 	jnum(fp, dst ? ratio(nk, pusd) : NAN);
+	{
+		struct rp_insight in;
+		rp_insight(r, &in);
+		fputs(",\n    \"source_gpu_step_ns\": ", fp);
+		jnum(fp, in.src_gpu_step_ns);
+		fputs(", \"projected_gpu_step_ns\": ", fp);
+		jnum(fp, in.proj_gpu_step_ns);
+		fputs(", \"host_only_step_ns\": ", fp);
+		jnum(fp, in.have_ceiling ? in.ceil_step_ns : NAN);
+		fputs(", \"speedup_ceiling\": ", fp);
+		jnum(fp, in.have_ceiling ? in.ceiling : NAN);
+		fputs(", \"host_share\": ", fp);
+		jnum(fp, in.have_ceiling ? in.host_share : NAN);
+		fputs(", \"gpu_share\": ", fp);
+		jnum(fp, in.gpu_share);
+		fprintf(fp, ", \"carry_over_gpu_ops\": %llu", (unsigned long long)in.carry_ops);
+		fputs(", \"busiest_stream_busy_ns\": ", fp);
+		jnum(fp, in.busiest_stream_ns);
+		fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
+			r->opts.no_infer_waits ? "false" : "true");
+		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
+			if (r->g->stats.blocking_waits[k]) {
+				fputs(", ", fp);
+				jstr(fp, rp_wait_kind_name(k));
+				fprintf(fp, ": %llu", (unsigned long long)r->g->stats.blocking_waits[k]);
+			}
+		if (r->g->stats.stream_gap_waits)
+			fprintf(fp, ", \"stream_gap\": %llu",
+				(unsigned long long)r->g->stats.stream_gap_waits);
+		if (r->g->stats.handoff_waits)
+			fprintf(fp, ", \"thread_handoff\": %llu",
+				(unsigned long long)r->g->stats.handoff_waits);
+		fputs("}, \"host_bound\": ", fp);
+		fputs(in.host_bound ? "true" : "false", fp);
+		fputs(", \"stuck\": ", fp);
+		if (in.stuck)
+			jstr(fp, in.stuck_cause);
+		else
+			fputs("null", fp);
+	}
 	fputs("},\n", fp);
 
 	/* steps */
@@ -247,8 +287,18 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			jint(fp, v ? s->proj_start : s->src_start);
 			fputs(", \"step_ns\": ", fp);
 			jint(fp, v ? s->proj_ns : s->src_ns);
+			fputs(", \"cpu_start_ns\": ", fp);
+			jint(fp, v ? s->proj_cpu_start : s->src_cpu_start);
+			fputs(", \"cpu_step_ns\": ", fp);
+			jint(fp, v ? s->proj_cpu_ns : s->src_cpu_ns);
 			fputs(", \"gpu_span_ns\": ", fp);
 			jint(fp, v ? s->proj_gpu_ns : s->src_gpu_ns);
+			fputs(", \"job_step_ns\": ", fp);
+			jint(fp, v ? s->proj_job_ns : s->src_job_ns);
+			if (v && !r->opts.summary_only) {
+				fputs(", \"host_only_ns\": ", fp);
+				jint(fp, s->ceil_ns);
+			}
 			fputs(", \"gpu_busy_ns\": ", fp);
 			jint(fp, v ? s->proj_busy_ns : s->src_busy_ns);
 			fputs(", \"energy_j\": ", fp);
@@ -402,6 +452,52 @@ static const char *fx(char *b, double v, int prec)
 	return tc_fmt_fixed(b, 32, v, prec);
 }
 
+/* The speedup ceiling, the inferred waits and the warnings that explain a step that does
+ * not follow the chip (docs/projection.md, "ceiling"). */
+static void write_ceiling_text(const struct tc_replay *r, FILE *fp)
+{
+	char a[32], b[32], c[32], d[32];
+	struct rp_insight in;
+	rp_insight(r, &in);
+	if (in.have_ceiling)
+		fprintf(fp,
+			"host-only path   %12s   (%s%% of the projected step)   speedup ceiling "
+			"%sx on any chip\n",
+			ns(a, in.ceil_step_ns), fx(b, 100 * in.host_share, 1),
+			fx(c, in.ceiling, 3));
+	fprintf(fp, "gpu-side step    source %12s   projected %12s   (%s%% of the projected "
+		    "step)\n",
+		ns(a, in.src_gpu_step_ns), ns(b, in.proj_gpu_step_ns),
+		fx(d, 100 * in.gpu_share, 1));
+	if (in.carry_ops)
+		fprintf(fp, "carry-over       %llu GPU ops outside every step (queued before the "
+			    "capture or the first marker): replayed, not counted in steps\n",
+			(unsigned long long)in.carry_ops);
+	uint64_t nw = r->g->stats.stream_gap_waits + r->g->stats.handoff_waits;
+	for (unsigned k = 0; k <= TC_RT__COUNT; k++)
+		nw += r->g->stats.blocking_waits[k];
+	if (nw) {
+		fprintf(fp, "waits inferred   %llu%s:", (unsigned long long)nw,
+			r->opts.no_infer_waits ? " (ignored: --no-infer-waits)" : "");
+		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
+			if (r->g->stats.blocking_waits[k])
+				fprintf(fp, " %s %llu", rp_wait_kind_name(k),
+					(unsigned long long)r->g->stats.blocking_waits[k]);
+		if (r->g->stats.stream_gap_waits)
+			fprintf(fp, " stream_gap %llu",
+				(unsigned long long)r->g->stats.stream_gap_waits);
+		if (r->g->stats.handoff_waits)
+			fprintf(fp, " thread_handoff %llu",
+				(unsigned long long)r->g->stats.handoff_waits);
+		fputc('\n', fp);
+	}
+	if (in.host_bound)
+		fprintf(fp, "warning: host-bound: at most %sx on any chip\n", fx(a, in.ceiling, 2));
+	if (in.stuck)
+		fprintf(fp, "warning: GPU time moves by %s%% but the step by %s%%: %s\n",
+			fx(a, 100 * in.gpu_move, 1), fx(b, 100 * in.step_move, 1), in.stuck_cause);
+}
+
 int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {
 	char a[32], b[32], c[32], d[32];
@@ -420,18 +516,22 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),
 		fx(c, ratio((double)r->src_total_ns, (double)r->proj_total_ns), 3));
 
-	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s\n", "rank", "step", "source", "projected",
-		"speedup", "gpu busy src", "gpu busy prj");
+	write_ceiling_text(r, fp);
+	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", "rank", "step",
+		"source", "projected", "speedup", "cpu src", "cpu prj", "gpu-side src",
+		"gpu-side prj", "gpu busy src", "gpu busy prj");
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
-		char e[32], f[32];
+		char e[32], f[32], h[32], i[32], j[32], l[32];
 		char nm[64];
 		tc_str_printable(nm, sizeof(nm), s->name); /* names are input: no ESC to the tty */
-		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s\n", s->rank, nm,
-			ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns),
+		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", s->rank,
+			nm, ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns),
 			fx(c, ratio((double)s->src_ns, (double)s->proj_ns), 3),
-			ns(e, (double)s->src_busy_ns), ns(f, (double)s->proj_busy_ns));
-		(void)d;
+			ns(d, (double)s->src_cpu_ns), ns(e, (double)s->proj_cpu_ns),
+			ns(f, (double)s->src_gpu_ns), ns(h, (double)s->proj_gpu_ns),
+			ns(i, (double)s->src_busy_ns), ns(j, (double)s->proj_busy_ns));
+		(void)l;
 	}
 
 	double bs[TC_BOUND__COUNT], bp[TC_BOUND__COUNT], ts = 0, tp = 0;
@@ -476,8 +576,13 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	}
 	free(chg);
 
-	fprintf(fp, "\ncritical path %s (%llu GPU ops):", ns(a, (double)r->cp_len_ns),
-		(unsigned long long)r->cp_ops);
+	if (r->n_steps)
+		fprintf(fp, "\ncritical path of %s (rank %u) %s (%llu GPU ops):",
+			r->steps[r->cp_step].name, r->steps[r->cp_step].rank,
+			ns(a, (double)r->cp_len_ns), (unsigned long long)r->cp_ops);
+	else
+		fprintf(fp, "\ncritical path %s (%llu GPU ops):", ns(a, (double)r->cp_len_ns),
+			(unsigned long long)r->cp_ops);
 	for (unsigned k = 0; k <= TC_CLASS__COUNT; k++)
 		if (r->cp_class_ns[k] > 0)
 			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : "host+latency",

@@ -52,6 +52,8 @@ struct memo_ent {
 	const struct tc_replay_graph *g;
 	struct rp_wcost *wc; /* the cost vector that identifies the timeline */
 	double host_scale, gpu_scale;
+	double floor_ns; /* the target's kernel floor: part of every op's projected time */
+	int no_infer_waits;
 	int64_t max_steps;
 	int strict, state;
 	struct tc_replay_summary sum; /* energy and dollars re-priced per hit */
@@ -145,10 +147,17 @@ static void reprice(const struct memo_ent *e, const struct tc_chip *chip,
 	out->steps_per_usd = ratio(nk, usd);
 }
 
+static double floor_of(const struct tc_replay_opts *o)
+{
+	const struct tc_chip *c = o->target ? o->target : o->source;
+	return c ? tc_chip_min_kernel_ns(c) : 0;
+}
+
 static int same_key(const struct memo_ent *e, uint64_t h, const struct tc_replay_graph *g,
 		    const struct tc_replay_opts *o, const struct rp_wcost *wc)
 {
 	return e->hash == h && e->g == g && e->host_scale == o->host_scale &&
+	       e->floor_ns == floor_of(o) && e->no_infer_waits == o->no_infer_waits &&
 	       e->gpu_scale == o->gpu_scale && e->max_steps == o->max_steps &&
 	       e->strict == o->strict && memcmp(e->wc, wc, g->n_works * sizeof(*wc)) == 0;
 }
@@ -164,7 +173,7 @@ static int ent_fill(struct memo_ent *e, const struct tc_replay *r)
 	if (!e->proj_ns || !e->busy || !e->util)
 		return TC_ENOMEM;
 	for (size_t k = 0; k < r->n_steps; k++)
-		e->proj_ns[k] = r->steps[k].proj_ns;
+		e->proj_ns[k] = r->steps[k].proj_job_ns; /* every GPU is held for the job step */
 	memcpy(e->busy, r->step_busy, r->n_steps * sizeof(*e->busy));
 	memcpy(e->util, r->step_util, r->n_steps * sizeof(*e->util));
 	tc_replay_summarize(r, &e->sum);
@@ -252,6 +261,8 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 		e->wc = key;
 		e->host_scale = opts->host_scale;
 		e->gpu_scale = opts->gpu_scale;
+		e->floor_ns = floor_of(opts);
+		e->no_infer_waits = opts->no_infer_waits;
 		e->max_steps = opts->max_steps;
 		e->strict = opts->strict;
 		e->state = ENT_PENDING;

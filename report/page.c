@@ -423,9 +423,11 @@ static void steps_table(FILE *fp, const json_t *doc)
 	size_t n = json_is_array(steps) ? json_array_size(steps) : 0;
 	if (!n)
 		return;
-	char b[6][32], m[64];
+	char b[10][32], m[64];
 	fputs("<section class=\"card\"><h2>Steps</h2><table><thead><tr><th>rank</th>"
 	      "<th class=\"l\">step</th><th>source</th><th>projected</th><th>speedup</th>"
+	      "<th>CPU marker, source</th><th>CPU marker, projected</th>"
+	      "<th>GPU-side, source</th><th>GPU-side, projected</th>"
 	      "<th>GPU busy, source</th><th>GPU busy, projected</th></tr></thead><tbody>\n",
 	      fp);
 	for (size_t i = 0; i < n; i++) {
@@ -439,11 +441,71 @@ static void steps_table(FILE *fp, const json_t *doc)
 		snprintf(m, sizeof(m), "steps[%zu].projected.step_ns", i);
 		fprintf(fp, ">%s</td><td", rp_ns(b[1], num(so, "step_ns")));
 		rp_metric(fp, m, num(po, "step_ns"));
-		fprintf(fp, ">%s</td><td>%s&times;</td><td>%s</td><td>%s</td></tr>\n",
+		fprintf(fp,
+			">%s</td><td>%s&times;</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+			"<td>%s</td><td>%s</td></tr>\n",
 			rp_ns(b[2], num(po, "step_ns")), rp_sig(b[3], 32, num(s, "speedup"), 3),
+			rp_ns(b[6], num(so, "cpu_step_ns")), rp_ns(b[7], num(po, "cpu_step_ns")),
+			rp_ns(b[8], num(so, "gpu_span_ns")), rp_ns(b[9], num(po, "gpu_span_ns")),
 			rp_ns(b[4], num(so, "gpu_busy_ns")), rp_ns(b[5], num(po, "gpu_busy_ns")));
 	}
 	fputs("</tbody></table></section>\n", fp);
+}
+
+/* What sets the step: the speedup ceiling (host-only run), each path's share, the waits the
+ * replay inferred by kind, and the warnings of docs/projection.md section 4. */
+static void limits(FILE *fp, const json_t *doc)
+{
+	const json_t *s = json_object_get(doc, "summary");
+	double ceil = num(s, "speedup_ceiling"), host = num(s, "host_only_step_ns");
+	if (!isfinite(host))
+		return;
+	char b[4][48];
+	fputs("<section class=\"card\"><h2>What limits the step</h2><ul>\n", fp);
+	fputs("<li>host-only step (every GPU op at 0 ns) <span", fp);
+	rp_metric(fp, "summary.host_only_step_ns", host);
+	fprintf(fp, ">%s</span>: speedup ceiling <span", rp_ns(b[0], host));
+	rp_metric(fp, "summary.speedup_ceiling", ceil);
+	fprintf(fp, ">%s&times;</span> on any chip; host path %s%% and GPU-side step %s%% of the "
+		    "projected step</li>\n",
+		rp_sig(b[1], 48, ceil, 3), rp_sig(b[2], 48, 100 * num(s, "host_share"), 3),
+		rp_sig(b[3], 48, 100 * num(s, "gpu_share"), 3));
+	fprintf(fp, "<li>GPU-side step: source %s, projected %s</li>\n",
+		rp_ns(b[0], num(s, "source_gpu_step_ns")), rp_ns(b[1], num(s, "projected_gpu_step_ns")));
+	const json_t *w = json_object_get(s, "waits_inferred");
+	if (json_is_object(w) && json_object_size(w) > 1) {
+		fputs("<li>waits inferred from the trace's timing", fp);
+		if (json_is_false(json_object_get(w, "used")))
+			fputs(" (ignored: <code>--no-infer-waits</code>)", fp);
+		fputs(":", fp);
+		/* the JSON writes kinds in a fixed order: keep it */
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)w, k, v)
+		{
+			if (!json_is_number(v))
+				continue;
+			fputs(" <code>", fp);
+			rp_esc(fp, k);
+			fprintf(fp, "</code> %s", rp_sig(b[0], 48, json_number_value(v), 1));
+		}
+		fputs("</li>\n", fp);
+	}
+	double carry = num(s, "carry_over_gpu_ops");
+	if (carry > 0)
+		fprintf(fp, "<li>%s GPU ops outside every step (queued before the capture): replayed, "
+			    "not counted in steps</li>\n",
+			rp_sig(b[0], 48, carry, 1));
+	if (json_is_true(json_object_get(s, "host_bound")))
+		fprintf(fp, "<li class=\"worse\">host-bound: at most %s&times; on any chip</li>\n",
+			rp_sig(b[0], 48, ceil, 3));
+	const char *stuck = str(s, "stuck", NULL);
+	if (stuck) {
+		fputs("<li class=\"worse\">GPU time moves but the step does not: ", fp);
+		rp_esc(fp, stuck);
+		fputs("</li>\n", fp);
+	}
+	fputs("</ul></section>\n", fp);
 }
 
 static void warnings(FILE *fp, const json_t *doc)
@@ -561,6 +623,7 @@ static void section(FILE *fp, const json_t *doc, const struct tc_report_timeline
 	}
 	fputs("</p>\n", fp);
 	headline(fp, doc);
+	limits(fp, doc);
 	by_bound(fp, doc, pfx);
 	by_class(fp, doc, pfx);
 	timeline(fp, doc, t, pfx);
