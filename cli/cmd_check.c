@@ -56,7 +56,10 @@ static void usage(void)
 	       "\"source\", \"set\": [\"key=value\"], \"args\": [...], \"expect\" (default\n"
 	       "<name>.expect.json), \"tolerance\": {\"default\": {\"rel\", \"abs\"}, \"metrics\":\n"
 	       "{\"glob\": {\"rel\", \"abs\"}}}, \"ignore\": [\"glob\"]}. Top-level \"tolerance\" and\n"
-	       "\"ignore\" apply to every case.\n\n"
+	       "\"ignore\" apply to every case. Nothing is written outside the suite folder: a\n"
+	       "name is a plain file name, \"expect\" a relative path without '..', and \"args\"\n"
+	       "takes only project options that write nothing (--source --set --steps --host-scale\n"
+	       "--gpu-scale --top --specs --validate -q -v).\n\n"
 	       "  --update      rewrite the expectations from this run and list what changed\n"
 	       "  --junit FILE  also write JUnit XML\n"
 	       "  --jobs N      parallel cases (default: number of cores)\n"
@@ -106,6 +109,51 @@ static int bad_manifest(const char *path, const char *where, const char *what)
 	return 2;
 }
 
+/* A case name becomes NAME.expect.json in the suite folder, written by --update: a plain
+ * file name, so that no manifest can make check write anywhere else. */
+static int plain_name(const char *s)
+{
+	if (!*s || *s == '.')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.' || *s == '+'))
+			return 0;
+	return 1;
+}
+
+/* A relative path with no ".." component: it stays inside the suite folder. */
+static int inside_suite(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (const char *c = p; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return 0;
+		c += n;
+		while (*c == '/')
+			c++;
+	}
+	return 1;
+}
+
+/* project options a case may pass in "args": none of them writes a file (check itself
+ * passes --json, to a file of its own). Each takes a value except the flags. */
+static int allowed_arg(const char *a, int *takes_value)
+{
+	static const char *const with_value[] = {"--source", "--set", "--steps", "--host-scale",
+						 "--gpu-scale", "--top", "--specs", NULL};
+	static const char *const flags[] = {"--validate", "-q", "-v", NULL};
+	for (const char *const *w = with_value; *w; w++)
+		if (strcmp(a, *w) == 0)
+			return *takes_value = 1;
+	for (const char *const *f = flags; *f; f++)
+		if (strcmp(a, *f) == 0)
+			return !(*takes_value = 0);
+	return 0;
+}
+
 static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
 		     const json_t *gignore, struct check_case *c)
 {
@@ -129,6 +177,10 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
 	if (!json_is_string(name) || !json_string_length(name))
 		return bad_manifest(mpath, where, "'name' must be a non-empty string");
+	if (!plain_name(json_string_value(name)))
+		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
+				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
+				    "in the suite folder");
 	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
 	if (!json_is_string(target))
 		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
@@ -144,6 +196,8 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 		json_t *p = json_is_array(input) ? json_array_get(input, i) : input;
 		if (!json_is_string(p))
 			return bad_manifest(mpath, where, "'input' entries must be strings");
+		if (json_string_value(p)[0] == '-') /* it would be read as an option */
+			return bad_manifest(mpath, where, "'input' entries must not start with '-'");
 		if (resolve_input(ck, json_string_value(p), buf, sizeof(buf)) < 0)
 			FMT(c->skip, "input %.200s absent (corpus not found)", buf);
 		push_arg(c, buf);
@@ -172,14 +226,31 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			json_t *s = json_array_get(arr, i);
 			if (!json_is_string(s))
 				return bad_manifest(mpath, where, "list entries must be strings");
+			const char *a = json_string_value(s);
+			int value = 0;
+			if (l == 1 && a[0] == '-' && !allowed_arg(a, &value)) {
+				snprintf(msg, sizeof(msg), "'args' may not contain '%.40s' (allowed: --source "
+					 "--set --steps --host-scale --gpu-scale --top --specs --validate "
+					 "-q -v; check writes the outputs itself)", a);
+				return bad_manifest(mpath, where, msg);
+			}
+			if (value) { /* the option's value is taken as is, whatever it looks like */
+				push_arg(c, a);
+				if (++i == json_array_size(arr) || !json_is_string(json_array_get(arr, i)))
+					return bad_manifest(mpath, where, "'args': an option lacks its value");
+				a = json_string_value(json_array_get(arr, i));
+			}
 			if (l == 0)
 				push_arg(c, "--set");
-			push_arg(c, json_string_value(s));
+			push_arg(c, a);
 		}
 	}
 	json_t *exp = json_object_get(jc, "expect");
 	if (exp && !json_is_string(exp))
 		return bad_manifest(mpath, where, "'expect' must be a path");
+	if (exp && !inside_suite(json_string_value(exp)))
+		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
+				    "folder (no '/' at the start, no '..')");
 	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
 	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
 	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
@@ -483,7 +554,9 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 
 static void free_check(struct check *ck)
 {
-	for (size_t i = 0; i < ck->n; i++) {
+	/* up to and including cases[n]: a case that failed to load, or whose name was a
+	 * duplicate, is still there, half built (the array has one spare, zeroed entry) */
+	for (size_t i = 0; ck->cases && i <= ck->n; i++) {
 		struct check_case *c = &ck->cases[i];
 		for (size_t a = 0; a < c->argc; a++)
 			free(c->argv[a]);
@@ -491,8 +564,10 @@ static void free_check(struct check *ck)
 		free(c->ignore);
 		tc_tol_free(&c->tol);
 		tc_cmp_free(&c->cmp);
-		unlink(c->out);
-		unlink(c->log);
+		if (c->out[0])
+			unlink(c->out);
+		if (c->log[0])
+			unlink(c->log);
 	}
 	free(ck->cases);
 	json_decref(ck->manifest);
@@ -550,6 +625,31 @@ int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
 	if (rc) {
 		free_check(&ck);
 		return rc;
+	}
+	if (junit) {
+		/* the manifest, each case's inputs (every argument that names a file) and
+		 * expectation: --junit must be none of them */
+		char mfile[PATH_MAX + 16];
+		snprintf(mfile, sizeof(mfile), "%s/cases.json", target);
+		size_t n_ins = 2;
+		for (size_t i = 0; i < ck.n; i++)
+			n_ins += (size_t)ck.cases[i].argc + 1;
+		const char **ins = tc_xcalloc(n_ins, sizeof(*ins));
+		size_t k = 0;
+		ins[k++] = target;
+		ins[k++] = mfile;
+		for (size_t i = 0; i < ck.n; i++) {
+			ins[k++] = ck.cases[i].expect;
+			for (size_t a = 0; a < ck.cases[i].argc; a++)
+				ins[k++] = ck.cases[i].argv[a];
+		}
+		struct tc_err err = TC_ERR_INIT;
+		rc = tc_outputs_check(&junit, 1, ins, k, &err);
+		free(ins);
+		if (rc < 0) {
+			free_check(&ck);
+			return tc_cli_fail(cli, &err);
+		}
 	}
 	tc_info(&cli->log, "check: %zu cases, %d jobs", ck.n, jobs);
 	run_all(&ck, jobs);

@@ -53,6 +53,7 @@ static int side_from_file(const char *path, int projected, const struct tc_log *
 	rc = tc_report_profile_from_tcs(p, tcs, err);
 	if (tmp[0]) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
 		if (rc == 0) {
 			/* the temporary name means nothing to the user */
 			const char *b = strrchr(path, '/');
@@ -148,6 +149,18 @@ int tc_cmd_diff(struct tc_cli *cli, int argc, char **argv)
 	if (chips[0] ? n_in < 1 : n_in != 2)
 		return tc_cli_usage(cli, "diff", chips[0] ? "--chips needs a trace to project"
 							  : "give two inputs A and B (or IN --chips A B)");
+
+	{
+		const char *ins[MAX_IN + 3];
+		size_t n = 0;
+		for (size_t i = 0; i < n_in; i++)
+			ins[n++] = inputs[i];
+		ins[n++] = chips[0];
+		ins[n++] = chips[1];
+		ins[n++] = source;
+		if (tc_outputs_check(&out, 1, ins, n, &err) < 0)
+			return tc_cli_fail(cli, &err);
+	}
 
 	struct tc_report_profile pa, pb;
 	memset(&pa, 0, sizeof(pa));

@@ -1,5 +1,9 @@
 /* cmd_ingest.c - `tracecast ingest IN... -o OUT.tcs`: profiler traces (one per rank) or an
  * ONNX model into an opstream. */
+/* --chunk at most 2^24 ops: at ~30 bytes per op a chunk stays far below the 1 GiB record
+ * limit and the reader's expansion bound (docs/format.md §1) */
+#define TC_INGEST_CHUNK_MAX (1 << 24)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +16,8 @@ static void ingest_help(FILE *fp)
 	fprintf(fp,
 		"usage: tracecast ingest IN... -o OUT.tcs [--format F] [--chunk N] [-v|-q]\n\n"
 		"Convert profiler traces (Kineto/Chrome JSON: .json, .json.gz, .json.zst; several\n"
-		"files = several ranks of one job) or an ONNX model into an opstream.\n\n"
+		"files = several ranks of one job) or an ONNX model into an opstream. IN may be '-'\n"
+		"(stdin), a pipe or a FIFO: the format is told from the content.\n\n"
 		"  -o, --output OUT   the .tcs to write (written under a temporary name, renamed on\n"
 		"                     success: a failed run leaves nothing behind)\n"
 		"  --format F         force the input format:");
@@ -60,7 +65,18 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
 		} else if (strcmp(a, "--training") == 0) {
 			opts.training = 1;
 		} else if (strcmp(a, "--chunk") == 0 && i + 1 < argc) {
-			opts.chunk_ops = (size_t)strtoull(argv[++i], NULL, 10);
+			/* digits only: strtoull took "1e12" as 1 and "abc" as 0 (the default) */
+			const char *v = argv[++i];
+			char *end = NULL;
+			errno = 0;
+			unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+			if (!end || *end || errno || n < 1 || n > TC_INGEST_CHUNK_MAX) {
+				free(ins);
+				free(dims);
+				return tc_cli_usage(cli, "ingest", "--chunk needs a whole number of ops in "
+						    "1..%d, not '%s'", TC_INGEST_CHUNK_MAX, v);
+			}
+			opts.chunk_ops = (size_t)n;
 		} else if (strcmp(a, "-v") == 0) {
 			log.level = log.level < TC_LOG_INFO ? TC_LOG_INFO : TC_LOG_DEBUG;
 		} else if (strcmp(a, "-q") == 0) {

@@ -66,16 +66,24 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	const struct tc_ops_header *h = tc_ops_reader_header(r);
 	printf("file         %s (%s, %s/op)\n", path, tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
 	       info.ops ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2) : "-");
-	printf("format       %u.%u, written by tracecast %s\n", h->format_major, h->format_minor, h->tool_version);
-	printf("source       %s", h->source_format);
-	for (size_t i = 0; i < h->n_source_files; i++)
-		printf("%s%s", i ? ", " : " (", h->source_files[i]);
+	/* the header's strings are the file's: printed terminal-safe (tc_str_printable) */
+	char s1[256], s2[256];
+	tc_str_printable(s1, sizeof(s1), h->tool_version);
+	printf("format       %u.%u, written by tracecast %s\n", h->format_major, h->format_minor, s1);
+	tc_str_printable(s1, sizeof(s1), h->source_format);
+	printf("source       %s", s1);
+	for (size_t i = 0; i < h->n_source_files; i++) {
+		tc_str_printable(s1, sizeof(s1), h->source_files[i]);
+		printf("%s%s", i ? ", " : " (", s1);
+	}
 	printf("%s\n", h->n_source_files ? ")" : "");
 	printf("ranks        %u present, world size %u\n", info.ranks, h->world_size);
 	for (size_t i = 0; i < h->n_devices; i++) {
 		const struct tc_device *d = &h->devices[i];
-		printf("device %-5u rank %u %s%s%s%s\n", d->id, d->rank, d->name[0] ? d->name : "(unnamed)",
-		       d->chip[0] ? " -> " : "", d->chip, d->type == TC_DEV_CPU ? " (cpu)" : "");
+		tc_str_printable(s1, sizeof(s1), d->name[0] ? d->name : "(unnamed)");
+		tc_str_printable(s2, sizeof(s2), d->chip);
+		printf("device %-5u rank %u %s%s%s%s\n", d->id, d->rank, s1, d->chip[0] ? " -> " : "", s2,
+		       d->type == TC_DEV_CPU ? " (cpu)" : "");
 	}
 	printf("lanes        %u\n", info.lanes);
 	printf("ops          %" PRIu64 " in %" PRIu64 " chunks, %" PRIu64 " strings\n", info.ops, info.chunks, info.strings);

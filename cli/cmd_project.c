@@ -139,6 +139,17 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
 	if (quiet)
 		cli->log.level = TC_LOG_ERROR;
+	{
+		/* chip spec files named by --target/--source are inputs too */
+		const char *outs[] = {json, timeline}, *ins[MAX_IN + 2];
+		size_t n = 0;
+		for (size_t i = 0; i < n_in; i++)
+			ins[n++] = inputs[i];
+		ins[n++] = target;
+		ins[n++] = source;
+		if (tc_outputs_check(outs, 2, ins, n, &err) < 0)
+			return tc_cli_fail(cli, &err);
+	}
 
 	struct tc_hw *hw = NULL;
 	struct tc_chip *src = NULL, *dst = NULL;
@@ -158,6 +169,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			goto fail;
 		}
 		close(fd);
+		(void)tc_tmp_remember(tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
 		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 		io.log = &cli->log;
 		if ((rc = tc_ingest_files(inputs, n_in, tmp, &io, NULL, &err)) < 0)
@@ -205,8 +217,10 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	o.sets = sets;
 	o.n_sets = n_sets;
 	o.log = &cli->log;
-	if ((rc = tc_replay_run(&r, g, &o, &err)) < 0)
+	if ((rc = tc_replay_run(&r, g, &o, &err)) < 0) {
+		tc_err_wrap(&err, "%s", inputs[0]); /* which trace (not repeated if named) */
 		goto fail;
+	}
 	if (json && (rc = write_out(json, r, 0, &err)) < 0)
 		goto fail;
 	if (timeline && (rc = write_out(timeline, r, 1, &err)) < 0)
@@ -237,7 +251,9 @@ out:
 	tc_chip_free(src);
 	tc_chip_free(dst);
 	tc_hw_free(hw);
-	if (tmp[0])
+	if (tmp[0]) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
+	}
 	return code;
 }

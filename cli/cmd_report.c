@@ -92,6 +92,18 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 	}
 	if (!out)
 		return tc_cli_usage(cli, "report", "-o FILE is required");
+	{
+		/* the trace or projections, the database, a chip spec file: none may be the output */
+		const char *ins[MAX_IN + 3];
+		size_t n = 0;
+		for (size_t i = 0; i < n_in; i++)
+			ins[n++] = inputs[i];
+		ins[n++] = db;
+		ins[n++] = po.target;
+		ins[n++] = po.source;
+		if (tc_outputs_check(&out, 1, ins, n, &err) < 0)
+			return tc_cli_fail(cli, &err);
+	}
 	if (db) {
 		if (n_in)
 			return tc_cli_usage(cli, "report", "--db takes no inputs");

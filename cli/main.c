@@ -1,4 +1,6 @@
 /* main.c - the tracecast program: global options, then dispatch through the command table. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,12 +94,41 @@ int tc_cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* Buffered output is only known to be written once flushed: `dump x.tcs > /dev/full` must
+ * fail with a message, not exit 0. A reader that went away (`dump | head`) is not an error:
+ * with SIGPIPE at its default the write already ended the process (status 141, quietly, as
+ * for cat); if the parent ignored SIGPIPE, we end the same way here. */
+static int finish_stdout(const struct tc_cli *cli, int rc)
+{
+	errno = 0;
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad)
+		return rc;
+	if (e == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		return 128 + SIGPIPE;
+	}
+	if (rc == 0) {
+		fprintf(stderr, "%s: error: stdout: write failed: %s\n", cli->prog,
+			e ? strerror(e) : "i/o error");
+		return 1;
+	}
+	return rc; /* the command's own error was printed; one line is enough */
+}
+
 int main(int argc, char **argv)
 {
 	struct tc_cli cli;
 	int level = TC_LOG_WARN;
 	int i = 1;
 
+	cli.prog = "tracecast";
 	/* Global flags before the command; commands also accept -v/-q themselves. */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-v") == 0)
@@ -108,16 +139,15 @@ int main(int argc, char **argv)
 			level = TC_LOG_ERROR;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
-			return 0;
+			return finish_stdout(&cli, 0);
 		} else if (strcmp(argv[i], "--version") == 0) {
-			return cmd_version(&cli, 0, NULL);
+			return finish_stdout(&cli, cmd_version(&cli, 0, NULL));
 		} else {
 			fprintf(stderr, "tracecast: unknown option '%s' (see 'tracecast help')\n", argv[i]);
 			return 2;
 		}
 	}
 	tc_log_init(&cli.log, level);
-	cli.prog = "tracecast";
 	if (i >= argc) {
 		usage(stderr);
 		return 2;
@@ -127,5 +157,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tracecast: unknown command '%s' (see 'tracecast help')\n", argv[i]);
 		return 2;
 	}
-	return c->run(&cli, argc - i, argv + i);
+	return finish_stdout(&cli, c->run(&cli, argc - i, argv + i));
 }

@@ -16,13 +16,19 @@ enum tc_stype {
 	TC_ST_ENUM,
 };
 
-enum { TC_SF_REQ = 1u << 0, TC_SF_GT0 = 1u << 1 };
+/* TC_SF_ZERO_OK: 0 means "not supported" (a peak), so 0 passes the min bound */
+enum { TC_SF_REQ = 1u << 0, TC_SF_GT0 = 1u << 1, TC_SF_ZERO_OK = 1u << 2 };
+
+/* Curve efficiencies below this are refused: with the smallest peaks the schema allows, a
+ * large op would take longer than any time the replay can hold. */
+#define TC_HW_EFF_MIN 1e-3
 
 struct tc_snode {
 	const char *key;
 	int type;
 	unsigned flags;
-	double min, max; /* inclusive bounds for numbers; max = "absurd" limit */
+	double min, max; /* inclusive bounds for numbers: min = the physical floor (a rate or
+			  * size below it would only make times overflow), max = "absurd" */
 	const struct tc_snode *kids; /* TC_ST_OBJ: terminated by key == NULL */
 	const char *const *enumv;    /* TC_ST_ENUM: NULL-terminated */
 };

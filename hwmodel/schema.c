@@ -18,18 +18,27 @@ static const char *const algorithms[] = {"ring", "tree", "direct", NULL};
 #define STR(k, f) {k, TC_ST_STR, f, 0, 0, NULL, NULL}
 #define OBJ(k, f, kids) {k, TC_ST_OBJ, f, 0, 0, kids, NULL}
 
+/* Lower bounds (issue 19): a rate, size or efficiency of 1e-12 passed "> 0" and made costs
+ * overflow into fast, wrong answers. Each floor is far below any real device (and below the
+ * shipped specs' smallest value by orders of magnitude), but keeps every op time of a real
+ * trace well inside what the replay holds (2^61 ns). docs/hwmodel.md lists them. */
+#define PEAK_MIN 1e-3    /* TFLOP/s: 1 GFLOP/s */
+#define BW_MIN 1.0       /* GB/s, device memory */
+#define LINK_BW_MIN 1e-2 /* GB/s, host link and network: 10 MB/s */
+#define FRAC_MIN 1e-2    /* efficiencies given as one number */
+
 /* Peak dense TFLOP/s by dtype; 0 or absent = not supported. 100 PFLOP/s per device is absurd. */
+#define PEAK(k) NUM(k, TC_SF_ZERO_OK, PEAK_MIN, 1e5)
 static const struct tc_snode peaks[] = {
-	NUM("fp64", 0, 0, 1e5), NUM("fp32", 0, 0, 1e5), NUM("tf32", 0, 0, 1e5),
-	NUM("bf16", 0, 0, 1e5), NUM("fp16", 0, 0, 1e5), NUM("fp8", 0, 0, 1e5),
-	NUM("int8", 0, 0, 1e5), NUM("fp4", 0, 0, 1e5), END};
+	PEAK("fp64"), PEAK("fp32"), PEAK("tf32"), PEAK("bf16"),
+	PEAK("fp16"), PEAK("fp8"),  PEAK("int8"), PEAK("fp4"),  END};
 
 static const struct tc_snode matrix[] = {
 	OBJ("peak_tflops", TC_SF_REQ, peaks),
 	{"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
 	INT("tile_m", 0, 1, 4096),
 	INT("tile_n", 0, 1, 4096),
-	NUM("attention_efficiency", TC_SF_GT0, 0, 1),
+	NUM("attention_efficiency", TC_SF_GT0, FRAC_MIN, 1),
 	END};
 
 static const struct tc_snode vector[] = {
@@ -38,7 +47,7 @@ static const struct tc_snode vector[] = {
 	END};
 
 static const struct tc_snode compute[] = {
-	NUM("clock_mhz", TC_SF_GT0, 0, 1e4),
+	NUM("clock_mhz", TC_SF_GT0, 1, 1e4),
 	INT("units", TC_SF_REQ, 1, 1e6),
 	STR("unit_name", 0),
 	OBJ("matrix", TC_SF_REQ, matrix),
@@ -47,21 +56,21 @@ static const struct tc_snode compute[] = {
 
 static const struct tc_snode hbm[] = {
 	STR("type", 0),
-	NUM("capacity_gb", TC_SF_REQ | TC_SF_GT0, 0, 1e5),
-	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, 0, 1e6),
+	NUM("capacity_gb", TC_SF_REQ | TC_SF_GT0, 1e-3, 1e5),
+	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, BW_MIN, 1e6),
 	{"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
 	END};
 
 static const struct tc_snode l2[] = {
-	NUM("capacity_mb", TC_SF_GT0, 0, 1e5),
-	NUM("bw_gbs", TC_SF_GT0, 0, 1e6),
+	NUM("capacity_mb", TC_SF_GT0, 1e-3, 1e5),
+	NUM("bw_gbs", TC_SF_GT0, BW_MIN, 1e6),
 	END};
 
 static const struct tc_snode host[] = {
 	STR("type", 0),
-	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, 0, 1e4),
+	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e4),
 	NUM("latency_us", 0, 0, 1e4),
-	NUM("efficiency", TC_SF_GT0, 0, 1),
+	NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
 	END};
 
 static const struct tc_snode memory[] = {
@@ -81,10 +90,10 @@ static const struct tc_snode tier[] = {
 	{"topology", TC_ST_ENUM, TC_SF_REQ, 0, 0, NULL, topologies},
 	{"algorithm", TC_ST_ENUM, 0, 0, 0, NULL, algorithms},
 	INT("size", TC_SF_REQ, 1, 1e7),
-	NUM("bw_gbs_per_device", TC_SF_REQ | TC_SF_GT0, 0, 1e5),
-	NUM("bw_gbs_per_peer", TC_SF_GT0, 0, 1e5),
+	NUM("bw_gbs_per_device", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e5),
+	NUM("bw_gbs_per_peer", TC_SF_GT0, LINK_BW_MIN, 1e5),
 	NUM("latency_us", TC_SF_REQ, 0, 1e5),
-	NUM("efficiency", TC_SF_REQ | TC_SF_GT0, 0, 1),
+	NUM("efficiency", TC_SF_REQ | TC_SF_GT0, FRAC_MIN, 1),
 	{"in_network_reduction", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
 	END};
 
@@ -94,13 +103,13 @@ static const struct tc_snode network[] = {
 	END};
 
 static const struct tc_snode power[] = {
-	NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 0, 1e4),
+	NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 1, 1e4),
 	NUM("idle_w", TC_SF_REQ, 0, 1e4),
 	END};
 
 static const struct tc_snode cost[] = {
 	NUM("purchase_usd", 0, 0, 1e7),
-	NUM("lifetime_years", TC_SF_GT0, 0, 50),
+	NUM("lifetime_years", TC_SF_GT0, 0.1, 50),
 	NUM("usd_per_kwh", 0, 0, 10),
 	NUM("pue", 0, 1, 5),
 	NUM("rent_usd_per_hour", 0, 0, 1e4),
@@ -204,6 +213,10 @@ static int check_curve(const char *file, const char *path, json_t *v, struct tc_
 		if (!(e > 0 && e <= 1))
 			return tc_err_set(err, TC_EFORMAT,
 					  "%s: %s[%zu]: efficiency must be in (0, 1]", file, path, i);
+		if (e < TC_HW_EFF_MIN)
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: %s[%zu]: efficiency must be >= %g (got %g)", file, path,
+					  i, TC_HW_EFF_MIN, e);
 		if (i > 0 && !(x > px))
 			return tc_err_set(err, TC_EFORMAT,
 					  "%s: %s[%zu]: sizes must increase", file, path, i);
@@ -238,9 +251,10 @@ int tc_hw_check_value(const struct tc_snode *s, const char *file, const char *pa
 		if ((s->flags & TC_SF_GT0) && !(x > 0))
 			return tc_err_set(err, TC_EFORMAT, "%s: %s: must be > 0 (got %g)", file,
 					  path, x);
-		if (x < s->min)
-			return tc_err_set(err, TC_EFORMAT, "%s: %s: must be >= %g (got %g)", file,
-					  path, s->min, x);
+		if (x < s->min && !((s->flags & TC_SF_ZERO_OK) && x == 0))
+			return tc_err_set(err, TC_EFORMAT, "%s: %s: must be >= %g (got %g)%s", file,
+					  path, s->min, x,
+					  s->flags & TC_SF_ZERO_OK ? " or 0 for unsupported" : "");
 		if (x > s->max)
 			return tc_err_set(err, TC_EFORMAT, "%s: %s: %g is absurd (limit %g)", file,
 					  path, x, s->max);

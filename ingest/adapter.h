@@ -30,6 +30,9 @@ struct tc_input;
 
 /* Open path ("-" is not supported). Errors name the file. */
 int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err);
+/* tc_input_open reading path but naming the input name in errors (a spooled pipe). */
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
+		     struct tc_err *err);
 /* Open over memory (tests, fuzzing). The buffer must outlive the input. */
 int tc_input_open_mem(struct tc_input **out, const void *buf, size_t len, const char *name,
 		      struct tc_err *err);
@@ -63,7 +66,11 @@ struct tc_jv {
 };
 
 /* Parse one value at *pp (leading whitespace allowed), advancing *pp past it. Containers
- * are validated and skipped. Returns 0, or -1 with *pp at the offending byte. */
+ * are validated and skipped. Returns 0, or -1 with *pp at the offending byte, or
+ * TC_JSON_TOO_DEEP when containers nest deeper than TC_JSON_MAX_DEPTH (valid JSON, but not
+ * a trace: said so, rather than "malformed"). */
+#define TC_JSON_MAX_DEPTH 256
+#define TC_JSON_TOO_DEEP (-2)
 int tc_json_value(const char **pp, const char *end, struct tc_jv *v);
 /* Iterate an object's members: *it starts at v->p; returns 1 with key/val, 0 at the end,
  * -1 on malformed input (*it at the offending byte). */

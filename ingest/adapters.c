@@ -1,8 +1,12 @@
 /* adapters.c - the adapter table, format detection, and the Kineto adapter's entry point.
  * A new format is one file and one line in `adapters` below. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "chrome.h"
 
@@ -44,9 +48,10 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 	}
 	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
 		struct tc_input *in = NULL;
+		const char *src = opts && opts->sources ? opts->sources[i] : inputs[i];
 		files[i].path = inputs[i];
 		files[i].rank = files[i].world = -1;
-		rc = tc_input_open(&in, inputs[i], err);
+		rc = tc_input_open_as(&in, src, inputs[i], err);
 		if (rc == 0)
 			rc = tc_chrome_parse(&c, in, &files[i], err);
 		tc_input_close(in);
@@ -54,7 +59,7 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 			/* ops without a correlation: read the file again for its ac2g flows */
 			in = NULL;
 			files[i].flow_pass = 1;
-			rc = tc_input_open(&in, inputs[i], err);
+			rc = tc_input_open_as(&in, src, inputs[i], err);
 			if (rc == 0)
 				rc = tc_chrome_parse(&c, in, &files[i], err);
 			tc_input_close(in);
@@ -169,23 +174,107 @@ const struct tc_ingest_adapter *const *tc_ingest_adapters(void)
 	return adapters;
 }
 
-int tc_ingest_detect(const char *path, const struct tc_ingest_adapter **out, struct tc_err *err)
+/* Detection reading src but naming the input name (a spooled pipe keeps its name). */
+static int detect_as(const char *src, const char *name, const struct tc_ingest_adapter **out,
+		     struct tc_err *err)
 {
 	uint8_t head[4096];
 	size_t n = 0;
 	int best = 0;
+	struct tc_input *in;
 	*out = NULL;
-	TC_TRY(tc_input_head(path, head, sizeof(head), &n, err));
+	TC_TRY(tc_input_open_as(&in, src, name, err));
+	/* a truncated stream still has a readable head; detection ignores the error */
+	struct tc_err e2 = TC_ERR_INIT;
+	while (n < sizeof(head)) {
+		size_t g = 0;
+		if (tc_input_read(in, head + n, sizeof(head) - n, &g, &e2) < 0 || g == 0)
+			break;
+		n += g;
+	}
+	tc_input_close(in);
 	for (size_t i = 0; adapters[i]; i++) {
-		int s = adapters[i]->probe(path, head, n);
+		int s = adapters[i]->probe(name, head, n);
 		if (s > best) {
 			best = s;
 			*out = adapters[i];
 		}
 	}
+	if (!*out && n >= 8 && memcmp(head, "TCOPS\r\n\x1a", 8) == 0)
+		return tc_err_set(err, TC_EUNSUPPORTED, "%s: an opstream (.tcs) is ingested already: "
+				  "give it on its own, not with traces or models", name);
 	if (!*out)
-		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format", path);
+		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format (not Kineto "
+				  "JSON, .gz or .zst of it, nor ONNX)", name);
 	return 0;
+}
+
+int tc_ingest_detect(const char *path, const struct tc_ingest_adapter **out, struct tc_err *err)
+{
+	return detect_as(path, path, out, err);
+}
+
+/* 1 when input name must be read once into a regular file first: stdin, a pipe, a FIFO, a
+ * device. Detection opens an input, and Kineto may read it twice: a pipe would lose what
+ * the first reader took, and a FIFO would wait for a second writer that never comes. */
+static int needs_spool(const char *name)
+{
+	struct stat st;
+	return strcmp(name, "-") == 0 ||
+	       (stat(name, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
+}
+
+/* Copy input name ("-" = stdin) into a new temporary file, whose path goes to tmp (n bytes,
+ * remembered for removal on a signal; the caller unlinks and forgets it). At most max bytes:
+ * /dev/zero is refused, not spooled until the disk is full. */
+static int spool(const char *name, const char *shown, uint64_t max, char *tmp, size_t n,
+		 struct tc_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir || strlen(dir) + 24 > n)
+		dir = "/tmp";
+	snprintf(tmp, n, "%s/tracecast-in-XXXXXX", dir);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		tmp[0] = 0;
+		return tc_err_set(err, TC_EIO, "%s: cannot create a temporary copy in %s: %s", shown,
+				  dir, strerror(errno));
+	}
+	(void)tc_tmp_remember(tmp);
+	FILE *out = fdopen(fd, "wb");
+	FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
+	char *buf = malloc(1u << 20);
+	int rc = 0;
+	uint64_t total = 0;
+	if (!out || !in || !buf) {
+		rc = tc_err_set(err, !buf ? TC_ENOMEM : TC_EIO, "%s: %s", shown,
+				!buf ? "out of memory" : strerror(errno));
+	}
+	while (rc == 0) {
+		size_t got = fread(buf, 1, 1u << 20, in);
+		if (got == 0) {
+			if (ferror(in))
+				rc = tc_err_set(err, TC_EIO, "%s: read error: %s", shown, strerror(errno));
+			break;
+		}
+		total += got;
+		if (total > max) {
+			rc = tc_err_set(err, TC_EINVAL, "%s: more than %llu bytes from a pipe or device "
+					"(the limit for inputs that are not regular files)", shown,
+					(unsigned long long)max);
+			break;
+		}
+		if (fwrite(buf, 1, got, out) != got)
+			rc = tc_err_set(err, TC_EIO, "%s: writing its temporary copy %s: %s", shown, tmp,
+					strerror(errno));
+	}
+	free(buf);
+	if (in && in != stdin)
+		fclose(in);
+	if (out ? fclose(out) != 0 && rc == 0 : (close(fd), 0))
+		rc = tc_err_set(err, TC_EIO, "%s: writing its temporary copy %s: %s", shown, tmp,
+				strerror(errno));
+	return rc;
 }
 
 int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_path,
@@ -197,21 +286,57 @@ int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_
 		return tc_err_set(err, TC_EINVAL, "no input files");
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
-	if (opts && opts->format) {
+	/* before anything is opened: the output's temporary would be renamed over the input */
+	TC_TRY(tc_outputs_check(&out_path, 1, inputs, n_inputs, err));
+	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
+	if (opts)
+		o = *opts;
+	uint64_t max = o.spool_max ? o.spool_max : TC_INGEST_SPOOL_MAX;
+	const char **names = tc_xcalloc(n_inputs, sizeof(*names));
+	const char **srcs = tc_xcalloc(n_inputs, sizeof(*srcs));
+	char(*tmps)[256] = tc_xcalloc(n_inputs, sizeof(*tmps));
+	int rc = 0, spooled = 0, stdin_used = 0;
+	for (size_t i = 0; i < n_inputs; i++) {
+		names[i] = srcs[i] = inputs[i];
+		if (rc || !needs_spool(inputs[i]))
+			continue;
+		if (strcmp(inputs[i], "-") == 0) {
+			names[i] = "stdin";
+			if (stdin_used++) {
+				rc = tc_err_set(err, TC_EINVAL, "'-' (stdin) given twice");
+				continue;
+			}
+		}
+		rc = spool(inputs[i], names[i], max, tmps[i], sizeof(tmps[i]), err);
+		srcs[i] = tmps[i];
+		spooled = 1;
+	}
+	o.sources = spooled ? srcs : NULL;
+	if (rc == 0 && o.format) {
 		for (size_t i = 0; adapters[i]; i++)
-			if (strcmp(adapters[i]->name, opts->format) == 0)
+			if (strcmp(adapters[i]->name, o.format) == 0)
 				a = adapters[i];
 		if (!a)
-			return tc_err_set(err, TC_EINVAL, "unknown input format '%s'", opts->format);
-	} else {
-		TC_TRY(tc_ingest_detect(inputs[0], &a, err));
-		for (size_t i = 1; i < n_inputs; i++) {
+			rc = tc_err_set(err, TC_EINVAL, "unknown input format '%s'", o.format);
+	} else if (rc == 0) {
+		rc = detect_as(srcs[0], names[0], &a, err);
+		for (size_t i = 1; i < n_inputs && rc == 0; i++) {
 			const struct tc_ingest_adapter *b;
-			TC_TRY(tc_ingest_detect(inputs[i], &b, err));
-			if (b != a)
-				return tc_err_set(err, TC_EINVAL, "%s is %s but %s is %s: one format per run",
-						  inputs[0], a->name, inputs[i], b->name);
+			rc = detect_as(srcs[i], names[i], &b, err);
+			if (rc == 0 && b != a)
+				rc = tc_err_set(err, TC_EINVAL, "%s is %s but %s is %s: one format per run",
+						names[0], a->name, names[i], b->name);
 		}
 	}
-	return a->run(inputs, n_inputs, out_path, opts, stats, err);
+	if (rc == 0)
+		rc = a->run(names, n_inputs, out_path, &o, stats, err);
+	for (size_t i = 0; i < n_inputs; i++)
+		if (tmps[i][0]) {
+			unlink(tmps[i]);
+			tc_tmp_forget(tmps[i]);
+		}
+	free(tmps);
+	free(srcs);
+	free(names);
+	return rc;
 }

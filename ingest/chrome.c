@@ -99,6 +99,11 @@ static int js_value(struct jstream *js, struct tc_jv *v, const char *what, struc
 			js->pos = (size_t)(p - js->buf);
 			return 0;
 		}
+		if (rc == TC_JSON_TOO_DEEP)
+			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: %s nests objects or arrays "
+					  "deeper than %d levels", tc_input_name(js->in),
+					  (unsigned long long)(js->base_off + (size_t)(p - js->buf)),
+					  what, TC_JSON_MAX_DEPTH);
 		if (rc < 0 && p < end)
 			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in %s",
 					  tc_input_name(js->in),
@@ -333,13 +338,24 @@ static int64_t id_of(const struct tc_jv *v)
 
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 {
-	/* Few lanes per rank: a linear scan from the most recent is cheap. */
-	for (size_t i = f->nlanes; i-- > 0;)
-		if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
-			return (uint32_t)i;
+	/* Through a hash of (gpu, a, b): a trace may have tens of thousands of streams, and a
+	 * scan per event made ingest quadratic (issue 19: 200,000 streams took 18 s). A key
+	 * shared by two lanes (a hash collision) falls back to the scan. */
+	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^ ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^
+				   (uint64_t)gpu);
+	uint64_t ix;
+	int known = tc_map64_get(&f->lane_ix, key, &ix);
+	if (known && f->lanes[ix].gpu == gpu && f->lanes[ix].a == a && f->lanes[ix].b == b)
+		return (uint32_t)ix;
+	if (known)
+		for (size_t i = f->nlanes; i-- > 0;)
+			if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
+				return (uint32_t)i;
 	struct rlane *nl = grow(f->lanes, &f->lanecap, f->nlanes + 1, sizeof(*nl));
 	if (!nl)
 		return 0;
+	if (!known && tc_map64_put(&f->lane_ix, key, f->nlanes) < 0)
+		return 0; /* as for the allocation above: lane 0, the caller's out-of-memory path */
 	f->lanes = nl;
 	memset(&f->lanes[f->nlanes], 0, sizeof(struct rlane));
 	f->lanes[f->nlanes].gpu = gpu;
@@ -617,8 +633,9 @@ static int parse_args_at(const char **pp, const char *end, struct argf *a)
 	int r, first = 1;
 	a->has = 0;
 	while ((r = next_key(pp, end, &first, &k)) == 1) {
-		if (tc_json_value(pp, end, &v) < 0)
-			return -1;
+		int rv = tc_json_value(pp, end, &v);
+		if (rv < 0)
+			return rv;
 		if (k.n < 4)
 			continue;
 		switch (k.p[0]) {
@@ -850,8 +867,9 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	while ((r = next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
 			const char *s0 = it;
-			if (parse_args_at(&it, end, &a) < 0) {
-				r = -1;
+			int ra = parse_args_at(&it, end, &a);
+			if (ra < 0) {
+				r = ra;
 				break;
 			}
 			e.args.p = s0;
@@ -860,8 +878,9 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			e.has_args = 1;
 			continue;
 		}
-		if (tc_json_value(&it, end, &v) < 0) {
-			r = -1;
+		int rv = tc_json_value(&it, end, &v);
+		if (rv < 0) {
+			r = rv;
 			break;
 		}
 		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
@@ -891,6 +910,11 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 					  f->path, (unsigned long long)(off + (uint64_t)(end - ev0)),
 					  (unsigned long long)idx);
 		}
+		if (r == TC_JSON_TOO_DEEP)
+			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: event %llu nests objects or "
+					  "arrays deeper than %d levels", f->path,
+					  (unsigned long long)(off + (uint64_t)(it - ev0)),
+					  (unsigned long long)idx, TC_JSON_MAX_DEPTH);
 		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in event %llu",
 				  f->path, (unsigned long long)(off + (uint64_t)(it - ev0)),
 				  (unsigned long long)idx);
@@ -1464,6 +1488,7 @@ void tc_chrome_file_free(struct rfile *f)
 	tc_chrome_big_free(f->work, f->big_work);
 	tc_chrome_big_free(f->gemm, f->big_gemm);
 	tc_map64_free(&f->tname);
+	tc_map64_free(&f->lane_ix);
 	tc_map64_free(&f->nocorr);
 	tc_map64_free(&f->flowcorr);
 	tc_map64_free(&f->corr_far);

@@ -123,6 +123,7 @@ struct rfile {
 	/* ac2g flows, for runtime calls and GPU ops without a correlation: (pid, tid, ts) of
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
 	 * the id of the flow event at the same place, which Kineto sets to the correlation */
+	struct tc_map64 lane_ix; /* hash of (gpu, a, b) -> lane index (tc_chrome_lane) */
 	struct tc_map64 nocorr;  /* place -> seq + 1, bit 63 set for runtime calls */
 	struct tc_map64 flowcorr; /* seq -> correlation from a flow */
 	int flow_pass;

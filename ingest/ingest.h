@@ -22,8 +22,17 @@ struct tc_ingest_opts {
 	const char *format;        /* force an adapter by name ("kineto", "onnx"), NULL = detect */
 	size_t run_ops;            /* Kineto: ops per sorted run spilled to a temporary file
 				    * (memory bound), 0 = default (262144); tests use small ones */
+	/* Inputs that are not regular files ("-" = stdin, pipes, FIFOs, devices) are read once,
+	 * into a temporary file, so detection and the adapters' passes see the same bytes; at
+	 * most spool_max bytes (0 = TC_INGEST_SPOOL_MAX), so /dev/zero cannot fill the disk. */
+	uint64_t spool_max;
+	/* For adapters, set by tc_ingest_files: where to read input i (a spooled copy) when
+	 * it is not the input's name itself; NULL = the names. Names stay what errors and the
+	 * header show. */
+	const char *const *sources;
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0}
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL}
+#define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {
 	uint64_t bytes_in;        /* uncompressed input bytes parsed */

@@ -92,7 +92,10 @@ static int detect(struct tc_input *in, struct tc_err *err)
 		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
 			return tc_err_set(err, TC_ENOMEM, "%s: gzip init failed", in->name);
 		in->zs_init = 1;
-	} else if (in->clen >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) {
+	} else if (in->clen >= 4 && (((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)) ||
+				     ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
+		/* a zstd frame, or a skippable frame (0x184D2A5?), which `zstd -d` accepts and
+		 * the decompressor steps over (issue 19: it was "not a JSON trace") */
 		in->kind = IN_ZSTD;
 		in->zd = ZSTD_createDCtx();
 		if (!in->zd)
@@ -117,6 +120,12 @@ static int open_common(struct tc_input *in, const char *name, struct tc_err *err
 
 int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
 {
+	return tc_input_open_as(out, path, path, err);
+}
+
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
+		     struct tc_err *err)
+{
 	struct tc_input *in = tc_xcalloc(1, sizeof(*in));
 	struct stat st;
 	*out = NULL;
@@ -124,18 +133,18 @@ int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
 	if (!in->fp) {
 		int e = errno;
 		free(in);
-		return tc_err_set(err, e == ENOENT ? TC_ENOTFOUND : TC_EIO, "%s: %s", path,
+		return tc_err_set(err, e == ENOENT ? TC_ENOTFOUND : TC_EIO, "%s: %s", name,
 				  strerror(e));
 	}
 	if (fstat(fileno(in->fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			fclose(in->fp);
 			free(in);
-			return tc_err_set(err, TC_EINVAL, "%s: is a directory", path);
+			return tc_err_set(err, TC_EINVAL, "%s: is a directory", name);
 		}
 		in->size = (uint64_t)st.st_size;
 	}
-	int rc = open_common(in, path, err);
+	int rc = open_common(in, name, err);
 	if (rc) {
 		tc_input_close(in);
 		return rc;

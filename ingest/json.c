@@ -12,7 +12,7 @@
 #include <emmintrin.h>
 #endif
 
-#define MAX_DEPTH 256
+#define MAX_DEPTH TC_JSON_MAX_DEPTH
 /* not isdigit(): no locale table lookup on the hot path */
 #define IS_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
@@ -187,8 +187,10 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 		}
 		/* a value */
 		if (*p == '{' || *p == '[') {
-			if (depth >= MAX_DEPTH)
-				goto bad;
+			if (depth >= MAX_DEPTH) {
+				*pp = p;
+				return TC_JSON_TOO_DEEP;
+			}
 			stack[depth++] = *p == '{' ? '}' : ']';
 			p++;
 			continue;
@@ -421,6 +423,8 @@ size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
 			}
 			if (cp == 0)
 				cp = '?'; /* keep C strings whole */
+			else if (cp >= 0xd800 && cp < 0xe000)
+				cp = 0xfffd; /* a lone surrogate: its CESU-8 bytes are not UTF-8 */
 			if (cp < 0x80) {
 				buf[o++] = (char)cp;
 			} else if (cp < 0x800) {

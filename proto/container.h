@@ -13,6 +13,11 @@
 #define TC_FILE_HDR_LEN 12
 #define TC_REC_HDR_LEN 16
 #define TC_REC_MAX_RAW (1u << 30) /* a record never decompresses beyond 1 GiB */
+/* Beyond TC_REC_FREE_RAW, a record may expand at most TC_REC_MAX_RATIO times its frame: a
+ * 47 KB file whose strings expanded to 900 MB took 1.85 GB (issue 19). Memory is then bounded
+ * by the input, as the frame size already is; writers keep under it (docs/format.md §1). */
+#define TC_REC_FREE_RAW (1u << 28) /* 256 MiB */
+#define TC_REC_MAX_RATIO 256u
 
 enum tc_rec_type { TC_REC_HEADER = 1, TC_REC_CHUNK = 2, TC_REC_FOOTER = 3 };
 

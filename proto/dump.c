@@ -142,6 +142,12 @@ int tc_ops_dump(const char *path, FILE *fp, struct tc_err *err)
 		dump_new_lanes(fp, r, &lanes_shown);
 		for (size_t i = 0; i < n; i++)
 			dump_op(fp, r, &ops[i]);
+		if (ferror(fp)) {
+			/* the output is dead (disk full, reader gone): stop reading; the caller
+			 * names its stream in the error (opstream.h) */
+			tc_ops_reader_free(r);
+			return 0;
+		}
 	}
 	if (rc == 0) {
 		dump_new_lanes(fp, r, &lanes_shown);

@@ -174,6 +174,13 @@ struct tc_shape {
 	const int64_t *dims; /* -1 = unknown */
 };
 
+/* Times (start, and start + duration) lie within +-TC_TIME_LIMIT_NS of base_time_ns: 2^53 ns,
+ * 104 days, far beyond any profiled run, exact in a double, and small enough that the replay
+ * engine can add thousands of them without overflowing int64. Writers refuse ops outside it
+ * and readers refuse files with them (docs/format.md section 3), so no consumer has to guard
+ * its own sums against wrapping input. */
+#define TC_TIME_LIMIT_NS ((int64_t)1 << 53)
+
 /* One operation. Ids are global, dense, in file order (0 .. op_count-1). */
 struct tc_op {
 	uint64_t id;
@@ -274,7 +281,9 @@ void tc_ops_reader_free(struct tc_ops_reader *r);
 
 /* ---- canonical text dump (the oracle of golden tests) ------------------------------------ */
 
-/* Write a deterministic, locale-independent text dump of a whole stream to fp. */
+/* Write a deterministic, locale-independent text dump of a whole stream to fp. Stops early,
+ * returning 0, once fp has an error: write errors are the caller's to report (it knows what
+ * fp is), by checking ferror(fp) or its flush. */
 int tc_ops_dump(const char *path, FILE *fp, struct tc_err *err);
 
 /* Summary for `tracecast info`. */

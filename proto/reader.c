@@ -96,6 +96,7 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 {
 	unsigned char hdr[TC_REC_HDR_LEN];
 	size_t got;
+again:;
 	uint64_t at = r->offset;
 	/* records after the header are chunks (or the footer): name them by chunk number */
 	const char *what = r->hdr_msg ? "chunk" : "header";
@@ -110,12 +111,18 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 				  (unsigned long long)at);
 	*type = hdr[0];
 	uint32_t zlen = tc_get_u32(hdr + 4), rlen = tc_get_u32(hdr + 8), check = tc_get_u32(hdr + 12);
-	if (*type < TC_REC_HEADER || *type > TC_REC_FOOTER || hdr[1] || hdr[2] || hdr[3])
+	/* types above the footer's are record types of a newer minor version: skipped below
+	 * (docs/format.md §6), once their frame is known to be intact */
+	if (*type < TC_REC_HEADER || hdr[1] || hdr[2] || hdr[3])
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: bad record header (type %u)",
 				  r->name, what, cn, (unsigned long long)at, hdr[0]);
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)",
 				  r->name, what, cn, (unsigned long long)at, zlen, rlen);
+	if (rlen > TC_REC_FREE_RAW && rlen / TC_REC_MAX_RATIO > zlen)
+		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: record expands %u -> %u bytes, "
+				  "more than %ux above %u MiB", r->name, what, cn, (unsigned long long)at,
+				  zlen, rlen, TC_REC_MAX_RATIO, TC_REC_FREE_RAW >> 20);
 	/* Allocate only what the input can back: the frame must fit in what is left of the
 	 * source, and the claimed raw size must be the frame's own content size, so a corrupt
 	 * header cannot make the reader allocate a gigabyte. */
@@ -133,6 +140,10 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	if ((uint32_t)tc_hash64(r->z, zlen, 0) != check)
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
 				  r->name, what, cn, (unsigned long long)at);
+	if (*type > TC_REC_FOOTER) {
+		r->offset += TC_REC_HDR_LEN + zlen;
+		goto again;
+	}
 	unsigned long long content = ZSTD_getFrameContentSize(r->z, zlen);
 	if (content != rlen)
 		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame content size does not match the record header (%u bytes)",
@@ -149,6 +160,27 @@ static int read_record(struct tc_ops_reader *r, int *type, size_t *raw_len, stru
 	*raw_len = n;
 	r->offset += TC_REC_HDR_LEN + zlen;
 	return 1;
+}
+
+/* s when it is valid UTF-8 (no copy), else a copy in a with U+FFFD for each bad byte (or ""
+ * when out of memory: a name is not worth failing the read for). NULL stays NULL. */
+static const char *text(struct tc_arena *a, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!s || tc_utf8_valid(s, n))
+		return s;
+	char *f = tc_arena_alloc(a, 3 * n + 1);
+	if (!f)
+		return "";
+	tc_utf8_fix(f, s, n);
+	return f;
+}
+
+/* text() that always copies: for strings of messages freed at once (lanes). */
+static const char *text_copy(struct tc_arena *a, const char *s)
+{
+	const char *t = text(a, s ? s : "");
+	return t == s ? tc_arena_strdup(a, s) : t;
 }
 
 static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
@@ -187,21 +219,29 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	Tcs__Header *h = r->hdr_msg;
 	r->hdr.format_major = h->format_major;
 	r->hdr.format_minor = h->format_minor;
-	r->hdr.source_format = h->source_format;
-	r->hdr.source_files = (const char **)h->source_files;
+	/* protobuf-c does not check that strings are UTF-8: our copies are fixed like the
+	 * chunks' strings (the message itself stays as unpacked, for free_unpacked) */
+	r->hdr.source_format = text(&r->strarena, h->source_format);
+	const char **files = tc_arena_alloc(&r->strarena, (h->n_source_files + 1) * sizeof(*files));
+	if (!files)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	for (size_t i = 0; i < h->n_source_files; i++)
+		files[i] = text(&r->strarena, h->source_files[i]);
+	r->hdr.source_files = files;
 	r->hdr.n_source_files = h->n_source_files;
 	r->hdr.world_size = h->world_size;
 	r->hdr.ranks = h->ranks;
 	r->hdr.n_ranks = h->n_ranks;
-	r->hdr.tool_version = h->tool_version;
+	r->hdr.tool_version = text(&r->strarena, h->tool_version);
 	r->hdr.base_time_ns = h->base_time_ns;
 	if (h->n_devices) {
 		r->devices = tc_xcalloc(h->n_devices, sizeof(*r->devices));
 		for (size_t i = 0; i < h->n_devices; i++) {
 			Tcs__Device *d = h->devices[i];
-			r->devices[i] = (struct tc_device){d->id, d->rank, d->type, d->index, d->name,
-							   d->chip, d->vendor, d->arch, d->memory_bytes,
-							   d->compute_units};
+			struct tc_arena *a = &r->strarena;
+			r->devices[i] = (struct tc_device){d->id, d->rank, d->type, d->index, text(a, d->name),
+							   text(a, d->chip), text(a, d->vendor), text(a, d->arch),
+							   d->memory_bytes, d->compute_units};
 		}
 	}
 	r->hdr.devices = r->devices;
@@ -209,7 +249,8 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (h->n_meta) {
 		r->meta = tc_xcalloc(h->n_meta, sizeof(*r->meta));
 		for (size_t i = 0; i < h->n_meta; i++)
-			r->meta[i] = (struct tc_kv){h->meta[i]->key, h->meta[i]->value};
+			r->meta[i] = (struct tc_kv){text(&r->strarena, h->meta[i]->key),
+						    text(&r->strarena, h->meta[i]->value)};
 	}
 	r->hdr.meta = r->meta;
 	r->hdr.n_meta = h->n_meta;
@@ -322,9 +363,15 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 		if (field == F_STRINGS) {
 			if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1, sizeof(*r->strs)))
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			char *str = tc_arena_strndup(&r->strarena, (const char *)fp, (size_t)v);
+			/* a file not written by us may hold bytes that are not UTF-8: every
+			 * consumer gets text (U+FFFD for each bad byte), as the writer makes it */
+			int ok = tc_utf8_valid((const char *)fp, (size_t)v);
+			char *str = ok ? tc_arena_strndup(&r->strarena, (const char *)fp, (size_t)v)
+				       : tc_arena_alloc(&r->strarena, 3 * (size_t)v + 1);
 			if (!str)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
+			if (!ok)
+				tc_utf8_fix(str, (const char *)fp, (size_t)v);
 			r->strs[r->n_strs++] = str;
 		} else if (field == F_LANES) {
 			Tcs__Lane *l = tcs__lane__unpack(NULL, (size_t)v, fp);
@@ -333,7 +380,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			int bad = l->id != r->n_lanes;
 			if (!bad && !tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1, sizeof(*r->lanes)))
 				r->lanes[r->n_lanes++] = (struct tc_lane){l->id, l->rank, l->device, l->type, l->tid,
-									  tc_arena_strdup(&r->strarena, l->name)};
+									  text_copy(&r->strarena, l->name)};
 			uint32_t id = l->id;
 			tcs__lane__free_unpacked(l, NULL);
 			if (bad)
@@ -436,7 +483,16 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 			return BAD("op %zu: negative duration", lo + i);
 		if (pd < 0 || (uint64_t)pd > self || ld < 0 || (uint64_t)ld > self)
 			return BAD("op %zu: parent/link delta out of range", lo + i);
-		cs->ts = lo + i ? (int64_t)((uint64_t)cs->ts + (uint64_t)dts) : dts;
+		/* deltas of a hostile file can wrap int64 and make time run backwards: check
+		 * the sum, then the documented range (opstream.h, TC_TIME_LIMIT_NS) */
+		int64_t ts_abs = dts;
+		if (lo + i && __builtin_add_overflow(cs->ts, dts, &ts_abs))
+			return BAD("op %zu: timestamp delta %lld overflows", lo + i, (long long)dts);
+		if (ts_abs < -TC_TIME_LIMIT_NS || ts_abs > TC_TIME_LIMIT_NS)
+			return BAD("op %zu: timestamp %lld ns is outside +-2^53 ns", lo + i, (long long)ts_abs);
+		if (d > TC_TIME_LIMIT_NS || ts_abs + d > TC_TIME_LIMIT_NS)
+			return BAD("op %zu: duration %lld ns ends beyond 2^53 ns", lo + i, (long long)d);
+		cs->ts = ts_abs;
 		if (corr) {
 			cs->corr += (uint64_t)tc_unzigzag(corr - 1);
 		}

@@ -73,6 +73,9 @@ static int write_record(struct tc_ops_writer *w, int type, const ProtobufCMessag
 	size_t zlen = ZSTD_compress2(w->zc, w->z, w->z_cap, w->raw, raw_len);
 	if (ZSTD_isError(zlen))
 		return tc_err_set(err, TC_EINTERNAL, "zstd: %s", ZSTD_getErrorName(zlen));
+	if (raw_len > TC_REC_FREE_RAW && raw_len / TC_REC_MAX_RATIO > zlen) /* readers refuse it */
+		return tc_err_set(err, TC_EINVAL, "record of %zu bytes compresses more than %ux: use "
+				  "smaller chunks", raw_len, TC_REC_MAX_RATIO);
 	unsigned char hdr[TC_REC_HDR_LEN] = {0};
 	hdr[0] = (unsigned char)type;
 	tc_put_u32(hdr + 4, (uint32_t)zlen);
@@ -197,12 +200,25 @@ int tc_ops_writer_open(struct tc_ops_writer **out, const char *path,
 
 int tc_ops_writer_intern_n(struct tc_ops_writer *w, const char *s, size_t len, uint32_t *id)
 {
-	return tc_strtab_intern(&w->strs, s, len, id);
+	if (tc_utf8_valid(s, len))
+		return tc_strtab_intern(&w->strs, s, len, id);
+	/* names are text (docs/format.md §3): bytes that are not UTF-8 become U+FFFD here, at
+	 * ingest, so that every output of the file is valid text */
+	size_t cap;
+	if (tc_mul_size(len, 3, &cap) < 0 || cap == SIZE_MAX)
+		return TC_ENOMEM;
+	char *fixed = malloc(cap + 1);
+	if (!fixed)
+		return TC_ENOMEM;
+	size_t n = tc_utf8_fix(fixed, s, len);
+	int rc = tc_strtab_intern(&w->strs, fixed, n, id);
+	free(fixed);
+	return rc;
 }
 
 int tc_ops_writer_intern(struct tc_ops_writer *w, const char *s, uint32_t *id)
 {
-	return tc_strtab_intern(&w->strs, s ? s : "", s ? strlen(s) : 0, id);
+	return tc_ops_writer_intern_n(w, s ? s : "", s ? strlen(s) : 0, id);
 }
 
 int tc_ops_writer_lane(struct tc_ops_writer *w, const struct tc_lane *lane, uint32_t *id)
@@ -213,7 +229,13 @@ int tc_ops_writer_lane(struct tc_ops_writer *w, const struct tc_lane *lane, uint
 	l.device = lane->device;
 	l.type = lane->type;
 	l.tid = lane->tid;
-	l.name = tc_arena_strdup(&w->lane_arena, lane->name ? lane->name : "");
+	const char *name = lane->name ? lane->name : "";
+	size_t nl = strlen(name);
+	if (tc_utf8_valid(name, nl)) {
+		l.name = tc_arena_strdup(&w->lane_arena, name);
+	} else if ((l.name = tc_arena_alloc(&w->lane_arena, 3 * nl + 1))) {
+		tc_utf8_fix(l.name, name, nl); /* as for interned names */
+	}
 	if (!l.name || COL_PUSH(w->lanes, l))
 		return TC_ENOMEM;
 	*id = w->n_lanes++;
@@ -283,8 +305,8 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 #undef SET
 	rc = write_record(w, TC_REC_CHUNK, &c.base, err);
 	free(lanep);
-	if (rc)
-		return tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
+	if (rc) /* a failed write names the file; which chunk it was is no help there */
+		return rc == TC_EIO ? rc : tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
 	w->n_chunks++;
 	w->strs_flushed = w->strs.n;
 	w->lanes.n = 0;
@@ -335,6 +357,12 @@ int tc_ops_writer_add(struct tc_ops_writer *w, const struct tc_op *op, uint64_t 
 			return tc_err_set(err, TC_EINVAL, "op %llu: dependency %llu is not an earlier op",
 					  (unsigned long long)self, (unsigned long long)op->deps[i]);
 
+	/* the range readers accept (TC_TIME_LIMIT_NS): a file we write must read back */
+	if (op->ts_ns < -TC_TIME_LIMIT_NS || op->ts_ns > TC_TIME_LIMIT_NS || op->dur_ns < -1 ||
+	    op->dur_ns > TC_TIME_LIMIT_NS || op->ts_ns + op->dur_ns > TC_TIME_LIMIT_NS)
+		return tc_err_set(err, TC_EINVAL, "op %llu: time %lld ns + %lld ns is outside +-2^53 ns "
+				  "of the trace's start", (unsigned long long)self, (long long)op->ts_ns,
+				  (long long)op->dur_ns);
 	int64_t ts_delta = w->kind.n ? op->ts_ns - w->prev_ts : op->ts_ns;
 	w->prev_ts = op->ts_ns;
 	uint64_t corr = 0;

@@ -31,15 +31,14 @@ struct lane_state {
 	uint32_t cursor;  /* next index in the lane's order */
 	int64_t t_last;   /* projected time of the last point (CPU) */
 	uint32_t wait_key; /* node (op << 1 | from_start) this lane waits for, or RP_NONE */
-	uint32_t n_waiters;
-	uint32_t *waiters; /* lanes parked on a node of this lane */
+	uint32_t n_waiters, cap_waiters;
+	uint32_t *waiters; /* lanes parked on a node of this lane (grown on demand) */
 };
 
 struct sim {
 	struct tc_replay *r;
 	const struct tc_replay_graph *g;
 	struct lane_state *ls;
-	uint32_t *waiter_pool;
 	struct ev *heap; /* ready lanes (a stack) */
 	size_t hn;
 	/* collective instances */
@@ -235,6 +234,13 @@ static void park(struct sim *s, uint32_t l, uint32_t key)
 {
 	struct lane_state *owner = &s->ls[s->g->lane[key >> 1]];
 	s->ls[l].wait_key = key;
+	/* grown on demand: a fixed slice of lanes x lanes entries made memory quadratic in the
+	 * lanes (issue 19: 50,000 streams). A lane waits on one node at a time, so all lists
+	 * together hold at most one entry per lane, and the bound is linear. */
+	if (owner->n_waiters == owner->cap_waiters) {
+		owner->cap_waiters = owner->cap_waiters ? 2 * owner->cap_waiters : 4;
+		owner->waiters = tc_xrealloc(owner->waiters, owner->cap_waiters * sizeof(*owner->waiters));
+	}
 	owner->waiters[owner->n_waiters++] = l;
 }
 
@@ -251,8 +257,8 @@ struct acc {
 static void acc_edge(struct acc *a, int64_t ref_proj, int64_t ref_src, int64_t floor_ns)
 {
 	int64_t slack = a->src_t - ref_src;
-	int64_t t_floor = ref_proj + TC_MIN(floor_ns, slack);
-	int64_t t_slack = a->strict ? t_floor : ref_proj + slack;
+	int64_t t_floor = rp_tadd(ref_proj, TC_MIN(floor_ns, slack));
+	int64_t t_slack = a->strict ? t_floor : rp_tadd(ref_proj, slack);
 	if (!a->any || ref_src > a->best_src) {
 		a->best_src = ref_src;
 		a->t_bind = t_slack;
@@ -270,7 +276,12 @@ static int64_t acc_time(const struct acc *a)
 
 static int64_t host_ns(double hs, int64_t delta)
 {
-	return hs == 1.0 ? delta : (int64_t)llround((double)delta * hs);
+	if (hs == 1.0)
+		return delta;
+	double v = (double)delta * hs; /* clamped: llround of an out-of-range value is undefined */
+	return v >= (double)RP_TIME_SAT    ? RP_TIME_SAT
+	       : v <= -(double)RP_TIME_SAT ? -RP_TIME_SAT
+					   : (int64_t)llround(v);
 }
 
 /* When lane l's head can run: 1 and *out when every dependency is known; 0 when the lane is
@@ -329,17 +340,18 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 				if (rp != UNSET) {
 					int64_t lat = src_t - node_src(g, key);
 					host = TC_MAX(0, TC_MIN(lat, delta));
-					*out = TC_MAX(st->t_last + host_ns(hs, host), rp + host_ns(hs, lat));
+					*out = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)),
+						      rp_tadd(rp, host_ns(hs, lat)));
 				} else {
 					s->r->warn.broken_cycles++;
-					*out = st->t_last + host_ns(hs, host);
+					*out = rp_tadd(st->t_last, host_ns(hs, host));
 				}
 				return 1;
 			}
 		}
 		if (!(node & 1) || g->in_off[i] == g->in_off[i + 1] ||
 		    (s->r->opts.no_infer_waits && rp_is_iwait(g, i))) {
-			*out = st->t_last + host_ns(hs, delta);
+			*out = rp_tadd(st->t_last, host_ns(hs, delta));
 			return 1;
 		}
 		/* a blocking call's end: host part of it, or the awaited work plus the return */
@@ -381,12 +393,12 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 		int64_t src_dur = rp_dur0(g, i);
 		int64_t host = delta;
 		if (wait_src == INT64_MIN) {
-			t = st->t_last + host_ns(hs, host); /* every wait was broken */
+			t = rp_tadd(st->t_last, host_ns(hs, host)); /* every wait was broken */
 		} else {
 			int64_t lat_w = TC_MIN(a.src_t - wait_src, src_dur);
 			if (wait_src > g->ts[i])
 				host = TC_MAX(0, TC_MIN(lat_w, delta));
-			t = TC_MAX(st->t_last + host_ns(hs, host), wait_proj + host_ns(hs, lat_w));
+			t = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)), rp_tadd(wait_proj, host_ns(hs, lat_w)));
 		}
 	}
 	*out = t;
@@ -428,7 +440,7 @@ static void coll_finish(struct sim *s, uint32_t c)
 			continue;
 		int64_t resid = s->r->zero_gpu ? 0
 					       : rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
-		int64_t e = s->c_max_start[c] + s->c_xfer[c] + resid;
+		int64_t e = rp_tadd(rp_tadd(s->c_max_start[c], s->c_xfer[c]), resid);
 		s->r->end[j] = TC_MAX(e, s->r->start[j]);
 		s->ls[g->lane[j]].t_last = s->r->end[j];
 		wake(s, g->lane[j]);
@@ -456,7 +468,7 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			if (s->c_arrived[c] == g->colls[c].count)
 				coll_finish(s, (uint32_t)c);
 		} else {
-			s->r->end[i] = t + rp_pdur(s->r, i);
+			s->r->end[i] = rp_tadd(t, rp_pdur(s->r, i));
 		}
 		st->t_last = s->r->end[i];
 	} else {
@@ -526,16 +538,13 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 	memset(&s, 0, sizeof(s));
 	s.r = r;
 	s.g = g;
-	size_t nl = g->n_lanes, pool;
-	if (tc_mul_size(nl, nl, &pool) < 0)
-		return tc_err_set(err, TC_ENOMEM, "replay: too many lanes");
+	size_t nl = g->n_lanes;
 	s.ls = calloc(nl ? nl : 1, sizeof(*s.ls));
 	s.heap = malloc((nl ? nl : 1) * sizeof(*s.heap));
-	s.waiter_pool = malloc((pool ? pool : 1) * sizeof(*s.waiter_pool));
 	s.c_arrived = calloc(g->n_colls ? g->n_colls : 1, sizeof(*s.c_arrived));
 	s.c_max_start = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_max_start));
 	s.c_xfer = malloc((g->n_colls ? g->n_colls : 1) * sizeof(*s.c_xfer));
-	if (!s.ls || !s.heap || !s.waiter_pool || !s.c_arrived || !s.c_max_start || !s.c_xfer) {
+	if (!s.ls || !s.heap || !s.c_arrived || !s.c_max_start || !s.c_xfer) {
 		rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory for the simulation");
 		goto out;
 	}
@@ -543,7 +552,6 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		r->start[i] = r->end[i] = UNSET;
 	for (size_t l = 0; l < nl; l++) {
 		s.ls[l].wait_key = RP_NONE;
-		s.ls[l].waiters = s.waiter_pool + l * nl;
 		if (g->lanes[l].len == 0)
 			s.done_lanes++;
 	}
@@ -586,9 +594,10 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 		}
 	}
 out:
+	for (size_t l = 0; s.ls && l < nl; l++)
+		free(s.ls[l].waiters);
 	free(s.ls);
 	free(s.heap);
-	free(s.waiter_pool);
 	free(s.c_arrived);
 	free(s.c_max_start);
 	free(s.c_xfer);

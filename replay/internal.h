@@ -245,6 +245,21 @@ struct tc_replay {
 };
 
 /* Projected duration of GPU op i (ns). */
+/* Projected times saturate at +-RP_TIME_SAT instead of wrapping. Source times are bounded by
+ * the reader (TC_TIME_LIMIT_NS), but projected durations come from chip specs and scales, and
+ * a wrapped sum could go backwards or land on the engine's UNSET (INT64_MIN) and park a lane
+ * for ever. A quarter of the range leaves room for the engine's differences of saturated
+ * times. */
+#define RP_TIME_SAT (INT64_MAX / 4)
+
+static inline int64_t rp_tadd(int64_t a, int64_t b)
+{
+	int64_t s;
+	if (__builtin_add_overflow(a, b, &s))
+		return b > 0 ? RP_TIME_SAT : -RP_TIME_SAT;
+	return s > RP_TIME_SAT ? RP_TIME_SAT : s < -RP_TIME_SAT ? -RP_TIME_SAT : s;
+}
+
 static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 {
 	const struct tc_replay_graph *g = r->g;
@@ -253,7 +268,8 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 		return 0;
 	if (g->flags[i] & RP_F_ANALYTIC) {
 		double ns = c->ans;
-		return !(ns >= 0) || ns > 9.2e18 ? 0 : (int64_t)(ns + 0.5);
+		/* saturate, never 0: a too-slow op must not look free (issue 19) */
+		return !(ns >= 0) ? 0 : ns >= (double)RP_TIME_SAT ? RP_TIME_SAT : (int64_t)(ns + 0.5);
 	}
 	/* measured: the work's ratio, floored at the target's shortest kernel, but never below
 	 * what was measured (a kernel measured under the floor ran at the source's floor) */
@@ -269,8 +285,12 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 	double fl = d < r->floor_ns ? d : r->floor_ns;
 	if (ns < fl)
 		ns = fl;
-	if (!(ns >= 0) || ns > 9.2e18)
+	if (!(ns >= 0))
 		return 0;
+	/* saturate, never 0: a too-slow op must not look free (issue 19: 1e-12 GB/s gave a
+	 * speedup) */
+	if (ns >= (double)RP_TIME_SAT)
+		return RP_TIME_SAT;
 	return (int64_t)(ns + 0.5);
 }
 

@@ -511,8 +511,10 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
 		char e[32], f[32], h[32], i[32], j[32], l[32];
+		char nm[64];
+		tc_str_printable(nm, sizeof(nm), s->name); /* names are input: no ESC to the tty */
 		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", s->rank,
-			s->name, ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns),
+			nm, ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns),
 			fx(c, ratio((double)s->src_ns, (double)s->proj_ns), 3),
 			ns(d, (double)s->src_cpu_ns), ns(e, (double)s->proj_cpu_ns),
 			ns(f, (double)s->src_gpu_ns), ns(h, (double)s->proj_gpu_ns),
@@ -553,7 +555,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			"bound");
 		for (size_t i = 0; i < nt; i++) {
 			const struct rp_top *o = &r->top[t ? chg[i] : i];
-			fprintf(fp, "%-48.48s %7llu %12s %12s %9s\n", rp_string(g, o->name),
+			char nm[160];
+			tc_str_printable(nm, sizeof(nm), rp_string(g, o->name));
+			fprintf(fp, "%-48.48s %7llu %12s %12s %9s\n", nm,
 				(unsigned long long)o->count, ns(a, o->src_ns), ns(b, o->proj_ns),
 				tc_bound_name(o->bound));
 		}
@@ -628,7 +632,9 @@ int tc_replay_write_validation(const struct tc_replay *r, const struct tc_replay
 		double rel = rel_err(s->proj_ns, s->src_ns);
 		double grel = rel_err(s->proj_gpu_ns, s->src_gpu_ns);
 		worst = TC_MAX(worst, rel);
-		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s %8s", s->rank, s->name,
+		char nm[64];
+		tc_str_printable(nm, sizeof(nm), s->name);
+		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s %8s", s->rank, nm,
 			ns(a, (double)s->src_ns), ns(b, (double)s->proj_ns), fx(c, 100 * rel, 3),
 			ns(d, (double)s->src_gpu_ns), ns(e, (double)s->proj_gpu_ns),
 			fx(f, 100 * grel, 3));

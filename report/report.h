@@ -110,7 +110,9 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		      const struct tc_report_project_opts *o, struct tc_err *err);
 
 /* Ingest inputs into a fresh temporary .tcs whose path is written to tmp (n >= 64); a
- * single .tcs input is used as is (tmp[0] = 0 then). *path is what to read. */
+ * single .tcs input is used as is (tmp[0] = 0 then). *path is what to read. The temporary
+ * is remembered for removal on a fatal signal (tc_tmp_remember): the caller unlinks it and
+ * then calls tc_tmp_forget(tmp), before tmp goes out of scope. */
 int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_log *log,
 		       char *tmp, size_t n, const char **path, struct tc_err *err);
 

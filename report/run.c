@@ -26,11 +26,14 @@ int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct 
 		return tc_err_set(err, TC_EIO, "cannot create a temporary file in %s", dir ? dir : "/tmp");
 	}
 	close(fd);
+	/* removed on SIGINT/SIGTERM/SIGHUP too; the caller forgets it when it unlinks it */
+	(void)tc_tmp_remember(tmp);
 	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	io.log = log;
 	int rc = tc_ingest_files(inputs, n_inputs, tmp, &io, NULL, err);
 	if (rc < 0) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
 		tmp[0] = 0;
 		return rc;
 	}
@@ -111,7 +114,9 @@ out:
 	tc_chip_free(src);
 	tc_chip_free(dst);
 	tc_hw_free(hw);
-	if (tmp[0])
+	if (tmp[0]) {
 		unlink(tmp);
+		tc_tmp_forget(tmp);
+	}
 	return rc;
 }

@@ -49,6 +49,7 @@ struct store_backend {
 	const char *begin_sql;  /* a write transaction that takes its locks at once */
 	const char *lock_sql;   /* serialises schema creation between processes, or NULL */
 	const char *table_sql;  /* one row when the table named by $1 exists */
+	const char *any_table_sql; /* a row when the database (schema) holds any table */
 	int max_params;         /* per statement */
 };
 

@@ -154,5 +154,7 @@ const struct store_backend tc_store_pg_backend = {
 	.lock_sql = "SELECT pg_advisory_xact_lock(1952670580)",
 	.table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
 		     "AND table_name = $1",
+	.any_table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = "
+			 "current_schema() LIMIT 1",
 	.max_params = 65535,
 };

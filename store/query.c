@@ -71,6 +71,23 @@ static const char *w_str(struct where *w, const char *a, const char *b)
 	return s;
 }
 
+/* s with LIKE's wildcards (% _) and the escape character itself escaped by '\', for
+ * "LIKE $n ESCAPE '\'": a value is matched as text (issue 19: config=% matched everything). */
+static const char *w_like(struct where *w, const char *s)
+{
+	size_t n = 2 * strlen(s) + 1, o = 0;
+	char *e = tc_arena_alloc(&w->arena, n);
+	if (!e)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			e[o++] = '\\';
+		e[o++] = *s;
+	}
+	e[o] = 0;
+	return e;
+}
+
 static int number(const char *s, double *d)
 {
 	char *end;
@@ -112,19 +129,23 @@ static int w_term(struct where *w, const char *term, struct tc_err *err)
 	const char *sql_op = strcmp(op, "!=") == 0 ? "<>" : op;
 	double d;
 	int rc = 0;
+	const char *lit = w_like(w, val); /* the value as text inside a LIKE pattern */
+	if (!lit)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	if (strcmp(key, "trace") == 0 && eq) {
 		size_t a = w_param(w, sv_text(val));
-		size_t b = w_param(w, sv_text(w_str(w, val, "%")));
-		size_t c = w_param(w, sv_text(w_str(w, "%/", val)));
-		rc = w_add(w, " AND (t.path = $%zu OR r.trace_hash LIKE $%zu OR t.path LIKE $%zu)", a,
-			   b, c);
+		size_t b = w_param(w, sv_text(w_str(w, lit, "%")));
+		size_t c = w_param(w, sv_text(w_str(w, "%/", lit)));
+		rc = w_add(w, " AND (t.path = $%zu OR r.trace_hash LIKE $%zu ESCAPE '\\' OR t.path "
+			   "LIKE $%zu ESCAPE '\\')", a, b, c);
 	} else if (strcmp(key, "config") == 0 && eq) {
-		rc = w_add(w, " AND r.config_hash LIKE $%zu", w_param(w, sv_text(w_str(w, val, "%"))));
+		rc = w_add(w, " AND r.config_hash LIKE $%zu ESCAPE '\\'",
+			   w_param(w, sv_text(w_str(w, lit, "%"))));
 	} else if (strcmp(key, "sweep") == 0 && eq) {
 		rc = w_add(w,
 			   " AND EXISTS (SELECT 1 FROM sweep_configs sc WHERE sc.config_hash = "
-			   "r.config_hash AND sc.sweep_key LIKE $%zu)",
-			   w_param(w, sv_text(w_str(w, val, "%"))));
+			   "r.config_hash AND sc.sweep_key LIKE $%zu ESCAPE '\\')",
+			   w_param(w, sv_text(w_str(w, lit, "%"))));
 	} else if ((strcmp(key, "chip") == 0 || strcmp(key, "base") == 0) && eq) {
 		rc = w_add(w, " AND c.base = $%zu", w_param(w, sv_text(val)));
 	} else if ((strcmp(key, "version") == 0 || strcmp(key, "tool_version") == 0) && eq) {

@@ -4,6 +4,8 @@
  * INSERTs thousands of times). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -29,7 +31,63 @@ static int sq_fail(struct tc_store *s, struct sq *q, int rc, struct tc_err *err)
 				  s->name, s->opts.busy_ms);
 	if (prim == SQLITE_READONLY)
 		return tc_err_set(err, TC_EDB, "%s: database is read-only", s->name);
+	if (prim == SQLITE_AUTH) /* sq_authorize */
+		return tc_err_set(err, TC_EDB, "%s: opened read-only: %s (ATTACH, DETACH, "
+				  "load_extension and setting pragmas are refused)", s->name, msg);
 	return tc_err_set(err, TC_EDB, "%s: %s", s->name, msg);
+}
+
+/* A read-only connection must not write anywhere, not only not to its own file: beside
+ * SQLITE_OPEN_READONLY (which refuses DROP, INSERT ...), VACUUM INTO and ATTACH can create
+ * other files. The authorizer refuses attaching, extension loading and pragmas that set
+ * something; sq_prepare refuses any statement sqlite3_stmt_readonly() does not vouch for. */
+static int sq_authorize(void *ctx, int action, const char *a, const char *b, const char *db,
+			const char *trigger)
+{
+	(void)ctx;
+	(void)db;
+	(void)trigger;
+	/* pragmas that take a table or index name and only describe it */
+	static const char *const describe[] = {"table_info", "table_xinfo", "index_list",
+					       "index_info", "index_xinfo", "foreign_key_list", NULL};
+	switch (action) {
+	case SQLITE_ATTACH:
+	case SQLITE_DETACH:
+		return SQLITE_DENY;
+	case SQLITE_FUNCTION:
+		return b && strcmp(b, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK;
+	case SQLITE_PRAGMA:
+		if (!b)
+			return SQLITE_OK; /* reading a value */
+		for (const char *const *d = describe; *d; d++)
+			if (a && strcmp(a, *d) == 0)
+				return SQLITE_OK;
+		return SQLITE_DENY;
+	default:
+		return SQLITE_OK;
+	}
+}
+
+/* 1 when path (a plain path, not a URI) lies on a filesystem mounted read-only. */
+static int ro_filesystem(const char *path)
+{
+	struct statvfs vs;
+	return strncmp(path, "file:", 5) != 0 && statvfs(path, &vs) == 0 && (vs.f_flag & ST_RDONLY);
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded where a URI needs it; caller frees. */
+static char *immutable_uri(const char *path)
+{
+	size_t n = strlen(path);
+	char *u = malloc(3 * n + 32), *o = u;
+	if (!u)
+		return NULL;
+	o += sprintf(o, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		o += *p == '?' || *p == '#' || *p == '%' || *p < 0x21 ? sprintf(o, "%%%02X", *p)
+								 : (*o = (char)*p, 1);
+	strcpy(o, "?immutable=1");
+	return u;
 }
 
 static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
@@ -40,6 +98,10 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	if (!q)
 		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
 	s->conn = q;
+	/* SQLite says "disk I/O error" or "cannot open" for a directory: say what it is */
+	struct stat st;
+	if (strncmp(uri, "file:", 5) != 0 && stat(uri, &st) == 0 && S_ISDIR(st.st_mode))
+		return tc_err_set(err, TC_EDB, "%s: is a directory, not a database file", s->name);
 	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(uri, &q->db, flags, NULL);
 	if (rc != SQLITE_OK) {
@@ -50,12 +112,31 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, s->opts.busy_ms);
+	if (s->opts.read_only)
+		sqlite3_set_authorizer(q->db, sq_authorize, NULL);
 	if (!s->opts.read_only && sqlite3_db_readonly(q->db, "main") == 1)
 		return tc_err_set(err, TC_EDB, "%s: database is read-only (cannot write results)",
 				  s->name);
 	/* Reading the schema also tells a non-database file apart early. */
 	char *emsg = NULL;
 	rc = sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &emsg);
+	if (rc != SQLITE_OK && s->opts.read_only && ro_filesystem(uri)) {
+		/* A WAL database on a read-only filesystem: SQLite cannot create its -shm file
+		 * and fails to open it (issue 19). Nothing can write there, so the file is
+		 * immutable, which SQLite reads without -shm. */
+		sqlite3_free(emsg);
+		emsg = NULL;
+		char *imm = immutable_uri(uri);
+		sqlite3_close(q->db);
+		q->db = NULL;
+		rc = imm ? sqlite3_open_v2(imm, &q->db, flags, NULL) : SQLITE_NOMEM;
+		free(imm);
+		if (rc != SQLITE_OK)
+			return sq_fail(s, q, rc, err);
+		sqlite3_extended_result_codes(q->db, 1);
+		sqlite3_set_authorizer(q->db, sq_authorize, NULL);
+		rc = sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, &emsg);
+	}
 	if (rc != SQLITE_OK) {
 		sqlite3_free(emsg);
 		return sq_fail(s, q, rc, err);
@@ -99,6 +180,11 @@ static int sq_prepare(struct tc_store *s, struct sq *q, const char *sql, sqlite3
 		return sq_fail(s, q, rc, err);
 	if (!st)
 		return tc_err_set(err, TC_EINVAL, "%s: empty SQL statement", s->name);
+	if (s->opts.read_only && !sqlite3_stmt_readonly(st)) {
+		sqlite3_finalize(st);
+		return tc_err_set(err, TC_EINVAL, "%s: opened read-only: only statements that read "
+				  "(SELECT ...) are allowed", s->name);
+	}
 	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
 		tail++;
 	if (tail && *tail) {
@@ -216,5 +302,8 @@ const struct store_backend tc_store_sqlite_backend = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.lock_sql = NULL,
 	.table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+	/* SQLite's own tables (sqlite_sequence, sqlite_stat1) do not make a database foreign */
+	.any_table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+			 "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
 	.max_params = 32000,
 };

@@ -115,7 +115,12 @@ static int read_version(struct tc_store *s, int *version, struct tc_err *err)
 	char *v = NULL;
 	TC_TRY(has_table(s, "tc_meta", &meta, err));
 	if (!meta) {
-		TC_TRY(has_table(s, "results", &any, err));
+		/* any table at all, not only one named like ours (issue 19: a database of
+		 * another application got tracecast's tables added) */
+		struct tc_store_rows *r;
+		TC_TRY(store_exec(s, s->be->any_table_sql, NULL, 0, &r, NULL, err));
+		any = r->nrows > 0;
+		tc_store_rows_free(r);
 		/* Another tracecast may have committed the schema between the two looks (its
 		 * tables appear together): look once more before calling them foreign. */
 		if (any)

@@ -5,11 +5,12 @@
 
 #include "util.h"
 
+/* One line, and nothing a terminal would act on (util.h: tc_str_printable). */
 static void flatten(char *s)
 {
-	for (; *s; s++)
-		if (*s == '\n' || *s == '\r' || *s == '\t')
-			*s = ' ';
+	char buf[TC_ERR_MSG_MAX];
+	tc_str_printable(buf, sizeof(buf), s);
+	memcpy(s, buf, strlen(buf) + 1);
 }
 
 int tc_err_set(struct tc_err *err, int code, const char *fmt, ...)
@@ -40,6 +41,10 @@ int tc_err_wrap(struct tc_err *err, const char *fmt, ...)
 	n = strlen(buf);
 	/* Append ": " and the old message, truncating the tail if the chain is too long. */
 	const char *old = err->msg[0] ? err->msg : tc_err_name(err->code);
+	/* a cause that already names this context ("f.tcs: chunk 0: ..." wrapped with "f.tcs")
+	 * is not repeated: one line names the file once */
+	if (n && strncmp(old, buf, n) == 0 && old[n] == ':' && old[n + 1] == ' ')
+		return err->code;
 	if (n + 2 < sizeof(buf)) {
 		memcpy(buf + n, ": ", 2);
 		n += 2;

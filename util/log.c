@@ -20,11 +20,13 @@ void tc_logf(const struct tc_log *log, int level, const char *fmt, ...)
 	if (!log || level > log->level || !fmt)
 		return; /* (a NULL fmt check also keeps gcc's UBSan builds from warning) */
 	FILE *out = log->out ? log->out : stderr;
-	fprintf(out, "tracecast: %s: ", prefix[level < 0 ? 0 : level > 3 ? 3 : level]);
+	char msg[2048], safe[2048];
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', out);
+	/* names from inputs may carry ESC sequences or newlines: one harmless line */
+	tc_str_printable(safe, sizeof(safe), msg);
+	fprintf(out, "tracecast: %s: %s\n", prefix[level < 0 ? 0 : level > 3 ? 3 : level], safe);
 }
 
 double tc_now(void)

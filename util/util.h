@@ -63,7 +63,8 @@ struct tc_err {
 #define TC_ERR_INIT {0, {0}}
 
 /* Set the innermost cause. Returns code so callers can `return tc_err_set(...)`.
- * err may be NULL (the message is dropped). Newlines in the message become spaces. */
+ * err may be NULL (the message is dropped). The message is made one line and terminal-safe
+ * (tc_str_printable): names from inputs may carry newlines or ESC sequences. */
 int tc_err_set(struct tc_err *err, int code, const char *fmt, ...) TC_PRINTF(3, 4);
 /* Prepend context to an existing error ("ctx: old"). Returns err->code (or TC_EINTERNAL
  * when no error was set). */
@@ -208,20 +209,60 @@ char *tc_fmt_bytes(char *buf, size_t n, double bytes);
 /* ---- files -------------------------------------------------------------------------------- */
 
 /* An output file written under a temporary name and renamed into place on commit, so a
- * failed run never leaves a partial file looking complete. "-" means stdout. */
+ * failed run never leaves a partial file looking complete. "-" means stdout. Temp-and-rename
+ * is for regular files only: a symbolic link is followed (its target is replaced, the link
+ * kept), a character device or FIFO is written directly and never renamed over or unlinked,
+ * and a directory, block device or socket is refused (util/file.c says why). */
 struct tc_outfile {
 	FILE *fp;
-	char *path;
-	char *tmp; /* NULL for stdout */
+	char *path; /* as given ("stdout" for "-"); a followed link's target */
+	char *tmp;  /* NULL for stdout and for devices and FIFOs written directly */
 };
+/* 0, TC_EINVAL (empty path, a directory ...) or TC_EIO. */
 int tc_outfile_open(struct tc_outfile *o, const char *path, struct tc_err *err);
-/* Flush, close and rename. On failure the temporary is removed. */
+/* Flush, close and rename (stdout: flush only, errors included). On failure the temporary
+ * is removed. */
 int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err);
-/* Close and remove the temporary; safe to call after commit or on a zeroed struct. */
+/* Close and remove the temporary (a device or FIFO is only closed); safe to call after
+ * commit or on a zeroed struct. */
 void tc_outfile_abort(struct tc_outfile *o);
+
+/* Temporary files removed if the process is ended by SIGINT, SIGTERM or SIGHUP: the handler
+ * unlinks every remembered path, then lets the signal's default action end the process (so
+ * the exit status still says which signal). Installed on first use, and only for signals
+ * whose disposition is the default (a sweep's own handler, or nohup's ignored SIGHUP, stay).
+ * tc_outfile remembers its temporary itself. path must stay valid until tc_tmp_forget(path),
+ * which matches the pointer, not the text.
+ * Returns 0, or TC_ENOMEM when every slot is taken (the file is then not cleaned up on a
+ * signal, nothing else changes). Thread-safe and async-signal-safe. */
+int tc_tmp_remember(const char *path);
+void tc_tmp_forget(const char *path);
+
+/* Refuse a run that would overwrite its own input, or write two outputs to one file:
+ * TC_EINVAL naming the path, else 0. An output is the same file as an input when both exist
+ * with the same device and inode (so links and other spellings count); two outputs clash
+ * when their paths are equal or they are one existing file. NULL entries (options not given),
+ * "-" and outputs that exist but are not regular files (/dev/null, a FIFO) are not checked:
+ * writing to them destroys nothing. */
+int tc_outputs_check(const char *const *outs, size_t n_out, const char *const *ins, size_t n_in,
+		     struct tc_err *err);
 
 /* Read a whole (small) file into a NUL-terminated buffer. Caller frees *out. */
 int tc_read_file(const char *path, char **out, size_t *len, struct tc_err *err);
+
+/* ---- text from inputs ----------------------------------------------------------------- */
+
+/* 1 when s (n bytes) is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), else 0. */
+int tc_utf8_valid(const char *s, size_t n);
+/* Copy s (n bytes) to dst, which has room for 3 * n + 1 bytes, replacing each byte that
+ * does not start a valid sequence with U+FFFD; NUL-terminates and returns the length. dst
+ * may equal s only when s is valid. */
+size_t tc_utf8_fix(char *dst, const char *s, size_t n);
+/* Copy src to dst (dn bytes, truncated, always terminated) so that it is safe on a terminal
+ * and one line: newline, CR and tab become spaces; other control characters (C0, DEL, C1:
+ * ESC and CSI sequences) and bytes that are not UTF-8 are written as "\xNN". */
+void tc_str_printable(char *dst, size_t dn, const char *src);
 
 /* ---- small string helpers ---------------------------------------------------------- */
 int tc_str_endswith(const char *s, const char *suffix);

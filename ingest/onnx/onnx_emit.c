@@ -621,7 +621,16 @@ int tc_onnx_run(const char *const *inputs, size_t n_inputs, const char *out_path
 	if (n_inputs != 1)
 		return tc_err_set(err, TC_EINVAL, "onnx: one model per stream (got %zu inputs)", n_inputs);
 	struct tc_onnx_graph *g = NULL;
-	TC_TRY(tc_onnx_load_file(&g, inputs[0], opts, err));
+	if (opts && opts->sources) { /* a spooled pipe: read the copy, name the input */
+		char *buf = NULL;
+		size_t len = 0;
+		TC_TRY(tc_read_file(opts->sources[0], &buf, &len, err));
+		int rc = tc_onnx_load_mem(&g, buf, len, inputs[0], opts, err);
+		free(buf);
+		TC_TRY(rc);
+	} else {
+		TC_TRY(tc_onnx_load_file(&g, inputs[0], opts, err));
+	}
 	int rc = tc_onnx_write(g, out_path, stats, err);
 	tc_onnx_free(g);
 	return rc;

@@ -382,8 +382,14 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 			}
 		} else {
 			snprintf(buf, sizeof(buf), "%.200s[%zu]=1 (default)", vi->name ? vi->name : "", i);
-			tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1", g->file,
-				vi->name, i);
+			if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+				/* a size given but out of range: say which, not "no size" (issue 19) */
+				tc_warn(g->log, "%s: input '%s' dim %zu is %" PRId64 ", outside 0..%lld; "
+					"set to 1", g->file, vi->name, i, d->dim_value,
+					(long long)OX_DIM_MAX);
+			else
+				tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1", g->file,
+					vi->name, i);
 		}
 		TC_TRY(note_bound(g, buf));
 		t->dims[i] = v;
@@ -467,6 +473,140 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 		}
 	}
 	snprintf(what, wn, "invalid message content");
+	return 0;
+}
+
+/* ---- nesting bound ------------------------------------------------------------------------- */
+
+/* protobuf-c unpacks recursively, one C frame per nested message, so a model whose If bodies
+ * nest a few thousand deep overflows the stack inside onnx__model_proto__unpack, before any
+ * check of ours runs. So, before unpacking, walk the messages that can nest (graphs through
+ * nodes and attributes; types through sequence, map and optional) with an explicit stack on
+ * the heap, and refuse a model nested deeper than real models go. Everything else is skipped
+ * by length; malformed wire data ends the walk quietly and is left to the unpacker's error. */
+#define OX_GRAPH_DEPTH_MAX 64 /* subgraphs within subgraphs; real models use a handful */
+#define OX_TYPE_DEPTH_MAX 64  /* sequence(map(optional(...))) type nesting */
+
+enum ox_msg {
+	OXM_SKIP, OXM_MODEL, OXM_TRAINING, OXM_FUNCTION, OXM_GRAPH, OXM_NODE, OXM_ATTR,
+	OXM_VALUEINFO, OXM_TYPE, OXM_TYPE_ELEM, OXM_TYPE_MAP
+};
+
+/* Field numbers from onnx.proto of the nested message that can lead back to a graph or a
+ * type; FunctionProto.value_info (12, newer onnx.proto) is included so that a build against
+ * a newer schema stays bounded (counting it against an older schema only over-counts). */
+static enum ox_msg ox_child(enum ox_msg parent, uint64_t field)
+{
+	switch (parent) {
+	case OXM_MODEL:
+		return field == 7 ? OXM_GRAPH : field == 20 ? OXM_TRAINING
+			: field == 25 ? OXM_FUNCTION : OXM_SKIP;
+	case OXM_TRAINING:
+		return field == 1 || field == 2 ? OXM_GRAPH : OXM_SKIP;
+	case OXM_FUNCTION:
+		return field == 7 ? OXM_NODE : field == 12 ? OXM_VALUEINFO : OXM_SKIP;
+	case OXM_GRAPH:
+		return field == 1 ? OXM_NODE : field >= 11 && field <= 13 ? OXM_VALUEINFO : OXM_SKIP;
+	case OXM_NODE:
+		return field == 5 ? OXM_ATTR : OXM_SKIP;
+	case OXM_ATTR:
+		return field == 6 || field == 11 ? OXM_GRAPH
+			: field == 14 || field == 15 ? OXM_TYPE : OXM_SKIP;
+	case OXM_VALUEINFO:
+		return field == 2 ? OXM_TYPE : OXM_SKIP;
+	case OXM_TYPE: /* sequence_type, map_type, optional_type */
+		return field == 4 || field == 9 ? OXM_TYPE_ELEM : field == 5 ? OXM_TYPE_MAP : OXM_SKIP;
+	case OXM_TYPE_ELEM:
+		return field == 1 ? OXM_TYPE : OXM_SKIP;
+	case OXM_TYPE_MAP:
+		return field == 2 ? OXM_TYPE : OXM_SKIP;
+	default:
+		return OXM_SKIP;
+	}
+}
+
+struct ox_frame {
+	size_t end;
+	enum ox_msg type;
+};
+
+/* 0 when the nesting is within bounds (or the wire data is malformed, for the unpacker to
+ * report); TC_EFORMAT naming the deepest place otherwise. Walks the whole buffer so that the
+ * message names the real depth, not just the limit. */
+static int check_nesting(const uint8_t *p, size_t len, const char *file, struct tc_err *err)
+{
+	struct ox_frame *st = NULL;
+	size_t sp = 0, cap = 0, off = 0;
+	int graphs = 0, types = 0, max_graphs = 0, max_types = 0, rc = 0;
+	size_t graph_at = 0, type_at = 0;
+	if (tc_grow((void **)&st, &cap, 16, sizeof(*st)) < 0)
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", file);
+	st[sp++] = (struct ox_frame){len, OXM_MODEL};
+	while (sp > 0) {
+		struct ox_frame top = st[sp - 1];
+		if (off >= top.end) {
+			graphs -= top.type == OXM_GRAPH;
+			types -= top.type == OXM_TYPE;
+			sp--;
+			continue;
+		}
+		uint64_t key, v;
+		if (read_varint(p, top.end, &off, &key) < 0)
+			goto done;
+		switch (key & 7) {
+		case 0:
+			if (read_varint(p, top.end, &off, &v) < 0)
+				goto done;
+			break;
+		case 1:
+		case 5: {
+			size_t w = (key & 7) == 1 ? 8 : 4;
+			if (top.end - off < w)
+				goto done;
+			off += w;
+			break;
+		}
+		case 2: {
+			if (read_varint(p, top.end, &off, &v) < 0 || v > top.end - off)
+				goto done;
+			enum ox_msg c = ox_child(top.type, key >> 3);
+			if (c == OXM_SKIP) {
+				off += (size_t)v;
+				break;
+			}
+			if (tc_grow((void **)&st, &cap, sp + 1, sizeof(*st)) < 0) {
+				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", file);
+				goto done;
+			}
+			st[sp++] = (struct ox_frame){off + (size_t)v, c};
+			if (c == OXM_GRAPH && ++graphs > max_graphs) {
+				max_graphs = graphs;
+				graph_at = off;
+			}
+			if (c == OXM_TYPE && ++types > max_types) {
+				max_types = types;
+				type_at = off;
+			}
+			break;
+		}
+		default:
+			goto done;
+		}
+	}
+done:
+	free(st);
+	if (rc < 0)
+		return rc;
+	/* the main graph is depth 1, so its subgraphs nest max_graphs - 1 deep */
+	if (max_graphs - 1 > OX_GRAPH_DEPTH_MAX)
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: byte %zu: subgraphs (If/Loop/Scan bodies) nested %d deep, "
+				  "more than the %d supported", file, graph_at, max_graphs - 1,
+				  OX_GRAPH_DEPTH_MAX);
+	if (max_types > OX_TYPE_DEPTH_MAX)
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: byte %zu: types nested %d deep, more than the %d supported",
+				  file, type_at, max_types, OX_TYPE_DEPTH_MAX);
 	return 0;
 }
 
@@ -781,6 +921,8 @@ int tc_onnx_load_mem(struct tc_onnx_graph **out, const void *buf, size_t len, co
 	g->training = opts ? opts->training : 0;
 	g->chunk_ops = opts ? opts->chunk_ops : 0;
 	int rc;
+	if ((rc = check_nesting(buf, len, file, err)) < 0)
+		goto fail;
 	g->model = onnx__model_proto__unpack(NULL, len, buf);
 	if (!g->model) {
 		char what[160];

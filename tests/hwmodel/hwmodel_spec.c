@@ -281,6 +281,36 @@ Test(spec, bad_sets)
 	expect_set_error("compute.units=1.5", "compute.units: expected an integer");
 	expect_set_error("power.idle_w=900", "power.idle_w");
 	expect_set_error("memory.hbm.bw_gbs=1e9", "absurd");
+	/* issue 19: positive but below any device, these made costs overflow into a "speedup" */
+	expect_set_error("memory.hbm.bw_gbs=1e-12", "memory.hbm.bw_gbs: must be >= 1 (got 1e-12)");
+	expect_set_error("memory.hbm.bw_gbs=1e-9", "memory.hbm.bw_gbs: must be >= 1 (got 1e-09)");
+	expect_set_error("compute.bf16.tflops=1e-300",
+			 "compute.matrix.peak_tflops.bf16: must be >= 0.001 (got 1e-300) or 0");
+	expect_set_error("compute.matrix.efficiency=[[1,1e-9]]",
+			 "compute.matrix.efficiency[0]: efficiency must be >= 0.001 (got 1e-09)");
+	expect_set_error("network.scale_out.bw_gbs_per_device=1e-6",
+			 "network.scale_out.bw_gbs_per_device: must be >= 0.01");
+	expect_set_error("network.scale_up.efficiency=1e-5", "network.scale_up.efficiency: must be >= 0.01");
+	expect_set_error("memory.host.bw_gbs=1e-300", "memory.host.bw_gbs: must be >= 0.01");
+	expect_set_error("compute.clock_mhz=1e-3", "compute.clock_mhz: must be >= 1");
+	expect_set_error("power.tdp_w=1e-9", "power.tdp_w: must be >= 1");
+}
+
+Test(spec, physical_floors_are_inclusive)
+{
+	/* the floors themselves pass, as does 0 for a peak (the dtype is not supported) */
+	const char *sets[] = {"memory.hbm.bw_gbs=1", "compute.fp64.tflops=0.001",
+			      "compute.matrix.peak_tflops.fp4=0", "network.scale_out.efficiency=0.01",
+			      "compute.matrix.efficiency=[[1,0.001]]"};
+	struct tc_hw *hw = hwt_library();
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct tc_chip *c = NULL;
+		struct tc_err err = TC_ERR_INIT;
+		cr_assert_eq(tc_hw_load(hw, "h100-sxm5", &sets[i], 1, &c, &err), 0, "%s: %s",
+			     sets[i], err.msg);
+		tc_chip_free(c);
+	}
+	tc_hw_free(hw);
 }
 
 /* ---- bad spec files ----------------------------------------------------------------------- */
@@ -340,6 +370,9 @@ Test(spec, bad_files)
 	expect_file_error("memory.host.bw_gbs", "true", "memory.host.bw_gbs: expected a number");
 	expect_file_error("network.scale_up.in_network_reduction", "1", "expected true or false");
 	expect_file_error("memory.hbm.capacity_gb", "null", "memory.hbm.capacity_gb: expected a number");
+	expect_file_error("memory.hbm.bw_gbs", "1e-308", "memory.hbm.bw_gbs: must be >= 1 (got 1e-308)");
+	expect_file_error("memory.hbm.efficiency", "[[1, 1e-308]]",
+			  "memory.hbm.efficiency[0]: efficiency must be >= 0.001");
 }
 
 Test(spec, bad_sources_key)

@@ -507,6 +507,8 @@ Test(chrome, ranks_and_devices)
 	rb_free(&b);
 }
 
+/* zstd: 1 = one frame; 2 = a skippable frame first (issue 19: `zstd -d` takes it, ingest
+ * said "not a JSON trace") */
 static void compressed_roundtrip(int zstd)
 {
 	struct rb b = {0};
@@ -517,8 +519,12 @@ static void compressed_roundtrip(int zstd)
 	unsigned char *buf = malloc(cap);
 	tmpdir_make(b.dir, sizeof(b.dir));
 	if (zstd) {
-		n = ZSTD_compress(buf, cap, j, strlen(j), 3);
+		static const unsigned char skippable[] = {0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'};
+		size_t o = zstd == 2 ? sizeof(skippable) : 0;
+		memcpy(buf, skippable, o);
+		n = ZSTD_compress(buf + o, cap - o, j, strlen(j), 3);
 		cr_assert(!ZSTD_isError(n));
+		n += o;
 		snprintf(path, sizeof(path), "%s/t.json.zst", b.dir);
 	} else {
 		/* two gzip members back to back must read as one stream */
@@ -556,6 +562,11 @@ Test(chrome, gzip_multi_member)
 Test(chrome, zstd)
 {
 	compressed_roundtrip(1);
+}
+
+Test(chrome, zstd_with_a_skippable_frame_first)
+{
+	compressed_roundtrip(2);
 }
 
 /* ---- bad inputs: one-line error naming the place, non-zero, nothing left behind ---- */
@@ -607,7 +618,7 @@ Test(chrome, bad_inputs)
 	memset(deep + o, '[', 600);
 	memset(deep + o + 600, ']', 600);
 	snprintf(deep + o + 1200, sizeof(deep) - o - 1200, "}]}");
-	BAD(deep, "malformed JSON in event 0");
+	BAD(deep, "event 0 nests objects or arrays deeper than 256 levels"); /* issue 19: not "malformed" */
 	BAD("[[1]]", "event 0 at byte 1: not an object");
 	/* gzip: a valid header then garbage */
 	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff,
@@ -815,4 +826,37 @@ Test(chrome, missing_file)
 	cr_expect_lt(ingest_paths(&b, &p, 1, &err), 0);
 	cr_expect(strstr(err.msg, "/nonexistent/trace.json") != NULL, "%s", err.msg);
 	rb_free(&b);
+}
+
+Test(chrome, many_streams_get_one_lane_each)
+{
+	/* issue 19: lanes were found by a scan per event, quadratic in streams. Through the
+	 * lane map, 3000 streams visited twice, in two orders, still give exactly one lane per
+	 * stream, each kernel on its own. */
+	enum { N = 3000 };
+	size_t cap = (size_t)N * 2 * 160 + 64, o = 0;
+	char *j = malloc(cap);
+	o += (size_t)snprintf(j + o, cap - o, "{\"traceEvents\":[");
+	for (int k = 0; k < 2 * N; k++) {
+		int s = k < N ? k : 2 * N - 1 - k; /* up, then down */
+		o += (size_t)snprintf(j + o, cap - o,
+				      "%s{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k%d\",\"pid\":0,"
+				      "\"tid\":%d,\"ts\":%d,\"dur\":1,\"args\":{\"device\":0,\"stream\":%d}}",
+				      k ? "," : "", s, s, 10 * k, s);
+	}
+	o += (size_t)snprintf(j + o, cap - o, "]}");
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.n, 2 * N);
+	cr_assert_eq(tc_ops_reader_lane_count(b.r), N);
+	/* kernel k and kernel 2N-1-k ran on the same stream, so share a lane; no other pair does */
+	for (size_t i = 0; i < b.n; i++) {
+		const char *nm = tc_ops_reader_string(b.r, b.ops[i].name);
+		int k = atoi(nm + 1), s = k < N ? k : 2 * N - 1 - k;
+		const struct tc_lane *l = tc_ops_reader_lane(b.r, b.ops[i].lane);
+		cr_assert_eq(l->tid, (uint32_t)s, "%s on lane of stream %u", nm, (unsigned)l->tid);
+	}
+	rb_free(&b);
+	free(j);
 }

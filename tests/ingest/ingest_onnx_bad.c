@@ -145,3 +145,132 @@ Test(onnx_bad, no_graph)
 	expect_fail(path, TC_EFORMAT, "no graph");
 	unlink(path);
 }
+
+/* ---- nesting: a model of `depth` If nodes, each the then_branch of the one above -------- */
+
+/* Written back to front straight in the wire format (the protobuf-c packer would recurse as
+ * deep as the unpacker under test): every message is the last field of its parent, so each
+ * one ends where the buffer ends and its length is what has been written so far. */
+struct rb {
+	uint8_t *buf;
+	size_t cap, pos;
+};
+
+static void rb_bytes(struct rb *r, const void *p, size_t n)
+{
+	cr_assert_geq(r->pos, n);
+	r->pos -= n;
+	memcpy(r->buf + r->pos, p, n);
+}
+
+static void rb_varint(struct rb *r, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	rb_bytes(r, tmp, n);
+}
+
+/* the message occupying [pos, cap) becomes field `field` of its parent */
+static void rb_wrap(struct rb *r, unsigned field)
+{
+	rb_varint(r, r->cap - r->pos);
+	rb_varint(r, (uint64_t)field << 3 | 2);
+}
+
+static void rb_string(struct rb *r, unsigned field, const char *s)
+{
+	rb_bytes(r, s, strlen(s));
+	rb_varint(r, strlen(s));
+	rb_varint(r, (uint64_t)field << 3 | 2);
+}
+
+static const char *nested_if_model(const char *name, int depth)
+{
+	struct rb r = {NULL, (size_t)depth * 64 + 64, 0};
+	r.pos = r.cap;
+	r.buf = malloc(r.cap);
+	cr_assert_not_null(r.buf);
+	rb_string(&r, 2, "innermost"); /* GraphProto.name */
+	for (int k = 0; k < depth; k++) {
+		rb_wrap(&r, 6);        /* AttributeProto.g */
+		rb_varint(&r, 5);      /* AttributeProto.type = GRAPH */
+		rb_varint(&r, 20 << 3);
+		rb_string(&r, 1, "then_branch");
+		rb_wrap(&r, 5);        /* NodeProto.attribute */
+		rb_string(&r, 4, "If");
+		rb_wrap(&r, 1);        /* GraphProto.node */
+	}
+	rb_wrap(&r, 7);                                 /* ModelProto.graph */
+	rb_bytes(&r, (uint8_t[]){0x42, 2, 0x10, 13}, 4); /* opset_import { version: 13 } */
+	rb_bytes(&r, (uint8_t[]){0x08, 8}, 2);           /* ir_version: 8 */
+	const char *path = write_bytes(name, r.buf + r.pos, r.cap - r.pos);
+	free(r.buf);
+	return path;
+}
+
+Test(onnx_bad, subgraphs_nested_too_deep)
+{
+	/* 5000 levels crashed protobuf-c's recursive unpacker (stack overflow): refused first */
+	const char *path = nested_if_model("nest5000.onnx", 5000);
+	expect_fail(path, TC_EFORMAT, "subgraphs (If/Loop/Scan bodies) nested 5000 deep, more than the 64");
+	unlink(path);
+	path = nested_if_model("nest65.onnx", 65);
+	expect_fail(path, TC_EFORMAT, "nested 65 deep");
+	unlink(path);
+	/* at the limit the nesting passes; this model fails later, for its missing inputs */
+	path = nested_if_model("nest64.onnx", 64);
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_onnx_graph *g = NULL;
+	int rc = tc_onnx_load_file(&g, path, NULL, &err);
+	cr_assert(rc == 0 || !strstr(err.msg, "nested"), "64 levels refused: %s", err.msg);
+	tc_onnx_free(g);
+	unlink(path);
+}
+
+Test(onnx_bad, endless_device_input_is_capped)
+{
+	/* issue 19: `ingest /dev/zero --format onnx` read until out of memory. Inputs that are not
+	 * regular files are copied once, at most spool_max bytes. */
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
+	o.format = "onnx";
+	o.spool_max = 1u << 20;
+	const char *in[1] = {"/dev/zero"};
+	const char *out = onnx_tmp("zero.tcs");
+	unlink(out);
+	int rc = tc_ingest_files(in, 1, out, &o, NULL, &err);
+	cr_assert_eq(rc, TC_EINVAL, "%d: %s", rc, err.msg);
+	cr_assert_str_eq(err.msg, "/dev/zero: more than 1048576 bytes from a pipe or device (the "
+				  "limit for inputs that are not regular files)");
+	cr_assert(!exists(out), "output left behind");
+}
+
+Test(onnx_bad, out_of_range_dim_is_named_as_such)
+{
+	/* issue 19: a dim of 2^33 was reported as "dim 0 has no size" */
+	struct mb *b = mb_new(8, 13);
+	mb_input(b, "x", 1, 2, (int64_t[]){INT64_C(1) << 33, 64}, NULL);
+	mb_node(b, "Relu", "relu", "x", "y");
+	const char *path = mb_write(b, "bigdim.onnx");
+	mb_free(b);
+	char logbuf[4096] = {0};
+	FILE *lf = fmemopen(logbuf, sizeof(logbuf) - 1, "w");
+	cr_assert_not_null(lf);
+	struct tc_log log;
+	tc_log_init(&log, TC_LOG_WARN);
+	log.out = lf;
+	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
+	o.log = &log;
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_onnx_graph *g = NULL;
+	cr_assert_eq(tc_onnx_load_file(&g, path, &o, &err), 0, "%s", err.msg);
+	tc_onnx_free(g);
+	fclose(lf);
+	cr_assert_not_null(strstr(logbuf, "input 'x' dim 0 is 8589934592, outside 0..1073741824; set to 1"),
+			   "%s", logbuf);
+	unlink(path);
+}

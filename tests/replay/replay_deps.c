@@ -363,3 +363,73 @@ Test(report, json_is_deterministic)
 	free(buf[0]);
 	free(buf[1]);
 }
+
+Test(deps, absurd_scales_saturate_and_never_speed_up)
+{
+	/* issue 19: a projected duration beyond int64 came back as 0 (a "speedup"), and sums of
+	 * such times could wrap. With every op scaled by 1e300 the replay still ends, and no op
+	 * ends before it started or before it did on the source. */
+	struct b b = {0};
+	uint32_t cpu = lane(&b, 0, TC_LANE_CPU), gpu = lane(&b, 0, TC_LANE_GPU);
+	uint64_t l1 = launch(&b, cpu, 0, 10);
+	kernel(&b, gpu, l1, 15, 100);
+	uint64_t l2 = launch(&b, cpu, 20, 10);
+	kernel(&b, gpu, l2, 117, 100);
+	op(&b, cpu, TC_KIND_RUNTIME, TC_RT_DEVICE_SYNC, 40, 300);
+	op(&b, cpu, TC_KIND_CPU_OP, 0, 400, 10);
+	double scales[][2] = {{1e300, 1.0}, {1.0, 1e300}, {1e300, 1e300}};
+	for (size_t s = 0; s < TC_ARRAY_LEN(scales); s++) {
+		struct tc_replay_graph *g;
+		struct tc_replay *r = run(&b, &g, scales[s][0], scales[s][1]);
+		for (size_t i = 0; i < b.n; i++) {
+			int64_t st = tc_replay_op_start(r, i), en = tc_replay_op_end(r, i);
+			cr_expect_geq(en, st, "scales %zu: op %zu ends %lld before its start %lld", s, i,
+				      (long long)en, (long long)st);
+			cr_expect_geq(en, b.ops[i].ts_ns + b.ops[i].dur_ns,
+				      "scales %zu: op %zu ends %lld, earlier than on the source", s, i,
+				      (long long)en);
+		}
+		tc_replay_free(r);
+		tc_replay_graph_free(g);
+	}
+}
+
+Test(deps, many_lanes_replay_in_linear_memory, .timeout = 120)
+{
+	/* issue 19: 50,000 GPU streams of one kernel each failed with "out of memory for the
+	 * simulation": every lane had a waiter slice as long as the lane count. With lists
+	 * grown on demand, 100,000 lanes replay (identity: every kernel at its source time). */
+	enum { N = 100000 };
+	struct tc_op *ops = calloc(N, sizeof(*ops));
+	struct tc_lane *lanes = calloc(N, sizeof(*lanes));
+	cr_assert(ops && lanes);
+	for (uint32_t i = 0; i < N; i++) {
+		lanes[i].id = i;
+		lanes[i].type = TC_LANE_GPU;
+		lanes[i].tid = i;
+		tc_op_init(&ops[i]);
+		ops[i].id = i;
+		ops[i].lane = i;
+		ops[i].kind = TC_KIND_KERNEL;
+		ops[i].op_class = TC_CLASS_GEMM;
+		ops[i].ts_ns = 10 * (int64_t)i;
+		ops[i].dur_ns = 5;
+	}
+	struct tc_replay_graph *g = NULL;
+	struct tc_replay *r = NULL;
+	struct tc_err err = TC_ERR_INIT;
+	cr_assert_eq(tc_replay_graph_new(&g, &err), 0);
+	cr_assert_eq(tc_replay_graph_add(g, ops, N, &err), 0, "%s", err.msg);
+	cr_assert_eq(tc_replay_graph_set_lanes(g, lanes, N, &err), 0, "%s", err.msg);
+	cr_assert_eq(tc_replay_graph_finish(g, NULL, &err), 0, "%s", err.msg);
+	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+	cr_assert_eq(tc_replay_run(&r, g, &o, &err), 0, "%s", err.msg);
+	for (uint32_t i = 0; i < N; i += 997) {
+		cr_expect_eq(tc_replay_op_start(r, i), ops[i].ts_ns, "op %u", i);
+		cr_expect_eq(tc_replay_op_end(r, i), ops[i].ts_ns + 5, "op %u", i);
+	}
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+	free(ops);
+	free(lanes);
+}

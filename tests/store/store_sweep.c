@@ -5,6 +5,8 @@
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,6 +330,13 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=0: ") &&
 		  strstr(e2e_errout, "must be > 0"), "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	/* issue 19: a positive value below any device gave a point that query --best picked */
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,1e-12 "
+		    "--db r.db");
+	cr_assert_eq(rc, 1);
+	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=1e-12: ") &&
+		  strstr(e2e_errout, "must be >= 1 (got 1e-12)"), "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	rc = tc_run("sweep --traces nope.tcs --base h100 --grid memory.hbm.bw_gbs=1 --db r.db");
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(e2e_errout, "nope.tcs"), "%s", e2e_errout);
@@ -339,7 +348,37 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 Test(store_sweep, bad_databases_fail_with_one_line)
 {
 	char path[300];
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	/* issue 19: a directory given as the database said "disk I/O error" */
+	snprintf(path, sizeof(path), "%s/adir", e2e_dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	int rc = tc_run("query adir --sql \"SELECT 1\"");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db adir");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
+	rmdir(path);
+	/* issue 19: a database of another application (no table named like ours) got
+	 * tracecast's tables added, and query called it "empty" */
+	snprintf(path, sizeof(path), "%s/other.db", e2e_dir);
+	sqlite3 *odb;
+	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(odb, "CREATE TABLE users (name TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(odb);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db other.db");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	rc = tc_run("query other.db --best step_time");
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(odb, "SELECT count(*) FROM sqlite_master", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 1, "tables were added to another application's database");
+	sqlite3_finalize(st);
+	sqlite3_close(odb);
+	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* a newer schema */
 	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
@@ -396,6 +435,41 @@ Test(store_sweep, query_formats)
 	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_str_eq(e2e_out, "n\n5\n");
+	/* issue 19: LIKE's wildcards in a --where value are text: config=% matched everything */
+	rc = tc_run("query r.db --best step_time --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_eq(count_lines(e2e_out), 2, "%s", e2e_out);
+	char prefix[8] = {0};
+	const char *line2 = strchr(e2e_out, '\n') + 1, *cfg = strchr(line2, ',') + 1;
+	memcpy(prefix, cfg, 4);
+	rc = tc_run("query r.db --best step_time --csv --where config=%s", prefix);
+	cr_assert_eq(count_lines(e2e_out), 2, "a real prefix still matches: %s", e2e_out);
+	prefix[1] = '_';
+	const char *wild[] = {"%", "_", prefix};
+	for (size_t i = 0; i < 3; i++) {
+		rc = tc_run("query r.db --best step_time --csv --where 'config=%s'", wild[i]);
+		cr_assert_eq(rc, 0, "%s", e2e_errout);
+		cr_assert_eq(count_lines(e2e_out), 1, "config=%s matched: %s", wild[i], e2e_out);
+	}
+	/* issue 19: --sql cannot write, not even elsewhere (VACUUM INTO made a copy) */
+	const char *writes[] = {"VACUUM INTO 'copy.db'", "ATTACH 'copy.db' AS c",
+				"PRAGMA journal_mode=DELETE", "SELECT load_extension('x')",
+				"CREATE TEMP TABLE t(x)", "DELETE FROM results"};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		rc = tc_run("query r.db --sql \"%s\"", writes[i]);
+		cr_assert_eq(rc, 1, "%s: %s", writes[i], e2e_errout);
+		cr_assert(strstr(e2e_errout, "r.db: ") &&
+			  (strstr(e2e_errout, "read-only") || strstr(e2e_errout, "not authorized")),
+			  "%s: %s", writes[i], e2e_errout);
+		cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
+	}
+	char copy[300];
+	snprintf(copy, sizeof(copy), "%s/copy.db", e2e_dir);
+	cr_assert_eq(access(copy, F_OK), -1, "query --sql wrote copy.db");
+	rc = tc_run("query r.db --sql \"SELECT count(*) AS n FROM results\"");
+	cr_assert_str_eq(e2e_out, "n\n5\n", "the rows are all still there");
+	rc = tc_run("query r.db --sql \"PRAGMA table_info(results)\"");
+	cr_assert_eq(rc, 0, "describing a table stays allowed: %s", e2e_errout);
 	/* usage errors */
 	cr_assert_eq(tc_run("query r.db"), 2);
 	cr_assert_eq(tc_run("query r.db --pareto speedup"), 2);
@@ -403,4 +477,42 @@ Test(store_sweep, query_formats)
 	cr_assert(strstr(e2e_errout, "unknown metric 'watts'"), "%s", e2e_errout);
 	cr_assert_eq(tc_run("query missing.db --best speedup"), 1);
 	cr_assert(strstr(e2e_errout, "missing.db: cannot open database"), "%s", e2e_errout);
+}
+
+
+Test(store_sweep, wal_database_on_a_read_only_filesystem_can_be_queried)
+{
+	/* issue 19: SQLite cannot create the -shm of a WAL database on a read-only filesystem,
+	 * so query failed ("unable to open database file"). Needs a read-only bind mount: as
+	 * root only, skipped elsewhere. */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,4000 "
+			"--db r.db");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char src[300], ro[300];
+	snprintf(src, sizeof(src), "%s/rosrc", e2e_dir);
+	snprintf(ro, sizeof(ro), "%s/ro", e2e_dir);
+	cr_assert_eq(mkdir(src, 0700), 0);
+	cr_assert_eq(mkdir(ro, 0700), 0);
+	/* the database file as a sweep leaves it: in WAL mode, its -wal and -shm removed */
+	char from[300], to[320];
+	snprintf(from, sizeof(from), "%s/r.db", e2e_dir);
+	snprintf(to, sizeof(to), "%s/w.db", src);
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	cr_assert(in && out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	if (mount(src, ro, NULL, MS_BIND, NULL) != 0)
+		cr_skip_test("cannot bind-mount here (%s): needs root", strerror(errno));
+	if (mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) {
+		umount2(ro, MNT_DETACH);
+		cr_skip_test("cannot remount read-only here (%s)", strerror(errno));
+	}
+	rc = tc_run("query ro/w.db --sql \"SELECT count(*) AS n FROM results\"");
+	umount2(ro, MNT_DETACH);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_str_eq(e2e_out, "n\n2\n");
 }

@@ -42,3 +42,17 @@ Test(util_error, long_chains_truncate_safely)
 	cr_assert_eq(strlen(err.msg), TC_ERR_MSG_MAX - 1);
 	cr_assert_eq(tc_err_set(NULL, TC_EIO, "dropped"), TC_EIO);
 }
+
+Test(util_error, wrap_does_not_repeat_the_context_already_named)
+{
+	/* issue 19: project printed "f.tcs: f.tcs: chunk 0: ..." */
+	struct tc_err err = TC_ERR_INIT;
+	tc_err_set(&err, TC_EFORMAT, "f.tcs: chunk 0: truncated record");
+	cr_assert_eq(tc_err_wrap(&err, "%s", "f.tcs"), TC_EFORMAT);
+	cr_assert_str_eq(err.msg, "f.tcs: chunk 0: truncated record");
+	/* only a whole leading context counts */
+	tc_err_wrap(&err, "f.tc");
+	cr_assert_str_eq(err.msg, "f.tc: f.tcs: chunk 0: truncated record");
+	tc_err_wrap(&err, "project");
+	cr_assert_str_eq(err.msg, "project: f.tc: f.tcs: chunk 0: truncated record");
+}
