@@ -245,24 +245,6 @@ static const struct tc_optable_row *lookup(const struct tb_table *tt,
 
 /* ---- predictions -------------------------------------------------------------------------- */
 
-static struct tc_hw_op hw_op(const struct tc_optable_row *r)
-{
-	struct tc_hw_op op;
-	memset(&op, 0, sizeof(op));
-	op.op_class = r->op_class;
-	op.kind = TC_KIND_KERNEL;
-	op.dtype = r->work.dtype;
-	op.has_work = r->has_work;
-	op.flops = r->work.flops;
-	op.bytes_read = r->work.bytes_read;
-	op.bytes_written = r->work.bytes_written;
-	op.m = r->work.m;
-	op.n = r->work.n;
-	op.k = r->work.k;
-	op.batch = r->work.batch;
-	op.name = r->name;
-	return op;
-}
 
 /* The spec alone. Nodes without a kernel (views, metadata) cost one host launch: the spec's
  * only figure for framework overhead. */
@@ -270,7 +252,7 @@ static double predict_analytic(const struct tc_chip *c, const struct tc_optable_
 {
 	if (r->op_class == TC_CLASS_HOST || !r->has_work)
 		return tc_chip_launch_ns(c);
-	struct tc_hw_op op = hw_op(r);
+	struct tc_hw_op op = tc_calib_hw_op(r);
 	struct tc_hw_cost cost;
 	if (tc_hw_op_cost(c, &op, &cost) < 0)
 		return tc_chip_launch_ns(c);
@@ -298,7 +280,7 @@ static double predict_roofline(const struct tc_chip *c, const struct tc_optable_
 static double predict_scaled(const struct tc_chip *src, const struct tc_chip *dst,
 			     const struct tc_optable_row *r, double t_src)
 {
-	struct tc_hw_op op = hw_op(r);
+	struct tc_hw_op op = tc_calib_hw_op(r);
 	if (r->op_class == TC_CLASS_HOST || !r->has_work)
 		return t_src; /* framework time: the host did not change */
 	/* tc_hw_scale takes the ratio of the work before either floor; the caller floors the
