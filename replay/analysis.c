@@ -210,7 +210,6 @@ struct gen {
 	int gpu;
 	uint32_t head_k; /* step of ord[cur], valid when head_ok */
 	int head_ok;
-	uint32_t hint; /* last step found: ops of a lane mostly stay in one step */
 	struct pend *h;
 	uint32_t hn, hcap;
 	int64_t next; /* time of the next event; INT64_MAX when done */
@@ -693,7 +692,6 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 			G->len = L->len;
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
-			G->hint = (uint32_t)first[L->rank];
 		}
 		free(fill);
 	}
