@@ -75,6 +75,9 @@ const char *tc_hw_source_chip(const struct tc_hw *hw, const struct tc_ops_header
 /* Up to max spec ids whose names look most like device (shared word prefixes), best first,
  * for an error that names the trace's device and what the user may have meant. */
 size_t tc_hw_closest(const struct tc_hw *hw, const char *device, const char **out, size_t max);
+/* The full spec path of a key in the short forms --set and sweep grids accept
+ * ("compute.bf16.tflops" -> "compute.matrix.peak_tflops.bf16"); other keys are copied. */
+void tc_hw_canonical_key(const char *key, char *buf, size_t n);
 
 /* Peak dense FLOP/s for a dtype on the matrix engine (1) or vector engine (0); 0 when the
  * chip lacks the dtype. */

@@ -196,6 +196,13 @@ fail:
 	return rc;
 }
 
+static void canonical_key(const char *key, size_t len, char *buf, size_t n);
+
+void tc_hw_canonical_key(const char *key, char *buf, size_t n)
+{
+	canonical_key(key, strlen(key), buf, n);
+}
+
 /* "compute.bf16.tflops" (the short form sweeps use) -> "compute.matrix.peak_tflops.bf16". */
 static void canonical_key(const char *key, size_t len, char *buf, size_t n)
 {

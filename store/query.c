@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hwmodel.h"
 #include "internal.h"
 
 static const struct metric {
@@ -360,9 +361,11 @@ int tc_store_sensitivity(struct tc_store *s, const char *key, const char *where,
 		tc_arena_free(&w.arena);
 		return TC_EINVAL;
 	}
-	/* $1 is the key; the where terms number from $2 */
+	/* $1 is the key (in the short forms sweeps accept too); the where terms number from $2 */
+	char full[256];
+	tc_hw_canonical_key(key, full, sizeof(full));
 	memmove(w.p + 1, w.p, w.np * sizeof(w.p[0]));
-	w.p[0] = sv_text(key);
+	w.p[0] = sv_text(full);
 	w.np++;
 	snprintf(sql, sizeof(sql),
 		 "SELECT t.path AS trace, p.value AS value, count(*) AS points, "

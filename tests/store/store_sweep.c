@@ -70,6 +70,10 @@ Test(store_sweep, a_point_equals_tracecast_project)
 			"--grid compute.matrix.peak_tflops.bf16=1500 --db r.db --jobs 1");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "1 points stored, 0 already there, complete"), "%s", e2e_out);
+	/* issue 18: --sensitivity takes the short key a sweep grid takes */
+	rc = tc_run("query r.db --sensitivity compute.bf16.tflops --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "\nsample.tcs,1500,1,"), "%s", e2e_out);
 	rc = tc_run("project sample.tcs --target h100 --set memory.hbm.bw_gbs=5000 "
 		    "--set compute.matrix.peak_tflops.bf16=1500 --json p.json -q");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
