@@ -34,7 +34,7 @@ static void help(void)
 	       "  --title TEXT     page title\n"
 	       "  --specs DIR      chip spec library\n"
 	       "  --db FILE        results database (SQLite) for the sweep dashboard\n"
-	       "  --sweep ID       the sweep to show (default: the latest)\n"
+	       "  --sweep ID       the sweep to show (default: the latest stored)\n"
 	       "  -o FILE          output HTML ('-' = stdout); written whole or not at all\n");
 }
 
@@ -206,7 +206,8 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 		return tc_cli_usage(cli, "report", "--sweep takes a sweep key (letters and digits), not '%s'", sweep);
 	if ((rc = tc_store_open(&st, db, &so, &err)) < 0)
 		goto fail;
-	if ((rc = tc_store_sql(st, "SELECT sweep_key, base FROM sweeps ORDER BY sweep_key", &sw, &err)) < 0)
+	/* in the order the sweeps were first stored (SQLite's rowid): without --sweep the last */
+	if ((rc = tc_store_sql(st, "SELECT sweep_key, base FROM sweeps ORDER BY rowid", &sw, &err)) < 0)
 		goto fail;
 	size_t match = 0, pick = 0;
 	for (size_t i = 0; i < sw->nrows; i++) {
@@ -216,6 +217,8 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 			pick = i;
 		}
 	}
+	if (!sweep && match > 1)
+		match = 1; /* the latest: the last row */
 	if (match != 1) {
 		char list[512] = {0};
 		for (size_t i = 0; i < sw->nrows && strlen(list) < 400; i++)
@@ -224,8 +227,7 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 		rc = tc_err_set(&err, TC_ENOTFOUND, "%s: %s", db,
 				!sw->nrows ? "no sweep stored"
 				: match  ? "the sweep key is ambiguous: give more of it (--sweep)"
-				: sweep  ? "no sweep has that key"
-					 : "several sweeps: choose one with --sweep");
+					 : "no sweep has that key");
 		if (sw->nrows)
 			tc_err_wrap(&err, "sweeps: %s", list);
 		goto fail;

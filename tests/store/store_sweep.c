@@ -520,3 +520,26 @@ Test(store_sweep, wal_database_on_a_read_only_filesystem_can_be_queried)
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_str_eq(e2e_out, "n\n2\n");
 }
+
+Test(store_sweep, report_db_shows_the_latest_sweep)
+{
+	/* issue 18: with several sweeps in a database, report --db takes the latest stored, as
+	 * its help says (it refused before) */
+	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000,4000 "
+			"--db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	rc = tc_run("sweep --traces sample.tcs --base mi300x --grid memory.hbm.bw_gbs=3000,6000 "
+		    "--db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	rc = tc_run("report --db r.db -o d.html");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char path[300], html[1 << 16];
+	snprintf(path, sizeof(path), "%s/d.html", e2e_dir);
+	FILE *fp = fopen(path, "r");
+	cr_assert_not_null(fp);
+	size_t n = fread(html, 1, sizeof(html) - 1, fp);
+	fclose(fp);
+	html[n] = 0;
+	cr_assert(strstr(html, "(base mi300x)"), "the dashboard is not the latest sweep's");
+	cr_assert(!strstr(html, "(base h100)"), "the dashboard shows the first sweep");
+}
