@@ -1,6 +1,7 @@
 /* cmd_ops.c - `tracecast info` and `tracecast dump`: look inside an opstream. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -96,11 +97,46 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 		if (info.by_kind[k])
 			printf("%-12s %10" PRIu64 " %14s\n", tc_kind_name(k), info.by_kind[k],
 			       tc_fmt_ns(b1, sizeof(b1), (double)info.by_kind_ns[k]));
-	printf("\n%-12s %10s %14s   (GPU kernels, copies, graph nodes)\n", "class", "count", "total time");
-	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
-		if (info.by_class[c].count)
-			printf("%-12s %10" PRIu64 " %14s\n", tc_class_name(c), info.by_class[c].count,
-			       tc_fmt_ns(b1, sizeof(b1), (double)info.by_class[c].total_ns));
+	printf("\n%-12s %10s %14s %12s %12s %12s   (GPU kernels, copies, graph nodes)\n", "class",
+	       "count", "total time", "GFLOP", "read", "written");
+	struct tc_ops_info_class tot = {0, 0, 0, 0, 0};
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+		const struct tc_ops_info_class *k = &info.by_class[c];
+		if (!k->count)
+			continue;
+		char b3[32], b4[32], b5[32];
+		printf("%-12s %10" PRIu64 " %14s %12s %12s %12s\n", tc_class_name(c), k->count,
+		       tc_fmt_ns(b1, sizeof(b1), (double)k->total_ns),
+		       tc_fmt_fixed(b3, sizeof(b3), (double)k->flops / 1e9, 3),
+		       tc_fmt_bytes(b4, sizeof(b4), (double)k->bytes_read),
+		       tc_fmt_bytes(b5, sizeof(b5), (double)k->bytes_written));
+		tot.count += k->count;
+		tot.flops += k->flops;
+		tot.bytes_read += k->bytes_read;
+		tot.bytes_written += k->bytes_written;
+	}
+	{
+		char b3[32], b4[32], b5[32];
+		printf("%-12s %10" PRIu64 " %14s %12s %12s %12s\n", "total", tot.count, "",
+		       tc_fmt_fixed(b3, sizeof(b3), (double)tot.flops / 1e9, 3),
+		       tc_fmt_bytes(b4, sizeof(b4), (double)tot.bytes_read),
+		       tc_fmt_bytes(b5, sizeof(b5), (double)tot.bytes_written));
+	}
+	/* parameters: what the ONNX ingest counted (header meta), when the stream has them */
+	const char *params = NULL, *pbytes = NULL;
+	for (size_t i = 0; i < h->n_meta; i++) {
+		if (strcmp(h->meta[i].key, "params") == 0)
+			params = h->meta[i].value;
+		else if (strcmp(h->meta[i].key, "param_bytes") == 0)
+			pbytes = h->meta[i].value;
+	}
+	if (params) {
+		tc_str_printable(s1, sizeof(s1), params);
+		printf("parameters   %s", s1);
+		if (pbytes)
+			printf(" (%s)", tc_fmt_bytes(b1, sizeof(b1), (double)strtoull(pbytes, NULL, 10)));
+		printf("\n");
+	}
 	tc_ops_reader_free(r);
 	return 0;
 }

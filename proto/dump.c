@@ -179,8 +179,12 @@ int tc_ops_info(const char *path, struct tc_ops_info *info, FILE *fp, struct tc_
 			info->by_kind_ns[op->kind] += d;
 			if (op->kind == TC_KIND_KERNEL || op->kind == TC_KIND_MEMCPY ||
 			    op->kind == TC_KIND_MEMSET || op->kind == TC_KIND_NODE) {
-				info->by_class[op->op_class].count++;
-				info->by_class[op->op_class].total_ns += d;
+				struct tc_ops_info_class *c = &info->by_class[op->op_class];
+				c->count++;
+				c->total_ns += d;
+				c->flops += op->flops;
+				c->bytes_read += op->bytes_read;
+				c->bytes_written += op->bytes_written;
 			}
 			if (op->kind == TC_KIND_STEP)
 				info->steps++;

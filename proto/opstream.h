@@ -290,6 +290,7 @@ int tc_ops_dump(const char *path, FILE *fp, struct tc_err *err);
 struct tc_ops_info_class {
 	uint64_t count;
 	int64_t total_ns;
+	uint64_t flops, bytes_read, bytes_written; /* the ops' recorded work (0 when unknown) */
 };
 struct tc_ops_info {
 	uint64_t ops, chunks, strings;
