@@ -88,6 +88,12 @@ const char *rp_string(const struct tc_replay_graph *g, uint32_t id)
 	return s ? s : "";
 }
 
+const char *rp_lane_name(const struct tc_replay_graph *g, uint32_t l)
+{
+	const struct tc_lane *L = g->reader ? tc_ops_reader_lane(g->reader, l) : NULL;
+	return L ? L->name : NULL;
+}
+
 const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n)
 {
 	const char *s = g->name_fn ? g->name_fn(g->name_ctx, rp_name_id(g, i)) : NULL;

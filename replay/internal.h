@@ -144,6 +144,8 @@ struct tc_replay_graph {
 /* Name of op i ("op#<id>" written into buf when unknown). */
 const char *rp_op_name(const struct tc_replay_graph *g, uint32_t i, char *buf, size_t n);
 const char *rp_string(const struct tc_replay_graph *g, uint32_t id);
+/* The name the trace gave lane l (a thread or stream), or NULL for graphs built in memory. */
+const char *rp_lane_name(const struct tc_replay_graph *g, uint32_t l);
 int64_t rp_big_dur(const struct tc_replay_graph *g, uint32_t i);
 /* Advise transparent huge pages for a large array before it is first touched. */
 void rp_hugepage(void *p, size_t bytes);
