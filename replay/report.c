@@ -555,8 +555,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			"bound");
 		for (size_t i = 0; i < nt; i++) {
 			const struct rp_top *o = &r->top[t ? chg[i] : i];
-			char nm[160];
-			tc_str_printable(nm, sizeof(nm), rp_string(g, o->name));
+			char nm[160], sh[160];
+			tc_short_name(sh, sizeof(sh), rp_string(g, o->name));
+			tc_str_printable(nm, sizeof(nm), sh);
 			fprintf(fp, "%-48.48s %7llu %12s %12s %9s\n", nm,
 				(unsigned long long)o->count, ns(a, o->src_ns), ns(b, o->proj_ns),
 				tc_bound_name(o->bound));

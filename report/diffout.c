@@ -74,9 +74,11 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 	for (size_t i = 0; i < d->n_kernels; i++) {
 		const struct tc_report_diff_row *r = &d->kernels[i];
 		double dd = r->b_ns - r->a_ns;
+		char sh[160];
+		tc_short_name(sh, sizeof(sh), r->key); /* the JSON keeps the full name */
 		fprintf(fp, "%s%13s %8s%s %12s %12s %9s %9s  %-12s %.90s\n", dd > 0 ? red : dd < 0 ? green : "",
 			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off, rp_ns(b[2], r->a_ns),
-			rp_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, r->key);
+			rp_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, sh);
 	}
 	return ferror(fp) ? TC_EIO : 0;
 }

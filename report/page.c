@@ -278,10 +278,12 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 		double y = 2 + i * ROW, a = num(o, "source_ns"), b = num(o, "projected_ns");
 		double ch = num(o, "change_ns");
 		char m[64], b1[32], b2[32], b3[32], b4[32];
-		/* names are long C++ templates: the start identifies them; the tooltip has it all */
-		char shown[48];
-		size_t len = strlen(name);
-		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)44), name, len > 44 ? "…" : "");
+		/* names are long C++ templates: shortened (templates folded, no parameter list) and
+		 * cut; the tooltip has it all */
+		char sh[160], shown[48];
+		tc_short_name(sh, sizeof(sh), name);
+		size_t len = strlen(sh);
+		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)44), sh, len > 44 ? "…" : "");
 		fputs("<g><title>", fp);
 		rp_esc(fp, name);
 		fprintf(fp, "\nclass %s, bound %s on the target, %s calls\nsource %s → projected %s (%s)</title>",

@@ -265,6 +265,9 @@ size_t tc_utf8_fix(char *dst, const char *s, size_t n);
 void tc_str_printable(char *dst, size_t dn, const char *src);
 
 /* ---- small string helpers ---------------------------------------------------------- */
+/* A kernel name short enough for a table (names.c): no leading "void ", no "(anonymous
+ * namespace)::", template arguments folded to "<...>", the parameter list dropped. */
+void tc_short_name(char *dst, size_t dn, const char *src);
 int tc_str_endswith(const char *s, const char *suffix);
 /* Case-insensitive substring search. */
 const char *tc_strcasestr(const char *hay, const char *needle);

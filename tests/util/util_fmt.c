@@ -48,3 +48,26 @@ Test(util_fmt, string_helpers)
 	cr_assert_not_null(tc_strcasestr("ncclDevKernel_AllReduce", "allreduce"));
 	cr_assert_null(tc_strcasestr("gemm", "conv"));
 }
+
+Test(names, short_kernel_names)
+{
+	/* issue 18: readable kernel names in text and HTML (the JSON keeps the full one) */
+	const char *cases[][2] = {
+		{"void at::native::(anonymous namespace)::vectorized_elementwise_kernel<4, "
+		 "at::native::AddFunctor<float>, at::detail::Array<char*, 3> >(int, "
+		 "at::native::AddFunctor<float>, at::detail::Array<char*, 3>)",
+		 "at::native::vectorized_elementwise_kernel<...>"},
+		{"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(ncclWorkElem)",
+		 "ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t"},
+		{"Memcpy HtoD (Pinned -> Device)", "Memcpy HtoD (Pinned -> Device)"},
+		{"ampere_sgemm_32x32_sliced1x4_nn", "ampere_sgemm_32x32_sliced1x4_nn"},
+		{"void f<a<b>", "f<a<b>"}, /* unbalanced: the rest as it is */
+	};
+	char out[160];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tc_short_name(out, sizeof(out), cases[i][0]);
+		cr_expect_str_eq(out, cases[i][1], "case %zu", i);
+	}
+	tc_short_name(out, 8, cases[0][0]); /* truncated, terminated */
+	cr_expect_eq(strlen(out), 7);
+}
