@@ -92,13 +92,16 @@ static int build_steps(struct tc_replay *r, struct tc_err *err)
 	return 0;
 }
 
-/* The CPU marker on the source: what step membership is decided by (step_of). */
-static void steps_src_cpu(struct tc_replay *r)
+/* Membership is decided by the CPU marker on the source (step_of), whatever the step's
+ * span later becomes. */
+static int build_steps_src(struct tc_replay *r, struct tc_err *err)
 {
-	for (size_t k = 0; k < r->n_steps; k++) {
+	int rc = build_steps(r, err);
+	for (size_t k = 0; rc == 0 && k < r->n_steps; k++) {
 		r->steps[k].src_cpu_start = r->steps[k].src_start;
 		r->steps[k].src_cpu_ns = r->steps[k].src_ns;
 	}
+	return rc;
 }
 
 /* The projected side of every step from the run's start / end: the marker's span, or for
@@ -118,19 +121,16 @@ static void steps_project(struct tc_replay *r)
 		}
 	}
 	if (r->warn.no_steps) {
-		/* steps are one per rank, in rank order: find each rank's row */
+		/* one pseudo-step per rank: rank q's row is step_first[q] (step_index) */
 		for (uint32_t i = 0; i < g->n; i++) {
 			if ((g->flags[i] & RP_F_PASSIVE) || r->start[i] == INT64_MIN)
 				continue;
 			uint32_t rank = g->lanes[g->lane[i]].rank;
-			for (size_t k = 0; k < r->n_steps; k++) {
-				struct tc_replay_step *s = &r->steps[k];
-				if (s->rank != rank)
-					continue;
-				s->proj_start = TC_MIN(s->proj_start, r->start[i]);
-				s->proj_ns = TC_MAX(s->proj_ns, r->end[i]); /* the end, for now */
-				break;
-			}
+			if (r->step_first[rank] == r->step_first[rank + 1])
+				continue;
+			struct tc_replay_step *s = &r->steps[r->step_first[rank]];
+			s->proj_start = TC_MIN(s->proj_start, r->start[i]);
+			s->proj_ns = TC_MAX(s->proj_ns, r->end[i]); /* the end, for now */
 		}
 		for (size_t k = 0; k < r->n_steps; k++) {
 			struct tc_replay_step *s = &r->steps[k];
@@ -150,28 +150,34 @@ static void steps_project(struct tc_replay *r)
 /* Step indices per rank and the job step: the max over ranks at each index. */
 static int job_steps(struct tc_replay *r)
 {
+	enum { SRC, PROJ, CEIL, SRC_GPU, PROJ_GPU, NCOL };
 	size_t nk = 0;
 	for (size_t k = 0; k < r->n_steps; k++)
 		nk = TC_MAX(nk, (size_t)r->steps[k].index + 1);
-	int64_t *jm = calloc(3 * (nk ? nk : 1), sizeof(*jm));
+	int64_t *jm = calloc(NCOL * (nk ? nk : 1), sizeof(*jm));
 	if (!jm)
 		return TC_ENOMEM;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
-		int64_t *m = jm + 3 * s->index;
-		m[0] = TC_MAX(m[0], s->src_ns);
-		m[1] = TC_MAX(m[1], s->proj_ns);
-		m[2] = TC_MAX(m[2], s->ceil_ns);
+		int64_t *m = jm + NCOL * s->index;
+		m[SRC] = TC_MAX(m[SRC], s->src_ns);
+		m[PROJ] = TC_MAX(m[PROJ], s->proj_ns);
+		m[CEIL] = TC_MAX(m[CEIL], s->ceil_ns);
+		m[SRC_GPU] = TC_MAX(m[SRC_GPU], s->src_gpu_ns);
+		m[PROJ_GPU] = TC_MAX(m[PROJ_GPU], s->proj_gpu_ns);
 	}
 	r->src_total_ns = r->proj_total_ns = r->ceil_total_ns = 0;
+	r->src_gpu_total_ns = r->proj_gpu_total_ns = 0;
 	for (size_t j = 0; j < nk; j++) {
-		r->src_total_ns += jm[3 * j];
-		r->proj_total_ns += jm[3 * j + 1];
-		r->ceil_total_ns += jm[3 * j + 2];
+		r->src_total_ns += jm[NCOL * j + SRC];
+		r->proj_total_ns += jm[NCOL * j + PROJ];
+		r->ceil_total_ns += jm[NCOL * j + CEIL];
+		r->src_gpu_total_ns += jm[NCOL * j + SRC_GPU];
+		r->proj_gpu_total_ns += jm[NCOL * j + PROJ_GPU];
 	}
 	for (size_t k = 0; k < r->n_steps; k++) {
-		r->steps[k].src_job_ns = jm[3 * r->steps[k].index];
-		r->steps[k].proj_job_ns = jm[3 * r->steps[k].index + 1];
+		r->steps[k].src_job_ns = jm[NCOL * r->steps[k].index + SRC];
+		r->steps[k].proj_job_ns = jm[NCOL * r->steps[k].index + PROJ];
 	}
 	r->n_job_steps = nk;
 	free(jm);
@@ -1043,8 +1049,8 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	 * run) next; the real run then owns start / end */
 	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
 	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
-	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps(r, err)) < 0 ||
-	    (steps_src_cpu(r), 0) || (rc = step_index(r, err)) < 0 ||
+	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps_src(r, err)) < 0 ||
+	    (rc = step_index(r, err)) < 0 ||
 	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
 	    (t0 = tc_now(), rc = rp_simulate(r, err)) < 0) {
 		tc_replay_free(r);

@@ -35,18 +35,8 @@ static void insight(const struct tc_replay *r, struct rp_insight *out)
 	double nk = (double)r->n_job_steps;
 	*out = (struct rp_insight){0};
 	out->carry_ops = r->carry_ops;
-	/* the job's GPU-side step: the max over ranks at each step index, summed */
-	double sg = 0, pg = 0;
-	for (size_t j = 0; j < r->n_job_steps; j++) {
-		int64_t ms = 0, mp = 0;
-		for (size_t k = 0; k < r->n_steps; k++)
-			if (r->steps[k].index == j) {
-				ms = TC_MAX(ms, r->steps[k].src_gpu_ns);
-				mp = TC_MAX(mp, r->steps[k].proj_gpu_ns);
-			}
-		sg += (double)ms;
-		pg += (double)mp;
-	}
+	/* the job's GPU-side step: the max over ranks at each step index, summed (job_steps) */
+	double sg = (double)r->src_gpu_total_ns, pg = (double)r->proj_gpu_total_ns;
 	out->src_gpu_step_ns = nk > 0 ? sg / nk : 0;
 	out->proj_gpu_step_ns = nk > 0 ? pg / nk : 0;
 	out->gpu_share = r->proj_total_ns > 0 ? pg / (double)r->proj_total_ns : 0;

@@ -213,6 +213,7 @@ struct tc_replay {
 	uint64_t class_count[TC_CLASS__COUNT];
 	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
 	int64_t ceil_total_ns;               /* the same for the host-only run */
+	int64_t src_gpu_total_ns, proj_gpu_total_ns; /* and for the GPU-side steps */
 	/* each op's step + 1 (0 = none), and rank q's steps at step_first[q] .. [q + 1]
 	 * (analysis.c step_index) */
 	uint32_t *opk;
