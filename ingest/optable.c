@@ -132,12 +132,21 @@ static int col_of(const struct csv *c, const char *name)
 
 /* ---- numbers ------------------------------------------------------------------------------ */
 
-static int parse_ms(const struct csv *c, int col, const char *what, double *ns, struct tc_err *err)
+/* The text of column col of the row, or an error naming the file, line and column. */
+static int field(const struct csv *c, int col, const char *what, const char **s,
+		 struct tc_err *err)
 {
 	if (col < 0 || (size_t)col >= c->nf)
 		return tc_err_set(err, TC_EFORMAT, "%s:%u: %s: missing (row has %zu fields)",
 				  c->path, c->line, what, c->nf);
-	const char *s = c->f[col];
+	*s = c->f[col];
+	return 0;
+}
+
+static int parse_ms(const struct csv *c, int col, const char *what, double *ns, struct tc_err *err)
+{
+	const char *s = NULL;
+	TC_TRY(field(c, col, what, &s, err));
 	char *e;
 	errno = 0;
 	double v = strtod(s, &e);
@@ -153,10 +162,8 @@ static int parse_ms(const struct csv *c, int col, const char *what, double *ns, 
 
 static int parse_dim(const struct csv *c, int col, const char *what, int64_t *v, struct tc_err *err)
 {
-	if (col < 0 || (size_t)col >= c->nf)
-		return tc_err_set(err, TC_EFORMAT, "%s:%u: %s: missing (row has %zu fields)",
-				  c->path, c->line, what, c->nf);
-	const char *s = c->f[col];
+	const char *s = NULL;
+	TC_TRY(field(c, col, what, &s, err));
 	char *e;
 	errno = 0;
 	long long x = strtoll(s, &e, 10);
