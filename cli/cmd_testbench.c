@@ -151,6 +151,7 @@ struct tb {
 	int calibrated;
 	int n_methods; /* 3, or 5 with --calibrated */
 	const struct tc_log *log;
+	FILE *ops_csv; /* --ops-csv: one row per prediction, NULL = none */
 	/* results: [group][dst chip][method], and [group][src][dst] for scaling pairs */
 	struct acc *cell;
 	struct acc *pair;
@@ -290,6 +291,19 @@ static double predict_scaled(const struct tc_chip *src, const struct tc_chip *ds
 	return t > floor_ns ? t : floor_ns;
 }
 
+/* --ops-csv: every prediction of a micro op, for analysis outside the tool */
+static void csv_row(const struct tb *b, int method, int chip, int src,
+		    const struct tc_optable_row *r, double pred)
+{
+	if (!b->ops_csv)
+		return;
+	fprintf(b->ops_csv, "%s,%s,%s,%s,\"%s\",%llu,%llu,%.1f,%.1f\n", method_names[method],
+		b->chips[chip].id, src >= 0 ? b->chips[src].id : "", r->name, r->dims,
+		(unsigned long long)r->work.flops,
+		(unsigned long long)(r->work.bytes_read + r->work.bytes_written), r->latency_ns,
+		pred);
+}
+
 static void run_micro(struct tb *b)
 {
 	for (size_t d = 0; d < b->n_tabs; d++) {
@@ -302,14 +316,20 @@ static void run_micro(struct tb *b)
 			if (!(r->latency_ns > 0))
 				continue;
 			int g = group_of(r->name);
-			acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns,
-				predict_analytic(dc, r), r, -1, b->keep);
-			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns,
-				predict_roofline(dc, r), r, -1, b->keep);
+			double pa = predict_analytic(dc, r), pr = predict_roofline(dc, r);
+			acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns, pa, r, -1,
+				b->keep);
+			acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns, pr, r, -1,
+				b->keep);
+			csv_row(b, M_ANALYTIC, D->chip, -1, r, pa);
+			csv_row(b, M_ROOFLINE, D->chip, -1, r, pr);
 			const struct tc_chip *dl = b->chips[D->chip].loo;
-			if (dl)
-				acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns,
-					predict_analytic(dl, r), r, -1, b->keep);
+			if (dl) {
+				double pc = predict_analytic(dl, r);
+				acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns, pc, r,
+					-1, b->keep);
+				csv_row(b, M_CAL_ANALYTIC, D->chip, -1, r, pc);
+			}
 			for (size_t s = 0; s < b->n_tabs; s++) {
 				const struct tb_table *S = &b->tabs[s];
 				if (S->t->layout != TC_OPTABLE_MICRO || S->chip == D->chip)
@@ -321,6 +341,7 @@ static void run_micro(struct tb *b)
 				    predict_scaled(b->chips[S->chip].chip, dc, sr, sr->latency_ns);
 				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r,
 					S->chip, b->keep);
+				csv_row(b, M_SCALING, D->chip, S->chip, r, p);
 				acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip,
 					0);
 				ratio_add(RAT(b, 0, g, S->chip, D->chip), p / r->latency_ns);
@@ -332,6 +353,7 @@ static void run_micro(struct tb *b)
 							   sr->latency_ns);
 					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns,
 						p, r, S->chip, b->keep);
+					csv_row(b, M_CAL_SCALING, D->chip, S->chip, r, p);
 					ratio_add(RAT(b, 1, g, S->chip, D->chip),
 						  p / r->latency_ns);
 				}
@@ -715,6 +737,8 @@ static void usage(FILE *fp)
 	    "  --chips A,B     only tables of these chips\n"
 	    "  --json FILE     write every figure as JSON ('-' = stdout)\n"
 	    "  --junit FILE    write the gates as JUnit XML\n"
+	    "  --ops-csv FILE  write every micro prediction (method, chip, source, op, dims,\n"
+	    "                  FLOPs, bytes, measured and predicted ns) as CSV\n"
 	    "  --check         exit 1 when a gate fails\n"
 	    "  --calibrated    also predict with fitted curves, leaving the target chip out:\n"
 	    "                  cal-analytic (the others' corrections on its spec) and\n"
@@ -745,7 +769,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	struct tb b;
 	struct limits lim;
 	struct tc_err err = TC_ERR_INIT;
-	const char *json_path = NULL, *junit = NULL, *specs = NULL;
+	const char *json_path = NULL, *junit = NULL, *specs = NULL, *ops_csv = NULL;
+	struct tc_outfile ops_out = {0};
 	const char **inputs = NULL, **only = NULL;
 	size_t n_inputs = 0, n_only = 0;
 	int check = 0, rc = 0, worst = 3, usage_rc = 0;
@@ -766,6 +791,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 			json_path = argv[++i];
 		else if (strcmp(a, "--junit") == 0 && i + 1 < argc)
 			junit = argv[++i];
+		else if (strcmp(a, "--ops-csv") == 0 && i + 1 < argc)
+			ops_csv = argv[++i];
 		else if (strcmp(a, "--specs") == 0 && i + 1 < argc)
 			specs = argv[++i];
 		else if (strcmp(a, "--check") == 0)
@@ -875,10 +902,21 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 	if (rc == 0 && lim.method >= b.n_methods)
 		rc = tc_err_set(&err, TC_EINVAL, "--gate %s needs --calibrated",
 				method_names[lim.method]);
+	if (rc == 0 && ops_csv) {
+		rc = tc_outfile_open(&ops_out, ops_csv, &err);
+		if (rc == 0) {
+			b.ops_csv = ops_out.fp;
+			fputs("method,chip,source,op,dims,flops,bytes,measured_ns,predicted_ns\n", b.ops_csv);
+		}
+	}
 	if (rc == 0) {
 		run_micro(&b);
 		run_models(&b);
 	}
+	if (rc == 0 && ops_csv)
+		rc = tc_outfile_commit(&ops_out, &err);
+	else
+		tc_outfile_abort(&ops_out);
 	if (rc == 0) {
 		FILE *fp = stdout;
 		char x[3][32], y[112];

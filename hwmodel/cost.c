@@ -144,6 +144,29 @@ double tc_chip_min_kernel_ns(const struct tc_chip *chip)
 	return chip->min_kernel_ns;
 }
 
+double tc_chip_floor_ns(const struct tc_chip *chip, unsigned op_class)
+{
+	if (op_class < TC_CLASS__COUNT && chip->cls[op_class].has_floor)
+		return chip->cls[op_class].floor_ns;
+	return chip->min_kernel_ns;
+}
+
+/* The class's bound term: fitted (fixed + unit / (efficiency x the curve, or 1)) where the
+ * spec has a fit for the class, else unit / curve efficiency. */
+static double class_term(const struct tc_chip *c, unsigned cls, double unit_ns, double curve_e,
+			 struct tc_hw_cost *out)
+{
+	out->work_ns = unit_ns;
+	out->curve_eff = curve_e;
+	if (!(unit_ns > 0))
+		return 0;
+	if (cls < TC_CLASS__COUNT && c->cls[cls].has_fit) {
+		const struct tc_hw_class_fit *f = &c->cls[cls];
+		return f->fixed_ns + unit_ns / (f->eff * (f->use_curve ? curve_e : 1.0));
+	}
+	return unit_ns / curve_e;
+}
+
 /* ---- op classes ------------------------------------------------------------------------- */
 
 static double mem_ns(const struct tc_chip *c, double bytes)
@@ -195,23 +218,24 @@ static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
 /* The chip's shortest kernel: what the modelled work would take stays in raw_ns / raw_bound,
  * because scaling a measured time must use the work's ratio, not the floor's (a 9 us kernel
  * is not launch-bound because a 2 us floor clips a model that underestimates it). */
-static void kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out)
+static void kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls)
 {
 	out->raw_ns = out->ns;
 	out->raw_bound = out->bound;
-	if (out->ns < c->min_kernel_ns) {
-		out->ns = c->min_kernel_ns;
+	double fl = tc_chip_floor_ns(c, cls);
+	if (out->ns < fl) {
+		out->ns = fl;
 		out->bound = TC_BOUND_LAUNCH;
 	}
 }
 
 static void finish(const struct tc_chip *c, struct tc_hw_cost *out, double flops, double peak,
-		   double bytes)
+		   double bytes, unsigned cls)
 {
 	int compute = out->compute_ns >= out->memory_ns;
 	out->ns = compute ? out->compute_ns : out->memory_ns;
 	out->bound = compute ? TC_BOUND_COMPUTE : TC_BOUND_MEMORY;
-	kernel_floor(c, out);
+	kernel_floor(c, out, cls);
 	double u = 0;
 	if (out->ns > 0) {
 		if (compute)
@@ -239,10 +263,11 @@ static int cost_matrix(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	double e = tc_hw_curve_eval(&c->mat_eff, work / 1e9);
 	if (op->op_class == TC_CLASS_ATTENTION)
 		e *= c->attn_eff;
-	out->compute_ns = work > 0 ? work / (peak * e) * 1e9 : 0;
+	out->compute_ns = class_term(c, op->op_class, work > 0 ? work / peak * 1e9 : 0, e, out);
 	double bytes = (double)op->bytes_read + (double)op->bytes_written;
 	out->memory_ns = mem_ns(c, bytes);
-	finish(c, out, flops, peak, bytes);
+	out->other_ns = out->memory_ns;
+	finish(c, out, flops, peak, bytes, op->op_class);
 	return 0;
 }
 
@@ -258,8 +283,11 @@ static int cost_vector(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	double e = tc_hw_curve_eval(&c->vec_eff, flops / 1e9);
 	out->compute_ns = flops > 0 ? flops / (peak * e) * 1e9 : 0;
 	double bytes = (double)op->bytes_read + (double)op->bytes_written;
-	out->memory_ns = mem_ns(c, bytes);
-	finish(c, out, flops, peak, bytes);
+	out->memory_ns =
+	    class_term(c, op->op_class, bytes > 0 ? bytes / c->hbm_bw * 1e9 : 0,
+		       bytes > 0 ? tc_hw_curve_eval(&c->mem_eff, bytes / 1e6) : 1, out);
+	out->other_ns = out->compute_ns;
+	finish(c, out, flops, peak, bytes, op->op_class);
 	return 0;
 }
 
@@ -290,7 +318,7 @@ static int cost_copy(const struct tc_chip *c, const struct tc_hw_op *op, struct 
 		out->util = (rd > 0 && wr > 0 ? rd + wr : 2 * n) / (out->ns * 1e-9 * c->hbm_bw);
 		break;
 	}
-	kernel_floor(c, out);
+	kernel_floor(c, out, op->op_class);
 	if (out->util > 1)
 		out->util = 1;
 	return 0;
@@ -302,7 +330,7 @@ static int cost_memset(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	if (!(n > 0))
 		return TC_EUNSUPPORTED;
 	out->memory_ns = mem_ns(c, n);
-	finish(c, out, 0, 1, n);
+	finish(c, out, 0, 1, n, TC_CLASS_MEMSET);
 	return 0;
 }
 
@@ -426,7 +454,7 @@ static int cost_collective(const struct tc_chip *c, const struct tc_hw_op *op,
 	out->ns = out->comm_ns;
 	out->bound = TC_BOUND_COMM;
 	out->util = TC_HW_COMM_UTIL;
-	kernel_floor(c, out);
+	kernel_floor(c, out, op->op_class);
 	return 0;
 }
 
