@@ -131,12 +131,16 @@ struct tb_chip {
 	struct tc_chip *chip;
 	struct tc_chip *own; /* --calibrated: fitted on this chip's tables (as a source) */
 	struct tc_chip *loo; /* --calibrated: fitted on the other chips' tables (as a target) */
+	/* the same without the fitted floors, for model tables: a floor fitted on the micro
+	 * tables is their measuring loop's (26-58 us a call), not a model node's (5-10 us) */
+	struct tc_chip *own_nf, *loo_nf;
 };
 
 struct tb_table {
 	struct tc_optable *t;
 	int chip;
 	struct tc_map64 index; /* hash(name, dims) -> row + 1 (micro tables) */
+	double harness_ns;     /* the table's floor: 1st percentile of its kernel ops' times */
 };
 
 struct tb {
@@ -187,6 +191,26 @@ static uint64_t row_key(const struct tc_optable_row *r)
 	return tc_hash64(r->dims, strlen(r->dims), h ^ (r->backward ? 0x5bd1e995u : 0));
 }
 
+/* What the measuring harness costs any op, whatever its size (launch, framework and timer
+ * overhead): the 1st percentile of the table's kernel ops. A measured time at this floor
+ * says nothing about the work, and the floor does not scale with the chip. */
+static double harness_floor(const struct tc_optable *t)
+{
+	size_t n = 0;
+	double *v = tc_xmalloc((t->n_rows ? t->n_rows : 1) * sizeof(double));
+	for (size_t i = 0; i < t->n_rows; i++)
+		if (t->rows[i].has_work && t->rows[i].op_class != TC_CLASS_HOST &&
+		    t->rows[i].latency_ns > 0)
+			v[n++] = t->rows[i].latency_ns;
+	double f = 0;
+	if (n) {
+		qsort(v, n, sizeof(double), cmp_double);
+		f = v[(size_t)floor(0.01 * (double)(n - 1))];
+	}
+	free(v);
+	return f;
+}
+
 static int add_table(struct tb *b, const char *path, struct tc_err *err)
 {
 	struct tc_optable *t = NULL;
@@ -221,6 +245,7 @@ static int add_table(struct tb *b, const char *path, struct tc_err *err)
 	memset(tt, 0, sizeof(*tt));
 	tt->t = t;
 	tt->chip = ci;
+	tt->harness_ns = harness_floor(t);
 	if (t->layout == TC_OPTABLE_MICRO) {
 		/* the first measurement of a shape wins; repeats of a shape are rare in the data */
 		for (size_t i = 0; i < t->n_rows; i++) {
@@ -279,15 +304,20 @@ static double predict_roofline(const struct tc_chip *c, const struct tc_optable_
 }
 
 static double predict_scaled(const struct tc_chip *src, const struct tc_chip *dst,
-			     const struct tc_optable_row *r, double t_src)
+			     const struct tc_optable_row *r, double t_src, double harness_ns)
 {
 	struct tc_hw_op op = tc_calib_hw_op(r);
 	if (r->op_class == TC_CLASS_HOST || !r->has_work)
 		return t_src; /* framework time: the host did not change */
-	/* tc_hw_scale takes the ratio of the work before either floor; the caller floors the
-	 * result on the target (docs/projection.md, "kernel floor") */
+	/* tc_hw_scale takes the ratio of the work before either floor; the result is floored
+	 * on the target (docs/projection.md, "kernel floor") and by the source harness's own
+	 * floor, which is the measuring loop's, not the chip's (as the replay keeps
+	 * min(d, floor) of a measured kernel) */
 	double t = tc_hw_scale(src, dst, &op, t_src, NULL);
-	double floor_ns = tc_chip_min_kernel_ns(dst);
+	double floor_ns = tc_chip_floor_ns(dst, r->op_class);
+	double h = t_src < harness_ns ? t_src : harness_ns;
+	if (floor_ns < h)
+		floor_ns = h;
 	return t > floor_ns ? t : floor_ns;
 }
 
@@ -337,8 +367,8 @@ static void run_micro(struct tb *b)
 				const struct tc_optable_row *sr = lookup(S, r);
 				if (!sr || !(sr->latency_ns > 0))
 					continue;
-				double p =
-				    predict_scaled(b->chips[S->chip].chip, dc, sr, sr->latency_ns);
+				double p = predict_scaled(b->chips[S->chip].chip, dc, sr,
+							  sr->latency_ns, S->harness_ns);
 				acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r,
 					S->chip, b->keep);
 				csv_row(b, M_SCALING, D->chip, S->chip, r, p);
@@ -350,7 +380,7 @@ static void run_micro(struct tb *b)
 					 * the others': the target's own measurements are never used
 					 */
 					p = predict_scaled(b->chips[S->chip].own, dl, sr,
-							   sr->latency_ns);
+							   sr->latency_ns, S->harness_ns);
 					acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns,
 						p, r, S->chip, b->keep);
 					csv_row(b, M_CAL_SCALING, D->chip, S->chip, r, p);
@@ -497,7 +527,7 @@ static void run_models(struct tb *b)
 			acc_add(&b->e2e[m], D->t->e2e_ns, p, NULL, -1, 0);
 			model_result(b, D, method_names[m], NULL, p);
 		}
-		const struct tc_chip *dl = b->chips[D->chip].loo;
+		const struct tc_chip *dl = b->chips[D->chip].loo_nf;
 		if (dl) {
 			double p = sum_pred(D->t, M_ANALYTIC, dl);
 			acc_add(&b->e2e[M_CAL_ANALYTIC], D->t->e2e_ns, p, NULL, -1, 0);
@@ -515,7 +545,7 @@ static void run_models(struct tb *b)
 			}
 			for (int k = 0; k < 2; k++) {
 				const struct tc_chip *sc =
-				    k ? b->chips[S->chip].own : b->chips[S->chip].chip;
+				    k ? b->chips[S->chip].own_nf : b->chips[S->chip].chip;
 				const struct tc_chip *tc = k ? dl : dc;
 				if (!sc || !tc)
 					continue;
@@ -523,7 +553,8 @@ static void run_models(struct tb *b)
 				for (size_t i = 0; i < S->t->n_rows; i++) {
 					const struct tc_optable_row *r = &S->t->rows[i];
 					double t =
-					    predict_scaled(sc, tc, r, r->latency_ns) * r->repeat;
+					    predict_scaled(sc, tc, r, r->latency_ns, S->harness_ns) *
+					    r->repeat;
 					int g = r->has_work ? band_group(r->op_class) : -1;
 					if (g >= 0)
 						cls[g] += t;
@@ -559,6 +590,32 @@ static void run_models(struct tb *b)
  * other chips of its vendor (all other chips when it has no sibling) pooled and applied to
  * its own spec (used when it is the target). A chip's own measurements never reach its
  * leave-one-out overlay. */
+/* Load the overlay of one fit, and the same without its floors (tb_chip.own_nf). */
+static int load_fit(struct tb *b, size_t c, const struct tc_calib_fit *fit, const char *prov,
+		    struct tc_chip **out, struct tc_chip **out_nf, struct tc_err *err)
+{
+	json_t *o = NULL;
+	int rc = tc_calib_overlay(b->chips[c].chip, fit, prov, &o, err);
+	if (rc == 0)
+		rc = tc_calib_load(b->hw, o, out, err);
+	json_decref(o);
+	if (rc < 0)
+		return rc;
+	struct tc_calib_fit nf = *fit;
+	nf.floor_ns = NAN;
+	for (int k = 0; k < TC_CLASS__COUNT; k++) {
+		nf.cls[k].floor_ns = NAN;
+		if (!isnan(nf.cls[k].eff))
+			nf.cls[k].fixed_ns = 0;
+	}
+	o = NULL;
+	rc = tc_calib_overlay(b->chips[c].chip, &nf, prov, &o, err);
+	if (rc == 0)
+		rc = tc_calib_load(b->hw, o, out_nf, err);
+	json_decref(o);
+	return rc;
+}
+
 static int calibrate_all(struct tb *b, struct tc_err *err)
 {
 	struct tc_calib_fit *fits = tc_xcalloc(b->n_chips, sizeof(*fits));
@@ -578,16 +635,12 @@ static int calibrate_all(struct tb *b, struct tc_err *err)
 		has[c] = fits[c].n_ops > 0;
 	}
 	for (size_t c = 0; c < b->n_chips && rc == 0; c++) {
-		json_t *o = NULL;
 		char prov[256];
 		if (has[c]) {
 			snprintf(prov, sizeof(prov), "testbench: fitted on %s's own tables",
 				 b->chips[c].id);
-			rc = tc_calib_overlay(b->chips[c].chip, &fits[c], prov, &o, err);
-			if (rc == 0)
-				rc = tc_calib_load(b->hw, o, &b->chips[c].own, err);
-			json_decref(o);
-			o = NULL;
+			rc = load_fit(b, c, &fits[c], prov, &b->chips[c].own, &b->chips[c].own_nf,
+				      err);
 		}
 		struct tc_calib_fit *pool = tc_xcalloc(b->n_chips, sizeof(*pool));
 		size_t np = 0;
@@ -603,10 +656,8 @@ static int calibrate_all(struct tb *b, struct tc_err *err)
 			snprintf(prov, sizeof(prov),
 				 "testbench: %s held out, fitted on %zu other chips",
 				 b->chips[c].id, np);
-			rc = tc_calib_overlay(b->chips[c].chip, &pooled, prov, &o, err);
-			if (rc == 0)
-				rc = tc_calib_load(b->hw, o, &b->chips[c].loo, err);
-			json_decref(o);
+			rc = load_fit(b, c, &pooled, prov, &b->chips[c].loo, &b->chips[c].loo_nf,
+				      err);
 		}
 		free(pool);
 	}
@@ -1245,6 +1296,8 @@ int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv)
 		tc_chip_free(b.chips[i].chip);
 		tc_chip_free(b.chips[i].own);
 		tc_chip_free(b.chips[i].loo);
+		tc_chip_free(b.chips[i].own_nf);
+		tc_chip_free(b.chips[i].loo_nf);
 	}
 	free(b.chips);
 	tc_hw_free(b.hw);
