@@ -192,9 +192,11 @@ static uint64_t row_key(const struct tc_optable_row *r)
 }
 
 /* What the measuring harness costs any op, whatever its size (launch, framework and timer
- * overhead): the 1st percentile of the table's kernel ops. A measured time at this floor
- * says nothing about the work, and the floor does not scale with the chip. */
-static double harness_floor(const struct tc_optable *t)
+ * overhead): the 1st percentile of the table's kernel ops, when the table shows one (at
+ * least 5 ops, and 1 %, that the chip's spec makes more than twice as fast: the rule
+ * calibrate uses). A measured time at this floor says nothing about the work, and the floor
+ * does not scale with the chip. 0 = no floor. */
+static double harness_floor(const struct tc_optable *t, const struct tc_chip *chip)
 {
 	size_t n = 0;
 	double *v = tc_xmalloc((t->n_rows ? t->n_rows : 1) * sizeof(double));
@@ -208,7 +210,16 @@ static double harness_floor(const struct tc_optable *t)
 		f = v[(size_t)floor(0.01 * (double)(n - 1))];
 	}
 	free(v);
-	return f;
+	size_t below = 0;
+	for (size_t i = 0; i < t->n_rows && f > 0; i++) {
+		const struct tc_optable_row *r = &t->rows[i];
+		if (!r->has_work || r->op_class == TC_CLASS_HOST || !(r->latency_ns > 0))
+			continue;
+		struct tc_hw_op op = tc_calib_hw_op(r);
+		struct tc_hw_cost c;
+		below += tc_hw_op_cost(chip, &op, &c) == 0 && c.raw_ns < f / 2;
+	}
+	return below >= 5 && (double)below >= 0.01 * (double)n ? f : 0;
 }
 
 static int add_table(struct tb *b, const char *path, struct tc_err *err)
@@ -245,7 +256,7 @@ static int add_table(struct tb *b, const char *path, struct tc_err *err)
 	memset(tt, 0, sizeof(*tt));
 	tt->t = t;
 	tt->chip = ci;
-	tt->harness_ns = harness_floor(t);
+	tt->harness_ns = harness_floor(t, b->chips[ci].chip);
 	if (t->layout == TC_OPTABLE_MICRO) {
 		/* the first measurement of a shape wins; repeats of a shape are rare in the data */
 		for (size_t i = 0; i < t->n_rows; i++) {
