@@ -35,6 +35,7 @@ struct tc_calib_class {
 	int curve;
 	double form[2][3]; /* fixed, eff and MAPE of each form (flat, curve) */
 	double mape;			/* of the fit on its own ops, % */
+	double p10, p90; /* predicted / measured over every op of the class after the fit */
 	size_t n;			/* ops measured */
 };
 

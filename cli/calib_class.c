@@ -10,7 +10,6 @@
  * bends depends on the chip's bandwidth (fixed x bandwidth), while the fixed time in
  * microseconds and the efficiency are close across chips of a vendor. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +115,7 @@ static void search(const double *s, size_t n, double fl, double kmax, int curve,
 
 static void fit_class(const double *q, size_t n, struct tc_calib_class *out)
 {
-	out->floor_ns = out->fixed_ns = out->eff = out->mape = NAN;
+	out->floor_ns = out->fixed_ns = out->eff = out->mape = out->p10 = out->p90 = NAN;
 	out->n = n;
 	if (n < MIN_OPS)
 		return;
@@ -167,11 +166,21 @@ static void fit_class(const double *q, size_t n, struct tc_calib_class *out)
 		out->mape = best * 100;
 		out->curve = curve;
 	}
-	if (getenv("TC_CALIB_DEBUG"))
-		fprintf(stderr, "fit n=%zu floor=%.1f flat %.1f/%.3f/%.1f%% curve %.1f/%.3f/%.1f%%\n", n,
-			fl / 1e3, out->form[0][0] / 1e3, out->form[0][1], out->form[0][2],
-			out->form[1][0] / 1e3, out->form[1][1], out->form[1][2]);
 	free(s);
+	/* the residual spread over every op of the class, floor-bound ones included: what
+	 * the projection's band draws from (tc_chip_class_sigma) */
+	v = tc_xmalloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++) {
+		const double *x = q + i * TC_CALIB_Q;
+		double t = out->fixed_ns + x[0] / (out->eff * (out->curve ? x[4] : 1.0));
+		t = t < x[1] ? x[1] : t;
+		t = t < fl ? fl : t;
+		v[i] = t / x[2];
+	}
+	qsort(v, n, sizeof(double), cmpd);
+	out->p10 = v[(size_t)floor(0.1 * (double)(n - 1))];
+	out->p90 = v[(size_t)ceil(0.9 * (double)(n - 1))];
+	free(v);
 }
 
 void tc_calib_class_finish(struct tc_calib_acc *a, struct tc_calib_fit *out)
@@ -226,6 +235,18 @@ void tc_calib_class_pool(const struct tc_calib_fit *fits, size_t n, struct tc_ca
 				c->eff = x;
 		}
 		c->mape = NAN;
+		/* the pooled spread: the widest of the chips' (a held-out chip's error is at
+		 * least its siblings' own-fit error) */
+		c->p10 = c->p90 = NAN;
+		for (size_t i = 0; i < n; i++) {
+			const struct tc_calib_class *f = &fits[i].cls[k];
+			if (isnan(f->p10))
+				continue;
+			if (isnan(c->p10) || f->p10 < c->p10)
+				c->p10 = f->p10;
+			if (isnan(c->p90) || f->p90 > c->p90)
+				c->p90 = f->p90;
+		}
 	}
 	free(v);
 }
@@ -245,6 +266,10 @@ json_t *tc_calib_class_json(const struct tc_calib_fit *fit)
 			json_object_set_new(e, "efficiency", json_real(round(c->eff * 1e4) / 1e4));
 			if (c->curve)
 				json_object_set_new(e, "curve", json_true());
+		}
+		if (!isnan(c->p10) && c->p10 > 0 && c->p10 <= 1 && c->p90 >= 1) {
+			json_object_set_new(e, "p10", json_real(floor(c->p10 * 1e4) / 1e4));
+			json_object_set_new(e, "p90", json_real(ceil(c->p90 * 1e4) / 1e4));
 		}
 		json_object_set_new(o, tc_class_name(k), e);
 	}

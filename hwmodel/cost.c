@@ -486,3 +486,55 @@ int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct 
 		return TC_EUNSUPPORTED;
 	}
 }
+
+/* ---- model error -------------------------------------------------------------------------- */
+
+/* sigma = (ln p90 - ln p10) / (2 x 1.2816): a lognormal with the same p10 and p90 */
+#define P10_P90_Z 2.5631
+
+/* Defaults: the testbench over the NeuSight micro tables with the shipped specs
+ * (`tracecast testbench neusight/micro --ops-csv`; docs/hwmodel.md §2.4), p10-p90 of
+ * predicted / measured per class. Scaling: every ordered chip pair (one pair's error is two
+ * chips' model errors, so each chip gets 1/sqrt 2 of it); analytic: every chip. GEMM pools
+ * bmm and linear; the classes the data lacks take the nearest measured one (reductions,
+ * embeddings, optimizers and other vector kernels: elementwise; attention: GEMM). */
+static const struct {
+	unsigned cls;
+	double scale_p10, scale_p90, an_p10, an_p90;
+} sigma_defaults[] = {
+    {TC_CLASS_GEMM, 0.550, 1.920, 0.356, 1.451},
+    {TC_CLASS_ATTENTION, 0.550, 1.920, 0.356, 1.451},
+    {TC_CLASS_CONV, 0.662, 1.517, 0.528, 2.090},
+    {TC_CLASS_ELEMENTWISE, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_REDUCTION, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_EMBEDDING, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_OPTIMIZER, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_OTHER, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_NORM, 0.704, 2.096, 0.069, 0.582},
+    {TC_CLASS_SOFTMAX, 0.611, 3.710, 0.049, 0.694},
+};
+
+double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int analytic,
+			   int *from_spec)
+{
+	if (from_spec)
+		*from_spec = 0;
+	if (op_class >= TC_CLASS__COUNT)
+		return 0;
+	const struct tc_hw_class_fit *f = &chip->cls[op_class];
+	if (f->p10 > 0 && f->p90 >= f->p10) {
+		if (from_spec)
+			*from_spec = 1;
+		return (log(f->p90) - log(f->p10)) / P10_P90_Z;
+	}
+	for (size_t i = 0; i < TC_ARRAY_LEN(sigma_defaults); i++)
+		if (sigma_defaults[i].cls == op_class) {
+			if (analytic)
+				return (log(sigma_defaults[i].an_p90) -
+					log(sigma_defaults[i].an_p10)) /
+				       P10_P90_Z;
+			return (log(sigma_defaults[i].scale_p90) - log(sigma_defaults[i].scale_p10)) /
+			       P10_P90_Z / sqrt(2.0);
+		}
+	return 0;
+}

@@ -60,6 +60,7 @@ struct tc_chip_kv {
 struct tc_hw_class_fit {
 	double floor_ns, fixed_ns, eff;
 	uint8_t has_floor, has_fit, use_curve; /* use_curve: eff scales the curve */
+	double p10, p90; /* residual spread of predicted / measured; 0 = not given */
 };
 
 struct tc_chip {

@@ -165,6 +165,16 @@ double tc_chip_min_kernel_ns(const struct tc_chip *chip);
  * min_kernel_us. */
 double tc_chip_floor_ns(const struct tc_chip *chip, unsigned op_class);
 
+/* How far the model's time for an op class on this chip may be off: the standard deviation
+ * of ln(predicted / measured), from the spec's classes.<class>.p10 / p90 (a calibrated
+ * overlay records them) or else the defaults measured by the testbench on the NeuSight
+ * operator data (docs/hwmodel.md §2.4). analytic: an op costed from the spec alone;
+ * otherwise a measured op scaled to another chip (this chip's half of the pair's error).
+ * Copies, memsets and collectives return 0: their model is not in the operator data.
+ * *from_spec (may be NULL) = 1 when the spec gave it. */
+double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int analytic,
+			   int *from_spec);
+
 /* ---- power and cost ------------------------------------------------------------------------ */
 
 /* Energy of a span of wall time: idle power for the whole span plus dynamic power for busy

@@ -122,6 +122,9 @@ static const struct tc_snode class_fit[] = {
 	NUM("fixed_us", 0, 0, 1e5),
 	NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
 	{"curve", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+	/* residual spread of predicted / measured after the fit: the projection's band */
+	NUM("p10", TC_SF_GT0, 1e-3, 1),
+	NUM("p90", TC_SF_GT0, 1, 1e3),
 	END};
 
 static const struct tc_snode classes[] = {

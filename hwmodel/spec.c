@@ -397,6 +397,10 @@ static int fill_chip(struct tc_chip *c, const char *file, struct tc_err *err)
 		snprintf(k, sizeof(k), "%s.curve", base);
 		json_t *uc = get(d, k);
 		f->use_curve = json_is_true(uc);
+		snprintf(k, sizeof(k), "%s.p10", base);
+		f->p10 = num(d, k, 0);
+		snprintf(k, sizeof(k), "%s.p90", base);
+		f->p90 = num(d, k, 0);
 	}
 	tier(d, "network.scale_up", &c->up, TC_ALGO_RING);
 	tier(d, "network.scale_out", &c->out, TC_ALGO_TREE);

@@ -198,7 +198,7 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 {
 	if (hit)
 		*hit = 0;
-	if (!m || !opts->source || !opts->target || !g->finished)
+	if (!m || !opts->source || !opts->target || !g->finished || opts->class_scale)
 		return plain_run(g, opts, out, err);
 	/* the cost vector: what rp_retime gives every work record (it zeroes each entry first,
 	 * padding included, so whole entries compare with memcmp) */
