@@ -318,11 +318,6 @@ int tc_calib_load(struct tc_hw *hw, json_t *overlay, struct tc_chip **out, struc
 	return 0;
 }
 
-static int table_file(const char *name)
-{
-	return tc_str_endswith(name, ".csv") || tc_str_endswith(name, ".csv.zst") ||
-	       tc_str_endswith(name, ".csv.gz");
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -363,7 +358,7 @@ int tc_calib_collect(const char *path, char ***files, size_t *n, size_t *cap, st
 		char *p = tc_xmalloc(strlen(path) + strlen(names[i]) + 2);
 		sprintf(p, "%s/%s", path, names[i]);
 		struct stat s2;
-		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || table_file(names[i])))
+		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || tc_calib_is_table(names[i])))
 			rc = tc_calib_collect(p, files, n, cap, err);
 		free(p);
 		free(names[i]);

@@ -77,6 +77,14 @@ struct tc_hw_op tc_calib_hw_op(const struct tc_optable_row *r);
 /* Every table under path (a file, or a directory walked in sorted order): *.csv,
  * *.csv.zst, *.csv.gz. Appends owned copies to *files. */
 int tc_calib_collect(const char *path, char ***files, size_t *n, size_t *cap, struct tc_err *err);
+/* calib_trace.c: a profiler trace (anything tracecast ingests, or a .tcs) as a table of its
+ * measured GPU kernels with known work (layout MODEL: grouped by op class, no e2e). Free
+ * with tc_calib_trace_free, not tc_optable_free. */
+int tc_calib_trace_read(struct tc_optable **out, const char *path, struct tc_err *err);
+void tc_calib_trace_free(struct tc_optable *t);
+/* A table file by its name (.csv, .csv.zst, .csv.gz); anything else is read as a trace. */
+int tc_calib_is_table(const char *name);
+
 /* The report class of a row: micro tables by op (bmm, linear, conv, ln, softmax, the rest
  * elementwise, as the NeuSight paper pools them); model tables by op class. Static string. */
 const char *tc_calib_group(const struct tc_optable *t, const struct tc_optable_row *r);
