@@ -33,6 +33,8 @@ static void help(void)
 	       "  --no-band          no uncertainty band (the same as --band 0)\n"
 	       "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
 	       "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
+	       "  --ops-csv FILE     write every op (rank, lane, class, bound, source and projected\n"
+	       "                     start and duration, FLOPs, bytes) as CSV\n"
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
 	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
 	       "                     records what they wait for (docs/projection.md, waits)\n"
@@ -51,14 +53,19 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-static int write_out(const char *path, const struct tc_replay *r, int timeline, struct tc_err *err)
+enum out_kind { OUT_JSON, OUT_TIMELINE, OUT_OPS_CSV };
+
+static int write_out(const char *path, const struct tc_replay *r, enum out_kind kind,
+		     struct tc_err *err)
 {
 	struct tc_outfile o;
 	memset(&o, 0, sizeof(o));
 	int rc = tc_outfile_open(&o, path, err);
 	if (rc < 0)
 		return rc;
-	rc = timeline ? tc_replay_write_timeline(r, o.fp, err) : tc_replay_write_json(r, o.fp, err);
+	rc = kind == OUT_TIMELINE  ? tc_replay_write_timeline(r, o.fp, err)
+	     : kind == OUT_OPS_CSV ? tc_replay_write_ops_csv(r, o.fp, err)
+				   : tc_replay_write_json(r, o.fp, err);
 	if (rc < 0) {
 		tc_outfile_abort(&o);
 		return tc_err_wrap(err, "%s", path);
@@ -71,6 +78,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	const char *inputs[MAX_IN], *sets[MAX_SETS];
 	size_t n_in = 0, n_sets = 0;
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
+	const char *ops_csv = NULL;
 	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
 	struct tc_err err = TC_ERR_INIT;
@@ -129,6 +137,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			json = argv[++i];
 		else if (strcmp(a, "--timeline") == 0 && has)
 			timeline = argv[++i];
+		else if (strcmp(a, "--ops-csv") == 0 && has)
+			ops_csv = argv[++i];
 		else if (strcmp(a, "--specs") == 0 && has)
 			specs = argv[++i];
 		else if (strcmp(a, "--validate") == 0)
@@ -154,13 +164,13 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		cli->log.level = TC_LOG_ERROR;
 	{
 		/* chip spec files named by --target/--source are inputs too */
-		const char *outs[] = {json, timeline}, *ins[MAX_IN + 2];
+		const char *outs[] = {json, timeline, ops_csv}, *ins[MAX_IN + 2];
 		size_t n = 0;
 		for (size_t i = 0; i < n_in; i++)
 			ins[n++] = inputs[i];
 		ins[n++] = target;
 		ins[n++] = source;
-		if (tc_outputs_check(outs, 2, ins, n, &err) < 0)
+		if (tc_outputs_check(outs, 3, ins, n, &err) < 0)
 			return tc_cli_fail(cli, &err);
 	}
 
@@ -234,9 +244,11 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		tc_err_wrap(&err, "%s", inputs[0]); /* which trace (not repeated if named) */
 		goto fail;
 	}
-	if (json && (rc = write_out(json, r, 0, &err)) < 0)
+	if (json && (rc = write_out(json, r, OUT_JSON, &err)) < 0)
 		goto fail;
-	if (timeline && (rc = write_out(timeline, r, 1, &err)) < 0)
+	if (timeline && (rc = write_out(timeline, r, OUT_TIMELINE, &err)) < 0)
+		goto fail;
+	if (ops_csv && (rc = write_out(ops_csv, r, OUT_OPS_CSV, &err)) < 0)
 		goto fail;
 	if (validate) {
 		double worst;

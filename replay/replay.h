@@ -201,6 +201,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err);
 /* Chrome trace-event JSON: the projected run and the source run as separate processes. */
 int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err *err);
+/* Every op as CSV: op, rank, lane, kind, class, name, bound (GPU ops), source and projected
+ * start and duration (ns), FLOPs and bytes (empty when unknown). 0 or TC_EIO. */
+int tc_replay_write_ops_csv(const struct tc_replay *r, FILE *fp, struct tc_err *err);
 /* Identity check table: per step measured vs replayed step time and the error; with dep
  * (a strict run of the same graph, may be NULL) also the dependency-only replay and its
  * error. Returns the largest relative error of r over steps in *max_err (may be NULL). */

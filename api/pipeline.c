@@ -1,0 +1,111 @@
+/* pipeline.c - inputs -> opstream -> graph -> chips -> replay (pipeline.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+
+int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,
+			       struct tc_err *err)
+{
+	const struct tc_ops_header *h = tc_replay_graph_header(g);
+	struct tc_replay_graph_stats gs;
+	tc_replay_graph_stats(g, &gs);
+	/* nothing measured to carry over (an ONNX graph is costed on the target alone) */
+	if (!gs.gpu_ops || (h && h->source_format && strcmp(h->source_format, "onnx") == 0))
+		return 0;
+	const char *dev = NULL;
+	for (size_t i = 0; h && i < h->n_devices && !dev; i++)
+		if (h->devices[i].type == TC_DEV_GPU && h->devices[i].name &&
+		    h->devices[i].name[0])
+			dev = h->devices[i].name;
+	const char *near[3];
+	size_t n = dev ? tc_hw_closest(hw, dev, near, 3) : 0;
+	char list[160] = "";
+	for (size_t k = 0; k < n; k++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", near[k]);
+	}
+	if (!dev)
+		return tc_err_set(err, TC_EINVAL,
+				  "the trace names no GPU model, so the source chip is unknown: give it "
+				  "with --source CHIP ('tracecast hw list')");
+	return tc_err_set(err, TC_EINVAL,
+			  "no chip spec matches the trace's device \"%s\"%s%s%s: give it with "
+			  "--source CHIP ('tracecast hw list')",
+			  dev, n ? " (closest: " : "", list, n ? ")" : "");
+}
+
+/* Inputs that are not an opstream are ingested into a temporary one. */
+static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p,
+		      struct tc_err *err)
+{
+	const char *tcs = req->inputs[0];
+	if (!(req->n_inputs == 1 && tc_str_endswith(req->inputs[0], ".tcs"))) {
+		const char *dir = getenv("TMPDIR");
+		snprintf(p->tmp, sizeof(p->tmp), "%s/tracecast-XXXXXX",
+			 dir && *dir && strlen(dir) < 200 ? dir : "/tmp");
+		int fd = mkstemp(p->tmp);
+		if (fd < 0) {
+			int rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s", p->tmp);
+			p->tmp[0] = 0;
+			return rc;
+		}
+		close(fd);
+		(void)tc_tmp_remember(p->tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
+		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
+		io.log = req->log;
+		io.dims = req->dims;
+		io.n_dims = req->n_dims;
+		io.training = req->training;
+		TC_TRY(tc_ingest_files(req->inputs, req->n_inputs, p->tmp, &io, NULL, err));
+		tcs = p->tmp;
+	}
+	return tc_replay_graph_load(&p->g, tcs, req->log, err);
+}
+
+int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	if (!req->n_inputs)
+		return tc_err_set(err, TC_EINVAL, "no input given");
+	TC_TRY(open_graph(req, p, err));
+	TC_TRY(tc_hw_open(&p->hw, req->specs, err));
+	const char *source = req->source;
+	if (!source) {
+		source = tc_hw_source_chip(p->hw, tc_replay_graph_header(p->g));
+		if (source)
+			tc_info(req->log, "project: source chip %s (from the trace's devices)", source);
+		else if (req->target && tc_pipeline_unknown_source(p->hw, p->g, err) < 0)
+			return tc_err_wrap(err, "%s", req->inputs[0]);
+	}
+	if (source && tc_hw_load(p->hw, source, NULL, 0, &p->src, err) < 0)
+		return tc_err_wrap(err, "source chip");
+	if (req->target &&
+	    tc_hw_load(p->hw, req->target, req->sets, req->n_sets, &p->dst, err) < 0)
+		return tc_err_wrap(err, "target chip");
+	struct tc_replay_opts o = req->opts;
+	o.source = p->src;
+	o.target = p->dst;
+	o.sets = req->sets;
+	o.n_sets = req->n_sets;
+	o.log = req->log;
+	if (tc_replay_run(&p->replay, p->g, &o, err) < 0)
+		return tc_err_wrap(err, "%s", req->inputs[0]);
+	return 0;
+}
+
+void tc_pipeline_free(struct tc_pipeline *p)
+{
+	tc_replay_free(p->replay);
+	tc_replay_graph_free(p->g);
+	tc_chip_free(p->src);
+	tc_chip_free(p->dst);
+	tc_hw_free(p->hw);
+	if (p->tmp[0]) {
+		unlink(p->tmp);
+		tc_tmp_forget(p->tmp);
+	}
+	memset(p, 0, sizeof(*p));
+}

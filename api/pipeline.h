@@ -1,0 +1,49 @@
+/* pipeline.h - the one projection pipeline: open the inputs (ingest into a temporary
+ * opstream when they are not one), build the dependency graph, load the source chip (given,
+ * or matched from the trace's devices) and the target (with overrides), replay. The library
+ * API (api.c) calls it; so do the commands that project. */
+#ifndef TC_API_PIPELINE_H
+#define TC_API_PIPELINE_H
+
+#include "hwmodel.h"
+#include "ingest.h"
+#include "replay.h"
+#include "util.h"
+
+struct tc_pipeline_req {
+	const char **inputs; /* borrowed */
+	size_t n_inputs;
+	const char *target; /* NULL: identity (validation) */
+	const char *source; /* NULL: from the trace's devices */
+	const char *specs;  /* chip library folder, NULL = default */
+	const char **sets;  /* "key=value" overrides on the target */
+	size_t n_sets;
+	const char **dims; /* ONNX symbolic dims */
+	size_t n_dims;
+	int training;	   /* ONNX: with backward and optimizer */
+	const struct tc_log *log;
+	struct tc_replay_opts opts; /* source, target, sets and log are set by the pipeline */
+};
+#define TC_PIPELINE_REQ_INIT                                                                       \
+	{ NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, TC_REPLAY_OPTS_INIT }
+
+struct tc_pipeline {
+	struct tc_hw *hw;
+	struct tc_chip *src, *dst;
+	struct tc_replay_graph *g;
+	struct tc_replay *replay;
+	char tmp[256]; /* the temporary opstream, "" when the input was one */
+};
+
+/* Run it; on success out holds everything (free with tc_pipeline_free, also after an
+ * error). Errors name the input ("trace.json: ...") or the chip option ("target chip: ..."). */
+int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *out,
+		    struct tc_err *err);
+void tc_pipeline_free(struct tc_pipeline *p);
+
+/* The error for a trace whose device names no spec: the device string it carries and the
+ * closest specs. 0 when the stream has nothing measured to carry over (no GPU ops, ONNX). */
+int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,
+			       struct tc_err *err);
+
+#endif
