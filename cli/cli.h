@@ -24,12 +24,7 @@ int tc_cli_fail(struct tc_cli *cli, const struct tc_err *err);
 int tc_cli_usage(struct tc_cli *cli, const char *cmd, const char *fmt, ...) TC_PRINTF(3, 4);
 /* True when argv contains -h or --help. */
 int tc_cli_wants_help(int argc, char **argv);
-/* 0 when the graph needs no source chip (nothing measured); else the error naming the
- * trace's device string and the closest specs (source.c). */
-struct tc_hw;
-struct tc_replay_graph;
-int tc_cli_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,
-			  struct tc_err *err);
+
 
 /* Subcommands (one file each: cmd_<name>.c). */
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pipeline.h"
 #include "hwmodel.h"
 #include "ingest.h"
 #include "replay.h"
@@ -218,7 +219,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	if (!source) {
 		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g)))) {
 			tc_info(&cli->log, "project: no device in the trace names a known chip");
-			if (!validate && (rc = tc_cli_unknown_source(hw, g, &err)) < 0) {
+			if (!validate && (rc = tc_pipeline_unknown_source(hw, g, &err)) < 0) {
 				tc_err_wrap(&err, "%s", inputs[0]);
 				goto fail;
 			}
