@@ -262,16 +262,30 @@ int tc_api_chips(struct tc_api *api, char **json)
 		struct tc_chip *c = NULL;
 		if ((rc = tc_hw_load(hw, ids[i], NULL, 0, &c, err)) < 0)
 			break;
+		/* the matrix engine's peaks as the spec lists them (docs/hwmodel.md) */
+		static const char *const dts[] = {"fp64", "fp32", "tf32", "bf16",
+						  "fp16", "fp8",  "int8", "fp4"};
 		json_t *peaks = json_object();
-		for (unsigned d = 0; d < TC_DT__COUNT; d++) {
-			double p = tc_chip_peak_flops(c, d, 1);
-			if (p > 0)
-				json_object_set_new(peaks, tc_dtype_name(d), json_real(p / 1e12));
+		for (size_t d = 0; d < sizeof(dts) / sizeof(dts[0]); d++) {
+			char key[64];
+			snprintf(key, sizeof(key), "compute.matrix.peak_tflops.%s", dts[d]);
+			const char *v = tc_chip_get(c, key, NULL);
+			if (v && strtod(v, NULL) > 0)
+				json_object_set_new(peaks, dts[d], json_real(strtod(v, NULL)));
 		}
+		const char *cap = tc_chip_get(c, "memory.hbm.capacity_gb", NULL);
+		const char *up = tc_chip_get(c, "network.scale_up.bw_gbs_per_device", NULL);
+		json_t *upname = json_loads(tc_chip_get(c, "network.scale_up.name", NULL)
+						? tc_chip_get(c, "network.scale_up.name", NULL)
+						: "null",
+					    JSON_DECODE_ANY, NULL);
 		json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:s, s:o, s:f, s:f}", "id", tc_chip_id(c), "name",
-				 tc_chip_name(c), "vendor", tc_chip_vendor(c), "peak_tflops", peaks,
-				 "hbm_gbs", tc_chip_mem_bw(c) / 1e9, "tdp_w", tc_chip_tdp_w(c)));
+		    a, json_pack("{s:s, s:s, s:s, s:o, s:f, s:f, s:f, s:{s:o, s:f}}", "id",
+				 tc_chip_id(c), "name", tc_chip_name(c), "vendor", tc_chip_vendor(c),
+				 "peak_tflops", peaks, "hbm_gbs", tc_chip_mem_bw(c) / 1e9, "hbm_gb",
+				 cap ? strtod(cap, NULL) : 0.0, "tdp_w", tc_chip_tdp_w(c), "scale_up",
+				 "name", upname ? upname : json_null(), "bw_gbs_per_device",
+				 up ? strtod(up, NULL) : 0.0));
 		tc_chip_free(c);
 	}
 	tc_hw_free(hw);

@@ -60,7 +60,7 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 int tc_api_ingest(struct tc_api *api, const char *request);
 
 /* The chip library: a JSON array of {"id", "name", "vendor", "peak_tflops": {dtype: n},
- * "hbm_gbs", "tdp_w"}. */
+ * "hbm_gbs", "hbm_gb", "tdp_w", "scale_up": {"name", "bw_gbs_per_device"}}, in id order. */
 int tc_api_chips(struct tc_api *api, char **json);
 
 /* One SQL query on a results database (SQLite path or postgresql:// URI): a JSON object

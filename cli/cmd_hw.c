@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "hwmodel.h"
+#include "tracecast.h"
 
 #define HW_MAX_SETS 64
 
@@ -20,14 +23,16 @@ struct hw_args {
 
 static void hw_usage(void)
 {
-	printf("usage: tracecast hw list [--specs DIR]\n"
+	printf("usage: tracecast hw list [--specs DIR] [--json]\n"
 	       "       tracecast hw show CHIP [--set key.path=value ...] [--json]\n"
-	       "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v]\n\n"
+	       "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v] [--json]\n\n"
 	       "The chip spec library. CHIP is an id (h100-sxm5), an alias (h100) or a path to a\n"
 	       "spec file (which may \"inherits\" a shipped chip). --set overrides one field of the\n"
 	       "resolved spec (e.g. --set memory.hbm.bw_gbs=6000, --set compute.bf16.tflops=2000);\n"
 	       "in compare it applies to both chips, --set-a / --set-b to one.\n"
 	       "show prints every field with its source; --json prints the canonical resolved JSON.\n"
+	       "list --json: id, name, vendor, peaks, memory, TDP, scale-up per chip; compare --json:\n"
+	       "every field of both chips with B/A.\n"
 	       "--specs DIR reads the library from DIR ($TRACECAST_SPECS otherwise).\n"
 	       "docs/hwmodel.md describes every field and the cost model.\n");
 }
@@ -77,6 +82,22 @@ static void num_cell(char *buf, size_t n, double v, int prec)
 		snprintf(buf, n, "-");
 	else
 		tc_fmt_fixed(buf, n, v, prec);
+}
+
+/* --json: the library API's chip list (the Python package's tracecast.chips()) */
+static int cmd_list_json(struct tc_cli *cli, const char *specs)
+{
+	struct tc_api *api = NULL;
+	char *json = NULL;
+	struct tc_err err = TC_ERR_INIT;
+	int rc = tc_api_new(&api, specs);
+	if (rc == 0 && (rc = tc_api_chips(api, &json)) == 0)
+		printf("%s\n", json);
+	else
+		tc_err_set(&err, rc ? rc : TC_ENOMEM, "%s", api ? tc_api_error(api) : "out of memory");
+	tc_api_free(json);
+	tc_api_free_ctx(api);
+	return rc < 0 ? tc_cli_fail(cli, &err) : 0;
 }
 
 static int cmd_list(struct tc_cli *cli, struct tc_hw *hw)
@@ -142,7 +163,9 @@ static int cmd_compare(struct tc_cli *cli, struct tc_hw *hw, const struct hw_arg
 		tc_chip_free(x);
 		return tc_cli_fail(cli, &err);
 	}
-	printf("%-40s %-16s %-16s %s\n", "field", tc_chip_id(x), tc_chip_id(y), "B/A");
+	json_t *jf = a->json ? json_array() : NULL;
+	if (!jf)
+		printf("%-40s %-16s %-16s %s\n", "field", tc_chip_id(x), tc_chip_id(y), "B/A");
 	/* Walk both sorted field lists together so a field only one chip has still shows. */
 	size_t i = 0, j = 0, nx = tc_chip_nfields(x), ny = tc_chip_nfields(y);
 	while (i < nx || j < ny) {
@@ -159,7 +182,7 @@ static int cmd_compare(struct tc_cli *cli, struct tc_hw *hw, const struct hw_arg
 		if (c >= 0)
 			j++;
 		if (!strcmp(path, "aliases") || !strcmp(path, "device_names") || !strcmp(path, "id") ||
-		    !strcmp(path, "notes") || strlen(va) > 16 || strlen(vb) > 16)
+		    !strcmp(path, "notes") || (!jf && (strlen(va) > 16 || strlen(vb) > 16)))
 			continue;
 		char ratio[32] = "";
 		char *ea, *eb;
@@ -167,7 +190,24 @@ static int cmd_compare(struct tc_cli *cli, struct tc_hw *hw, const struct hw_arg
 		if (ea != va && eb != vb && !*ea && !*eb && da != 0 && strcmp(va, vb) != 0 &&
 		    strcmp(path, "launch_year") != 0)
 			tc_fmt_fixed(ratio, sizeof(ratio), db / da, 3);
-		printf("%-40s %-16s %-16s %s\n", path, va, vb, ratio);
+		if (jf) {
+			/* values as the spec holds them (compact JSON), "-" = absent: null */
+			json_t *ja = strcmp(va, "-") ? json_loads(va, JSON_DECODE_ANY, NULL) : NULL;
+			json_t *jb = strcmp(vb, "-") ? json_loads(vb, JSON_DECODE_ANY, NULL) : NULL;
+			json_array_append_new(
+			    jf, json_pack("{s:s, s:o, s:o, s:o}", "field", path, "a",
+					  ja ? ja : json_null(), "b", jb ? jb : json_null(), "ratio",
+					  ratio[0] ? json_real(db / da) : json_null()));
+		} else {
+			printf("%-40s %-16s %-16s %s\n", path, va, vb, ratio);
+		}
+	}
+	if (jf) {
+		json_t *o = json_pack("{s:s, s:s, s:o}", "a", tc_chip_id(x), "b", tc_chip_id(y),
+				      "fields", jf);
+		json_dumpf(o, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+		putchar('\n');
+		json_decref(o);
 	}
 	tc_chip_free(x);
 	tc_chip_free(y);
@@ -197,7 +237,9 @@ int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv)
 	struct tc_hw *hw;
 	if (tc_hw_open(&hw, a.specs, &err) < 0)
 		return tc_cli_fail(cli, &err);
-	rc = want == 1 ? cmd_list(cli, hw) : want == 2 ? cmd_show(cli, hw, &a) : cmd_compare(cli, hw, &a);
+	rc = want == 1 ? (a.json ? cmd_list_json(cli, a.specs) : cmd_list(cli, hw))
+	     : want == 2 ? cmd_show(cli, hw, &a)
+			 : cmd_compare(cli, hw, &a);
 	tc_hw_free(hw);
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
 		tc_err_set(&err, TC_EIO, "writing to stdout failed");

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TC_VERSION "0.1.0"
+/* the version meson's project() declares (tc_config.h is generated from it) */
+#include "tc_config.h"
+#define TC_VERSION TC_VERSION_STRING
 
 #if defined(__GNUC__)
 #define TC_PRINTF(a, b) __attribute__((format(printf, a, b)))
