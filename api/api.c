@@ -171,12 +171,16 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 	double host = 1, gpu = 1, steps = -1, band = TC_REPLAY_BAND_DRAWS;
 	if (rc == 0)
 		rc = known_keys(req, project_keys, err);
+	const char **inputs = NULL, **sets = NULL, **dims = NULL;
 	if (rc == 0)
-		rc = strings(req, "inputs", &p.inputs, &p.n_inputs, err);
+		rc = strings(req, "inputs", &inputs, &p.n_inputs, err);
 	if (rc == 0)
-		rc = strings(req, "set", &p.sets, &p.n_sets, err);
+		rc = strings(req, "set", &sets, &p.n_sets, err);
 	if (rc == 0)
-		rc = strings(req, "dims", &p.dims, &p.n_dims, err);
+		rc = strings(req, "dims", &dims, &p.n_dims, err);
+	p.inputs = inputs;
+	p.sets = sets;
+	p.dims = dims;
 	if (rc == 0 && (rc = number(req, "host_scale", 1, &host, err)) == 0 &&
 	    (rc = number(req, "gpu_scale", 1, &gpu, err)) == 0 &&
 	    (rc = number(req, "steps", -1, &steps, err)) == 0)
@@ -207,9 +211,9 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 		*json = NULL;
 	}
 	tc_pipeline_free(&run);
-	free(p.inputs);
-	free(p.sets);
-	free(p.dims);
+	free(inputs);
+	free(sets);
+	free(dims);
 	json_decref(req);
 	return rc;
 }

@@ -37,32 +37,48 @@ int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_gr
 			  dev, n ? " (closest: " : "", list, n ? ")" : "");
 }
 
-/* Inputs that are not an opstream are ingested into a temporary one. */
+int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_ingest_opts *io,
+			 char *tmp, size_t cap, const char **path, struct tc_err *err)
+{
+	tmp[0] = 0;
+	if (n == 1 && tc_str_endswith(inputs[0], ".tcs")) {
+		*path = inputs[0];
+		return 0;
+	}
+	const char *dir = getenv("TMPDIR");
+	snprintf(tmp, cap, "%s/tracecast-XXXXXX", dir && *dir && strlen(dir) + 20 < cap ? dir : "/tmp");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s",
+				    dir && *dir ? dir : "/tmp");
+		tmp[0] = 0;
+		return rc;
+	}
+	close(fd);
+	(void)tc_tmp_remember(tmp);
+	struct tc_ingest_opts none = TC_INGEST_OPTS_INIT;
+	int rc = tc_ingest_files(inputs, n, tmp, io ? io : &none, NULL, err);
+	if (rc < 0) {
+		unlink(tmp);
+		tc_tmp_forget(tmp);
+		tmp[0] = 0;
+		return rc;
+	}
+	*path = tmp;
+	return 0;
+}
+
 static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p,
 		      struct tc_err *err)
 {
-	const char *tcs = req->inputs[0];
-	if (!(req->n_inputs == 1 && tc_str_endswith(req->inputs[0], ".tcs"))) {
-		const char *dir = getenv("TMPDIR");
-		snprintf(p->tmp, sizeof(p->tmp), "%s/tracecast-XXXXXX",
-			 dir && *dir && strlen(dir) < 200 ? dir : "/tmp");
-		int fd = mkstemp(p->tmp);
-		if (fd < 0) {
-			int rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s", p->tmp);
-			p->tmp[0] = 0;
-			return rc;
-		}
-		close(fd);
-		(void)tc_tmp_remember(p->tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
-		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
-		io.log = req->log;
-		io.dims = req->dims;
-		io.n_dims = req->n_dims;
-		io.training = req->training;
-		TC_TRY(tc_ingest_files(req->inputs, req->n_inputs, p->tmp, &io, NULL, err));
-		tcs = p->tmp;
-	}
-	return tc_replay_graph_load(&p->g, tcs, req->log, err);
+	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
+	io.log = req->log;
+	io.dims = req->dims;
+	io.n_dims = req->n_dims;
+	io.training = req->training;
+	TC_TRY(tc_pipeline_opstream(req->inputs, req->n_inputs, &io, p->tmp, sizeof(p->tmp),
+				    &p->tcs, err));
+	return tc_replay_graph_load(&p->g, p->tcs, req->log, err);
 }
 
 int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)

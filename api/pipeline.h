@@ -11,14 +11,14 @@
 #include "util.h"
 
 struct tc_pipeline_req {
-	const char **inputs; /* borrowed */
+	const char *const *inputs; /* borrowed */
 	size_t n_inputs;
 	const char *target; /* NULL: identity (validation) */
 	const char *source; /* NULL: from the trace's devices */
 	const char *specs;  /* chip library folder, NULL = default */
-	const char **sets;  /* "key=value" overrides on the target */
+	const char *const *sets; /* "key=value" overrides on the target */
 	size_t n_sets;
-	const char **dims; /* ONNX symbolic dims */
+	const char *const *dims; /* ONNX symbolic dims */
 	size_t n_dims;
 	int training;	   /* ONNX: with backward and optimizer */
 	const struct tc_log *log;
@@ -32,8 +32,16 @@ struct tc_pipeline {
 	struct tc_chip *src, *dst;
 	struct tc_replay_graph *g;
 	struct tc_replay *replay;
-	char tmp[256]; /* the temporary opstream, "" when the input was one */
+	const char *tcs; /* the opstream replayed: the input, or tmp */
+	char tmp[256];	 /* the temporary opstream, "" when the input was one */
 };
+
+/* The inputs as an opstream: a single .tcs input is used as it is (*path = it, tmp = "");
+ * anything else is ingested into a temporary file named in tmp (*path = tmp), which the
+ * caller removes with unlink() and tc_tmp_forget(tmp) (it is removed on SIGINT/SIGTERM/
+ * SIGHUP too). io may be NULL. */
+int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_ingest_opts *io,
+			 char *tmp, size_t cap, const char **path, struct tc_err *err);
 
 /* Run it; on success out holds everything (free with tc_pipeline_free, also after an
  * error). Errors name the input ("trace.json: ...") or the chip option ("target chip: ..."). */
