@@ -355,8 +355,9 @@ int tc_calib_collect(const char *path, char ***files, size_t *n, size_t *cap, st
 		qsort(names, nn, sizeof(char *), cmp_str);
 	int rc = 0;
 	for (size_t i = 0; i < nn; i++) {
-		char *p = tc_xmalloc(strlen(path) + strlen(names[i]) + 2);
-		sprintf(p, "%s/%s", path, names[i]);
+		size_t len = strlen(path) + strlen(names[i]) + 2;
+		char *p = tc_xmalloc(len);
+		snprintf(p, len, "%s/%s", path, names[i]);
 		struct stat s2;
 		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || tc_calib_is_table(names[i])))
 			rc = tc_calib_collect(p, files, n, cap, err);
