@@ -166,6 +166,7 @@ static const struct tc_ingest_adapter *const adapters[] = {
 	&tc_ingest_kineto_adapter,
 	&tc_ingest_onnx_adapter,
 	&tc_ingest_optable_adapter,
+	&tc_ingest_chakra_adapter,
 	NULL,
 };
 
@@ -205,7 +206,7 @@ static int detect_as(const char *src, const char *name, const struct tc_ingest_a
 				  "give it on its own, not with traces or models", name);
 	if (!*out)
 		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format (not Kineto "
-				  "JSON, .gz or .zst of it, nor ONNX)", name);
+				  "JSON, .gz or .zst of it, ONNX nor Chakra .et)", name);
 	return 0;
 }
 
