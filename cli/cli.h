@@ -31,6 +31,12 @@ struct tc_replay_graph;
 int tc_cli_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,
 			  struct tc_err *err);
 
+/* Inputs as one opstream: a single .tcs is used as it is (*tcs = inputs[0], tmp = ""),
+ * anything else is ingested into a new temporary file whose path goes to tmp (the caller
+ * unlinks it and calls tc_tmp_forget when tmp[0] is set, error or not). */
+int tc_cli_opstream(struct tc_cli *cli, const char *const *inputs, size_t n_in, char *tmp,
+		    size_t tmp_n, const char **tcs, struct tc_err *err);
+
 /* Subcommands (one file each: cmd_<name>.c). */
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
@@ -44,5 +50,6 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_export(struct tc_cli *cli, int argc, char **argv);
 
 #endif

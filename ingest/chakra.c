@@ -514,7 +514,7 @@ static int emit_file(struct emit *e, const struct et_file *f, uint64_t base,
 		e->ops++;
 		e->kernels += op.kind == TC_KIND_KERNEL;
 		e->colls += op.coll_kind != TC_COLL_NONE && op.kind == TC_KIND_KERNEL;
-		e->unknown += op.op_class == TC_CLASS_OTHER;
+		e->unknown += op.kind == TC_KIND_KERNEL && op.op_class == TC_CLASS_OTHER;
 	}
 	free(pos);
 	return rc;
