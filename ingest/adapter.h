@@ -14,6 +14,7 @@ extern const struct tc_ingest_adapter tc_ingest_kineto_adapter;
 extern const struct tc_ingest_adapter tc_ingest_onnx_adapter;
 extern const struct tc_ingest_adapter tc_ingest_optable_adapter;
 extern const struct tc_ingest_adapter tc_ingest_chakra_adapter;
+extern const struct tc_ingest_adapter tc_ingest_pyet_adapter;
 
 /* Parse and link a Kineto/Chrome JSON trace held in memory, writing nothing (fuzzing,
  * validation). 0 or a negative TC_E* with err filled. */

@@ -30,8 +30,13 @@ struct tc_ingest_opts {
 	 * it is not the input's name itself; NULL = the names. Names stay what errors and the
 	 * header show. */
 	const char *const *sources;
+	/* Kineto: the PyTorch execution traces of the same run, one per trace in the same
+	 * order, which add data dependencies and shapes to the CPU operators (docs/chakra.md).
+	 * tc_ingest_files fills them when ETs are given among Kineto traces. */
+	const char *const *et;
+	size_t n_et;
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL}
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, 0}
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {
