@@ -24,6 +24,17 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
  * writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
 int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err);
 
+/* Protobuf base-128 varint at p[*off] (len bytes in all): 0 with *off past it, or -1 when it
+ * runs past the end or over 10 bytes (ONNX error locations, Chakra record lengths). */
+int tc_pb_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v);
+
+/* Open the writer of a stream whose input i is rank ranks[i] on a GPU the input does not
+ * name (Chakra, PyTorch ET): the header names the format, the files and one meta entry. */
+int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const char *format,
+			 const char *const *files, const uint32_t *ranks, size_t n,
+			 const struct tc_kv *meta, const struct tc_ingest_opts *opts,
+			 struct tc_err *err);
+
 /* tc_work_of_op_conv() in two halves, so an adapter can look the name up once per
  * distinct name: a key (0 = no known work for that op) and the work from shapes. */
 int tc_work_key(const char *name);

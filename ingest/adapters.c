@@ -182,6 +182,37 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
 	return rc;
 }
 
+int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const char *format,
+			 const char *const *files, const uint32_t *ranks, size_t n,
+			 const struct tc_kv *meta, const struct tc_ingest_opts *opts,
+			 struct tc_err *err)
+{
+	struct tc_device *devs = tc_xcalloc(n + 1, sizeof(*devs));
+	uint32_t world = 0;
+	for (size_t i = 0; i < n; i++) {
+		devs[i] = (struct tc_device){ranks[i], ranks[i], TC_DEV_GPU, -1, "", "", "", "", 0, 0};
+		if (ranks[i] + 1 > world)
+			world = ranks[i] + 1;
+	}
+	struct tc_ops_header hdr;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.source_format = format;
+	hdr.source_files = (const char **)files;
+	hdr.n_source_files = n;
+	hdr.devices = devs;
+	hdr.n_devices = n;
+	hdr.world_size = world;
+	hdr.ranks = ranks;
+	hdr.n_ranks = n;
+	hdr.meta = meta;
+	hdr.n_meta = 1;
+	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
+	wo.chunk_ops = opts ? opts->chunk_ops : 0;
+	int rc = tc_ops_writer_open(w, out_path, &hdr, &wo, err);
+	free(devs);
+	return rc;
+}
+
 const struct tc_ingest_adapter tc_ingest_kineto_adapter = {
 	"kineto", "PyTorch profiler (Kineto) / Chrome trace-event JSON (.json, .json.gz, .json.zst)",
 	kineto_probe, kineto_run,

@@ -77,7 +77,7 @@ int tc_et_coll_to(unsigned c)
 	}
 }
 
-int tc_et_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+int tc_pb_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 {
 	uint64_t x = 0;
 	for (unsigned shift = 0; shift < 70; shift += 7) {
@@ -205,7 +205,7 @@ static int split_records(struct et_file *f, struct tc_err *err)
 		size_t at = off;
 		uint64_t rl;
 		rec_name(f, k, where, sizeof(where));
-		if (tc_et_varint(p, f->len, &off, &rl) < 0)
+		if (tc_pb_varint(p, f->len, &off, &rl) < 0)
 			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length varint %s", f->path,
 					  at, where, off >= f->len ? "cut by the end of the file" :
 					  "longer than 10 bytes");
@@ -594,36 +594,16 @@ static int et_write(struct et_file *files, size_t n, const char *out_path,
 		    struct tc_err *err)
 {
 	const struct tc_log *log = opts ? opts->log : NULL;
-	struct tc_device *devs = tc_xcalloc(n, sizeof(*devs));
 	uint32_t *ranks = tc_xcalloc(n, sizeof(*ranks));
 	const char **names = tc_xcalloc(n, sizeof(*names));
-	uint32_t world = 0;
 	for (size_t i = 0; i < n; i++) {
-		devs[i] = (struct tc_device){(uint32_t)files[i].rank, (uint32_t)files[i].rank,
-					     TC_DEV_GPU, -1, "", "", "", "", 0, 0};
 		ranks[i] = (uint32_t)files[i].rank;
 		names[i] = files[i].path;
-		if ((uint32_t)files[i].rank + 1 > world)
-			world = (uint32_t)files[i].rank + 1;
 	}
 	struct tc_kv meta[1] = {{"chakra_version", meta_version(&files[0])}};
-	struct tc_ops_header hdr;
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.source_format = "chakra";
-	hdr.source_files = names;
-	hdr.n_source_files = n;
-	hdr.devices = devs;
-	hdr.n_devices = n;
-	hdr.world_size = world;
-	hdr.ranks = ranks;
-	hdr.n_ranks = n;
-	hdr.meta = meta;
-	hdr.n_meta = 1;
-	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
-	wo.chunk_ops = opts ? opts->chunk_ops : 0;
 	struct emit e;
 	memset(&e, 0, sizeof(e));
-	int rc = out_path ? tc_ops_writer_open(&e.w, out_path, &hdr, &wo, err) : 0;
+	int rc = tc_ingest_open_ranks(&e.w, out_path, "chakra", names, ranks, n, meta, opts, err);
 	if (rc == 0 && tc_strtab_init(&e.un.names) < 0)
 		rc = tc_err_set(err, TC_ENOMEM, "out of memory");
 	uint64_t base = 0;
@@ -662,7 +642,6 @@ static int et_write(struct et_file *files, size_t n, const char *out_path,
 	free(e.un.count);
 	free(e.deps);
 	free(e.end);
-	free(devs);
 	free(ranks);
 	free(names);
 	return rc;
@@ -706,7 +685,7 @@ static int chakra_probe(const char *path, const uint8_t *head, size_t n)
 		return 100;
 	size_t off = 0;
 	uint64_t len;
-	if (tc_et_varint(head, n, &off, &len) < 0 || len < 2 || off >= n)
+	if (tc_pb_varint(head, n, &off, &len) < 0 || len < 2 || off >= n)
 		return 0;
 	return head[off] == 0x0a || head[off] == 0x12 ? 20 : 0;
 }

@@ -30,8 +30,4 @@ enum {
 unsigned tc_et_coll_from(int64_t comm_type);
 int tc_et_coll_to(unsigned coll);
 
-/* Read the base-128 varint at p[*off] (len bytes in all): 0 with *off past it, or -1 when
- * it runs past the end or over 10 bytes. */
-int tc_et_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v);
-
 #endif

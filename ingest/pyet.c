@@ -446,34 +446,18 @@ static int pyet_run(const char *const *inputs, size_t n_inputs, const char *out_
 		    struct tc_err *err)
 {
 	struct tc_pyet **ets = tc_xcalloc(n_inputs + 1, sizeof(*ets));
-	struct tc_device *devs = tc_xcalloc(n_inputs + 1, sizeof(*devs));
 	uint32_t *ranks = tc_xcalloc(n_inputs + 1, sizeof(*ranks));
 	struct tc_ops_writer *w = NULL;
 	int rc = 0;
 	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
 		rc = tc_pyet_load(&ets[i], opts && opts->sources ? opts->sources[i] : inputs[i],
 				  inputs[i], err);
-		devs[i] = (struct tc_device){(uint32_t)i, (uint32_t)i, TC_DEV_GPU, -1, "", "", "", "",
-					     0, 0};
 		ranks[i] = (uint32_t)i;
 	}
 	if (rc == 0) {
 		struct tc_kv meta[1] = {{"et_schema", ets[0]->schema}};
-		struct tc_ops_header hdr;
-		memset(&hdr, 0, sizeof(hdr));
-		hdr.source_format = "pytorch-et";
-		hdr.source_files = (const char **)inputs;
-		hdr.n_source_files = n_inputs;
-		hdr.devices = devs;
-		hdr.n_devices = n_inputs;
-		hdr.world_size = (uint32_t)n_inputs;
-		hdr.ranks = ranks;
-		hdr.n_ranks = n_inputs;
-		hdr.meta = meta;
-		hdr.n_meta = 1;
-		struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
-		wo.chunk_ops = opts ? opts->chunk_ops : 0;
-		rc = tc_ops_writer_open(&w, out_path, &hdr, &wo, err);
+		rc = tc_ingest_open_ranks(&w, out_path, "pytorch-et", inputs, ranks, n_inputs, meta,
+					  opts, err);
 	}
 	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
 		rc = emit_et(w, ets[i], (uint32_t)i, stats, err);
@@ -493,7 +477,6 @@ static int pyet_run(const char *const *inputs, size_t n_inputs, const char *out_
 	for (size_t i = 0; i < n_inputs; i++)
 		tc_pyet_free(ets[i]);
 	free(ets);
-	free(devs);
 	free(ranks);
 	return rc;
 }
