@@ -20,8 +20,8 @@ extern const struct tc_ingest_adapter tc_ingest_pyet_adapter;
  * validation). 0 or a negative TC_E* with err filled. */
 int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
 
-/* Read and check Chakra .et bytes held in memory (records, ids, dependencies, cycles),
- * writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
+/* Read and check Chakra .et bytes held in memory (records, ids, dependencies, cycles,
+ * attributes), writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
 int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err);
 
 /* Protobuf base-128 varint at p[*off] (len bytes in all): 0 with *off past it, or -1 when it

@@ -672,6 +672,15 @@ int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err)
 	struct et_file f;
 	memset(&f, 0, sizeof(f));
 	int rc = et_load(&f, NULL, "<memory>", buf, len, err);
+	struct unmapped u;
+	memset(&u, 0, sizeof(u));
+	if (rc == 0 && tc_strtab_init(&u.names) == 0) { /* the attributes, as ingest reads them */
+		struct nattr na;
+		for (size_t i = 0; i < f.n && rc == 0; i++)
+			rc = node_attrs(f.nodes[i], &na, &u) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
+		tc_strtab_free(&u.names);
+		free(u.count);
+	}
 	et_free(&f);
 	return rc;
 }

@@ -25,6 +25,7 @@
 struct pnode {
 	uint64_t id, rf_id, parent;
 	uint32_t name, tid;
+	uint32_t pidx;       /* index of the parent, TC_PYET_NONE when not in the file */
 	uint32_t shp, n_shp; /* into shapes */
 	uint32_t dep, n_dep; /* into deps (node indices) */
 	uint64_t op;         /* op written for it, TC_NONE before */
@@ -223,6 +224,8 @@ static int build(struct tc_pyet *et, json_t *root, struct tc_err *err)
 	uint64_t keys[256];
 	for (i = 0; i < et->nn && rc == 0; i++) {
 		struct pnode *p = &et->n[i];
+		uint64_t pk;
+		p->pidx = tc_map64_get(&by_id, p->parent, &pk) ? (uint32_t)pk : TC_PYET_NONE;
 		json_t *js = json_array_get(nodes, p->dep), *vals, *shapes, *types;
 		io_of(js, 0, &vals, &shapes, &types);
 		if ((rc = add_shapes(et, p, shapes)) < 0)
@@ -427,11 +430,8 @@ static int emit_et(struct tc_ops_writer *w, struct tc_pyet *et, uint32_t rank,
 		op.op_class = (uint8_t)tc_opclass_of_op(name);
 		op.lane = lanes[l];
 		op.correlation = p->id;
-		for (size_t k = 0; k < i; k++) /* parents come first: ids are given on entry */
-			if (et->n[k].id == p->parent) {
-				op.parent = et->n[k].op;
-				break;
-			}
+		if (p->pidx != TC_PYET_NONE) /* a parent comes first: ids are given on entry */
+			op.parent = et->n[p->pidx].op;
 		tc_pyet_deps(et, (uint32_t)i, &op.deps, &op.n_deps);
 		tc_pyet_shapes(et, (uint32_t)i, &op.shapes, &op.n_shapes);
 		TC_TRY(tc_ops_writer_add(w, &op, &p->op, err));
