@@ -116,6 +116,13 @@ static int node_type(const struct tc_op *op)
 	return TC_ET_COMP;
 }
 
+/* The node standing for op d, named by op id (TC_NONE for none; the reader checks that
+ * references are earlier ops, and this does not rely on it). */
+static uint64_t rep_of(const struct xw *x, uint64_t d, uint64_t id)
+{
+	return d < id ? x->rep[d] : TC_NONE;
+}
+
 static int add_dep(struct xw *x, size_t *n, uint64_t self, uint64_t d)
 {
 	if (d == TC_NONE || d == self)
@@ -137,10 +144,10 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 	size_t nd = 0;
 	int rc = 0;
 	for (uint32_t k = 0; k < op->n_deps && rc == 0; k++)
-		rc = add_dep(x, &nd, id, x->rep[op->deps[k]]);
+		rc = add_dep(x, &nd, id, rep_of(x, op->deps[k], id));
 	if (!x->from_chakra && rc == 0) {
 		if (op->link != TC_NONE)
-			rc = add_dep(x, &nd, id, x->rep[op->link]);
+			rc = add_dep(x, &nd, id, rep_of(x, op->link, id));
 		if (rc == 0 && op->lane < x->n_last)
 			rc = add_dep(x, &nd, id, x->last[op->lane]);
 	}
@@ -231,7 +238,7 @@ static int take_op(struct xw *x, const struct tc_op *op, struct tc_err *err)
 	} else {
 		x->st.skipped++;
 		if (op->parent != TC_NONE)
-			x->rep[id] = x->rep[op->parent];
+			x->rep[id] = rep_of(x, op->parent, id);
 	}
 	return 0;
 }
