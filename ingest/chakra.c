@@ -379,12 +379,82 @@ struct emit {
 	int64_t *end;
 	size_t end_cap;
 	uint64_t other_types, ops, kernels, colls, unknown;
+	struct tc_shape shp[TC_ET_MAX_SHAPES];
+	int64_t dims[TC_ET_MAX_DIMS];
 };
 
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* IOInfo.shapes is a Python literal, "[[64, 3], [], [[4], [5]]]": one list per input. A
+ * list of integers is a shape; anything else (a list of lists for a GenericList, a scalar)
+ * has no one shape and reads as rank 0. Malformed text ends the list where it stops making
+ * sense: shapes are context, never a reason to refuse a trace. */
+static uint32_t parse_shapes(const char *s, struct tc_shape *shp, int64_t *dims)
+{
+	uint32_t n = 0;
+	size_t nd = 0;
+	const char *p = skip_ws(s ? s : "");
+	if (*p != '[')
+		return 0;
+	p = skip_ws(p + 1);
+	while (*p && *p != ']' && n < TC_ET_MAX_SHAPES) {
+		shp[n].rank = 0;
+		shp[n].dims = dims + nd;
+		int depth = 0, ints = 1;
+		size_t first = nd;
+		const char *q = p;
+		do { /* one element: up to the comma or bracket that closes it at depth 0 */
+			if (*q == '[')
+				depth++, ints &= depth == 1;
+			else if (*q == ']')
+				depth--;
+			else if ((*q == '-' || (*q >= '0' && *q <= '9')) && depth == 1 && ints) {
+				char *e;
+				long long v = strtoll(q, &e, 10);
+				if (e == q) { /* a lone '-' */
+					ints = 0;
+				} else {
+					if (nd < TC_ET_MAX_DIMS)
+						dims[nd++] = v;
+					q = e - 1;
+				}
+			} else if (*q != ',' && *q != ' ' && depth >= 1)
+				ints = 0;
+			q++;
+		} while (*q && depth > 0);
+		if (*p != '[' || !ints)
+			nd = first;
+		shp[n].rank = (uint32_t)(nd - first);
+		n++;
+		while (*q && *q != ',' && *q != ']')
+			q++;
+		if (*q != ',')
+			break;
+		p = skip_ws(q + 1);
+	}
+	return n;
+}
+
+/* Class from the name; Chakra's PyTorch converter numbers the parts of an operator it
+ * splits ("aten::mul(0)", "aten::mul(1)"), which the tables do not know. */
 static unsigned node_class(const NODE *nd, int cpu)
 {
-	unsigned c = cpu ? TC_CLASS_OTHER : tc_opclass_of_kernel(nd->name);
-	return c != TC_CLASS_OTHER ? c : tc_opclass_of_op(nd->name);
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", nd->name ? nd->name : "");
+	size_t n = strlen(buf), k = n;
+	if (n > 2 && buf[n - 1] == ')') {
+		for (k = n - 1; k > 0 && isdigit((unsigned char)buf[k - 1]); k--)
+			;
+		if (k > 1 && k < n - 1 && buf[k - 1] == '(')
+			buf[k - 1] = 0;
+	}
+	unsigned c = cpu ? TC_CLASS_OTHER : tc_opclass_of_kernel(buf);
+	return c != TC_CLASS_OTHER ? c : tc_opclass_of_op(buf);
 }
 
 /* The op of one node: kind, lane, class, communication and duration (times come later). */
@@ -455,6 +525,8 @@ static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, stru
 	}
 	if (tc_ops_writer_intern(e->w, nd->name ? nd->name : "", &op->name) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	if (nd->inputs && (op->n_shapes = parse_shapes(nd->inputs->shapes, e->shp, e->dims)))
+		op->shapes = e->shp;
 	return 0;
 }
 

@@ -25,6 +25,10 @@ enum {
  * microseconds (written by tracecast, preferred by the reader when present). */
 #define TC_ET_DURATION_NS "duration_ns"
 
+/* Input shapes kept per node (IOInfo.shapes), and their dimensions in all. */
+#define TC_ET_MAX_SHAPES 16
+#define TC_ET_MAX_DIMS 128
+
 /* Chakra CollectiveCommType <-> enum tc_coll. Unknown Chakra values give TC_COLL_NONE;
  * tc_et_coll_to returns -1 for kinds Chakra has no collective for (send, recv). */
 unsigned tc_et_coll_from(int64_t comm_type);

@@ -45,8 +45,38 @@ struct xw {
 	size_t n_ranks, ranks_cap;
 	uint64_t *deps;
 	size_t deps_cap;
+	char *text; /* IOInfo.shapes being written */
+	size_t text_cap;
 	struct tc_chakra_out_stats st;
 };
+
+static int text_add(struct xw *x, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (tc_grow((void **)&x->text, &x->text_cap, *len + n + 1, 1) < 0)
+		return TC_ENOMEM;
+	memcpy(x->text + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/* Shapes as Chakra's converters write them, a Python literal: "[[64, 3], []]". */
+static int shapes_text(struct xw *x, const struct tc_op *op)
+{
+	size_t len = 0;
+	char num[24];
+	int rc = text_add(x, &len, "[");
+	for (uint32_t i = 0; i < op->n_shapes && rc == 0; i++) {
+		rc = text_add(x, &len, i ? ", [" : "[");
+		for (uint32_t d = 0; d < op->shapes[i].rank && rc == 0; d++) {
+			snprintf(num, sizeof(num), "%s%" PRId64, d ? ", " : "", op->shapes[i].dims[d]);
+			rc = text_add(x, &len, num);
+		}
+		if (rc == 0)
+			rc = text_add(x, &len, "]");
+	}
+	return rc == 0 ? text_add(x, &len, "]") : rc;
+}
 
 static int put(struct rank_out *ro, const void *p, size_t n)
 {
@@ -198,7 +228,14 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 	if ((type == TC_ET_COMM_SEND || type == TC_ET_COMM_RECV) && op->coll_seq <= INT32_MAX)
 		A("comm_tag", INT32_VAL, int32_val, (int32_t)op->coll_seq);
 #undef A
+	ChakraProtoMsg__IOInfo io = CHAKRA_PROTO_MSG__IOINFO__INIT;
+	if (op->n_shapes) {
+		if (shapes_text(x, op) < 0)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		io.shapes = x->text;
+	}
 	NODE n = CHAKRA_PROTO_MSG__NODE__INIT;
+	n.inputs = op->n_shapes ? &io : NULL;
 	n.id = x->nid[id];
 	n.name = (char *)tc_ops_reader_string(x->r, op->name);
 	n.type = (ChakraProtoMsg__NodeType)type;
@@ -356,6 +393,7 @@ int tc_chakra_export(const char *tcs, const char *dir, const struct tc_chakra_ou
 	free(x.nid);
 	free(x.last);
 	free(x.deps);
+	free(x.text);
 	tc_ops_reader_free(x.r);
 	return rc;
 }
