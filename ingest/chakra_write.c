@@ -21,10 +21,6 @@
 #include "chakra.h"
 #include "tc_config.h"
 
-#define NODE ChakraProtoMsg__Node
-#define ATTR ChakraProtoMsg__AttributeProto
-#define V(x) CHAKRA_PROTO_MSG__ATTRIBUTE_PROTO__VALUE_##x
-
 struct rank_out {
 	uint32_t rank;
 	uint8_t *buf;
@@ -195,10 +191,10 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 		x->st.no_duration++;
 	}
 	int cpu = op->kind == TC_KIND_CPU_OP;
-	ATTR a[8];
-	ATTR *ap[8];
+	ATTR a[12];
+	ATTR *ap[12];
 	size_t na = 0;
-	for (size_t i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 12; i++) {
 		chakra_proto_msg__attribute_proto__init(&a[i]);
 		ap[i] = &a[i];
 	}
@@ -211,6 +207,23 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 	} while (0)
 	A("is_cpu_op", BOOL_VAL, bool_val, cpu);
 	A(TC_ET_DURATION_NS, INT64_VAL, int64_val, dur);
+	ChakraProtoMsg__Int64List wl = CHAKRA_PROTO_MSG__INT64_LIST__INIT;
+	int64_t wv[TC_ET_WORK_N];
+	if (op->has_work) {
+		/* ASTRA-sim's roofline model reads num_ops and tensor_size; tc_work keeps what
+		 * tracecast's cost model needs, exactly (docs/chakra.md) */
+		uint64_t u[TC_ET_WORK_N] = {op->flops, op->bytes_read, op->bytes_written, op->gemm_m,
+					    op->gemm_n, op->gemm_k, op->gemm_batch, op->dtype,
+					    op->flags & TC_FLAG_WORK_ESTIMATED};
+		for (size_t k = 0; k < TC_ET_WORK_N; k++)
+			wv[k] = u[k] > INT64_MAX ? INT64_MAX : (int64_t)u[k];
+		wl.values = wv;
+		wl.n_values = TC_ET_WORK_N;
+		A("num_ops", INT64_VAL, int64_val, wv[0]);
+		A("tensor_size", INT64_VAL, int64_val,
+		  wv[1] > INT64_MAX - wv[2] ? INT64_MAX : wv[1] + wv[2]);
+		A(TC_ET_WORK, INT64_LIST, int64_list, &wl);
+	}
 	int type = node_type(op);
 	if (type == TC_ET_COMM_COLL)
 		A("comm_type", INT64_VAL, int64_val, tc_et_coll_to(op->coll_kind));
