@@ -403,8 +403,11 @@ int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err)
 	memset(&u, 0, sizeof(u));
 	if (rc == 0 && tc_strtab_init(&u.names) == 0) { /* the attributes, as ingest reads them */
 		struct nattr na;
-		for (size_t i = 0; i < f.n && rc == 0; i++)
-			rc = tc_et_node_attrs(f.nodes[i], &na, &u) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
+		for (size_t i = 0; i < f.n && rc == 0; i++) {
+			(void)tc_et_check_io(f.nodes[i]);
+			if (tc_et_node_attrs(f.nodes[i], &na, &u) < 0)
+				rc = tc_err_set(err, TC_ENOMEM, "out of memory");
+		}
 		tc_strtab_free(&u.names);
 		free(u.count);
 	}

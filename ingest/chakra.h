@@ -99,6 +99,8 @@ struct emit {
 int tc_et_node_attrs(const NODE *nd, struct nattr *na, struct unmapped *u);
 /* Write the nodes of f (ops base.. in topological order) through e->w. */
 int tc_et_emit_file(struct emit *e, const struct et_file *f, uint64_t base, struct tc_err *err);
+/* Read a node's input shapes and types as the op would (fuzzing); the number of shapes. */
+uint32_t tc_et_check_io(const NODE *nd);
 /* One warning listing the attributes not mapped, with counts. */
 void tc_et_warn_unmapped(const struct unmapped *u, const struct tc_log *log);
 

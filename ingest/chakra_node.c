@@ -242,6 +242,18 @@ static void kernel_work(struct emit *e, const struct et_file *f, uint32_t i, str
 	e->with_work++;
 }
 
+uint32_t tc_et_check_io(const NODE *nd)
+{
+	struct tc_shape shp[TC_ET_MAX_SHAPES];
+	int64_t dims[TC_ET_MAX_DIMS];
+	uint8_t dt[TC_ET_MAX_SHAPES];
+	if (!nd->inputs)
+		return 0;
+	uint32_t n = parse_shapes(nd->inputs->shapes, shp, dims);
+	parse_types(nd->inputs->types, dt, n);
+	return n;
+}
+
 /* The op of one node: kind, lane, class, communication and duration (times come later). */
 static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, struct tc_op *op,
 		   int *lane, struct tc_err *err)
