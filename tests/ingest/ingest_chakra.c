@@ -430,3 +430,53 @@ Test(chakra_out, ranks_from_names)
 	tc_ops_reader_free(b.r);
 	free(b.ops);
 }
+
+static int has_bytes(const uint8_t *b, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(b + i, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The program: project --chakra-out writes the projected durations (the file says so), and
+ * export --chakra with --name writes the measured ones under that name. */
+Test(chakra_cli, project_chakra_out_and_export, .timeout = 120)
+{
+	const char *exe = getenv("TRACECAST"), *src = getenv("TC_SRCDIR");
+	char dir[64], cmd[2048], in[1024], out[256];
+	cr_assert(exe && src);
+	tmpdir_make(dir, sizeof(dir));
+	snprintf(in, sizeof(in), "%s/tests/fuzz/seeds/fuzz_chakra/io_shapes.et", src);
+	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --source a100-sxm4-80gb --target h100-sxm5 "
+		 "--chakra-out '%s/proj' >/dev/null 2>&1", exe, in, dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "'%s' export --chakra '%s/meas' '%s' --name m 2>/dev/null", exe,
+		 dir, in);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	struct wfile p, m;
+	snprintf(out, sizeof(out), "%s/proj/io_shapes.0.et", dir);
+	walk_file(out, &p);
+	snprintf(out, sizeof(out), "%s/meas/m.0.et", dir);
+	walk_file(out, &m);
+	cr_assert_eq(p.count, 3);
+	cr_assert_eq(m.count, 3);
+	const struct wnode *pk = find(&p, 2), *mk = find(&m, 2);
+	cr_assert(pk && mk);
+	cr_assert_eq(mk->dur_ns, 9000, "measured kernel time");
+	cr_assert_lt(pk->dur_ns, 9000, "the GEMM is faster on an H100 (%llu ns)",
+		     (unsigned long long)pk->dur_ns);
+	cr_assert_gt(pk->dur_ns, 0);
+	/* the metadata says which durations these are */
+	size_t len;
+	uint8_t *b = slurp_bin(out, &len);
+	cr_assert(has_bytes(b, len, "measured"));
+	free(b);
+	snprintf(out, sizeof(out), "%s/proj/io_shapes.0.et", dir);
+	b = slurp_bin(out, &len);
+	cr_assert(has_bytes(b, len, "projected"));
+	free(b);
+	wfree(&p);
+	wfree(&m);
+}
