@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "chakra.h"
@@ -299,8 +300,8 @@ static int write_files(struct xw *x, const char *dir, const char *stem, const ch
 {
 	const struct tc_ops_header *h = tc_ops_reader_header(x->r);
 	struct tc_outfile *outs = tc_xcalloc(x->n_ranks + 1, sizeof(*outs));
-	int rc = 0;
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+	int rc = 0, created = mkdir(dir, 0777) == 0;
+	if (!created && errno != EEXIST)
 		rc = tc_err_set(err, TC_EIO, "%s: cannot create the directory: %s", dir,
 				strerror(errno));
 	for (size_t i = 0; i < x->n_ranks && rc == 0; i++) {
@@ -345,6 +346,8 @@ static int write_files(struct xw *x, const char *dir, const char *stem, const ch
 	for (size_t i = 0; i < x->n_ranks; i++)
 		tc_outfile_abort(&outs[i]);
 	free(outs);
+	if (rc < 0 && created) /* nothing left behind, not even the directory */
+		(void)rmdir(dir);
 	return rc;
 }
 
