@@ -95,7 +95,7 @@ int tc_et_node_attrs(const NODE *nd, struct nattr *na, struct unmapped *u)
 	return 0;
 }
 
-/* ---- writing ------------------------------------------------------------------------------ */
+/* ---- nodes as ops ----------------------------------------------------------------------- */
 
 static const char *skip_ws(const char *p)
 {
