@@ -323,23 +323,21 @@ void tc_pyet_free(struct tc_pyet *et)
 
 /* ---- linking ----------------------------------------------------------------------------- */
 
-static int name_is(const struct tc_pyet *et, size_t i, const char *name)
-{
-	return strcmp(tc_strtab_get(&et->names, et->n[i].name), name) == 0;
-}
-
 uint32_t tc_pyet_match(struct tc_pyet *et, uint64_t ext, const char *name)
 {
+	uint32_t id; /* names compared as interned ids: the window is scanned per operator */
+	if (!tc_strtab_find(&et->names, name, strlen(name), &id))
+		return TC_PYET_NONE;
 	size_t lo = et->cursor > MATCH_BACK ? et->cursor - MATCH_BACK : 0;
 	size_t hi = et->cursor + MATCH_AHEAD < et->nn ? et->cursor + MATCH_AHEAD : et->nn;
 	uint64_t k;
 	size_t hit = SIZE_MAX;
-	if (ext && tc_map64_get(&et->by_rf, ext, &k) && !et->n[k].claimed && name_is(et, k, name) &&
+	if (ext && tc_map64_get(&et->by_rf, ext, &k) && !et->n[k].claimed && et->n[k].name == id &&
 	    k >= lo && k < hi)
 		hit = k;
 	else
 		for (size_t i = lo; i < hi && hit == SIZE_MAX; i++)
-			if (!et->n[i].claimed && !et->n[i].root && name_is(et, i, name))
+			if (!et->n[i].claimed && !et->n[i].root && et->n[i].name == id)
 				hit = i;
 	if (hit == SIZE_MAX)
 		return TC_PYET_NONE;
