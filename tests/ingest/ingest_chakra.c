@@ -168,29 +168,12 @@ static int has_dep(const struct wnode *n, uint64_t d)
 	return 0;
 }
 
-static const char *corpus_dir(void)
-{
-	const char *d = getenv("TRACECAST_CORPUS");
-	if (!d || !*d)
-		d = getenv("TC_CORPUS_DEFAULT");
-	return d;
-}
-
-static int corpus_file(const char *rel, char *path, size_t n)
-{
-	const char *dir = corpus_dir();
-	if (!dir)
-		return 0;
-	snprintf(path, n, "%s/%s", dir, rel);
-	return access(path, R_OK) == 0;
-}
-
 /* ---- corpus: counts ---------------------------------------------------------------------- */
 
 static void check_counts(const char *rel)
 {
 	char path[1024];
-	if (!corpus_file(rel, path, sizeof(path)))
+	if (!corpus_path(rel, path, sizeof(path)))
 		cr_skip_test("corpus file %s absent", rel);
 	struct wfile w;
 	walk_file(path, &w);
@@ -229,7 +212,7 @@ Test(chakra_corpus, astra_custom_allreduce)
 Test(chakra_corpus, manifest_counts)
 {
 	char path[1024];
-	if (!corpus_file("chakra/chakra.0.et", path, sizeof(path)))
+	if (!corpus_path("chakra/chakra.0.et", path, sizeof(path)))
 		cr_skip_test("corpus file chakra/chakra.0.et absent");
 	struct wfile w;
 	walk_file(path, &w);
@@ -327,7 +310,7 @@ static void round_trip(const char *path, const char *stem)
 Test(chakra_roundtrip, corpus_chakra_0_et, .timeout = 120)
 {
 	char path[1024];
-	if (!corpus_file("chakra/chakra.0.et", path, sizeof(path)))
+	if (!corpus_path("chakra/chakra.0.et", path, sizeof(path)))
 		cr_skip_test("corpus file chakra/chakra.0.et absent");
 	round_trip(path, "rt");
 }
@@ -335,7 +318,7 @@ Test(chakra_roundtrip, corpus_chakra_0_et, .timeout = 120)
 Test(chakra_roundtrip, corpus_custom_allreduce)
 {
 	char path[1024];
-	if (!corpus_file("astra-sim/custom_allreduce_8npus_1MB.0.et", path, sizeof(path)))
+	if (!corpus_path("astra-sim/custom_allreduce_8npus_1MB.0.et", path, sizeof(path)))
 		cr_skip_test("corpus file absent");
 	round_trip(path, "rt");
 }

@@ -8,17 +8,6 @@
 
 #include "ingest_test.h"
 
-static int corpus_file(const char *rel, char *path, size_t n)
-{
-	const char *d = getenv("TRACECAST_CORPUS");
-	if (!d || !*d)
-		d = getenv("TC_CORPUS_DEFAULT");
-	if (!d)
-		return 0;
-	snprintf(path, n, "%s/%s", d, rel);
-	return access(path, R_OK) == 0;
-}
-
 static json_t *load_gz(const char *path)
 {
 	gzFile g = gzopen(path, "rb");
@@ -81,7 +70,7 @@ static void count_stream(const char *tcs, struct counts *c)
 static void et_alone(const char *rel, uint64_t min_deps)
 {
 	char path[1024];
-	if (!corpus_file(rel, path, sizeof(path)))
+	if (!corpus_path(rel, path, sizeof(path)))
 		cr_skip_test("corpus file %s absent", rel);
 	json_t *et = load_gz(path);
 	struct rb b = {0};
@@ -108,7 +97,7 @@ Test(pyet, dlrm_1_0_1) { et_alone("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", 100
 Test(pyet, add_depends_on_both_uniforms)
 {
 	char path[1024];
-	if (!corpus_file("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", path, sizeof(path)))
+	if (!corpus_path("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", path, sizeof(path)))
 		cr_skip_test("corpus file absent");
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
@@ -154,8 +143,8 @@ static void linked(const char *const *kineto, const char *const *ets, size_t n, 
 	char kp[8][1024], ep[8][1024];
 	const char *in[16];
 	for (size_t i = 0; i < n; i++) {
-		if (!corpus_file(kineto[i], kp[i], sizeof(kp[i])) ||
-		    !corpus_file(ets[i], ep[i], sizeof(ep[i])))
+		if (!corpus_path(kineto[i], kp[i], sizeof(kp[i])) ||
+		    !corpus_path(ets[i], ep[i], sizeof(ep[i])))
 			cr_skip_test("corpus pair absent");
 		in[i] = kp[i];
 		in[n + i] = ep[i];
@@ -191,9 +180,9 @@ Test(pyet_link, dlrm_rank0, .timeout = 120)
 Test(pyet_link, one_et_per_trace)
 {
 	char k0[1024], k1[1024], e0[1024];
-	if (!corpus_file("param/dlrm_kineto/worker0_step_12.1694128201545.pt.trace.json.gz", k0, sizeof(k0)) ||
-	    !corpus_file("param/dlrm_kineto/worker1_step_12.1694128201556.pt.trace.json.gz", k1, sizeof(k1)) ||
-	    !corpus_file("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", e0, sizeof(e0)))
+	if (!corpus_path("param/dlrm_kineto/worker0_step_12.1694128201545.pt.trace.json.gz", k0, sizeof(k0)) ||
+	    !corpus_path("param/dlrm_kineto/worker1_step_12.1694128201556.pt.trace.json.gz", k1, sizeof(k1)) ||
+	    !corpus_path("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", e0, sizeof(e0)))
 		cr_skip_test("corpus files absent");
 	const char *in[] = {k0, k1, e0};
 	struct rb b = {0};
