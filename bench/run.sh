@@ -15,7 +15,7 @@ ninja -C "$build" >/dev/null
 export TC_BUILD="$build"
 echo "== opstream container (realistic op mix: cpu op + launch + kernel, 20 M ops)"
 "$build/bench/bench_opstream" 20000000 "${TMPDIR:-/tmp}/bench_opstream.tcs"
-for b in inflate ingest onnx replay sweep testbench; do
+for b in inflate ingest onnx chakra replay sweep testbench; do
 	if [ -x "bench/bench_$b.sh" ]; then
 		echo "== $b"
 		"bench/bench_$b.sh" "$build"

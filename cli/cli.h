@@ -26,6 +26,8 @@ int tc_cli_usage(struct tc_cli *cli, const char *cmd, const char *fmt, ...) TC_P
 int tc_cli_wants_help(int argc, char **argv);
 
 
+
+
 /* Subcommands (one file each: cmd_<name>.c). */
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
@@ -39,6 +41,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv);
+int tc_cmd_export(struct tc_cli *cli, int argc, char **argv);
 
 /* check_init.c: write DIR/cases.json for `check --init` (one case per trace; commas join the
  * ranks of one job). Refuses a DIR that already has a cases.json. */

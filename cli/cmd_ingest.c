@@ -16,8 +16,11 @@ static void ingest_help(FILE *fp)
 	fprintf(fp,
 		"usage: tracecast ingest IN... -o OUT.tcs [--format F] [--chunk N] [-v|-q]\n\n"
 		"Convert profiler traces (Kineto/Chrome JSON: .json, .json.gz, .json.zst; several\n"
-		"files = several ranks of one job) or an ONNX model into an opstream. IN may be '-'\n"
-		"(stdin), a pipe or a FIFO: the format is told from the content.\n\n"
+		"files = several ranks of one job), an ONNX model, Chakra execution traces (.et, one\n"
+		"per rank) or PyTorch execution traces (ET JSON) into an opstream. PyTorch ETs given\n"
+		"beside Kineto traces, one per trace in the same order, add their data dependencies\n"
+		"and shapes to the Kineto CPU operators (docs/chakra.md). IN may be '-' (stdin), a\n"
+		"pipe or a FIFO: the format is told from the content.\n\n"
 		"  -o, --output OUT   the .tcs to write (written under a temporary name, renamed on\n"
 		"                     success: a failed run leaves nothing behind)\n"
 		"  --format F         force the input format:");

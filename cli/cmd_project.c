@@ -36,6 +36,8 @@ static void help(void)
 	       "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
 	       "  --ops-csv FILE     write every op (rank, lane, class, bound, source and projected\n"
 	       "                     start and duration, FLOPs, bytes) as CSV\n"
+	       "  --chakra-out DIR   write the projected run as Chakra traces, DIR/NAME.RANK.et\n"
+	       "                     (docs/chakra.md)\n"
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
 	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
 	       "                     records what they wait for (docs/projection.md, waits)\n"
@@ -53,6 +55,16 @@ static int parse_double(const char *s, double *out)
 	*out = v;
 	return 0;
 }
+
+/* Projected duration of an op for the Chakra writer; -1 (keep the measured one) for ops
+ * that were not simulated. */
+static int64_t proj_dur(const void *ctx, uint64_t id)
+{
+	const struct tc_replay *r = ctx;
+	int64_t s = tc_replay_op_start(r, id), e = tc_replay_op_end(r, id);
+	return s != INT64_MIN && e != INT64_MIN && e >= s ? e - s : -1;
+}
+
 
 enum out_kind { OUT_JSON, OUT_TIMELINE, OUT_OPS_CSV };
 
@@ -80,6 +92,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	size_t n_in = 0, n_sets = 0;
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
 	const char *ops_csv = NULL;
+	const char *chakra_out = NULL;
 	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
 	struct tc_err err = TC_ERR_INIT;
@@ -140,6 +153,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			timeline = argv[++i];
 		else if (strcmp(a, "--ops-csv") == 0 && has)
 			ops_csv = argv[++i];
+		else if (strcmp(a, "--chakra-out") == 0 && has)
+			chakra_out = argv[++i];
 		else if (strcmp(a, "--specs") == 0 && has)
 			specs = argv[++i];
 		else if (strcmp(a, "--validate") == 0)
@@ -182,24 +197,10 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	char tmp[64] = {0};
 	int rc = 0, code = 1;
 
-	/* inputs that are not an opstream are ingested into a temporary one */
 	const char *tcs = inputs[0];
-	if (!(n_in == 1 && tc_str_endswith(inputs[0], ".tcs"))) {
-		const char *dir = getenv("TMPDIR");
-		snprintf(tmp, sizeof(tmp), "%s/tracecast-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
-		int fd = mkstemp(tmp);
-		if (fd < 0) {
-			tc_err_set(&err, TC_EIO, "cannot create a temporary file in %s", tmp);
-			goto fail;
-		}
-		close(fd);
-		(void)tc_tmp_remember(tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
-		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
-		io.log = &cli->log;
-		if ((rc = tc_ingest_files(inputs, n_in, tmp, &io, NULL, &err)) < 0)
-			goto fail;
-		tcs = tmp;
-	}
+	if ((rc = tc_pipeline_opstream(inputs, n_in, &(struct tc_ingest_opts){.log = &cli->log}, tmp,
+					 sizeof(tmp), &tcs, &err)) < 0)
+		goto fail;
 	if ((rc = tc_replay_graph_load(&g, tcs, &cli->log, &err)) < 0)
 		goto fail;
 	{
@@ -251,6 +252,14 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		goto fail;
 	if (ops_csv && (rc = write_out(ops_csv, r, OUT_OPS_CSV, &err)) < 0)
 		goto fail;
+	if (chakra_out) {
+		struct tc_chakra_out_opts co = {proj_dur, r, NULL};
+		struct tc_chakra_out_stats cs;
+		if ((rc = tc_chakra_export(tcs, chakra_out, &co, &cs, &err)) < 0)
+			goto fail;
+		tc_info(&cli->log, "project: %u Chakra traces in %s (%llu nodes, projected)",
+			cs.files, chakra_out, (unsigned long long)cs.nodes);
+	}
 	if (validate) {
 		double worst;
 		struct tc_replay *dep = NULL;

@@ -15,6 +15,7 @@ static int cmd_help(struct tc_cli *cli, int argc, char **argv);
 /* The command table: a new subcommand is one file and one line here. */
 static const struct tc_cli_cmd commands[] = {
 	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
+	{"export", "opstream or trace -> Chakra execution traces (.et per rank, for ASTRA-sim)", tc_cmd_export},
 	{"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
 	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
 	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},

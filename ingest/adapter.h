@@ -13,10 +13,27 @@
 extern const struct tc_ingest_adapter tc_ingest_kineto_adapter;
 extern const struct tc_ingest_adapter tc_ingest_onnx_adapter;
 extern const struct tc_ingest_adapter tc_ingest_optable_adapter;
+extern const struct tc_ingest_adapter tc_ingest_chakra_adapter;
+extern const struct tc_ingest_adapter tc_ingest_pyet_adapter;
 
 /* Parse and link a Kineto/Chrome JSON trace held in memory, writing nothing (fuzzing,
  * validation). 0 or a negative TC_E* with err filled. */
 int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
+
+/* Read and check Chakra .et bytes held in memory (records, ids, dependencies, cycles,
+ * attributes), writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
+int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err);
+
+/* Protobuf base-128 varint at p[*off] (len bytes in all): 0 with *off past it, or -1 when it
+ * runs past the end or over 10 bytes (ONNX error locations, Chakra record lengths). */
+int tc_pb_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v);
+
+/* Open the writer of a stream whose input i is rank ranks[i] on a GPU the input does not
+ * name (Chakra, PyTorch ET): the header names the format, the files and one meta entry. */
+int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const char *format,
+			 const char *const *files, const uint32_t *ranks, size_t n,
+			 const struct tc_kv *meta, const struct tc_ingest_opts *opts,
+			 struct tc_err *err);
 
 /* tc_work_of_op_conv() in two halves, so an adapter can look the name up once per
  * distinct name: a key (0 = no known work for that op) and the work from shapes. */
@@ -48,6 +65,10 @@ uint64_t tc_input_consumed(const struct tc_input *in);
 const char *tc_input_name(const struct tc_input *in);
 void tc_input_close(struct tc_input *in);
 
+/* Read all of path, decompressed, into a new NUL-terminated buffer (*out, the caller's to
+ * free), naming name in errors. */
+int tc_input_read_all(const char *path, const char *name, char **out, size_t *len,
+		      struct tc_err *err);
 /* Read the first up to cap decompressed bytes of path (for detection). */
 int tc_input_head(const char *path, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err);
 

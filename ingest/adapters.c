@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "chrome.h"
+#include "pyet.h"
 
 static int kineto_probe(const char *path, const uint8_t *head, size_t n)
 {
@@ -106,8 +107,32 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 					break;
 				}
 	}
+	struct tc_pyet **ets = NULL;
+	if (rc == 0 && opts && opts->n_et) {
+		ets = tc_xcalloc(n_inputs, sizeof(*ets));
+		if (opts->n_et != n_inputs)
+			rc = tc_err_set(err, TC_EINVAL, "%zu traces but %zu execution traces",
+					n_inputs, opts->n_et);
+		for (size_t i = 0; i < n_inputs && rc == 0; i++)
+			if ((rc = tc_pyet_load(&ets[i], opts->et[i], opts->et[i], err)) == 0)
+				files[i].et = ets[i];
+	}
 	if (rc == 0)
 		rc = tc_chrome_write(&c, files, n_inputs, out_path, err);
+	for (size_t i = 0; ets && i < n_inputs; i++) {
+		struct tc_pyet_counts pc;
+		if (ets[i] && rc == 0 && log) {
+			tc_pyet_counts(ets[i], &pc);
+			tc_info(log, "%s: execution trace %s: %llu of its %llu nodes linked to CPU "
+				"operators (%llu by name and order, the rest by rf_id = External id); "
+				"%llu of its %llu data dependencies added", files[i].path, opts->et[i],
+				(unsigned long long)pc.matched, (unsigned long long)pc.nodes,
+				(unsigned long long)pc.matched_by_name,
+				(unsigned long long)pc.edges_written, (unsigned long long)pc.edges);
+		}
+		tc_pyet_free(ets[i]);
+	}
+	free(ets);
 	if (rc == 0 && stats) {
 		stats->ranks = (uint32_t)n_inputs;
 		for (size_t i = 0; i < n_inputs; i++)
@@ -157,6 +182,37 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err)
 	return rc;
 }
 
+int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const char *format,
+			 const char *const *files, const uint32_t *ranks, size_t n,
+			 const struct tc_kv *meta, const struct tc_ingest_opts *opts,
+			 struct tc_err *err)
+{
+	struct tc_device *devs = tc_xcalloc(n + 1, sizeof(*devs));
+	uint32_t world = 0;
+	for (size_t i = 0; i < n; i++) {
+		devs[i] = (struct tc_device){ranks[i], ranks[i], TC_DEV_GPU, -1, "", "", "", "", 0, 0};
+		if (ranks[i] + 1 > world)
+			world = ranks[i] + 1;
+	}
+	struct tc_ops_header hdr;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.source_format = format;
+	hdr.source_files = (const char **)files;
+	hdr.n_source_files = n;
+	hdr.devices = devs;
+	hdr.n_devices = n;
+	hdr.world_size = world;
+	hdr.ranks = ranks;
+	hdr.n_ranks = n;
+	hdr.meta = meta;
+	hdr.n_meta = 1;
+	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
+	wo.chunk_ops = opts ? opts->chunk_ops : 0;
+	int rc = tc_ops_writer_open(w, out_path, &hdr, &wo, err);
+	free(devs);
+	return rc;
+}
+
 const struct tc_ingest_adapter tc_ingest_kineto_adapter = {
 	"kineto", "PyTorch profiler (Kineto) / Chrome trace-event JSON (.json, .json.gz, .json.zst)",
 	kineto_probe, kineto_run,
@@ -166,6 +222,8 @@ static const struct tc_ingest_adapter *const adapters[] = {
 	&tc_ingest_kineto_adapter,
 	&tc_ingest_onnx_adapter,
 	&tc_ingest_optable_adapter,
+	&tc_ingest_chakra_adapter,
+	&tc_ingest_pyet_adapter,
 	NULL,
 };
 
@@ -205,8 +263,51 @@ static int detect_as(const char *src, const char *name, const struct tc_ingest_a
 				  "give it on its own, not with traces or models", name);
 	if (!*out)
 		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format (not Kineto "
-				  "JSON, .gz or .zst of it, nor ONNX)", name);
+				  "JSON, .gz or .zst of it, ONNX nor Chakra .et)", name);
 	return 0;
+}
+
+/* One format per run, except that PyTorch execution traces may come with the Kineto traces
+ * of the same run: they are then taken out of the inputs (which keep their order) into
+ * o->et, one per trace, for the Kineto adapter to link. */
+static int detect_all(const char **srcs, const char **names, size_t *n, struct tc_ingest_opts *o,
+		      const struct tc_ingest_adapter **a, struct tc_err *err)
+{
+	const struct tc_ingest_adapter **fmt = tc_xcalloc(*n, sizeof(*fmt));
+	size_t n_et = 0, n_kineto = 0;
+	int rc = 0;
+	for (size_t i = 0; i < *n && rc == 0; i++) {
+		rc = detect_as(srcs[i], names[i], &fmt[i], err);
+		n_et += rc == 0 && fmt[i] == &tc_ingest_pyet_adapter;
+		n_kineto += rc == 0 && fmt[i] == &tc_ingest_kineto_adapter;
+	}
+	if (rc == 0 && n_et && n_kineto && n_et + n_kineto == *n) {
+		if (n_et != n_kineto)
+			rc = tc_err_set(err, TC_EINVAL, "%zu Kineto traces but %zu PyTorch execution "
+					"traces: give one execution trace per trace, in the same order",
+					n_kineto, n_et);
+		const char **et = tc_xcalloc(n_et, sizeof(*et));
+		size_t k = 0, e = 0;
+		for (size_t i = 0; i < *n; i++) {
+			if (fmt[i] == &tc_ingest_pyet_adapter) {
+				et[e++] = srcs[i];
+				continue;
+			}
+			srcs[k] = srcs[i];
+			names[k++] = names[i];
+		}
+		*n = k;
+		o->et = et;
+		o->n_et = e;
+		fmt[0] = &tc_ingest_kineto_adapter;
+	}
+	for (size_t i = 1; i < *n && rc == 0 && !o->n_et; i++)
+		if (fmt[i] != fmt[0])
+			rc = tc_err_set(err, TC_EINVAL, "%s is %s but %s is %s: one format per run",
+					names[0], fmt[0]->name, names[i], fmt[i]->name);
+	*a = fmt[0];
+	free(fmt);
+	return rc;
 }
 
 int tc_ingest_detect(const char *path, const struct tc_ingest_adapter **out, struct tc_err *err)
@@ -319,14 +420,7 @@ int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_
 		if (!a)
 			rc = tc_err_set(err, TC_EINVAL, "unknown input format '%s'", o.format);
 	} else if (rc == 0) {
-		rc = detect_as(srcs[0], names[0], &a, err);
-		for (size_t i = 1; i < n_inputs && rc == 0; i++) {
-			const struct tc_ingest_adapter *b;
-			rc = detect_as(srcs[i], names[i], &b, err);
-			if (rc == 0 && b != a)
-				rc = tc_err_set(err, TC_EINVAL, "%s is %s but %s is %s: one format per run",
-						names[0], a->name, names[i], b->name);
-		}
+		rc = detect_all(srcs, names, &n_inputs, &o, &a, err);
 	}
 	if (rc == 0)
 		rc = a->run(names, n_inputs, out_path, &o, stats, err);
@@ -338,5 +432,6 @@ int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_
 	free(tmps);
 	free(srcs);
 	free(names);
+	free((void *)o.et);
 	return rc;
 }

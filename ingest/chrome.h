@@ -86,8 +86,10 @@ struct rsync {
 	int kind; /* 1 event sync, 2 stream wait event, 3 stream sync, 4 context sync */
 };
 
+struct tc_pyet;
 struct rfile {
 	const char *path;
+	struct tc_pyet *et; /* the run's execution trace (pyet.h), NULL = none; not owned */
 	int rank, world; /* -1 unknown */
 	struct rop *ops;
 	size_t n, cap;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "chrome.h"
+#include "pyet.h"
 
 #define REC_MAX 4096   /* largest serialised op: 64 + 40 + 32 + 2 + 16*9*10 + 56 < 2 KiB */
 #define RBUF (1u << 18) /* read buffer per spilled run */
@@ -700,7 +701,21 @@ static int emit_op(struct lk *k, struct emit *e, struct rrec *q, uint64_t parent
 		if (r->cls == TC_CLASS_OTHER && r->kind == TC_KIND_KERNEL)
 			c->stats->unknown_ops++;
 	}
-	return tc_ops_writer_add(e->w, &op, NULL, err);
+	/* the execution trace of the run: tensor data dependencies, and shapes Kineto lacks */
+	uint32_t et_node = TC_PYET_NONE;
+	if (f->et && r->kind == TC_KIND_CPU_OP) {
+		et_node = tc_pyet_match(f->et, r->ext, tc_strtab_get(&c->names, r->name));
+		if (et_node != TC_PYET_NONE) {
+			tc_pyet_deps(f->et, et_node, &op.deps, &op.n_deps);
+			if (!op.n_shapes)
+				tc_pyet_shapes(f->et, et_node, &op.shapes, &op.n_shapes);
+		}
+	}
+	uint64_t id;
+	TC_TRY(tc_ops_writer_add(e->w, &op, &id, err));
+	if (et_node != TC_PYET_NONE)
+		tc_pyet_set_op(f->et, et_node, id);
+	return 0;
 }
 
 int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w,

@@ -30,8 +30,13 @@ struct tc_ingest_opts {
 	 * it is not the input's name itself; NULL = the names. Names stay what errors and the
 	 * header show. */
 	const char *const *sources;
+	/* Kineto: the PyTorch execution traces of the same run, one per trace in the same
+	 * order, which add data dependencies and shapes to the CPU operators (docs/chakra.md).
+	 * tc_ingest_files fills them when ETs are given among Kineto traces. */
+	const char *const *et;
+	size_t n_et;
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL}
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, 0}
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {
@@ -150,5 +155,26 @@ void tc_optable_free(struct tc_optable *t); /* NULL is fine */
 double tc_optable_measured_total_ns(const struct tc_optable *t);
 /* Parse a table held in memory, writing nothing (fuzzing). 0 or a negative TC_E*. */
 int tc_optable_check_mem(const void *buf, size_t len, struct tc_err *err);
+
+/* ---- Chakra execution traces out (chakra_write.c, docs/chakra.md) --------------------- */
+
+struct tc_chakra_out_opts {
+	/* The duration to write for op id, or < 0 for its measured one; NULL = measured
+	 * (the projection passes its projected times). */
+	int64_t (*dur_of)(const void *ctx, uint64_t op);
+	const void *ctx;
+	const char *stem; /* files are DIR/STEM.RANK.et; NULL = the input's name */
+};
+struct tc_chakra_out_stats {
+	uint32_t files;
+	uint64_t nodes, deps;
+	uint64_t skipped;     /* ops inside a node (nested CPU ops, runtime calls, steps) */
+	uint64_t no_duration; /* nodes written with 0 us: no measured or projected time */
+};
+/* Write one .et per rank of opstream tcs into dir (created if missing). Every file is
+ * written under a temporary name and renamed only when all are complete. o and stats may
+ * be NULL. 0 or a negative TC_E* with err filled. */
+int tc_chakra_export(const char *tcs, const char *dir, const struct tc_chakra_out_opts *o,
+		     struct tc_chakra_out_stats *stats, struct tc_err *err);
 
 #endif

@@ -525,3 +525,31 @@ int tc_input_head(const char *path, uint8_t *buf, size_t cap, size_t *got, struc
 	tc_input_close(in);
 	return 0;
 }
+
+int tc_input_read_all(const char *path, const char *name, char **out, size_t *len,
+		      struct tc_err *err)
+{
+	struct tc_input *in = NULL;
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = tc_xmalloc(cap + 1);
+	int rc = tc_input_open_as(&in, path, name, err);
+	while (rc == 0) {
+		if (cap - n < 4096) {
+			cap *= 2;
+			buf = tc_xrealloc(buf, cap + 1);
+		}
+		rc = tc_input_read(in, buf + n, cap - n, &got, err);
+		if (rc == 0 && got == 0)
+			break;
+		n += got;
+	}
+	tc_input_close(in);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}

@@ -95,33 +95,6 @@ static int csv_next(struct csv *c, struct tc_err *err)
 	return 1;
 }
 
-static int read_all(const char *path, char **out, size_t *len, struct tc_err *err)
-{
-	struct tc_input *in = NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = tc_xmalloc(cap + 1);
-	int rc = tc_input_open(&in, path, err);
-	while (rc == 0) {
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = tc_xrealloc(buf, cap + 1);
-		}
-		rc = tc_input_read(in, buf + n, cap - n, &got, err);
-		if (rc == 0 && got == 0)
-			break;
-		n += got;
-	}
-	tc_input_close(in);
-	if (rc < 0) {
-		free(buf);
-		return rc;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int col_of(const struct csv *c, const char *name)
 {
 	for (size_t i = 0; i < c->nf; i++)
@@ -853,7 +826,7 @@ int tc_optable_read(struct tc_optable **out, const char *path, struct tc_err *er
 	memset(&c, 0, sizeof(c));
 	c.path = path;
 	c.next_line = 1;
-	int rc = read_all(path, &c.buf, &c.len, err);
+	int rc = tc_input_read_all(path, path, &c.buf, &c.len, err);
 	if (rc == 0) {
 		rc = csv_next(&c, err);
 		if (rc == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter.h"
 #include "onnx_int.h"
 
 /* ---- small helpers shared with the other files --------------------------------------- */
@@ -399,21 +400,6 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 
 /* ---- protobuf error location ------------------------------------------------------------- */
 
-static int read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
-{
-	uint64_t r = 0;
-	for (int s = 0; s < 64; s += 7) {
-		if (*off >= len)
-			return -1;
-		uint8_t c = p[(*off)++];
-		r |= (uint64_t)(c & 0x7f) << s;
-		if (!(c & 0x80)) {
-			*v = r;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* Walk the fields of one message; on the first one that does not fit, describe it. Descends
  * into ModelProto.graph (7) and counts GraphProto.node (1) so the message can name the node. */
@@ -425,7 +411,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 	while (off < end) {
 		size_t at = off;
 		uint64_t key, v;
-		if (read_varint(p, end, &off, &key) < 0) {
+		if (tc_pb_varint(p, end, &off, &key) < 0) {
 			snprintf(what, wn, "byte %zu: bad field tag", at);
 			return -1;
 		}
@@ -437,7 +423,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 		}
 		switch (wt) {
 		case 0:
-			if (read_varint(p, end, &off, &v) < 0) {
+			if (tc_pb_varint(p, end, &off, &v) < 0) {
 				snprintf(what, wn, "byte %zu: varint runs past the end", at);
 				return -1;
 			}
@@ -453,7 +439,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 			break;
 		}
 		case 2:
-			if (read_varint(p, end, &off, &v) < 0 || v > end - off) {
+			if (tc_pb_varint(p, end, &off, &v) < 0 || v > end - off) {
 				if (depth == 1 && field == 1)
 					snprintf(what, wn, "byte %zu: node #%" PRIu64 " runs past the end", at, nodes);
 				else
@@ -551,11 +537,11 @@ static int check_nesting(const uint8_t *p, size_t len, const char *file, struct 
 			continue;
 		}
 		uint64_t key, v;
-		if (read_varint(p, top.end, &off, &key) < 0)
+		if (tc_pb_varint(p, top.end, &off, &key) < 0)
 			goto done;
 		switch (key & 7) {
 		case 0:
-			if (read_varint(p, top.end, &off, &v) < 0)
+			if (tc_pb_varint(p, top.end, &off, &v) < 0)
 				goto done;
 			break;
 		case 1:
@@ -567,7 +553,7 @@ static int check_nesting(const uint8_t *p, size_t len, const char *file, struct 
 			break;
 		}
 		case 2: {
-			if (read_varint(p, top.end, &off, &v) < 0 || v > top.end - off)
+			if (tc_pb_varint(p, top.end, &off, &v) < 0 || v > top.end - off)
 				goto done;
 			enum ox_msg c = ox_child(top.type, key >> 3);
 			if (c == OXM_SKIP) {

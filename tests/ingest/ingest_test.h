@@ -20,6 +20,19 @@ struct rb {
 	char out[128];
 };
 
+/* The corpus file rel in path: 1 when it is readable, 0 when the corpus or the file is
+ * absent (the test then skips). The corpus is $TRACECAST_CORPUS, else the build's default. */
+static inline int corpus_path(const char *rel, char *path, size_t n)
+{
+	const char *d = getenv("TRACECAST_CORPUS");
+	if (!d || !*d)
+		d = getenv("TC_CORPUS_DEFAULT");
+	if (!d)
+		return 0;
+	snprintf(path, n, "%s/%s", d, rel);
+	return access(path, R_OK) == 0;
+}
+
 static inline void tmpdir_make(char *dir, size_t n)
 {
 	snprintf(dir, n, "/tmp/tc_ingest_XXXXXX");
