@@ -58,19 +58,8 @@ static void print_table(const struct tc_store_rows *r, FILE *fp)
 
 static void csv_cell(const char *v, FILE *fp)
 {
-	if (!v)
-		return;
-	if (!strpbrk(v, ",\"\n\r")) {
-		fputs(v, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *v; v++) {
-		if (*v == '"')
-			fputc('"', fp);
-		fputc(*v, fp);
-	}
-	fputc('"', fp);
+	if (v)
+		tc_fput_csv(fp, v);
 }
 
 static void print_csv(const struct tc_store_rows *r, FILE *fp)

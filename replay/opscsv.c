@@ -6,22 +6,6 @@
 
 #include "internal.h"
 
-/* RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled */
-static void csv_str(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 int tc_replay_write_ops_csv(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
@@ -33,7 +17,7 @@ int tc_replay_write_ops_csv(const struct tc_replay *r, FILE *fp, struct tc_err *
 		const struct rp_lane *L = &g->lanes[g->lane[i]];
 		fprintf(fp, "%u,%u,%u,%s,%s,", i, L->rank, g->lane[i], tc_kind_name(g->kind[i]),
 			tc_class_name(g->cls[i]));
-		csv_str(fp, rp_op_name(g, i, buf, sizeof(buf)));
+		tc_fput_csv(fp, rp_op_name(g, i, buf, sizeof(buf)));
 		int gpu = (g->flags[i] & RP_F_GPU) != 0;
 		fprintf(fp, ",%s,%lld,%lld,%lld,%lld,", gpu ? tc_bound_name(tc_replay_op_bound(r, i)) : "",
 			(long long)g->ts[i], (long long)(rp_src_end(g, i) - g->ts[i]),

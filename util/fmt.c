@@ -78,3 +78,18 @@ char *tc_fmt_bytes(char *buf, size_t n, double bytes)
 		snprintf(buf, n, "%s %s", tc_fmt_fixed(t, sizeof(t), bytes, bytes < 10 ? 2 : 1), unit[u]);
 	return buf;
 }
+
+void tc_fput_csv(FILE *fp, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}

@@ -207,6 +207,9 @@ char *tc_fmt_double(char *buf, size_t n, double v);
 char *tc_fmt_ns(char *buf, size_t n, double ns);
 /* Bytes: "512 B", "1.50 KB", "34.8 MB" (SI, 10^3). */
 char *tc_fmt_bytes(char *buf, size_t n, double bytes);
+/* One CSV field (RFC 4180): quoted, quotes doubled, when it holds a comma, a quote or a line
+ * break. */
+void tc_fput_csv(FILE *fp, const char *s);
 
 /* ---- files -------------------------------------------------------------------------------- */
 
