@@ -12,6 +12,23 @@
 
 #define MAX_IN 256
 #define MAX_SETS 64
+#define MAX_STRAGGLERS 64
+
+/* "R=F": a straggler rank and its factor */
+static int parse_straggler(const char *s, struct tc_replay_straggler *out)
+{
+	char *end;
+	unsigned long r = strtoul(s, &end, 10);
+	if (end == s || *end != '=' || s[0] == '-' || r > UINT32_MAX)
+		return -1;
+	const char *f = end + 1;
+	double v = strtod(f, &end);
+	if (end == f || *end || !(v > 0))
+		return -1;
+	out->rank = (uint32_t)r;
+	out->factor = v;
+	return 0;
+}
 
 static void help(void)
 {
@@ -34,6 +51,13 @@ static void help(void)
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
 	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
 	       "                     records what they wait for (docs/projection.md, waits)\n"
+	       "  --world-size N     scale-out what-if: the job on N ranks (synthesised from\n"
+	       "                     the traced ones; docs/projection.md §6)\n"
+	       "  --parallel L       target layout, e.g. dp=64,tp=8,pp=2,ep=8 (world = dp*tp*pp)\n"
+	       "  --source-parallel L  layout of the traced job (default: all ranks DP)\n"
+	       "  --straggler R=F    rank R's GPU work takes F times as long (repeatable)\n"
+	       "  --jitter F         each GPU op's time x (1 + F*u), u uniform in [-1, 1]\n"
+	       "  --seed N           seed of the jitter (default 1)\n"
 	       "  --specs DIR        chip spec library (default: the shipped specs)\n"
 	       "  -q                 no text report on stdout when --json is given\n",
 	       TC_REPLAY_SCHEMA_VERSION);
@@ -71,8 +95,12 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
 	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+	struct tc_replay_straggler strag[MAX_STRAGGLERS];
+	int scaled = 0;
 	struct tc_err err = TC_ERR_INIT;
 
+	sc.seed = 1;
 	if (tc_cli_wants_help(argc, argv)) {
 		help();
 		return 0;
@@ -112,6 +140,43 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			o.top_n = atoi(argv[++i]);
 			if (o.top_n < 1)
 				return tc_cli_usage(cli, "project", "--top needs a positive number");
+		} else if (strcmp(a, "--world-size") == 0 && has) {
+			const char *v = argv[++i];
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (end == v || *end || v[0] == '-' || n < 1 || n > (1ul << 24))
+				return tc_cli_usage(cli, "project",
+						    "--world-size needs a number 1..16777216, not '%s'", v);
+			sc.world = (uint32_t)n;
+			scaled = 1;
+		} else if ((strcmp(a, "--parallel") == 0 || strcmp(a, "--source-parallel") == 0) &&
+			   has) {
+			int is_src = a[2] == 's';
+			if (tc_replay_parallel_parse(is_src ? &sc.src : &sc.dst, argv[++i], a, &err) < 0)
+				return tc_cli_fail(cli, &err);
+			scaled = 1;
+		} else if (strcmp(a, "--straggler") == 0 && has) {
+			if (sc.n_stragglers == MAX_STRAGGLERS)
+				return tc_cli_usage(cli, "project", "at most %d --straggler", MAX_STRAGGLERS);
+			if (parse_straggler(argv[++i], &strag[sc.n_stragglers]) < 0)
+				return tc_cli_usage(cli, "project",
+						    "--straggler needs RANK=FACTOR (factor > 0), not '%s'",
+						    argv[i]);
+			sc.n_stragglers++;
+			scaled = 1;
+		} else if (strcmp(a, "--jitter") == 0 && has) {
+			char *end;
+			const char *v = argv[++i];
+			sc.jitter = strtod(v, &end);
+			if (end == v || *end || !(sc.jitter >= 0 && sc.jitter < 1))
+				return tc_cli_usage(cli, "project", "--jitter needs a number in [0, 1)");
+			scaled = 1;
+		} else if (strcmp(a, "--seed") == 0 && has) {
+			char *end;
+			const char *v = argv[++i];
+			sc.seed = strtoull(v, &end, 10);
+			if (end == v || *end || v[0] == '-')
+				return tc_cli_usage(cli, "project", "--seed needs a non-negative integer");
 		} else if (strcmp(a, "--json") == 0 && has)
 			json = argv[++i];
 		else if (strcmp(a, "--timeline") == 0 && has)
@@ -214,6 +279,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	o.source = src;
 	o.target = validate ? NULL : dst;
 	o.no_infer_waits = no_waits;
+	sc.stragglers = strag;
+	o.scale = scaled ? &sc : NULL;
 	o.sets = sets;
 	o.n_sets = n_sets;
 	o.log = &cli->log;

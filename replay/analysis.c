@@ -1047,6 +1047,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
 	 * run) next; the real run then owns start / end */
+	if ((rc = rp_layout_resolve(r, err)) < 0) {
+		tc_replay_free(r);
+		return rc;
+	}
 	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
 	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
 	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps_src(r, err)) < 0 ||
@@ -1067,7 +1071,7 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
 	steps_project(r);
-	if ((rc = analyse_steps(r, err)) < 0) {
+	if ((rc = analyse_steps(r, err)) < 0 || (rc = rp_layout_comm(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
@@ -1108,6 +1112,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 			     "assumed to arrive as measured (skew above the shortest instance "
 			     "kept, transfer re-timed)",
 			(unsigned long long)r->warn.unmatched_collectives);
+	if (r->warn.inferred_coll_bytes)
+		tc_warn(log, "project: %llu collective kernels record no size: bytes inferred from "
+			     "their measured transfer on the source network",
+			(unsigned long long)r->warn.inferred_coll_bytes);
 	if (r->warn.forced_collectives)
 		tc_warn(log, "project: %llu collectives released before all members arrived",
 			(unsigned long long)r->warn.forced_collectives);
@@ -1135,6 +1143,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->opk);
 	free(r->step_first);
 	free(r->insight);
+	free(r->lane_scale);
 	free(r);
 }
 
