@@ -121,7 +121,8 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 		return tc_err_set(err, TC_EINVAL, "--world-size: %u is above %u", sc->world, MAX_DEGREE);
 	if (!dw) {
 		uint64_t tp = L->dst.tp ? L->dst.tp : L->src.tp, pp = L->dst.pp ? L->dst.pp : L->src.pp;
-		uint64_t w = L->dst.dp ? L->dst.dp * tp * pp : sw;
+		/* no world size: the replicas stay as traced (dp kept), the world follows */
+		uint64_t w = (L->dst.dp ? L->dst.dp : L->src.dp) * tp * pp;
 		if (w > MAX_DEGREE)
 			return tc_err_set(err, TC_EINVAL, "--parallel: world size %llu is above %u",
 					  (unsigned long long)w, MAX_DEGREE);
@@ -208,7 +209,9 @@ void rp_layout_ops(const struct tc_replay *r, const struct rp_work *W, struct tc
 	uint32_t Us = up_size(r->opts.source), Ud = up_size(r->opts.target ? r->opts.target : r->opts.source);
 	uint32_t n = hs->group_size, nd = n;
 	uint64_t ss = 1, sd = 1;
-	int world = n == L->src_world;
+	/* the whole-job group (a barrier, a job-wide all-to-all) grows with the world; in a
+	 * pure-DP trace it is the DP group, which follows dp */
+	int world = n == L->src_world && n != L->src.dp;
 	switch (kind) {
 	case TC_GROUP_DP:
 		nd = world ? L->dst_world : L->dst.dp;
