@@ -261,6 +261,9 @@ unsigned rp_layout_kind(const struct tc_replay_layout *L, const struct rp_work *
 void rp_layout_ops(const struct tc_replay *r, const struct rp_work *W, struct tc_hw_op *hs,
 		   struct tc_hw_op *hd);
 int rp_layout_comm(struct tc_replay *r, struct tc_err *err);
+/* layout_report.c: nothing when no what-if was asked */
+void rp_layout_write_json(const struct tc_replay *r, FILE *fp);
+void rp_layout_write_text(const struct tc_replay *r, FILE *fp);
 
 /* A GPU op's own slowdown: its rank's straggler factor and the seeded jitter (splitmix64 of
  * seed and op id: the same seed gives the same bytes). Collectives are left alone: a slow
