@@ -269,3 +269,100 @@ Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = t
 	cr_expect_eq(total, 9, "9 points stored (got %ld): %s", total, line);
 	cr_expect_geq(distinct, 5, "only %ld distinct step times in 9 points", distinct);
 }
+
+/* ---- scale-out what-ifs (issue 14): network and world size must move the answer -------- */
+
+static double step_of(const char *tcs, const char *args)
+{
+	return project(tcs, args).proj;
+}
+
+Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	if (!ingest("param/dlrm_kineto", tcs, sizeof(tcs)))
+		cr_skip_test("corpus param/dlrm_kineto absent (set TRACECAST_CORPUS)");
+	const char *t = "--target v100-sxm2";
+	char a[1024];
+	double base = step_of(tcs, t);
+	/* identity: the traced world and layout change nothing */
+	snprintf(a, sizeof(a), "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t);
+	cr_expect_eq(step_of(tcs, a), base, "8 -> 8 changed the step");
+	/* every rank its own node: the collectives leave NVLink for 6.25 GB/s EDR */
+	snprintf(a, sizeof(a), "%s --set network.scale_up.size=1", t);
+	double alone = step_of(tcs, a);
+	cr_expect_gt(alone, base, "scale_up.size=1: %.0f not above %.0f", alone, base);
+	/* more ranks, and the scale-out bandwidth halved / doubled at 64 ranks */
+	snprintf(a, sizeof(a), "%s --world-size 64", t);
+	double w64 = step_of(tcs, a);
+	cr_expect_gt(w64, base, "64 ranks: %.0f not above 8 ranks' %.0f", w64, base);
+	snprintf(a, sizeof(a), "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
+	double half = step_of(tcs, a);
+	snprintf(a, sizeof(a), "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	double twice = step_of(tcs, a);
+	cr_expect_gt(half, w64, "scale-out /2: %.0f not above %.0f", half, w64);
+	cr_expect_lt(twice, w64, "scale-out x2: %.0f not below %.0f", twice, w64);
+	snprintf(a, sizeof(a), "%s --world-size 1024", t);
+	double w1024 = step_of(tcs, a);
+	cr_expect_gt(w1024, w64, "1024 ranks: %.0f not above 64 ranks' %.0f", w1024, w64);
+	cr_log_info("dlrm: 8 %.3f ms, scale_up.size=1 %.3f, 64 %.3f (out /2 %.3f, x2 %.3f), "
+		    "1024 %.3f",
+		    base / 1e6, alone / 1e6, w64 / 1e6, half / 1e6, twice / 1e6, w1024 / 1e6);
+}
+
+Test(scaleout, hta_rank_slice_follows_the_network, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs, sizeof(tcs)))
+		cr_skip_test("corpus HTA A100 trace absent, or too large under valgrind");
+	const char *t = "--target a100-sxm4-40gb";
+	char a[1024];
+	double base = step_of(tcs, t);
+	snprintf(a, sizeof(a), "%s --world-size 8", t);
+	cr_expect_eq(step_of(tcs, a), base, "8 -> 8 changed the step");
+	snprintf(a, sizeof(a), "%s --world-size 128", t);
+	double w128 = step_of(tcs, a);
+	snprintf(a, sizeof(a), "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	double slow = step_of(tcs, a);
+	cr_expect_geq(w128, base, "128 ranks: %.0f below 8 ranks' %.0f", w128, base);
+	cr_expect_gt(slow, w128, "scale-out /2 at 128 ranks: %.0f not above %.0f", slow, w128);
+}
+
+/* Bad layouts: refused with one line on stderr and a non-zero exit (no corpus needed). */
+Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
+{
+	const char *src = getenv("TC_SRCDIR");
+	cr_assert(src);
+	static const char *const cases[][2] = {
+		{"--world-size 12 --parallel tp=8", "world size 12 is not divisible by tp x pp = 8"},
+		{"--parallel tp=16", "tp=16 is larger than a scale-up domain (8 on h100-sxm5)"},
+		{"--parallel dp=2,xp=4", "unknown group kind 'xp'"},
+		{"--source-parallel dp=3", "dp x tp x pp = 3, not the world size 2"},
+		{"--world-size 0", "--world-size needs a number"},
+		{"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
+		{"--straggler x", "--straggler needs RANK=FACTOR"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd[4096], err[512], line[1024] = "";
+		snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' project '%s/traces/sample/train_a100_rank0.json.gz' "
+			 "'%s/traces/sample/train_a100_rank1.json.gz' --target h100 %s >/dev/null "
+			 "2>'%s'",
+			 exe(), src, src, cases[i][0], err);
+		int rc = system(cmd);
+		cr_expect_neq(rc, 0, "%s: exit 0", cases[i][0]);
+		FILE *fp = fopen(err, "r");
+		cr_assert_not_null(fp);
+		int lines = 0;
+		char buf[1024];
+		while (fgets(buf, sizeof(buf), fp))
+			if (!strstr(buf, "warning:") && lines++ == 0)
+				snprintf(line, sizeof(line), "%s", buf);
+		fclose(fp);
+		cr_expect_eq(lines, 1, "%s: %d error lines", cases[i][0], lines);
+		cr_expect(strstr(line, cases[i][1]) != NULL, "%s: got '%s'", cases[i][0], line);
+	}
+}
