@@ -198,7 +198,8 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 {
 	if (hit)
 		*hit = 0;
-	if (!m || !opts->source || !opts->target || !g->finished)
+	/* a scale-out what-if re-times through the layout the run resolves: not memoised */
+	if (!m || !opts->source || !opts->target || !g->finished || opts->scale)
 		return plain_run(g, opts, out, err);
 	/* the cost vector: what rp_retime gives every work record (it zeroes each entry first,
 	 * padding included, so whole entries compare with memcmp) */

@@ -239,18 +239,15 @@ Test(regression, sampled_h100_onto_l4_is_slower, .init = setup, .fini = teardown
 	cr_expect(s < 0.5, "sampled rank 0, H100 -> L4: speedup %.3f", s);
 }
 
-Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = teardown,
-     .timeout = 300)
+/* Sweep tcs on base over grid (--grid arguments); the points stored and their distinct
+ * step times. */
+static void sweep_counts(const char *tcs, const char *base, const char *grid, long *distinct,
+			 long *total)
 {
-	char tcs[512], cmd[2048], out[512];
-	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs,
-		    sizeof(tcs)))
-		cr_skip_test("corpus absent, or too large under valgrind");
+	char cmd[2048], out[512];
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -q sweep --traces '%s' --base a100-sxm4-40gb --grid "
-		 "memory.hbm.bw_gbs=800,1555,3000 --grid compute.matrix.peak_tflops.bf16=156,312,624 "
-		 "--db '%s/r.db' --jobs 1 >/dev/null",
-		 exe(), tcs, tmpdir);
+		 "'%s' -q sweep --traces '%s' --base %s %s --db '%s/r.db' --jobs 1 >/dev/null", exe(),
+		 tcs, base, grid, tmpdir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(out, sizeof(out), "%s/q.txt", tmpdir);
 	snprintf(cmd, sizeof(cmd),
@@ -261,12 +258,26 @@ Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = t
 	FILE *fp = fopen(out, "r");
 	cr_assert_not_null(fp);
 	char line[256] = "";
-	long distinct = 0, total = 0;
+	*distinct = *total = 0;
 	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "%ld%*[ ,|\t]%ld", &distinct, &total) == 2)
+		if (sscanf(line, "%ld%*[ ,|\t]%ld", distinct, total) == 2)
 			break;
 	fclose(fp);
-	cr_expect_eq(total, 9, "9 points stored (got %ld): %s", total, line);
+}
+
+Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	long distinct, total;
+	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs,
+		    sizeof(tcs)))
+		cr_skip_test("corpus absent, or too large under valgrind");
+	sweep_counts(tcs, "a100-sxm4-40gb",
+		     "--grid memory.hbm.bw_gbs=800,1555,3000 "
+		     "--grid compute.matrix.peak_tflops.bf16=156,312,624",
+		     &distinct, &total);
+	cr_expect_eq(total, 9, "9 points stored (got %ld)", total);
 	cr_expect_geq(distinct, 5, "only %ld distinct step times in 9 points", distinct);
 }
 
@@ -365,4 +376,19 @@ Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
 		cr_expect_eq(lines, 1, "%s: %d error lines", cases[i][0], lines);
 		cr_expect(strstr(line, cases[i][1]) != NULL, "%s: got '%s'", cases[i][0], line);
 	}
+}
+
+/* Sweeps take the world size and network fields as axes: every point its own step. */
+Test(scaleout, sweep_over_world_and_network, .init = setup, .fini = teardown, .timeout = 300)
+{
+	char tcs[512];
+	long distinct, total;
+	if (!ingest("param/dlrm_kineto", tcs, sizeof(tcs)))
+		cr_skip_test("corpus param/dlrm_kineto absent (set TRACECAST_CORPUS)");
+	sweep_counts(tcs, "v100-sxm2",
+		     "--grid scale.world_size=16,64,1024 "
+		     "--grid network.scale_out.bw_gbs_per_device=3.125,6.25,12.5",
+		     &distinct, &total);
+	cr_expect_eq(total, 9, "9 points stored (got %ld)", total);
+	cr_expect_eq(distinct, 9, "only %ld distinct step times in 9 points", distinct);
 }
