@@ -730,6 +730,13 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		       &s->src_dollars);
 		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], &s->proj_energy_j,
 		       &s->proj_dollars);
+		/* a scale-out what-if: each traced rank stands for world / traced replicas, and
+		 * every one of them is charged (docs/projection.md §6) */
+		if (r->lay.active && g->n_ranks) {
+			double rep = (double)r->lay.dst_world / g->n_ranks;
+			s->proj_energy_j *= rep;
+			s->proj_dollars *= rep;
+		}
 	}
 	if (tables(r, A.wcount, A.wsrc, A.wproj) < 0)
 		goto oom;
