@@ -65,21 +65,38 @@ static double coll_algo(const struct tc_hw_tier *t, int algo, unsigned kind, uin
 	return a + S / B;
 }
 
-/* One collective on one tier. AUTO takes the cheaper of ring and tree, as NCCL's tuner
- * picks the algorithm with the lowest predicted time: tree wins on small messages and many
- * domains (log latency), ring on large ones (bandwidth 2(p-1)/p vs 2). All-gather and
- * reduce-scatter have no tree in NCCL: ring. */
+/* The algorithm a tier runs a collective with. AUTO takes the cheaper of ring and tree, as
+ * NCCL's tuner picks the algorithm with the lowest predicted time: tree wins on small
+ * messages and many domains (log latency), ring on large ones (bandwidth 2(p-1)/p vs 2).
+ * All-gather and reduce-scatter have no tree in NCCL: ring. */
+static int tier_algo(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S)
+{
+	if (t->algorithm != TC_ALGO_AUTO)
+		return t->algorithm;
+	if (kind != TC_COLL_ALLREDUCE && kind != TC_COLL_BROADCAST && kind != TC_COLL_REDUCE)
+		return TC_ALGO_RING;
+	return coll_algo(t, TC_ALGO_TREE, kind, p, S) < coll_algo(t, TC_ALGO_RING, kind, p, S)
+		       ? TC_ALGO_TREE
+		       : TC_ALGO_RING;
+}
+
 static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S)
 {
+	return p <= 1 ? 0 : coll_algo(t, tier_algo(t, kind, p, S), kind, p, S);
+}
+
+/* One phase of a hierarchical collective: its latency (the algorithm's time for an empty
+ * message) adds up, its transfer joins the pipeline (the slowest sets the pace). */
+static void coll_split(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S,
+		       double *lat, double *bw)
+{
 	if (p <= 1)
-		return 0;
-	if (t->algorithm != TC_ALGO_AUTO)
-		return coll_algo(t, t->algorithm, kind, p, S);
-	double ring = coll_algo(t, TC_ALGO_RING, kind, p, S);
-	if (kind != TC_COLL_ALLREDUCE && kind != TC_COLL_BROADCAST && kind != TC_COLL_REDUCE)
-		return ring;
-	double tree = coll_algo(t, TC_ALGO_TREE, kind, p, S);
-	return tree < ring ? tree : ring;
+		return;
+	int a = tier_algo(t, kind, p, S);
+	double l = coll_algo(t, a, kind, p, 0), b = coll_algo(t, a, kind, p, S) - l;
+	*lat += l;
+	if (b > *bw)
+		*bw = b;
 }
 
 /* Modelled time (ns, launch overhead included, before the kernel floor) of S bytes. */
@@ -108,19 +125,25 @@ static double coll_time(const struct tc_chip *c, const struct tc_hw_op *op, doub
 	} else {
 		/* Hierarchical: inside each domain over scale-up, across domains over scale-out
 		 * with every device of a domain driving its own NIC on its shard. */
+		/* NCCL pipelines the phases chunk by chunk: their latencies add up, their
+		 * transfers overlap and the slowest tier sets the pace */
+		double lat = 0, bw = 0;
 		switch (kind) {
 		case TC_COLL_ALLREDUCE:
-			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
-			    coll_tier(&c->out, TC_COLL_ALLREDUCE, m, S / r) +
-			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S);
+			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &bw);
+			coll_split(&c->out, TC_COLL_ALLREDUCE, m, S / r, &lat, &bw);
+			coll_split(&c->up, TC_COLL_ALLGATHER, r, S, &lat, &bw);
+			t = lat + bw;
 			break;
 		case TC_COLL_ALLGATHER:
-			t = coll_tier(&c->out, TC_COLL_ALLGATHER, m, S * m) +
-			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S * n);
+			coll_split(&c->out, TC_COLL_ALLGATHER, m, S * m, &lat, &bw);
+			coll_split(&c->up, TC_COLL_ALLGATHER, r, S * n, &lat, &bw);
+			t = lat + bw;
 			break;
 		case TC_COLL_REDUCE_SCATTER:
-			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
-			    coll_tier(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r);
+			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &bw);
+			coll_split(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r, &lat, &bw);
+			t = lat + bw;
 			break;
 		case TC_COLL_ALLTOALL: {
 			/* Both fabrics work at once; the slower share bounds. */

@@ -280,13 +280,19 @@ Test(cost, collectives_one_domain)
 
 Test(cost, collectives_across_domains)
 {
-	/* 16 ranks, 8 per domain: RS over scale-up (7,000 + (7/8)*1e8/50 = 1,757,000), all-reduce
-	 * of 1e8/8 = 1.25e7 B across 2 domains on scale-out (auto: ring 2*1*10,000 +
-	 * 2*(1/2)*1.25e7/10 = 1,270,000 beats tree 2*1*10,000 + 2*1.25e7/10 = 2,520,000), AG over
-	 * scale-up (1,757,000): 4,784,000 ns. */
+	/* 16 ranks, 8 per domain, pipelined: RS over scale-up (latency 7,000, transfer
+	 * (7/8)*1e8/50 = 1,750,000), all-reduce of 1e8/8 = 1.25e7 B across 2 domains on
+	 * scale-out (auto: ring 20,000 + 2*(1/2)*1.25e7/10 = 1,250,000 beats tree 20,000 +
+	 * 2*1.25e7/10), AG over scale-up (7,000 + 1,750,000): latencies add (34,000), the
+	 * slowest transfer sets the pace (1,750,000): 1,784,000 ns. */
 	struct tc_chip *c = tchip(NULL, 0);
 	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 16, 8, 100000000);
-	NEAR(cost_of(c, &op).ns, 4784000.0);
+	NEAR(cost_of(c, &op).ns, 1784000.0);
+	/* scale-out 4x slower (2.5 B/ns): its transfer 5,000,000 now sets the pace */
+	const char *slow[] = {"network.scale_out.bw_gbs_per_device=2.5"};
+	struct tc_chip *cs = tchip(slow, 1);
+	NEAR(cost_of(cs, &op).ns, 34000.0 + 5000000.0);
+	tc_chip_free(cs);
 	/* one rank per node, 16 over scale-out, 1e8 B: ring 2*15*10,000 + 2*(15/16)*1e8/10 =
 	 * 19,050,000 beats tree 2*4*10,000 + 2*1e8/10 = 20,080,000 */
 	op = coll(TC_COLL_ALLREDUCE, 16, 1, 100000000);
