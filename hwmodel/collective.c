@@ -86,17 +86,17 @@ static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, d
 }
 
 /* One phase of a hierarchical collective: its latency (the algorithm's time for an empty
- * message) adds up, its transfer joins the pipeline (the slowest sets the pace). */
+ * message) adds up; its transfer adds to its tier's (phases on one fabric share its links),
+ * and the tiers run at once (pipelined chunks): the busier tier sets the pace. */
 static void coll_split(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S,
 		       double *lat, double *bw)
 {
 	if (p <= 1)
 		return;
 	int a = tier_algo(t, kind, p, S);
-	double l = coll_algo(t, a, kind, p, 0), b = coll_algo(t, a, kind, p, S) - l;
+	double l = coll_algo(t, a, kind, p, 0);
 	*lat += l;
-	if (b > *bw)
-		*bw = b;
+	*bw += coll_algo(t, a, kind, p, S) - l;
 }
 
 /* Modelled time (ns, launch overhead included, before the kernel floor) of S bytes. */
@@ -127,23 +127,23 @@ static double coll_time(const struct tc_chip *c, const struct tc_hw_op *op, doub
 		 * with every device of a domain driving its own NIC on its shard. */
 		/* NCCL pipelines the phases chunk by chunk: their latencies add up, their
 		 * transfers overlap and the slowest tier sets the pace */
-		double lat = 0, bw = 0;
+		double lat = 0, up = 0, out = 0;
 		switch (kind) {
 		case TC_COLL_ALLREDUCE:
-			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &bw);
-			coll_split(&c->out, TC_COLL_ALLREDUCE, m, S / r, &lat, &bw);
-			coll_split(&c->up, TC_COLL_ALLGATHER, r, S, &lat, &bw);
-			t = lat + bw;
+			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &up);
+			coll_split(&c->out, TC_COLL_ALLREDUCE, m, S / r, &lat, &out);
+			coll_split(&c->up, TC_COLL_ALLGATHER, r, S, &lat, &up);
+			t = lat + (up > out ? up : out);
 			break;
 		case TC_COLL_ALLGATHER:
-			coll_split(&c->out, TC_COLL_ALLGATHER, m, S * m, &lat, &bw);
-			coll_split(&c->up, TC_COLL_ALLGATHER, r, S * n, &lat, &bw);
-			t = lat + bw;
+			coll_split(&c->out, TC_COLL_ALLGATHER, m, S * m, &lat, &out);
+			coll_split(&c->up, TC_COLL_ALLGATHER, r, S * n, &lat, &up);
+			t = lat + (up > out ? up : out);
 			break;
 		case TC_COLL_REDUCE_SCATTER:
-			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &bw);
-			coll_split(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r, &lat, &bw);
-			t = lat + bw;
+			coll_split(&c->up, TC_COLL_REDUCE_SCATTER, r, S, &lat, &up);
+			coll_split(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r, &lat, &out);
+			t = lat + (up > out ? up : out);
 			break;
 		case TC_COLL_ALLTOALL: {
 			/* Both fabrics work at once; the slower share bounds. */

@@ -117,18 +117,18 @@ Test(scale, dp_world_8_and_16_by_hand, .init = setup, .fini = teardown)
 	int64_t kend;
 	cr_expect_eq(coll_ns(&b, &sc, NULL, 0, &kend), 49000);
 	cr_expect_eq(kend, 10 + T_K); /* DP replicas: per-rank work unchanged */
-	/* 16 ranks, 8 per domain, phases pipelined (latencies add, the slowest transfer sets
-	 * the pace): RS_up 7,000 + (7/8)*1e6/50 = 17,500; AR_out among 2 of 1e6/8 = 125,000 B:
-	 * ring 20,000 + 2*(1/2)*125,000/10 = 12,500 (tree 20,000 + 25,000); AG_up 7,000 +
-	 * 17,500: 34,000 + 17,500 = 51,500 */
+	/* 16 ranks, 8 per domain, phases pipelined (latencies add; each fabric's transfers
+	 * add; the busier fabric sets the pace): RS_up 7,000 + (7/8)*1e6/50 = 17,500; AR_out
+	 * among 2 of 1e6/8 = 125,000 B: ring 20,000 + 2*(1/2)*125,000/10 = 12,500 (tree
+	 * 20,000 + 25,000); AG_up 7,000 + 17,500: 34,000 + max(35,000, 12,500) = 69,000 */
 	sc.world = 16;
-	cr_expect_eq(coll_ns(&b, &sc, NULL, 0, NULL), 51500);
-	/* half the scale-out bandwidth: AR_out transfer 25,000 sets the pace -> 59,000 */
-	const char *half[] = {"network.scale_out.bw_gbs_per_device=5"};
-	cr_expect_eq(coll_ns(&b, &sc, half, 1, NULL), 59000);
-	/* twice: 6,250, but NVLink's 17,500 still sets the pace: no gain -> 51,500 */
+	cr_expect_eq(coll_ns(&b, &sc, NULL, 0, NULL), 69000);
+	/* scale-out at 1 GB/s: AR_out 125,000 B in 125,000 ns sets the pace -> 159,000 */
+	const char *slow[] = {"network.scale_out.bw_gbs_per_device=1"};
+	cr_expect_eq(coll_ns(&b, &sc, slow, 1, NULL), 159000);
+	/* twice the scale-out: NVLink's 35,000 still sets the pace: no gain -> 69,000 */
 	const char *twice[] = {"network.scale_out.bw_gbs_per_device=20"};
-	cr_expect_eq(coll_ns(&b, &sc, twice, 1, NULL), 51500);
+	cr_expect_eq(coll_ns(&b, &sc, twice, 1, NULL), 69000);
 	/* 4 ranks, each its own domain (scale_up.size=1): flat over scale-out among 4, auto:
 	 * ring 2*3*10,000 + 2*(3/4)*1e6/10 = 210,000; tree 2*2*10,000 + 2*1e6/10 = 240,000 */
 	const char *alone[] = {"network.scale_up.size=1"};
