@@ -35,7 +35,10 @@ static double coll_algo(const struct tc_hw_tier *t, int algo, unsigned kind, uin
 	switch (kind) {
 	case TC_COLL_ALLREDUCE:
 		if (t->in_network_reduction) /* NVLS / SHARP: the switch reduces, one pass */
-			return (algo == TC_ALGO_TREE ? 2 * clog2(p) : algo == TC_ALGO_DIRECT ? 2 : 2.0 * (p - 1)) * a +
+			return (algo == TC_ALGO_TREE	 ? 2 * clog2(p)
+				: algo == TC_ALGO_DIRECT ? 2
+							 : 2.0 * (p - 1)) *
+				   a +
 			       f * S / B;
 		if (algo == TC_ALGO_TREE) /* pipelined reduce up + broadcast down: S each way */
 			return 2 * clog2(p) * a + 2.0 * S / B;
@@ -49,7 +52,9 @@ static double coll_algo(const struct tc_hw_tier *t, int algo, unsigned kind, uin
 		return lat + f * S / B;
 	case TC_COLL_BROADCAST:
 	case TC_COLL_REDUCE:
-		lat = algo == TC_ALGO_RING ? (double)(p - 1) * a : algo == TC_ALGO_TREE ? clog2(p) * a : a;
+		lat = algo == TC_ALGO_RING   ? (double)(p - 1) * a
+		      : algo == TC_ALGO_TREE ? clog2(p) * a
+					     : a;
 		return lat + S / B;
 	case TC_COLL_ALLTOALL:
 	case TC_COLL_GATHER:
@@ -76,8 +81,8 @@ static int tier_algo(const struct tc_hw_tier *t, unsigned kind, uint32_t p, doub
 	if (kind != TC_COLL_ALLREDUCE && kind != TC_COLL_BROADCAST && kind != TC_COLL_REDUCE)
 		return TC_ALGO_RING;
 	return coll_algo(t, TC_ALGO_TREE, kind, p, S) < coll_algo(t, TC_ALGO_RING, kind, p, S)
-		       ? TC_ALGO_TREE
-		       : TC_ALGO_RING;
+		   ? TC_ALGO_TREE
+		   : TC_ALGO_RING;
 }
 
 static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S)
@@ -88,8 +93,8 @@ static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, d
 /* One phase of a hierarchical collective: its latency (the algorithm's time for an empty
  * message) adds up; its transfer adds to its tier's (phases on one fabric share its links),
  * and the tiers run at once (pipelined chunks): the busier tier sets the pace. */
-static void coll_split(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S,
-		       double *lat, double *bw)
+static void coll_split(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S, double *lat,
+		       double *bw)
 {
 	if (p <= 1)
 		return;
@@ -147,10 +152,10 @@ static double coll_time(const struct tc_chip *c, const struct tc_hw_op *op, doub
 			break;
 		case TC_COLL_ALLTOALL: {
 			/* Both fabrics work at once; the slower share bounds. */
-			double out_t = c->out.lat_ns + (double)(n - r) / n * S /
-								 (tier_bw(&c->out, m, 1) / 1e9);
-			double up_t = c->up.lat_ns +
-				      (double)(r - 1) / n * S / (tier_bw(&c->up, r, 1) / 1e9);
+			double out_t = c->out.lat_ns +
+				       (double)(n - r) / n * S / (tier_bw(&c->out, m, 1) / 1e9);
+			double up_t =
+			    c->up.lat_ns + (double)(r - 1) / n * S / (tier_bw(&c->up, r, 1) / 1e9);
 			t = out_t > up_t ? out_t : up_t;
 			break;
 		}
@@ -187,8 +192,8 @@ int tc_hw_coll_bytes_for(const struct tc_chip *c, const struct tc_hw_op *op, dou
 {
 	unsigned kind = op->coll_kind;
 	*bytes = 0;
-	if (kind == TC_COLL_NONE || kind == TC_COLL_BARRIER || op->group_size == 0 ||
-	    !(t_ns > 0) || !isfinite(t_ns))
+	if (kind == TC_COLL_NONE || kind == TC_COLL_BARRIER || op->group_size == 0 || !(t_ns > 0) ||
+	    !isfinite(t_ns))
 		return TC_EUNSUPPORTED;
 	double lo = 0, hi = 50; /* log2 bytes: 1 B .. 1 PiB */
 	if (coll_time(c, op, 1.0) >= t_ns) {

@@ -29,7 +29,8 @@ int tc_replay_parallel_parse(struct tc_replay_parallel *out, const char *text, c
 	memset(out, 0, sizeof(*out));
 	const char *p = text ? text : "";
 	if (!*p)
-		return tc_err_set(err, TC_EINVAL, "%s: empty layout (want dp=N,tp=N,pp=N,ep=N)", what);
+		return tc_err_set(err, TC_EINVAL, "%s: empty layout (want dp=N,tp=N,pp=N,ep=N)",
+				  what);
 	while (*p) {
 		const char *eq = strchr(p, '='), *comma = strchr(p, ',');
 		if (!comma)
@@ -48,8 +49,9 @@ int tc_replay_parallel_parse(struct tc_replay_parallel *out, const char *text, c
 		else if (kl == 2 && strncmp(p, "ep", 2) == 0)
 			slot = &out->ep;
 		if (!slot)
-			return tc_err_set(err, TC_EINVAL, "%s: unknown group kind '%.*s' (dp, tp, pp, ep)",
-					  what, (int)kl, p);
+			return tc_err_set(err, TC_EINVAL,
+					  "%s: unknown group kind '%.*s' (dp, tp, pp, ep)", what,
+					  (int)kl, p);
 		char *end;
 		unsigned long v = strtoul(eq + 1, &end, 10);
 		if (end == eq + 1 || end != comma || v < 1 || v > MAX_DEGREE || eq[1] == '-')
@@ -71,8 +73,8 @@ static uint32_t up_size(const struct tc_chip *c)
 }
 
 /* Fill the unset degrees of a layout for a world; message names the flag. */
-static int complete(struct tc_replay_parallel *L, uint32_t world, const struct tc_replay_parallel *dflt,
-		    const char *what, struct tc_err *err)
+static int complete(struct tc_replay_parallel *L, uint32_t world,
+		    const struct tc_replay_parallel *dflt, const char *what, struct tc_err *err)
 {
 	if (!L->tp)
 		L->tp = dflt ? dflt->tp : 1;
@@ -84,15 +86,16 @@ static int complete(struct tc_replay_parallel *L, uint32_t world, const struct t
 	if (!L->dp) {
 		if (world % mp)
 			return tc_err_set(err, TC_EINVAL,
-					  "%s: world size %u is not divisible by tp x pp = %llu", what,
-					  world, (unsigned long long)mp);
+					  "%s: world size %u is not divisible by tp x pp = %llu",
+					  what, world, (unsigned long long)mp);
 		L->dp = (uint32_t)(world / mp);
 	}
 	if ((uint64_t)L->dp * mp != world)
-		return tc_err_set(err, TC_EINVAL, "%s: dp x tp x pp = %llu, not the world size %u", what,
-				  (unsigned long long)(L->dp * mp), world);
+		return tc_err_set(err, TC_EINVAL, "%s: dp x tp x pp = %llu, not the world size %u",
+				  what, (unsigned long long)(L->dp * mp), world);
 	if (L->dp % L->ep)
-		return tc_err_set(err, TC_EINVAL, "%s: ep=%u does not divide dp=%u", what, L->ep, L->dp);
+		return tc_err_set(err, TC_EINVAL, "%s: ep=%u does not divide dp=%u", what, L->ep,
+				  L->dp);
 	return 0;
 }
 
@@ -118,9 +121,11 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 	L->dst = sc->dst;
 	uint32_t dw = sc->world;
 	if (sc->world > MAX_DEGREE)
-		return tc_err_set(err, TC_EINVAL, "--world-size: %u is above %u", sc->world, MAX_DEGREE);
+		return tc_err_set(err, TC_EINVAL, "--world-size: %u is above %u", sc->world,
+				  MAX_DEGREE);
 	if (!dw) {
-		uint64_t tp = L->dst.tp ? L->dst.tp : L->src.tp, pp = L->dst.pp ? L->dst.pp : L->src.pp;
+		uint64_t tp = L->dst.tp ? L->dst.tp : L->src.tp,
+			 pp = L->dst.pp ? L->dst.pp : L->src.pp;
 		/* no world size: the replicas stay as traced (dp kept), the world follows */
 		uint64_t w = (L->dst.dp ? L->dst.dp : L->src.dp) * tp * pp;
 		if (w > MAX_DEGREE)
@@ -128,7 +133,8 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 					  (unsigned long long)w, MAX_DEGREE);
 		dw = (uint32_t)w;
 	}
-	if ((rc = complete(&L->dst, dw, &L->src, sc->world ? "--world-size" : "--parallel", err)) < 0)
+	if ((rc = complete(&L->dst, dw, &L->src, sc->world ? "--world-size" : "--parallel", err)) <
+	    0)
 		return rc;
 	L->dst_world = dw;
 	const struct tc_chip *tc = r->opts.target ? r->opts.target : r->opts.source;
@@ -152,11 +158,13 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 	for (size_t k = 0; k < sc->n_stragglers; k++) {
 		const struct tc_replay_straggler *S = &sc->stragglers[k];
 		if (S->rank >= dw)
-			return tc_err_set(err, TC_EINVAL, "--straggler: rank %u is outside the world (%u ranks)",
+			return tc_err_set(err, TC_EINVAL,
+					  "--straggler: rank %u is outside the world (%u ranks)",
 					  S->rank, dw);
 		if (!(S->factor > 0) || !isfinite(S->factor) || S->factor > 1e6)
-			return tc_err_set(err, TC_EINVAL, "--straggler: factor %g for rank %u: want > 0",
-					  S->factor, S->rank);
+			return tc_err_set(err, TC_EINVAL,
+					  "--straggler: factor %g for rank %u: want > 0", S->factor,
+					  S->rank);
 		/* the rank's template: every collective it is in waits for it, so slowing the
 		 * template's GPU work slows the job as the one slow rank would */
 		uint32_t tq = S->rank % sw;
@@ -166,8 +174,9 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 				r->lane_scale[l] = S->factor;
 	}
 	if (L->dst.tp > L->src.tp && L->src.tp == 1)
-		tc_warn(r->opts.log, "project: the trace has no TP collectives (tp=1): GPU work is "
-				     "divided by tp=%u but no TP communication is added",
+		tc_warn(r->opts.log,
+			"project: the trace has no TP collectives (tp=1): GPU work is "
+			"divided by tp=%u but no TP communication is added",
 			L->dst.tp);
 	return 0;
 }
@@ -206,7 +215,8 @@ void rp_layout_ops(const struct tc_replay *r, const struct rp_work *W, struct tc
 	unsigned kind = rp_layout_kind(L, W);
 	if (kind == TC_GROUP_OTHER)
 		return;
-	uint32_t Us = up_size(r->opts.source), Ud = up_size(r->opts.target ? r->opts.target : r->opts.source);
+	uint32_t Us = up_size(r->opts.source),
+		 Ud = up_size(r->opts.target ? r->opts.target : r->opts.source);
 	uint32_t n = hs->group_size, nd = n;
 	uint64_t ss = 1, sd = 1;
 	/* the whole-job group (a barrier, a job-wide all-to-all) grows with the world; in a
@@ -221,7 +231,8 @@ void rp_layout_ops(const struct tc_replay *r, const struct rp_work *W, struct tc
 		 * over DP moves the rank's shard; all-to-all moves the rank's own samples */
 		if (hs->coll_kind != TC_COLL_ALLTOALL && hs->coll_kind != TC_COLL_GATHER &&
 		    hs->coll_kind != TC_COLL_SCATTER)
-			hd->coll_bytes = (uint64_t)llround((double)hs->coll_bytes * L->compute_factor);
+			hd->coll_bytes =
+			    (uint64_t)llround((double)hs->coll_bytes * L->compute_factor);
 		break;
 	case TC_GROUP_TP: /* activations of a layer: bytes per rank do not change */
 		nd = L->dst.tp;

@@ -37,11 +37,12 @@ void rp_layout_write_json(const struct tc_replay *r, FILE *fp)
 	fputs(", \"target\": ", fp);
 	par_json(fp, L->dst_world, &L->dst);
 	fprintf(fp, ", \"compute_factor\": %s", tc_fmt_double(b, sizeof(b), L->compute_factor));
-	fprintf(fp, ", \"traced_ranks\": %u, \"synthesised_ranks\": %u",
-		r->g->n_ranks, L->dst_world > r->g->n_ranks ? L->dst_world - r->g->n_ranks : 0);
+	fprintf(fp, ", \"traced_ranks\": %u, \"synthesised_ranks\": %u", r->g->n_ranks,
+		L->dst_world > r->g->n_ranks ? L->dst_world - r->g->n_ranks : 0);
 	fputs(", \"stragglers\": [", fp);
 	for (size_t i = 0; i < sc->n_stragglers; i++)
-		fprintf(fp, "%s{\"rank\": %u, \"factor\": %s}", i ? ", " : "", sc->stragglers[i].rank,
+		fprintf(fp, "%s{\"rank\": %u, \"factor\": %s}", i ? ", " : "",
+			sc->stragglers[i].rank,
 			tc_fmt_double(b, sizeof(b), sc->stragglers[i].factor));
 	fprintf(fp, "], \"jitter\": %s, \"seed\": %llu", tc_fmt_double(b, sizeof(b), sc->jitter),
 		(unsigned long long)sc->seed);
@@ -49,8 +50,9 @@ void rp_layout_write_json(const struct tc_replay *r, FILE *fp)
 	double t = rank_time(r);
 	for (unsigned k = 0; k < TC_GROUP__COUNT; k++) {
 		char c[64], d[64], e[64];
-		fprintf(fp, "%s\"%s\": {\"ops\": %llu, \"projected_ns\": %s, \"exposed_ns\": %s, "
-			    "\"share\": %s}",
+		fprintf(fp,
+			"%s\"%s\": {\"ops\": %llu, \"projected_ns\": %s, \"exposed_ns\": %s, "
+			"\"share\": %s}",
 			k ? ", " : "", tc_group_kind_name(k), (unsigned long long)L->coll_ops[k],
 			tc_fmt_double(c, sizeof(c), L->proj_comm_ns[k]),
 			tc_fmt_double(d, sizeof(d), L->exposed_comm_ns[k]),
@@ -66,11 +68,13 @@ void rp_layout_write_text(const struct tc_replay *r, FILE *fp)
 	char a[32], b[32], c[32];
 	if (!L->active)
 		return;
-	fprintf(fp, "\nlayout           source dp=%u tp=%u pp=%u ep=%u (%u ranks)   target dp=%u tp=%u "
-		    "pp=%u ep=%u (%u ranks: %u traced ranks stand for them)\n",
+	fprintf(fp,
+		"\nlayout           source dp=%u tp=%u pp=%u ep=%u (%u ranks)   target dp=%u tp=%u "
+		"pp=%u ep=%u (%u ranks: %u traced ranks stand for them)\n",
 		L->src.dp, L->src.tp, L->src.pp, L->src.ep, L->src_world, L->dst.dp, L->dst.tp,
 		L->dst.pp, L->dst.ep, L->dst_world, r->g->n_ranks);
-	fprintf(fp, "                 GPU work per rank x%s", tc_fmt_fixed(a, sizeof(a), L->compute_factor, 3));
+	fprintf(fp, "                 GPU work per rank x%s",
+		tc_fmt_fixed(a, sizeof(a), L->compute_factor, 3));
 	for (size_t i = 0; i < sc->n_stragglers; i++)
 		fprintf(fp, "; straggler rank %u x%s", sc->stragglers[i].rank,
 			tc_fmt_fixed(a, sizeof(a), sc->stragglers[i].factor, 2));
@@ -84,7 +88,8 @@ void rp_layout_write_text(const struct tc_replay *r, FILE *fp)
 	for (unsigned k = 0; k < TC_GROUP__COUNT; k++)
 		if (L->coll_ops[k])
 			fprintf(fp, "%-14s %8llu %12s %6s%% %12s\n", tc_group_kind_name(k),
-				(unsigned long long)L->coll_ops[k], tc_fmt_ns(a, sizeof(a), L->proj_comm_ns[k]),
+				(unsigned long long)L->coll_ops[k],
+				tc_fmt_ns(a, sizeof(a), L->proj_comm_ns[k]),
 				tc_fmt_fixed(b, sizeof(b), 100 * share(L->proj_comm_ns[k], t), 1),
 				tc_fmt_ns(c, sizeof(c), L->exposed_comm_ns[k]));
 }

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,9 +284,16 @@ Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = t
 
 /* ---- scale-out what-ifs (issue 14): network and world size must move the answer -------- */
 
-static double step_of(const char *tcs, const char *args)
+/* The projected step of tcs with the arguments printf-formatted from fmt. */
+static double stepf(const char *tcs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static double stepf(const char *tcs, const char *fmt, ...)
 {
-	return project(tcs, args).proj;
+	char a[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a, sizeof(a), fmt, ap);
+	va_end(ap);
+	return project(tcs, a).proj;
 }
 
 Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = teardown,
@@ -295,27 +303,20 @@ Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = tear
 	if (!ingest("param/dlrm_kineto", tcs, sizeof(tcs)))
 		cr_skip_test("corpus param/dlrm_kineto absent (set TRACECAST_CORPUS)");
 	const char *t = "--target v100-sxm2";
-	char a[1024];
-	double base = step_of(tcs, t);
+	double base = stepf(tcs, "%s", t);
 	/* identity: the traced world and layout change nothing */
-	snprintf(a, sizeof(a), "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t);
-	cr_expect_eq(step_of(tcs, a), base, "8 -> 8 changed the step");
+	cr_expect_eq(stepf(tcs, "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t), base, "8 -> 8 changed the step");
 	/* every rank its own node: the collectives leave NVLink for 6.25 GB/s EDR */
-	snprintf(a, sizeof(a), "%s --set network.scale_up.size=1", t);
-	double alone = step_of(tcs, a);
+	double alone = stepf(tcs, "%s --set network.scale_up.size=1", t);
 	cr_expect_gt(alone, base, "scale_up.size=1: %.0f not above %.0f", alone, base);
 	/* more ranks, and the scale-out bandwidth halved / doubled at 64 ranks */
-	snprintf(a, sizeof(a), "%s --world-size 64", t);
-	double w64 = step_of(tcs, a);
+	double w64 = stepf(tcs, "%s --world-size 64", t);
 	cr_expect_gt(w64, base, "64 ranks: %.0f not above 8 ranks' %.0f", w64, base);
-	snprintf(a, sizeof(a), "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
-	double half = step_of(tcs, a);
-	snprintf(a, sizeof(a), "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
-	double twice = step_of(tcs, a);
+	double half = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
+	double twice = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
 	cr_expect_gt(half, w64, "scale-out /2: %.0f not above %.0f", half, w64);
 	cr_expect_lt(twice, w64, "scale-out x2: %.0f not below %.0f", twice, w64);
-	snprintf(a, sizeof(a), "%s --world-size 1024", t);
-	double w1024 = step_of(tcs, a);
+	double w1024 = stepf(tcs, "%s --world-size 1024", t);
 	cr_expect_gt(w1024, w64, "1024 ranks: %.0f not above 64 ranks' %.0f", w1024, w64);
 	cr_log_info("dlrm: 8 %.3f ms, scale_up.size=1 %.3f, 64 %.3f (out /2 %.3f, x2 %.3f), "
 		    "1024 %.3f",
@@ -329,14 +330,10 @@ Test(scaleout, hta_rank_slice_follows_the_network, .init = setup, .fini = teardo
 	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs, sizeof(tcs)))
 		cr_skip_test("corpus HTA A100 trace absent, or too large under valgrind");
 	const char *t = "--target a100-sxm4-40gb";
-	char a[1024];
-	double base = step_of(tcs, t);
-	snprintf(a, sizeof(a), "%s --world-size 8", t);
-	cr_expect_eq(step_of(tcs, a), base, "8 -> 8 changed the step");
-	snprintf(a, sizeof(a), "%s --world-size 128", t);
-	double w128 = step_of(tcs, a);
-	snprintf(a, sizeof(a), "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
-	double slow = step_of(tcs, a);
+	double base = stepf(tcs, "%s", t);
+	cr_expect_eq(stepf(tcs, "%s --world-size 8", t), base, "8 -> 8 changed the step");
+	double w128 = stepf(tcs, "%s --world-size 128", t);
+	double slow = stepf(tcs, "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
 	cr_expect_geq(w128, base, "128 ranks: %.0f below 8 ranks' %.0f", w128, base);
 	cr_expect_gt(slow, w128, "scale-out /2 at 128 ranks: %.0f not above %.0f", slow, w128);
 }
