@@ -268,3 +268,29 @@ Test(scale, parallel_parse)
 	cr_expect_lt(tc_replay_parallel_parse(&p, "", "--parallel", &err), 0);
 	cr_expect_lt(tc_replay_parallel_parse(&p, "tp=-1", "--parallel", &err), 0);
 }
+
+Test(scale, unrecorded_size_inferred_from_the_transfer, .init = setup, .fini = teardown)
+{
+	/* the same stream without coll_bytes: the transfer of 22,000 ns on the source is what
+	 * 1e6 B take (ring among 2 in one domain), so 8 ranks cost what the sized stream does
+	 * (49,000, within the bisection's rounding), and the two ops are counted */
+	struct b b = {0};
+	uint64_t k[2], c[2];
+	two_ranks(&b, k, c);
+	b.ops[c[0]].coll_bytes = b.ops[c[1]].coll_bytes = 0;
+	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+	sc.world = 8;
+	struct tc_replay_graph *g;
+	struct tc_replay *r = run_scaled(&b, &g, &sc, NULL, 0);
+	int64_t d = tc_replay_op_end(r, c[0]) - tc_replay_op_start(r, c[0]);
+	cr_expect(d >= 48999 && d <= 49001, "inferred: %lld ns", (long long)d);
+	cr_expect_eq(tc_replay_warnings(r)->inferred_coll_bytes, 2);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+	/* and a network what-if moves it: scale_up.size=1 puts the 8 ranks on 8 nodes */
+	const char *alone[] = {"network.scale_up.size=1"};
+	r = run_scaled(&b, &g, &sc, alone, 1);
+	cr_expect_gt(tc_replay_op_end(r, c[0]) - tc_replay_op_start(r, c[0]), d);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+}
