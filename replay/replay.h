@@ -160,7 +160,8 @@ struct tc_replay_opts {
 	/* Keep every CPU call at its measured length unless the trace records what it waits
 	 * for (--no-infer-waits): the graph's inferred waits (waits.c) are ignored. */
 	int no_infer_waits;
-	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none. */
+	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none.
+	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
 	const struct tc_replay_scale *scale;
 };
 #define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL}
