@@ -53,6 +53,7 @@ void tc_calib_add(struct tc_calib_acc *a, const struct tc_chip *chip,
 	struct tc_hw_cost c;
 	if (tc_hw_op_cost(chip, &op, &c) < 0)
 		return;
+	tc_calib_class_add(a, r->op_class, &c, r->latency_ns);
 	/* (measured, modelled before the floor): the floor fit needs both */
 	push(&a->lat, &a->n_lat, &a->cap_lat, r->latency_ns);
 	push(&a->lat, &a->n_lat, &a->cap_lat,
@@ -80,6 +81,8 @@ void tc_calib_acc_free(struct tc_calib_acc *a)
 		free(a->mat[b]);
 		free(a->mem[b]);
 	}
+	for (int k = 0; k < TC_CLASS__COUNT; k++)
+		free(a->cls[k]);
 	free(a->lat);
 	memset(a, 0, sizeof(*a));
 }
@@ -147,6 +150,7 @@ void tc_calib_finish(struct tc_calib_acc *a, struct tc_calib_fit *out)
 		out->r_mat[b] = median_above(a->mat[b], a->n_mat[b], above, &out->n_mat);
 		out->r_mem[b] = median_above(a->mem[b], a->n_mem[b], above, &out->n_mem);
 	}
+	tc_calib_class_finish(a, out);
 }
 
 static double median_of(const double *v, size_t n)
@@ -179,6 +183,7 @@ void tc_calib_pool(const struct tc_calib_fit *fits, size_t n, struct tc_calib_fi
 		out->n_ops += fits[i].n_ops;
 	}
 	out->floor_ns = median_of(v, n);
+	tc_calib_class_pool(fits, n, out);
 }
 
 /* The spec curve at x (log-linear between points, flat outside: docs/hwmodel.md §2.1). */
@@ -278,8 +283,13 @@ int tc_calib_overlay(const struct tc_chip *base, const struct tc_calib_fit *fit,
 		json_object_set_new(o, "overheads", json_pack("{s:f}", "min_kernel_us", us));
 		json_object_set_new(sources, "overheads.min_kernel_us", json_string(src));
 	}
+	json_t *cls = tc_calib_class_json(fit);
+	if (cls) {
+		json_object_set_new(o, "classes", cls);
+		json_object_set_new(sources, "classes", json_string(src));
+	}
 	json_object_set_new(o, "sources", sources);
-	if (!mat && !mem && isnan(fit->floor_ns)) {
+	if (!mat && !mem && isnan(fit->floor_ns) && !cls) {
 		json_decref(o);
 		return tc_err_set(err, TC_EINVAL, "%s: no measured op to fit", tc_chip_id(base));
 	}
@@ -308,11 +318,6 @@ int tc_calib_load(struct tc_hw *hw, json_t *overlay, struct tc_chip **out, struc
 	return 0;
 }
 
-static int table_file(const char *name)
-{
-	return tc_str_endswith(name, ".csv") || tc_str_endswith(name, ".csv.zst") ||
-	       tc_str_endswith(name, ".csv.gz");
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -353,7 +358,7 @@ int tc_calib_collect(const char *path, char ***files, size_t *n, size_t *cap, st
 		char *p = tc_xmalloc(strlen(path) + strlen(names[i]) + 2);
 		sprintf(p, "%s/%s", path, names[i]);
 		struct stat s2;
-		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || table_file(names[i])))
+		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || tc_calib_is_table(names[i])))
 			rc = tc_calib_collect(p, files, n, cap, err);
 		free(p);
 		free(names[i]);

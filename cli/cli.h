@@ -45,4 +45,10 @@ int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_testbench(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv);
 
+/* check_init.c: write DIR/cases.json for `check --init` (one case per trace; commas join the
+ * ranks of one job). Refuses a DIR that already has a cases.json. */
+int tc_check_init(const char *dir, const char *const *traces, size_t n_traces,
+		  const char *target, const char *source, const char *const *sets, size_t n_sets,
+		  const char *corpus, struct tc_err *err);
+
 #endif

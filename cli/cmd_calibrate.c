@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "calib.h"
 #include "cli.h"
@@ -59,11 +60,13 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: tracecast calibrate TABLE|DIR... --chip CHIP -o OVERLAY.json [--folds K]\n"
+	    "usage: tracecast calibrate TABLE|DIR|TRACE... --chip CHIP -o OVERLAY.json [--folds K]\n"
 	    "                           [--specs DIR]\n\n"
 	    "Fit CHIP's matrix efficiency (by GEMM GFLOP), memory efficiency (by MB) and kernel\n"
 	    "floor from operator tables measured on it (NeuSight layout; tables of other chips\n"
-	    "are ignored) and write an overlay spec that inherits CHIP, with its provenance:\n"
+	    "are ignored), or from profiler traces captured on it (Kineto JSON or .tcs: every\n"
+	    "GPU kernel with known work and a measured duration), and write an overlay spec\n"
+	    "that inherits CHIP, with its provenance:\n"
 	    "use it as 'project --target OVERLAY.json'. K-fold cross-validation over shapes\n"
 	    "(default 5, 0 = none) prints the analytic error before and after on held-out "
 	    "folds.\n");
@@ -114,15 +117,44 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 	char **files = NULL;
 	size_t n_files = 0, cap_files = 0, n_tabs = 0, ignored = 0;
 	struct tc_optable **tabs = NULL;
+	size_t n_traces = 0; /* tabs[0 .. n_traces) are traces (tc_calib_trace_free) */
 	struct grp g[MAX_GROUPS];
 	size_t ng = 0;
 	json_t *overlay = NULL;
 	int rc = tc_hw_open(&hw, specs, &err);
 	if (rc == 0)
 		rc = tc_hw_load(hw, chip_name, NULL, 0, &base, &err);
-	for (size_t i = 0; i < n_inputs && rc == 0; i++)
+	/* traces (a file that is not a table) first, then the tables of every path */
+	tabs = tc_xcalloc(n_inputs, sizeof(*tabs));
+	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
+		struct stat st;
+		if (stat(inputs[i], &st) != 0 || S_ISDIR(st.st_mode) ||
+		    tc_calib_is_table(inputs[i]))
+			continue;
+		struct tc_optable *t = NULL;
+		rc = tc_calib_trace_read(&t, inputs[i], &err);
+		if (rc < 0)
+			break;
+		const char *id = tc_hw_match_device(hw, t->device);
+		if (!id || strcmp(id, tc_chip_id(base)) != 0) {
+			rc = tc_err_set(&err, TC_EINVAL,
+					"%s: captured on '%s', not on %s: calibrate fits one chip "
+					"from traces captured on it",
+					inputs[i], t->device, tc_chip_id(base));
+			tc_calib_trace_free(t);
+			break;
+		}
+		tabs[n_tabs++] = t;
+	}
+	n_traces = n_tabs;
+	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
+		struct stat st;
+		if (stat(inputs[i], &st) == 0 && !S_ISDIR(st.st_mode) &&
+		    !tc_calib_is_table(inputs[i]))
+			continue;
 		rc = tc_calib_collect(inputs[i], &files, &n_files, &cap_files, &err);
-	tabs = tc_xcalloc(n_files ? n_files : 1, sizeof(*tabs));
+	}
+	tabs = tc_xrealloc(tabs, (n_tabs + n_files + 1) * sizeof(*tabs));
 	for (size_t i = 0; i < n_files && rc == 0; i++) {
 		struct tc_optable *t = NULL;
 		rc = tc_optable_read(&t, files[i], &err);
@@ -137,7 +169,7 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 		tabs[n_tabs++] = t;
 	}
 	if (rc == 0 && !n_tabs)
-		rc = tc_err_set(&err, TC_EINVAL, "no table measured on %s among %zu tables",
+		rc = tc_err_set(&err, TC_EINVAL, "no table or trace measured on %s among %zu tables",
 				tc_chip_id(base), n_files);
 	/* k-fold over shapes: fit on k-1 folds, predict the held-out one */
 	for (long k = 0; rc == 0 && folds > 0 && k < folds; k++) {
@@ -266,7 +298,10 @@ int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < ng; i++)
 		free(g[i].ratio);
 	for (size_t i = 0; i < n_tabs; i++)
-		tc_optable_free(tabs[i]);
+		if (i < n_traces)
+			tc_calib_trace_free(tabs[i]);
+		else
+			tc_optable_free(tabs[i]);
 	free(tabs);
 	for (size_t i = 0; i < n_files; i++)
 		free(files[i]);

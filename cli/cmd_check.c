@@ -49,7 +49,8 @@ struct check {
 static void usage(void)
 {
 	printf("usage: tracecast check DIR|MANIFEST.json [--update] [--junit FILE] [--jobs N] [--all]\n"
-	       "                       [--filter GLOB]\n\n"
+	       "                       [--filter GLOB]\n"
+	       "       tracecast check --init DIR TRACE... --target CHIP [--source CHIP] [--set K=V]...\n\n"
 	       "Re-run golden projection cases and compare every figure with the expected JSON.\n"
 	       "DIR holds cases.json; each case: {\"name\", \"input\" (path or list, relative to the\n"
 	       "manifest; $CORPUS expands to $TRACECAST_CORPUS or ../shared/corpus), \"target\",\n"
@@ -60,10 +61,14 @@ static void usage(void)
 	       "name is a plain file name, \"expect\" a relative path without '..', and \"args\"\n"
 	       "takes only project options that write nothing (--source --set --steps --host-scale\n"
 	       "--gpu-scale --top --specs --validate -q -v).\n\n"
+	       "  --init DIR    scaffold a suite: DIR/cases.json with one case per TRACE (join the\n"
+	       "                ranks of one job with commas), then its goldens from this run\n"
 	       "  --update      rewrite the expectations from this run and list what changed\n"
 	       "  --junit FILE  also write JUnit XML\n"
 	       "  --jobs N      parallel cases (default: number of cores)\n"
-	       "  --all         print every metric, not only failures\n"
+	       "  --all         print every metric, not only failures (by default a failing case\n"
+	       "                prints its cause first: changed inputs, the op classes whose time\n"
+	       "                moved, the sections that followed; then up to 8 rows per section)\n"
 	       "  --filter GLOB run only cases whose name matches\n\n"
 	       "Exit status: 0 all pass, 1 a case failed or errored, 2 usage or manifest error.\n");
 }
@@ -453,9 +458,98 @@ static const char *status_name(enum tc_cmp_status s)
 	return n[s];
 }
 
+/* The section of a metric: its first path component ("summary", "steps", "by_class"). */
+static void section_of(const char *metric, char *out, size_t n)
+{
+	size_t k = strcspn(metric, ".[");
+	if (k >= n)
+		k = n - 1;
+	memcpy(out, metric, k);
+	out[k] = 0;
+}
+
+static int is_input_section(const char *sec)
+{
+	return strcmp(sec, "target_chip") == 0 || strcmp(sec, "source_chip") == 0 ||
+	       strcmp(sec, "options") == 0 || strcmp(sec, "input") == 0;
+}
+
+#define MAX_SECTIONS 32
+
+/* One cause, one report: what changed in the inputs, which op classes' projected time moved
+ * (what every other figure follows from), and how many metrics of each other section
+ * followed. */
+static void print_causes(const struct check_case *c)
+{
+	char a[64];
+	printf("%s: %zu of %zu metrics differ\n", c->name, c->cmp.failed, c->cmp.n);
+	int any = 0;
+	for (size_t r = 0; r < c->cmp.n; r++) {
+		const struct tc_cmp_row *row = &c->cmp.rows[r];
+		char sec[64];
+		section_of(row->metric, sec, sizeof(sec));
+		if (row->status == TC_CMP_PASS || !is_input_section(sec))
+			continue;
+		printf("%s %s", any ? "," : "  inputs changed:", row->metric);
+		any = 1;
+	}
+	if (any)
+		putchar('\n');
+	any = 0;
+	for (size_t r = 0; r < c->cmp.n; r++) {
+		const struct tc_cmp_row *row = &c->cmp.rows[r];
+		size_t len = strlen(row->metric);
+		const char *tail = ".projected_ns";
+		if (row->status == TC_CMP_PASS || strncmp(row->metric, "by_class.", 9) != 0 ||
+		    len < strlen(tail) + 9 || strcmp(row->metric + len - strlen(tail), tail) != 0)
+			continue;
+		int cls_len = (int)(len - strlen(tail) - 9);
+		if (row->is_number && row->want != 0)
+			printf("%s %.*s %s%s%%", any ? "," : "  cause: op-class GPU time moved:", cls_len,
+			       row->metric + 9, row->got > row->want ? "+" : "",
+			       tc_fmt_fixed(a, sizeof(a), (row->got - row->want) / row->want * 100, 1));
+		else
+			printf("%s %.*s (%s)", any ? "," : "  cause: op-class GPU time moved:", cls_len,
+			       row->metric + 9, status_name(row->status));
+		any = 1;
+	}
+	if (any)
+		putchar('\n');
+	char secs[MAX_SECTIONS][64];
+	size_t cnt[MAX_SECTIONS], ns = 0;
+	for (size_t r = 0; r < c->cmp.n; r++) {
+		const struct tc_cmp_row *row = &c->cmp.rows[r];
+		char sec[64];
+		section_of(row->metric, sec, sizeof(sec));
+		if (row->status == TC_CMP_PASS || is_input_section(sec) ||
+		    strcmp(sec, "by_class") == 0)
+			continue;
+		size_t i = 0;
+		while (i < ns && strcmp(secs[i], sec) != 0)
+			i++;
+		if (i == ns) {
+			if (ns == MAX_SECTIONS)
+				continue;
+			memcpy(secs[ns], sec, sizeof(sec));
+			cnt[ns++] = 0;
+		}
+		cnt[i]++;
+	}
+	for (size_t i = 0; i < ns; i++)
+		printf("%s %s %zu", i ? "," : "  follows:", secs[i], cnt[i]);
+	if (ns)
+		putchar('\n');
+}
+
+/* Failing rows shown per section without --all: the summary above says what moved. */
+#define ROWS_PER_SECTION 8
+
 static void print_table(const struct check *ck, int all, int update)
 {
 	char a[64], b[64], d[64];
+	for (size_t i = 0; i < ck->n && !update; i++)
+		if (!ck->cases[i].skip[0] && !ck->cases[i].error[0] && ck->cases[i].cmp.failed)
+			print_causes(&ck->cases[i]);
 	printf("%-28s %-44s %16s %16s %12s  %s\n", "case", "metric", "expected", "got", "delta", "result");
 	for (size_t i = 0; i < ck->n; i++) {
 		const struct check_case *c = &ck->cases[i];
@@ -467,10 +561,26 @@ static void print_table(const struct check *ck, int all, int update)
 			printf("%-28s %-44s %16s %16s %12s  ERROR: %s\n", c->name, "-", "-", "-", "-", c->error);
 			continue;
 		}
+		char cur[64] = "";
+		size_t shown = 0, hidden = 0;
 		for (size_t r = 0; r < c->cmp.n; r++) {
 			const struct tc_cmp_row *row = &c->cmp.rows[r];
 			if (row->status == TC_CMP_PASS && !all)
 				continue;
+			char sec[64];
+			section_of(row->metric, sec, sizeof(sec));
+			if (strcmp(sec, cur) != 0) {
+				if (hidden)
+					printf("%-28s %-44s %zu more in %s (--all lists them)\n", c->name,
+					       "...", hidden, cur);
+				memcpy(cur, sec, sizeof(sec));
+				shown = hidden = 0;
+			}
+			if (!all && !update && shown == ROWS_PER_SECTION) {
+				hidden++;
+				continue;
+			}
+			shown++;
 			if (row->is_number) {
 				double delta = row->want != 0 ? (row->got - row->want) / row->want * 100.0 : row->got - row->want;
 				printf("%-28s %-44s %16s %16s %11s%s  %s%s\n", c->name, row->metric, tc_fmt_double(a, sizeof(a), row->want),
@@ -481,6 +591,9 @@ static void print_table(const struct check *ck, int all, int update)
 				       status_name(row->status), update ? " (updated)" : "");
 			}
 		}
+		if (hidden)
+			printf("%-28s %-44s %zu more in %s (--all lists them)\n", c->name, "...", hidden,
+			       cur);
 		if (c->updated == 1)
 			printf("%-28s %-44s %16s %16s %12s  CREATED %s\n", c->name, "-", "-", "-", "-", c->expect);
 		else
@@ -577,16 +690,33 @@ static void free_check(struct check *ck)
 
 int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *target = NULL, *junit = NULL, *filter = NULL;
+	const char *target = NULL, *junit = NULL, *filter = NULL, *init = NULL;
+	const char *chip = NULL, *source = NULL;
+	const char **traces = tc_xcalloc((size_t)argc + 1, sizeof(char *));
+	const char **sets = tc_xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_traces = 0, n_sets = 0;
 	int update = 0, all = 0, jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	struct check ck;
 	memset(&ck, 0, sizeof(ck));
 	if (tc_cli_wants_help(argc, argv)) {
 		usage();
+		free(traces);
+		free(sets);
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--update") == 0)
+	int urc = 0;
+	for (int i = 1; i < argc && !urc; i++) {
+		if (strcmp(argv[i], "--init") == 0 && i + 1 < argc)
+			init = argv[++i];
+		else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc)
+			chip = argv[++i];
+		else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
+			source = argv[++i];
+		else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
+			sets[n_sets++] = argv[++i];
+		else if (init && argv[i][0] != '-')
+			traces[n_traces++] = argv[i];
+		else if (strcmp(argv[i], "--update") == 0)
 			update = 1;
 		else if (strcmp(argv[i], "--all") == 0)
 			all = 1;
@@ -597,14 +727,30 @@ int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
 		else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
 			jobs = atoi(argv[++i]);
 			if (jobs < 1)
-				return tc_cli_usage(cli, "check", "--jobs needs a positive number");
+				urc = tc_cli_usage(cli, "check", "--jobs needs a positive number");
 		} else if (argv[i][0] == '-')
-			return tc_cli_usage(cli, "check", "unknown option '%s'", argv[i]);
+			urc = tc_cli_usage(cli, "check", "unknown option '%s'", argv[i]);
 		else if (target)
-			return tc_cli_usage(cli, "check", "one DIR or MANIFEST expected");
+			urc = tc_cli_usage(cli, "check", "one DIR or MANIFEST expected");
 		else
 			target = argv[i];
 	}
+	if (!urc && init && (!n_traces || !chip))
+		urc = tc_cli_usage(cli, "check", "--init DIR needs TRACE... and --target CHIP");
+	if (!urc && !init && (chip || source || n_sets))
+		urc = tc_cli_usage(cli, "check", "--target, --source and --set go with --init");
+	if (!urc && init) {
+		struct tc_err err = TC_ERR_INIT;
+		if (tc_check_init(init, traces, n_traces, chip, source, sets, n_sets, corpus_dir(),
+				  &err) < 0)
+			urc = tc_cli_fail(cli, &err);
+		target = init;
+		update = 1; /* the goldens, from this run */
+	}
+	free(traces);
+	free(sets);
+	if (urc)
+		return urc;
 	if (!target)
 		return tc_cli_usage(cli, "check", "missing DIR or MANIFEST.json");
 	if (jobs < 1)

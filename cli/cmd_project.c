@@ -46,6 +46,8 @@ static void help(void)
 	       "  --host-scale F     multiply host (CPU) time by F (default 1)\n"
 	       "  --gpu-scale F      what-if: multiply every projected GPU op time by F\n"
 	       "  --top N            rows in the top-op tables (default 10)\n"
+	       "  --band N           draws of the p10-p90 uncertainty band (default 40; 0 = none)\n"
+	       "  --no-band          no uncertainty band (the same as --band 0)\n"
 	       "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
 	       "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
@@ -105,6 +107,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		help();
 		return 0;
 	}
+	o.band_draws = TC_REPLAY_BAND_DRAWS;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int has = i + 1 < argc;
@@ -177,7 +180,17 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			sc.seed = strtoull(v, &end, 10);
 			if (end == v || *end || v[0] == '-')
 				return tc_cli_usage(cli, "project", "--seed needs a non-negative integer");
-		} else if (strcmp(a, "--json") == 0 && has)
+		} else if (strcmp(a, "--band") == 0 && has) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (end == argv[i] || *end || v < 0 || v > 10000)
+				return tc_cli_usage(cli, "project",
+						    "--band needs a number of draws (0-10000), not '%s'",
+						    argv[i]);
+			o.band_draws = (int)v;
+		} else if (strcmp(a, "--no-band") == 0)
+			o.band_draws = 0;
+		else if (strcmp(a, "--json") == 0 && has)
 			json = argv[++i];
 		else if (strcmp(a, "--timeline") == 0 && has)
 			timeline = argv[++i];
@@ -298,6 +311,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		struct tc_replay_opts so = o;
 		so.strict = 1;
 		so.log = NULL;
+		so.band_draws = 0;
 		if ((rc = tc_replay_run(&dep, g, &so, &err)) < 0)
 			goto fail;
 		rc = tc_replay_write_validation(r, dep, stdout, &worst, &err);

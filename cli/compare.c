@@ -64,6 +64,116 @@ static void compare_leaf(const char *path, const json_t *want, const json_t *got
 	}
 }
 
+static void extra_row(struct tc_cmp *c, const char *metric, const json_t *got)
+{
+	struct tc_cmp_row *r = add_row(c, metric);
+	r->want_s = tc_xstrdup("(absent)");
+	r->got_s = leaf_text(got);
+	r->status = TC_CMP_EXTRA;
+}
+
+/* The key an array element is known by: "rank<r>:<name>" for a per-rank row (steps),
+ * else its "class", "name" or "kind". Empty when it has none of them. */
+static void elem_key(const json_t *e, char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (!json_is_object(e))
+		return;
+	const json_t *rank = json_object_get(e, "rank"), *name = json_object_get(e, "name");
+	static const char *const keys[] = {"class", "name", "kind"};
+	if (json_is_integer(rank) && json_is_string(name)) {
+		snprintf(buf, n, "rank%lld:%s", (long long)json_integer_value(rank),
+			 json_string_value(name));
+		return;
+	}
+	for (size_t i = 0; i < TC_ARRAY_LEN(keys); i++) {
+		const json_t *k = json_object_get(e, keys[i]);
+		if (json_is_string(k) && json_string_value(k)[0]) {
+			snprintf(buf, n, "%s", json_string_value(k));
+			return;
+		}
+	}
+}
+
+/* Keys of every element of an array (a repeated key gets "#2", "#3" in order), or NULL when
+ * some element has none: then elements are compared by position. */
+static char **array_keys(const json_t *a, size_t *n)
+{
+	*n = json_is_array(a) ? json_array_size(a) : 0;
+	char **k = tc_xcalloc(*n ? *n : 1, sizeof(char *));
+	for (size_t i = 0; i < *n; i++) {
+		char buf[600];
+		elem_key(json_array_get(a, i), buf, sizeof(buf));
+		if (!buf[0]) {
+			for (size_t j = 0; j < i; j++)
+				free(k[j]);
+			free(k);
+			return NULL;
+		}
+		size_t rep = 1;
+		for (size_t j = 0; j < i; j++)
+			rep += strncmp(k[j], buf, strlen(buf)) == 0 &&
+			       (k[j][strlen(buf)] == 0 || k[j][strlen(buf)] == '#');
+		if (rep > 1) {
+			size_t used = strlen(buf);
+			snprintf(buf + used, sizeof(buf) - used, "#%zu", rep);
+		}
+		k[i] = tc_xstrdup(buf);
+	}
+	return k;
+}
+
+static void free_keys(char **k, size_t n)
+{
+	for (size_t i = 0; k && i < n; i++)
+		free(k[i]);
+	free(k);
+}
+
+static void walk(const char *path, const json_t *want, const json_t *got, const struct tc_tol_rules *rules,
+		 const char *const *ignore, struct tc_cmp *c);
+
+/* Arrays of named rows (by_class, top ops, steps) are compared by name, not position, and
+ * read as objects: "by_class.gemm.projected_ns", "top_ops.by_change.<op>.change_ns". A
+ * reordered list then changes no metric, and a row that left it is one MISSING row. */
+static int keyed_arrays(const char *path, const json_t *want, const json_t *got,
+			const struct tc_tol_rules *rules, const char *const *ignore, struct tc_cmp *c)
+{
+	size_t nw, ng;
+	char **kw = array_keys(want, &nw);
+	if (!kw || !nw) {
+		free_keys(kw, nw);
+		return 0;
+	}
+	char **kg = json_is_array(got) ? array_keys(got, &ng) : NULL;
+	if (json_is_array(got) && !kg) {
+		free_keys(kw, nw);
+		return 0;
+	}
+	if (!kg)
+		ng = 0;
+	char sub[1024];
+	for (size_t i = 0; i < nw; i++) {
+		const json_t *g = NULL;
+		for (size_t j = 0; j < ng && !g; j++)
+			if (strcmp(kw[i], kg[j]) == 0)
+				g = json_array_get(got, j);
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", kw[i]);
+		walk(sub, json_array_get(want, i), g, rules, ignore, c);
+	}
+	for (size_t j = 0; j < ng; j++) {
+		int found = 0;
+		for (size_t i = 0; i < nw && !found; i++)
+			found = strcmp(kw[i], kg[j]) == 0;
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", kg[j]);
+		if (!found && !ignored(ignore, sub))
+			extra_row(c, sub, json_array_get(got, j));
+	}
+	free_keys(kw, nw);
+	free_keys(kg, ng);
+	return 1;
+}
+
 static void walk(const char *path, const json_t *want, const json_t *got, const struct tc_tol_rules *rules,
 		 const char *const *ignore, struct tc_cmp *c)
 {
@@ -86,24 +196,20 @@ static void walk(const char *path, const json_t *want, const json_t *got, const 
 				snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
 				if (ignored(ignore, sub))
 					continue;
-				struct tc_cmp_row *r = add_row(c, sub);
-				r->want_s = tc_xstrdup("(absent)");
-				r->got_s = leaf_text(v);
-				r->status = TC_CMP_EXTRA;
+				extra_row(c, sub, v);
 			}
 		return;
 	}
 	if (json_is_array(want)) {
+		if (keyed_arrays(path, want, got, rules, ignore, c))
+			return;
 		size_t n = json_array_size(want), m = json_is_array(got) ? json_array_size(got) : 0;
 		for (size_t i = 0; i < n || i < m; i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if (i < n) {
 				walk(sub, json_array_get(want, i), i < m ? json_array_get(got, i) : NULL, rules, ignore, c);
 			} else if (!ignored(ignore, sub)) {
-				struct tc_cmp_row *r = add_row(c, sub);
-				r->want_s = tc_xstrdup("(absent)");
-				r->got_s = leaf_text(json_array_get(got, i));
-				r->status = TC_CMP_EXTRA;
+				extra_row(c, sub, json_array_get(got, i));
 			}
 		}
 		return;

@@ -181,7 +181,7 @@ int tc_hw_coll_cost(const struct tc_chip *c, const struct tc_hw_op *op, struct t
 	out->ns = out->comm_ns;
 	out->bound = TC_BOUND_COMM;
 	out->util = TC_HW_COMM_UTIL;
-	tc_hw_kernel_floor(c, out);
+	tc_hw_kernel_floor(c, out, op->op_class);
 	return 0;
 }
 

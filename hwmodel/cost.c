@@ -1,5 +1,6 @@
 /* cost.c - the per-operation cost model: roofline with efficiency curves, GEMM tile/wave
- * quantisation, memory-bound classes and copies (collectives: collective.c). docs/hwmodel.md gives every formula used here. */
+ * quantisation, memory-bound classes and copies (collectives: collective.c).
+ * docs/hwmodel.md gives every formula used here. */
 #include <math.h>
 #include <string.h>
 
@@ -139,6 +140,29 @@ double tc_chip_min_kernel_ns(const struct tc_chip *chip)
 	return chip->min_kernel_ns;
 }
 
+double tc_chip_floor_ns(const struct tc_chip *chip, unsigned op_class)
+{
+	if (op_class < TC_CLASS__COUNT && chip->cls[op_class].has_floor)
+		return chip->cls[op_class].floor_ns;
+	return chip->min_kernel_ns;
+}
+
+/* The class's bound term: fitted (fixed + unit / (efficiency x the curve, or 1)) where the
+ * spec has a fit for the class, else unit / curve efficiency. */
+static double class_term(const struct tc_chip *c, unsigned cls, double unit_ns, double curve_e,
+			 struct tc_hw_cost *out)
+{
+	out->work_ns = unit_ns;
+	out->curve_eff = curve_e;
+	if (!(unit_ns > 0))
+		return 0;
+	if (cls < TC_CLASS__COUNT && c->cls[cls].has_fit) {
+		const struct tc_hw_class_fit *f = &c->cls[cls];
+		return f->fixed_ns + unit_ns / (f->eff * (f->use_curve ? curve_e : 1.0));
+	}
+	return unit_ns / curve_e;
+}
+
 /* ---- op classes ------------------------------------------------------------------------- */
 
 static double mem_ns(const struct tc_chip *c, double bytes)
@@ -190,23 +214,24 @@ static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
 /* The chip's shortest kernel: what the modelled work would take stays in raw_ns / raw_bound,
  * because scaling a measured time must use the work's ratio, not the floor's (a 9 us kernel
  * is not launch-bound because a 2 us floor clips a model that underestimates it). */
-void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out)
+void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls)
 {
 	out->raw_ns = out->ns;
 	out->raw_bound = out->bound;
-	if (out->ns < c->min_kernel_ns) {
-		out->ns = c->min_kernel_ns;
+	double fl = tc_chip_floor_ns(c, cls);
+	if (out->ns < fl) {
+		out->ns = fl;
 		out->bound = TC_BOUND_LAUNCH;
 	}
 }
 
 static void finish(const struct tc_chip *c, struct tc_hw_cost *out, double flops, double peak,
-		   double bytes)
+		   double bytes, unsigned cls)
 {
 	int compute = out->compute_ns >= out->memory_ns;
 	out->ns = compute ? out->compute_ns : out->memory_ns;
 	out->bound = compute ? TC_BOUND_COMPUTE : TC_BOUND_MEMORY;
-	tc_hw_kernel_floor(c, out);
+	tc_hw_kernel_floor(c, out, cls);
 	double u = 0;
 	if (out->ns > 0) {
 		if (compute)
@@ -234,10 +259,11 @@ static int cost_matrix(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	double e = tc_hw_curve_eval(&c->mat_eff, work / 1e9);
 	if (op->op_class == TC_CLASS_ATTENTION)
 		e *= c->attn_eff;
-	out->compute_ns = work > 0 ? work / (peak * e) * 1e9 : 0;
+	out->compute_ns = class_term(c, op->op_class, work > 0 ? work / peak * 1e9 : 0, e, out);
 	double bytes = (double)op->bytes_read + (double)op->bytes_written;
 	out->memory_ns = mem_ns(c, bytes);
-	finish(c, out, flops, peak, bytes);
+	out->other_ns = out->memory_ns;
+	finish(c, out, flops, peak, bytes, op->op_class);
 	return 0;
 }
 
@@ -253,8 +279,11 @@ static int cost_vector(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	double e = tc_hw_curve_eval(&c->vec_eff, flops / 1e9);
 	out->compute_ns = flops > 0 ? flops / (peak * e) * 1e9 : 0;
 	double bytes = (double)op->bytes_read + (double)op->bytes_written;
-	out->memory_ns = mem_ns(c, bytes);
-	finish(c, out, flops, peak, bytes);
+	out->memory_ns =
+	    class_term(c, op->op_class, bytes > 0 ? bytes / c->hbm_bw * 1e9 : 0,
+		       bytes > 0 ? tc_hw_curve_eval(&c->mem_eff, bytes / 1e6) : 1, out);
+	out->other_ns = out->compute_ns;
+	finish(c, out, flops, peak, bytes, op->op_class);
 	return 0;
 }
 
@@ -285,7 +314,7 @@ static int cost_copy(const struct tc_chip *c, const struct tc_hw_op *op, struct 
 		out->util = (rd > 0 && wr > 0 ? rd + wr : 2 * n) / (out->ns * 1e-9 * c->hbm_bw);
 		break;
 	}
-	tc_hw_kernel_floor(c, out);
+	tc_hw_kernel_floor(c, out, op->op_class);
 	if (out->util > 1)
 		out->util = 1;
 	return 0;
@@ -297,7 +326,7 @@ static int cost_memset(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	if (!(n > 0))
 		return TC_EUNSUPPORTED;
 	out->memory_ns = mem_ns(c, n);
-	finish(c, out, 0, 1, n);
+	finish(c, out, 0, 1, n, TC_CLASS_MEMSET);
 	return 0;
 }
 
@@ -328,4 +357,56 @@ int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct 
 	default: /* host work has no device model */
 		return TC_EUNSUPPORTED;
 	}
+}
+
+/* ---- model error -------------------------------------------------------------------------- */
+
+/* sigma = (ln p90 - ln p10) / (2 x 1.2816): a lognormal with the same p10 and p90 */
+#define P10_P90_Z 2.5631
+
+/* Defaults: the testbench over the NeuSight micro tables with the shipped specs
+ * (`tracecast testbench neusight/micro --ops-csv`; docs/hwmodel.md §2.4), p10-p90 of
+ * predicted / measured per class. Scaling: every ordered chip pair (one pair's error is two
+ * chips' model errors, so each chip gets 1/sqrt 2 of it); analytic: every chip. GEMM pools
+ * bmm and linear; the classes the data lacks take the nearest measured one (reductions,
+ * embeddings, optimizers and other vector kernels: elementwise; attention: GEMM). */
+static const struct {
+	unsigned cls;
+	double scale_p10, scale_p90, an_p10, an_p90;
+} sigma_defaults[] = {
+    {TC_CLASS_GEMM, 0.550, 1.920, 0.356, 1.451},
+    {TC_CLASS_ATTENTION, 0.550, 1.920, 0.356, 1.451},
+    {TC_CLASS_CONV, 0.662, 1.517, 0.528, 2.090},
+    {TC_CLASS_ELEMENTWISE, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_REDUCTION, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_EMBEDDING, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_OPTIMIZER, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_OTHER, 0.777, 3.626, 0.065, 0.861},
+    {TC_CLASS_NORM, 0.704, 2.096, 0.069, 0.582},
+    {TC_CLASS_SOFTMAX, 0.611, 3.710, 0.049, 0.694},
+};
+
+double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int analytic,
+			   int *from_spec)
+{
+	if (from_spec)
+		*from_spec = 0;
+	if (op_class >= TC_CLASS__COUNT)
+		return 0;
+	const struct tc_hw_class_fit *f = &chip->cls[op_class];
+	if (f->p10 > 0 && f->p90 >= f->p10) {
+		if (from_spec)
+			*from_spec = 1;
+		return (log(f->p90) - log(f->p10)) / P10_P90_Z;
+	}
+	for (size_t i = 0; i < TC_ARRAY_LEN(sigma_defaults); i++)
+		if (sigma_defaults[i].cls == op_class) {
+			if (analytic)
+				return (log(sigma_defaults[i].an_p90) -
+					log(sigma_defaults[i].an_p10)) /
+				       P10_P90_Z;
+			return (log(sigma_defaults[i].scale_p90) - log(sigma_defaults[i].scale_p10)) /
+			       P10_P90_Z / sqrt(2.0);
+		}
+	return 0;
 }

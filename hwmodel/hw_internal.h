@@ -62,6 +62,15 @@ struct tc_chip_kv {
 	const char *source; /* citation or "" */
 };
 
+/* A fitted op class (spec section "classes", written by tracecast calibrate): time =
+ * max(floor, fixed + work at efficiency 1 / (efficiency x curve)), where the work is the
+ * class's bound term and the curve the spec's (1 unless use_curve; docs/hwmodel.md §2.3). Absent fields keep the spec's curves and floor. */
+struct tc_hw_class_fit {
+	double floor_ns, fixed_ns, eff;
+	uint8_t has_floor, has_fit, use_curve; /* use_curve: eff scales the curve */
+	double p10, p90; /* residual spread of predicted / measured; 0 = not given */
+};
+
 struct tc_chip {
 	char *id, *name, *vendor, *file;
 	json_t *doc;     /* resolved spec (sources removed), owned */
@@ -78,6 +87,7 @@ struct tc_chip {
 	double hbm_bw, hbm_cap_bytes;
 	double host_bw, host_lat_ns, host_eff;
 	double launch_ns, min_kernel_ns, coll_launch_ns;
+	struct tc_hw_class_fit cls[TC_CLASS__COUNT];
 	struct tc_hw_tier up, out;
 
 	double idle_w, tdp_w;
@@ -94,7 +104,7 @@ double tc_hw_peak_for(const struct tc_chip *chip, unsigned dtype, int matrix, in
 		      int *used);
 
 /* cost.c: raw_ns/raw_bound kept, then floored at the chip's shortest kernel */
-void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out);
+void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls);
 /* collective.c */
 int tc_hw_coll_cost(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out);
 

@@ -135,6 +135,11 @@ struct tc_hw_cost {
 	/* the modelled time and bound before the chip's kernel floor (min_kernel_us) */
 	double raw_ns;
 	uint8_t raw_bound;
+	/* the class's bound term at efficiency 1 and no fixed time (matrix FLOPs after tile and
+	 * wave padding over the peak for GEMM, conv and attention; bytes over the memory
+	 * bandwidth otherwise), and the other roofline term: what calibration fits */
+	double work_ns, other_ns;
+	double curve_eff; /* the spec's efficiency curve at this op's size (for work_ns) */
 };
 
 /* Analytical time of an op on a chip. Returns 0, or TC_EUNSUPPORTED when the model has
@@ -170,6 +175,19 @@ double tc_hw_fallback_ratio(const struct tc_chip *src, const struct tc_chip *dst
 /* Launch overhead per kernel on the host (ns) and minimum kernel time (ns). */
 double tc_chip_launch_ns(const struct tc_chip *chip);
 double tc_chip_min_kernel_ns(const struct tc_chip *chip);
+/* The kernel floor of an op class: the spec's classes.<class>.floor_us where given, else
+ * min_kernel_us. */
+double tc_chip_floor_ns(const struct tc_chip *chip, unsigned op_class);
+
+/* How far the model's time for an op class on this chip may be off: the standard deviation
+ * of ln(predicted / measured), from the spec's classes.<class>.p10 / p90 (a calibrated
+ * overlay records them) or else the defaults measured by the testbench on the NeuSight
+ * operator data (docs/hwmodel.md §2.4). analytic: an op costed from the spec alone;
+ * otherwise a measured op scaled to another chip (this chip's half of the pair's error).
+ * Copies, memsets and collectives return 0: their model is not in the operator data.
+ * *from_spec (may be NULL) = 1 when the spec gave it. */
+double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int analytic,
+			   int *from_spec);
 
 /* ---- power and cost ------------------------------------------------------------------------ */
 

@@ -119,6 +119,24 @@ static const struct tc_snode cost[] = {
 	STR("rent_source", 0),
 	END};
 
+/* Fitted op classes (tracecast calibrate): docs/hwmodel.md §2.3 */
+static const struct tc_snode class_fit[] = {
+	NUM("floor_us", 0, 0, 1e5),
+	NUM("fixed_us", 0, 0, 1e5),
+	NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
+	{"curve", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+	/* residual spread of predicted / measured after the fit: the projection's band */
+	NUM("p10", TC_SF_GT0, 1e-3, 1),
+	NUM("p90", TC_SF_GT0, 1, 1e3),
+	END};
+
+static const struct tc_snode classes[] = {
+	OBJ("gemm", 0, class_fit),	  OBJ("conv", 0, class_fit),
+	OBJ("attention", 0, class_fit),	  OBJ("elementwise", 0, class_fit),
+	OBJ("reduction", 0, class_fit),	  OBJ("norm", 0, class_fit),
+	OBJ("softmax", 0, class_fit),	  OBJ("embedding", 0, class_fit),
+	OBJ("optimizer", 0, class_fit),	  END};
+
 static const struct tc_snode root_kids[] = {
 	STR("id", 0),
 	STR("name", 0),
@@ -136,6 +154,7 @@ static const struct tc_snode root_kids[] = {
 	OBJ("network", TC_SF_REQ, network),
 	OBJ("power", TC_SF_REQ, power),
 	OBJ("cost", 0, cost),
+	OBJ("classes", 0, classes),
 	END};
 
 const struct tc_snode tc_hw_schema_root = {"", TC_ST_OBJ, 0, 0, 0, root_kids, NULL};

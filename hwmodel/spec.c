@@ -385,6 +385,26 @@ static int fill_chip(struct tc_chip *c, const char *file, struct tc_err *err)
 	c->launch_ns = num(d, "overheads.launch_us", 0) * 1e3;
 	c->min_kernel_ns = num(d, "overheads.min_kernel_us", 0) * 1e3;
 	c->coll_launch_ns = num(d, "overheads.collective_launch_us", 0) * 1e3;
+	for (unsigned i = 0; i < TC_CLASS__COUNT; i++) {
+		struct tc_hw_class_fit *f = &c->cls[i];
+		char base[64];
+		snprintf(base, sizeof(base), "classes.%s", tc_class_name(i));
+		snprintf(k, sizeof(k), "%s.floor_us", base);
+		f->floor_ns = num(d, k, -1) * 1e3;
+		f->has_floor = f->floor_ns >= 0;
+		snprintf(k, sizeof(k), "%s.fixed_us", base);
+		f->fixed_ns = num(d, k, 0) * 1e3;
+		snprintf(k, sizeof(k), "%s.efficiency", base);
+		f->eff = num(d, k, -1);
+		f->has_fit = f->eff > 0;
+		snprintf(k, sizeof(k), "%s.curve", base);
+		json_t *uc = get(d, k);
+		f->use_curve = json_is_true(uc);
+		snprintf(k, sizeof(k), "%s.p10", base);
+		f->p10 = num(d, k, 0);
+		snprintf(k, sizeof(k), "%s.p90", base);
+		f->p90 = num(d, k, 0);
+	}
 	tier(d, "network.scale_up", &c->up, TC_ALGO_RING);
 	tier(d, "network.scale_out", &c->out, TC_ALGO_AUTO);
 	c->idle_w = num(d, "power.idle_w", 0);

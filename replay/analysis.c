@@ -1084,6 +1084,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	if (!r->opts.summary_only)
 		critical_path(r);
+	if ((rc = rp_band(r, err)) < 0) {
+		tc_replay_free(r);
+		return rc;
+	}
 	const struct tc_log *log = opts->log;
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");

@@ -139,7 +139,7 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *src = r->opts.source, *dst = r->opts.target;
-	double gs = r->opts.gpu_scale;
+	const double *cs = r->opts.class_scale;
 	/* a run without a layout (sweeps re-time on a bare run) scales nothing */
 	double cf = r->lay.active ? r->lay.compute_factor : 1.0;
 	for (uint32_t w = 0; w < g->n_works; w++) {
@@ -152,6 +152,7 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 			continue; /* no GPU op uses it */
 		rp_hw_op(g, W, &h);
 		unsigned cls = W->cls;
+		double gs = r->opts.gpu_scale * (cs && cls < TC_CLASS__COUNT ? cs[cls] : 1.0);
 		/* the source chip's view, for source-side bounds and energy: the same scaling
 		 * function as the target side, so target = source gives the same figures */
 		c->src_bound = (uint8_t)class_bound(cls);

@@ -160,11 +160,18 @@ struct tc_replay_opts {
 	/* Keep every CPU call at its measured length unless the trace records what it waits
 	 * for (--no-infer-waits): the graph's inferred waits (waits.c) are ignored. */
 	int no_infer_waits;
+	/* Multipliers on the projected GPU time per op class (NULL = none): what the band's
+	 * draws vary. */
+	const double *class_scale;
+	/* The uncertainty band (band.c, docs/projection.md §band): this many replays with each
+	 * op class's time drawn from the chips' model error; 0 = no band. Fewer draws on large
+	 * streams (at most 20 M op replays in all, at least 10 draws). */
+	int band_draws;
 	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none.
 	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
 	const struct tc_replay_scale *scale;
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL}
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL, 0, NULL}
 
 struct tc_replay;
 
@@ -208,6 +215,19 @@ struct tc_replay_step {
 	double src_dollars, proj_dollars;
 };
 size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **steps);
+
+/* p10-p50-p90 of the job step time and of the speedup over the band's draws. */
+struct tc_replay_band {
+	int draws;			 /* 0 = no band (not asked for, identity, or no target) */
+	int analytic;			 /* the analytic model's error (ONNX), else scaling */
+	double step_p10, step_p50, step_p90; /* ns per job step */
+	double speedup_p10, speedup_p90;
+	double sigma[TC_CLASS__COUNT];	 /* ln-space error per class, both chips combined */
+};
+/* The CLI's default number of draws (project, report). */
+#define TC_REPLAY_BAND_DRAWS 40
+/* NULL when the run has no band. */
+const struct tc_replay_band *tc_replay_band(const struct tc_replay *r);
 
 /* Warnings found by the run (also in the report). */
 struct tc_replay_warnings {

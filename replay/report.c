@@ -144,6 +144,8 @@ static size_t *by_change(const struct tc_replay *r)
 	return idx;
 }
 
+static void write_band_json(const struct tc_replay *r, FILE *fp);
+
 int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
@@ -259,6 +261,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		else
 			fputs("null", fp);
 	}
+	write_band_json(r, fp);
 	fputs("},\n", fp);
 
 	/* steps */
@@ -448,6 +451,55 @@ static const char *fx(char *b, double v, int prec)
 	return tc_fmt_fixed(b, 32, v, prec);
 }
 
+/* The uncertainty band (band.c): where the step and the speedup fall if each op class is off
+ * by what the testbench measures for the chips' model. */
+static void write_band_text(const struct tc_replay *r, FILE *fp)
+{
+	const struct tc_replay_band *b = tc_replay_band(r);
+	char x[32], y[32], u[32], v[32];
+	if (!b)
+		return;
+	fprintf(fp, "band p10-p90     step %s - %s", ns(x, b->step_p10), ns(y, b->step_p90));
+	if (isfinite(b->speedup_p10))
+		fprintf(fp, "   speedup %sx - %sx", fx(u, b->speedup_p10, 3),
+			fx(v, b->speedup_p90, 3));
+	fprintf(fp, "   (%d draws, %s model error)\n", b->draws,
+		b->analytic ? "the target's analytic" : "both chips' scaling");
+}
+
+static void write_band_json(const struct tc_replay *r, FILE *fp)
+{
+	const struct tc_replay_band *b = tc_replay_band(r);
+	fputs(",\n    \"band\": ", fp);
+	if (!b) {
+		fputs("null", fp);
+		return;
+	}
+	fprintf(fp, "{\"draws\": %d, \"model\": \"%s\", \"step_p10_ns\": ", b->draws,
+		b->analytic ? "analytic" : "scaling");
+	jnum(fp, b->step_p10);
+	fputs(", \"step_p50_ns\": ", fp);
+	jnum(fp, b->step_p50);
+	fputs(", \"step_p90_ns\": ", fp);
+	jnum(fp, b->step_p90);
+	fputs(", \"speedup_p10\": ", fp);
+	jnum(fp, b->speedup_p10);
+	fputs(", \"speedup_p90\": ", fp);
+	jnum(fp, b->speedup_p90);
+	fputs(", \"sigma_by_class\": {", fp);
+	int first = 1;
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+		if (!(b->sigma[c] > 0))
+			continue;
+		fputs(first ? "" : ", ", fp);
+		first = 0;
+		jstr(fp, tc_class_name(c));
+		fputs(": ", fp);
+		jnum(fp, b->sigma[c]);
+	}
+	fputs("}}", fp);
+}
+
 /* The speedup ceiling, the inferred waits and the warnings that explain a step that does
  * not follow the chip (docs/projection.md, "ceiling"). */
 static void write_ceiling_text(const struct tc_replay *r, FILE *fp)
@@ -506,6 +558,7 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),
 		fx(c, ratio((double)r->src_total_ns, (double)r->proj_total_ns), 3));
 
+	write_band_text(r, fp);
 	write_ceiling_text(r, fp);
 	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", "rank", "step",
 		"source", "projected", "speedup", "cpu src", "cpu prj", "gpu-side src",

@@ -102,15 +102,27 @@ static void headline(FILE *fp, const json_t *doc)
 {
 	const json_t *s = json_object_get(doc, "summary");
 	const char *src = chip(doc, "source_chip"), *dst = chip(doc, "target_chip");
-	char v[96], d[160], b1[48], b2[48];
+	char v[96], d[320], b1[48], b2[48];
 	double sp = num(s, "source_step_ns"), pp = num(s, "projected_step_ns");
+	/* the uncertainty band (docs/projection.md §band), when the run has one */
+	const json_t *band = json_object_get(s, "band");
+	char bs[128] = "", bx[128] = "";
+	if (json_is_object(band)) {
+		char b3[48], b4[48];
+		snprintf(bs, sizeof(bs), "<br>p10&ndash;p90 %s &ndash; %s",
+			 rp_ns(b3, num(band, "step_p10_ns")), rp_ns(b4, num(band, "step_p90_ns")));
+		snprintf(bx, sizeof(bx), "<br>p10&ndash;p90 %s&times; &ndash; %s&times;",
+			 rp_sig(b3, sizeof(b3), num(band, "speedup_p10"), 3),
+			 rp_sig(b4, sizeof(b4), num(band, "speedup_p90"), 3));
+	}
 	fputs("<div class=\"kpis\">\n", fp);
-	snprintf(d, sizeof(d), "source %s", rp_ns(b1, sp));
+	snprintf(d, sizeof(d), "source %s%s", rp_ns(b1, sp), bs);
 	kpi(fp, "Step time", rp_ns(v, pp), "summary.projected_step_ns", pp, d,
 	    "summary.source_step_ns", sp, 0);
 	double x = num(s, "speedup");
 	snprintf(v, sizeof(v), "%s&times;", rp_sig(b1, sizeof(b1), x, 3));
-	snprintf(d, sizeof(d), "%s &rarr; %s", src ? src : "measured", dst ? dst : "same chip");
+	snprintf(d, sizeof(d), "%s &rarr; %s%s", src ? src : "measured", dst ? dst : "same chip",
+		 bx);
 	kpi(fp, "Speedup", v, "summary.speedup", x, d, NULL, NAN, 1);
 	double pw = num(s, "projected_steps_per_j"), sw = num(s, "source_steps_per_j");
 	snprintf(v, sizeof(v), "%s <small>steps/J</small>", rp_sig(b1, sizeof(b1), pw, 3));

@@ -77,6 +77,7 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 	ro.sets = o->sets;
 	ro.n_sets = o->n_sets;
 	ro.top_n = o->top_n;
+	ro.band_draws = TC_REPLAY_BAND_DRAWS;
 	ro.log = o->log;
 	if ((rc = tc_replay_run(&r, g, &ro, err)) < 0)
 		goto out;

@@ -42,7 +42,9 @@ print("| method | n | median | MAPE | p90 |")
 print("|---|---|---|---|---|")
 for m, s in r["e2e_summary"].items():
     print(f"| {m} | {s['n']} | {s['median']:.1f} | {s['mape']:.1f} | {s['p90']:.1f} |")
-print("\nUncertainty band (p10-p90, drawn from the operator errors of chip pairs without the target):\n")
+print("\nUncertainty band (p10-p90): scaling and cal-scaling drawn from the operator errors of chip"
+      " pairs without the target; project: the band `tracecast project` reports (lognormal per class,"
+      " tc_chip_class_sigma):\n")
 print("| method | pairs | measured e2e inside | coverage |")
 print("|---|---|---|---|")
 for m, s in r.get("band_coverage", {}).items():

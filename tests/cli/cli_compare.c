@@ -87,3 +87,32 @@ Test(cli_compare, bad_tolerances_are_named)
 	tc_tol_free(&rules);
 	json_decref(t);
 }
+
+/* Arrays of named rows compare by name: a reordered list changes nothing, a row that left is
+ * MISSING under its name, a new one EXTRA, a repeated name gets #2 */
+Test(cli_compare, named_rows_by_key)
+{
+	json_t *want = J("{\"by_class\": [{\"class\": \"gemm\", \"ns\": 5}, {\"class\": \"norm\", "
+			 "\"ns\": 2}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 3}],"
+			 " \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 2]}");
+	json_t *got = J("{\"by_class\": [{\"class\": \"norm\", \"ns\": 2}, {\"class\": \"copy\", "
+			"\"ns\": 1}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 4}],"
+			" \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 3]}");
+	struct tc_tol_rules rules;
+	char msg[64];
+	cr_assert_eq(tc_tol_parse(NULL, &rules, msg, sizeof(msg)), 0);
+	struct tc_cmp c;
+	tc_compare_json(want, got, &rules, NULL, &c);
+	cr_assert_eq(row(&c, "by_class.norm.ns")->status, TC_CMP_PASS);
+	cr_assert_eq(row(&c, "by_class.gemm.ns")->status, TC_CMP_MISSING);
+	cr_assert_eq(row(&c, "by_class.copy")->status, TC_CMP_EXTRA);
+	cr_assert_eq(row(&c, "top.k.ns")->status, TC_CMP_PASS);
+	cr_assert_eq(row(&c, "top.k#2.ns")->status, TC_CMP_FAIL);
+	cr_assert_eq(row(&c, "steps.rank1:S#1.ns")->status, TC_CMP_PASS);
+	/* arrays of plain values stay positional */
+	cr_assert_eq(row(&c, "xs[1]")->status, TC_CMP_FAIL);
+	cr_assert_eq(c.failed, 5); /* gemm.class and gemm.ns, copy, top.k#2.ns, xs[1] */
+	tc_cmp_free(&c);
+	json_decref(want);
+	json_decref(got);
+}

@@ -641,3 +641,46 @@ Test(cost, bound_names)
 	cr_assert_str_eq(tc_bound_name(TC_BOUND_COMM), "comm");
 	cr_assert_str_eq(tc_bound_name(TC_BOUND__COUNT), "?");
 }
+
+Test(cost, fitted_class)
+{
+	/* classes.norm: floor 30 us, fixed 10 us, efficiency 0.5 (docs/hwmodel.md §2.7).
+	 * 100 MB of norm = 100,000 ns at efficiency 1 -> 10,000 + 100,000 / 0.5 = 210,000 ns;
+	 * 1 KB -> 10,002 ns, under the class floor: 30,000 ns, launch-bound. Other classes keep
+	 * the spec's model and min_kernel_us. */
+	const char *sets[] = {"classes.norm.floor_us=30", "classes.norm.fixed_us=10",
+			      "classes.norm.efficiency=0.5", "classes.norm.p10=0.5",
+			      "classes.norm.p90=2"};
+	struct tc_chip *c = tchip(sets, TC_ARRAY_LEN(sets));
+	struct tc_hw_op op = mem_op(TC_CLASS_NORM, 50000000, 50000000, 25000000);
+	struct tc_hw_cost r = cost_of(c, &op);
+	NEAR(r.ns, 210000.0);
+	NEAR(r.work_ns, 100000.0);
+	cr_assert_eq(r.bound, TC_BOUND_MEMORY);
+	op = mem_op(TC_CLASS_NORM, 512, 512, 0);
+	r = cost_of(c, &op);
+	NEAR(r.ns, 30000.0);
+	NEAR(r.raw_ns, 10000.0 + 1.024 / 0.5);
+	cr_assert_eq(r.bound, TC_BOUND_LAUNCH);
+	op = mem_op(TC_CLASS_ELEMENTWISE, 50000000, 50000000, 25000000);
+	NEAR(cost_of(c, &op).ns, 100000.0);
+	NEAR(tc_chip_floor_ns(c, TC_CLASS_NORM), 30000.0);
+	NEAR(tc_chip_floor_ns(c, TC_CLASS_ELEMENTWISE), 2000.0);
+	/* the band's sigma: (ln 2 - ln 0.5) / 2.5631 from the spec; defaults otherwise; none
+	 * for copies (not in the operator data) */
+	int from_spec = 0;
+	NEAR(tc_chip_class_sigma(c, TC_CLASS_NORM, 0, &from_spec), 1.3862944 / 2.5631);
+	cr_assert_eq(from_spec, 1);
+	cr_assert(tc_chip_class_sigma(c, TC_CLASS_ELEMENTWISE, 0, &from_spec) > 0);
+	cr_assert_eq(from_spec, 0);
+	cr_assert(tc_chip_class_sigma(c, TC_CLASS_GEMM, 1, NULL) > 0);
+	cr_assert_eq(tc_chip_class_sigma(c, TC_CLASS_COPY, 0, NULL), 0.0);
+	tc_chip_free(c);
+	/* the curve form scales the spec's curve: with a flat curve at 0.5 the term doubles */
+	const char *curve[] = {"classes.norm.fixed_us=10", "classes.norm.efficiency=0.5",
+			       "classes.norm.curve=true", "memory.hbm.efficiency=[[1,0.5]]"};
+	c = tchip(curve, TC_ARRAY_LEN(curve));
+	op = mem_op(TC_CLASS_NORM, 50000000, 50000000, 25000000);
+	NEAR(cost_of(c, &op).ns, 10000.0 + 100000.0 / 0.25);
+	tc_chip_free(c);
+}

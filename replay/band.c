@@ -1,0 +1,145 @@
+/* band.c - the projection's uncertainty band (docs/projection.md §band): the replay run again
+ * with each op class's projected time multiplied by a factor drawn from the chips' model
+ * error for that class, and the p10-p50-p90 of the job step and of the speedup over the
+ * draws.
+ *
+ * One factor per class and draw, not per op: a class's error on a chip is systematic (the
+ * same kernels, the same efficiency), so drawing per op would average it away and give a
+ * band far narrower than the testbench measures. The error is lognormal with the sigma
+ * tc_chip_class_sigma gives for each chip; for a measured op scaled from the source chip
+ * both chips' errors add (in ln space, as variances); for an analytic op (ONNX) only the
+ * target's. Copies, memsets and collectives keep their time: their model is not in the
+ * operator data, and the band says so by leaving them out. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "sweep_support.h"
+
+/* splitmix64: a fixed seed, so the same inputs give the same band, byte for byte */
+static uint64_t next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double normal(uint64_t *s)
+{
+	double u1 = ((double)(next(s) >> 11) + 0.5) * 0x1p-53;
+	double u2 = (double)(next(s) >> 11) * 0x1p-53;
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* nearest rank */
+static double pct(const double *v, int n, double p)
+{
+	int k = (int)ceil(p * n) - 1;
+	return v[k < 0 ? 0 : (k >= n ? n - 1 : k)];
+}
+
+/* A bound on the work: at most this many op replays over all draws, at least MIN draws. */
+#define BAND_OPS_BUDGET 20e6
+#define BAND_MIN_DRAWS 10
+
+int rp_band(struct tc_replay *r, struct tc_err *err)
+{
+	struct tc_replay_band *b = &r->band;
+	const struct tc_replay_opts *o = &r->opts;
+	const struct tc_replay_graph *g = r->g;
+	memset(b, 0, sizeof(*b));
+	if (o->band_draws <= 0 || !o->target || o->summary_only)
+		return 0;
+	uint64_t analytic = 0, measured = 0;
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->flags[i] & RP_F_GPU) {
+			if (g->flags[i] & RP_F_ANALYTIC)
+				analytic++;
+			else
+				measured++;
+		}
+	if (!analytic && !measured)
+		return 0;
+	int an = analytic > measured;
+	/* identity: the scaling ratio is exactly 1 whatever the model's error */
+	if (!an && o->source &&
+	    (o->source == o->target ||
+	     (!o->n_sets && strcmp(tc_chip_id(o->source), tc_chip_id(o->target)) == 0)))
+		return 0;
+	double sigma[TC_CLASS__COUNT], any = 0;
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+		double st = tc_chip_class_sigma(o->target, c, an, NULL);
+		double ss = !an && o->source ? tc_chip_class_sigma(o->source, c, 0, NULL) : 0;
+		sigma[c] = sqrt(st * st + ss * ss);
+		any += sigma[c];
+	}
+	if (!(any > 0))
+		return 0;
+	int draws = o->band_draws;
+	double cap = BAND_OPS_BUDGET / (double)(g->n ? g->n : 1);
+	if (draws > cap)
+		draws = cap < BAND_MIN_DRAWS ? BAND_MIN_DRAWS : (int)cap;
+	double *step = malloc((size_t)draws * sizeof(double));
+	double *sp = malloc((size_t)draws * sizeof(double));
+	if (!step || !sp) {
+		free(step);
+		free(sp);
+		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
+	}
+	double scale[TC_CLASS__COUNT];
+	struct tc_replay_opts d = *o;
+	d.band_draws = 0;
+	d.summary_only = 1;
+	d.log = NULL;
+	d.class_scale = scale;
+	uint64_t seed = 0x74726163656361ULL ^ g->n;
+	int rc = 0;
+	for (int k = 0; k < draws && rc == 0; k++) {
+		/* every class draws, used or not, so one class's sigma never shifts another's */
+		for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+			double z = normal(&seed);
+			scale[c] = exp(sigma[c] * z);
+		}
+		struct tc_replay *x = NULL;
+		rc = tc_replay_run(&x, g, &d, err);
+		if (rc == 0) {
+			struct tc_replay_summary sm;
+			tc_replay_summarize(x, &sm);
+			step[k] = sm.step_ns;
+			sp[k] = sm.speedup;
+		}
+		tc_replay_free(x);
+	}
+	if (rc == 0) {
+		/* no measured source step (ONNX without --source): no speedup to bound */
+		int finite = 1;
+		for (int k = 0; k < draws; k++)
+			finite &= isfinite(sp[k]) && sp[k] > 0;
+		qsort(step, (size_t)draws, sizeof(double), cmpd);
+		qsort(sp, (size_t)draws, sizeof(double), cmpd);
+		b->draws = draws;
+		b->analytic = an;
+		b->step_p10 = pct(step, draws, 0.1);
+		b->step_p50 = pct(step, draws, 0.5);
+		b->step_p90 = pct(step, draws, 0.9);
+		b->speedup_p10 = finite ? pct(sp, draws, 0.1) : NAN;
+		b->speedup_p90 = finite ? pct(sp, draws, 0.9) : NAN;
+		memcpy(b->sigma, sigma, sizeof(sigma));
+	}
+	free(step);
+	free(sp);
+	return rc;
+}
+
+const struct tc_replay_band *tc_replay_band(const struct tc_replay *r)
+{
+	return r->band.draws > 0 ? &r->band : NULL;
+}
