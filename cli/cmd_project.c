@@ -215,6 +215,9 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "project", "no input given");
 	if (!target && !validate)
 		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
+	if (validate && scaled)
+		return tc_cli_usage(cli, "project",
+				    "--validate replays the trace as measured: no scale-out what-if");
 	if (quiet)
 		cli->log.level = TC_LOG_ERROR;
 	{

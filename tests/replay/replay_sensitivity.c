@@ -351,6 +351,7 @@ Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
 		{"--world-size 0", "--world-size needs a number"},
 		{"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
 		{"--straggler x", "--straggler needs RANK=FACTOR"},
+		{"--world-size 16 --validate", "--validate replays the trace as measured"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char cmd[4096], err[512], line[1024] = "";
