@@ -58,6 +58,8 @@ static void help(void)
 	       "  --parallel L       target layout, e.g. dp=64,tp=8,pp=2,ep=8 (world = dp*tp*pp)\n"
 	       "  --source-parallel L  layout of the traced job (default: all ranks DP)\n"
 	       "  --straggler R=F    rank R's GPU work takes F times as long (repeatable)\n"
+	       "  --rank-chip R=CHIP rank R of the target world runs on CHIP (mixed fleets;\n"
+	       "                     repeatable)\n"
 	       "  --jitter F         each GPU op's time x (1 + F*u), u uniform in [-1, 1]\n"
 	       "  --seed N           seed of the jitter (default 1)\n"
 	       "  --specs DIR        chip spec library (default: the shipped specs)\n"
@@ -99,6 +101,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
 	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
 	struct tc_replay_straggler strag[MAX_STRAGGLERS];
+	struct tc_replay_rank_chip rchip[MAX_STRAGGLERS];
+	const char *rchip_name[MAX_STRAGGLERS];
 	int scaled = 0;
 	struct tc_err err = TC_ERR_INIT;
 
@@ -166,6 +170,18 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 						    "--straggler needs RANK=FACTOR (factor > 0), not '%s'",
 						    argv[i]);
 			sc.n_stragglers++;
+			scaled = 1;
+		} else if (strcmp(a, "--rank-chip") == 0 && has) {
+			const char *v = argv[++i], *eq = strchr(v, '=');
+			char *end;
+			unsigned long rk = strtoul(v, &end, 10);
+			if (sc.n_rank_chips == MAX_STRAGGLERS)
+				return tc_cli_usage(cli, "project", "at most %d --rank-chip", MAX_STRAGGLERS);
+			if (end == v || end != eq || v[0] == '-' || rk > UINT32_MAX || !eq[1])
+				return tc_cli_usage(cli, "project", "--rank-chip needs RANK=CHIP, not '%s'", v);
+			rchip[sc.n_rank_chips].rank = (uint32_t)rk;
+			rchip[sc.n_rank_chips].chip = NULL;
+			rchip_name[sc.n_rank_chips++] = eq + 1;
 			scaled = 1;
 		} else if (strcmp(a, "--jitter") == 0 && has) {
 			char *end;
@@ -292,10 +308,19 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		tc_err_wrap(&err, "--target");
 		goto fail;
 	}
+	for (size_t k = 0; k < sc.n_rank_chips; k++) {
+		struct tc_chip *c = NULL;
+		if ((rc = tc_hw_load(hw, rchip_name[k], NULL, 0, &c, &err)) < 0) {
+			tc_err_wrap(&err, "--rank-chip %u", rchip[k].rank);
+			goto fail;
+		}
+		rchip[k].chip = c;
+	}
 	o.source = src;
 	o.target = validate ? NULL : dst;
 	o.no_infer_waits = no_waits;
 	sc.stragglers = strag;
+	sc.rank_chips = rchip;
 	o.scale = scaled ? &sc : NULL;
 	o.sets = sets;
 	o.n_sets = n_sets;
@@ -334,6 +359,8 @@ out:
 	tc_replay_graph_free(g);
 	tc_chip_free(src);
 	tc_chip_free(dst);
+	for (size_t k = 0; k < sc.n_rank_chips; k++)
+		tc_chip_free((struct tc_chip *)rchip[k].chip);
 	tc_hw_free(hw);
 	if (tmp[0]) {
 		unlink(tmp);

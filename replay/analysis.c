@@ -1155,6 +1155,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->step_first);
 	free(r->insight);
 	free(r->lane_scale);
+	free(r->rank_chip_factor);
 	free(r);
 }
 

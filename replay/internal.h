@@ -250,6 +250,7 @@ struct tc_replay {
 	 * lane, NULL = none) and the seeded jitter */
 	struct tc_replay_layout lay;
 	double *lane_scale;
+	double *rank_chip_factor; /* owned; lay.rank_chip_factor points here */
 	double jitter;
 	uint64_t seed;
 };

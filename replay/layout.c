@@ -99,6 +99,61 @@ static int complete(struct tc_replay_parallel *L, uint32_t world,
 	return 0;
 }
 
+/* Projected / measured ns over the non-collective measured GPU work with chip as target. */
+static int work_ratio(const struct tc_replay *r, const struct tc_chip *chip, double *out,
+		      struct tc_err *err)
+{
+	struct tc_replay probe;
+	memset(&probe, 0, sizeof(probe));
+	probe.g = r->g;
+	probe.opts = r->opts;
+	probe.opts.target = chip;
+	probe.opts.scale = NULL;
+	probe.wc = calloc(r->g->n_works ? r->g->n_works : 1, sizeof(*probe.wc));
+	if (!probe.wc)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	int rc = rp_retime(&probe, err);
+	*out = rp_peer_ratio(r->g, probe.wc);
+	free(probe.wc);
+	return rc;
+}
+
+/* Mixed fleets: a rank on another chip runs its GPU work at that chip's pace. Re-timing is
+ * per work record, shared by every rank, so the rank gets the ratio of the two chips over
+ * the measured non-collective work as a factor on its template's GPU lanes (as a
+ * straggler); its collectives follow the target's network. */
+static int rank_chips(struct tc_replay *r, uint32_t sw, uint32_t dw, struct tc_err *err)
+{
+	const struct tc_replay_scale *sc = r->opts.scale;
+	const struct tc_replay_graph *g = r->g;
+	double base;
+	int rc;
+	if (!r->opts.target || !r->opts.source)
+		return tc_err_set(err, TC_EINVAL, "--rank-chip: needs a source and a target chip");
+	r->rank_chip_factor = calloc(sc->n_rank_chips, sizeof(*r->rank_chip_factor));
+	if (!r->rank_chip_factor)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	r->lay.rank_chip_factor = r->rank_chip_factor;
+	if ((rc = work_ratio(r, r->opts.target, &base, err)) < 0)
+		return rc;
+	for (size_t k = 0; k < sc->n_rank_chips; k++) {
+		const struct tc_replay_rank_chip *C = &sc->rank_chips[k];
+		double x;
+		if (C->rank >= dw)
+			return tc_err_set(err, TC_EINVAL, "--rank-chip: rank %u is outside the world (%u ranks)",
+					  C->rank, dw);
+		if ((rc = work_ratio(r, C->chip, &x, err)) < 0)
+			return rc;
+		double f = base > 0 && x > 0 ? x / base : 1;
+		r->rank_chip_factor[k] = f;
+		uint32_t tq = C->rank % sw;
+		for (size_t l = 0; l < g->n_lanes; l++)
+			if (rp_lane_is_gpu(&g->lanes[l]) && g->lanes[l].rank == tq)
+				r->lane_scale[l] *= f;
+	}
+	return 0;
+}
+
 int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_scale *sc = r->opts.scale;
@@ -148,7 +203,7 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 		return tc_err_set(err, TC_EINVAL, "--jitter: %g is outside [0, 1)", sc->jitter);
 	r->jitter = sc->jitter;
 	r->seed = sc->seed;
-	if (sc->n_stragglers) {
+	if (sc->n_stragglers || sc->n_rank_chips) {
 		r->lane_scale = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*r->lane_scale));
 		if (!r->lane_scale)
 			return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
@@ -173,6 +228,8 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 			    S->factor > r->lane_scale[l])
 				r->lane_scale[l] = S->factor;
 	}
+	if (sc->n_rank_chips && (rc = rank_chips(r, sw, dw, err)) < 0)
+		return rc;
 	if (L->dst.tp > L->src.tp && L->src.tp == 1)
 		tc_warn(r->opts.log,
 			"project: the trace has no TP collectives (tp=1): GPU work is "

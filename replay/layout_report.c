@@ -5,6 +5,20 @@
 
 #include "internal.h"
 
+/* A JSON string (chip ids come from file names: quote what JSON needs). */
+static void jstr(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	fputc('"', fp);
+}
+
 static void par_json(FILE *fp, uint32_t world, const struct tc_replay_parallel *p)
 {
 	fprintf(fp, "{\"world\": %u, \"dp\": %u, \"tp\": %u, \"pp\": %u, \"ep\": %u}", world, p->dp,
@@ -46,6 +60,13 @@ void rp_layout_write_json(const struct tc_replay *r, FILE *fp)
 			tc_fmt_double(b, sizeof(b), sc->stragglers[i].factor));
 	fprintf(fp, "], \"jitter\": %s, \"seed\": %llu", tc_fmt_double(b, sizeof(b), sc->jitter),
 		(unsigned long long)sc->seed);
+	fputs(", \"rank_chips\": [", fp);
+	for (size_t i = 0; i < sc->n_rank_chips; i++) {
+		fprintf(fp, "%s{\"rank\": %u, \"chip\": ", i ? ", " : "", sc->rank_chips[i].rank);
+		jstr(fp, tc_chip_id(sc->rank_chips[i].chip));
+		fprintf(fp, ", \"factor\": %s}", tc_fmt_double(b, sizeof(b), L->rank_chip_factor[i]));
+	}
+	fputs("]", fp);
 	fputs(", \"comm_by_group\": {", fp);
 	double t = rank_time(r);
 	for (unsigned k = 0; k < TC_GROUP__COUNT; k++) {
@@ -78,6 +99,10 @@ void rp_layout_write_text(const struct tc_replay *r, FILE *fp)
 	for (size_t i = 0; i < sc->n_stragglers; i++)
 		fprintf(fp, "; straggler rank %u x%s", sc->stragglers[i].rank,
 			tc_fmt_fixed(a, sizeof(a), sc->stragglers[i].factor, 2));
+	for (size_t i = 0; i < sc->n_rank_chips; i++)
+		fprintf(fp, "; rank %u on %s: GPU work x%s", sc->rank_chips[i].rank,
+			tc_chip_id(sc->rank_chips[i].chip),
+			tc_fmt_fixed(a, sizeof(a), L->rank_chip_factor[i], 3));
 	if (sc->jitter > 0)
 		fprintf(fp, "; jitter %s (seed %llu)", tc_fmt_fixed(a, sizeof(a), sc->jitter, 3),
 			(unsigned long long)sc->seed);

@@ -112,6 +112,12 @@ struct tc_replay_straggler {
 	double factor;  /* its GPU ops take factor x their projected time */
 };
 
+/* A rank of a mixed fleet on another chip than the target's. */
+struct tc_replay_rank_chip {
+	uint32_t rank;               /* in the target world */
+	const struct tc_chip *chip;  /* borrowed: must outlive the run */
+};
+
 struct tc_replay_scale {
 	uint32_t world;                    /* target world size, 0 = as traced */
 	struct tc_replay_parallel src, dst; /* layouts; 0 fields are derived (layout.c) */
@@ -119,8 +125,10 @@ struct tc_replay_scale {
 	size_t n_stragglers;
 	double jitter;  /* each GPU op's time x (1 + jitter * u), u uniform in [-1, 1] */
 	uint64_t seed;  /* of the jitter: same seed, same bytes */
+	const struct tc_replay_rank_chip *rank_chips; /* borrowed */
+	size_t n_rank_chips;
 };
-#define TC_REPLAY_SCALE_INIT {0, {0, 0, 0, 0}, {0, 0, 0, 0}, NULL, 0, 0, 0}
+#define TC_REPLAY_SCALE_INIT {0, {0, 0, 0, 0}, {0, 0, 0, 0}, NULL, 0, 0, 0, NULL, 0}
 
 /* The layout a run resolved (both sides) and what it did with the collectives. */
 struct tc_replay_layout {
@@ -128,6 +136,9 @@ struct tc_replay_layout {
 	uint32_t src_world, dst_world;
 	struct tc_replay_parallel src, dst;
 	double compute_factor;             /* per-rank GPU work, target / source (TP x PP) */
+	/* per --rank-chip, the factor its rank's GPU work takes: the rank's chip against the
+	 * target over the measured non-collective work (NULL when none; n_rank_chips long) */
+	const double *rank_chip_factor;
 	uint64_t coll_ops[TC_GROUP__COUNT]; /* collective GPU ops by group kind */
 	double proj_comm_ns[TC_GROUP__COUNT]; /* projected collective ns by kind, reported steps */
 	double exposed_comm_ns[TC_GROUP__COUNT]; /* of which nothing else ran on the rank's GPU */

@@ -294,3 +294,30 @@ Test(scale, unrecorded_size_inferred_from_the_transfer, .init = setup, .fini = t
 	tc_replay_free(r);
 	tc_replay_graph_free(g);
 }
+
+Test(scale, rank_on_another_chip, .init = setup, .fini = teardown)
+{
+	/* rank 1 runs on a chip with half the matrix rate: K (GEMM of unknown work, scaled by
+	 * the achievable matrix rate) takes 2x: [10, 20010]; both all-reduces (2 ranks, the
+	 * target's network) end at 20,010 + 22,000 */
+	char *slow = hwt_write_mod(g_dir, "slow.json", "compute.matrix.peak_tflops.bf16", "50");
+	struct tc_chip *c2 = hwt_load(NULL, slow, NULL, 0);
+	struct b b = {0};
+	uint64_t k[2], c[2];
+	two_ranks(&b, k, c);
+	struct tc_replay_rank_chip rc = {1, c2};
+	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+	sc.rank_chips = &rc;
+	sc.n_rank_chips = 1;
+	struct tc_replay_graph *g;
+	struct tc_replay *r = run_scaled(&b, &g, &sc, NULL, 0);
+	EXPECT_SPAN(r, k[1], 10, 20010);
+	EXPECT_SPAN(r, k[0], 10, 10010);
+	cr_expect_eq(tc_replay_op_end(r, c[0]), 20010 + 22000);
+	cr_expect_eq(tc_replay_op_end(r, c[1]), 20010 + 22000);
+	cr_expect_float_eq(tc_replay_layout(r)->rank_chip_factor[0], 2.0, 1e-12);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+	tc_chip_free(c2);
+	free(slow);
+}
