@@ -140,7 +140,8 @@ static int rank_chips(struct tc_replay *r, uint32_t sw, uint32_t dw, struct tc_e
 		const struct tc_replay_rank_chip *C = &sc->rank_chips[k];
 		double x;
 		if (C->rank >= dw)
-			return tc_err_set(err, TC_EINVAL, "--rank-chip: rank %u is outside the world (%u ranks)",
+			return tc_err_set(err, TC_EINVAL,
+					  "--rank-chip: rank %u is outside the world (%u ranks)",
 					  C->rank, dw);
 		if ((rc = work_ratio(r, C->chip, &x, err)) < 0)
 			return rc;

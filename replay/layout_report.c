@@ -64,7 +64,8 @@ void rp_layout_write_json(const struct tc_replay *r, FILE *fp)
 	for (size_t i = 0; i < sc->n_rank_chips; i++) {
 		fprintf(fp, "%s{\"rank\": %u, \"chip\": ", i ? ", " : "", sc->rank_chips[i].rank);
 		jstr(fp, tc_chip_id(sc->rank_chips[i].chip));
-		fprintf(fp, ", \"factor\": %s}", tc_fmt_double(b, sizeof(b), L->rank_chip_factor[i]));
+		fprintf(fp, ", \"factor\": %s}",
+			tc_fmt_double(b, sizeof(b), L->rank_chip_factor[i]));
 	}
 	fputs("]", fp);
 	fputs(", \"comm_by_group\": {", fp);
