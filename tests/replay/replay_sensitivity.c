@@ -352,6 +352,9 @@ Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
 		{"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
 		{"--straggler x", "--straggler needs RANK=FACTOR"},
 		{"--world-size 16 --validate", "--validate replays the trace as measured"},
+		{"--rank-chip 9=h100 --world-size 4", "--rank-chip: rank 9 is outside the world (4 ranks)"},
+		{"--rank-chip 1=nope", "unknown chip 'nope'"},
+		{"--rank-chip x", "--rank-chip needs RANK=CHIP"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char cmd[4096], err[512], line[1024] = "";
