@@ -1,4 +1,5 @@
-/* cmd_hw.c - `tracecast hw list|show|compare`: look at the chip spec library. */
+/* cmd_hw.c - `tracecast hw list|show|compare|coll`: look at the chip spec library and its
+ * collective model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,17 @@ struct hw_args {
 	size_t n_a, n_b;
 	const char *specs;
 	int json;
+	/* coll */
+	const char *kind, *bytes;
+	unsigned long ranks, per_node;
 };
 
 static void hw_usage(void)
 {
 	printf("usage: tracecast hw list [--specs DIR] [--json]\n"
 	       "       tracecast hw show CHIP [--set key.path=value ...] [--json]\n"
-	       "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v] [--json]\n\n"
+	       "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v] [--json]\n"
+	       "       tracecast hw coll CHIP --kind K --ranks N [--per-node R] --bytes S[,S...]\n\n"
 	       "The chip spec library. CHIP is an id (h100-sxm5), an alias (h100) or a path to a\n"
 	       "spec file (which may \"inherits\" a shipped chip). --set overrides one field of the\n"
 	       "resolved spec (e.g. --set memory.hbm.bw_gbs=6000, --set compute.bf16.tflops=2000);\n"
@@ -34,6 +39,10 @@ static void hw_usage(void)
 	       "list --json: id, name, vendor, peaks, memory, TDP, scale-up per chip; compare --json:\n"
 	       "every field of both chips with B/A.\n"
 	       "--specs DIR reads the library from DIR ($TRACECAST_SPECS otherwise).\n"
+	       "coll prints the collective model (docs/hwmodel.md §2.6) as nccl-tests would: K is\n"
+	       "allreduce, allgather, reduce_scatter, alltoall or broadcast; S the nccl-tests size\n"
+	       "in bytes (all-gather: the output); R ranks per scale-up domain (default: as many as\n"
+	       "the domain holds); time, algorithm and bus bandwidth per size.\n"
 	       "docs/hwmodel.md describes every field and the cost model.\n");
 }
 
@@ -59,6 +68,15 @@ static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
 			a->specs = argv[++i];
 		} else if (!strcmp(s, "--json")) {
 			a->json = 1;
+		} else if ((!strcmp(s, "--kind") || !strcmp(s, "--bytes")) && i + 1 < argc) {
+			*(s[2] == 'k' ? &a->kind : &a->bytes) = argv[++i];
+		} else if ((!strcmp(s, "--ranks") || !strcmp(s, "--per-node")) && i + 1 < argc) {
+			char *end;
+			unsigned long v = strtoul(argv[i + 1], &end, 10);
+			if (end == argv[i + 1] || *end || v < 1 || v > (1ul << 24) || argv[i + 1][0] == '-')
+				return tc_cli_usage(cli, "hw", "%s needs a number 1..16777216", s);
+			*(s[2] == 'r' ? &a->ranks : &a->per_node) = v;
+			i++;
 		} else if (s[0] == '-' && s[1]) {
 			return tc_cli_usage(cli, "hw", "unknown option '%s'", s);
 		} else {
@@ -67,6 +85,60 @@ static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
 			a->pos[a->n_pos++] = s;
 		}
 	}
+	return 0;
+}
+
+/* The collective model as nccl-tests reports it: size = the test's buffer (all-gather: the
+ * output, others: the input), algbw = size / time, busbw = algbw x 2(n-1)/n for all-reduce,
+ * x (n-1)/n for all-gather, reduce-scatter and all-to-all, x 1 for broadcast. */
+static int cmd_coll(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *a)
+{
+	static const unsigned kinds[] = {TC_COLL_ALLREDUCE, TC_COLL_ALLGATHER, TC_COLL_REDUCE_SCATTER,
+					 TC_COLL_ALLTOALL, TC_COLL_BROADCAST};
+	unsigned kind = 0;
+	for (size_t i = 0; i < TC_ARRAY_LEN(kinds); i++)
+		if (!strcmp(a->kind, tc_coll_name(kinds[i])))
+			kind = kinds[i];
+	if (!kind)
+		return tc_cli_usage(cli, "hw",
+				    "--kind %s: want allreduce, allgather, reduce_scatter, alltoall or "
+				    "broadcast",
+				    a->kind);
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_chip *c;
+	if (tc_hw_load(hw, a->pos[1], a->sets_a, a->n_a, &c, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	double n = (double)a->ranks, f = (n - 1) / n;
+	double bus = kind == TC_COLL_ALLREDUCE ? 2 * f : kind == TC_COLL_BROADCAST ? 1 : f;
+	printf("%-14s %12s %12s %12s\n", "bytes", "time_us", "algbw_gbs", "busbw_gbs");
+	for (const char *p = a->bytes; *p;) {
+		char *end;
+		double S = strtod(p, &end);
+		if (end == p || !(S >= 1) || (*end && *end != ',')) {
+			tc_chip_free(c);
+			return tc_cli_usage(cli, "hw", "--bytes: want sizes >= 1 separated by commas");
+		}
+		p = *end ? end + 1 : end;
+		struct tc_hw_op op;
+		struct tc_hw_cost hc;
+		memset(&op, 0, sizeof(op));
+		op.op_class = TC_CLASS_COLLECTIVE;
+		op.kind = TC_KIND_KERNEL;
+		op.coll_kind = (uint8_t)kind;
+		op.group_size = (uint32_t)a->ranks;
+		op.ranks_per_node = (uint32_t)a->per_node;
+		op.coll_bytes = (uint64_t)(kind == TC_COLL_ALLGATHER ? S / n : S);
+		if (tc_hw_op_cost(c, &op, &hc) < 0 || !(hc.ns > 0)) {
+			tc_chip_free(c);
+			tc_err_set(&err, TC_EINVAL, "hw coll: no model for %s of %.0f bytes", a->kind, S);
+			return tc_cli_fail(cli, &err);
+		}
+		char b[4][32];
+		printf("%-14s %12s %12s %12s\n", tc_fmt_fixed(b[0], 32, S, 0),
+		       tc_fmt_fixed(b[1], 32, hc.ns / 1e3, 2), tc_fmt_fixed(b[2], 32, S / hc.ns, 2),
+		       tc_fmt_fixed(b[3], 32, S / hc.ns * bus, 2));
+	}
+	tc_chip_free(c);
 	return 0;
 }
 
@@ -227,17 +299,21 @@ int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv)
 	if (a.n_pos == 0)
 		return tc_cli_usage(cli, "hw", "missing subcommand: list, show or compare");
 	const char *sub = a.pos[0];
-	int want = !strcmp(sub, "list") ? 1 : !strcmp(sub, "show") ? 2 : !strcmp(sub, "compare") ? 3 : 0;
+	int coll = !strcmp(sub, "coll");
+	int want = !strcmp(sub, "list") ? 1 : !strcmp(sub, "show") || coll ? 2 : !strcmp(sub, "compare") ? 3 : 0;
 	if (!want)
 		return tc_cli_usage(cli, "hw", "unknown subcommand '%s'", sub);
 	if (a.n_pos != want)
 		return tc_cli_usage(cli, "hw", "%s takes %d chip%s", sub, want - 1, want == 2 ? "" : "s");
+	if (coll && (!a.kind || !a.bytes || !a.ranks))
+		return tc_cli_usage(cli, "hw", "coll needs --kind, --ranks and --bytes");
 
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_hw *hw;
 	if (tc_hw_open(&hw, a.specs, &err) < 0)
 		return tc_cli_fail(cli, &err);
-	rc = want == 1 ? (a.json ? cmd_list_json(cli, a.specs) : cmd_list(cli, hw))
+	rc = coll ? cmd_coll(cli, hw, &a)
+	     : want == 1 ? (a.json ? cmd_list_json(cli, a.specs) : cmd_list(cli, hw))
 	     : want == 2 ? cmd_show(cli, hw, &a)
 			 : cmd_compare(cli, hw, &a);
 	tc_hw_free(hw);

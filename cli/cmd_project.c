@@ -13,6 +13,23 @@
 
 #define MAX_IN 256
 #define MAX_SETS 64
+#define MAX_STRAGGLERS 64
+
+/* "R=F": a straggler rank and its factor */
+static int parse_straggler(const char *s, struct tc_replay_straggler *out)
+{
+	char *end;
+	unsigned long r = strtoul(s, &end, 10);
+	if (end == s || *end != '=' || s[0] == '-' || r > UINT32_MAX)
+		return -1;
+	const char *f = end + 1;
+	double v = strtod(f, &end);
+	if (end == f || *end || !(v > 0))
+		return -1;
+	out->rank = (uint32_t)r;
+	out->factor = v;
+	return 0;
+}
 
 static void help(void)
 {
@@ -41,6 +58,15 @@ static void help(void)
 	       "  --validate         identity replay: measured vs replayed step time per step\n"
 	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
 	       "                     records what they wait for (docs/projection.md, waits)\n"
+	       "  --world-size N     scale-out what-if: the job on N ranks (synthesised from\n"
+	       "                     the traced ones; docs/projection.md §6)\n"
+	       "  --parallel L       target layout, e.g. dp=64,tp=8,pp=2,ep=8 (world = dp*tp*pp)\n"
+	       "  --source-parallel L  layout of the traced job (default: all ranks DP)\n"
+	       "  --straggler R=F    rank R's GPU work takes F times as long (repeatable)\n"
+	       "  --rank-chip R=CHIP rank R of the target world runs on CHIP (mixed fleets;\n"
+	       "                     repeatable)\n"
+	       "  --jitter F         each GPU op's time x (1 + F*u), u uniform in [-1, 1]\n"
+	       "  --seed N           seed of the jitter (default 1)\n"
 	       "  --specs DIR        chip spec library (default: the shipped specs)\n"
 	       "  -q                 no text report on stdout when --json is given\n",
 	       TC_REPLAY_SCHEMA_VERSION);
@@ -95,8 +121,14 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	const char *chakra_out = NULL;
 	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+	struct tc_replay_straggler strag[MAX_STRAGGLERS];
+	struct tc_replay_rank_chip rchip[MAX_STRAGGLERS];
+	const char *rchip_name[MAX_STRAGGLERS];
+	int scaled = 0;
 	struct tc_err err = TC_ERR_INIT;
 
+	sc.seed = 1;
 	if (tc_cli_wants_help(argc, argv)) {
 		help();
 		return 0;
@@ -137,6 +169,55 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			o.top_n = atoi(argv[++i]);
 			if (o.top_n < 1)
 				return tc_cli_usage(cli, "project", "--top needs a positive number");
+		} else if (strcmp(a, "--world-size") == 0 && has) {
+			const char *v = argv[++i];
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (end == v || *end || v[0] == '-' || n < 1 || n > (1ul << 24))
+				return tc_cli_usage(cli, "project",
+						    "--world-size needs a number 1..16777216, not '%s'", v);
+			sc.world = (uint32_t)n;
+			scaled = 1;
+		} else if ((strcmp(a, "--parallel") == 0 || strcmp(a, "--source-parallel") == 0) &&
+			   has) {
+			int is_src = a[2] == 's';
+			if (tc_replay_parallel_parse(is_src ? &sc.src : &sc.dst, argv[++i], a, &err) < 0)
+				return tc_cli_fail(cli, &err);
+			scaled = 1;
+		} else if (strcmp(a, "--straggler") == 0 && has) {
+			if (sc.n_stragglers == MAX_STRAGGLERS)
+				return tc_cli_usage(cli, "project", "at most %d --straggler", MAX_STRAGGLERS);
+			if (parse_straggler(argv[++i], &strag[sc.n_stragglers]) < 0)
+				return tc_cli_usage(cli, "project",
+						    "--straggler needs RANK=FACTOR (factor > 0), not '%s'",
+						    argv[i]);
+			sc.n_stragglers++;
+			scaled = 1;
+		} else if (strcmp(a, "--rank-chip") == 0 && has) {
+			const char *v = argv[++i], *eq = strchr(v, '=');
+			char *end;
+			unsigned long rk = strtoul(v, &end, 10);
+			if (sc.n_rank_chips == MAX_STRAGGLERS)
+				return tc_cli_usage(cli, "project", "at most %d --rank-chip", MAX_STRAGGLERS);
+			if (end == v || end != eq || v[0] == '-' || rk > UINT32_MAX || !eq[1])
+				return tc_cli_usage(cli, "project", "--rank-chip needs RANK=CHIP, not '%s'", v);
+			rchip[sc.n_rank_chips].rank = (uint32_t)rk;
+			rchip[sc.n_rank_chips].chip = NULL;
+			rchip_name[sc.n_rank_chips++] = eq + 1;
+			scaled = 1;
+		} else if (strcmp(a, "--jitter") == 0 && has) {
+			char *end;
+			const char *v = argv[++i];
+			sc.jitter = strtod(v, &end);
+			if (end == v || *end || !(sc.jitter >= 0 && sc.jitter < 1))
+				return tc_cli_usage(cli, "project", "--jitter needs a number in [0, 1)");
+			scaled = 1;
+		} else if (strcmp(a, "--seed") == 0 && has) {
+			char *end;
+			const char *v = argv[++i];
+			sc.seed = strtoull(v, &end, 10);
+			if (end == v || *end || v[0] == '-')
+				return tc_cli_usage(cli, "project", "--seed needs a non-negative integer");
 		} else if (strcmp(a, "--band") == 0 && has) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
@@ -176,6 +257,9 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "project", "no input given");
 	if (!target && !validate)
 		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
+	if (validate && scaled)
+		return tc_cli_usage(cli, "project",
+				    "--validate replays the trace as measured: no scale-out what-if");
 	if (quiet)
 		cli->log.level = TC_LOG_ERROR;
 	{
@@ -236,9 +320,20 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		tc_err_wrap(&err, "--target");
 		goto fail;
 	}
+	for (size_t k = 0; k < sc.n_rank_chips; k++) {
+		struct tc_chip *c = NULL;
+		if ((rc = tc_hw_load(hw, rchip_name[k], NULL, 0, &c, &err)) < 0) {
+			tc_err_wrap(&err, "--rank-chip %u", rchip[k].rank);
+			goto fail;
+		}
+		rchip[k].chip = c;
+	}
 	o.source = src;
 	o.target = validate ? NULL : dst;
 	o.no_infer_waits = no_waits;
+	sc.stragglers = strag;
+	sc.rank_chips = rchip;
+	o.scale = scaled ? &sc : NULL;
 	o.sets = sets;
 	o.n_sets = n_sets;
 	o.log = &cli->log;
@@ -286,6 +381,8 @@ out:
 	tc_replay_graph_free(g);
 	tc_chip_free(src);
 	tc_chip_free(dst);
+	for (size_t k = 0; k < sc.n_rank_chips; k++)
+		tc_chip_free((struct tc_chip *)rchip[k].chip);
 	tc_hw_free(hw);
 	if (tmp[0]) {
 		unlink(tmp);

@@ -47,6 +47,8 @@ static void usage(FILE *fp)
 		"  --base CHIP        chip id, alias or spec file the grid overrides\n"
 		"  --grid KEY=V,...   values of one spec key path (e.g. memory.hbm.bw_gbs=3350,5000)\n"
 		"  --grid KEY=LO:HI:N N values from LO to HI, both included; axes multiply\n"
+		"                     (network.* keys sweep the network; scale.world_size,\n"
+		"                     scale.dp/tp/pp/ep sweep the job's size and layout)\n"
 		"  --random N         a random sample of N configurations instead of all\n"
 		"  --seed S           seed of the sample (default 1)\n"
 		"  --db URI           SQLite file (created when missing) or postgresql://...\n"
@@ -130,6 +132,59 @@ static void set_error(struct sweep *s, const struct tc_err *err)
 		s->first_err = *err;
 }
 
+/* Grid axes that are not spec keys: the scale-out what-if (docs/projection.md §6). */
+#define SCALE_PREFIX "scale."
+static int is_scale_key(const char *key)
+{
+	return strncmp(key, SCALE_PREFIX, strlen(SCALE_PREFIX)) == 0;
+}
+
+/* A scale axis's value into sc (and its text into txt, for the configuration's hash);
+ * returns 0 for a spec key. Keys and values were checked by check_scale_axis. */
+static int scale_axis(struct tc_replay_scale *sc, const char *key, const char *val, char *txt,
+		      size_t n)
+{
+	if (!is_scale_key(key))
+		return 0;
+	const char *k = key + strlen(SCALE_PREFIX);
+	uint32_t v = (uint32_t)strtoul(val, NULL, 10);
+	if (strcmp(k, "world_size") == 0)
+		sc->world = v;
+	else if (strcmp(k, "dp") == 0)
+		sc->dst.dp = v;
+	else if (strcmp(k, "tp") == 0)
+		sc->dst.tp = v;
+	else if (strcmp(k, "pp") == 0)
+		sc->dst.pp = v;
+	else if (strcmp(k, "ep") == 0)
+		sc->dst.ep = v;
+	size_t used = strlen(txt);
+	snprintf(txt + used, n - used, "|%s=%u", k, v);
+	return 1;
+}
+
+static int check_scale_axis(const struct tc_grid_axis *ax, struct tc_err *err)
+{
+	static const char *const keys[] = {"world_size", "dp", "tp", "pp", "ep"};
+	const char *k = ax->key + strlen(SCALE_PREFIX);
+	int ok = 0;
+	for (size_t i = 0; i < TC_ARRAY_LEN(keys); i++)
+		ok |= strcmp(k, keys[i]) == 0;
+	if (!ok)
+		return tc_err_set(err, TC_EINVAL,
+				  "grid key %s: unknown scale axis (scale.world_size, scale.dp, "
+				  "scale.tp, scale.pp, scale.ep)",
+				  ax->key);
+	for (size_t v = 0; v < ax->n; v++) {
+		char *end;
+		unsigned long x = strtoul(ax->values[v], &end, 10);
+		if (end == ax->values[v] || *end || ax->values[v][0] == '-' || x < 1 || x > (1ul << 24))
+			return tc_err_set(err, TC_EINVAL, "grid %s=%s: want an integer 1..16777216",
+					  ax->key, ax->values[v]);
+	}
+	return 0;
+}
+
 /* Run every trace of configuration plan[j]; queue the results. */
 static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
 {
@@ -141,16 +196,32 @@ static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
 	char *spec = NULL;
 	char hash[33];
 	int rc;
+	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+	char scale_txt[256] = "";
+	size_t ns = 0;
 	tc_grid_values(&s->grid, s->plan[j], vals);
 	for (size_t a = 0; a < na; a++) {
 		snprintf(setbuf[a], sizeof(setbuf[a]), "%s=%s", s->grid.axes[a].key, vals[a]);
-		sets[a] = setbuf[a];
+		if (!scale_axis(&sc, s->grid.axes[a].key, vals[a], scale_txt, sizeof(scale_txt)))
+			sets[ns++] = setbuf[a];
 	}
-	if ((rc = tc_hw_load(s->hw, s->base_arg, sets, na, &chip, err)) < 0)
+	if ((rc = tc_hw_load(s->hw, s->base_arg, sets, ns, &chip, err)) < 0)
 		return rc;
 	if (!(spec = tc_chip_config_json(chip))) {
 		tc_chip_free(chip);
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	}
+	if (scale_txt[0]) {
+		/* the configuration is the chip and the layout: both in its hash */
+		char *both = malloc(strlen(spec) + sizeof(scale_txt) + 1);
+		if (!both) {
+			free(spec);
+			tc_chip_free(chip);
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		}
+		sprintf(both, "%s%s", spec, scale_txt);
+		free(spec);
+		spec = both;
 	}
 	tc_store_hash_hex(spec, strlen(spec), hash);
 	for (size_t t = 0; t < s->n_traces; t++) {
@@ -168,7 +239,8 @@ static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
 		o.source = tr->src;
 		o.target = chip;
 		o.sets = sets;
-		o.n_sets = na;
+		o.n_sets = ns;
+		o.scale = scale_txt[0] ? &sc : NULL;
 		o.top_n = 1;
 		o.summary_only = 1;
 		/* through the memo: a configuration whose op costs were simulated before is only
@@ -613,7 +685,10 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 	/* every value of every axis must give a valid chip on its own: a bad value fails here,
 	 * not after hours of sweeping */
 	for (size_t a = 0; a < s.grid.n_axes; a++)
-		for (size_t v = 0; v < s.grid.axes[a].n; v++) {
+		if (is_scale_key(s.grid.axes[a].key) && (rc = check_scale_axis(&s.grid.axes[a], &err)) < 0)
+			goto fail;
+	for (size_t a = 0; a < s.grid.n_axes; a++)
+		for (size_t v = 0; v < s.grid.axes[a].n && !is_scale_key(s.grid.axes[a].key); v++) {
 			char set[512];
 			const char *sets[1] = {set};
 			struct tc_chip *c = NULL;

@@ -1,14 +1,10 @@
 /* cost.c - the per-operation cost model: roofline with efficiency curves, GEMM tile/wave
- * quantisation, memory-bound classes, copies, collectives over the network tiers, and the
- * scaling mode with its fallback ratios. docs/hwmodel.md gives every formula used here. */
+ * quantisation, memory-bound classes and copies (collectives: collective.c).
+ * docs/hwmodel.md gives every formula used here. */
 #include <math.h>
 #include <string.h>
 
 #include "hw_internal.h"
-
-/* Collective kernels keep a few SMs/CUs busy moving data (NCCL runs 16-32 channels, i.e.
- * a fraction of the device); for power they count as this much utilisation. */
-#define TC_HW_COMM_UTIL 0.25
 
 double tc_hw_curve_eval(const struct tc_hw_curve *c, double x)
 {
@@ -218,7 +214,7 @@ static double quantisation(const struct tc_chip *c, const struct tc_hw_op *op)
 /* The chip's shortest kernel: what the modelled work would take stays in raw_ns / raw_bound,
  * because scaling a measured time must use the work's ratio, not the floor's (a 9 us kernel
  * is not launch-bound because a 2 us floor clips a model that underestimates it). */
-static void kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls)
+void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls)
 {
 	out->raw_ns = out->ns;
 	out->raw_bound = out->bound;
@@ -235,7 +231,7 @@ static void finish(const struct tc_chip *c, struct tc_hw_cost *out, double flops
 	int compute = out->compute_ns >= out->memory_ns;
 	out->ns = compute ? out->compute_ns : out->memory_ns;
 	out->bound = compute ? TC_BOUND_COMPUTE : TC_BOUND_MEMORY;
-	kernel_floor(c, out, cls);
+	tc_hw_kernel_floor(c, out, cls);
 	double u = 0;
 	if (out->ns > 0) {
 		if (compute)
@@ -318,7 +314,7 @@ static int cost_copy(const struct tc_chip *c, const struct tc_hw_op *op, struct 
 		out->util = (rd > 0 && wr > 0 ? rd + wr : 2 * n) / (out->ns * 1e-9 * c->hbm_bw);
 		break;
 	}
-	kernel_floor(c, out, op->op_class);
+	tc_hw_kernel_floor(c, out, op->op_class);
 	if (out->util > 1)
 		out->util = 1;
 	return 0;
@@ -334,136 +330,12 @@ static int cost_memset(const struct tc_chip *c, const struct tc_hw_op *op, struc
 	return 0;
 }
 
-/* ---- collectives ------------------------------------------------------------------------ */
-
-/* Achievable one-way bandwidth of a device talking to p-1 peers on a tier: all its links
- * through a switch, but only p-1 links' worth on a mesh (xGMI: 64 GB/s per peer). */
-static double tier_bw(const struct tc_hw_tier *t, uint32_t p)
-{
-	double peer = t->bw_peer * (double)(p > 1 ? p - 1 : 1);
-	double b = peer < t->bw_dev ? peer : t->bw_dev;
-	return b * t->eff;
-}
-
-static double clog2(uint32_t p)
-{
-	return p > 1 ? ceil(log2((double)p)) : 0;
-}
-
-/* One collective on one tier among p devices. S: all-reduce = buffer, all-gather = total
- * output, reduce-scatter = total input, others = message bytes. */
-static double coll_tier(const struct tc_hw_tier *t, unsigned kind, uint32_t p, double S)
-{
-	if (p <= 1)
-		return 0;
-	double B = tier_bw(t, p) / 1e9; /* bytes per ns */
-	double a = t->lat_ns, f = (double)(p - 1) / p, lat;
-	switch (kind) {
-	case TC_COLL_ALLREDUCE:
-		lat = t->algorithm == TC_ALGO_TREE     ? 2 * clog2(p) * a
-		      : t->algorithm == TC_ALGO_DIRECT ? 2 * a
-						       : 2.0 * (p - 1) * a;
-		return lat + (t->in_network_reduction ? 1.0 : 2.0) * f * S / B;
-	case TC_COLL_ALLGATHER:
-	case TC_COLL_REDUCE_SCATTER:
-		lat = t->algorithm == TC_ALGO_TREE     ? clog2(p) * a
-		      : t->algorithm == TC_ALGO_DIRECT ? a
-						       : (double)(p - 1) * a;
-		return lat + f * S / B;
-	case TC_COLL_BROADCAST:
-	case TC_COLL_REDUCE:
-		lat = t->algorithm == TC_ALGO_RING ? (double)(p - 1) * a
-		      : t->algorithm == TC_ALGO_TREE ? clog2(p) * a
-						     : a;
-		return lat + S / B;
-	case TC_COLL_ALLTOALL:
-	case TC_COLL_GATHER:
-	case TC_COLL_SCATTER:
-		return a + f * S / B;
-	case TC_COLL_SEND:
-	case TC_COLL_RECV:
-	case TC_COLL_SENDRECV:
-		return a + S / (t->bw_peer * t->eff / 1e9);
-	case TC_COLL_BARRIER:
-		return 2 * clog2(p) * a;
-	}
-	return a + S / B;
-}
-
-static int cost_collective(const struct tc_chip *c, const struct tc_hw_op *op,
-			   struct tc_hw_cost *out)
-{
-	unsigned kind = op->coll_kind;
-	double S = op->coll_bytes ? (double)op->coll_bytes : (double)op->bytes_read;
-	uint32_t n = op->group_size;
-	if (kind == TC_COLL_NONE || n == 0 || (!(S > 0) && kind != TC_COLL_BARRIER))
-		return TC_EUNSUPPORTED;
-	int p2p = kind == TC_COLL_SEND || kind == TC_COLL_RECV || kind == TC_COLL_SENDRECV;
-	uint32_t r = op->ranks_per_node ? op->ranks_per_node : n;
-	if (r > n)
-		r = n;
-	if (r > c->up.size)
-		r = c->up.size;
-	if (r == 0)
-		r = 1;
-	uint32_t m = (n + r - 1) / r; /* scale-up domains the group spans */
-	double t;
-	if (p2p) {
-		t = coll_tier(m > 1 || r < 2 ? &c->out : &c->up, kind, 2, S);
-	} else if (n <= 1) {
-		t = 0;
-	} else if (m == 1) {
-		t = coll_tier(&c->up, kind, n, kind == TC_COLL_ALLGATHER ? S * n : S);
-	} else if (r == 1) {
-		t = coll_tier(&c->out, kind, n, kind == TC_COLL_ALLGATHER ? S * n : S);
-	} else {
-		/* Hierarchical: inside each domain over scale-up, across domains over scale-out
-		 * with every device of a domain driving its own NIC on its shard. */
-		switch (kind) {
-		case TC_COLL_ALLREDUCE:
-			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
-			    coll_tier(&c->out, TC_COLL_ALLREDUCE, m, S / r) +
-			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S);
-			break;
-		case TC_COLL_ALLGATHER:
-			t = coll_tier(&c->out, TC_COLL_ALLGATHER, m, S * m) +
-			    coll_tier(&c->up, TC_COLL_ALLGATHER, r, S * n);
-			break;
-		case TC_COLL_REDUCE_SCATTER:
-			t = coll_tier(&c->up, TC_COLL_REDUCE_SCATTER, r, S) +
-			    coll_tier(&c->out, TC_COLL_REDUCE_SCATTER, m, S / r);
-			break;
-		case TC_COLL_ALLTOALL: {
-			/* Both fabrics work at once; the slower share bounds. */
-			double out_t = c->out.lat_ns + (double)(n - r) / n * S /
-								 (tier_bw(&c->out, m) / 1e9);
-			double up_t = c->up.lat_ns + (double)(r - 1) / n * S / (tier_bw(&c->up, r) / 1e9);
-			t = out_t > up_t ? out_t : up_t;
-			break;
-		}
-		case TC_COLL_GATHER:
-		case TC_COLL_SCATTER:
-			t = coll_tier(&c->out, kind, m, S) + coll_tier(&c->up, kind, r, S / m);
-			break;
-		default:
-			t = coll_tier(&c->out, kind, m, S) + coll_tier(&c->up, kind, r, S);
-			break;
-		}
-	}
-	out->comm_ns = t + c->coll_launch_ns;
-	out->ns = out->comm_ns;
-	out->bound = TC_BOUND_COMM;
-	out->util = TC_HW_COMM_UTIL;
-	kernel_floor(c, out, op->op_class);
-	return 0;
-}
-
 int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct tc_hw_cost *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->dtype_used = TC_HW_BF16;
 	if (op->coll_kind != TC_COLL_NONE || op->op_class == TC_CLASS_COLLECTIVE)
-		return cost_collective(chip, op, out);
+		return tc_hw_coll_cost(chip, op, out);
 	if (op->kind == TC_KIND_MEMCPY)
 		return cost_copy(chip, op, out);
 	if (op->kind == TC_KIND_MEMSET || op->op_class == TC_CLASS_MEMSET)

@@ -33,8 +33,13 @@ struct tc_hw_curve {
 };
 double tc_hw_curve_eval(const struct tc_hw_curve *c, double x);
 
+/* Collective kernels keep a few SMs/CUs busy moving data (NCCL runs 16-32 channels, i.e.
+ * a fraction of the device); for power they count as this much utilisation. */
+#define TC_HW_COMM_UTIL 0.25
+
 enum tc_hw_topo { TC_TOPO_SWITCH = 0, TC_TOPO_MESH, TC_TOPO_RING, TC_TOPO_TORUS2D, TC_TOPO_TORUS3D, TC_TOPO_PCIE };
-enum tc_hw_algo { TC_ALGO_RING = 0, TC_ALGO_TREE, TC_ALGO_DIRECT };
+/* AUTO: the cheaper of ring and tree per collective, as NCCL's tuner picks (collective.c) */
+enum tc_hw_algo { TC_ALGO_RING = 0, TC_ALGO_TREE, TC_ALGO_DIRECT, TC_ALGO_AUTO };
 
 struct tc_hw_tier {
 	const char *name;
@@ -46,6 +51,9 @@ struct tc_hw_tier {
 	double lat_ns;  /* per algorithm step */
 	double eff;
 	int in_network_reduction;
+	double nics;   /* NICs (or links) per device: bw_dev is per NIC (scale-out) */
+	double oversub; /* bandwidth divisor between domains unless rail-aligned (>= 1) */
+	uint32_t rails; /* rails of a rail-optimised fabric, 0 = none */
 };
 
 struct tc_chip_kv {
@@ -94,5 +102,10 @@ struct tc_chip {
  * *fallback = 1 when the dtype was replaced by another; *used = the spec column used. */
 double tc_hw_peak_for(const struct tc_chip *chip, unsigned dtype, int matrix, int *fallback,
 		      int *used);
+
+/* cost.c: raw_ns/raw_bound kept, then floored at the chip's shortest kernel */
+void tc_hw_kernel_floor(const struct tc_chip *c, struct tc_hw_cost *out, unsigned cls);
+/* collective.c */
+int tc_hw_coll_cost(const struct tc_chip *c, const struct tc_hw_op *op, struct tc_hw_cost *out);
 
 #endif

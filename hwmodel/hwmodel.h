@@ -146,11 +146,25 @@ struct tc_hw_cost {
  * nothing to say (the caller falls back and counts it). */
 int tc_hw_op_cost(const struct tc_chip *chip, const struct tc_hw_op *op, struct tc_hw_cost *out);
 
+/* The message size (bytes per rank, as coll_bytes) that makes op's modelled time on chip
+ * equal t_ns: for collectives whose size the trace does not record, inferred from the
+ * measured transfer on the source network (docs/projection.md). op's coll_bytes is ignored.
+ * 1 when latency alone exceeds t_ns. Returns 0, or TC_EUNSUPPORTED (no kind or group size,
+ * a barrier, t_ns not > 0). */
+int tc_hw_coll_bytes_for(const struct tc_chip *chip, const struct tc_hw_op *op, double t_ns,
+			 uint64_t *bytes);
+
 /* Scaling mode: t_dst = t_src * model(dst, op) / model(src, op). out (optional) receives
  * the destination cost with ns replaced by the scaled time. Ops whose work is unknown are
  * scaled by the documented fallback ratio for their class. Returns the scaled ns. */
 double tc_hw_scale(const struct tc_chip *src, const struct tc_chip *dst, const struct tc_hw_op *op,
 		   double t_src_ns, struct tc_hw_cost *out);
+/* The same with the op as it runs on the destination (another group size, placement or
+ * message size: scale-out what-ifs): t_dst = t_src * model(dst, op_dst) / model(src, op).
+ * The fallback ratio (work unknown) is taken on op. */
+double tc_hw_scale_to(const struct tc_chip *src, const struct tc_chip *dst,
+		      const struct tc_hw_op *op, const struct tc_hw_op *op_dst, double t_src_ns,
+		      struct tc_hw_cost *out);
 
 /* The resource an op with unknown work is scaled by (enum tc_hw_basis), and the ratio
  * t_dst / t_src that fallback gives. */

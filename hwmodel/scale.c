@@ -121,11 +121,18 @@ double tc_hw_fallback_ratio(const struct tc_chip *src, const struct tc_chip *dst
 double tc_hw_scale(const struct tc_chip *src, const struct tc_chip *dst, const struct tc_hw_op *op,
 		   double t_src_ns, struct tc_hw_cost *out)
 {
+	return tc_hw_scale_to(src, dst, op, op, t_src_ns, out);
+}
+
+double tc_hw_scale_to(const struct tc_chip *src, const struct tc_chip *dst,
+		      const struct tc_hw_op *op, const struct tc_hw_op *op_dst, double t_src_ns,
+		      struct tc_hw_cost *out)
+{
 	struct tc_hw_cost cs, cd;
 	/* The ratio of the modelled work, before either chip's kernel floor: a measured time
 	 * already holds the source's floor, and the caller floors the result on the target
 	 * (docs/projection.md, "kernel floor"). */
-	if (tc_hw_op_cost(src, op, &cs) == 0 && tc_hw_op_cost(dst, op, &cd) == 0 &&
+	if (tc_hw_op_cost(src, op, &cs) == 0 && tc_hw_op_cost(dst, op_dst, &cd) == 0 &&
 	    cs.raw_ns > 0 && cd.raw_ns > 0) {
 		double t = t_src_ns * cd.raw_ns / cs.raw_ns;
 		if (out) {

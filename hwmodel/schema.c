@@ -10,7 +10,7 @@ const char *const tc_hw_dt_keys[TC_HW_DT__COUNT] = {"fp64", "fp32", "tf32", "bf1
 						      "fp16", "fp8",  "int8", "fp4"};
 
 static const char *const topologies[] = {"switch", "mesh", "ring", "torus2d", "torus3d", "pcie", NULL};
-static const char *const algorithms[] = {"ring", "tree", "direct", NULL};
+static const char *const algorithms[] = {"ring", "tree", "direct", "auto", NULL};
 
 #define END {NULL, 0, 0, 0, 0, NULL, NULL}
 #define NUM(k, f, lo, hi) {k, TC_ST_NUM, f, lo, hi, NULL, NULL}
@@ -95,6 +95,9 @@ static const struct tc_snode tier[] = {
 	NUM("latency_us", TC_SF_REQ, 0, 1e5),
 	NUM("efficiency", TC_SF_REQ | TC_SF_GT0, FRAC_MIN, 1),
 	{"in_network_reduction", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+	NUM("nics_per_device", TC_SF_GT0, 0.01, 64),
+	NUM("oversubscription", 0, 1, 1000),
+	INT("rails", 0, 0, 1024),
 	END};
 
 static const struct tc_snode network[] = {

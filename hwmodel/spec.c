@@ -319,7 +319,7 @@ static int enum_index(const char *v, const char *const *names, int dflt)
 static void tier(json_t *doc, const char *path, struct tc_hw_tier *t, int dflt_algo)
 {
 	static const char *const topo[] = {"switch", "mesh", "ring", "torus2d", "torus3d", "pcie", NULL};
-	static const char *const algo[] = {"ring", "tree", "direct", NULL};
+	static const char *const algo[] = {"ring", "tree", "direct", "auto", NULL};
 	char k[128];
 #define TK(x) (snprintf(k, sizeof(k), "%s.%s", path, x), k)
 	t->name = str(doc, TK("name"), path);
@@ -333,6 +333,9 @@ static void tier(json_t *doc, const char *path, struct tc_hw_tier *t, int dflt_a
 	t->eff = num(doc, TK("efficiency"), 1);
 	json_t *inr = get(doc, TK("in_network_reduction"));
 	t->in_network_reduction = json_is_true(inr);
+	t->nics = num(doc, TK("nics_per_device"), 1);
+	t->oversub = num(doc, TK("oversubscription"), 1);
+	t->rails = (uint32_t)num(doc, TK("rails"), 0);
 #undef TK
 }
 
@@ -403,7 +406,7 @@ static int fill_chip(struct tc_chip *c, const char *file, struct tc_err *err)
 		f->p90 = num(d, k, 0);
 	}
 	tier(d, "network.scale_up", &c->up, TC_ALGO_RING);
-	tier(d, "network.scale_out", &c->out, TC_ALGO_TREE);
+	tier(d, "network.scale_out", &c->out, TC_ALGO_AUTO);
 	c->idle_w = num(d, "power.idle_w", 0);
 	c->tdp_w = num(d, "power.tdp_w", 0);
 	c->purchase_usd = num(d, "cost.purchase_usd", -1);

@@ -569,7 +569,8 @@ static void parse_conv_concrete(const struct tc_jv *v, const char *opname, struc
 
 struct argf {
 	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize,
-		dtype, pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname;
+		dtype, pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname,
+		out_nelems;
 	unsigned has;
 };
 enum {
@@ -577,7 +578,7 @@ enum {
 	A_DIMS = 1u << 4, A_TYPES = 1u << 5, A_CONCRETE = 1u << 6, A_COLL = 1u << 7,
 	A_NELEMS = 1u << 8, A_GSIZE = 1u << 9, A_DTYPE = 1u << 10, A_PGNAME = 1u << 11,
 	A_PGRANKS = 1u << 12, A_WAITS = 1u << 13, A_RECCORR = 1u << 14, A_SYNCK = 1u << 15,
-	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18,
+	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18, A_ONELEMS = 1u << 19,
 };
 
 /* Object member iteration that leaves the value to the caller (so "args" is read and
@@ -681,6 +682,10 @@ static int parse_args_at(const char **pp, const char *end, struct argf *a)
 			else if (TC_JKEY(&k, "In msg nelems"))
 				a->nelems = v, a->has |= A_NELEMS;
 			break;
+		case 'O':
+			if (TC_JKEY(&k, "Out msg nelems"))
+				a->out_nelems = v, a->has |= A_ONELEMS;
+			break;
 		case 'G':
 			if (TC_JKEY(&k, "Group size"))
 				a->gsize = v, a->has |= A_GSIZE;
@@ -768,6 +773,8 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
 	}
 	if (a->has & A_NELEMS)
 		x->coll_nelems = arg_u64(&a->nelems);
+	if (a->has & A_ONELEMS)
+		x->coll_out_nelems = arg_u64(&a->out_nelems);
 	if (a->has & A_GSIZE) {
 		x->coll_group_size = (uint32_t)arg_i64(&a->gsize, 0);
 	} else if (a->has & A_PGRANKS) {
@@ -785,7 +792,52 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
 		x->coll_group = intern_jv(c, &a->pgranks);
 	if (x->coll_nelems && tc_dtype_size(x->coll_dtype))
 		x->coll_bytes = x->coll_nelems * tc_dtype_size(x->coll_dtype);
-	x->has_coll = (a->has & (A_COLL | A_NELEMS | A_GSIZE)) != 0;
+	x->has_coll = (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) != 0;
+}
+
+/* Collective ops of traces without collective args (PyTorch before 2.1: DLRM's
+ * nccl:all_to_all / nccl:all_reduce annotations and record_param_comms) still record their
+ * tensor in Input Dims: the first input with a shape and a sized type is the message
+ * (the flattened bucket of an all-reduce, the input of an all-to-all). Returns 0, or -1
+ * when out of memory. */
+static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op, const char *nm,
+			  const struct argf *a)
+{
+	if ((a->has & (A_DIMS | A_TYPES)) != (A_DIMS | A_TYPES) || (a->has & A_NELEMS))
+		return 0;
+	unsigned kind = tc_coll_of_name(nm);
+	if (!kind && strcmp(nm, "record_param_comms") != 0)
+		return 0;
+	struct inputs in;
+	memset(&in, 0, sizeof(in));
+	parse_dims(&a->dims, &in);
+	parse_types(c, &a->types, &in);
+	uint64_t ne = 0;
+	uint8_t dt = TC_DT_UNKNOWN;
+	for (size_t i = 0; i < in.n && !ne; i++) {
+		if (!in.shapes[i].rank || !tc_dtype_size(in.dtypes[i]))
+			continue;
+		uint64_t p = 1;
+		for (uint32_t d = 0; d < in.shapes[i].rank && p; d++) {
+			int64_t x = in.dims[i][d];
+			if (x < 0 || __builtin_mul_overflow(p, (uint64_t)x, &p) || p > (1ull << 48))
+				p = 0; /* unknown or absurd: no size rather than a wrong one */
+		}
+		ne = p;
+		dt = in.dtypes[i];
+	}
+	if (!ne)
+		return 0;
+	struct rext *x = new_ext(f, op);
+	if (!x)
+		return -1;
+	x->coll_nelems = ne;
+	x->coll_dtype = dt;
+	x->coll_bytes = ne * tc_dtype_size(dt);
+	if (!x->coll_kind)
+		x->coll_kind = (uint8_t)kind;
+	x->has_coll = 1;
+	return 0;
 }
 
 /* Input Dims go to the opstream as the op's shapes (packed: n, then rank and dims of each
@@ -1082,7 +1134,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			w->bytes_written = b;
 			w->bytes_read = ek == E_MEMCPY ? b : 0;
 		}
-		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
+		if (a.has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
 			struct rext *x = new_ext(f, op);
 			if (!x)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
@@ -1108,6 +1160,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			op->cls = TC_CLASS_OTHER;
 			break;
 		}
+		if (coll_from_dims(c, f, op, nm, &a) < 0)
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
 		if (ek == E_ANNOT) {
 			op->kind = TC_KIND_ANNOTATION;
 			op->cls = TC_CLASS_OTHER;
@@ -1117,7 +1171,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 		op->cls = nf->cls;
 		if (nf->flags & RN_BACKWARD)
 			op->flags |= TC_FLAG_BACKWARD;
-		if (a.has & (A_COLL | A_NELEMS | A_GSIZE)) {
+		if (a.has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
 			struct rext *x = new_ext(f, op);
 			if (!x)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");

@@ -41,6 +41,7 @@ struct rext {
 	uint8_t has_coll, coll_kind, coll_dtype;
 	uint32_t coll_group_size, coll_group; /* group: string id in the name table */
 	uint64_t coll_nelems, coll_bytes, coll_seq;
+	uint64_t coll_out_nelems; /* "Out msg nelems": the size when In msg nelems is absent */
 	uint32_t sync_lane; /* local lane idx + 1 */
 	uint64_t sync_event;
 };

@@ -446,6 +446,20 @@ static void collective(struct lk *k, struct rrec *q)
 	for (int g = 0; !kx->coll_group_size && g < f->npg; g++)
 		if (f->pg_name[g] == kx->coll_group || (f->npg == 1 && !kx->coll_group))
 			kx->coll_group_size = f->pg_size[g];
+	/* no group named and no pg_config: the default process group, the whole job
+	 * (distributedInfo.world_size) */
+	if (!kx->coll_group_size && !kx->coll_group && f->npg == 0 && f->world > 1)
+		kx->coll_group_size = (uint32_t)f->world;
+	/* only "Out msg nelems": the input follows from the kind and the group */
+	if (!kx->coll_nelems && kx->coll_out_nelems) {
+		uint64_t n = kx->coll_group_size, o = kx->coll_out_nelems;
+		if (kx->coll_kind == TC_COLL_ALLGATHER)
+			kx->coll_nelems = n ? o / n : 0;
+		else if (kx->coll_kind == TC_COLL_REDUCE_SCATTER)
+			kx->coll_nelems = n && o <= UINT64_MAX / n ? o * n : 0;
+		else
+			kx->coll_nelems = o;
+	}
 	if (!kx->coll_bytes && kx->coll_nelems && tc_dtype_size(kx->coll_dtype))
 		kx->coll_bytes = kx->coll_nelems * tc_dtype_size(kx->coll_dtype);
 	uint64_t n = 0;

@@ -730,6 +730,13 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		       &s->src_dollars);
 		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], &s->proj_energy_j,
 		       &s->proj_dollars);
+		/* a scale-out what-if: each traced rank stands for world / traced replicas, and
+		 * every one of them is charged (docs/projection.md §6) */
+		if (r->lay.active && g->n_ranks) {
+			double rep = (double)r->lay.dst_world / g->n_ranks;
+			s->proj_energy_j *= rep;
+			s->proj_dollars *= rep;
+		}
 	}
 	if (tables(r, A.wcount, A.wsrc, A.wproj) < 0)
 		goto oom;
@@ -1047,6 +1054,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
 	 * run) next; the real run then owns start / end */
+	if ((rc = rp_layout_resolve(r, err)) < 0) {
+		tc_replay_free(r);
+		return rc;
+	}
 	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
 	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
 	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps_src(r, err)) < 0 ||
@@ -1067,7 +1078,7 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		    g->n_ranks > 1)
 			r->warn.unmatched_collectives++;
 	steps_project(r);
-	if ((rc = analyse_steps(r, err)) < 0) {
+	if ((rc = analyse_steps(r, err)) < 0 || (rc = rp_layout_comm(r, err)) < 0) {
 		tc_replay_free(r);
 		return rc;
 	}
@@ -1112,6 +1123,10 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 			     "assumed to arrive as measured (skew above the shortest instance "
 			     "kept, transfer re-timed)",
 			(unsigned long long)r->warn.unmatched_collectives);
+	if (r->warn.inferred_coll_bytes)
+		tc_warn(log, "project: %llu collective kernels record no size: bytes inferred from "
+			     "their measured transfer on the source network",
+			(unsigned long long)r->warn.inferred_coll_bytes);
 	if (r->warn.forced_collectives)
 		tc_warn(log, "project: %llu collectives released before all members arrived",
 			(unsigned long long)r->warn.forced_collectives);
@@ -1139,6 +1154,8 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->opk);
 	free(r->step_first);
 	free(r->insight);
+	free(r->lane_scale);
+	free(r->rank_chip_factor);
 	free(r);
 }
 

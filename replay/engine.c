@@ -120,11 +120,28 @@ static uint32_t first_op_of_work(const struct tc_replay_graph *g, uint32_t w)
 	return 0;
 }
 
+/* A collective the trace gives no size: the size whose modelled time on the source equals
+ * its transfer (the shortest measured instance; the rest is waiting for peers), so the
+ * network what-ifs move it (docs/projection.md). Counted in warnings.inferred_coll_bytes. */
+static void infer_bytes(struct tc_replay *r, const struct rp_work *W, struct tc_hw_op *h)
+{
+	uint64_t b;
+	if (W->cls != TC_CLASS_COLLECTIVE || h->coll_bytes || h->bytes_read || !r->opts.source ||
+	    W->min_dur <= 0 || r->opts.source == NULL)
+		return;
+	if (tc_hw_coll_bytes_for(r->opts.source, h, (double)W->min_dur, &b) == 0) {
+		h->coll_bytes = b;
+		r->warn.inferred_coll_bytes += W->count;
+	}
+}
+
 int rp_retime(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *src = r->opts.source, *dst = r->opts.target;
 	const double *cs = r->opts.class_scale;
+	/* a run without a layout (sweeps re-time on a bare run) scales nothing */
+	double cf = r->lay.active ? r->lay.compute_factor : 1.0;
 	for (uint32_t w = 0; w < g->n_works; w++) {
 		const struct rp_work *W = &g->works[w];
 		struct rp_wcost *c = &r->wc[w];
@@ -175,11 +192,16 @@ int rp_retime(struct tc_replay *r, struct tc_err *err)
 				c->ans = tc_chip_min_kernel_ns(dst);
 				c->dst_bound = TC_BOUND_LAUNCH;
 			}
-			c->ans = finite0(c->ans * gs);
+			c->ans = finite0(c->ans * gs * (cls != TC_CLASS_COLLECTIVE ? cf : 1));
 		} else {
+			struct tc_hw_op hd;
+			infer_bytes(r, W, &h);
+			rp_layout_ops(r, W, &h, &hd);
 			if (!h.has_work)
 				r->warn.unknown_work += W->count;
-			double t = tc_hw_scale(src, dst, &h, T_REF, &hc);
+			double t = tc_hw_scale_to(src, dst, &h, &hd, T_REF, &hc);
+			if (cls != TC_CLASS_COLLECTIVE)
+				t *= cf;
 			c->ratio = finite0(t / T_REF * gs);
 			c->dst_bound = hc.bound;
 			measured_util(&hc, t * gs, &c->dst_u, &c->dst_per_ns);

@@ -246,7 +246,44 @@ struct tc_replay {
 	/* per reported step, projected side: GPU busy and utilisation-weighted ns by bound (the
 	 * inputs of the step's energy), so a sweep can re-price a run on another power point */
 	double (*step_busy)[TC_BOUND__COUNT], (*step_util)[TC_BOUND__COUNT];
+	/* scale-out what-ifs (layout.c): the resolved layout, stragglers' GPU lanes (factor per
+	 * lane, NULL = none) and the seeded jitter */
+	struct tc_replay_layout lay;
+	double *lane_scale;
+	double *rank_chip_factor; /* owned; lay.rank_chip_factor points here */
+	double jitter;
+	uint64_t seed;
 };
+
+/* layout.c */
+int rp_layout_resolve(struct tc_replay *r, struct tc_err *err);
+unsigned rp_layout_kind(const struct tc_replay_layout *L, const struct rp_work *W);
+/* hs: the op as traced (its placement is set here); hd receives it as it runs on the
+ * target layout. Both equal *hs (placement 0) when no what-if applies. */
+void rp_layout_ops(const struct tc_replay *r, const struct rp_work *W, struct tc_hw_op *hs,
+		   struct tc_hw_op *hd);
+int rp_layout_comm(struct tc_replay *r, struct tc_err *err);
+/* layout_report.c: nothing when no what-if was asked */
+void rp_layout_write_json(const struct tc_replay *r, FILE *fp);
+void rp_layout_write_text(const struct tc_replay *r, FILE *fp);
+
+/* A GPU op's own slowdown: its rank's straggler factor and the seeded jitter (splitmix64 of
+ * seed and op id: the same seed gives the same bytes). Collectives are left alone: a slow
+ * rank delays them by arriving late. */
+static inline double rp_noise(const struct tc_replay *r, uint32_t i, double ns)
+{
+	if (r->lane_scale)
+		ns *= r->lane_scale[r->g->lane[i]];
+	if (r->jitter > 0) {
+		uint64_t z = r->seed + 0x9e3779b97f4a7c15ull * ((uint64_t)i + 1);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		double u = (double)(z >> 11) * 0x1.0p-53 * 2 - 1;
+		ns *= 1 + r->jitter * u;
+	}
+	return ns;
+}
 
 /* Projected duration of GPU op i (ns). */
 /* Projected times saturate at +-RP_TIME_SAT instead of wrapping. Source times are bounded by
@@ -270,8 +307,10 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
 	if (r->zero_gpu)
 		return 0;
+	int noisy = (r->lane_scale || r->jitter > 0) &&
+		    g->works[g->ref[i]].cls != TC_CLASS_COLLECTIVE;
 	if (g->flags[i] & RP_F_ANALYTIC) {
-		double ns = c->ans;
+		double ns = noisy ? rp_noise(r, i, c->ans) : c->ans;
 		/* saturate, never 0: a too-slow op must not look free (issue 19) */
 		return !(ns >= 0) ? 0 : ns >= (double)RP_TIME_SAT ? RP_TIME_SAT : (int64_t)(ns + 0.5);
 	}
@@ -286,6 +325,8 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 		 * transfer the network's (docs/projection.md, "collectives") */
 		ns = (d - (double)W->min_dur) * r->peer_ratio + (double)W->min_dur * c->ratio;
 	}
+	if (noisy)
+		ns = rp_noise(r, i, ns);
 	double fl = d < r->floor_ns ? d : r->floor_ns;
 	if (ns < fl)
 		ns = fl;

@@ -83,6 +83,68 @@ struct tc_replay_graph_stats {
 #define TC_REPLAY_WAIT_CPU_OP TC_RT__COUNT
 void tc_replay_graph_stats(const struct tc_replay_graph *g, struct tc_replay_graph_stats *out);
 
+struct tc_replay;
+
+/* ---- scale-out what-ifs (layout.c, docs/projection.md §6) -------------------------------- */
+
+/* The kind of process group a collective runs in. On disk in reports by name: append only. */
+enum tc_group_kind {
+	TC_GROUP_DP = 0, /* data parallel (and the whole-job group of a pure-DP run) */
+	TC_GROUP_TP,     /* tensor parallel */
+	TC_GROUP_PP,     /* pipeline: point-to-point between stages */
+	TC_GROUP_EP,     /* expert parallel: all-to-all */
+	TC_GROUP_OTHER,  /* a group the layout does not explain: kept as traced */
+	TC_GROUP__COUNT
+};
+const char *tc_group_kind_name(unsigned k);
+
+/* A parallel layout: world = dp x tp x pp; ep divides dp. 0 = not given. */
+struct tc_replay_parallel {
+	uint32_t dp, tp, pp, ep;
+};
+/* "dp=8,tp=4,pp=2,ep=1" (any subset, any order) into out (absent fields 0). Errors name
+ * the offending item ("--parallel: unknown group kind 'xp' (dp, tp, pp, ep)"). */
+int tc_replay_parallel_parse(struct tc_replay_parallel *out, const char *text, const char *what,
+			     struct tc_err *err);
+
+struct tc_replay_straggler {
+	uint32_t rank;  /* in the target world */
+	double factor;  /* its GPU ops take factor x their projected time */
+};
+
+/* A rank of a mixed fleet on another chip than the target's. */
+struct tc_replay_rank_chip {
+	uint32_t rank;               /* in the target world */
+	const struct tc_chip *chip;  /* borrowed: must outlive the run */
+};
+
+struct tc_replay_scale {
+	uint32_t world;                    /* target world size, 0 = as traced */
+	struct tc_replay_parallel src, dst; /* layouts; 0 fields are derived (layout.c) */
+	const struct tc_replay_straggler *stragglers; /* borrowed */
+	size_t n_stragglers;
+	double jitter;  /* each GPU op's time x (1 + jitter * u), u uniform in [-1, 1] */
+	uint64_t seed;  /* of the jitter: same seed, same bytes */
+	const struct tc_replay_rank_chip *rank_chips; /* borrowed */
+	size_t n_rank_chips;
+};
+#define TC_REPLAY_SCALE_INIT {0, {0, 0, 0, 0}, {0, 0, 0, 0}, NULL, 0, 0, 0, NULL, 0}
+
+/* The layout a run resolved (both sides) and what it did with the collectives. */
+struct tc_replay_layout {
+	int active;                        /* a scale-out what-if was asked */
+	uint32_t src_world, dst_world;
+	struct tc_replay_parallel src, dst;
+	double compute_factor;             /* per-rank GPU work, target / source (TP x PP) */
+	/* per --rank-chip, the factor its rank's GPU work takes: the rank's chip against the
+	 * target over the measured non-collective work (NULL when none; n_rank_chips long) */
+	const double *rank_chip_factor;
+	uint64_t coll_ops[TC_GROUP__COUNT]; /* collective GPU ops by group kind */
+	double proj_comm_ns[TC_GROUP__COUNT]; /* projected collective ns by kind, reported steps */
+	double exposed_comm_ns[TC_GROUP__COUNT]; /* of which nothing else ran on the rank's GPU */
+};
+const struct tc_replay_layout *tc_replay_layout(const struct tc_replay *r);
+
 /* ---- projection --------------------------------------------------------------------------- */
 
 struct tc_replay_opts {
@@ -116,8 +178,11 @@ struct tc_replay_opts {
 	 * op class's time drawn from the chips' model error; 0 = no band. Fewer draws on large
 	 * streams (at most 20 M op replays in all, at least 10 draws). */
 	int band_draws;
+	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none.
+	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
+	const struct tc_replay_scale *scale;
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL, 0}
+#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL, 0, NULL}
 
 struct tc_replay;
 
@@ -185,6 +250,9 @@ struct tc_replay_warnings {
 	uint64_t no_gpu_work, no_steps;          /* 1 when so */
 	uint64_t unresolved_waits;               /* waits on events never recorded */
 	uint64_t broken_cycles;                  /* ops started with a dependency undone */
+	/* collective GPU ops whose size the trace does not record: bytes inferred from the
+	 * measured transfer on the source network (docs/projection.md) */
+	uint64_t inferred_coll_bytes;
 };
 const struct tc_replay_warnings *tc_replay_warnings(const struct tc_replay *r);
 /* Wall time of re-timing + the simulations (the projection and, unless summary_only, the

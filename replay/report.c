@@ -402,11 +402,13 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fprintf(fp,
 		"}, \"unknown_work\": %llu, \"unmatched_collectives\": %llu, "
 		"\"forced_collectives\": %llu, \"no_gpu_work\": %s, \"no_steps\": %s, "
-		"\"unresolved_waits\": %llu, \"broken_cycles\": %llu},\n",
+		"\"unresolved_waits\": %llu, \"broken_cycles\": %llu, "
+		"\"inferred_collective_bytes\": %llu},\n",
 		(unsigned long long)w->unknown_work, (unsigned long long)w->unmatched_collectives,
 		(unsigned long long)w->forced_collectives, w->no_gpu_work ? "true" : "false",
 		w->no_steps ? "true" : "false", (unsigned long long)w->unresolved_waits,
-		(unsigned long long)w->broken_cycles);
+		(unsigned long long)w->broken_cycles, (unsigned long long)w->inferred_coll_bytes);
+	rp_layout_write_json(r, fp);
 
 	/* provenance: where each family of figures comes from */
 	fputs("  \"provenance\": {\n", fp);
@@ -588,6 +590,7 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			fx(b, 100 * ratio(bs[k], ts), 1), ns(c, bp[k]), fx(d, 100 * ratio(bp[k], tp), 1));
 	fprintf(fp, "exposed communication: source %s, projected %s\n", ns(a, bs[TC_BOUND_COMM]),
 		ns(b, bp[TC_BOUND_COMM]));
+	rp_layout_write_text(r, fp);
 
 	fprintf(fp, "\n%-12s %8s %12s %12s %8s\n", "class", "count", "source", "projected",
 		"speedup");

@@ -198,7 +198,10 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 {
 	if (hit)
 		*hit = 0;
-	if (!m || !opts->source || !opts->target || !g->finished || opts->class_scale)
+	/* a scale-out what-if re-times through the layout the run resolves, and class scales
+	 * through the band: neither is memoised */
+	if (!m || !opts->source || !opts->target || !g->finished || opts->class_scale ||
+	    opts->scale)
 		return plain_run(g, opts, out, err);
 	/* the cost vector: what rp_retime gives every work record (it zeroes each entry first,
 	 * padding included, so whole entries compare with memcmp) */

@@ -466,6 +466,55 @@ static void steps_table(FILE *fp, const json_t *doc)
 	fputs("</tbody></table></section>\n", fp);
 }
 
+/* The scale-out what-if (docs/projection.md §6): both layouts and the communication by
+ * group kind. Absent from projections without one. */
+static void layout(FILE *fp, const json_t *doc)
+{
+	const json_t *L = json_object_get(doc, "layout");
+	if (!json_is_object(L))
+		return;
+	char b[6][32], m[96];
+	fputs("<section class=\"card\"><h2>Layout</h2><table><thead><tr><th class=\"l\"></th>"
+	      "<th>world</th><th>dp</th><th>tp</th><th>pp</th><th>ep</th></tr></thead><tbody>\n",
+	      fp);
+	static const char *const sides[] = {"source", "target"};
+	for (int i = 0; i < 2; i++) {
+		const json_t *o = json_object_get(L, sides[i]);
+		fprintf(fp, "<tr><td class=\"l\">%s</td><td", sides[i]);
+		snprintf(m, sizeof(m), "layout.%s.world", sides[i]);
+		rp_metric(fp, m, num(o, "world"));
+		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			rp_sig(b[0], 32, num(o, "world"), 1), rp_sig(b[1], 32, num(o, "dp"), 1),
+			rp_sig(b[2], 32, num(o, "tp"), 1), rp_sig(b[3], 32, num(o, "pp"), 1),
+			rp_sig(b[4], 32, num(o, "ep"), 1));
+	}
+	fprintf(fp, "</tbody></table><p>%s traced ranks stand for %s synthesised ones; GPU work per "
+		    "rank &times;%s.</p>\n",
+		rp_sig(b[0], 32, num(L, "traced_ranks"), 1),
+		rp_sig(b[1], 32, num(L, "synthesised_ranks"), 1),
+		rp_sig(b[2], 32, num(L, "compute_factor"), 3));
+	const json_t *cg = json_object_get(L, "comm_by_group");
+	fputs("<table><thead><tr><th class=\"l\">group</th><th>ops</th><th>projected</th>"
+	      "<th>share of rank time</th><th>exposed</th></tr></thead><tbody>\n",
+	      fp);
+	static const char *const kinds[] = {"dp", "tp", "pp", "ep", "other"};
+	for (size_t k = 0; k < TC_ARRAY_LEN(kinds); k++) {
+		const json_t *o = json_object_get(cg, kinds[k]);
+		if (!(num(o, "ops") > 0))
+			continue;
+		fprintf(fp, "<tr><td class=\"l\">%s</td><td>%s</td><td", kinds[k],
+			rp_sig(b[0], 32, num(o, "ops"), 1));
+		snprintf(m, sizeof(m), "layout.comm_by_group.%s.projected_ns", kinds[k]);
+		rp_metric(fp, m, num(o, "projected_ns"));
+		fprintf(fp, ">%s</td><td>%s%%</td><td", rp_ns(b[1], num(o, "projected_ns")),
+			rp_sig(b[2], 32, 100 * num(o, "share"), 3));
+		snprintf(m, sizeof(m), "layout.comm_by_group.%s.exposed_ns", kinds[k]);
+		rp_metric(fp, m, num(o, "exposed_ns"));
+		fprintf(fp, ">%s</td></tr>\n", rp_ns(b[3], num(o, "exposed_ns")));
+	}
+	fputs("</tbody></table></section>\n", fp);
+}
+
 /* What sets the step: the speedup ceiling (host-only run), each path's share, the waits the
  * replay inferred by kind, and the warnings of docs/projection.md section 4. */
 static void limits(FILE *fp, const json_t *doc)
@@ -530,7 +579,8 @@ static void warnings(FILE *fp, const json_t *doc)
 	/* fixed order, so the page does not depend on the JSON's key order */
 	static const char *const keys[] = {"no_cost_model", "dtype_missing", "unknown_work",
 					   "unmatched_collectives", "forced_collectives", "no_gpu_work",
-					   "no_steps", "unresolved_waits", "broken_cycles"};
+					   "no_steps", "unresolved_waits", "broken_cycles",
+					   "inferred_collective_bytes"};
 	int any = 0;
 	for (size_t i = 0; i < TC_ARRAY_LEN(keys); i++) {
 		const json_t *v = json_object_get(w, keys[i]);
@@ -644,6 +694,7 @@ static void section(FILE *fp, const json_t *doc, const struct tc_report_timeline
 	critical_path(fp, doc, pfx);
 	top_changed(fp, doc, pfx, top_n);
 	steps_table(fp, doc);
+	layout(fp, doc);
 	warnings(fp, doc);
 	provenance(fp, doc);
 	fputs("</div>\n", fp);

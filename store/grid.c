@@ -119,6 +119,8 @@ int tc_grid_add(struct tc_grid *g, const char *arg, struct tc_err *err)
 int tc_grid_check(const struct tc_grid *g, const struct tc_chip *base, struct tc_err *err)
 {
 	for (size_t i = 0; i < g->n_axes; i++) {
+		if (strncmp(g->axes[i].key, "scale.", 6) == 0)
+			continue; /* the job's size and layout, not a spec key: the sweep checks them */
 		const char *v = tc_chip_get(base, g->axes[i].key, NULL);
 		double d;
 		if (!v)

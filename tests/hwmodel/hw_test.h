@@ -17,7 +17,7 @@
  * vector, 1000 GB/s memory, flat efficiency 1.0 everywhere, 4 units of 128x128 tiles,
  * attention at 0.5 of the GEMM curve, min kernel 2 us; host link 10 GB/s at 0.5 with 1 us;
  * scale-up switch of 8 at 100 GB/s, eff 0.5, 1 us per step (ring); scale-out 10 GB/s,
- * eff 1.0, 10 us (tree); 100 W idle, 500 W TDP; $8766 over 1 year = $1/h, $0.1/kWh, PUE 1.5. */
+ * eff 1.0, 10 us (auto: ring or tree); 100 W idle, 500 W TDP; $8766 over 1 year = $1/h, $0.1/kWh, PUE 1.5. */
 static const char TCHIP[] =
 	"{\"name\": \"Test chip\", \"vendor\": \"test\","
 	" \"compute\": {\"units\": 4,"

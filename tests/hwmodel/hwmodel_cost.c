@@ -280,19 +280,106 @@ Test(cost, collectives_one_domain)
 
 Test(cost, collectives_across_domains)
 {
-	/* 16 ranks, 8 per domain: RS over scale-up (7,000 + (7/8)*1e8/50 = 1,757,000), all-reduce
-	 * of 1e8/8 = 1.25e7 B across 2 domains on scale-out (tree: 2*1*10,000 + 2*(1/2)*1.25e7/10
-	 * = 1,270,000), AG over scale-up (1,757,000): 4,784,000 ns. */
+	/* 16 ranks, 8 per domain, pipelined: RS over scale-up (latency 7,000, transfer
+	 * (7/8)*1e8/50 = 1,750,000), all-reduce of 1e8/8 = 1.25e7 B across 2 domains on
+	 * scale-out (auto: ring 20,000 + 2*(1/2)*1.25e7/10 = 1,250,000 beats tree 20,000 +
+	 * 2*1.25e7/10), AG over scale-up (7,000 + 1,750,000): latencies add (34,000), each
+	 * fabric's transfers add (scale-up 3,500,000, scale-out 1,250,000) and the busier one
+	 * sets the pace: 3,534,000 ns. */
 	struct tc_chip *c = tchip(NULL, 0);
 	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 16, 8, 100000000);
-	NEAR(cost_of(c, &op).ns, 4784000.0);
-	/* one rank per node: flat tree over scale-out among 16: 2*4*10,000 + 2*(15/16)*1e8/10
-	 * = 80,000 + 18,750,000 */
+	NEAR(cost_of(c, &op).ns, 3534000.0);
+	/* scale-out 4x slower (2.5 B/ns): its transfer 5,000,000 now sets the pace */
+	const char *slow[] = {"network.scale_out.bw_gbs_per_device=2.5"};
+	struct tc_chip *cs = tchip(slow, 1);
+	NEAR(cost_of(cs, &op).ns, 34000.0 + 5000000.0);
+	tc_chip_free(cs);
+	/* one rank per node, 16 over scale-out, 1e8 B: ring 2*15*10,000 + 2*(15/16)*1e8/10 =
+	 * 19,050,000 beats tree 2*4*10,000 + 2*1e8/10 = 20,080,000 */
 	op = coll(TC_COLL_ALLREDUCE, 16, 1, 100000000);
-	NEAR(cost_of(c, &op).ns, 18830000.0);
+	NEAR(cost_of(c, &op).ns, 19050000.0);
+	/* the same with 1e5 B: tree 80,000 + 20,000 = 100,000 beats ring 300,000 + 18,750 */
+	op = coll(TC_COLL_ALLREDUCE, 16, 1, 100000);
+	NEAR(cost_of(c, &op).ns, 100000.0);
 	/* send to a rank in another domain: 10,000 + 1e6/10 = 110,000 */
 	op = coll(TC_COLL_SEND, 2, 1, 1000000);
 	NEAR(cost_of(c, &op).ns, 110000.0);
+	tc_chip_free(c);
+}
+
+Test(cost, collective_algorithms_by_hand)
+{
+	/* scale-out forced to each algorithm; 16 ranks one per domain, 1e6 B all-reduce,
+	 * alpha = 10,000 ns, beta = 10 B/ns */
+	const char *ring[] = {"network.scale_out.algorithm=ring"};
+	const char *tree[] = {"network.scale_out.algorithm=tree"};
+	const char *direct[] = {"network.scale_out.algorithm=direct"};
+	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 16, 1, 1000000);
+	struct tc_chip *c = tchip(ring, 1);
+	/* 2(N-1)/N * bytes / bw + 2(N-1) alpha = 187,500 + 300,000 */
+	NEAR(cost_of(c, &op).ns, 487500.0);
+	tc_chip_free(c);
+	c = tchip(tree, 1);
+	/* 2 ceil(log2 16) alpha + 2 bytes / bw = 80,000 + 200,000 */
+	NEAR(cost_of(c, &op).ns, 280000.0);
+	tc_chip_free(c);
+	c = tchip(direct, 1);
+	/* 2 alpha + 2(N-1)/N bytes / bw = 20,000 + 187,500 */
+	NEAR(cost_of(c, &op).ns, 207500.0);
+	tc_chip_free(c);
+	/* auto picks tree here (280,000 < 487,500) */
+	c = tchip(NULL, 0);
+	NEAR(cost_of(c, &op).ns, 280000.0);
+	/* all-gather has no tree: ring, 1e5 B per rank = 1.6e6 out: 15*10,000 + (15/16)*1.6e6/10 */
+	op = coll(TC_COLL_ALLGATHER, 16, 1, 100000);
+	NEAR(cost_of(c, &op).ns, 300000.0);
+	tc_chip_free(c);
+}
+
+Test(cost, scale_out_nics_oversubscription_rails)
+{
+	/* 16 ranks one per domain, 1e8 B ring all-reduce: bandwidth term 18,750,000 at 10 B/ns */
+	const char *nics[] = {"network.scale_out.algorithm=ring", "network.scale_out.nics_per_device=2"};
+	const char *over[] = {"network.scale_out.algorithm=ring", "network.scale_out.oversubscription=2"};
+	const char *rails[] = {"network.scale_out.algorithm=ring", "network.scale_out.oversubscription=2",
+			       "network.scale_out.rails=8"};
+	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 16, 1, 100000000);
+	struct tc_chip *c = tchip(nics, 2);
+	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0 / 2); /* two NICs: twice the bandwidth */
+	tc_chip_free(c);
+	c = tchip(over, 2);
+	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0 * 2); /* 2:1 spine */
+	tc_chip_free(c);
+	c = tchip(rails, 3);
+	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0); /* rail-aligned: the spine is not crossed */
+	/* all-to-all leaves the rail: 16 ranks 8 per domain, 8e6 B: out share (8/16)*8e6/(10/2)
+	 * + 10,000 = 810,000; up share 1,000 + (7/16)*8e6/50 = 71,000 */
+	op = coll(TC_COLL_ALLTOALL, 16, 8, 8000000);
+	NEAR(cost_of(c, &op).ns, 810000.0);
+	tc_chip_free(c);
+}
+
+Test(cost, collective_bytes_from_time)
+{
+	/* the inverse of the model: the bytes that take a measured time, for every kind */
+	struct tc_chip *c = tchip(NULL, 0);
+	unsigned kinds[] = {TC_COLL_ALLREDUCE, TC_COLL_ALLGATHER, TC_COLL_REDUCE_SCATTER,
+			    TC_COLL_ALLTOALL, TC_COLL_BROADCAST, TC_COLL_SEND};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct tc_hw_op op = coll(kinds[i], kinds[i] == TC_COLL_SEND ? 2 : 16, 8, 12345678);
+		double t = cost_of(c, &op).ns;
+		uint64_t b = 0;
+		cr_assert_eq(tc_hw_coll_bytes_for(c, &op, t, &b), 0);
+		cr_assert(b > 12345678 * 0.999999 && b < 12345678 * 1.000001, "kind %u: %lu", kinds[i],
+			  (unsigned long)b);
+	}
+	/* below the latency: the smallest message */
+	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 8, 0, 0);
+	uint64_t b = 0;
+	cr_assert_eq(tc_hw_coll_bytes_for(c, &op, 10.0, &b), 0);
+	cr_assert_eq(b, 1);
+	op.group_size = 0;
+	cr_assert_eq(tc_hw_coll_bytes_for(c, &op, 1e6, &b), TC_EUNSUPPORTED);
 	tc_chip_free(c);
 }
 

@@ -440,6 +440,50 @@ Test(chrome, group_size_from_ranks_and_pg_config)
 	rb_free(&b);
 }
 
+Test(chrome, collective_sizes_without_collective_args)
+{
+	struct rb b = {0};
+	struct tc_err err = TC_ERR_INIT;
+	/* The param DLRM shape (PyTorch 2.0): no collective args anywhere, no pg_config.
+	 * k1: under the nccl:all_to_all annotation's Input Dims [[6144]] float -> 24,576 B;
+	 * k2: under record_param_comms [[24]] long int -> 192 B, kind from its nccl:all_reduce;
+	 * both in the whole job's group (world_size 8).
+	 * k3: its own args give only Out msg nelems: an all-gather of 1024 out among 4 -> 256
+	 * in -> 512 B of bf16. */
+	const char *j =
+		"{\"distributedInfo\":{\"backend\":\"nccl\",\"rank\":0,\"world_size\":8},\"traceEvents\":["
+		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"nccl:all_to_all\",\"pid\":1,"
+		"\"tid\":1,\"ts\":5,\"dur\":20,\"args\":{\"External id\":9,"
+		"\"Input Dims\":[[6144]],\"Input type\":[\"float\"]}},"
+		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
+		KERNEL("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(x)", 20, 10, 20, 1, "") ","
+		CPU("nccl:all_reduce", 100, 50, 2, "") ","
+		CPU("record_param_comms", 101, 40, 3,
+		    ",\"Input Dims\":[[24], [], []],\"Input type\":[\"long int\", \"Scalar\", \"Scalar\"]") ","
+		RT("cudaLaunchKernel", 110, 5, 2, 2) ","
+		KERNEL("ncclKernel_AllReduce_RING_LL_Sum_float(x)", 130, 10, 20, 2, "") ","
+		RT("cudaLaunchKernel", 210, 5, 3, 3) ","
+		KERNEL("ncclDevKernel_AllGather_RING_LL(x)", 230, 10, 20, 3,
+		       ",\"Collective name\":\"all_gather\",\"Out msg nelems\":1024,\"Group size\":4,"
+		       "\"dtype\":\"BFloat16\"")
+		"]}";
+	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
+	cr_assert(k1 && k2 && k3);
+	cr_expect_eq(k1->coll_kind, TC_COLL_ALLTOALL);
+	cr_expect_eq(k1->coll_bytes, 24576u);
+	cr_expect_eq(k1->coll_group_size, 8u);
+	cr_expect_eq(k1->coll_dtype, TC_DT_F32);
+	cr_expect_eq(k2->coll_kind, TC_COLL_ALLREDUCE);
+	cr_expect_eq(k2->coll_bytes, 192u);
+	cr_expect_eq(k2->coll_group_size, 8u);
+	cr_expect_eq(k3->coll_kind, TC_COLL_ALLGATHER);
+	cr_expect_eq(k3->coll_group_size, 4u);
+	cr_expect_eq(k3->coll_bytes, 512u);
+	rb_free(&b);
+}
+
 Test(chrome, device_arch)
 {
 	struct rb b = {0};

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,18 +240,15 @@ Test(regression, sampled_h100_onto_l4_is_slower, .init = setup, .fini = teardown
 	cr_expect(s < 0.5, "sampled rank 0, H100 -> L4: speedup %.3f", s);
 }
 
-Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = teardown,
-     .timeout = 300)
+/* Sweep tcs on base over grid (--grid arguments); the points stored and their distinct
+ * step times. */
+static void sweep_counts(const char *tcs, const char *base, const char *grid, long *distinct,
+			 long *total)
 {
-	char tcs[512], cmd[2048], out[512];
-	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs,
-		    sizeof(tcs)))
-		cr_skip_test("corpus absent, or too large under valgrind");
+	char cmd[2048], out[512];
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -q sweep --traces '%s' --base a100-sxm4-40gb --grid "
-		 "memory.hbm.bw_gbs=800,1555,3000 --grid compute.matrix.peak_tflops.bf16=156,312,624 "
-		 "--db '%s/r.db' --jobs 1 >/dev/null",
-		 exe(), tcs, tmpdir);
+		 "'%s' -q sweep --traces '%s' --base %s %s --db '%s/r.db' --jobs 1 >/dev/null", exe(),
+		 tcs, base, grid, tmpdir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(out, sizeof(out), "%s/q.txt", tmpdir);
 	snprintf(cmd, sizeof(cmd),
@@ -261,11 +259,137 @@ Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = t
 	FILE *fp = fopen(out, "r");
 	cr_assert_not_null(fp);
 	char line[256] = "";
-	long distinct = 0, total = 0;
+	*distinct = *total = 0;
 	while (fgets(line, sizeof(line), fp))
-		if (sscanf(line, "%ld%*[ ,|\t]%ld", &distinct, &total) == 2)
+		if (sscanf(line, "%ld%*[ ,|\t]%ld", distinct, total) == 2)
 			break;
 	fclose(fp);
-	cr_expect_eq(total, 9, "9 points stored (got %ld): %s", total, line);
+}
+
+Test(regression, sweep_grid_stores_distinct_step_times, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	long distinct, total;
+	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs,
+		    sizeof(tcs)))
+		cr_skip_test("corpus absent, or too large under valgrind");
+	sweep_counts(tcs, "a100-sxm4-40gb",
+		     "--grid memory.hbm.bw_gbs=800,1555,3000 "
+		     "--grid compute.matrix.peak_tflops.bf16=156,312,624",
+		     &distinct, &total);
+	cr_expect_eq(total, 9, "9 points stored (got %ld)", total);
 	cr_expect_geq(distinct, 5, "only %ld distinct step times in 9 points", distinct);
+}
+
+/* ---- scale-out what-ifs (issue 14): network and world size must move the answer -------- */
+
+/* The projected step of tcs with the arguments printf-formatted from fmt. */
+static double stepf(const char *tcs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static double stepf(const char *tcs, const char *fmt, ...)
+{
+	char a[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a, sizeof(a), fmt, ap);
+	va_end(ap);
+	return project(tcs, a).proj;
+}
+
+Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	if (!ingest("param/dlrm_kineto", tcs, sizeof(tcs)))
+		cr_skip_test("corpus param/dlrm_kineto absent (set TRACECAST_CORPUS)");
+	const char *t = "--target v100-sxm2";
+	double base = stepf(tcs, "%s", t);
+	/* identity: the traced world and layout change nothing */
+	cr_expect_eq(stepf(tcs, "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t), base, "8 -> 8 changed the step");
+	/* every rank its own node: the collectives leave NVLink for 6.25 GB/s EDR */
+	double alone = stepf(tcs, "%s --set network.scale_up.size=1", t);
+	cr_expect_gt(alone, base, "scale_up.size=1: %.0f not above %.0f", alone, base);
+	/* more ranks, and the scale-out bandwidth halved / doubled at 64 ranks */
+	double w64 = stepf(tcs, "%s --world-size 64", t);
+	cr_expect_gt(w64, base, "64 ranks: %.0f not above 8 ranks' %.0f", w64, base);
+	double half = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
+	double twice = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	cr_expect_gt(half, w64, "scale-out /2: %.0f not above %.0f", half, w64);
+	cr_expect_lt(twice, w64, "scale-out x2: %.0f not below %.0f", twice, w64);
+	double w1024 = stepf(tcs, "%s --world-size 1024", t);
+	cr_expect_gt(w1024, w64, "1024 ranks: %.0f not above 64 ranks' %.0f", w1024, w64);
+	cr_log_info("dlrm: 8 %.3f ms, scale_up.size=1 %.3f, 64 %.3f (out /2 %.3f, x2 %.3f), "
+		    "1024 %.3f",
+		    base / 1e6, alone / 1e6, w64 / 1e6, half / 1e6, twice / 1e6, w1024 / 1e6);
+}
+
+Test(scaleout, hta_rank_slice_follows_the_network, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char tcs[512];
+	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs, sizeof(tcs)))
+		cr_skip_test("corpus HTA A100 trace absent, or too large under valgrind");
+	const char *t = "--target a100-sxm4-40gb";
+	double base = stepf(tcs, "%s", t);
+	cr_expect_eq(stepf(tcs, "%s --world-size 8", t), base, "8 -> 8 changed the step");
+	double w128 = stepf(tcs, "%s --world-size 128", t);
+	double slow = stepf(tcs, "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	cr_expect_geq(w128, base, "128 ranks: %.0f below 8 ranks' %.0f", w128, base);
+	cr_expect_gt(slow, w128, "scale-out /2 at 128 ranks: %.0f not above %.0f", slow, w128);
+}
+
+/* Bad layouts: refused with one line on stderr and a non-zero exit (no corpus needed). */
+Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
+{
+	const char *src = getenv("TC_SRCDIR");
+	cr_assert(src);
+	static const char *const cases[][2] = {
+		{"--world-size 12 --parallel tp=8", "world size 12 is not divisible by tp x pp = 8"},
+		{"--parallel tp=16", "tp=16 is larger than a scale-up domain (8 on h100-sxm5)"},
+		{"--parallel dp=2,xp=4", "unknown group kind 'xp'"},
+		{"--source-parallel dp=3", "dp x tp x pp = 3, not the world size 2"},
+		{"--world-size 0", "--world-size needs a number"},
+		{"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
+		{"--straggler x", "--straggler needs RANK=FACTOR"},
+		{"--world-size 16 --validate", "--validate replays the trace as measured"},
+		{"--rank-chip 9=h100 --world-size 4", "--rank-chip: rank 9 is outside the world (4 ranks)"},
+		{"--rank-chip 1=nope", "unknown chip 'nope'"},
+		{"--rank-chip x", "--rank-chip needs RANK=CHIP"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd[4096], err[512], line[1024] = "";
+		snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' project '%s/traces/sample/train_a100_rank0.json.gz' "
+			 "'%s/traces/sample/train_a100_rank1.json.gz' --target h100 %s >/dev/null "
+			 "2>'%s'",
+			 exe(), src, src, cases[i][0], err);
+		int rc = system(cmd);
+		cr_expect_neq(rc, 0, "%s: exit 0", cases[i][0]);
+		FILE *fp = fopen(err, "r");
+		cr_assert_not_null(fp);
+		int lines = 0;
+		char buf[1024];
+		while (fgets(buf, sizeof(buf), fp))
+			if (!strstr(buf, "warning:") && lines++ == 0)
+				snprintf(line, sizeof(line), "%s", buf);
+		fclose(fp);
+		cr_expect_eq(lines, 1, "%s: %d error lines", cases[i][0], lines);
+		cr_expect(strstr(line, cases[i][1]) != NULL, "%s: got '%s'", cases[i][0], line);
+	}
+}
+
+/* Sweeps take the world size and network fields as axes: every point its own step. */
+Test(scaleout, sweep_over_world_and_network, .init = setup, .fini = teardown, .timeout = 300)
+{
+	char tcs[512];
+	long distinct, total;
+	if (!ingest("param/dlrm_kineto", tcs, sizeof(tcs)))
+		cr_skip_test("corpus param/dlrm_kineto absent (set TRACECAST_CORPUS)");
+	sweep_counts(tcs, "v100-sxm2",
+		     "--grid scale.world_size=16,64,1024 "
+		     "--grid network.scale_out.bw_gbs_per_device=3.125,6.25,12.5",
+		     &distinct, &total);
+	cr_expect_eq(total, 9, "9 points stored (got %ld)", total);
+	cr_expect_eq(distinct, 9, "only %ld distinct step times in 9 points", distinct);
 }

@@ -71,6 +71,7 @@ Test(waits, memcpy_async_to_pageable_memory)
 	tc_replay_graph_stats(g, &st);
 	cr_expect_eq(st.blocking_waits[TC_RT_MEMCPY_ASYNC], 1);
 	tc_replay_free(r);
+	tc_replay_graph_free(g); /* the second run builds its own graph */
 	/* switched off: the wait is kept as measured CPU time */
 	r = run_waits(&b, &g, 0.5, 1);
 	SPAN_U(r, m, 20, 1025);
@@ -158,6 +159,7 @@ Test(waits, stream_waits_for_another_stream)
 	tc_replay_graph_stats(g, &st);
 	cr_expect_eq(st.stream_gap_waits, 1);
 	tc_replay_free(r);
+	tc_replay_graph_free(g); /* the second run builds its own graph */
 	r = run_waits(&b, &g, 0.5, 1);
 	SPAN_U(r, bb, 1012, 1062);
 	tc_replay_free(r);

@@ -174,3 +174,35 @@ Test(report_html, timeline_strip)
 	free(html);
 	json_decref(doc);
 }
+
+Test(report_html, scale_out_layout_card)
+{
+	/* a scale-out what-if: both layouts' world sizes, and per group kind with ops its
+	 * projected and exposed communication (dp only here): 4 metrics, each equal to the JSON */
+	json_t *doc = fixture();
+	json_error_t e;
+	json_t *L = json_loads(
+		"{\"source\": {\"world\": 8, \"dp\": 8, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
+		" \"target\": {\"world\": 1024, \"dp\": 1024, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
+		" \"compute_factor\": 1, \"traced_ranks\": 8, \"synthesised_ranks\": 1016,"
+		" \"stragglers\": [], \"jitter\": 0, \"seed\": 1, \"rank_chips\": [],"
+		" \"comm_by_group\": {\"dp\": {\"ops\": 64, \"projected_ns\": 50719329,"
+		" \"exposed_ns\": 49092868, \"share\": 0.39}, \"tp\": {\"ops\": 0, \"projected_ns\": 0,"
+		" \"exposed_ns\": 0, \"share\": 0}}}",
+		0, &e);
+	cr_assert_not_null(L, "%s", e.text);
+	json_object_set_new(doc, "layout", L);
+	char *html = render(doc, NULL);
+	static struct metric m[512];
+	size_t n = metrics(html, m, 512);
+	cr_expect_eq(count_prefix(m, n, "layout."), 4);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = resolve(doc, m[i].name);
+		cr_assert(json_is_number(v), "metric %s is not a number in the JSON", m[i].name);
+		cr_expect_eq(m[i].value, json_number_value(v), "%s", m[i].name);
+	}
+	cr_expect_eq(count_str(html, "<h2>Layout</h2>"), 1);
+	cr_expect(strstr(html, "1016") != NULL, "synthesised ranks shown");
+	free(html);
+	json_decref(doc);
+}
