@@ -81,12 +81,22 @@ static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p,
 	return tc_replay_graph_load(&p->g, p->tcs, req->log, err);
 }
 
-int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
+int tc_pipeline_open(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	if (!req->n_inputs)
 		return tc_err_set(err, TC_EINVAL, "no input given");
 	TC_TRY(open_graph(req, p, err));
+	struct tc_replay_graph_stats gs;
+	tc_replay_graph_stats(p->g, &gs);
+	tc_info(req->log,
+		"project: %llu ops on %u lanes; edges: %llu launch, %llu sync, %llu event (%llu "
+		"inferred from anonymous stream waits, %llu anonymous waits left without an edge), "
+		"%llu data; %llu collective instances",
+		(unsigned long long)gs.ops, gs.lanes, (unsigned long long)gs.launch_edges,
+		(unsigned long long)gs.sync_edges, (unsigned long long)gs.event_edges,
+		(unsigned long long)gs.inferred_waits, (unsigned long long)gs.anonymous_waits,
+		(unsigned long long)gs.data_edges, (unsigned long long)gs.collective_instances);
 	TC_TRY(tc_hw_open(&p->hw, req->specs, err));
 	const char *source = req->source;
 	if (!source) {
@@ -95,12 +105,20 @@ int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, st
 			tc_info(req->log, "project: source chip %s (from the trace's devices)", source);
 		else if (req->target && tc_pipeline_unknown_source(p->hw, p->g, err) < 0)
 			return tc_err_wrap(err, "%s", req->inputs[0]);
+		else
+			tc_info(req->log, "project: no device in the trace names a known chip");
 	}
 	if (source && tc_hw_load(p->hw, source, NULL, 0, &p->src, err) < 0)
-		return tc_err_wrap(err, "source chip");
+		return tc_err_wrap(err, "%s", req->source_what ? req->source_what : "source chip");
 	if (req->target &&
 	    tc_hw_load(p->hw, req->target, req->sets, req->n_sets, &p->dst, err) < 0)
-		return tc_err_wrap(err, "target chip");
+		return tc_err_wrap(err, "%s", req->target_what ? req->target_what : "target chip");
+	return 0;
+}
+
+int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p,
+		       struct tc_err *err)
+{
 	struct tc_replay_opts o = req->opts;
 	o.source = p->src;
 	o.target = p->dst;
@@ -108,8 +126,14 @@ int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, st
 	o.n_sets = req->n_sets;
 	o.log = req->log;
 	if (tc_replay_run(&p->replay, p->g, &o, err) < 0)
-		return tc_err_wrap(err, "%s", req->inputs[0]);
+		return tc_err_wrap(err, "%s", req->inputs[0]); /* which trace */
 	return 0;
+}
+
+int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
+{
+	TC_TRY(tc_pipeline_open(req, p, err));
+	return tc_pipeline_replay(req, p, err);
 }
 
 void tc_pipeline_free(struct tc_pipeline *p)

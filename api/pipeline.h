@@ -23,9 +23,12 @@ struct tc_pipeline_req {
 	int training;	   /* ONNX: with backward and optimizer */
 	const struct tc_log *log;
 	struct tc_replay_opts opts; /* source, target, sets and log are set by the pipeline */
+	/* how errors name the chips ("--target" in the command); NULL = "source chip" and
+	 * "target chip" */
+	const char *source_what, *target_what;
 };
 #define TC_PIPELINE_REQ_INIT                                                                       \
-	{ NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, TC_REPLAY_OPTS_INIT }
+	{ NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, TC_REPLAY_OPTS_INIT, NULL, NULL }
 
 struct tc_pipeline {
 	struct tc_hw *hw;
@@ -44,9 +47,16 @@ int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_in
 			 char *tmp, size_t cap, const char **path, struct tc_err *err);
 
 /* Run it; on success out holds everything (free with tc_pipeline_free, also after an
- * error). Errors name the input ("trace.json: ...") or the chip option ("target chip: ..."). */
+ * error). Errors name the input ("trace.json: ...") or the chip option ("target chip: ...").
+ * tc_pipeline_run = tc_pipeline_open (opstream, graph, chip library, source and target) then
+ * tc_pipeline_replay; a caller that needs more from the library between the two (per-rank
+ * chips) calls them itself. */
 int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *out,
 		    struct tc_err *err);
+int tc_pipeline_open(const struct tc_pipeline_req *req, struct tc_pipeline *out,
+		     struct tc_err *err);
+int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p,
+		       struct tc_err *err);
 void tc_pipeline_free(struct tc_pipeline *p);
 
 /* The error for a trace whose device names no spec: the device string it carries and the

@@ -274,73 +274,40 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			return tc_cli_fail(cli, &err);
 	}
 
-	struct tc_hw *hw = NULL;
-	struct tc_chip *src = NULL, *dst = NULL;
-	struct tc_replay_graph *g = NULL;
+	struct tc_pipeline_req req = TC_PIPELINE_REQ_INIT;
+	struct tc_pipeline p;
 	struct tc_replay *r = NULL;
-	char tmp[64] = {0};
 	int rc = 0, code = 1;
-
-	const char *tcs = inputs[0];
-	if ((rc = tc_pipeline_opstream(inputs, n_in, &(struct tc_ingest_opts){.log = &cli->log}, tmp,
-					 sizeof(tmp), &tcs, &err)) < 0)
+	req.inputs = inputs;
+	req.n_inputs = n_in;
+	req.target = validate ? NULL : target;
+	req.source = source;
+	req.specs = specs;
+	req.sets = sets;
+	req.n_sets = n_sets;
+	req.log = &cli->log;
+	req.source_what = "--source";
+	req.target_what = "--target";
+	if ((rc = tc_pipeline_open(&req, &p, &err)) < 0)
 		goto fail;
-	if ((rc = tc_replay_graph_load(&g, tcs, &cli->log, &err)) < 0)
-		goto fail;
-	{
-		struct tc_replay_graph_stats gs;
-		tc_replay_graph_stats(g, &gs);
-		tc_info(&cli->log,
-			"project: %llu ops on %u lanes; edges: %llu launch, %llu sync, %llu event "
-			"(%llu inferred from anonymous stream waits, %llu anonymous waits left without "
-			"an edge), %llu data; %llu collective instances",
-			(unsigned long long)gs.ops, gs.lanes, (unsigned long long)gs.launch_edges,
-			(unsigned long long)gs.sync_edges, (unsigned long long)gs.event_edges,
-			(unsigned long long)gs.inferred_waits, (unsigned long long)gs.anonymous_waits,
-			(unsigned long long)gs.data_edges, (unsigned long long)gs.collective_instances);
-	}
-	if ((rc = tc_hw_open(&hw, specs, &err)) < 0)
-		goto fail;
-	if (!source) {
-		if (!(source = tc_hw_source_chip(hw, tc_replay_graph_header(g)))) {
-			tc_info(&cli->log, "project: no device in the trace names a known chip");
-			if (!validate && (rc = tc_pipeline_unknown_source(hw, g, &err)) < 0) {
-				tc_err_wrap(&err, "%s", inputs[0]);
-				goto fail;
-			}
-		} else {
-			tc_info(&cli->log, "project: source chip %s (from the trace's devices)", source);
-		}
-	}
-	if (source && (rc = tc_hw_load(hw, source, NULL, 0, &src, &err)) < 0) {
-		tc_err_wrap(&err, "--source");
-		goto fail;
-	}
-	if (target && !validate && (rc = tc_hw_load(hw, target, sets, n_sets, &dst, &err)) < 0) {
-		tc_err_wrap(&err, "--target");
-		goto fail;
-	}
 	for (size_t k = 0; k < sc.n_rank_chips; k++) {
 		struct tc_chip *c = NULL;
-		if ((rc = tc_hw_load(hw, rchip_name[k], NULL, 0, &c, &err)) < 0) {
+		if ((rc = tc_hw_load(p.hw, rchip_name[k], NULL, 0, &c, &err)) < 0) {
 			tc_err_wrap(&err, "--rank-chip %u", rchip[k].rank);
 			goto fail;
 		}
 		rchip[k].chip = c;
 	}
-	o.source = src;
-	o.target = validate ? NULL : dst;
 	o.no_infer_waits = no_waits;
 	sc.stragglers = strag;
 	sc.rank_chips = rchip;
 	o.scale = scaled ? &sc : NULL;
-	o.sets = sets;
-	o.n_sets = n_sets;
-	o.log = &cli->log;
-	if ((rc = tc_replay_run(&r, g, &o, &err)) < 0) {
-		tc_err_wrap(&err, "%s", inputs[0]); /* which trace (not repeated if named) */
+	req.opts = o;
+	if ((rc = tc_pipeline_replay(&req, &p, &err)) < 0)
 		goto fail;
-	}
+	r = p.replay;
+	const struct tc_replay_graph *g = p.g;
+	const char *tcs = p.tcs;
 	if (json && (rc = write_out(json, r, OUT_JSON, &err)) < 0)
 		goto fail;
 	if (timeline && (rc = write_out(timeline, r, OUT_TIMELINE, &err)) < 0)
@@ -359,6 +326,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		double worst;
 		struct tc_replay *dep = NULL;
 		struct tc_replay_opts so = o;
+		so.source = p.src;
+		so.target = NULL;
 		so.strict = 1;
 		so.log = NULL;
 		so.band_draws = 0;
@@ -377,16 +346,8 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 fail:
 	code = tc_cli_fail(cli, &err);
 out:
-	tc_replay_free(r);
-	tc_replay_graph_free(g);
-	tc_chip_free(src);
-	tc_chip_free(dst);
 	for (size_t k = 0; k < sc.n_rank_chips; k++)
 		tc_chip_free((struct tc_chip *)rchip[k].chip);
-	tc_hw_free(hw);
-	if (tmp[0]) {
-		unlink(tmp);
-		tc_tmp_forget(tmp);
-	}
+	tc_pipeline_free(&p);
 	return code;
 }
