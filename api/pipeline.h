@@ -27,8 +27,7 @@ struct tc_pipeline_req {
 	 * "target chip" */
 	const char *source_what, *target_what;
 };
-#define TC_PIPELINE_REQ_INIT                                                                       \
-	{ NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, TC_REPLAY_OPTS_INIT, NULL, NULL }
+#define TC_PIPELINE_REQ_INIT {.opts = TC_REPLAY_OPTS_INIT}
 
 struct tc_pipeline {
 	struct tc_hw *hw;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "calib.h"
+#include "pipeline.h"
 
 struct trace_table {
 	struct tc_optable t; /* first: the table is freed through its address */
@@ -99,29 +100,16 @@ int tc_calib_trace_read(struct tc_optable **out, const char *path, struct tc_err
 	tt->t.path = tt->path;
 	tt->t.layout = TC_OPTABLE_MODEL; /* grouped by op class in the reports */
 	tt->t.e2e_ns = 0;
-	int rc;
-	if (tc_str_endswith(path, ".tcs")) {
-		rc = read_stream(tt, path, path, err);
-	} else {
-		/* ingest into a temporary opstream first */
-		char tmp[256];
-		const char *dir = getenv("TMPDIR");
-		snprintf(tmp, sizeof(tmp), "%s/tracecast-cal-XXXXXX",
-			 dir && *dir && strlen(dir) < 200 ? dir : "/tmp");
-		int fd = mkstemp(tmp);
-		if (fd < 0) {
-			rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s", tmp);
-		} else {
-			close(fd);
-			(void)tc_tmp_remember(tmp);
-			struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
-			const char *in[1] = {path};
-			rc = tc_ingest_files(in, 1, tmp, &io, NULL, err);
-			if (rc == 0)
-				rc = read_stream(tt, tmp, path, err);
-			unlink(tmp);
-			tc_tmp_forget(tmp);
-		}
+	/* a .tcs as it is, anything else ingested into a temporary opstream */
+	char tmp[256];
+	const char *tcs = NULL, *in[1] = {path};
+	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
+	int rc = tc_pipeline_opstream(in, 1, &io, tmp, sizeof(tmp), &tcs, err);
+	if (rc == 0)
+		rc = read_stream(tt, tcs, path, err);
+	if (tmp[0]) {
+		unlink(tmp);
+		tc_tmp_forget(tmp);
 	}
 	if (rc == 0 && !tt->device)
 		rc = tc_err_set(err, TC_EINVAL, "%s: the trace names no GPU device", path);

@@ -36,7 +36,7 @@ struct tc_ingest_opts {
 	const char *const *et;
 	size_t n_et;
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, 0}
+#define TC_INGEST_OPTS_INIT {.log = NULL} /* every option at its default: zero */
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {

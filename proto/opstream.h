@@ -234,7 +234,7 @@ struct tc_ops_writer_opts {
 	size_t chunk_ops; /* ops per chunk, 0 = TC_OPS_CHUNK_DEFAULT */
 	int zstd_level;   /* 0 = default (3) */
 };
-#define TC_OPS_WRITER_OPTS_INIT {0, 0}
+#define TC_OPS_WRITER_OPTS_INIT {0}
 
 /* Create path (written as path.tmp.* and renamed on close; "-" is not allowed).
  * The header is copied. opts may be NULL. */

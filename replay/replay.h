@@ -128,7 +128,7 @@ struct tc_replay_scale {
 	const struct tc_replay_rank_chip *rank_chips; /* borrowed */
 	size_t n_rank_chips;
 };
-#define TC_REPLAY_SCALE_INIT {0, {0, 0, 0, 0}, {0, 0, 0, 0}, NULL, 0, 0, 0, NULL, 0}
+#define TC_REPLAY_SCALE_INIT {0} /* every field zero: no what-if */
 
 /* The layout a run resolved (both sides) and what it did with the collectives. */
 struct tc_replay_layout {
@@ -182,7 +182,8 @@ struct tc_replay_opts {
 	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
 	const struct tc_replay_scale *scale;
 };
-#define TC_REPLAY_OPTS_INIT {NULL, NULL, NULL, 0, 1.0, 1.0, -1, 0, 0, NULL, 0, 0, NULL, 0, NULL}
+/* Defaults by name (the rest zero): measured host and GPU time, every step. */
+#define TC_REPLAY_OPTS_INIT {.host_scale = 1.0, .gpu_scale = 1.0, .max_steps = -1}
 
 struct tc_replay;
 

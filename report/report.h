@@ -69,7 +69,7 @@ struct tc_report_opts {
 	const char *title; /* NULL = "tracecast: <source> → <target>" */
 	int top_n;         /* rows of the "changed most" chart, 0 = 10 */
 };
-#define TC_REPORT_OPTS_INIT {NULL, 0}
+#define TC_REPORT_OPTS_INIT {.title = NULL}
 
 /* One HTML page for n projection documents (schema tracecast.projection), one section each;
  * timelines[i] may be NULL (or timelines NULL) when no strip is available. A document of
@@ -104,7 +104,7 @@ struct tc_report_project_opts {
 	size_t step;        /* the step shown in the strip (index into the run's steps) */
 	const struct tc_log *log;
 };
-#define TC_REPORT_PROJECT_OPTS_INIT {NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL}
+#define TC_REPORT_PROJECT_OPTS_INIT {.inputs = NULL}
 
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		      const struct tc_report_project_opts *o, struct tc_err *err);

@@ -34,7 +34,7 @@ struct tc_store_opts {
 	int busy_ms;       /* SQLite: how long to wait on a lock; 0 = 10000 */
 	int schema_version; /* create / migrate only up to this version; 0 = current (tests) */
 };
-#define TC_STORE_OPTS_INIT {0, 0, 0}
+#define TC_STORE_OPTS_INIT {0}
 
 /* uri: "postgresql://..." / "postgres://..." (libpq), "file:..." (an SQLite URI), or a path
  * to an SQLite file (created when missing unless read_only). An empty database gets the
@@ -161,7 +161,7 @@ struct tc_grid {
 	size_t n_axes;
 	struct tc_arena arena;
 };
-#define TC_GRID_INIT {NULL, 0, TC_ARENA_INIT}
+#define TC_GRID_INIT {.axes = NULL}
 
 /* Add "key=v1,v2,v3" or "key=lo:hi:n" (n values evenly spaced, both ends included). Errors:
  * no '=', an empty value, an empty range (n < 1, hi < lo), a key given twice. */

@@ -62,7 +62,7 @@ struct tc_err {
 	char msg[TC_ERR_MSG_MAX];  /* one line, causes joined by ": " */
 };
 
-#define TC_ERR_INIT {0, {0}}
+#define TC_ERR_INIT {.code = 0}
 
 /* Set the innermost cause. Returns code so callers can `return tc_err_set(...)`.
  * err may be NULL (the message is dropped). The message is made one line and terminal-safe
@@ -103,7 +103,7 @@ struct tc_arena {
 	size_t block_size; /* default block size, 0 = 64 KiB */
 	size_t used_total; /* bytes handed out, for statistics */
 };
-#define TC_ARENA_INIT {NULL, 0, 0}
+#define TC_ARENA_INIT {0}
 void tc_arena_init(struct tc_arena *a, size_t block_size);
 /* 16-byte aligned allocation; NULL only on OOM. Zeroed memory. */
 void *tc_arena_alloc(struct tc_arena *a, size_t n);
