@@ -25,6 +25,9 @@ static void help(void)
 	       "  --target CHIP      chip id, alias or spec file to project onto\n"
 	       "  --source CHIP      chip the trace ran on (default: from the trace's devices)\n"
 	       "  --set KEY=VALUE    override a target spec field (repeatable)\n"
+	       "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32)\n"
+	       "  --dim NAME=VALUE   ONNX: bind a symbolic dim, or override a fixed one such as\n"
+	       "                     batch (with a warning); repeatable\n"
 	       "  --steps all|N      report the first N steps of each rank (default all)\n"
 	       "  --host-scale F     multiply host (CPU) time by F (default 1)\n"
 	       "  --gpu-scale F      what-if: multiply every projected GPU op time by F\n"
@@ -68,8 +71,9 @@ static int write_out(const char *path, const struct tc_replay *r, int timeline, 
 
 int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *inputs[MAX_IN], *sets[MAX_SETS];
-	size_t n_in = 0, n_sets = 0;
+	const char *inputs[MAX_IN], *sets[MAX_SETS], *dims[MAX_SETS];
+	size_t n_in = 0, n_sets = 0, n_dims = 0;
+	int dtype = 0;
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
 	int validate = 0, quiet = 0, no_waits = 0;
 	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
@@ -91,6 +95,13 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			if (n_sets == MAX_SETS)
 				return tc_cli_usage(cli, "project", "at most %d --set", MAX_SETS);
 			sets[n_sets++] = argv[++i];
+		} else if (strcmp(a, "--dim") == 0 && has) {
+			if (n_dims == MAX_SETS)
+				return tc_cli_usage(cli, "project", "at most %d --dim", MAX_SETS);
+			dims[n_dims++] = argv[++i];
+		} else if (strcmp(a, "--dtype") == 0 && has) {
+			if ((dtype = tc_cli_run_dtype(cli, "project", argv[++i])) < 0)
+				return 2;
 		} else if (strcmp(a, "--steps") == 0 && has) {
 			const char *v = argv[++i];
 			char *end;
@@ -173,6 +184,11 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 
 	/* inputs that are not an opstream are ingested into a temporary one */
 	const char *tcs = inputs[0];
+	if ((dtype || n_dims) && n_in == 1 && tc_str_endswith(inputs[0], ".tcs")) {
+		tc_err_set(&err, TC_EINVAL, "%s: --dtype and --dim apply to an ONNX model; an opstream "
+			   "keeps what it was ingested with", inputs[0]);
+		goto fail;
+	}
 	if (!(n_in == 1 && tc_str_endswith(inputs[0], ".tcs"))) {
 		const char *dir = getenv("TMPDIR");
 		snprintf(tmp, sizeof(tmp), "%s/tracecast-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
@@ -185,6 +201,9 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 		(void)tc_tmp_remember(tmp); /* removed on SIGINT/SIGTERM/SIGHUP too */
 		struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 		io.log = &cli->log;
+		io.dims = dims;
+		io.n_dims = n_dims;
+		io.dtype = (unsigned)dtype;
 		if ((rc = tc_ingest_files(inputs, n_in, tmp, &io, NULL, &err)) < 0)
 			goto fail;
 		tcs = tmp;

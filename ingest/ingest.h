@@ -30,8 +30,12 @@ struct tc_ingest_opts {
 	 * it is not the input's name itself; NULL = the names. Names stay what errors and the
 	 * header show. */
 	const char *const *sources;
+	/* ONNX: the precision the model runs at (TC_DT_BF16, _F16, _FP8_E4M3, _F32): every
+	 * floating-point tensor is costed at it, as a deployment casts the model; TC_DT_UNKNOWN
+	 * (0) = the types the model declares */
+	unsigned dtype;
 };
-#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL}
+#define TC_INGEST_OPTS_INIT {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0}
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {

@@ -976,19 +976,33 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
 {
 	struct tc_replay *r;
+	struct tc_replay_graph *own_g = NULL;
 	int rc;
 	struct rp_prep none;
 	if (!prep) {
 		memset(&none, 0, sizeof(none));
 		prep = &none;
 	}
+	/* a model with no measured time, chip to chip: the source side is the model on the
+	 * source chip (srcmodel.c) */
+	if (g->finished && rp_srcmodel_wanted(g, opts)) {
+		if ((rc = rp_srcmodel_make(&own_g, g, opts, err)) < 0) {
+			free(prep->start);
+			free(prep->end);
+			free(prep->wc);
+			return rc;
+		}
+		g = own_g;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		free(prep->start);
 		free(prep->end);
 		free(prep->wc);
+		rp_srcmodel_free(own_g);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
+	r->own_g = own_g;
 	/* adopt what the caller prepared: freed with r from here on */
 	r->start = prep->start;
 	r->end = prep->end;
@@ -1139,6 +1153,7 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->opk);
 	free(r->step_first);
 	free(r->insight);
+	rp_srcmodel_free(r->own_g);
 	free(r);
 }
 

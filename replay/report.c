@@ -411,10 +411,12 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	/* provenance: where each family of figures comes from */
 	fputs("  \"provenance\": {\n", fp);
 	fputs("    \"gpu_op_time\": ", fp);
-	jstr(fp, r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
-				  "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
-				  "target; collectives: latest arrival of the group + re-timed transfer"
-				: "measured durations replayed unchanged (identity)");
+	jstr(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
+				   "the source chip (the source side) and on the target"
+		 : r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
+				    "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
+				    "target; collectives: latest arrival of the group + re-timed transfer"
+				  : "measured durations replayed unchanged (identity)");
 	fputs(",\n    \"host_time\": ", fp);
 	jstr(fp, "measured gaps between CPU points x options.host_scale");
 	fputs(",\n    \"bound\": ", fp);
@@ -551,6 +553,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fprintf(fp, "  %llu ops (%llu on GPU), %u ranks, %u lanes, %zu steps\n",
 		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
 		g->stats.ranks, g->stats.lanes, r->n_job_steps);
+	if (g->src_model)
+		fprintf(fp, "  no measured time: both sides are the analytic model, on %s and on %s\n",
+			tc_chip_id(r->opts.source), tc_chip_id(r->opts.target));
 	fprintf(fp, "\nstep time        source %12s   projected %12s   speedup %sx\n",
 		ns(a, nk > 0 ? (double)r->src_total_ns / nk : 0),
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),

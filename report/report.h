@@ -103,17 +103,23 @@ struct tc_report_project_opts {
 	int top_n;          /* top-op rows, 0 = replay's default */
 	size_t step;        /* the step shown in the strip (index into the run's steps) */
 	const struct tc_log *log;
+	/* ONNX inputs: --dim bindings and the --dtype the model runs at (0 = its own) */
+	const char *const *dims;
+	size_t n_dims;
+	unsigned dtype;
 };
-#define TC_REPORT_PROJECT_OPTS_INIT {NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL}
+#define TC_REPORT_PROJECT_OPTS_INIT {NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, 0, 0}
 
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		      const struct tc_report_project_opts *o, struct tc_err *err);
 
-/* Ingest inputs into a fresh temporary .tcs whose path is written to tmp (n >= 64); a
- * single .tcs input is used as is (tmp[0] = 0 then). *path is what to read. The temporary
+/* Ingest inputs (with io: log, ONNX dims and dtype) into a fresh temporary .tcs whose path is
+ * written to tmp (n >= 64); a single .tcs input is used as is (tmp[0] = 0 then). *path is
+ * what to read. The temporary
  * is remembered for removal on a fatal signal (tc_tmp_remember): the caller unlinks it and
  * then calls tc_tmp_forget(tmp), before tmp goes out of scope. */
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_log *log,
+struct tc_ingest_opts;
+int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
 		       char *tmp, size_t n, const char **path, struct tc_err *err);
 
 /* ---- diff --------------------------------------------------------------------------------- */

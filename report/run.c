@@ -10,7 +10,7 @@
 #include "replay.h"
 #include "report.h"
 
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_log *log,
+int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
 		       char *tmp, size_t n, const char **path, struct tc_err *err)
 {
 	tmp[0] = 0;
@@ -28,9 +28,7 @@ int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct 
 	close(fd);
 	/* removed on SIGINT/SIGTERM/SIGHUP too; the caller forgets it when it unlinks it */
 	(void)tc_tmp_remember(tmp);
-	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
-	io.log = log;
-	int rc = tc_ingest_files(inputs, n_inputs, tmp, &io, NULL, err);
+	int rc = tc_ingest_files(inputs, n_inputs, tmp, io, NULL, err);
 	if (rc < 0) {
 		unlink(tmp);
 		tc_tmp_forget(tmp);
@@ -56,7 +54,12 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 	const char *tcs = NULL;
 	int rc;
 
-	if ((rc = tc_report_opstream(o->inputs, o->n_inputs, o->log, tmp, sizeof(tmp), &tcs, err)) < 0)
+	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
+	io.log = o->log;
+	io.dims = o->dims;
+	io.n_dims = o->n_dims;
+	io.dtype = o->dtype;
+	if ((rc = tc_report_opstream(o->inputs, o->n_inputs, &io, tmp, sizeof(tmp), &tcs, err)) < 0)
 		return rc;
 	if ((rc = tc_replay_graph_load(&g, tcs, o->log, err)) < 0)
 		goto out;
