@@ -186,6 +186,12 @@ double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double
  * lifetime plus energy_j at $/kWh times PUE. */
 double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy_j);
 double tc_chip_tdp_w(const struct tc_chip *chip);
+/* What the chip costs (capital.c, docs/hwmodel.md §5): the spec's price or rent times the
+ * factor by which --set / sweep axes / a what-if spec moved memory capacity, bandwidth and
+ * compute from the spec that declared it (1 for a chip as published); NaN when absent. */
+double tc_chip_purchase_usd(const struct tc_chip *chip);
+double tc_chip_rent_usd_h(const struct tc_chip *chip);
+double tc_chip_price_factor(const struct tc_chip *chip);
 double tc_chip_idle_w(const struct tc_chip *chip);
 /* 1 when the spec has rent, or purchase price and electricity price; tc_chip_dollars
  * returns NaN otherwise. */

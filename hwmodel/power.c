@@ -39,13 +39,16 @@ int tc_chip_has_cost(const struct tc_chip *chip)
 	return chip->rent_usd_h >= 0 || (chip->purchase_usd >= 0 && chip->usd_per_kwh >= 0);
 }
 
+/* Rent and price follow the chip (capital.c's factor, 1 for a chip as published); capital
+ * is recovered over the hours the chip does paid work (lifetime x utilisation). */
 double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy_j)
 {
 	double hours = span_ns * 1e-9 / 3600.0;
 	if (chip->rent_usd_h >= 0)
-		return chip->rent_usd_h * hours;
+		return tc_chip_rent_usd_h(chip) * hours;
 	if (chip->purchase_usd >= 0 && chip->usd_per_kwh >= 0)
-		return chip->purchase_usd / (chip->lifetime_years * TC_HOURS_PER_YEAR) * hours +
+		return tc_chip_purchase_usd(chip) /
+			       (chip->lifetime_years * TC_HOURS_PER_YEAR * chip->utilisation) * hours +
 		       energy_j / TC_J_PER_KWH * chip->usd_per_kwh * chip->pue;
 	return NAN;
 }

@@ -113,6 +113,8 @@ static const struct tc_snode cost[] = {
 	NUM("usd_per_kwh", 0, 0, 10),
 	NUM("pue", 0, 1, 5),
 	NUM("rent_usd_per_hour", 0, 0, 1e4),
+	NUM("utilisation", TC_SF_GT0, 0.01, 1),
+	{"estimate_purchase", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
 	STR("rent_source", 0),
 	END};
 
