@@ -83,6 +83,7 @@ struct tc_chip {
 	struct tc_hw_tier up, out;
 
 	double idle_w, tdp_w;
+	double pj_per_flop, pj_per_byte; /* power.*: energy per operation, 0 = not given */
 	double purchase_usd, lifetime_years, usd_per_kwh, pue, rent_usd_h; /* < 0 = absent */
 	double utilisation;  /* cost.utilisation: share of the lifetime the chip does paid work */
 	double price_factor; /* capital.c: price of this chip / price of the spec that set it */

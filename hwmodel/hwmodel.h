@@ -177,6 +177,12 @@ double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int an
 
 /* ---- power and cost ------------------------------------------------------------------------ */
 
+/* tc_chip_energy_j, or, when the spec gives power.pj_per_flop / pj_per_byte, idle power
+ * over the span plus flops x pJ/FLOP + bytes x pJ/B (a term the spec lacks counts 0), the
+ * dynamic part capped at (tdp - idle) over the span. docs/hwmodel.md §4. */
+double tc_chip_energy_ops_j(const struct tc_chip *chip, double span_ns,
+			    const double busy_ns[TC_BOUND__COUNT], const double util_ns[TC_BOUND__COUNT],
+			    double flops, double bytes);
 /* Energy of a span of wall time: idle power for the whole span plus dynamic power for busy
  * time weighted by utilisation. busy_ns[b] = device-busy ns per bound, util_ns[b] = sum over
  * ops of ns*util. Returns joules. */

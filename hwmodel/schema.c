@@ -105,6 +105,8 @@ static const struct tc_snode network[] = {
 static const struct tc_snode power[] = {
 	NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 1, 1e4),
 	NUM("idle_w", TC_SF_REQ, 0, 1e4),
+	NUM("pj_per_flop", 0, 0, 1e4),
+	NUM("pj_per_byte", 0, 0, 1e5),
 	END};
 
 static const struct tc_snode cost[] = {

@@ -413,6 +413,8 @@ static int fill_chip(struct tc_chip *c, const char *file, struct tc_err *err)
 	tier(d, "network.scale_out", &c->out, TC_ALGO_TREE);
 	c->idle_w = num(d, "power.idle_w", 0);
 	c->tdp_w = num(d, "power.tdp_w", 0);
+	c->pj_per_flop = num(d, "power.pj_per_flop", 0);
+	c->pj_per_byte = num(d, "power.pj_per_byte", 0);
 	c->purchase_usd = num(d, "cost.purchase_usd", -1);
 	c->lifetime_years = num(d, "cost.lifetime_years", 4);
 	c->usd_per_kwh = num(d, "cost.usd_per_kwh", -1);

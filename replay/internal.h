@@ -249,6 +249,7 @@ struct tc_replay {
 	/* per reported step, projected side: GPU busy and utilisation-weighted ns by bound (the
 	 * inputs of the step's energy), so a sweep can re-price a run on another power point */
 	double (*step_busy)[TC_BOUND__COUNT], (*step_util)[TC_BOUND__COUNT];
+	double (*step_work)[2]; /* FLOPs and bytes (per-operation energy, docs/hwmodel.md §4) */
 };
 
 /* Projected duration of GPU op i (ns). */

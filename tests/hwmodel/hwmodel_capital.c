@@ -110,3 +110,20 @@ Test(capital, estimate_and_utilisation)
 	tc_chip_free(h);
 	free(np);
 }
+
+Test(capital, energy_per_flop_and_byte_where_the_spec_gives_them)
+{
+	double busy[TC_BOUND__COUNT] = {0}, util[TC_BOUND__COUNT] = {0};
+	util[TC_BOUND_COMPUTE] = 0.5e9;
+	struct tc_chip *c = hwt_load(NULL, g_path, NULL, 0);
+	/* not given: the utilisation model, 100 W x 1 s + 400 W x 0.5 s */
+	NEAR(tc_chip_energy_ops_j(c, 1e9, busy, util, 1e12, 1e9), 300.0);
+	/* 1 TFLOP at 10 pJ + 1 GB at 100 pJ: 10 J + 0.1 J over the 100 J idle */
+	const char *pj[] = {"power.pj_per_flop=10", "power.pj_per_byte=100"};
+	struct tc_chip *p = hwt_load(NULL, g_path, pj, 2);
+	NEAR(tc_chip_energy_ops_j(p, 1e9, busy, util, 1e12, 1e9), 110.1);
+	/* never above the board: 1000 TFLOP would be 10 kJ, capped at 400 W x 1 s */
+	NEAR(tc_chip_energy_ops_j(p, 1e9, busy, util, 1e15, 0), 500.0);
+	tc_chip_free(c);
+	tc_chip_free(p);
+}

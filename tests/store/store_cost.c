@@ -70,3 +70,31 @@ Test(store_cost, sensitivity_moves_with_compute_in_short_and_full_form)
 		cr_assert(d4 != d8 && isfinite(d4) && isfinite(d8), "Perf/$ %g vs %g", d4, d8);
 	}
 }
+
+Test(store_cost, energy_per_byte_moves_perf_per_watt_and_memo_reprices_it)
+{
+	/* only the power point differs: the memo re-prices the second point; it must equal a
+	 * simulated one (--no-memo), and Perf/W must move with the energy per byte. A grid key
+	 * must be in the base spec: an H100 that states its energies. */
+	char spec[400];
+	snprintf(spec, sizeof(spec), "%s/h100pj.json", e2e_dir);
+	FILE *f = fopen(spec, "w");
+	cr_assert_not_null(f);
+	fputs("{\"inherits\": \"h100\", \"id\": \"h100pj\", \"power\": {\"pj_per_flop\": 0.5, "
+	      "\"pj_per_byte\": 20}, \"sources\": {\"power\": \"test values\"}}", f);
+	fclose(f);
+	int rc = tc_run("sweep --traces sample.tcs --base ./h100pj.json --grid power.pj_per_byte=10,40 "
+			"--db r.db --jobs 1");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	rc = tc_run("sweep --traces sample.tcs --base ./h100pj.json --grid power.pj_per_byte=10,40 "
+		    "--db n.db --jobs 1 --no-memo");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	char a[8192];
+	rc = tc_run("query r.db --sensitivity power.pj_per_byte --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	snprintf(a, sizeof(a), "%s", e2e_out);
+	cr_assert(csv_col(a, "sample.tcs,10,", 7) > csv_col(a, "sample.tcs,40,", 7), "%s", a);
+	rc = tc_run("query n.db --sensitivity power.pj_per_byte --csv");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_str_eq(a, e2e_out);
+}
