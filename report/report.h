@@ -134,6 +134,14 @@ struct tc_report_item {
 /* What one side of a diff looked like: a trace's measured GPU ops, or one side of a
  * projection. Totals are over the whole input; per_step divides them by steps (when both
  * sides of a diff have steps). */
+/* One kernel of a trace, for the match through launching operators (diffmatch.c). */
+struct tc_report_kinst {
+	const char *name, *cls;
+	const char *op; /* "aten::op|[shapes]#occurrence" of its launching operator, or NULL */
+	double ns;
+	uint64_t seq;   /* launch order */
+};
+
 struct tc_report_profile {
 	char *label;    /* file name or chip id */
 	char *origin;   /* "trace" or "projection" */
@@ -142,6 +150,8 @@ struct tc_report_profile {
 	int kernels_partial; /* 1 when kernels are only a top-N list (projections) */
 	size_t n_classes, n_kernels;
 	struct tc_report_item *classes, *kernels;
+	struct tc_report_kinst *inst; /* traces: every kernel (NULL for projections) */
+	size_t n_inst;
 	struct tc_arena arena;
 };
 
@@ -154,12 +164,16 @@ void tc_report_profile_free(struct tc_report_profile *p);
 
 struct tc_report_diff_row {
 	const char *key, *cls;
+	const char *b_key; /* B's kernel when matched by operator under another name, else NULL */
 	double a_ns, b_ns, a_count, b_count; /* per step when the diff is per step */
 };
 
 struct tc_report_diff {
 	const struct tc_report_profile *a, *b; /* borrowed */
 	int per_step;
+	/* kernels matched through their launching operators (the names shared too little of
+	 * the time: another vendor), else by name */
+	int by_operator;
 	double a_step_ns, b_step_ns;
 	size_t n_classes, n_kernels;
 	struct tc_report_diff_row *classes, *kernels; /* sorted by |b - a| desc, then key */
