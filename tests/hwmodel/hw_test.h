@@ -93,6 +93,20 @@ static inline void hwt_rmtree(char *dir)
 	free(dir);
 }
 
+/* A temporary directory holding TCHIP as tchip.json, and its removal: a suite's fixture. */
+static inline void hwt_tchip_setup(char **dir, char **path)
+{
+	*dir = hwt_mkdtemp();
+	*path = hwt_write(*dir, "tchip.json", TCHIP);
+}
+
+static inline void hwt_tchip_teardown(char **dir, char **path)
+{
+	free(*path);
+	hwt_rmtree(*dir);
+	*path = *dir = NULL;
+}
+
 static inline struct tc_hw *hwt_library(void)
 {
 	struct tc_hw *hw = NULL;

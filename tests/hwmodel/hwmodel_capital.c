@@ -15,14 +15,12 @@ static char *g_path;
 
 static void setup(void)
 {
-	g_dir = hwt_mkdtemp();
-	g_path = hwt_write(g_dir, "tchip.json", TCHIP);
+	hwt_tchip_setup(&g_dir, &g_path);
 }
 
 static void teardown(void)
 {
-	free(g_path);
-	hwt_rmtree(g_dir);
+	hwt_tchip_teardown(&g_dir, &g_path);
 }
 
 TestSuite(capital, .init = setup, .fini = teardown);
