@@ -349,6 +349,8 @@ struct rp_prep {
  * run as its source timeline. wanted: every GPU op analytic, both chips given, not already a
  * copy. make: *out is a shallow copy of g (rp_srcmodel_free) that g must outlive. */
 int rp_srcmodel_wanted(const struct tc_replay_graph *g, const struct tc_replay_opts *opts);
+/* 1 when the graph has GPU ops, all analytic, and nothing measured (an ONNX model). */
+int rp_all_analytic(const struct tc_replay_graph *g);
 int rp_srcmodel_make(struct tc_replay_graph **out, const struct tc_replay_graph *g,
 		     const struct tc_replay_opts *opts, struct tc_err *err);
 void rp_srcmodel_free(struct tc_replay_graph *t);

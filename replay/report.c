@@ -546,8 +546,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	double nk = (double)r->n_job_steps;
+	int model_only = !r->opts.source && r->opts.target && rp_all_analytic(g);
 	fprintf(fp, "%s: %s -> %s (host x%s)\n", mode_name(r),
-		r->opts.source ? tc_chip_id(r->opts.source) : "measured",
+		r->opts.source ? tc_chip_id(r->opts.source) : model_only ? "analytic model" : "measured",
 		r->opts.target ? tc_chip_id(r->opts.target) : "measured",
 		fx(a, r->opts.host_scale, 2));
 	fprintf(fp, "  %llu ops (%llu on GPU), %u ranks, %u lanes, %zu steps\n",
@@ -556,6 +557,9 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	if (g->src_model)
 		fprintf(fp, "  no measured time: both sides are the analytic model, on %s and on %s\n",
 			tc_chip_id(r->opts.source), tc_chip_id(r->opts.target));
+	else if (model_only)
+		fprintf(fp, "  no measured time and no source chip: --source CHIP costs the model on "
+			    "it too, for a source side and a speedup\n");
 	fprintf(fp, "\nstep time        source %12s   projected %12s   speedup %sx\n",
 		ns(a, nk > 0 ? (double)r->src_total_ns / nk : 0),
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),

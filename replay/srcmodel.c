@@ -18,9 +18,9 @@
 
 #include "internal.h"
 
-int rp_srcmodel_wanted(const struct tc_replay_graph *g, const struct tc_replay_opts *opts)
+int rp_all_analytic(const struct tc_replay_graph *g)
 {
-	if (!opts->source || !opts->target || g->src_model || !g->stats.gpu_ops)
+	if (!g->stats.gpu_ops)
 		return 0;
 	/* every op on a GPU lane analytic, and no CPU lane whose measured gaps would be mixed
 	 * with modelled times */
@@ -29,6 +29,11 @@ int rp_srcmodel_wanted(const struct tc_replay_graph *g, const struct tc_replay_o
 		    (g->flags[i] & (RP_F_GPU | RP_F_ANALYTIC)) != (RP_F_GPU | RP_F_ANALYTIC))
 			return 0;
 	return 1;
+}
+
+int rp_srcmodel_wanted(const struct tc_replay_graph *g, const struct tc_replay_opts *opts)
+{
+	return opts->source && opts->target && !g->src_model && rp_all_analytic(g);
 }
 
 static int put_dur(struct tc_replay_graph *t, uint32_t i, int64_t d)

@@ -95,6 +95,8 @@ Test(cli_onnx, chip_to_chip_has_a_real_speedup, .timeout = 300)
 	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --target h100 --no-band --json '%s'", e.exe,
 		 e.model, json);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "projection: analytic model -> h100-sxm5"), "%s", out);
+	cr_expect(strstr(out, "no source chip: --source CHIP costs the model on it too"), "%s", out);
 	slurp(json, js, sizeof(js));
 	cr_expect_eq(json_num(js, "projected_step_ns"), prj);
 	snprintf(cmd, sizeof(cmd), "'%s' report '%s' --source a100 --target h100 -o '%s'", e.exe,
