@@ -165,7 +165,8 @@ size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **
 /* p10-p50-p90 of the job step time and of the speedup over the band's draws. */
 struct tc_replay_band {
 	int draws;			 /* 0 = no band (not asked for, identity, or no target) */
-	int analytic;			 /* the analytic model's error (ONNX), else scaling */
+	int analytic; /* the analytic model's error (ONNX): 1 the target's, 2 both chips' (chip
+		       * to chip, srcmodel.c); 0: scaling */
 	double step_p10, step_p50, step_p90; /* ns per job step */
 	double speedup_p10, speedup_p90;
 	double sigma[TC_CLASS__COUNT];	 /* ln-space error per class, both chips combined */

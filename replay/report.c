@@ -464,7 +464,9 @@ static void write_band_text(const struct tc_replay *r, FILE *fp)
 		fprintf(fp, "   speedup %sx - %sx", fx(u, b->speedup_p10, 3),
 			fx(v, b->speedup_p90, 3));
 	fprintf(fp, "   (%d draws, %s model error)\n", b->draws,
-		b->analytic ? "the target's analytic" : "both chips' scaling");
+		b->analytic == 2 ? "the target's analytic; speedup: both chips' scaling"
+		: b->analytic	 ? "the target's analytic"
+				 : "both chips' scaling");
 }
 
 static void write_band_json(const struct tc_replay *r, FILE *fp)
