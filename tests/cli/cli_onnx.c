@@ -139,6 +139,11 @@ Test(cli_onnx, dtype_batch_and_errors, .timeout = 300)
 	cr_expect(strstr(out, "meta \"inputs\" \"gpu_0/data_0=[4,3,224,224]\""), "batch not bound");
 	cr_expect(strstr(out, "shapes=[[4,2048,1,1],[2],[4,2048]]"), "the flatten kept batch 1");
 	cr_expect_null(strstr(out, "dtype=fp32"), "an fp32 op left");
+	/* info reads the model directly: bf16 halves the parameter bytes (25.6 M x 2 B) */
+	snprintf(cmd, sizeof(cmd), "'%s' info '%s' --dtype bf16", e.exe, e.model);
+	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "parameters   25610152 (51.2 MB)"), "%s", out);
+	cr_expect(strstr(out, "(ingested: opstream "), "%s", out);
 	/* the errors say what is wrong (one test with the above: Criterion's parallel runner
 	 * leaked 48 bytes under LeakSanitizer when this short test ran beside the others) */
 	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --target h100 --dtype int8", e.exe, e.model);
