@@ -91,7 +91,7 @@ int rp_srcmodel_make(struct tc_replay_graph **out, const struct tc_replay_graph 
 		t->lanes = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*t->lanes));
 		t->big = NULL;
 		t->n_big = t->cap_big = 0;
-		t->reader = NULL; /* the caller's graph owns the reader */
+		/* the reader (header, lane names) stays the caller's: rp_srcmodel_free leaves it */
 		t->src_model = 1;
 	}
 	if (!t || !t->ts || !t->dur || !t->lanes) {

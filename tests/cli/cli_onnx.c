@@ -91,6 +91,7 @@ Test(cli_onnx, chip_to_chip_has_a_real_speedup, .timeout = 300)
 	cr_expect(src > 0 && prj > 0, "source %g projected %g", src, prj);
 	cr_expect(sp > 1.5 && sp < 4, "H100 over A100 on ResNet-50 fp32: %g", sp);
 	cr_expect(fabs(sp - src / prj) < 1e-9 * sp, "speedup %g vs %g", sp, src / prj);
+	cr_expect(strstr(js, "\"source_format\": \"onnx\""), "the input's header was lost");
 	/* the same model with only a target: the projected side is unchanged */
 	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --target h100 --no-band --json '%s'", e.exe,
 		 e.model, json);
