@@ -10,18 +10,7 @@
 
 #define NEAR(got, want) cr_assert_float_eq((got), (want), fabs(want) * 1e-9 + 1e-9, "%.9g vs %.9g", (double)(got), (double)(want))
 
-static char *g_dir;
-static char *g_path;
-
-static void setup(void)
-{
-	hwt_tchip_setup(&g_dir, &g_path);
-}
-
-static void teardown(void)
-{
-	hwt_tchip_teardown(&g_dir, &g_path);
-}
+HWT_TCHIP_FIXTURE
 
 TestSuite(capital, .init = setup, .fini = teardown);
 

@@ -5,18 +5,7 @@
 
 #include "hw_test.h"
 
-static char *g_dir;
-static char *g_path;
-
-static void setup(void)
-{
-	hwt_tchip_setup(&g_dir, &g_path);
-}
-
-static void teardown(void)
-{
-	hwt_tchip_teardown(&g_dir, &g_path);
-}
+HWT_TCHIP_FIXTURE
 
 static struct tc_chip *tchip(const char *const *sets, size_t n)
 {
