@@ -219,8 +219,8 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 		return tc_cli_usage(cli, "report", "--sweep takes a sweep key (letters and digits), not '%s'", sweep);
 	if ((rc = tc_store_open(&st, db, &so, &err)) < 0)
 		goto fail;
-	/* in the order the sweeps were first stored (SQLite's rowid): without --sweep the last */
-	if ((rc = tc_store_sql(st, "SELECT sweep_key, base FROM sweeps ORDER BY rowid", &sw, &err)) < 0)
+	/* in the order the sweeps were first stored: without --sweep the last */
+	if ((rc = tc_store_sweeps(st, &sw, &err)) < 0)
 		goto fail;
 	size_t match = 0, pick = 0;
 	for (size_t i = 0; i < sw->nrows; i++) {

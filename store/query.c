@@ -352,6 +352,18 @@ int tc_store_best(struct tc_store *s, const char *metric, const char *where,
 	return rc < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
 }
 
+int tc_store_sweeps(struct tc_store *s, struct tc_store_rows **out, struct tc_err *err)
+{
+	/* SQLite numbers rows in insertion order (rowid); PostgreSQL has no rowid, but the id of
+	 * the transaction that inserted a row (xmin) grows the same way (a sweep is stored once,
+	 * ON CONFLICT DO NOTHING). Ties (one transaction): by key. */
+	int pg = strcmp(tc_store_backend(s), "postgresql") == 0;
+	return tc_store_sql(s,
+			    pg ? "SELECT sweep_key, base FROM sweeps ORDER BY xmin::text::bigint, sweep_key"
+			       : "SELECT sweep_key, base FROM sweeps ORDER BY rowid",
+			    out, err);
+}
+
 int tc_store_sensitivity(struct tc_store *s, const char *key, const char *where,
 			 struct tc_store_rows **out, struct tc_err *err)
 {
