@@ -159,5 +159,13 @@ Test(cli_onnx, dtype_batch_and_errors, .timeout = 300)
 	snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s' --dim width=3 -o '%s/m.tcs'", e.exe, e.model,
 		 e.dir);
 	cr_expect_eq(run(cmd, out, sizeof(out)), 0);
+	/* a trace keeps its own dtypes: said, not silently ignored */
+	const char *top = getenv("TC_SRCDIR");
+	cr_assert_not_null(top);
+	snprintf(cmd, sizeof(cmd), "'%s' ingest '%s/traces/sample/train_a100_rank0.json.gz' --dtype bf16 "
+		 "-o '%s/t.tcs'", e.exe, top, e.dir);
+	cr_expect_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "--dtype and --dim apply to ONNX models; ignored for kineto input"), "%s",
+		  out);
 	teardown(&e);
 }
