@@ -55,7 +55,8 @@ void tc_hw_price_ref_snapshot(json_t *merged, json_t *own)
 	if (!declares_price(own))
 		return; /* an inherited reference, if any, stays */
 	json_t *r = json_object();
-	json_object_set_new(r, "capacity_gb", json_real(tc_hw_doc_num(merged, "memory.hbm.capacity_gb", 0)));
+	json_object_set_new(r, "capacity_gb",
+			    json_real(tc_hw_doc_num(merged, "memory.hbm.capacity_gb", 0)));
 	json_object_set_new(r, "bw_gbs", json_real(tc_hw_doc_num(merged, "memory.hbm.bw_gbs", 0)));
 	json_object_set_new(r, "tflops", json_real(price_tflops(merged)));
 	json_object_set_new(merged, PRICE_REF_KEY, r);
@@ -90,8 +91,9 @@ void tc_hw_price_fill(struct tc_chip *c, json_t *ref)
 	c->price_factor = 1.0;
 	c->price_estimated = 0;
 	if (ref) {
-		c->price_factor = factor(d, tc_hw_doc_num(ref, "capacity_gb", 0),
-					 tc_hw_doc_num(ref, "bw_gbs", 0), tc_hw_doc_num(ref, "tflops", 0));
+		c->price_factor =
+		    factor(d, tc_hw_doc_num(ref, "capacity_gb", 0), tc_hw_doc_num(ref, "bw_gbs", 0),
+			   tc_hw_doc_num(ref, "tflops", 0));
 	} else if (c->purchase_usd < 0 && c->rent_usd_h < 0 &&
 		   json_is_true(json_object_get(json_object_get(d, "cost"), "estimate_purchase"))) {
 		c->price_factor = factor(d, ANCHOR_CAP_GB, ANCHOR_BW_GBS, ANCHOR_TFLOPS);

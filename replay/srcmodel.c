@@ -81,7 +81,8 @@ int rp_srcmodel_make(struct tc_replay_graph **out, const struct tc_replay_graph 
 	struct tc_replay *sr = NULL;
 	int rc = tc_replay_run(&sr, g, &so, err);
 	if (rc < 0)
-		return tc_err_wrap(err, "the model on the source chip %s", tc_chip_id(opts->source));
+		return tc_err_wrap(err, "the model on the source chip %s",
+				   tc_chip_id(opts->source));
 	struct tc_replay_graph *t = malloc(sizeof(*t));
 	size_t n = g->n ? g->n : 1;
 	if (t) {

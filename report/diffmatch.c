@@ -43,7 +43,8 @@ static void op_key(char *buf, size_t n, const char *name, const struct tc_op *op
 		const struct tc_shape *sh = &op->shapes[s];
 		w += (size_t)snprintf(buf + w, n - w, "%s[", s ? "," : "|");
 		for (uint32_t d = 0; d < sh->rank && w < n; d++)
-			w += (size_t)snprintf(buf + w, n - w, "%s%" PRId64, d ? "," : "", sh->dims[d]);
+			w += (size_t)snprintf(buf + w, n - w, "%s%" PRId64, d ? "," : "",
+					      sh->dims[d]);
 		if (w < n)
 			w += (size_t)snprintf(buf + w, n - w, "]");
 	}
@@ -68,7 +69,8 @@ int rp_optrack_add(struct rp_optrack *t, struct tc_arena *arena, const struct tc
 			if (tc_map64_put(&t->seen, h, nth) < 0)
 				return TC_ENOMEM;
 			snprintf(full, sizeof(full), "%s#%" PRIu64, buf, nth);
-			if (tc_grow((void **)&t->keys, &t->cap_keys, t->n_keys + 1, sizeof(*t->keys)) < 0)
+			if (tc_grow((void **)&t->keys, &t->cap_keys, t->n_keys + 1,
+				    sizeof(*t->keys)) < 0)
 				return TC_ENOMEM;
 			t->keys[t->n_keys] = tc_arena_strdup(arena, full);
 			if (!t->keys[t->n_keys] || tc_map64_put(&t->inst, op->id, t->n_keys) < 0)
@@ -135,12 +137,14 @@ static int add(struct pair **v, size_t *n, size_t *cap, const struct tc_report_k
 	if (tc_grow((void **)v, cap, *n + 1, sizeof(**v)) < 0)
 		return TC_ENOMEM;
 	(*v)[(*n)++] = (struct pair){x ? x->name : NULL, y ? y->name : NULL, x ? x->cls : y->cls,
-				     x ? x->ns : 0, y ? y->ns : 0, x != NULL, y != NULL};
+				     x ? x->ns : 0,	 y ? y->ns : 0,	     x != NULL,
+				     y != NULL};
 	return 0;
 }
 
-int rp_diff_match_ops(const struct tc_report_profile *a, double da, const struct tc_report_profile *b,
-		      double db, struct tc_report_diff_row **out, size_t *n_out)
+int rp_diff_match_ops(const struct tc_report_profile *a, double da,
+		      const struct tc_report_profile *b, double db, struct tc_report_diff_row **out,
+		      size_t *n_out)
 {
 	size_t na, nb, n = 0, cap = 0;
 	const struct tc_report_kinst **sa = sorted(a, &na), **sb = sorted(b, &nb);

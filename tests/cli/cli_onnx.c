@@ -78,8 +78,9 @@ Test(cli_onnx, chip_to_chip_has_a_real_speedup, .timeout = 300)
 	char cmd[4096], json[512], html[512];
 	snprintf(json, sizeof(json), "%s/p.json", e.dir);
 	snprintf(html, sizeof(html), "%s/p.html", e.dir);
-	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --source a100 --target h100 --no-band --json '%s'",
-		 e.exe, e.model, json);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' project '%s' --source a100 --target h100 --no-band --json '%s'", e.exe,
+		 e.model, json);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "both sides are the analytic model, on a100-sxm4-80gb and on h100"),
 		  "%s", out);
@@ -97,7 +98,8 @@ Test(cli_onnx, chip_to_chip_has_a_real_speedup, .timeout = 300)
 		 e.model, json);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "projection: analytic model -> h100-sxm5"), "%s", out);
-	cr_expect(strstr(out, "no source chip: --source CHIP costs the model on it too"), "%s", out);
+	cr_expect(strstr(out, "no source chip: --source CHIP costs the model on it too"), "%s",
+		  out);
 	slurp(json, js, sizeof(js));
 	cr_expect_eq(json_num(js, "projected_step_ns"), prj);
 	snprintf(cmd, sizeof(cmd), "'%s' report '%s' --source a100 --target h100 -o '%s'", e.exe,
@@ -120,11 +122,14 @@ Test(cli_onnx, dtype_batch_and_errors, .timeout = 300)
 	const char *dt[2] = {"fp32", "bf16"};
 	snprintf(json, sizeof(json), "%s/p.json", e.dir);
 	for (int i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof(cmd), "'%s' project '%s' --source a100 --target h100 --no-band "
-			 "--dtype %s --dim batch=32 --json '%s'", e.exe, e.model, dt[i], json);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' project '%s' --source a100 --target h100 --no-band "
+			 "--dtype %s --dim batch=32 --json '%s'",
+			 e.exe, e.model, dt[i], json);
 		cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
 		cr_expect(strstr(out, "--dim batch=32 overrides the fixed dim 0 (1) of input "
-				      "'gpu_0/data_0'"), "%s", out);
+				      "'gpu_0/data_0'"),
+			  "%s", out);
 		slurp(json, js, sizeof(js));
 		prj[i] = json_num(js, "projected_step_ns");
 		src[i] = json_num(js, "source_step_ns");
@@ -133,8 +138,10 @@ Test(cli_onnx, dtype_batch_and_errors, .timeout = 300)
 	cr_expect(prj[1] < 0.5 * prj[0], "h100 bf16 %g fp32 %g", prj[1], prj[0]);
 	cr_expect(src[1] < 0.5 * src[0], "a100 bf16 %g fp32 %g", src[1], src[0]);
 	/* the stream records the precision, and the batch scales the work */
-	snprintf(cmd, sizeof(cmd), "'%s' ingest '%s' --dtype fp16 --dim batch=4 -o '%s/m.tcs' && "
-		 "'%s' dump '%s/m.tcs'", e.exe, e.model, e.dir, e.exe, e.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' ingest '%s' --dtype fp16 --dim batch=4 -o '%s/m.tcs' && "
+		 "'%s' dump '%s/m.tcs'",
+		 e.exe, e.model, e.dir, e.exe, e.dir);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "meta \"dtype\" \"fp16\""), "no dtype meta");
 	cr_expect(strstr(out, "meta \"inputs\" \"gpu_0/data_0=[4,3,224,224]\""), "batch not bound");
@@ -149,23 +156,29 @@ Test(cli_onnx, dtype_batch_and_errors, .timeout = 300)
 	 * leaked 48 bytes under LeakSanitizer when this short test ran beside the others) */
 	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --target h100 --dtype int8", e.exe, e.model);
 	cr_expect_eq(run(cmd, out, sizeof(out)), 2);
-	cr_expect(strstr(out, "tracecast project: --dtype needs bf16, fp16, fp8 or fp32, not 'int8'"),
-		  "%s", out);
-	snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s' -o '%s/m.tcs' && '%s' project '%s/m.tcs' "
-		 "--target h100 --dtype bf16", e.exe, e.model, e.dir, e.exe, e.dir);
+	cr_expect(
+	    strstr(out, "tracecast project: --dtype needs bf16, fp16, fp8 or fp32, not 'int8'"),
+	    "%s", out);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -q ingest '%s' -o '%s/m.tcs' && '%s' project '%s/m.tcs' "
+		 "--target h100 --dtype bf16",
+		 e.exe, e.model, e.dir, e.exe, e.dir);
 	cr_expect_eq(run(cmd, out, sizeof(out)), 1);
 	cr_expect(strstr(out, "m.tcs: --dtype and --dim apply to an ONNX model; an opstream keeps "
-			      "what it was ingested with"), "%s", out);
-	snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s' --dim width=3 -o '%s/m.tcs'", e.exe, e.model,
-		 e.dir);
+			      "what it was ingested with"),
+		  "%s", out);
+	snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s' --dim width=3 -o '%s/m.tcs'", e.exe,
+		 e.model, e.dir);
 	cr_expect_eq(run(cmd, out, sizeof(out)), 0);
 	/* a trace keeps its own dtypes: said, not silently ignored */
 	const char *top = getenv("TC_SRCDIR");
 	cr_assert_not_null(top);
-	snprintf(cmd, sizeof(cmd), "'%s' ingest '%s/traces/sample/train_a100_rank0.json.gz' --dtype bf16 "
-		 "-o '%s/t.tcs'", e.exe, top, e.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' ingest '%s/traces/sample/train_a100_rank0.json.gz' --dtype bf16 "
+		 "-o '%s/t.tcs'",
+		 e.exe, top, e.dir);
 	cr_expect_eq(run(cmd, out, sizeof(out)), 0, "%s", out);
-	cr_expect(strstr(out, "--dtype and --dim apply to ONNX models; ignored for kineto input"), "%s",
-		  out);
+	cr_expect(strstr(out, "--dtype and --dim apply to ONNX models; ignored for kineto input"),
+		  "%s", out);
 	teardown(&e);
 }

@@ -8,7 +8,9 @@
 
 #include "hw_test.h"
 
-#define NEAR(got, want) cr_assert_float_eq((got), (want), fabs(want) * 1e-9 + 1e-9, "%.9g vs %.9g", (double)(got), (double)(want))
+#define NEAR(got, want)                                                                            \
+	cr_assert_float_eq((got), (want), fabs(want) * 1e-9 + 1e-9, "%.9g vs %.9g", (double)(got), \
+			   (double)(want))
 
 HWT_TCHIP_FIXTURE
 
@@ -55,16 +57,18 @@ Test(capital, price_and_rent_follow_memory_bandwidth_and_compute)
 
 Test(capital, an_inheriting_what_if_spec_is_priced_against_its_parent)
 {
-	char *child = hwt_write(g_dir, "big.json",
-				"{\"inherits\": \"tchip.json\", \"memory\": {\"hbm\": {\"capacity_gb\": 30}},"
-				" \"sources\": {\"memory.hbm\": \"what-if\"}}");
+	char *child =
+	    hwt_write(g_dir, "big.json",
+		      "{\"inherits\": \"tchip.json\", \"memory\": {\"hbm\": {\"capacity_gb\": 30}},"
+		      " \"sources\": {\"memory.hbm\": \"what-if\"}}");
 	struct tc_chip *c = hwt_load(NULL, child, NULL, 0);
 	NEAR(tc_chip_price_factor(c), 1.5); /* 1 + 0.25 x (30/10 - 1) */
 	/* a child that states its own price is priced as published */
-	char *own = hwt_write(g_dir, "own.json",
-			      "{\"inherits\": \"tchip.json\", \"memory\": {\"hbm\": {\"capacity_gb\": 30}},"
-			      " \"cost\": {\"purchase_usd\": 9000},"
-			      " \"sources\": {\"memory.hbm\": \"what-if\"}}");
+	char *own =
+	    hwt_write(g_dir, "own.json",
+		      "{\"inherits\": \"tchip.json\", \"memory\": {\"hbm\": {\"capacity_gb\": 30}},"
+		      " \"cost\": {\"purchase_usd\": 9000},"
+		      " \"sources\": {\"memory.hbm\": \"what-if\"}}");
 	struct tc_chip *o = hwt_load(NULL, own, NULL, 0);
 	cr_assert_eq(tc_chip_price_factor(o), 1.0);
 	cr_assert_eq(tc_chip_purchase_usd(o), 9000.0);
@@ -85,7 +89,8 @@ Test(capital, estimate_and_utilisation)
 	cr_assert(isnan(tc_chip_dollars(n, 1e9, 0)));
 	const char *est[] = {"cost.estimate_purchase=true"};
 	struct tc_chip *e = hwt_load(NULL, np, est, 1);
-	double f = 1 + 0.25 * (10.0 / 80 - 1) + 0.15 * (1000.0 / 3350 - 1) + 0.4 * (100 / 989.4 - 1);
+	double f =
+	    1 + 0.25 * (10.0 / 80 - 1) + 0.15 * (1000.0 / 3350 - 1) + 0.4 * (100 / 989.4 - 1);
 	NEAR(tc_chip_purchase_usd(e), 27500 * f);
 	cr_assert(tc_chip_has_cost(e));
 	/* half the hours earn: the capital part of an hour doubles, energy does not */

@@ -58,7 +58,8 @@ Test(report_diffvendor, bert_h100_mi300x_every_kernel_matched, .timeout = 300)
 		cr_expect(ac > 0 && bc > 0, "unmatched: %s (%g / %g)", nm, ac, bc);
 		if (nm && strstr(nm, "flash_fwd_kernel")) {
 			flash = 1;
-			cr_expect(bn && strcmp(bn, "attn_fwd") == 0, "flash pairs with %s", bn ? bn : "-");
+			cr_expect(bn && strcmp(bn, "attn_fwd") == 0, "flash pairs with %s",
+				  bn ? bn : "-");
 			cr_expect_eq(ac, 4);
 		}
 		ta += json_number_value(json_object_get(k, "a_ns"));
@@ -72,7 +73,8 @@ Test(report_diffvendor, bert_h100_mi300x_every_kernel_matched, .timeout = 300)
 		ca += json_number_value(json_object_get(k, "a_ns"));
 		cb += json_number_value(json_object_get(k, "b_ns"));
 	}
-	cr_expect(fabs(ta - ca) < 1e-6 * ca && fabs(tb - cb) < 1e-6 * cb, "%g/%g %g/%g", ta, ca, tb, cb);
+	cr_expect(fabs(ta - ca) < 1e-6 * ca && fabs(tb - cb) < 1e-6 * cb, "%g/%g %g/%g", ta, ca, tb,
+		  cb);
 	json_decref(j);
 }
 

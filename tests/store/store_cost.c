@@ -26,13 +26,16 @@ static double csv_col(const char *csv, const char *prefix, int col)
 
 Test(store_cost, perf_per_dollar_follows_memory_and_rent)
 {
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.capacity_gb=80,160 "
-			"--grid cost.rent_usd_per_hour=2,4 --db r.db --jobs 1");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.capacity_gb=80,160 "
+		   "--grid cost.rent_usd_per_hour=2,4 --db r.db --jobs 1");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
-	rc = tc_run("query r.db --sql \"SELECT json_extract(c.overrides, '$.\\\"memory.hbm.capacity_gb\\\"') "
-		    "|| '/' || json_extract(c.overrides, '$.\\\"cost.rent_usd_per_hour\\\"') AS k, "
-		    "r.perf_per_dollar, r.step_ns FROM results r JOIN configs c USING (config_hash) "
-		    "ORDER BY k\" --csv");
+	rc =
+	    tc_run("query r.db --sql \"SELECT json_extract(c.overrides, "
+		   "'$.\\\"memory.hbm.capacity_gb\\\"') "
+		   "|| '/' || json_extract(c.overrides, '$.\\\"cost.rent_usd_per_hour\\\"') AS k, "
+		   "r.perf_per_dollar, r.step_ns FROM results r JOIN configs c USING (config_hash) "
+		   "ORDER BY k\" --csv");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	double p80_2 = csv_col(e2e_out, "80/2,", 1), p80_4 = csv_col(e2e_out, "80/4,", 1);
 	double p160_2 = csv_col(e2e_out, "160/2,", 1), p160_4 = csv_col(e2e_out, "160/4,", 1);
@@ -42,7 +45,8 @@ Test(store_cost, perf_per_dollar_follows_memory_and_rent)
 	cr_assert_float_eq(p80_4 / p160_4, 1.25, 1e-9, "%s", e2e_out);
 	cr_assert_float_eq(p80_2 / p80_4, 2.0, 1e-9, "%s", e2e_out);
 	/* four points, four Perf/$ values */
-	rc = tc_run("query r.db --sql \"SELECT count(DISTINCT perf_per_dollar) AS n FROM results\" --csv");
+	rc = tc_run(
+	    "query r.db --sql \"SELECT count(DISTINCT perf_per_dollar) AS n FROM results\" --csv");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_str_eq(e2e_out, "n\n4\n");
 	/* the sensitivity to capacity: Perf/$ moves, Perf/W does not */
@@ -50,7 +54,8 @@ Test(store_cost, perf_per_dollar_follows_memory_and_rent)
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "mean_perf_per_watt,mean_perf_per_dollar\n"), "%s", e2e_out);
 	cr_assert_eq(csv_col(e2e_out, "sample.tcs,80,", 7), csv_col(e2e_out, "sample.tcs,160,", 7));
-	cr_assert_float_eq(csv_col(e2e_out, "sample.tcs,80,", 8) / csv_col(e2e_out, "sample.tcs,160,", 8),
+	cr_assert_float_eq(csv_col(e2e_out, "sample.tcs,80,", 8) /
+			       csv_col(e2e_out, "sample.tcs,160,", 8),
 			   1.25, 1e-9, "%s", e2e_out);
 }
 
@@ -64,8 +69,10 @@ Test(store_cost, sensitivity_moves_with_compute_in_short_and_full_form)
 	for (int i = 0; i < 2; i++) {
 		rc = tc_run("query r.db --sensitivity %s --csv", keys[i]);
 		cr_assert_eq(rc, 0, "%s: %s", keys[i], e2e_errout);
-		double w4 = csv_col(e2e_out, "sample.tcs,400,", 7), w8 = csv_col(e2e_out, "sample.tcs,800,", 7);
-		double d4 = csv_col(e2e_out, "sample.tcs,400,", 8), d8 = csv_col(e2e_out, "sample.tcs,800,", 8);
+		double w4 = csv_col(e2e_out, "sample.tcs,400,", 7),
+		       w8 = csv_col(e2e_out, "sample.tcs,800,", 7);
+		double d4 = csv_col(e2e_out, "sample.tcs,400,", 8),
+		       d8 = csv_col(e2e_out, "sample.tcs,800,", 8);
 		cr_assert(w8 > w4, "Perf/W %g at 800 vs %g at 400", w8, w4);
 		cr_assert(d4 != d8 && isfinite(d4) && isfinite(d8), "Perf/$ %g vs %g", d4, d8);
 	}
@@ -81,10 +88,12 @@ Test(store_cost, energy_per_byte_moves_perf_per_watt_and_memo_reprices_it)
 	FILE *f = fopen(spec, "w");
 	cr_assert_not_null(f);
 	fputs("{\"inherits\": \"h100\", \"id\": \"h100pj\", \"power\": {\"pj_per_flop\": 0.5, "
-	      "\"pj_per_byte\": 20}, \"sources\": {\"power\": \"test values\"}}", f);
+	      "\"pj_per_byte\": 20}, \"sources\": {\"power\": \"test values\"}}",
+	      f);
 	fclose(f);
-	int rc = tc_run("sweep --traces sample.tcs --base ./h100pj.json --grid power.pj_per_byte=10,40 "
-			"--db r.db --jobs 1");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base ./h100pj.json --grid power.pj_per_byte=10,40 "
+		   "--db r.db --jobs 1");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	rc = tc_run("sweep --traces sample.tcs --base ./h100pj.json --grid power.pj_per_byte=10,40 "
 		    "--db n.db --jobs 1 --no-memo");
