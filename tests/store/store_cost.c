@@ -44,6 +44,12 @@ Test(store_cost, perf_per_dollar_follows_memory_and_rent)
 	cr_assert_float_eq(p80_2 / p160_2, 1.25, 1e-9, "%s", e2e_out);
 	cr_assert_float_eq(p80_4 / p160_4, 1.25, 1e-9, "%s", e2e_out);
 	cr_assert_float_eq(p80_2 / p80_4, 2.0, 1e-9, "%s", e2e_out);
+	/* hw show says what such a chip costs */
+	rc = tc_run("hw show h100 --set memory.hbm.capacity_gb=160");
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_out, "\nderived cost (x1.2500:"), "%s", e2e_out);
+	cr_assert(strstr(e2e_out, "\npurchase_usd                             34375\n"), "%s", e2e_out);
+	cr_assert(strstr(e2e_out, "\nrent_usd_per_hour                        6.145\n"), "%s", e2e_out);
 	/* four points, four Perf/$ values */
 	rc = tc_run(
 	    "query r.db --sql \"SELECT count(DISTINCT perf_per_dollar) AS n FROM results\" --csv");
