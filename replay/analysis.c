@@ -1166,6 +1166,18 @@ void tc_replay_free(struct tc_replay *r)
 	free(r);
 }
 
+int tc_replay_op_source(const struct tc_replay *r, uint64_t id, int64_t *start, int64_t *end)
+{
+	if (id >= r->g->n)
+		return 0;
+	int64_t d = rp_dur(r->g, (uint32_t)id);
+	if (d < 0)
+		return 0;
+	*start = r->g->ts[id];
+	*end = *start + d;
+	return 1;
+}
+
 int64_t tc_replay_op_start(const struct tc_replay *r, uint64_t id)
 {
 	return id < r->g->n ? r->start[id] : INT64_MIN;

@@ -130,6 +130,9 @@ void tc_replay_free(struct tc_replay *r);
 /* Projected start / end of an op (ns, same origin as the stream's ts); INT64_MIN for ops
  * that were not simulated (annotations on GPU lanes). */
 int64_t tc_replay_op_start(const struct tc_replay *r, uint64_t id);
+/* Source start / end of an op as the run saw it (the trace's, or for a model with no measured
+ * time projected chip to chip, the model on the source chip); 0 when it has none. */
+int tc_replay_op_source(const struct tc_replay *r, uint64_t id, int64_t *start, int64_t *end);
 int64_t tc_replay_op_end(const struct tc_replay *r, uint64_t id);
 /* Bound (enum tc_bound) the model gave a GPU op on the target; TC_BOUND_HOST for CPU ops. */
 unsigned tc_replay_op_bound(const struct tc_replay *r, uint64_t id);

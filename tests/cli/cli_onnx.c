@@ -110,6 +110,15 @@ Test(cli_onnx, chip_to_chip_has_a_real_speedup, .timeout = 300)
 	cr_assert_not_null(k, "no speedup KPI in the page");
 	double hs = strtod(strchr(k, '=') + strlen("\"summary.speedup\" data-value=\"") + 1, NULL);
 	cr_expect(hs > 1.5 && hs < 4, "HTML speedup %g", hs);
+	/* the timeline strip draws the model's ops on the source chip too */
+	const char *tl = strstr(js, "-timeline\"");
+	cr_assert_not_null(tl, "no timeline strip");
+	const char *srcs = strstr(tl, ">source "), *prjs = strstr(tl, ">projected ");
+	cr_assert(srcs && prjs && srcs < prjs, "no source / projected rows in the strip");
+	int rects = 0;
+	for (const char *q = strstr(srcs, "<rect"); q && q < prjs; q = strstr(q + 1, "<rect"))
+		rects++;
+	cr_expect(rects > 10, "the source side of the strip has %d bars", rects);
 	teardown(&e);
 }
 
