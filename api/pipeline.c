@@ -76,6 +76,7 @@ static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p,
 	io.dims = req->dims;
 	io.n_dims = req->n_dims;
 	io.training = req->training;
+	io.dtype = req->dtype;
 	TC_TRY(tc_pipeline_opstream(req->inputs, req->n_inputs, &io, p->tmp, sizeof(p->tmp),
 				    &p->tcs, err));
 	return tc_replay_graph_load(&p->g, p->tcs, req->log, err);

@@ -21,6 +21,7 @@ struct tc_pipeline_req {
 	const char *const *dims; /* ONNX symbolic dims */
 	size_t n_dims;
 	int training;	   /* ONNX: with backward and optimizer */
+	unsigned dtype;	   /* ONNX: the precision the model runs at, 0 = its own */
 	const struct tc_log *log;
 	struct tc_replay_opts opts; /* source, target, sets and log are set by the pipeline */
 	/* how errors name the chips ("--target" in the command); NULL = "source chip" and

@@ -29,6 +29,10 @@ int tc_cli_wants_help(int argc, char **argv);
 
 
 /* Subcommands (one file each: cmd_<name>.c). */
+/* --dtype VALUE (bf16, fp16, fp8, fp32, or any floating opstream dtype name): the TC_DT_*
+ * an ONNX model runs at, or -1 after a usage message naming cmd. */
+int tc_cli_run_dtype(struct tc_cli *cli, const char *cmd, const char *s);
+
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv);
 int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv);

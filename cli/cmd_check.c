@@ -148,7 +148,8 @@ static int inside_suite(const char *p)
 static int allowed_arg(const char *a, int *takes_value)
 {
 	static const char *const with_value[] = {"--source", "--set", "--steps", "--host-scale",
-						 "--gpu-scale", "--top", "--specs", NULL};
+						 "--gpu-scale", "--top", "--specs", "--dtype",
+						 "--dim", NULL};
 	static const char *const flags[] = {"--validate", "-q", "-v", NULL};
 	for (const char *const *w = with_value; *w; w++)
 		if (strcmp(a, *w) == 0)
@@ -235,7 +236,7 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			int value = 0;
 			if (l == 1 && a[0] == '-' && !allowed_arg(a, &value)) {
 				snprintf(msg, sizeof(msg), "'args' may not contain '%.40s' (allowed: --source "
-					 "--set --steps --host-scale --gpu-scale --top --specs --validate "
+					 "--set --steps --host-scale --gpu-scale --top --specs --dtype --dim --validate "
 					 "-q -v; check writes the outputs itself)", a);
 				return bad_manifest(mpath, where, msg);
 			}

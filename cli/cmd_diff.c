@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "compare.h"
 #include "report.h"
 
@@ -47,7 +48,9 @@ static int side_from_file(const char *path, int projected, const struct tc_log *
 	char tmp[256];
 	const char *tcs;
 	const char *in[1] = {path};
-	int rc = tc_report_opstream(in, 1, log, tmp, sizeof(tmp), &tcs, err);
+	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
+	io.log = log;
+	int rc = tc_report_opstream(in, 1, &io, tmp, sizeof(tmp), &tcs, err);
 	if (rc < 0)
 		return rc;
 	rc = tc_report_profile_from_tcs(p, tcs, err);

@@ -221,6 +221,14 @@ static int cmd_show(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *
 		tc_chip_field(c, i, &path, &val, &src);
 		printf("%-40s %-14s %s\n", path, strlen(val) > 14 ? "(see --json)" : val, src);
 	}
+	/* what the chip costs after --set moved it (docs/hwmodel.md §5): not spec fields */
+	double buy = tc_chip_purchase_usd(c), rent = tc_chip_rent_usd_h(c);
+	char b1[40], b2[40], b3[40];
+	printf("\nderived cost (x%s: memory, bandwidth and compute against the spec that set the "
+	       "price)\n", tc_fmt_fixed(b1, sizeof(b1), tc_chip_price_factor(c), 4));
+	printf("%-40s %s\n", "purchase_usd", isnan(buy) ? "-" : tc_fmt_fixed(b2, sizeof(b2), buy, 0));
+	printf("%-40s %s\n", "rent_usd_per_hour",
+	       isnan(rent) ? "-" : tc_fmt_fixed(b3, sizeof(b3), rent, 3));
 	tc_chip_free(c);
 	return 0;
 }

@@ -29,9 +29,25 @@ static void ingest_help(FILE *fp)
 	fprintf(fp, "\n"
 		    "  --dim NAME=VALUE   ONNX: bind a symbolic dimension (repeatable)\n"
 		    "  --training         ONNX: append backward and optimizer ops\n"
+		    "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32): every\n"
+		    "                     floating-point tensor is costed at it\n"
 		    "  --chunk N          ops per opstream chunk (default %d)\n"
 		    "  -v                 summary of what was read and what was skipped\n",
 		TC_OPS_CHUNK_DEFAULT);
+}
+
+int tc_cli_run_dtype(struct tc_cli *cli, const char *cmd, const char *s)
+{
+	/* fp8 alone is the e4m3 format inference runs at (e5m2 holds gradients) */
+	int d = strcmp(s, "fp8") == 0 ? TC_DT_FP8_E4M3 : tc_dtype_parse(s);
+	switch (d) {
+	case TC_DT_F32: case TC_DT_F16: case TC_DT_BF16: case TC_DT_F64:
+	case TC_DT_FP8_E4M3: case TC_DT_FP8_E5M2:
+		return d;
+	default:
+		tc_cli_usage(cli, cmd, "--dtype needs bf16, fp16, fp8 or fp32, not '%s'", s);
+		return -1;
+	}
 }
 
 int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
@@ -65,6 +81,14 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
 			opts.format = argv[++i];
 		} else if (strcmp(a, "--dim") == 0 && i + 1 < argc) {
 			dims[ndims++] = argv[++i];
+		} else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
+			int d = tc_cli_run_dtype(cli, "ingest", argv[++i]);
+			if (d < 0) {
+				free(ins);
+				free(dims);
+				return 2;
+			}
+			opts.dtype = (unsigned)d;
 		} else if (strcmp(a, "--training") == 0) {
 			opts.training = 1;
 		} else if (strcmp(a, "--chunk") == 0 && i + 1 < argc) {

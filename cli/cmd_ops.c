@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "opstream.h"
+#include "report.h"
 
 static int one_file_arg(struct tc_cli *cli, int argc, char **argv, const char *usage, const char **path)
 {
@@ -43,21 +46,63 @@ int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int info_of(struct tc_cli *cli, const char *path, const char *shown);
+
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 {
 	struct tc_err err = TC_ERR_INIT;
-	struct tc_ops_info info;
-	const char *path;
-	char b1[64], b2[64];
+	const char *in = NULL, *dims[64];
+	size_t n_dims = 0;
+	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	if (tc_cli_wants_help(argc, argv)) {
-		printf("usage: tracecast info FILE.tcs\n\n"
+		printf("usage: tracecast info IN [--dtype T] [--dim NAME=V ...]\n\n"
 		       "Summarise an opstream: source, ranks, devices, lanes, time span, op kinds and the\n"
-		       "op classes of GPU work with their counts and total time.\n");
+		       "op classes of GPU work with their counts, time, FLOPs and bytes; an ONNX model's\n"
+		       "parameters. IN is a .tcs, or a model or trace ingested on the fly (--dtype and\n"
+		       "--dim as for ingest).\n");
 		return 0;
 	}
-	int rc = one_file_arg(cli, argc, argv, "tracecast info FILE.tcs", &path);
-	if (rc)
-		return rc;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--dim") == 0 && i + 1 < argc && n_dims < 64) {
+			dims[n_dims++] = argv[++i];
+		} else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
+			int d = tc_cli_run_dtype(cli, "info", argv[++i]);
+			if (d < 0)
+				return 2;
+			io.dtype = (unsigned)d;
+		} else if (a[0] == '-' && a[1]) {
+			return tc_cli_usage(cli, "info", "unknown option or missing value: '%s'", a);
+		} else if (in) {
+			return tc_cli_usage(cli, "info", "one input expected");
+		} else {
+			in = a;
+		}
+	}
+	if (!in)
+		return tc_cli_usage(cli, "info", "missing IN (a .tcs, an ONNX model or a trace)");
+	if ((io.dtype || n_dims) && tc_str_endswith(in, ".tcs"))
+		return tc_cli_usage(cli, "info", "--dtype and --dim apply to an ONNX model, not a .tcs");
+	io.log = &cli->log;
+	io.dims = dims;
+	io.n_dims = n_dims;
+	char tmp[256];
+	const char *path;
+	if (tc_report_opstream(&in, 1, &io, tmp, sizeof(tmp), &path, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	int rc = info_of(cli, path, in); /* the temporary name means nothing to the user */
+	if (tmp[0]) {
+		unlink(tmp);
+		tc_tmp_forget(tmp);
+	}
+	return rc;
+}
+
+static int info_of(struct tc_cli *cli, const char *path, const char *shown)
+{
+	struct tc_err err = TC_ERR_INIT;
+	struct tc_ops_info info;
+	char b1[64], b2[64];
 	if (tc_ops_info(path, &info, stdout, &err) < 0)
 		return tc_cli_fail(cli, &err);
 
@@ -65,7 +110,8 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	if (tc_ops_reader_open(&r, path, &err) < 0)
 		return tc_cli_fail(cli, &err);
 	const struct tc_ops_header *h = tc_ops_reader_header(r);
-	printf("file         %s (%s, %s/op)\n", path, tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
+	printf("file         %s (%s%s, %s/op)\n", shown, shown != path ? "ingested: opstream " : "",
+	       tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
 	       info.ops ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2) : "-");
 	/* the header's strings are the file's: printed terminal-safe (tc_str_printable) */
 	char s1[256], s2[256];

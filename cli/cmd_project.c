@@ -43,6 +43,9 @@ static void help(void)
 	       "  --target CHIP      chip id, alias or spec file to project onto\n"
 	       "  --source CHIP      chip the trace ran on (default: from the trace's devices)\n"
 	       "  --set KEY=VALUE    override a target spec field (repeatable)\n"
+	       "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32)\n"
+	       "  --dim NAME=VALUE   ONNX: bind a symbolic dim, or override a fixed one such as\n"
+	       "                     batch (with a warning); repeatable\n"
 	       "  --steps all|N      report the first N steps of each rank (default all)\n"
 	       "  --host-scale F     multiply host (CPU) time by F (default 1)\n"
 	       "  --gpu-scale F      what-if: multiply every projected GPU op time by F\n"
@@ -114,8 +117,9 @@ static int write_out(const char *path, const struct tc_replay *r, enum out_kind 
 
 int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *inputs[MAX_IN], *sets[MAX_SETS];
-	size_t n_in = 0, n_sets = 0;
+	const char *inputs[MAX_IN], *sets[MAX_SETS], *dims[MAX_SETS];
+	size_t n_in = 0, n_sets = 0, n_dims = 0;
+	int dtype = 0;
 	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
 	const char *ops_csv = NULL;
 	const char *chakra_out = NULL;
@@ -145,6 +149,13 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 			if (n_sets == MAX_SETS)
 				return tc_cli_usage(cli, "project", "at most %d --set", MAX_SETS);
 			sets[n_sets++] = argv[++i];
+		} else if (strcmp(a, "--dim") == 0 && has) {
+			if (n_dims == MAX_SETS)
+				return tc_cli_usage(cli, "project", "at most %d --dim", MAX_SETS);
+			dims[n_dims++] = argv[++i];
+		} else if (strcmp(a, "--dtype") == 0 && has) {
+			if ((dtype = tc_cli_run_dtype(cli, "project", argv[++i])) < 0)
+				return 2;
 		} else if (strcmp(a, "--steps") == 0 && has) {
 			const char *v = argv[++i];
 			char *end;
@@ -275,7 +286,7 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	}
 
 	struct tc_pipeline_req req = TC_PIPELINE_REQ_INIT;
-	struct tc_pipeline p;
+	struct tc_pipeline p = {0};
 	struct tc_replay *r = NULL;
 	int rc = 0, code = 1;
 	req.inputs = inputs;
@@ -288,6 +299,14 @@ int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
 	req.log = &cli->log;
 	req.source_what = "--source";
 	req.target_what = "--target";
+	req.dims = dims;
+	req.n_dims = n_dims;
+	req.dtype = (unsigned)dtype;
+	if ((dtype || n_dims) && n_in == 1 && tc_str_endswith(inputs[0], ".tcs")) {
+		tc_err_set(&err, TC_EINVAL, "%s: --dtype and --dim apply to an ONNX model; an opstream "
+			   "keeps what it was ingested with", inputs[0]);
+		goto fail;
+	}
 	if ((rc = tc_pipeline_open(&req, &p, &err)) < 0)
 		goto fail;
 	for (size_t k = 0; k < sc.n_rank_chips; k++) {

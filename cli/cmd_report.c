@@ -29,6 +29,8 @@ static void help(void)
 	       "  --target CHIP    chip to project onto (id, alias or spec file)\n"
 	       "  --source CHIP    chip the trace ran on (default: from the trace's devices)\n"
 	       "  --set KEY=VALUE  override a target spec field (repeatable)\n"
+	       "  --dtype T        ONNX: run the model at T (bf16, fp16, fp8, fp32)\n"
+	       "  --dim NAME=V     ONNX: bind or override a dim (repeatable)\n"
 	       "  --step N         the step shown in the timeline strip (default 0, the first)\n"
 	       "  --top N          ops in the \"changed most\" chart (default 10)\n"
 	       "  --title TEXT     page title\n"
@@ -40,8 +42,8 @@ static void help(void)
 
 int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *inputs[MAX_IN], *sets[MAX_SETS];
-	size_t n_in = 0, n_sets = 0;
+	const char *inputs[MAX_IN], *sets[MAX_SETS], *dims[MAX_SETS];
+	size_t n_in = 0, n_sets = 0, n_dims = 0;
 	const char *out = NULL, *db = NULL, *sweep = NULL;
 	struct tc_report_project_opts po = TC_REPORT_PROJECT_OPTS_INIT;
 	struct tc_report_opts ro = TC_REPORT_OPTS_INIT;
@@ -62,6 +64,15 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 			if (n_sets == MAX_SETS)
 				return tc_cli_usage(cli, "report", "at most %d --set", MAX_SETS);
 			sets[n_sets++] = argv[++i];
+		} else if (strcmp(a, "--dim") == 0 && has) {
+			if (n_dims == MAX_SETS)
+				return tc_cli_usage(cli, "report", "at most %d --dim", MAX_SETS);
+			dims[n_dims++] = argv[++i];
+		} else if (strcmp(a, "--dtype") == 0 && has) {
+			int d = tc_cli_run_dtype(cli, "report", argv[++i]);
+			if (d < 0)
+				return 2;
+			po.dtype = (unsigned)d;
 		} else if (strcmp(a, "--step") == 0 && has) {
 			char *end;
 			const char *v = argv[++i];
@@ -139,6 +150,8 @@ int tc_cmd_report(struct tc_cli *cli, int argc, char **argv)
 		po.n_inputs = n_in;
 		po.sets = sets;
 		po.n_sets = n_sets;
+		po.dims = dims;
+		po.n_dims = n_dims;
 		po.log = &cli->log;
 		rc = tc_report_project(&docs[0], &tl, &po, &err);
 	}
@@ -206,8 +219,8 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 		return tc_cli_usage(cli, "report", "--sweep takes a sweep key (letters and digits), not '%s'", sweep);
 	if ((rc = tc_store_open(&st, db, &so, &err)) < 0)
 		goto fail;
-	/* in the order the sweeps were first stored (SQLite's rowid): without --sweep the last */
-	if ((rc = tc_store_sql(st, "SELECT sweep_key, base FROM sweeps ORDER BY rowid", &sw, &err)) < 0)
+	/* in the order the sweeps were first stored: without --sweep the last */
+	if ((rc = tc_store_sweeps(st, &sw, &err)) < 0)
 		goto fail;
 	size_t match = 0, pick = 0;
 	for (size_t i = 0; i < sw->nrows; i++) {

@@ -91,12 +91,25 @@ struct tc_chip {
 	struct tc_hw_tier up, out;
 
 	double idle_w, tdp_w;
+	double pj_per_flop, pj_per_byte; /* power.*: energy per operation, 0 = not given */
 	double purchase_usd, lifetime_years, usd_per_kwh, pue, rent_usd_h; /* < 0 = absent */
+	double utilisation;  /* cost.utilisation: share of the lifetime the chip does paid work */
+	double price_factor; /* capital.c: price of this chip / price of the spec that set it */
+	int price_estimated; /* purchase_usd is capital.c's estimate (cost.estimate_purchase) */
 
 	struct tc_chip_kv *kv; /* flattened doc, sorted by path */
 	size_t n_kv;
 	struct tc_arena arena; /* strings of kv */
 };
+
+/* A number at a dotted path of a spec document, dflt when absent (spec.c). */
+double tc_hw_doc_num(json_t *doc, const char *path, double dflt);
+/* capital.c: while merging an inheritance level (own = that level's file, merged = the
+ * result), record the figures its price is read against when the level declares one; take
+ * the record out of the document (a new reference, or NULL); fill the chip's price factor. */
+void tc_hw_price_ref_snapshot(json_t *merged, json_t *own);
+json_t *tc_hw_price_ref_take(json_t *doc);
+void tc_hw_price_fill(struct tc_chip *c, json_t *ref);
 
 /* Peak FLOP/s the op's dtype gets on an engine, after the fallback rules of docs/hwmodel.md.
  * *fallback = 1 when the dtype was replaced by another; *used = the spec column used. */

@@ -191,6 +191,12 @@ double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int an
 
 /* ---- power and cost ------------------------------------------------------------------------ */
 
+/* tc_chip_energy_j, or, when the spec gives power.pj_per_flop / pj_per_byte, idle power
+ * over the span plus flops x pJ/FLOP + bytes x pJ/B (a term the spec lacks counts 0), the
+ * dynamic part capped at (tdp - idle) over the span. docs/hwmodel.md §4. */
+double tc_chip_energy_ops_j(const struct tc_chip *chip, double span_ns,
+			    const double busy_ns[TC_BOUND__COUNT], const double util_ns[TC_BOUND__COUNT],
+			    double flops, double bytes);
 /* Energy of a span of wall time: idle power for the whole span plus dynamic power for busy
  * time weighted by utilisation. busy_ns[b] = device-busy ns per bound, util_ns[b] = sum over
  * ops of ns*util. Returns joules. */
@@ -200,6 +206,12 @@ double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double
  * lifetime plus energy_j at $/kWh times PUE. */
 double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy_j);
 double tc_chip_tdp_w(const struct tc_chip *chip);
+/* What the chip costs (capital.c, docs/hwmodel.md §5): the spec's price or rent times the
+ * factor by which --set / sweep axes / a what-if spec moved memory capacity, bandwidth and
+ * compute from the spec that declared it (1 for a chip as published); NaN when absent. */
+double tc_chip_purchase_usd(const struct tc_chip *chip);
+double tc_chip_rent_usd_h(const struct tc_chip *chip);
+double tc_chip_price_factor(const struct tc_chip *chip);
 double tc_chip_idle_w(const struct tc_chip *chip);
 /* 1 when the spec has rent, or purchase price and electricity price; tc_chip_dollars
  * returns NaN otherwise. */

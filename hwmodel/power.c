@@ -34,18 +34,33 @@ double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double
 	return chip->idle_w * span_ns * 1e-9 + (chip->tdp_w - chip->idle_w) * dyn * 1e-9;
 }
 
+double tc_chip_energy_ops_j(const struct tc_chip *chip, double span_ns,
+			    const double busy_ns[TC_BOUND__COUNT], const double util_ns[TC_BOUND__COUNT],
+			    double flops, double bytes)
+{
+	if (!(chip->pj_per_flop > 0) && !(chip->pj_per_byte > 0))
+		return tc_chip_energy_j(chip, span_ns, busy_ns, util_ns);
+	/* the work's own energy, never above what the board can draw over the span */
+	double dyn = (flops * chip->pj_per_flop + bytes * chip->pj_per_byte) * 1e-12;
+	double cap = (chip->tdp_w - chip->idle_w) * span_ns * 1e-9;
+	return chip->idle_w * span_ns * 1e-9 + (dyn < cap ? dyn : cap);
+}
+
 int tc_chip_has_cost(const struct tc_chip *chip)
 {
 	return chip->rent_usd_h >= 0 || (chip->purchase_usd >= 0 && chip->usd_per_kwh >= 0);
 }
 
+/* Rent and price follow the chip (capital.c's factor, 1 for a chip as published); capital
+ * is recovered over the hours the chip does paid work (lifetime x utilisation). */
 double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy_j)
 {
 	double hours = span_ns * 1e-9 / 3600.0;
 	if (chip->rent_usd_h >= 0)
-		return chip->rent_usd_h * hours;
+		return tc_chip_rent_usd_h(chip) * hours;
 	if (chip->purchase_usd >= 0 && chip->usd_per_kwh >= 0)
-		return chip->purchase_usd / (chip->lifetime_years * TC_HOURS_PER_YEAR) * hours +
+		return tc_chip_purchase_usd(chip) /
+			       (chip->lifetime_years * TC_HOURS_PER_YEAR * chip->utilisation) * hours +
 		       energy_j / TC_J_PER_KWH * chip->usd_per_kwh * chip->pue;
 	return NAN;
 }

@@ -108,6 +108,8 @@ static const struct tc_snode network[] = {
 static const struct tc_snode power[] = {
 	NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 1, 1e4),
 	NUM("idle_w", TC_SF_REQ, 0, 1e4),
+	NUM("pj_per_flop", 0, 0, 1e4),
+	NUM("pj_per_byte", 0, 0, 1e5),
 	END};
 
 static const struct tc_snode cost[] = {
@@ -116,6 +118,8 @@ static const struct tc_snode cost[] = {
 	NUM("usd_per_kwh", 0, 0, 10),
 	NUM("pue", 0, 1, 5),
 	NUM("rent_usd_per_hour", 0, 0, 1e4),
+	NUM("utilisation", TC_SF_GT0, 0.01, 1),
+	{"estimate_purchase", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
 	STR("rent_source", 0),
 	END};
 

@@ -162,6 +162,7 @@ static int load_doc(struct tc_hw *hw, const char *path, char **chain, int depth,
 	if (!inh) {
 		if (!jsrc)
 			json_object_set_new(doc, "sources", json_object());
+		tc_hw_price_ref_snapshot(doc, doc);
 		*out = doc;
 		return 0;
 	}
@@ -188,6 +189,7 @@ static int load_doc(struct tc_hw *hw, const char *path, char **chain, int depth,
 	json_decref(empty);
 	if (jsrc)
 		json_object_update(psrc, jsrc);
+	tc_hw_price_ref_snapshot(parent, doc);
 	json_decref(doc);
 	*out = parent;
 	return 0;
@@ -288,6 +290,11 @@ static double num(json_t *doc, const char *path, double dflt)
 {
 	json_t *v = get(doc, path);
 	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+double tc_hw_doc_num(json_t *doc, const char *path, double dflt)
+{
+	return num(doc, path, dflt);
 }
 
 static const char *str(json_t *doc, const char *path, const char *dflt)
@@ -409,11 +416,14 @@ static int fill_chip(struct tc_chip *c, const char *file, struct tc_err *err)
 	tier(d, "network.scale_out", &c->out, TC_ALGO_AUTO);
 	c->idle_w = num(d, "power.idle_w", 0);
 	c->tdp_w = num(d, "power.tdp_w", 0);
+	c->pj_per_flop = num(d, "power.pj_per_flop", 0);
+	c->pj_per_byte = num(d, "power.pj_per_byte", 0);
 	c->purchase_usd = num(d, "cost.purchase_usd", -1);
 	c->lifetime_years = num(d, "cost.lifetime_years", 4);
 	c->usd_per_kwh = num(d, "cost.usd_per_kwh", -1);
 	c->pue = num(d, "cost.pue", 1.0);
 	c->rent_usd_h = num(d, "cost.rent_usd_per_hour", -1);
+	c->utilisation = num(d, "cost.utilisation", 1.0);
 	return cross_checks(c, file, err);
 }
 
@@ -487,6 +497,8 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 	char *chain[TC_HW_INHERIT_MAX + 1];
 	json_t *doc = NULL;
 	TC_TRY(load_doc(hw, path, chain, 0, &doc, err));
+	/* the figures the published price goes with, before --set moves them (capital.c) */
+	json_t *price_ref = tc_hw_price_ref_take(doc);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n_sets; i++)
 		rc = apply_set(doc, sets[i], err);
@@ -494,6 +506,7 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 		rc = tc_hw_check_tree(&tc_hw_schema_root, path, "", doc, 1, err);
 	if (rc < 0) {
 		json_decref(doc);
+		json_decref(price_ref);
 		return rc;
 	}
 
@@ -517,6 +530,9 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 	c->name = tc_xstrdup(str(doc, "name", c->id));
 	c->vendor = tc_xstrdup(str(doc, "vendor", ""));
 	rc = fill_chip(c, path, err);
+	if (rc == 0)
+		tc_hw_price_fill(c, price_ref);
+	json_decref(price_ref);
 	if (rc < 0) {
 		tc_chip_free(c);
 		return rc;

@@ -422,6 +422,10 @@ int tc_ingest_files(const char *const *inputs, size_t n_inputs, const char *out_
 	} else if (rc == 0) {
 		rc = detect_all(srcs, names, &n_inputs, &o, &a, err);
 	}
+	/* a trace records its own dtypes and shapes: the model options do not apply to it */
+	if (rc == 0 && (o.dtype || o.n_dims) && strcmp(a->name, "onnx") != 0)
+		tc_warn(o.log, "%s: --dtype and --dim apply to ONNX models; ignored for %s input",
+			names[0], a->name);
 	if (rc == 0)
 		rc = a->run(names, n_inputs, out_path, &o, stats, err);
 	for (size_t i = 0; i < n_inputs; i++)

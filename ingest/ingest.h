@@ -35,6 +35,10 @@ struct tc_ingest_opts {
 	 * tc_ingest_files fills them when ETs are given among Kineto traces. */
 	const char *const *et;
 	size_t n_et;
+	/* ONNX: the precision the model runs at (TC_DT_BF16, _F16, _FP8_E4M3, _F32): every
+	 * floating-point tensor is costed at it, as a deployment casts the model; TC_DT_UNKNOWN
+	 * (0) = the types the model declares */
+	unsigned dtype;
 };
 #define TC_INGEST_OPTS_INIT {.log = NULL} /* every option at its default: zero */
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */

@@ -185,12 +185,12 @@ static int job_steps(struct tc_replay *r)
 }
 
 static void energy(const struct tc_chip *chip, int64_t span, const double busy[TC_BOUND__COUNT],
-		   const double util[TC_BOUND__COUNT], double *j, double *usd)
+		   const double util[TC_BOUND__COUNT], const double work[2], double *j, double *usd)
 {
 	*j = *usd = 0;
 	if (!chip || span <= 0)
 		return;
-	*j = tc_chip_energy_j(chip, (double)span, busy, util);
+	*j = tc_chip_energy_ops_j(chip, (double)span, busy, util, work[0], work[1]);
 	*usd = tc_chip_dollars(chip, (double)span, *j);
 }
 
@@ -223,6 +223,7 @@ struct gen {
 
 struct step_acc {
 	double busy[2][TC_BOUND__COUNT], util[2][TC_BOUND__COUNT];
+	double work[2][2]; /* FLOPs and bytes of the step's GPU ops, for per-operation energy */
 	int64_t gmin[2], gmax[2], gbusy[2];
 	int32_t act[CAT__N]; /* ops of the step running now, per category (current side) */
 };
@@ -415,6 +416,11 @@ static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
 	unsigned b = rp_bound(r, i, v);
 	S->busy[v][b] += (double)d;
 	S->util[v][b] += rp_util_ns(c, v, (double)d);
+	{
+		const struct rp_work *W = &g->works[g->ref[i]];
+		S->work[v][0] += (double)W->flops;
+		S->work[v][1] += (double)W->bytes_read + (double)W->bytes_written;
+	}
 	if (v) {
 		uint32_t w = g->ref[i];
 		r->steps[k].gpu_ops++;
@@ -714,21 +720,23 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	}
 	r->step_busy = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_busy));
 	r->step_util = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_util));
-	if (!r->step_busy || !r->step_util)
+	r->step_work = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_work));
+	if (!r->step_busy || !r->step_util || !r->step_work)
 		goto oom;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
 		const struct step_acc *S = &A.sa[k];
 		memcpy(r->step_busy[k], S->busy[1], sizeof(r->step_busy[k]));
 		memcpy(r->step_util[k], S->util[1], sizeof(r->step_util[k]));
+		memcpy(r->step_work[k], S->work[1], sizeof(r->step_work[k]));
 		s->src_busy_ns = S->gbusy[0];
 		s->proj_busy_ns = S->gbusy[1];
 		/* a side that was not analysed (summary_only skips the source) keeps its
 		 * sentinels, min > max: report 0, never their (overflowing) difference */
 		/* every GPU of the job is held for the job step, busy or not */
-		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], &s->src_energy_j,
+		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], S->work[0], &s->src_energy_j,
 		       &s->src_dollars);
-		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], &s->proj_energy_j,
+		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], S->work[1], &s->proj_energy_j,
 		       &s->proj_dollars);
 		/* a scale-out what-if: each traced rank stands for world / traced replicas, and
 		 * every one of them is charged (docs/projection.md §6) */
@@ -983,19 +991,33 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
 {
 	struct tc_replay *r;
+	struct tc_replay_graph *own_g = NULL;
 	int rc;
 	struct rp_prep none;
 	if (!prep) {
 		memset(&none, 0, sizeof(none));
 		prep = &none;
 	}
+	/* a model with no measured time, chip to chip: the source side is the model on the
+	 * source chip (srcmodel.c) */
+	if (g->finished && rp_srcmodel_wanted(g, opts)) {
+		if ((rc = rp_srcmodel_make(&own_g, g, opts, err)) < 0) {
+			free(prep->start);
+			free(prep->end);
+			free(prep->wc);
+			return rc;
+		}
+		g = own_g;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		free(prep->start);
 		free(prep->end);
 		free(prep->wc);
+		rp_srcmodel_free(own_g);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
+	r->own_g = own_g;
 	/* adopt what the caller prepared: freed with r from here on */
 	r->start = prep->start;
 	r->end = prep->end;
@@ -1151,12 +1173,26 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->top);
 	free(r->step_busy);
 	free(r->step_util);
+	free(r->step_work);
 	free(r->opk);
 	free(r->step_first);
 	free(r->insight);
 	free(r->lane_scale);
 	free(r->rank_chip_factor);
+	rp_srcmodel_free(r->own_g);
 	free(r);
+}
+
+int tc_replay_op_source(const struct tc_replay *r, uint64_t id, int64_t *start, int64_t *end)
+{
+	if (id >= r->g->n)
+		return 0;
+	int64_t d = rp_dur(r->g, (uint32_t)id);
+	if (d < 0)
+		return 0;
+	*start = r->g->ts[id];
+	*end = *start + d;
+	return 1;
 }
 
 int64_t tc_replay_op_start(const struct tc_replay *r, uint64_t id)

@@ -9,7 +9,16 @@
  * tc_chip_class_sigma gives for each chip; for a measured op scaled from the source chip
  * both chips' errors add (in ln space, as variances); for an analytic op (ONNX) only the
  * target's. Copies, memsets and collectives keep their time: their model is not in the
- * operator data, and the band says so by leaving them out. */
+ * operator data, and the band says so by leaving them out.
+ *
+ * An ONNX model projected chip to chip (srcmodel.c) has a modelled source side too. The step
+ * band keeps the target's analytic error (an absolute time); the speedup is a ratio of the
+ * same model on two chips, whose error is the one the testbench measures for chip pairs: the
+ * scaling sigmas of both chips, as for a measured trace (not on top of the target's
+ * analytic error). Each draw scales the point speedup by the class-weighted factor those
+ * give on the projected step (its ops run back to back,
+ * so the step is the sum of its class times). The factors come from a second stream, so the
+ * target's draws (and the step band) are the same as with the target alone. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +103,19 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 		free(sp);
 		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
 	}
-	double scale[TC_CLASS__COUNT];
+	double scale[TC_CLASS__COUNT], ssig[TC_CLASS__COUNT] = {0};
+	int src_an = g->src_model && o->source && r->proj_total_ns > 0;
+	for (unsigned c = 0; src_an && c < TC_CLASS__COUNT; c++) {
+		double st = tc_chip_class_sigma(o->target, c, 0, NULL);
+		double ss = tc_chip_class_sigma(o->source, c, 0, NULL);
+		ssig[c] = sqrt(st * st + ss * ss);
+	}
 	struct tc_replay_opts d = *o;
 	d.band_draws = 0;
 	d.summary_only = 1;
 	d.log = NULL;
 	d.class_scale = scale;
-	uint64_t seed = 0x74726163656361ULL ^ g->n;
+	uint64_t seed = 0x74726163656361ULL ^ g->n, sseed = ~seed;
 	int rc = 0;
 	for (int k = 0; k < draws && rc == 0; k++) {
 		/* every class draws, used or not, so one class's sigma never shifts another's */
@@ -108,13 +123,21 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 			double z = normal(&seed);
 			scale[c] = exp(sigma[c] * z);
 		}
+		double fsrc = 1, p_total = (double)r->proj_total_ns;
+		if (src_an) {
+			double p = p_total, moved = 0;
+			for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
+				moved += r->class_proj_ns[c] * (exp(ssig[c] * normal(&sseed)) - 1);
+			fsrc = p / (p + moved > 0 ? p + moved : p);
+		}
 		struct tc_replay *x = NULL;
 		rc = tc_replay_run(&x, g, &d, err);
 		if (rc == 0) {
 			struct tc_replay_summary sm;
 			tc_replay_summarize(x, &sm);
 			step[k] = sm.step_ns;
-			sp[k] = sm.speedup;
+			/* chip to chip: the ratio's own error replaces the target's alone */
+			sp[k] = src_an ? (double)r->src_total_ns / p_total * fsrc : sm.speedup;
 		}
 		tc_replay_free(x);
 	}
@@ -126,7 +149,7 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 		qsort(step, (size_t)draws, sizeof(double), cmpd);
 		qsort(sp, (size_t)draws, sizeof(double), cmpd);
 		b->draws = draws;
-		b->analytic = an;
+		b->analytic = an ? 1 + src_an : 0;
 		b->step_p10 = pct(step, draws, 0.1);
 		b->step_p50 = pct(step, draws, 0.5);
 		b->step_p90 = pct(step, draws, 0.9);

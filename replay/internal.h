@@ -134,6 +134,8 @@ struct tc_replay_graph {
 	struct rp_pair *swait;
 	size_t n_swait;
 	int finished;
+	/* 1: a copy whose source timeline is the analytic model on the source chip (srcmodel.c) */
+	int src_model;
 	struct tc_replay_graph_stats stats;
 	/* names */
 	tc_replay_name_fn name_fn;
@@ -202,6 +204,7 @@ struct rp_wcost {
 
 struct tc_replay {
 	const struct tc_replay_graph *g;
+	struct tc_replay_graph *own_g; /* g when it is a srcmodel.c copy, freed with the run */
 	struct tc_replay_opts opts;
 	int64_t *start, *end; /* projected, per op */
 	struct rp_wcost *wc;  /* per work record */
@@ -253,6 +256,7 @@ struct tc_replay {
 	double *rank_chip_factor; /* owned; lay.rank_chip_factor points here */
 	double jitter;
 	uint64_t seed;
+	double (*step_work)[2]; /* FLOPs and bytes (per-operation energy, docs/hwmodel.md §4) */
 };
 
 /* layout.c */
@@ -382,6 +386,16 @@ struct rp_prep {
 	struct rp_wcost *wc;
 	struct tc_replay_warnings warn;
 };
+/* srcmodel.c: an analytic graph (ONNX) projected chip to chip gets the source chip's analytic
+ * run as its source timeline. wanted: every GPU op analytic, both chips given, not already a
+ * copy. make: *out is a shallow copy of g (rp_srcmodel_free) that g must outlive. */
+int rp_srcmodel_wanted(const struct tc_replay_graph *g, const struct tc_replay_opts *opts);
+/* 1 when the graph has GPU ops, all analytic, and nothing measured (an ONNX model). */
+int rp_all_analytic(const struct tc_replay_graph *g);
+int rp_srcmodel_make(struct tc_replay_graph **out, const struct tc_replay_graph *g,
+		     const struct tc_replay_opts *opts, struct tc_err *err);
+void rp_srcmodel_free(struct tc_replay_graph *t);
+
 int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err);
 

@@ -196,6 +196,9 @@ void tc_replay_free(struct tc_replay *r);
 /* Projected start / end of an op (ns, same origin as the stream's ts); INT64_MIN for ops
  * that were not simulated (annotations on GPU lanes). */
 int64_t tc_replay_op_start(const struct tc_replay *r, uint64_t id);
+/* Source start / end of an op as the run saw it (the trace's, or for a model with no measured
+ * time projected chip to chip, the model on the source chip); 0 when it has none. */
+int tc_replay_op_source(const struct tc_replay *r, uint64_t id, int64_t *start, int64_t *end);
 int64_t tc_replay_op_end(const struct tc_replay *r, uint64_t id);
 /* Bound (enum tc_bound) the model gave a GPU op on the target; TC_BOUND_HOST for CPU ops. */
 unsigned tc_replay_op_bound(const struct tc_replay *r, uint64_t id);
@@ -231,7 +234,8 @@ size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **
 /* p10-p50-p90 of the job step time and of the speedup over the band's draws. */
 struct tc_replay_band {
 	int draws;			 /* 0 = no band (not asked for, identity, or no target) */
-	int analytic;			 /* the analytic model's error (ONNX), else scaling */
+	int analytic; /* the analytic model's error (ONNX): 1 the target's, 2 both chips' (chip
+		       * to chip, srcmodel.c); 0: scaling */
 	double step_p10, step_p50, step_p90; /* ns per job step */
 	double speedup_p10, speedup_p90;
 	double sigma[TC_CLASS__COUNT];	 /* ln-space error per class, both chips combined */

@@ -413,10 +413,12 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	/* provenance: where each family of figures comes from */
 	fputs("  \"provenance\": {\n", fp);
 	fputs("    \"gpu_op_time\": ", fp);
-	jstr(fp, r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
-				  "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
-				  "target; collectives: latest arrival of the group + re-timed transfer"
-				: "measured durations replayed unchanged (identity)");
+	jstr(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
+				   "the source chip (the source side) and on the target"
+		 : r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
+				    "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
+				    "target; collectives: latest arrival of the group + re-timed transfer"
+				  : "measured durations replayed unchanged (identity)");
 	fputs(",\n    \"host_time\": ", fp);
 	jstr(fp, "measured gaps between CPU points x options.host_scale");
 	fputs(",\n    \"bound\": ", fp);
@@ -464,7 +466,9 @@ static void write_band_text(const struct tc_replay *r, FILE *fp)
 		fprintf(fp, "   speedup %sx - %sx", fx(u, b->speedup_p10, 3),
 			fx(v, b->speedup_p90, 3));
 	fprintf(fp, "   (%d draws, %s model error)\n", b->draws,
-		b->analytic ? "the target's analytic" : "both chips' scaling");
+		b->analytic == 2 ? "the target's analytic; speedup: both chips' scaling"
+		: b->analytic	 ? "the target's analytic"
+				 : "both chips' scaling");
 }
 
 static void write_band_json(const struct tc_replay *r, FILE *fp)
@@ -546,13 +550,20 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	double nk = (double)r->n_job_steps;
+	int model_only = !r->opts.source && r->opts.target && rp_all_analytic(g);
 	fprintf(fp, "%s: %s -> %s (host x%s)\n", mode_name(r),
-		r->opts.source ? tc_chip_id(r->opts.source) : "measured",
+		r->opts.source ? tc_chip_id(r->opts.source) : model_only ? "analytic model" : "measured",
 		r->opts.target ? tc_chip_id(r->opts.target) : "measured",
 		fx(a, r->opts.host_scale, 2));
 	fprintf(fp, "  %llu ops (%llu on GPU), %u ranks, %u lanes, %zu steps\n",
 		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
 		g->stats.ranks, g->stats.lanes, r->n_job_steps);
+	if (g->src_model)
+		fprintf(fp, "  no measured time: both sides are the analytic model, on %s and on %s\n",
+			tc_chip_id(r->opts.source), tc_chip_id(r->opts.target));
+	else if (model_only)
+		fprintf(fp, "  no measured time and no source chip: --source CHIP costs the model on "
+			    "it too, for a source side and a speedup\n");
 	fprintf(fp, "\nstep time        source %12s   projected %12s   speedup %sx\n",
 		ns(a, nk > 0 ? (double)r->src_total_ns / nk : 0),
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),

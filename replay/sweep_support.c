@@ -60,6 +60,7 @@ struct memo_ent {
 	size_t n_steps;
 	int64_t *proj_ns;
 	double (*busy)[TC_BOUND__COUNT], (*util)[TC_BOUND__COUNT];
+	double (*work)[2];
 };
 
 /* Projected start / end arrays of finished runs, reused by the next: a fresh pair costs page
@@ -97,6 +98,7 @@ static void ent_clear(struct memo_ent *e)
 	free(e->proj_ns);
 	free(e->busy);
 	free(e->util);
+	free(e->work);
 }
 
 void tc_replay_memo_free(struct tc_replay_memo *m)
@@ -135,7 +137,8 @@ static void reprice(const struct memo_ent *e, const struct tc_chip *chip,
 	for (size_t k = 0; k < e->n_steps; k++) {
 		double j = 0, d = 0;
 		if (e->proj_ns[k] > 0) {
-			j = tc_chip_energy_j(chip, (double)e->proj_ns[k], e->busy[k], e->util[k]);
+			j = tc_chip_energy_ops_j(chip, (double)e->proj_ns[k], e->busy[k], e->util[k],
+						 e->work[k][0], e->work[k][1]);
 			d = tc_chip_dollars(chip, (double)e->proj_ns[k], j);
 		}
 		ej += j;
@@ -170,12 +173,14 @@ static int ent_fill(struct memo_ent *e, const struct tc_replay *r)
 	e->proj_ns = malloc(n * sizeof(*e->proj_ns));
 	e->busy = malloc(n * sizeof(*e->busy));
 	e->util = malloc(n * sizeof(*e->util));
-	if (!e->proj_ns || !e->busy || !e->util)
+	e->work = malloc(n * sizeof(*e->work));
+	if (!e->proj_ns || !e->busy || !e->util || !e->work)
 		return TC_ENOMEM;
 	for (size_t k = 0; k < r->n_steps; k++)
 		e->proj_ns[k] = r->steps[k].proj_job_ns; /* every GPU is held for the job step */
 	memcpy(e->busy, r->step_busy, r->n_steps * sizeof(*e->busy));
 	memcpy(e->util, r->step_util, r->n_steps * sizeof(*e->util));
+	memcpy(e->work, r->step_work, r->n_steps * sizeof(*e->work));
 	tc_replay_summarize(r, &e->sum);
 	return 0;
 }
@@ -302,6 +307,7 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 			e->wc = NULL;
 			e->proj_ns = NULL;
 			e->busy = e->util = NULL;
+			e->work = NULL;
 		}
 		pthread_cond_broadcast(&m->cv);
 	}

@@ -46,13 +46,19 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		uint8_t cls;
 		double ns, n;
 	} *slots = NULL;
-	size_t n_slots = 0, cap_slots = 0, cap = 0;
+	size_t n_slots = 0, cap_slots = 0, cap = 0, cap_inst = 0;
+	struct rp_optrack track;
+	memset(&track, 0, sizeof(track));
 	const struct tc_op *ops;
 	size_t n;
 	while ((rc = tc_ops_reader_next(rd, &ops, &n, err)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			const struct tc_op *op = &ops[i];
 			double d = op->dur_ns > 0 ? (double)op->dur_ns : 0;
+			if (rp_optrack_add(&track, &p->arena, op, tc_ops_reader_string(rd, op->name)) < 0) {
+				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
+				goto out;
+			}
 			if (op->kind == TC_KIND_STEP) {
 				p->steps++;
 				step_sum += d;
@@ -75,6 +81,15 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 			}
 			slots[s].ns += d;
 			slots[s].n++;
+			/* every kernel with its launching operator, for a match across vendors */
+			if (tc_grow((void **)&p->inst, &cap_inst, p->n_inst + 1, sizeof(*p->inst)) < 0) {
+				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
+				goto out;
+			}
+			const char *nm = tc_ops_reader_string(rd, op->name);
+			p->inst[p->n_inst++] = (struct tc_report_kinst){
+				tc_arena_strdup(&p->arena, nm ? nm : "?"), tc_class_name(c),
+				rp_optrack_key(&track, op), d, op->id};
 		}
 	}
 	if (rc < 0)
@@ -94,6 +109,7 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 out:
 	free(slots);
+	rp_optrack_free(&track);
 	tc_map64_free(&idx);
 	tc_ops_reader_free(rd);
 	if (rc < 0)
@@ -166,6 +182,7 @@ void tc_report_profile_free(struct tc_report_profile *p)
 		return;
 	free(p->classes);
 	free(p->kernels);
+	free(p->inst);
 	tc_arena_free(&p->arena);
 	memset(p, 0, sizeof(*p));
 }
@@ -219,6 +236,7 @@ static int join(const struct tc_report_item *a, size_t na, double da, const stru
 			break;
 		struct tc_report_diff_row *r = &rows[n++];
 		r->key = any->key;
+		r->b_key = NULL;
 		r->cls = x && x->cls[0] ? x->cls : y ? y->cls : "";
 		r->a_ns = x ? nz(x->ns) / da : 0;
 		r->a_count = x ? nz(x->count) / da : 0;
@@ -233,6 +251,23 @@ static int join(const struct tc_report_item *a, size_t na, double da, const stru
 	*out = rows;
 	*n_out = n;
 	return 0;
+}
+
+/* The smaller of the two sides' shares of kernel time that the join by name paired. */
+static double name_share(const struct tc_report_diff *d)
+{
+	double at = 0, bt = 0, am = 0, bm = 0;
+	for (size_t i = 0; i < d->n_kernels; i++) {
+		const struct tc_report_diff_row *r = &d->kernels[i];
+		at += r->a_ns;
+		bt += r->b_ns;
+		if (r->a_count > 0 && r->b_count > 0) {
+			am += r->a_ns;
+			bm += r->b_ns;
+		}
+	}
+	double sa = at > 0 ? am / at : 1, sb = bt > 0 ? bm / bt : 1;
+	return sa < sb ? sa : sb;
 }
 
 int tc_report_diff_build(struct tc_report_diff *d, const struct tc_report_profile *a,
@@ -250,6 +285,18 @@ int tc_report_diff_build(struct tc_report_diff *d, const struct tc_report_profil
 	    join(a->kernels, a->n_kernels, da, b->kernels, b->n_kernels, db, &d->kernels, &d->n_kernels) < 0) {
 		tc_report_diff_free(d);
 		return tc_err_set(err, TC_ENOMEM, "diff: out of memory");
+	}
+	if (a->n_inst && b->n_inst && name_share(d) < 0.5) {
+		/* the names share too little (another vendor): match through the operators */
+		free(d->kernels);
+		d->kernels = NULL;
+		d->n_kernels = 0;
+		if (rp_diff_match_ops(a, da, b, db, &d->kernels, &d->n_kernels) < 0) {
+			tc_report_diff_free(d);
+			return tc_err_set(err, TC_ENOMEM, "diff: out of memory");
+		}
+		qsort(d->kernels, d->n_kernels, sizeof(*d->kernels), row_impact_cmp);
+		d->by_operator = 1;
 	}
 	d->n_kernels = TC_MIN(d->n_kernels, top_kernels ? top_kernels : 15);
 	return 0;

@@ -66,9 +66,13 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 			fmt_count(b[1], r->b_count), rp_ns(b[2], r->a_ns), rp_ns(b[3], r->b_ns),
 			dd > 0 ? red : dd < 0 ? green : "", fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns), off);
 	}
-	fprintf(fp, "\ntop kernels by impact%s\n", d->a->kernels_partial || d->b->kernels_partial
+	fprintf(fp, "\ntop kernels by impact%s%s\n", d->a->kernels_partial || d->b->kernels_partial
 							  ? " (a projection lists only its top ops: kernels outside them read as 0)"
-							  : "");
+							  : "",
+		d->by_operator ? " (the kernel names differ: matched through their launching aten "
+				 "operator, its input shapes and call order, within it by class "
+				 "first; name: A's kernel -> B's)"
+			       : "");
 	fprintf(fp, "%13s %8s %12s %12s %9s %9s  %-12s %s\n", "delta", "delta%", "time A", "time B", "count A",
 		"count B", "class", "name");
 	for (size_t i = 0; i < d->n_kernels; i++) {
@@ -76,6 +80,14 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 		double dd = r->b_ns - r->a_ns;
 		char sh[160];
 		tc_short_name(sh, sizeof(sh), r->key); /* the JSON keeps the full name */
+		char sb[160] = "";
+		if (r->b_key)
+			tc_short_name(sb, sizeof(sb), r->b_key);
+		if (r->b_key && strcmp(sb, sh) != 0) {
+			/* B's name only where the short forms differ (template arguments do not) */
+			size_t w = TC_MIN(strlen(sh), (size_t)60);
+			snprintf(sh + w, sizeof(sh) - w, " -> %s", sb);
+		}
 		fprintf(fp, "%s%13s %8s%s %12s %12s %9s %9s  %-12s %.90s\n", dd > 0 ? red : dd < 0 ? green : "",
 			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off, rp_ns(b[2], r->a_ns),
 			rp_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, sh);
@@ -108,6 +120,8 @@ static json_t *rows_json(const struct tc_report_diff_row *rows, size_t n, int ke
 		const struct tc_report_diff_row *r = &rows[i];
 		json_t *o = json_object();
 		json_object_set_new(o, kernels ? "name" : "class", json_string(r->key));
+		if (r->b_key) /* matched by operator: B ran it under this name */
+			json_object_set_new(o, "b_name", json_string(r->b_key));
 		if (kernels)
 			json_object_set_new(o, "class", json_string(r->cls));
 		json_object_set_new(o, "a_ns", jreal(r->a_ns));
@@ -129,6 +143,8 @@ int tc_report_diff_write_json(const struct tc_report_diff *d, FILE *fp)
 	json_object_set_new(o, "a", side_json(d->a, d->a_step_ns));
 	json_object_set_new(o, "b", side_json(d->b, d->b_step_ns));
 	json_object_set_new(o, "per_step", json_boolean(d->per_step));
+	if (d->by_operator) /* absent: kernels joined by name */
+		json_object_set_new(o, "kernel_match", json_string("operator"));
 	json_object_set_new(o, "classes", rows_json(d->classes, d->n_classes, 0));
 	json_object_set_new(o, "kernels", rows_json(d->kernels, d->n_kernels, 1));
 	int rc = json_dumpf(o, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -162,6 +178,10 @@ static void diverging(FILE *fp, const char *id, const char *what, const struct t
 		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)40), r->key, len > 40 ? "…" : "");
 		fputs("<g><title>", fp);
 		rp_esc(fp, r->key);
+		if (r->b_key) {
+			fputs(" → ", fp);
+			rp_esc(fp, r->b_key);
+		}
 		fprintf(fp, "\nA %s (%s calls) → B %s (%s calls): %s, %s</title>", rp_ns(b1, r->a_ns),
 			fmt_count(b3, r->a_count), rp_ns(b2, r->b_ns), fmt_count(b4, r->b_count),
 			fmt_delta_ns(b1, dd), fmt_pct(b2, r->a_ns, r->b_ns));
@@ -190,6 +210,10 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 		double dd = r->b_ns - r->a_ns;
 		fputs("<tr><td class=\"l\">", fp);
 		rp_esc(fp, r->key);
+		if (r->b_key) {
+			fputs(" → ", fp);
+			rp_esc(fp, r->b_key);
+		}
 		fputs("</td>", fp);
 		if (kernels) {
 			fputs("<td class=\"t\">", fp);

@@ -5,7 +5,26 @@
 
 #include <stdio.h>
 
+#include "opstream.h"
 #include "report.h"
+
+/* diffmatch.c: each op's outermost aten operator while a trace is read (ops come parents
+ * first), and the match of two traces' kernels through them. */
+struct rp_optrack {
+	struct tc_map64 outer; /* op id -> id of its outermost aten op */
+	struct tc_map64 inst;  /* that op's id -> index into keys */
+	struct tc_map64 seen;  /* hash of op name + shapes -> occurrences so far - 1 */
+	const char **keys;     /* in the arena given to add */
+	size_t n_keys, cap_keys;
+};
+int rp_optrack_add(struct rp_optrack *t, struct tc_arena *arena, const struct tc_op *op,
+		   const char *name);
+/* The launching operator instance of a kernel (its link's outermost aten op), or NULL. */
+const char *rp_optrack_key(const struct rp_optrack *t, const struct tc_op *kernel);
+void rp_optrack_free(struct rp_optrack *t);
+/* Rows of the kernels of a and b matched through their operators (values / da, / db). */
+int rp_diff_match_ops(const struct tc_report_profile *a, double da, const struct tc_report_profile *b,
+		      double db, struct tc_report_diff_row **out, size_t *n_out);
 
 /* Text and attribute escaping (&, <, >, ", '). NULL prints nothing. */
 void rp_esc(FILE *fp, const char *s);

@@ -103,17 +103,23 @@ struct tc_report_project_opts {
 	int top_n;          /* top-op rows, 0 = replay's default */
 	size_t step;        /* the step shown in the strip (index into the run's steps) */
 	const struct tc_log *log;
+	/* ONNX inputs: --dim bindings and the --dtype the model runs at (0 = its own) */
+	const char *const *dims;
+	size_t n_dims;
+	unsigned dtype;
 };
 #define TC_REPORT_PROJECT_OPTS_INIT {.inputs = NULL}
 
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		      const struct tc_report_project_opts *o, struct tc_err *err);
 
-/* Ingest inputs into a fresh temporary .tcs whose path is written to tmp (n >= 64); a
- * single .tcs input is used as is (tmp[0] = 0 then). *path is what to read. The temporary
+/* Ingest inputs (with io: log, ONNX dims and dtype) into a fresh temporary .tcs whose path is
+ * written to tmp (n >= 64); a single .tcs input is used as is (tmp[0] = 0 then). *path is
+ * what to read. The temporary
  * is remembered for removal on a fatal signal (tc_tmp_remember): the caller unlinks it and
  * then calls tc_tmp_forget(tmp), before tmp goes out of scope. */
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_log *log,
+struct tc_ingest_opts;
+int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
 		       char *tmp, size_t n, const char **path, struct tc_err *err);
 
 /* ---- diff --------------------------------------------------------------------------------- */
@@ -128,6 +134,14 @@ struct tc_report_item {
 /* What one side of a diff looked like: a trace's measured GPU ops, or one side of a
  * projection. Totals are over the whole input; per_step divides them by steps (when both
  * sides of a diff have steps). */
+/* One kernel of a trace, for the match through launching operators (diffmatch.c). */
+struct tc_report_kinst {
+	const char *name, *cls;
+	const char *op; /* "aten::op|[shapes]#occurrence" of its launching operator, or NULL */
+	double ns;
+	uint64_t seq;   /* launch order */
+};
+
 struct tc_report_profile {
 	char *label;    /* file name or chip id */
 	char *origin;   /* "trace" or "projection" */
@@ -136,6 +150,8 @@ struct tc_report_profile {
 	int kernels_partial; /* 1 when kernels are only a top-N list (projections) */
 	size_t n_classes, n_kernels;
 	struct tc_report_item *classes, *kernels;
+	struct tc_report_kinst *inst; /* traces: every kernel (NULL for projections) */
+	size_t n_inst;
 	struct tc_arena arena;
 };
 
@@ -148,12 +164,16 @@ void tc_report_profile_free(struct tc_report_profile *p);
 
 struct tc_report_diff_row {
 	const char *key, *cls;
+	const char *b_key; /* B's kernel when matched by operator under another name, else NULL */
 	double a_ns, b_ns, a_count, b_count; /* per step when the diff is per step */
 };
 
 struct tc_report_diff {
 	const struct tc_report_profile *a, *b; /* borrowed */
 	int per_step;
+	/* kernels matched through their launching operators (the names shared too little of
+	 * the time: another vendor), else by name */
+	int by_operator;
 	double a_step_ns, b_step_ns;
 	size_t n_classes, n_kernels;
 	struct tc_report_diff_row *classes, *kernels; /* sorted by |b - a| desc, then key */

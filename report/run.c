@@ -8,12 +8,10 @@
 #include "pipeline.h"
 #include "report.h"
 
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_log *log,
+int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
 		       char *tmp, size_t n, const char **path, struct tc_err *err)
 {
-	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
-	io.log = log;
-	return tc_pipeline_opstream(inputs, n_inputs, &io, tmp, n, path, err);
+	return tc_pipeline_opstream(inputs, n_inputs, io, tmp, n, path, err);
 }
 
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
@@ -23,7 +21,7 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 	if (timeline)
 		*timeline = NULL;
 	struct tc_pipeline_req req = TC_PIPELINE_REQ_INIT;
-	struct tc_pipeline p;
+	struct tc_pipeline p = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	req.inputs = o->inputs;
@@ -34,6 +32,9 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 	req.sets = o->sets;
 	req.n_sets = o->n_sets;
 	req.log = o->log;
+	req.dims = o->dims;
+	req.n_dims = o->n_dims;
+	req.dtype = o->dtype;
 	req.opts.top_n = o->top_n;
 	req.opts.band_draws = TC_REPLAY_BAND_DRAWS;
 	int rc = tc_pipeline_run(&req, &p, err);

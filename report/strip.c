@@ -137,13 +137,17 @@ int tc_report_timeline_collect(struct tc_report_timeline **out, const char *tcs_
 		for (size_t i = 0; i < n; i++) {
 			const struct tc_op *op = &ops[i];
 			if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY &&
-			    op->kind != TC_KIND_MEMSET)
+			    op->kind != TC_KIND_MEMSET && op->kind != TC_KIND_NODE)
 				continue;
 			const struct tc_lane *ln = tc_ops_reader_lane(rd, op->lane);
 			if (!ln || ln->rank != st->rank)
 				continue;
 			int64_t ps = tc_replay_op_start(r, op->id), pe = tc_replay_op_end(r, op->id);
-			int in_src = op->dur_ns >= 0 && op->ts_ns < w1[0] && op->ts_ns + op->dur_ns > w0[0];
+			/* the run's source timeline: the file's, or for a model with no measured time
+			 * the model on the source chip (replay/srcmodel.c) */
+			int64_t ss, se;
+			int has_src = tc_replay_op_source(r, op->id, &ss, &se);
+			int in_src = has_src && ss < w1[0] && se > w0[0];
 			int in_prj = ps != INT64_MIN && ps < w1[1] && pe > w0[1];
 			if (!in_src && !in_prj)
 				continue;
@@ -154,7 +158,7 @@ int tc_report_timeline_collect(struct tc_report_timeline **out, const char *tcs_
 			if ((rc = intern_lane(&c, ln, &proto.lane)) < 0 ||
 			    (rc = intern_name(&c, rd, op->name, &proto.name)) < 0)
 				goto oom;
-			if (in_src && (rc = add_span(&c, 0, op->ts_ns, op->ts_ns + op->dur_ns, w0[0], w1[0], &proto)) < 0)
+			if (in_src && (rc = add_span(&c, 0, ss, se, w0[0], w1[0], &proto)) < 0)
 				goto oom;
 			proto.bound = (uint8_t)tc_replay_op_bound(r, op->id);
 			if (in_prj && (rc = add_span(&c, 1, ps, pe, w0[1], w1[1], &proto)) < 0)

@@ -38,7 +38,7 @@ static const struct metric *find_metric(const char *name, struct tc_err *err)
 struct where {
 	char sql[4096];
 	size_t len;
-	struct store_val p[3 * MAX_TERMS + 2];
+	struct store_val p[3 * MAX_TERMS + 3]; /* + the keys a query binds first */
 	size_t np;
 	size_t first; /* number of the first parameter ($first) */
 	struct tc_arena arena;
@@ -352,28 +352,49 @@ int tc_store_best(struct tc_store *s, const char *metric, const char *where,
 	return rc < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
 }
 
+int tc_store_sweeps(struct tc_store *s, struct tc_store_rows **out, struct tc_err *err)
+{
+	/* SQLite numbers rows in insertion order (rowid); PostgreSQL has no rowid, but the id of
+	 * the transaction that inserted a row (xmin) grows the same way (a sweep is stored once,
+	 * ON CONFLICT DO NOTHING). Ties (one transaction): by key. */
+	int pg = strcmp(tc_store_backend(s), "postgresql") == 0;
+	return tc_store_sql(s,
+			    pg ? "SELECT sweep_key, base FROM sweeps ORDER BY xmin::text::bigint, sweep_key"
+			       : "SELECT sweep_key, base FROM sweeps ORDER BY rowid",
+			    out, err);
+}
+
 int tc_store_sensitivity(struct tc_store *s, const char *key, const char *where,
 			 struct tc_store_rows **out, struct tc_err *err)
 {
 	struct where w;
 	char sql[6144];
-	if (w_parse(&w, where, 2, err) < 0) {
+	if (w_parse(&w, where, 3, err) < 0) {
 		tc_arena_free(&w.arena);
 		return TC_EINVAL;
 	}
-	/* $1 is the key (in the short forms sweeps accept too); the where terms number from $2 */
-	char full[256];
+	/* $1 and $2 are the key as given and in full: a sweep stores its axes as it was given
+	 * them, in the short forms sweeps accept or in full; the where terms number from $3 */
+	char full[256], brief[256];
 	tc_hw_canonical_key(key, full, sizeof(full));
-	memmove(w.p + 1, w.p, w.np * sizeof(w.p[0]));
+	static const char mat[] = "compute.matrix.peak_tflops.";
+	if (strncmp(full, mat, sizeof(mat) - 1) == 0 && !strchr(full + sizeof(mat) - 1, '.'))
+		snprintf(brief, sizeof(brief), "compute.%s.tflops", full + sizeof(mat) - 1);
+	else
+		snprintf(brief, sizeof(brief), "%s", full);
+	memmove(w.p + 2, w.p, w.np * sizeof(w.p[0]));
 	w.p[0] = sv_text(full);
-	w.np++;
+	w.p[1] = sv_text(brief);
+	w.np += 2;
 	snprintf(sql, sizeof(sql),
 		 "SELECT t.path AS trace, p.value AS value, count(*) AS points, "
 		 "avg(r.step_ns) AS mean_step_ns, min(r.step_ns) AS min_step_ns, "
-		 "max(r.step_ns) AS max_step_ns, avg(r.speedup) AS mean_speedup"
+		 "max(r.step_ns) AS max_step_ns, avg(r.speedup) AS mean_speedup, "
+		 "avg(r.perf_per_watt) AS mean_perf_per_watt, avg(r.perf_per_dollar) AS "
+		 "mean_perf_per_dollar"
 		 " FROM results r JOIN configs c ON c.config_hash = r.config_hash JOIN traces t ON "
 		 "t.trace_hash = r.trace_hash JOIN config_params p ON p.config_hash = r.config_hash "
-		 "AND p.key = $1 WHERE 1 = 1%s GROUP BY t.path, p.value, p.num "
+		 "AND p.key IN ($1, $2) WHERE 1 = 1%s GROUP BY t.path, p.value, p.num "
 		 "ORDER BY t.path, p.num, p.value",
 		 w.sql);
 	TC_TRY(run_where(s, sql, &w, out, err));

@@ -127,6 +127,9 @@ struct tc_store_rows {
 int tc_store_sql(struct tc_store *s, const char *sql, struct tc_store_rows **out,
 		 struct tc_err *err);
 void tc_store_rows_free(struct tc_store_rows *r);
+/* The stored sweeps (sweep_key, base) in the order they were first stored, the latest last:
+ * what `report --db` picks from when no sweep is named. */
+int tc_store_sweeps(struct tc_store *s, struct tc_store_rows **out, struct tc_err *err);
 static inline const char *tc_store_cell(const struct tc_store_rows *r, size_t row, size_t col)
 {
 	return r->cells[row * r->ncols + col];

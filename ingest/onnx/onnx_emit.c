@@ -70,7 +70,7 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 		int64_t e = ox_numel(x);
 		if (e > 0) {
 			s->params += (uint64_t)e;
-			s->param_bytes += ox_tensor_bytes(x);
+			s->param_bytes += ox_tensor_bytes(g, x);
 		}
 	}
 	if (g->n_unk) {
@@ -130,7 +130,7 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 			for (uint32_t j = 0; j < k; j++)
 				dup |= n->in[j] == n->in[k];
 			if (x && x->req_grad && !dup)
-				wgrad += ox_tensor_bytes(x);
+				wgrad += ox_tensor_bytes(g, x);
 		}
 		if (n->gemm_like) {
 			int a = n->nin > 0 && n->in[0] != OX_NONE && g->t[n->in[0]].req_grad;
@@ -359,10 +359,10 @@ static int emit_optimizer(struct emit *e, uint32_t t, const uint32_t *cstart, co
 	op.kind = TC_KIND_NODE;
 	op.lane = e->lane;
 	op.op_class = TC_CLASS_OPTIMIZER;
-	op.dtype = (uint8_t)ox_elem_to_tc(x->elem);
+	op.dtype = (uint8_t)ox_elem_to_tc(ox_elem_run(g, x->elem));
 	op.flags = TC_FLAG_SYNTHETIC;
 	int64_t cnt = ox_numel(x);
-	uint64_t b = ox_tensor_bytes(x);
+	uint64_t b = ox_tensor_bytes(g, x);
 	op.has_work = cnt >= 0;
 	if (cnt >= 0) {
 		op.flops = (uint64_t)cnt * ADAM_FLOPS_PER_PARAM;
@@ -467,6 +467,8 @@ static void build_meta(struct tc_onnx_graph *g, struct kvbuf *m)
 		sb_cat(buf, sizeof(buf), &off, g->bound[i]);
 	}
 	kv_add(g, m, "dims", buf);
+	if (g->run_elem) /* --dtype: absent otherwise, so older streams read the same */
+		kv_add(g, m, "dtype", tc_dtype_name(ox_elem_to_tc(g->run_elem)));
 	kv_addu(g, m, "nodes", g->sum.nodes);
 	kv_addu(g, m, "folded", g->sum.folded);
 	kv_addu(g, m, "params", g->sum.params);

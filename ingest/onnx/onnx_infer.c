@@ -705,7 +705,7 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 	/* work: known operator, every shape known */
 	const struct ox_tensor *x0 = IN(0);
 	const struct ox_tensor *y0 = OUT(0);
-	n->dtype = (uint8_t)ox_elem_to_tc(x0 && x0->elem ? x0->elem : y0 ? y0->elem : 0);
+	n->dtype = (uint8_t)ox_elem_to_tc(ox_elem_run(g, x0 && x0->elem ? x0->elem : y0 ? y0->elem : 0));
 	if (!n->known || rc == 0)
 		return 0;
 	if (n->view) {
@@ -725,7 +725,7 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 			continue;
 		if (numel(t) < 0 || (!ox_elem_bits(t->elem) && numel(t) > 0))
 			return 0;
-		uint64_t b = ox_tensor_bytes(t);
+		uint64_t b = ox_tensor_bytes(g, t);
 		rd += b;
 		if (t->is_const && t->is_param)
 			wb += b;
@@ -736,7 +736,7 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 			continue;
 		if (numel(t) < 0 || (!ox_elem_bits(t->elem) && numel(t) > 0))
 			return 0;
-		wr += ox_tensor_bytes(t);
+		wr += ox_tensor_bytes(g, t);
 	}
 	n->bytes_read = rd;
 	n->bytes_written = wr;

@@ -40,6 +40,11 @@ int ox_do_reshape(struct tc_onnx_graph *g, struct ox_node *n)
 	int64_t total = numel(x);
 	if (infer >= 0)
 		o->dims[infer] = total >= 0 && prod > 0 && total % prod == 0 ? total / prod : -1;
+	else if (g->batch_override && ns > 0 && o->dims[0] == 1 && x->rank > 0 && prod > 0 &&
+		 total > prod && total % prod == 0 && total / prod == x->dims[0])
+		/* --dim batch=N on a model exported at batch 1 whose Reshape targets hard-code
+		 * the 1: the leading dim follows the batch */
+		o->dims[0] = x->dims[0];
 	else if (total >= 0 && prod >= 0 && total != prod)
 		/* the model is inconsistent (e.g. designed for another input size): keep the
 		 * declared shape, which the following weights agree with, and say so */

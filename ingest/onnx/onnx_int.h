@@ -69,6 +69,8 @@ struct tc_onnx_graph {
 	const char *file;
 	const struct tc_log *log;
 	int training;
+	int batch_override; /* --dim batch=N changed a fixed leading dim */
+	int32_t run_elem; /* --dtype: ONNX element type floating tensors run at, 0 = theirs */
 	size_t chunk_ops;
 	Onnx__ModelProto *model;
 	const Onnx__GraphProto *gp;
@@ -108,8 +110,10 @@ int64_t ox_numel(const struct ox_tensor *t);
 /* Bits per element of an ONNX data type, 0 when unknown. */
 unsigned ox_elem_bits(int32_t elem);
 unsigned ox_elem_to_tc(int32_t elem);
+/* The element type a tensor of type elem runs at under --dtype (floating types only). */
+int32_t ox_elem_run(const struct tc_onnx_graph *g, int32_t elem);
 /* Bytes of a tensor (rounded up), 0 when unknown. */
-uint64_t ox_tensor_bytes(const struct ox_tensor *t);
+uint64_t ox_tensor_bytes(const struct tc_onnx_graph *g, const struct ox_tensor *t);
 /* Read the values of a TensorProto (raw_data or typed fields) into t when small. */
 void ox_tensor_values(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__TensorProto *tp);
 

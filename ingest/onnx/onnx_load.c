@@ -73,10 +73,35 @@ unsigned ox_elem_to_tc(int32_t elem)
 	}
 }
 
-uint64_t ox_tensor_bytes(const struct ox_tensor *t)
+int32_t ox_elem_run(const struct tc_onnx_graph *g, int32_t elem)
+{
+	switch (g->run_elem ? elem : 0) {
+	case OX_FLOAT: case OX_FLOAT16: case OX_BFLOAT16: case OX_DOUBLE:
+	case 17: case 18: case 19: case 20:
+		return g->run_elem;
+	default:
+		return elem; /* integers, booleans and strings keep their type */
+	}
+}
+
+/* The ONNX element type of a --dtype (TC_DT_*), 0 when it is not a floating type. */
+static int32_t tc_to_elem(unsigned dt)
+{
+	switch (dt) {
+	case TC_DT_F32: return OX_FLOAT;
+	case TC_DT_F16: return OX_FLOAT16;
+	case TC_DT_BF16: return OX_BFLOAT16;
+	case TC_DT_F64: return OX_DOUBLE;
+	case TC_DT_FP8_E4M3: return 17;
+	case TC_DT_FP8_E5M2: return 19;
+	default: return 0;
+	}
+}
+
+uint64_t ox_tensor_bytes(const struct tc_onnx_graph *g, const struct ox_tensor *t)
 {
 	int64_t n = ox_numel(t);
-	unsigned b = ox_elem_bits(t->elem);
+	unsigned b = ox_elem_bits(ox_elem_run(g, t->elem));
 	if (n < 0 || b == 0)
 		return 0;
 	return ((uint64_t)n * b + 7) / 8;
@@ -287,7 +312,44 @@ struct dim_binding {
 	size_t len;
 	int64_t value;
 	int used;
+	int symbolic; /* names a symbolic dim of some graph input (else: a fixed-dim override) */
 };
+
+static int binding_is(const struct dim_binding *b, const char *s)
+{
+	return strlen(s) == b->len && memcmp(s, b->name, b->len) == 0;
+}
+
+/* A binding that names no symbolic dim may override a fixed one: "batch" is the leading dim
+ * of every input, "INPUT[K]" dim K of one input. Models are often exported at batch 1 with
+ * fixed shapes, and the batch is the first thing a user varies. */
+static int overrides_fixed(const struct dim_binding *b, const char *input, size_t dim)
+{
+	if (b->symbolic)
+		return 0;
+	if (dim == 0 && binding_is(b, "batch"))
+		return 1;
+	char want[300];
+	int w = snprintf(want, sizeof(want), "%s[%zu]", input, dim);
+	return w > 0 && (size_t)w < sizeof(want) && binding_is(b, want);
+}
+
+/* Mark the bindings that name a symbolic dim of some graph input. */
+static void mark_symbolic(const Onnx__GraphProto *gp, struct dim_binding *b, size_t nb)
+{
+	for (size_t i = 0; i < gp->n_input; i++) {
+		const Onnx__TypeProto *tp = gp->input[i]->type;
+		if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
+		    !tp->tensor_type->shape)
+			continue;
+		const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
+		for (size_t d = 0; d < sh->n_dim; d++)
+			if (sh->dim[d]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+			    sh->dim[d]->dim_param)
+				for (size_t k = 0; k < nb; k++)
+					b[k].symbolic |= binding_is(&b[k], sh->dim[d]->dim_param);
+	}
+}
 
 static int parse_dims(const struct tc_ingest_opts *opts, struct dim_binding **out, size_t *n,
 		      struct tc_err *err)
@@ -357,6 +419,22 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
 		    d->dim_value >= 0 && d->dim_value <= OX_DIM_MAX) {
 			t->dims[i] = d->dim_value;
+			for (size_t k = 0; k < nb; k++) {
+				if (!overrides_fixed(&b[k], vi->name ? vi->name : "", i))
+					continue;
+				b[k].used = 1;
+				if (b[k].value == d->dim_value)
+					continue;
+				tc_warn(g->log, "%s: --dim %.*s=%" PRId64 " overrides the fixed dim %zu (%" PRId64
+					") of input '%s'; a Reshape that fixes a leading 1 follows the batch, "
+					"other shapes the graph fixes do not", g->file, (int)b[k].len, b[k].name, b[k].value, i,
+					d->dim_value, vi->name ? vi->name : "");
+				t->dims[i] = b[k].value;
+				g->batch_override |= i == 0;
+				snprintf(buf, sizeof(buf), "%.200s[%zu]=%" PRId64, vi->name ? vi->name : "", i,
+					 b[k].value);
+				TC_TRY(note_bound(g, buf));
+			}
 			continue;
 		}
 		const char *param = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
@@ -750,6 +828,7 @@ static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, str
 		set_shape_from_dims(t, sp->dims, sp->n_dims);
 		t->defined = t->is_const = t->is_param = 1;
 	}
+	mark_symbolic(gp, b, nb);
 	for (size_t i = 0; i < gp->n_input; i++) {
 		const Onnx__ValueInfoProto *vi = gp->input[i];
 		uint32_t id;
@@ -764,7 +843,8 @@ static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, str
 	}
 	for (size_t k = 0; k < nb; k++)
 		if (!b[k].used)
-			tc_warn(g->log, "%s: --dim %.*s matches no symbolic dim of the graph inputs",
+			tc_warn(g->log, "%s: --dim %.*s matches no symbolic dim of the graph inputs "
+				"(a fixed dim is overridden as batch=N or INPUT[K]=N)",
 				g->file, (int)b[k].len, b[k].name);
 
 	/* attribute integers clamped like values (see OX_DIM_MAX); the model is ours to edit */
@@ -907,6 +987,11 @@ int tc_onnx_load_mem(struct tc_onnx_graph **out, const void *buf, size_t len, co
 	g->training = opts ? opts->training : 0;
 	g->chunk_ops = opts ? opts->chunk_ops : 0;
 	int rc;
+	if (opts && opts->dtype && !(g->run_elem = tc_to_elem(opts->dtype))) {
+		rc = tc_err_set(err, TC_EINVAL, "%s: --dtype %s is not a floating-point type", file,
+				tc_dtype_name(opts->dtype));
+		goto fail;
+	}
 	if ((rc = check_nesting(buf, len, file, err)) < 0)
 		goto fail;
 	g->model = onnx__model_proto__unpack(NULL, len, buf);

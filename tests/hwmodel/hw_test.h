@@ -93,6 +93,33 @@ static inline void hwt_rmtree(char *dir)
 	free(dir);
 }
 
+/* A temporary directory holding TCHIP as tchip.json, and its removal: a suite's fixture. */
+static inline void hwt_tchip_setup(char **dir, char **path)
+{
+	*dir = hwt_mkdtemp();
+	*path = hwt_write(*dir, "tchip.json", TCHIP);
+}
+
+static inline void hwt_tchip_teardown(char **dir, char **path)
+{
+	free(*path);
+	hwt_rmtree(*dir);
+	*path = *dir = NULL;
+}
+
+/* g_dir and g_path, with setup() and teardown() for a suite's .init and .fini */
+#define HWT_TCHIP_FIXTURE                                                                          \
+	static char *g_dir;                                                                        \
+	static char *g_path;                                                                       \
+	static void setup(void)                                                                    \
+	{                                                                                          \
+		hwt_tchip_setup(&g_dir, &g_path);                                                  \
+	}                                                                                          \
+	static void teardown(void)                                                                 \
+	{                                                                                          \
+		hwt_tchip_teardown(&g_dir, &g_path);                                               \
+	}
+
 static inline struct tc_hw *hwt_library(void)
 {
 	struct tc_hw *hw = NULL;

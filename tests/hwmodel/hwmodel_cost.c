@@ -5,20 +5,7 @@
 
 #include "hw_test.h"
 
-static char *g_dir;
-static char *g_path;
-
-static void setup(void)
-{
-	g_dir = hwt_mkdtemp();
-	g_path = hwt_write(g_dir, "tchip.json", TCHIP);
-}
-
-static void teardown(void)
-{
-	free(g_path);
-	hwt_rmtree(g_dir);
-}
+HWT_TCHIP_FIXTURE
 
 static struct tc_chip *tchip(const char *const *sets, size_t n)
 {

@@ -172,6 +172,18 @@ Test(store_pg, same_schema_resume_queries_and_migration)
 	cr_assert_str_eq(tc_store_cell(r, 1, 1), "2000");
 	cr_assert_str_eq(tc_store_cell(r, 1, 3), "425");
 	tc_store_rows_free(r);
+	/* several sweeps: listed in the order stored, the latest last (report --db takes it);
+	 * PostgreSQL has no rowid */
+	const char *keys[] = {"ffff", "0000", "8888"};
+	for (int k = 0; k < 3; k++) {
+		struct tc_store_sweep sw = {keys[k], "h100", "[]", "[]", "grid", 0, 1, 1, "test"};
+		cr_assert_eq(tc_store_put_sweep(s, &sw, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(tc_store_sweeps(s, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(r->nrows, 3);
+	for (int k = 0; k < 3; k++)
+		cr_assert_str_eq(tc_store_cell(r, (size_t)k, 0), keys[k]);
+	tc_store_rows_free(r);
 	cr_assert_eq(tc_store_sql(s, "CREATE DATABASE v1", &r, &err), 0, "%s", err.msg);
 	tc_store_rows_free(r);
 	tc_store_close(s);
