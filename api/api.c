@@ -154,7 +154,22 @@ static int to_string(int (*write)(const struct tc_replay *, FILE *, struct tc_er
 
 static const char *const project_keys[] = {
     "inputs", "target", "source",	 "set",	 "host_scale", "gpu_scale", "steps",
-    "band",   "infer_waits", "dims", "training", "ops", NULL};
+    "band",   "infer_waits", "dims", "training", "ops", "dtype", NULL};
+
+/* "dtype": the precision an ONNX model runs at; 0 when absent */
+static int dtype_of(json_t *req, unsigned *out, struct tc_err *err)
+{
+	*out = 0;
+	json_t *v = json_object_get(req, "dtype");
+	if (!v || json_is_null(v))
+		return 0;
+	int d = json_is_string(v) ? tc_pipeline_run_dtype(json_string_value(v)) : -1;
+	if (d < 0)
+		return tc_err_set(err, TC_EINVAL,
+				  "request: \"dtype\" must be bf16, fp16, fp8 or fp32");
+	*out = (unsigned)d;
+	return 0;
+}
 
 int tc_api_project(struct tc_api *api, const char *request, char **json, char **ops_csv)
 {
@@ -189,6 +204,8 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 		rc = tc_err_set(err, TC_EINVAL, "request: no \"inputs\"");
 	if (rc == 0 && !(p.target = str(req, "target")))
 		rc = tc_err_set(err, TC_EINVAL, "request: no \"target\" chip");
+	if (rc == 0)
+		rc = dtype_of(req, &p.dtype, err);
 	if (rc == 0 && (band < 0 || band > 10000))
 		rc = tc_err_set(err, TC_EINVAL, "request: \"band\" must be 0-10000 draws");
 	if (rc == 0) {
@@ -218,7 +235,7 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 	return rc;
 }
 
-static const char *const ingest_keys[] = {"inputs", "output", "dims", "training", NULL};
+static const char *const ingest_keys[] = {"inputs", "output", "dims", "training", "dtype", NULL};
 
 int tc_api_ingest(struct tc_api *api, const char *request)
 {
@@ -234,6 +251,9 @@ int tc_api_ingest(struct tc_api *api, const char *request)
 		rc = strings(req, "inputs", &inputs, &n_in, err);
 	if (rc == 0)
 		rc = strings(req, "dims", &dims, &n_dims, err);
+	unsigned dtype = 0;
+	if (rc == 0)
+		rc = dtype_of(req, &dtype, err);
 	const char *out = rc == 0 ? str(req, "output") : NULL;
 	if (rc == 0 && (!n_in || !out))
 		rc = tc_err_set(err, TC_EINVAL, "request: needs \"inputs\" and \"output\"");
@@ -242,6 +262,7 @@ int tc_api_ingest(struct tc_api *api, const char *request)
 		io.dims = dims;
 		io.n_dims = n_dims;
 		io.training = json_is_true(json_object_get(req, "training"));
+		io.dtype = dtype;
 		rc = tc_ingest_files(inputs, n_in, out, &io, NULL, err);
 	}
 	free(inputs);

@@ -6,6 +6,23 @@
 
 #include "pipeline.h"
 
+int tc_pipeline_run_dtype(const char *name)
+{
+	/* fp8 alone is the e4m3 format inference runs at (e5m2 holds gradients) */
+	int d = strcmp(name, "fp8") == 0 ? TC_DT_FP8_E4M3 : tc_dtype_parse(name);
+	switch (d) {
+	case TC_DT_F32:
+	case TC_DT_F16:
+	case TC_DT_BF16:
+	case TC_DT_F64:
+	case TC_DT_FP8_E4M3:
+	case TC_DT_FP8_E5M2:
+		return d;
+	default:
+		return -1;
+	}
+}
+
 int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,
 			       struct tc_err *err)
 {

@@ -59,6 +59,10 @@ int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p,
 		       struct tc_err *err);
 void tc_pipeline_free(struct tc_pipeline *p);
 
+/* The precision an ONNX model may be run at, from its name (bf16, fp16, fp8 = e4m3, fp32,
+ * fp64, fp8_e5m2): the dtype, or -1. */
+int tc_pipeline_run_dtype(const char *name);
+
 /* The error for a trace whose device names no spec: the device string it carries and the
  * closest specs. 0 when the stream has nothing measured to carry over (no GPU ops, ONNX). */
 int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_graph *g,

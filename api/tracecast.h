@@ -48,14 +48,14 @@ void tc_api_free(void *p);
  *   "steps": n                    report the first n steps per rank (default all)
  *   "band": n                     draws of the uncertainty band (default 40, 0 = none)
  *   "infer_waits": bool           default true
- *   "dims": ["name=value"], "training": bool   ONNX inputs
+ *   "dims": ["name=value"], "training": bool, "dtype": "bf16|fp16|fp8|fp32"   ONNX inputs
  *   "ops": bool                   also return the per-op table (CSV) in *ops_csv
  * *json: the projection report (schema tracecast.projection, docs/projection.md §5).
  * *ops_csv: NULL unless "ops" is true. */
 int tc_api_project(struct tc_api *api, const char *request, char **json, char **ops_csv);
 
 /* Ingest traces or a model into an opstream. request: {"inputs": [...], "output": path,
- * "dims": [...], "training": bool}. The output is written under a temporary name and renamed
+ * "dims": [...], "training": bool, "dtype": "bf16"}. The output is written under a temporary name and renamed
  * only when complete. */
 int tc_api_ingest(struct tc_api *api, const char *request);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pipeline.h"
 #include "ingest.h"
 
 static void ingest_help(FILE *fp)
@@ -38,16 +39,10 @@ static void ingest_help(FILE *fp)
 
 int tc_cli_run_dtype(struct tc_cli *cli, const char *cmd, const char *s)
 {
-	/* fp8 alone is the e4m3 format inference runs at (e5m2 holds gradients) */
-	int d = strcmp(s, "fp8") == 0 ? TC_DT_FP8_E4M3 : tc_dtype_parse(s);
-	switch (d) {
-	case TC_DT_F32: case TC_DT_F16: case TC_DT_BF16: case TC_DT_F64:
-	case TC_DT_FP8_E4M3: case TC_DT_FP8_E5M2:
-		return d;
-	default:
+	int d = tc_pipeline_run_dtype(s);
+	if (d < 0)
 		tc_cli_usage(cli, cmd, "--dtype needs bf16, fp16, fp8 or fp32, not '%s'", s);
-		return -1;
-	}
+	return d;
 }
 
 int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)

@@ -138,3 +138,16 @@ def test_torch_profiler_handler(tmp_path):
     assert r.report["input"]["gpu_ops"] == 0
     assert r.summary["projected_step_ns"] == r.summary["source_step_ns"]
     assert lines and lines[0].startswith("tracecast: ") and "speedup" in lines[0]
+
+
+def test_onnx_chip_to_chip_and_dtype():
+    model = os.path.join(CORPUS, "onnx", "light_resnet50.onnx")
+    if not os.path.exists(model):
+        pytest.skip(f"corpus not found at {CORPUS}")
+    fp32 = tracecast.project([model], target="h100", source="a100", band=0)
+    bf16 = tracecast.project([model], target="h100", source="a100", dtype="bf16", band=0,
+                             dims=["batch=32"])
+    assert fp32.speedup > 1  # both sides costed analytically: a real speedup
+    assert bf16.summary["projected_step_ns"] > 0
+    with pytest.raises(tracecast.Error, match="dtype"):
+        tracecast.project([model], target="h100", dtype="int3")

@@ -89,8 +89,8 @@ class Result:
 
 
 def project(traces, target, source=None, sets=None, *, host_scale=1.0, gpu_scale=1.0,
-            steps=None, band=40, infer_waits=True, dims=None, training=False, ops=True,
-            specs=None):
+            steps=None, band=40, infer_waits=True, dims=None, training=False, dtype=None,
+            ops=True, specs=None):
     """Project traces (one job: a file per rank, a .tcs, an ONNX model) onto `target`
     (a chip id or a spec file). sets: {"key": value} or ["key=value"] overrides on the
     target. Returns a Result."""
@@ -102,16 +102,21 @@ def project(traces, target, source=None, sets=None, *, host_scale=1.0, gpu_scale
            "dims": list(dims or [])}
     if source:
         req["source"] = source
+    if dtype:
+        req["dtype"] = dtype
     if steps:
         req["steps"] = int(steps)
     report, ops_csv = Context(specs).project(req)
     return Result(report, ops_csv)
 
 
-def ingest(traces, output, dims=None, training=False, specs=None):
-    """Ingest traces (or an ONNX model) into an opstream file `output`."""
-    Context(specs).ingest({"inputs": _paths(traces), "output": os.fspath(output),
-                           "dims": list(dims or []), "training": bool(training)})
+def ingest(traces, output, dims=None, training=False, dtype=None, specs=None):
+    """Ingest traces (or an ONNX model, at `dtype` if given) into an opstream file."""
+    req = {"inputs": _paths(traces), "output": os.fspath(output), "dims": list(dims or []),
+           "training": bool(training)}
+    if dtype:
+        req["dtype"] = dtype
+    Context(specs).ingest(req)
     return os.fspath(output)
 
 
