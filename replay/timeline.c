@@ -79,23 +79,32 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 		if (r->start[i] == INT64_MIN)
 			continue;
 		const char *name = rp_op_name(g, i, buf, sizeof(buf));
-		int64_t sd = rp_dur0(g, i), pd = r->end[i] - r->start[i];
+		int64_t sd = rp_dur0(g, i), pd = r->end[i] - r->start[i], sts = g->ts[i];
 		uint32_t rank = g->lanes[g->lane[i]].rank;
+		/* an analytic op (ONNX) has a source side only when the run costed it on the
+		 * source chip too (--source: replay/srcmodel.c) */
+		int has_src = 1;
+		if (g->flags[i] & RP_F_ANALYTIC) {
+			int64_t a, b;
+			has_src = tc_replay_op_source(r, i, &a, &b);
+			sts = a;
+			sd = has_src ? b - a : -1;
+		}
 		for (int v = 0; v < 2; v++) {
-			if (!v && (g->flags[i] & RP_F_ANALYTIC))
+			if (!v && !has_src)
 				continue; /* no source time to show */
 			fputs(first ? "{\"ph\": \"X\", \"name\": " : ",\n{\"ph\": \"X\", \"name\": ", fp);
 			first = 0;
 			put_str(fp, name);
 			fprintf(fp, ", \"cat\": \"%s\", \"pid\": %u, \"tid\": %u, \"ts\": ",
 				tc_class_name(g->cls[i]), 2 * rank + (unsigned)v, g->lane[i]);
-			put_us(fp, v ? r->start[i] : g->ts[i]);
+			put_us(fp, v ? r->start[i] : sts);
 			fputs(", \"dur\": ", fp);
 			put_us(fp, v ? pd : sd);
 			fprintf(fp, ", \"args\": {\"op\": %u, \"class\": \"%s\", \"source_ns\": %lld, "
 				    "\"projected_ns\": %lld, \"bound\": \"%s\"",
 				i, tc_class_name(g->cls[i]),
-				(long long)((g->flags[i] & RP_F_ANALYTIC) ? -1 : sd), (long long)pd,
+				(long long)sd, (long long)pd,
 				tc_bound_name(rp_bound(r, i, v)));
 			if (g->flags[i] & RP_F_WORK) {
 				const struct rp_work *W = &g->works[g->ref[i]];

@@ -70,3 +70,43 @@ Test(replay_timeline, names_flows_and_args, .timeout = 120)
 		  finishes);
 	cr_expect_gt(kernels, 0, "no op carries its work in args");
 }
+
+/* An ONNX model projected chip to chip (--source): the source process shows the model costed
+ * on the source chip, with its own times (no -1) */
+Test(replay_timeline, onnx_chip_to_chip_has_both_sides, .timeout = 120)
+{
+	const char *exe = getenv("TRACECAST"), *c = getenv("TRACECAST_CORPUS");
+	if (!c || !*c)
+		c = getenv("TC_CORPUS_DEFAULT");
+	char model[1024], dir[] = "/tmp/tc_tlo_XXXXXX", cmd[4096], path[300];
+	snprintf(model, sizeof(model), "%s/onnx/light_resnet50.onnx", c ? c : "");
+	if (!c || access(model, R_OK) != 0)
+		cr_skip_test("corpus model %s absent (set TRACECAST_CORPUS)", model);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tl.json", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -q project '%s' --source a100 --target h100 --no-band --timeline '%s' "
+		 "--json /dev/null",
+		 exe, model, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	json_t *doc = json_load_file(path, 0, NULL);
+	cr_assert_not_null(doc);
+	json_t *ev = json_object_get(doc, "traceEvents"), *e;
+	size_t i, src = 0, proj = 0;
+	json_array_foreach(ev, i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "ph")), "X") != 0)
+			continue;
+		long long s = json_integer_value(json_object_get(json_object_get(e, "args"), "source_ns"));
+		cr_assert_gt(s, 0, "event %zu: source_ns %lld", i, s);
+		if (json_integer_value(json_object_get(e, "pid")) % 2 == 0)
+			src++;
+		else
+			proj++;
+	}
+	cr_assert_gt(src, 50);
+	cr_assert_eq(src, proj);
+	json_decref(doc);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
