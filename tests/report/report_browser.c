@@ -186,3 +186,71 @@ Test(report_browser, dashboard_renders, .init = setup, .fini = teardown, .timeou
 	fclose(fp);
 	check_page(html, 4);
 }
+
+/* The Perfetto timeline parses in Chromium's own JSON parser (the one Perfetto's UI runs
+ * in): the page embeds the file and JSON.parse counts the thread names, the launch -> kernel
+ * flows and the complete events into the DOM, which --dump-dom hands back. */
+Test(report_browser, timeline_parses_in_chromium, .init = setup, .fini = teardown, .timeout = 240)
+{
+	const char *exe = getenv("TRACECAST"), *src = getenv("TC_SRCDIR");
+	cr_assert(exe && src, "TRACECAST and TC_SRCDIR come from meson");
+	const char *bin = chromium();
+	if (!bin)
+		cr_skip_test("Chromium is absent (set CHROMIUM=path)");
+	char cmd[4096], tl[300], html[300], out[300];
+	snprintf(tl, sizeof(tl), "%s/tl.json", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -q project '%s/traces/sample/train_a100_rank0.json.gz' "
+		 "'%s/traces/sample/train_a100_rank1.json.gz' --target h100 --no-band "
+		 "--timeline '%s' --json /dev/null",
+		 exe, src, src, tl);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	char *json = slurp(tl);
+	cr_assert_not_null(json);
+	cr_assert_null(strstr(json, "</"), "the timeline would close the embedding script");
+	snprintf(html, sizeof(html), "%s/tl.html", tmpdir);
+	FILE *f = fopen(html, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"<!doctype html><html><body><div id=\"out\">pending</div>"
+		"<script type=\"application/json\" id=\"tl\">%s</script><script>\n"
+		"const o = document.getElementById('out');\n"
+		"try {\n"
+		"  const ev = JSON.parse(document.getElementById('tl').textContent).traceEvents;\n"
+		"  let threads = 0, streams = 0, s = 0, f = 0, x = 0;\n"
+		"  for (const e of ev) {\n"
+		"    if (e.ph === 'M' && e.name === 'thread_name') {\n"
+		"      if (e.args.name.startsWith('thread ')) threads++;\n"
+		"      if (e.args.name.startsWith('stream ')) streams++;\n"
+		"    } else if (e.ph === 's') s++; else if (e.ph === 'f') f++;\n"
+		"    else if (e.ph === 'X') x++;\n"
+		"  }\n"
+		"  o.textContent = `ok threads=${threads} streams=${streams} s=${s} f=${f} x=${x}`;\n"
+		"} catch (err) { o.textContent = 'error ' + err; }\n"
+		"</script></body></html>\n",
+		json);
+	fclose(f);
+	free(json);
+	snprintf(out, sizeof(out), "%s/tl-dom.html", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' --headless --no-sandbox "
+		 "--disable-gpu --no-first-run --disable-dev-shm-usage --user-data-dir='%s/profile' "
+		 "--dump-dom 'file://%s' > '%s' 2>/dev/null",
+		 bin, tmpdir, html, out);
+	int rc = system(cmd);
+	char *dom = slurp(out);
+	if (rc != 0 || !dom || !strstr(dom, "id=\"out\""))
+		cr_skip_test("Chromium cannot start here (exit %d)", rc);
+	const char *r = strstr(dom, "id=\"out\">");
+	cr_assert(r && strncmp(r + 9, "ok ", 3) == 0, "%.300s", r ? r : dom);
+	int threads = 0, streams = 0, s = 0, fl = 0, x = 0;
+	cr_assert_eq(sscanf(r + 9, "ok threads=%d streams=%d s=%d f=%d x=%d", &threads, &streams,
+			    &s, &fl, &x),
+		     5, "%.200s", r);
+	cr_expect_gt(threads, 0, "CPU threads named as the trace names them");
+	cr_expect_gt(streams, 0, "GPU streams named as the trace names them");
+	cr_expect_gt(s, 100, "launch -> kernel flows");
+	cr_expect_eq(s, fl, "every flow starts and finishes");
+	cr_expect_gt(x, 1000);
+	free(dom);
+}
