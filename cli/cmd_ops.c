@@ -1,5 +1,6 @@
 /* cmd_ops.c - `tracecast info` and `tracecast dump`: look inside an opstream. */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static int info_of(struct tc_cli *cli, const char *path, const char *shown);
+static int info_of(struct tc_cli *cli, const char *path, const char *shown, int json);
 
 int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 {
@@ -55,16 +56,19 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	size_t n_dims = 0;
 	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	if (tc_cli_wants_help(argc, argv)) {
-		printf("usage: tracecast info IN [--dtype T] [--dim NAME=V ...]\n\n"
+		printf("usage: tracecast info IN [--dtype T] [--dim NAME=V ...] [--json]\n\n"
 		       "Summarise an opstream: source, ranks, devices, lanes, time span, op kinds and the\n"
 		       "op classes of GPU work with their counts, time, FLOPs and bytes; an ONNX model's\n"
 		       "parameters. IN is a .tcs, or a model or trace ingested on the fly (--dtype and\n"
-		       "--dim as for ingest).\n");
+		       "--dim as for ingest). --json prints the same figures as one JSON object.\n");
 		return 0;
 	}
+	int json = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--dim") == 0 && i + 1 < argc && n_dims < 64) {
+		if (strcmp(a, "--json") == 0) {
+			json = 1;
+		} else if (strcmp(a, "--dim") == 0 && i + 1 < argc && n_dims < 64) {
 			dims[n_dims++] = argv[++i];
 		} else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
 			int d = tc_cli_run_dtype(cli, "info", argv[++i]);
@@ -90,7 +94,7 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	const char *path;
 	if (tc_report_opstream(&in, 1, &io, tmp, sizeof(tmp), &path, &err) < 0)
 		return tc_cli_fail(cli, &err);
-	int rc = info_of(cli, path, in); /* the temporary name means nothing to the user */
+	int rc = info_of(cli, path, in, json); /* the temporary name means nothing to the user */
 	if (tmp[0]) {
 		unlink(tmp);
 		tc_tmp_forget(tmp);
@@ -98,7 +102,94 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static int info_of(struct tc_cli *cli, const char *path, const char *shown)
+static const char *meta_of(const struct tc_ops_header *h, const char *key)
+{
+	for (size_t i = 0; i < h->n_meta; i++)
+		if (strcmp(h->meta[i].key, key) == 0)
+			return h->meta[i].value;
+	return NULL;
+}
+
+/* A string from the file as JSON: jansson refuses invalid UTF-8, which a hostile file may
+ * hold, so those go through the terminal-safe form. */
+static json_t *safe_str(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (!j) {
+		char buf[512];
+		tc_str_printable(buf, sizeof(buf), s);
+		j = json_string(buf);
+	}
+	return j ? j : json_string("?");
+}
+
+/* info --json: the same figures, raw numbers (ns, bytes, FLOPs) */
+static void info_json(const char *shown, const struct tc_ops_info *info,
+		      const struct tc_ops_header *h)
+{
+	json_t *o = json_object(), *files = json_array(), *devs = json_array();
+	json_t *kinds = json_object(), *classes = json_object();
+	json_object_set_new(o, "file", safe_str(shown));
+	json_object_set_new(o, "file_bytes", json_integer((json_int_t)info->file_bytes));
+	char fmt[32];
+	snprintf(fmt, sizeof(fmt), "%u.%u", h->format_major, h->format_minor);
+	json_object_set_new(o, "format", json_string(fmt));
+	json_object_set_new(o, "tool_version", safe_str(h->tool_version));
+	json_object_set_new(o, "source_format", safe_str(h->source_format));
+	for (size_t i = 0; i < h->n_source_files; i++)
+		json_array_append_new(files, safe_str(h->source_files[i]));
+	json_object_set_new(o, "source_files", files);
+	json_object_set_new(o, "ranks", json_integer(info->ranks));
+	json_object_set_new(o, "world_size", json_integer(h->world_size));
+	for (size_t i = 0; i < h->n_devices; i++) {
+		const struct tc_device *d = &h->devices[i];
+		json_array_append_new(devs, json_pack("{s:i, s:i, s:o, s:o, s:s}", "id", (int)d->id,
+						      "rank", (int)d->rank, "name", safe_str(d->name),
+						      "chip", safe_str(d->chip), "type",
+						      d->type == TC_DEV_CPU ? "cpu" : "gpu"));
+	}
+	json_object_set_new(o, "devices", devs);
+	json_object_set_new(o, "lanes", json_integer(info->lanes));
+	json_object_set_new(o, "ops", json_integer((json_int_t)info->ops));
+	json_object_set_new(o, "chunks", json_integer((json_int_t)info->chunks));
+	json_object_set_new(o, "span_ns", json_integer(info->ts_max - info->ts_min));
+	json_object_set_new(o, "steps", json_integer((json_int_t)info->steps));
+	json_object_set_new(o, "collectives", json_integer((json_int_t)info->collectives));
+	for (unsigned k = 0; k < TC_KIND__COUNT; k++)
+		if (info->by_kind[k])
+			json_object_set_new(kinds, tc_kind_name(k),
+					    json_pack("{s:I, s:I}", "count", (json_int_t)info->by_kind[k],
+						      "total_ns", (json_int_t)info->by_kind_ns[k]));
+	json_object_set_new(o, "by_kind", kinds);
+	uint64_t flops = 0, rd = 0, wr = 0;
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
+		const struct tc_ops_info_class *k = &info->by_class[c];
+		if (!k->count)
+			continue;
+		json_object_set_new(
+		    classes, tc_class_name(c),
+		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)k->count, "total_ns",
+			      (json_int_t)k->total_ns, "flops", (json_int_t)k->flops, "bytes_read",
+			      (json_int_t)k->bytes_read, "bytes_written", (json_int_t)k->bytes_written));
+		flops += k->flops;
+		rd += k->bytes_read;
+		wr += k->bytes_written;
+	}
+	json_object_set_new(o, "by_class", classes);
+	json_object_set_new(o, "flops", json_integer((json_int_t)flops));
+	json_object_set_new(o, "bytes_read", json_integer((json_int_t)rd));
+	json_object_set_new(o, "bytes_written", json_integer((json_int_t)wr));
+	const char *params = meta_of(h, "params"), *pbytes = meta_of(h, "param_bytes");
+	json_object_set_new(o, "params",
+			    params ? json_integer((json_int_t)strtoull(params, NULL, 10)) : json_null());
+	json_object_set_new(o, "param_bytes",
+			    pbytes ? json_integer((json_int_t)strtoull(pbytes, NULL, 10)) : json_null());
+	json_dumpf(o, stdout, JSON_INDENT(1));
+	putchar('\n');
+	json_decref(o);
+}
+
+static int info_of(struct tc_cli *cli, const char *path, const char *shown, int json)
 {
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_ops_info info;
@@ -110,6 +201,11 @@ static int info_of(struct tc_cli *cli, const char *path, const char *shown)
 	if (tc_ops_reader_open(&r, path, &err) < 0)
 		return tc_cli_fail(cli, &err);
 	const struct tc_ops_header *h = tc_ops_reader_header(r);
+	if (json) {
+		info_json(shown, &info, h);
+		tc_ops_reader_free(r);
+		return 0;
+	}
 	printf("file         %s (%s%s, %s/op)\n", shown, shown != path ? "ingested: opstream " : "",
 	       tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
 	       info.ops ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2) : "-");

@@ -81,3 +81,21 @@ Test(cli_json, project_ops_csv)
 	cr_assert_gt(rows, 1000, "%zu rows", rows);
 	cr_assert_gt(kernels, 100);
 }
+
+Test(cli_json, info)
+{
+	const char *src = getenv("TC_SRCDIR");
+	char args[1024];
+	snprintf(args, sizeof(args), "info '%s/traces/sample/train_a100_rank0.json.gz' --json", src);
+	run(args);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert_eq(json_integer_value(json_object_get(o, "ops")), 1251);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "source_format")), "kineto");
+	json_t *gemm = json_object_get(json_object_get(o, "by_class"), "gemm");
+	cr_assert_gt(json_integer_value(json_object_get(gemm, "flops")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(o, "flops")),
+		     json_integer_value(json_object_get(gemm, "flops")) - 1);
+	cr_assert(json_is_array(json_object_get(o, "devices")));
+	json_decref(o);
+}
