@@ -6,11 +6,11 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "hwmodel.h"
 #include "internal.h"
 
 #define MAX_SERIES 32
 
-static const char *const bound_names[] = {"compute", "memory", "comm", "launch", "host", "idle"};
 
 static double num(const json_t *o, const char *key)
 {
@@ -149,10 +149,14 @@ static void by_bound(FILE *fp, const json_t *doc, const char *pfx)
 	const json_t *bb = json_object_get(doc, "by_bound");
 	if (!json_is_object(bb))
 		return;
-	char rows[2][96], id[32], metrics[2][TC_ARRAY_LEN(bound_names)][48];
-	const char *rowp[2], *cols[TC_ARRAY_LEN(bound_names)], *mp[2 * TC_ARRAY_LEN(bound_names)];
-	double vals[2 * TC_ARRAY_LEN(bound_names)];
-	const size_t nb = TC_ARRAY_LEN(bound_names);
+	/* the bound names in the report's order: hwmodel's enum, not a copy of its strings */
+	const char *bound_names[TC_BOUND__COUNT];
+	for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
+		bound_names[b] = tc_bound_name(b);
+	char rows[2][96], id[32], metrics[2][TC_BOUND__COUNT][48];
+	const char *rowp[2], *cols[TC_BOUND__COUNT], *mp[2 * TC_BOUND__COUNT];
+	double vals[2 * TC_BOUND__COUNT];
+	const size_t nb = TC_BOUND__COUNT;
 	row_labels(doc, rows);
 	for (size_t s = 0; s < nb; s++) {
 		cols[s] = rp_bound_colour(bound_names[s]);
@@ -347,10 +351,7 @@ static void flush(FILE *fp, const struct tc_report_timeline *t, struct pending *
 	if (!p->live)
 		return;
 	char b1[32], b2[32];
-	static const char *const cls_names[] = {"other", "gemm", "conv", "attention", "elementwise",
-						"reduction", "norm", "softmax", "embedding", "copy",
-						"memset", "collective", "optimizer", "host"};
-	const char *cls = p->cls < TC_ARRAY_LEN(cls_names) ? cls_names[p->cls] : "other";
+	const char *cls = tc_class_name(p->cls);
 	fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"><title>",
 		p->x0, y0 + p->lane * LANE + 1, TC_MAX(p->x1 - p->x0, 0.6), LANE - 2,
 		rp_class_colour(cls));
@@ -358,8 +359,8 @@ static void flush(FILE *fp, const struct tc_report_timeline *t, struct pending *
 		fprintf(fp, "%zu %s ops, from ", p->count, cls);
 	rp_esc(fp, p->name < t->n_names ? t->names[p->name] : "?");
 	fprintf(fp, "\n%s, %s at +%s", cls, rp_ns(b1, (double)(p->t1 - p->t0)), rp_ns(b2, (double)p->t0));
-	if (p->bound < TC_ARRAY_LEN(bound_names) && p->count == 1)
-		fprintf(fp, ", %s-bound", bound_names[p->bound]);
+	if (p->bound < TC_BOUND__COUNT && p->count == 1)
+		fprintf(fp, ", %s-bound", tc_bound_name(p->bound));
 	fputs("</title></rect>\n", fp);
 	p->live = 0;
 }
