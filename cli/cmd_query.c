@@ -82,20 +82,6 @@ static void print_csv(const struct tc_store_rows *r, FILE *fp)
 	}
 }
 
-static void json_str(const char *v, FILE *fp)
-{
-	fputc('"', fp);
-	for (; *v; v++) {
-		unsigned char ch = (unsigned char)*v;
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			fputc(ch, fp);
-	}
-	fputc('"', fp);
-}
 
 /* Cells that hold JSON themselves (overrides, class_ns) are emitted as JSON, not strings. */
 static int is_json_text(const char *v)
@@ -113,14 +99,14 @@ static void print_json(const struct tc_store_rows *r, FILE *fp)
 			const char *v = tc_store_cell(r, i, c);
 			if (c)
 				fputs(", ", fp);
-			json_str(r->names[c], fp);
+			tc_fput_json_str(fp, r->names[c]);
 			fputs(": ", fp);
 			if (!v)
 				fputs("null", fp);
 			else if (r->numeric[c] || is_json_text(v))
 				fputs(v, fp);
 			else
-				json_str(v, fp);
+				tc_fput_json_str(fp, v);
 		}
 		fputc('}', fp);
 	}

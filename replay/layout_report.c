@@ -5,19 +5,6 @@
 
 #include "internal.h"
 
-/* A JSON string (chip ids come from file names: quote what JSON needs). */
-static void jstr(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	fputc('"', fp);
-}
 
 static void par_json(FILE *fp, uint32_t world, const struct tc_replay_parallel *p)
 {
@@ -63,7 +50,7 @@ void rp_layout_write_json(const struct tc_replay *r, FILE *fp)
 	fputs(", \"rank_chips\": [", fp);
 	for (size_t i = 0; i < sc->n_rank_chips; i++) {
 		fprintf(fp, "%s{\"rank\": %u, \"chip\": ", i ? ", " : "", sc->rank_chips[i].rank);
-		jstr(fp, tc_chip_id(sc->rank_chips[i].chip));
+		tc_fput_json_str(fp, tc_chip_id(sc->rank_chips[i].chip));
 		fprintf(fp, ", \"factor\": %s}",
 			tc_fmt_double(b, sizeof(b), L->rank_chip_factor[i]));
 	}

@@ -9,32 +9,6 @@
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
-static void jstr(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", fp);
-			break;
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(fp, "\\u%04x", *p);
-			else
-				fputc(*p, fp);
-		}
-	}
-	fputc('"', fp);
-}
 
 static void jnum(FILE *fp, double v)
 {
@@ -92,7 +66,7 @@ static void j_bounds(FILE *fp, const double b[TC_BOUND__COUNT])
 	for (unsigned k = 0; k < TC_BOUND__COUNT; k++) {
 		if (k)
 			fputs(", ", fp);
-		jstr(fp, tc_bound_name(k));
+		tc_fput_json_str(fp, tc_bound_name(k));
 		fputs(": ", fp);
 		jnum(fp, b[k]);
 	}
@@ -108,11 +82,11 @@ static void j_top(FILE *fp, const struct tc_replay *r, const struct rp_top *t)
 		snprintf(buf, sizeof(buf), "string#%u", t->name);
 		nm = buf;
 	}
-	jstr(fp, nm);
+	tc_fput_json_str(fp, nm);
 	fputs(", \"class\": ", fp);
-	jstr(fp, tc_class_name(t->cls));
+	tc_fput_json_str(fp, tc_class_name(t->cls));
 	fputs(", \"bound\": ", fp);
-	jstr(fp, tc_bound_name(t->bound));
+	tc_fput_json_str(fp, tc_bound_name(t->bound));
 	fputs(", \"count\": ", fp);
 	jint(fp, (int64_t)t->count);
 	fputs(", \"source_ns\": ", fp);
@@ -157,18 +131,18 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fprintf(fp, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n", TC_REPLAY_SCHEMA,
 		TC_REPLAY_SCHEMA_VERSION);
 	fputs("  \"tool\": {\"name\": \"tracecast\", \"version\": ", fp);
-	jstr(fp, TC_VERSION);
+	tc_fput_json_str(fp, TC_VERSION);
 	fputs("},\n  \"mode\": ", fp);
-	jstr(fp, mode_name(r));
+	tc_fput_json_str(fp, mode_name(r));
 	fputs(",\n  \"input\": {\"source_format\": ", fp);
-	jstr(fp, h ? h->source_format : "memory");
+	tc_fput_json_str(fp, h ? h->source_format : "memory");
 	fputs(", \"source_files\": [", fp);
 	for (size_t i = 0; h && i < h->n_source_files; i++) {
 		if (i)
 			fputs(", ", fp);
 		/* basenames only: the same trace in another directory gives the same report */
 		const char *f = h->source_files[i], *sl = strrchr(f, '/');
-		jstr(fp, sl ? sl + 1 : f);
+		tc_fput_json_str(fp, sl ? sl + 1 : f);
 	}
 	fprintf(fp, "], \"ops\": %llu, \"gpu_ops\": %llu, \"ranks\": %u, \"lanes\": %u},\n",
 		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
@@ -176,9 +150,9 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fputs("  \"source_chip\": ", fp);
 	if (r->opts.source) {
 		fputs("{\"id\": ", fp);
-		jstr(fp, chip_id(r->opts.source));
+		tc_fput_json_str(fp, chip_id(r->opts.source));
 		fputs(", \"name\": ", fp);
-		jstr(fp, tc_chip_name(r->opts.source));
+		tc_fput_json_str(fp, tc_chip_name(r->opts.source));
 		fputc('}', fp);
 	} else {
 		fputs("null", fp);
@@ -186,14 +160,14 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fputs(",\n  \"target_chip\": ", fp);
 	if (r->opts.target) {
 		fputs("{\"id\": ", fp);
-		jstr(fp, chip_id(r->opts.target));
+		tc_fput_json_str(fp, chip_id(r->opts.target));
 		fputs(", \"name\": ", fp);
-		jstr(fp, tc_chip_name(r->opts.target));
+		tc_fput_json_str(fp, tc_chip_name(r->opts.target));
 		fputs(", \"overrides\": [", fp);
 		for (size_t i = 0; i < r->opts.n_sets; i++) {
 			if (i)
 				fputs(", ", fp);
-			jstr(fp, r->opts.sets[i]);
+			tc_fput_json_str(fp, r->opts.sets[i]);
 		}
 		fputs("]}", fp);
 	} else {
@@ -250,14 +224,14 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		struct rp_wait_count wk[RP_WAIT_KINDS];
 		for (size_t k = 0, nw = rp_wait_counts(r->g, wk); k < nw; k++) {
 			fputs(", ", fp);
-			jstr(fp, wk[k].kind);
+			tc_fput_json_str(fp, wk[k].kind);
 			fprintf(fp, ": %llu", (unsigned long long)wk[k].n);
 		}
 		fputs("}, \"host_bound\": ", fp);
 		fputs(in.host_bound ? "true" : "false", fp);
 		fputs(", \"stuck\": ", fp);
 		if (in.stuck)
-			jstr(fp, in.stuck_cause);
+			tc_fput_json_str(fp, in.stuck_cause);
 		else
 			fputs("null", fp);
 	}
@@ -270,7 +244,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		const struct tc_replay_step *s = &r->steps[k];
 		fputs(k ? ",\n    " : "\n    ", fp);
 		fprintf(fp, "{\"rank\": %u, \"name\": ", s->rank);
-		jstr(fp, s->name);
+		tc_fput_json_str(fp, s->name);
 		fputs(", \"op\": ", fp);
 		if (s->op == UINT64_MAX)
 			fputs("null", fp);
@@ -333,7 +307,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputs(first ? "\n    " : ",\n    ", fp);
 		first = 0;
 		fputs("{\"class\": ", fp);
-		jstr(fp, tc_class_name(c));
+		tc_fput_json_str(fp, tc_class_name(c));
 		fprintf(fp, ", \"count\": %llu, \"source_ns\": ", (unsigned long long)r->class_count[c]);
 		jnum(fp, r->class_src_ns[c]);
 		fputs(", \"projected_ns\": ", fp);
@@ -355,7 +329,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputs(first ? "" : ", ", fp);
 		first = 0;
 		fputs("{\"class\": ", fp);
-		jstr(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : "host+latency");
+		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : "host+latency");
 		fputs(", \"ns\": ", fp);
 		jnum(fp, r->cp_class_ns[c]);
 		fputs(", \"share\": ", fp);
@@ -387,7 +361,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		if (w->no_cost_model[c]) {
 			fputs(first ? "" : ", ", fp);
 			first = 0;
-			jstr(fp, tc_class_name(c));
+			tc_fput_json_str(fp, tc_class_name(c));
 			fprintf(fp, ": %llu", (unsigned long long)w->no_cost_model[c]);
 		}
 	fputs("}, \"dtype_missing\": {", fp);
@@ -396,7 +370,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		if (w->dtype_missing[d]) {
 			fputs(first ? "" : ", ", fp);
 			first = 0;
-			jstr(fp, tc_dtype_name(d));
+			tc_fput_json_str(fp, tc_dtype_name(d));
 			fprintf(fp, ": %llu", (unsigned long long)w->dtype_missing[d]);
 		}
 	fprintf(fp,
@@ -413,26 +387,26 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	/* provenance: where each family of figures comes from */
 	fputs("  \"provenance\": {\n", fp);
 	fputs("    \"gpu_op_time\": ", fp);
-	jstr(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
+	tc_fput_json_str(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
 				   "the source chip (the source side) and on the target"
 		 : r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
 				    "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
 				    "target; collectives: latest arrival of the group + re-timed transfer"
 				  : "measured durations replayed unchanged (identity)");
 	fputs(",\n    \"host_time\": ", fp);
-	jstr(fp, "measured gaps between CPU points x options.host_scale");
+	tc_fput_json_str(fp, "measured gaps between CPU points x options.host_scale");
 	fputs(",\n    \"bound\": ", fp);
-	jstr(fp, "hwmodel cost bound per op on each chip; step time split by priority compute > "
+	tc_fput_json_str(fp, "hwmodel cost bound per op on each chip; step time split by priority compute > "
 		 "memory > launch > comm > host > idle");
 	fputs(",\n    \"energy\": ", fp);
-	jstr(fp, "hwmodel tc_chip_energy_j(chip, step time, busy ns and utilisation by bound), "
+	tc_fput_json_str(fp, "hwmodel tc_chip_energy_j(chip, step time, busy ns and utilisation by bound), "
 		 "summed over ranks");
 	fputs(",\n    \"dollars\": ", fp);
-	jstr(fp, "hwmodel tc_chip_dollars(chip, step time, energy)");
+	tc_fput_json_str(fp, "hwmodel tc_chip_dollars(chip, step time, energy)");
 	fputs(",\n    \"chips\": {\"source\": ", fp);
-	jstr(fp, chip_id(r->opts.source));
+	tc_fput_json_str(fp, chip_id(r->opts.source));
 	fputs(", \"target\": ", fp);
-	jstr(fp, chip_id(dst));
+	tc_fput_json_str(fp, chip_id(dst));
 	fputs("}\n  }\n}\n", fp);
 	if (ferror(fp))
 		return tc_err_set(err, TC_EIO, "writing the JSON report failed");
@@ -497,7 +471,7 @@ static void write_band_json(const struct tc_replay *r, FILE *fp)
 			continue;
 		fputs(first ? "" : ", ", fp);
 		first = 0;
-		jstr(fp, tc_class_name(c));
+		tc_fput_json_str(fp, tc_class_name(c));
 		fputs(": ", fp);
 		jnum(fp, b->sigma[c]);
 	}

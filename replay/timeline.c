@@ -15,19 +15,6 @@ static void put_us(FILE *fp, int64_t ns)
 	fputs(tc_fmt_double(b, sizeof(b), (double)ns / 1000.0), fp);
 }
 
-static void put_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
 
 int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {
@@ -65,7 +52,7 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 			fprintf(fp, "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": %u, \"tid\": "
 				    "%zu, \"args\": {\"name\": ",
 				first ? "" : ",\n", 2 * g->lanes[l].rank + (unsigned)v, l);
-			put_str(fp, ln && ln[0] ? ln : own);
+			tc_fput_json_str(fp, ln && ln[0] ? ln : own);
 			fputs("}}", fp);
 			first = 0;
 		}
@@ -95,7 +82,7 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 				continue; /* no source time to show */
 			fputs(first ? "{\"ph\": \"X\", \"name\": " : ",\n{\"ph\": \"X\", \"name\": ", fp);
 			first = 0;
-			put_str(fp, name);
+			tc_fput_json_str(fp, name);
 			fprintf(fp, ", \"cat\": \"%s\", \"pid\": %u, \"tid\": %u, \"ts\": ",
 				tc_class_name(g->cls[i]), 2 * rank + (unsigned)v, g->lane[i]);
 			put_us(fp, v ? r->start[i] : sts);

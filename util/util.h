@@ -210,6 +210,9 @@ char *tc_fmt_bytes(char *buf, size_t n, double bytes);
 /* One CSV field (RFC 4180): quoted, quotes doubled, when it holds a comma, a quote or a line
  * break. */
 void tc_fput_csv(FILE *fp, const char *s);
+/* A JSON string literal: quotes, backslashes and control characters escaped (\n \t by
+ * name, the rest \u00XX); bytes >= 0x80 are copied (UTF-8 passes through). NULL = "". */
+void tc_fput_json_str(FILE *fp, const char *s);
 
 /* ---- files -------------------------------------------------------------------------------- */
 
