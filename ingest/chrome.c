@@ -570,7 +570,7 @@ static void parse_conv_concrete(const struct tc_jv *v, const char *opname, struc
 struct argf {
 	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize,
 		dtype, pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname,
-		out_nelems;
+		out_nelems, total_alloc, dev_type;
 	unsigned has;
 };
 enum {
@@ -579,6 +579,7 @@ enum {
 	A_NELEMS = 1u << 8, A_GSIZE = 1u << 9, A_DTYPE = 1u << 10, A_PGNAME = 1u << 11,
 	A_PGRANKS = 1u << 12, A_WAITS = 1u << 13, A_RECCORR = 1u << 14, A_SYNCK = 1u << 15,
 	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18, A_ONELEMS = 1u << 19,
+	A_TOTALLOC = 1u << 20, A_DEVTYPE = 1u << 21,
 };
 
 /* Object member iteration that leaves the value to the caller (so "args" is read and
@@ -685,6 +686,14 @@ static int parse_args_at(const char **pp, const char *end, struct argf *a)
 		case 'O':
 			if (TC_JKEY(&k, "Out msg nelems"))
 				a->out_nelems = v, a->has |= A_ONELEMS;
+			break;
+		case 'T': /* [memory] events (profile_memory=True) */
+			if (TC_JKEY(&k, "Total Allocated"))
+				a->total_alloc = v, a->has |= A_TOTALLOC;
+			break;
+		case 'D':
+			if (TC_JKEY(&k, "Device Type"))
+				a->dev_type = v, a->has |= A_DEVTYPE;
 			break;
 		case 'G':
 			if (TC_JKEY(&k, "Group size"))
@@ -990,6 +999,14 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	}
 	if (ph == 'i' || ph == 'I') {
 		f->instants++;
+		/* the caching allocator's total on the GPU after each allocation (device type 1:
+		 * CUDA, HIP too): its peak is what the rank's memory held (memory fit) */
+		int64_t dt = 1, total = 0;
+		if (e.has_name && TC_JKEY(&e.name, "[memory]") && (a.has & A_TOTALLOC) &&
+		    tc_json_i64(&a.total_alloc, &total) == 0 &&
+		    (!(a.has & A_DEVTYPE) || tc_json_i64(&a.dev_type, &dt) == 0) && dt == 1 &&
+		    total > f->mem_peak)
+			f->mem_peak = total;
 		return 0;
 	}
 	if (ph == 'M') {

@@ -120,6 +120,7 @@ struct rfile {
 	/* provenance scalars from the top level (cupti/cuda/hip/roctracer versions) */
 	char meta_k[8][32], meta_v[8][64];
 	int nmeta;
+	int64_t mem_peak; /* peak "Total Allocated" of the GPU's [memory] events, 0 = none */
 	/* distributedInfo.pg_config: process group name (string id) -> size */
 	uint32_t pg_name[32], pg_size[32];
 	int npg;

@@ -295,6 +295,16 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 		meta[nmeta++] = (struct tc_kv){"kineto_schema_version", order[0]->schema};
 	for (int m = 0; m < order[0]->nmeta && nmeta < TC_ARRAY_LEN(meta); m++)
 		meta[nmeta++] = (struct tc_kv){order[0]->meta_k[m], order[0]->meta_v[m]};
+	/* memory fit: the largest per-rank GPU allocation peak (docs/projection.md §6) */
+	int64_t mem_peak = 0;
+	for (size_t i = 0; i < nf; i++)
+		if (order[i]->mem_peak > mem_peak)
+			mem_peak = order[i]->mem_peak;
+	char mem_buf[32];
+	if (mem_peak > 0 && nmeta < TC_ARRAY_LEN(meta)) {
+		snprintf(mem_buf, sizeof(mem_buf), "%lld", (long long)mem_peak);
+		meta[nmeta++] = (struct tc_kv){"gpu_peak_allocated_bytes", mem_buf};
+	}
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.source_format = "kineto";

@@ -1118,6 +1118,14 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	if (!r->opts.summary_only) {
 		struct rp_insight in;
 		rp_insight_compute(r);
+		rp_memfit(r);
+		const struct tc_replay_memory *mem = tc_replay_memory(r);
+		if (mem && !mem->fits)
+			tc_warn(log,
+				"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on "
+				"the target layout), does not fit the target's %.2f GB of HBM",
+				mem->peak_bytes / 1e9, mem->projected_bytes / 1e9,
+				mem->capacity_bytes / 1e9);
 		rp_insight(r, &in);
 		if (in.host_bound)
 			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "

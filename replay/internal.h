@@ -217,6 +217,7 @@ struct tc_replay {
 	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
 	int64_t ceil_total_ns;               /* the same for the host-only run */
 	struct tc_replay_band band;          /* band.c; draws = 0: none */
+	struct tc_replay_memory memory;      /* memfit.c; have = 0: nothing recorded */
 	int64_t src_gpu_total_ns, proj_gpu_total_ns; /* and for the GPU-side steps */
 	/* each op's step + 1 (0 = none), and rank q's steps at step_first[q] .. [q + 1]
 	 * (analysis.c step_index) */
@@ -406,6 +407,8 @@ double rp_peer_ratio(const struct tc_replay_graph *g, const struct rp_wcost *wc)
 /* The hwmodel view of a work record (engine.c). */
 void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct tc_hw_op *h);
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
+/* memfit.c: the memory fit of a finished run (r->memory) */
+void rp_memfit(struct tc_replay *r);
 /* band.c: the uncertainty band of a finished run (r->band; nothing when not asked for) */
 int rp_band(struct tc_replay *r, struct tc_err *err);
 /* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */

@@ -240,6 +240,18 @@ struct tc_replay_band {
 	double speedup_p10, speedup_p90;
 	double sigma[TC_CLASS__COUNT];	 /* ln-space error per class, both chips combined */
 };
+/* Memory fit (memfit.c): the trace's peak GPU allocation per rank (Kineto [memory] events),
+ * on the target layout, against the target's HBM capacity. */
+struct tc_replay_memory {
+	int have;
+	double peak_bytes;	/* as traced, the largest rank */
+	double projected_bytes; /* per rank on the target layout (TP x PP sharding) */
+	double capacity_bytes;	/* the target's HBM */
+	int fits;
+};
+/* NULL when the trace recorded no allocations. */
+const struct tc_replay_memory *tc_replay_memory(const struct tc_replay *r);
+
 /* The CLI's default number of draws (project, report). */
 #define TC_REPLAY_BAND_DRAWS 40
 /* NULL when the run has no band. */

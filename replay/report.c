@@ -236,6 +236,21 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			fputs("null", fp);
 	}
 	write_band_json(r, fp);
+	{
+		const struct tc_replay_memory *m = tc_replay_memory(r);
+		fputs(",\n    \"memory\": ", fp);
+		if (m) {
+			fputs("{\"peak_allocated_bytes\": ", fp);
+			jnum(fp, m->peak_bytes);
+			fputs(", \"projected_bytes\": ", fp);
+			jnum(fp, m->projected_bytes);
+			fputs(", \"capacity_bytes\": ", fp);
+			jnum(fp, m->capacity_bytes);
+			fprintf(fp, ", \"fits\": %s}", m->fits ? "true" : "false");
+		} else {
+			fputs("null", fp);
+		}
+	}
 	fputs("},\n", fp);
 
 	/* steps */
@@ -544,6 +559,18 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fx(c, ratio((double)r->src_total_ns, (double)r->proj_total_ns), 3));
 
 	write_band_text(r, fp);
+	{
+		const struct tc_replay_memory *m = tc_replay_memory(r);
+		char m1[32], m2[32], m3[32];
+		if (m)
+			fprintf(fp,
+				"memory per GPU   peak allocated %s (%s on the target layout) of %s HBM: "
+				"%s\n",
+				tc_fmt_bytes(m1, sizeof(m1), m->peak_bytes),
+				tc_fmt_bytes(m2, sizeof(m2), m->projected_bytes),
+				tc_fmt_bytes(m3, sizeof(m3), m->capacity_bytes),
+				m->fits ? "fits" : "DOES NOT FIT");
+	}
 	write_ceiling_text(r, fp);
 	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", "rank", "step",
 		"source", "projected", "speedup", "cpu src", "cpu prj", "gpu-side src",
