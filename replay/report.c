@@ -20,6 +20,13 @@ static void jnum(FILE *fp, double v)
 	fputs(tc_fmt_double(b, sizeof(b), v), fp);
 }
 
+/* pre "key": number */
+static void jkv(FILE *fp, const char *pre, const char *key, double v)
+{
+	fprintf(fp, "%s\"%s\": ", pre, key);
+	jnum(fp, v);
+}
+
 static void jint(FILE *fp, int64_t v)
 {
 	fprintf(fp, "%lld", (long long)v);
@@ -240,12 +247,9 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		const struct tc_replay_memory *m = tc_replay_memory(r);
 		fputs(",\n    \"memory\": ", fp);
 		if (m) {
-			fputs("{\"peak_allocated_bytes\": ", fp);
-			jnum(fp, m->peak_bytes);
-			fputs(", \"projected_bytes\": ", fp);
-			jnum(fp, m->projected_bytes);
-			fputs(", \"capacity_bytes\": ", fp);
-			jnum(fp, m->capacity_bytes);
+			jkv(fp, "{", "peak_allocated_bytes", m->peak_bytes);
+			jkv(fp, ", ", "projected_bytes", m->projected_bytes);
+			jkv(fp, ", ", "capacity_bytes", m->capacity_bytes);
 			fprintf(fp, ", \"fits\": %s}", m->fits ? "true" : "false");
 		} else {
 			fputs("null", fp);
@@ -468,17 +472,13 @@ static void write_band_json(const struct tc_replay *r, FILE *fp)
 		fputs("null", fp);
 		return;
 	}
-	fprintf(fp, "{\"draws\": %d, \"model\": \"%s\", \"step_p10_ns\": ", b->draws,
+	fprintf(fp, "{\"draws\": %d, \"model\": \"%s\"", b->draws,
 		b->analytic ? "analytic" : "scaling");
-	jnum(fp, b->step_p10);
-	fputs(", \"step_p50_ns\": ", fp);
-	jnum(fp, b->step_p50);
-	fputs(", \"step_p90_ns\": ", fp);
-	jnum(fp, b->step_p90);
-	fputs(", \"speedup_p10\": ", fp);
-	jnum(fp, b->speedup_p10);
-	fputs(", \"speedup_p90\": ", fp);
-	jnum(fp, b->speedup_p90);
+	jkv(fp, ", ", "step_p10_ns", b->step_p10);
+	jkv(fp, ", ", "step_p50_ns", b->step_p50);
+	jkv(fp, ", ", "step_p90_ns", b->step_p90);
+	jkv(fp, ", ", "speedup_p10", b->speedup_p10);
+	jkv(fp, ", ", "speedup_p90", b->speedup_p90);
 	fputs(", \"sigma_by_class\": {", fp);
 	int first = 1;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
