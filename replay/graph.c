@@ -457,10 +457,16 @@ int rp_add_edge(struct rp_edges *E, uint32_t dst, uint32_t src_enc)
 	return 0;
 }
 
-/* When an op was enqueued on its GPU lane: its launch call's start, else its own start. */
-int64_t rp_enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
+/* When an op was enqueued on its GPU lane: its launch call's start, else its own start.
+ * Inlined into the binary searches below, where the call was 6% of load + graph. */
+static inline int64_t enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
 {
 	return g->link[i] != RP_NONE ? g->ts[g->link[i]] : g->ts[i];
+}
+
+int64_t rp_enqueue_ts(const struct tc_replay_graph *g, uint32_t i)
+{
+	return enqueue_ts(g, i);
 }
 
 /* Index in lane L's order of the last op enqueued before t, or -1. */
@@ -470,7 +476,7 @@ static long last_enqueued_before(const struct tc_replay_graph *g, const struct r
 	long lo = 0, hi = (long)L->len; /* first index with enqueue >= t */
 	while (lo < hi) {
 		long mid = lo + (hi - lo) / 2;
-		if (rp_enqueue_ts(g, g->order[L->off + mid]) < t)
+		if (enqueue_ts(g, g->order[L->off + mid]) < t)
 			lo = mid + 1;
 		else
 			hi = mid;
