@@ -45,7 +45,7 @@ TC=$BUILD/cli/tracecast
 basebin=
 if git -C "$here" worktree add --detach "$wt" "$BASE" >/dev/null 2>&1 &&
 	cp "$here/bench/bench_opstream.c" "$here/bench/bench_replay.c" "$wt/bench/" &&
-	meson setup "$wt/build" --buildtype=release -Dtests=false >/dev/null 2>&1 &&
+	meson setup "$wt/build" "$wt" --buildtype=release -Dtests=false >/dev/null 2>&1 &&
 	ninja -C "$wt/build" cli/tracecast bench/bench_opstream bench/bench_replay >/dev/null 2>&1; then
 	basebin=$wt/build
 	echo "base: $(git -C "$here" log -1 --format='%h %s' "$BASE" | cut -c1-80)"
