@@ -13,6 +13,8 @@
 #include "columns.h"
 
 #define TC_BATCH 4096 /* ops decoded per call: the batch stays in L2 */
+/* chunk_batch sets every field of an op by name: a new field must be set there too */
+_Static_assert(sizeof(struct tc_op) == 208, "struct tc_op changed: set the new field in chunk_batch");
 #define TC_GROUPS 6  /* sparse groups: work, shapes, collectives, sync, deps, gemm dims */
 
 struct tc_ops_reader {
@@ -496,21 +498,33 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		if (corr) {
 			cs->corr += (uint64_t)tc_unzigzag(corr - 1);
 		}
-		*op = (struct tc_op){
-			.id = self,
-			.ts_ns = cs->ts,
-			.dur_ns = d,
-			.parent = pd ? self - (uint64_t)pd : TC_NONE,
-			.link = ld ? self - (uint64_t)ld : TC_NONE,
-			.correlation = corr ? cs->corr : 0,
-			.name = (uint32_t)name,
-			.lane = (uint32_t)lane,
-			.kind = kind < TC_KIND__COUNT ? (uint8_t)kind : TC_KIND_UNKNOWN,
-			.op_class = cls < TC_CLASS__COUNT ? (uint8_t)cls : TC_CLASS_OTHER,
-			.sub = sub < 256 ? (uint8_t)sub : 0,
-			.flags = (uint32_t)flags,
-			.coll_peer = -1,
-		};
+		/* every field by name: a compound literal (or a copy of a blank op) compiles
+		 * to rep stos over the whole op, which was 40% of the read */
+		op->id = self;
+		op->ts_ns = cs->ts;
+		op->dur_ns = d;
+		op->parent = pd ? self - (uint64_t)pd : TC_NONE;
+		op->link = ld ? self - (uint64_t)ld : TC_NONE;
+		op->correlation = corr ? cs->corr : 0;
+		op->name = (uint32_t)name;
+		op->lane = (uint32_t)lane;
+		op->kind = kind < TC_KIND__COUNT ? (uint8_t)kind : TC_KIND_UNKNOWN;
+		op->op_class = cls < TC_CLASS__COUNT ? (uint8_t)cls : TC_CLASS_OTHER;
+		op->sub = sub < 256 ? (uint8_t)sub : 0;
+		op->flags = (uint32_t)flags;
+		op->dtype = 0;
+		op->has_work = 0;
+		op->flops = op->bytes_read = op->bytes_written = 0;
+		op->gemm_m = op->gemm_n = op->gemm_k = op->gemm_batch = 0;
+		op->coll_kind = op->coll_dtype = 0;
+		op->coll_group_size = op->coll_group = 0;
+		op->coll_peer = -1;
+		op->coll_bytes = op->coll_seq = 0;
+		op->sync_lane = 0;
+		op->sync_event = 0;
+		op->n_shapes = op->n_deps = 0;
+		op->shapes = NULL;
+		op->deps = NULL;
 	}
 	/* sparse groups: apply entries whose index falls in [lo, hi) */
 	r->n_batch_shapes = r->n_batch_dims = r->n_batch_deps = 0;

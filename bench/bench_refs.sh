@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench_refs.sh - the issue-17 figures next to references measured in the same run:
+#   ingest of the HTA A100 trace (plain JSON) vs Python json.load of the same file;
+#   ingest of the same .json.gz vs zcat;
+#   .tcs read and load + graph vs the same figures of a base commit's build (default the
+#   previous commit), measured with this tree's bench drivers so both run the same loop.
+# Each figure is the best of REPEAT runs by CPU time (user + sys), wall beside it: the
+# machine is shared and load only ever adds time. Figures only; not a test.
+# Usage: bench/bench_refs.sh [BUILD_DIR] [BASE_COMMIT] [REPEAT] [GEN_OPS]
+#   BASE_COMMIT  built release in a temporary worktree (skipped with a line if it fails)
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build-bench}
+BASE=${2:-HEAD~1}
+REPEAT=${3:-3}
+GEN_OPS=${4:-5000000}
+CORPUS=${TRACECAST_CORPUS:-$here/../shared/corpus}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tc_bench_refs.XXXXXX")
+wt=$TMP/base
+cleanup() {
+	git -C "$here" worktree remove --force "$wt" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# best CPU (user + sys) and its wall over REPEAT runs of a command: prints "cpu wall"
+best() {
+	b=
+	for i in $(seq "$REPEAT"); do
+		/usr/bin/time -f "%U %S %e" -o "$TMP/t" "$@" >/dev/null 2>"$TMP/err" ||
+			{ cat "$TMP/err" >&2; return 1; }
+		r=$(awk '{ printf "%.3f %.3f\n", $1 + $2, $3 }' "$TMP/t")
+		if [ -z "$b" ] || awk -v a="${r% *}" -v c="${b% *}" 'BEGIN { exit !(a < c) }'; then
+			b=$r
+		fi
+	done
+	echo "$b"
+}
+line() { # label bytes "cpu wall"
+	echo "$3" | awk -v l="$1" -v u="$2" '{ printf "  %-36s %7.3f s cpu %7.1f MB/s   %7.3f s wall %7.1f MB/s\n",
+		l, $1, u / 1e6 / ($1 > 0 ? $1 : 1e-9), $2, u / 1e6 / ($2 > 0 ? $2 : 1e-9) }'
+}
+
+TC=$BUILD/cli/tracecast
+basebin=
+if git -C "$here" worktree add --detach "$wt" "$BASE" >/dev/null 2>&1 &&
+	cp "$here/bench/bench_opstream.c" "$here/bench/bench_replay.c" "$wt/bench/" &&
+	meson setup "$wt/build" "$wt" --buildtype=release -Dtests=false >/dev/null 2>&1 &&
+	ninja -C "$wt/build" cli/tracecast bench/bench_opstream bench/bench_replay >/dev/null 2>&1; then
+	basebin=$wt/build
+	echo "base: $(git -C "$here" log -1 --format='%h %s' "$BASE" | cut -c1-80)"
+else
+	echo "base $BASE does not build here: its figures are skipped"
+fi
+
+big=$CORPUS/HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz
+if [ -f "$big" ]; then
+	gzip -dc "$big" >"$TMP/hta.json"
+	unc=$(wc -c <"$TMP/hta.json")
+	echo "== ingest, HTA A100 trace ($(awk -v u="$unc" 'BEGIN { printf "%.1f", u / 1e6 }') MB JSON; MB/s of JSON)"
+	line "tracecast ingest .json" "$unc" "$(best "$TC" -q ingest "$TMP/hta.json" -o "$TMP/o.tcs")"
+	[ -z "$basebin" ] || line "base ingest .json" "$unc" \
+		"$(best "$basebin/cli/tracecast" -q ingest "$TMP/hta.json" -o "$TMP/o.tcs")"
+	line "python3 json.load (reference)" "$unc" \
+		"$(best /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], "rb"))' "$TMP/hta.json")"
+	line "tracecast ingest .json.gz" "$unc" "$(best "$TC" -q ingest "$big" -o "$TMP/o.tcs")"
+	[ -z "$basebin" ] || line "base ingest .json.gz" "$unc" \
+		"$(best "$basebin/cli/tracecast" -q ingest "$big" -o "$TMP/o.tcs")"
+	line "zcat (reference)" "$unc" "$(best zcat "$big")"
+	rm -f "$TMP/hta.json"
+fi
+
+echo "== .tcs read (realistic op mix, 10 M ops)"
+"$BUILD/bench/bench_opstream" 10000000 "$TMP/ops.tcs" keep >/dev/null
+# this build and the base in turn, twice: a neighbour's load then hits both alike
+for round in 1 2; do
+	printf "  this build: "
+	"$BUILD/bench/bench_opstream" read "$TMP/ops.tcs" "$REPEAT" | sed 's/^ *//'
+	if [ -n "$basebin" ]; then
+		printf "  base:       "
+		"$basebin/bench/bench_opstream" read "$TMP/ops.tcs" "$REPEAT" | sed 's/^ *//'
+	fi
+done
+rm -f "$TMP/ops.tcs"
+
+echo "== load + graph (gen_replay, $GEN_OPS ops, 8 ranks)"
+"$BUILD/bench/gen_replay" "$TMP/gen.tcs" "$GEN_OPS" 8 >/dev/null
+for round in 1 2; do
+	printf "  this build: "
+	"$BUILD/bench/bench_replay" "$TMP/gen.tcs" --load "$REPEAT" | sed 's/^load+graph *//'
+	if [ -n "$basebin" ]; then
+		printf "  base:       "
+		"$basebin/bench/bench_replay" "$TMP/gen.tcs" --load "$REPEAT" | sed 's/^load+graph *//'
+	fi
+done
