@@ -1300,8 +1300,35 @@ static void handle_devices(struct rfile *f, const struct tc_jv *v)
 	}
 }
 
+/* The parallelism kind a process group's description names: a token (split at anything
+ * but letters and digits, any case) "dp"/"data", "tp"/"tensor", "pp"/"pipeline",
+ * "ep"/"expert", as Megatron's and torchtitan's group names say it. -1 = none. */
+static int pg_kind_of(const struct tc_jv *desc)
+{
+	static const char *const words[4][2] = {
+	    {"dp", "data"}, {"tp", "tensor"}, {"pp", "pipeline"}, {"ep", "expert"}};
+	char buf[96], tok[32];
+	tc_json_str(desc, buf, sizeof(buf));
+	for (const char *p = buf; *p;) {
+		size_t n = 0;
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		while (*p && isalnum((unsigned char)*p)) {
+			if (n + 1 < sizeof(tok))
+				tok[n++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		tok[n] = 0;
+		for (int k = 0; k < 4 && n; k++)
+			if (strcmp(tok, words[k][0]) == 0 || strcmp(tok, words[k][1]) == 0)
+				return k;
+	}
+	return -1;
+}
+
 /* pg_config: [{"pg_name": "0", "pg_size": 2, "ranks": [0, 1], ...}, ...] gives the size
- * of each process group, for collectives whose kernel and launching op do not say it. */
+ * of each process group, for collectives whose kernel and launching op do not say it, and
+ * the source layout where the groups' descriptions name their kind. */
 static void handle_pg_config(struct rctx *c, struct rfile *f, const struct tc_jv *v)
 {
 	const char *it = v->p, *end = v->p + v->n;
@@ -1312,10 +1339,12 @@ static void handle_pg_config(struct rctx *c, struct rfile *f, const struct tc_jv
 			continue;
 		const char *it2 = e.p, *end2 = e.p + e.n;
 		uint32_t name = 0, size = 0;
-		int has_name = 0;
+		int has_name = 0, kind = -1;
 		int64_t r[1];
 		while (tc_json_next_member(&it2, end2, &k, &x) == 1) {
-			if (TC_JKEY(&k, "pg_name") && x.t == TC_J_STR) {
+			if (TC_JKEY(&k, "pg_desc") && x.t == TC_J_STR) {
+				kind = pg_kind_of(&x);
+			} else if (TC_JKEY(&k, "pg_name") && x.t == TC_J_STR) {
 				name = intern_jv(c, &x);
 				has_name = 1;
 			} else if (TC_JKEY(&k, "pg_size")) {
@@ -1329,6 +1358,8 @@ static void handle_pg_config(struct rctx *c, struct rfile *f, const struct tc_jv
 			f->pg_size[f->npg] = size;
 			f->npg++;
 		}
+		if (kind >= 0 && size > f->pg_kind_size[kind])
+			f->pg_kind_size[kind] = size;
 	}
 }
 

@@ -123,6 +123,9 @@ struct rfile {
 	int64_t mem_peak; /* peak "Total Allocated" of the GPU's [memory] events, 0 = none */
 	/* distributedInfo.pg_config: process group name (string id) -> size */
 	uint32_t pg_name[32], pg_size[32];
+	/* the layout the groups' descriptions name (pg_desc "TENSOR_MODEL_PARALLEL_GROUP",
+	 * "tp", ...): the largest group of each kind (dp, tp, pp, ep), 0 = not named */
+	uint32_t pg_kind_size[4];
 	int npg;
 	/* ac2g flows, for runtime calls and GPU ops without a correlation: (pid, tid, ts) of
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them

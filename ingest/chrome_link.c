@@ -300,6 +300,18 @@ int tc_chrome_write(struct rctx *c, struct rfile *files, size_t nf, const char *
 	for (size_t i = 0; i < nf; i++)
 		if (order[i]->mem_peak > mem_peak)
 			mem_peak = order[i]->mem_peak;
+	/* the source layout, where the process groups' descriptions name it (layout.c reads
+	 * it when --source-parallel is not given) */
+	static const char *const kinds[4] = {"dp", "tp", "pp", "ep"};
+	char par_buf[96] = "";
+	for (int k = 0; k < 4; k++)
+		if (order[0]->pg_kind_size[k]) {
+			size_t used = strlen(par_buf);
+			snprintf(par_buf + used, sizeof(par_buf) - used, "%s%s=%u", used ? "," : "",
+				 kinds[k], order[0]->pg_kind_size[k]);
+		}
+	if (par_buf[0] && nmeta < TC_ARRAY_LEN(meta))
+		meta[nmeta++] = (struct tc_kv){"source_parallel", par_buf};
 	char mem_buf[32];
 	if (mem_peak > 0 && nmeta < TC_ARRAY_LEN(meta)) {
 		snprintf(mem_buf, sizeof(mem_buf), "%lld", (long long)mem_peak);

@@ -172,7 +172,18 @@ int rp_layout_resolve(struct tc_replay *r, struct tc_err *err)
 	L->src_world = sw;
 	L->src = sc->src;
 	int rc;
-	if ((rc = complete(&L->src, sw, NULL, "--source-parallel", err)) < 0)
+	const char *what = "--source-parallel";
+	if (!L->src.dp && !L->src.tp && !L->src.pp && !L->src.ep && h) {
+		/* not given: the layout the trace's process groups name (ingest's meta) */
+		for (size_t i = 0; i < h->n_meta; i++)
+			if (strcmp(h->meta[i].key, "source_parallel") == 0) {
+				what = "the trace's process groups";
+				if ((rc = tc_replay_parallel_parse(&L->src, h->meta[i].value, what,
+								   err)) < 0)
+					return rc;
+			}
+	}
+	if ((rc = complete(&L->src, sw, NULL, what, err)) < 0)
 		return rc;
 	L->dst = sc->dst;
 	uint32_t dw = sc->world;
