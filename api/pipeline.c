@@ -1,4 +1,5 @@
 /* pipeline.c - inputs -> opstream -> graph -> chips -> replay (pipeline.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,10 @@ int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_in
 		*path = inputs[0];
 		return 0;
 	}
-	const char *dir = getenv("TMPDIR");
-	snprintf(tmp, cap, "%s/tracecast-XXXXXX", dir && *dir && strlen(dir) + 20 < cap ? dir : "/tmp");
-	int fd = mkstemp(tmp);
+	int fd = tc_tmpfile(tmp, cap, "tracecast", "");
 	if (fd < 0) {
-		int rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s",
-				    dir && *dir ? dir : "/tmp");
+		int rc = tc_err_set(err, TC_EIO, "cannot create a temporary file in %s: %s", tmp,
+				    strerror(errno));
 		tmp[0] = 0;
 		return rc;
 	}

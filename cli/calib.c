@@ -299,10 +299,10 @@ int tc_calib_overlay(const struct tc_chip *base, const struct tc_calib_fit *fit,
 
 int tc_calib_load(struct tc_hw *hw, json_t *overlay, struct tc_chip **out, struct tc_err *err)
 {
-	char path[] = "/tmp/tc_calib_XXXXXX.json";
-	int fd = mkstemps(path, 5);
+	char path[512];
+	int fd = tc_tmpfile(path, sizeof(path), "tracecast-calib", ".json");
 	if (fd < 0)
-		return tc_err_set(err, TC_EIO, "cannot create a temporary overlay");
+		return tc_err_set(err, TC_EIO, "cannot create a temporary overlay in %s", path);
 	FILE *fp = fdopen(fd, "w");
 	if (!fp) {
 		close(fd);

@@ -331,15 +331,12 @@ static int needs_spool(const char *name)
 static int spool(const char *name, const char *shown, uint64_t max, char *tmp, size_t n,
 		 struct tc_err *err)
 {
-	const char *dir = getenv("TMPDIR");
-	if (!dir || !*dir || strlen(dir) + 24 > n)
-		dir = "/tmp";
-	snprintf(tmp, n, "%s/tracecast-in-XXXXXX", dir);
-	int fd = mkstemp(tmp);
+	int fd = tc_tmpfile(tmp, n, "tracecast-in", "");
 	if (fd < 0) {
+		int rc = tc_err_set(err, TC_EIO, "%s: cannot create a temporary copy in %s: %s",
+				    shown, tmp, strerror(errno));
 		tmp[0] = 0;
-		return tc_err_set(err, TC_EIO, "%s: cannot create a temporary copy in %s: %s", shown,
-				  dir, strerror(errno));
+		return rc;
 	}
 	(void)tc_tmp_remember(tmp);
 	FILE *out = fdopen(fd, "wb");

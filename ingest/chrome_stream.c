@@ -135,10 +135,8 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 	if (!f->spill) {
 		/* in $TMPDIR (else /tmp), unlinked at once: nothing is left behind, whatever
 		 * happens */
-		const char *dir = getenv("TMPDIR");
 		char tmpl[4096];
-		snprintf(tmpl, sizeof(tmpl), "%s/tracecast-sort.XXXXXX", dir && *dir ? dir : "/tmp");
-		int fd = mkstemp(tmpl);
+		int fd = tc_tmpfile(tmpl, sizeof(tmpl), "tracecast-sort", "");
 		if (fd >= 0) {
 			unlink(tmpl);
 			f->spill = fdopen(fd, "w+b");
@@ -148,7 +146,7 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 		if (!f->spill)
 			return tc_err_set(err, TC_EIO,
 					  "%s: cannot create a temporary file for sorting in %s: %s",
-					  f->path, dir && *dir ? dir : "/tmp", strerror(errno));
+					  f->path, tmpl, strerror(errno));
 	}
 	if (tc_grow((void **)&f->runs, &f->runcap, f->nruns + 1, sizeof(*f->runs)) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");

@@ -341,3 +341,20 @@ const char *tc_strcasestr(const char *hay, const char *needle)
 			return hay;
 	return NULL;
 }
+
+int tc_tmpfile(char *buf, size_t n, const char *stem, const char *suffix)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t need = strlen(stem) + strlen(suffix) + 9;
+	if (!dir || !*dir || strlen(dir) + need >= n)
+		dir = "/tmp";
+	int len = snprintf(buf, n, "%s/%s-XXXXXX%s", dir, stem, suffix);
+	if (len < 0 || (size_t)len >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = mkstemps(buf, (int)strlen(suffix));
+	if (fd < 0)
+		snprintf(buf, n, "%s", dir);
+	return fd;
+}

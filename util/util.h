@@ -244,6 +244,10 @@ void tc_outfile_abort(struct tc_outfile *o);
  * Returns 0, or TC_ENOMEM when every slot is taken (the file is then not cleaned up on a
  * signal, nothing else changes). Thread-safe and async-signal-safe. */
 int tc_tmp_remember(const char *path);
+/* Create a new temporary file $TMPDIR/STEM-XXXXXXSUFFIX (/tmp when TMPDIR is unset, empty
+ * or too long for buf): the open descriptor, its path in buf; -1 with errno set (buf names
+ * the folder it tried). The one way tracecast makes temporary files. */
+int tc_tmpfile(char *buf, size_t n, const char *stem, const char *suffix);
 void tc_tmp_forget(const char *path);
 
 /* Refuse a run that would overwrite its own input, or write two outputs to one file:

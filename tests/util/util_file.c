@@ -273,3 +273,27 @@ Test(util_file, remembered_paths_are_removed_and_forgotten_ones_kept)
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x", st);
 	cr_assert_str_eq(listing(), "kept");
 }
+
+Test(util_file, tmpfile_in_tmpdir_with_suffix)
+{
+	char buf[512];
+	const char *old = getenv("TMPDIR");
+	char saved[512] = "";
+	if (old)
+		snprintf(saved, sizeof(saved), "%s", old);
+	setenv("TMPDIR", at(""), 1);
+	int fd = tc_tmpfile(buf, sizeof(buf), "tc-test", ".json");
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	close(fd);
+	cr_assert(strncmp(buf, at(""), strlen(at(""))) == 0, "%s not in TMPDIR", buf);
+	cr_assert(strstr(buf, "/tc-test-") && strcmp(buf + strlen(buf) - 5, ".json") == 0, "%s", buf);
+	unlink(buf);
+	/* a folder that is not there: -1, and buf names the folder */
+	setenv("TMPDIR", "/nonexistent-tc", 1);
+	cr_assert_lt(tc_tmpfile(buf, sizeof(buf), "x", ""), 0);
+	cr_assert_str_eq(buf, "/nonexistent-tc");
+	if (saved[0])
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+}
