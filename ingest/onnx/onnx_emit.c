@@ -32,16 +32,10 @@ static int tensor_used(const uint8_t *used, uint32_t id)
 	return used[id] != 0;
 }
 
-int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
+/* The summary's op counts and work, and which tensors an emitted op reads (used). */
+static void sum_ops(struct tc_onnx_graph *g, uint8_t *used)
 {
 	struct tc_onnx_summary *s = &g->sum;
-	memset(s, 0, sizeof(*s));
-	s->nodes = g->nn;
-	s->ir_version = g->ir_version;
-	s->opset = g->opset;
-	uint8_t *used = calloc(g->nt ? g->nt : 1, 1);
-	if (!used)
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		if (n->folded) {
@@ -73,6 +67,12 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 			s->param_bytes += ox_tensor_bytes(g, x);
 		}
 	}
+}
+
+/* One warning naming the unknown operators, and how many ops have unknown work. */
+static void report_unknown(const struct tc_onnx_graph *g)
+{
+	const struct tc_onnx_summary *s = &g->sum;
 	if (g->n_unk) {
 		char buf[512];
 		size_t off = 0;
@@ -88,13 +88,12 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 	if (s->unknown_ops > 0)
 		tc_info(g->log, "%s: %" PRIu64 " of %" PRIu64 " ops have unknown work", g->file,
 			s->unknown_ops, s->ops);
+}
 
-	if (!g->training) {
-		free(used);
-		return 0;
-	}
-	/* which values a gradient reaches: floating parameters, then forward. BatchNorm's
-	 * running mean and variance (inputs 3, 4) are statistics, not trained. */
+/* which values a gradient reaches: floating parameters, then forward. BatchNorm's running
+ * mean and variance (inputs 3, 4) are statistics, not trained. */
+static void mark_params(struct tc_onnx_graph *g, const uint8_t *used)
+{
 	for (uint32_t t = 0; t < g->nt; t++) {
 		struct ox_tensor *x = &g->t[t];
 		x->req_grad = x->is_const && x->is_param && tensor_used(used, t) && is_float_elem(x->elem);
@@ -107,6 +106,34 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 			if (n->in[k] != OX_NONE)
 				g->t[n->in[k]].req_grad = 0;
 	}
+}
+
+/* The backward op of n: its FLOPs and the bytes it reads and writes. */
+static void plan_backward(const struct tc_onnx_graph *g, struct ox_node *n)
+{
+	uint64_t wgrad = 0, factor = 1;
+	for (uint32_t k = 0; k < n->nin; k++) {
+		const struct ox_tensor *x = n->in[k] != OX_NONE ? &g->t[n->in[k]] : NULL;
+		int dup = 0;
+		for (uint32_t j = 0; j < k; j++)
+			dup |= n->in[j] == n->in[k];
+		if (x && x->req_grad && !dup)
+			wgrad += ox_tensor_bytes(g, x);
+	}
+	if (n->gemm_like) {
+		int a = n->nin > 0 && n->in[0] != OX_NONE && g->t[n->in[0]].req_grad;
+		int b = n->nin > 1 && n->in[1] != OX_NONE && g->t[n->in[1]].req_grad;
+		factor = (uint64_t)TC_MAX(a + b, 1);
+	}
+	n->bflops = n->flops * factor;
+	n->bread = n->view ? 0 : n->bytes_read + n->bytes_written;
+	n->bwrite = n->view ? 0 : wgrad;
+}
+
+/* Forward, in order: an op that reads a value a gradient reaches gets a backward op, and its
+ * floating outputs carry the gradient on. */
+static void plan_backwards(struct tc_onnx_graph *g)
+{
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		if (n->folded)
@@ -117,36 +144,23 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 		if (!any)
 			continue;
 		n->has_bwd = 1;
-		s->train_ops++;
+		g->sum.train_ops++;
 		for (uint32_t k = 0; k < n->nout; k++)
 			if (n->out[k] != OX_NONE && is_float_elem(g->t[n->out[k]].elem))
 				g->t[n->out[k]].req_grad = 1;
-		if (!n->has_work)
-			continue;
-		uint64_t wgrad = 0, factor = 1;
-		for (uint32_t k = 0; k < n->nin; k++) {
-			const struct ox_tensor *x = n->in[k] != OX_NONE ? &g->t[n->in[k]] : NULL;
-			int dup = 0;
-			for (uint32_t j = 0; j < k; j++)
-				dup |= n->in[j] == n->in[k];
-			if (x && x->req_grad && !dup)
-				wgrad += ox_tensor_bytes(g, x);
-		}
-		if (n->gemm_like) {
-			int a = n->nin > 0 && n->in[0] != OX_NONE && g->t[n->in[0]].req_grad;
-			int b = n->nin > 1 && n->in[1] != OX_NONE && g->t[n->in[1]].req_grad;
-			factor = (uint64_t)TC_MAX(a + b, 1);
-		}
-		n->bflops = n->flops * factor;
-		n->bread = n->view ? 0 : n->bytes_read + n->bytes_written;
-		n->bwrite = n->view ? 0 : wgrad;
+		if (n->has_work)
+			plan_backward(g, n);
 	}
-	/* optimizer: parameters in the order their gradients complete, i.e. by the position of
-	 * their first consumer, last first (backward runs in reverse) */
+}
+
+/* optimizer: parameters in the order their gradients complete, i.e. by the position of
+ * their first consumer, last first (backward runs in reverse) */
+static int plan_optimizer(struct tc_onnx_graph *g, struct tc_err *err)
+{
 	g->opt_params = tc_arena_alloc(&g->arena, (g->nt ? g->nt : 1) * sizeof(uint32_t));
 	uint32_t *first = calloc(g->nt ? g->nt : 1, sizeof(uint32_t));
 	if (!g->opt_params || !first) {
-		free(used), free(first);
+		free(first);
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
 	for (uint32_t t = 0; t < g->nt; t++)
@@ -175,10 +189,31 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 				g->opt_params[g->n_opt++] = t;
 		}
 	}
-	s->train_ops += g->n_opt;
+	g->sum.train_ops += g->n_opt;
 	free(first);
-	free(used);
 	return 0;
+}
+
+int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
+{
+	struct tc_onnx_summary *s = &g->sum;
+	memset(s, 0, sizeof(*s));
+	s->nodes = g->nn;
+	s->ir_version = g->ir_version;
+	s->opset = g->opset;
+	uint8_t *used = calloc(g->nt ? g->nt : 1, 1);
+	if (!used)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	sum_ops(g, used);
+	report_unknown(g);
+	int rc = 0;
+	if (g->training) {
+		mark_params(g, used);
+		plan_backwards(g);
+		rc = plan_optimizer(g, err);
+	}
+	free(used);
+	return rc;
 }
 
 void tc_onnx_summary(const struct tc_onnx_graph *g, struct tc_onnx_summary *s)
