@@ -603,21 +603,6 @@ static void print_table(const struct check *ck, int all, int update)
 	}
 }
 
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-				fputc(*s, f);
-		}
-	}
-}
-
 static int write_junit(const struct check *ck, const char *path, struct tc_err *err)
 {
 	struct tc_outfile o;
@@ -635,15 +620,15 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 	for (size_t i = 0; i < ck->n; i++) {
 		const struct check_case *c = &ck->cases[i];
 		fprintf(o.fp, "  <testcase classname=\"tracecast.check\" name=\"");
-		xml_escape(o.fp, c->name);
+		tc_cli_xml_escape(o.fp, c->name);
 		fprintf(o.fp, "\">\n");
 		if (c->skip[0]) {
 			fprintf(o.fp, "    <skipped message=\"");
-			xml_escape(o.fp, c->skip);
+			tc_cli_xml_escape(o.fp, c->skip);
 			fprintf(o.fp, "\"/>\n");
 		} else if (c->error[0]) {
 			fprintf(o.fp, "    <error message=\"");
-			xml_escape(o.fp, c->error);
+			tc_cli_xml_escape(o.fp, c->error);
 			fprintf(o.fp, "\"/>\n");
 		} else if (c->cmp.failed) {
 			fprintf(o.fp, "    <failure message=\"%zu of %zu metrics outside tolerance\">", c->cmp.failed, c->cmp.n);
@@ -651,11 +636,11 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 				const struct tc_cmp_row *row = &c->cmp.rows[r];
 				if (row->status == TC_CMP_PASS)
 					continue;
-				xml_escape(o.fp, row->metric);
+				tc_cli_xml_escape(o.fp, row->metric);
 				fprintf(o.fp, ": expected ");
-				xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
+				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
 				fprintf(o.fp, ", got ");
-				xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
+				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
 				fprintf(o.fp, " (%s)\n", status_name(row->status));
 			}
 			fprintf(o.fp, "</failure>\n");

@@ -12,8 +12,8 @@
 #include "cli.h"
 #include "testbench.h"
 
-const char *const tb_method_names[M__COUNT] = {"analytic", "roofline", "scaling",
-					       "cal-analytic", "cal-scaling"};
+const char *const tb_method_names[M__COUNT] = {"analytic", "roofline", "scaling", "cal-analytic",
+					       "cal-scaling"};
 const char *const tb_group_names[G__COUNT] = {"bmm",	     "linear", "conv",
 					      "elementwise", "ln",     "softmax"};
 
@@ -27,8 +27,8 @@ static int group_of(const char *op)
 
 /* ---- error samples ------------------------------------------------------------------------ */
 
-void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row,
-		    int src, size_t keep)
+void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row, int src,
+		size_t keep)
 {
 	double ape = fabs(pred / meas - 1.0) * 100.0;
 	if (a->n == a->cap) {
@@ -55,7 +55,6 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
 }
-
 
 /* Nearest-rank percentiles of the sorted sample (sorts a->ape in place). */
 struct stats tb_acc_stats(struct acc *a)
@@ -199,7 +198,6 @@ static const struct tc_optable_row *lookup(const struct tb_table *tt,
 
 /* ---- predictions -------------------------------------------------------------------------- */
 
-
 /* The spec alone. Nodes without a kernel (views, metadata) cost one host launch: the spec's
  * only figure for framework overhead. */
 static double predict_analytic(const struct tc_chip *c, const struct tc_optable_row *r)
@@ -276,16 +274,16 @@ void tb_run_micro(struct tb *b)
 			int g = group_of(r->name);
 			double pa = predict_analytic(dc, r), pr = predict_roofline(dc, r);
 			tb_acc_add(CELL(b, g, D->chip, M_ANALYTIC), r->latency_ns, pa, r, -1,
-				b->keep);
+				   b->keep);
 			tb_acc_add(CELL(b, g, D->chip, M_ROOFLINE), r->latency_ns, pr, r, -1,
-				b->keep);
+				   b->keep);
 			csv_row(b, M_ANALYTIC, D->chip, -1, r, pa);
 			csv_row(b, M_ROOFLINE, D->chip, -1, r, pr);
 			const struct tc_chip *dl = b->chips[D->chip].loo;
 			if (dl) {
 				double pc = predict_analytic(dl, r);
-				tb_acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns, pc, r,
-					-1, b->keep);
+				tb_acc_add(CELL(b, g, D->chip, M_CAL_ANALYTIC), r->latency_ns, pc,
+					   r, -1, b->keep);
 				csv_row(b, M_CAL_ANALYTIC, D->chip, -1, r, pc);
 			}
 			for (size_t s = 0; s < b->n_tabs; s++) {
@@ -298,10 +296,10 @@ void tb_run_micro(struct tb *b)
 				double p = predict_scaled(b->chips[S->chip].chip, dc, sr,
 							  sr->latency_ns, S->harness_ns);
 				tb_acc_add(CELL(b, g, D->chip, M_SCALING), r->latency_ns, p, r,
-					S->chip, b->keep);
+					   S->chip, b->keep);
 				csv_row(b, M_SCALING, D->chip, S->chip, r, p);
-				tb_acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r, S->chip,
-					0);
+				tb_acc_add(PAIR(b, g, S->chip, D->chip), r->latency_ns, p, r,
+					   S->chip, 0);
 				ratio_add(RAT(b, 0, g, S->chip, D->chip), p / r->latency_ns);
 				if (dl) {
 					/* the source fitted on its own measurements, the target on
@@ -309,8 +307,8 @@ void tb_run_micro(struct tb *b)
 					 */
 					p = predict_scaled(b->chips[S->chip].own, dl, sr,
 							   sr->latency_ns, S->harness_ns);
-					tb_acc_add(CELL(b, g, D->chip, M_CAL_SCALING), r->latency_ns,
-						p, r, S->chip, b->keep);
+					tb_acc_add(CELL(b, g, D->chip, M_CAL_SCALING),
+						   r->latency_ns, p, r, S->chip, b->keep);
 					csv_row(b, M_CAL_SCALING, D->chip, S->chip, r, p);
 					ratio_add(RAT(b, 1, g, S->chip, D->chip),
 						  p / r->latency_ns);
@@ -428,12 +426,12 @@ static int band(struct tb *b, int k, int target, const double *class_ns, double 
 /* The band `project` reports (replay/band.c) on the same sums: each class's sum multiplied by
  * a lognormal factor with the sigma of both chips (tc_chip_class_sigma, scaling), one per
  * class and draw. Its coverage here checks the defaults the projection uses. */
-static void band_sigma(const struct tc_chip *src, const struct tc_chip *dst,
-		       const double *class_ns, double other_ns, uint64_t seed, double *lo, double *hi)
+static void band_sigma(const struct tc_chip *src, const struct tc_chip *dst, const double *class_ns,
+		       double other_ns, uint64_t seed, double *lo, double *hi)
 {
-	static const unsigned cls_of[G__COUNT] = {TC_CLASS_GEMM,	TC_CLASS_GEMM,
-						  TC_CLASS_CONV,	TC_CLASS_ELEMENTWISE,
-						  TC_CLASS_NORM,	TC_CLASS_SOFTMAX};
+	static const unsigned cls_of[G__COUNT] = {TC_CLASS_GEMM, TC_CLASS_GEMM,
+						  TC_CLASS_CONV, TC_CLASS_ELEMENTWISE,
+						  TC_CLASS_NORM, TC_CLASS_SOFTMAX};
 	double sig[G__COUNT];
 	for (int g = 0; g < G__COUNT; g++) {
 		double a = tc_chip_class_sigma(src, cls_of[g], 0, NULL);
@@ -516,9 +514,9 @@ void tb_run_models(struct tb *b)
 				double cls[G__COUNT] = {0}, other = 0, p = 0;
 				for (size_t i = 0; i < S->t->n_rows; i++) {
 					const struct tc_optable_row *r = &S->t->rows[i];
-					double t =
-					    predict_scaled(sc, tc, r, r->latency_ns, S->harness_ns) *
-					    r->repeat;
+					double t = predict_scaled(sc, tc, r, r->latency_ns,
+								  S->harness_ns) *
+						   r->repeat;
 					int g = r->has_work ? band_group(r->op_class) : -1;
 					if (g >= 0)
 						cls[g] += t;

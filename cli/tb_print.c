@@ -42,29 +42,6 @@ static json_t *jstats(struct stats s)
 	return o;
 }
 
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				fputc(*s, f);
-		}
-	}
-}
-
 static int write_junit(const char *path, const struct gate *g, size_t n, struct tc_err *err)
 {
 	struct tc_outfile o;
@@ -79,17 +56,17 @@ static int write_junit(const char *path, const struct gate *g, size_t n, struct 
 		n, failures);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(o.fp, "  <testcase classname=\"tracecast.testbench.");
-		xml_escape(o.fp, g[i].what);
+		tc_cli_xml_escape(o.fp, g[i].what);
 		fprintf(o.fp, "\" name=\"");
-		xml_escape(o.fp, g[i].chip);
+		tc_cli_xml_escape(o.fp, g[i].chip);
 		fprintf(o.fp, "\">");
 		if (!g[i].pass) {
 			fmt_pct(v, sizeof(v), g[i].value);
 			fmt_pct(l, sizeof(l), g[i].limit);
 			fprintf(o.fp, "<failure message=\"");
-			xml_escape(o.fp, g[i].what);
+			tc_cli_xml_escape(o.fp, g[i].what);
 			fprintf(o.fp, " on ");
-			xml_escape(o.fp, g[i].chip);
+			tc_cli_xml_escape(o.fp, g[i].chip);
 			fprintf(o.fp, ": %s%% &gt; %s%%\"/>", v, l);
 		}
 		fprintf(o.fp, "</testcase>\n");
@@ -295,9 +272,10 @@ static void print_worst_ops(const struct tb *b, FILE *fp)
 static void print_model_rows(const struct tb *b, FILE *fp)
 {
 	char x[32], ms1[32], ms2[32];
-	fprintf(fp, "\nend-to-end latency of model tables (error %% of the measured e2e_latency)\n");
-	fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %8s  %s\n", "model", "chip", "method", "from",
-		"measured", "predicted", "error", "p10-p90 band");
+	fprintf(fp,
+		"\nend-to-end latency of model tables (error %% of the measured e2e_latency)\n");
+	fprintf(fp, "%-28s %-15s %-12s %-15s %12s %12s %8s  %s\n", "model", "chip", "method",
+		"from", "measured", "predicted", "error", "p10-p90 band");
 	size_t i;
 	json_t *o;
 	json_array_foreach(b->models, i, o)
@@ -341,9 +319,10 @@ static json_t *print_band_coverage(const struct tb *b, FILE *fp)
 			"\n%s: measured e2e inside the p10-p90 band in %zu of %zu pairs "
 			"(%s%%; an 80%% band should hold about 80%%)%s\n",
 			band_names[k], b->band_in[k], b->band_n[k], x,
-			k == 2 ? "\n  (the band project reports: lognormal per class with the chips' "
-				 "sigma, scaling)"
-			       : "");
+			k == 2
+			    ? "\n  (the band project reports: lognormal per class with the chips' "
+			      "sigma, scaling)"
+			    : "");
 		json_t *jb = json_object();
 		json_object_set_new(jb, "pairs", json_integer((json_int_t)b->band_n[k]));
 		json_object_set_new(jb, "inside", json_integer((json_int_t)b->band_in[k]));

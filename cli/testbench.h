@@ -40,8 +40,8 @@ struct stats {
 	double mape, median, p90;
 };
 
-void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row,
-		int src, size_t keep);
+void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row, int src,
+		size_t keep);
 /* Nearest-rank percentiles of the sorted sample (sorts a->ape in place). */
 struct stats tb_acc_stats(struct acc *a);
 void tb_acc_free(struct acc *a);
