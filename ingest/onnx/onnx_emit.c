@@ -525,9 +525,10 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_ingest_stats *stats,
-		  struct tc_err *err)
+/* The writer with the model's header (one rank, one device, its meta) and the graph lane. */
+static int open_writer(struct emit *e, const char *out_path, struct tc_err *err)
 {
+	struct tc_onnx_graph *g = e->g;
 	struct kvbuf meta = {.n = 0};
 	build_meta(g, &meta);
 	const char *files[1] = {base_name(g->file)};
@@ -547,21 +548,74 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 	hdr.n_meta = meta.n;
 	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
 	wo.chunk_ops = g->chunk_ops;
-
-	struct emit e;
-	memset(&e, 0, sizeof(e));
-	e.g = g;
-	e.last_fwd = TC_NONE;
-	uint32_t *cstart = NULL, *cons = NULL;
-	int rc = tc_ops_writer_open(&e.w, out_path, &hdr, &wo, err);
-	if (rc < 0)
-		return rc;
+	TC_TRY(tc_ops_writer_open(&e->w, out_path, &hdr, &wo, err));
 	struct tc_lane lane = {0, 0, 0, TC_LANE_GRAPH, 0,
 			       g->gp->name && g->gp->name[0] ? g->gp->name : "graph"};
-	if ((rc = tc_ops_writer_lane(e.w, &lane, &e.lane)) < 0) {
-		rc = tc_err_set(err, rc, "%s: cannot declare the graph lane", out_path);
-		goto fail;
+	int rc = tc_ops_writer_lane(e->w, &lane, &e->lane);
+	return rc < 0 ? tc_err_set(err, rc, "%s: cannot declare the graph lane", out_path) : 0;
+}
+
+/* consumers of each tensor (CSR), for gradient dependencies: tensor t's are
+ * cons[cstart[t] .. cstart[t + 1]), in topological order, so dependencies come out sorted */
+static int consumers(const struct tc_onnx_graph *g, uint32_t **cstart_out, uint32_t **cons_out,
+		     struct tc_err *err)
+{
+	uint32_t *cstart = calloc(g->nt + 1, sizeof(uint32_t));
+	size_t ne = 0;
+	for (size_t i = 0; i < g->nn; i++)
+		ne += g->nodes[i].nin;
+	uint32_t *cons = calloc(ne ? ne : 1, sizeof(uint32_t));
+	uint32_t *fill = calloc(g->nt + 1, sizeof(uint32_t));
+	*cstart_out = cstart;
+	*cons_out = cons;
+	if (!cstart || !cons || !fill) {
+		free(fill);
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < g->nn; i++)
+		for (uint32_t k = 0; k < g->nodes[i].nin; k++)
+			if (g->nodes[i].in[k] != OX_NONE)
+				cstart[g->nodes[i].in[k] + 1]++;
+	for (size_t t = 0; t < g->nt; t++)
+		cstart[t + 1] += cstart[t];
+	for (size_t i = 0; i < g->nn; i++) {
+		uint32_t idx = g->order[i];
+		const struct ox_node *n = &g->nodes[idx];
+		for (uint32_t k = 0; k < n->nin; k++)
+			if (n->in[k] != OX_NONE)
+				cons[cstart[n->in[k]] + fill[n->in[k]]++] = idx;
+	}
+	free(fill);
+	return 0;
+}
+
+/* --training: the backward ops in reverse order, then the optimizer steps; *written counts
+ * them. */
+static int emit_training(struct emit *e, uint64_t *written, struct tc_err *err)
+{
+	struct tc_onnx_graph *g = e->g;
+	uint32_t *cstart = NULL, *cons = NULL;
+	int rc = consumers(g, &cstart, &cons, err);
+	for (size_t i = g->nn; rc == 0 && i-- > 0;) {
+		struct ox_node *n = &g->nodes[g->order[i]];
+		if (n->folded || !n->has_bwd)
+			continue;
+		if ((rc = emit_backward(e, n, cstart, cons, err)) == 0)
+			++*written;
+	}
+	for (size_t i = 0; rc == 0 && i < g->n_opt; i++)
+		if ((rc = emit_optimizer(e, g->opt_params[i], cstart, cons, err)) == 0)
+			++*written;
+	free(cstart);
+	free(cons);
+	return rc;
+}
+
+/* Every forward op in topological order (and with --training the rest), then close. */
+static int emit_all(struct emit *e, const char *out_path, uint64_t *written, struct tc_err *err)
+{
+	struct tc_onnx_graph *g = e->g;
+	TC_TRY(open_writer(e, out_path, err));
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		n->op_id = n->bwd_id = TC_NONE;
@@ -569,59 +623,28 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 	for (size_t i = 0; i < g->nn; i++) {
 		uint32_t idx = g->order[i];
 		struct ox_node *n = &g->nodes[idx];
-		if (n->folded)
-			continue;
-		if ((rc = emit_forward(&e, n, idx, err)) < 0)
-			goto fail;
+		if (!n->folded)
+			TC_TRY(emit_forward(e, n, idx, err));
 	}
-	uint64_t written = g->sum.ops;
-	if (g->training) {
-		/* consumers of each tensor (CSR), for gradient dependencies */
-		cstart = calloc(g->nt + 1, sizeof(uint32_t));
-		size_t ne = 0;
-		for (size_t i = 0; i < g->nn; i++)
-			ne += g->nodes[i].nin;
-		cons = calloc(ne ? ne : 1, sizeof(uint32_t));
-		uint32_t *fill = calloc(g->nt + 1, sizeof(uint32_t));
-		if (!cstart || !cons || !fill) {
-			free(fill);
-			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (size_t i = 0; i < g->nn; i++)
-			for (uint32_t k = 0; k < g->nodes[i].nin; k++)
-				if (g->nodes[i].in[k] != OX_NONE)
-					cstart[g->nodes[i].in[k] + 1]++;
-		for (size_t t = 0; t < g->nt; t++)
-			cstart[t + 1] += cstart[t];
-		/* consumers listed in topological order, so dependencies come out sorted */
-		for (size_t i = 0; i < g->nn; i++) {
-			uint32_t idx = g->order[i];
-			const struct ox_node *n = &g->nodes[idx];
-			for (uint32_t k = 0; k < n->nin; k++)
-				if (n->in[k] != OX_NONE)
-					cons[cstart[n->in[k]] + fill[n->in[k]]++] = idx;
-		}
-		free(fill);
-		for (size_t i = g->nn; i-- > 0;) {
-			struct ox_node *n = &g->nodes[g->order[i]];
-			if (n->folded || !n->has_bwd)
-				continue;
-			if ((rc = emit_backward(&e, n, cstart, cons, err)) < 0)
-				goto fail;
-			written++;
-		}
-		for (size_t i = 0; i < g->n_opt; i++) {
-			if ((rc = emit_optimizer(&e, g->opt_params[i], cstart, cons, err)) < 0)
-				goto fail;
-			written++;
-		}
-	}
-	free(cstart);
-	free(cons);
-	cstart = cons = NULL;
-	rc = tc_ops_writer_close(e.w, err);
-	e.w = NULL;
+	*written = g->sum.ops;
+	if (g->training)
+		TC_TRY(emit_training(e, written, err));
+	int rc = tc_ops_writer_close(e->w, err);
+	e->w = NULL;
+	return rc;
+}
+
+int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_ingest_stats *stats,
+		  struct tc_err *err)
+{
+	struct emit e;
+	memset(&e, 0, sizeof(e));
+	e.g = g;
+	e.last_fwd = TC_NONE;
+	uint64_t written = 0;
+	int rc = emit_all(&e, out_path, &written, err);
+	if (rc < 0)
+		tc_ops_writer_abort(e.w);
 	free(e.shapes), free(e.dims), free(e.deps);
 	if (rc < 0)
 		return rc;
@@ -633,12 +656,6 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 		stats->ranks = 1;
 	}
 	return 0;
-fail:
-	free(cstart);
-	free(cons);
-	tc_ops_writer_abort(e.w);
-	free(e.shapes), free(e.dims), free(e.deps);
-	return rc;
 }
 
 /* ---- adapter hooks --------------------------------------------------------------------------- */
