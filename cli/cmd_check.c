@@ -160,13 +160,10 @@ static int allowed_arg(const char *a, int *takes_value)
 	return 0;
 }
 
-static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
-		     const json_t *gignore, struct check_case *c)
+/* Every key of a case must be known: a misspelt one would silently change nothing. */
+static int known_keys(const char *mpath, const char *where, json_t *jc)
 {
-	char where[64], buf[PATH_MAX], msg[512];
-	snprintf(where, sizeof(where), "cases[%zu]", idx);
-	if (!json_is_object(jc))
-		return bad_manifest(mpath, where, "expected an object");
+	char msg[512];
 	const char *key;
 	json_t *v;
 	static const char *const known[] = {"name", "input", "target", "source", "set", "args", "expect", "tolerance", "ignore", NULL};
@@ -180,20 +177,15 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			return bad_manifest(mpath, where, msg);
 		}
 	}
-	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
-	if (!json_is_string(name) || !json_string_length(name))
-		return bad_manifest(mpath, where, "'name' must be a non-empty string");
-	if (!plain_name(json_string_value(name)))
-		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
-				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
-				    "in the suite folder");
-	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
-	if (!json_is_string(target))
-		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
-	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
-	push_arg(c, ck->self);
-	push_arg(c, "-q");
-	push_arg(c, "project");
+	return 0;
+}
+
+/* The case's inputs, --target and --source on the child command line. */
+static int push_inputs(struct check *ck, const char *mpath, const char *where, json_t *jc,
+		       struct check_case *c)
+{
+	char buf[PATH_MAX];
+	json_t *target = json_object_get(jc, "target");
 	json_t *input = json_object_get(jc, "input");
 	size_t n_in = json_is_array(input) ? json_array_size(input) : json_is_string(input) ? 1 : 0;
 	if (!n_in)
@@ -221,6 +213,13 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 		push_arg(c, "--source");
 		push_arg(c, json_string_value(src));
 	}
+	return 0;
+}
+
+/* "set" (each as --set) and "args" (options project allows) on the child command line. */
+static int push_lists(const char *mpath, const char *where, json_t *jc, struct check_case *c)
+{
+	char msg[512];
 	const char *lists[] = {"set", "args"};
 	for (int l = 0; l < 2; l++) {
 		json_t *arr = json_object_get(jc, lists[l]);
@@ -251,19 +250,15 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			push_arg(c, a);
 		}
 	}
-	json_t *exp = json_object_get(jc, "expect");
-	if (exp && !json_is_string(exp))
-		return bad_manifest(mpath, where, "'expect' must be a path");
-	if (exp && !inside_suite(json_string_value(exp)))
-		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
-				    "folder (no '/' at the start, no '..')");
-	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
-	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
-	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
-	FMT(c->log, "%s/case%zu.log", ck->tmpdir, idx);
-	push_arg(c, "--json");
-	push_arg(c, c->out);
-	/* tolerance: the case's own rules, else the manifest's */
+	return 0;
+}
+
+/* tolerance: the case's own rules, else the manifest's; ignore: the manifest's and the
+ * case's paths */
+static int tolerances(const char *mpath, const char *where, json_t *jc, const json_t *gtol,
+		      const json_t *gignore, struct check_case *c)
+{
+	char msg[512];
 	json_t *tol = json_object_get(jc, "tolerance");
 	if (tc_tol_parse(tol ? tol : gtol, &c->tol, msg, sizeof(msg)) < 0)
 		return bad_manifest(mpath, where, msg);
@@ -280,6 +275,48 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			c->ignore[k++] = json_string_value(s);
 		}
 	return 0;
+}
+
+static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
+		     const json_t *gignore, struct check_case *c)
+{
+	char where[64], buf[PATH_MAX];
+	snprintf(where, sizeof(where), "cases[%zu]", idx);
+	if (!json_is_object(jc))
+		return bad_manifest(mpath, where, "expected an object");
+	int rc = known_keys(mpath, where, jc);
+	if (rc)
+		return rc;
+	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
+	if (!json_is_string(name) || !json_string_length(name))
+		return bad_manifest(mpath, where, "'name' must be a non-empty string");
+	if (!plain_name(json_string_value(name)))
+		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
+				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
+				    "in the suite folder");
+	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
+	if (!json_is_string(target))
+		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
+	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
+	push_arg(c, ck->self);
+	push_arg(c, "-q");
+	push_arg(c, "project");
+	if ((rc = push_inputs(ck, mpath, where, jc, c)) != 0 ||
+	    (rc = push_lists(mpath, where, jc, c)) != 0)
+		return rc;
+	json_t *exp = json_object_get(jc, "expect");
+	if (exp && !json_is_string(exp))
+		return bad_manifest(mpath, where, "'expect' must be a path");
+	if (exp && !inside_suite(json_string_value(exp)))
+		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
+				    "folder (no '/' at the start, no '..')");
+	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
+	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
+	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
+	FMT(c->log, "%s/case%zu.log", ck->tmpdir, idx);
+	push_arg(c, "--json");
+	push_arg(c, c->out);
+	return tolerances(mpath, where, jc, gtol, gignore, c);
 }
 
 static int load_manifest(struct check *ck, const char *arg, const char *filter)

@@ -596,15 +596,15 @@ static int emit_training(struct emit *e, uint64_t *written, struct tc_err *err)
 	struct tc_onnx_graph *g = e->g;
 	uint32_t *cstart = NULL, *cons = NULL;
 	int rc = consumers(g, &cstart, &cons, err);
-	for (size_t i = g->nn; rc == 0 && i-- > 0;) {
+	for (size_t i = g->nn; rc >= 0 && i-- > 0;) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		if (n->folded || !n->has_bwd)
 			continue;
-		if ((rc = emit_backward(e, n, cstart, cons, err)) == 0)
+		if ((rc = emit_backward(e, n, cstart, cons, err)) >= 0)
 			++*written;
 	}
-	for (size_t i = 0; rc == 0 && i < g->n_opt; i++)
-		if ((rc = emit_optimizer(e, g->opt_params[i], cstart, cons, err)) == 0)
+	for (size_t i = 0; rc >= 0 && i < g->n_opt; i++)
+		if ((rc = emit_optimizer(e, g->opt_params[i], cstart, cons, err)) >= 0)
 			++*written;
 	free(cstart);
 	free(cons);
