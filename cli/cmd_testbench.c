@@ -5,7 +5,7 @@
  * chip's measurement of the same op) — and the errors are reported per op class and chip,
  * per chip pair, with the worst ops; model tables add the end-to-end latency error per
  * model, mode and chip pair. Thresholds per class gate CI (--check, --junit).
- * This file parses the options and runs the pieces of testbench.h: tb_eval.c predicts,
+ * This file parses the options and runs the pieces of cli_testbench.h: tb_eval.c predicts,
  * tb_print.c reports. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include "calib.h"
 #include "cli.h"
-#include "testbench.h"
+#include "cli_testbench.h"
 
 /* Default gates: the targets (MAPE %, on unseen GPUs); conv has none. */
 static const double default_limit[G__COUNT] = {15, 15, 0, 20, 25, 15};
@@ -73,7 +73,7 @@ struct tb_args {
 	const char **only; /* --chips: the caller's copies */
 	size_t n_inputs, n_only;
 	int check, worst, calibrated;
-	struct limits lim;
+	struct tb_limits lim;
 };
 
 static void args_free(struct tb_args *a)
@@ -99,7 +99,7 @@ static int parse_gate(const char *m)
 }
 
 /* --threshold CLASS=PCT into lim: 0, or the usage exit code */
-static int parse_threshold(struct tc_cli *cli, const char *t, struct limits *lim)
+static int parse_threshold(struct tc_cli *cli, const char *t, struct tb_limits *lim)
 {
 	const char *eq = strchr(t, '=');
 	char *e;
@@ -200,11 +200,11 @@ static int predict(struct tb *b, const struct tb_args *a, struct tc_err *err)
 {
 	struct tc_outfile ops_out = {0};
 	int rc = 0;
-	b->cell = tc_xcalloc((size_t)G__COUNT * b->n_chips * M__COUNT, sizeof(struct acc));
-	b->pair = tc_xcalloc((size_t)G__COUNT * b->n_chips * b->n_chips, sizeof(struct acc));
+	b->cell = tc_xcalloc((size_t)G__COUNT * b->n_chips * M__COUNT, sizeof(struct tb_acc));
+	b->pair = tc_xcalloc((size_t)G__COUNT * b->n_chips * b->n_chips, sizeof(struct tb_acc));
 	for (int k = 0; k < 2; k++)
 		b->rat[k] = tc_xcalloc((size_t)G__COUNT * b->n_chips * b->n_chips,
-				       sizeof(struct ratios));
+				       sizeof(struct tb_ratios));
 	b->n_methods = b->calibrated ? M__COUNT : M_CAL_ANALYTIC;
 	if (b->calibrated)
 		rc = tb_calibrate_all(b, err);

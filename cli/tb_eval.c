@@ -1,4 +1,4 @@
-/* tb_eval.c - `tracecast testbench`'s predictions (testbench.h): the operator tables are read
+/* tb_eval.c - `tracecast testbench`'s predictions (cli_testbench.h): the operator tables are read
  * and indexed, every op is predicted on its own chip three ways — analytic (the spec alone),
  * plain roofline (datasheet peaks, no efficiency, no floor: the baseline of the NeuSight
  * paper) and scaling (from every other chip's measurement of the same op) — and the errors
@@ -10,7 +10,7 @@
 
 #include "calib.h"
 #include "cli.h"
-#include "testbench.h"
+#include "cli_testbench.h"
 
 const char *const tb_method_names[M__COUNT] = {"analytic", "roofline", "scaling", "cal-analytic",
 					       "cal-scaling"};
@@ -27,8 +27,8 @@ static int group_of(const char *op)
 
 /* ---- error samples ------------------------------------------------------------------------ */
 
-void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row, int src,
-		size_t keep)
+void tb_acc_add(struct tb_acc *a, double meas, double pred, const struct tc_optable_row *row,
+		int src, size_t keep)
 {
 	double ape = fabs(pred / meas - 1.0) * 100.0;
 	if (a->n == a->cap) {
@@ -47,7 +47,7 @@ void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable
 		a->w[i] = a->w[i - 1];
 		i--;
 	}
-	a->w[i] = (struct worst){ape, meas, pred, row, src};
+	a->w[i] = (struct tb_worst){ape, meas, pred, row, src};
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -57,9 +57,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Nearest-rank percentiles of the sorted sample (sorts a->ape in place). */
-struct stats tb_acc_stats(struct acc *a)
+struct tb_stats tb_acc_stats(struct tb_acc *a)
 {
-	struct stats s = {a->n, NAN, NAN, NAN};
+	struct tb_stats s = {a->n, NAN, NAN, NAN};
 	if (!a->n)
 		return s;
 	qsort(a->ape, a->n, sizeof(double), cmp_double);
@@ -72,7 +72,7 @@ struct stats tb_acc_stats(struct acc *a)
 	return s;
 }
 
-void tb_acc_free(struct acc *a)
+void tb_acc_free(struct tb_acc *a)
 {
 	free(a->ape);
 	free(a->w);
@@ -80,7 +80,7 @@ void tb_acc_free(struct acc *a)
 
 /* ---- inputs ------------------------------------------------------------------------------- */
 
-static void ratio_add(struct ratios *r, double x)
+static void ratio_add(struct tb_ratios *r, double x)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
@@ -377,7 +377,7 @@ static int band_group(unsigned cls)
 static int band(struct tb *b, int k, int target, const double *class_ns, double other_ns,
 		uint64_t seed, double *lo, double *hi)
 {
-	struct ratios pool[G__COUNT];
+	struct tb_ratios pool[G__COUNT];
 	memset(pool, 0, sizeof(pool));
 	for (int g = 0; g < G__COUNT; g++) {
 		if (!(class_ns[g] > 0))
@@ -389,7 +389,7 @@ static int band(struct tb *b, int k, int target, const double *class_ns, double 
 				for (size_t d = 0; d < b->n_chips; d++) {
 					if ((int)s == target || (int)d == target)
 						continue;
-					const struct ratios *r = RAT(b, k, gg, s, d);
+					const struct tb_ratios *r = RAT(b, k, gg, s, d);
 					for (size_t i = 0; i < r->n; i++)
 						ratio_add(&pool[g], r->v[i]);
 				}

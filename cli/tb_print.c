@@ -1,4 +1,4 @@
-/* tb_print.c - `tracecast testbench`'s report (testbench.h): the error tables on stdout per op
+/* tb_print.c - `tracecast testbench`'s report (cli_testbench.h): the error tables on stdout per op
  * class and chip, pooled, per chip pair, the worst ops, the end-to-end errors of model tables
  * and the gates; every figure again as JSON (--json) and the gates as JUnit XML (--junit). */
 #include <jansson.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "testbench.h"
+#include "cli_testbench.h"
 
 static void fmt_pct(char *buf, size_t n, double v)
 {
@@ -20,11 +20,11 @@ static void fmt_pct(char *buf, size_t n, double v)
 
 /* ---- output ------------------------------------------------------------------------------- */
 
-static void print_worst(const struct tb *b, FILE *fp, const struct acc *a, const char *method)
+static void print_worst(const struct tb *b, FILE *fp, const struct tb_acc *a, const char *method)
 {
 	char x[32], y[32], z[32];
 	for (size_t i = 0; i < a->nw; i++) {
-		const struct worst *w = &a->w[i];
+		const struct tb_worst *w = &a->w[i];
 		fprintf(fp, "    %-9s %5s%%  %-10s %-32s measured %10s  predicted %10s%s%s\n",
 			method, (fmt_pct(x, sizeof(x), w->ape), x), w->row->name, w->row->dims,
 			tc_fmt_ns(y, sizeof(y), w->meas), tc_fmt_ns(z, sizeof(z), w->pred),
@@ -32,7 +32,7 @@ static void print_worst(const struct tb *b, FILE *fp, const struct acc *a, const
 	}
 }
 
-static json_t *jstats(struct stats s)
+static json_t *jstats(struct tb_stats s)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "n", json_integer((json_int_t)s.n));
@@ -42,7 +42,7 @@ static json_t *jstats(struct stats s)
 	return o;
 }
 
-static int write_junit(const char *path, const struct gate *g, size_t n, struct tc_err *err)
+static int write_junit(const char *path, const struct tb_gate *g, size_t n, struct tc_err *err)
 {
 	struct tc_outfile o;
 	size_t failures = 0;
@@ -77,18 +77,18 @@ static int write_junit(const char *path, const struct gate *g, size_t n, struct 
 
 /* ---- the report --------------------------------------------------------------------------- */
 
-struct gates {
-	struct gate *v;
+struct tb_gates {
+	struct tb_gate *v;
 	size_t n;
 };
 
-static void add_gate(struct gates *gs, struct gate g)
+static void add_gate(struct tb_gates *gs, struct tb_gate g)
 {
 	gs->v = tc_xrealloc(gs->v, (gs->n + 1) * sizeof(*gs->v));
 	gs->v[gs->n++] = g;
 }
 
-static json_t *jworst(const struct tb *b, const struct acc *a)
+static json_t *jworst(const struct tb *b, const struct tb_acc *a)
 {
 	json_t *jw = json_array();
 	for (size_t w = 0; w < a->nw; w++) {
@@ -107,11 +107,11 @@ static json_t *jworst(const struct tb *b, const struct acc *a)
 
 /* One row of the class table: the class on one chip, every method; its JSON (with the
  * worst ops) is appended to jcls and its gate to gs. */
-static void print_class_row(struct tb *b, const struct limits *lim, FILE *fp, int g, size_t c,
-			    json_t *jcls, struct gates *gs)
+static void print_class_row(struct tb *b, const struct tb_limits *lim, FILE *fp, int g, size_t c,
+			    json_t *jcls, struct tb_gates *gs)
 {
 	char x[3][32], y[112];
-	struct stats s[M__COUNT];
+	struct tb_stats s[M__COUNT];
 	for (int m = 0; m < M__COUNT; m++)
 		s[m] = tb_acc_stats(CELL(b, g, c, m));
 	if (!s[M_ANALYTIC].n)
@@ -133,12 +133,14 @@ static void print_class_row(struct tb *b, const struct limits *lim, FILE *fp, in
 	fputc('\n', fp);
 	json_array_append_new(jcls, o);
 	if (lim->mape[g] > 0 && s[lim->method].n)
-		add_gate(gs, (struct gate){tb_group_names[g], b->chips[c].id, s[lim->method].mape,
-					   lim->mape[g], s[lim->method].mape <= lim->mape[g]});
+		add_gate(gs,
+			 (struct tb_gate){tb_group_names[g], b->chips[c].id, s[lim->method].mape,
+					  lim->mape[g], s[lim->method].mape <= lim->mape[g]});
 }
 
 /* The headline and the error per class and chip: the JSON "classes". */
-static json_t *print_classes(struct tb *b, const struct limits *lim, FILE *fp, struct gates *gs)
+static json_t *print_classes(struct tb *b, const struct tb_limits *lim, FILE *fp,
+			     struct tb_gates *gs)
 {
 	size_t rows = 0, models = 0;
 	for (size_t i = 0; i < b->n_tabs; i++) {
@@ -170,12 +172,12 @@ static json_t *print_pooled(struct tb *b, FILE *fp)
 	fputc('\n', fp);
 	json_t *jpool = json_array();
 	for (int g = 0; g < G__COUNT; g++) {
-		struct stats s[M__COUNT];
+		struct tb_stats s[M__COUNT];
 		for (int m = 0; m < M__COUNT; m++) {
-			struct acc all;
+			struct tb_acc all;
 			memset(&all, 0, sizeof(all));
 			for (size_t c = 0; c < b->n_chips; c++) {
-				const struct acc *a = CELL(b, g, c, m);
+				const struct tb_acc *a = CELL(b, g, c, m);
 				for (size_t i = 0; i < a->n; i++)
 					tb_acc_add(&all, 1.0, 1.0 + a->ape[i] / 100.0, NULL, -1, 0);
 			}
@@ -215,7 +217,7 @@ static void print_pair_class(struct tb *b, FILE *fp, int g, json_t *jpairs)
 			continue;
 		fprintf(fp, "  %-10s", b->chips[s].id);
 		for (size_t d = 0; d < b->n_chips; d++) {
-			struct stats st = tb_acc_stats(PAIR(b, g, s, d));
+			struct tb_stats st = tb_acc_stats(PAIR(b, g, s, d));
 			fmt_pct(x, sizeof(x), st.mape);
 			fprintf(fp, " %15s", x);
 			if (!st.n)
@@ -333,15 +335,15 @@ static json_t *print_band_coverage(const struct tb *b, FILE *fp)
 }
 
 /* The end-to-end error per method over every model table and pair, into jsum; the e2e gate. */
-static void print_e2e_summary(struct tb *b, const struct limits *lim, FILE *fp, json_t *jsum,
-			      struct gates *gs)
+static void print_e2e_summary(struct tb *b, const struct tb_limits *lim, FILE *fp, json_t *jsum,
+			      struct tb_gates *gs)
 {
 	static const char *const what[M__COUNT + 1] = {"analytic",     "roofline",    "scaling",
 						       "cal-analytic", "cal-scaling", "identity"};
 	char x[3][32];
 	fprintf(fp, "\nend-to-end |error| over model tables and pairs: median / MAPE / p90 %%\n");
 	for (int m = 0; m <= M__COUNT; m++) {
-		struct stats s = tb_acc_stats(&b->e2e[m]);
+		struct tb_stats s = tb_acc_stats(&b->e2e[m]);
 		if (!s.n)
 			continue;
 		fmt_pct(x[0], sizeof(x[0]), s.median);
@@ -351,13 +353,13 @@ static void print_e2e_summary(struct tb *b, const struct limits *lim, FILE *fp, 
 			m == M__COUNT ? "   (each table's own node sum: the floor)" : "");
 		json_object_set_new(jsum, what[m], jstats(s));
 		if (m == lim->method && lim->e2e_median > 0)
-			add_gate(gs, (struct gate){"e2e", "all pairs", s.median, lim->e2e_median,
-						   s.median <= lim->e2e_median});
+			add_gate(gs, (struct tb_gate){"e2e", "all pairs", s.median, lim->e2e_median,
+						      s.median <= lim->e2e_median});
 	}
 }
 
 /* The gates and whether each passed: the JSON "gates"; *failed counts the failures. */
-static json_t *print_gates(const struct gates *gs, const struct limits *lim, FILE *fp,
+static json_t *print_gates(const struct tb_gates *gs, const struct tb_limits *lim, FILE *fp,
 			   size_t *failed)
 {
 	char x[2][32];
@@ -367,7 +369,7 @@ static json_t *print_gates(const struct gates *gs, const struct limits *lim, FIL
 		return jg;
 	fprintf(fp, "\ngates (%s; MAPE, e2e: median |error|)\n", tb_method_names[lim->method]);
 	for (size_t i = 0; i < gs->n; i++) {
-		const struct gate *g = &gs->v[i];
+		const struct tb_gate *g = &gs->v[i];
 		fmt_pct(x[0], sizeof(x[0]), g->value);
 		fmt_pct(x[1], sizeof(x[1]), g->limit);
 		fprintf(fp, "  %-4s %-12s %-15s %6s%% <= %s%%\n", g->pass ? "ok" : "FAIL", g->what,
@@ -395,11 +397,11 @@ static int write_json(const char *path, const json_t *root, struct tc_err *err)
 	return tc_outfile_commit(&o, err);
 }
 
-int tb_report(struct tb *b, const struct limits *lim, const struct tb_report_opts *opt,
+int tb_report(struct tb *b, const struct tb_limits *lim, const struct tb_report_opts *opt,
 	      struct tc_err *err)
 {
 	FILE *fp = stdout;
-	struct gates gs = {NULL, 0};
+	struct tb_gates gs = {NULL, 0};
 	json_t *root = json_object();
 	json_t *jchips = json_array();
 	for (size_t c = 0; c < b->n_chips; c++)

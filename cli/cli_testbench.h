@@ -1,4 +1,4 @@
-/* testbench.h - private to cli/: the pieces of `tracecast testbench` (cmd_testbench.c parses
+/* cli_testbench.h - private to cli/: the pieces of `tracecast testbench` (cmd_testbench.c parses
  * the options and runs them; tb_eval.c loads the tables and predicts every op; tb_print.c
  * prints the report and writes the JSON and JUnit files). docs/testbench.md has the method. */
 #ifndef TC_CLI_TESTBENCH_H
@@ -22,33 +22,33 @@ extern const char *const tb_group_names[G__COUNT];
 
 /* ---- error samples ------------------------------------------------------------------------ */
 
-struct worst {
+struct tb_worst {
 	double ape, meas, pred;
 	const struct tc_optable_row *row;
 	int src; /* chip index of a scaling source, -1 otherwise */
 };
 
-struct acc {
+struct tb_acc {
 	double *ape; /* absolute percentage errors */
 	size_t n, cap;
-	struct worst *w; /* the largest, sorted descending */
+	struct tb_worst *w; /* the largest, sorted descending */
 	size_t nw;
 };
 
-struct stats {
+struct tb_stats {
 	size_t n;
 	double mape, median, p90;
 };
 
-void tb_acc_add(struct acc *a, double meas, double pred, const struct tc_optable_row *row, int src,
-		size_t keep);
+void tb_acc_add(struct tb_acc *a, double meas, double pred, const struct tc_optable_row *row,
+		int src, size_t keep);
 /* Nearest-rank percentiles of the sorted sample (sorts a->ape in place). */
-struct stats tb_acc_stats(struct acc *a);
-void tb_acc_free(struct acc *a);
+struct tb_stats tb_acc_stats(struct tb_acc *a);
+void tb_acc_free(struct tb_acc *a);
 
 /* ---- the tables and the results ----------------------------------------------------------- */
 
-struct ratios {
+struct tb_ratios {
 	double *v;
 	size_t n, cap;
 };
@@ -84,13 +84,13 @@ struct tb {
 	const struct tc_log *log;
 	FILE *ops_csv; /* --ops-csv: one row per prediction, NULL = none */
 	/* results: [group][dst chip][method], and [group][src][dst] for scaling pairs */
-	struct acc *cell;
-	struct acc *pair;
-	json_t *models;		      /* array of per-pair model results */
-	struct acc e2e[M__COUNT + 1]; /* + identity (the table's own node sum) */
+	struct tb_acc *cell;
+	struct tb_acc *pair;
+	json_t *models;			 /* array of per-pair model results */
+	struct tb_acc e2e[M__COUNT + 1]; /* + identity (the table's own node sum) */
 	/* signed errors predicted/measured of the micro ops per [scaling, cal-scaling][class]
 	 * [source][target]: the residual spread the end-to-end band is drawn from */
-	struct ratios *rat[2];
+	struct tb_ratios *rat[2];
 	size_t band_in[3], band_n[3]; /* scaling, cal-scaling, the projection's band */
 };
 
@@ -102,13 +102,13 @@ struct tb {
 
 /* ---- thresholds --------------------------------------------------------------------------- */
 
-struct limits {
+struct tb_limits {
 	double mape[G__COUNT]; /* 0 = no gate */
 	double e2e_median;
 	int method;
 };
 
-struct gate {
+struct tb_gate {
 	const char *what, *chip;
 	double value, limit;
 	int pass;
@@ -132,7 +132,7 @@ struct tb_report_opts {
 
 /* Print the report on stdout and write --json and --junit: 0, 1 (--check and a gate failed)
  * or a negative TC_E* with err filled. */
-int tb_report(struct tb *b, const struct limits *lim, const struct tb_report_opts *o,
+int tb_report(struct tb *b, const struct tb_limits *lim, const struct tb_report_opts *o,
 	      struct tc_err *err);
 
 #endif
