@@ -24,6 +24,9 @@ int tc_cli_fail(struct tc_cli *cli, const struct tc_err *err);
 int tc_cli_usage(struct tc_cli *cli, const char *cmd, const char *fmt, ...) TC_PRINTF(3, 4);
 /* True when argv contains -h or --help. */
 int tc_cli_wants_help(int argc, char **argv);
+/* s as XML attribute or text (the JUnit files of check and testbench): markup characters
+ * escaped, control characters other than newline and tab dropped. */
+void tc_cli_xml_escape(FILE *f, const char *s);
 
 
 

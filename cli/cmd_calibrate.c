@@ -72,242 +72,301 @@ static void usage(FILE *fp)
 	    "folds.\n");
 }
 
+/* The command line. */
+struct cal_args {
+	const char *chip_name, *out, *specs;
+	const char **inputs;
+	size_t n_inputs;
+	long folds;
+};
+
+/* 0, or the exit status after a usage message (args->inputs is freed then) */
+static int parse_args(struct tc_cli *cli, int argc, char **argv, struct cal_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->folds = 5;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--chip") == 0 && i + 1 < argc)
+			a->chip_name = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			a->out = argv[++i];
+		else if (strcmp(argv[i], "--specs") == 0 && i + 1 < argc)
+			a->specs = argv[++i];
+		else if (strcmp(argv[i], "--folds") == 0 && i + 1 < argc) {
+			char *e;
+			a->folds = strtol(argv[++i], &e, 10);
+			if (*e || a->folds < 0 || a->folds == 1 || a->folds > 100) {
+				free(a->inputs);
+				return tc_cli_usage(cli, "calibrate",
+						    "--folds: 0 or 2..100, not '%s'", argv[i]);
+			}
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			free(a->inputs);
+			return tc_cli_usage(cli, "calibrate", "unknown option '%s'", argv[i]);
+		} else {
+			a->inputs = tc_xrealloc(a->inputs, (a->n_inputs + 1) * sizeof(char *));
+			a->inputs[a->n_inputs++] = argv[i];
+		}
+	}
+	if (!a->n_inputs || !a->chip_name || !a->out) {
+		free(a->inputs);
+		return tc_cli_usage(cli, "calibrate", "needs TABLES, --chip and -o");
+	}
+	return 0;
+}
+
+/* One calibration: the chip, what it was measured on, and the fit. */
+struct cal {
+	struct tc_hw *hw;
+	struct tc_chip *base;
+	char **files;
+	size_t n_files, cap_files, n_tabs, ignored;
+	struct tc_optable **tabs;
+	size_t n_traces; /* tabs[0 .. n_traces) are traces (tc_calib_trace_free) */
+	struct grp g[MAX_GROUPS];
+	size_t ng;
+	struct tc_calib_fit fit; /* the final one, on everything */
+	json_t *overlay;
+};
+
+/* A path that is a file but not an operator table is a trace. */
+static int is_trace(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && !tc_calib_is_table(path);
+}
+
+/* traces (a file that is not a table) first: each must have been captured on the chip */
+static int read_traces(struct cal *c, const struct cal_args *a, struct tc_err *err)
+{
+	c->tabs = tc_xcalloc(a->n_inputs, sizeof(*c->tabs));
+	for (size_t i = 0; i < a->n_inputs; i++) {
+		if (!is_trace(a->inputs[i]))
+			continue;
+		struct tc_optable *t = NULL;
+		TC_TRY(tc_calib_trace_read(&t, a->inputs[i], err));
+		const char *id = tc_hw_match_device(c->hw, t->device);
+		if (!id || strcmp(id, tc_chip_id(c->base)) != 0) {
+			int rc = tc_err_set(err, TC_EINVAL,
+					    "%s: captured on '%s', not on %s: calibrate fits one chip "
+					    "from traces captured on it",
+					    a->inputs[i], t->device, tc_chip_id(c->base));
+			tc_calib_trace_free(t);
+			return rc;
+		}
+		c->tabs[c->n_tabs++] = t;
+	}
+	return 0;
+}
+
+/* then the tables of every path: those of other chips are counted and left out */
+static int read_tables(struct cal *c, const struct cal_args *a, struct tc_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < a->n_inputs && rc == 0; i++)
+		if (!is_trace(a->inputs[i]))
+			rc = tc_calib_collect(a->inputs[i], &c->files, &c->n_files, &c->cap_files, err);
+	c->tabs = tc_xrealloc(c->tabs, (c->n_tabs + c->n_files + 1) * sizeof(*c->tabs));
+	for (size_t i = 0; i < c->n_files && rc == 0; i++) {
+		struct tc_optable *t = NULL;
+		TC_TRY(tc_optable_read(&t, c->files[i], err));
+		const char *id = tc_hw_match_device(c->hw, t->device);
+		if (!id || strcmp(id, tc_chip_id(c->base)) != 0) {
+			c->ignored++;
+			tc_optable_free(t);
+			continue;
+		}
+		c->tabs[c->n_tabs++] = t;
+	}
+	if (rc == 0 && !c->n_tabs)
+		rc = tc_err_set(err, TC_EINVAL, "no table or trace measured on %s among %zu tables",
+				tc_chip_id(c->base), c->n_files);
+	return rc;
+}
+
+/* The fit of every row outside fold k of folds (k < 0: every row). */
+static void fit_rows(const struct cal *c, long folds, long k, struct tc_calib_fit *fit)
+{
+	struct tc_calib_acc acc;
+	memset(&acc, 0, sizeof(acc));
+	for (size_t t = 0; t < c->n_tabs; t++)
+		for (size_t i = 0; i < c->tabs[t]->n_rows; i++)
+			if (k < 0 || fold_of(&c->tabs[t]->rows[i], (unsigned)folds) != (uint64_t)k)
+				tc_calib_add(&acc, c->base, &c->tabs[t]->rows[i]);
+	tc_calib_finish(&acc, fit);
+	tc_calib_acc_free(&acc);
+}
+
+/* k-fold over shapes: fit on k-1 folds, predict the held-out one */
+static int cross_validate(struct cal *c, long folds, struct tc_err *err)
+{
+	int rc = 0;
+	for (long k = 0; rc == 0 && folds > 0 && k < folds; k++) {
+		struct tc_calib_fit fit;
+		struct tc_chip *cal = NULL;
+		json_t *o = NULL;
+		fit_rows(c, folds, k, &fit);
+		rc = tc_calib_overlay(c->base, &fit, "cross-validation fold", &o, err);
+		if (rc == 0)
+			rc = tc_calib_load(c->hw, o, &cal, err);
+		json_decref(o);
+		for (size_t t = 0; rc == 0 && t < c->n_tabs; t++)
+			for (size_t i = 0; i < c->tabs[t]->n_rows; i++) {
+				const struct tc_optable_row *r = &c->tabs[t]->rows[i];
+				if (fold_of(r, (unsigned)folds) != (uint64_t)k ||
+				    !(r->latency_ns > 0))
+					continue;
+				struct grp *gp = group(c->g, &c->ng, tc_calib_group(c->tabs[t], r));
+				gp->before += fabs(predict(c->base, r) / r->latency_ns - 1) * 100;
+				gp->after += fabs(predict(cal, r) / r->latency_ns - 1) * 100;
+				gp->n++;
+			}
+		tc_chip_free(cal);
+	}
+	return rc;
+}
+
+/* residual spread per class, in-sample: what the uncertainty band will use */
+static json_t *residual_spread(struct cal *c, const struct tc_chip *cal)
+{
+	for (size_t t = 0; t < c->n_tabs; t++)
+		for (size_t i = 0; i < c->tabs[t]->n_rows; i++) {
+			const struct tc_optable_row *r = &c->tabs[t]->rows[i];
+			if (!(r->latency_ns > 0))
+				continue;
+			struct grp *gp = group(c->g, &c->ng, tc_calib_group(c->tabs[t], r));
+			if (gp->nr == gp->cr) {
+				gp->cr = gp->cr ? gp->cr * 2 : 256;
+				gp->ratio = tc_xrealloc(gp->ratio, gp->cr * sizeof(double));
+			}
+			gp->ratio[gp->nr++] = predict(cal, r) / r->latency_ns;
+		}
+	json_t *spread = json_object();
+	for (size_t i = 0; i < c->ng; i++) {
+		struct grp *g = &c->g[i];
+		if (!g->nr)
+			continue;
+		qsort(g->ratio, g->nr, sizeof(double), cmpd);
+		json_t *o = json_object();
+		json_object_set_new(o, "n", json_integer((json_int_t)g->nr));
+		json_object_set_new(o, "p10", json_real(g->ratio[(size_t)(0.1 * (double)(g->nr - 1))]));
+		json_object_set_new(o, "p50", json_real(g->ratio[(size_t)(0.5 * (double)(g->nr - 1))]));
+		json_object_set_new(o, "p90", json_real(g->ratio[(size_t)(0.9 * (double)(g->nr - 1))]));
+		json_object_set_new(spread, g->name, o);
+	}
+	return spread;
+}
+
+/* the final fit, on everything, as the overlay with its provenance */
+static int final_fit(struct cal *c, struct tc_err *err)
+{
+	char prov[512];
+	struct tc_chip *cal = NULL;
+	fit_rows(c, 0, -1, &c->fit);
+	snprintf(prov, sizeof(prov),
+		 "calibrated on %s from %zu measured ops (%zu matrix-bound, %zu memory-bound) "
+		 "in %zu tables (first: %s)",
+		 tc_chip_id(c->base), c->fit.n_ops, c->fit.n_mat, c->fit.n_mem, c->n_tabs,
+		 c->tabs[0]->path);
+	int rc = tc_calib_overlay(c->base, &c->fit, prov, &c->overlay, err);
+	if (rc == 0)
+		rc = tc_calib_load(c->hw, c->overlay, &cal, err);
+	if (rc < 0) {
+		tc_chip_free(cal);
+		return rc;
+	}
+	json_t *spread = residual_spread(c, cal);
+	tc_chip_free(cal);
+	/* provenance beside the spec keys (notes carries the summary): a spec must not grow
+	 * unknown keys, so the per-class spread goes into the notes as text too */
+	char *sp = json_dumps(spread, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(3));
+	char note[2048];
+	snprintf(note, sizeof(note), "%s; residual predicted/measured p10/p50/p90 per class: %s",
+		 prov, sp ? sp : "{}");
+	free(sp);
+	json_object_set_new(c->overlay, "notes", json_string(note));
+	json_decref(spread);
+	return 0;
+}
+
+static int write_overlay(const struct cal *c, const char *out, struct tc_err *err)
+{
+	struct tc_outfile o;
+	TC_TRY(tc_outfile_open(&o, out, err));
+	json_dumpf(c->overlay, o.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+	fputc('\n', o.fp);
+	return tc_outfile_commit(&o, err);
+}
+
+static void print_summary(const struct cal *c, const struct cal_args *a)
+{
+	char x[32], y[32];
+	printf("calibrate %s: %zu tables (%zu of other chips ignored), %zu ops; floor %s\n",
+	       tc_chip_id(c->base), c->n_tabs, c->ignored, c->fit.n_ops,
+	       isnan(c->fit.floor_ns) ? "none in the data (the spec's kept)"
+				      : tc_fmt_ns(x, sizeof(x), c->fit.floor_ns));
+	if (a->folds > 0) {
+		printf("%ld-fold cross-validation over shapes, held-out MAPE %%:\n", a->folds);
+		printf("  %-12s %8s %9s %9s\n", "class", "n", "before", "after");
+		for (size_t i = 0; i < c->ng; i++)
+			if (c->g[i].n)
+				printf("  %-12s %8zu %9s %9s\n", c->g[i].name, c->g[i].n,
+				       tc_fmt_fixed(x, sizeof(x), c->g[i].before / (double)c->g[i].n, 1),
+				       tc_fmt_fixed(y, sizeof(y), c->g[i].after / (double)c->g[i].n, 1));
+	}
+	printf("wrote %s (inherits %s)\n", a->out, tc_chip_id(c->base));
+}
+
+static void cal_free(struct cal *c)
+{
+	json_decref(c->overlay);
+	for (size_t i = 0; i < c->ng; i++)
+		free(c->g[i].ratio);
+	for (size_t i = 0; i < c->n_tabs; i++)
+		if (i < c->n_traces)
+			tc_calib_trace_free(c->tabs[i]);
+		else
+			tc_optable_free(c->tabs[i]);
+	free(c->tabs);
+	for (size_t i = 0; i < c->n_files; i++)
+		free(c->files[i]);
+	free(c->files);
+	tc_chip_free(c->base);
+	tc_hw_free(c->hw);
+}
+
 int tc_cmd_calibrate(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *chip_name = NULL, *out = NULL, *specs = NULL;
-	const char **inputs = NULL;
-	size_t n_inputs = 0;
-	long folds = 5;
+	struct cal_args a;
 	struct tc_err err = TC_ERR_INIT;
 
 	if (tc_cli_wants_help(argc, argv)) {
 		usage(stdout);
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--chip") == 0 && i + 1 < argc)
-			chip_name = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--specs") == 0 && i + 1 < argc)
-			specs = argv[++i];
-		else if (strcmp(argv[i], "--folds") == 0 && i + 1 < argc) {
-			char *e;
-			folds = strtol(argv[++i], &e, 10);
-			if (*e || folds < 0 || folds == 1 || folds > 100) {
-				free(inputs);
-				return tc_cli_usage(cli, "calibrate",
-						    "--folds: 0 or 2..100, not '%s'", argv[i]);
-			}
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			free(inputs);
-			return tc_cli_usage(cli, "calibrate", "unknown option '%s'", argv[i]);
-		} else {
-			inputs = tc_xrealloc(inputs, (n_inputs + 1) * sizeof(char *));
-			inputs[n_inputs++] = argv[i];
-		}
-	}
-	if (!n_inputs || !chip_name || !out) {
-		free(inputs);
-		return tc_cli_usage(cli, "calibrate", "needs TABLES, --chip and -o");
-	}
-
-	struct tc_hw *hw = NULL;
-	struct tc_chip *base = NULL;
-	char **files = NULL;
-	size_t n_files = 0, cap_files = 0, n_tabs = 0, ignored = 0;
-	struct tc_optable **tabs = NULL;
-	size_t n_traces = 0; /* tabs[0 .. n_traces) are traces (tc_calib_trace_free) */
-	struct grp g[MAX_GROUPS];
-	size_t ng = 0;
-	json_t *overlay = NULL;
-	int rc = tc_hw_open(&hw, specs, &err);
+	int code = parse_args(cli, argc, argv, &a);
+	if (code)
+		return code;
+	struct cal c;
+	memset(&c, 0, sizeof(c));
+	int rc = tc_hw_open(&c.hw, a.specs, &err);
 	if (rc == 0)
-		rc = tc_hw_load(hw, chip_name, NULL, 0, &base, &err);
-	/* traces (a file that is not a table) first, then the tables of every path */
-	tabs = tc_xcalloc(n_inputs, sizeof(*tabs));
-	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
-		struct stat st;
-		if (stat(inputs[i], &st) != 0 || S_ISDIR(st.st_mode) ||
-		    tc_calib_is_table(inputs[i]))
-			continue;
-		struct tc_optable *t = NULL;
-		rc = tc_calib_trace_read(&t, inputs[i], &err);
-		if (rc < 0)
-			break;
-		const char *id = tc_hw_match_device(hw, t->device);
-		if (!id || strcmp(id, tc_chip_id(base)) != 0) {
-			rc = tc_err_set(&err, TC_EINVAL,
-					"%s: captured on '%s', not on %s: calibrate fits one chip "
-					"from traces captured on it",
-					inputs[i], t->device, tc_chip_id(base));
-			tc_calib_trace_free(t);
-			break;
-		}
-		tabs[n_tabs++] = t;
-	}
-	n_traces = n_tabs;
-	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
-		struct stat st;
-		if (stat(inputs[i], &st) == 0 && !S_ISDIR(st.st_mode) &&
-		    !tc_calib_is_table(inputs[i]))
-			continue;
-		rc = tc_calib_collect(inputs[i], &files, &n_files, &cap_files, &err);
-	}
-	tabs = tc_xrealloc(tabs, (n_tabs + n_files + 1) * sizeof(*tabs));
-	for (size_t i = 0; i < n_files && rc == 0; i++) {
-		struct tc_optable *t = NULL;
-		rc = tc_optable_read(&t, files[i], &err);
-		if (rc < 0)
-			break;
-		const char *id = tc_hw_match_device(hw, t->device);
-		if (!id || strcmp(id, tc_chip_id(base)) != 0) {
-			ignored++;
-			tc_optable_free(t);
-			continue;
-		}
-		tabs[n_tabs++] = t;
-	}
-	if (rc == 0 && !n_tabs)
-		rc = tc_err_set(&err, TC_EINVAL, "no table or trace measured on %s among %zu tables",
-				tc_chip_id(base), n_files);
-	/* k-fold over shapes: fit on k-1 folds, predict the held-out one */
-	for (long k = 0; rc == 0 && folds > 0 && k < folds; k++) {
-		struct tc_calib_acc acc;
-		struct tc_calib_fit fit;
-		memset(&acc, 0, sizeof(acc));
-		for (size_t t = 0; t < n_tabs; t++)
-			for (size_t i = 0; i < tabs[t]->n_rows; i++)
-				if (fold_of(&tabs[t]->rows[i], (unsigned)folds) != (uint64_t)k)
-					tc_calib_add(&acc, base, &tabs[t]->rows[i]);
-		tc_calib_finish(&acc, &fit);
-		tc_calib_acc_free(&acc);
-		json_t *o = NULL;
-		struct tc_chip *cal = NULL;
-		rc = tc_calib_overlay(base, &fit, "cross-validation fold", &o, &err);
-		if (rc == 0)
-			rc = tc_calib_load(hw, o, &cal, &err);
-		json_decref(o);
-		for (size_t t = 0; rc == 0 && t < n_tabs; t++)
-			for (size_t i = 0; i < tabs[t]->n_rows; i++) {
-				const struct tc_optable_row *r = &tabs[t]->rows[i];
-				if (fold_of(r, (unsigned)folds) != (uint64_t)k ||
-				    !(r->latency_ns > 0))
-					continue;
-				struct grp *gp = group(g, &ng, tc_calib_group(tabs[t], r));
-				gp->before += fabs(predict(base, r) / r->latency_ns - 1) * 100;
-				gp->after += fabs(predict(cal, r) / r->latency_ns - 1) * 100;
-				gp->n++;
-			}
-		tc_chip_free(cal);
-	}
-	/* the final fit, on everything */
-	struct tc_calib_fit fit;
-	if (rc == 0) {
-		struct tc_calib_acc acc;
-		memset(&acc, 0, sizeof(acc));
-		size_t rows = 0;
-		for (size_t t = 0; t < n_tabs; t++)
-			for (size_t i = 0; i < tabs[t]->n_rows; i++, rows++)
-				tc_calib_add(&acc, base, &tabs[t]->rows[i]);
-		tc_calib_finish(&acc, &fit);
-		tc_calib_acc_free(&acc);
-		char prov[512];
-		snprintf(
-		    prov, sizeof(prov),
-		    "calibrated on %s from %zu measured ops (%zu matrix-bound, %zu memory-bound) "
-		    "in %zu tables (first: %s)",
-		    tc_chip_id(base), fit.n_ops, fit.n_mat, fit.n_mem, n_tabs, tabs[0]->path);
-		rc = tc_calib_overlay(base, &fit, prov, &overlay, &err);
-		struct tc_chip *cal = NULL;
-		if (rc == 0)
-			rc = tc_calib_load(hw, overlay, &cal, &err);
-		/* residual spread per class, in-sample: what the uncertainty band will use */
-		for (size_t t = 0; rc == 0 && t < n_tabs; t++)
-			for (size_t i = 0; i < tabs[t]->n_rows; i++) {
-				const struct tc_optable_row *r = &tabs[t]->rows[i];
-				if (!(r->latency_ns > 0))
-					continue;
-				struct grp *gp = group(g, &ng, tc_calib_group(tabs[t], r));
-				if (gp->nr == gp->cr) {
-					gp->cr = gp->cr ? gp->cr * 2 : 256;
-					gp->ratio = tc_xrealloc(gp->ratio, gp->cr * sizeof(double));
-				}
-				gp->ratio[gp->nr++] = predict(cal, r) / r->latency_ns;
-			}
-		tc_chip_free(cal);
-		json_t *spread = json_object();
-		for (size_t i = 0; rc == 0 && i < ng; i++) {
-			if (!g[i].nr)
-				continue;
-			qsort(g[i].ratio, g[i].nr, sizeof(double), cmpd);
-			json_t *o = json_object();
-			json_object_set_new(o, "n", json_integer((json_int_t)g[i].nr));
-			json_object_set_new(
-			    o, "p10", json_real(g[i].ratio[(size_t)(0.1 * (double)(g[i].nr - 1))]));
-			json_object_set_new(
-			    o, "p50", json_real(g[i].ratio[(size_t)(0.5 * (double)(g[i].nr - 1))]));
-			json_object_set_new(
-			    o, "p90", json_real(g[i].ratio[(size_t)(0.9 * (double)(g[i].nr - 1))]));
-			json_object_set_new(spread, g[i].name, o);
-		}
-		/* provenance beside the spec keys (notes carries the summary): a spec must not
-		 * grow unknown keys, so the per-class spread goes into the notes as text too */
-		if (rc == 0) {
-			char *sp = json_dumps(spread, JSON_COMPACT | JSON_SORT_KEYS |
-							  JSON_REAL_PRECISION(3));
-			char note[2048];
-			snprintf(note, sizeof(note),
-				 "%s; residual predicted/measured p10/p50/p90 per class: %s", prov,
-				 sp ? sp : "{}");
-			free(sp);
-			json_object_set_new(overlay, "notes", json_string(note));
-		}
-		json_decref(spread);
-	}
-	if (rc == 0) {
-		struct tc_outfile o;
-		rc = tc_outfile_open(&o, out, &err);
-		if (rc == 0) {
-			json_dumpf(overlay, o.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-			fputc('\n', o.fp);
-			rc = tc_outfile_commit(&o, &err);
-		}
-	}
-	if (rc == 0) {
-		char a[32], b[32];
-		printf("calibrate %s: %zu tables (%zu of other chips ignored), %zu ops; floor %s\n",
-		       tc_chip_id(base), n_tabs, ignored, fit.n_ops,
-		       isnan(fit.floor_ns) ? "none in the data (the spec's kept)"
-					   : tc_fmt_ns(a, sizeof(a), fit.floor_ns));
-		if (folds > 0) {
-			printf("%ld-fold cross-validation over shapes, held-out MAPE %%:\n", folds);
-			printf("  %-12s %8s %9s %9s\n", "class", "n", "before", "after");
-			for (size_t i = 0; i < ng; i++)
-				if (g[i].n)
-					printf("  %-12s %8zu %9s %9s\n", g[i].name, g[i].n,
-					       tc_fmt_fixed(a, sizeof(a),
-							    g[i].before / (double)g[i].n, 1),
-					       tc_fmt_fixed(b, sizeof(b),
-							    g[i].after / (double)g[i].n, 1));
-		}
-		printf("wrote %s (inherits %s)\n", out, tc_chip_id(base));
-	}
-	int code = rc < 0 ? tc_cli_fail(cli, &err) : 0;
-	json_decref(overlay);
-	for (size_t i = 0; i < ng; i++)
-		free(g[i].ratio);
-	for (size_t i = 0; i < n_tabs; i++)
-		if (i < n_traces)
-			tc_calib_trace_free(tabs[i]);
-		else
-			tc_optable_free(tabs[i]);
-	free(tabs);
-	for (size_t i = 0; i < n_files; i++)
-		free(files[i]);
-	free(files);
-	tc_chip_free(base);
-	tc_hw_free(hw);
-	free(inputs);
+		rc = tc_hw_load(c.hw, a.chip_name, NULL, 0, &c.base, &err);
+	if (rc == 0)
+		rc = read_traces(&c, &a, &err);
+	c.n_traces = c.n_tabs;
+	if (rc == 0)
+		rc = read_tables(&c, &a, &err);
+	if (rc == 0)
+		rc = cross_validate(&c, a.folds, &err);
+	if (rc == 0)
+		rc = final_fit(&c, &err);
+	if (rc == 0)
+		rc = write_overlay(&c, a.out, &err);
+	if (rc == 0)
+		print_summary(&c, &a);
+	code = rc < 0 ? tc_cli_fail(cli, &err) : 0;
+	cal_free(&c);
+	free(a.inputs);
 	return code;
 }

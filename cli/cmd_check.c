@@ -160,13 +160,10 @@ static int allowed_arg(const char *a, int *takes_value)
 	return 0;
 }
 
-static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
-		     const json_t *gignore, struct check_case *c)
+/* Every key of a case must be known: a misspelt one would silently change nothing. */
+static int known_keys(const char *mpath, const char *where, json_t *jc)
 {
-	char where[64], buf[PATH_MAX], msg[512];
-	snprintf(where, sizeof(where), "cases[%zu]", idx);
-	if (!json_is_object(jc))
-		return bad_manifest(mpath, where, "expected an object");
+	char msg[512];
 	const char *key;
 	json_t *v;
 	static const char *const known[] = {"name", "input", "target", "source", "set", "args", "expect", "tolerance", "ignore", NULL};
@@ -180,20 +177,15 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			return bad_manifest(mpath, where, msg);
 		}
 	}
-	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
-	if (!json_is_string(name) || !json_string_length(name))
-		return bad_manifest(mpath, where, "'name' must be a non-empty string");
-	if (!plain_name(json_string_value(name)))
-		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
-				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
-				    "in the suite folder");
-	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
-	if (!json_is_string(target))
-		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
-	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
-	push_arg(c, ck->self);
-	push_arg(c, "-q");
-	push_arg(c, "project");
+	return 0;
+}
+
+/* The case's inputs, --target and --source on the child command line. */
+static int push_inputs(struct check *ck, const char *mpath, const char *where, json_t *jc,
+		       struct check_case *c)
+{
+	char buf[PATH_MAX];
+	json_t *target = json_object_get(jc, "target");
 	json_t *input = json_object_get(jc, "input");
 	size_t n_in = json_is_array(input) ? json_array_size(input) : json_is_string(input) ? 1 : 0;
 	if (!n_in)
@@ -221,6 +213,13 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 		push_arg(c, "--source");
 		push_arg(c, json_string_value(src));
 	}
+	return 0;
+}
+
+/* "set" (each as --set) and "args" (options project allows) on the child command line. */
+static int push_lists(const char *mpath, const char *where, json_t *jc, struct check_case *c)
+{
+	char msg[512];
 	const char *lists[] = {"set", "args"};
 	for (int l = 0; l < 2; l++) {
 		json_t *arr = json_object_get(jc, lists[l]);
@@ -251,19 +250,15 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			push_arg(c, a);
 		}
 	}
-	json_t *exp = json_object_get(jc, "expect");
-	if (exp && !json_is_string(exp))
-		return bad_manifest(mpath, where, "'expect' must be a path");
-	if (exp && !inside_suite(json_string_value(exp)))
-		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
-				    "folder (no '/' at the start, no '..')");
-	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
-	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
-	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
-	FMT(c->log, "%s/case%zu.log", ck->tmpdir, idx);
-	push_arg(c, "--json");
-	push_arg(c, c->out);
-	/* tolerance: the case's own rules, else the manifest's */
+	return 0;
+}
+
+/* tolerance: the case's own rules, else the manifest's; ignore: the manifest's and the
+ * case's paths */
+static int tolerances(const char *mpath, const char *where, json_t *jc, const json_t *gtol,
+		      const json_t *gignore, struct check_case *c)
+{
+	char msg[512];
 	json_t *tol = json_object_get(jc, "tolerance");
 	if (tc_tol_parse(tol ? tol : gtol, &c->tol, msg, sizeof(msg)) < 0)
 		return bad_manifest(mpath, where, msg);
@@ -280,6 +275,48 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 			c->ignore[k++] = json_string_value(s);
 		}
 	return 0;
+}
+
+static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
+		     const json_t *gignore, struct check_case *c)
+{
+	char where[64], buf[PATH_MAX];
+	snprintf(where, sizeof(where), "cases[%zu]", idx);
+	if (!json_is_object(jc))
+		return bad_manifest(mpath, where, "expected an object");
+	int rc = known_keys(mpath, where, jc);
+	if (rc)
+		return rc;
+	json_t *name = json_object_get(jc, "name"), *target = json_object_get(jc, "target");
+	if (!json_is_string(name) || !json_string_length(name))
+		return bad_manifest(mpath, where, "'name' must be a non-empty string");
+	if (!plain_name(json_string_value(name)))
+		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
+				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
+				    "in the suite folder");
+	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
+	if (!json_is_string(target))
+		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
+	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
+	push_arg(c, ck->self);
+	push_arg(c, "-q");
+	push_arg(c, "project");
+	if ((rc = push_inputs(ck, mpath, where, jc, c)) != 0 ||
+	    (rc = push_lists(mpath, where, jc, c)) != 0)
+		return rc;
+	json_t *exp = json_object_get(jc, "expect");
+	if (exp && !json_is_string(exp))
+		return bad_manifest(mpath, where, "'expect' must be a path");
+	if (exp && !inside_suite(json_string_value(exp)))
+		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
+				    "folder (no '/' at the start, no '..')");
+	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
+	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
+	FMT(c->out, "%s/case%zu.json", ck->tmpdir, idx);
+	FMT(c->log, "%s/case%zu.log", ck->tmpdir, idx);
+	push_arg(c, "--json");
+	push_arg(c, c->out);
+	return tolerances(mpath, where, jc, gtol, gignore, c);
 }
 
 static int load_manifest(struct check *ck, const char *arg, const char *filter)
@@ -603,21 +640,6 @@ static void print_table(const struct check *ck, int all, int update)
 	}
 }
 
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-				fputc(*s, f);
-		}
-	}
-}
-
 static int write_junit(const struct check *ck, const char *path, struct tc_err *err)
 {
 	struct tc_outfile o;
@@ -635,15 +657,15 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 	for (size_t i = 0; i < ck->n; i++) {
 		const struct check_case *c = &ck->cases[i];
 		fprintf(o.fp, "  <testcase classname=\"tracecast.check\" name=\"");
-		xml_escape(o.fp, c->name);
+		tc_cli_xml_escape(o.fp, c->name);
 		fprintf(o.fp, "\">\n");
 		if (c->skip[0]) {
 			fprintf(o.fp, "    <skipped message=\"");
-			xml_escape(o.fp, c->skip);
+			tc_cli_xml_escape(o.fp, c->skip);
 			fprintf(o.fp, "\"/>\n");
 		} else if (c->error[0]) {
 			fprintf(o.fp, "    <error message=\"");
-			xml_escape(o.fp, c->error);
+			tc_cli_xml_escape(o.fp, c->error);
 			fprintf(o.fp, "\"/>\n");
 		} else if (c->cmp.failed) {
 			fprintf(o.fp, "    <failure message=\"%zu of %zu metrics outside tolerance\">", c->cmp.failed, c->cmp.n);
@@ -651,11 +673,11 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 				const struct tc_cmp_row *row = &c->cmp.rows[r];
 				if (row->status == TC_CMP_PASS)
 					continue;
-				xml_escape(o.fp, row->metric);
+				tc_cli_xml_escape(o.fp, row->metric);
 				fprintf(o.fp, ": expected ");
-				xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
+				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
 				fprintf(o.fp, ", got ");
-				xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
+				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
 				fprintf(o.fp, " (%s)\n", status_name(row->status));
 			}
 			fprintf(o.fp, "</failure>\n");
@@ -689,133 +711,164 @@ static void free_check(struct check *ck)
 		rmdir(ck->tmpdir);
 }
 
-int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
+/* The command line. */
+struct check_args {
+	const char *target, *junit, *filter, *init;
+	const char *chip, *source;   /* --init: --target, --source */
+	const char **traces, **sets; /* --init: argc + 1 entries each, freed by the caller */
+	size_t n_traces, n_sets;
+	int update, all, jobs;
+};
+
+/* 0, or the exit status after a usage message */
+static int parse_args(struct tc_cli *cli, int argc, char **argv, struct check_args *a)
 {
-	const char *target = NULL, *junit = NULL, *filter = NULL, *init = NULL;
-	const char *chip = NULL, *source = NULL;
-	const char **traces = tc_xcalloc((size_t)argc + 1, sizeof(char *));
-	const char **sets = tc_xcalloc((size_t)argc + 1, sizeof(char *));
-	size_t n_traces = 0, n_sets = 0;
-	int update = 0, all = 0, jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	struct check ck;
-	memset(&ck, 0, sizeof(ck));
-	if (tc_cli_wants_help(argc, argv)) {
-		usage();
-		free(traces);
-		free(sets);
-		return 0;
-	}
+	memset(a, 0, sizeof(*a));
+	a->traces = tc_xcalloc((size_t)argc + 1, sizeof(char *));
+	a->sets = tc_xcalloc((size_t)argc + 1, sizeof(char *));
+	a->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int urc = 0;
 	for (int i = 1; i < argc && !urc; i++) {
 		if (strcmp(argv[i], "--init") == 0 && i + 1 < argc)
-			init = argv[++i];
+			a->init = argv[++i];
 		else if (strcmp(argv[i], "--target") == 0 && i + 1 < argc)
-			chip = argv[++i];
+			a->chip = argv[++i];
 		else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
-			source = argv[++i];
+			a->source = argv[++i];
 		else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc)
-			sets[n_sets++] = argv[++i];
-		else if (init && argv[i][0] != '-')
-			traces[n_traces++] = argv[i];
+			a->sets[a->n_sets++] = argv[++i];
+		else if (a->init && argv[i][0] != '-')
+			a->traces[a->n_traces++] = argv[i];
 		else if (strcmp(argv[i], "--update") == 0)
-			update = 1;
+			a->update = 1;
 		else if (strcmp(argv[i], "--all") == 0)
-			all = 1;
+			a->all = 1;
 		else if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc)
-			junit = argv[++i];
+			a->junit = argv[++i];
 		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
-			filter = argv[++i];
+			a->filter = argv[++i];
 		else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
-			jobs = atoi(argv[++i]);
-			if (jobs < 1)
+			a->jobs = atoi(argv[++i]);
+			if (a->jobs < 1)
 				urc = tc_cli_usage(cli, "check", "--jobs needs a positive number");
 		} else if (argv[i][0] == '-')
 			urc = tc_cli_usage(cli, "check", "unknown option '%s'", argv[i]);
-		else if (target)
+		else if (a->target)
 			urc = tc_cli_usage(cli, "check", "one DIR or MANIFEST expected");
 		else
-			target = argv[i];
+			a->target = argv[i];
 	}
-	if (!urc && init && (!n_traces || !chip))
+	if (!urc && a->init && (!a->n_traces || !a->chip))
 		urc = tc_cli_usage(cli, "check", "--init DIR needs TRACE... and --target CHIP");
-	if (!urc && !init && (chip || source || n_sets))
+	if (!urc && !a->init && (a->chip || a->source || a->n_sets))
 		urc = tc_cli_usage(cli, "check", "--target, --source and --set go with --init");
-	if (!urc && init) {
-		struct tc_err err = TC_ERR_INIT;
-		if (tc_check_init(init, traces, n_traces, chip, source, sets, n_sets, corpus_dir(),
-				  &err) < 0)
-			urc = tc_cli_fail(cli, &err);
-		target = init;
-		update = 1; /* the goldens, from this run */
-	}
-	free(traces);
-	free(sets);
-	if (urc)
-		return urc;
-	if (!target)
-		return tc_cli_usage(cli, "check", "missing DIR or MANIFEST.json");
-	if (jobs < 1)
-		jobs = 1;
-	ssize_t n = readlink("/proc/self/exe", ck.self, sizeof(ck.self) - 1);
+	return urc;
+}
+
+/* --init: write the suite, then check it with --update (the goldens, from this run). */
+static int init_suite(struct tc_cli *cli, struct check_args *a)
+{
+	struct tc_err err = TC_ERR_INIT;
+	int urc = 0;
+	if (tc_check_init(a->init, a->traces, a->n_traces, a->chip, a->source, a->sets, a->n_sets,
+			  corpus_dir(), &err) < 0)
+		urc = tc_cli_fail(cli, &err);
+	a->target = a->init;
+	a->update = 1;
+	return urc;
+}
+
+/* This executable (the cases run it) and a temporary folder for the cases' outputs: 0, or
+ * the exit status after a message. */
+static int check_setup(struct check *ck)
+{
+	ssize_t n = readlink("/proc/self/exe", ck->self, sizeof(ck->self) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "tracecast check: cannot find the tracecast executable\n");
 		return 1;
 	}
-	ck.self[n] = 0;
+	ck->self[n] = 0;
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	snprintf(ck.tmpdir, sizeof(ck.tmpdir), "%s/tracecast-check-XXXXXX", tmp);
-	if (!mkdtemp(ck.tmpdir)) {
+	snprintf(ck->tmpdir, sizeof(ck->tmpdir), "%s/tracecast-check-XXXXXX", tmp);
+	if (!mkdtemp(ck->tmpdir)) {
 		fprintf(stderr, "tracecast check: cannot create a temporary directory in %s\n", tmp);
 		return 1;
 	}
-	int rc = load_manifest(&ck, target, filter);
-	if (rc) {
-		free_check(&ck);
-		return rc;
+	return 0;
+}
+
+/* The manifest, each case's inputs (every argument that names a file) and expectation:
+ * --junit must be none of them. */
+static int junit_outputs_check(const struct check *ck, const char *target, const char *junit,
+			       struct tc_err *err)
+{
+	char mfile[PATH_MAX + 16];
+	snprintf(mfile, sizeof(mfile), "%s/cases.json", target);
+	size_t n_ins = 2;
+	for (size_t i = 0; i < ck->n; i++)
+		n_ins += (size_t)ck->cases[i].argc + 1;
+	const char **ins = tc_xcalloc(n_ins, sizeof(*ins));
+	size_t k = 0;
+	ins[k++] = target;
+	ins[k++] = mfile;
+	for (size_t i = 0; i < ck->n; i++) {
+		ins[k++] = ck->cases[i].expect;
+		for (size_t a = 0; a < ck->cases[i].argc; a++)
+			ins[k++] = ck->cases[i].argv[a];
 	}
-	if (junit) {
-		/* the manifest, each case's inputs (every argument that names a file) and
-		 * expectation: --junit must be none of them */
-		char mfile[PATH_MAX + 16];
-		snprintf(mfile, sizeof(mfile), "%s/cases.json", target);
-		size_t n_ins = 2;
-		for (size_t i = 0; i < ck.n; i++)
-			n_ins += (size_t)ck.cases[i].argc + 1;
-		const char **ins = tc_xcalloc(n_ins, sizeof(*ins));
-		size_t k = 0;
-		ins[k++] = target;
-		ins[k++] = mfile;
-		for (size_t i = 0; i < ck.n; i++) {
-			ins[k++] = ck.cases[i].expect;
-			for (size_t a = 0; a < ck.cases[i].argc; a++)
-				ins[k++] = ck.cases[i].argv[a];
-		}
-		struct tc_err err = TC_ERR_INIT;
-		rc = tc_outputs_check(&junit, 1, ins, k, &err);
-		free(ins);
-		if (rc < 0) {
-			free_check(&ck);
-			return tc_cli_fail(cli, &err);
-		}
-	}
-	tc_info(&cli->log, "check: %zu cases, %d jobs", ck.n, jobs);
-	run_all(&ck, jobs);
-	evaluate(&ck, update);
-	print_table(&ck, all, update);
+	int rc = tc_outputs_check(&junit, 1, ins, k, err);
+	free(ins);
+	return rc;
+}
+
+/* Run the cases, print the table and the counts (and write --junit): the exit status. */
+static int run_cases(struct tc_cli *cli, struct check *ck, const struct check_args *a)
+{
+	struct tc_err err = TC_ERR_INIT;
+	if (a->junit && junit_outputs_check(ck, a->target, a->junit, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	tc_info(&cli->log, "check: %zu cases, %d jobs", ck->n, a->jobs);
+	run_all(ck, a->jobs);
+	evaluate(ck, a->update);
+	print_table(ck, a->all, a->update);
 	size_t failed = 0, skipped = 0;
-	for (size_t i = 0; i < ck.n; i++) {
-		const struct check_case *c = &ck.cases[i];
+	for (size_t i = 0; i < ck->n; i++) {
+		const struct check_case *c = &ck->cases[i];
 		skipped += c->skip[0] != 0;
-		failed += (c->error[0] != 0) || (!update && c->cmp.failed);
+		failed += (c->error[0] != 0) || (!a->update && c->cmp.failed);
 	}
-	if (junit) {
-		struct tc_err err = TC_ERR_INIT;
-		if (write_junit(&ck, junit, &err) < 0) {
-			free_check(&ck);
-			return tc_cli_fail(cli, &err);
-		}
-	}
-	printf("%zu passed, %zu failed, %zu skipped\n", ck.n - failed - skipped, failed, skipped);
-	free_check(&ck);
+	if (a->junit && write_junit(ck, a->junit, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	printf("%zu passed, %zu failed, %zu skipped\n", ck->n - failed - skipped, failed, skipped);
 	return failed ? 1 : 0;
+}
+
+int tc_cmd_check(struct tc_cli *cli, int argc, char **argv)
+{
+	struct check_args a;
+	struct check ck;
+	memset(&ck, 0, sizeof(ck));
+	if (tc_cli_wants_help(argc, argv)) {
+		usage();
+		return 0;
+	}
+	int urc = parse_args(cli, argc, argv, &a);
+	if (!urc && a.init)
+		urc = init_suite(cli, &a);
+	free(a.traces);
+	free(a.sets);
+	if (urc)
+		return urc;
+	if (!a.target)
+		return tc_cli_usage(cli, "check", "missing DIR or MANIFEST.json");
+	if (a.jobs < 1)
+		a.jobs = 1;
+	int rc = check_setup(&ck);
+	if (rc)
+		return rc;
+	rc = load_manifest(&ck, a.target, a.filter);
+	if (rc == 0)
+		rc = run_cases(cli, &ck, &a);
+	free_check(&ck);
+	return rc;
 }

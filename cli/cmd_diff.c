@@ -7,11 +7,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_pipe.h"
 #include "ingest.h"
 #include "compare.h"
 #include "report.h"
-
-#define MAX_IN 256
 
 static void help(void)
 {
@@ -50,7 +49,7 @@ static int side_from_file(const char *path, int projected, const struct tc_log *
 	const char *in[1] = {path};
 	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	io.log = log;
-	int rc = tc_report_opstream(in, 1, &io, tmp, sizeof(tmp), &tcs, err);
+	int rc = tc_pipeline_opstream(in, 1, &io, tmp, sizeof(tmp), &tcs, err);
 	if (rc < 0)
 		return rc;
 	rc = tc_report_profile_from_tcs(p, tcs, err);
@@ -103,133 +102,146 @@ static void summary_changes(const json_t *a, const json_t *b, FILE *fp)
 	tc_cmp_free(&c);
 }
 
+/* The command line. */
+struct diff_args {
+	struct tc_cli_pipe in; /* A and B, or what --chips projects; --source, --specs */
+	const char *chips[2], *out;
+	int as_json, as_html, projected, top;
+};
+
+/* diff's own options: 1 taken, 0 not one, or minus the exit status after a message */
+static int diff_option(struct tc_cli *cli, int argc, char **argv, int *i, struct diff_args *da)
+{
+	const char *a = argv[*i];
+	int has = *i + 1 < argc;
+	if (strcmp(a, "--chips") == 0 && *i + 2 < argc) {
+		da->chips[0] = argv[++*i];
+		da->chips[1] = argv[++*i];
+	} else if (strcmp(a, "--side") == 0 && has) {
+		const char *v = argv[++*i];
+		if (strcmp(v, "source") != 0 && strcmp(v, "projected") != 0)
+			return -tc_cli_usage(cli, "diff", "--side is 'source' or 'projected', not '%s'", v);
+		da->projected = strcmp(v, "projected") == 0;
+	} else if (strcmp(a, "--top") == 0 && has) {
+		da->top = atoi(argv[++*i]);
+		if (da->top < 1 || da->top > 100000)
+			return -tc_cli_usage(cli, "diff", "--top needs a positive number");
+	} else if (strcmp(a, "--json") == 0)
+		da->as_json = 1;
+	else if (strcmp(a, "--html") == 0)
+		da->as_html = 1;
+	else if (strcmp(a, "-o") == 0 && has)
+		da->out = argv[++*i];
+	else
+		return 0;
+	return 1;
+}
+
+/* 0, or the exit status after a message */
+static int parse_args(struct tc_cli *cli, int argc, char **argv, struct diff_args *da)
+{
+	memset(da, 0, sizeof(*da));
+	tc_cli_pipe_init(&da->in, cli);
+	da->out = "-";
+	da->projected = 1;
+	da->top = 15;
+	for (int i = 1; i < argc; i++) {
+		int rc = tc_cli_pipe_option(cli, "diff", 0, argc, argv, &i, &da->in);
+		if (!rc)
+			rc = diff_option(cli, argc, argv, &i, da);
+		if (rc < 0)
+			return -rc;
+		if (!rc && (rc = tc_cli_pipe_input(cli, "diff", argv[i], &da->in)) != 0)
+			return rc;
+	}
+	size_t n_in = da->in.req.n_inputs;
+	if (da->as_json && da->as_html)
+		return tc_cli_usage(cli, "diff", "--json and --html exclude each other");
+	if (da->chips[0] ? n_in < 1 : n_in != 2)
+		return tc_cli_usage(cli, "diff", da->chips[0] ? "--chips needs a trace to project"
+							      : "give two inputs A and B (or IN --chips A B)");
+	const char *extra[] = {da->chips[0], da->chips[1], da->in.req.source};
+	struct tc_err err = TC_ERR_INIT;
+	if (tc_cli_pipe_outputs_check(&da->in, &da->out, 1, extra, 3, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	return 0;
+}
+
+/* The two sides: the inputs projected onto both chips, or A and B as they are. */
+static int sides(struct tc_cli *cli, struct diff_args *da, struct tc_report_profile *pa,
+		 struct tc_report_profile *pb, json_t **ja, json_t **jb, struct tc_err *err)
+{
+	const char *const *inputs = da->in.inputs;
+	if (!da->chips[0]) {
+		TC_TRY(side_from_file(inputs[0], da->projected, &cli->log, pa, ja, err));
+		TC_TRY(side_from_file(inputs[1], da->projected, &cli->log, pb, jb, err));
+		if (pa->label && pb->label && strcmp(pa->label, pb->label) == 0) {
+			disambiguate(pa, inputs[0]);
+			disambiguate(pb, inputs[1]);
+		}
+		return 0;
+	}
+	struct tc_pipeline_req *req = &da->in.req;
+	req->opts.top_n = 1000; /* the kernel rows come from the top-op lists: make them long */
+	req->target = da->chips[0];
+	TC_TRY(tc_report_project(ja, NULL, req, 0, err));
+	req->target = da->chips[1];
+	TC_TRY(tc_report_project(jb, NULL, req, 0, err));
+	TC_TRY(tc_report_profile_from_projection(pa, *ja, 1, NULL, err));
+	return tc_report_profile_from_projection(pb, *jb, 1, NULL, err);
+}
+
+/* The diff as a table (with the summary compare of two projections), JSON or HTML. */
+static int write_diff(const struct diff_args *da, const struct tc_report_diff *d, const json_t *ja,
+		      const json_t *jb, struct tc_err *err)
+{
+	struct tc_outfile of;
+	memset(&of, 0, sizeof(of));
+	TC_TRY(tc_outfile_open(&of, da->out, err));
+	int rc;
+	if (da->as_json)
+		rc = tc_report_diff_write_json(d, of.fp);
+	else if (da->as_html)
+		rc = tc_report_diff_write_html(d, of.fp);
+	else {
+		int tty = strcmp(da->out, "-") == 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		rc = tc_report_diff_write_text(d, of.fp, tty);
+		if (rc == 0 && ja && jb)
+			summary_changes(ja, jb, of.fp);
+	}
+	if (rc < 0) {
+		tc_outfile_abort(&of);
+		return tc_err_set(err, rc, "%s: write failed", da->out);
+	}
+	return tc_outfile_commit(&of, err);
+}
+
 int tc_cmd_diff(struct tc_cli *cli, int argc, char **argv)
 {
-	const char *inputs[MAX_IN];
-	size_t n_in = 0;
-	const char *chips[2] = {NULL, NULL}, *out = "-", *specs = NULL, *source = NULL;
-	int as_json = 0, as_html = 0, projected = 1, top = 15;
+	struct diff_args da;
 	struct tc_err err = TC_ERR_INIT;
 
 	if (tc_cli_wants_help(argc, argv)) {
 		help();
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int has = i + 1 < argc;
-		if (strcmp(a, "--chips") == 0 && i + 2 < argc) {
-			chips[0] = argv[++i];
-			chips[1] = argv[++i];
-		} else if (strcmp(a, "--side") == 0 && has) {
-			const char *v = argv[++i];
-			if (strcmp(v, "source") != 0 && strcmp(v, "projected") != 0)
-				return tc_cli_usage(cli, "diff", "--side is 'source' or 'projected', not '%s'", v);
-			projected = strcmp(v, "projected") == 0;
-		} else if (strcmp(a, "--top") == 0 && has) {
-			top = atoi(argv[++i]);
-			if (top < 1 || top > 100000)
-				return tc_cli_usage(cli, "diff", "--top needs a positive number");
-		} else if (strcmp(a, "--json") == 0)
-			as_json = 1;
-		else if (strcmp(a, "--html") == 0)
-			as_html = 1;
-		else if (strcmp(a, "-o") == 0 && has)
-			out = argv[++i];
-		else if (strcmp(a, "--specs") == 0 && has)
-			specs = argv[++i];
-		else if (strcmp(a, "--source") == 0 && has)
-			source = argv[++i];
-		else if (a[0] == '-' && a[1])
-			return tc_cli_usage(cli, "diff", "unknown option or missing value: '%s'", a);
-		else if (n_in == MAX_IN)
-			return tc_cli_usage(cli, "diff", "at most %d inputs", MAX_IN);
-		else
-			inputs[n_in++] = a;
-	}
-	if (as_json && as_html)
-		return tc_cli_usage(cli, "diff", "--json and --html exclude each other");
-	if (chips[0] ? n_in < 1 : n_in != 2)
-		return tc_cli_usage(cli, "diff", chips[0] ? "--chips needs a trace to project"
-							  : "give two inputs A and B (or IN --chips A B)");
-
-	{
-		const char *ins[MAX_IN + 3];
-		size_t n = 0;
-		for (size_t i = 0; i < n_in; i++)
-			ins[n++] = inputs[i];
-		ins[n++] = chips[0];
-		ins[n++] = chips[1];
-		ins[n++] = source;
-		if (tc_outputs_check(&out, 1, ins, n, &err) < 0)
-			return tc_cli_fail(cli, &err);
-	}
-
+	int code = parse_args(cli, argc, argv, &da);
+	if (code)
+		return code;
 	struct tc_report_profile pa, pb;
 	memset(&pa, 0, sizeof(pa));
 	memset(&pb, 0, sizeof(pb));
-	json_t *da = NULL, *db = NULL;
+	json_t *ja = NULL, *jb = NULL;
 	struct tc_report_diff d;
 	memset(&d, 0, sizeof(d));
-	struct tc_outfile of;
-	memset(&of, 0, sizeof(of));
-	int rc, code = 1;
-	if (chips[0]) {
-		struct tc_report_project_opts po = TC_REPORT_PROJECT_OPTS_INIT;
-		po.inputs = inputs;
-		po.n_inputs = n_in;
-		po.source = source;
-		po.specs = specs;
-		po.top_n = 1000; /* the kernel rows come from the top-op lists: make them long */
-		po.log = &cli->log;
-		po.target = chips[0];
-		if ((rc = tc_report_project(&da, NULL, &po, &err)) < 0)
-			goto fail;
-		po.target = chips[1];
-		if ((rc = tc_report_project(&db, NULL, &po, &err)) < 0)
-			goto fail;
-		if ((rc = tc_report_profile_from_projection(&pa, da, 1, NULL, &err)) < 0 ||
-		    (rc = tc_report_profile_from_projection(&pb, db, 1, NULL, &err)) < 0)
-			goto fail;
-	} else {
-		if ((rc = side_from_file(inputs[0], projected, &cli->log, &pa, &da, &err)) < 0 ||
-		    (rc = side_from_file(inputs[1], projected, &cli->log, &pb, &db, &err)) < 0)
-			goto fail;
-	}
-	if (!chips[0] && pa.label && pb.label && strcmp(pa.label, pb.label) == 0) {
-		disambiguate(&pa, inputs[0]);
-		disambiguate(&pb, inputs[1]);
-	}
-	if ((rc = tc_report_diff_build(&d, &pa, &pb, (size_t)top, &err)) < 0)
-		goto fail;
-	if ((rc = tc_outfile_open(&of, out, &err)) < 0)
-		goto fail;
-	if (as_json)
-		rc = tc_report_diff_write_json(&d, of.fp);
-	else if (as_html)
-		rc = tc_report_diff_write_html(&d, of.fp);
-	else {
-		int tty = strcmp(out, "-") == 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-		rc = tc_report_diff_write_text(&d, of.fp, tty);
-		if (rc == 0 && da && db)
-			summary_changes(da, db, of.fp);
-	}
-	if (rc < 0) {
-		tc_outfile_abort(&of);
-		tc_err_set(&err, rc, "%s: write failed", out);
-		goto fail;
-	}
-	if ((rc = tc_outfile_commit(&of, &err)) < 0)
-		goto fail;
-	code = 0;
-	goto done;
-fail:
-	code = tc_cli_fail(cli, &err);
-done:
+	if (sides(cli, &da, &pa, &pb, &ja, &jb, &err) < 0 ||
+	    tc_report_diff_build(&d, &pa, &pb, (size_t)da.top, &err) < 0 ||
+	    write_diff(&da, &d, ja, jb, &err) < 0)
+		code = tc_cli_fail(cli, &err);
 	tc_report_diff_free(&d);
 	tc_report_profile_free(&pa);
 	tc_report_profile_free(&pb);
-	json_decref(da);
-	json_decref(db);
+	json_decref(ja);
+	json_decref(jb);
 	return code;
 }

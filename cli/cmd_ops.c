@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "ingest.h"
 #include "opstream.h"
-#include "report.h"
+#include "pipeline.h"
 
 static int one_file_arg(struct tc_cli *cli, int argc, char **argv, const char *usage, const char **path)
 {
@@ -92,7 +92,7 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	io.n_dims = n_dims;
 	char tmp[256];
 	const char *path;
-	if (tc_report_opstream(&in, 1, &io, tmp, sizeof(tmp), &path, &err) < 0)
+	if (tc_pipeline_opstream(&in, 1, &io, tmp, sizeof(tmp), &path, &err) < 0)
 		return tc_cli_fail(cli, &err);
 	int rc = info_of(cli, path, in, json); /* the temporary name means nothing to the user */
 	if (tmp[0]) {

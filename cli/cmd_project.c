@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_pipe.h"
 #include "pipeline.h"
 #include "hwmodel.h"
 #include "ingest.h"
 #include "replay.h"
 
-#define MAX_IN 256
-#define MAX_SETS 64
 #define MAX_STRAGGLERS 64
 
 /* "R=F": a straggler rank and its factor */
@@ -115,258 +114,284 @@ static int write_out(const char *path, const struct tc_replay *r, enum out_kind 
 	return tc_outfile_commit(&o, err);
 }
 
-int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
-{
-	const char *inputs[MAX_IN], *sets[MAX_SETS], *dims[MAX_SETS];
-	size_t n_in = 0, n_sets = 0, n_dims = 0;
-	int dtype = 0;
-	const char *target = NULL, *source = NULL, *json = NULL, *timeline = NULL, *specs = NULL;
-	const char *ops_csv = NULL;
-	const char *chakra_out = NULL;
-	int validate = 0, quiet = 0, no_waits = 0;
-	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
-	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
+/* The command line of one projection. */
+struct project {
+	struct tc_cli_pipe in; /* inputs, chips, ONNX options; in.req.opts: the replay options */
+	const char *json, *timeline, *ops_csv, *chakra_out;
+	int validate, quiet, scaled;
+	struct tc_replay_scale sc;
 	struct tc_replay_straggler strag[MAX_STRAGGLERS];
 	struct tc_replay_rank_chip rchip[MAX_STRAGGLERS];
 	const char *rchip_name[MAX_STRAGGLERS];
-	int scaled = 0;
+};
+
+/* The option parsers below return 1 when they took argv[*i] (and its value), 0 when it is
+ * not theirs, or minus the exit status after a message. */
+#define USAGE(...) (-tc_cli_usage(cli, "project", __VA_ARGS__))
+
+/* --steps all|N */
+static int parse_steps(struct tc_cli *cli, const char *v, struct tc_replay_opts *o)
+{
+	char *end;
+	if (strcmp(v, "all") == 0) {
+		o->max_steps = -1;
+		return 1;
+	}
+	long long n = strtoll(v, &end, 10);
+	if (end == v || *end || n < 1)
+		return USAGE("--steps needs 'all' or a positive number, not '%s'", v);
+	o->max_steps = n;
+	return 1;
+}
+
+/* How the replay runs: steps, scales, the top tables, the band. */
+static int replay_option(struct tc_cli *cli, int argc, char **argv, int *i,
+			 struct tc_replay_opts *o)
+{
+	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	if (strcmp(a, "--no-band") == 0) {
+		o->band_draws = 0;
+		return 1;
+	}
+	if (!v)
+		return 0;
+	if (strcmp(a, "--steps") == 0) {
+		++*i;
+		return parse_steps(cli, v, o);
+	}
+	if (strcmp(a, "--host-scale") == 0) {
+		++*i;
+		return parse_double(v, &o->host_scale) < 0 ? USAGE("--host-scale needs a number > 0") : 1;
+	}
+	if (strcmp(a, "--gpu-scale") == 0) {
+		++*i;
+		return parse_double(v, &o->gpu_scale) < 0 ? USAGE("--gpu-scale needs a number > 0") : 1;
+	}
+	if (strcmp(a, "--top") == 0) {
+		++*i;
+		o->top_n = atoi(v);
+		return o->top_n < 1 ? USAGE("--top needs a positive number") : 1;
+	}
+	if (strcmp(a, "--band") == 0) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		++*i;
+		if (end == v || *end || n < 0 || n > 10000)
+			return USAGE("--band needs a number of draws (0-10000), not '%s'", v);
+		o->band_draws = (int)n;
+		return 1;
+	}
+	return 0;
+}
+
+/* --rank-chip R=CHIP: the chip is loaded once the library is open */
+static int parse_rank_chip(struct tc_cli *cli, const char *v, struct project *pj)
+{
+	struct tc_replay_scale *sc = &pj->sc;
+	const char *eq = strchr(v, '=');
+	char *end;
+	unsigned long rk = strtoul(v, &end, 10);
+	if (sc->n_rank_chips == MAX_STRAGGLERS)
+		return USAGE("at most %d --rank-chip", MAX_STRAGGLERS);
+	if (end == v || end != eq || v[0] == '-' || rk > UINT32_MAX || !eq[1])
+		return USAGE("--rank-chip needs RANK=CHIP, not '%s'", v);
+	pj->rchip[sc->n_rank_chips].rank = (uint32_t)rk;
+	pj->rchip[sc->n_rank_chips].chip = NULL;
+	pj->rchip_name[sc->n_rank_chips++] = eq + 1;
+	return 1;
+}
+
+/* The scale-out what-if (docs/projection.md §6); every option but --seed makes it one. */
+static int scale_option(struct tc_cli *cli, const char *a, const char *v, struct project *pj)
+{
+	struct tc_replay_scale *sc = &pj->sc;
+	char *end;
+	if (strcmp(a, "--world-size") == 0) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (end == v || *end || v[0] == '-' || n < 1 || n > (1ul << 24))
+			return USAGE("--world-size needs a number 1..16777216, not '%s'", v);
+		sc->world = (uint32_t)n;
+	} else if (strcmp(a, "--parallel") == 0 || strcmp(a, "--source-parallel") == 0) {
+		struct tc_err err = TC_ERR_INIT;
+		if (tc_replay_parallel_parse(a[2] == 's' ? &sc->src : &sc->dst, v, a, &err) < 0)
+			return -tc_cli_fail(cli, &err);
+	} else if (strcmp(a, "--straggler") == 0) {
+		if (sc->n_stragglers == MAX_STRAGGLERS)
+			return USAGE("at most %d --straggler", MAX_STRAGGLERS);
+		if (parse_straggler(v, &pj->strag[sc->n_stragglers]) < 0)
+			return USAGE("--straggler needs RANK=FACTOR (factor > 0), not '%s'", v);
+		sc->n_stragglers++;
+	} else if (strcmp(a, "--rank-chip") == 0) {
+		int rc = parse_rank_chip(cli, v, pj);
+		if (rc < 0)
+			return rc;
+	} else if (strcmp(a, "--jitter") == 0) {
+		sc->jitter = strtod(v, &end);
+		if (end == v || *end || !(sc->jitter >= 0 && sc->jitter < 1))
+			return USAGE("--jitter needs a number in [0, 1)");
+	} else if (strcmp(a, "--seed") == 0) {
+		sc->seed = strtoull(v, &end, 10);
+		if (end == v || *end || v[0] == '-')
+			return USAGE("--seed needs a non-negative integer");
+		return 1;
+	} else
+		return 0;
+	pj->scaled = 1;
+	return 1;
+}
+
+/* What is written, and the switches. */
+static int output_option(struct tc_cli *cli, int argc, char **argv, int *i, struct project *pj)
+{
+	const char *a = argv[*i], **slot = NULL;
+	if (strcmp(a, "--validate") == 0)
+		pj->validate = 1;
+	else if (strcmp(a, "--no-infer-waits") == 0)
+		pj->in.req.opts.no_infer_waits = 1;
+	else if (strcmp(a, "-q") == 0)
+		pj->quiet = 1;
+	else if (strcmp(a, "-v") == 0)
+		cli->log.level = TC_LOG_INFO;
+	else if (*i + 1 >= argc)
+		return 0;
+	else if (strcmp(a, "--json") == 0)
+		slot = &pj->json;
+	else if (strcmp(a, "--timeline") == 0)
+		slot = &pj->timeline;
+	else if (strcmp(a, "--ops-csv") == 0)
+		slot = &pj->ops_csv;
+	else if (strcmp(a, "--chakra-out") == 0)
+		slot = &pj->chakra_out;
+	else
+		return 0;
+	if (slot)
+		*slot = argv[++*i];
+	return 1;
+}
+
+/* 0, or the exit status after a message. */
+static int parse_args(struct tc_cli *cli, int argc, char **argv, struct project *pj)
+{
+	memset(pj, 0, sizeof(*pj));
+	tc_cli_pipe_init(&pj->in, cli);
+	pj->sc.seed = 1;
+	for (int i = 1; i < argc; i++) {
+		int rc = tc_cli_pipe_option(cli, "project", TC_CLI_PIPE_TARGET | TC_CLI_PIPE_ONNX, argc,
+					    argv, &i, &pj->in);
+		if (!rc)
+			rc = replay_option(cli, argc, argv, &i, &pj->in.req.opts);
+		if (!rc && i + 1 < argc && (rc = scale_option(cli, argv[i], argv[i + 1], pj)) > 0)
+			i++;
+		if (!rc)
+			rc = output_option(cli, argc, argv, &i, pj);
+		if (rc < 0)
+			return -rc;
+		if (!rc && (rc = tc_cli_pipe_input(cli, "project", argv[i], &pj->in)) != 0)
+			return rc;
+	}
+	struct tc_pipeline_req *req = &pj->in.req;
+	if (!req->n_inputs)
+		return tc_cli_usage(cli, "project", "no input given");
+	if (!req->target && !pj->validate)
+		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
+	if (pj->validate && pj->scaled)
+		return tc_cli_usage(cli, "project",
+				    "--validate replays the trace as measured: no scale-out what-if");
+	if (pj->quiet)
+		cli->log.level = TC_LOG_ERROR;
+	/* chip spec files named by --target/--source are inputs too */
+	const char *outs[] = {pj->json, pj->timeline, pj->ops_csv};
+	const char *chips[] = {req->target, req->source};
+	struct tc_err err = TC_ERR_INIT;
+	if (tc_cli_pipe_outputs_check(&pj->in, outs, 3, chips, 2, &err) < 0)
+		return tc_cli_fail(cli, &err);
+	if (pj->validate)
+		req->target = NULL; /* identity: the source chip only */
+	req->source_what = "--source";
+	req->target_what = "--target";
+	return 0;
+}
+
+/* Open the inputs and the chips (--rank-chip's too), then replay. */
+static int run(struct project *pj, struct tc_pipeline *p, struct tc_err *err)
+{
+	struct tc_pipeline_req *req = &pj->in.req;
+	if ((req->dtype || req->n_dims) && req->n_inputs == 1 &&
+	    tc_str_endswith(req->inputs[0], ".tcs"))
+		return tc_err_set(err, TC_EINVAL, "%s: --dtype and --dim apply to an ONNX model; an "
+				  "opstream keeps what it was ingested with", req->inputs[0]);
+	TC_TRY(tc_pipeline_open(req, p, err));
+	for (size_t k = 0; k < pj->sc.n_rank_chips; k++) {
+		struct tc_chip *c = NULL;
+		if (tc_hw_load(p->hw, pj->rchip_name[k], NULL, 0, &c, err) < 0)
+			return tc_err_wrap(err, "--rank-chip %u", pj->rchip[k].rank);
+		pj->rchip[k].chip = c;
+	}
+	pj->sc.stragglers = pj->strag;
+	pj->sc.rank_chips = pj->rchip;
+	req->opts.scale = pj->scaled ? &pj->sc : NULL;
+	return tc_pipeline_replay(req, p, err);
+}
+
+/* --validate: the identity replay against the measured run, per step. */
+static int validate(const struct project *pj, const struct tc_pipeline *p, struct tc_err *err)
+{
+	double worst;
+	struct tc_replay *dep = NULL;
+	struct tc_replay_opts so = pj->in.req.opts;
+	so.source = p->src;
+	so.target = NULL;
+	so.strict = 1;
+	so.log = NULL;
+	so.band_draws = 0;
+	TC_TRY(tc_replay_run(&dep, p->g, &so, err));
+	int rc = tc_replay_write_validation(p->replay, dep, stdout, &worst, err);
+	tc_replay_free(dep);
+	return rc;
+}
+
+/* The files asked for, then the text report (or the validation) on stdout. */
+static int write_all(struct tc_cli *cli, const struct project *pj, const struct tc_pipeline *p,
+		     struct tc_err *err)
+{
+	const struct tc_replay *r = p->replay;
+	if (pj->json)
+		TC_TRY(write_out(pj->json, r, OUT_JSON, err));
+	if (pj->timeline)
+		TC_TRY(write_out(pj->timeline, r, OUT_TIMELINE, err));
+	if (pj->ops_csv)
+		TC_TRY(write_out(pj->ops_csv, r, OUT_OPS_CSV, err));
+	if (pj->chakra_out) {
+		struct tc_chakra_out_opts co = {proj_dur, r, NULL};
+		struct tc_chakra_out_stats cs;
+		TC_TRY(tc_chakra_export(p->tcs, pj->chakra_out, &co, &cs, err));
+		tc_info(&cli->log, "project: %u Chakra traces in %s (%llu nodes, projected)", cs.files,
+			pj->chakra_out, (unsigned long long)cs.nodes);
+	}
+	if (pj->validate)
+		return validate(pj, p, err);
+	if (!(pj->quiet && pj->json))
+		return tc_replay_write_text(r, stdout, err);
+	return 0;
+}
+
+int tc_cmd_project(struct tc_cli *cli, int argc, char **argv)
+{
+	struct project pj;
+	struct tc_pipeline p = {0};
 	struct tc_err err = TC_ERR_INIT;
 
-	sc.seed = 1;
 	if (tc_cli_wants_help(argc, argv)) {
 		help();
 		return 0;
 	}
-	o.band_draws = TC_REPLAY_BAND_DRAWS;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int has = i + 1 < argc;
-		if (strcmp(a, "--target") == 0 && has)
-			target = argv[++i];
-		else if (strcmp(a, "--source") == 0 && has)
-			source = argv[++i];
-		else if (strcmp(a, "--set") == 0 && has) {
-			if (n_sets == MAX_SETS)
-				return tc_cli_usage(cli, "project", "at most %d --set", MAX_SETS);
-			sets[n_sets++] = argv[++i];
-		} else if (strcmp(a, "--dim") == 0 && has) {
-			if (n_dims == MAX_SETS)
-				return tc_cli_usage(cli, "project", "at most %d --dim", MAX_SETS);
-			dims[n_dims++] = argv[++i];
-		} else if (strcmp(a, "--dtype") == 0 && has) {
-			if ((dtype = tc_cli_run_dtype(cli, "project", argv[++i])) < 0)
-				return 2;
-		} else if (strcmp(a, "--steps") == 0 && has) {
-			const char *v = argv[++i];
-			char *end;
-			if (strcmp(v, "all") == 0) {
-				o.max_steps = -1;
-			} else {
-				long long n = strtoll(v, &end, 10);
-				if (end == v || *end || n < 1)
-					return tc_cli_usage(cli, "project",
-							    "--steps needs 'all' or a positive number, "
-							    "not '%s'",
-							    v);
-				o.max_steps = n;
-			}
-		} else if (strcmp(a, "--host-scale") == 0 && has) {
-			if (parse_double(argv[++i], &o.host_scale) < 0)
-				return tc_cli_usage(cli, "project", "--host-scale needs a number > 0");
-		} else if (strcmp(a, "--gpu-scale") == 0 && has) {
-			if (parse_double(argv[++i], &o.gpu_scale) < 0)
-				return tc_cli_usage(cli, "project", "--gpu-scale needs a number > 0");
-		} else if (strcmp(a, "--top") == 0 && has) {
-			o.top_n = atoi(argv[++i]);
-			if (o.top_n < 1)
-				return tc_cli_usage(cli, "project", "--top needs a positive number");
-		} else if (strcmp(a, "--world-size") == 0 && has) {
-			const char *v = argv[++i];
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-			if (end == v || *end || v[0] == '-' || n < 1 || n > (1ul << 24))
-				return tc_cli_usage(cli, "project",
-						    "--world-size needs a number 1..16777216, not '%s'", v);
-			sc.world = (uint32_t)n;
-			scaled = 1;
-		} else if ((strcmp(a, "--parallel") == 0 || strcmp(a, "--source-parallel") == 0) &&
-			   has) {
-			int is_src = a[2] == 's';
-			if (tc_replay_parallel_parse(is_src ? &sc.src : &sc.dst, argv[++i], a, &err) < 0)
-				return tc_cli_fail(cli, &err);
-			scaled = 1;
-		} else if (strcmp(a, "--straggler") == 0 && has) {
-			if (sc.n_stragglers == MAX_STRAGGLERS)
-				return tc_cli_usage(cli, "project", "at most %d --straggler", MAX_STRAGGLERS);
-			if (parse_straggler(argv[++i], &strag[sc.n_stragglers]) < 0)
-				return tc_cli_usage(cli, "project",
-						    "--straggler needs RANK=FACTOR (factor > 0), not '%s'",
-						    argv[i]);
-			sc.n_stragglers++;
-			scaled = 1;
-		} else if (strcmp(a, "--rank-chip") == 0 && has) {
-			const char *v = argv[++i], *eq = strchr(v, '=');
-			char *end;
-			unsigned long rk = strtoul(v, &end, 10);
-			if (sc.n_rank_chips == MAX_STRAGGLERS)
-				return tc_cli_usage(cli, "project", "at most %d --rank-chip", MAX_STRAGGLERS);
-			if (end == v || end != eq || v[0] == '-' || rk > UINT32_MAX || !eq[1])
-				return tc_cli_usage(cli, "project", "--rank-chip needs RANK=CHIP, not '%s'", v);
-			rchip[sc.n_rank_chips].rank = (uint32_t)rk;
-			rchip[sc.n_rank_chips].chip = NULL;
-			rchip_name[sc.n_rank_chips++] = eq + 1;
-			scaled = 1;
-		} else if (strcmp(a, "--jitter") == 0 && has) {
-			char *end;
-			const char *v = argv[++i];
-			sc.jitter = strtod(v, &end);
-			if (end == v || *end || !(sc.jitter >= 0 && sc.jitter < 1))
-				return tc_cli_usage(cli, "project", "--jitter needs a number in [0, 1)");
-			scaled = 1;
-		} else if (strcmp(a, "--seed") == 0 && has) {
-			char *end;
-			const char *v = argv[++i];
-			sc.seed = strtoull(v, &end, 10);
-			if (end == v || *end || v[0] == '-')
-				return tc_cli_usage(cli, "project", "--seed needs a non-negative integer");
-		} else if (strcmp(a, "--band") == 0 && has) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (end == argv[i] || *end || v < 0 || v > 10000)
-				return tc_cli_usage(cli, "project",
-						    "--band needs a number of draws (0-10000), not '%s'",
-						    argv[i]);
-			o.band_draws = (int)v;
-		} else if (strcmp(a, "--no-band") == 0)
-			o.band_draws = 0;
-		else if (strcmp(a, "--json") == 0 && has)
-			json = argv[++i];
-		else if (strcmp(a, "--timeline") == 0 && has)
-			timeline = argv[++i];
-		else if (strcmp(a, "--ops-csv") == 0 && has)
-			ops_csv = argv[++i];
-		else if (strcmp(a, "--chakra-out") == 0 && has)
-			chakra_out = argv[++i];
-		else if (strcmp(a, "--specs") == 0 && has)
-			specs = argv[++i];
-		else if (strcmp(a, "--validate") == 0)
-			validate = 1;
-		else if (strcmp(a, "--no-infer-waits") == 0)
-			no_waits = 1;
-		else if (strcmp(a, "-q") == 0)
-			quiet = 1;
-		else if (strcmp(a, "-v") == 0)
-			cli->log.level = TC_LOG_INFO;
-		else if (a[0] == '-' && a[1])
-			return tc_cli_usage(cli, "project", "unknown option or missing value: '%s'", a);
-		else if (n_in == MAX_IN)
-			return tc_cli_usage(cli, "project", "at most %d inputs", MAX_IN);
-		else
-			inputs[n_in++] = a;
-	}
-	if (!n_in)
-		return tc_cli_usage(cli, "project", "no input given");
-	if (!target && !validate)
-		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
-	if (validate && scaled)
-		return tc_cli_usage(cli, "project",
-				    "--validate replays the trace as measured: no scale-out what-if");
-	if (quiet)
-		cli->log.level = TC_LOG_ERROR;
-	{
-		/* chip spec files named by --target/--source are inputs too */
-		const char *outs[] = {json, timeline, ops_csv}, *ins[MAX_IN + 2];
-		size_t n = 0;
-		for (size_t i = 0; i < n_in; i++)
-			ins[n++] = inputs[i];
-		ins[n++] = target;
-		ins[n++] = source;
-		if (tc_outputs_check(outs, 3, ins, n, &err) < 0)
-			return tc_cli_fail(cli, &err);
-	}
-
-	struct tc_pipeline_req req = TC_PIPELINE_REQ_INIT;
-	struct tc_pipeline p = {0};
-	struct tc_replay *r = NULL;
-	int rc = 0, code = 1;
-	req.inputs = inputs;
-	req.n_inputs = n_in;
-	req.target = validate ? NULL : target;
-	req.source = source;
-	req.specs = specs;
-	req.sets = sets;
-	req.n_sets = n_sets;
-	req.log = &cli->log;
-	req.source_what = "--source";
-	req.target_what = "--target";
-	req.dims = dims;
-	req.n_dims = n_dims;
-	req.dtype = (unsigned)dtype;
-	if ((dtype || n_dims) && n_in == 1 && tc_str_endswith(inputs[0], ".tcs")) {
-		tc_err_set(&err, TC_EINVAL, "%s: --dtype and --dim apply to an ONNX model; an opstream "
-			   "keeps what it was ingested with", inputs[0]);
-		goto fail;
-	}
-	if ((rc = tc_pipeline_open(&req, &p, &err)) < 0)
-		goto fail;
-	for (size_t k = 0; k < sc.n_rank_chips; k++) {
-		struct tc_chip *c = NULL;
-		if ((rc = tc_hw_load(p.hw, rchip_name[k], NULL, 0, &c, &err)) < 0) {
-			tc_err_wrap(&err, "--rank-chip %u", rchip[k].rank);
-			goto fail;
-		}
-		rchip[k].chip = c;
-	}
-	o.no_infer_waits = no_waits;
-	sc.stragglers = strag;
-	sc.rank_chips = rchip;
-	o.scale = scaled ? &sc : NULL;
-	req.opts = o;
-	if ((rc = tc_pipeline_replay(&req, &p, &err)) < 0)
-		goto fail;
-	r = p.replay;
-	const struct tc_replay_graph *g = p.g;
-	const char *tcs = p.tcs;
-	if (json && (rc = write_out(json, r, OUT_JSON, &err)) < 0)
-		goto fail;
-	if (timeline && (rc = write_out(timeline, r, OUT_TIMELINE, &err)) < 0)
-		goto fail;
-	if (ops_csv && (rc = write_out(ops_csv, r, OUT_OPS_CSV, &err)) < 0)
-		goto fail;
-	if (chakra_out) {
-		struct tc_chakra_out_opts co = {proj_dur, r, NULL};
-		struct tc_chakra_out_stats cs;
-		if ((rc = tc_chakra_export(tcs, chakra_out, &co, &cs, &err)) < 0)
-			goto fail;
-		tc_info(&cli->log, "project: %u Chakra traces in %s (%llu nodes, projected)",
-			cs.files, chakra_out, (unsigned long long)cs.nodes);
-	}
-	if (validate) {
-		double worst;
-		struct tc_replay *dep = NULL;
-		struct tc_replay_opts so = o;
-		so.source = p.src;
-		so.target = NULL;
-		so.strict = 1;
-		so.log = NULL;
-		so.band_draws = 0;
-		if ((rc = tc_replay_run(&dep, g, &so, &err)) < 0)
-			goto fail;
-		rc = tc_replay_write_validation(r, dep, stdout, &worst, &err);
-		tc_replay_free(dep);
-		if (rc < 0)
-			goto fail;
-	} else if (!(quiet && json)) {
-		if ((rc = tc_replay_write_text(r, stdout, &err)) < 0)
-			goto fail;
-	}
-	code = 0;
-	goto out;
-fail:
-	code = tc_cli_fail(cli, &err);
-out:
-	for (size_t k = 0; k < sc.n_rank_chips; k++)
-		tc_chip_free((struct tc_chip *)rchip[k].chip);
+	int code = parse_args(cli, argc, argv, &pj);
+	if (code)
+		return code;
+	if (run(&pj, &p, &err) < 0 || write_all(cli, &pj, &p, &err) < 0)
+		code = tc_cli_fail(cli, &err);
+	for (size_t k = 0; k < pj.sc.n_rank_chips; k++)
+		tc_chip_free((struct tc_chip *)pj.rchip[k].chip);
 	tc_pipeline_free(&p);
 	return code;
 }

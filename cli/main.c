@@ -99,6 +99,21 @@ int tc_cli_wants_help(int argc, char **argv)
  * fail with a message, not exit 0. A reader that went away (`dump | head`) is not an error:
  * with SIGPIPE at its default the write already ended the process (status 141, quietly, as
  * for cat); if the parent ignored SIGPIPE, we end the same way here. */
+void tc_cli_xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
 static int finish_stdout(const struct tc_cli *cli, int rc)
 {
 	errno = 0;

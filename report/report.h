@@ -89,38 +89,13 @@ int tc_report_load_projection(const char *path, json_t **out, struct tc_err *err
 
 /* ---- running a projection for a report ------------------------------------------------------ */
 
-/* What `tracecast project` does, kept in memory: inputs that are not a .tcs are ingested into
- * a temporary opstream (removed afterwards), the chips are loaded from the spec library, the
- * run's JSON report is parsed into *doc, and (timeline != NULL) the strip of one step is
- * collected. */
-struct tc_report_project_opts {
-	const char *const *inputs;
-	size_t n_inputs;
-	const char *target, *source; /* source NULL = from the trace's devices */
-	const char *const *sets;
-	size_t n_sets;
-	const char *specs;  /* spec library dir, NULL = default */
-	int top_n;          /* top-op rows, 0 = replay's default */
-	size_t step;        /* the step shown in the strip (index into the run's steps) */
-	const struct tc_log *log;
-	/* ONNX inputs: --dim bindings and the --dtype the model runs at (0 = its own) */
-	const char *const *dims;
-	size_t n_dims;
-	unsigned dtype;
-};
-#define TC_REPORT_PROJECT_OPTS_INIT {.inputs = NULL}
-
+/* What `tracecast project` does, kept in memory: req (api/pipeline.h: the inputs, chips,
+ * overrides and replay options, band_draws included) is run through the one pipeline, the
+ * run's JSON report is parsed into *doc, and (timeline != NULL) the strip of one step (an
+ * index into the run's steps, the last when past them) is collected. */
+struct tc_pipeline_req;
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
-		      const struct tc_report_project_opts *o, struct tc_err *err);
-
-/* Ingest inputs (with io: log, ONNX dims and dtype) into a fresh temporary .tcs whose path is
- * written to tmp (n >= 64); a single .tcs input is used as is (tmp[0] = 0 then). *path is
- * what to read. The temporary
- * is remembered for removal on a fatal signal (tc_tmp_remember): the caller unlinks it and
- * then calls tc_tmp_forget(tmp), before tmp goes out of scope. */
-struct tc_ingest_opts;
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
-		       char *tmp, size_t n, const char **path, struct tc_err *err);
+		      const struct tc_pipeline_req *req, size_t step, struct tc_err *err);
 
 /* ---- diff --------------------------------------------------------------------------------- */
 

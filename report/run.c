@@ -8,36 +8,16 @@
 #include "pipeline.h"
 #include "report.h"
 
-int tc_report_opstream(const char *const *inputs, size_t n_inputs, const struct tc_ingest_opts *io,
-		       char *tmp, size_t n, const char **path, struct tc_err *err)
-{
-	return tc_pipeline_opstream(inputs, n_inputs, io, tmp, n, path, err);
-}
-
 int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
-		      const struct tc_report_project_opts *o, struct tc_err *err)
+		      const struct tc_pipeline_req *req, size_t step, struct tc_err *err)
 {
 	*doc = NULL;
 	if (timeline)
 		*timeline = NULL;
-	struct tc_pipeline_req req = TC_PIPELINE_REQ_INIT;
 	struct tc_pipeline p = {0};
 	char *buf = NULL;
 	size_t len = 0;
-	req.inputs = o->inputs;
-	req.n_inputs = o->n_inputs;
-	req.target = o->target;
-	req.source = o->source;
-	req.specs = o->specs;
-	req.sets = o->sets;
-	req.n_sets = o->n_sets;
-	req.log = o->log;
-	req.dims = o->dims;
-	req.n_dims = o->n_dims;
-	req.dtype = o->dtype;
-	req.opts.top_n = o->top_n;
-	req.opts.band_draws = TC_REPLAY_BAND_DRAWS;
-	int rc = tc_pipeline_run(&req, &p, err);
+	int rc = tc_pipeline_run(req, &p, err);
 	if (rc < 0)
 		goto out;
 	FILE *ms = open_memstream(&buf, &len);
@@ -61,7 +41,7 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 		const struct tc_replay_step *steps;
 		size_t ns = tc_replay_steps(p.replay, &steps);
 		if (ns && (rc = tc_report_timeline_collect(timeline, p.tcs, p.replay,
-							   TC_MIN(o->step, ns - 1), 0, err)) < 0) {
+							   TC_MIN(step, ns - 1), 0, err)) < 0) {
 			json_decref(*doc);
 			*doc = NULL;
 			goto out;

@@ -32,16 +32,10 @@ static int tensor_used(const uint8_t *used, uint32_t id)
 	return used[id] != 0;
 }
 
-int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
+/* The summary's op counts and work, and which tensors an emitted op reads (used). */
+static void sum_ops(struct tc_onnx_graph *g, uint8_t *used)
 {
 	struct tc_onnx_summary *s = &g->sum;
-	memset(s, 0, sizeof(*s));
-	s->nodes = g->nn;
-	s->ir_version = g->ir_version;
-	s->opset = g->opset;
-	uint8_t *used = calloc(g->nt ? g->nt : 1, 1);
-	if (!used)
-		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		if (n->folded) {
@@ -73,6 +67,12 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 			s->param_bytes += ox_tensor_bytes(g, x);
 		}
 	}
+}
+
+/* One warning naming the unknown operators, and how many ops have unknown work. */
+static void report_unknown(const struct tc_onnx_graph *g)
+{
+	const struct tc_onnx_summary *s = &g->sum;
 	if (g->n_unk) {
 		char buf[512];
 		size_t off = 0;
@@ -88,13 +88,12 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 	if (s->unknown_ops > 0)
 		tc_info(g->log, "%s: %" PRIu64 " of %" PRIu64 " ops have unknown work", g->file,
 			s->unknown_ops, s->ops);
+}
 
-	if (!g->training) {
-		free(used);
-		return 0;
-	}
-	/* which values a gradient reaches: floating parameters, then forward. BatchNorm's
-	 * running mean and variance (inputs 3, 4) are statistics, not trained. */
+/* which values a gradient reaches: floating parameters, then forward. BatchNorm's running
+ * mean and variance (inputs 3, 4) are statistics, not trained. */
+static void mark_params(struct tc_onnx_graph *g, const uint8_t *used)
+{
 	for (uint32_t t = 0; t < g->nt; t++) {
 		struct ox_tensor *x = &g->t[t];
 		x->req_grad = x->is_const && x->is_param && tensor_used(used, t) && is_float_elem(x->elem);
@@ -107,6 +106,34 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 			if (n->in[k] != OX_NONE)
 				g->t[n->in[k]].req_grad = 0;
 	}
+}
+
+/* The backward op of n: its FLOPs and the bytes it reads and writes. */
+static void plan_backward(const struct tc_onnx_graph *g, struct ox_node *n)
+{
+	uint64_t wgrad = 0, factor = 1;
+	for (uint32_t k = 0; k < n->nin; k++) {
+		const struct ox_tensor *x = n->in[k] != OX_NONE ? &g->t[n->in[k]] : NULL;
+		int dup = 0;
+		for (uint32_t j = 0; j < k; j++)
+			dup |= n->in[j] == n->in[k];
+		if (x && x->req_grad && !dup)
+			wgrad += ox_tensor_bytes(g, x);
+	}
+	if (n->gemm_like) {
+		int a = n->nin > 0 && n->in[0] != OX_NONE && g->t[n->in[0]].req_grad;
+		int b = n->nin > 1 && n->in[1] != OX_NONE && g->t[n->in[1]].req_grad;
+		factor = (uint64_t)TC_MAX(a + b, 1);
+	}
+	n->bflops = n->flops * factor;
+	n->bread = n->view ? 0 : n->bytes_read + n->bytes_written;
+	n->bwrite = n->view ? 0 : wgrad;
+}
+
+/* Forward, in order: an op that reads a value a gradient reaches gets a backward op, and its
+ * floating outputs carry the gradient on. */
+static void plan_backwards(struct tc_onnx_graph *g)
+{
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		if (n->folded)
@@ -117,36 +144,23 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 		if (!any)
 			continue;
 		n->has_bwd = 1;
-		s->train_ops++;
+		g->sum.train_ops++;
 		for (uint32_t k = 0; k < n->nout; k++)
 			if (n->out[k] != OX_NONE && is_float_elem(g->t[n->out[k]].elem))
 				g->t[n->out[k]].req_grad = 1;
-		if (!n->has_work)
-			continue;
-		uint64_t wgrad = 0, factor = 1;
-		for (uint32_t k = 0; k < n->nin; k++) {
-			const struct ox_tensor *x = n->in[k] != OX_NONE ? &g->t[n->in[k]] : NULL;
-			int dup = 0;
-			for (uint32_t j = 0; j < k; j++)
-				dup |= n->in[j] == n->in[k];
-			if (x && x->req_grad && !dup)
-				wgrad += ox_tensor_bytes(g, x);
-		}
-		if (n->gemm_like) {
-			int a = n->nin > 0 && n->in[0] != OX_NONE && g->t[n->in[0]].req_grad;
-			int b = n->nin > 1 && n->in[1] != OX_NONE && g->t[n->in[1]].req_grad;
-			factor = (uint64_t)TC_MAX(a + b, 1);
-		}
-		n->bflops = n->flops * factor;
-		n->bread = n->view ? 0 : n->bytes_read + n->bytes_written;
-		n->bwrite = n->view ? 0 : wgrad;
+		if (n->has_work)
+			plan_backward(g, n);
 	}
-	/* optimizer: parameters in the order their gradients complete, i.e. by the position of
-	 * their first consumer, last first (backward runs in reverse) */
+}
+
+/* optimizer: parameters in the order their gradients complete, i.e. by the position of
+ * their first consumer, last first (backward runs in reverse) */
+static int plan_optimizer(struct tc_onnx_graph *g, struct tc_err *err)
+{
 	g->opt_params = tc_arena_alloc(&g->arena, (g->nt ? g->nt : 1) * sizeof(uint32_t));
 	uint32_t *first = calloc(g->nt ? g->nt : 1, sizeof(uint32_t));
 	if (!g->opt_params || !first) {
-		free(used), free(first);
+		free(first);
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
 	for (uint32_t t = 0; t < g->nt; t++)
@@ -175,10 +189,31 @@ int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
 				g->opt_params[g->n_opt++] = t;
 		}
 	}
-	s->train_ops += g->n_opt;
+	g->sum.train_ops += g->n_opt;
 	free(first);
-	free(used);
 	return 0;
+}
+
+int ox_finish(struct tc_onnx_graph *g, struct tc_err *err)
+{
+	struct tc_onnx_summary *s = &g->sum;
+	memset(s, 0, sizeof(*s));
+	s->nodes = g->nn;
+	s->ir_version = g->ir_version;
+	s->opset = g->opset;
+	uint8_t *used = calloc(g->nt ? g->nt : 1, 1);
+	if (!used)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	sum_ops(g, used);
+	report_unknown(g);
+	int rc = 0;
+	if (g->training) {
+		mark_params(g, used);
+		plan_backwards(g);
+		rc = plan_optimizer(g, err);
+	}
+	free(used);
+	return rc;
 }
 
 void tc_onnx_summary(const struct tc_onnx_graph *g, struct tc_onnx_summary *s)
@@ -490,9 +525,10 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_ingest_stats *stats,
-		  struct tc_err *err)
+/* The writer with the model's header (one rank, one device, its meta) and the graph lane. */
+static int open_writer(struct emit *e, const char *out_path, struct tc_err *err)
 {
+	struct tc_onnx_graph *g = e->g;
 	struct kvbuf meta = {.n = 0};
 	build_meta(g, &meta);
 	const char *files[1] = {base_name(g->file)};
@@ -512,21 +548,74 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 	hdr.n_meta = meta.n;
 	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
 	wo.chunk_ops = g->chunk_ops;
-
-	struct emit e;
-	memset(&e, 0, sizeof(e));
-	e.g = g;
-	e.last_fwd = TC_NONE;
-	uint32_t *cstart = NULL, *cons = NULL;
-	int rc = tc_ops_writer_open(&e.w, out_path, &hdr, &wo, err);
-	if (rc < 0)
-		return rc;
+	TC_TRY(tc_ops_writer_open(&e->w, out_path, &hdr, &wo, err));
 	struct tc_lane lane = {0, 0, 0, TC_LANE_GRAPH, 0,
 			       g->gp->name && g->gp->name[0] ? g->gp->name : "graph"};
-	if ((rc = tc_ops_writer_lane(e.w, &lane, &e.lane)) < 0) {
-		rc = tc_err_set(err, rc, "%s: cannot declare the graph lane", out_path);
-		goto fail;
+	int rc = tc_ops_writer_lane(e->w, &lane, &e->lane);
+	return rc < 0 ? tc_err_set(err, rc, "%s: cannot declare the graph lane", out_path) : 0;
+}
+
+/* consumers of each tensor (CSR), for gradient dependencies: tensor t's are
+ * cons[cstart[t] .. cstart[t + 1]), in topological order, so dependencies come out sorted */
+static int consumers(const struct tc_onnx_graph *g, uint32_t **cstart_out, uint32_t **cons_out,
+		     struct tc_err *err)
+{
+	uint32_t *cstart = calloc(g->nt + 1, sizeof(uint32_t));
+	size_t ne = 0;
+	for (size_t i = 0; i < g->nn; i++)
+		ne += g->nodes[i].nin;
+	uint32_t *cons = calloc(ne ? ne : 1, sizeof(uint32_t));
+	uint32_t *fill = calloc(g->nt + 1, sizeof(uint32_t));
+	*cstart_out = cstart;
+	*cons_out = cons;
+	if (!cstart || !cons || !fill) {
+		free(fill);
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < g->nn; i++)
+		for (uint32_t k = 0; k < g->nodes[i].nin; k++)
+			if (g->nodes[i].in[k] != OX_NONE)
+				cstart[g->nodes[i].in[k] + 1]++;
+	for (size_t t = 0; t < g->nt; t++)
+		cstart[t + 1] += cstart[t];
+	for (size_t i = 0; i < g->nn; i++) {
+		uint32_t idx = g->order[i];
+		const struct ox_node *n = &g->nodes[idx];
+		for (uint32_t k = 0; k < n->nin; k++)
+			if (n->in[k] != OX_NONE)
+				cons[cstart[n->in[k]] + fill[n->in[k]]++] = idx;
+	}
+	free(fill);
+	return 0;
+}
+
+/* --training: the backward ops in reverse order, then the optimizer steps; *written counts
+ * them. */
+static int emit_training(struct emit *e, uint64_t *written, struct tc_err *err)
+{
+	struct tc_onnx_graph *g = e->g;
+	uint32_t *cstart = NULL, *cons = NULL;
+	int rc = consumers(g, &cstart, &cons, err);
+	for (size_t i = g->nn; rc >= 0 && i-- > 0;) {
+		struct ox_node *n = &g->nodes[g->order[i]];
+		if (n->folded || !n->has_bwd)
+			continue;
+		if ((rc = emit_backward(e, n, cstart, cons, err)) >= 0)
+			++*written;
+	}
+	for (size_t i = 0; rc >= 0 && i < g->n_opt; i++)
+		if ((rc = emit_optimizer(e, g->opt_params[i], cstart, cons, err)) >= 0)
+			++*written;
+	free(cstart);
+	free(cons);
+	return rc;
+}
+
+/* Every forward op in topological order (and with --training the rest), then close. */
+static int emit_all(struct emit *e, const char *out_path, uint64_t *written, struct tc_err *err)
+{
+	struct tc_onnx_graph *g = e->g;
+	TC_TRY(open_writer(e, out_path, err));
 	for (size_t i = 0; i < g->nn; i++) {
 		struct ox_node *n = &g->nodes[g->order[i]];
 		n->op_id = n->bwd_id = TC_NONE;
@@ -534,59 +623,28 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 	for (size_t i = 0; i < g->nn; i++) {
 		uint32_t idx = g->order[i];
 		struct ox_node *n = &g->nodes[idx];
-		if (n->folded)
-			continue;
-		if ((rc = emit_forward(&e, n, idx, err)) < 0)
-			goto fail;
+		if (!n->folded)
+			TC_TRY(emit_forward(e, n, idx, err));
 	}
-	uint64_t written = g->sum.ops;
-	if (g->training) {
-		/* consumers of each tensor (CSR), for gradient dependencies */
-		cstart = calloc(g->nt + 1, sizeof(uint32_t));
-		size_t ne = 0;
-		for (size_t i = 0; i < g->nn; i++)
-			ne += g->nodes[i].nin;
-		cons = calloc(ne ? ne : 1, sizeof(uint32_t));
-		uint32_t *fill = calloc(g->nt + 1, sizeof(uint32_t));
-		if (!cstart || !cons || !fill) {
-			free(fill);
-			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (size_t i = 0; i < g->nn; i++)
-			for (uint32_t k = 0; k < g->nodes[i].nin; k++)
-				if (g->nodes[i].in[k] != OX_NONE)
-					cstart[g->nodes[i].in[k] + 1]++;
-		for (size_t t = 0; t < g->nt; t++)
-			cstart[t + 1] += cstart[t];
-		/* consumers listed in topological order, so dependencies come out sorted */
-		for (size_t i = 0; i < g->nn; i++) {
-			uint32_t idx = g->order[i];
-			const struct ox_node *n = &g->nodes[idx];
-			for (uint32_t k = 0; k < n->nin; k++)
-				if (n->in[k] != OX_NONE)
-					cons[cstart[n->in[k]] + fill[n->in[k]]++] = idx;
-		}
-		free(fill);
-		for (size_t i = g->nn; i-- > 0;) {
-			struct ox_node *n = &g->nodes[g->order[i]];
-			if (n->folded || !n->has_bwd)
-				continue;
-			if ((rc = emit_backward(&e, n, cstart, cons, err)) < 0)
-				goto fail;
-			written++;
-		}
-		for (size_t i = 0; i < g->n_opt; i++) {
-			if ((rc = emit_optimizer(&e, g->opt_params[i], cstart, cons, err)) < 0)
-				goto fail;
-			written++;
-		}
-	}
-	free(cstart);
-	free(cons);
-	cstart = cons = NULL;
-	rc = tc_ops_writer_close(e.w, err);
-	e.w = NULL;
+	*written = g->sum.ops;
+	if (g->training)
+		TC_TRY(emit_training(e, written, err));
+	int rc = tc_ops_writer_close(e->w, err);
+	e->w = NULL;
+	return rc;
+}
+
+int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_ingest_stats *stats,
+		  struct tc_err *err)
+{
+	struct emit e;
+	memset(&e, 0, sizeof(e));
+	e.g = g;
+	e.last_fwd = TC_NONE;
+	uint64_t written = 0;
+	int rc = emit_all(&e, out_path, &written, err);
+	if (rc < 0)
+		tc_ops_writer_abort(e.w);
 	free(e.shapes), free(e.dims), free(e.deps);
 	if (rc < 0)
 		return rc;
@@ -598,12 +656,6 @@ int tc_onnx_write(struct tc_onnx_graph *g, const char *out_path, struct tc_inges
 		stats->ranks = 1;
 	}
 	return 0;
-fail:
-	free(cstart);
-	free(cons);
-	tc_ops_writer_abort(e.w);
-	free(e.shapes), free(e.dims), free(e.deps);
-	return rc;
 }
 
 /* ---- adapter hooks --------------------------------------------------------------------------- */

@@ -795,20 +795,20 @@ static int64_t opset_of(const Onnx__ModelProto *m, const char *domain)
 	return v;
 }
 
-static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, struct tc_err *err)
+static int oom(const struct tc_onnx_graph *g, struct tc_err *err)
+{
+	return tc_err_set(err, TC_ENOMEM, "%s: out of memory", g->file);
+}
+
+/* initializers first: graph inputs that repeat them (IR < 4 requires it) are weights */
+static int add_initializers(struct tc_onnx_graph *g, struct tc_err *err)
 {
 	const Onnx__GraphProto *gp = g->gp;
-	struct dim_binding *b = NULL;
-	size_t nb = 0;
-	TC_TRY(parse_dims(opts, &b, &nb, err));
-	int rc = 0;
-
-	/* initializers first: graph inputs that repeat them (IR < 4 requires it) are weights */
 	for (size_t i = 0; i < gp->n_initializer; i++) {
 		const Onnx__TensorProto *tp = gp->initializer[i];
 		uint32_t id;
-		if ((rc = ox_intern(g, tp->name ? tp->name : "", &id)) < 0)
-			goto oom;
+		if (ox_intern(g, tp->name ? tp->name : "", &id) < 0)
+			return oom(g, err);
 		struct ox_tensor *t = &g->t[id];
 		t->elem = tp->has_data_type ? tp->data_type : 0;
 		set_shape_from_dims(t, tp->dims, tp->n_dims);
@@ -821,33 +821,46 @@ static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, str
 		if (!sp->values || !sp->values->name)
 			continue;
 		uint32_t id;
-		if ((rc = ox_intern(g, sp->values->name, &id)) < 0)
-			goto oom;
+		if (ox_intern(g, sp->values->name, &id) < 0)
+			return oom(g, err);
 		struct ox_tensor *t = &g->t[id];
 		t->elem = sp->values->data_type;
 		set_shape_from_dims(t, sp->dims, sp->n_dims);
 		t->defined = t->is_const = t->is_param = 1;
 	}
+	return 0;
+}
+
+/* The graph inputs that are not weights, with their dims bound (--dim); a binding that
+ * matches nothing is warned about. */
+static int add_inputs(struct tc_onnx_graph *g, struct dim_binding *b, size_t nb,
+		      struct tc_err *err)
+{
+	const Onnx__GraphProto *gp = g->gp;
 	mark_symbolic(gp, b, nb);
 	for (size_t i = 0; i < gp->n_input; i++) {
 		const Onnx__ValueInfoProto *vi = gp->input[i];
 		uint32_t id;
-		if ((rc = ox_intern(g, vi->name ? vi->name : "", &id)) < 0)
-			goto oom;
+		if (ox_intern(g, vi->name ? vi->name : "", &id) < 0)
+			return oom(g, err);
 		struct ox_tensor *t = &g->t[id];
 		if (t->defined)
 			continue;
 		t->defined = 1;
-		if ((rc = bind_input(g, t, vi, b, nb)) < 0)
-			goto oom;
+		if (bind_input(g, t, vi, b, nb) < 0)
+			return oom(g, err);
 	}
 	for (size_t k = 0; k < nb; k++)
 		if (!b[k].used)
 			tc_warn(g->log, "%s: --dim %.*s matches no symbolic dim of the graph inputs "
 				"(a fixed dim is overridden as batch=N or INPUT[K]=N)",
 				g->file, (int)b[k].len, b[k].name);
+	return 0;
+}
 
-	/* attribute integers clamped like values (see OX_DIM_MAX); the model is ours to edit */
+/* attribute integers clamped like values (see OX_DIM_MAX); the model is ours to edit */
+static void clamp_attributes(const Onnx__GraphProto *gp)
+{
 	for (size_t i = 0; i < gp->n_node; i++) {
 		for (size_t k = 0; k < gp->node[i]->n_attribute; k++) {
 			Onnx__AttributeProto *a = gp->node[i]->attribute[k];
@@ -856,83 +869,92 @@ static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, str
 				a->ints[j] = TC_MAX(TC_MIN(a->ints[j], OX_DIM_MAX), -OX_DIM_MAX);
 		}
 	}
+}
 
-	/* nodes */
-	g->nn = gp->n_node;
+/* Node i: its operator, opset and tensors; an output defined twice is an error. */
+static int add_node(struct tc_onnx_graph *g, size_t i, struct tc_err *err)
+{
+	const Onnx__NodeProto *np = g->gp->node[i];
+	struct ox_node *n = &g->nodes[i];
+	n->np = np;
+	n->op = np->op_type ? np->op_type : "";
+	n->domain = np->domain ? np->domain : "";
+	if (strcmp(n->domain, "ai.onnx") == 0)
+		n->domain = "";
+	n->opset = n->domain[0] == '\0' ? g->opset
+		   : strcmp(n->domain, "com.microsoft") == 0 ? g->ms_opset : opset_of(g->model, n->domain);
+	n->op_id = n->bwd_id = TC_NONE;
+	n->nin = (uint32_t)np->n_input;
+	n->nout = (uint32_t)np->n_output;
+	n->in = tc_arena_alloc(&g->arena, (np->n_input + np->n_output + 1) * sizeof(uint32_t));
+	if (!n->in)
+		return oom(g, err);
+	n->out = n->in + np->n_input;
+	for (size_t k = 0; k < np->n_input; k++) {
+		n->in[k] = OX_NONE;
+		if (np->input[k] && np->input[k][0] && ox_intern(g, np->input[k], &n->in[k]) < 0)
+			return oom(g, err);
+	}
+	for (size_t k = 0; k < np->n_output; k++) {
+		n->out[k] = OX_NONE;
+		if (!np->output[k] || !np->output[k][0])
+			continue;
+		uint32_t id;
+		if (ox_intern(g, np->output[k], &id) < 0)
+			return oom(g, err);
+		struct ox_tensor *t = &g->t[id];
+		if (t->defined)
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: node '%s' (%s, #%zu): output '%s' is already defined%s%s",
+					  g->file, ox_node_name(n), n->op, i, np->output[k],
+					  t->producer != OX_NONE ? " by node " : " as a graph input or initializer",
+					  t->producer != OX_NONE ? ox_node_name(&g->nodes[t->producer]) : "");
+		t->defined = 1;
+		t->producer = (uint32_t)i;
+		n->out[k] = id;
+	}
+	return 0;
+}
+
+/* Every node, then a check that each input is produced somewhere. */
+static int add_nodes(struct tc_onnx_graph *g, struct tc_err *err)
+{
+	g->nn = g->gp->n_node;
 	g->nodes = tc_arena_alloc(&g->arena, (g->nn ? g->nn : 1) * sizeof(*g->nodes));
 	if (!g->nodes)
-		goto oom;
-	for (size_t i = 0; i < gp->n_node; i++) {
-		const Onnx__NodeProto *np = gp->node[i];
-		struct ox_node *n = &g->nodes[i];
-		n->np = np;
-		n->op = np->op_type ? np->op_type : "";
-		n->domain = np->domain ? np->domain : "";
-		if (strcmp(n->domain, "ai.onnx") == 0)
-			n->domain = "";
-		n->opset = n->domain[0] == '\0' ? g->opset
-			   : strcmp(n->domain, "com.microsoft") == 0 ? g->ms_opset : opset_of(g->model, n->domain);
-		n->op_id = n->bwd_id = TC_NONE;
-		n->nin = (uint32_t)np->n_input;
-		n->nout = (uint32_t)np->n_output;
-		n->in = tc_arena_alloc(&g->arena, (np->n_input + np->n_output + 1) * sizeof(uint32_t));
-		if (!n->in)
-			goto oom;
-		n->out = n->in + np->n_input;
-		for (size_t k = 0; k < np->n_input; k++) {
-			n->in[k] = OX_NONE;
-			if (np->input[k] && np->input[k][0] && (rc = ox_intern(g, np->input[k], &n->in[k])) < 0)
-				goto oom;
-		}
-		for (size_t k = 0; k < np->n_output; k++) {
-			n->out[k] = OX_NONE;
-			if (!np->output[k] || !np->output[k][0])
-				continue;
-			uint32_t id;
-			if ((rc = ox_intern(g, np->output[k], &id)) < 0)
-				goto oom;
-			struct ox_tensor *t = &g->t[id];
-			if (t->defined) {
-				rc = tc_err_set(err, TC_EFORMAT,
-						"%s: node '%s' (%s, #%zu): output '%s' is already defined%s%s",
-						g->file, ox_node_name(n), n->op, i, np->output[k],
-						t->producer != OX_NONE ? " by node " : " as a graph input or initializer",
-						t->producer != OX_NONE ? ox_node_name(&g->nodes[t->producer]) : "");
-				goto out;
-			}
-			t->defined = 1;
-			t->producer = (uint32_t)i;
-			n->out[k] = id;
-		}
-	}
+		return oom(g, err);
+	for (size_t i = 0; i < g->nn; i++)
+		TC_TRY(add_node(g, i, err));
 	for (size_t i = 0; i < g->nn; i++) {
 		const struct ox_node *n = &g->nodes[i];
-		for (uint32_t k = 0; k < n->nin; k++) {
-			if (n->in[k] != OX_NONE && !g->t[n->in[k]].defined) {
-				rc = tc_err_set(err, TC_EFORMAT,
-						"%s: node '%s' (%s, #%zu): input '%s' is not produced by any node, initializer or graph input",
-						g->file, ox_node_name(n), n->op, i, ox_tensor_name(g, n->in[k]));
-				goto out;
-			}
-		}
+		for (uint32_t k = 0; k < n->nin; k++)
+			if (n->in[k] != OX_NONE && !g->t[n->in[k]].defined)
+				return tc_err_set(err, TC_EFORMAT,
+						  "%s: node '%s' (%s, #%zu): input '%s' is not produced by any node, initializer or graph input",
+						  g->file, ox_node_name(n), n->op, i, ox_tensor_name(g, n->in[k]));
 	}
-	if ((rc = topo_sort(g, err)) < 0)
-		goto out;
-
-	/* inference in order; value_info shapes are a fallback where inference cannot tell */
-	for (size_t i = 0; i < g->nn; i++) {
-		struct ox_node *n = &g->nodes[g->order[i]];
-		if ((rc = ox_infer_node(g, n)) < 0)
-			goto oom;
-	}
-	free(b);
 	return 0;
-oom:
+}
+
+static int build(struct tc_onnx_graph *g, const struct tc_ingest_opts *opts, struct tc_err *err)
+{
+	struct dim_binding *b = NULL;
+	size_t nb = 0;
+	TC_TRY(parse_dims(opts, &b, &nb, err));
+	int rc = add_initializers(g, err);
+	if (rc == 0)
+		rc = add_inputs(g, b, nb, err);
 	free(b);
-	return tc_err_set(err, TC_ENOMEM, "%s: out of memory", g->file);
-out:
-	free(b);
-	return rc;
+	if (rc < 0)
+		return rc;
+	clamp_attributes(g->gp);
+	TC_TRY(add_nodes(g, err));
+	TC_TRY(topo_sort(g, err));
+	/* inference in order; value_info shapes are a fallback where inference cannot tell */
+	for (size_t i = 0; i < g->nn; i++)
+		if (ox_infer_node(g, &g->nodes[g->order[i]]) < 0)
+			return oom(g, err);
+	return 0;
 }
 
 /* Fill output shapes that inference left unknown from the graph's value_info / outputs
