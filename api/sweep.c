@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pipeline.h"
 #include "replay.h"
 #include "sweep.h"
 #include "sweep_support.h"
@@ -23,8 +24,9 @@
 struct trace {
 	const char *path;
 	char hash[33];
-	struct tc_replay_graph *g;
-	struct tc_chip *src;
+	struct tc_pipeline p; /* the opstream (ingested when not one), its graph and source */
+	const struct tc_replay_graph *g;
+	const struct tc_chip *src;
 	const char *src_id;
 };
 
@@ -337,23 +339,29 @@ out:
 	return rc < 0 ? rc : rc ? TC_EINVAL : 0;
 }
 
+/* A trace through the pipeline's open (api/pipeline.h): any input it takes (a .tcs as it is,
+ * a profiler trace ingested into a temporary opstream), its graph and its source chip. The
+ * trace's identity is the opstream's bytes. */
 static int load_trace(struct sweep *s, struct trace *t, struct tc_err *err)
 {
+	struct tc_pipeline_req pr = TC_PIPELINE_REQ_INIT;
 	char *buf = NULL;
 	size_t len = 0;
-	TC_TRY(tc_read_file(t->path, &buf, &len, err));
+	pr.inputs = &t->path;
+	pr.n_inputs = 1;
+	pr.source = s->req->source;
+	pr.specs = s->req->specs;
+	pr.log = s->req->log;
+	TC_TRY(tc_pipeline_open(&pr, &t->p, err));
+	TC_TRY(tc_read_file(t->p.tcs, &buf, &len, err));
 	tc_store_hash_hex(buf, len, t->hash);
 	free(buf);
-	TC_TRY(tc_replay_graph_load(&t->g, t->path, s->req->log, err));
-	const char *source = s->req->source;
-	t->src_id = source ? source : tc_hw_source_chip(s->hw, tc_replay_graph_header(t->g));
-	if (!t->src_id)
-		return tc_err_set(err, TC_EINVAL,
-				  "%s: the source chip is unknown (no device name in the stream "
-				  "matches a spec): give it with --source CHIP",
-				  t->path);
-	TC_TRY(tc_hw_load(s->hw, t->src_id, NULL, 0, &t->src, err));
-	t->src_id = tc_chip_id(t->src);
+	t->g = t->p.g;
+	t->src = t->p.src;
+	if (!t->src && tc_pipeline_unknown_source(t->p.hw, t->g, err) < 0)
+		return tc_err_wrap(err, "%s", t->path);
+	/* no source and nothing measured (ONNX): the model costs it on each configuration */
+	t->src_id = t->src ? tc_chip_id(t->src) : NULL;
 	return 0;
 }
 
@@ -673,10 +681,8 @@ int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress,
 	int rc = prepare(s, &n_configs, err);
 	if (rc == 0)
 		rc = run(s, n_configs, progress, progress_user, sink, sink_user, st, err);
-	for (size_t t = 0; t < s->n_traces; t++) {
-		tc_replay_graph_free(s->traces[t].g);
-		tc_chip_free(s->traces[t].src);
-	}
+	for (size_t t = 0; t < s->n_traces; t++)
+		tc_pipeline_free(&s->traces[t].p);
 	if (s->memo) {
 		uint64_t ne;
 		tc_replay_memo_stats(s->memo, &ne, &st->memo_hits, &st->memo_sims);

@@ -17,7 +17,8 @@
 #include "util.h"
 
 struct tc_sweep_req {
-	const char *const *traces; /* opstreams (.tcs), each loaded once; borrowed */
+	/* one input each (a .tcs, or a trace api/pipeline.h ingests first), loaded once */
+	const char *const *traces;
 	size_t n_traces;
 	const char *base; /* chip id, alias or spec file the grid overrides */
 	const char *const *grid; /* "key=v1,v2,..." or "key=lo:hi:n"; scale.* axes too */
