@@ -987,17 +987,15 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	return rp_run(out, g, opts, NULL, err);
 }
 
-int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
-	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
+/* A run with what the caller prepared adopted (freed with it from here on, also on error),
+ * its options checked and its per-op arrays in place. */
+static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
+		   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
 {
-	struct tc_replay *r;
 	struct tc_replay_graph *own_g = NULL;
+	struct tc_replay *r;
 	int rc;
-	struct rp_prep none;
-	if (!prep) {
-		memset(&none, 0, sizeof(none));
-		prep = &none;
-	}
+	*out = NULL;
 	/* a model with no measured time, chip to chip: the source side is the model on the
 	 * source chip (srcmodel.c) */
 	if (g->finished && rp_srcmodel_wanted(g, opts)) {
@@ -1017,30 +1015,24 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		rp_srcmodel_free(own_g);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
+	*out = r;
 	r->own_g = own_g;
 	/* adopt what the caller prepared: freed with r from here on */
 	r->start = prep->start;
 	r->end = prep->end;
 	r->wc = prep->wc;
-	int have_wc = prep->wc != NULL;
-	if (!g->finished) {
-		tc_replay_free(r);
+	if (!g->finished)
 		return tc_err_set(err, TC_EINVAL, "replay: graph not finished");
-	}
 	r->g = g;
 	r->opts = *opts;
 	if (!(r->opts.host_scale > 0) || !isfinite(r->opts.host_scale) ||
-	    !(r->opts.gpu_scale > 0) || !isfinite(r->opts.gpu_scale)) {
-		tc_replay_free(r);
+	    !(r->opts.gpu_scale > 0) || !isfinite(r->opts.gpu_scale))
 		return tc_err_set(err, TC_EINVAL, "replay: host and GPU scales must be > 0");
-	}
 	if (r->opts.top_n <= 0)
 		r->opts.top_n = 10;
-	{
-		const struct tc_chip *fc = opts->target ? opts->target : opts->source;
-		r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
-		r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
-	}
+	const struct tc_chip *fc = opts->target ? opts->target : opts->source;
+	r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
+	r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
 	size_t n = g->n ? g->n : 1;
 	if (!r->start) {
 		r->start = malloc(n * sizeof(*r->start));
@@ -1052,89 +1044,100 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	if (!r->wc)
 		r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
-	if (!r->start || !r->end || !r->wc) {
-		tc_replay_free(r);
+	if (!r->start || !r->end || !r->wc)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n);
-	}
 	if (g->stats.gpu_ops == 0)
 		r->warn.no_gpu_work = 1;
 	if (opts->target && !opts->source) {
 		for (uint32_t i = 0; i < g->n; i++)
-			if ((g->flags[i] & RP_F_GPU) && !(g->flags[i] & RP_F_ANALYTIC)) {
-				tc_replay_free(r);
+			if ((g->flags[i] & RP_F_GPU) && !(g->flags[i] & RP_F_ANALYTIC))
 				return tc_err_set(err, TC_EINVAL,
 						  "the source chip is unknown (no device name in the "
 						  "stream matches a spec): give it with --source CHIP");
-			}
 	}
 	r->warn.unresolved_waits = g->stats.unresolved_waits;
+	return 0;
+}
+
+/* Re-time (unless the caller did), the steps and each op's step from the source timeline,
+ * the speedup ceiling (host-only run) next; the real run then owns start / end. */
+static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	int have_wc = prep->wc != NULL, rc;
 	double t0 = tc_now();
 	if (have_wc) { /* re-timed by the caller: keep its warnings */
 		memcpy(r->warn.no_cost_model, prep->warn.no_cost_model, sizeof(r->warn.no_cost_model));
 		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
-	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
-	 * run) next; the real run then owns start / end */
-	if ((rc = rp_layout_resolve(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
-	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
-	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
-	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps_src(r, err)) < 0 ||
-	    (rc = step_index(r, err)) < 0 ||
-	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
-	    (t0 = tc_now(), rc = rp_simulate(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
+	TC_TRY(rp_layout_resolve(r, err));
+	if (!have_wc)
+		TC_TRY(rp_retime(r, err));
+	r->peer_ratio = rp_peer_ratio(g, r->wc);
+	r->sim_ns = (int64_t)((tc_now() - t0) * 1e9);
+	TC_TRY(build_steps_src(r, err));
+	TC_TRY(step_index(r, err));
+	if (!r->opts.summary_only)
+		TC_TRY(ceiling_run(r, err));
+	t0 = tc_now();
+	rc = rp_simulate(r, err);
 	/* the engine's wall: re-timing and the simulations (this one and the host-only one),
 	 * not the step bookkeeping around them */
 	r->sim_ns += (int64_t)((tc_now() - t0) * 1e9);
-	r->warn.unmatched_collectives = 0;
-	for (uint32_t i = 0; i < g->n; i++)
-		if ((g->flags[i] & (RP_F_GPU | RP_F_COLL)) == RP_F_GPU &&
-		    g->works[g->ref[i]].cls == TC_CLASS_COLLECTIVE &&
-		    g->works[g->ref[i]].group_size > 1 &&
-		    g->n_ranks > 1)
-			r->warn.unmatched_collectives++;
-	steps_project(r);
-	if ((rc = analyse_steps(r, err)) < 0 || (rc = rp_layout_comm(r, err)) < 0) {
-		tc_replay_free(r);
+	if (rc < 0)
 		return rc;
-	}
+	r->warn.unmatched_collectives = 0;
+	if (g->n_ranks > 1)
+		for (uint32_t i = 0; i < g->n; i++)
+			if ((g->flags[i] & (RP_F_GPU | RP_F_COLL)) == RP_F_GPU &&
+			    g->works[g->ref[i]].cls == TC_CLASS_COLLECTIVE &&
+			    g->works[g->ref[i]].group_size > 1)
+				r->warn.unmatched_collectives++;
+	return 0;
+}
+
+/* What the run answers: steps, bound split, classes, energy, the critical path, the band;
+ * for a full run the insight and the memory fit, with their warnings. */
+static int run_analyses(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_log *log = r->opts.log;
+	steps_project(r);
+	TC_TRY(analyse_steps(r, err));
+	TC_TRY(rp_layout_comm(r, err));
 	if (!r->opts.summary_only)
 		critical_path(r);
-	if ((rc = rp_band(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
-	const struct tc_log *log = opts->log;
+	TC_TRY(rp_band(r, err));
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)
 		tc_warn(log, "project: no step annotations: the whole run is reported as one step");
-	if (!r->opts.summary_only) {
-		struct rp_insight in;
-		rp_insight_compute(r);
-		rp_memfit(r);
-		const struct tc_replay_memory *mem = tc_replay_memory(r);
-		if (mem && !mem->fits)
-			tc_warn(log,
-				"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on "
-				"the target layout), does not fit the target's %.2f GB of HBM",
-				mem->peak_bytes / 1e9, mem->projected_bytes / 1e9,
-				mem->capacity_bytes / 1e9);
-		rp_insight(r, &in);
-		if (in.host_bound)
-			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
-				     "takes %.1f%% of the projected step)",
-				in.ceiling, 100 * in.host_share);
-		if (in.stuck)
-			tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
-				100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
-	}
+	if (r->opts.summary_only)
+		return 0;
+	struct rp_insight in;
+	rp_insight_compute(r);
+	rp_memfit(r);
+	const struct tc_replay_memory *mem = tc_replay_memory(r);
+	if (mem && !mem->fits)
+		tc_warn(log,
+			"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on the "
+			"target layout), does not fit the target's %.2f GB of HBM",
+			mem->peak_bytes / 1e9, mem->projected_bytes / 1e9, mem->capacity_bytes / 1e9);
+	rp_insight(r, &in);
+	if (in.host_bound)
+		tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
+			     "takes %.1f%% of the projected step)",
+			in.ceiling, 100 * in.host_share);
+	if (in.stuck)
+		tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
+			100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
+	return 0;
+}
+
+/* The run's warnings with their counts. */
+static void run_warnings(const struct tc_replay *r)
+{
+	const struct tc_log *log = r->opts.log;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (r->warn.no_cost_model[c])
 			tc_warn(log, "project: %llu %s ops have no cost model: floored to the minimum "
@@ -1166,6 +1169,27 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	if (r->warn.unresolved_waits)
 		tc_warn(log, "project: %llu waits on events never recorded (ignored)",
 			(unsigned long long)r->warn.unresolved_waits);
+}
+
+int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
+	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
+{
+	struct tc_replay *r = NULL;
+	struct rp_prep none;
+	if (!prep) {
+		memset(&none, 0, sizeof(none));
+		prep = &none;
+	}
+	int rc = run_new(&r, g, opts, prep, err);
+	if (rc == 0)
+		rc = run_engine(r, prep, err);
+	if (rc == 0)
+		rc = run_analyses(r, err);
+	if (rc < 0) {
+		tc_replay_free(r);
+		return rc;
+	}
+	run_warnings(r);
 	*out = r;
 	return 0;
 }
