@@ -224,8 +224,10 @@ struct gen {
 struct step_acc {
 	double busy[2][TC_BOUND__COUNT], util[2][TC_BOUND__COUNT];
 	double work[2][2]; /* FLOPs and bytes of the step's GPU ops, for per-operation energy */
+	double bound[TC_BOUND__COUNT]; /* the current side's split, copied to the step after */
 	int64_t gmin[2], gmax[2], gbusy[2];
 	int32_t act[CAT__N]; /* ops of the step running now, per category (current side) */
+	unsigned mask;	     /* bit c set while act[c] > 0: the running category is its lowest */
 };
 
 struct an {
@@ -236,9 +238,12 @@ struct an {
 	uint64_t *wcount;
 	double *wsrc, *wproj;
 	int v; /* 0 source, 1 projected */
+	/* each step's window on the current side, by step */
+	int64_t *w0, *w1;
 	/* windows of the rank, sorted by start; open ones */
 	uint32_t *win, *open;
 	size_t nwin, wnext, nopen;
+	int64_t next_w0; /* start of win[wnext], INT64_MAX when none is left */
 	int64_t prev;
 };
 
@@ -273,35 +278,27 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
-static int64_t op_t0(const struct an *A, uint32_t i)
-{
-	return A->v ? A->r->start[i] : A->g->ts[i];
-}
-
-static int64_t op_t1(const struct an *A, uint32_t i)
-{
-	return A->v ? A->r->end[i] : rp_src_end(A->g, i);
-}
-
-static int64_t win0(const struct an *A, uint32_t k)
-{
-	const struct tc_replay_step *s = &A->r->steps[k];
-	return A->v ? s->proj_start : s->src_start;
-}
-
-static int64_t win1(const struct an *A, uint32_t k)
-{
-	const struct tc_replay_step *s = &A->r->steps[k];
-	return A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
-}
-
+/* The merge below runs once per side; v is a constant in each copy (sweep_rank), so the
+ * side's arrays are chosen at compile time, not per event. */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
+#define AN_INLINE static inline __attribute__((always_inline))
 #else
 #define PREFETCH(p) ((void)(p))
+#define AN_INLINE static inline
 #endif
 
-static void gen_peek(const struct an *A, struct gen *G)
+AN_INLINE int64_t op_t0(const struct an *A, uint32_t i, int v)
+{
+	return v ? A->r->start[i] : A->g->ts[i];
+}
+
+AN_INLINE int64_t op_t1(const struct an *A, uint32_t i, int v)
+{
+	return v ? A->r->end[i] : rp_src_end(A->g, i);
+}
+
+AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
 {
 	int64_t ts = INT64_MAX;
 	while (G->cur < G->len) {
@@ -312,8 +309,10 @@ static void gen_peek(const struct an *A, struct gen *G)
 			if (G->cur + 16 < G->len) {
 				uint32_t f = G->ord[G->cur + 16];
 				f = G->gpu ? f : f >> 1;
-				PREFETCH(&A->r->start[f]);
-				PREFETCH(&A->r->end[f]);
+				if (v) {
+					PREFETCH(&A->r->start[f]);
+					PREFETCH(&A->r->end[f]);
+				}
 				PREFETCH(&A->r->opk[f]);
 			}
 			uint32_t k1 = A->r->opk[i]; /* step_index */
@@ -324,7 +323,7 @@ static void gen_peek(const struct an *A, struct gen *G)
 			G->head_k = k1 - 1;
 			G->head_ok = 1;
 		}
-		ts = (!G->gpu && (p & 1)) ? op_t1(A, i) : op_t0(A, i);
+		ts = (!G->gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
 		break;
 	}
 	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
@@ -371,27 +370,24 @@ static struct pend pend_pop(struct gen *G)
 }
 
 /* Attribute [prev, t] of every open window to the highest-priority category running. */
-static void advance(struct an *A, int64_t t)
+AN_INLINE void advance(struct an *A, int64_t t)
 {
 	if (t <= A->prev)
 		return;
-	while (A->wnext < A->nwin && win0(A, A->win[A->wnext]) < t) {
+	while (A->next_w0 < t) {
 		uint32_t k = A->win[A->wnext++];
-		if (win1(A, k) > win0(A, k))
+		if (A->w1[k] > A->w0[k])
 			A->open[A->nopen++] = k;
+		A->next_w0 = A->wnext < A->nwin ? A->w0[A->win[A->wnext]] : INT64_MAX;
 	}
-	double *out;
 	for (size_t o = 0; o < A->nopen;) {
 		uint32_t k = A->open[o];
-		int64_t w0 = win0(A, k), w1 = win1(A, k);
+		int64_t w0 = A->w0[k], w1 = A->w1[k];
 		int64_t lo = TC_MAX(A->prev, w0), hi = TC_MIN(t, w1);
 		if (hi > lo) {
 			struct step_acc *S = &A->sa[k];
-			unsigned c = 0;
-			while (c < CAT__N && S->act[c] <= 0)
-				c++;
-			out = A->v ? A->r->steps[k].proj_bound_ns : A->r->steps[k].src_bound_ns;
-			out[c < CAT__N ? cat_bound[c] : TC_BOUND_IDLE] += (double)(hi - lo);
+			unsigned c = S->mask ? (unsigned)__builtin_ctz(S->mask) : CAT__N;
+			S->bound[c < CAT__N ? cat_bound[c] : TC_BOUND_IDLE] += (double)(hi - lo);
 			if (c < CAT_HOST)
 				S->gbusy[A->v] += hi - lo;
 		}
@@ -403,17 +399,24 @@ static void advance(struct an *A, int64_t t)
 	A->prev = t;
 }
 
+AN_INLINE void act_add(struct step_acc *S, unsigned c, int d)
+{
+	S->act[c] += d;
+	if (S->act[c] > 0)
+		S->mask |= 1u << c;
+	else
+		S->mask &= ~(1u << c);
+}
+
 /* Per-op sums at a GPU op's start on side v: spans, busy and utilisation by bound for
  * energy; on the projected side also the class and top-op tables. */
-static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
+AN_INLINE void gpu_op_sums(struct an *A, uint32_t i, uint32_t k, unsigned b, int v)
 {
 	struct tc_replay *r = A->r;
 	const struct tc_replay_graph *g = A->g;
 	struct step_acc *S = &A->sa[k];
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
-	int v = A->v;
-	int64_t t0 = op_t0(A, i), t1 = op_t1(A, i), d = t1 - t0;
-	unsigned b = rp_bound(r, i, v);
+	int64_t t0 = op_t0(A, i, v), t1 = op_t1(A, i, v), d = t1 - t0;
 	S->busy[v][b] += (double)d;
 	S->util[v][b] += rp_util_ns(c, v, (double)d);
 	{
@@ -484,14 +487,39 @@ static int gen_less(const struct gen *a, const struct gen *b)
 	return a->next != b->next ? a->next < b->next : a < b;
 }
 
-static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+/* One event of the rank's earliest lane G at time t: an op's end leaving its category, or
+ * the lane's next op (GPU op start, or a CPU point) entering. */
+AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 {
-	const struct tc_replay_graph *g = A->g;
+	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+	if (te <= t) {
+		struct pend e = pend_pop(G);
+		act_add(&A->sa[e.k], e.cat, -1);
+	} else {
+		uint32_t p = G->ord[G->cur], k = G->head_k;
+		G->cur++;
+		G->head_ok = 0;
+		if (G->gpu) {
+			unsigned b = rp_bound(A->r, p, v), cat = cat_of_bound(b);
+			act_add(&A->sa[k], cat, 1);
+			gpu_op_sums(A, p, k, b, v);
+			if (pend_push(G, (struct pend){op_t1(A, p, v), k, (uint8_t)cat}) < 0)
+				return TC_ENOMEM;
+		} else {
+			act_add(&A->sa[k], CAT_HOST, (p & 1) ? -1 : 1);
+		}
+	}
+	return 0;
+}
+
+AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t ng,
+			   struct gen **hp, int v)
+{
 	/* windows sorted by start (insertion sort: they nearly always are already) */
 	A->nwin = 0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		size_t j = A->nwin++;
-		while (j > 0 && win0(A, A->win[j - 1]) > win0(A, (uint32_t)k)) {
+		while (j > 0 && A->w0[A->win[j - 1]] > A->w0[k]) {
 			A->win[j] = A->win[j - 1];
 			j--;
 		}
@@ -500,16 +528,19 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 	if (!A->nwin)
 		return 0;
 	A->wnext = A->nopen = 0;
-	A->prev = win0(A, A->win[0]);
-	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++)
+	A->next_w0 = A->w0[A->win[0]];
+	A->prev = A->next_w0;
+	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		memset(A->sa[k].act, 0, sizeof(A->sa[k].act));
+		A->sa[k].mask = 0;
+	}
 	size_t hn = 0;
 	for (size_t q = 0; q < ng; q++) {
 		struct gen *G = &gens[q];
 		G->cur = 0;
 		G->hn = 0;
 		G->head_ok = 0;
-		gen_peek(A, G);
+		gen_peek(A, G, v);
 		if (G->next == INT64_MAX)
 			continue;
 		size_t i = hn++;
@@ -525,25 +556,9 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 		struct gen *G = hp[0];
 		int64_t t = G->next;
 		advance(A, t);
-		int64_t te = G->hn ? G->h[0].t : INT64_MAX;
-		if (te <= t) {
-			struct pend e = pend_pop(G);
-			A->sa[e.k].act[e.cat]--;
-		} else {
-			uint32_t p = G->ord[G->cur], k = G->head_k;
-			G->cur++;
-			G->head_ok = 0;
-			if (G->gpu) {
-				unsigned cat = cat_of_bound(rp_bound(A->r, p, A->v));
-				A->sa[k].act[cat]++;
-				gpu_op_sums(A, p, k);
-				if (pend_push(G, (struct pend){op_t1(A, p), k, (uint8_t)cat}) < 0)
-					return TC_ENOMEM;
-			} else {
-				A->sa[k].act[CAT_HOST] += (p & 1) ? -1 : 1;
-			}
-		}
-		gen_peek(A, G);
+		if (step_event(A, G, t, v) < 0)
+			return TC_ENOMEM;
+		gen_peek(A, G, v);
 		if (G->next == INT64_MAX)
 			hp[0] = hp[--hn];
 		for (size_t i = 0;;) { /* sift the root down */
@@ -563,10 +578,30 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 	/* the rest of every window: nothing of its steps runs any more */
 	int64_t t_end = A->prev;
 	for (size_t w = 0; w < A->nwin; w++)
-		t_end = TC_MAX(t_end, win1(A, A->win[w]));
+		t_end = TC_MAX(t_end, A->w1[A->win[w]]);
 	advance(A, t_end);
-	(void)g;
 	return 0;
+}
+
+/* The step time of each of the rank's steps split by what runs at each instant, on side
+ * A->v, into the steps' bound split. */
+static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+{
+	struct tc_replay *r = A->r;
+	size_t k0 = A->first[rank], k1 = A->first[rank + 1];
+	for (size_t k = k0; k < k1; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		A->w0[k] = A->v ? s->proj_start : s->src_start;
+		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
+		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
+	}
+	int rc = A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
+	for (size_t k = k0; k < k1; k++) {
+		double *out = A->v ? r->steps[k].proj_bound_ns : r->steps[k].src_bound_ns;
+		for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
+			out[b] += A->sa[k].bound[b];
+	}
+	return rc;
 }
 
 static int top_cmp(const void *pa, const void *pb)
@@ -674,12 +709,14 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.sa = calloc(r->n_steps ? r->n_steps : 1, sizeof(*A.sa));
 	A.win = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.win));
 	A.open = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.open));
+	A.w0 = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.w0));
+	A.w1 = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.w1));
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
-	    !A.wsrc || !A.wproj)
+	    !A.wsrc || !A.wproj || !A.w0 || !A.w1)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -761,6 +798,8 @@ out:
 	free(A.sa);
 	free(A.win);
 	free(A.open);
+	free(A.w0);
+	free(A.w1);
 	free(A.wcount);
 	free(A.wsrc);
 	free(A.wproj);
