@@ -1098,6 +1098,62 @@ static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
 	return 0;
 }
 
+/* The steps and each op's step: built, or copied from a sweep's step index of the same
+ * graph (not for a srcmodel.c copy, whose source timeline is the model's). */
+static int adopt_steps(struct tc_replay *r, const struct rp_stepix *x, struct tc_err *err)
+{
+	if (!x || r->own_g || x->g != r->g || x->max_steps != r->opts.max_steps) {
+		TC_TRY(build_steps_src(r, err));
+		return step_index(r, err);
+	}
+	r->steps = calloc(x->cap_steps ? x->cap_steps : 1, sizeof(*r->steps));
+	if (!r->steps)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	memcpy(r->steps, x->steps, x->n_steps * sizeof(*r->steps));
+	r->n_steps = x->n_steps;
+	r->warn.no_steps = x->no_steps;
+	r->opk = x->opk;
+	r->step_first = x->step_first;
+	r->borrowed_ix = 1;
+	return 0;
+}
+
+int rp_stepix_make(struct rp_stepix *out, const struct tc_replay_graph *g, int64_t max_steps,
+		   struct tc_err *err)
+{
+	struct tc_replay r;
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	r.g = g;
+	r.opts.max_steps = max_steps;
+	int rc = build_steps_src(&r, err);
+	if (rc == 0)
+		rc = step_index(&r, err);
+	if (rc < 0) {
+		free(r.steps);
+		free(r.opk);
+		free(r.step_first);
+		return rc;
+	}
+	out->g = g;
+	out->max_steps = max_steps;
+	out->steps = r.steps;
+	out->n_steps = r.n_steps;
+	out->cap_steps = (g->n_steps ? g->n_steps : 0) + g->max_rank + 1; /* build_steps' */
+	out->opk = r.opk;
+	out->step_first = r.step_first;
+	out->no_steps = r.warn.no_steps;
+	return 0;
+}
+
+void rp_stepix_free(struct rp_stepix *x)
+{
+	free(x->steps);
+	free(x->opk);
+	free(x->step_first);
+	memset(x, 0, sizeof(*x));
+}
+
 /* Re-time (unless the caller did), the steps and each op's step from the source timeline,
  * the speedup ceiling (host-only run) next; the real run then owns start / end. */
 static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc_err *err)
@@ -1115,8 +1171,7 @@ static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc
 		TC_TRY(rp_retime(r, err));
 	r->peer_ratio = rp_peer_ratio(g, r->wc);
 	r->sim_ns = (int64_t)((tc_now() - t0) * 1e9);
-	TC_TRY(build_steps_src(r, err));
-	TC_TRY(step_index(r, err));
+	TC_TRY(adopt_steps(r, prep->stepix, err));
 	if (!r->opts.summary_only)
 		TC_TRY(ceiling_run(r, err));
 	t0 = tc_now();
@@ -1245,8 +1300,10 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->step_busy);
 	free(r->step_util);
 	free(r->step_work);
-	free(r->opk);
-	free(r->step_first);
+	if (!r->borrowed_ix) {
+		free(r->opk);
+		free(r->step_first);
+	}
 	free(r->insight);
 	free(r->lane_scale);
 	free(r->rank_chip_factor);
