@@ -1,6 +1,7 @@
 /* api.c - the library API (tracecast.h): JSON requests in, JSON results out, over the
  * pipeline of pipeline.c. */
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "pipeline.h"
 #include "store.h"
+#include "sweep.h"
 #include "tc_config.h"
 #include "tracecast.h"
 
@@ -355,5 +357,266 @@ int tc_api_query(struct tc_api *api, const char *db, const char *sql, char **jso
 	}
 	tc_store_rows_free(rows);
 	tc_store_close(s);
+	return rc;
+}
+
+/* ---- sweeps -------------------------------------------------------------------------------- */
+
+static const char *const sweep_keys[] = {"traces", "target", "grid",  "db",	"source", "random",
+					 "seed",   "jobs",	 "shard", "limit", "memo",   NULL};
+
+/* One grid axis of the request as the command's argument: "key=v1,v2" or "key=lo:hi:n". */
+static int grid_arg(const char *key, json_t *v, char **out, struct tc_err *err)
+{
+	int one = json_is_string(v) || json_is_number(v);
+	size_t n = one ? 1 : json_is_array(v) ? json_array_size(v) : 0;
+	if (!n)
+		return tc_err_set(err, TC_EINVAL,
+				  "request: grid \"%s\" must be a list of values, \"lo:hi:n\" or "
+				  "a value",
+				  key);
+	size_t cap = strlen(key) + 2;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = one ? v : json_array_get(v, i);
+		cap += 40 + (json_is_string(e) ? strlen(json_string_value(e)) : 0);
+	}
+	char *s = tc_xcalloc(cap, 1);
+	size_t len = (size_t)snprintf(s, cap, "%s=", key);
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = one ? v : json_array_get(v, i);
+		char num[64];
+		const char *t = json_is_string(e) ? json_string_value(e) : NULL;
+		if (!t && json_is_number(e))
+			t = tc_fmt_double(num, sizeof(num), json_number_value(e));
+		if (!t) {
+			free(s);
+			return tc_err_set(err, TC_EINVAL, "request: grid \"%s\"[%zu] is not a value",
+					  key, i);
+		}
+		len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", t);
+	}
+	*out = s;
+	return 0;
+}
+
+/* "grid" as the command's arguments (owned strings in *args). */
+static int grid_args(json_t *req, char ***args, size_t *n, struct tc_err *err)
+{
+	json_t *g = json_object_get(req, "grid");
+	*args = NULL;
+	*n = 0;
+	if (!g || json_is_null(g))
+		return 0;
+	if (json_is_array(g)) {
+		*args = tc_xcalloc(json_array_size(g) + 1, sizeof(char *));
+		for (size_t i = 0; i < json_array_size(g); i++) {
+			json_t *s = json_array_get(g, i);
+			if (!json_is_string(s))
+				return tc_err_set(err, TC_EINVAL, "request: \"grid\"[%zu] is not a string",
+						  i);
+			(*args)[(*n)++] = tc_xstrdup(json_string_value(s));
+		}
+		return 0;
+	}
+	if (!json_is_object(g))
+		return tc_err_set(err, TC_EINVAL,
+				  "request: \"grid\" must be an object {key: values} or a list of "
+				  "\"key=values\"");
+	*args = tc_xcalloc(json_object_size(g) + 1, sizeof(char *));
+	const char *k;
+	json_t *v;
+	json_object_foreach(g, k, v)
+	{
+		TC_TRY(grid_arg(k, v, &(*args)[*n], err));
+		(*n)++;
+	}
+	return 0;
+}
+
+/* A count: a whole number >= 0. */
+static int count(json_t *req, const char *key, uint64_t *out, struct tc_err *err)
+{
+	double d;
+	TC_TRY(number(req, key, (double)*out, &d, err));
+	if (!(d >= 0) || d != (double)(uint64_t)d || d > 1e15)
+		return tc_err_set(err, TC_EINVAL, "request: \"%s\" must be a whole number >= 0", key);
+	*out = (uint64_t)d;
+	return 0;
+}
+
+struct sweep_rows {
+	json_t **row;
+	uint64_t *order; /* config << 8 | trace, per row */
+	size_t n, cap;
+	const char *const *traces;
+};
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A grid value as a number when it is one (they are spec numbers and layout sizes). */
+static json_t *grid_value(const char *text)
+{
+	char *end;
+	double d = strtod(text, &end);
+	if (end == text || *end)
+		return json_string(text);
+	if (d == (double)(long long)d && fabs(d) < 9e15)
+		return json_integer((json_int_t)d);
+	return json_real(d);
+}
+
+static int sweep_row(void *user, const struct tc_sweep_point *p, struct tc_err *err)
+{
+	struct sweep_rows *R = user;
+	const struct tc_store_result *r = p->res;
+	json_t *o = json_object(), *cls = json_object();
+	(void)err;
+	json_object_set_new(o, "trace", json_string(R->traces[p->trace]));
+	for (size_t a = 0; a < p->cfg->n_params; a++)
+		json_object_set_new(o, p->cfg->params[a].key, grid_value(p->cfg->params[a].value));
+	json_object_set_new(o, "steps", json_integer((json_int_t)r->steps));
+	json_object_set_new(o, "source_step_ns", num_or_null(r->source_step_ns));
+	json_object_set_new(o, "step_ns", num_or_null(r->step_ns));
+	json_object_set_new(o, "speedup", num_or_null(r->speedup));
+	for (unsigned b = 0; b < TC_BOUND__COUNT; b++) {
+		char k[48];
+		snprintf(k, sizeof(k), "%s_ns", tc_bound_name(b));
+		json_object_set_new(o, k, num_or_null(r->bound_ns[b]));
+	}
+	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
+		json_object_set_new(cls, tc_class_name(c), num_or_null(r->class_ns[c]));
+	json_object_set_new(o, "class_ns", cls);
+	json_object_set_new(o, "energy_j", num_or_null(r->energy_j));
+	json_object_set_new(o, "dollars", num_or_null(r->dollars));
+	json_object_set_new(o, "perf_per_watt", num_or_null(r->perf_per_watt));
+	json_object_set_new(o, "perf_per_dollar", num_or_null(r->perf_per_dollar));
+	json_object_set_new(o, "config_hash", json_string(r->config_hash));
+	json_object_set_new(o, "trace_hash", json_string(r->trace_hash));
+	if (R->n == R->cap) {
+		size_t cap = R->cap;
+		if (tc_grow((void **)&R->row, &cap, R->n + 1, sizeof(*R->row)) < 0 ||
+		    tc_grow((void **)&R->order, &R->cap, R->n + 1, sizeof(*R->order)) < 0) {
+			json_decref(o);
+			return tc_err_set(err, TC_ENOMEM, "out of memory");
+		}
+	}
+	R->row[R->n] = o;
+	R->order[R->n++] = p->config << 8 | p->trace;
+	return 0;
+}
+
+/* Rows in grid order: configuration, then trace (insertion sort of an index: batches arrive
+ * nearly in order). */
+static json_t *sorted_rows(struct sweep_rows *R)
+{
+	size_t *ix = tc_xcalloc(R->n ? R->n : 1, sizeof(*ix));
+	for (size_t i = 0; i < R->n; i++) {
+		size_t j = i;
+		while (j > 0 && R->order[ix[j - 1]] > R->order[i]) {
+			ix[j] = ix[j - 1];
+			j--;
+		}
+		ix[j] = i;
+	}
+	json_t *a = json_array();
+	for (size_t i = 0; i < R->n; i++)
+		json_array_append(a, R->row[ix[i]]);
+	free(ix);
+	return a;
+}
+
+struct api_progress {
+	tc_api_progress_fn fn;
+	void *user;
+};
+
+static int sweep_progress(void *user, uint64_t done, uint64_t total)
+{
+	struct api_progress *p = user;
+	return p->fn(p->user, done, total);
+}
+
+static int sweep_request(json_t *req, struct tc_sweep_req *s, struct tc_err *err)
+{
+	json_t *memo = json_object_get(req, "memo");
+	const char *shard = str(req, "shard");
+	TC_TRY(known_keys(req, sweep_keys, err));
+	if (!(s->base = str(req, "target")))
+		return tc_err_set(err, TC_EINVAL, "request: no \"target\" chip");
+	if (!s->n_traces)
+		return tc_err_set(err, TC_EINVAL, "request: no \"traces\"");
+	if (s->n_traces > 256)
+		return tc_err_set(err, TC_EINVAL, "request: more than 256 \"traces\"");
+	s->db = str(req, "db");
+	s->source = str(req, "source");
+	TC_TRY(count(req, "random", &s->random_n, err));
+	TC_TRY(count(req, "seed", &s->seed, err));
+	TC_TRY(count(req, "jobs", &s->jobs, err));
+	TC_TRY(count(req, "limit", &s->limit, err));
+	if (s->jobs > 256)
+		return tc_err_set(err, TC_EINVAL, "request: \"jobs\" %llu: at most 256",
+				  (unsigned long long)s->jobs);
+	if (memo && !json_is_boolean(memo))
+		return tc_err_set(err, TC_EINVAL, "request: \"memo\" must be true or false");
+	s->no_memo = json_is_false(memo);
+	if (shard && tc_shard_parse(shard, &s->shard, err) < 0)
+		return tc_err_wrap(err, "request: \"shard\"");
+	return 0;
+}
+
+int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress,
+		 void *user, char **json)
+{
+	struct tc_err *err = &api->err;
+	json_t *req = NULL;
+	struct tc_sweep_req s = TC_SWEEP_REQ_INIT;
+	struct sweep_rows R;
+	struct tc_sweep_stats st;
+	struct api_progress ap = {progress, user};
+	const char **traces = NULL;
+	char **grid = NULL;
+	size_t n_grid = 0;
+	memset(&R, 0, sizeof(R));
+	memset(err, 0, sizeof(*err));
+	*json = NULL;
+	int rc = parse_request(request, &req, err);
+	if (rc == 0)
+		rc = strings(req, "traces", &traces, &s.n_traces, err);
+	if (rc == 0)
+		rc = grid_args(req, &grid, &n_grid, err);
+	if (rc == 0)
+		rc = sweep_request(req, &s, err);
+	if (rc == 0) {
+		s.traces = traces;
+		s.grid = (const char *const *)grid;
+		s.n_grid = n_grid;
+		s.specs = api->specs;
+		R.traces = traces;
+		rc = tc_sweep_run(&s, progress ? sweep_progress : NULL, &ap, sweep_row, &R, &st, err);
+	}
+	if (rc == 0) {
+		json_t *o = json_pack(
+		    "{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:o}", "sweep", st.key, "configurations",
+		    (json_int_t)st.configs, "points", (json_int_t)st.total, "computed",
+		    (json_int_t)st.computed, "stored", (json_int_t)st.stored, "skipped",
+		    (json_int_t)st.skipped, "cancelled", st.cancelled, "complete",
+		    st.skipped + st.computed >= st.total, "rows", sorted_rows(&R));
+		*json = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+		json_decref(o);
+		if (!*json)
+			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < R.n; i++)
+		json_decref(R.row[i]);
+	free(R.row);
+	free(R.order);
+	for (size_t i = 0; i < n_grid; i++)
+		free(grid[i]);
+	free(grid);
+	free(traces);
+	json_decref(req);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #define TRACECAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,36 @@ int tc_api_chips(struct tc_api *api, char **json);
 /* One SQL query on a results database (SQLite path or postgresql:// URI): a JSON object
  * {"columns": [...], "rows": [[...], ...]} with every value as text or null. */
 int tc_api_query(struct tc_api *api, const char *db, const char *sql, char **json);
+
+/* Progress of a long call: done of total units (sweep points), on the calling thread about
+ * every 0.1 s and once at the end. Return non-zero to cancel cleanly: the call stops soon,
+ * keeps (and stores) what it computed and reports "cancelled": true. */
+typedef int (*tc_api_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* Project traces onto every configuration of a grid, in parallel: the engine of
+ * `tracecast sweep`. request (JSON object):
+ *   "traces": [paths]             opstreams (.tcs), each loaded once (required)
+ *   "target": "chip or spec.json"  the chip the grid overrides (the command's --base; required)
+ *   "grid": {"key": [v1, v2, ...] | "lo:hi:n" | v, ...}   or ["key=v1,v2", "key=lo:hi:n"]
+ *                                 spec key paths, and scale.world_size / scale.dp|tp|pp|ep
+ *   "db": "results.db"            also store into this database (SQLite path or
+ *                                 postgresql://...) and skip points already there; default none
+ *   "source": "chip"              default: from each trace's devices
+ *   "random": n, "seed": s        a random sample of n configurations (seed default 1)
+ *   "jobs": n                     worker threads (default: the number of cores)
+ *   "shard": "K/N"                only the K-th of N disjoint parts
+ *   "limit": n                    stop after n new points
+ *   "memo": bool                  re-price configurations whose op costs were simulated
+ *                                 before (default true; the same figures either way)
+ * progress (may be NULL) is called with points done and the total. *json: {"sweep": key,
+ * "configurations", "points", "computed", "stored", "skipped", "cancelled", "complete",
+ * "rows": [...]}: one row per point computed by this call, sorted by configuration then
+ * trace: "trace" (path), each grid key with its value, "steps", "source_step_ns", "step_ns",
+ * "speedup", "<bound>_ns" per bound, "class_ns": {class: ns}, "energy_j", "dollars",
+ * "perf_per_watt", "perf_per_dollar", "config_hash", "trace_hash" (the database's columns;
+ * NaN as null). Points found already stored are counted in "skipped", not returned. */
+int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress,
+		 void *user, char **json);
 
 #ifdef __cplusplus
 }

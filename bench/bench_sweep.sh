@@ -44,6 +44,11 @@ for j in 1 2; do
 	rm -f "$TMP"/s.db*
 	run sqlite "$j" "$TMP/s.db"
 done
+# the grid must move step times (a sweep whose steps do not vary measures nothing)
+/usr/bin/python3 -c 'import sqlite3, sys
+n, lo, hi = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT count(DISTINCT step_ns), min(step_ns), max(step_ns) FROM results").fetchone()
+print(f"  {n} distinct step times, {lo / 1e6:.2f} to {hi / 1e6:.2f} ms")' "$TMP/s.db" 2>/dev/null || true
 for j in 1 2; do
 	rm -f "$TMP"/s.db*
 	run sqlite-nomemo "$j" "$TMP/s.db" --no-memo

@@ -224,8 +224,10 @@ struct gen {
 struct step_acc {
 	double busy[2][TC_BOUND__COUNT], util[2][TC_BOUND__COUNT];
 	double work[2][2]; /* FLOPs and bytes of the step's GPU ops, for per-operation energy */
+	double bound[TC_BOUND__COUNT]; /* the current side's split, copied to the step after */
 	int64_t gmin[2], gmax[2], gbusy[2];
 	int32_t act[CAT__N]; /* ops of the step running now, per category (current side) */
+	unsigned mask;	     /* bit c set while act[c] > 0: the running category is its lowest */
 };
 
 struct an {
@@ -236,9 +238,12 @@ struct an {
 	uint64_t *wcount;
 	double *wsrc, *wproj;
 	int v; /* 0 source, 1 projected */
+	/* each step's window on the current side, by step */
+	int64_t *w0, *w1;
 	/* windows of the rank, sorted by start; open ones */
 	uint32_t *win, *open;
 	size_t nwin, wnext, nopen;
+	int64_t next_w0; /* start of win[wnext], INT64_MAX when none is left */
 	int64_t prev;
 };
 
@@ -273,35 +278,27 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
-static int64_t op_t0(const struct an *A, uint32_t i)
-{
-	return A->v ? A->r->start[i] : A->g->ts[i];
-}
-
-static int64_t op_t1(const struct an *A, uint32_t i)
-{
-	return A->v ? A->r->end[i] : rp_src_end(A->g, i);
-}
-
-static int64_t win0(const struct an *A, uint32_t k)
-{
-	const struct tc_replay_step *s = &A->r->steps[k];
-	return A->v ? s->proj_start : s->src_start;
-}
-
-static int64_t win1(const struct an *A, uint32_t k)
-{
-	const struct tc_replay_step *s = &A->r->steps[k];
-	return A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
-}
-
+/* The merge below runs once per side; v is a constant in each copy (sweep_rank), so the
+ * side's arrays are chosen at compile time, not per event. */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
+#define AN_INLINE static inline __attribute__((always_inline))
 #else
 #define PREFETCH(p) ((void)(p))
+#define AN_INLINE static inline
 #endif
 
-static void gen_peek(const struct an *A, struct gen *G)
+AN_INLINE int64_t op_t0(const struct an *A, uint32_t i, int v)
+{
+	return v ? A->r->start[i] : A->g->ts[i];
+}
+
+AN_INLINE int64_t op_t1(const struct an *A, uint32_t i, int v)
+{
+	return v ? A->r->end[i] : rp_src_end(A->g, i);
+}
+
+AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
 {
 	int64_t ts = INT64_MAX;
 	while (G->cur < G->len) {
@@ -312,8 +309,10 @@ static void gen_peek(const struct an *A, struct gen *G)
 			if (G->cur + 16 < G->len) {
 				uint32_t f = G->ord[G->cur + 16];
 				f = G->gpu ? f : f >> 1;
-				PREFETCH(&A->r->start[f]);
-				PREFETCH(&A->r->end[f]);
+				if (v) {
+					PREFETCH(&A->r->start[f]);
+					PREFETCH(&A->r->end[f]);
+				}
 				PREFETCH(&A->r->opk[f]);
 			}
 			uint32_t k1 = A->r->opk[i]; /* step_index */
@@ -324,7 +323,7 @@ static void gen_peek(const struct an *A, struct gen *G)
 			G->head_k = k1 - 1;
 			G->head_ok = 1;
 		}
-		ts = (!G->gpu && (p & 1)) ? op_t1(A, i) : op_t0(A, i);
+		ts = (!G->gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
 		break;
 	}
 	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
@@ -371,27 +370,24 @@ static struct pend pend_pop(struct gen *G)
 }
 
 /* Attribute [prev, t] of every open window to the highest-priority category running. */
-static void advance(struct an *A, int64_t t)
+AN_INLINE void advance(struct an *A, int64_t t)
 {
 	if (t <= A->prev)
 		return;
-	while (A->wnext < A->nwin && win0(A, A->win[A->wnext]) < t) {
+	while (A->next_w0 < t) {
 		uint32_t k = A->win[A->wnext++];
-		if (win1(A, k) > win0(A, k))
+		if (A->w1[k] > A->w0[k])
 			A->open[A->nopen++] = k;
+		A->next_w0 = A->wnext < A->nwin ? A->w0[A->win[A->wnext]] : INT64_MAX;
 	}
-	double *out;
 	for (size_t o = 0; o < A->nopen;) {
 		uint32_t k = A->open[o];
-		int64_t w0 = win0(A, k), w1 = win1(A, k);
+		int64_t w0 = A->w0[k], w1 = A->w1[k];
 		int64_t lo = TC_MAX(A->prev, w0), hi = TC_MIN(t, w1);
 		if (hi > lo) {
 			struct step_acc *S = &A->sa[k];
-			unsigned c = 0;
-			while (c < CAT__N && S->act[c] <= 0)
-				c++;
-			out = A->v ? A->r->steps[k].proj_bound_ns : A->r->steps[k].src_bound_ns;
-			out[c < CAT__N ? cat_bound[c] : TC_BOUND_IDLE] += (double)(hi - lo);
+			unsigned c = S->mask ? (unsigned)__builtin_ctz(S->mask) : CAT__N;
+			S->bound[c < CAT__N ? cat_bound[c] : TC_BOUND_IDLE] += (double)(hi - lo);
 			if (c < CAT_HOST)
 				S->gbusy[A->v] += hi - lo;
 		}
@@ -403,17 +399,24 @@ static void advance(struct an *A, int64_t t)
 	A->prev = t;
 }
 
+AN_INLINE void act_add(struct step_acc *S, unsigned c, int d)
+{
+	S->act[c] += d;
+	if (S->act[c] > 0)
+		S->mask |= 1u << c;
+	else
+		S->mask &= ~(1u << c);
+}
+
 /* Per-op sums at a GPU op's start on side v: spans, busy and utilisation by bound for
  * energy; on the projected side also the class and top-op tables. */
-static void gpu_op_sums(struct an *A, uint32_t i, uint32_t k)
+AN_INLINE void gpu_op_sums(struct an *A, uint32_t i, uint32_t k, unsigned b, int v)
 {
 	struct tc_replay *r = A->r;
 	const struct tc_replay_graph *g = A->g;
 	struct step_acc *S = &A->sa[k];
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
-	int v = A->v;
-	int64_t t0 = op_t0(A, i), t1 = op_t1(A, i), d = t1 - t0;
-	unsigned b = rp_bound(r, i, v);
+	int64_t t0 = op_t0(A, i, v), t1 = op_t1(A, i, v), d = t1 - t0;
 	S->busy[v][b] += (double)d;
 	S->util[v][b] += rp_util_ns(c, v, (double)d);
 	{
@@ -484,14 +487,39 @@ static int gen_less(const struct gen *a, const struct gen *b)
 	return a->next != b->next ? a->next < b->next : a < b;
 }
 
-static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+/* One event of the rank's earliest lane G at time t: an op's end leaving its category, or
+ * the lane's next op (GPU op start, or a CPU point) entering. */
+AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 {
-	const struct tc_replay_graph *g = A->g;
+	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+	if (te <= t) {
+		struct pend e = pend_pop(G);
+		act_add(&A->sa[e.k], e.cat, -1);
+	} else {
+		uint32_t p = G->ord[G->cur], k = G->head_k;
+		G->cur++;
+		G->head_ok = 0;
+		if (G->gpu) {
+			unsigned b = rp_bound(A->r, p, v), cat = cat_of_bound(b);
+			act_add(&A->sa[k], cat, 1);
+			gpu_op_sums(A, p, k, b, v);
+			if (pend_push(G, (struct pend){op_t1(A, p, v), k, (uint8_t)cat}) < 0)
+				return TC_ENOMEM;
+		} else {
+			act_add(&A->sa[k], CAT_HOST, (p & 1) ? -1 : 1);
+		}
+	}
+	return 0;
+}
+
+AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t ng,
+			   struct gen **hp, int v)
+{
 	/* windows sorted by start (insertion sort: they nearly always are already) */
 	A->nwin = 0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		size_t j = A->nwin++;
-		while (j > 0 && win0(A, A->win[j - 1]) > win0(A, (uint32_t)k)) {
+		while (j > 0 && A->w0[A->win[j - 1]] > A->w0[k]) {
 			A->win[j] = A->win[j - 1];
 			j--;
 		}
@@ -500,16 +528,19 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 	if (!A->nwin)
 		return 0;
 	A->wnext = A->nopen = 0;
-	A->prev = win0(A, A->win[0]);
-	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++)
+	A->next_w0 = A->w0[A->win[0]];
+	A->prev = A->next_w0;
+	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		memset(A->sa[k].act, 0, sizeof(A->sa[k].act));
+		A->sa[k].mask = 0;
+	}
 	size_t hn = 0;
 	for (size_t q = 0; q < ng; q++) {
 		struct gen *G = &gens[q];
 		G->cur = 0;
 		G->hn = 0;
 		G->head_ok = 0;
-		gen_peek(A, G);
+		gen_peek(A, G, v);
 		if (G->next == INT64_MAX)
 			continue;
 		size_t i = hn++;
@@ -525,25 +556,9 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 		struct gen *G = hp[0];
 		int64_t t = G->next;
 		advance(A, t);
-		int64_t te = G->hn ? G->h[0].t : INT64_MAX;
-		if (te <= t) {
-			struct pend e = pend_pop(G);
-			A->sa[e.k].act[e.cat]--;
-		} else {
-			uint32_t p = G->ord[G->cur], k = G->head_k;
-			G->cur++;
-			G->head_ok = 0;
-			if (G->gpu) {
-				unsigned cat = cat_of_bound(rp_bound(A->r, p, A->v));
-				A->sa[k].act[cat]++;
-				gpu_op_sums(A, p, k);
-				if (pend_push(G, (struct pend){op_t1(A, p), k, (uint8_t)cat}) < 0)
-					return TC_ENOMEM;
-			} else {
-				A->sa[k].act[CAT_HOST] += (p & 1) ? -1 : 1;
-			}
-		}
-		gen_peek(A, G);
+		if (step_event(A, G, t, v) < 0)
+			return TC_ENOMEM;
+		gen_peek(A, G, v);
 		if (G->next == INT64_MAX)
 			hp[0] = hp[--hn];
 		for (size_t i = 0;;) { /* sift the root down */
@@ -563,10 +578,30 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 	/* the rest of every window: nothing of its steps runs any more */
 	int64_t t_end = A->prev;
 	for (size_t w = 0; w < A->nwin; w++)
-		t_end = TC_MAX(t_end, win1(A, A->win[w]));
+		t_end = TC_MAX(t_end, A->w1[A->win[w]]);
 	advance(A, t_end);
-	(void)g;
 	return 0;
+}
+
+/* The step time of each of the rank's steps split by what runs at each instant, on side
+ * A->v, into the steps' bound split. */
+static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+{
+	struct tc_replay *r = A->r;
+	size_t k0 = A->first[rank], k1 = A->first[rank + 1];
+	for (size_t k = k0; k < k1; k++) {
+		const struct tc_replay_step *s = &r->steps[k];
+		A->w0[k] = A->v ? s->proj_start : s->src_start;
+		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
+		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
+	}
+	int rc = A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
+	for (size_t k = k0; k < k1; k++) {
+		double *out = A->v ? r->steps[k].proj_bound_ns : r->steps[k].src_bound_ns;
+		for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
+			out[b] += A->sa[k].bound[b];
+	}
+	return rc;
 }
 
 static int top_cmp(const void *pa, const void *pb)
@@ -674,12 +709,14 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.sa = calloc(r->n_steps ? r->n_steps : 1, sizeof(*A.sa));
 	A.win = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.win));
 	A.open = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.open));
+	A.w0 = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.w0));
+	A.w1 = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*A.w1));
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
-	    !A.wsrc || !A.wproj)
+	    !A.wsrc || !A.wproj || !A.w0 || !A.w1)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -761,6 +798,8 @@ out:
 	free(A.sa);
 	free(A.win);
 	free(A.open);
+	free(A.w0);
+	free(A.w1);
 	free(A.wcount);
 	free(A.wsrc);
 	free(A.wproj);
@@ -987,17 +1026,15 @@ int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	return rp_run(out, g, opts, NULL, err);
 }
 
-int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
-	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
+/* A run with what the caller prepared adopted (freed with it from here on, also on error),
+ * its options checked and its per-op arrays in place. */
+static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
+		   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
 {
-	struct tc_replay *r;
 	struct tc_replay_graph *own_g = NULL;
+	struct tc_replay *r;
 	int rc;
-	struct rp_prep none;
-	if (!prep) {
-		memset(&none, 0, sizeof(none));
-		prep = &none;
-	}
+	*out = NULL;
 	/* a model with no measured time, chip to chip: the source side is the model on the
 	 * source chip (srcmodel.c) */
 	if (g->finished && rp_srcmodel_wanted(g, opts)) {
@@ -1017,30 +1054,24 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		rp_srcmodel_free(own_g);
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	}
+	*out = r;
 	r->own_g = own_g;
 	/* adopt what the caller prepared: freed with r from here on */
 	r->start = prep->start;
 	r->end = prep->end;
 	r->wc = prep->wc;
-	int have_wc = prep->wc != NULL;
-	if (!g->finished) {
-		tc_replay_free(r);
+	if (!g->finished)
 		return tc_err_set(err, TC_EINVAL, "replay: graph not finished");
-	}
 	r->g = g;
 	r->opts = *opts;
 	if (!(r->opts.host_scale > 0) || !isfinite(r->opts.host_scale) ||
-	    !(r->opts.gpu_scale > 0) || !isfinite(r->opts.gpu_scale)) {
-		tc_replay_free(r);
+	    !(r->opts.gpu_scale > 0) || !isfinite(r->opts.gpu_scale))
 		return tc_err_set(err, TC_EINVAL, "replay: host and GPU scales must be > 0");
-	}
 	if (r->opts.top_n <= 0)
 		r->opts.top_n = 10;
-	{
-		const struct tc_chip *fc = opts->target ? opts->target : opts->source;
-		r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
-		r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
-	}
+	const struct tc_chip *fc = opts->target ? opts->target : opts->source;
+	r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
+	r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
 	size_t n = g->n ? g->n : 1;
 	if (!r->start) {
 		r->start = malloc(n * sizeof(*r->start));
@@ -1052,89 +1083,155 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	}
 	if (!r->wc)
 		r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
-	if (!r->start || !r->end || !r->wc) {
-		tc_replay_free(r);
+	if (!r->start || !r->end || !r->wc)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n);
-	}
 	if (g->stats.gpu_ops == 0)
 		r->warn.no_gpu_work = 1;
 	if (opts->target && !opts->source) {
 		for (uint32_t i = 0; i < g->n; i++)
-			if ((g->flags[i] & RP_F_GPU) && !(g->flags[i] & RP_F_ANALYTIC)) {
-				tc_replay_free(r);
+			if ((g->flags[i] & RP_F_GPU) && !(g->flags[i] & RP_F_ANALYTIC))
 				return tc_err_set(err, TC_EINVAL,
 						  "the source chip is unknown (no device name in the "
 						  "stream matches a spec): give it with --source CHIP");
-			}
 	}
 	r->warn.unresolved_waits = g->stats.unresolved_waits;
+	return 0;
+}
+
+/* The steps and each op's step: built, or copied from a sweep's step index of the same
+ * graph (not for a srcmodel.c copy, whose source timeline is the model's). */
+static int adopt_steps(struct tc_replay *r, const struct rp_stepix *x, struct tc_err *err)
+{
+	if (!x || r->own_g || x->g != r->g || x->max_steps != r->opts.max_steps) {
+		TC_TRY(build_steps_src(r, err));
+		return step_index(r, err);
+	}
+	r->steps = calloc(x->cap_steps ? x->cap_steps : 1, sizeof(*r->steps));
+	if (!r->steps)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	memcpy(r->steps, x->steps, x->n_steps * sizeof(*r->steps));
+	r->n_steps = x->n_steps;
+	r->warn.no_steps = x->no_steps;
+	r->opk = x->opk;
+	r->step_first = x->step_first;
+	r->borrowed_ix = 1;
+	return 0;
+}
+
+int rp_stepix_make(struct rp_stepix *out, const struct tc_replay_graph *g, int64_t max_steps,
+		   struct tc_err *err)
+{
+	struct tc_replay r;
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	r.g = g;
+	r.opts.max_steps = max_steps;
+	int rc = build_steps_src(&r, err);
+	if (rc == 0)
+		rc = step_index(&r, err);
+	if (rc < 0) {
+		free(r.steps);
+		free(r.opk);
+		free(r.step_first);
+		return rc;
+	}
+	out->g = g;
+	out->max_steps = max_steps;
+	out->steps = r.steps;
+	out->n_steps = r.n_steps;
+	out->cap_steps = (g->n_steps ? g->n_steps : 0) + g->max_rank + 1; /* build_steps' */
+	out->opk = r.opk;
+	out->step_first = r.step_first;
+	out->no_steps = r.warn.no_steps;
+	return 0;
+}
+
+void rp_stepix_free(struct rp_stepix *x)
+{
+	free(x->steps);
+	free(x->opk);
+	free(x->step_first);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Re-time (unless the caller did), the steps and each op's step from the source timeline,
+ * the speedup ceiling (host-only run) next; the real run then owns start / end. */
+static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	int have_wc = prep->wc != NULL, rc;
 	double t0 = tc_now();
 	if (have_wc) { /* re-timed by the caller: keep its warnings */
 		memcpy(r->warn.no_cost_model, prep->warn.no_cost_model, sizeof(r->warn.no_cost_model));
 		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
-	/* steps and each GPU op's step from the source timeline; the speedup ceiling (host-only
-	 * run) next; the real run then owns start / end */
-	if ((rc = rp_layout_resolve(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
-	if ((!have_wc && (rc = rp_retime(r, err)) < 0) ||
-	    (r->peer_ratio = rp_peer_ratio(g, r->wc), 0) ||
-	    (r->sim_ns = (int64_t)((tc_now() - t0) * 1e9), 0) || (rc = build_steps_src(r, err)) < 0 ||
-	    (rc = step_index(r, err)) < 0 ||
-	    (!r->opts.summary_only && (rc = ceiling_run(r, err)) < 0) ||
-	    (t0 = tc_now(), rc = rp_simulate(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
+	TC_TRY(rp_layout_resolve(r, err));
+	if (!have_wc)
+		TC_TRY(rp_retime(r, err));
+	r->peer_ratio = rp_peer_ratio(g, r->wc);
+	r->sim_ns = (int64_t)((tc_now() - t0) * 1e9);
+	TC_TRY(adopt_steps(r, prep->stepix, err));
+	if (!r->opts.summary_only)
+		TC_TRY(ceiling_run(r, err));
+	t0 = tc_now();
+	rc = rp_simulate(r, err);
 	/* the engine's wall: re-timing and the simulations (this one and the host-only one),
 	 * not the step bookkeeping around them */
 	r->sim_ns += (int64_t)((tc_now() - t0) * 1e9);
-	r->warn.unmatched_collectives = 0;
-	for (uint32_t i = 0; i < g->n; i++)
-		if ((g->flags[i] & (RP_F_GPU | RP_F_COLL)) == RP_F_GPU &&
-		    g->works[g->ref[i]].cls == TC_CLASS_COLLECTIVE &&
-		    g->works[g->ref[i]].group_size > 1 &&
-		    g->n_ranks > 1)
-			r->warn.unmatched_collectives++;
-	steps_project(r);
-	if ((rc = analyse_steps(r, err)) < 0 || (rc = rp_layout_comm(r, err)) < 0) {
-		tc_replay_free(r);
+	if (rc < 0)
 		return rc;
-	}
+	r->warn.unmatched_collectives = 0;
+	if (g->n_ranks > 1)
+		for (uint32_t i = 0; i < g->n; i++)
+			if ((g->flags[i] & (RP_F_GPU | RP_F_COLL)) == RP_F_GPU &&
+			    g->works[g->ref[i]].cls == TC_CLASS_COLLECTIVE &&
+			    g->works[g->ref[i]].group_size > 1)
+				r->warn.unmatched_collectives++;
+	return 0;
+}
+
+/* What the run answers: steps, bound split, classes, energy, the critical path, the band;
+ * for a full run the insight and the memory fit, with their warnings. */
+static int run_analyses(struct tc_replay *r, struct tc_err *err)
+{
+	const struct tc_log *log = r->opts.log;
+	steps_project(r);
+	TC_TRY(analyse_steps(r, err));
+	TC_TRY(rp_layout_comm(r, err));
 	if (!r->opts.summary_only)
 		critical_path(r);
-	if ((rc = rp_band(r, err)) < 0) {
-		tc_replay_free(r);
-		return rc;
-	}
-	const struct tc_log *log = opts->log;
+	TC_TRY(rp_band(r, err));
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)
 		tc_warn(log, "project: no step annotations: the whole run is reported as one step");
-	if (!r->opts.summary_only) {
-		struct rp_insight in;
-		rp_insight_compute(r);
-		rp_memfit(r);
-		const struct tc_replay_memory *mem = tc_replay_memory(r);
-		if (mem && !mem->fits)
-			tc_warn(log,
-				"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on "
-				"the target layout), does not fit the target's %.2f GB of HBM",
-				mem->peak_bytes / 1e9, mem->projected_bytes / 1e9,
-				mem->capacity_bytes / 1e9);
-		rp_insight(r, &in);
-		if (in.host_bound)
-			tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
-				     "takes %.1f%% of the projected step)",
-				in.ceiling, 100 * in.host_share);
-		if (in.stuck)
-			tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
-				100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
-	}
+	if (r->opts.summary_only)
+		return 0;
+	struct rp_insight in;
+	rp_insight_compute(r);
+	rp_memfit(r);
+	const struct tc_replay_memory *mem = tc_replay_memory(r);
+	if (mem && !mem->fits)
+		tc_warn(log,
+			"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on the "
+			"target layout), does not fit the target's %.2f GB of HBM",
+			mem->peak_bytes / 1e9, mem->projected_bytes / 1e9, mem->capacity_bytes / 1e9);
+	rp_insight(r, &in);
+	if (in.host_bound)
+		tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
+			     "takes %.1f%% of the projected step)",
+			in.ceiling, 100 * in.host_share);
+	if (in.stuck)
+		tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
+			100 * in.gpu_move, 100 * in.step_move, in.stuck_cause);
+	return 0;
+}
+
+/* The run's warnings with their counts. */
+static void run_warnings(const struct tc_replay *r)
+{
+	const struct tc_log *log = r->opts.log;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (r->warn.no_cost_model[c])
 			tc_warn(log, "project: %llu %s ops have no cost model: floored to the minimum "
@@ -1166,6 +1263,27 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 	if (r->warn.unresolved_waits)
 		tc_warn(log, "project: %llu waits on events never recorded (ignored)",
 			(unsigned long long)r->warn.unresolved_waits);
+}
+
+int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
+	   const struct tc_replay_opts *opts, struct rp_prep *prep, struct tc_err *err)
+{
+	struct tc_replay *r = NULL;
+	struct rp_prep none;
+	if (!prep) {
+		memset(&none, 0, sizeof(none));
+		prep = &none;
+	}
+	int rc = run_new(&r, g, opts, prep, err);
+	if (rc == 0)
+		rc = run_engine(r, prep, err);
+	if (rc == 0)
+		rc = run_analyses(r, err);
+	if (rc < 0) {
+		tc_replay_free(r);
+		return rc;
+	}
+	run_warnings(r);
 	*out = r;
 	return 0;
 }
@@ -1182,8 +1300,10 @@ void tc_replay_free(struct tc_replay *r)
 	free(r->step_busy);
 	free(r->step_util);
 	free(r->step_work);
-	free(r->opk);
-	free(r->step_first);
+	if (!r->borrowed_ix) {
+		free(r->opk);
+		free(r->step_first);
+	}
 	free(r->insight);
 	free(r->lane_scale);
 	free(r->rank_chip_factor);

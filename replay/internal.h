@@ -223,6 +223,7 @@ struct tc_replay {
 	 * (analysis.c step_index) */
 	uint32_t *opk;
 	size_t *step_first;
+	int borrowed_ix; /* opk and step_first belong to a struct rp_stepix */
 	int have_ceil; /* the host-only run was made: steps[].ceil_ns hold it */
 	size_t cp_step; /* the step the critical path was walked on */
 	uint64_t carry_ops; /* simulated GPU ops that belong to no step */
@@ -386,7 +387,22 @@ struct rp_prep {
 	int64_t *start, *end;
 	struct rp_wcost *wc;
 	struct tc_replay_warnings warn;
+	const struct rp_stepix *stepix; /* borrowed; NULL = build the step index */
 };
+/* The steps of a graph on its source timeline and each op's step: the same for every run of
+ * the graph with the same max_steps, so a sweep builds it once (analysis.c). */
+struct rp_stepix {
+	const struct tc_replay_graph *g;
+	int64_t max_steps;
+	struct tc_replay_step *steps; /* as build_steps leaves them: source side only */
+	size_t n_steps, cap_steps;
+	uint32_t *opk;
+	size_t *step_first;
+	int no_steps;
+};
+int rp_stepix_make(struct rp_stepix *out, const struct tc_replay_graph *g, int64_t max_steps,
+		   struct tc_err *err);
+void rp_stepix_free(struct rp_stepix *x);
 /* srcmodel.c: an analytic graph (ONNX) projected chip to chip gets the source chip's analytic
  * run as its source timeline. wanted: every GPU op analytic, both chips given, not already a
  * copy. make: *out is a shallow copy of g (rp_srcmodel_free) that g must outlive. */

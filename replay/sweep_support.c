@@ -78,6 +78,9 @@ struct tc_replay_memo {
 	uint64_t hits, misses;
 	struct memo_bufs *pool;
 	size_t n_pool, cap_pool;
+	/* the step index of each graph (and max_steps) simulated: the same for every point */
+	struct rp_stepix *ix;
+	size_t n_ix, cap_ix;
 };
 
 int tc_replay_memo_new(struct tc_replay_memo **out, size_t max_bytes, struct tc_err *err)
@@ -113,6 +116,9 @@ void tc_replay_memo_free(struct tc_replay_memo *m)
 		free(m->pool[i].end);
 	}
 	free(m->pool);
+	for (size_t i = 0; i < m->n_ix; i++)
+		rp_stepix_free(&m->ix[i]);
+	free(m->ix);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	free(m);
@@ -183,6 +189,23 @@ static int ent_fill(struct memo_ent *e, const struct tc_replay *r)
 	memcpy(e->work, r->step_work, r->n_steps * sizeof(*e->work));
 	tc_replay_summarize(r, &e->sum);
 	return 0;
+}
+
+/* The graph's step index, built on first use (under m->mu); NULL when it cannot be (the run
+ * then builds its own). A run borrows a copy of the entry: its arrays never move, the entries
+ * may (m->ix grows). */
+static const struct rp_stepix *stepix_of(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+					 int64_t max_steps)
+{
+	for (size_t i = 0; i < m->n_ix; i++)
+		if (m->ix[i].g == g && m->ix[i].max_steps == max_steps)
+			return &m->ix[i];
+	if (m->n_ix == m->cap_ix &&
+	    tc_grow((void **)&m->ix, &m->cap_ix, m->n_ix + 1, sizeof(*m->ix)) < 0)
+		return NULL;
+	if (rp_stepix_make(&m->ix[m->n_ix], g, max_steps, NULL) < 0)
+		return NULL;
+	return &m->ix[m->n_ix++];
 }
 
 static int plain_run(const struct tc_replay_graph *g, const struct tc_replay_opts *opts,
@@ -279,6 +302,12 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 	/* a spare pair of timeline arrays, if one is big enough */
 	struct rp_prep prep;
 	memset(&prep, 0, sizeof(prep));
+	struct rp_stepix ix; /* a copy: m->ix may move while the run reads it */
+	const struct rp_stepix *xp = stepix_of(m, g, opts->max_steps);
+	if (xp) {
+		ix = *xp;
+		prep.stepix = &ix;
+	}
 	for (size_t i = m->n_pool; i-- > 0;)
 		if (m->pool[i].cap >= g->n) {
 			prep.start = m->pool[i].start;

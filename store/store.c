@@ -496,7 +496,12 @@ static int put_chunk(struct tc_store *s, const struct tc_store_config *configs,
 	for (size_t i = 0; i < n; i++) {
 		const struct tc_store_result *r = &res[i];
 		struct store_val *q = p + i * NRES;
-		if (!(cjson[i] = class_json(r->class_ns))) {
+		/* points of a sweep that share a timeline (an axis that changes no op's time)
+		 * share their class times: format a repeated vector once */
+		for (size_t j = i; j-- > 0 && i - j <= 4 && !cjson[i];)
+			if (memcmp(res[j].class_ns, r->class_ns, sizeof(r->class_ns)) == 0)
+				cjson[i] = strdup(cjson[j]);
+		if (!cjson[i] && !(cjson[i] = class_json(r->class_ns))) {
 			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
 			goto out;
 		}

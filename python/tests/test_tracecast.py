@@ -151,3 +151,49 @@ def test_onnx_chip_to_chip_and_dtype():
     assert bf16.summary["projected_step_ns"] > 0
     with pytest.raises(tracecast.Error, match="dtype"):
         tracecast.project([model], target="h100", dtype="int3")
+
+
+def test_sweep_rows_match_project_and_db(tmp_path):
+    tcs = tracecast.ingest(SAMPLE[:1], tmp_path / "s.tcs")
+    db = tmp_path / "r.db"
+    seen = []
+    rows = tracecast.sweep(tcs, target="h100", db=db, jobs=2,
+                           grid={"memory.hbm.bw_gbs": [1000, 6000], "power.tdp_w": "400:800:2"},
+                           progress=lambda done, total: seen.append((done, total)))
+    assert isinstance(rows, list) and len(rows) == 4
+    assert rows.complete and not rows.cancelled and rows.stored == 4
+    assert seen and seen[-1] == (4, 4)
+    # grid order (last axis fastest), values as numbers
+    assert [(r["memory.hbm.bw_gbs"], r["power.tdp_w"]) for r in rows] == \
+        [(1000, 400), (1000, 800), (6000, 400), (6000, 800)]
+    # bandwidth moves the step, power only the energy
+    assert rows[2]["step_ns"] < rows[0]["step_ns"]
+    assert rows[0]["step_ns"] == rows[1]["step_ns"] and rows[0]["energy_j"] != rows[1]["energy_j"]
+    for r in (rows[0], rows[3]):
+        p = tracecast.project([tcs], target="h100", band=0, ops=False,
+                              sets={"memory.hbm.bw_gbs": r["memory.hbm.bw_gbs"],
+                                    "power.tdp_w": r["power.tdp_w"]})
+        assert r["step_ns"] == pytest.approx(p.summary["projected_step_ns"], rel=1e-9)
+        assert r["energy_j"] == pytest.approx(p.summary["projected_energy_j_per_step"], rel=1e-9)
+    stored = tracecast.query(db, "SELECT count(*) AS n FROM results")
+    assert stored == [{"n": "4"}]
+    df = rows.to_pandas()
+    assert list(df["step_ns"]) == [r["step_ns"] for r in rows]
+    assert "class_gemm_ns" in df.columns
+
+
+def test_sweep_progress_cancels(tmp_path):
+    tcs = tracecast.ingest(SAMPLE[:1], tmp_path / "s.tcs")
+    grid = {"memory.hbm.bw_gbs": "1000:9000:20", "compute.matrix.peak_tflops.bf16": "300:1500:20",
+            "power.tdp_w": "300:1200:25"}
+    rows = tracecast.sweep(tcs, target="h100", grid=grid, jobs=1, memo=False,
+                           progress=lambda done, total: True)
+    assert rows.cancelled and not rows.complete
+    assert len(rows) == rows.computed < rows.points == 10000
+
+    def boom(done, total):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError):
+        tracecast.sweep(tcs, target="h100", grid=grid, jobs=1, memo=False, progress=boom)
+    with pytest.raises(tracecast.Error, match="memory.hbm.nope"):
+        tracecast.sweep(tcs, target="h100", grid={"memory.hbm.nope": [1, 2]})

@@ -4,6 +4,9 @@
     r = tracecast.project(["rank0.json.gz", "rank1.json.gz"], target="h100")
     r.summary["speedup"], r.band, r.by_class, r.critical_path
     r.to_pandas()          # one row per op: source and projected times, bound, FLOPs, bytes
+    rows = tracecast.sweep("run.tcs", target="h100",
+                           grid={"memory.hbm.bw_gbs": [3350, 5000], "power.tdp_w": "400:1000:4"})
+    rows.to_pandas()       # one row per point: the grid's values, step time, bounds, energy
 
 The calls go to libtracecast (the same pipeline as the tracecast command) through ctypes;
 errors raise tracecast.Error with the library's one-line message. docs/api.md.
@@ -14,7 +17,7 @@ import os
 
 from ._lib import Context, Error, lib
 
-__all__ = ["Error", "Result", "project", "ingest", "chips", "query", "version"]
+__all__ = ["Error", "Result", "Rows", "project", "ingest", "chips", "query", "sweep", "version"]
 
 
 def version():
@@ -130,3 +133,46 @@ def query(db, sql):
     None)."""
     r = Context().query(os.fspath(db), sql)
     return [dict(zip(r["columns"], row)) for row in r["rows"]]
+
+
+class Rows(list):
+    """A sweep's points: a list of dicts (one per trace and configuration, in grid order),
+    with the sweep's figures as attributes: sweep (its key), configurations, points,
+    computed, stored, skipped, cancelled, complete."""
+
+    def __init__(self, result):
+        super().__init__(result.get("rows", []))
+        for k, v in result.items():
+            if k != "rows":
+                setattr(self, k, v)
+
+    def to_pandas(self):
+        """The rows as a pandas DataFrame (class_ns spread into class_<name>_ns columns)."""
+        import pandas
+        flat = []
+        for r in self:
+            r = dict(r)
+            for c, v in (r.pop("class_ns", None) or {}).items():
+                r[f"class_{c}_ns"] = v
+            flat.append(r)
+        return pandas.DataFrame(flat)
+
+
+def sweep(traces, target, grid=None, db=None, *, jobs=None, progress=None, source=None,
+          random=None, seed=None, shard=None, limit=None, memo=True, specs=None):
+    """Project opstreams (.tcs) onto every configuration of a grid, in parallel: the engine of
+    `tracecast sweep`. grid: {"key": [values] or "lo:hi:n" or value} (spec key paths, and
+    scale.world_size / scale.dp / tp / pp / ep) or ["key=values"]. db: also store into this
+    database (SQLite path or postgresql://...) and skip points already there. progress:
+    called as progress(done, total) about every 0.1 s; return True to cancel (what was
+    computed is kept). Returns Rows: the points computed by this call."""
+    req = {"traces": _paths(traces), "target": os.fspath(target), "memo": bool(memo)}
+    if grid:
+        req["grid"] = dict(grid) if isinstance(grid, dict) else list(grid)
+    if db is not None:
+        req["db"] = os.fspath(db)
+    for k, v in (("jobs", jobs), ("source", source), ("random", random), ("seed", seed),
+                 ("shard", shard), ("limit", limit)):
+        if v is not None:
+            req[k] = v
+    return Rows(Context(specs).sweep(req, progress))

@@ -59,8 +59,12 @@ def _declare(lib):
     lib.tc_api_ingest.argtypes = [c_p, ctypes.c_char_p]
     lib.tc_api_chips.argtypes = [c_p, ctypes.POINTER(c_p)]
     lib.tc_api_query.argtypes = [c_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(c_p)]
+    lib.tc_api_sweep.argtypes = [c_p, ctypes.c_char_p, PROGRESS, c_p, ctypes.POINTER(c_p)]
     del pp
 
+
+# int (*)(void *user, uint64_t done, uint64_t total): non-zero cancels
+PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64)
 
 _lib = None
 
@@ -121,5 +125,27 @@ class Context:
         out = ctypes.c_void_p()
         rc = self._lib.tc_api_query(self._ctx, db.encode(), sql.encode(), ctypes.byref(out))
         text = self._take(out)
+        self._check(rc)
+        return json.loads(text)
+
+    def sweep(self, request, progress=None):
+        """tc_api_sweep; progress(done, total) runs on this thread, a true result cancels.
+        An exception raised by progress cancels the sweep and is raised again here."""
+        raised = []
+
+        def call(_user, done, total):
+            try:
+                return 1 if progress(int(done), int(total)) else 0
+            except BaseException as e:  # KeyboardInterrupt too: stop cleanly, then raise
+                raised.append(e)
+                return 1
+
+        cb = PROGRESS(call) if progress else PROGRESS()
+        out = ctypes.c_void_p()
+        rc = self._lib.tc_api_sweep(self._ctx, json.dumps(request).encode(), cb, None,
+                                    ctypes.byref(out))
+        text = self._take(out)
+        if raised:
+            raise raised[0]
         self._check(rc)
         return json.loads(text)

@@ -543,3 +543,45 @@ Test(store_sweep, report_db_shows_the_latest_sweep)
 	cr_assert(strstr(html, "(base mi300x)"), "the dashboard is not the latest sweep's");
 	cr_assert(!strstr(html, "(base h100)"), "the dashboard shows the first sweep");
 }
+
+/* A corpus trace (HTA A100, 75 k ops) taken as it is (the sweep ingests it): every grid point
+ * gives its own step time, and sampled points equal `tracecast project` for them. */
+Test(store_sweep, corpus_points_move_and_equal_tracecast_project)
+{
+	const char *c = getenv("TRACECAST_CORPUS");
+	if (!c || !*c)
+		c = getenv("TC_CORPUS_DEFAULT");
+	char trace[1024];
+	snprintf(trace, sizeof(trace), "%s/HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
+		 c ? c : "");
+	if (!c || access(trace, R_OK) != 0)
+		cr_skip_test("corpus trace %s absent (set TRACECAST_CORPUS)", trace);
+	int rc = tc_run("sweep --traces '%s' --base h100 --grid memory.hbm.bw_gbs=1000,2500,8000 "
+			"--grid compute.matrix.peak_tflops.bf16=200,2000 --db r.db --jobs 2",
+			trace);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert_eq(db_num("SELECT count(*) FROM results"), 6);
+	cr_assert_eq(db_num("SELECT count(DISTINCT step_ns) FROM results"), 6, "step times move");
+	static const char *const pts[][2] = {{"1000", "200"}, {"8000", "2000"}, {"2500", "200"}};
+	for (size_t i = 0; i < TC_ARRAY_LEN(pts); i++) {
+		rc = tc_run("project '%s' --target h100 --set memory.hbm.bw_gbs=%s "
+			    "--set compute.matrix.peak_tflops.bf16=%s --json p.json -q",
+			    trace, pts[i][0], pts[i][1]);
+		cr_assert_eq(rc, 0, "%s", e2e_errout);
+		char path[300], sql[600];
+		snprintf(path, sizeof(path), "%s/p.json", e2e_dir);
+		json_error_t je;
+		json_t *j = json_load_file(path, 0, &je);
+		cr_assert(j, "%s", je.text);
+		snprintf(sql, sizeof(sql),
+			 "SELECT step_ns FROM results r JOIN config_params a USING (config_hash) "
+			 "JOIN config_params b USING (config_hash) WHERE a.key = 'memory.hbm.bw_gbs' "
+			 "AND a.value = '%s' AND b.key = 'compute.matrix.peak_tflops.bf16' AND "
+			 "b.value = '%s'",
+			 pts[i][0], pts[i][1]);
+		near(db_num(sql),
+		     json_number_value(json_object_get(json_object_get(j, "summary"), "projected_step_ns")),
+		     "step time");
+		json_decref(j);
+	}
+}
