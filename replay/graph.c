@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 /* Large per-op arrays are touched once each, page by page: on Linux, ask for transparent
  * huge pages so that a 100 M-op graph takes thousands, not millions, of page faults. Only
@@ -305,22 +305,16 @@ int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *l
 
 typedef int (*rp_cmp_fn)(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
 
-static void merge_sort(const struct tc_replay_graph *g, uint32_t *a, uint32_t *tmp, size_t n,
-		       rp_cmp_fn cmp)
+/* tc_msort's comparator over op indices: the graph and the index order travel together. */
+struct rp_idx_ctx {
+	const struct tc_replay_graph *g;
+	rp_cmp_fn cmp;
+};
+
+static int idx_cmp(const void *pa, const void *pb, const void *ctx)
 {
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
-			size_t i = lo, j = mid, k = lo;
-			while (i < mid && j < hi)
-				tmp[k++] = cmp(g, a[j], a[i]) < 0 ? a[j++] : a[i++];
-			while (i < mid)
-				tmp[k++] = a[i++];
-			while (j < hi)
-				tmp[k++] = a[j++];
-		}
-		memcpy(a, tmp, n * sizeof(*a));
-	}
+	const struct rp_idx_ctx *c = ctx;
+	return c->cmp(c->g, *(const uint32_t *)pa, *(const uint32_t *)pb);
 }
 
 static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n, rp_cmp_fn cmp)
@@ -346,12 +340,8 @@ static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n
 	}
 	if (budget)
 		return 0;
-	uint32_t *tmp = malloc(n * sizeof(*tmp));
-	if (!tmp)
-		return TC_ENOMEM;
-	merge_sort(g, a, tmp, n, cmp);
-	free(tmp);
-	return 0;
+	struct rp_idx_ctx c = {.g = g, .cmp = cmp};
+	return tc_msort(a, n, sizeof(*a), idx_cmp, &c);
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -365,7 +355,7 @@ static int gpu_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
 	return c ? c : cmp_i64(a, b);
 }
 
-/* Total order of CPU points (see internal.h): time; at equal time the ends of ops with a
+/* Total order of CPU points (see rp_internal.h): time; at equal time the ends of ops with a
  * positive duration first (inner ones first: later start, then higher id), then starts
  * (longer first, then id), zero-length ops' start and end together among the starts. */
 static inline int point_cmp(const struct tc_replay_graph *g, uint32_t pa, uint32_t pb)
@@ -543,8 +533,9 @@ oom:
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory sorting lanes");
 }
 
-static int ckey_cmp_rank(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int ckey_cmp_rank(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_ckey *a = pa, *b = pb;
 	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
 	if (ra != rb)
@@ -555,8 +546,9 @@ static int ckey_cmp_rank(const void *pa, const void *pb, const struct tc_replay_
 	return c ? c : cmp_i64(a->op, b->op);
 }
 
-static int ckey_cmp_match(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int ckey_cmp_match(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_ckey *a = pa, *b = pb;
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
@@ -568,71 +560,14 @@ static int ckey_cmp_match(const void *pa, const void *pb, const struct tc_replay
 	return cmp_i64(a->op, b->op);
 }
 
-/* One record: fixed sizes compile to moves, where a size known only at run time was a call
- * to memmove per record. */
-static inline void copy_rec(char *dst, const char *src, size_t size)
+static int sort_ckeys(struct tc_replay_graph *g, tc_cmp_ctx_fn cmp)
 {
-	switch (size) {
-	case 8:
-		memcpy(dst, src, 8);
-		break;
-	case 16:
-		memcpy(dst, src, 16);
-		break;
-	case 24:
-		memcpy(dst, src, 24);
-		break;
-	default:
-		memcpy(dst, src, size);
-	}
+	return tc_msort(g->ckeys, g->n_ckeys, sizeof(*g->ckeys), cmp, g);
 }
 
-/* Stable merge sort of records with the graph as context. */
-static int msort(void *base, size_t n, size_t size,
-		 int (*cmp)(const void *, const void *, const struct tc_replay_graph *),
-		 const struct tc_replay_graph *g)
+static int sync_cmp(const void *pa, const void *pb, const void *ctx)
 {
-	if (n < 2)
-		return 0;
-	char *a = base;
-	/* records mostly come in order already (by op id, so by time within a rank): one
-	 * linear pass then, and no buffer */
-	size_t s = 1;
-	while (s < n && cmp(a + (s - 1) * size, a + s * size, g) <= 0)
-		s++;
-	if (s == n)
-		return 0;
-	char *tmp = malloc(n * size);
-	if (!tmp)
-		return TC_ENOMEM;
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
-			size_t i = lo, j = mid, k = lo;
-			while (i < mid && j < hi) {
-				if (cmp(a + j * size, a + i * size, g) < 0)
-					copy_rec(tmp + k++ * size, a + j++ * size, size);
-				else
-					copy_rec(tmp + k++ * size, a + i++ * size, size);
-			}
-			memcpy(tmp + k * size, a + i * size, (mid - i) * size);
-			k += mid - i;
-			memcpy(tmp + k * size, a + j * size, (hi - j) * size);
-		}
-		memcpy(a, tmp, n * size);
-	}
-	free(tmp);
-	return 0;
-}
-
-static int sort_ckeys(struct tc_replay_graph *g,
-		      int (*cmp)(const void *, const void *, const struct tc_replay_graph *))
-{
-	return msort(g->ckeys, g->n_ckeys, sizeof(*g->ckeys), cmp, g);
-}
-
-static int sync_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
-{
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_sync *a = pa, *b = pb;
 	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
 	if (ra != rb)
@@ -641,8 +576,9 @@ static int sync_cmp(const void *pa, const void *pb, const struct tc_replay_graph
 	return c ? c : cmp_i64(a->op, b->op);
 }
 
-static int step_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int step_cmp(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_step *a = pa, *b = pb;
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? -1 : 1;
@@ -742,10 +678,10 @@ struct rp_launch {
 	int64_t t;             /* the launching call's start */
 };
 
-static int launch_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int launch_cmp(const void *pa, const void *pb, const void *ctx)
 {
 	const struct rp_launch *a = pa, *b = pb;
-	(void)g;
+	(void)ctx;
 	if (a->cpu_lane != b->cpu_lane)
 		return a->cpu_lane < b->cpu_lane ? -1 : 1;
 	if (a->t != b->t)
@@ -773,7 +709,7 @@ static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **
 		if ((g->flags[i] & RP_F_GPU) && g->link[i] != RP_NONE &&
 		    !is_gpu_lane(g, g->lane[g->link[i]]))
 			L[k++] = (struct rp_launch){g->lane[g->link[i]], i, g->ts[g->link[i]]};
-	if (msort(L, k, sizeof(*L), launch_cmp, g) < 0) {
+	if (tc_msort(L, k, sizeof(*L), launch_cmp, g) < 0) {
 		free(L);
 		return TC_ENOMEM;
 	}
@@ -826,7 +762,7 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
 	if (!ev)
 		goto oom;
-	if (msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
+	if (tc_msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
 		goto oom;
 	for (size_t k = 0; k < g->n_syncs; k++) {
 		const struct rp_sync *s = &g->syncs[k];
@@ -1118,7 +1054,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	for (uint32_t i = 0; i < g->n; i++)
 		if (g->flags[i] & RP_F_STEP)
 			g->steps[g->n_steps++] = (struct rp_step){i, g->lanes[g->lane[i]].rank};
-	if (msort(g->steps, g->n_steps, sizeof(*g->steps), step_cmp, g) < 0)
+	if (tc_msort(g->steps, g->n_steps, sizeof(*g->steps), step_cmp, g) < 0)
 		goto oom;
 	{
 		uint8_t *seen = calloc(g->max_rank + 1, 1);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
@@ -348,7 +348,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputs(first ? "" : ", ", fp);
 		first = 0;
 		fputs("{\"class\": ", fp);
-		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : "host+latency");
+		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : TC_REPLAY_CP_HOST_LATENCY);
 		fputs(", \"ns\": ", fp);
 		jnum(fp, r->cp_class_ns[c]);
 		fputs(", \"share\": ", fp);
@@ -642,7 +642,7 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			(unsigned long long)r->cp_ops);
 	for (unsigned k = 0; k <= TC_CLASS__COUNT; k++)
 		if (r->cp_class_ns[k] > 0)
-			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : "host+latency",
+			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : TC_REPLAY_CP_HOST_LATENCY,
 				fx(a, 100 * ratio(r->cp_class_ns[k], (double)r->cp_len_ns), 1));
 	fputc('\n', fp);
 
