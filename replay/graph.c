@@ -952,8 +952,8 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			g->stats.cpu_ops++;
 		}
 	}
-	/* the fallback basis depends on the op only: match kernel names once per work record,
-	 * not once per chip per run (sweeps cost the same records on thousands of chips) */
+	/* the fallback basis depends on the op only: once per work record, not once per chip
+	 * per run (sweeps cost the same records on thousands of chips) */
 	for (uint32_t w = 0; w < g->n_works; w++) {
 		struct tc_hw_op h;
 		g->works[w].basis_hint = 0;
