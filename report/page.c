@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "hwmodel.h"
+#include "replay.h"
 #include "rpt_internal.h"
 
 #define MAX_SERIES 32
@@ -499,8 +500,11 @@ static void layout(FILE *fp, const json_t *doc)
 	fputs("<table><thead><tr><th class=\"l\">group</th><th>ops</th><th>projected</th>"
 	      "<th>share of rank time</th><th>exposed</th></tr></thead><tbody>\n",
 	      fp);
-	static const char *const kinds[] = {"dp", "tp", "pp", "ep", "other"};
-	for (size_t k = 0; k < TC_ARRAY_LEN(kinds); k++) {
+	/* the group kinds in replay's order, by replay's names */
+	const char *kinds[TC_GROUP__COUNT];
+	for (unsigned k = 0; k < TC_GROUP__COUNT; k++)
+		kinds[k] = tc_group_kind_name(k);
+	for (size_t k = 0; k < TC_GROUP__COUNT; k++) {
 		const json_t *o = json_object_get(cg, kinds[k]);
 		if (!(num(o, "ops") > 0))
 			continue;
