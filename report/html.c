@@ -90,20 +90,20 @@ const char *rpt_sig(char *buf, size_t n, double v, int sig)
 /* Colours keyed by the enums; a page looks a name up through hwmodel's and proto's own names
  * (tc_bound_name, tc_class_name), so no enum name is copied here as a string. */
 static const char *const bound_colour[TC_BOUND__COUNT] = {
-	[TC_BOUND_COMPUTE] = OI_BLUE,     [TC_BOUND_MEMORY] = OI_ORANGE, [TC_BOUND_COMM] = OI_PURPLE,
-	[TC_BOUND_LAUNCH] = OI_VERMILION, [TC_BOUND_HOST] = OI_SKY,      [TC_BOUND_IDLE] = GREY,
+    [TC_BOUND_COMPUTE] = OI_BLUE,     [TC_BOUND_MEMORY] = OI_ORANGE, [TC_BOUND_COMM] = OI_PURPLE,
+    [TC_BOUND_LAUNCH] = OI_VERMILION, [TC_BOUND_HOST] = OI_SKY,	     [TC_BOUND_IDLE] = GREY,
 };
 
 /* the eight Okabe-Ito hues first (the classes that usually dominate), then Tol's muted
  * scheme, which is also colour-blind safe, for the rest */
 static const char *const class_colour[TC_CLASS__COUNT] = {
-	[TC_CLASS_GEMM] = OI_BLUE,	    [TC_CLASS_CONV] = OI_SKY,
-	[TC_CLASS_ATTENTION] = OI_VERMILION, [TC_CLASS_ELEMENTWISE] = OI_ORANGE,
-	[TC_CLASS_REDUCTION] = OI_YELLOW,    [TC_CLASS_NORM] = OI_GREEN,
-	[TC_CLASS_SOFTMAX] = OI_PURPLE,	    [TC_CLASS_COLLECTIVE] = "#882255",
-	[TC_CLASS_COPY] = "#999933",	    [TC_CLASS_EMBEDDING] = "#332288",
-	[TC_CLASS_MEMSET] = "#DDCC77",	    [TC_CLASS_OPTIMIZER] = "#44AA99",
-	[TC_CLASS_HOST] = "#88CCEE",	    [TC_CLASS_OTHER] = "#999999",
+    [TC_CLASS_GEMM] = OI_BLUE,		 [TC_CLASS_CONV] = OI_SKY,
+    [TC_CLASS_ATTENTION] = OI_VERMILION, [TC_CLASS_ELEMENTWISE] = OI_ORANGE,
+    [TC_CLASS_REDUCTION] = OI_YELLOW,	 [TC_CLASS_NORM] = OI_GREEN,
+    [TC_CLASS_SOFTMAX] = OI_PURPLE,	 [TC_CLASS_COLLECTIVE] = "#882255",
+    [TC_CLASS_COPY] = "#999933",	 [TC_CLASS_EMBEDDING] = "#332288",
+    [TC_CLASS_MEMSET] = "#DDCC77",	 [TC_CLASS_OPTIMIZER] = "#44AA99",
+    [TC_CLASS_HOST] = "#88CCEE",	 [TC_CLASS_OTHER] = "#999999",
 };
 #define NO_COLOUR "#777777"
 
