@@ -39,9 +39,11 @@ int main(void)
 	return 0;
 }
 PROG
+san=
+case "${TC_SANITIZE:-none}" in none | '') ;; *) san="-fsanitize=$TC_SANITIZE" ;; esac
 export PKG_CONFIG_SYSROOT_DIR="$tmp/root" PKG_CONFIG_PATH="$(dirname "$pc")"
 # shellcheck disable=SC2046 # pkg-config's flags are words
-"$CC" -std=c11 -Wall -Wextra -Werror -o "$tmp/prog" "$tmp/prog.c" $(pkg-config --cflags --libs tracecast)
+"$CC" -std=c11 -Wall -Wextra -Werror $san -o "$tmp/prog" "$tmp/prog.c" $(pkg-config --cflags --libs tracecast)
 out=$(LD_LIBRARY_PATH="$(dirname "$(dirname "$pc")")" TC_SPECS="$TC_SRCDIR/hwmodel/specs" "$tmp/prog")
 [ "$out" = ok ] || { echo "FAIL: program printed '$out'"; exit 1; }
 echo "installed header and library: ok"
