@@ -25,7 +25,6 @@ struct tc_hw_op tc_calib_hw_op(const struct tc_optable_row *r)
 	op.n = r->work.n;
 	op.k = r->work.k;
 	op.batch = r->work.batch;
-	op.name = r->name;
 	return op;
 }
 

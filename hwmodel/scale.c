@@ -13,25 +13,11 @@ const char *tc_hw_basis_name(unsigned b)
 	return b < TC_ARRAY_LEN(names) ? names[b] : "?";
 }
 
-static int name_has(const char *name, const char *const *words)
-{
-	for (; *words; words++)
-		if (tc_strcasestr(name, *words))
-			return 1;
-	return 0;
-}
-
-/* Which resource an op with unknown work is assumed to stress: its class when it has one,
- * else words in the kernel name (cuBLAS/CUTLASS/rocBLAS-Tensile GEMMs, NCCL/RCCL). */
+/* Which resource an op with unknown work is assumed to stress, from its enums only: ingest
+ * has already read the kernel names into the class (ingest/opclass.c); an op it could not
+ * classify takes the geometric mean of compute and memory. */
 unsigned tc_hw_fallback_basis(const struct tc_hw_op *op)
 {
-	static const char *const compute_words[] = {"gemm", "gemv", "cutlass", "xmma", "nvjet",
-						     "cublas", "Cijk_", "matmul", "conv", "flash",
-						     "fmha", "attention", "wgmma", "hipblaslt", NULL};
-	static const char *const net_words[] = {"nccl", "rccl", NULL};
-	static const char *const mem_words[] = {"elementwise", "vectorized", "reduce", "norm",
-						 "softmax", "copy", "fill", "cat", "index", "gather",
-						 "scatter", "embedding", "adam", "sgd", NULL};
 	if (op->coll_kind != TC_COLL_NONE || op->op_class == TC_CLASS_COLLECTIVE)
 		return TC_HW_BASIS_NETWORK;
 	if (op->kind == TC_KIND_MEMCPY) {
@@ -58,17 +44,8 @@ unsigned tc_hw_fallback_basis(const struct tc_hw_op *op)
 	case TC_CLASS_HOST:
 		return TC_HW_BASIS_UNCHANGED;
 	default:
-		break;
+		return TC_HW_BASIS_MIXED;
 	}
-	if (op->name) {
-		if (name_has(op->name, net_words))
-			return TC_HW_BASIS_NETWORK;
-		if (name_has(op->name, compute_words))
-			return TC_HW_BASIS_COMPUTE;
-		if (name_has(op->name, mem_words))
-			return TC_HW_BASIS_MEMORY;
-	}
-	return TC_HW_BASIS_MIXED;
 }
 
 static double last_eff(const struct tc_hw_curve *c)

@@ -403,6 +403,46 @@ static void kernel_head(const char *name, char *buf, size_t cap)
 	buf[o] = '\0';
 }
 
+/* Words anywhere in a kernel name whose head matched no rule: template arguments and the
+ * parameter list still say which library made it (a cuBLASLt kernel with a generic head names
+ * cublasLtEpilogue_t in its parameters). Case-insensitive, tried in order: network, then
+ * compute, then memory words; a fbgemm_gpu utility kernel stays other. The class decides
+ * the resource hwmodel assumes when the op's work is unknown (hwmodel sees only the class).
+ * These words were hwmodel/scale.c's fallback, which matched the whole name too. */
+static const struct rule kernel_words[] = {
+    {"nccl", TC_CLASS_COLLECTIVE},
+    {"rccl", TC_CLASS_COLLECTIVE},
+    {"fbgemm", TC_CLASS_OTHER}, /* fbgemm_gpu's utility kernels, as in kernel_rules */
+    {"gemm", TC_CLASS_GEMM},
+    {"gemv", TC_CLASS_GEMM},
+    {"cutlass", TC_CLASS_GEMM},
+    {"xmma", TC_CLASS_GEMM},
+    {"nvjet", TC_CLASS_GEMM},
+    {"cublas", TC_CLASS_GEMM},
+    {"Cijk_", TC_CLASS_GEMM},
+    {"matmul", TC_CLASS_GEMM},
+    {"conv", TC_CLASS_CONV},
+    {"flash", TC_CLASS_ATTENTION},
+    {"fmha", TC_CLASS_ATTENTION},
+    {"attention", TC_CLASS_ATTENTION},
+    {"wgmma", TC_CLASS_GEMM},
+    {"hipblaslt", TC_CLASS_GEMM},
+    {"elementwise", TC_CLASS_ELEMENTWISE},
+    {"vectorized", TC_CLASS_ELEMENTWISE},
+    {"reduce", TC_CLASS_REDUCTION},
+    {"norm", TC_CLASS_NORM},
+    {"softmax", TC_CLASS_SOFTMAX},
+    {"copy", TC_CLASS_COPY},
+    {"fill", TC_CLASS_MEMSET},
+    {"cat", TC_CLASS_COPY},
+    {"index", TC_CLASS_COPY},
+    {"gather", TC_CLASS_COPY},
+    {"scatter", TC_CLASS_COPY},
+    {"embedding", TC_CLASS_EMBEDDING},
+    {"adam", TC_CLASS_OPTIMIZER},
+    {"sgd", TC_CLASS_OPTIMIZER},
+};
+
 unsigned tc_opclass_of_kernel(const char *name)
 {
 	char head[NAME_MAX_NORM];
@@ -421,6 +461,9 @@ unsigned tc_opclass_of_kernel(const char *name)
 	for (i = 0; i < TC_ARRAY_LEN(kernel_rules); i++)
 		if (strstr(head, kernel_rules[i].pat))
 			return kernel_rules[i].cls;
+	for (i = 0; i < TC_ARRAY_LEN(kernel_words); i++)
+		if (tc_strcasestr(name, kernel_words[i].pat))
+			return kernel_words[i].cls;
 	return TC_CLASS_OTHER;
 }
 

@@ -382,12 +382,9 @@ static int first_tensor(const struct wk_in *in, size_t *idx)
 	return 0;
 }
 
-static int work_family(enum wk_family fam, int backward, int inplace, const struct wk_in *in,
-		       const struct tc_conv_params *cp, struct tc_work *w)
+/* GEMM-like families: matmuls, linear, dot. */
+static int work_gemm(enum wk_family fam, const struct wk_in *in, struct tc_work *w)
 {
-	size_t t;
-	int64_t n;
-	memset(w, 0, sizeof(*w));
 	switch (fam) {
 	case WK_MM:
 		return in->n >= 2 && in->shapes[0].rank == 2 && in->shapes[1].rank == 2 &&
@@ -431,62 +428,69 @@ static int work_family(enum wk_family fam, int backward, int inplace, const stru
 				 tbytes(in, 0) + tbytes(in, 1) + (in->n > 2 ? tbytes(in, 2) : 0),
 				 esize(in, 0));
 	}
-	case WK_CONV:
-		if (in->n < 2 || !tc_work_of_conv(&in->shapes[0], &in->shapes[1],
-						  in->dtypes ? in->dtypes[0] : TC_DT_UNKNOWN, cp, w))
-			return 0;
-		if (in->n > 2)
-			w->bytes_read += tbytes(in, 2); /* bias */
-		return 1;
-	case WK_CONV_BWD: {
-		/* (grad_out[N,K,Ho..], input[N,C,H..], weight[K,C/g,R..], ...): the output
-		 * geometry is in grad_out, so no stride guess is needed. */
-		const struct tc_shape *go, *x, *wt;
-		if (in->n < 3)
-			return 0;
-		go = &in->shapes[0];
-		x = &in->shapes[1];
-		wt = &in->shapes[2];
-		if (x->rank < 3 || go->rank != x->rank || wt->rank != x->rank ||
-		    numel_of(go) < 0 || numel_of(x) < 0 || numel_of(wt) < 0 || wt->dims[1] <= 0)
-			return 0;
-		int64_t outsp = prod_range(go, 2, go->rank), ksz = prod_range(wt, 2, wt->rank);
-		uint64_t fwd = 2ull * (uint64_t)go->dims[0] * (uint64_t)go->dims[1] *
-			       (uint64_t)wt->dims[1] * (uint64_t)ksz * (uint64_t)outsp;
-		set_dtype(in, 0, w);
-		w->flops = 2 * fwd; /* data grad + weight grad */
-		w->bytes_read = tbytes(in, 0) + tbytes(in, 1) + tbytes(in, 2);
-		w->bytes_written = tbytes(in, 1) + tbytes(in, 2);
-		w->m = go->dims[0] * outsp;
-		w->n = go->dims[1];
-		w->k = wt->dims[1] * ksz;
-		w->batch = 1;
-		return 1;
+	default:
+		return 0;
 	}
-	case WK_SDPA_BHLE:
-	case WK_SDPA_BLHE:
-		return work_sdpa(in, fam == WK_SDPA_BLHE, backward, w);
-	case WK_ELEMENTWISE: {
-		int64_t out = -1;
-		size_t oi = 0;
-		for (size_t i = 0; i < in->n; i++) {
-			if (!is_tensor(in, i))
-				continue;
-			if ((n = numel_of(&in->shapes[i])) < 0)
-				return 0;
-			if (n > out) {
-				out = n;
-				oi = i;
-			}
+}
+
+/* Convolution backward: (grad_out[N,K,Ho..], input[N,C,H..], weight[K,C/g,R..], ...): the
+ * output geometry is in grad_out, so no stride guess is needed. */
+static int work_conv_bwd(const struct wk_in *in, struct tc_work *w)
+{
+	const struct tc_shape *go, *x, *wt;
+	if (in->n < 3)
+		return 0;
+	go = &in->shapes[0];
+	x = &in->shapes[1];
+	wt = &in->shapes[2];
+	if (x->rank < 3 || go->rank != x->rank || wt->rank != x->rank ||
+	    numel_of(go) < 0 || numel_of(x) < 0 || numel_of(wt) < 0 || wt->dims[1] <= 0)
+		return 0;
+	int64_t outsp = prod_range(go, 2, go->rank), ksz = prod_range(wt, 2, wt->rank);
+	uint64_t fwd = 2ull * (uint64_t)go->dims[0] * (uint64_t)go->dims[1] *
+		       (uint64_t)wt->dims[1] * (uint64_t)ksz * (uint64_t)outsp;
+	set_dtype(in, 0, w);
+	w->flops = 2 * fwd; /* data grad + weight grad */
+	w->bytes_read = tbytes(in, 0) + tbytes(in, 1) + tbytes(in, 2);
+	w->bytes_written = tbytes(in, 1) + tbytes(in, 2);
+	w->m = go->dims[0] * outsp;
+	w->n = go->dims[1];
+	w->k = wt->dims[1] * ksz;
+	w->batch = 1;
+	return 1;
+}
+
+/* Elementwise: the largest tensor is the output. */
+static int work_elementwise(const struct wk_in *in, struct tc_work *w)
+{
+	int64_t out = -1, n;
+	size_t oi = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		if (!is_tensor(in, i))
+			continue;
+		if ((n = numel_of(&in->shapes[i])) < 0)
+			return 0;
+		if (n > out) {
+			out = n;
+			oi = i;
 		}
-		if (out < 0)
-			return 0;
-		set_dtype(in, oi, w);
-		w->flops = (uint64_t)out;
-		w->bytes_read = all_tensor_bytes(in);
-		w->bytes_written = (uint64_t)out * esize(in, oi);
-		return 1;
 	}
+	if (out < 0)
+		return 0;
+	set_dtype(in, oi, w);
+	w->flops = (uint64_t)out;
+	w->bytes_read = all_tensor_bytes(in);
+	w->bytes_written = (uint64_t)out * esize(in, oi);
+	return 1;
+}
+
+/* Memory-bound families: norms and softmax, embedding, reduction, copies, fill. */
+static int work_memory(enum wk_family fam, int backward, const struct wk_in *in,
+		       struct tc_work *w)
+{
+	size_t t;
+	int64_t n;
+	switch (fam) {
 	case WK_NORM:
 	case WK_RMSNORM:
 	case WK_SOFTMAX:
@@ -554,11 +558,46 @@ static int work_family(enum wk_family fam, int backward, int inplace, const stru
 		set_dtype(in, t, w);
 		w->bytes_written = tbytes(in, t);
 		return 1;
-	case WK_NONE:
-		break;
+	default:
+		return 0;
 	}
+}
+
+static int work_family(enum wk_family fam, int backward, int inplace, const struct wk_in *in,
+		       const struct tc_conv_params *cp, struct tc_work *w)
+{
+	memset(w, 0, sizeof(*w));
 	(void)inplace;
-	return 0;
+	switch (fam) {
+	case WK_MM:
+	case WK_ADDMM:
+	case WK_BMM:
+	case WK_BADDBMM:
+	case WK_MATMUL:
+	case WK_MV:
+	case WK_ADDMV:
+	case WK_DOT:
+	case WK_LINEAR:
+		return work_gemm(fam, in, w);
+	case WK_CONV:
+		if (in->n < 2 || !tc_work_of_conv(&in->shapes[0], &in->shapes[1],
+						  in->dtypes ? in->dtypes[0] : TC_DT_UNKNOWN, cp, w))
+			return 0;
+		if (in->n > 2)
+			w->bytes_read += tbytes(in, 2); /* bias */
+		return 1;
+	case WK_CONV_BWD:
+		return work_conv_bwd(in, w);
+	case WK_SDPA_BHLE:
+	case WK_SDPA_BLHE:
+		return work_sdpa(in, fam == WK_SDPA_BLHE, backward, w);
+	case WK_ELEMENTWISE:
+		return work_elementwise(in, w);
+	case WK_NONE:
+		return 0;
+	default:
+		return work_memory(fam, backward, in, w);
+	}
 }
 
 static enum wk_family lookup(const char *buf, int *backward)

@@ -447,20 +447,10 @@ static int sparse_advance(struct chunk_state *cs, int g, int at_field, size_t *l
 			return BAD("column %d: broken varint", f);                          \
 	} while (0)
 
-/* Decode the next batch of ops of the current chunk into r->ops. */
-static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *err)
+/* The dense columns of ops [lo, lo + n): every op has each field. */
+static int batch_dense(struct tc_ops_reader *r, size_t lo, size_t n, struct tc_err *err)
 {
 	struct chunk_state *cs = &r->cs;
-	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
-	if (!cs->sparse_init) {
-		static const int at[TC_GROUPS] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT, F_GEMM_AT};
-		for (int g = 0; g < TC_GROUPS; g++) {
-			cs->left[g] = cs->col[at[g]].count;
-			if (sparse_advance(cs, g, at[g], &cs->left[g]))
-				return BAD("sparse group %d: bad index", g);
-		}
-		cs->sparse_init = 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct tc_op *op = &r->ops[i];
 		uint64_t self = r->n_ops + lo + i, kind, name, cls, lane, sub, flags, corr;
@@ -526,8 +516,13 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		op->shapes = NULL;
 		op->deps = NULL;
 	}
-	/* sparse groups: apply entries whose index falls in [lo, hi) */
-	r->n_batch_shapes = r->n_batch_dims = r->n_batch_deps = 0;
+	return 0;
+}
+
+/* Sparse groups: apply entries whose index falls in [lo, hi). Work records. */
+static int batch_work(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
 	while (cs->next_at[0] < hi) {
 		struct tc_op *op = &r->ops[cs->next_at[0] - lo];
 		uint64_t fl, rd, wr, dt;
@@ -552,6 +547,13 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		if (sparse_advance(cs, 5, F_GEMM_AT, &cs->left[5]))
 			return BAD("gemm entries: bad op index");
 	}
+	return 0;
+}
+
+/* Input shapes: stored as indices into r->shapes and r->dims, fixed by batch_pointers. */
+static int batch_shapes(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
 	while (cs->next_at[1] < hi) {
 		struct tc_op *op = &r->ops[cs->next_at[1] - lo];
 		uint64_t k;
@@ -580,6 +582,13 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		if (sparse_advance(cs, 1, F_SHAPE_AT, &cs->left[1]))
 			return BAD("shape entries: bad op index");
 	}
+	return 0;
+}
+
+/* Collectives and synchronisation records. */
+static int batch_colls(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
 	while (cs->next_at[2] < hi) {
 		struct tc_op *op = &r->ops[cs->next_at[2] - lo];
 		uint64_t kind, bytes, gsize, group, seq, peer, dt;
@@ -612,6 +621,13 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		if (sparse_advance(cs, 3, F_SYNC_AT, &cs->left[3]))
 			return BAD("sync entries: bad op index");
 	}
+	return 0;
+}
+
+/* Data dependencies: stored as indices into r->deps, fixed by batch_pointers. */
+static int batch_deps(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
 	while (cs->next_at[4] < hi) {
 		struct tc_op *op = &r->ops[cs->next_at[4] - lo];
 		uint64_t k;
@@ -633,7 +649,12 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		if (sparse_advance(cs, 4, F_DEP_AT, &cs->left[4]))
 			return BAD("dep entries: bad op index");
 	}
-	/* arrays may have moved while growing: turn the stored indices into pointers */
+	return 0;
+}
+
+/* Arrays may have moved while growing: turn the stored indices into pointers. */
+static void batch_pointers(struct tc_ops_reader *r, size_t n)
+{
 	for (size_t i = 0; i < n && (r->n_batch_shapes || r->n_batch_deps); i++) {
 		struct tc_op *op = &r->ops[i];
 		if (op->n_shapes) {
@@ -648,16 +669,45 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 		for (size_t si = 0; si < r->n_batch_shapes; si++)
 			r->shapes[si].dims = &r->dims[(size_t)(uintptr_t)r->shapes[si].dims];
 	}
-	cs->done = hi;
-	if (hi == cs->n) {
-		/* every column must be consumed exactly */
-		for (int f = F_KIND; f < F__MAX; f++)
-			if (known_field(f) && cs->col[f].p != cs->col[f].end)
-				return BAD("column %d has values past the last op", f);
-		for (int g = 0; g < TC_GROUPS; g++)
-			if (cs->next_at[g] != UINT64_MAX)
-				return BAD("sparse group %d names an op past the chunk", g);
+}
+
+/* At a chunk's last op every column must be consumed exactly. */
+static int chunk_end(struct tc_ops_reader *r, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
+	for (int f = F_KIND; f < F__MAX; f++)
+		if (known_field(f) && cs->col[f].p != cs->col[f].end)
+			return BAD("column %d has values past the last op", f);
+	for (int g = 0; g < TC_GROUPS; g++)
+		if (cs->next_at[g] != UINT64_MAX)
+			return BAD("sparse group %d names an op past the chunk", g);
+	return 0;
+}
+
+/* Decode the next batch of ops of the current chunk into r->ops. */
+static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *err)
+{
+	struct chunk_state *cs = &r->cs;
+	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
+	if (!cs->sparse_init) {
+		static const int at[TC_GROUPS] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT, F_GEMM_AT};
+		for (int g = 0; g < TC_GROUPS; g++) {
+			cs->left[g] = cs->col[at[g]].count;
+			if (sparse_advance(cs, g, at[g], &cs->left[g]))
+				return BAD("sparse group %d: bad index", g);
+		}
+		cs->sparse_init = 1;
 	}
+	TC_TRY(batch_dense(r, lo, n, err));
+	r->n_batch_shapes = r->n_batch_dims = r->n_batch_deps = 0;
+	TC_TRY(batch_work(r, lo, hi, err));
+	TC_TRY(batch_shapes(r, lo, hi, err));
+	TC_TRY(batch_colls(r, lo, hi, err));
+	TC_TRY(batch_deps(r, lo, hi, err));
+	batch_pointers(r, n);
+	cs->done = hi;
+	if (hi == cs->n)
+		TC_TRY(chunk_end(r, err));
 	*out_n = n;
 	return 0;
 }

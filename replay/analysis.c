@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 

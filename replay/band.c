@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 #include "sweep_support.h"
 
 /* splitmix64: a fixed seed, so the same inputs give the same band, byte for byte */

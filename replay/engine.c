@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 #define UNSET INT64_MIN
 
@@ -73,8 +73,6 @@ void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct t
 	h->coll_kind = w->coll_kind;
 	h->group_size = w->group_size;
 	h->coll_bytes = w->coll_bytes;
-	const char *nm = rp_string(g, w->name);
-	h->name = nm[0] ? nm : NULL;
 	h->basis_hint = w->basis_hint;
 }
 

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 /* Large per-op arrays are touched once each, page by page: on Linux, ask for transparent
  * huge pages so that a 100 M-op graph takes thousands, not millions, of page faults. Only
@@ -305,22 +305,16 @@ int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *l
 
 typedef int (*rp_cmp_fn)(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
 
-static void merge_sort(const struct tc_replay_graph *g, uint32_t *a, uint32_t *tmp, size_t n,
-		       rp_cmp_fn cmp)
+/* tc_msort's comparator over op indices: the graph and the index order travel together. */
+struct rp_idx_ctx {
+	const struct tc_replay_graph *g;
+	rp_cmp_fn cmp;
+};
+
+static int idx_cmp(const void *pa, const void *pb, const void *ctx)
 {
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
-			size_t i = lo, j = mid, k = lo;
-			while (i < mid && j < hi)
-				tmp[k++] = cmp(g, a[j], a[i]) < 0 ? a[j++] : a[i++];
-			while (i < mid)
-				tmp[k++] = a[i++];
-			while (j < hi)
-				tmp[k++] = a[j++];
-		}
-		memcpy(a, tmp, n * sizeof(*a));
-	}
+	const struct rp_idx_ctx *c = ctx;
+	return c->cmp(c->g, *(const uint32_t *)pa, *(const uint32_t *)pb);
 }
 
 static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n, rp_cmp_fn cmp)
@@ -346,12 +340,8 @@ static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n
 	}
 	if (budget)
 		return 0;
-	uint32_t *tmp = malloc(n * sizeof(*tmp));
-	if (!tmp)
-		return TC_ENOMEM;
-	merge_sort(g, a, tmp, n, cmp);
-	free(tmp);
-	return 0;
+	struct rp_idx_ctx c = {.g = g, .cmp = cmp};
+	return tc_msort(a, n, sizeof(*a), idx_cmp, &c);
 }
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -365,7 +355,7 @@ static int gpu_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
 	return c ? c : cmp_i64(a, b);
 }
 
-/* Total order of CPU points (see internal.h): time; at equal time the ends of ops with a
+/* Total order of CPU points (see rp_internal.h): time; at equal time the ends of ops with a
  * positive duration first (inner ones first: later start, then higher id), then starts
  * (longer first, then id), zero-length ops' start and end together among the starts. */
 static inline int point_cmp(const struct tc_replay_graph *g, uint32_t pa, uint32_t pb)
@@ -543,8 +533,9 @@ oom:
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory sorting lanes");
 }
 
-static int ckey_cmp_rank(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int ckey_cmp_rank(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_ckey *a = pa, *b = pb;
 	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
 	if (ra != rb)
@@ -555,8 +546,9 @@ static int ckey_cmp_rank(const void *pa, const void *pb, const struct tc_replay_
 	return c ? c : cmp_i64(a->op, b->op);
 }
 
-static int ckey_cmp_match(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int ckey_cmp_match(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_ckey *a = pa, *b = pb;
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
@@ -568,71 +560,14 @@ static int ckey_cmp_match(const void *pa, const void *pb, const struct tc_replay
 	return cmp_i64(a->op, b->op);
 }
 
-/* One record: fixed sizes compile to moves, where a size known only at run time was a call
- * to memmove per record. */
-static inline void copy_rec(char *dst, const char *src, size_t size)
+static int sort_ckeys(struct tc_replay_graph *g, tc_cmp_ctx_fn cmp)
 {
-	switch (size) {
-	case 8:
-		memcpy(dst, src, 8);
-		break;
-	case 16:
-		memcpy(dst, src, 16);
-		break;
-	case 24:
-		memcpy(dst, src, 24);
-		break;
-	default:
-		memcpy(dst, src, size);
-	}
+	return tc_msort(g->ckeys, g->n_ckeys, sizeof(*g->ckeys), cmp, g);
 }
 
-/* Stable merge sort of records with the graph as context. */
-static int msort(void *base, size_t n, size_t size,
-		 int (*cmp)(const void *, const void *, const struct tc_replay_graph *),
-		 const struct tc_replay_graph *g)
+static int sync_cmp(const void *pa, const void *pb, const void *ctx)
 {
-	if (n < 2)
-		return 0;
-	char *a = base;
-	/* records mostly come in order already (by op id, so by time within a rank): one
-	 * linear pass then, and no buffer */
-	size_t s = 1;
-	while (s < n && cmp(a + (s - 1) * size, a + s * size, g) <= 0)
-		s++;
-	if (s == n)
-		return 0;
-	char *tmp = malloc(n * size);
-	if (!tmp)
-		return TC_ENOMEM;
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = TC_MIN(lo + w, n), hi = TC_MIN(lo + 2 * w, n);
-			size_t i = lo, j = mid, k = lo;
-			while (i < mid && j < hi) {
-				if (cmp(a + j * size, a + i * size, g) < 0)
-					copy_rec(tmp + k++ * size, a + j++ * size, size);
-				else
-					copy_rec(tmp + k++ * size, a + i++ * size, size);
-			}
-			memcpy(tmp + k * size, a + i * size, (mid - i) * size);
-			k += mid - i;
-			memcpy(tmp + k * size, a + j * size, (hi - j) * size);
-		}
-		memcpy(a, tmp, n * size);
-	}
-	free(tmp);
-	return 0;
-}
-
-static int sort_ckeys(struct tc_replay_graph *g,
-		      int (*cmp)(const void *, const void *, const struct tc_replay_graph *))
-{
-	return msort(g->ckeys, g->n_ckeys, sizeof(*g->ckeys), cmp, g);
-}
-
-static int sync_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
-{
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_sync *a = pa, *b = pb;
 	uint32_t ra = g->lanes[g->lane[a->op]].rank, rb = g->lanes[g->lane[b->op]].rank;
 	if (ra != rb)
@@ -641,8 +576,9 @@ static int sync_cmp(const void *pa, const void *pb, const struct tc_replay_graph
 	return c ? c : cmp_i64(a->op, b->op);
 }
 
-static int step_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int step_cmp(const void *pa, const void *pb, const void *ctx)
 {
+	const struct tc_replay_graph *g = ctx;
 	const struct rp_step *a = pa, *b = pb;
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? -1 : 1;
@@ -742,10 +678,10 @@ struct rp_launch {
 	int64_t t;             /* the launching call's start */
 };
 
-static int launch_cmp(const void *pa, const void *pb, const struct tc_replay_graph *g)
+static int launch_cmp(const void *pa, const void *pb, const void *ctx)
 {
 	const struct rp_launch *a = pa, *b = pb;
-	(void)g;
+	(void)ctx;
 	if (a->cpu_lane != b->cpu_lane)
 		return a->cpu_lane < b->cpu_lane ? -1 : 1;
 	if (a->t != b->t)
@@ -773,7 +709,7 @@ static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **
 		if ((g->flags[i] & RP_F_GPU) && g->link[i] != RP_NONE &&
 		    !is_gpu_lane(g, g->lane[g->link[i]]))
 			L[k++] = (struct rp_launch){g->lane[g->link[i]], i, g->ts[g->link[i]]};
-	if (msort(L, k, sizeof(*L), launch_cmp, g) < 0) {
+	if (tc_msort(L, k, sizeof(*L), launch_cmp, g) < 0) {
 		free(L);
 		return TC_ENOMEM;
 	}
@@ -811,6 +747,116 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 	return rp_add_edge(E, dst, src << 1) < 0 ? TC_ENOMEM : 1;
 }
 
+/* A stream or device synchronisation (op, on rank at time t): an edge from the last op
+ * enqueued before it on each stream it waits for. lane: the stream, when the trace says. */
+static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, uint32_t op, uint32_t rank,
+			int64_t t, uint32_t lane, int lane_ok)
+{
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		if (!is_gpu_lane(g, l) || g->lanes[l].rank != rank)
+			continue;
+		if (g->sub[op] == TC_RT_STREAM_SYNC && lane_ok && l != lane)
+			continue;
+		long p = last_enqueued_before(g, &g->lanes[l], t);
+		if (p < 0)
+			continue;
+		/* a stream sync whose stream is not recorded syncs every stream, but not one
+		 * whose op ended after the call returned: the measured run says it did not wait
+		 * for that stream (and the edge could close a cycle through later launches) */
+		if (rp_src_end(g, g->order[g->lanes[l].off + p]) > rp_src_end(g, op))
+			continue;
+		if (rp_add_edge(E, op, g->order[g->lanes[l].off + p] << 1) < 0)
+			return TC_ENOMEM;
+		g->flags[op] |= RP_F_BLOCKING;
+		g->stats.sync_edges++;
+	}
+	return 0;
+}
+
+/* A stream wait or event sync (sync record s, op on a CPU lane): an edge from the op the
+ * event captured (ev: event id -> captured op + 1, per rank), or an inferred one when the
+ * trace did not name the event. */
+static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struct tc_map64 *ev,
+		      const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s,
+		      uint32_t lane, int lane_ok)
+{
+	uint32_t op = s->op;
+	uint64_t cap = 0;
+	if (s->event == 0) {
+		/* the trace did not say which event: infer it from the launches around the
+		 * wait, or count it */
+		int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
+				  ? infer_wait(g, launches, n_launches, op, E)
+				  : 0;
+		if (got < 0)
+			return TC_ENOMEM;
+		if (got) {
+			g->stats.event_edges++;
+			g->stats.inferred_waits++;
+		} else {
+			g->stats.anonymous_waits++;
+		}
+		return 0;
+	}
+	if (!tc_map64_get(ev, s->event, &cap)) {
+		g->stats.unresolved_waits++;
+		return 0;
+	}
+	if (cap == 0)
+		return 0; /* recorded on an empty stream: nothing to wait for */
+	uint32_t src = (uint32_t)(cap - 1);
+	if (g->sub[op] == TC_RT_EVENT_SYNC) {
+		if (rp_add_edge(E, op, src << 1) < 0)
+			return TC_ENOMEM;
+		g->flags[op] |= RP_F_BLOCKING;
+		g->stats.sync_edges++;
+		return 0;
+	}
+	if (!lane_ok)
+		return 0;
+	/* the waiting stream's next op enqueued after the wait call */
+	const struct rp_lane *L = &g->lanes[lane];
+	long p = last_enqueued_before(g, L, g->ts[op]) + 1;
+	if (p >= (long)L->len)
+		return 0;
+	uint32_t dst = g->order[L->off + p];
+	if (dst != src) {
+		if (rp_add_edge(E, dst, src << 1) < 0)
+			return TC_ENOMEM;
+		g->stats.event_edges++;
+	}
+	return 0;
+}
+
+/* One synchronisation record, in time order; ev holds each rank's events recorded so far. */
+static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct tc_map64 *ev,
+		    const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s)
+{
+	uint32_t op = s->op, rank = g->lanes[g->lane[op]].rank;
+	if (is_gpu_lane(g, g->lane[op]))
+		return 0;
+	int64_t t = g->ts[op];
+	uint32_t lane = s->lane1 ? s->lane1 - 1 : RP_NONE;
+	int lane_ok = lane != RP_NONE && is_gpu_lane(g, lane);
+	switch (g->sub[op]) {
+	case TC_RT_STREAM_SYNC:
+	case TC_RT_DEVICE_SYNC:
+		return sync_streams(g, E, op, rank, t, lane, lane_ok);
+	case TC_RT_EVENT_RECORD: {
+		if (!lane_ok)
+			return 0;
+		long p = last_enqueued_before(g, &g->lanes[lane], t);
+		uint64_t cap = p < 0 ? 0 : (uint64_t)g->order[g->lanes[lane].off + p] + 1;
+		return tc_map64_put(&ev[rank], s->event, cap) < 0 ? TC_ENOMEM : 0;
+	}
+	case TC_RT_STREAM_WAIT_EVENT:
+	case TC_RT_EVENT_SYNC:
+		return wait_event(g, E, &ev[rank], launches, n_launches, s, lane, lane_ok);
+	default:
+		return 0;
+	}
+}
+
 static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
 {
 	struct rp_launch *launches = NULL;
@@ -824,114 +870,19 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	/* Records and waits are resolved in time order: an event id is reused many times and a
 	 * wait refers to the latest record before it. Events are per rank. */
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
-	if (!ev)
-		goto oom;
-	if (msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
-		goto oom;
-	for (size_t k = 0; k < g->n_syncs; k++) {
-		const struct rp_sync *s = &g->syncs[k];
-		uint32_t op = s->op, rank = g->lanes[g->lane[op]].rank;
-		if (is_gpu_lane(g, g->lane[op]))
-			continue;
-		int64_t t = g->ts[op];
-		uint32_t lane = s->lane1 ? s->lane1 - 1 : RP_NONE;
-		int lane_ok = lane != RP_NONE && is_gpu_lane(g, lane);
-		switch (g->sub[op]) {
-		case TC_RT_STREAM_SYNC:
-		case TC_RT_DEVICE_SYNC:
-			for (uint32_t l = 0; l < g->n_lanes; l++) {
-				if (!is_gpu_lane(g, l) || g->lanes[l].rank != rank)
-					continue;
-				if (g->sub[op] == TC_RT_STREAM_SYNC && lane_ok && l != lane)
-					continue;
-				long p = last_enqueued_before(g, &g->lanes[l], t);
-				if (p < 0)
-					continue;
-				/* a stream sync whose stream is not recorded syncs every stream, but
-				 * not one whose op ended after the call returned: the measured run
-				 * says it did not wait for that stream (and the edge could close a
-				 * cycle through later launches) */
-				if (rp_src_end(g, g->order[g->lanes[l].off + p]) > rp_src_end(g, op))
-					continue;
-				if (rp_add_edge(E, op, g->order[g->lanes[l].off + p] << 1) < 0)
-					goto oom;
-				g->flags[op] |= RP_F_BLOCKING;
-				g->stats.sync_edges++;
-			}
-			break;
-		case TC_RT_EVENT_RECORD: {
-			if (!lane_ok)
-				break;
-			long p = last_enqueued_before(g, &g->lanes[lane], t);
-			uint64_t cap = p < 0 ? 0 : (uint64_t)g->order[g->lanes[lane].off + p] + 1;
-			if (tc_map64_put(&ev[rank], s->event, cap) < 0)
-				goto oom;
-			break;
-		}
-		case TC_RT_STREAM_WAIT_EVENT:
-		case TC_RT_EVENT_SYNC: {
-			uint64_t cap = 0;
-			if (s->event == 0) {
-				/* the trace did not say which event: infer it from the launches
-				 * around the wait, or count it */
-				int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
-						  ? infer_wait(g, launches, n_launches, op, E)
-						  : 0;
-				if (got < 0)
-					goto oom;
-				if (got) {
-					g->stats.event_edges++;
-					g->stats.inferred_waits++;
-				} else {
-					g->stats.anonymous_waits++;
-				}
-				break;
-			}
-			if (!tc_map64_get(&ev[rank], s->event, &cap)) {
-				g->stats.unresolved_waits++;
-				break;
-			}
-			if (cap == 0)
-				break; /* recorded on an empty stream: nothing to wait for */
-			uint32_t src = (uint32_t)(cap - 1);
-			if (g->sub[op] == TC_RT_EVENT_SYNC) {
-				if (rp_add_edge(E, op, src << 1) < 0)
-					goto oom;
-				g->flags[op] |= RP_F_BLOCKING;
-				g->stats.sync_edges++;
-				break;
-			}
-			if (!lane_ok)
-				break;
-			/* the waiting stream's next op enqueued after the wait call */
-			const struct rp_lane *L = &g->lanes[lane];
-			long p = last_enqueued_before(g, L, t) + 1;
-			if (p >= (long)L->len)
-				break;
-			uint32_t dst = g->order[L->off + p];
-			if (dst != src) {
-				if (rp_add_edge(E, dst, src << 1) < 0)
-					goto oom;
-				g->stats.event_edges++;
-			}
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	for (uint32_t r = 0; r <= g->max_rank; r++)
-		tc_map64_free(&ev[r]);
-	free(ev);
-	free(launches);
-	return 0;
-oom:
+	int rc = ev ? 0 : TC_ENOMEM;
+	if (!rc && tc_msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
+		rc = TC_ENOMEM;
+	for (size_t k = 0; !rc && k < g->n_syncs; k++)
+		rc = sync_one(g, E, ev, launches, n_launches, &g->syncs[k]);
 	if (ev)
 		for (uint32_t r = 0; r <= g->max_rank; r++)
 			tc_map64_free(&ev[r]);
 	free(ev);
 	free(launches);
-	return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
+	if (rc < 0)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
+	return 0;
 }
 
 static int build_csr(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
@@ -959,13 +910,9 @@ static int build_csr(struct tc_replay_graph *g, struct rp_edges *E, struct tc_er
 	return 0;
 }
 
-int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
+/* Flags from lane types, and work records for CPU-kind ops on GPU lanes. */
+static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 {
-	struct rp_edges E = {NULL, 0, 0};
-	int rc;
-	if (g->finished)
-		return 0;
-	/* flags from lane types */
 	g->max_rank = 0;
 	for (size_t l = 0; l < g->n_lanes; l++)
 		g->max_rank = TC_MAX(g->max_rank, g->lanes[l].rank);
@@ -1016,18 +963,20 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			g->stats.cpu_ops++;
 		}
 	}
-	/* the fallback basis depends on the op only: match kernel names once per work record,
-	 * not once per chip per run (sweeps cost the same records on thousands of chips) */
+	/* the fallback basis depends on the op only: once per work record, not once per chip
+	 * per run (sweeps cost the same records on thousands of chips) */
 	for (uint32_t w = 0; w < g->n_works; w++) {
 		struct tc_hw_op h;
 		g->works[w].basis_hint = 0;
 		rp_hw_op(g, &g->works[w], &h);
 		g->works[w].basis_hint = (uint8_t)(tc_hw_fallback_basis(&h) + 1);
 	}
-	rc = build_lanes(g, err);
-	if (rc < 0)
-		goto out;
-	/* launch edges, blocking copies and per-lane minimum latencies */
+	return 0;
+}
+
+/* Launch edges, blocking copies and per-lane minimum latencies. */
+static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
+{
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		struct rp_lane *L = &g->lanes[l];
 		L->min_launch_lat = INT64_MAX;
@@ -1049,16 +998,16 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 			}
 			if (ln == RP_NONE || is_gpu_lane(g, g->lane[ln]))
 				continue;
-			if ((rc = rp_add_edge(&E, i, ln << 1 | RP_EDGE_FROM_START)) < 0)
-				goto oom;
+			if (rp_add_edge(E, i, ln << 1 | RP_EDGE_FROM_START) < 0)
+				return TC_ENOMEM;
 			g->stats.launch_edges++;
 			if (!(g->flags[i] & RP_F_ANALYTIC)) {
 				int64_t lat = g->ts[i] - g->ts[ln];
 				L->min_launch_lat = TC_MIN(L->min_launch_lat, lat > 0 ? lat : 0);
 			}
 			if (g->kind[ln] == TC_KIND_RUNTIME && g->sub[ln] == TC_RT_MEMCPY) {
-				if ((rc = rp_add_edge(&E, ln, i << 1)) < 0)
-					goto oom;
+				if (rp_add_edge(E, ln, i << 1) < 0)
+					return TC_ENOMEM;
 				g->flags[ln] |= RP_F_BLOCKING;
 				g->stats.memcpy_edges++;
 			}
@@ -1066,32 +1015,96 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 		if (L->min_gap == INT64_MAX)
 			L->min_gap = 0;
 	}
-	/* the launch floor is a property of the device and driver, not of one stream: a stream
-	 * whose kernels were all queued says nothing about it. Take the rank's minimum. */
-	/* Same for the gap between consecutive ops of a stream: a stream that only ever waited
-	 * (a communication stream) has large gaps that say nothing about the device. */
-	{
-		int64_t *mr = malloc(2 * ((size_t)g->max_rank + 1) * sizeof(*mr));
-		if (!mr)
-			goto oom;
-		int64_t *gr = mr + g->max_rank + 1;
-		for (uint32_t q = 0; q <= g->max_rank; q++)
-			mr[q] = gr[q] = INT64_MAX;
-		for (uint32_t q = 0; q < g->n_lanes; q++) {
-			const struct rp_lane *L = &g->lanes[q];
-			if (!is_gpu_lane(g, q))
-				continue;
-			mr[L->rank] = TC_MIN(mr[L->rank], L->min_launch_lat);
-			if (L->len > 1)
-				gr[L->rank] = TC_MIN(gr[L->rank], L->min_gap);
-		}
-		for (uint32_t l = 0; l < g->n_lanes; l++) {
-			uint32_t rk = g->lanes[l].rank;
-			g->lanes[l].min_launch_lat = mr[rk] == INT64_MAX ? 0 : mr[rk];
-			g->lanes[l].min_gap = gr[rk] == INT64_MAX ? 0 : gr[rk];
-		}
-		free(mr);
+	return 0;
+}
+
+/* The launch floor is a property of the device and driver, not of one stream: a stream
+ * whose kernels were all queued says nothing about it. Take the rank's minimum. Same for the
+ * gap between consecutive ops of a stream: a stream that only ever waited (a communication
+ * stream) has large gaps that say nothing about the device. */
+static int rank_minimums(struct tc_replay_graph *g)
+{
+	int64_t *mr = malloc(2 * ((size_t)g->max_rank + 1) * sizeof(*mr));
+	if (!mr)
+		return TC_ENOMEM;
+	int64_t *gr = mr + g->max_rank + 1;
+	for (uint32_t q = 0; q <= g->max_rank; q++)
+		mr[q] = gr[q] = INT64_MAX;
+	for (uint32_t q = 0; q < g->n_lanes; q++) {
+		const struct rp_lane *L = &g->lanes[q];
+		if (!is_gpu_lane(g, q))
+			continue;
+		mr[L->rank] = TC_MIN(mr[L->rank], L->min_launch_lat);
+		if (L->len > 1)
+			gr[L->rank] = TC_MIN(gr[L->rank], L->min_gap);
 	}
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		uint32_t rk = g->lanes[l].rank;
+		g->lanes[l].min_launch_lat = mr[rk] == INT64_MAX ? 0 : mr[rk];
+		g->lanes[l].min_gap = gr[rk] == INT64_MAX ? 0 : gr[rk];
+	}
+	free(mr);
+	return 0;
+}
+
+/* Steps: CPU step annotations by rank and start; and the ranks that have lanes. */
+static int build_steps(struct tc_replay_graph *g)
+{
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->flags[i] & RP_F_STEP)
+			g->n_steps++;
+	g->steps = malloc((g->n_steps ? g->n_steps : 1) * sizeof(*g->steps));
+	if (!g->steps)
+		return TC_ENOMEM;
+	g->n_steps = 0;
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->flags[i] & RP_F_STEP)
+			g->steps[g->n_steps++] = (struct rp_step){i, g->lanes[g->lane[i]].rank};
+	if (tc_msort(g->steps, g->n_steps, sizeof(*g->steps), step_cmp, g) < 0)
+		return TC_ENOMEM;
+	uint8_t *seen = calloc(g->max_rank + 1, 1);
+	if (!seen)
+		return TC_ENOMEM;
+	for (size_t l = 0; l < g->n_lanes; l++)
+		seen[g->lanes[l].rank] = 1;
+	for (uint32_t r = 0; r <= g->max_rank; r++)
+		g->n_ranks += seen[r];
+	free(seen);
+	return 0;
+}
+
+/* What finish needed and the run does not. */
+static void drop_build_state(struct tc_replay_graph *g)
+{
+	free(g->link);
+	g->link = NULL;
+	free(g->sub);
+	g->sub = NULL;
+	free(g->wtab);
+	g->wtab = NULL;
+	g->wtab_cap = 0;
+	free(g->syncs);
+	g->syncs = NULL;
+	free(g->ckeys);
+	g->ckeys = NULL;
+	free(g->deps);
+	g->deps = NULL;
+	g->n_syncs = g->n_ckeys = g->n_deps = 0;
+}
+
+int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
+{
+	struct rp_edges E = {NULL, 0, 0};
+	int rc;
+	if (g->finished)
+		return 0;
+	if ((rc = classify_ops(g, err)) < 0)
+		return rc;
+	rc = build_lanes(g, err);
+	if (rc < 0)
+		goto out;
+	if (launch_edges(g, &E) < 0 || rank_minimums(g) < 0)
+		goto oom;
 	if ((rc = build_syncs(g, &E, err)) < 0)
 		goto out;
 	for (size_t k = 0; k < g->n_deps; k++) {
@@ -1107,29 +1120,8 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 		goto out;
 	if ((rc = build_csr(g, &E, err)) < 0)
 		goto out;
-	/* steps: CPU step annotations by rank and start */
-	for (uint32_t i = 0; i < g->n; i++)
-		if (g->flags[i] & RP_F_STEP)
-			g->n_steps++;
-	g->steps = malloc((g->n_steps ? g->n_steps : 1) * sizeof(*g->steps));
-	if (!g->steps)
+	if (build_steps(g) < 0)
 		goto oom;
-	g->n_steps = 0;
-	for (uint32_t i = 0; i < g->n; i++)
-		if (g->flags[i] & RP_F_STEP)
-			g->steps[g->n_steps++] = (struct rp_step){i, g->lanes[g->lane[i]].rank};
-	if (msort(g->steps, g->n_steps, sizeof(*g->steps), step_cmp, g) < 0)
-		goto oom;
-	{
-		uint8_t *seen = calloc(g->max_rank + 1, 1);
-		if (!seen)
-			goto oom;
-		for (size_t l = 0; l < g->n_lanes; l++)
-			seen[g->lanes[l].rank] = 1;
-		for (uint32_t r = 0; r <= g->max_rank; r++)
-			g->n_ranks += seen[r];
-		free(seen);
-	}
 	g->stats.ops = g->n;
 	g->stats.steps = g->n_steps;
 	g->stats.lanes = (uint32_t)g->n_lanes;
@@ -1140,21 +1132,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 		 g->n, g->n_lanes, (unsigned long long)g->stats.launch_edges,
 		 (unsigned long long)g->stats.sync_edges, (unsigned long long)g->stats.event_edges,
 		 (unsigned long long)g->stats.data_edges, g->n_colls, g->n_steps);
-	/* what finish needed and the run does not */
-	free(g->link);
-	g->link = NULL;
-	free(g->sub);
-	g->sub = NULL;
-	free(g->wtab);
-	g->wtab = NULL;
-	g->wtab_cap = 0;
-	free(g->syncs);
-	g->syncs = NULL;
-	free(g->ckeys);
-	g->ckeys = NULL;
-	free(g->deps);
-	g->deps = NULL;
-	g->n_syncs = g->n_ckeys = g->n_deps = 0;
+	drop_build_state(g);
 	g->finished = 1;
 	rc = 0;
 	goto out;

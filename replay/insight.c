@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 const char *rp_wait_kind_name(unsigned k)
 {

@@ -3,7 +3,7 @@
  * of the ranks' step time and the part no other GPU work hides). docs/projection.md §6. */
 #include <math.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 
 static void par_json(FILE *fp, uint32_t world, const struct tc_replay_parallel *p)

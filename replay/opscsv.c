@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 int tc_replay_write_ops_csv(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {

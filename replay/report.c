@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
@@ -127,14 +127,11 @@ static size_t *by_change(const struct tc_replay *r)
 
 static void write_band_json(const struct tc_replay *r, FILE *fp);
 
-int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+/* schema, tool, mode, input, chips and options */
+static void json_head(const struct tc_replay *r, FILE *fp)
 {
 	const struct tc_replay_graph *g = r->g;
 	const struct tc_ops_header *h = tc_replay_graph_header(g);
-	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
-	size_t *chg = by_change(r);
-	if (!chg)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	fprintf(fp, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n", TC_REPLAY_SCHEMA,
 		TC_REPLAY_SCHEMA_VERSION);
 	fputs("  \"tool\": {\"name\": \"tracecast\", \"version\": ", fp);
@@ -185,8 +182,49 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fputs(", \"steps\": ", fp);
 	jint(fp, r->opts.max_steps);
 	fputs("},\n", fp);
+}
 
-	/* summary */
+/* the summary's host/GPU split, waits and the stuck cause (insight.c) */
+static void json_insight(const struct tc_replay *r, FILE *fp)
+{
+	struct rp_insight in;
+	rp_insight(r, &in);
+	fputs(",\n    \"source_gpu_step_ns\": ", fp);
+	jnum(fp, in.src_gpu_step_ns);
+	fputs(", \"projected_gpu_step_ns\": ", fp);
+	jnum(fp, in.proj_gpu_step_ns);
+	fputs(", \"host_only_step_ns\": ", fp);
+	jnum(fp, in.have_ceiling ? in.ceil_step_ns : NAN);
+	fputs(", \"speedup_ceiling\": ", fp);
+	jnum(fp, in.have_ceiling ? in.ceiling : NAN);
+	fputs(", \"host_share\": ", fp);
+	jnum(fp, in.have_ceiling ? in.host_share : NAN);
+	fputs(", \"gpu_share\": ", fp);
+	jnum(fp, in.gpu_share);
+	fprintf(fp, ", \"carry_over_gpu_ops\": %llu", (unsigned long long)in.carry_ops);
+	fputs(", \"busiest_stream_busy_ns\": ", fp);
+	jnum(fp, in.busiest_stream_ns);
+	fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
+		r->opts.no_infer_waits ? "false" : "true");
+	struct rp_wait_count wk[RP_WAIT_KINDS];
+	for (size_t k = 0, nw = rp_wait_counts(r->g, wk); k < nw; k++) {
+		fputs(", ", fp);
+		tc_fput_json_str(fp, wk[k].kind);
+		fprintf(fp, ": %llu", (unsigned long long)wk[k].n);
+	}
+	fputs("}, \"host_bound\": ", fp);
+	fputs(in.host_bound ? "true" : "false", fp);
+	fputs(", \"stuck\": ", fp);
+	if (in.stuck)
+		tc_fput_json_str(fp, in.stuck_cause);
+	else
+		fputs("null", fp);
+}
+
+/* the summary: per job step times, energy, dollars, band, memory */
+static void json_summary(const struct tc_replay *r, FILE *fp)
+{
+	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	double sj, susd, pj, pusd, nk = (double)r->n_job_steps;
 	totals_energy(r, &sj, &susd, 0);
 	totals_energy(r, &pj, &pusd, 1);
@@ -208,40 +246,7 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	jnum(fp, r->opts.source ? ratio(nk, susd) : NAN);
 	fputs(", \"projected_steps_per_usd\": ", fp);
 	jnum(fp, dst ? ratio(nk, pusd) : NAN);
-	{
-		struct rp_insight in;
-		rp_insight(r, &in);
-		fputs(",\n    \"source_gpu_step_ns\": ", fp);
-		jnum(fp, in.src_gpu_step_ns);
-		fputs(", \"projected_gpu_step_ns\": ", fp);
-		jnum(fp, in.proj_gpu_step_ns);
-		fputs(", \"host_only_step_ns\": ", fp);
-		jnum(fp, in.have_ceiling ? in.ceil_step_ns : NAN);
-		fputs(", \"speedup_ceiling\": ", fp);
-		jnum(fp, in.have_ceiling ? in.ceiling : NAN);
-		fputs(", \"host_share\": ", fp);
-		jnum(fp, in.have_ceiling ? in.host_share : NAN);
-		fputs(", \"gpu_share\": ", fp);
-		jnum(fp, in.gpu_share);
-		fprintf(fp, ", \"carry_over_gpu_ops\": %llu", (unsigned long long)in.carry_ops);
-		fputs(", \"busiest_stream_busy_ns\": ", fp);
-		jnum(fp, in.busiest_stream_ns);
-		fprintf(fp, ",\n    \"waits_inferred\": {\"used\": %s",
-			r->opts.no_infer_waits ? "false" : "true");
-		struct rp_wait_count wk[RP_WAIT_KINDS];
-		for (size_t k = 0, nw = rp_wait_counts(r->g, wk); k < nw; k++) {
-			fputs(", ", fp);
-			tc_fput_json_str(fp, wk[k].kind);
-			fprintf(fp, ": %llu", (unsigned long long)wk[k].n);
-		}
-		fputs("}, \"host_bound\": ", fp);
-		fputs(in.host_bound ? "true" : "false", fp);
-		fputs(", \"stuck\": ", fp);
-		if (in.stuck)
-			tc_fput_json_str(fp, in.stuck_cause);
-		else
-			fputs("null", fp);
-	}
+	json_insight(r, fp);
 	write_band_json(r, fp);
 	{
 		const struct tc_replay_memory *m = tc_replay_memory(r);
@@ -256,8 +261,11 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		}
 	}
 	fputs("},\n", fp);
+}
 
-	/* steps */
+/* every reported step, on both sides */
+static void json_steps(const struct tc_replay *r, FILE *fp)
+{
 	fputs("  \"steps\": [", fp);
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
@@ -302,8 +310,11 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputc('}', fp);
 	}
 	fputs("\n  ],\n", fp);
+}
 
-	/* by bound and exposed communication */
+/* by bound, exposed communication and by class */
+static void json_by_class(const struct tc_replay *r, FILE *fp)
+{
 	double bs[TC_BOUND__COUNT], bp[TC_BOUND__COUNT];
 	bound_totals(r, bs, 0);
 	bound_totals(r, bp, 1);
@@ -336,19 +347,22 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputc('}', fp);
 	}
 	fputs("\n  ],\n", fp);
+}
 
-	/* critical path */
+/* the critical path's length and its share by class */
+static void json_critical_path(const struct tc_replay *r, FILE *fp)
+{
 	fputs("  \"critical_path\": {\"length_ns\": ", fp);
 	jint(fp, r->cp_len_ns);
 	fprintf(fp, ", \"gpu_ops\": %llu, \"by_class\": [", (unsigned long long)r->cp_ops);
-	first = 1;
+	int first = 1;
 	for (unsigned c = 0; c <= TC_CLASS__COUNT; c++) {
 		if (r->cp_class_ns[c] <= 0)
 			continue;
 		fputs(first ? "" : ", ", fp);
 		first = 0;
 		fputs("{\"class\": ", fp);
-		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : "host+latency");
+		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : TC_REPLAY_CP_HOST_LATENCY);
 		fputs(", \"ns\": ", fp);
 		jnum(fp, r->cp_class_ns[c]);
 		fputs(", \"share\": ", fp);
@@ -356,8 +370,11 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		fputc('}', fp);
 	}
 	fputs("]},\n", fp);
+}
 
-	/* top ops */
+/* the top ops by projected time and by change (chg: by_change's order) */
+static void json_top(const struct tc_replay *r, FILE *fp, const size_t *chg)
+{
 	size_t nt = TC_MIN((size_t)r->opts.top_n, r->n_top);
 	fputs("  \"top_ops\": {\"by_projected_time\": [", fp);
 	for (size_t i = 0; i < nt; i++) {
@@ -370,12 +387,14 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		j_top(fp, r, &r->top[chg[i]]);
 	}
 	fputs("]},\n", fp);
-	free(chg);
+}
 
-	/* warnings */
+/* what the run could not model, counted */
+static void json_warnings(const struct tc_replay *r, FILE *fp)
+{
 	const struct tc_replay_warnings *w = &r->warn;
 	fputs("  \"warnings\": {\"no_cost_model\": {", fp);
-	first = 1;
+	int first = 1;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (w->no_cost_model[c]) {
 			fputs(first ? "" : ", ", fp);
@@ -402,8 +421,12 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		w->no_steps ? "true" : "false", (unsigned long long)w->unresolved_waits,
 		(unsigned long long)w->broken_cycles, (unsigned long long)w->inferred_coll_bytes);
 	rp_layout_write_json(r, fp);
+}
 
-	/* provenance: where each family of figures comes from */
+/* where each family of figures comes from */
+static void json_provenance(const struct tc_replay *r, FILE *fp)
+{
+	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	fputs("  \"provenance\": {\n", fp);
 	fputs("    \"gpu_op_time\": ", fp);
 	tc_fput_json_str(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
@@ -427,6 +450,22 @@ int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fputs(", \"target\": ", fp);
 	tc_fput_json_str(fp, chip_id(dst));
 	fputs("}\n  }\n}\n", fp);
+}
+
+int tc_replay_write_json(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+{
+	size_t *chg = by_change(r);
+	if (!chg)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	json_head(r, fp);
+	json_summary(r, fp);
+	json_steps(r, fp);
+	json_by_class(r, fp);
+	json_critical_path(r, fp);
+	json_top(r, fp, chg);
+	free(chg);
+	json_warnings(r, fp);
+	json_provenance(r, fp);
 	if (ferror(fp))
 		return tc_err_set(err, TC_EIO, "writing the JSON report failed");
 	return 0;
@@ -533,11 +572,11 @@ static void write_ceiling_text(const struct tc_replay *r, FILE *fp)
 			fx(a, 100 * in.gpu_move, 1), fx(b, 100 * in.step_move, 1), in.stuck_cause);
 }
 
-int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+/* what ran on what, the step time, its band, memory and the host ceiling */
+static void text_head(const struct tc_replay *r, FILE *fp)
 {
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32];
 	const struct tc_replay_graph *g = r->g;
-	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	double nk = (double)r->n_job_steps;
 	int model_only = !r->opts.source && r->opts.target && rp_all_analytic(g);
 	fprintf(fp, "%s: %s -> %s (host x%s)\n", mode_name(r),
@@ -572,12 +611,18 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 				m->fits ? "fits" : "DOES NOT FIT");
 	}
 	write_ceiling_text(r, fp);
+}
+
+/* one row per reported step */
+static void text_steps(const struct tc_replay *r, FILE *fp)
+{
+	char a[32], b[32], c[32], d[32];
 	fprintf(fp, "\n%-5s %-22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", "rank", "step",
 		"source", "projected", "speedup", "cpu src", "cpu prj", "gpu-side src",
 		"gpu-side prj", "gpu busy src", "gpu busy prj");
 	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
-		char e[32], f[32], h[32], i[32], j[32], l[32];
+		char e[32], f[32], h[32], i[32], j[32];
 		char nm[64];
 		tc_str_printable(nm, sizeof(nm), s->name); /* names are input: no ESC to the tty */
 		fprintf(fp, "%-5u %-22.22s %12s %12s %8s %12s %12s %12s %12s %12s %12s\n", s->rank,
@@ -586,9 +631,13 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			ns(d, (double)s->src_cpu_ns), ns(e, (double)s->proj_cpu_ns),
 			ns(f, (double)s->src_gpu_ns), ns(h, (double)s->proj_gpu_ns),
 			ns(i, (double)s->src_busy_ns), ns(j, (double)s->proj_busy_ns));
-		(void)l;
 	}
+}
 
+/* step time by bound, exposed communication, the layout */
+static void text_bounds(const struct tc_replay *r, FILE *fp)
+{
+	char a[32], b[32], c[32], d[32];
 	double bs[TC_BOUND__COUNT], bp[TC_BOUND__COUNT], ts = 0, tp = 0;
 	bound_totals(r, bs, 0);
 	bound_totals(r, bp, 1);
@@ -603,7 +652,12 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 	fprintf(fp, "exposed communication: source %s, projected %s\n", ns(a, bs[TC_BOUND_COMM]),
 		ns(b, bp[TC_BOUND_COMM]));
 	rp_layout_write_text(r, fp);
+}
 
+/* GPU time by op class */
+static void text_classes(const struct tc_replay *r, FILE *fp)
+{
+	char a[32], b[32], c[32];
 	fprintf(fp, "\n%-12s %8s %12s %12s %8s\n", "class", "count", "source", "projected",
 		"speedup");
 	for (unsigned k = 0; k < TC_CLASS__COUNT; k++)
@@ -612,7 +666,13 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 				(unsigned long long)r->class_count[k], ns(a, r->class_src_ns[k]),
 				ns(b, r->class_proj_ns[k]),
 				fx(c, ratio(r->class_src_ns[k], r->class_proj_ns[k]), 3));
+}
 
+/* the top ops by projected time and by change */
+static int text_top(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+{
+	char a[32], b[32];
+	const struct tc_replay_graph *g = r->g;
 	size_t nt = TC_MIN((size_t)r->opts.top_n, r->n_top);
 	size_t *chg = by_change(r);
 	if (!chg)
@@ -632,7 +692,13 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 		}
 	}
 	free(chg);
+	return 0;
+}
 
+/* the critical path's length and its share by class */
+static void text_critical_path(const struct tc_replay *r, FILE *fp)
+{
+	char a[32];
 	if (r->n_steps)
 		fprintf(fp, "\ncritical path of %s (rank %u) %s (%llu GPU ops):",
 			r->steps[r->cp_step].name, r->steps[r->cp_step].rank,
@@ -642,10 +708,17 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			(unsigned long long)r->cp_ops);
 	for (unsigned k = 0; k <= TC_CLASS__COUNT; k++)
 		if (r->cp_class_ns[k] > 0)
-			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : "host+latency",
+			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : TC_REPLAY_CP_HOST_LATENCY,
 				fx(a, 100 * ratio(r->cp_class_ns[k], (double)r->cp_len_ns), 1));
 	fputc('\n', fp);
+}
 
+/* energy, Perf/W and Perf/$ per step */
+static void text_energy(const struct tc_replay *r, FILE *fp)
+{
+	char a[32], b[32];
+	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
+	double nk = (double)r->n_job_steps;
 	double sj, susd, pj, pusd;
 	totals_energy(r, &sj, &susd, 0);
 	totals_energy(r, &pj, &pusd, 1);
@@ -659,6 +732,11 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			fx(a, r->opts.source ? ratio(nk, susd) : NAN, 1),
 			fx(b, dst ? ratio(nk, pusd) : NAN, 1));
 	}
+}
+
+/* one line of what the run could not model, when anything */
+static void text_warnings(const struct tc_replay *r, FILE *fp)
+{
 	const struct tc_replay_warnings *w = &r->warn;
 	uint64_t ncm = 0, ndt = 0;
 	for (unsigned k = 0; k < TC_CLASS__COUNT; k++)
@@ -676,6 +754,18 @@ int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err
 			(unsigned long long)w->forced_collectives, (unsigned long long)w->broken_cycles,
 			(unsigned long long)w->unresolved_waits, w->no_gpu_work ? ", no GPU work" : "",
 			w->no_steps ? ", no steps (whole run reported)" : "");
+}
+
+int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err)
+{
+	text_head(r, fp);
+	text_steps(r, fp);
+	text_bounds(r, fp);
+	text_classes(r, fp);
+	TC_TRY(text_top(r, fp, err));
+	text_critical_path(r, fp);
+	text_energy(r, fp);
+	text_warnings(r, fp);
 	if (ferror(fp))
 		return tc_err_set(err, TC_EIO, "writing the report failed");
 	return 0;

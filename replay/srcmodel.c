@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 int rp_all_analytic(const struct tc_replay_graph *g)
 {

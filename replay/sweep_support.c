@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 #include "sweep_support.h"
 
 static double ratio(double a, double b)

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 static void put_us(FILE *fp, int64_t ns)
 {

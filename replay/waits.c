@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rp_internal.h"
 
 #define WAIT_WINDOW_NS 50000   /* the call returns at most 50 us after the awaited op */
 #define WAIT_MIN_NS 5000       /* and lasts at least 5 us beyond twice its baseline */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rpt_internal.h"
 
 #define MAX_KEYS 8
 #define MAX_VALUES 64
@@ -93,14 +93,14 @@ static void run_title(FILE *fp, const struct tc_report_run *r)
 {
 	char b[4][48];
 	fputs("<title>", fp);
-	rp_esc(fp, r->label);
+	rpt_esc(fp, r->label);
 	for (size_t p = 0; p < r->n_params; p++) {
 		fputs("\n", fp);
-		rp_esc(fp, r->params[p]);
+		rpt_esc(fp, r->params[p]);
 	}
-	fprintf(fp, "\nstep %s · speedup %s× · %s steps/J · %s steps/$</title>", rp_ns(b[0], r->step_ns),
-		rp_sig(b[1], 48, r->speedup, 3), rp_sig(b[2], 48, r->steps_per_j, 3),
-		rp_sig(b[3], 48, r->steps_per_usd, 3));
+	fprintf(fp, "\nstep %s · speedup %s× · %s steps/J · %s steps/$</title>", rpt_ns(b[0], r->step_ns),
+		rpt_sig(b[1], 48, r->speedup, 3), rpt_sig(b[2], 48, r->steps_per_j, 3),
+		rpt_sig(b[3], 48, r->steps_per_usd, 3));
 }
 
 static void heatmap(FILE *fp, const struct tc_report_sweep *s, const struct axis *x, const struct axis *y)
@@ -129,9 +129,9 @@ static void heatmap(FILE *fp, const struct tc_report_sweep *s, const struct axis
 			}
 	double H = TOP + y->n * CELL_H + 46, W = LEFT + x->n * CELL_W + 20;
 	fputs("<section class=\"card\"><h2>Speedup over ", fp);
-	rp_esc(fp, x->key);
+	rpt_esc(fp, x->key);
 	fputs(" &times; ", fp);
-	rp_esc(fp, y->key);
+	rpt_esc(fp, y->key);
 	fputs("</h2>\n", fp);
 	fprintf(fp, "<svg class=\"chart\" id=\"heatmap\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" style=\"max-width:%.0fpx\">\n",
 		W, H, W);
@@ -140,7 +140,7 @@ static void heatmap(FILE *fp, const struct tc_report_sweep *s, const struct axis
 		/* the largest value at the top, as on a plot's y axis */
 		size_t row = y->n - 1 - b;
 		fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LEFT - 8, TOP + row * CELL_H + CELL_H / 2 + 4);
-		rp_esc(fp, y->values[b]);
+		rpt_esc(fp, y->values[b]);
 		fputs("</text>\n", fp);
 		for (size_t a = 0; a < x->n; a++) {
 			double v = cnt[a][b] > 0 ? sum[a][b] / cnt[a][b] : NAN;
@@ -150,35 +150,35 @@ static void heatmap(FILE *fp, const struct tc_report_sweep *s, const struct axis
 				cx, cy, CELL_W - 2, CELL_H - 2, isfinite(v) ? col : "#eeeeee");
 			snprintf(m, sizeof(m), "heat[%s][%s]", x->values[a], y->values[b]);
 			if (isfinite(v))
-				rp_metric(fp, m, v);
+				rpt_metric(fp, m, v);
 			fputs("><title>", fp);
-			rp_esc(fp, x->key);
+			rpt_esc(fp, x->key);
 			fputc('=', fp);
-			rp_esc(fp, x->values[a]);
+			rpt_esc(fp, x->values[a]);
 			fputs(", ", fp);
-			rp_esc(fp, y->key);
+			rpt_esc(fp, y->key);
 			fputc('=', fp);
-			rp_esc(fp, y->values[b]);
-			fprintf(fp, ": mean speedup %s× over %.0f run(s)</title></rect>", rp_sig(b1, sizeof(b1), v, 3),
+			rpt_esc(fp, y->values[b]);
+			fprintf(fp, ": mean speedup %s× over %.0f run(s)</title></rect>", rpt_sig(b1, sizeof(b1), v, 3),
 				cnt[a][b]);
 			if (isfinite(v))
 				fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" style=\"fill:%s\" "
 					    "pointer-events=\"none\">%s</text>",
-					cx + CELL_W / 2 - 1, cy + CELL_H / 2 + 4, rp_ink(col), rp_sig(b1, sizeof(b1), v, 3));
+					cx + CELL_W / 2 - 1, cy + CELL_H / 2 + 4, rpt_ink(col), rpt_sig(b1, sizeof(b1), v, 3));
 			fputc('\n', fp);
 		}
 	}
 	for (size_t a = 0; a < x->n; a++) {
 		fprintf(fp, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", LEFT + a * CELL_W + CELL_W / 2 - 1,
 			TOP + y->n * CELL_H + 14);
-		rp_esc(fp, x->values[a]);
+		rpt_esc(fp, x->values[a]);
 		fputs("</text>", fp);
 	}
 	fprintf(fp, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", LEFT + x->n * CELL_W / 2,
 		TOP + y->n * CELL_H + 36);
-	rp_esc(fp, x->key);
+	rpt_esc(fp, x->key);
 	fprintf(fp, "</text><text class=\"ax\" x=\"0\" y=\"%.1f\">", TOP + 2);
-	rp_esc(fp, y->key);
+	rpt_esc(fp, y->key);
 	fputs(" &uarr;</text>\n</svg>\n<p class=\"note\">Mean speedup of the runs in each cell (over the "
 	      "other parameters and traces); colour scale viridis, dark = lowest, yellow = highest.</p></section>\n",
 	      fp);
@@ -210,13 +210,13 @@ static void sensitivity(FILE *fp, const struct tc_report_sweep *s, const struct 
 	hi += pad;
 	char b1[48], m[160];
 	fputs("<div><h2 style=\"font-size:14px\">", fp);
-	rp_esc(fp, ax->key);
+	rpt_esc(fp, ax->key);
 	fprintf(fp, "</h2><svg class=\"chart\" id=\"sens-%zu\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", idx, W, H);
 	for (int t = 0; t <= 4; t++) {
 		double v = lo + (hi - lo) * t / 4, y = T + (H - T - B) * (1 - (double)t / 4);
 		fprintf(fp, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>"
 			    "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s×</text>\n",
-			L, y, W - R, y, L - 6, y + 4, rp_sig(b1, sizeof(b1), v, 3));
+			L, y, W - R, y, L - 6, y + 4, rpt_sig(b1, sizeof(b1), v, 3));
 	}
 	double step = ax->n > 1 ? (W - L - R - 20) / (double)(ax->n - 1) : 0;
 	fputs("<polyline fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\" points=\"", fp);
@@ -227,19 +227,19 @@ static void sensitivity(FILE *fp, const struct tc_report_sweep *s, const struct 
 	for (size_t v = 0; v < ax->n; v++) {
 		double x = L + 10 + v * step;
 		fprintf(fp, "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">", x, H - B + 16);
-		rp_esc(fp, ax->values[v]);
+		rpt_esc(fp, ax->values[v]);
 		fputs("</text>", fp);
 		if (!isfinite(mean[v]))
 			continue;
 		fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#0072B2\"", x,
 			T + (H - T - B) * (1 - (mean[v] - lo) / (hi - lo)));
 		snprintf(m, sizeof(m), "sens[%s][%s]", ax->key, ax->values[v]);
-		rp_metric(fp, m, mean[v]);
+		rpt_metric(fp, m, mean[v]);
 		fputs("><title>", fp);
-		rp_esc(fp, ax->key);
+		rpt_esc(fp, ax->key);
 		fputc('=', fp);
-		rp_esc(fp, ax->values[v]);
-		fprintf(fp, ": mean speedup %s×</title></circle>\n", rp_sig(b1, sizeof(b1), mean[v], 3));
+		rpt_esc(fp, ax->values[v]);
+		fprintf(fp, ": mean speedup %s×</title></circle>\n", rpt_sig(b1, sizeof(b1), mean[v], 3));
 	}
 	fputs("</svg></div>\n", fp);
 }
@@ -297,10 +297,10 @@ static void pareto(FILE *fp, const struct tc_report_sweep *s)
 		double vx = x0 + (x1 - x0) * t / 5, vy = y0 + (y1 - y0) * t / 5;
 		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#eeeeee\"/>", SX(vx), T, SX(vx), H - B);
 		fprintf(fp, "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n", SX(vx), H - B + 16,
-			rp_sig(b1, sizeof(b1), vx, 3));
+			rpt_sig(b1, sizeof(b1), vx, 3));
 		fprintf(fp, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>", L, SY(vy), W - R, SY(vy));
 		fprintf(fp, "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 6, SY(vy) + 4,
-			rp_sig(b1, sizeof(b1), vy, 3));
+			rpt_sig(b1, sizeof(b1), vy, 3));
 	}
 	fprintf(fp, "<text class=\"ax\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">Perf/W (steps per joule) &rarr;</text>"
 		    "<text class=\"ax\" x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\">"
@@ -330,7 +330,7 @@ static void pareto(FILE *fp, const struct tc_report_sweep *s)
 				SX(r->steps_per_j), SY(r->steps_per_usd), f ? "6" : "4.5", f ? "#D55E00" : "#56B4E9",
 				f ? "1" : "0.75");
 			snprintf(m, sizeof(m), "runs[%zu].pareto", i);
-			rp_metric(fp, m, f);
+			rpt_metric(fp, m, f);
 			fputc('>', fp);
 			run_title(fp, r);
 			fputs("</circle>\n", fp);
@@ -339,7 +339,7 @@ static void pareto(FILE *fp, const struct tc_report_sweep *s)
 #undef SY
 	fputs("</svg>\n", fp);
 	const char *labels[] = {"on the Pareto front", "dominated"}, *cols[] = {"#D55E00", "#56B4E9"};
-	rp_legend(fp, labels, cols, 2);
+	rpt_legend(fp, labels, cols, 2);
 	fputs("<p class=\"note\">Up and right is better. A run is on the front when no other run is at "
 	      "least as good on both and better on one; hover a point for its parameters.</p></section>\n",
 	      fp);
@@ -362,16 +362,16 @@ int tc_report_write_dashboard(FILE *fp, const struct tc_report_sweep *s, struct 
 	size_t nk = axes_of(s, ax);
 	char title[300], b[4][48];
 	snprintf(title, sizeof(title), "tracecast sweep: %s", s->title ? s->title : "");
-	rp_page_begin(fp, title);
+	rpt_page_begin(fp, title);
 	fputs("<h1>", fp);
-	rp_esc(fp, title);
+	rpt_esc(fp, title);
 	fprintf(fp, "</h1>\n<p class=\"sub\"><span");
-	rp_metric(fp, "runs", (double)s->n_runs);
+	rpt_metric(fp, "runs", (double)s->n_runs);
 	fprintf(fp, ">%zu</span> runs over %zu swept parameter(s)", s->n_runs, nk);
 	for (size_t k = 0; k < nk; k++) {
 		fputs(k ? ", " : ": ", fp);
 		fputs("<code>", fp);
-		rp_esc(fp, ax[k].key);
+		rpt_esc(fp, ax[k].key);
 		fprintf(fp, "</code> (%zu values)", ax[k].n);
 	}
 	fputs("</p>\n", fp);
@@ -390,8 +390,8 @@ int tc_report_write_dashboard(FILE *fp, const struct tc_report_sweep *s, struct 
 	for (int k = 0; k < 4; k++) {
 		double v = k == 1 ? -best[k] : best[k];
 		fprintf(fp, "<div class=\"kpi\"><div class=\"k\">%s</div><div class=\"v\"", names[k]);
-		rp_metric(fp, metrics[k], v);
-		fprintf(fp, ">%s%s</div><div class=\"d\">%s</div></div>", k == 1 ? rp_ns(b[k], v) : rp_sig(b[k], 48, v, 3),
+		rpt_metric(fp, metrics[k], v);
+		fprintf(fp, ">%s%s</div><div class=\"d\">%s</div></div>", k == 1 ? rpt_ns(b[k], v) : rpt_sig(b[k], 48, v, 3),
 			k == 0 ? "&times;" : "", k == 2 ? "steps/J" : k == 3 ? "steps/$" : "");
 	}
 	fputs("</div>\n", fp);
@@ -419,17 +419,17 @@ int tc_report_write_dashboard(FILE *fp, const struct tc_report_sweep *s, struct 
 	for (size_t i = 0; i < shown; i++) {
 		const struct tc_report_run *r = order[i];
 		fputs("<tr><td class=\"l\">", fp);
-		rp_esc(fp, r->label);
+		rpt_esc(fp, r->label);
 		fputs("</td><td class=\"l\"><code>", fp);
 		for (size_t p = 0; p < r->n_params; p++) {
 			fputs(p ? " " : "", fp);
-			rp_esc(fp, r->params[p]);
+			rpt_esc(fp, r->params[p]);
 		}
-		fprintf(fp, "</code></td><td>%s</td><td>%s&times;</td><td>%s</td><td>%s</td></tr>\n", rp_ns(b[0], r->step_ns),
-			rp_sig(b[1], 48, r->speedup, 3), rp_sig(b[2], 48, r->steps_per_j, 3), rp_sig(b[3], 48, r->steps_per_usd, 3));
+		fprintf(fp, "</code></td><td>%s</td><td>%s&times;</td><td>%s</td><td>%s</td></tr>\n", rpt_ns(b[0], r->step_ns),
+			rpt_sig(b[1], 48, r->speedup, 3), rpt_sig(b[2], 48, r->steps_per_j, 3), rpt_sig(b[3], 48, r->steps_per_usd, 3));
 	}
 	fputs("</tbody></table></section>\n", fp);
 	free(order);
-	rp_page_end(fp);
+	rpt_page_end(fp);
 	return ferror(fp) ? tc_err_set(err, TC_EIO, "dashboard: write failed") : 0;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rpt_internal.h"
 #include "opstream.h"
 
 /* ---- profiles ------------------------------------------------------------------------------ */
@@ -47,7 +47,7 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		double ns, n;
 	} *slots = NULL;
 	size_t n_slots = 0, cap_slots = 0, cap = 0, cap_inst = 0;
-	struct rp_optrack track;
+	struct rpt_optrack track;
 	memset(&track, 0, sizeof(track));
 	const struct tc_op *ops;
 	size_t n;
@@ -55,7 +55,7 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		for (size_t i = 0; i < n; i++) {
 			const struct tc_op *op = &ops[i];
 			double d = op->dur_ns > 0 ? (double)op->dur_ns : 0;
-			if (rp_optrack_add(&track, &p->arena, op, tc_ops_reader_string(rd, op->name)) < 0) {
+			if (rpt_optrack_add(&track, &p->arena, op, tc_ops_reader_string(rd, op->name)) < 0) {
 				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 				goto out;
 			}
@@ -89,7 +89,7 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 			const char *nm = tc_ops_reader_string(rd, op->name);
 			p->inst[p->n_inst++] = (struct tc_report_kinst){
 				tc_arena_strdup(&p->arena, nm ? nm : "?"), tc_class_name(c),
-				rp_optrack_key(&track, op), d, op->id};
+				rpt_optrack_key(&track, op), d, op->id};
 		}
 	}
 	if (rc < 0)
@@ -109,7 +109,7 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 out:
 	free(slots);
-	rp_optrack_free(&track);
+	rpt_optrack_free(&track);
 	tc_map64_free(&idx);
 	tc_ops_reader_free(rd);
 	if (rc < 0)
@@ -291,7 +291,7 @@ int tc_report_diff_build(struct tc_report_diff *d, const struct tc_report_profil
 		free(d->kernels);
 		d->kernels = NULL;
 		d->n_kernels = 0;
-		if (rp_diff_match_ops(a, da, b, db, &d->kernels, &d->n_kernels) < 0) {
+		if (rpt_diff_match_ops(a, da, b, db, &d->kernels, &d->n_kernels) < 0) {
 			tc_report_diff_free(d);
 			return tc_err_set(err, TC_ENOMEM, "diff: out of memory");
 		}

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rpt_internal.h"
 #include "opstream.h"
 
 /* ---- while reading a trace: each op's outermost aten op ----------------------------------- */
 
-void rp_optrack_free(struct rp_optrack *t)
+void rpt_optrack_free(struct rpt_optrack *t)
 {
 	tc_map64_free(&t->outer);
 	tc_map64_free(&t->inst);
@@ -50,7 +50,7 @@ static void op_key(char *buf, size_t n, const char *name, const struct tc_op *op
 	}
 }
 
-int rp_optrack_add(struct rp_optrack *t, struct tc_arena *arena, const struct tc_op *op,
+int rpt_optrack_add(struct rpt_optrack *t, struct tc_arena *arena, const struct tc_op *op,
 		   const char *name)
 {
 	uint64_t up = TC_NONE, v;
@@ -84,7 +84,7 @@ int rp_optrack_add(struct rp_optrack *t, struct tc_arena *arena, const struct tc
 	return 0;
 }
 
-const char *rp_optrack_key(const struct rp_optrack *t, const struct tc_op *kernel)
+const char *rpt_optrack_key(const struct rpt_optrack *t, const struct tc_op *kernel)
 {
 	uint64_t up, k;
 	if (kernel->link == TC_NONE || !tc_map64_get(&t->outer, kernel->link, &up) ||
@@ -142,7 +142,7 @@ static int add(struct pair **v, size_t *n, size_t *cap, const struct tc_report_k
 	return 0;
 }
 
-int rp_diff_match_ops(const struct tc_report_profile *a, double da,
+int rpt_diff_match_ops(const struct tc_report_profile *a, double da,
 		      const struct tc_report_profile *b, double db, struct tc_report_diff_row **out,
 		      size_t *n_out)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "rpt_internal.h"
 
 static const char *fmt_count(char *b, double v)
 {
@@ -18,7 +18,7 @@ static const char *fmt_count(char *b, double v)
 static const char *fmt_delta_ns(char *b, double d)
 {
 	char t[32];
-	snprintf(b, 40, "%s%s", d > 0 ? "+" : d < 0 ? "-" : "", rp_ns(t, fabs(d)));
+	snprintf(b, 40, "%s%s", d > 0 ? "+" : d < 0 ? "-" : "", rpt_ns(t, fabs(d)));
 	return b;
 }
 
@@ -53,7 +53,7 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 					  : "figures are totals (a side has no steps); delta = B - A");
 	if (isfinite(d->a_step_ns) && isfinite(d->b_step_ns)) {
 		double dd = d->b_step_ns - d->a_step_ns;
-		fprintf(fp, "step time  A %s  B %s  %s%s %s%s\n\n", rp_ns(b[0], d->a_step_ns), rp_ns(b[1], d->b_step_ns),
+		fprintf(fp, "step time  A %s  B %s  %s%s %s%s\n\n", rpt_ns(b[0], d->a_step_ns), rpt_ns(b[1], d->b_step_ns),
 			dd > 0 ? red : dd < 0 ? green : "", fmt_delta_ns(b[2], dd),
 			fmt_pct(b[3], d->a_step_ns, d->b_step_ns), off);
 	}
@@ -63,7 +63,7 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 		const struct tc_report_diff_row *r = &d->classes[i];
 		double dd = r->b_ns - r->a_ns;
 		fprintf(fp, "%-14s %9s %9s %12s %12s %s%13s %8s%s\n", r->key, fmt_count(b[0], r->a_count),
-			fmt_count(b[1], r->b_count), rp_ns(b[2], r->a_ns), rp_ns(b[3], r->b_ns),
+			fmt_count(b[1], r->b_count), rpt_ns(b[2], r->a_ns), rpt_ns(b[3], r->b_ns),
 			dd > 0 ? red : dd < 0 ? green : "", fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns), off);
 	}
 	fprintf(fp, "\ntop kernels by impact%s%s\n", d->a->kernels_partial || d->b->kernels_partial
@@ -89,8 +89,8 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 			snprintf(sh + w, sizeof(sh) - w, " -> %s", sb);
 		}
 		fprintf(fp, "%s%13s %8s%s %12s %12s %9s %9s  %-12s %.90s\n", dd > 0 ? red : dd < 0 ? green : "",
-			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off, rp_ns(b[2], r->a_ns),
-			rp_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, sh);
+			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off, rpt_ns(b[2], r->a_ns),
+			rpt_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, sh);
 	}
 	return ferror(fp) ? TC_EIO : 0;
 }
@@ -177,21 +177,21 @@ static void diverging(FILE *fp, const char *id, const char *what, const struct t
 		char shown[64];
 		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)40), r->key, len > 40 ? "…" : "");
 		fputs("<g><title>", fp);
-		rp_esc(fp, r->key);
+		rpt_esc(fp, r->key);
 		if (r->b_key) {
 			fputs(" → ", fp);
-			rp_esc(fp, r->b_key);
+			rpt_esc(fp, r->b_key);
 		}
-		fprintf(fp, "\nA %s (%s calls) → B %s (%s calls): %s, %s</title>", rp_ns(b1, r->a_ns),
-			fmt_count(b3, r->a_count), rp_ns(b2, r->b_ns), fmt_count(b4, r->b_count),
+		fprintf(fp, "\nA %s (%s calls) → B %s (%s calls): %s, %s</title>", rpt_ns(b1, r->a_ns),
+			fmt_count(b3, r->a_count), rpt_ns(b2, r->b_ns), fmt_count(b4, r->b_count),
 			fmt_delta_ns(b1, dd), fmt_pct(b2, r->a_ns, r->b_ns));
 		fprintf(fp, "<text x=\"0\" y=\"%.1f\">", y + 13);
-		rp_esc(fp, shown);
+		rpt_esc(fp, shown);
 		fputs("</text>", fp);
 		snprintf(m, sizeof(m), "%s[%zu].delta_ns", what, i);
 		fprintf(fp, "<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"16\" fill=\"%s\"",
 			x, y, TC_MAX(w, 0.8), dd > 0 ? "#D55E00" : "#0072B2");
-		rp_metric(fp, m, dd);
+		rpt_metric(fp, m, dd);
 		fprintf(fp, "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">%s</text></g>\n",
 			dd < 0 ? x - 5 : x + TC_MAX(w, 0.8) + 5, y + 12.5, dd < 0 ? "end" : "start",
 			fmt_delta_ns(b3, dd));
@@ -209,15 +209,15 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 		const struct tc_report_diff_row *r = &rows[i];
 		double dd = r->b_ns - r->a_ns;
 		fputs("<tr><td class=\"l\">", fp);
-		rp_esc(fp, r->key);
+		rpt_esc(fp, r->key);
 		if (r->b_key) {
 			fputs(" → ", fp);
-			rp_esc(fp, r->b_key);
+			rpt_esc(fp, r->b_key);
 		}
 		fputs("</td>", fp);
 		if (kernels) {
 			fputs("<td class=\"t\">", fp);
-			rp_esc(fp, r->cls);
+			rpt_esc(fp, r->cls);
 			fputs("</td>", fp);
 		}
 		/* classes are addressed by name, kernels by position (names repeat across lists) */
@@ -229,8 +229,8 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 			else
 				snprintf(m, sizeof(m), "%s[%s].%s", what, r->key, f[k]);
 			fputs("<td", fp);
-			rp_metric(fp, m, v[k]);
-			fprintf(fp, ">%s</td>", k < 2 ? fmt_count(b[k], v[k]) : rp_ns(b[k], v[k]));
+			rpt_metric(fp, m, v[k]);
+			fprintf(fp, ">%s</td>", k < 2 ? fmt_count(b[k], v[k]) : rpt_ns(b[k], v[k]));
 		}
 		fprintf(fp, "<td class=\"%s\">%s</td><td>%s</td></tr>\n", dd > 0 ? "worse" : dd < 0 ? "better" : "",
 			fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns));
@@ -242,22 +242,22 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp)
 {
 	char title[600], b1[48], b2[48];
 	snprintf(title, sizeof(title), "tracecast diff: %s vs %s", d->a->label, d->b->label);
-	rp_page_begin(fp, title);
+	rpt_page_begin(fp, title);
 	fputs("<h1>", fp);
-	rp_esc(fp, title);
+	rpt_esc(fp, title);
 	fputs("</h1>\n<p class=\"sub\">A: ", fp);
-	rp_esc(fp, d->a->label);
+	rpt_esc(fp, d->a->label);
 	fprintf(fp, " (%s) · B: ", d->a->origin);
-	rp_esc(fp, d->b->label);
+	rpt_esc(fp, d->b->label);
 	fprintf(fp, " (%s) · %s; delta = B &minus; A, blue = B faster, vermillion = B slower.</p>\n", d->b->origin,
 		d->per_step ? "figures per step" : "figures are totals");
 	fputs("<div class=\"kpis\">", fp);
 	const double v[2] = {d->a_step_ns, d->b_step_ns};
 	for (int s = 0; s < 2; s++) {
 		fprintf(fp, "<div class=\"kpi\"><div class=\"k\">Step time %s</div><div class=\"v\"", s ? "B" : "A");
-		rp_metric(fp, s ? "b.step_ns" : "a.step_ns", v[s]);
-		fprintf(fp, ">%s</div><div class=\"d\">", rp_ns(b1, v[s]));
-		rp_esc(fp, s ? d->b->label : d->a->label);
+		rpt_metric(fp, s ? "b.step_ns" : "a.step_ns", v[s]);
+		fprintf(fp, ">%s</div><div class=\"d\">", rpt_ns(b1, v[s]));
+		rpt_esc(fp, s ? d->b->label : d->a->label);
 		fputs("</div></div>", fp);
 	}
 	double dd = v[1] - v[0];
@@ -265,7 +265,7 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp)
 		dd > 0 ? "worse" : dd < 0 ? "better" : "", isfinite(dd) ? fmt_pct(b1, v[0], v[1]) : "-",
 		isfinite(dd) ? fmt_delta_ns(b2, dd) : "step time unknown");
 	fputs("<div class=\"kpi\"><div class=\"k\">Biggest mover</div><div class=\"v\" style=\"font-size:18px\">", fp);
-	rp_esc(fp, d->n_classes ? d->classes[0].key : "-");
+	rpt_esc(fp, d->n_classes ? d->classes[0].key : "-");
 	fprintf(fp, "</div><div class=\"d\">%s</div></div></div>\n",
 		d->n_classes ? fmt_delta_ns(b1, d->classes[0].b_ns - d->classes[0].a_ns) : "");
 	fputs("<section class=\"card\" id=\"diff\"><h2>By op class, sorted by impact</h2>\n", fp);
@@ -281,6 +281,6 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp)
 		      "reads as 0 on that side.</p>",
 		      fp);
 	fputs("</section>\n", fp);
-	rp_page_end(fp);
+	rpt_page_end(fp);
 	return ferror(fp) ? TC_EIO : 0;
 }

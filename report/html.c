@@ -4,9 +4,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "hwmodel.h"
+#include "replay.h"
+#include "rpt_internal.h"
 
-void rp_esc(FILE *fp, const char *s)
+void rpt_esc(FILE *fp, const char *s)
 {
 	for (const char *p = s ? s : ""; *p; p++) {
 		switch (*p) {
@@ -31,31 +33,31 @@ void rp_esc(FILE *fp, const char *s)
 	}
 }
 
-void rp_val(FILE *fp, double v)
+void rpt_val(FILE *fp, double v)
 {
 	char b[64];
 	fputs(isfinite(v) ? tc_fmt_double(b, sizeof(b), v) : "nan", fp);
 }
 
-void rp_metric(FILE *fp, const char *metric, double v)
+void rpt_metric(FILE *fp, const char *metric, double v)
 {
 	if (!metric)
 		return;
 	fputs(" data-metric=\"", fp);
-	rp_esc(fp, metric);
+	rpt_esc(fp, metric);
 	fputs("\" data-value=\"", fp);
-	rp_val(fp, v);
+	rpt_val(fp, v);
 	fputc('"', fp);
 }
 
-const char *rp_ns(char *buf, double ns)
+const char *rpt_ns(char *buf, double ns)
 {
 	if (!isfinite(ns))
 		return "-";
 	return tc_fmt_ns(buf, 32, ns);
 }
 
-const char *rp_sig(char *buf, size_t n, double v, int sig)
+const char *rpt_sig(char *buf, size_t n, double v, int sig)
 {
 	if (!isfinite(v))
 		return "-";
@@ -85,40 +87,46 @@ const char *rp_sig(char *buf, size_t n, double v, int sig)
 #define OI_PURPLE "#CC79A7"
 #define GREY "#BBBBBB"
 
-const char *rp_bound_colour(const char *b)
+/* Colours keyed by the enums; a page looks a name up through hwmodel's and proto's own names
+ * (tc_bound_name, tc_class_name), so no enum name is copied here as a string. */
+static const char *const bound_colour[TC_BOUND__COUNT] = {
+    [TC_BOUND_COMPUTE] = OI_BLUE,     [TC_BOUND_MEMORY] = OI_ORANGE, [TC_BOUND_COMM] = OI_PURPLE,
+    [TC_BOUND_LAUNCH] = OI_VERMILION, [TC_BOUND_HOST] = OI_SKY,	     [TC_BOUND_IDLE] = GREY,
+};
+
+/* the eight Okabe-Ito hues first (the classes that usually dominate), then Tol's muted
+ * scheme, which is also colour-blind safe, for the rest */
+static const char *const class_colour[TC_CLASS__COUNT] = {
+    [TC_CLASS_GEMM] = OI_BLUE,		 [TC_CLASS_CONV] = OI_SKY,
+    [TC_CLASS_ATTENTION] = OI_VERMILION, [TC_CLASS_ELEMENTWISE] = OI_ORANGE,
+    [TC_CLASS_REDUCTION] = OI_YELLOW,	 [TC_CLASS_NORM] = OI_GREEN,
+    [TC_CLASS_SOFTMAX] = OI_PURPLE,	 [TC_CLASS_COLLECTIVE] = "#882255",
+    [TC_CLASS_COPY] = "#999933",	 [TC_CLASS_EMBEDDING] = "#332288",
+    [TC_CLASS_MEMSET] = "#DDCC77",	 [TC_CLASS_OPTIMIZER] = "#44AA99",
+    [TC_CLASS_HOST] = "#88CCEE",	 [TC_CLASS_OTHER] = "#999999",
+};
+#define NO_COLOUR "#777777"
+
+const char *rpt_bound_colour(const char *b)
 {
-	static const struct {
-		const char *name, *colour;
-	} t[] = {
-		{"compute", OI_BLUE}, {"memory", OI_ORANGE}, {"comm", OI_PURPLE},
-		{"launch", OI_VERMILION}, {"host", OI_SKY}, {"idle", GREY},
-	};
-	for (size_t i = 0; i < TC_ARRAY_LEN(t); i++)
-		if (b && strcmp(b, t[i].name) == 0)
-			return t[i].colour;
-	return "#777777";
+	for (unsigned i = 0; b && i < TC_BOUND__COUNT; i++)
+		if (strcmp(b, tc_bound_name(i)) == 0)
+			return bound_colour[i];
+	return NO_COLOUR;
 }
 
-const char *rp_class_colour(const char *c)
+const char *rpt_class_colour(const char *c)
 {
-	/* the eight Okabe-Ito hues first (the classes that usually dominate), then Tol's muted
-	 * scheme, which is also colour-blind safe, for the rest */
-	static const struct {
-		const char *name, *colour;
-	} t[] = {
-		{"gemm", OI_BLUE},          {"conv", OI_SKY},         {"attention", OI_VERMILION},
-		{"elementwise", OI_ORANGE}, {"reduction", OI_YELLOW}, {"norm", OI_GREEN},
-		{"softmax", OI_PURPLE},     {"collective", "#882255"}, {"copy", "#999933"},
-		{"embedding", "#332288"},   {"memset", "#DDCC77"},    {"optimizer", "#44AA99"},
-		{"host", "#88CCEE"},        {"other", "#999999"},     {"host+latency", "#DDDDDD"},
-	};
-	for (size_t i = 0; i < TC_ARRAY_LEN(t); i++)
-		if (c && strcmp(c, t[i].name) == 0)
-			return t[i].colour;
-	return "#777777";
+	for (unsigned i = 0; c && i < TC_CLASS__COUNT; i++)
+		if (strcmp(c, tc_class_name(i)) == 0)
+			return class_colour[i];
+	/* the critical path's share that is no class (replay.h) */
+	if (c && strcmp(c, TC_REPLAY_CP_HOST_LATENCY) == 0)
+		return "#DDDDDD";
+	return NO_COLOUR;
 }
 
-const char *rp_ink(const char *fill)
+const char *rpt_ink(const char *fill)
 {
 	/* relative luminance of #RRGGBB, sRGB approximated by squares: good enough to pick
 	 * black or white text */
@@ -187,17 +195,17 @@ static const char check_script[] =
 	"el.textContent=window.tcErrors.join(' | ');}check();window.addEventListener('load',check);})();"
 	"</script>\n";
 
-void rp_page_begin(FILE *fp, const char *title)
+void rpt_page_begin(FILE *fp, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta name=\"generator\" content=\"tracecast " TC_VERSION "\">\n<title>",
 	      fp);
-	rp_esc(fp, title);
+	rpt_esc(fp, title);
 	fprintf(fp, "</title>\n<style>\n%s</style>\n%s</head>\n<body>\n<main>\n", css, head_script);
 }
 
-void rp_page_end(FILE *fp)
+void rpt_page_end(FILE *fp)
 {
 	fputs("<footer>Made by tracecast " TC_VERSION ". Self-contained: no scripts or fonts are "
 	      "loaded from the network; hover a bar or point for its figures.</footer>\n"
@@ -210,7 +218,7 @@ void rp_page_end(FILE *fp)
 /* ---- charts ---------------------------------------------------------------------------------- */
 
 /* A round axis step for max over about n ticks: 1, 2 or 5 times a power of ten. */
-double rp_nice_step(double max, int n)
+double rpt_nice_step(double max, int n)
 {
 	if (!(max > 0))
 		return 1;
@@ -218,7 +226,7 @@ double rp_nice_step(double max, int n)
 	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
-const char *rp_ns_axis(char *b, double v, double max)
+const char *rpt_ns_axis(char *b, double v, double max)
 {
 	static const struct {
 		double div;
@@ -245,13 +253,13 @@ const char *rp_ns_axis(char *b, double v, double max)
 static const char *fmt_value(char *b, double v, int ns, const char *unit)
 {
 	if (ns)
-		return rp_ns(b, v);
+		return rpt_ns(b, v);
 	char t[32];
-	snprintf(b, 48, "%s%s%s", rp_sig(t, sizeof(t), v, 3), unit ? " " : "", unit ? unit : "");
+	snprintf(b, 48, "%s%s%s", rpt_sig(t, sizeof(t), v, 3), unit ? " " : "", unit ? unit : "");
 	return b;
 }
 
-void rp_stacked(FILE *fp, const struct rp_stack *st)
+void rpt_stacked(FILE *fp, const struct rpt_stack *st)
 {
 	const double W = 960, LABEL = 150, TAIL = 90, ROW = 30, GAP = 12, TOP = 6, AXIS = 22;
 	double plot = W - LABEL - TAIL, max = 0;
@@ -263,7 +271,7 @@ void rp_stacked(FILE *fp, const struct rp_stack *st)
 		}
 		max = TC_MAX(max, tot);
 	}
-	double step = rp_nice_step(max, 5), axis_max = max > 0 ? ceil(max / step) * step : 1;
+	double step = rpt_nice_step(max, 5), axis_max = max > 0 ? ceil(max / step) * step : 1;
 	double H = TOP + st->n_rows * (ROW + GAP) + AXIS;
 	char b1[64], b2[64];
 	fprintf(fp, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
@@ -274,12 +282,12 @@ void rp_stacked(FILE *fp, const struct rp_stack *st)
 		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e6e6e6\"/>"
 			"<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
 			x, TOP - 2, x, H - AXIS + 2, x, H - 6,
-			st->ns ? rp_ns_axis(b1, t, axis_max) : fmt_value(b1, t, 0, st->unit));
+			st->ns ? rpt_ns_axis(b1, t, axis_max) : fmt_value(b1, t, 0, st->unit));
 	}
 	for (size_t r = 0; r < st->n_rows; r++) {
 		double y = TOP + r * (ROW + GAP), x = LABEL, tot = 0;
 		fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 8, y + ROW / 2 + 4);
-		rp_esc(fp, st->rows[r]);
+		rpt_esc(fp, st->rows[r]);
 		fputs("</text>\n", fp);
 		for (size_t s = 0; s < st->n_series; s++)
 			tot += isfinite(st->values[r * st->n_series + s]) && st->values[r * st->n_series + s] > 0
@@ -292,21 +300,21 @@ void rp_stacked(FILE *fp, const struct rp_stack *st)
 			double w = plot * v / axis_max;
 			fprintf(fp, "<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"",
 				x, y, w, ROW, st->colours[s]);
-			rp_metric(fp, st->metrics ? st->metrics[r * st->n_series + s] : NULL, v);
+			rpt_metric(fp, st->metrics ? st->metrics[r * st->n_series + s] : NULL, v);
 			fputs("><title>", fp);
-			rp_esc(fp, st->rows[r]);
+			rpt_esc(fp, st->rows[r]);
 			fputs(" · ", fp);
-			rp_esc(fp, st->series[s]);
+			rpt_esc(fp, st->series[s]);
 			fprintf(fp, ": %s (%s%%)</title></rect>\n", fmt_value(b1, v, st->ns, st->unit),
-				rp_sig(b2, sizeof(b2), tot > 0 ? 100 * v / tot : 0, 3));
+				rpt_sig(b2, sizeof(b2), tot > 0 ? 100 * v / tot : 0, 3));
 			/* a label inside when it fits: colour is never the only cue */
 			size_t len = strlen(st->series[s]);
 			if (w > 7.0 * (double)len + 10) {
-				const char *ink = rp_ink(st->colours[s]);
+				const char *ink = rpt_ink(st->colours[s]);
 				fprintf(fp, "<text class=\"in\" x=\"%.2f\" y=\"%.1f\" style=\"fill:%s\" "
 					    "pointer-events=\"none\">",
 					x + 5, y + ROW / 2 + 4, ink);
-				rp_esc(fp, st->series[s]);
+				rpt_esc(fp, st->series[s]);
 				fputs("</text>\n", fp);
 			}
 			x += w;
@@ -317,12 +325,12 @@ void rp_stacked(FILE *fp, const struct rp_stack *st)
 	fputs("</svg>\n", fp);
 }
 
-void rp_legend(FILE *fp, const char *const *labels, const char *const *colours, size_t n)
+void rpt_legend(FILE *fp, const char *const *labels, const char *const *colours, size_t n)
 {
 	fputs("<div class=\"legend\">", fp);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(fp, "<span><i style=\"background:%s\"></i>", colours[i]);
-		rp_esc(fp, labels[i]);
+		rpt_esc(fp, labels[i]);
 		fputs("</span>", fp);
 	}
 	fputs("</div>\n", fp);

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 
 #include "hwmodel.h"
-#include "internal.h"
+#include "replay.h"
+#include "rpt_internal.h"
 
 #define MAX_SERIES 32
 
@@ -84,16 +85,16 @@ static void kpi(FILE *fp, const char *label, const char *value, const char *vmet
 {
 	char b[48];
 	fprintf(fp, "<div class=\"kpi\"><div class=\"k\">%s</div><div class=\"v\"", label);
-	rp_metric(fp, vmetric, v);
+	rpt_metric(fp, vmetric, v);
 	fprintf(fp, ">%s</div><div class=\"d\"", value);
-	rp_metric(fp, dmetric, d);
+	rpt_metric(fp, dmetric, d);
 	fputs(">", fp);
 	fputs(detail, fp);
 	if (isfinite(v) && isfinite(d) && d > 0 && dmetric) {
 		double ch = (v / d - 1) * 100;
 		int good = higher ? ch > 0.05 : ch < -0.05, bad = higher ? ch < -0.05 : ch > 0.05;
 		fprintf(fp, " <span class=\"%s\">(%s%s%%)</span>", good ? "better" : bad ? "worse" : "",
-			ch > 0 ? "+" : "", rp_sig(b, sizeof(b), ch, 3));
+			ch > 0 ? "+" : "", rpt_sig(b, sizeof(b), ch, 3));
 	}
 	fputs("</div></div>\n", fp);
 }
@@ -110,27 +111,27 @@ static void headline(FILE *fp, const json_t *doc)
 	if (json_is_object(band)) {
 		char b3[48], b4[48];
 		snprintf(bs, sizeof(bs), "<br>p10&ndash;p90 %s &ndash; %s",
-			 rp_ns(b3, num(band, "step_p10_ns")), rp_ns(b4, num(band, "step_p90_ns")));
+			 rpt_ns(b3, num(band, "step_p10_ns")), rpt_ns(b4, num(band, "step_p90_ns")));
 		snprintf(bx, sizeof(bx), "<br>p10&ndash;p90 %s&times; &ndash; %s&times;",
-			 rp_sig(b3, sizeof(b3), num(band, "speedup_p10"), 3),
-			 rp_sig(b4, sizeof(b4), num(band, "speedup_p90"), 3));
+			 rpt_sig(b3, sizeof(b3), num(band, "speedup_p10"), 3),
+			 rpt_sig(b4, sizeof(b4), num(band, "speedup_p90"), 3));
 	}
 	fputs("<div class=\"kpis\">\n", fp);
-	snprintf(d, sizeof(d), "source %s%s", rp_ns(b1, sp), bs);
-	kpi(fp, "Step time", rp_ns(v, pp), "summary.projected_step_ns", pp, d,
+	snprintf(d, sizeof(d), "source %s%s", rpt_ns(b1, sp), bs);
+	kpi(fp, "Step time", rpt_ns(v, pp), "summary.projected_step_ns", pp, d,
 	    "summary.source_step_ns", sp, 0);
 	double x = num(s, "speedup");
-	snprintf(v, sizeof(v), "%s&times;", rp_sig(b1, sizeof(b1), x, 3));
+	snprintf(v, sizeof(v), "%s&times;", rpt_sig(b1, sizeof(b1), x, 3));
 	snprintf(d, sizeof(d), "%s &rarr; %s%s", src ? src : "measured", dst ? dst : "same chip",
 		 bx);
 	kpi(fp, "Speedup", v, "summary.speedup", x, d, NULL, NAN, 1);
 	double pw = num(s, "projected_steps_per_j"), sw = num(s, "source_steps_per_j");
-	snprintf(v, sizeof(v), "%s <small>steps/J</small>", rp_sig(b1, sizeof(b1), pw, 3));
-	snprintf(d, sizeof(d), "source %s", rp_sig(b2, sizeof(b2), sw, 3));
+	snprintf(v, sizeof(v), "%s <small>steps/J</small>", rpt_sig(b1, sizeof(b1), pw, 3));
+	snprintf(d, sizeof(d), "source %s", rpt_sig(b2, sizeof(b2), sw, 3));
 	kpi(fp, "Perf/W", v, "summary.projected_steps_per_j", pw, d, "summary.source_steps_per_j", sw, 1);
 	double pu = num(s, "projected_steps_per_usd"), su = num(s, "source_steps_per_usd");
-	snprintf(v, sizeof(v), "%s <small>steps/$</small>", rp_sig(b1, sizeof(b1), pu, 3));
-	snprintf(d, sizeof(d), "source %s", rp_sig(b2, sizeof(b2), su, 3));
+	snprintf(v, sizeof(v), "%s <small>steps/$</small>", rpt_sig(b1, sizeof(b1), pu, 3));
+	snprintf(d, sizeof(d), "source %s", rpt_sig(b2, sizeof(b2), su, 3));
 	kpi(fp, "Perf/$", v, "summary.projected_steps_per_usd", pu, d, "summary.source_steps_per_usd", su, 1);
 	fputs("</div>\n", fp);
 }
@@ -159,7 +160,7 @@ static void by_bound(FILE *fp, const json_t *doc, const char *pfx)
 	const size_t nb = TC_BOUND__COUNT;
 	row_labels(doc, rows);
 	for (size_t s = 0; s < nb; s++) {
-		cols[s] = rp_bound_colour(bound_names[s]);
+		cols[s] = rpt_bound_colour(bound_names[s]);
 		for (int r = 0; r < 2; r++) {
 			const char *side = r ? "projected" : "source";
 			vals[r * nb + s] = num(json_object_get(bb, side), bound_names[s]);
@@ -171,9 +172,9 @@ static void by_bound(FILE *fp, const json_t *doc, const char *pfx)
 	rowp[1] = rows[1];
 	snprintf(id, sizeof(id), "%s-bound", pfx);
 	fputs("<section class=\"card\"><h2>Where the step time goes, by what bounds it</h2>\n", fp);
-	struct rp_stack st = {id, 2, nb, rowp, bound_names, cols, vals, mp, 1, NULL};
-	rp_stacked(fp, &st);
-	rp_legend(fp, bound_names, cols, nb);
+	struct rpt_stack st = {id, 2, nb, rowp, bound_names, cols, vals, mp, 1, NULL};
+	rpt_stacked(fp, &st);
+	rpt_legend(fp, bound_names, cols, nb);
 	fputs("<p class=\"note\">Summed over the reported steps. compute / memory: a GPU op bound by "
 	      "FLOPs or bytes was running; comm: only communication was (exposed); launch: "
 	      "kernels at the launch floor; host: the GPU waited for the CPU; idle: neither.</p>"
@@ -194,7 +195,7 @@ static void by_class(FILE *fp, const json_t *doc, const char *pfx)
 	for (size_t i = 0; i < n; i++) {
 		const json_t *c = json_array_get(bc, i);
 		names[i] = str(c, "class", "?");
-		cols[i] = rp_class_colour(names[i]);
+		cols[i] = rpt_class_colour(names[i]);
 		for (int r = 0; r < 2; r++) {
 			const char *f = r ? "projected_ns" : "source_ns";
 			vals[r * n + i] = num(c, f);
@@ -204,9 +205,9 @@ static void by_class(FILE *fp, const json_t *doc, const char *pfx)
 	}
 	snprintf(id, sizeof(id), "%s-class", pfx);
 	fputs("<section class=\"card\"><h2>GPU time by op class</h2>\n", fp);
-	struct rp_stack st = {id, 2, n, rowp, names, cols, vals, mp, 1, NULL};
-	rp_stacked(fp, &st);
-	rp_legend(fp, names, cols, n);
+	struct rpt_stack st = {id, 2, n, rowp, names, cols, vals, mp, 1, NULL};
+	rpt_stacked(fp, &st);
+	rpt_legend(fp, names, cols, n);
 	fputs("<table><thead><tr><th class=\"l\">class</th><th>count</th><th>source</th>"
 	      "<th>projected</th><th>speedup</th></tr></thead><tbody>\n",
 	      fp);
@@ -216,15 +217,15 @@ static void by_class(FILE *fp, const json_t *doc, const char *pfx)
 		fprintf(fp, "<tr><td class=\"l\"><i style=\"display:inline-block;width:10px;height:10px;"
 			    "background:%s;margin-right:6px\"></i>",
 			cols[i]);
-		rp_esc(fp, names[i]);
+		rpt_esc(fp, names[i]);
 		snprintf(m, sizeof(m), "by_class[%s].count", names[i]);
 		fputs("</td><td", fp);
-		rp_metric(fp, m, num(c, "count"));
-		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td", rp_sig(b1, sizeof(b1), num(c, "count"), 1),
-			rp_ns(b2, num(c, "source_ns")), rp_ns(b3, num(c, "projected_ns")));
+		rpt_metric(fp, m, num(c, "count"));
+		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td", rpt_sig(b1, sizeof(b1), num(c, "count"), 1),
+			rpt_ns(b2, num(c, "source_ns")), rpt_ns(b3, num(c, "projected_ns")));
 		snprintf(m, sizeof(m), "by_class[%s].speedup", names[i]);
-		rp_metric(fp, m, num(c, "speedup"));
-		fprintf(fp, ">%s&times;</td></tr>\n", rp_sig(b1, sizeof(b1), num(c, "speedup"), 3));
+		rpt_metric(fp, m, num(c, "speedup"));
+		fprintf(fp, ">%s&times;</td></tr>\n", rpt_sig(b1, sizeof(b1), num(c, "speedup"), 3));
 	}
 	fputs("</tbody></table>\n<p class=\"note\">Device time of the GPU ops of each class "
 	      "(overlapping ops both count), over the reported steps.</p></section>\n",
@@ -244,21 +245,21 @@ static void critical_path(FILE *fp, const json_t *doc, const char *pfx)
 	for (size_t i = 0; i < n; i++) {
 		const json_t *c = json_array_get(bc, i);
 		names[i] = str(c, "class", "?");
-		cols[i] = rp_class_colour(names[i]);
+		cols[i] = rpt_class_colour(names[i]);
 		vals[i] = num(c, "ns");
 		snprintf(metrics[i], 64, "critical_path.by_class[%s].ns", names[i]);
 		mp[i] = metrics[i];
 	}
 	fputs("<section class=\"card\"><h2>Critical path on the target</h2>\n<p>Length <b", fp);
-	rp_metric(fp, "critical_path.length_ns", num(cp, "length_ns"));
-	fprintf(fp, ">%s</b>, through <b", rp_ns(b1, num(cp, "length_ns")));
-	rp_metric(fp, "critical_path.gpu_ops", num(cp, "gpu_ops"));
-	fprintf(fp, ">%s</b> GPU ops.</p>\n", rp_sig(b1, sizeof(b1), num(cp, "gpu_ops"), 1));
+	rpt_metric(fp, "critical_path.length_ns", num(cp, "length_ns"));
+	fprintf(fp, ">%s</b>, through <b", rpt_ns(b1, num(cp, "length_ns")));
+	rpt_metric(fp, "critical_path.gpu_ops", num(cp, "gpu_ops"));
+	fprintf(fp, ">%s</b> GPU ops.</p>\n", rpt_sig(b1, sizeof(b1), num(cp, "gpu_ops"), 1));
 	if (n) {
 		snprintf(id, sizeof(id), "%s-cp", pfx);
-		struct rp_stack st = {id, 1, n, &row, names, cols, vals, mp, 1, NULL};
-		rp_stacked(fp, &st);
-		rp_legend(fp, names, cols, n);
+		struct rpt_stack st = {id, 1, n, &row, names, cols, vals, mp, 1, NULL};
+		rpt_stacked(fp, &st);
+		rpt_legend(fp, names, cols, n);
 	}
 	fputs("<p class=\"note\">The longest chain of dependent work in the projected run, split by "
 	      "the class of the ops on it; host+latency is CPU time and launch latency between "
@@ -301,25 +302,25 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 		size_t len = strlen(sh);
 		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)44), sh, len > 44 ? "…" : "");
 		fputs("<g><title>", fp);
-		rp_esc(fp, name);
+		rpt_esc(fp, name);
 		fprintf(fp, "\nclass %s, bound %s on the target, %s calls\nsource %s → projected %s (%s)</title>",
-			cls, str(o, "bound", "?"), rp_sig(b1, sizeof(b1), num(o, "count"), 1), rp_ns(b2, a),
-			rp_ns(b3, b), rp_ns(b4, ch));
+			cls, str(o, "bound", "?"), rpt_sig(b1, sizeof(b1), num(o, "count"), 1), rpt_ns(b2, a),
+			rpt_ns(b3, b), rpt_ns(b4, ch));
 		fprintf(fp, "<rect x=\"0\" y=\"%.1f\" width=\"8\" height=\"%.0f\" fill=\"%s\"/>", y + 4, 2 * BAR + 2,
-			rp_class_colour(cls));
+			rpt_class_colour(cls));
 		fprintf(fp, "<text x=\"14\" y=\"%.1f\">", y + 14);
-		rp_esc(fp, shown);
+		rpt_esc(fp, shown);
 		fprintf(fp, "</text><text class=\"ax\" x=\"14\" y=\"%.1f\">%s · %s calls</text>", y + 29, cls,
-			rp_sig(b1, sizeof(b1), num(o, "count"), 1));
+			rpt_sig(b1, sizeof(b1), num(o, "count"), 1));
 		for (int s = 0; s < 2; s++) {
 			double v = s ? b : a;
 			double w = isfinite(v) && v > 0 ? PLOT * v / max : 0;
 			snprintf(m, sizeof(m), "top_ops.by_change[%zu].%s", i, s ? "projected_ns" : "source_ns");
 			fprintf(fp, "<rect class=\"seg\" x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"",
 				NAME, y + 4 + s * (BAR + 2), TC_MAX(w, 0.5), BAR, s ? pcol : scol);
-			rp_metric(fp, m, v);
+			rpt_metric(fp, m, v);
 			fprintf(fp, "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\">%s</text>", NAME + TC_MAX(w, 0.5) + 5,
-				y + 4 + s * (BAR + 2) + 9.5, rp_ns(b1, v));
+				y + 4 + s * (BAR + 2) + 9.5, rpt_ns(b1, v));
 		}
 		fputs("</g>\n", fp);
 	}
@@ -328,7 +329,7 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 	snprintf(l1, sizeof(l1), "source %s", src ? src : "");
 	snprintf(l2, sizeof(l2), "projected %s", dst ? dst : "");
 	const char *labels[] = {l1, l2}, *cols[] = {scol, pcol};
-	rp_legend(fp, labels, cols, 2);
+	rpt_legend(fp, labels, cols, 2);
 	fputs("<p class=\"note\">Ops grouped by name, sorted by the size of the change in total time; "
 	      "hover for the full name. The left mark is the op's class colour.</p></section>\n",
 	      fp);
@@ -354,11 +355,12 @@ static void flush(FILE *fp, const struct tc_report_timeline *t, struct pending *
 	const char *cls = tc_class_name(p->cls);
 	fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"><title>",
 		p->x0, y0 + p->lane * LANE + 1, TC_MAX(p->x1 - p->x0, 0.6), LANE - 2,
-		rp_class_colour(cls));
+		rpt_class_colour(cls));
 	if (p->count > 1)
 		fprintf(fp, "%zu %s ops, from ", p->count, cls);
-	rp_esc(fp, p->name < t->n_names ? t->names[p->name] : "?");
-	fprintf(fp, "\n%s, %s at +%s", cls, rp_ns(b1, (double)(p->t1 - p->t0)), rp_ns(b2, (double)p->t0));
+	rpt_esc(fp, p->name < t->n_names ? t->names[p->name] : "?");
+	fprintf(fp, "\n%s, %s at +%s", cls, rpt_ns(b1, (double)(p->t1 - p->t0)),
+		rpt_ns(b2, (double)p->t0));
 	if (p->bound < TC_BOUND__COUNT && p->count == 1)
 		fprintf(fp, ", %s-bound", tc_bound_name(p->bound));
 	fputs("</title></rect>\n", fp);
@@ -377,13 +379,13 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 	const char *src = chip(doc, "source_chip"), *dst = chip(doc, "target_chip");
 	char b1[48];
 	fputs("<section class=\"card\"><h2>One step on both chips</h2>\n<p class=\"note\">", fp);
-	rp_esc(fp, t->step_name);
+	rpt_esc(fp, t->step_name);
 	fprintf(fp, " of rank %u, GPU streams, on one time scale: source <b", t->rank);
-	rp_metric(fp, "timeline.source_ns", (double)t->side[0].span_ns);
-	fprintf(fp, ">%s</b>, projected <b", rp_ns(b1, (double)t->side[0].span_ns));
-	rp_metric(fp, "timeline.projected_ns", (double)t->side[1].span_ns);
+	rpt_metric(fp, "timeline.source_ns", (double)t->side[0].span_ns);
+	fprintf(fp, ">%s</b>, projected <b", rpt_ns(b1, (double)t->side[0].span_ns));
+	rpt_metric(fp, "timeline.projected_ns", (double)t->side[1].span_ns);
 	fprintf(fp, ">%s</b>. Colour is the op class; hover an op for its name.</p>\n",
-		rp_ns(b1, (double)t->side[1].span_ns));
+		rpt_ns(b1, (double)t->side[1].span_ns));
 	fprintf(fp, "<svg class=\"chart\" id=\"%s-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", pfx, W, H);
 	for (int s = 0; s < 2; s++) {
 		double y = s * (HEAD + t->n_lanes * LANE);
@@ -395,7 +397,7 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 		for (size_t l = 0; l < t->n_lanes; l++) {
 			fprintf(fp, "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 6,
 				y + HEAD + l * LANE + LANE - 4);
-			rp_esc(fp, t->lanes[l]);
+			rpt_esc(fp, t->lanes[l]);
 			fputs("</text>\n", fp);
 		}
 		fprintf(fp, "<g transform=\"translate(%.0f,0)\">\n", LABEL);
@@ -420,12 +422,12 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 		fputs("</g>\n", fp);
 	}
 	/* shared time axis */
-	double step = rp_nice_step((double)span, 6);
+	double step = rpt_nice_step((double)span, 6);
 	for (double v = 0; v <= (double)span * (1 + 1e-9); v += step) {
 		double x = LABEL + v * scale;
 		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#9aa0a6\"/>"
 			    "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
-			x, H - AXIS, x, H - AXIS + 4, x, H - 6, rp_ns_axis(b1, v, (double)span));
+			x, H - AXIS, x, H - AXIS + 4, x, H - 6, rpt_ns_axis(b1, v, (double)span));
 	}
 	fputs("</svg>\n</section>\n", fp);
 }
@@ -448,21 +450,21 @@ static void steps_table(FILE *fp, const json_t *doc)
 	for (size_t i = 0; i < n; i++) {
 		const json_t *s = json_array_get(steps, i);
 		const json_t *so = json_object_get(s, "source"), *po = json_object_get(s, "projected");
-		fprintf(fp, "<tr><td>%s</td><td class=\"l\">", rp_sig(b[0], 32, num(s, "rank"), 1));
-		rp_esc(fp, str(s, "name", "?"));
+		fprintf(fp, "<tr><td>%s</td><td class=\"l\">", rpt_sig(b[0], 32, num(s, "rank"), 1));
+		rpt_esc(fp, str(s, "name", "?"));
 		snprintf(m, sizeof(m), "steps[%zu].source.step_ns", i);
 		fputs("</td><td", fp);
-		rp_metric(fp, m, num(so, "step_ns"));
+		rpt_metric(fp, m, num(so, "step_ns"));
 		snprintf(m, sizeof(m), "steps[%zu].projected.step_ns", i);
-		fprintf(fp, ">%s</td><td", rp_ns(b[1], num(so, "step_ns")));
-		rp_metric(fp, m, num(po, "step_ns"));
+		fprintf(fp, ">%s</td><td", rpt_ns(b[1], num(so, "step_ns")));
+		rpt_metric(fp, m, num(po, "step_ns"));
 		fprintf(fp,
 			">%s</td><td>%s&times;</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
 			"<td>%s</td><td>%s</td></tr>\n",
-			rp_ns(b[2], num(po, "step_ns")), rp_sig(b[3], 32, num(s, "speedup"), 3),
-			rp_ns(b[6], num(so, "cpu_step_ns")), rp_ns(b[7], num(po, "cpu_step_ns")),
-			rp_ns(b[8], num(so, "gpu_span_ns")), rp_ns(b[9], num(po, "gpu_span_ns")),
-			rp_ns(b[4], num(so, "gpu_busy_ns")), rp_ns(b[5], num(po, "gpu_busy_ns")));
+			rpt_ns(b[2], num(po, "step_ns")), rpt_sig(b[3], 32, num(s, "speedup"), 3),
+			rpt_ns(b[6], num(so, "cpu_step_ns")), rpt_ns(b[7], num(po, "cpu_step_ns")),
+			rpt_ns(b[8], num(so, "gpu_span_ns")), rpt_ns(b[9], num(po, "gpu_span_ns")),
+			rpt_ns(b[4], num(so, "gpu_busy_ns")), rpt_ns(b[5], num(po, "gpu_busy_ns")));
 	}
 	fputs("</tbody></table></section>\n", fp);
 }
@@ -483,35 +485,38 @@ static void layout(FILE *fp, const json_t *doc)
 		const json_t *o = json_object_get(L, sides[i]);
 		fprintf(fp, "<tr><td class=\"l\">%s</td><td", sides[i]);
 		snprintf(m, sizeof(m), "layout.%s.world", sides[i]);
-		rp_metric(fp, m, num(o, "world"));
+		rpt_metric(fp, m, num(o, "world"));
 		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-			rp_sig(b[0], 32, num(o, "world"), 1), rp_sig(b[1], 32, num(o, "dp"), 1),
-			rp_sig(b[2], 32, num(o, "tp"), 1), rp_sig(b[3], 32, num(o, "pp"), 1),
-			rp_sig(b[4], 32, num(o, "ep"), 1));
+			rpt_sig(b[0], 32, num(o, "world"), 1), rpt_sig(b[1], 32, num(o, "dp"), 1),
+			rpt_sig(b[2], 32, num(o, "tp"), 1), rpt_sig(b[3], 32, num(o, "pp"), 1),
+			rpt_sig(b[4], 32, num(o, "ep"), 1));
 	}
 	fprintf(fp, "</tbody></table><p>%s traced ranks stand for %s synthesised ones; GPU work per "
 		    "rank &times;%s.</p>\n",
-		rp_sig(b[0], 32, num(L, "traced_ranks"), 1),
-		rp_sig(b[1], 32, num(L, "synthesised_ranks"), 1),
-		rp_sig(b[2], 32, num(L, "compute_factor"), 3));
+		rpt_sig(b[0], 32, num(L, "traced_ranks"), 1),
+		rpt_sig(b[1], 32, num(L, "synthesised_ranks"), 1),
+		rpt_sig(b[2], 32, num(L, "compute_factor"), 3));
 	const json_t *cg = json_object_get(L, "comm_by_group");
 	fputs("<table><thead><tr><th class=\"l\">group</th><th>ops</th><th>projected</th>"
 	      "<th>share of rank time</th><th>exposed</th></tr></thead><tbody>\n",
 	      fp);
-	static const char *const kinds[] = {"dp", "tp", "pp", "ep", "other"};
-	for (size_t k = 0; k < TC_ARRAY_LEN(kinds); k++) {
+	/* the group kinds in replay's order, by replay's names */
+	const char *kinds[TC_GROUP__COUNT];
+	for (unsigned k = 0; k < TC_GROUP__COUNT; k++)
+		kinds[k] = tc_group_kind_name(k);
+	for (size_t k = 0; k < TC_GROUP__COUNT; k++) {
 		const json_t *o = json_object_get(cg, kinds[k]);
 		if (!(num(o, "ops") > 0))
 			continue;
 		fprintf(fp, "<tr><td class=\"l\">%s</td><td>%s</td><td", kinds[k],
-			rp_sig(b[0], 32, num(o, "ops"), 1));
+			rpt_sig(b[0], 32, num(o, "ops"), 1));
 		snprintf(m, sizeof(m), "layout.comm_by_group.%s.projected_ns", kinds[k]);
-		rp_metric(fp, m, num(o, "projected_ns"));
-		fprintf(fp, ">%s</td><td>%s%%</td><td", rp_ns(b[1], num(o, "projected_ns")),
-			rp_sig(b[2], 32, 100 * num(o, "share"), 3));
+		rpt_metric(fp, m, num(o, "projected_ns"));
+		fprintf(fp, ">%s</td><td>%s%%</td><td", rpt_ns(b[1], num(o, "projected_ns")),
+			rpt_sig(b[2], 32, 100 * num(o, "share"), 3));
 		snprintf(m, sizeof(m), "layout.comm_by_group.%s.exposed_ns", kinds[k]);
-		rp_metric(fp, m, num(o, "exposed_ns"));
-		fprintf(fp, ">%s</td></tr>\n", rp_ns(b[3], num(o, "exposed_ns")));
+		rpt_metric(fp, m, num(o, "exposed_ns"));
+		fprintf(fp, ">%s</td></tr>\n", rpt_ns(b[3], num(o, "exposed_ns")));
 	}
 	fputs("</tbody></table></section>\n", fp);
 }
@@ -527,15 +532,15 @@ static void limits(FILE *fp, const json_t *doc)
 	char b[4][48];
 	fputs("<section class=\"card\"><h2>What limits the step</h2><ul>\n", fp);
 	fputs("<li>host-only step (every GPU op at 0 ns) <span", fp);
-	rp_metric(fp, "summary.host_only_step_ns", host);
-	fprintf(fp, ">%s</span>: speedup ceiling <span", rp_ns(b[0], host));
-	rp_metric(fp, "summary.speedup_ceiling", ceil);
+	rpt_metric(fp, "summary.host_only_step_ns", host);
+	fprintf(fp, ">%s</span>: speedup ceiling <span", rpt_ns(b[0], host));
+	rpt_metric(fp, "summary.speedup_ceiling", ceil);
 	fprintf(fp, ">%s&times;</span> on any chip; host path %s%% and GPU-side step %s%% of the "
 		    "projected step</li>\n",
-		rp_sig(b[1], 48, ceil, 3), rp_sig(b[2], 48, 100 * num(s, "host_share"), 3),
-		rp_sig(b[3], 48, 100 * num(s, "gpu_share"), 3));
+		rpt_sig(b[1], 48, ceil, 3), rpt_sig(b[2], 48, 100 * num(s, "host_share"), 3),
+		rpt_sig(b[3], 48, 100 * num(s, "gpu_share"), 3));
 	fprintf(fp, "<li>GPU-side step: source %s, projected %s</li>\n",
-		rp_ns(b[0], num(s, "source_gpu_step_ns")), rp_ns(b[1], num(s, "projected_gpu_step_ns")));
+		rpt_ns(b[0], num(s, "source_gpu_step_ns")), rpt_ns(b[1], num(s, "projected_gpu_step_ns")));
 	const json_t *w = json_object_get(s, "waits_inferred");
 	if (json_is_object(w) && json_object_size(w) > 1) {
 		fputs("<li>waits inferred from the trace's timing", fp);
@@ -550,8 +555,8 @@ static void limits(FILE *fp, const json_t *doc)
 			if (!json_is_number(v))
 				continue;
 			fputs(" <code>", fp);
-			rp_esc(fp, k);
-			fprintf(fp, "</code> %s", rp_sig(b[0], 48, json_number_value(v), 1));
+			rpt_esc(fp, k);
+			fprintf(fp, "</code> %s", rpt_sig(b[0], 48, json_number_value(v), 1));
 		}
 		fputs("</li>\n", fp);
 	}
@@ -559,14 +564,14 @@ static void limits(FILE *fp, const json_t *doc)
 	if (carry > 0)
 		fprintf(fp, "<li>%s GPU ops outside every step (queued before the capture): replayed, "
 			    "not counted in steps</li>\n",
-			rp_sig(b[0], 48, carry, 1));
+			rpt_sig(b[0], 48, carry, 1));
 	if (json_is_true(json_object_get(s, "host_bound")))
 		fprintf(fp, "<li class=\"worse\">host-bound: at most %s&times; on any chip</li>\n",
-			rp_sig(b[0], 48, ceil, 3));
+			rpt_sig(b[0], 48, ceil, 3));
 	const char *stuck = str(s, "stuck", NULL);
 	if (stuck) {
 		fputs("<li class=\"worse\">GPU time moves but the step does not: ", fp);
-		rp_esc(fp, stuck);
+		rpt_esc(fp, stuck);
 		fputs("</li>\n", fp);
 	}
 	fputs("</ul></section>\n", fp);
@@ -597,12 +602,12 @@ static void warnings(FILE *fp, const json_t *doc)
 			char b[32], m[64];
 			snprintf(m, sizeof(m), "warnings.%s", keys[i]);
 			fputs(": <span", fp);
-			rp_metric(fp, m, json_number_value(v));
-			fprintf(fp, ">%s</span>", rp_sig(b, sizeof(b), json_number_value(v), 1));
+			rpt_metric(fp, m, json_number_value(v));
+			fprintf(fp, ">%s</span>", rpt_sig(b, sizeof(b), json_number_value(v), 1));
 		} else if (json_is_object(v)) {
 			char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 			fputs(": <code>", fp);
-			rp_esc(fp, s);
+			rpt_esc(fp, s);
 			fputs("</code>", fp);
 			free(s);
 		}
@@ -624,7 +629,7 @@ static void provenance(FILE *fp, const json_t *doc)
 		if (!s)
 			continue;
 		fprintf(fp, "<tr><td class=\"l\" style=\"width:140px\">%s</td><td class=\"l\">", keys[i]);
-		rp_esc(fp, s);
+		rpt_esc(fp, s);
 		fputs("</td></tr>\n", fp);
 	}
 	fputs("</tbody></table></section>\n", fp);
@@ -653,17 +658,17 @@ static void section(FILE *fp, const json_t *doc, const struct tc_report_timeline
 	fprintf(fp, "<div class=\"projection\" data-doc=\"%zu\">\n", idx);
 	if (many) {
 		fputs("<h1>", fp);
-		rp_esc(fp, title);
+		rpt_esc(fp, title);
 		fputs("</h1>\n", fp);
 	}
 	fputs("<p class=\"sub\">", fp);
-	rp_esc(fp, str(doc, "mode", "projection"));
+	rpt_esc(fp, str(doc, "mode", "projection"));
 	fputs(" of ", fp);
 	const json_t *files = json_object_get(in, "source_files");
 	for (size_t i = 0; json_is_array(files) && i < json_array_size(files); i++) {
 		fputs(i ? ", " : "", fp);
 		fputs("<code>", fp);
-		rp_esc(fp, json_string_value(json_array_get(files, i)));
+		rpt_esc(fp, json_string_value(json_array_get(files, i)));
 		fputs("</code>", fp);
 		if (i == 3 && json_array_size(files) > 5) {
 			fprintf(fp, " and %zu more", json_array_size(files) - 4);
@@ -671,18 +676,18 @@ static void section(FILE *fp, const json_t *doc, const struct tc_report_timeline
 		}
 	}
 	fprintf(fp, " · <span");
-	rp_metric(fp, "input.ops", num(in, "ops"));
-	fprintf(fp, ">%s</span> ops, ", rp_sig(b, sizeof(b), num(in, "ops"), 1));
-	fprintf(fp, "%s GPU ops, ", rp_sig(b, sizeof(b), num(in, "gpu_ops"), 1));
-	fprintf(fp, "%s rank(s), ", rp_sig(b, sizeof(b), num(in, "ranks"), 1));
+	rpt_metric(fp, "input.ops", num(in, "ops"));
+	fprintf(fp, ">%s</span> ops, ", rpt_sig(b, sizeof(b), num(in, "ops"), 1));
+	fprintf(fp, "%s GPU ops, ", rpt_sig(b, sizeof(b), num(in, "gpu_ops"), 1));
+	fprintf(fp, "%s rank(s), ", rpt_sig(b, sizeof(b), num(in, "ranks"), 1));
 	fputs("<span", fp);
-	rp_metric(fp, "summary.steps", num(json_object_get(doc, "summary"), "steps"));
-	fprintf(fp, ">%s</span> step(s)", rp_sig(b, sizeof(b), num(json_object_get(doc, "summary"), "steps"), 1));
+	rpt_metric(fp, "summary.steps", num(json_object_get(doc, "summary"), "steps"));
+	fprintf(fp, ">%s</span> step(s)", rpt_sig(b, sizeof(b), num(json_object_get(doc, "summary"), "steps"), 1));
 	const json_t *tc = json_object_get(doc, "target_chip");
 	const json_t *ov = json_object_get(tc, "overrides");
 	for (size_t i = 0; json_is_array(ov) && i < json_array_size(ov); i++) {
 		fputs(i ? ", " : " · overrides: <code>", fp);
-		rp_esc(fp, json_string_value(json_array_get(ov, i)));
+		rpt_esc(fp, json_string_value(json_array_get(ov, i)));
 		if (i + 1 == json_array_size(ov))
 			fputs("</code>", fp);
 	}
@@ -719,13 +724,13 @@ int tc_report_write_html(FILE *fp, const json_t *const *docs,
 		snprintf(title, sizeof(title), "tracecast: %s", t0);
 	else
 		snprintf(title, sizeof(title), "tracecast: %zu projections", n);
-	rp_page_begin(fp, title);
+	rpt_page_begin(fp, title);
 	fputs("<h1>", fp);
-	rp_esc(fp, title);
+	rpt_esc(fp, title);
 	fputs("</h1>\n", fp);
 	for (size_t i = 0; i < n; i++)
 		section(fp, docs[i], timelines ? timelines[i] : NULL, i, top_n, n > 1);
-	rp_page_end(fp);
+	rpt_page_end(fp);
 	if (ferror(fp))
 		return tc_err_set(err, TC_EIO, "report: write failed");
 	return 0;

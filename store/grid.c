@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "st_internal.h"
 
 static int number(const char *s, double *d)
 {

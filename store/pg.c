@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "internal.h"
+#include "st_internal.h"
 
 #define OID_FLOAT4 700
 #define OID_FLOAT8 701

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "hwmodel.h"
-#include "internal.h"
+#include "st_internal.h"
 
 static const struct metric {
 	const char *name, *column;

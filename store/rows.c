@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "st_internal.h"
 
 int store_rows_new(struct tc_store_rows **out, size_t ncols)
 {

@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "internal.h"
+#include "st_internal.h"
 
 #define CACHE_SLOTS 16
 

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "st_internal.h"
 
 /* ---- schema ------------------------------------------------------------------------------- */
 

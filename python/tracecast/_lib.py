@@ -1,4 +1,4 @@
-"""ctypes binding of libtracecast's C API (api/tracecast.h): JSON requests in, JSON out."""
+"""ctypes binding of libtracecast's C API (api/include/tracecast.h): JSON requests in, JSON out."""
 import ctypes
 import ctypes.util
 import glob

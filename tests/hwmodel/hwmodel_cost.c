@@ -418,8 +418,8 @@ Test(cost, scale_by_model_ratio)
 Test(cost, scale_fallback_when_work_unknown)
 {
 	/* compute doubled: unknown-work GEMM scales by 100/200 = 0.5 (compute ratio); memory
-	 * class stays (memory ratio 1); an unclassified kernel named "foo" takes the geometric
-	 * mean: sqrt(100*1000 / (200*1000)) = 1/sqrt(2); an nccl kernel goes by the network. */
+	 * class stays (memory ratio 1); an unclassified kernel takes the geometric mean:
+	 * sqrt(100*1000 / (200*1000)) = 1/sqrt(2); a collective goes by the network. */
 	const char *sets[] = {"compute.matrix.peak_tflops.bf16=200"};
 	struct tc_chip *a = tchip(NULL, 0), *b = tchip(sets, 1);
 	struct tc_hw_op op = mem_op(TC_CLASS_GEMM, 0, 0, 0);
@@ -431,13 +431,11 @@ Test(cost, scale_fallback_when_work_unknown)
 	op.op_class = TC_CLASS_SOFTMAX;
 	NEAR(tc_hw_scale(a, b, &op, 1000.0, &out), 1000.0);
 	cr_assert_eq(out.basis, TC_HW_BASIS_MEMORY);
+	/* hwmodel reads the class only: ingest turned kernel names into classes */
 	op.op_class = TC_CLASS_OTHER;
-	op.name = "foo";
 	NEAR(tc_hw_scale(a, b, &op, 1000.0, &out), 1000.0 / sqrt(2.0));
 	cr_assert_eq(out.basis, TC_HW_BASIS_MIXED);
-	op.name = "sm90_xmma_gemm_bf16bf16_bf16f32";
-	NEAR(tc_hw_scale(a, b, &op, 1000.0, &out), 500.0);
-	op.name = "ncclDevKernel_AllReduce_Sum_bf16_RING_LL";
+	op.op_class = TC_CLASS_COLLECTIVE;
 	tc_hw_scale(a, b, &op, 1000.0, &out);
 	cr_assert_eq(out.basis, TC_HW_BASIS_NETWORK);
 	op.op_class = TC_CLASS_HOST;
@@ -468,7 +466,6 @@ static struct tc_hw_op sample_ops(int i)
 		op.flops = 0;
 		op.m = op.n = op.k = 0;
 		op.op_class = TC_CLASS_OTHER;
-		op.name = "mystery_kernel";
 		return op;
 	}
 	default:

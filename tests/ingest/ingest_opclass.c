@@ -133,6 +133,14 @@ Test(opclass, kernels)
 	kernel_is("triton_red_fused_sum_1", TC_CLASS_REDUCTION);
 	kernel_is("void fbgemm_gpu::permute_2D_lengths_kernel<>", TC_CLASS_COPY);
 	kernel_is("void cub::DeviceRadixSortOnesweepKernel<>", TC_CLASS_OTHER);
+	/* heads that say nothing: words in the template arguments or the parameter list decide
+	 * (these were hwmodel's fallback words; hwmodel now reads the class only) */
+	kernel_is("void epilogue::impl::globalKernel<float, float, float, true, true>(int, int, long, float*, cublasLtEpilogue_t, int, float*, long, void*, long, long, long, float*, long, int*)", TC_CLASS_GEMM);
+	kernel_is("void mystery_kernel<ncclDevComm>()", TC_CLASS_COLLECTIVE);
+	kernel_is("void mystery_kernel<Cijk_Ailk>()", TC_CLASS_GEMM);
+	kernel_is("void mystery_kernel<SoftMaxForwardEpilogue>()", TC_CLASS_SOFTMAX);
+	kernel_is("void mystery_kernel<float>()", TC_CLASS_OTHER);
+	kernel_is("void bounds_check_indices_kernel<long>(long, fbgemm_gpu::FixedDivisor)", TC_CLASS_OTHER);
 }
 
 Test(opclass, collectives)

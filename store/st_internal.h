@@ -1,4 +1,4 @@
-/* internal.h - private to store/: the backend function table and the handle.
+/* st_internal.h - private to store/: the backend function table and the handle.
  *
  * The common layer (store.c, query.c) writes one dialect of SQL that both SQLite and
  * PostgreSQL accept: parameters are $1..$n in order of appearance, types are TEXT, BIGINT and

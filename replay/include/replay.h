@@ -24,6 +24,9 @@
 
 #define TC_REPLAY_SCHEMA "tracecast.projection"
 #define TC_REPLAY_SCHEMA_VERSION 1
+/* The critical path's share that is no op class: CPU time and launch latency between GPU ops
+ * (the report's critical_path.by_class names it so after the classes). */
+#define TC_REPLAY_CP_HOST_LATENCY "host+latency"
 
 /* ---- graph -------------------------------------------------------------------------------- */
 

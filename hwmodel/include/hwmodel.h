@@ -102,9 +102,10 @@ struct tc_hw_op {
 	uint32_t group_size;
 	uint32_t ranks_per_node; /* placement hint: ranks of the group in one scale-up domain, 0 = all */
 	uint64_t coll_bytes;
-	const char *name; /* kernel name, for the fallback when work is unknown; may be NULL */
+	/* No name: ingest decided op_class from the names (ingest/opclass.c), hwmodel reads only
+	 * the enums. */
 	/* 0, or tc_hw_fallback_basis(op) + 1 computed once by a caller that costs the same op
-	 * on many chips (a sweep): saves matching the name on every call */
+	 * on many chips (a sweep) */
 	uint8_t basis_hint;
 };
 

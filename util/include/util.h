@@ -90,6 +90,11 @@ int tc_mul_size(size_t a, size_t b, size_t *out);
 /* Grow *ptr (elements of elem bytes, capacity *cap) to hold at least need elements.
  * Doubles; returns 0 or TC_ENOMEM (ptr untouched on failure). */
 int tc_grow(void **ptr, size_t *cap, size_t need, size_t elem);
+/* Stable sort of n records of size bytes with a context for the comparator (sort.c): the
+ * order is the comparator's, ties keep input order. Returns 0 or TC_ENOMEM (base untouched
+ * then). Sorted input costs one pass and no allocation. */
+typedef int (*tc_cmp_ctx_fn)(const void *a, const void *b, const void *ctx);
+int tc_msort(void *base, size_t n, size_t size, tc_cmp_ctx_fn cmp, const void *ctx);
 /* xmalloc family: abort with a message on OOM. Used only where failure cannot be reported
  * (never on input-controlled sizes without a prior bound). */
 void *tc_xmalloc(size_t n);

@@ -1,4 +1,5 @@
-/* internal.h - private to replay/: the graph's struct-of-arrays layout and the run's state.
+/* rp_internal.h - private to replay/ (prefix rp_): the graph's struct-of-arrays layout and the
+ * run's state.
  *
  * Node model. A GPU-lane op (kernel, memcpy, memset, ONNX node) is one node that runs for
  * its (re-timed) duration; ops on a lane run one at a time in source order. A CPU-lane op is
