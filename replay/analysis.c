@@ -612,8 +612,9 @@ static int top_cmp(const void *pa, const void *pb)
 	return a->name < b->name ? -1 : a->name > b->name;
 }
 
-static int top_name_cmp(const void *pa, const void *pb)
+static int top_name_cmp(const void *pa, const void *pb, const void *ctx)
 {
+	(void)ctx;
 	const struct rp_top *a = pa, *b = pb;
 	return a->name < b->name ? -1 : a->name > b->name;
 }
@@ -654,25 +655,9 @@ static int tables(struct tc_replay *r, const uint64_t *wcount, const double *wsr
 	}
 	/* merge works of one name (insertion into a name-sorted copy keeps first-use order) */
 	if (n > 1) {
-		struct rp_top *tmp = malloc(n * sizeof(*tmp));
-		if (!tmp)
+		/* stable: works of one name stay in first-use order */
+		if (tc_msort(r->top, n, sizeof(*r->top), top_name_cmp, NULL))
 			return TC_ENOMEM;
-		/* stable merge sort by name */
-		for (size_t wd = 1; wd < n; wd *= 2) {
-			for (size_t lo = 0; lo < n; lo += 2 * wd) {
-				size_t mid = TC_MIN(lo + wd, n), hi = TC_MIN(lo + 2 * wd, n);
-				size_t i = lo, j = mid, k = lo;
-				while (i < mid && j < hi)
-					tmp[k++] = top_name_cmp(&r->top[j], &r->top[i]) < 0 ? r->top[j++]
-											   : r->top[i++];
-				while (i < mid)
-					tmp[k++] = r->top[i++];
-				while (j < hi)
-					tmp[k++] = r->top[j++];
-			}
-			memcpy(r->top, tmp, n * sizeof(*tmp));
-		}
-		free(tmp);
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (m && r->top[m - 1].name == r->top[i].name) {
