@@ -44,6 +44,7 @@ struct sweep {
 	const struct tc_sweep_req *req;
 	struct tc_hw *hw;
 	struct tc_chip *base_chip;
+	struct tc_chip_base *base_spec; /* read once; every configuration loads from it */
 	const char *base; /* the base chip's id, stored */
 	struct tc_grid grid;
 	struct trace traces[MAX_TRACES];
@@ -197,7 +198,7 @@ static int load_config(struct sweep *s, const char *const *vals, const char **se
 		if (!scale_axis(sc, s->grid.axes[a].key, vals[a], scale_txt, sizeof(scale_txt)))
 			sets[(*ns)++] = setbuf[a];
 	}
-	TC_TRY(tc_hw_load(s->hw, s->req->base, sets, *ns, chip, err));
+	TC_TRY(tc_chip_base_load(s->base_spec, sets, *ns, chip, err));
 	char *txt = tc_chip_config_json(*chip);
 	size_t len = txt ? strlen(txt) : 0;
 	if (txt && scale_txt[0]) {
@@ -418,7 +419,7 @@ static int check_grid(struct sweep *s, const struct tc_chip *base_chip, struct t
 			const char *sets[1] = {set};
 			struct tc_chip *c = NULL;
 			snprintf(set, sizeof(set), "%s=%s", s->grid.axes[a].key, s->grid.axes[a].values[v]);
-			if (tc_hw_load(s->hw, s->req->base, sets, 1, &c, err) < 0)
+			if (tc_chip_base_load(s->base_spec, sets, 1, &c, err) < 0)
 				return tc_err_wrap(err, "grid %s", set);
 			tc_chip_free(c);
 		}
@@ -447,7 +448,8 @@ static int prepare(struct sweep *s, uint64_t *n_configs, struct tc_err *err)
 	for (size_t i = 0; i < req->n_grid; i++)
 		TC_TRY(tc_grid_add(&s->grid, req->grid[i], err));
 	TC_TRY(tc_hw_open(&s->hw, req->specs, err));
-	TC_TRY(tc_hw_load(s->hw, req->base, NULL, 0, &s->base_chip, err));
+	TC_TRY(tc_hw_base_open(s->hw, req->base, &s->base_spec, err));
+	TC_TRY(tc_chip_base_load(s->base_spec, NULL, 0, &s->base_chip, err));
 	s->base = tc_chip_id(s->base_chip);
 	if ((rc = check_grid(s, s->base_chip, err)) < 0 || (rc = tc_grid_count(&s->grid, &n_all, err)) < 0)
 		goto out;
@@ -692,6 +694,7 @@ int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress,
 	tc_map64_free(&s->stored);
 	tc_grid_free(&s->grid);
 	tc_chip_free(s->base_chip);
+	tc_chip_base_free(s->base_spec);
 	tc_hw_free(s->hw);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);

@@ -476,8 +476,13 @@ static void flatten(struct tc_chip *c, json_t *v, const char *path, size_t *cap)
 
 /* ---- public ------------------------------------------------------------------------------- */
 
-int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *sets, size_t n_sets,
-	       struct tc_chip **out, struct tc_err *err)
+struct tc_chip_base {
+	char *path;
+	json_t *doc; /* inheritance resolved, no --set applied; never changed once open */
+};
+
+int tc_hw_base_open(struct tc_hw *hw, const char *name_or_path, struct tc_chip_base **out,
+		    struct tc_err *err)
 {
 	*out = NULL;
 	if (!name_or_path || !name_or_path[0])
@@ -497,6 +502,26 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 	char *chain[TC_HW_INHERIT_MAX + 1];
 	json_t *doc = NULL;
 	TC_TRY(load_doc(hw, path, chain, 0, &doc, err));
+	struct tc_chip_base *b = tc_xcalloc(1, sizeof(*b));
+	b->path = tc_xstrdup(path);
+	b->doc = doc;
+	*out = b;
+	return 0;
+}
+
+void tc_chip_base_free(struct tc_chip_base *b)
+{
+	if (!b)
+		return;
+	json_decref(b->doc);
+	free(b->path);
+	free(b);
+}
+
+/* The chip of a resolved spec document (taken over) with sets applied. */
+static int chip_of_doc(json_t *doc, const char *path, const char *const *sets, size_t n_sets,
+		       struct tc_chip **out, struct tc_err *err)
+{
 	/* the figures the published price goes with, before --set moves them (capital.c) */
 	json_t *price_ref = tc_hw_price_ref_take(doc);
 	int rc = 0;
@@ -543,6 +568,30 @@ int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *se
 		qsort(c->kv, c->n_kv, sizeof(*c->kv), cmp_kv);
 	*out = c;
 	return 0;
+}
+
+int tc_chip_base_load(const struct tc_chip_base *b, const char *const *sets, size_t n_sets,
+		      struct tc_chip **out, struct tc_err *err)
+{
+	*out = NULL;
+	/* a deep copy only reads b->doc, so threads may load from one base at once */
+	json_t *doc = json_deep_copy(b->doc);
+	if (!doc)
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory copying the spec", b->path);
+	return chip_of_doc(doc, b->path, sets, n_sets, out, err);
+}
+
+int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *sets, size_t n_sets,
+	       struct tc_chip **out, struct tc_err *err)
+{
+	*out = NULL;
+	struct tc_chip_base *b = NULL;
+	TC_TRY(tc_hw_base_open(hw, name_or_path, &b, err));
+	json_t *doc = b->doc;
+	b->doc = NULL;
+	int rc = chip_of_doc(doc, b->path, sets, n_sets, out, err);
+	tc_chip_base_free(b);
+	return rc;
 }
 
 void tc_chip_free(struct tc_chip *chip)

@@ -53,6 +53,16 @@ struct tc_chip;
 int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *sets,
 	       size_t n_sets, struct tc_chip **out, struct tc_err *err);
 void tc_chip_free(struct tc_chip *chip);
+/* A spec read and resolved once (files read, inheritance merged, no sets applied), for
+ * callers that load many variants of one chip (sweeps): tc_chip_base_load gives what
+ * tc_hw_load(hw, name_or_path, sets, ...) gives, with the same errors, without reading or
+ * parsing the files again. A base is read-only once open: threads may load from it at once. */
+struct tc_chip_base;
+int tc_hw_base_open(struct tc_hw *hw, const char *name_or_path, struct tc_chip_base **out,
+		    struct tc_err *err);
+int tc_chip_base_load(const struct tc_chip_base *b, const char *const *sets, size_t n_sets,
+		      struct tc_chip **out, struct tc_err *err);
+void tc_chip_base_free(struct tc_chip_base *b);
 const char *tc_chip_id(const struct tc_chip *chip);   /* "h100-sxm5" */
 const char *tc_chip_name(const struct tc_chip *chip); /* "NVIDIA H100 SXM5 80GB" */
 const char *tc_chip_vendor(const struct tc_chip *chip); /* "nvidia" */
