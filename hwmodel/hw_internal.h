@@ -5,6 +5,8 @@
 #define TC_HW_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "hwmodel.h"
 
@@ -97,8 +99,12 @@ struct tc_chip {
 	double price_factor; /* capital.c: price of this chip / price of the spec that set it */
 	int price_estimated; /* purchase_usd is capital.c's estimate (cost.estimate_purchase) */
 
-	struct tc_chip_kv *kv; /* flattened doc, sorted by path */
+	/* the flattened doc, sorted by path: built on first use (hw show, tc_chip_get), since a
+	 * sweep loads a chip per configuration and never reads it; kv_mu guards the build */
+	struct tc_chip_kv *kv;
 	size_t n_kv;
+	atomic_int kv_done;
+	pthread_mutex_t kv_mu;
 	struct tc_arena arena; /* strings of kv */
 };
 

@@ -536,6 +536,7 @@ static int chip_of_doc(json_t *doc, const char *path, const char *const *sets, s
 	}
 
 	struct tc_chip *c = tc_xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->kv_mu, NULL);
 	tc_arena_init(&c->arena, 0);
 	c->sources = json_incref(json_object_get(doc, "sources"));
 	json_object_del(doc, "sources");
@@ -562,12 +563,25 @@ static int chip_of_doc(json_t *doc, const char *path, const char *const *sets, s
 		tc_chip_free(c);
 		return rc;
 	}
-	size_t cap = 0;
-	flatten(c, doc, "", &cap);
-	if (c->n_kv)
-		qsort(c->kv, c->n_kv, sizeof(*c->kv), cmp_kv);
 	*out = c;
 	return 0;
+}
+
+/* Build the flattened fields once, whichever thread asks first. */
+static void need_kv(const struct tc_chip *chip)
+{
+	struct tc_chip *c = (struct tc_chip *)chip; /* a cache: the chip's figures do not change */
+	if (atomic_load_explicit(&c->kv_done, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&c->kv_mu);
+	if (!atomic_load_explicit(&c->kv_done, memory_order_relaxed)) {
+		size_t cap = 0;
+		flatten(c, c->doc, "", &cap);
+		if (c->n_kv)
+			qsort(c->kv, c->n_kv, sizeof(*c->kv), cmp_kv);
+		atomic_store_explicit(&c->kv_done, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&c->kv_mu);
 }
 
 int tc_chip_base_load(const struct tc_chip_base *b, const char *const *sets, size_t n_sets,
@@ -605,6 +619,7 @@ void tc_chip_free(struct tc_chip *chip)
 	free(chip->vendor);
 	free(chip->file);
 	free(chip->kv);
+	pthread_mutex_destroy(&chip->kv_mu);
 	tc_arena_free(&chip->arena);
 	free(chip);
 }
@@ -642,12 +657,14 @@ char *tc_chip_config_json(const struct tc_chip *chip)
 
 size_t tc_chip_nfields(const struct tc_chip *chip)
 {
+	need_kv(chip);
 	return chip->n_kv;
 }
 
 int tc_chip_field(const struct tc_chip *chip, size_t i, const char **path, const char **value,
 		  const char **source)
 {
+	need_kv(chip);
 	if (i >= chip->n_kv)
 		return TC_EINVAL;
 	*path = chip->kv[i].path;
@@ -662,6 +679,7 @@ const char *tc_chip_get(const struct tc_chip *chip, const char *path, const char
 	char key[256];
 	canonical_key(path, strlen(path), key, sizeof(key)); /* the short forms --set accepts */
 	path = key;
+	need_kv(chip);
 	size_t lo = 0, hi = chip->n_kv;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
