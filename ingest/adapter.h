@@ -24,9 +24,6 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
  * attributes), writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
 int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err);
 
-/* Protobuf base-128 varint at p[*off] (len bytes in all): 0 with *off past it, or -1 when it
- * runs past the end or over 10 bytes (ONNX error locations, Chakra record lengths). */
-int tc_pb_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v);
 
 /* Open the writer of a stream whose input i is rank ranks[i] on a GPU the input does not
  * name (Chakra, PyTorch ET): the header names the format, the files and one meta entry. */

@@ -41,22 +41,6 @@ int tc_et_coll_to(unsigned c)
 	}
 }
 
-int tc_pb_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (unsigned shift = 0; shift < 70; shift += 7) {
-		if (*off >= len)
-			return -1;
-		uint8_t b = p[(*off)++];
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* ---- records and graph ------------------------------------------------------------------ */
 
 static void et_free(struct et_file *f)
@@ -98,7 +82,7 @@ static int split_records(struct et_file *f, struct tc_err *err)
 		size_t at = off;
 		uint64_t rl;
 		rec_name(f, k, where, sizeof(where));
-		if (tc_pb_varint(p, f->len, &off, &rl) < 0)
+		if (tc_varint_at(p, f->len, &off, &rl) < 0)
 			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length varint %s", f->path,
 					  at, where, off >= f->len ? "cut by the end of the file" :
 					  "longer than 10 bytes");
@@ -424,7 +408,7 @@ static int chakra_probe(const char *path, const uint8_t *head, size_t n)
 		return 100;
 	size_t off = 0;
 	uint64_t len;
-	if (tc_pb_varint(head, n, &off, &len) < 0 || len < 2 || off >= n)
+	if (tc_varint_at(head, n, &off, &len) < 0 || len < 2 || off >= n)
 		return 0;
 	return head[off] == 0x0a || head[off] == 0x12 ? 20 : 0;
 }

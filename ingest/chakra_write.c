@@ -89,12 +89,7 @@ static int put_msg(struct rank_out *ro, const ProtobufCMessage *m)
 {
 	size_t n = protobuf_c_message_get_packed_size(m);
 	uint8_t pre[10];
-	size_t k = 0;
-	for (uint64_t v = n; ; v >>= 7) {
-		pre[k++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-		if (v < 0x80)
-			break;
-	}
+	size_t k = tc_varint_put(pre, n);
 	TC_TRY(put(ro, pre, k));
 	if (tc_grow((void **)&ro->buf, &ro->cap, ro->len + n, 1) < 0)
 		return TC_ENOMEM;

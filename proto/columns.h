@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 struct tc_col {
 	const uint8_t *p, *end;
 	size_t count; /* varints in the column */
@@ -30,25 +32,7 @@ enum {
 /* One varint; returns 0 or -1 on overrun / overlong encoding. */
 static inline int tc_col_next(struct tc_col *c, uint64_t *v)
 {
-	const uint8_t *p = c->p;
-	if (p < c->end && !(*p & 0x80)) { /* the common one-byte case */
-		*v = *p;
-		c->p = p + 1;
-		return 0;
-	}
-	uint64_t x = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (p >= c->end)
-			return -1;
-		uint8_t b = *p++;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			c->p = p;
-			return 0;
-		}
-	}
-	return -1;
+	return tc_varint_next(&c->p, c->end, v);
 }
 
 #endif

@@ -311,15 +311,6 @@ static size_t count_varints(const uint8_t *p, const uint8_t *end)
 	return n;
 }
 
-static int wire_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
-{
-	struct tc_col c = {*pp, end, 0};
-	if (tc_col_next(&c, v))
-		return -1;
-	*pp = c.p;
-	return 0;
-}
-
 /* Column fields of format 1.1; other field numbers come from newer minors and are skipped. */
 static int known_field(unsigned f)
 {
@@ -337,11 +328,11 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 	memset(cs, 0, sizeof(*cs));
 	while (p < end) {
 		uint64_t tag, v;
-		if (wire_varint(&p, end, &tag))
+		if (tc_varint_next(&p, end, &tag))
 			return BAD("broken field tag at message byte %zu", (size_t)(p - buf));
 		unsigned field = (unsigned)(tag >> 3), wt = (unsigned)(tag & 7);
 		if (wt == 0) {
-			if (wire_varint(&p, end, &v))
+			if (tc_varint_next(&p, end, &v))
 				return BAD("broken varint field %u", field);
 			if (field == F_FIRST_OP)
 				first_op = v;
@@ -358,7 +349,7 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 		}
 		if (wt != 2)
 			return BAD("unsupported wire type %u for field %u", wt, field);
-		if (wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+		if (tc_varint_next(&p, end, &v) || v > (uint64_t)(end - p))
 			return BAD("field %u overruns the message", field);
 		const uint8_t *fp = p;
 		p += v;

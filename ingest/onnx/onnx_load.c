@@ -489,7 +489,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 	while (off < end) {
 		size_t at = off;
 		uint64_t key, v;
-		if (tc_pb_varint(p, end, &off, &key) < 0) {
+		if (tc_varint_at(p, end, &off, &key) < 0) {
 			snprintf(what, wn, "byte %zu: bad field tag", at);
 			return -1;
 		}
@@ -501,7 +501,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 		}
 		switch (wt) {
 		case 0:
-			if (tc_pb_varint(p, end, &off, &v) < 0) {
+			if (tc_varint_at(p, end, &off, &v) < 0) {
 				snprintf(what, wn, "byte %zu: varint runs past the end", at);
 				return -1;
 			}
@@ -517,7 +517,7 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 			break;
 		}
 		case 2:
-			if (tc_pb_varint(p, end, &off, &v) < 0 || v > end - off) {
+			if (tc_varint_at(p, end, &off, &v) < 0 || v > end - off) {
 				if (depth == 1 && field == 1)
 					snprintf(what, wn, "byte %zu: node #%" PRIu64 " runs past the end", at, nodes);
 				else
@@ -615,11 +615,11 @@ static int check_nesting(const uint8_t *p, size_t len, const char *file, struct 
 			continue;
 		}
 		uint64_t key, v;
-		if (tc_pb_varint(p, top.end, &off, &key) < 0)
+		if (tc_varint_at(p, top.end, &off, &key) < 0)
 			goto done;
 		switch (key & 7) {
 		case 0:
-			if (tc_pb_varint(p, top.end, &off, &v) < 0)
+			if (tc_varint_at(p, top.end, &off, &v) < 0)
 				goto done;
 			break;
 		case 1:
@@ -631,7 +631,7 @@ static int check_nesting(const uint8_t *p, size_t len, const char *file, struct 
 			break;
 		}
 		case 2: {
-			if (tc_pb_varint(p, top.end, &off, &v) < 0 || v > top.end - off)
+			if (tc_varint_at(p, top.end, &off, &v) < 0 || v > top.end - off)
 				goto done;
 			enum ox_msg c = ox_child(top.type, key >> 3);
 			if (c == OXM_SKIP) {

@@ -118,6 +118,63 @@ char *tc_arena_strndup(struct tc_arena *a, const char *s, size_t n);
 void tc_arena_reset(struct tc_arena *a);
 void tc_arena_free(struct tc_arena *a);
 
+/* ---- varints and zigzag ------------------------------------------------------------- */
+
+/* LEB128 varints, as protobuf writes them: the .tcs columns, ingest's packed dims, Chakra and
+ * ONNX wire data. Write v at p (room for 10 bytes); returns the bytes written. */
+static inline size_t tc_varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+/* Read one varint at *pp, not past end; advances *pp. Returns 0, or -1 on a truncated or
+ * overlong (over 10 bytes) varint, *pp unchanged then. */
+static inline int tc_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	if (p < end && !(*p & 0x80)) { /* the common one-byte case */
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	uint64_t x = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (p >= end)
+			return -1;
+		uint8_t b = *p++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			*pp = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+/* The same, at offset *off of p[0..len). */
+static inline int tc_varint_at(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+	const uint8_t *q = p + *off;
+	if (*off > len || tc_varint_next(&q, p + len, v) < 0)
+		return -1;
+	*off = (size_t)(q - p);
+	return 0;
+}
+/* Zigzag: small negative numbers as small varints (-1 -> 1, 1 -> 2). */
+static inline uint64_t tc_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t tc_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
 /* ---- hashing and maps ----------------------------------------------------------------- */
 
 uint64_t tc_hash64(const void *data, size_t n, uint64_t seed);
