@@ -88,8 +88,12 @@ struct rsync {
 };
 
 struct tc_pyet;
+struct rctx;
 struct rfile {
 	const char *path;
+	/* the context its string ids belong to when parsed on its own (ranks parsed in
+	 * parallel); NULL = the run's shared one */
+	struct rctx *ctx;
 	struct tc_pyet *et; /* the run's execution trace (pyet.h), NULL = none; not owned */
 	int rank, world; /* -1 unknown */
 	struct rop *ops;
