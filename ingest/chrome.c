@@ -4,9 +4,12 @@
  * one value at a time (each event, each top-level member) and hands its slice to the JSON
  * scanner; memory is the buffer plus the compact ops, never the document. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "chrome.h"
 
@@ -1673,4 +1676,130 @@ void tc_chrome_file_free(struct rfile *f)
 	if (f->spill)
 		fclose(f->spill);
 	memset(f, 0, sizeof(*f));
+}
+
+/* ---- all inputs of a run, ranks in parallel ------------------------------------------- */
+
+/* One input completely: its events, then (when some ops lack a correlation and it has
+ * flows) a second read for its ac2g flows. */
+static int parse_one(struct rctx *c, struct rfile *f, const char *src, struct tc_err *err)
+{
+	struct tc_input *in = NULL;
+	int rc = tc_input_open_as(&in, src, f->path, err);
+	if (rc == 0)
+		rc = tc_chrome_parse(c, in, f, err);
+	tc_input_close(in);
+	if (rc == 0 && f->nocorr.len && f->flows) {
+		/* ops without a correlation: read the file again for its ac2g flows */
+		in = NULL;
+		f->flow_pass = 1;
+		rc = tc_input_open_as(&in, src, f->path, err);
+		if (rc == 0)
+			rc = tc_chrome_parse(c, in, f, err);
+		tc_input_close(in);
+		f->flow_pass = 0;
+	}
+	tc_map64_free(&f->nocorr);
+	return rc;
+}
+
+struct pjob {
+	struct rfile *files;
+	const char *const *srcs;
+	struct tc_err *errs;
+	int *rcs;
+	size_t n;
+	_Atomic size_t next;
+};
+
+static void *parse_worker(void *arg)
+{
+	struct pjob *j = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->n)
+			return NULL;
+		if (j->rcs[i] == 0)
+			j->rcs[i] = parse_one(j->files[i].ctx, &j->files[i], j->srcs[i], &j->errs[i]);
+	}
+}
+
+/* Threads for n inputs: $TRACECAST_INGEST_THREADS, else opts->threads, else one per
+ * online core; never more than the inputs. */
+static size_t parse_threads(const struct tc_ingest_opts *opts, size_t n)
+{
+	const char *env = getenv("TRACECAST_INGEST_THREADS");
+	long t = env && *env ? strtol(env, NULL, 10) : 0;
+	if (t <= 0 && opts && opts->threads)
+		t = (long)opts->threads;
+	if (t <= 0)
+		t = sysconf(_SC_NPROCESSORS_ONLN);
+	if (t < 1)
+		t = 1;
+	return (size_t)t < n ? (size_t)t : n;
+}
+
+void tc_chrome_ctx_free(struct rctx *c)
+{
+	if (!c)
+		return;
+	free(c->facts);
+	tc_strtab_free(&c->names);
+}
+
+/* Several inputs are parsed each with its own context (string table, name facts), so
+ * that they can be parsed at once, one thread per input up to the core count; the writer
+ * interns names by text, so the output does not depend on which context held them or on
+ * the order the threads ran in. The error reported is the first input's that failed. */
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
+			  size_t n, size_t *n_ok, struct tc_err *err)
+{
+	int rc = 0;
+	*n_ok = 0;
+	if (n == 0)
+		return 0;
+	if (n == 1) {
+		rc = parse_one(c, &files[0], srcs[0], err);
+		*n_ok = rc == 0;
+		return rc;
+	}
+	struct pjob j = {.files = files, .srcs = srcs, .n = n};
+	j.errs = tc_xcalloc(n, sizeof(*j.errs));
+	j.rcs = tc_xcalloc(n, sizeof(*j.rcs));
+	atomic_init(&j.next, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct rctx *fc = tc_xcalloc(1, sizeof(*fc));
+		fc->opts = c->opts;
+		fc->stats = c->stats;
+		fc->run_ops = c->run_ops;
+		files[i].ctx = fc;
+		if (tc_strtab_init(&fc->names) < 0) {
+			free(fc);
+			files[i].ctx = NULL;
+			j.rcs[i] = tc_err_set(&j.errs[i], TC_ENOMEM, "out of memory");
+		}
+	}
+	size_t nt = parse_threads(c->opts, n), started = 0;
+	pthread_t *th = tc_xcalloc(nt, sizeof(*th));
+	for (size_t t = 1; t < nt; t++)
+		if (pthread_create(&th[started], NULL, parse_worker, &j) == 0)
+			started++;
+	/* this thread works too; an input whose context could not be made is skipped */
+	for (size_t i; (i = atomic_fetch_add(&j.next, 1)) < n;)
+		if (j.rcs[i] == 0)
+			j.rcs[i] = parse_one(files[i].ctx, &files[i], srcs[i], &j.errs[i]);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (j.rcs[i] < 0) {
+			rc = j.rcs[i];
+			*err = j.errs[i];
+		} else {
+			(*n_ok)++;
+		}
+	}
+	free(j.errs);
+	free(j.rcs);
+	return rc;
 }

@@ -232,6 +232,13 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err);
  * flows, giving f->nocorr's ops their correlation). */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
 void tc_chrome_file_free(struct rfile *f);
+/* chrome.c: parse files[0..n) (paths set, rank/world -1) reading srcs[i]; with several,
+ * each gets its own context (files[i].ctx, freed with tc_chrome_ctx_free and free) and
+ * they are parsed in parallel. *n_ok: how many leading inputs parsed; the error is the
+ * first failing input's. */
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
+			  size_t n, size_t *n_ok, struct tc_err *err);
+void tc_chrome_ctx_free(struct rctx *c);
 void tc_chrome_big_free(void *p, uint8_t mapped);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
 
