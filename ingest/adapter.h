@@ -93,6 +93,24 @@ struct tc_jv {
 #define TC_JSON_MAX_DEPTH 256
 #define TC_JSON_TOO_DEEP (-2)
 int tc_json_value(const char **pp, const char *end, struct tc_jv *v);
+/* JSON's four blanks: one compare rejects every byte above ' ' (most of them), a bit test
+ * picks the four among the rest. */
+#define TC_JSON_WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
+#define TC_JSON_IS_WS(c) \
+	((unsigned char)(c) <= ' ' && ((TC_JSON_WS_BITS >> (unsigned char)(c)) & 1))
+/* First non-blank byte at or after p (or end). Blanks are mostly none or one (after ':'
+ * and ','); longer runs (indentation) go sixteen bytes at a time in json.c. */
+const char *tc_json_skip_ws_long(const char *p, const char *end);
+static inline const char *tc_json_skip_ws(const char *p, const char *end)
+{
+	if (p < end && !TC_JSON_IS_WS(*p))
+		return p;
+	if (p + 1 < end && !TC_JSON_IS_WS(p[1]))
+		return p + 1;
+	return tc_json_skip_ws_long(p, end);
+}
+/* tc_json_value when **pp is the opening '"' (keys: no dispatch on the first byte). */
+int tc_json_string_at(const char **pp, const char *end, struct tc_jv *v);
 /* Iterate an object's members: *it starts at v->p; returns 1 with key/val, 0 at the end,
  * -1 on malformed input (*it at the offending byte). */
 int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, struct tc_jv *val);

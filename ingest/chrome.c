@@ -316,6 +316,9 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 			r->flags |= RN_BACKWARD;
 		if (strstr(nm, "backward"))
 			r->flags |= RN_LBACKWARD;
+		if (strcmp(nm, "record_param_comms") == 0)
+			r->flags |= RN_RPC;
+		r->coll = (uint8_t)tc_coll_of_name(nm);
 	}
 	return r;
 }
@@ -592,8 +595,7 @@ enum {
 static int next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
 {
 	const char *p = *pp;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	p = tc_json_skip_ws(p, end);
 	if (p >= end)
 		goto bad;
 	if (*first) {
@@ -601,8 +603,7 @@ static int next_key(const char **pp, const char *end, int *first, struct tc_jv *
 			goto bad;
 		*first = 0;
 		p++;
-		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-			p++;
+		p = tc_json_skip_ws(p, end);
 		if (p < end && *p == '}') {
 			*pp = p + 1;
 			return 0;
@@ -615,15 +616,17 @@ static int next_key(const char **pp, const char *end, int *first, struct tc_jv *
 	} else {
 		goto bad;
 	}
-	if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR)
+	if (p < end && *p == '"') {
+		if (tc_json_string_at(&p, end, key) < 0)
+			goto bad;
+	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
 		goto bad;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	}
+	p = tc_json_skip_ws(p, end);
 	if (p >= end || *p != ':')
 		goto bad;
 	p++;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	p = tc_json_skip_ws(p, end);
 	*pp = p;
 	return 1;
 bad:
@@ -812,13 +815,13 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
  * tensor in Input Dims: the first input with a shape and a sized type is the message
  * (the flattened bucket of an all-reduce, the input of an all-to-all). Returns 0, or -1
  * when out of memory. */
-static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op, const char *nm,
-			  const struct argf *a)
+static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op,
+			  const struct rname *nf, const struct argf *a)
 {
 	if ((a->has & (A_DIMS | A_TYPES)) != (A_DIMS | A_TYPES) || (a->has & A_NELEMS))
 		return 0;
-	unsigned kind = tc_coll_of_name(nm);
-	if (!kind && strcmp(nm, "record_param_comms") != 0)
+	unsigned kind = nf->coll;
+	if (!kind && !(nf->flags & RN_RPC))
 		return 0;
 	struct inputs in;
 	memset(&in, 0, sizeof(in));
@@ -1198,7 +1201,7 @@ static int op_cpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek
 		op->cls = TC_CLASS_OTHER;
 		return 0;
 	}
-	if (coll_from_dims(c, f, op, nm, a) < 0)
+	if (coll_from_dims(c, f, op, nf, a) < 0)
 		return -1;
 	if (ek == E_ANNOT) {
 		op->kind = TC_KIND_ANNOTATION;

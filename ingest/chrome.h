@@ -157,10 +157,12 @@ struct rfile {
 };
 
 /* What the name of an op tells, cached per name id. */
-enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32 };
+enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32,
+       RN_RPC = 64 /* record_param_comms */ };
 struct rname {
 	uint8_t flags, cls, kcls, rt, copy;
 	uint16_t work; /* tc_work_key() */
+	uint8_t coll;  /* tc_coll_of_name(): asked of every CPU op with Input Dims */
 };
 
 /* Ops per sorted run by default: 16 MB of op records, a run's extras alongside. */
