@@ -612,7 +612,7 @@ static int next_key(const char **pp, const char *end, int *first, struct tc_jv *
 		*pp = p + 1;
 		return 0;
 	} else if (*p == ',') {
-		p++;
+		p = tc_json_skip_ws(p + 1, end);
 	} else {
 		goto bad;
 	}
