@@ -31,6 +31,15 @@
 
 /* ---- classifiers: one 64-byte block into raw bit masks -------------------------------- */
 
+/* The masks of a vector's lanes (bit i = byte i of the vector) at byte offset at. */
+static inline void put(struct tc_jraw *r, int at, uint64_t q, uint64_t b, uint64_t w, uint64_t o)
+{
+	r->quote |= q << at;
+	r->bslash |= b << at;
+	r->ws |= w << at;
+	r->op |= o << at;
+}
+
 static void classify_scalar(const char *p, struct tc_jraw *r)
 {
 	uint64_t q = 0, b = 0, w = 0, o = 0;
@@ -55,7 +64,7 @@ static void classify_scalar(const char *p, struct tc_jraw *r)
 #ifdef TC_X86
 __attribute__((target("sse2"))) static void classify_sse2(const char *p, struct tc_jraw *r)
 {
-	uint64_t q = 0, b = 0, w = 0, o = 0;
+	memset(r, 0, sizeof(*r));
 	/* '{' | 0x20 = '{', '[' | 0x20 = '{', '}' | 0x20 = '}', ']' | 0x20 = '}': one compare
 	 * each for the brackets after or-ing 0x20 */
 	const __m128i cq = _mm_set1_epi8('"'), cb = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' '),
@@ -73,20 +82,13 @@ __attribute__((target("sse2"))) static void classify_sse2(const char *p, struct 
 		uint64_t mo = (uint16_t)_mm_movemask_epi8(
 			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, lb), _mm_cmpeq_epi8(y, rb)),
 				     _mm_or_si128(_mm_cmpeq_epi8(x, co), _mm_cmpeq_epi8(x, cm))));
-		q |= mq << (16 * k);
-		b |= mb << (16 * k);
-		w |= mw << (16 * k);
-		o |= mo << (16 * k);
+		put(r, 16 * k, mq, mb, mw, mo);
 	}
-	r->quote = q;
-	r->bslash = b;
-	r->ws = w;
-	r->op = o;
 }
 
 __attribute__((target("avx2"))) static void classify_avx2(const char *p, struct tc_jraw *r)
 {
-	uint64_t q = 0, b = 0, w = 0, o = 0;
+	memset(r, 0, sizeof(*r));
 	const __m256i cq = _mm256_set1_epi8('"'), cb = _mm256_set1_epi8('\\'),
 		      sp = _mm256_set1_epi8(' '), nl = _mm256_set1_epi8('\n'),
 		      cr = _mm256_set1_epi8('\r'), tb = _mm256_set1_epi8('\t'),
@@ -104,15 +106,8 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, struct 
 		uint64_t mo = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 			_mm256_or_si256(_mm256_cmpeq_epi8(y, lb), _mm256_cmpeq_epi8(y, rb)),
 			_mm256_or_si256(_mm256_cmpeq_epi8(x, co), _mm256_cmpeq_epi8(x, cm))));
-		q |= mq << (32 * k);
-		b |= mb << (32 * k);
-		w |= mw << (32 * k);
-		o |= mo << (32 * k);
+		put(r, 32 * k, mq, mb, mw, mo);
 	}
-	r->quote = q;
-	r->bslash = b;
-	r->ws = w;
-	r->op = o;
 }
 #endif
 
@@ -128,7 +123,7 @@ static inline uint64_t neon_mask16(uint8x16_t m)
 
 static void classify_neon(const char *p, struct tc_jraw *r)
 {
-	uint64_t q = 0, b = 0, w = 0, o = 0;
+	memset(r, 0, sizeof(*r));
 	for (int k = 0; k < 4; k++) {
 		uint8x16_t x = vld1q_u8((const uint8_t *)p + 16 * k);
 		uint8x16_t y = vorrq_u8(x, vdupq_n_u8(0x20));
@@ -140,15 +135,8 @@ static void classify_neon(const char *p, struct tc_jraw *r)
 		uint64_t mo = neon_mask16(
 			vorrq_u8(vorrq_u8(vceqq_u8(y, vdupq_n_u8('{')), vceqq_u8(y, vdupq_n_u8('}'))),
 				 vorrq_u8(vceqq_u8(x, vdupq_n_u8(':')), vceqq_u8(x, vdupq_n_u8(',')))));
-		q |= mq << (16 * k);
-		b |= mb << (16 * k);
-		w |= mw << (16 * k);
-		o |= mo << (16 * k);
+		put(r, 16 * k, mq, mb, mw, mo);
 	}
-	r->quote = q;
-	r->bslash = b;
-	r->ws = w;
-	r->op = o;
 }
 #endif
 
