@@ -1,7 +1,10 @@
 #!/bin/sh
 # bench_refs.sh - the issue-17 figures next to references measured in the same run:
-#   ingest of the HTA A100 trace (plain JSON) vs Python json.load of the same file;
+#   ingest of the HTA A100 trace (plain JSON) vs Python json.load of the same file, and
+#   the JSON stage-1 scanner per SIMD path (bench_json: structural index alone, and a whole
+#   ingest in-process with TRACECAST_SIMD set to the path);
 #   ingest of the same .json.gz vs zcat;
+#   multi-rank ingest (param/dlrm_kineto, 8 ranks): one parse thread vs one per core;
 #   .tcs read and load + graph vs the same figures of a base commit's build (default the
 #   previous commit), measured with this tree's bench drivers so both run the same loop.
 # Each figure is the best of REPEAT runs by CPU time (user + sys), wall beside it: the
@@ -63,11 +66,25 @@ if [ -f "$big" ]; then
 		"$(best "$basebin/cli/tracecast" -q ingest "$TMP/hta.json" -o "$TMP/o.tcs")"
 	line "python3 json.load (reference)" "$unc" \
 		"$(best /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1], "rb"))' "$TMP/hta.json")"
+	if [ -x "$BUILD/bench/bench_json" ]; then
+		echo "  per SIMD path (best of $REPEAT by CPU; stage 1 = structural index alone):"
+		"$BUILD/bench/bench_json" "$TMP/hta.json" "$TMP/o.tcs" "$REPEAT"
+	fi
 	line "tracecast ingest .json.gz" "$unc" "$(best "$TC" -q ingest "$big" -o "$TMP/o.tcs")"
 	[ -z "$basebin" ] || line "base ingest .json.gz" "$unc" \
 		"$(best "$basebin/cli/tracecast" -q ingest "$big" -o "$TMP/o.tcs")"
 	line "zcat (reference)" "$unc" "$(best zcat "$big")"
 	rm -f "$TMP/hta.json"
+fi
+
+dlrm=$CORPUS/param/dlrm_kineto
+if ls "$dlrm"/worker*.pt.trace.json.gz >/dev/null 2>&1; then
+	unc=$(gzip -dc "$dlrm"/worker*.pt.trace.json.gz | wc -c)
+	echo "== multi-rank ingest, param/dlrm_kineto (8 ranks .json.gz, $(awk -v u="$unc" 'BEGIN { printf "%.1f", u / 1e6 }') MB JSON; wall is what parallel ranks cut)"
+	line "one parse thread" "$unc" "$(best env TRACECAST_INGEST_THREADS=1 "$TC" -q ingest "$dlrm"/worker*.pt.trace.json.gz -o "$TMP/o.tcs")"
+	line "a thread per core ($(nproc))" "$unc" "$(best "$TC" -q ingest "$dlrm"/worker*.pt.trace.json.gz -o "$TMP/o.tcs")"
+	[ -z "$basebin" ] || line "base" "$unc" \
+		"$(best "$basebin/cli/tracecast" -q ingest "$dlrm"/worker*.pt.trace.json.gz -o "$TMP/o.tcs")"
 fi
 
 echo "== .tcs read (realistic op mix, 10 M ops)"

@@ -90,6 +90,24 @@ struct tc_jv {
 #define TC_JSON_MAX_DEPTH 256
 #define TC_JSON_TOO_DEEP (-2)
 int tc_json_value(const char **pp, const char *end, struct tc_jv *v);
+/* JSON's four blanks: one compare rejects every byte above ' ' (most of them), a bit test
+ * picks the four among the rest. */
+#define TC_JSON_WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
+#define TC_JSON_IS_WS(c) \
+	((unsigned char)(c) <= ' ' && ((TC_JSON_WS_BITS >> (unsigned char)(c)) & 1))
+/* First non-blank byte at or after p (or end). Blanks are mostly none or one (after ':'
+ * and ','); longer runs (indentation) go sixteen bytes at a time in json.c. */
+const char *tc_json_skip_ws_long(const char *p, const char *end);
+static inline const char *tc_json_skip_ws(const char *p, const char *end)
+{
+	if (p < end && !TC_JSON_IS_WS(*p))
+		return p;
+	if (p + 1 < end && !TC_JSON_IS_WS(p[1]))
+		return p + 1;
+	return tc_json_skip_ws_long(p, end);
+}
+/* tc_json_value when **pp is the opening '"' (keys: no dispatch on the first byte). */
+int tc_json_string_at(const char **pp, const char *end, struct tc_jv *v);
 /* Iterate an object's members: *it starts at v->p; returns 1 with key/val, 0 at the end,
  * -1 on malformed input (*it at the offending byte). */
 int tc_json_next_member(const char **it, const char *end, struct tc_jv *key, struct tc_jv *val);
@@ -114,5 +132,39 @@ int tc_json_u64(const struct tc_jv *v, uint64_t *out);
  * for up to 3 fractional digits (parsed from the text, never through a double). */
 int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns);
 double tc_json_double(const struct tc_jv *v);
+
+/* ---- stage 1: structure of 64-byte blocks (json_simd.c, docs/ingest.md) ---------------- */
+
+/* Paths of the block classifier, all giving the same bits; TRACECAST_SIMD=scalar|sse2|avx2|
+ * neon forces one (when available here). */
+enum { TC_SIMD_SCALAR, TC_SIMD_SSE2, TC_SIMD_AVX2, TC_SIMD_NEON, TC_SIMD_N };
+/* One block's raw classes, one bit per byte (bit i = byte i). */
+struct tc_jraw {
+	uint64_t quote, bslash, ws, op; /* '"', '\\', blanks, {}[]:, */
+};
+typedef void (*tc_json_classify_fn)(const char *p, struct tc_jraw *r); /* p: 64 bytes */
+/* A block's structure: unescaped quotes, bytes inside strings (opening quote included),
+ * escaped bytes, and structurals (operators outside strings, opening quotes, first bytes
+ * of scalars). */
+struct tc_jblock {
+	uint64_t quote, in_string, escaped, structural;
+};
+/* State carried from one block to the next. */
+struct tc_jscan {
+	tc_json_classify_fn classify;
+	uint64_t prev_escaped, prev_in_string, prev_scalar;
+	int clmul; /* prefix XOR by carry-less multiply (same bits as the shift cascade) */
+};
+const char *tc_json_simd_name(int path);
+int tc_json_simd_parse(const char *name);   /* -1 when not a path's name */
+int tc_json_simd_available(int path);       /* compiled in and supported by this CPU */
+int tc_json_simd_default(void);             /* $TRACECAST_SIMD when available, else the best */
+tc_json_classify_fn tc_json_classifier(int path); /* scalar when path is not available */
+void tc_jscan_init(struct tc_jscan *s, int path);
+void tc_jscan_block(struct tc_jscan *s, const char *p, struct tc_jblock *out);
+/* Structural index of buf[0, n): positions in order, the first cap stored; returns how
+ * many there are. *in_string_at_end (may be NULL): a string is still open at the end. */
+size_t tc_json_index(int path, const char *buf, size_t n, uint32_t *idx, size_t cap,
+		     int *in_string_at_end);
 
 #endif

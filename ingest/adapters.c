@@ -47,32 +47,22 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		free(files);
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n_inputs && rc == 0; i++) {
-		struct tc_input *in = NULL;
-		const char *src = opts && opts->sources ? opts->sources[i] : inputs[i];
+	const char **srcs = tc_xcalloc(n_inputs ? n_inputs : 1, sizeof(*srcs));
+	size_t n_ok = 0;
+	for (size_t i = 0; i < n_inputs; i++) {
+		srcs[i] = opts && opts->sources ? opts->sources[i] : inputs[i];
 		files[i].path = inputs[i];
 		files[i].rank = files[i].world = -1;
-		rc = tc_input_open_as(&in, src, inputs[i], err);
-		if (rc == 0)
-			rc = tc_chrome_parse(&c, in, &files[i], err);
-		tc_input_close(in);
-		if (rc == 0 && files[i].nocorr.len && files[i].flows) {
-			/* ops without a correlation: read the file again for its ac2g flows */
-			in = NULL;
-			files[i].flow_pass = 1;
-			rc = tc_input_open_as(&in, src, inputs[i], err);
-			if (rc == 0)
-				rc = tc_chrome_parse(&c, in, &files[i], err);
-			tc_input_close(in);
-			files[i].flow_pass = 0;
-		}
-		tc_map64_free(&files[i].nocorr);
-		if (rc == 0 && stats) {
+	}
+	rc = tc_chrome_parse_files(&c, files, srcs, n_inputs, &n_ok, err);
+	free(srcs);
+	for (size_t i = 0; i < n_ok; i++) {
+		if (stats) {
 			stats->bytes_in += files[i].bytes;
 			stats->events += files[i].events;
 			stats->skipped += files[i].events - files[i].nseq;
 		}
-		if (rc == 0 && log) {
+		if (log) {
 			struct rfile *f = &files[i];
 			tc_info(log,
 				"%s: %llu events -> %zu ops; skipped: %llu flow, %llu counter, %llu "
@@ -140,8 +130,11 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 				tc_warn(log, "%s: %llu kernels start before their launch call: left unlinked",
 					files[i].path, (unsigned long long)files[i].unlinked);
 	}
-	for (size_t i = 0; i < n_inputs; i++)
+	for (size_t i = 0; i < n_inputs; i++) {
+		tc_chrome_ctx_free(files[i].ctx);
+		free(files[i].ctx);
 		tc_chrome_file_free(&files[i]);
+	}
 	free(files);
 	free(c.facts);
 	tc_strtab_free(&c.names);

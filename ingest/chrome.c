@@ -4,9 +4,12 @@
  * one value at a time (each event, each top-level member) and hands its slice to the JSON
  * scanner; memory is the buffer plus the compact ops, never the document. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "chrome.h"
 
@@ -313,6 +316,9 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 			r->flags |= RN_BACKWARD;
 		if (strstr(nm, "backward"))
 			r->flags |= RN_LBACKWARD;
+		if (strcmp(nm, "record_param_comms") == 0)
+			r->flags |= RN_RPC;
+		r->coll = (uint8_t)tc_coll_of_name(nm);
 	}
 	return r;
 }
@@ -589,8 +595,7 @@ enum {
 static int next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
 {
 	const char *p = *pp;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	p = tc_json_skip_ws(p, end);
 	if (p >= end)
 		goto bad;
 	if (*first) {
@@ -598,8 +603,7 @@ static int next_key(const char **pp, const char *end, int *first, struct tc_jv *
 			goto bad;
 		*first = 0;
 		p++;
-		while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-			p++;
+		p = tc_json_skip_ws(p, end);
 		if (p < end && *p == '}') {
 			*pp = p + 1;
 			return 0;
@@ -608,19 +612,21 @@ static int next_key(const char **pp, const char *end, int *first, struct tc_jv *
 		*pp = p + 1;
 		return 0;
 	} else if (*p == ',') {
-		p++;
+		p = tc_json_skip_ws(p + 1, end);
 	} else {
 		goto bad;
 	}
-	if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR)
+	if (p < end && *p == '"') {
+		if (tc_json_string_at(&p, end, key) < 0)
+			goto bad;
+	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
 		goto bad;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	}
+	p = tc_json_skip_ws(p, end);
 	if (p >= end || *p != ':')
 		goto bad;
 	p++;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
+	p = tc_json_skip_ws(p, end);
 	*pp = p;
 	return 1;
 bad:
@@ -809,13 +815,13 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
  * tensor in Input Dims: the first input with a shape and a sized type is the message
  * (the flattened bucket of an all-reduce, the input of an all-to-all). Returns 0, or -1
  * when out of memory. */
-static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op, const char *nm,
-			  const struct argf *a)
+static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op,
+			  const struct rname *nf, const struct argf *a)
 {
 	if ((a->has & (A_DIMS | A_TYPES)) != (A_DIMS | A_TYPES) || (a->has & A_NELEMS))
 		return 0;
-	unsigned kind = tc_coll_of_name(nm);
-	if (!kind && strcmp(nm, "record_param_comms") != 0)
+	unsigned kind = nf->coll;
+	if (!kind && !(nf->flags & RN_RPC))
 		return 0;
 	struct inputs in;
 	memset(&in, 0, sizeof(in));
@@ -911,32 +917,30 @@ static int flow_event(struct rfile *f, const struct evf *e)
  * or a \u escape split across two reads): read more before calling the JSON malformed. */
 #define CUT_SLACK 8
 
-/* One event object parsed in place at *pp (no separate delimiting pass). Nothing is changed
- * in f until the whole object has been read, so NEED_MORE can retry the same event. */
-static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const char *end,
-			int eof, uint64_t idx, uint64_t off, struct tc_err *err)
+/* The members of one event object at *pp (args picked apart in the same pass) into e and a.
+ * Returns 0 with *pp past the object, NEED_MORE when the object may be cut by the end of
+ * the buffer, or a negative TC_E* with err filled. */
+static int read_event(struct rfile *f, const char **pp, const char *end, int eof, uint64_t idx,
+		      uint64_t off, struct evf *e, struct argf *a, struct tc_err *err)
 {
-	struct evf e;
 	struct tc_jv k, v;
 	const char *it = *pp, *ev0 = *pp;
-	int r;
+	int r, first = 1;
 
-	memset(&e, 0, sizeof(e));
-	struct argf a;
-	int first = 1;
-	a.has = 0;
+	memset(e, 0, sizeof(*e));
+	a->has = 0;
 	while ((r = next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
 			const char *s0 = it;
-			int ra = parse_args_at(&it, end, &a);
+			int ra = parse_args_at(&it, end, a);
 			if (ra < 0) {
 				r = ra;
 				break;
 			}
-			e.args.p = s0;
-			e.args.n = (size_t)(it - s0);
-			e.args.t = TC_J_OBJ;
-			e.has_args = 1;
+			e->args.p = s0;
+			e->args.n = (size_t)(it - s0);
+			e->args.t = TC_J_OBJ;
+			e->has_args = 1;
 			continue;
 		}
 		int rv = tc_json_value(&it, end, &v);
@@ -945,23 +949,23 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 			break;
 		}
 		if (k.n == 2 && k.p[0] == 'p' && k.p[1] == 'h')
-			e.ph = v, e.has_ph = 1;
+			e->ph = v, e->has_ph = 1;
 		else if (k.n == 2 && k.p[0] == 't' && k.p[1] == 's')
-			e.ts = v, e.has_ts = 1;
+			e->ts = v, e->has_ts = 1;
 		else if (TC_JKEY(&k, "cat"))
-			e.cat = v, e.has_cat = 1;
+			e->cat = v, e->has_cat = 1;
 		else if (TC_JKEY(&k, "name"))
-			e.name = v, e.has_name = 1;
+			e->name = v, e->has_name = 1;
 		else if (TC_JKEY(&k, "pid"))
-			e.pid = v, e.has_pid = 1;
+			e->pid = v, e->has_pid = 1;
 		else if (TC_JKEY(&k, "tid"))
-			e.tid = v, e.has_tid = 1;
+			e->tid = v, e->has_tid = 1;
 		else if (TC_JKEY(&k, "dur"))
-			e.dur = v, e.has_dur = 1;
+			e->dur = v, e->has_dur = 1;
 		else if (TC_JKEY(&k, "args"))
-			e.args = v, e.has_args = 1;
+			e->args = v, e->has_args = 1;
 		else if (k.n == 2 && k.p[0] == 'i' && k.p[1] == 'd')
-			e.id = v, e.has_id = 1;
+			e->id = v, e->has_id = 1;
 	}
 	if (r < 0) {
 		if (end - it <= CUT_SLACK) {
@@ -981,55 +985,63 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 				  (unsigned long long)idx);
 	}
 	*pp = it;
-	if (f->flow_pass)
-		return flow_event(f, &e) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
-	f->events++;
-	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
-		f->unknown_phase++;
-		return 0;
-	}
-	char ph = e.ph.p[0];
+	return 0;
+}
+
+/* Events that never become ops: flows, counters, instants (the [memory] peak), metadata
+ * (thread names). Returns 1 when the event was one of them (counted), else 0. */
+static int event_not_op(struct rctx *c, struct rfile *f, char ph, const struct evf *e,
+			const struct argf *a)
+{
 	if (ph == 's' || ph == 'f' || ph == 't') {
 		f->flows++;
-		return 0;
+		return 1;
 	}
 	if (ph == 'C') {
 		f->counters++;
-		return 0;
+		return 1;
 	}
 	if (ph == 'i' || ph == 'I') {
 		f->instants++;
 		/* the caching allocator's total on the GPU after each allocation (device type 1:
 		 * CUDA, HIP too): its peak is what the rank's memory held (memory fit) */
 		int64_t dt = 1, total = 0;
-		if (e.has_name && TC_JKEY(&e.name, "[memory]") && (a.has & A_TOTALLOC) &&
-		    tc_json_i64(&a.total_alloc, &total) == 0 &&
-		    (!(a.has & A_DEVTYPE) || tc_json_i64(&a.dev_type, &dt) == 0) && dt == 1 &&
+		if (e->has_name && TC_JKEY(&e->name, "[memory]") && (a->has & A_TOTALLOC) &&
+		    tc_json_i64(&a->total_alloc, &total) == 0 &&
+		    (!(a->has & A_DEVTYPE) || tc_json_i64(&a->dev_type, &dt) == 0) && dt == 1 &&
 		    total > f->mem_peak)
 			f->mem_peak = total;
-		return 0;
+		return 1;
 	}
 	if (ph == 'M') {
 		f->meta++;
-		if (e.has_name && TC_JKEY(&e.name, "thread_name") && e.has_args && e.has_pid &&
-		    e.has_tid && e.args.t == TC_J_OBJ) {
-			if (a.has & A_NAME) {
-				uint64_t key = tc_hash_u64((uint64_t)id_of(&e.pid) * 1000003u ^
-							   (uint64_t)id_of(&e.tid));
-				tc_map64_put(&f->tname, key, intern_jv(c, &a.mname));
+		if (e->has_name && TC_JKEY(&e->name, "thread_name") && e->has_args && e->has_pid &&
+		    e->has_tid && e->args.t == TC_J_OBJ) {
+			if (a->has & A_NAME) {
+				uint64_t key = tc_hash_u64((uint64_t)id_of(&e->pid) * 1000003u ^
+							   (uint64_t)id_of(&e->tid));
+				tc_map64_put(&f->tname, key, intern_jv(c, &a->mname));
 			}
 		}
-		return 0;
+		return 1;
 	}
 	if (ph != 'X' && ph != 'B' && ph != 'E') {
 		f->unknown_phase++;
-		return 0;
+		return 1;
 	}
-	if (!e.has_ts)
+	return 0;
+}
+
+/* ts and dur of an X, B or E event, checked; an E closes the innermost open B of its
+ * thread here. Returns 1 when the event is done with (an E), 0 to go on, or < 0. */
+static int event_times(struct rfile *f, char ph, const struct evf *e, uint64_t idx,
+		       uint64_t off, int64_t *ts_out, int64_t *dur_out, struct tc_err *err)
+{
+	int64_t ts, dur = 0;
+	if (!e->has_ts)
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: no \"ts\"", f->path,
 				  (unsigned long long)idx, (unsigned long long)off);
-	int64_t ts, dur = 0;
-	if (tc_json_us_to_ns(&e.ts, &ts) < 0)
+	if (tc_json_us_to_ns(&e->ts, &ts) < 0)
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: bad \"ts\" value",
 				  f->path, (unsigned long long)idx, (unsigned long long)off);
 	/* Bounds keep every later sum (ts + dur, ts + base, differences between ranks) inside
@@ -1037,67 +1049,185 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	if (ts > ((int64_t)1 << 61) || ts < -((int64_t)1 << 61))
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"ts\" out of range",
 				  f->path, (unsigned long long)idx, (unsigned long long)off);
-	if (memchr(e.ts.p, '.', e.ts.n))
+	if (memchr(e->ts.p, '.', e->ts.n))
 		f->fractional = 1;
 	if (ph == 'E') {
 		/* close the innermost open B on this thread (O(1): open Bs are chained through
 		 * their parent field until linking sets the real parents) */
-		uint32_t lane = tc_chrome_lane(f, 0, e.has_pid ? id_of(&e.pid) : 0,
-					       e.has_tid ? id_of(&e.tid) : 0);
+		uint32_t lane = tc_chrome_lane(f, 0, e->has_pid ? id_of(&e->pid) : 0,
+					       e->has_tid ? id_of(&e->tid) : 0);
 		uint32_t i = f->lanes[lane].open_b;
 		if (!i) {
 			f->skipped++;
-			return 0;
+			return 1;
 		}
 		struct rop *b = &f->ops[i - 1];
 		b->dur = ts >= b->ts ? ts - b->ts : 0;
 		f->lanes[lane].open_b = b->parent;
 		b->parent = 0;
 		f->open_bs--;
-		return 0;
+		return 1;
 	}
 	if (ph == 'X') {
-		if (!e.has_dur || tc_json_us_to_ns(&e.dur, &dur) < 0 || dur < 0 ||
+		if (!e->has_dur || tc_json_us_to_ns(&e->dur, &dur) < 0 || dur < 0 ||
 		    dur > ((int64_t)1 << 61))
 			return tc_err_set(err, TC_EFORMAT,
 					  "%s: event %llu at byte %llu: bad or missing \"dur\"",
 					  f->path, (unsigned long long)idx, (unsigned long long)off);
 	}
-	if (e.has_name && e.name.t != TC_J_STR)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"name\" is not a string",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
-	if (e.has_args && e.args.t != TC_J_OBJ)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"args\" is not an object",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	*ts_out = ts;
+	*dur_out = dur;
+	return 0;
+}
 
-	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? kind_of_cat(&e.cat, f) : E_CPU;
-	if (ek == E_SKIP || ek == E_PYTHON || ek == E_GPUANNOT || ek == E_FLOW) {
-		f->skipped++;
+/* A cuda_sync event: what a runtime call waited on, kept for linking. */
+static int event_sync(struct rfile *f, const struct evf *e, const struct argf *a,
+		      struct tc_err *err)
+{
+	struct rsync *ns = grow(f->syncs, &f->synccap, f->nsyncs + 1, sizeof(*ns));
+	if (!ns)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	f->syncs = ns;
+	struct rsync *s = &f->syncs[f->nsyncs++];
+	memset(s, 0, sizeof(*s));
+	s->corr = a->has & A_CORR ? arg_u64(&a->corr) : 0;
+	s->record_corr = a->has & A_RECCORR ? arg_u64(&a->rec_corr) : 0;
+	if (s->record_corr == UINT64_MAX)
+		s->record_corr = 0;
+	s->wait_stream = a->has & A_WAITS ? arg_i64(&a->wait_stream, -1) : -1;
+	s->stream = a->has & A_STREAM ? arg_i64(&a->stream, -1) : -1;
+	s->device = a->has & A_DEVICE ? arg_i64(&a->device, 0) : (e->has_pid ? id_of(&e->pid) : 0);
+	char kb[32] = "";
+	if (a->has & A_SYNCK)
+		tc_json_str(&a->sync_kind, kb, sizeof(kb));
+	else if (e->has_name)
+		tc_json_str(&e->name, kb, sizeof(kb));
+	s->kind = strstr(kb, "Wait") ? 2 : strstr(kb, "Event") ? 1 : strstr(kb, "Stream") ? 3 : 4;
+	return 0;
+}
+
+/* A kernel, memcpy or memset: its GPU lane, class, copied bytes and collective facts. */
+static int op_gpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek,
+		  const struct rname *nf, const struct argf *a, int64_t pid, int64_t tid)
+{
+	int64_t dev = a->has & A_DEVICE ? arg_i64(&a->device, pid) : pid;
+	int64_t stream = a->has & A_STREAM ? arg_i64(&a->stream, tid) : tid;
+	op->lane = tc_chrome_lane(f, 1, dev, stream);
+	if (ek == E_KERNEL) {
+		op->kind = TC_KIND_KERNEL;
+		op->cls = nf->kcls;
+	} else if (ek == E_MEMCPY) {
+		op->kind = TC_KIND_MEMCPY;
+		op->cls = TC_CLASS_COPY;
+		op->sub = nf->copy;
+	} else {
+		op->kind = TC_KIND_MEMSET;
+		op->cls = TC_CLASS_MEMSET;
+	}
+	if ((ek != E_KERNEL) && (a->has & A_BYTES)) {
+		struct rwork *w = new_work(f, op);
+		if (!w)
+			return -1;
+		uint64_t b = arg_u64(&a->bytes);
+		w->has_work = 1;
+		w->bytes_written = b;
+		w->bytes_read = ek == E_MEMCPY ? b : 0;
+	}
+	if (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
+		struct rext *x = new_ext(f, op);
+		if (!x)
+			return -1;
+		coll_from_args(c, a, x);
+	}
+	if (nf->flags & (RN_HIP | RN_CIJK))
+		f->rocm = 1;
+	return 0;
+}
+
+/* The shapes of a CPU op's Input Dims, and its work (FLOPs, bytes, GEMM dims) where the
+ * op is understood. Returns 0, or -1 when out of memory. */
+static int op_cpu_work(struct rctx *c, struct rfile *f, struct rop *op, const char *nm,
+		       const struct rname *nf, const struct argf *a)
+{
+	struct inputs in;
+	struct tc_work w;
+	memset(&in, 0, sizeof(in));
+	parse_dims(&a->dims, &in);
+	if (in.n && keep_shapes(f, op, &in) < 0)
+		return -1;
+	if (op->cls == TC_CLASS_OTHER || op->cls == TC_CLASS_COLLECTIVE ||
+	    op->cls == TC_CLASS_OPTIMIZER)
+		return 0;
+	if (a->has & A_TYPES)
+		parse_types(c, &a->types, &in);
+	else
+		for (size_t i = 0; i < in.n; i++)
+			in.dtypes[i] = in.shapes[i].rank ? TC_DT_F32 : TC_DT_UNKNOWN;
+	if (op->cls == TC_CLASS_CONV && (a->has & A_CONCRETE))
+		parse_conv_concrete(&a->concrete, nm, &in);
+	if (!tc_work_of_key(nf->work, in.shapes, in.n, in.dtypes, in.has_conv ? &in.conv : NULL,
+			    &w))
+		return 0;
+	struct rwork *x = new_work(f, op);
+	if (!x)
+		return -1;
+	x->flops = w.flops;
+	x->bytes_read = w.bytes_read;
+	x->bytes_written = w.bytes_written;
+	x->dtype = w.dtype;
+	x->has_work = 1;
+	if (w.m > 0 && w.n > 0 && w.k > 0) {
+		struct rgemm *g = grow_big(f->gemm, &f->gemmcap, f->ngemm + 1, sizeof(*g),
+					   &f->big_gemm);
+		if (!g)
+			return -1;
+		f->gemm = g;
+		f->gemm[f->ngemm] = (struct rgemm){w.m, w.n, w.k, w.batch > 0 ? w.batch : 1};
+		x->gi = (uint32_t)++f->ngemm;
+	}
+	if (!in.has_conv && op->cls == TC_CLASS_CONV && !(nf->flags & RN_LBACKWARD))
+		op->flags |= TC_FLAG_WORK_ESTIMATED;
+	return 0;
+}
+
+/* A CPU operator or user annotation: its thread lane, kind, class, collective facts and
+ * work. Returns 0, or -1 when out of memory. */
+static int op_cpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek, const char *nm,
+		  const struct rname *nf, const struct argf *a, int64_t pid, int64_t tid)
+{
+	op->lane = tc_chrome_lane(f, 0, pid, tid);
+	if (nf->flags & RN_STEP) {
+		op->kind = TC_KIND_STEP;
+		op->cls = TC_CLASS_OTHER;
 		return 0;
 	}
-	if (ek == E_SYNC) {
-		struct rsync *ns = grow(f->syncs, &f->synccap, f->nsyncs + 1, sizeof(*ns));
-		if (!ns)
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		f->syncs = ns;
-		struct rsync *s = &f->syncs[f->nsyncs++];
-		memset(s, 0, sizeof(*s));
-		s->corr = a.has & A_CORR ? arg_u64(&a.corr) : 0;
-		s->record_corr = a.has & A_RECCORR ? arg_u64(&a.rec_corr) : 0;
-		if (s->record_corr == UINT64_MAX)
-			s->record_corr = 0;
-		s->wait_stream = a.has & A_WAITS ? arg_i64(&a.wait_stream, -1) : -1;
-		s->stream = a.has & A_STREAM ? arg_i64(&a.stream, -1) : -1;
-		s->device = a.has & A_DEVICE ? arg_i64(&a.device, 0) : (e.has_pid ? id_of(&e.pid) : 0);
-		char kb[32] = "";
-		if (a.has & A_SYNCK)
-			tc_json_str(&a.sync_kind, kb, sizeof(kb));
-		else if (e.has_name)
-			tc_json_str(&e.name, kb, sizeof(kb));
-		s->kind = strstr(kb, "Wait") ? 2 : strstr(kb, "Event") ? 1 : strstr(kb, "Stream") ? 3 : 4;
+	if (coll_from_dims(c, f, op, nf, a) < 0)
+		return -1;
+	if (ek == E_ANNOT) {
+		op->kind = TC_KIND_ANNOTATION;
+		op->cls = TC_CLASS_OTHER;
 		return 0;
 	}
+	op->kind = TC_KIND_CPU_OP;
+	op->cls = nf->cls;
+	if (nf->flags & RN_BACKWARD)
+		op->flags |= TC_FLAG_BACKWARD;
+	if (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
+		struct rext *x = new_ext(f, op);
+		if (!x)
+			return -1;
+		coll_from_args(c, a, x);
+	}
+	if (a->has & A_DIMS)
+		return op_cpu_work(c, f, op, nm, nf, a);
+	return 0;
+}
 
+/* The op of an event that is one: appended to the current run (spilling a full run
+ * first), filled by kind, and counted in its correlation's record. */
+static int event_op(struct rctx *c, struct rfile *f, char ph, enum ekind ek, const struct evf *e,
+		    const struct argf *a, int64_t ts, int64_t dur, struct tc_err *err)
+{
 	/* a full run goes to the spill file, sorted (never while a B is open: its E would
 	 * have to find it there) */
 	if (f->n >= c->run_ops && !f->open_bs)
@@ -1111,56 +1241,26 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	op->seq = (uint32_t)f->nseq;
 	op->ts = ts;
 	op->dur = ph == 'B' ? -1 : dur;
-	op->name = e.has_name ? intern_jv(c, &e.name) : 0;
-	op->corr = a.has & A_CORR ? arg_u64(&a.corr) : 0;
-	op->ext = a.has & A_EXT ? arg_u64(&a.ext) : 0;
+	op->name = e->has_name ? intern_jv(c, &e->name) : 0;
+	op->corr = a->has & A_CORR ? arg_u64(&a->corr) : 0;
+	op->ext = a->has & A_EXT ? arg_u64(&a->ext) : 0;
 	if (ts < f->ts_min)
 		f->ts_min = ts;
 	const char *nm = tc_strtab_get(&c->names, op->name);
 	const struct rname *nf = name_facts(c, op->name);
-	int64_t pid = e.has_pid ? id_of(&e.pid) : 0, tid = e.has_tid ? id_of(&e.tid) : 0;
+	int64_t pid = e->has_pid ? id_of(&e->pid) : 0, tid = e->has_tid ? id_of(&e->tid) : 0;
 	if (!op->corr && ek != E_CPU && ek != E_ANNOT &&
 	    tc_map64_put(&f->nocorr, tc_chrome_place(pid, tid, ts),
 			 (f->nseq + 1) | (uint64_t)(ek == E_RUNTIME) << 63) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 
+	int rc = 0;
 	switch (ek) {
 	case E_KERNEL:
 	case E_MEMCPY:
-	case E_MEMSET: {
-		int64_t dev = a.has & A_DEVICE ? arg_i64(&a.device, pid) : pid;
-		int64_t stream = a.has & A_STREAM ? arg_i64(&a.stream, tid) : tid;
-		op->lane = tc_chrome_lane(f, 1, dev, stream);
-		if (ek == E_KERNEL) {
-			op->kind = TC_KIND_KERNEL;
-			op->cls = nf->kcls;
-		} else if (ek == E_MEMCPY) {
-			op->kind = TC_KIND_MEMCPY;
-			op->cls = TC_CLASS_COPY;
-			op->sub = nf->copy;
-		} else {
-			op->kind = TC_KIND_MEMSET;
-			op->cls = TC_CLASS_MEMSET;
-		}
-		if ((ek != E_KERNEL) && (a.has & A_BYTES)) {
-			struct rwork *w = new_work(f, op);
-			if (!w)
-				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			uint64_t b = arg_u64(&a.bytes);
-			w->has_work = 1;
-			w->bytes_written = b;
-			w->bytes_read = ek == E_MEMCPY ? b : 0;
-		}
-		if (a.has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
-			struct rext *x = new_ext(f, op);
-			if (!x)
-				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			coll_from_args(c, &a, x);
-		}
-		if (nf->flags & (RN_HIP | RN_CIJK))
-			f->rocm = 1;
+	case E_MEMSET:
+		rc = op_gpu(c, f, op, ek, nf, a, pid, tid);
 		break;
-	}
 	case E_RUNTIME:
 		op->lane = tc_chrome_lane(f, 0, pid, tid);
 		op->kind = TC_KIND_RUNTIME;
@@ -1171,75 +1271,13 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 		break;
 	case E_CPU:
 	case E_ANNOT:
-		op->lane = tc_chrome_lane(f, 0, pid, tid);
-		if (nf->flags & RN_STEP) {
-			op->kind = TC_KIND_STEP;
-			op->cls = TC_CLASS_OTHER;
-			break;
-		}
-		if (coll_from_dims(c, f, op, nm, &a) < 0)
-			return tc_err_set(err, TC_ENOMEM, "out of memory");
-		if (ek == E_ANNOT) {
-			op->kind = TC_KIND_ANNOTATION;
-			op->cls = TC_CLASS_OTHER;
-			break;
-		}
-		op->kind = TC_KIND_CPU_OP;
-		op->cls = nf->cls;
-		if (nf->flags & RN_BACKWARD)
-			op->flags |= TC_FLAG_BACKWARD;
-		if (a.has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
-			struct rext *x = new_ext(f, op);
-			if (!x)
-				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			coll_from_args(c, &a, x);
-		}
-		if (a.has & A_DIMS) {
-			struct inputs in;
-			struct tc_work w;
-			memset(&in, 0, sizeof(in));
-			parse_dims(&a.dims, &in);
-			if (in.n && keep_shapes(f, op, &in) < 0)
-				return tc_err_set(err, TC_ENOMEM, "out of memory");
-			if (op->cls == TC_CLASS_OTHER || op->cls == TC_CLASS_COLLECTIVE ||
-			    op->cls == TC_CLASS_OPTIMIZER)
-				break;
-			if (a.has & A_TYPES)
-				parse_types(c, &a.types, &in);
-			else
-				for (size_t i = 0; i < in.n; i++)
-					in.dtypes[i] = in.shapes[i].rank ? TC_DT_F32 : TC_DT_UNKNOWN;
-			if (op->cls == TC_CLASS_CONV && (a.has & A_CONCRETE))
-				parse_conv_concrete(&a.concrete, nm, &in);
-			if (tc_work_of_key(nf->work, in.shapes, in.n, in.dtypes,
-					   in.has_conv ? &in.conv : NULL, &w)) {
-				struct rwork *x = new_work(f, op);
-				if (!x)
-					return tc_err_set(err, TC_ENOMEM, "out of memory");
-				x->flops = w.flops;
-				x->bytes_read = w.bytes_read;
-				x->bytes_written = w.bytes_written;
-				x->dtype = w.dtype;
-				x->has_work = 1;
-				if (w.m > 0 && w.n > 0 && w.k > 0) {
-					struct rgemm *g = grow_big(f->gemm, &f->gemmcap, f->ngemm + 1,
-								   sizeof(*g), &f->big_gemm);
-					if (!g)
-						return tc_err_set(err, TC_ENOMEM, "out of memory");
-					f->gemm = g;
-					f->gemm[f->ngemm] = (struct rgemm){w.m, w.n, w.k,
-									   w.batch > 0 ? w.batch : 1};
-					x->gi = (uint32_t)++f->ngemm;
-				}
-				if (!in.has_conv && op->cls == TC_CLASS_CONV &&
-				    !(nf->flags & RN_LBACKWARD))
-					op->flags |= TC_FLAG_WORK_ESTIMATED;
-			}
-		}
+		rc = op_cpu(c, f, op, ek, nm, nf, a, pid, tid);
 		break;
 	default:
 		break;
 	}
+	if (rc < 0)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	if (ph == 'B' && !f->lanes[op->lane].gpu) {
 		op->parent = f->lanes[op->lane].open_b;
 		f->lanes[op->lane].open_b = (uint32_t)f->n + 1;
@@ -1247,18 +1285,59 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	}
 	if (op->corr && (op->kind == TC_KIND_RUNTIME || op->kind == TC_KIND_KERNEL ||
 			 op->kind == TC_KIND_MEMCPY || op->kind == TC_KIND_MEMSET)) {
-		struct rcorr *rc = tc_chrome_corr(f, op->corr);
-		if (!rc)
+		struct rcorr *rc2 = tc_chrome_corr(f, op->corr);
+		if (!rc2)
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
 		if (op->kind == TC_KIND_RUNTIME) {
-			rc->rt += rc->rt < 255;
-			rc->sub = op->sub;
+			rc2->rt += rc2->rt < 255;
+			rc2->sub = op->sub;
 		} else
-			rc->gpu += rc->gpu < 255;
+			rc2->gpu += rc2->gpu < 255;
 	}
 	f->n++;
 	f->nseq++;
 	return 0;
+}
+
+/* One event object parsed in place at *pp (no separate delimiting pass). Nothing is changed
+ * in f until the whole object has been read, so NEED_MORE can retry the same event. */
+static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const char *end,
+			int eof, uint64_t idx, uint64_t off, struct tc_err *err)
+{
+	struct evf e;
+	struct argf a;
+	int64_t ts = 0, dur = 0;
+	int r = read_event(f, pp, end, eof, idx, off, &e, &a, err);
+	if (r != 0)
+		return r;
+	if (f->flow_pass)
+		return flow_event(f, &e) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
+	f->events++;
+	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
+		f->unknown_phase++;
+		return 0;
+	}
+	char ph = e.ph.p[0];
+	if (event_not_op(c, f, ph, &e, &a))
+		return 0;
+	r = event_times(f, ph, &e, idx, off, &ts, &dur, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if (e.has_name && e.name.t != TC_J_STR)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"name\" is not a string",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+	if (e.has_args && e.args.t != TC_J_OBJ)
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"args\" is not an object",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
+
+	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? kind_of_cat(&e.cat, f) : E_CPU;
+	if (ek == E_SKIP || ek == E_PYTHON || ek == E_GPUANNOT || ek == E_FLOW) {
+		f->skipped++;
+		return 0;
+	}
+	if (ek == E_SYNC)
+		return event_sync(f, &e, &a, err);
+	return event_op(c, f, ph, ek, &e, &a, ts, dur, err);
 }
 
 /* ---- top-level members ------------------------------------------------------------------ */
@@ -1600,4 +1679,130 @@ void tc_chrome_file_free(struct rfile *f)
 	if (f->spill)
 		fclose(f->spill);
 	memset(f, 0, sizeof(*f));
+}
+
+/* ---- all inputs of a run, ranks in parallel ------------------------------------------- */
+
+/* One input completely: its events, then (when some ops lack a correlation and it has
+ * flows) a second read for its ac2g flows. */
+static int parse_one(struct rctx *c, struct rfile *f, const char *src, struct tc_err *err)
+{
+	struct tc_input *in = NULL;
+	int rc = tc_input_open_as(&in, src, f->path, err);
+	if (rc == 0)
+		rc = tc_chrome_parse(c, in, f, err);
+	tc_input_close(in);
+	if (rc == 0 && f->nocorr.len && f->flows) {
+		/* ops without a correlation: read the file again for its ac2g flows */
+		in = NULL;
+		f->flow_pass = 1;
+		rc = tc_input_open_as(&in, src, f->path, err);
+		if (rc == 0)
+			rc = tc_chrome_parse(c, in, f, err);
+		tc_input_close(in);
+		f->flow_pass = 0;
+	}
+	tc_map64_free(&f->nocorr);
+	return rc;
+}
+
+struct pjob {
+	struct rfile *files;
+	const char *const *srcs;
+	struct tc_err *errs;
+	int *rcs;
+	size_t n;
+	_Atomic size_t next;
+};
+
+static void *parse_worker(void *arg)
+{
+	struct pjob *j = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->n)
+			return NULL;
+		if (j->rcs[i] == 0)
+			j->rcs[i] = parse_one(j->files[i].ctx, &j->files[i], j->srcs[i], &j->errs[i]);
+	}
+}
+
+/* Threads for n inputs: $TRACECAST_INGEST_THREADS, else opts->threads, else one per
+ * online core; never more than the inputs. */
+static size_t parse_threads(const struct tc_ingest_opts *opts, size_t n)
+{
+	const char *env = getenv("TRACECAST_INGEST_THREADS");
+	long t = env && *env ? strtol(env, NULL, 10) : 0;
+	if (t <= 0 && opts && opts->threads)
+		t = (long)opts->threads;
+	if (t <= 0)
+		t = sysconf(_SC_NPROCESSORS_ONLN);
+	if (t < 1)
+		t = 1;
+	return (size_t)t < n ? (size_t)t : n;
+}
+
+void tc_chrome_ctx_free(struct rctx *c)
+{
+	if (!c)
+		return;
+	free(c->facts);
+	tc_strtab_free(&c->names);
+}
+
+/* Several inputs are parsed each with its own context (string table, name facts), so
+ * that they can be parsed at once, one thread per input up to the core count; the writer
+ * interns names by text, so the output does not depend on which context held them or on
+ * the order the threads ran in. The error reported is the first input's that failed. */
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
+			  size_t n, size_t *n_ok, struct tc_err *err)
+{
+	int rc = 0;
+	*n_ok = 0;
+	if (n == 0)
+		return 0;
+	if (n == 1) {
+		rc = parse_one(c, &files[0], srcs[0], err);
+		*n_ok = rc == 0;
+		return rc;
+	}
+	struct pjob j = {.files = files, .srcs = srcs, .n = n};
+	j.errs = tc_xcalloc(n, sizeof(*j.errs));
+	j.rcs = tc_xcalloc(n, sizeof(*j.rcs));
+	atomic_init(&j.next, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct rctx *fc = tc_xcalloc(1, sizeof(*fc));
+		fc->opts = c->opts;
+		fc->stats = c->stats;
+		fc->run_ops = c->run_ops;
+		files[i].ctx = fc;
+		if (tc_strtab_init(&fc->names) < 0) {
+			free(fc);
+			files[i].ctx = NULL;
+			j.rcs[i] = tc_err_set(&j.errs[i], TC_ENOMEM, "out of memory");
+		}
+	}
+	size_t nt = parse_threads(c->opts, n), started = 0;
+	pthread_t *th = tc_xcalloc(nt, sizeof(*th));
+	for (size_t t = 1; t < nt; t++)
+		if (pthread_create(&th[started], NULL, parse_worker, &j) == 0)
+			started++;
+	/* this thread works too; an input whose context could not be made is skipped */
+	for (size_t i; (i = atomic_fetch_add(&j.next, 1)) < n;)
+		if (j.rcs[i] == 0)
+			j.rcs[i] = parse_one(files[i].ctx, &files[i], srcs[i], &j.errs[i]);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (j.rcs[i] < 0) {
+			rc = j.rcs[i];
+			*err = j.errs[i];
+		} else {
+			(*n_ok)++;
+		}
+	}
+	free(j.errs);
+	free(j.rcs);
+	return rc;
 }

@@ -88,8 +88,12 @@ struct rsync {
 };
 
 struct tc_pyet;
+struct rctx;
 struct rfile {
 	const char *path;
+	/* the context its string ids belong to when parsed on its own (ranks parsed in
+	 * parallel); NULL = the run's shared one */
+	struct rctx *ctx;
 	struct tc_pyet *et; /* the run's execution trace (pyet.h), NULL = none; not owned */
 	int rank, world; /* -1 unknown */
 	struct rop *ops;
@@ -153,10 +157,12 @@ struct rfile {
 };
 
 /* What the name of an op tells, cached per name id. */
-enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32 };
+enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32,
+       RN_RPC = 64 /* record_param_comms */ };
 struct rname {
 	uint8_t flags, cls, kcls, rt, copy;
 	uint16_t work; /* tc_work_key() */
+	uint8_t coll;  /* tc_coll_of_name(): asked of every CPU op with Input Dims */
 };
 
 /* Ops per sorted run by default: 16 MB of op records, a run's extras alongside. */
@@ -228,6 +234,13 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err);
  * flows, giving f->nocorr's ops their correlation). */
 int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct tc_err *err);
 void tc_chrome_file_free(struct rfile *f);
+/* chrome.c: parse files[0..n) (paths set, rank/world -1) reading srcs[i]; with several,
+ * each gets its own context (files[i].ctx, freed with tc_chrome_ctx_free and free) and
+ * they are parsed in parallel. *n_ok: how many leading inputs parsed; the error is the
+ * first failing input's. */
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
+			  size_t n, size_t *n_ok, struct tc_err *err);
+void tc_chrome_ctx_free(struct rctx *c);
 void tc_chrome_big_free(void *p, uint8_t mapped);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
 

@@ -16,9 +16,44 @@
 /* not isdigit(): no locale table lookup on the hot path */
 #define IS_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
-static const char *skip_ws(const char *p, const char *end)
+const char *tc_json_skip_ws_long(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+		      tb = _mm_set1_epi8('\t');
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+					  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tb)));
+		unsigned m = (unsigned)_mm_movemask_epi8(ws) ^ 0xffffu;
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (p < end && TC_JSON_IS_WS(*p))
+		p++;
+	return p;
+}
+
+#define skip_ws tc_json_skip_ws
+
+/* End of a run of ASCII digits at p: eight at a time while eight more bytes are there
+ * (timestamps and ids run to 16 digits). */
+static inline const char *digits(const char *p, const char *end)
+{
+	while (end - p >= 8) {
+		uint64_t w, lo, hi;
+		memcpy(&w, p, 8);
+		/* per byte: high nibble 3 and low nibble <= 9 (adding 6 does not carry out) */
+		lo = w & 0xf0f0f0f0f0f0f0f0ull;
+		hi = (w + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull;
+		uint64_t bad = (lo ^ 0x3030303030303030ull) | (hi ^ 0x3030303030303030ull);
+		if (bad)
+			return p + (__builtin_ctzll(bad) >> 3);
+		p += 8;
+	}
+	while (p < end && IS_DIGIT(*p))
 		p++;
 	return p;
 }
@@ -110,16 +145,14 @@ static int scan_number(const char **pp, const char *end, struct tc_jv *v)
 		*pp = p;
 		return -1;
 	}
-	while (p < end && IS_DIGIT(*p))
-		p++;
+	p = digits(p, end);
 	if (p < end && *p == '.') {
 		p++;
 		if (p >= end || !IS_DIGIT(*p)) {
 			*pp = p;
 			return -1;
 		}
-		while (p < end && IS_DIGIT(*p))
-			p++;
+		p = digits(p, end);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
@@ -129,8 +162,7 @@ static int scan_number(const char **pp, const char *end, struct tc_jv *v)
 			*pp = p;
 			return -1;
 		}
-		while (p < end && IS_DIGIT(*p))
-			p++;
+		p = digits(p, end);
 	}
 	v->p = s;
 	v->n = (size_t)(p - s);
@@ -238,6 +270,11 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 bad:
 	*pp = p;
 	return -1;
+}
+
+int tc_json_string_at(const char **pp, const char *end, struct tc_jv *v)
+{
+	return scan_string(pp, end, v);
 }
 
 int tc_json_value(const char **pp, const char *end, struct tc_jv *v)
@@ -457,9 +494,12 @@ int tc_json_u64(const struct tc_jv *v, uint64_t *out)
 		return -1;
 	for (; i < v->n && v->p[i] >= '0' && v->p[i] <= '9'; i++) {
 		unsigned d = (unsigned)(v->p[i] - '0');
-		if (x > (UINT64_MAX - d) / 10)
+		/* 19 digits always fit; past them, the exact overflow test (no division per
+		 * digit) */
+		if (i >= 19 && (__builtin_mul_overflow(x, 10u, &x) || __builtin_add_overflow(x, d, &x)))
 			return -1;
-		x = x * 10 + d;
+		if (i < 19)
+			x = x * 10 + d;
 	}
 	if (i == 0)
 		return -1;

@@ -39,6 +39,9 @@ struct tc_ingest_opts {
 	 * floating-point tensor is costed at it, as a deployment casts the model; TC_DT_UNKNOWN
 	 * (0) = the types the model declares */
 	unsigned dtype;
+	/* Kineto: inputs (ranks) parsed at once, 0 = one per core ($TRACECAST_INGEST_THREADS
+	 * overrides); the output is the same bytes whatever the number */
+	unsigned threads;
 };
 #define TC_INGEST_OPTS_INIT {.log = NULL} /* every option at its default: zero */
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
