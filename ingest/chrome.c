@@ -856,7 +856,8 @@ static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op,
 }
 
 /* Input Dims go to the opstream as the op's shapes (packed: n, then rank and dims of each
- * input; TensorLists and scalars have rank 0). */
+ * input; TensorLists and scalars have rank 0), as LEB128 varints with dims zigzag-coded, so
+ * -1 (unknown) is one byte. */
 static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 {
 	size_t need = f->nshp + 10 * (1 + in->n);
@@ -868,12 +869,12 @@ static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 		return -1;
 	f->shp = ns;
 	w->shapes = f->nshp + 1;
-	f->nshp += tc_chrome_put_varint(f->shp + f->nshp, in->n);
+	f->nshp += tc_varint_put(f->shp + f->nshp, in->n);
 	for (size_t i = 0; i < in->n; i++) {
-		f->nshp += tc_chrome_put_varint(f->shp + f->nshp, in->shapes[i].rank);
+		f->nshp += tc_varint_put(f->shp + f->nshp, in->shapes[i].rank);
 		for (uint32_t d = 0; d < in->shapes[i].rank; d++)
-			f->nshp += tc_chrome_put_varint(f->shp + f->nshp,
-							 tc_chrome_zigzag(in->shapes[i].dims[d]));
+			f->nshp += tc_varint_put(f->shp + f->nshp,
+							 tc_zigzag(in->shapes[i].dims[d]));
 	}
 	return 0;
 }

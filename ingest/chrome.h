@@ -184,39 +184,6 @@ struct rctx {
 	struct tc_ingest_stats *stats;
 };
 
-/* Packed Input Dims: LEB128 varints, dims zigzag-coded (-1 = unknown is one byte). */
-static inline size_t tc_chrome_put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-static inline uint64_t tc_chrome_get_varint(const uint8_t **pp)
-{
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	for (int s = 0; s < 64; s += 7) {
-		uint8_t b = *p++;
-		v |= (uint64_t)(b & 0x7f) << s;
-		if (!(b & 0x80))
-			break;
-	}
-	*pp = p;
-	return v;
-}
-static inline uint64_t tc_chrome_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-static inline int64_t tc_chrome_unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
 /* Where an event happened, for matching flow events to ops. */
 static inline uint64_t tc_chrome_place(int64_t pid, int64_t tid, int64_t ts)
 {

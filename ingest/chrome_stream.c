@@ -35,14 +35,18 @@ struct rrec {
 
 /* ---- spilling ----------------------------------------------------------------------- */
 
-static size_t shapes_len(const uint8_t *p)
+static size_t shapes_len(const uint8_t *p, const uint8_t *end)
 {
 	const uint8_t *s = p;
-	uint64_t n = tc_chrome_get_varint(&p);
+	uint64_t n = 0, rk = 0, d;
+	if (tc_varint_next(&p, end, &n) < 0)
+		return 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t rk = tc_chrome_get_varint(&p);
-		for (uint64_t d = 0; d < rk; d++)
-			(void)tc_chrome_get_varint(&p);
+		if (tc_varint_next(&p, end, &rk) < 0)
+			return 0;
+		for (uint64_t j = 0; j < rk; j++)
+			if (tc_varint_next(&p, end, &d) < 0)
+				return 0;
 	}
 	return (size_t)(p - s);
 }
@@ -59,7 +63,7 @@ static void rec_of(const struct rfile *f, size_t k, struct rrec *q)
 			q->g = f->gemm[q->w.gi - 1];
 		if (q->w.shapes) {
 			const uint8_t *sp = f->shp + q->w.shapes - 1;
-			size_t n = shapes_len(sp);
+			size_t n = shapes_len(sp, f->shp + f->nshp);
 			if (n > sizeof(q->shp))
 				n = 0; /* cannot happen: at most 16 inputs of rank 8 */
 			memcpy(q->shp, sp, n);
@@ -673,15 +677,21 @@ static int emit_op(struct lk *k, struct emit *e, struct rrec *q, uint64_t parent
 			}
 		}
 		if (q->nshp && r->kind != TC_KIND_KERNEL) {
-			const uint8_t *sp = q->shp;
-			uint32_t ns = (uint32_t)tc_chrome_get_varint(&sp);
+			/* packed by ingest itself (chrome.c), so well formed; bounded all the same */
+			const uint8_t *sp = q->shp, *se = q->shp + q->nshp;
+			uint64_t ns = 0, rk = 0, dz = 0;
+			(void)tc_varint_next(&sp, se, &ns);
 			size_t nd = 0;
 			for (uint32_t s = 0; s < ns && s < 16; s++) {
-				uint32_t rk = (uint32_t)tc_chrome_get_varint(&sp);
-				shp[s].rank = rk;
+				rk = 0;
+				(void)tc_varint_next(&sp, se, &rk);
+				shp[s].rank = (uint32_t)rk;
 				shp[s].dims = dims + nd;
-				for (uint32_t d = 0; d < rk && nd < 128; d++)
-					dims[nd++] = tc_chrome_unzigzag(tc_chrome_get_varint(&sp));
+				for (uint32_t d = 0; d < rk && nd < 128; d++) {
+					dz = 0;
+					(void)tc_varint_next(&sp, se, &dz);
+					dims[nd++] = tc_unzigzag(dz);
+				}
 			}
 			op.n_shapes = ns < 16 ? ns : 16;
 			op.shapes = shp;
