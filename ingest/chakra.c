@@ -82,9 +82,10 @@ static int split_records(struct et_file *f, struct tc_err *err)
 		size_t at = off;
 		uint64_t rl;
 		rec_name(f, k, where, sizeof(where));
+		/* with under 10 bytes left a bad varint is cut short; with 10 or more, overlong */
 		if (tc_varint_at(p, f->len, &off, &rl) < 0)
 			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length varint %s", f->path,
-					  at, where, off >= f->len ? "cut by the end of the file" :
+					  at, where, f->len - off < 10 ? "cut by the end of the file" :
 					  "longer than 10 bytes");
 		if (rl > f->len - off)
 			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length %" PRIu64
