@@ -78,8 +78,8 @@ static int strings(json_t *req, const char *key, const char ***out, size_t *n, s
 		if (!json_is_string(s)) {
 			free(*out);
 			*out = NULL;
-			return tc_err_set(err, TC_EINVAL, "request: \"%s\"[%zu] is not a string", key,
-					  i);
+			return tc_err_set(err, TC_EINVAL, "request: \"%s\"[%zu] is not a string",
+					  key, i);
 		}
 		(*out)[(*n)++] = json_string_value(s);
 	}
@@ -155,8 +155,8 @@ static int to_string(int (*write)(const struct tc_replay *, FILE *, struct tc_er
 /* ---- calls --------------------------------------------------------------------------------- */
 
 static const char *const project_keys[] = {
-    "inputs", "target", "source",	 "set",	 "host_scale", "gpu_scale", "steps",
-    "band",   "infer_waits", "dims", "training", "ops", "dtype", NULL};
+    "inputs", "target",	     "source", "set",	   "host_scale", "gpu_scale", "steps",
+    "band",   "infer_waits", "dims",   "training", "ops",	 "dtype",     NULL};
 
 /* "dtype": the precision an ONNX model runs at; 0 when absent */
 static int dtype_of(json_t *req, unsigned *out, struct tc_err *err)
@@ -307,12 +307,13 @@ int tc_api_chips(struct tc_api *api, char **json)
 						: "null",
 					    JSON_DECODE_ANY, NULL);
 		json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:s, s:o, s:f, s:f, s:f, s:{s:o, s:f}}", "id",
-				 tc_chip_id(c), "name", tc_chip_name(c), "vendor", tc_chip_vendor(c),
-				 "peak_tflops", peaks, "hbm_gbs", tc_chip_mem_bw(c) / 1e9, "hbm_gb",
-				 cap ? strtod(cap, NULL) : 0.0, "tdp_w", tc_chip_tdp_w(c), "scale_up",
-				 "name", upname ? upname : json_null(), "bw_gbs_per_device",
-				 up ? strtod(up, NULL) : 0.0));
+		    a,
+		    json_pack("{s:s, s:s, s:s, s:o, s:f, s:f, s:f, s:{s:o, s:f}}", "id",
+			      tc_chip_id(c), "name", tc_chip_name(c), "vendor", tc_chip_vendor(c),
+			      "peak_tflops", peaks, "hbm_gbs", tc_chip_mem_bw(c) / 1e9, "hbm_gb",
+			      cap ? strtod(cap, NULL) : 0.0, "tdp_w", tc_chip_tdp_w(c), "scale_up",
+			      "name", upname ? upname : json_null(), "bw_gbs_per_device",
+			      up ? strtod(up, NULL) : 0.0));
 		tc_chip_free(c);
 	}
 	tc_hw_free(hw);
@@ -362,8 +363,8 @@ int tc_api_query(struct tc_api *api, const char *db, const char *sql, char **jso
 
 /* ---- sweeps -------------------------------------------------------------------------------- */
 
-static const char *const sweep_keys[] = {"traces", "target", "grid",  "db",	"source", "random",
-					 "seed",   "jobs",	 "shard", "limit", "memo",   NULL};
+static const char *const sweep_keys[] = {"traces", "target", "grid",  "db",    "source", "random",
+					 "seed",   "jobs",   "shard", "limit", "memo",	 NULL};
 
 /* One grid axis of the request as the command's argument: "key=v1,v2" or "key=lo:hi:n". */
 static int grid_arg(const char *key, json_t *v, char **out, struct tc_err *err)
@@ -390,8 +391,8 @@ static int grid_arg(const char *key, json_t *v, char **out, struct tc_err *err)
 			t = tc_fmt_double(num, sizeof(num), json_number_value(e));
 		if (!t) {
 			free(s);
-			return tc_err_set(err, TC_EINVAL, "request: grid \"%s\"[%zu] is not a value",
-					  key, i);
+			return tc_err_set(err, TC_EINVAL,
+					  "request: grid \"%s\"[%zu] is not a value", key, i);
 		}
 		len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", t);
 	}
@@ -412,8 +413,8 @@ static int grid_args(json_t *req, char ***args, size_t *n, struct tc_err *err)
 		for (size_t i = 0; i < json_array_size(g); i++) {
 			json_t *s = json_array_get(g, i);
 			if (!json_is_string(s))
-				return tc_err_set(err, TC_EINVAL, "request: \"grid\"[%zu] is not a string",
-						  i);
+				return tc_err_set(err, TC_EINVAL,
+						  "request: \"grid\"[%zu] is not a string", i);
 			(*args)[(*n)++] = tc_xstrdup(json_string_value(s));
 		}
 		return 0;
@@ -439,7 +440,8 @@ static int count(json_t *req, const char *key, uint64_t *out, struct tc_err *err
 	double d;
 	TC_TRY(number(req, key, (double)*out, &d, err));
 	if (!(d >= 0) || d != (double)(uint64_t)d || d > 1e15)
-		return tc_err_set(err, TC_EINVAL, "request: \"%s\" must be a whole number >= 0", key);
+		return tc_err_set(err, TC_EINVAL, "request: \"%s\" must be a whole number >= 0",
+				  key);
 	*out = (uint64_t)d;
 	return 0;
 }
@@ -567,8 +569,8 @@ static int sweep_request(json_t *req, struct tc_sweep_req *s, struct tc_err *err
 	return 0;
 }
 
-int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress,
-		 void *user, char **json)
+int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress, void *user,
+		 char **json)
 {
 	struct tc_err *err = &api->err;
 	json_t *req = NULL;
@@ -595,13 +597,14 @@ int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn pro
 		s.n_grid = n_grid;
 		s.specs = api->specs;
 		R.traces = traces;
-		rc = tc_sweep_run(&s, progress ? sweep_progress : NULL, &ap, sweep_row, &R, &st, err);
+		rc = tc_sweep_run(&s, progress ? sweep_progress : NULL, &ap, sweep_row, &R, &st,
+				  err);
 	}
 	if (rc == 0) {
 		json_t *o = json_pack(
-		    "{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:o}", "sweep", st.key, "configurations",
-		    (json_int_t)st.configs, "points", (json_int_t)st.total, "computed",
-		    (json_int_t)st.computed, "stored", (json_int_t)st.stored, "skipped",
+		    "{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:o}", "sweep", st.key,
+		    "configurations", (json_int_t)st.configs, "points", (json_int_t)st.total,
+		    "computed", (json_int_t)st.computed, "stored", (json_int_t)st.stored, "skipped",
 		    (json_int_t)st.skipped, "cancelled", st.cancelled, "complete",
 		    st.skipped + st.computed >= st.total, "rows", sorted_rows(&R));
 		*json = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;

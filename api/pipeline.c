@@ -35,8 +35,7 @@ int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_gr
 		return 0;
 	const char *dev = NULL;
 	for (size_t i = 0; h && i < h->n_devices && !dev; i++)
-		if (h->devices[i].type == TC_DEV_GPU && h->devices[i].name &&
-		    h->devices[i].name[0])
+		if (h->devices[i].type == TC_DEV_GPU && h->devices[i].name && h->devices[i].name[0])
 			dev = h->devices[i].name;
 	const char *near[3];
 	size_t n = dev ? tc_hw_closest(hw, dev, near, 3) : 0;
@@ -46,9 +45,10 @@ int tc_pipeline_unknown_source(const struct tc_hw *hw, const struct tc_replay_gr
 		snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", near[k]);
 	}
 	if (!dev)
-		return tc_err_set(err, TC_EINVAL,
-				  "the trace names no GPU model, so the source chip is unknown: give it "
-				  "with --source CHIP ('tracecast hw list')");
+		return tc_err_set(
+		    err, TC_EINVAL,
+		    "the trace names no GPU model, so the source chip is unknown: give it "
+		    "with --source CHIP ('tracecast hw list')");
 	return tc_err_set(err, TC_EINVAL,
 			  "no chip spec matches the trace's device \"%s\"%s%s%s: give it with "
 			  "--source CHIP ('tracecast hw list')",
@@ -84,8 +84,7 @@ int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_in
 	return 0;
 }
 
-static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p,
-		      struct tc_err *err)
+static int open_graph(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
 {
 	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	io.log = req->log;
@@ -119,7 +118,8 @@ int tc_pipeline_open(const struct tc_pipeline_req *req, struct tc_pipeline *p, s
 	if (!source) {
 		source = tc_hw_source_chip(p->hw, tc_replay_graph_header(p->g));
 		if (source)
-			tc_info(req->log, "project: source chip %s (from the trace's devices)", source);
+			tc_info(req->log, "project: source chip %s (from the trace's devices)",
+				source);
 		else if (req->target && tc_pipeline_unknown_source(p->hw, p->g, err) < 0)
 			return tc_err_wrap(err, "%s", req->inputs[0]);
 		else
@@ -127,14 +127,12 @@ int tc_pipeline_open(const struct tc_pipeline_req *req, struct tc_pipeline *p, s
 	}
 	if (source && tc_hw_load(p->hw, source, NULL, 0, &p->src, err) < 0)
 		return tc_err_wrap(err, "%s", req->source_what ? req->source_what : "source chip");
-	if (req->target &&
-	    tc_hw_load(p->hw, req->target, req->sets, req->n_sets, &p->dst, err) < 0)
+	if (req->target && tc_hw_load(p->hw, req->target, req->sets, req->n_sets, &p->dst, err) < 0)
 		return tc_err_wrap(err, "%s", req->target_what ? req->target_what : "target chip");
 	return 0;
 }
 
-int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p,
-		       struct tc_err *err)
+int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p, struct tc_err *err)
 {
 	struct tc_replay_opts o = req->opts;
 	o.source = p->src;

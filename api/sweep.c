@@ -45,13 +45,13 @@ struct sweep {
 	struct tc_hw *hw;
 	struct tc_chip *base_chip;
 	struct tc_chip_base *base_spec; /* read once; every configuration loads from it */
-	const char *base; /* the base chip's id, stored */
+	const char *base;		/* the base chip's id, stored */
 	struct tc_grid grid;
 	struct trace traces[MAX_TRACES];
 	size_t n_traces;
 	uint64_t *plan; /* configuration indices of this shard */
 	uint64_t n_plan;
-	struct tc_map64 stored; /* hash of (trace hash, config hash) -> 1 */
+	struct tc_map64 stored;	     /* hash of (trace hash, config hash) -> 1 */
 	struct tc_replay_memo *memo; /* shared by the workers; NULL without the memo */
 	char sweep_key[33];
 	atomic_int cancel; /* the caller's progress asked to stop, or an error did */
@@ -136,7 +136,8 @@ static int check_scale_axis(const struct tc_grid_axis *ax, struct tc_err *err)
 	for (size_t v = 0; v < ax->n; v++) {
 		char *end;
 		unsigned long x = strtoul(ax->values[v], &end, 10);
-		if (end == ax->values[v] || *end || ax->values[v][0] == '-' || x < 1 || x > (1ul << 24))
+		if (end == ax->values[v] || *end || ax->values[v][0] == '-' || x < 1 ||
+		    x > (1ul << 24))
 			return tc_err_set(err, TC_EINVAL, "grid %s=%s: want an integer 1..16777216",
 					  ax->key, ax->values[v]);
 	}
@@ -144,9 +145,9 @@ static int check_scale_axis(const struct tc_grid_axis *ax, struct tc_err *err)
 }
 
 /* One point's row, queued for the calling thread. */
-static int queue_point(struct sweep *s, uint64_t j, size_t t, const char *spec,
-		       const char *hash, const char *const *vals,
-		       const struct tc_replay_summary *sum, struct tc_err *err)
+static int queue_point(struct sweep *s, uint64_t j, size_t t, const char *spec, const char *hash,
+		       const char *const *vals, const struct tc_replay_summary *sum,
+		       struct tc_err *err)
 {
 	struct item *it = calloc(1, sizeof(*it));
 	if (!it || !(it->spec = strdup(spec))) {
@@ -254,7 +255,8 @@ static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
 		/* through the memo: a configuration whose op costs were simulated before is only
 		 * re-priced (its energy and dollars); the figures are the same either way */
 		if ((rc = tc_replay_memo_run(s->memo, tr->g, &o, &sum, NULL, err)) < 0) {
-			tc_err_wrap(err, "%s on %s", tr->path, s->grid.n_axes ? setbuf[0] : s->base);
+			tc_err_wrap(err, "%s on %s", tr->path,
+				    s->grid.n_axes ? setbuf[0] : s->base);
 			break;
 		}
 		if ((rc = queue_point(s, j, t, spec, hash, vals, &sum, err)) < 0)
@@ -331,7 +333,8 @@ static int commit(struct sweep *s, struct tc_store *db, tc_sweep_sink_fn sink, v
 	for (struct item *it = list; rc == 0 && sink && it && i < n; it = it->next, i++) {
 		struct tc_sweep_point p = {it->config, it->trace, &cfg[i], &res[i]};
 		if ((rc = sink(user, &p, err)) != 0 && !err->code)
-			rc = tc_err_set(err, rc < 0 ? rc : TC_EINVAL, "sweep: the results sink failed");
+			rc = tc_err_set(err, rc < 0 ? rc : TC_EINVAL,
+					"sweep: the results sink failed");
 	}
 out:
 	free(cfg);
@@ -414,11 +417,13 @@ static int check_grid(struct sweep *s, const struct tc_chip *base_chip, struct t
 		if (is_scale_key(s->grid.axes[a].key))
 			TC_TRY(check_scale_axis(&s->grid.axes[a], err));
 	for (size_t a = 0; a < s->grid.n_axes; a++)
-		for (size_t v = 0; v < s->grid.axes[a].n && !is_scale_key(s->grid.axes[a].key); v++) {
+		for (size_t v = 0; v < s->grid.axes[a].n && !is_scale_key(s->grid.axes[a].key);
+		     v++) {
 			char set[512];
 			const char *sets[1] = {set};
 			struct tc_chip *c = NULL;
-			snprintf(set, sizeof(set), "%s=%s", s->grid.axes[a].key, s->grid.axes[a].values[v]);
+			snprintf(set, sizeof(set), "%s=%s", s->grid.axes[a].key,
+				 s->grid.axes[a].values[v]);
 			if (tc_chip_base_load(s->base_spec, sets, 1, &c, err) < 0)
 				return tc_err_wrap(err, "grid %s", set);
 			tc_chip_free(c);
@@ -443,7 +448,8 @@ static int prepare(struct sweep *s, uint64_t *n_configs, struct tc_err *err)
 				  (unsigned long long)req->jobs, MAX_JOBS);
 	if (req->shard.n && req->shard.k >= req->shard.n)
 		return tc_err_set(err, TC_EINVAL, "sweep: shard %llu/%llu: want K < N",
-				  (unsigned long long)req->shard.k, (unsigned long long)req->shard.n);
+				  (unsigned long long)req->shard.k,
+				  (unsigned long long)req->shard.n);
 	TC_TRY(tc_sweep_check_grid(req->grid, req->n_grid, err));
 	for (size_t i = 0; i < req->n_grid; i++)
 		TC_TRY(tc_grid_add(&s->grid, req->grid[i], err));
@@ -451,7 +457,8 @@ static int prepare(struct sweep *s, uint64_t *n_configs, struct tc_err *err)
 	TC_TRY(tc_hw_base_open(s->hw, req->base, &s->base_spec, err));
 	TC_TRY(tc_chip_base_load(s->base_spec, NULL, 0, &s->base_chip, err));
 	s->base = tc_chip_id(s->base_chip);
-	if ((rc = check_grid(s, s->base_chip, err)) < 0 || (rc = tc_grid_count(&s->grid, &n_all, err)) < 0)
+	if ((rc = check_grid(s, s->base_chip, err)) < 0 ||
+	    (rc = tc_grid_count(&s->grid, &n_all, err)) < 0)
 		goto out;
 	if (req->random_n &&
 	    (rc = tc_sample_indices(n_all, req->random_n, req->seed, &sample, &n_sample, err)) < 0)
@@ -491,8 +498,8 @@ static int identity(struct sweep *s, uint64_t n_configs, char **grid_json, char 
 		const struct tc_grid_axis *ax = &s->grid.axes[a];
 		size_t len = (size_t)snprintf(canon_buf[a], sizeof(canon_buf[a]), "%s=", ax->key);
 		for (size_t v = 0; v < ax->n && len < sizeof(canon_buf[a]); v++)
-			len += (size_t)snprintf(canon_buf[a] + len, sizeof(canon_buf[a]) - len, "%s%s",
-						v ? "," : "", ax->values[v]);
+			len += (size_t)snprintf(canon_buf[a] + len, sizeof(canon_buf[a]) - len,
+						"%s%s", v ? "," : "", ax->values[v]);
 		axes_canon[a] = canon_buf[a];
 	}
 	for (size_t t = 0; t < s->n_traces; t++)
@@ -512,8 +519,8 @@ static int identity(struct sweep *s, uint64_t n_configs, char **grid_json, char 
 }
 
 /* The database's sweep, traces and resume set. */
-static int open_db(struct sweep *s, struct tc_store **db, uint64_t n_configs,
-		   const char *grid_json, const char *traces_json, struct tc_err *err)
+static int open_db(struct sweep *s, struct tc_store **db, uint64_t n_configs, const char *grid_json,
+		   const char *traces_json, struct tc_err *err)
 {
 	struct tc_store_opts so = TC_STORE_OPTS_INIT;
 	TC_TRY(tc_store_open(db, s->req->db, &so, err));
@@ -532,8 +539,8 @@ static int open_db(struct sweep *s, struct tc_store **db, uint64_t n_configs,
 	for (size_t t = 0; t < s->n_traces; t++) {
 		struct tc_replay_graph_stats st;
 		tc_replay_graph_stats(s->traces[t].g, &st);
-		struct tc_store_trace tr = {s->traces[t].hash, s->traces[t].path, s->traces[t].src_id,
-					    st.ops, st.gpu_ops};
+		struct tc_store_trace tr = {s->traces[t].hash, s->traces[t].path,
+					    s->traces[t].src_id, st.ops, st.gpu_ops};
 		TC_TRY(tc_store_put_trace(*db, &tr, err));
 	}
 	return tc_store_each_point(*db, TC_VERSION, remember, s, err);
@@ -636,7 +643,8 @@ static int run(struct sweep *s, uint64_t n_configs, tc_sweep_progress_fn progres
 		"%zu already stored in %s",
 		s->sweep_key, (unsigned long long)n_configs, s->n_traces,
 		(unsigned long long)s->req->shard.k, (unsigned long long)s->req->shard.n,
-		(unsigned long long)total, s->stored.len, db ? tc_store_backend(db) : "no database");
+		(unsigned long long)total, s->stored.len,
+		db ? tc_store_backend(db) : "no database");
 	uint64_t jobs = s->req->jobs;
 	if (!jobs) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -664,9 +672,9 @@ out:
 	return rc;
 }
 
-int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress,
-		 void *progress_user, tc_sweep_sink_fn sink, void *sink_user,
-		 struct tc_sweep_stats *stats, struct tc_err *err)
+int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress, void *progress_user,
+		 tc_sweep_sink_fn sink, void *sink_user, struct tc_sweep_stats *stats,
+		 struct tc_err *err)
 {
 	struct sweep *s = calloc(1, sizeof(*s));
 	struct tc_sweep_stats st_local;

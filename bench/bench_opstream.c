@@ -27,8 +27,8 @@ static double cpu_now(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec * 1e-6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 /* Read path once; returns the op count (0 on error, after printing it). */
@@ -70,7 +70,8 @@ static int read_only(const char *path, int repeat)
 		best_cpu = c < best_cpu ? c : best_cpu;
 		best_wall = w < best_wall ? w : best_wall;
 	}
-	printf("  read:  %.2f M ops/s by CPU time, %.2f M ops/s wall (best of %d; %" PRIu64 " ops, checksum %" PRId64 ")\n",
+	printf("  read:  %.2f M ops/s by CPU time, %.2f M ops/s wall (best of %d; %" PRIu64
+	       " ops, checksum %" PRId64 ")\n",
 	       (double)count / best_cpu / 1e6, (double)count / best_wall / 1e6, repeat, count, sum);
 	return 0;
 }
@@ -140,7 +141,8 @@ int main(int argc, char **argv)
 		op.lane = (done / 3) % 200 == 199 ? comm : gpu;
 		op.name = names[16 + layer];
 		op.op_class = (uint8_t)(layer % 8);
-		op.ts_ns = (launch + 3000 > gpu_free ? launch + 3000 : gpu_free) + (int64_t)(rnd(&s) % 100);
+		op.ts_ns = (launch + 3000 > gpu_free ? launch + 3000 : gpu_free) +
+			   (int64_t)(rnd(&s) % 100);
 		op.dur_ns = 5000 + (int64_t)(rnd(&s) % 50000);
 		op.link = id_rt;
 		op.correlation = corr;
@@ -187,10 +189,11 @@ int main(int argc, char **argv)
 	tc_ops_reader_free(r);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("opstream: %" PRIu64 " ops, %.1f MB file, %.2f bytes/op\n", count, (double)st.st_size / 1e6,
-	       (double)st.st_size / (double)count);
+	printf("opstream: %" PRIu64 " ops, %.1f MB file, %.2f bytes/op\n", count,
+	       (double)st.st_size / 1e6, (double)st.st_size / (double)count);
 	printf("  write: %.2f M ops/s\n", (double)count / (t1 - t0) / 1e6);
-	printf("  read:  %.2f M ops/s (checksum %" PRId64 ")\n", (double)count / (t2 - t1) / 1e6, sum);
+	printf("  read:  %.2f M ops/s (checksum %" PRId64 ")\n", (double)count / (t2 - t1) / 1e6,
+	       sum);
 	printf("  peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
 	if (argc <= 3)
 		unlink(path);

@@ -14,8 +14,8 @@ static double cpu_now(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec * 1e-6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 static int load_only(const char *path, int repeat)
@@ -35,8 +35,9 @@ static int load_only(const char *path, int repeat)
 		best_cpu = c < best_cpu ? c : best_cpu;
 		best_wall = w < best_wall ? w : best_wall;
 	}
-	printf("load+graph     %.0f ops: %.2f M ops/s by CPU time (%.2f s), %.2f M ops/s wall (best of %d)\n", n,
-	       n / best_cpu / 1e6, best_cpu, n / best_wall / 1e6, repeat);
+	printf("load+graph     %.0f ops: %.2f M ops/s by CPU time (%.2f s), %.2f M ops/s wall "
+	       "(best of %d)\n",
+	       n, n / best_cpu / 1e6, best_cpu, n / best_wall / 1e6, repeat);
 	return 0;
 }
 
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
 		if (pass == 1) {
 			if (tc_hw_open(&hw, NULL, &err) < 0 ||
 			    tc_hw_load(hw, argv[2], NULL, 0, &dst, &err) < 0 ||
-			    tc_hw_load(hw, argc > 3 ? argv[3] : "h100-sxm5", NULL, 0, &src, &err) < 0) {
+			    tc_hw_load(hw, argc > 3 ? argv[3] : "h100-sxm5", NULL, 0, &src, &err) <
+				0) {
 				fprintf(stderr, "bench_replay: %s\n", err.msg);
 				return 1;
 			}
@@ -85,7 +87,8 @@ int main(int argc, char **argv)
 		double es = tc_replay_engine_seconds(r);
 		printf("%-14s %.2f s  %.2f M ops/s with analyses; engine (re-time + simulate) "
 		       "%.2f s  %.2f M ops/s\n",
-		       pass ? "projection" : "identity", b - a, n / (b - a) / 1e6, es, n / es / 1e6);
+		       pass ? "projection" : "identity", b - a, n / (b - a) / 1e6, es,
+		       n / es / 1e6);
 		tc_replay_free(r);
 	}
 	struct rusage ru;

@@ -62,8 +62,9 @@ int main(int argc, char **argv)
 	for (unsigned r = 0; r < R; r++) {
 		memset(&dev[2 * r], 0, 2 * sizeof(dev[0]));
 		dev[2 * r] = (struct tc_device){2 * r, r, TC_DEV_CPU, -1, "host", "", "", "", 0, 0};
-		dev[2 * r + 1] = (struct tc_device){2 * r + 1, r, TC_DEV_GPU, 0, "NVIDIA H100 80GB HBM3",
-						    "h100-sxm5", "nvidia", "sm90", 80ull << 30, 132};
+		dev[2 * r + 1] = (struct tc_device){
+		    2 * r + 1,	 r,	   TC_DEV_GPU, 0,	    "NVIDIA H100 80GB HBM3",
+		    "h100-sxm5", "nvidia", "sm90",     80ull << 30, 132};
 		ranks[r] = r;
 	}
 	const char *files[1] = {"gen_replay"};
@@ -81,11 +82,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct rank rk[MAXR];
-	const char *names[] = {"aten::linear", "cudaLaunchKernel", "sm90_xmma_gemm_bf16bf16_bf16f32",
-			       "aten::gelu", "vectorized_elementwise_kernel<gelu>", "aten::layer_norm",
-			       "layer_norm_kernel", "cudaEventRecord", "cudaStreamWaitEvent",
-			       "nccl:all_reduce", "ncclDevKernel_AllReduce_Sum_bf16_RING_LL",
-			       "cudaDeviceSynchronize", "ProfilerStep", "0"};
+	const char *names[] = {"aten::linear",
+			       "cudaLaunchKernel",
+			       "sm90_xmma_gemm_bf16bf16_bf16f32",
+			       "aten::gelu",
+			       "vectorized_elementwise_kernel<gelu>",
+			       "aten::layer_norm",
+			       "layer_norm_kernel",
+			       "cudaEventRecord",
+			       "cudaStreamWaitEvent",
+			       "nccl:all_reduce",
+			       "ncclDevKernel_AllReduce_Sum_bf16_RING_LL",
+			       "cudaDeviceSynchronize",
+			       "ProfilerStep",
+			       "0"};
 	uint32_t nm[14];
 	for (int i = 0; i < 14; i++)
 		tc_ops_writer_intern(w, names[i], &nm[i]);
@@ -134,7 +144,8 @@ int main(int argc, char **argv)
 					op.dur_ns = 4000;
 					if (add(w, &op, &ln_id))
 						return 1;
-					/* kernel: GEMM 4096x4096x(1024) bf16, or memory-bound ops */
+					/* kernel: GEMM 4096x4096x(1024) bf16, or memory-bound ops
+					 */
 					tc_op_init(&op);
 					op.kind = TC_KIND_KERNEL;
 					op.lane = x->gpu;
@@ -148,13 +159,16 @@ int main(int argc, char **argv)
 						op.bytes_read = 2ull * (4096 * 1024 + 1024 * 4096);
 						op.bytes_written = 2ull * 4096 * 4096;
 					} else {
-						op.op_class = k == 1 ? TC_CLASS_ELEMENTWISE : TC_CLASS_NORM;
+						op.op_class =
+						    k == 1 ? TC_CLASS_ELEMENTWISE : TC_CLASS_NORM;
 						op.name = nm[k == 1 ? 4 : 6];
 						op.flops = 8ull * 4096 * 1024;
-						op.bytes_read = op.bytes_written = 2ull * 4096 * 1024 * 4;
+						op.bytes_read = op.bytes_written =
+						    2ull * 4096 * 1024 * 4;
 					}
 					int64_t kd = k == 0 ? 60000 + jit : 25000 + jit / 2;
-					op.ts_ns = TC_MAX(x->t_cpu + 3000 + 6000, x->gpu_free + 1500);
+					op.ts_ns =
+					    TC_MAX(x->t_cpu + 3000 + 6000, x->gpu_free + 1500);
 					op.dur_ns = kd;
 					op.correlation = n;
 					if (add(w, &op, &kid))
@@ -213,7 +227,8 @@ int main(int argc, char **argv)
 				if (add(w, &op, &ln_id))
 					return 1;
 				kids[r] = ln_id;
-				ready[r] = TC_MAX(TC_MAX(x->t_cpu + 13000, x->gpu_free), x->comm_free + 1500);
+				ready[r] = TC_MAX(TC_MAX(x->t_cpu + 13000, x->gpu_free),
+						  x->comm_free + 1500);
 				arrive = TC_MAX(arrive, ready[r]);
 				x->t_cpu += 15000;
 				n += 5;

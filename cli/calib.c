@@ -317,7 +317,6 @@ int tc_calib_load(struct tc_hw *hw, json_t *overlay, struct tc_chip **out, struc
 	return 0;
 }
 
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -358,7 +357,8 @@ int tc_calib_collect(const char *path, char ***files, size_t *n, size_t *cap, st
 		char *p = tc_xmalloc(len);
 		snprintf(p, len, "%s/%s", path, names[i]);
 		struct stat s2;
-		if (rc == 0 && stat(p, &s2) == 0 && (S_ISDIR(s2.st_mode) || tc_calib_is_table(names[i])))
+		if (rc == 0 && stat(p, &s2) == 0 &&
+		    (S_ISDIR(s2.st_mode) || tc_calib_is_table(names[i])))
 			rc = tc_calib_collect(p, files, n, cap, err);
 		free(p);
 		free(names[i]);

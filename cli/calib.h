@@ -34,9 +34,9 @@ struct tc_calib_class {
 	double floor_ns, fixed_ns, eff; /* NaN = not fitted */
 	int curve;
 	double form[2][3]; /* fixed, eff and MAPE of each form (flat, curve) */
-	double mape;			/* of the fit on its own ops, % */
-	double p10, p90; /* predicted / measured over every op of the class after the fit */
-	size_t n;			/* ops measured */
+	double mape;	   /* of the fit on its own ops, % */
+	double p10, p90;   /* predicted / measured over every op of the class after the fit */
+	size_t n;	   /* ops measured */
 };
 
 struct tc_calib_fit {

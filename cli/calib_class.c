@@ -150,7 +150,8 @@ static void fit_class(const double *q, size_t n, struct tc_calib_class *out)
 		if (!(q[i * TC_CALIB_Q + 2] >= 1.5 * fl))
 			continue;
 		if (seen++ % stride == 0)
-			memcpy(s + TC_CALIB_Q * k++, q + i * TC_CALIB_Q, TC_CALIB_Q * sizeof(double));
+			memcpy(s + TC_CALIB_Q * k++, q + i * TC_CALIB_Q,
+			       TC_CALIB_Q * sizeof(double));
 	}
 	/* the fixed time is searched up to the median op's time, at most 200 us */
 	double kmax = med < 200e3 ? med : 200e3;

@@ -41,8 +41,7 @@ static int read_stream(struct trace_table *tt, const char *tcs, const char *show
 	TC_TRY(tc_ops_reader_open(&rd, tcs, err));
 	const struct tc_ops_header *h = tc_ops_reader_header(rd);
 	for (size_t i = 0; h && i < h->n_devices && !tt->device; i++)
-		if (h->devices[i].type == TC_DEV_GPU && h->devices[i].name &&
-		    h->devices[i].name[0])
+		if (h->devices[i].type == TC_DEV_GPU && h->devices[i].name && h->devices[i].name[0])
 			tt->device = tc_xstrdup(h->devices[i].name);
 	size_t cap = 0;
 	const struct tc_op *ops;

@@ -58,17 +58,16 @@ static void case_name(const char *trace, const char *target, char *out, size_t n
 	size_t k = strcspn(base, ".,");
 	const char *tb = strrchr(target, '/');
 	tb = tb ? tb + 1 : target;
-	snprintf(out, n, "%.*s-%.*s", (int)(k > 100 ? 100 : k), base,
-		 (int)strcspn(tb, "."), tb);
+	snprintf(out, n, "%.*s-%.*s", (int)(k > 100 ? 100 : k), base, (int)strcspn(tb, "."), tb);
 	for (char *p = out; *p; p++)
 		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
 		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '_')
 			*p = '_';
 }
 
-int tc_check_init(const char *dir, const char *const *traces, size_t n_traces,
-		  const char *target, const char *source, const char *const *sets, size_t n_sets,
-		  const char *corpus, struct tc_err *err)
+int tc_check_init(const char *dir, const char *const *traces, size_t n_traces, const char *target,
+		  const char *source, const char *const *sets, size_t n_sets, const char *corpus,
+		  struct tc_err *err)
 {
 	char dir_abs[PATH_MAX], corpus_abs[PATH_MAX], path[PATH_MAX + 16];
 	struct stat st;
@@ -90,8 +89,8 @@ int tc_check_init(const char *dir, const char *const *traces, size_t n_traces,
 		for (char *t = strtok_r(list, ",", &save); t && rc == 0;
 		     t = strtok_r(NULL, ",", &save)) {
 			char rel[PATH_MAX + 16];
-			rc = input_path(dir_abs, have_corpus ? corpus_abs : NULL, t, rel, sizeof(rel),
-					err);
+			rc = input_path(dir_abs, have_corpus ? corpus_abs : NULL, t, rel,
+					sizeof(rel), err);
 			if (rc == 0)
 				json_array_append_new(in, json_string(rel));
 		}

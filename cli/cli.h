@@ -28,9 +28,6 @@ int tc_cli_wants_help(int argc, char **argv);
  * escaped, control characters other than newline and tab dropped. */
 void tc_cli_xml_escape(FILE *f, const char *s);
 
-
-
-
 /* Subcommands (one file each: cmd_<name>.c). */
 /* --dtype VALUE (bf16, fp16, fp8, fp32, or any floating opstream dtype name): the TC_DT_*
  * an ONNX model runs at, or -1 after a usage message naming cmd. */
@@ -52,8 +49,8 @@ int tc_cmd_export(struct tc_cli *cli, int argc, char **argv);
 
 /* check_init.c: write DIR/cases.json for `check --init` (one case per trace; commas join the
  * ranks of one job). Refuses a DIR that already has a cases.json. */
-int tc_check_init(const char *dir, const char *const *traces, size_t n_traces,
-		  const char *target, const char *source, const char *const *sets, size_t n_sets,
-		  const char *corpus, struct tc_err *err);
+int tc_check_init(const char *dir, const char *const *traces, size_t n_traces, const char *target,
+		  const char *source, const char *const *sets, size_t n_sets, const char *corpus,
+		  struct tc_err *err);
 
 #endif

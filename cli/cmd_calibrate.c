@@ -60,7 +60,8 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: tracecast calibrate TABLE|DIR|TRACE... --chip CHIP -o OVERLAY.json [--folds K]\n"
+	    "usage: tracecast calibrate TABLE|DIR|TRACE... --chip CHIP -o OVERLAY.json [--folds "
+	    "K]\n"
 	    "                           [--specs DIR]\n\n"
 	    "Fit CHIP's matrix efficiency (by GEMM GFLOP), memory efficiency (by MB) and kernel\n"
 	    "floor from operator tables measured on it (NeuSight layout; tables of other chips\n"
@@ -147,10 +148,11 @@ static int read_traces(struct cal *c, const struct cal_args *a, struct tc_err *e
 		TC_TRY(tc_calib_trace_read(&t, a->inputs[i], err));
 		const char *id = tc_hw_match_device(c->hw, t->device);
 		if (!id || strcmp(id, tc_chip_id(c->base)) != 0) {
-			int rc = tc_err_set(err, TC_EINVAL,
-					    "%s: captured on '%s', not on %s: calibrate fits one chip "
-					    "from traces captured on it",
-					    a->inputs[i], t->device, tc_chip_id(c->base));
+			int rc =
+			    tc_err_set(err, TC_EINVAL,
+				       "%s: captured on '%s', not on %s: calibrate fits one chip "
+				       "from traces captured on it",
+				       a->inputs[i], t->device, tc_chip_id(c->base));
 			tc_calib_trace_free(t);
 			return rc;
 		}
@@ -165,7 +167,8 @@ static int read_tables(struct cal *c, const struct cal_args *a, struct tc_err *e
 	int rc = 0;
 	for (size_t i = 0; i < a->n_inputs && rc == 0; i++)
 		if (!is_trace(a->inputs[i]))
-			rc = tc_calib_collect(a->inputs[i], &c->files, &c->n_files, &c->cap_files, err);
+			rc = tc_calib_collect(a->inputs[i], &c->files, &c->n_files, &c->cap_files,
+					      err);
 	c->tabs = tc_xrealloc(c->tabs, (c->n_tabs + c->n_files + 1) * sizeof(*c->tabs));
 	for (size_t i = 0; i < c->n_files && rc == 0; i++) {
 		struct tc_optable *t = NULL;
@@ -249,9 +252,12 @@ static json_t *residual_spread(struct cal *c, const struct tc_chip *cal)
 		qsort(g->ratio, g->nr, sizeof(double), cmpd);
 		json_t *o = json_object();
 		json_object_set_new(o, "n", json_integer((json_int_t)g->nr));
-		json_object_set_new(o, "p10", json_real(g->ratio[(size_t)(0.1 * (double)(g->nr - 1))]));
-		json_object_set_new(o, "p50", json_real(g->ratio[(size_t)(0.5 * (double)(g->nr - 1))]));
-		json_object_set_new(o, "p90", json_real(g->ratio[(size_t)(0.9 * (double)(g->nr - 1))]));
+		json_object_set_new(o, "p10",
+				    json_real(g->ratio[(size_t)(0.1 * (double)(g->nr - 1))]));
+		json_object_set_new(o, "p50",
+				    json_real(g->ratio[(size_t)(0.5 * (double)(g->nr - 1))]));
+		json_object_set_new(o, "p90",
+				    json_real(g->ratio[(size_t)(0.9 * (double)(g->nr - 1))]));
 		json_object_set_new(spread, g->name, o);
 	}
 	return spread;
@@ -311,8 +317,10 @@ static void print_summary(const struct cal *c, const struct cal_args *a)
 		for (size_t i = 0; i < c->ng; i++)
 			if (c->g[i].n)
 				printf("  %-12s %8zu %9s %9s\n", c->g[i].name, c->g[i].n,
-				       tc_fmt_fixed(x, sizeof(x), c->g[i].before / (double)c->g[i].n, 1),
-				       tc_fmt_fixed(y, sizeof(y), c->g[i].after / (double)c->g[i].n, 1));
+				       tc_fmt_fixed(x, sizeof(x),
+						    c->g[i].before / (double)c->g[i].n, 1),
+				       tc_fmt_fixed(y, sizeof(y), c->g[i].after / (double)c->g[i].n,
+						    1));
 	}
 	printf("wrote %s (inherits %s)\n", a->out, tc_chip_id(c->base));
 }

@@ -28,7 +28,7 @@ struct check_case {
 	char out[PATH_MAX + 64], log[PATH_MAX + 64];
 	struct tc_tol_rules tol;
 	const char **ignore; /* NULL-terminated */
-	char skip[256];      /* non-empty: skipped, with the reason */
+	char skip[256];	     /* non-empty: skipped, with the reason */
 	pid_t pid;
 	int exit_code;
 	/* results */
@@ -48,29 +48,33 @@ struct check {
 
 static void usage(void)
 {
-	printf("usage: tracecast check DIR|MANIFEST.json [--update] [--junit FILE] [--jobs N] [--all]\n"
-	       "                       [--filter GLOB]\n"
-	       "       tracecast check --init DIR TRACE... --target CHIP [--source CHIP] [--set K=V]...\n\n"
-	       "Re-run golden projection cases and compare every figure with the expected JSON.\n"
-	       "DIR holds cases.json; each case: {\"name\", \"input\" (path or list, relative to the\n"
-	       "manifest; $CORPUS expands to $TRACECAST_CORPUS or ../shared/corpus), \"target\",\n"
-	       "\"source\", \"set\": [\"key=value\"], \"args\": [...], \"expect\" (default\n"
-	       "<name>.expect.json), \"tolerance\": {\"default\": {\"rel\", \"abs\"}, \"metrics\":\n"
-	       "{\"glob\": {\"rel\", \"abs\"}}}, \"ignore\": [\"glob\"]}. Top-level \"tolerance\" and\n"
-	       "\"ignore\" apply to every case. Nothing is written outside the suite folder: a\n"
-	       "name is a plain file name, \"expect\" a relative path without '..', and \"args\"\n"
-	       "takes only project options that write nothing (--source --set --steps --host-scale\n"
-	       "--gpu-scale --top --specs --validate -q -v).\n\n"
-	       "  --init DIR    scaffold a suite: DIR/cases.json with one case per TRACE (join the\n"
-	       "                ranks of one job with commas), then its goldens from this run\n"
-	       "  --update      rewrite the expectations from this run and list what changed\n"
-	       "  --junit FILE  also write JUnit XML\n"
-	       "  --jobs N      parallel cases (default: number of cores)\n"
-	       "  --all         print every metric, not only failures (by default a failing case\n"
-	       "                prints its cause first: changed inputs, the op classes whose time\n"
-	       "                moved, the sections that followed; then up to 8 rows per section)\n"
-	       "  --filter GLOB run only cases whose name matches\n\n"
-	       "Exit status: 0 all pass, 1 a case failed or errored, 2 usage or manifest error.\n");
+	printf(
+	    "usage: tracecast check DIR|MANIFEST.json [--update] [--junit FILE] [--jobs N] "
+	    "[--all]\n"
+	    "                       [--filter GLOB]\n"
+	    "       tracecast check --init DIR TRACE... --target CHIP [--source CHIP] [--set "
+	    "K=V]...\n\n"
+	    "Re-run golden projection cases and compare every figure with the expected JSON.\n"
+	    "DIR holds cases.json; each case: {\"name\", \"input\" (path or list, relative to the\n"
+	    "manifest; $CORPUS expands to $TRACECAST_CORPUS or ../shared/corpus), \"target\",\n"
+	    "\"source\", \"set\": [\"key=value\"], \"args\": [...], \"expect\" (default\n"
+	    "<name>.expect.json), \"tolerance\": {\"default\": {\"rel\", \"abs\"}, \"metrics\":\n"
+	    "{\"glob\": {\"rel\", \"abs\"}}}, \"ignore\": [\"glob\"]}. Top-level \"tolerance\" "
+	    "and\n"
+	    "\"ignore\" apply to every case. Nothing is written outside the suite folder: a\n"
+	    "name is a plain file name, \"expect\" a relative path without '..', and \"args\"\n"
+	    "takes only project options that write nothing (--source --set --steps --host-scale\n"
+	    "--gpu-scale --top --specs --validate -q -v).\n\n"
+	    "  --init DIR    scaffold a suite: DIR/cases.json with one case per TRACE (join the\n"
+	    "                ranks of one job with commas), then its goldens from this run\n"
+	    "  --update      rewrite the expectations from this run and list what changed\n"
+	    "  --junit FILE  also write JUnit XML\n"
+	    "  --jobs N      parallel cases (default: number of cores)\n"
+	    "  --all         print every metric, not only failures (by default a failing case\n"
+	    "                prints its cause first: changed inputs, the op classes whose time\n"
+	    "                moved, the sections that followed; then up to 8 rows per section)\n"
+	    "  --filter GLOB run only cases whose name matches\n\n"
+	    "Exit status: 0 all pass, 1 a case failed or errored, 2 usage or manifest error.\n");
 }
 
 static const char *corpus_dir(void)
@@ -121,8 +125,8 @@ static int plain_name(const char *s)
 	if (!*s || *s == '.')
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.' || *s == '+'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' || *s == '+'))
 			return 0;
 	return 1;
 }
@@ -147,9 +151,9 @@ static int inside_suite(const char *p)
  * passes --json, to a file of its own). Each takes a value except the flags. */
 static int allowed_arg(const char *a, int *takes_value)
 {
-	static const char *const with_value[] = {"--source", "--set", "--steps", "--host-scale",
+	static const char *const with_value[] = {"--source",	"--set", "--steps", "--host-scale",
 						 "--gpu-scale", "--top", "--specs", "--dtype",
-						 "--dim", NULL};
+						 "--dim",	NULL};
 	static const char *const flags[] = {"--validate", "-q", "-v", NULL};
 	for (const char *const *w = with_value; *w; w++)
 		if (strcmp(a, *w) == 0)
@@ -166,7 +170,8 @@ static int known_keys(const char *mpath, const char *where, json_t *jc)
 	char msg[512];
 	const char *key;
 	json_t *v;
-	static const char *const known[] = {"name", "input", "target", "source", "set", "args", "expect", "tolerance", "ignore", NULL};
+	static const char *const known[] = {"name", "input",  "target",	   "source", "set",
+					    "args", "expect", "tolerance", "ignore", NULL};
 	json_object_foreach(jc, key, v)
 	{
 		int ok = 0;
@@ -195,7 +200,8 @@ static int push_inputs(struct check *ck, const char *mpath, const char *where, j
 		if (!json_is_string(p))
 			return bad_manifest(mpath, where, "'input' entries must be strings");
 		if (json_string_value(p)[0] == '-') /* it would be read as an option */
-			return bad_manifest(mpath, where, "'input' entries must not start with '-'");
+			return bad_manifest(mpath, where,
+					    "'input' entries must not start with '-'");
 		if (resolve_input(ck, json_string_value(p), buf, sizeof(buf)) < 0)
 			FMT(c->skip, "input %.200s absent (corpus not found)", buf);
 		push_arg(c, buf);
@@ -226,7 +232,9 @@ static int push_lists(const char *mpath, const char *where, json_t *jc, struct c
 		if (!arr)
 			continue;
 		if (!json_is_array(arr))
-			return bad_manifest(mpath, where, l ? "'args' must be a list of strings" : "'set' must be a list of \"key=value\"");
+			return bad_manifest(mpath, where,
+					    l ? "'args' must be a list of strings"
+					      : "'set' must be a list of \"key=value\"");
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			json_t *s = json_array_get(arr, i);
 			if (!json_is_string(s))
@@ -234,15 +242,20 @@ static int push_lists(const char *mpath, const char *where, json_t *jc, struct c
 			const char *a = json_string_value(s);
 			int value = 0;
 			if (l == 1 && a[0] == '-' && !allowed_arg(a, &value)) {
-				snprintf(msg, sizeof(msg), "'args' may not contain '%.40s' (allowed: --source "
-					 "--set --steps --host-scale --gpu-scale --top --specs --dtype --dim --validate "
-					 "-q -v; check writes the outputs itself)", a);
+				snprintf(msg, sizeof(msg),
+					 "'args' may not contain '%.40s' (allowed: --source "
+					 "--set --steps --host-scale --gpu-scale --top --specs "
+					 "--dtype --dim --validate "
+					 "-q -v; check writes the outputs itself)",
+					 a);
 				return bad_manifest(mpath, where, msg);
 			}
 			if (value) { /* the option's value is taken as is, whatever it looks like */
 				push_arg(c, a);
-				if (++i == json_array_size(arr) || !json_is_string(json_array_get(arr, i)))
-					return bad_manifest(mpath, where, "'args': an option lacks its value");
+				if (++i == json_array_size(arr) ||
+				    !json_is_string(json_array_get(arr, i)))
+					return bad_manifest(mpath, where,
+							    "'args': an option lacks its value");
 				a = json_string_value(json_array_get(arr, i));
 			}
 			if (l == 0)
@@ -263,22 +276,25 @@ static int tolerances(const char *mpath, const char *where, json_t *jc, const js
 	if (tc_tol_parse(tol ? tol : gtol, &c->tol, msg, sizeof(msg)) < 0)
 		return bad_manifest(mpath, where, msg);
 	json_t *ign = json_object_get(jc, "ignore");
-	size_t ni = (json_is_array(ign) ? json_array_size(ign) : 0) + (json_is_array(gignore) ? json_array_size(gignore) : 0);
+	size_t ni = (json_is_array(ign) ? json_array_size(ign) : 0) +
+		    (json_is_array(gignore) ? json_array_size(gignore) : 0);
 	c->ignore = tc_xcalloc(ni + 1, sizeof(*c->ignore));
 	size_t k = 0;
 	const json_t *lists2[] = {gignore, ign};
 	for (int l = 0; l < 2; l++)
-		for (size_t i = 0; json_is_array(lists2[l]) && i < json_array_size(lists2[l]); i++) {
+		for (size_t i = 0; json_is_array(lists2[l]) && i < json_array_size(lists2[l]);
+		     i++) {
 			json_t *s = json_array_get(lists2[l], i);
 			if (!json_is_string(s))
-				return bad_manifest(mpath, where, "'ignore' entries must be strings");
+				return bad_manifest(mpath, where,
+						    "'ignore' entries must be strings");
 			c->ignore[k++] = json_string_value(s);
 		}
 	return 0;
 }
 
-static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx, const json_t *gtol,
-		     const json_t *gignore, struct check_case *c)
+static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx,
+		     const json_t *gtol, const json_t *gignore, struct check_case *c)
 {
 	char where[64], buf[PATH_MAX];
 	snprintf(where, sizeof(where), "cases[%zu]", idx);
@@ -291,12 +307,15 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 	if (!json_is_string(name) || !json_string_length(name))
 		return bad_manifest(mpath, where, "'name' must be a non-empty string");
 	if (!plain_name(json_string_value(name)))
-		return bad_manifest(mpath, where, "'name' must be a plain file name (letters, digits, "
-				    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
-				    "in the suite folder");
+		return bad_manifest(
+		    mpath, where,
+		    "'name' must be a plain file name (letters, digits, "
+		    "'-', '_', '+', '.'; not starting with '.'): it names NAME.expect.json "
+		    "in the suite folder");
 	snprintf(where, sizeof(where), "case '%.40s'", json_string_value(name));
 	if (!json_is_string(target))
-		return bad_manifest(mpath, where, "'target' must be a string (chip id or spec path)");
+		return bad_manifest(mpath, where,
+				    "'target' must be a string (chip id or spec path)");
 	snprintf(c->name, sizeof(c->name), "%s", json_string_value(name));
 	push_arg(c, ck->self);
 	push_arg(c, "-q");
@@ -308,7 +327,8 @@ static int load_case(struct check *ck, const char *mpath, json_t *jc, size_t idx
 	if (exp && !json_is_string(exp))
 		return bad_manifest(mpath, where, "'expect' must be a path");
 	if (exp && !inside_suite(json_string_value(exp)))
-		return bad_manifest(mpath, where, "'expect' must be a relative path inside the suite "
+		return bad_manifest(mpath, where,
+				    "'expect' must be a relative path inside the suite "
 				    "folder (no '/' at the start, no '..')");
 	snprintf(buf, sizeof(buf), "%s.expect.json", c->name);
 	resolve_input(ck, exp ? json_string_value(exp) : buf, c->expect, sizeof(c->expect));
@@ -334,11 +354,13 @@ static int load_manifest(struct check *ck, const char *arg, const char *filter)
 	} else {
 		snprintf(mpath, sizeof(mpath), "%s", arg);
 		const char *slash = strrchr(arg, '/');
-		snprintf(ck->dir, sizeof(ck->dir), "%.*s", slash ? (int)(slash - arg) : 1, slash ? arg : ".");
+		snprintf(ck->dir, sizeof(ck->dir), "%.*s", slash ? (int)(slash - arg) : 1,
+			 slash ? arg : ".");
 	}
 	ck->manifest = json_load_file(mpath, JSON_REJECT_DUPLICATES, &jerr);
 	if (!ck->manifest) {
-		fprintf(stderr, "tracecast check: %s: line %d column %d: %s\n", mpath, jerr.line, jerr.column, jerr.text);
+		fprintf(stderr, "tracecast check: %s: line %d column %d: %s\n", mpath, jerr.line,
+			jerr.column, jerr.text);
 		return 2;
 	}
 	json_t *cases = json_object_get(ck->manifest, "cases");
@@ -350,14 +372,16 @@ static int load_manifest(struct check *ck, const char *arg, const char *filter)
 	{
 		if (strcmp(key, "cases") && strcmp(key, "tolerance") && strcmp(key, "ignore")) {
 			char msg[300];
-			snprintf(msg, sizeof(msg), "unknown key '%s' (cases, tolerance, ignore)", key);
+			snprintf(msg, sizeof(msg), "unknown key '%s' (cases, tolerance, ignore)",
+				 key);
 			return bad_manifest(mpath, "top level", msg);
 		}
 	}
 	ck->cases = tc_xcalloc(json_array_size(cases) + 1, sizeof(*ck->cases));
 	for (size_t i = 0; i < json_array_size(cases); i++) {
 		struct check_case *c = &ck->cases[ck->n];
-		int rc = load_case(ck, mpath, json_array_get(cases, i), i, json_object_get(ck->manifest, "tolerance"),
+		int rc = load_case(ck, mpath, json_array_get(cases, i), i,
+				   json_object_get(ck->manifest, "tolerance"),
 				   json_object_get(ck->manifest, "ignore"), c);
 		if (rc)
 			return rc;
@@ -402,7 +426,8 @@ static void run_all(struct check *ck, int jobs)
 				continue;
 			c->pid = spawn(c);
 			if (c->pid < 0) {
-				snprintf(c->error, sizeof(c->error), "cannot fork: %s", strerror(errno));
+				snprintf(c->error, sizeof(c->error), "cannot fork: %s",
+					 strerror(errno));
 				continue;
 			}
 			running++;
@@ -415,7 +440,8 @@ static void run_all(struct check *ck, int jobs)
 			break;
 		for (size_t i = 0; i < ck->n; i++)
 			if (ck->cases[i].pid == pid) {
-				ck->cases[i].exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				ck->cases[i].exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
+									   : 128 + WTERMSIG(status);
 				ck->cases[i].pid = 0;
 			}
 		running--;
@@ -468,7 +494,8 @@ static void evaluate(struct check *ck, int update)
 		}
 		json_t *got = json_load_file(c->out, 0, &jerr);
 		if (!got) {
-			snprintf(c->error, sizeof(c->error), "unreadable projection: %s", jerr.text);
+			snprintf(c->error, sizeof(c->error), "unreadable projection: %s",
+				 jerr.text);
 			continue;
 		}
 		json_t *want = json_load_file(c->expect, 0, &jerr);
@@ -483,7 +510,8 @@ static void evaluate(struct check *ck, int update)
 					c->updated = want ? 2 : 1;
 			}
 		} else if (!want) {
-			FMT(c->error, "no expectation %.300s (run with --update to create it)", c->expect);
+			FMT(c->error, "no expectation %.300s (run with --update to create it)",
+			    c->expect);
 		}
 		json_decref(want);
 		json_decref(got);
@@ -543,11 +571,14 @@ static void print_causes(const struct check_case *c)
 			continue;
 		int cls_len = (int)(len - strlen(tail) - 9);
 		if (row->is_number && row->want != 0)
-			printf("%s %.*s %s%s%%", any ? "," : "  cause: op-class GPU time moved:", cls_len,
+			printf("%s %.*s %s%s%%",
+			       any ? "," : "  cause: op-class GPU time moved:", cls_len,
 			       row->metric + 9, row->got > row->want ? "+" : "",
-			       tc_fmt_fixed(a, sizeof(a), (row->got - row->want) / row->want * 100, 1));
+			       tc_fmt_fixed(a, sizeof(a), (row->got - row->want) / row->want * 100,
+					    1));
 		else
-			printf("%s %.*s (%s)", any ? "," : "  cause: op-class GPU time moved:", cls_len,
+			printf("%s %.*s (%s)",
+			       any ? "," : "  cause: op-class GPU time moved:", cls_len,
 			       row->metric + 9, status_name(row->status));
 		any = 1;
 	}
@@ -588,15 +619,18 @@ static void print_table(const struct check *ck, int all, int update)
 	for (size_t i = 0; i < ck->n && !update; i++)
 		if (!ck->cases[i].skip[0] && !ck->cases[i].error[0] && ck->cases[i].cmp.failed)
 			print_causes(&ck->cases[i]);
-	printf("%-28s %-44s %16s %16s %12s  %s\n", "case", "metric", "expected", "got", "delta", "result");
+	printf("%-28s %-44s %16s %16s %12s  %s\n", "case", "metric", "expected", "got", "delta",
+	       "result");
 	for (size_t i = 0; i < ck->n; i++) {
 		const struct check_case *c = &ck->cases[i];
 		if (c->skip[0]) {
-			printf("%-28s %-44s %16s %16s %12s  SKIP (%s)\n", c->name, "-", "-", "-", "-", c->skip);
+			printf("%-28s %-44s %16s %16s %12s  SKIP (%s)\n", c->name, "-", "-", "-",
+			       "-", c->skip);
 			continue;
 		}
 		if (c->error[0] && !c->updated) {
-			printf("%-28s %-44s %16s %16s %12s  ERROR: %s\n", c->name, "-", "-", "-", "-", c->error);
+			printf("%-28s %-44s %16s %16s %12s  ERROR: %s\n", c->name, "-", "-", "-",
+			       "-", c->error);
 			continue;
 		}
 		char cur[64] = "";
@@ -609,8 +643,8 @@ static void print_table(const struct check *ck, int all, int update)
 			section_of(row->metric, sec, sizeof(sec));
 			if (strcmp(sec, cur) != 0) {
 				if (hidden)
-					printf("%-28s %-44s %zu more in %s (--all lists them)\n", c->name,
-					       "...", hidden, cur);
+					printf("%-28s %-44s %zu more in %s (--all lists them)\n",
+					       c->name, "...", hidden, cur);
 				memcpy(cur, sec, sizeof(sec));
 				shown = hidden = 0;
 			}
@@ -620,23 +654,34 @@ static void print_table(const struct check *ck, int all, int update)
 			}
 			shown++;
 			if (row->is_number) {
-				double delta = row->want != 0 ? (row->got - row->want) / row->want * 100.0 : row->got - row->want;
-				printf("%-28s %-44s %16s %16s %11s%s  %s%s\n", c->name, row->metric, tc_fmt_double(a, sizeof(a), row->want),
-				       tc_fmt_double(b, sizeof(b), row->got), tc_fmt_fixed(d, sizeof(d), delta, 3),
-				       row->want != 0 ? "%" : " ", status_name(row->status), update ? " (updated)" : "");
+				double delta = row->want != 0
+						   ? (row->got - row->want) / row->want * 100.0
+						   : row->got - row->want;
+				printf("%-28s %-44s %16s %16s %11s%s  %s%s\n", c->name, row->metric,
+				       tc_fmt_double(a, sizeof(a), row->want),
+				       tc_fmt_double(b, sizeof(b), row->got),
+				       tc_fmt_fixed(d, sizeof(d), delta, 3),
+				       row->want != 0 ? "%" : " ", status_name(row->status),
+				       update ? " (updated)" : "");
 			} else {
-				printf("%-28s %-44s %16.16s %16.16s %12s  %s%s\n", c->name, row->metric, row->want_s, row->got_s, "-",
+				printf("%-28s %-44s %16.16s %16.16s %12s  %s%s\n", c->name,
+				       row->metric, row->want_s, row->got_s, "-",
 				       status_name(row->status), update ? " (updated)" : "");
 			}
 		}
 		if (hidden)
-			printf("%-28s %-44s %zu more in %s (--all lists them)\n", c->name, "...", hidden,
-			       cur);
+			printf("%-28s %-44s %zu more in %s (--all lists them)\n", c->name, "...",
+			       hidden, cur);
 		if (c->updated == 1)
-			printf("%-28s %-44s %16s %16s %12s  CREATED %s\n", c->name, "-", "-", "-", "-", c->expect);
+			printf("%-28s %-44s %16s %16s %12s  CREATED %s\n", c->name, "-", "-", "-",
+			       "-", c->expect);
 		else
-			printf("%-28s %-44s %16s %16s %12s  %s (%zu metrics, %zu differ)\n", c->name, "(all)", "", "", "",
-			       c->cmp.failed && !update ? "FAIL" : c->updated ? "UPDATED" : "PASS", c->cmp.n, c->cmp.failed);
+			printf("%-28s %-44s %16s %16s %12s  %s (%zu metrics, %zu differ)\n",
+			       c->name, "(all)", "", "", "",
+			       c->cmp.failed && !update ? "FAIL"
+			       : c->updated		? "UPDATED"
+							: "PASS",
+			       c->cmp.n, c->cmp.failed);
 	}
 }
 
@@ -652,7 +697,9 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 	}
 	TC_TRY(tc_outfile_open(&o, path, err));
 	fprintf(o.fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(o.fp, "<testsuites>\n<testsuite name=\"tracecast check\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+	fprintf(o.fp,
+		"<testsuites>\n<testsuite name=\"tracecast check\" tests=\"%zu\" failures=\"%zu\" "
+		"errors=\"%zu\" skipped=\"%zu\">\n",
 		ck->n, failures, errors, skipped);
 	for (size_t i = 0; i < ck->n; i++) {
 		const struct check_case *c = &ck->cases[i];
@@ -668,16 +715,22 @@ static int write_junit(const struct check *ck, const char *path, struct tc_err *
 			tc_cli_xml_escape(o.fp, c->error);
 			fprintf(o.fp, "\"/>\n");
 		} else if (c->cmp.failed) {
-			fprintf(o.fp, "    <failure message=\"%zu of %zu metrics outside tolerance\">", c->cmp.failed, c->cmp.n);
+			fprintf(o.fp,
+				"    <failure message=\"%zu of %zu metrics outside tolerance\">",
+				c->cmp.failed, c->cmp.n);
 			for (size_t r = 0; r < c->cmp.n; r++) {
 				const struct tc_cmp_row *row = &c->cmp.rows[r];
 				if (row->status == TC_CMP_PASS)
 					continue;
 				tc_cli_xml_escape(o.fp, row->metric);
 				fprintf(o.fp, ": expected ");
-				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(a, sizeof(a), row->want) : row->want_s);
+				tc_cli_xml_escape(o.fp, row->is_number
+							    ? tc_fmt_double(a, sizeof(a), row->want)
+							    : row->want_s);
 				fprintf(o.fp, ", got ");
-				tc_cli_xml_escape(o.fp, row->is_number ? tc_fmt_double(b, sizeof(b), row->got) : row->got_s);
+				tc_cli_xml_escape(o.fp, row->is_number
+							    ? tc_fmt_double(b, sizeof(b), row->got)
+							    : row->got_s);
 				fprintf(o.fp, " (%s)\n", status_name(row->status));
 			}
 			fprintf(o.fp, "</failure>\n");
@@ -791,7 +844,8 @@ static int check_setup(struct check *ck)
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(ck->tmpdir, sizeof(ck->tmpdir), "%s/tracecast-check-XXXXXX", tmp);
 	if (!mkdtemp(ck->tmpdir)) {
-		fprintf(stderr, "tracecast check: cannot create a temporary directory in %s\n", tmp);
+		fprintf(stderr, "tracecast check: cannot create a temporary directory in %s\n",
+			tmp);
 		return 1;
 	}
 	return 0;

@@ -84,7 +84,8 @@ static void summary_changes(const json_t *a, const json_t *b, FILE *fp)
 	struct tc_tol_rules rules;
 	memset(&rules, 0, sizeof(rules));
 	struct tc_cmp c;
-	tc_compare_json(json_object_get(a, "summary"), json_object_get(b, "summary"), &rules, NULL, &c);
+	tc_compare_json(json_object_get(a, "summary"), json_object_get(b, "summary"), &rules, NULL,
+			&c);
 	int any = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		const struct tc_cmp_row *r = &c.rows[i];
@@ -120,7 +121,8 @@ static int diff_option(struct tc_cli *cli, int argc, char **argv, int *i, struct
 	} else if (strcmp(a, "--side") == 0 && has) {
 		const char *v = argv[++*i];
 		if (strcmp(v, "source") != 0 && strcmp(v, "projected") != 0)
-			return -tc_cli_usage(cli, "diff", "--side is 'source' or 'projected', not '%s'", v);
+			return -tc_cli_usage(cli, "diff",
+					     "--side is 'source' or 'projected', not '%s'", v);
 		da->projected = strcmp(v, "projected") == 0;
 	} else if (strcmp(a, "--top") == 0 && has) {
 		da->top = atoi(argv[++*i]);
@@ -158,8 +160,9 @@ static int parse_args(struct tc_cli *cli, int argc, char **argv, struct diff_arg
 	if (da->as_json && da->as_html)
 		return tc_cli_usage(cli, "diff", "--json and --html exclude each other");
 	if (da->chips[0] ? n_in < 1 : n_in != 2)
-		return tc_cli_usage(cli, "diff", da->chips[0] ? "--chips needs a trace to project"
-							      : "give two inputs A and B (or IN --chips A B)");
+		return tc_cli_usage(cli, "diff",
+				    da->chips[0] ? "--chips needs a trace to project"
+						 : "give two inputs A and B (or IN --chips A B)");
 	const char *extra[] = {da->chips[0], da->chips[1], da->in.req.source};
 	struct tc_err err = TC_ERR_INIT;
 	if (tc_cli_pipe_outputs_check(&da->in, &da->out, 1, extra, 3, &err) < 0)

@@ -27,23 +27,25 @@ struct hw_args {
 
 static void hw_usage(void)
 {
-	printf("usage: tracecast hw list [--specs DIR] [--json]\n"
-	       "       tracecast hw show CHIP [--set key.path=value ...] [--json]\n"
-	       "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v] [--json]\n"
-	       "       tracecast hw coll CHIP --kind K --ranks N [--per-node R] --bytes S[,S...]\n\n"
-	       "The chip spec library. CHIP is an id (h100-sxm5), an alias (h100) or a path to a\n"
-	       "spec file (which may \"inherits\" a shipped chip). --set overrides one field of the\n"
-	       "resolved spec (e.g. --set memory.hbm.bw_gbs=6000, --set compute.bf16.tflops=2000);\n"
-	       "in compare it applies to both chips, --set-a / --set-b to one.\n"
-	       "show prints every field with its source; --json prints the canonical resolved JSON.\n"
-	       "list --json: id, name, vendor, peaks, memory, TDP, scale-up per chip; compare --json:\n"
-	       "every field of both chips with B/A.\n"
-	       "--specs DIR reads the library from DIR ($TRACECAST_SPECS otherwise).\n"
-	       "coll prints the collective model (docs/hwmodel.md §2.6) as nccl-tests would: K is\n"
-	       "allreduce, allgather, reduce_scatter, alltoall or broadcast; S the nccl-tests size\n"
-	       "in bytes (all-gather: the output); R ranks per scale-up domain (default: as many as\n"
-	       "the domain holds); time, algorithm and bus bandwidth per size.\n"
-	       "docs/hwmodel.md describes every field and the cost model.\n");
+	printf(
+	    "usage: tracecast hw list [--specs DIR] [--json]\n"
+	    "       tracecast hw show CHIP [--set key.path=value ...] [--json]\n"
+	    "       tracecast hw compare A B [--set k=v] [--set-a k=v] [--set-b k=v] [--json]\n"
+	    "       tracecast hw coll CHIP --kind K --ranks N [--per-node R] --bytes S[,S...]\n\n"
+	    "The chip spec library. CHIP is an id (h100-sxm5), an alias (h100) or a path to a\n"
+	    "spec file (which may \"inherits\" a shipped chip). --set overrides one field of the\n"
+	    "resolved spec (e.g. --set memory.hbm.bw_gbs=6000, --set compute.bf16.tflops=2000);\n"
+	    "in compare it applies to both chips, --set-a / --set-b to one.\n"
+	    "show prints every field with its source; --json prints the canonical resolved JSON.\n"
+	    "list --json: id, name, vendor, peaks, memory, TDP, scale-up per chip; compare "
+	    "--json:\n"
+	    "every field of both chips with B/A.\n"
+	    "--specs DIR reads the library from DIR ($TRACECAST_SPECS otherwise).\n"
+	    "coll prints the collective model (docs/hwmodel.md §2.6) as nccl-tests would: K is\n"
+	    "allreduce, allgather, reduce_scatter, alltoall or broadcast; S the nccl-tests size\n"
+	    "in bytes (all-gather: the output); R ranks per scale-up domain (default: as many as\n"
+	    "the domain holds); time, algorithm and bus bandwidth per size.\n"
+	    "docs/hwmodel.md describes every field and the cost model.\n");
 }
 
 static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
@@ -51,7 +53,10 @@ static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		int which = !strcmp(s, "--set") ? 3 : !strcmp(s, "--set-a") ? 1 : !strcmp(s, "--set-b") ? 2 : 0;
+		int which = !strcmp(s, "--set")	    ? 3
+			    : !strcmp(s, "--set-a") ? 1
+			    : !strcmp(s, "--set-b") ? 2
+						    : 0;
 		if (which) {
 			if (i + 1 >= argc)
 				return tc_cli_usage(cli, "hw", "%s needs key.path=value", s);
@@ -73,7 +78,8 @@ static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
 		} else if ((!strcmp(s, "--ranks") || !strcmp(s, "--per-node")) && i + 1 < argc) {
 			char *end;
 			unsigned long v = strtoul(argv[i + 1], &end, 10);
-			if (end == argv[i + 1] || *end || v < 1 || v > (1ul << 24) || argv[i + 1][0] == '-')
+			if (end == argv[i + 1] || *end || v < 1 || v > (1ul << 24) ||
+			    argv[i + 1][0] == '-')
 				return tc_cli_usage(cli, "hw", "%s needs a number 1..16777216", s);
 			*(s[2] == 'r' ? &a->ranks : &a->per_node) = v;
 			i++;
@@ -93,17 +99,19 @@ static int parse(struct tc_cli *cli, int argc, char **argv, struct hw_args *a)
  * x (n-1)/n for all-gather, reduce-scatter and all-to-all, x 1 for broadcast. */
 static int cmd_coll(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *a)
 {
-	static const unsigned kinds[] = {TC_COLL_ALLREDUCE, TC_COLL_ALLGATHER, TC_COLL_REDUCE_SCATTER,
-					 TC_COLL_ALLTOALL, TC_COLL_BROADCAST};
+	static const unsigned kinds[] = {TC_COLL_ALLREDUCE, TC_COLL_ALLGATHER,
+					 TC_COLL_REDUCE_SCATTER, TC_COLL_ALLTOALL,
+					 TC_COLL_BROADCAST};
 	unsigned kind = 0;
 	for (size_t i = 0; i < TC_ARRAY_LEN(kinds); i++)
 		if (!strcmp(a->kind, tc_coll_name(kinds[i])))
 			kind = kinds[i];
 	if (!kind)
-		return tc_cli_usage(cli, "hw",
-				    "--kind %s: want allreduce, allgather, reduce_scatter, alltoall or "
-				    "broadcast",
-				    a->kind);
+		return tc_cli_usage(
+		    cli, "hw",
+		    "--kind %s: want allreduce, allgather, reduce_scatter, alltoall or "
+		    "broadcast",
+		    a->kind);
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_chip *c;
 	if (tc_hw_load(hw, a->pos[1], a->sets_a, a->n_a, &c, &err) < 0)
@@ -116,7 +124,8 @@ static int cmd_coll(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *
 		double S = strtod(p, &end);
 		if (end == p || !(S >= 1) || (*end && *end != ',')) {
 			tc_chip_free(c);
-			return tc_cli_usage(cli, "hw", "--bytes: want sizes >= 1 separated by commas");
+			return tc_cli_usage(cli, "hw",
+					    "--bytes: want sizes >= 1 separated by commas");
 		}
 		p = *end ? end + 1 : end;
 		struct tc_hw_op op;
@@ -130,7 +139,8 @@ static int cmd_coll(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *
 		op.coll_bytes = (uint64_t)(kind == TC_COLL_ALLGATHER ? S / n : S);
 		if (tc_hw_op_cost(c, &op, &hc) < 0 || !(hc.ns > 0)) {
 			tc_chip_free(c);
-			tc_err_set(&err, TC_EINVAL, "hw coll: no model for %s of %.0f bytes", a->kind, S);
+			tc_err_set(&err, TC_EINVAL, "hw coll: no model for %s of %.0f bytes",
+				   a->kind, S);
 			return tc_cli_fail(cli, &err);
 		}
 		char b[4][32];
@@ -166,7 +176,8 @@ static int cmd_list_json(struct tc_cli *cli, const char *specs)
 	if (rc == 0 && (rc = tc_api_chips(api, &json)) == 0)
 		printf("%s\n", json);
 	else
-		tc_err_set(&err, rc ? rc : TC_ENOMEM, "%s", api ? tc_api_error(api) : "out of memory");
+		tc_err_set(&err, rc ? rc : TC_ENOMEM, "%s",
+			   api ? tc_api_error(api) : "out of memory");
 	tc_api_free(json);
 	tc_api_free_ctx(api);
 	return rc < 0 ? tc_cli_fail(cli, &err) : 0;
@@ -177,8 +188,8 @@ static int cmd_list(struct tc_cli *cli, struct tc_hw *hw)
 	struct tc_err err = TC_ERR_INIT;
 	const char *const *ids;
 	size_t n = tc_hw_list(hw, &ids);
-	printf("%-15s %-44s %9s %8s %7s %6s %10s %6s\n", "id", "name", "bf16 TF", "mem GB/s", "mem GB",
-	       "TDP W", "scale-up", "GB/s");
+	printf("%-15s %-44s %9s %8s %7s %6s %10s %6s\n", "id", "name", "bf16 TF", "mem GB/s",
+	       "mem GB", "TDP W", "scale-up", "GB/s");
 	for (size_t i = 0; i < n; i++) {
 		struct tc_chip *c;
 		if (tc_hw_load(hw, ids[i], NULL, 0, &c, &err) < 0)
@@ -197,7 +208,8 @@ static int cmd_list(struct tc_cli *cli, struct tc_hw *hw)
 			upname[strlen(upname) - 1] = 0;
 		}
 		printf("%-15s %-44s %9s %8s %7s %6s %10s %6s\n", ids[i], tc_chip_name(c),
-		       tc_chip_peak_flops(c, TC_DT_BF16, 1) > 0 ? tf : "-", bw, cap, tdp, upname, up);
+		       tc_chip_peak_flops(c, TC_DT_BF16, 1) > 0 ? tf : "-", bw, cap, tdp, upname,
+		       up);
 		tc_chip_free(c);
 	}
 	printf("\n%zu chips in %s\n", n, tc_hw_dir(hw));
@@ -225,8 +237,10 @@ static int cmd_show(struct tc_cli *cli, struct tc_hw *hw, const struct hw_args *
 	double buy = tc_chip_purchase_usd(c), rent = tc_chip_rent_usd_h(c);
 	char b1[40], b2[40], b3[40];
 	printf("\nderived cost (x%s: memory, bandwidth and compute against the spec that set the "
-	       "price)\n", tc_fmt_fixed(b1, sizeof(b1), tc_chip_price_factor(c), 4));
-	printf("%-40s %s\n", "purchase_usd", isnan(buy) ? "-" : tc_fmt_fixed(b2, sizeof(b2), buy, 0));
+	       "price)\n",
+	       tc_fmt_fixed(b1, sizeof(b1), tc_chip_price_factor(c), 4));
+	printf("%-40s %s\n", "purchase_usd",
+	       isnan(buy) ? "-" : tc_fmt_fixed(b2, sizeof(b2), buy, 0));
 	printf("%-40s %s\n", "rent_usd_per_hour",
 	       isnan(rent) ? "-" : tc_fmt_fixed(b3, sizeof(b3), rent, 3));
 	tc_chip_free(c);
@@ -261,8 +275,9 @@ static int cmd_compare(struct tc_cli *cli, struct tc_hw *hw, const struct hw_arg
 			i++;
 		if (c >= 0)
 			j++;
-		if (!strcmp(path, "aliases") || !strcmp(path, "device_names") || !strcmp(path, "id") ||
-		    !strcmp(path, "notes") || (!jf && (strlen(va) > 16 || strlen(vb) > 16)))
+		if (!strcmp(path, "aliases") || !strcmp(path, "device_names") ||
+		    !strcmp(path, "id") || !strcmp(path, "notes") ||
+		    (!jf && (strlen(va) > 16 || strlen(vb) > 16)))
 			continue;
 		char ratio[32] = "";
 		char *ea, *eb;
@@ -276,8 +291,8 @@ static int cmd_compare(struct tc_cli *cli, struct tc_hw *hw, const struct hw_arg
 			json_t *jb = strcmp(vb, "-") ? json_loads(vb, JSON_DECODE_ANY, NULL) : NULL;
 			json_array_append_new(
 			    jf, json_pack("{s:s, s:o, s:o, s:o}", "field", path, "a",
-					  ja ? ja : json_null(), "b", jb ? jb : json_null(), "ratio",
-					  ratio[0] ? json_real(db / da) : json_null()));
+					  ja ? ja : json_null(), "b", jb ? jb : json_null(),
+					  "ratio", ratio[0] ? json_real(db / da) : json_null()));
 		} else {
 			printf("%-40s %-16s %-16s %s\n", path, va, vb, ratio);
 		}
@@ -308,11 +323,15 @@ int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "hw", "missing subcommand: list, show or compare");
 	const char *sub = a.pos[0];
 	int coll = !strcmp(sub, "coll");
-	int want = !strcmp(sub, "list") ? 1 : !strcmp(sub, "show") || coll ? 2 : !strcmp(sub, "compare") ? 3 : 0;
+	int want = !strcmp(sub, "list")		  ? 1
+		   : !strcmp(sub, "show") || coll ? 2
+		   : !strcmp(sub, "compare")	  ? 3
+						  : 0;
 	if (!want)
 		return tc_cli_usage(cli, "hw", "unknown subcommand '%s'", sub);
 	if (a.n_pos != want)
-		return tc_cli_usage(cli, "hw", "%s takes %d chip%s", sub, want - 1, want == 2 ? "" : "s");
+		return tc_cli_usage(cli, "hw", "%s takes %d chip%s", sub, want - 1,
+				    want == 2 ? "" : "s");
 	if (coll && (!a.kind || !a.bytes || !a.ranks))
 		return tc_cli_usage(cli, "hw", "coll needs --kind, --ranks and --bytes");
 
@@ -320,7 +339,7 @@ int tc_cmd_hw(struct tc_cli *cli, int argc, char **argv)
 	struct tc_hw *hw;
 	if (tc_hw_open(&hw, a.specs, &err) < 0)
 		return tc_cli_fail(cli, &err);
-	rc = coll ? cmd_coll(cli, hw, &a)
+	rc = coll	 ? cmd_coll(cli, hw, &a)
 	     : want == 1 ? (a.json ? cmd_list_json(cli, a.specs) : cmd_list(cli, hw))
 	     : want == 2 ? cmd_show(cli, hw, &a)
 			 : cmd_compare(cli, hw, &a);

@@ -14,26 +14,28 @@
 
 static void ingest_help(FILE *fp)
 {
-	fprintf(fp,
-		"usage: tracecast ingest IN... -o OUT.tcs [--format F] [--chunk N] [-v|-q]\n\n"
-		"Convert profiler traces (Kineto/Chrome JSON: .json, .json.gz, .json.zst; several\n"
-		"files = several ranks of one job), an ONNX model, Chakra execution traces (.et, one\n"
-		"per rank) or PyTorch execution traces (ET JSON) into an opstream. PyTorch ETs given\n"
-		"beside Kineto traces, one per trace in the same order, add their data dependencies\n"
-		"and shapes to the Kineto CPU operators (docs/chakra.md). IN may be '-' (stdin), a\n"
-		"pipe or a FIFO: the format is told from the content.\n\n"
-		"  -o, --output OUT   the .tcs to write (written under a temporary name, renamed on\n"
-		"                     success: a failed run leaves nothing behind)\n"
-		"  --format F         force the input format:");
+	fprintf(
+	    fp,
+	    "usage: tracecast ingest IN... -o OUT.tcs [--format F] [--chunk N] [-v|-q]\n\n"
+	    "Convert profiler traces (Kineto/Chrome JSON: .json, .json.gz, .json.zst; several\n"
+	    "files = several ranks of one job), an ONNX model, Chakra execution traces (.et, one\n"
+	    "per rank) or PyTorch execution traces (ET JSON) into an opstream. PyTorch ETs given\n"
+	    "beside Kineto traces, one per trace in the same order, add their data dependencies\n"
+	    "and shapes to the Kineto CPU operators (docs/chakra.md). IN may be '-' (stdin), a\n"
+	    "pipe or a FIFO: the format is told from the content.\n\n"
+	    "  -o, --output OUT   the .tcs to write (written under a temporary name, renamed on\n"
+	    "                     success: a failed run leaves nothing behind)\n"
+	    "  --format F         force the input format:");
 	for (const struct tc_ingest_adapter *const *a = tc_ingest_adapters(); *a; a++)
 		fprintf(fp, " %s", (*a)->name);
-	fprintf(fp, "\n"
-		    "  --dim NAME=VALUE   ONNX: bind a symbolic dimension (repeatable)\n"
-		    "  --training         ONNX: append backward and optimizer ops\n"
-		    "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32): every\n"
-		    "                     floating-point tensor is costed at it\n"
-		    "  --chunk N          ops per opstream chunk (default %d)\n"
-		    "  -v                 summary of what was read and what was skipped\n",
+	fprintf(fp,
+		"\n"
+		"  --dim NAME=VALUE   ONNX: bind a symbolic dimension (repeatable)\n"
+		"  --training         ONNX: append backward and optimizer ops\n"
+		"  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32): every\n"
+		"                     floating-point tensor is costed at it\n"
+		"  --chunk N          ops per opstream chunk (default %d)\n"
+		"  -v                 summary of what was read and what was skipped\n",
 		TC_OPS_CHUNK_DEFAULT);
 }
 
@@ -91,12 +93,15 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
 			const char *v = argv[++i];
 			char *end = NULL;
 			errno = 0;
-			unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+			unsigned long long n =
+			    v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
 			if (!end || *end || errno || n < 1 || n > TC_INGEST_CHUNK_MAX) {
 				free(ins);
 				free(dims);
-				return tc_cli_usage(cli, "ingest", "--chunk needs a whole number of ops in "
-						    "1..%d, not '%s'", TC_INGEST_CHUNK_MAX, v);
+				return tc_cli_usage(cli, "ingest",
+						    "--chunk needs a whole number of ops in "
+						    "1..%d, not '%s'",
+						    TC_INGEST_CHUNK_MAX, v);
 			}
 			opts.chunk_ops = (size_t)n;
 		} else if (strcmp(a, "-v") == 0) {
@@ -114,7 +119,8 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
 	if (nin == 0 || !out) {
 		free(ins);
 		free(dims);
-		return tc_cli_usage(cli, "ingest", nin == 0 ? "no input files" : "missing -o OUT.tcs");
+		return tc_cli_usage(cli, "ingest",
+				    nin == 0 ? "no input files" : "missing -o OUT.tcs");
 	}
 	opts.log = &log;
 	opts.dims = dims;
@@ -130,10 +136,10 @@ int tc_cmd_ingest(struct tc_cli *cli, int argc, char **argv)
 	tc_info(&log,
 		"%s: %llu events (%s) -> %llu ops, %u rank(s), %llu kernels, %llu steps, %llu "
 		"collectives, %llu kernels of class other; %.2f s, %s/s",
-		out, (unsigned long long)st.events, tc_fmt_bytes(b1, sizeof(b1), (double)st.bytes_in),
-		(unsigned long long)st.ops, st.ranks, (unsigned long long)st.kernels,
-		(unsigned long long)st.steps, (unsigned long long)st.collectives,
-		(unsigned long long)st.unknown_ops, dt,
+		out, (unsigned long long)st.events,
+		tc_fmt_bytes(b1, sizeof(b1), (double)st.bytes_in), (unsigned long long)st.ops,
+		st.ranks, (unsigned long long)st.kernels, (unsigned long long)st.steps,
+		(unsigned long long)st.collectives, (unsigned long long)st.unknown_ops, dt,
 		tc_fmt_bytes(b2, sizeof(b2), dt > 0 ? (double)st.bytes_in / dt : 0));
 	return 0;
 }

@@ -11,7 +11,8 @@
 #include "opstream.h"
 #include "pipeline.h"
 
-static int one_file_arg(struct tc_cli *cli, int argc, char **argv, const char *usage, const char **path)
+static int one_file_arg(struct tc_cli *cli, int argc, char **argv, const char *usage,
+			const char **path)
 {
 	*path = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -32,8 +33,10 @@ int tc_cmd_dump(struct tc_cli *cli, int argc, char **argv)
 	const char *path;
 	if (tc_cli_wants_help(argc, argv)) {
 		printf("usage: tracecast dump FILE.tcs\n\n"
-		       "Print every header field, lane and op of an opstream as canonical text: one line\n"
-		       "per record, integers only, strings quoted. The output depends only on the file's\n"
+		       "Print every header field, lane and op of an opstream as canonical text: "
+		       "one line\n"
+		       "per record, integers only, strings quoted. The output depends only on the "
+		       "file's\n"
 		       "content, so it is the oracle of golden tests.\n");
 		return 0;
 	}
@@ -56,11 +59,15 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	size_t n_dims = 0;
 	struct tc_ingest_opts io = TC_INGEST_OPTS_INIT;
 	if (tc_cli_wants_help(argc, argv)) {
-		printf("usage: tracecast info IN [--dtype T] [--dim NAME=V ...] [--json]\n\n"
-		       "Summarise an opstream: source, ranks, devices, lanes, time span, op kinds and the\n"
-		       "op classes of GPU work with their counts, time, FLOPs and bytes; an ONNX model's\n"
-		       "parameters. IN is a .tcs, or a model or trace ingested on the fly (--dtype and\n"
-		       "--dim as for ingest). --json prints the same figures as one JSON object.\n");
+		printf(
+		    "usage: tracecast info IN [--dtype T] [--dim NAME=V ...] [--json]\n\n"
+		    "Summarise an opstream: source, ranks, devices, lanes, time span, op kinds and "
+		    "the\n"
+		    "op classes of GPU work with their counts, time, FLOPs and bytes; an ONNX "
+		    "model's\n"
+		    "parameters. IN is a .tcs, or a model or trace ingested on the fly (--dtype "
+		    "and\n"
+		    "--dim as for ingest). --json prints the same figures as one JSON object.\n");
 		return 0;
 	}
 	int json = 0;
@@ -76,7 +83,8 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 				return 2;
 			io.dtype = (unsigned)d;
 		} else if (a[0] == '-' && a[1]) {
-			return tc_cli_usage(cli, "info", "unknown option or missing value: '%s'", a);
+			return tc_cli_usage(cli, "info", "unknown option or missing value: '%s'",
+					    a);
 		} else if (in) {
 			return tc_cli_usage(cli, "info", "one input expected");
 		} else {
@@ -86,7 +94,8 @@ int tc_cmd_info(struct tc_cli *cli, int argc, char **argv)
 	if (!in)
 		return tc_cli_usage(cli, "info", "missing IN (a .tcs, an ONNX model or a trace)");
 	if ((io.dtype || n_dims) && tc_str_endswith(in, ".tcs"))
-		return tc_cli_usage(cli, "info", "--dtype and --dim apply to an ONNX model, not a .tcs");
+		return tc_cli_usage(cli, "info",
+				    "--dtype and --dim apply to an ONNX model, not a .tcs");
 	io.log = &cli->log;
 	io.dims = dims;
 	io.n_dims = n_dims;
@@ -143,10 +152,11 @@ static void info_json(const char *shown, const struct tc_ops_info *info,
 	json_object_set_new(o, "world_size", json_integer(h->world_size));
 	for (size_t i = 0; i < h->n_devices; i++) {
 		const struct tc_device *d = &h->devices[i];
-		json_array_append_new(devs, json_pack("{s:i, s:i, s:o, s:o, s:s}", "id", (int)d->id,
-						      "rank", (int)d->rank, "name", safe_str(d->name),
-						      "chip", safe_str(d->chip), "type",
-						      d->type == TC_DEV_CPU ? "cpu" : "gpu"));
+		json_array_append_new(devs,
+				      json_pack("{s:i, s:i, s:o, s:o, s:s}", "id", (int)d->id,
+						"rank", (int)d->rank, "name", safe_str(d->name),
+						"chip", safe_str(d->chip), "type",
+						d->type == TC_DEV_CPU ? "cpu" : "gpu"));
 	}
 	json_object_set_new(o, "devices", devs);
 	json_object_set_new(o, "lanes", json_integer(info->lanes));
@@ -158,8 +168,9 @@ static void info_json(const char *shown, const struct tc_ops_info *info,
 	for (unsigned k = 0; k < TC_KIND__COUNT; k++)
 		if (info->by_kind[k])
 			json_object_set_new(kinds, tc_kind_name(k),
-					    json_pack("{s:I, s:I}", "count", (json_int_t)info->by_kind[k],
-						      "total_ns", (json_int_t)info->by_kind_ns[k]));
+					    json_pack("{s:I, s:I}", "count",
+						      (json_int_t)info->by_kind[k], "total_ns",
+						      (json_int_t)info->by_kind_ns[k]));
 	json_object_set_new(o, "by_kind", kinds);
 	uint64_t flops = 0, rd = 0, wr = 0;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
@@ -168,9 +179,10 @@ static void info_json(const char *shown, const struct tc_ops_info *info,
 			continue;
 		json_object_set_new(
 		    classes, tc_class_name(c),
-		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)k->count, "total_ns",
-			      (json_int_t)k->total_ns, "flops", (json_int_t)k->flops, "bytes_read",
-			      (json_int_t)k->bytes_read, "bytes_written", (json_int_t)k->bytes_written));
+		    json_pack("{s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)k->count,
+			      "total_ns", (json_int_t)k->total_ns, "flops", (json_int_t)k->flops,
+			      "bytes_read", (json_int_t)k->bytes_read, "bytes_written",
+			      (json_int_t)k->bytes_written));
 		flops += k->flops;
 		rd += k->bytes_read;
 		wr += k->bytes_written;
@@ -181,9 +193,11 @@ static void info_json(const char *shown, const struct tc_ops_info *info,
 	json_object_set_new(o, "bytes_written", json_integer((json_int_t)wr));
 	const char *params = meta_of(h, "params"), *pbytes = meta_of(h, "param_bytes");
 	json_object_set_new(o, "params",
-			    params ? json_integer((json_int_t)strtoull(params, NULL, 10)) : json_null());
+			    params ? json_integer((json_int_t)strtoull(params, NULL, 10))
+				   : json_null());
 	json_object_set_new(o, "param_bytes",
-			    pbytes ? json_integer((json_int_t)strtoull(pbytes, NULL, 10)) : json_null());
+			    pbytes ? json_integer((json_int_t)strtoull(pbytes, NULL, 10))
+				   : json_null());
 	json_dumpf(o, stdout, JSON_INDENT(1));
 	putchar('\n');
 	json_decref(o);
@@ -208,11 +222,14 @@ static int info_of(struct tc_cli *cli, const char *path, const char *shown, int 
 	}
 	printf("file         %s (%s%s, %s/op)\n", shown, shown != path ? "ingested: opstream " : "",
 	       tc_fmt_bytes(b1, sizeof(b1), (double)info.file_bytes),
-	       info.ops ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2) : "-");
+	       info.ops
+		   ? tc_fmt_fixed(b2, sizeof(b2), (double)info.file_bytes / (double)info.ops, 2)
+		   : "-");
 	/* the header's strings are the file's: printed terminal-safe (tc_str_printable) */
 	char s1[256], s2[256];
 	tc_str_printable(s1, sizeof(s1), h->tool_version);
-	printf("format       %u.%u, written by tracecast %s\n", h->format_major, h->format_minor, s1);
+	printf("format       %u.%u, written by tracecast %s\n", h->format_major, h->format_minor,
+	       s1);
 	tc_str_printable(s1, sizeof(s1), h->source_format);
 	printf("source       %s", s1);
 	for (size_t i = 0; i < h->n_source_files; i++) {
@@ -225,13 +242,15 @@ static int info_of(struct tc_cli *cli, const char *path, const char *shown, int 
 		const struct tc_device *d = &h->devices[i];
 		tc_str_printable(s1, sizeof(s1), d->name[0] ? d->name : "(unnamed)");
 		tc_str_printable(s2, sizeof(s2), d->chip);
-		printf("device %-5u rank %u %s%s%s%s\n", d->id, d->rank, s1, d->chip[0] ? " -> " : "", s2,
-		       d->type == TC_DEV_CPU ? " (cpu)" : "");
+		printf("device %-5u rank %u %s%s%s%s\n", d->id, d->rank, s1,
+		       d->chip[0] ? " -> " : "", s2, d->type == TC_DEV_CPU ? " (cpu)" : "");
 	}
 	printf("lanes        %u\n", info.lanes);
-	printf("ops          %" PRIu64 " in %" PRIu64 " chunks, %" PRIu64 " strings\n", info.ops, info.chunks, info.strings);
+	printf("ops          %" PRIu64 " in %" PRIu64 " chunks, %" PRIu64 " strings\n", info.ops,
+	       info.chunks, info.strings);
 	printf("time span    %s (%" PRId64 " .. %" PRId64 " ns)\n",
-	       tc_fmt_ns(b1, sizeof(b1), (double)(info.ts_max - info.ts_min)), info.ts_min, info.ts_max);
+	       tc_fmt_ns(b1, sizeof(b1), (double)(info.ts_max - info.ts_min)), info.ts_min,
+	       info.ts_max);
 	printf("steps        %" PRIu64 "\n", info.steps);
 	printf("collectives  %" PRIu64 "\n", info.collectives);
 	printf("\n%-12s %10s %14s\n", "kind", "count", "total time");
@@ -276,7 +295,8 @@ static int info_of(struct tc_cli *cli, const char *path, const char *shown, int 
 		tc_str_printable(s1, sizeof(s1), params);
 		printf("parameters   %s", s1);
 		if (pbytes)
-			printf(" (%s)", tc_fmt_bytes(b1, sizeof(b1), (double)strtoull(pbytes, NULL, 10)));
+			printf(" (%s)",
+			       tc_fmt_bytes(b1, sizeof(b1), (double)strtoull(pbytes, NULL, 10)));
 		printf("\n");
 	}
 	tc_ops_reader_free(r);

@@ -32,46 +32,47 @@ static int parse_straggler(const char *s, struct tc_replay_straggler *out)
 
 static void help(void)
 {
-	printf("usage: tracecast project IN... --target CHIP [options]\n"
-	       "       tracecast project IN... --validate [options]\n\n"
-	       "Project a profiled step (or an ONNX model) onto another chip: step time, speedup,\n"
-	       "where the time goes, critical path, energy, Perf/W and Perf/$.\n\n"
-	       "IN is a .tcs opstream, one or more profiler traces (.json/.json.gz/.json.zst, one\n"
-	       "per rank) or an ONNX model; non-.tcs inputs are ingested on the fly.\n\n"
-	       "options:\n"
-	       "  --target CHIP      chip id, alias or spec file to project onto\n"
-	       "  --source CHIP      chip the trace ran on (default: from the trace's devices)\n"
-	       "  --set KEY=VALUE    override a target spec field (repeatable)\n"
-	       "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32)\n"
-	       "  --dim NAME=VALUE   ONNX: bind a symbolic dim, or override a fixed one such as\n"
-	       "                     batch (with a warning); repeatable\n"
-	       "  --steps all|N      report the first N steps of each rank (default all)\n"
-	       "  --host-scale F     multiply host (CPU) time by F (default 1)\n"
-	       "  --gpu-scale F      what-if: multiply every projected GPU op time by F\n"
-	       "  --top N            rows in the top-op tables (default 10)\n"
-	       "  --band N           draws of the p10-p90 uncertainty band (default 40; 0 = none)\n"
-	       "  --no-band          no uncertainty band (the same as --band 0)\n"
-	       "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
-	       "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
-	       "  --ops-csv FILE     write every op (rank, lane, class, bound, source and projected\n"
-	       "                     start and duration, FLOPs, bytes) as CSV\n"
-	       "  --chakra-out DIR   write the projected run as Chakra traces, DIR/NAME.RANK.et\n"
-	       "                     (docs/chakra.md)\n"
-	       "  --validate         identity replay: measured vs replayed step time per step\n"
-	       "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
-	       "                     records what they wait for (docs/projection.md, waits)\n"
-	       "  --world-size N     scale-out what-if: the job on N ranks (synthesised from\n"
-	       "                     the traced ones; docs/projection.md §6)\n"
-	       "  --parallel L       target layout, e.g. dp=64,tp=8,pp=2,ep=8 (world = dp*tp*pp)\n"
-	       "  --source-parallel L  layout of the traced job (default: all ranks DP)\n"
-	       "  --straggler R=F    rank R's GPU work takes F times as long (repeatable)\n"
-	       "  --rank-chip R=CHIP rank R of the target world runs on CHIP (mixed fleets;\n"
-	       "                     repeatable)\n"
-	       "  --jitter F         each GPU op's time x (1 + F*u), u uniform in [-1, 1]\n"
-	       "  --seed N           seed of the jitter (default 1)\n"
-	       "  --specs DIR        chip spec library (default: the shipped specs)\n"
-	       "  -q                 no text report on stdout when --json is given\n",
-	       TC_REPLAY_SCHEMA_VERSION);
+	printf(
+	    "usage: tracecast project IN... --target CHIP [options]\n"
+	    "       tracecast project IN... --validate [options]\n\n"
+	    "Project a profiled step (or an ONNX model) onto another chip: step time, speedup,\n"
+	    "where the time goes, critical path, energy, Perf/W and Perf/$.\n\n"
+	    "IN is a .tcs opstream, one or more profiler traces (.json/.json.gz/.json.zst, one\n"
+	    "per rank) or an ONNX model; non-.tcs inputs are ingested on the fly.\n\n"
+	    "options:\n"
+	    "  --target CHIP      chip id, alias or spec file to project onto\n"
+	    "  --source CHIP      chip the trace ran on (default: from the trace's devices)\n"
+	    "  --set KEY=VALUE    override a target spec field (repeatable)\n"
+	    "  --dtype T          ONNX: run the model at T (bf16, fp16, fp8, fp32)\n"
+	    "  --dim NAME=VALUE   ONNX: bind a symbolic dim, or override a fixed one such as\n"
+	    "                     batch (with a warning); repeatable\n"
+	    "  --steps all|N      report the first N steps of each rank (default all)\n"
+	    "  --host-scale F     multiply host (CPU) time by F (default 1)\n"
+	    "  --gpu-scale F      what-if: multiply every projected GPU op time by F\n"
+	    "  --top N            rows in the top-op tables (default 10)\n"
+	    "  --band N           draws of the p10-p90 uncertainty band (default 40; 0 = none)\n"
+	    "  --no-band          no uncertainty band (the same as --band 0)\n"
+	    "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
+	    "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
+	    "  --ops-csv FILE     write every op (rank, lane, class, bound, source and projected\n"
+	    "                     start and duration, FLOPs, bytes) as CSV\n"
+	    "  --chakra-out DIR   write the projected run as Chakra traces, DIR/NAME.RANK.et\n"
+	    "                     (docs/chakra.md)\n"
+	    "  --validate         identity replay: measured vs replayed step time per step\n"
+	    "  --no-infer-waits   keep CPU calls at their measured length unless the trace\n"
+	    "                     records what they wait for (docs/projection.md, waits)\n"
+	    "  --world-size N     scale-out what-if: the job on N ranks (synthesised from\n"
+	    "                     the traced ones; docs/projection.md §6)\n"
+	    "  --parallel L       target layout, e.g. dp=64,tp=8,pp=2,ep=8 (world = dp*tp*pp)\n"
+	    "  --source-parallel L  layout of the traced job (default: all ranks DP)\n"
+	    "  --straggler R=F    rank R's GPU work takes F times as long (repeatable)\n"
+	    "  --rank-chip R=CHIP rank R of the target world runs on CHIP (mixed fleets;\n"
+	    "                     repeatable)\n"
+	    "  --jitter F         each GPU op's time x (1 + F*u), u uniform in [-1, 1]\n"
+	    "  --seed N           seed of the jitter (default 1)\n"
+	    "  --specs DIR        chip spec library (default: the shipped specs)\n"
+	    "  -q                 no text report on stdout when --json is given\n",
+	    TC_REPLAY_SCHEMA_VERSION);
 }
 
 static int parse_double(const char *s, double *out)
@@ -92,7 +93,6 @@ static int64_t proj_dur(const void *ctx, uint64_t id)
 	int64_t s = tc_replay_op_start(r, id), e = tc_replay_op_end(r, id);
 	return s != INT64_MIN && e != INT64_MIN && e >= s ? e - s : -1;
 }
-
 
 enum out_kind { OUT_JSON, OUT_TIMELINE, OUT_OPS_CSV };
 
@@ -161,11 +161,14 @@ static int replay_option(struct tc_cli *cli, int argc, char **argv, int *i,
 	}
 	if (strcmp(a, "--host-scale") == 0) {
 		++*i;
-		return parse_double(v, &o->host_scale) < 0 ? USAGE("--host-scale needs a number > 0") : 1;
+		return parse_double(v, &o->host_scale) < 0
+			   ? USAGE("--host-scale needs a number > 0")
+			   : 1;
 	}
 	if (strcmp(a, "--gpu-scale") == 0) {
 		++*i;
-		return parse_double(v, &o->gpu_scale) < 0 ? USAGE("--gpu-scale needs a number > 0") : 1;
+		return parse_double(v, &o->gpu_scale) < 0 ? USAGE("--gpu-scale needs a number > 0")
+							  : 1;
 	}
 	if (strcmp(a, "--top") == 0) {
 		++*i;
@@ -276,8 +279,8 @@ static int parse_args(struct tc_cli *cli, int argc, char **argv, struct project 
 	tc_cli_pipe_init(&pj->in, cli);
 	pj->sc.seed = 1;
 	for (int i = 1; i < argc; i++) {
-		int rc = tc_cli_pipe_option(cli, "project", TC_CLI_PIPE_TARGET | TC_CLI_PIPE_ONNX, argc,
-					    argv, &i, &pj->in);
+		int rc = tc_cli_pipe_option(cli, "project", TC_CLI_PIPE_TARGET | TC_CLI_PIPE_ONNX,
+					    argc, argv, &i, &pj->in);
 		if (!rc)
 			rc = replay_option(cli, argc, argv, &i, &pj->in.req.opts);
 		if (!rc && i + 1 < argc && (rc = scale_option(cli, argv[i], argv[i + 1], pj)) > 0)
@@ -295,8 +298,9 @@ static int parse_args(struct tc_cli *cli, int argc, char **argv, struct project 
 	if (!req->target && !pj->validate)
 		return tc_cli_usage(cli, "project", "--target CHIP is required (or --validate)");
 	if (pj->validate && pj->scaled)
-		return tc_cli_usage(cli, "project",
-				    "--validate replays the trace as measured: no scale-out what-if");
+		return tc_cli_usage(
+		    cli, "project",
+		    "--validate replays the trace as measured: no scale-out what-if");
 	if (pj->quiet)
 		cli->log.level = TC_LOG_ERROR;
 	/* chip spec files named by --target/--source are inputs too */
@@ -318,8 +322,10 @@ static int run(struct project *pj, struct tc_pipeline *p, struct tc_err *err)
 	struct tc_pipeline_req *req = &pj->in.req;
 	if ((req->dtype || req->n_dims) && req->n_inputs == 1 &&
 	    tc_str_endswith(req->inputs[0], ".tcs"))
-		return tc_err_set(err, TC_EINVAL, "%s: --dtype and --dim apply to an ONNX model; an "
-				  "opstream keeps what it was ingested with", req->inputs[0]);
+		return tc_err_set(err, TC_EINVAL,
+				  "%s: --dtype and --dim apply to an ONNX model; an "
+				  "opstream keeps what it was ingested with",
+				  req->inputs[0]);
 	TC_TRY(tc_pipeline_open(req, p, err));
 	for (size_t k = 0; k < pj->sc.n_rank_chips; k++) {
 		struct tc_chip *c = NULL;
@@ -365,8 +371,8 @@ static int write_all(struct tc_cli *cli, const struct project *pj, const struct 
 		struct tc_chakra_out_opts co = {proj_dur, r, NULL};
 		struct tc_chakra_out_stats cs;
 		TC_TRY(tc_chakra_export(p->tcs, pj->chakra_out, &co, &cs, err));
-		tc_info(&cli->log, "project: %u Chakra traces in %s (%llu nodes, projected)", cs.files,
-			pj->chakra_out, (unsigned long long)cs.nodes);
+		tc_info(&cli->log, "project: %u Chakra traces in %s (%llu nodes, projected)",
+			cs.files, pj->chakra_out, (unsigned long long)cs.nodes);
 	}
 	if (pj->validate)
 		return validate(pj, p, err);

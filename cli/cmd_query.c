@@ -10,22 +10,24 @@
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: tracecast query DB (--pareto M1,M2 | --best METRIC | --sensitivity KEY |\n"
-		"                           --sql \"SELECT ...\") [--where EXPR] [--csv | --json]\n\n"
-		"Answer questions from a sweep's results database (SQLite file or postgresql://...).\n\n"
-		"  --pareto M1,M2      per trace, the points no other point beats on both metrics\n"
-		"  --best METRIC       per trace, the best point on one metric\n"
-		"  --sensitivity KEY   per trace and value of a swept key (full or short form, as\n"
-		"                      sweeps take it): step time mean/min/max, mean speedup,\n"
-		"                      Perf/W and Perf/$\n"
-		"  --sql QUERY         any one SQL statement (docs/results-db.md has the schema)\n"
-		"  --where EXPR        terms joined by ',' or 'and': trace=NAME|HASH, config=HASH,\n"
-		"                      sweep=KEY, chip=ID, version=V, METRIC<op>NUM, KEY.PATH<op>NUM\n"
-		"                      (op: = != < <= > >=)\n"
-		"  --csv, --json       output format (default: an aligned table)\n\n"
-		"metrics: step_time (= step_ns), speedup, energy_j, dollars, perf_per_watt,\n"
-		"         perf_per_dollar\n");
+	fprintf(
+	    fp,
+	    "usage: tracecast query DB (--pareto M1,M2 | --best METRIC | --sensitivity KEY |\n"
+	    "                           --sql \"SELECT ...\") [--where EXPR] [--csv | --json]\n\n"
+	    "Answer questions from a sweep's results database (SQLite file or "
+	    "postgresql://...).\n\n"
+	    "  --pareto M1,M2      per trace, the points no other point beats on both metrics\n"
+	    "  --best METRIC       per trace, the best point on one metric\n"
+	    "  --sensitivity KEY   per trace and value of a swept key (full or short form, as\n"
+	    "                      sweeps take it): step time mean/min/max, mean speedup,\n"
+	    "                      Perf/W and Perf/$\n"
+	    "  --sql QUERY         any one SQL statement (docs/results-db.md has the schema)\n"
+	    "  --where EXPR        terms joined by ',' or 'and': trace=NAME|HASH, config=HASH,\n"
+	    "                      sweep=KEY, chip=ID, version=V, METRIC<op>NUM, KEY.PATH<op>NUM\n"
+	    "                      (op: = != < <= > >=)\n"
+	    "  --csv, --json       output format (default: an aligned table)\n\n"
+	    "metrics: step_time (= step_ns), speedup, energy_j, dollars, perf_per_watt,\n"
+	    "         perf_per_dollar\n");
 }
 
 static void print_table(const struct tc_store_rows *r, FILE *fp)
@@ -51,7 +53,8 @@ static void print_table(const struct tc_store_rows *r, FILE *fp)
 			const char *v = tc_store_cell(r, i, c);
 			/* the last column is not padded: no trailing blanks */
 			int wide = c + 1 < r->ncols || r->numeric[c] ? (int)w[c] : 0;
-			fprintf(fp, "%s%*s", c ? "  " : "", r->numeric[c] ? wide : -wide, v ? v : "NULL");
+			fprintf(fp, "%s%*s", c ? "  " : "", r->numeric[c] ? wide : -wide,
+				v ? v : "NULL");
 		}
 		fputc('\n', fp);
 	}
@@ -81,7 +84,6 @@ static void print_csv(const struct tc_store_rows *r, FILE *fp)
 		fputc('\n', fp);
 	}
 }
-
 
 /* Cells that hold JSON themselves (overrides, class_ns) are emitted as JSON, not strings. */
 static int is_json_text(const char *v)
@@ -151,14 +153,15 @@ int tc_cmd_query(struct tc_cli *cli, int argc, char **argv)
 		return tc_cli_usage(cli, "query",
 				    "give exactly one of --pareto, --best, --sensitivity, --sql");
 	if (sql && where)
-		return tc_cli_usage(cli, "query", "--where goes with the canned questions, not --sql");
+		return tc_cli_usage(cli, "query",
+				    "--where goes with the canned questions, not --sql");
 	char m1[64] = "", m2[64] = "";
 	if (pareto) {
 		const char *comma = strchr(pareto, ',');
 		if (!comma || strchr(comma + 1, ',') || comma == pareto || !comma[1] ||
 		    (size_t)(comma - pareto) >= sizeof(m1) || strlen(comma + 1) >= sizeof(m2))
-			return tc_cli_usage(cli, "query", "--pareto '%s': expected two metrics M1,M2",
-					    pareto);
+			return tc_cli_usage(cli, "query",
+					    "--pareto '%s': expected two metrics M1,M2", pareto);
 		snprintf(m1, sizeof(m1), "%.*s", (int)(comma - pareto), pareto);
 		snprintf(m2, sizeof(m2), "%s", comma + 1);
 	}

@@ -57,7 +57,8 @@ static int report_option(struct tc_cli *cli, int argc, char **argv, int *i, stru
 		char *end;
 		long long s = strtoll(v, &end, 10);
 		if (end == v || *end || s < 0)
-			return -tc_cli_usage(cli, "report", "--step needs a number >= 0, not '%s'", v);
+			return -tc_cli_usage(cli, "report", "--step needs a number >= 0, not '%s'",
+					     v);
 		ra->step = (size_t)s;
 	} else if (strcmp(a, "--top") == 0) {
 		ra->ro.top_n = ra->in.req.opts.top_n = atoi(v);
@@ -85,8 +86,8 @@ static int parse_args(struct tc_cli *cli, int argc, char **argv, struct report_a
 	tc_cli_pipe_init(&ra->in, cli);
 	ra->ro = (struct tc_report_opts)TC_REPORT_OPTS_INIT;
 	for (int i = 1; i < argc; i++) {
-		int rc = tc_cli_pipe_option(cli, "report", TC_CLI_PIPE_TARGET | TC_CLI_PIPE_ONNX, argc,
-					    argv, &i, &ra->in);
+		int rc = tc_cli_pipe_option(cli, "report", TC_CLI_PIPE_TARGET | TC_CLI_PIPE_ONNX,
+					    argc, argv, &i, &ra->in);
 		if (!rc)
 			rc = report_option(cli, argc, argv, &i, ra);
 		if (rc < 0)
@@ -113,11 +114,14 @@ static long count_projections(struct tc_cli *cli, const struct report_args *ra)
 	for (size_t i = 0; i < req->n_inputs; i++)
 		n_proj += tc_report_is_projection_file(req->inputs[i]);
 	if (n_proj && n_proj != req->n_inputs)
-		return -tc_cli_usage(cli, "report", "give either projection JSON files or traces, not both");
+		return -tc_cli_usage(cli, "report",
+				     "give either projection JSON files or traces, not both");
 	if (!n_proj && !req->target)
 		return -tc_cli_usage(cli, "report", "--target CHIP is required to project a trace");
 	if (n_proj && (req->target || req->source || req->n_sets))
-		return -tc_cli_usage(cli, "report", "--target/--source/--set apply to traces, not to projection JSON");
+		return -tc_cli_usage(
+		    cli, "report",
+		    "--target/--source/--set apply to traces, not to projection JSON");
 	return (long)n_proj;
 }
 
@@ -143,8 +147,8 @@ static int page(struct tc_cli *cli, const struct report_args *ra, size_t n_proj)
 	const struct tc_report_timeline *tls[1] = {tl};
 	if ((rc = tc_outfile_open(&of, ra->out, &err)) < 0)
 		goto fail;
-	if ((rc = tc_report_write_html(of.fp, (const json_t *const *)docs, n_proj ? NULL : tls, n_docs,
-				       &ra->ro, &err)) < 0) {
+	if ((rc = tc_report_write_html(of.fp, (const json_t *const *)docs, n_proj ? NULL : tls,
+				       n_docs, &ra->ro, &err)) < 0) {
 		tc_outfile_abort(&of);
 		tc_err_wrap(&err, "%s", ra->out);
 		goto fail;
@@ -197,8 +201,8 @@ static int plain_key(const char *s)
 	if (!*s || strlen(s) > 64)
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
-		      *s == '-'))
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '-'))
 			return 0;
 	return 1;
 }
@@ -243,11 +247,16 @@ static int pick_sweep(const struct tc_store_rows *sw, const char *sweep, const c
 static void fill_run(struct tc_report_run *r, const struct tc_store_rows *res, size_t i,
 		     const struct tc_store_rows *par, int many_traces, struct tc_arena *arena)
 {
-	const char *cfg = tc_store_cell(res, i, 0), *base = tc_store_cell(res, i, 1), *path = tc_store_cell(res, i, 2);
+	const char *cfg = tc_store_cell(res, i, 0), *base = tc_store_cell(res, i, 1),
+		   *path = tc_store_cell(res, i, 2);
 	char label[256];
 	const char *pb = path ? strrchr(path, '/') : NULL;
-	snprintf(label, sizeof(label), "%s %.8s%s%s", base ? base : "?", cfg ? cfg : "", many_traces ? " · " : "",
-		 many_traces ? (pb ? pb + 1 : path ? path : "?") : "");
+	snprintf(label, sizeof(label), "%s %.8s%s%s", base ? base : "?", cfg ? cfg : "",
+		 many_traces ? " · " : "",
+		 many_traces ? (pb     ? pb + 1
+				: path ? path
+				       : "?")
+			     : "");
 	r->label = tc_arena_strdup(arena, label);
 	r->step_ns = cell_num(res, i, 3);
 	r->speedup = cell_num(res, i, 4);
@@ -263,7 +272,8 @@ static void fill_run(struct tc_report_run *r, const struct tc_store_rows *res, s
 		if (!cfg || strcmp(tc_store_cell(par, p, 0), cfg) != 0)
 			continue;
 		char kv[512];
-		snprintf(kv, sizeof(kv), "%s=%s", tc_store_cell(par, p, 1), tc_store_cell(par, p, 2));
+		snprintf(kv, sizeof(kv), "%s=%s", tc_store_cell(par, p, 1),
+			 tc_store_cell(par, p, 2));
 		ps[k++] = tc_arena_strdup(arena, kv);
 	}
 	r->params = ps;
@@ -277,15 +287,17 @@ static int query_sweep(struct tc_store *st, const char *key, struct tc_store_row
 	char sql[1024];
 	snprintf(sql, sizeof(sql),
 		 "SELECT r.config_hash, c.base, t.path, r.step_ns, r.speedup, r.perf_per_watt, "
-		 "r.perf_per_dollar, r.trace_hash FROM results r JOIN configs c ON c.config_hash = r.config_hash "
+		 "r.perf_per_dollar, r.trace_hash FROM results r JOIN configs c ON c.config_hash = "
+		 "r.config_hash "
 		 "LEFT JOIN traces t ON t.trace_hash = r.trace_hash WHERE r.sweep_key = '%s' "
 		 "ORDER BY r.config_hash, r.trace_hash",
 		 key);
 	TC_TRY(tc_store_sql(st, sql, res, err));
-	snprintf(sql, sizeof(sql),
-		 "SELECT p.config_hash, p.key, p.value FROM config_params p JOIN sweep_configs s ON "
-		 "s.config_hash = p.config_hash WHERE s.sweep_key = '%s' ORDER BY p.config_hash, p.key",
-		 key);
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT p.config_hash, p.key, p.value FROM config_params p JOIN sweep_configs s ON "
+	    "s.config_hash = p.config_hash WHERE s.sweep_key = '%s' ORDER BY p.config_hash, p.key",
+	    key);
 	return tc_store_sql(st, sql, par, err);
 }
 
@@ -304,12 +316,15 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 	so.read_only = 1;
 	tc_arena_init(&arena, 0);
 	if (sweep && !plain_key(sweep))
-		return tc_cli_usage(cli, "report", "--sweep takes a sweep key (letters and digits), not '%s'", sweep);
+		return tc_cli_usage(cli, "report",
+				    "--sweep takes a sweep key (letters and digits), not '%s'",
+				    sweep);
 	if ((rc = tc_store_open(&st, db, &so, &err)) < 0)
 		goto fail;
 	/* in the order the sweeps were first stored: without --sweep the last */
 	size_t pick = 0;
-	if ((rc = tc_store_sweeps(st, &sw, &err)) < 0 || (rc = pick_sweep(sw, sweep, db, &pick, &err)) < 0)
+	if ((rc = tc_store_sweeps(st, &sw, &err)) < 0 ||
+	    (rc = pick_sweep(sw, sweep, db, &pick, &err)) < 0)
 		goto fail;
 	snprintf(key, sizeof(key), "%s", tc_store_cell(sw, pick, 0));
 	if ((rc = query_sweep(st, key, &res, &par, &err)) < 0)
@@ -323,7 +338,8 @@ static int dashboard(struct tc_cli *cli, const char *db, const char *sweep, cons
 	for (size_t i = 0; i < res->nrows; i++)
 		fill_run(&runs[i], res, i, par, many_traces, &arena);
 	char title[160];
-	snprintf(title, sizeof(title), "%.12s (base %s)", key, tc_store_cell(sw, pick, 1) ? tc_store_cell(sw, pick, 1) : "?");
+	snprintf(title, sizeof(title), "%.12s (base %s)", key,
+		 tc_store_cell(sw, pick, 1) ? tc_store_cell(sw, pick, 1) : "?");
 	struct tc_report_sweep rs = {title, runs, res->nrows};
 	if ((rc = tc_outfile_open(&of, out, &err)) < 0)
 		goto fail;

@@ -26,36 +26,37 @@ static void on_signal(int sig)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: tracecast sweep --traces A.tcs [B.tcs ...] --base CHIP --grid KEY=V1,V2,...\n"
-		"                       [--grid KEY=LO:HI:N ...] --db results.db|postgresql://...\n"
-		"                       [--random N --seed S] [--jobs N] [--shard K/N]\n\n"
-		"Project each trace onto each chip configuration of the grid and store the results.\n"
-		"Points already stored (same trace, configuration and tracecast version) are skipped,\n"
-		"so an interrupted sweep resumes where it stopped.\n\n"
-		"  --traces FILE...   traces to project: opstreams (.tcs), or profiler traces\n"
-		"                     (ingested first); each is loaded once\n"
-		"  --base CHIP        chip id, alias or spec file the grid overrides\n"
-		"  --grid KEY=V,...   values of one spec key path (e.g. memory.hbm.bw_gbs=3350,5000)\n"
-		"  --grid KEY=LO:HI:N N values from LO to HI, both included; axes multiply\n"
-		"                     (network.* keys sweep the network; scale.world_size,\n"
-		"                     scale.dp/tp/pp/ep sweep the job's size and layout)\n"
-		"  --random N         a random sample of N configurations instead of all\n"
-		"  --seed S           seed of the sample (default 1)\n"
-		"  --db URI           SQLite file (created when missing) or postgresql://...\n"
-		"  --jobs N           worker threads (default: the number of cores)\n"
-		"  --shard K/N        only the K-th of N disjoint parts (0-based); without it, taken\n"
-		"                     from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or\n"
-		"                     AWS_BATCH_JOB_ARRAY_INDEX when set\n"
-		"  --shard-count N    the number of parts for Kubernetes / AWS Batch indices\n"
-		"  --source CHIP      chip the traces ran on (default: from each trace's devices)\n"
-		"  --limit N          stop after N new points (a budget; re-run to continue)\n"
-		"  --specs DIR        spec library directory\n"
-		"  --no-memo          simulate every point (by default a configuration whose op\n"
-		"                     costs were simulated before is only re-priced: same figures)\n"
-		"  -q, -v             quieter / more verbose\n\n"
-		"Exit status: 0 done, 1 error, 2 usage, 130/143 stopped by SIGINT/SIGTERM (what was\n"
-		"computed is stored).\n");
+	fprintf(
+	    fp,
+	    "usage: tracecast sweep --traces A.tcs [B.tcs ...] --base CHIP --grid KEY=V1,V2,...\n"
+	    "                       [--grid KEY=LO:HI:N ...] --db results.db|postgresql://...\n"
+	    "                       [--random N --seed S] [--jobs N] [--shard K/N]\n\n"
+	    "Project each trace onto each chip configuration of the grid and store the results.\n"
+	    "Points already stored (same trace, configuration and tracecast version) are skipped,\n"
+	    "so an interrupted sweep resumes where it stopped.\n\n"
+	    "  --traces FILE...   traces to project: opstreams (.tcs), or profiler traces\n"
+	    "                     (ingested first); each is loaded once\n"
+	    "  --base CHIP        chip id, alias or spec file the grid overrides\n"
+	    "  --grid KEY=V,...   values of one spec key path (e.g. memory.hbm.bw_gbs=3350,5000)\n"
+	    "  --grid KEY=LO:HI:N N values from LO to HI, both included; axes multiply\n"
+	    "                     (network.* keys sweep the network; scale.world_size,\n"
+	    "                     scale.dp/tp/pp/ep sweep the job's size and layout)\n"
+	    "  --random N         a random sample of N configurations instead of all\n"
+	    "  --seed S           seed of the sample (default 1)\n"
+	    "  --db URI           SQLite file (created when missing) or postgresql://...\n"
+	    "  --jobs N           worker threads (default: the number of cores)\n"
+	    "  --shard K/N        only the K-th of N disjoint parts (0-based); without it, taken\n"
+	    "                     from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or\n"
+	    "                     AWS_BATCH_JOB_ARRAY_INDEX when set\n"
+	    "  --shard-count N    the number of parts for Kubernetes / AWS Batch indices\n"
+	    "  --source CHIP      chip the traces ran on (default: from each trace's devices)\n"
+	    "  --limit N          stop after N new points (a budget; re-run to continue)\n"
+	    "  --specs DIR        spec library directory\n"
+	    "  --no-memo          simulate every point (by default a configuration whose op\n"
+	    "                     costs were simulated before is only re-priced: same figures)\n"
+	    "  -q, -v             quieter / more verbose\n\n"
+	    "Exit status: 0 done, 1 error, 2 usage, 130/143 stopped by SIGINT/SIGTERM (what was\n"
+	    "computed is stored).\n");
 }
 
 static int parse_count(const char *s, uint64_t *out)
@@ -118,12 +119,14 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 		if (strcmp(a, "--traces") == 0) {
 			while (i + 1 < argc && argv[i + 1][0] != '-') {
 				if (n_traces == MAX_TRACES)
-					return tc_cli_usage(cli, "sweep", "more than %d traces", MAX_TRACES);
+					return tc_cli_usage(cli, "sweep", "more than %d traces",
+							    MAX_TRACES);
 				traces[n_traces++] = argv[++i];
 			}
 		} else if (strcmp(a, "--grid") == 0 && has) {
 			if (n_grid == MAX_AXES)
-				return tc_cli_usage(cli, "sweep", "more than %d grid axes", MAX_AXES);
+				return tc_cli_usage(cli, "sweep", "more than %d grid axes",
+						    MAX_AXES);
 			grid_args[n_grid++] = argv[++i];
 		} else if (strcmp(a, "--base") == 0 && has) {
 			req.base = argv[++i];
@@ -141,7 +144,8 @@ int tc_cmd_sweep(struct tc_cli *cli, int argc, char **argv)
 			   has) {
 			uint64_t v;
 			if (parse_count(argv[i + 1], &v) < 0)
-				return tc_cli_usage(cli, "sweep", "%s '%s': expected a whole number", a,
+				return tc_cli_usage(cli, "sweep",
+						    "%s '%s': expected a whole number", a,
 						    argv[i + 1]);
 			i++;
 			if (a[2] == 'r')

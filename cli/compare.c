@@ -60,7 +60,9 @@ static void compare_leaf(const char *path, const json_t *want, const json_t *got
 	} else {
 		r->want_s = leaf_text(want);
 		r->got_s = leaf_text(got);
-		r->status = !got ? TC_CMP_MISSING : json_equal((json_t *)want, (json_t *)got) ? TC_CMP_PASS : TC_CMP_FAIL;
+		r->status = !got					? TC_CMP_MISSING
+			    : json_equal((json_t *)want, (json_t *)got) ? TC_CMP_PASS
+									: TC_CMP_FAIL;
 	}
 }
 
@@ -130,14 +132,15 @@ static void free_keys(char **k, size_t n)
 	free(k);
 }
 
-static void walk(const char *path, const json_t *want, const json_t *got, const struct tc_tol_rules *rules,
-		 const char *const *ignore, struct tc_cmp *c);
+static void walk(const char *path, const json_t *want, const json_t *got,
+		 const struct tc_tol_rules *rules, const char *const *ignore, struct tc_cmp *c);
 
 /* Arrays of named rows (by_class, top ops, steps) are compared by name, not position, and
  * read as objects: "by_class.gemm.projected_ns", "top_ops.by_change.<op>.change_ns". A
  * reordered list then changes no metric, and a row that left it is one MISSING row. */
 static int keyed_arrays(const char *path, const json_t *want, const json_t *got,
-			const struct tc_tol_rules *rules, const char *const *ignore, struct tc_cmp *c)
+			const struct tc_tol_rules *rules, const char *const *ignore,
+			struct tc_cmp *c)
 {
 	size_t nw, ng;
 	char **kw = array_keys(want, &nw);
@@ -174,8 +177,8 @@ static int keyed_arrays(const char *path, const json_t *want, const json_t *got,
 	return 1;
 }
 
-static void walk(const char *path, const json_t *want, const json_t *got, const struct tc_tol_rules *rules,
-		 const char *const *ignore, struct tc_cmp *c)
+static void walk(const char *path, const json_t *want, const json_t *got,
+		 const struct tc_tol_rules *rules, const char *const *ignore, struct tc_cmp *c)
 {
 	char sub[1024];
 	if (ignored(ignore, path))
@@ -186,7 +189,8 @@ static void walk(const char *path, const json_t *want, const json_t *got, const 
 		json_object_foreach((json_t *)want, key, v)
 		{
 			snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
-			walk(sub, v, json_is_object(got) ? json_object_get(got, key) : NULL, rules, ignore, c);
+			walk(sub, v, json_is_object(got) ? json_object_get(got, key) : NULL, rules,
+			     ignore, c);
 		}
 		if (json_is_object(got))
 			json_object_foreach((json_t *)got, key, v)
@@ -207,7 +211,8 @@ static void walk(const char *path, const json_t *want, const json_t *got, const 
 		for (size_t i = 0; i < n || i < m; i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 			if (i < n) {
-				walk(sub, json_array_get(want, i), i < m ? json_array_get(got, i) : NULL, rules, ignore, c);
+				walk(sub, json_array_get(want, i),
+				     i < m ? json_array_get(got, i) : NULL, rules, ignore, c);
 			} else if (!ignored(ignore, sub)) {
 				extra_row(c, sub, json_array_get(got, i));
 			}
@@ -219,7 +224,8 @@ static void walk(const char *path, const json_t *want, const json_t *got, const 
 
 static int row_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct tc_cmp_row *)a)->metric, ((const struct tc_cmp_row *)b)->metric);
+	return strcmp(((const struct tc_cmp_row *)a)->metric,
+		      ((const struct tc_cmp_row *)b)->metric);
 }
 
 void tc_compare_json(const json_t *want, const json_t *got, const struct tc_tol_rules *rules,

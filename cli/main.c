@@ -14,21 +14,28 @@ static int cmd_help(struct tc_cli *cli, int argc, char **argv);
 
 /* The command table: a new subcommand is one file and one line here. */
 static const struct tc_cli_cmd commands[] = {
-	{"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
-	{"export", "opstream or trace -> Chakra execution traces (.et per rank, for ASTRA-sim)", tc_cmd_export},
-	{"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
-	{"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
-	{"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
-	{"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$", tc_cmd_project},
-	{"report", "self-contained HTML report of a projection, or a sweep dashboard", tc_cmd_report},
-	{"diff", "what changed: two traces, two projections or two chips, per class and kernel", tc_cmd_diff},
-	{"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
-	{"sweep", "design-space sweep: traces x chip configurations into a results database", tc_cmd_sweep},
-	{"query", "Pareto fronts, best points, sensitivities or SQL over a results database", tc_cmd_query},
-	{"testbench", "cost model vs measured operator tables: error per class, chip and pair", tc_cmd_testbench},
-	{"calibrate", "fit a chip's curves and kernel floor from its measured ops -> overlay spec", tc_cmd_calibrate},
-	{"version", "print the version", cmd_version},
-	{"help", "list commands, or help on one", cmd_help},
+    {"ingest", "profiler traces (Kineto JSON) or an ONNX model -> opstream (.tcs)", tc_cmd_ingest},
+    {"export", "opstream or trace -> Chakra execution traces (.et per rank, for ASTRA-sim)",
+     tc_cmd_export},
+    {"info", "summarise an opstream (.tcs): ops, ranks, lanes, span, classes", tc_cmd_info},
+    {"dump", "canonical text dump of an opstream (deterministic)", tc_cmd_dump},
+    {"hw", "chip spec library: list, show CHIP, compare A B (with --set overrides)", tc_cmd_hw},
+    {"project", "project a trace onto another chip: step time, bottlenecks, Perf/W, Perf/$",
+     tc_cmd_project},
+    {"report", "self-contained HTML report of a projection, or a sweep dashboard", tc_cmd_report},
+    {"diff", "what changed: two traces, two projections or two chips, per class and kernel",
+     tc_cmd_diff},
+    {"check", "re-run golden projection cases and compare within tolerances", tc_cmd_check},
+    {"sweep", "design-space sweep: traces x chip configurations into a results database",
+     tc_cmd_sweep},
+    {"query", "Pareto fronts, best points, sensitivities or SQL over a results database",
+     tc_cmd_query},
+    {"testbench", "cost model vs measured operator tables: error per class, chip and pair",
+     tc_cmd_testbench},
+    {"calibrate", "fit a chip's curves and kernel floor from its measured ops -> overlay spec",
+     tc_cmd_calibrate},
+    {"version", "print the version", cmd_version},
+    {"help", "list commands, or help on one", cmd_help},
 };
 
 static void usage(FILE *fp)
@@ -72,7 +79,8 @@ static int cmd_help(struct tc_cli *cli, int argc, char **argv)
 
 int tc_cli_fail(struct tc_cli *cli, const struct tc_err *err)
 {
-	fprintf(stderr, "%s: error: %s\n", cli->prog, err->msg[0] ? err->msg : tc_err_name(err->code));
+	fprintf(stderr, "%s: error: %s\n", cli->prog,
+		err->msg[0] ? err->msg : tc_err_name(err->code));
 	return 1;
 }
 
@@ -103,10 +111,18 @@ void tc_cli_xml_escape(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
 		default:
 			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
 				fputc(*s, f);
@@ -159,7 +175,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--version") == 0) {
 			return finish_stdout(&cli, cmd_version(&cli, 0, NULL));
 		} else {
-			fprintf(stderr, "tracecast: unknown option '%s' (see 'tracecast help')\n", argv[i]);
+			fprintf(stderr, "tracecast: unknown option '%s' (see 'tracecast help')\n",
+				argv[i]);
 			return 2;
 		}
 	}
@@ -170,7 +187,8 @@ int main(int argc, char **argv)
 	}
 	const struct tc_cli_cmd *c = find_cmd(argv[i]);
 	if (!c) {
-		fprintf(stderr, "tracecast: unknown command '%s' (see 'tracecast help')\n", argv[i]);
+		fprintf(stderr, "tracecast: unknown command '%s' (see 'tracecast help')\n",
+			argv[i]);
 		return 2;
 	}
 	return finish_stdout(&cli, c->run(&cli, argc - i, argv + i));

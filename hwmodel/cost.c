@@ -58,14 +58,14 @@ static int dt_column(unsigned dtype, int *assumed)
  * (fp8 -> bf16 on a chip without fp8; bf16 <-> fp16 on V100/TPU; fp32 -> bf16 on TPUs, where
  * XLA runs fp32 matmuls as bf16 passes). */
 static const int chains[TC_HW_DT__COUNT][5] = {
-	[TC_HW_FP64] = {TC_HW_FP32, -1},
-	[TC_HW_FP32] = {TC_HW_TF32, TC_HW_BF16, -1},
-	[TC_HW_TF32] = {TC_HW_FP32, TC_HW_BF16, -1},
-	[TC_HW_BF16] = {TC_HW_FP16, TC_HW_FP32, -1},
-	[TC_HW_FP16] = {TC_HW_BF16, TC_HW_FP32, -1},
-	[TC_HW_FP8] = {TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
-	[TC_HW_INT8] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
-	[TC_HW_FP4] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+    [TC_HW_FP64] = {TC_HW_FP32, -1},
+    [TC_HW_FP32] = {TC_HW_TF32, TC_HW_BF16, -1},
+    [TC_HW_TF32] = {TC_HW_FP32, TC_HW_BF16, -1},
+    [TC_HW_BF16] = {TC_HW_FP16, TC_HW_FP32, -1},
+    [TC_HW_FP16] = {TC_HW_BF16, TC_HW_FP32, -1},
+    [TC_HW_FP8] = {TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+    [TC_HW_INT8] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
+    [TC_HW_FP4] = {TC_HW_FP8, TC_HW_BF16, TC_HW_FP16, TC_HW_FP32, -1},
 };
 
 static double engine_peak(const struct tc_chip *c, int col, int matrix)
@@ -107,8 +107,8 @@ double tc_hw_peak_for(const struct tc_chip *chip, unsigned dtype, int matrix, in
 	/* Nothing in the chain: any peak at all beats a division by zero (validation
 	 * guarantees one exists). */
 	for (int d = 0; d < TC_HW_DT__COUNT; d++) {
-		p = matrix ? engine_peak(chip, d, 1) : (chip->vec_peak[d] > 0 ? chip->vec_peak[d]
-									  : chip->mat_peak[d]);
+		p = matrix ? engine_peak(chip, d, 1)
+			   : (chip->vec_peak[d] > 0 ? chip->vec_peak[d] : chip->mat_peak[d]);
 		if (p > 0) {
 			*fallback = 1;
 			*used = d;
@@ -405,7 +405,8 @@ double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int an
 				return (log(sigma_defaults[i].an_p90) -
 					log(sigma_defaults[i].an_p10)) /
 				       P10_P90_Z;
-			return (log(sigma_defaults[i].scale_p90) - log(sigma_defaults[i].scale_p10)) /
+			return (log(sigma_defaults[i].scale_p90) -
+				log(sigma_defaults[i].scale_p10)) /
 			       P10_P90_Z / sqrt(2.0);
 		}
 	return 0;

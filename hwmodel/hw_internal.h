@@ -39,21 +39,28 @@ double tc_hw_curve_eval(const struct tc_hw_curve *c, double x);
  * a fraction of the device); for power they count as this much utilisation. */
 #define TC_HW_COMM_UTIL 0.25
 
-enum tc_hw_topo { TC_TOPO_SWITCH = 0, TC_TOPO_MESH, TC_TOPO_RING, TC_TOPO_TORUS2D, TC_TOPO_TORUS3D, TC_TOPO_PCIE };
+enum tc_hw_topo {
+	TC_TOPO_SWITCH = 0,
+	TC_TOPO_MESH,
+	TC_TOPO_RING,
+	TC_TOPO_TORUS2D,
+	TC_TOPO_TORUS3D,
+	TC_TOPO_PCIE
+};
 /* AUTO: the cheaper of ring and tree per collective, as NCCL's tuner picks (collective.c) */
 enum tc_hw_algo { TC_ALGO_RING = 0, TC_ALGO_TREE, TC_ALGO_DIRECT, TC_ALGO_AUTO };
 
 struct tc_hw_tier {
 	const char *name;
 	int topology;
-	int algorithm; /* for all-reduce / broadcast on this tier */
-	uint32_t size; /* devices in one domain of this tier */
-	double bw_dev;  /* bytes/s one-way, all links of a device together */
+	int algorithm;	/* for all-reduce / broadcast on this tier */
+	uint32_t size;	/* devices in one domain of this tier */
+	double bw_dev;	/* bytes/s one-way, all links of a device together */
 	double bw_peer; /* bytes/s one-way to one peer */
-	double lat_ns;  /* per algorithm step */
+	double lat_ns;	/* per algorithm step */
 	double eff;
 	int in_network_reduction;
-	double nics;   /* NICs (or links) per device: bw_dev is per NIC (scale-out) */
+	double nics;	/* NICs (or links) per device: bw_dev is per NIC (scale-out) */
 	double oversub; /* bandwidth divisor between domains unless rail-aligned (>= 1) */
 	uint32_t rails; /* rails of a rail-optimised fabric, 0 = none */
 };
@@ -66,7 +73,8 @@ struct tc_chip_kv {
 
 /* A fitted op class (spec section "classes", written by tracecast calibrate): time =
  * max(floor, fixed + work at efficiency 1 / (efficiency x curve)), where the work is the
- * class's bound term and the curve the spec's (1 unless use_curve; docs/hwmodel.md §2.3). Absent fields keep the spec's curves and floor. */
+ * class's bound term and the curve the spec's (1 unless use_curve; docs/hwmodel.md §2.3). Absent
+ * fields keep the spec's curves and floor. */
 struct tc_hw_class_fit {
 	double floor_ns, fixed_ns, eff;
 	uint8_t has_floor, has_fit, use_curve; /* use_curve: eff scales the curve */
@@ -75,7 +83,7 @@ struct tc_hw_class_fit {
 
 struct tc_chip {
 	char *id, *name, *vendor, *file;
-	json_t *doc;     /* resolved spec (sources removed), owned */
+	json_t *doc;	 /* resolved spec (sources removed), owned */
 	json_t *sources; /* path -> citation, owned */
 
 	double clock_mhz;

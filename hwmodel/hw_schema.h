@@ -10,7 +10,7 @@ enum tc_stype {
 	TC_ST_INT,
 	TC_ST_STR,
 	TC_ST_BOOL,
-	TC_ST_CURVE,   /* [[size, eff], ...] */
+	TC_ST_CURVE, /* [[size, eff], ...] */
 	TC_ST_STRLIST,
 	TC_ST_SOURCES, /* { "key.path": "citation" } */
 	TC_ST_ENUM,

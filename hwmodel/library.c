@@ -54,7 +54,8 @@ static int str_list(struct tc_hw *hw, json_t *arr, const char *file, const char 
 	if (!arr)
 		return 0;
 	if (!json_is_array(arr))
-		return tc_err_set(err, TC_EFORMAT, "%s: %s: expected an array of strings", file, key);
+		return tc_err_set(err, TC_EFORMAT, "%s: %s: expected an array of strings", file,
+				  key);
 	size_t len = json_array_size(arr);
 	const char **v = tc_arena_alloc(&hw->arena, (len + 1) * sizeof(*v));
 	if (!v)
@@ -62,8 +63,8 @@ static int str_list(struct tc_hw *hw, json_t *arr, const char *file, const char 
 	for (size_t i = 0; i < len; i++) {
 		json_t *s = json_array_get(arr, i);
 		if (!json_is_string(s) || json_string_length(s) == 0)
-			return tc_err_set(err, TC_EFORMAT, "%s: %s[%zu]: expected a non-empty string",
-					  file, key, i);
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: %s[%zu]: expected a non-empty string", file, key, i);
 		v[i] = tc_arena_strdup(&hw->arena, json_string_value(s));
 	}
 	*out = v;
@@ -293,8 +294,8 @@ size_t tc_hw_suggest(const struct tc_hw *hw, const char *name, char *buf, size_t
 			hit = close_to(name, e->aliases[k]);
 		if (!hit)
 			continue;
-		int w = snprintf(buf + used, n > used ? n - used : 0, "%s%s", found ? ", " : "",
-				 e->id);
+		int w =
+		    snprintf(buf + used, n > used ? n - used : 0, "%s%s", found ? ", " : "", e->id);
 		if (w > 0 && used + (size_t)w < n)
 			used += (size_t)w;
 		found++;
@@ -389,8 +390,9 @@ static size_t closeness(const struct tc_hw_entry *e, const char *device)
 		if (!nw)
 			continue;
 		for (size_t k = 0; k < 1 + e->n_aliases + e->n_patterns; k++) {
-			const char *s = k == 0 ? e->id : k <= e->n_aliases ? e->aliases[k - 1]
-									  : e->patterns[k - 1 - e->n_aliases];
+			const char *s = k == 0		    ? e->id
+					: k <= e->n_aliases ? e->aliases[k - 1]
+							    : e->patterns[k - 1 - e->n_aliases];
 			for (const char *q = s; *q;) {
 				while (*q && !isalnum((unsigned char)*q))
 					q++;

@@ -24,7 +24,8 @@ double tc_chip_idle_w(const struct tc_chip *chip)
 	return chip->idle_w;
 }
 
-double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double busy_ns[TC_BOUND__COUNT],
+double tc_chip_energy_j(const struct tc_chip *chip, double span_ns,
+			const double busy_ns[TC_BOUND__COUNT],
 			const double util_ns[TC_BOUND__COUNT])
 {
 	(void)busy_ns; /* the model is linear in utilisation; busy time alone adds nothing */
@@ -35,8 +36,8 @@ double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double
 }
 
 double tc_chip_energy_ops_j(const struct tc_chip *chip, double span_ns,
-			    const double busy_ns[TC_BOUND__COUNT], const double util_ns[TC_BOUND__COUNT],
-			    double flops, double bytes)
+			    const double busy_ns[TC_BOUND__COUNT],
+			    const double util_ns[TC_BOUND__COUNT], double flops, double bytes)
 {
 	if (!(chip->pj_per_flop > 0) && !(chip->pj_per_byte > 0))
 		return tc_chip_energy_j(chip, span_ns, busy_ns, util_ns);
@@ -60,7 +61,7 @@ double tc_chip_dollars(const struct tc_chip *chip, double span_ns, double energy
 		return tc_chip_rent_usd_h(chip) * hours;
 	if (chip->purchase_usd >= 0 && chip->usd_per_kwh >= 0)
 		return tc_chip_purchase_usd(chip) /
-			       (chip->lifetime_years * TC_HOURS_PER_YEAR * chip->utilisation) * hours +
+			   (chip->lifetime_years * TC_HOURS_PER_YEAR * chip->utilisation) * hours +
 		       energy_j / TC_J_PER_KWH * chip->usd_per_kwh * chip->pue;
 	return NAN;
 }

@@ -7,7 +7,7 @@
 
 const char *tc_hw_basis_name(unsigned b)
 {
-	static const char *const names[] = {"model", "compute-ratio", "memory-ratio",
+	static const char *const names[] = {"model",	       "compute-ratio", "memory-ratio",
 					    "host-link-ratio", "network-ratio", "mixed-ratio",
 					    "unchanged"};
 	return b < TC_ARRAY_LEN(names) ? names[b] : "?";
@@ -115,7 +115,8 @@ double tc_hw_scale_to(const struct tc_chip *src, const struct tc_chip *dst,
 		if (out) {
 			*out = cd;
 			out->bound = cd.raw_bound;
-			/* Same work over a longer (or shorter) measured time: utilisation follows. */
+			/* Same work over a longer (or shorter) measured time: utilisation follows.
+			 */
 			out->util = t > 0 ? cd.util * cd.ns / t : cd.util;
 			if (out->util > 1)
 				out->util = 1;

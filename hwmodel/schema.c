@@ -7,159 +7,151 @@
 #include "hw_schema.h"
 
 const char *const tc_hw_dt_keys[TC_HW_DT__COUNT] = {"fp64", "fp32", "tf32", "bf16",
-						      "fp16", "fp8",  "int8", "fp4"};
+						    "fp16", "fp8",  "int8", "fp4"};
 
-static const char *const topologies[] = {"switch", "mesh", "ring", "torus2d", "torus3d", "pcie", NULL};
+static const char *const topologies[] = {"switch",  "mesh", "ring", "torus2d",
+					 "torus3d", "pcie", NULL};
 static const char *const algorithms[] = {"ring", "tree", "direct", "auto", NULL};
 
-#define END {NULL, 0, 0, 0, 0, NULL, NULL}
-#define NUM(k, f, lo, hi) {k, TC_ST_NUM, f, lo, hi, NULL, NULL}
-#define INT(k, f, lo, hi) {k, TC_ST_INT, f, lo, hi, NULL, NULL}
-#define STR(k, f) {k, TC_ST_STR, f, 0, 0, NULL, NULL}
-#define OBJ(k, f, kids) {k, TC_ST_OBJ, f, 0, 0, kids, NULL}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, 0, 0, 0, 0, NULL, NULL                                                       \
+	}
+#define NUM(k, f, lo, hi)                                                                          \
+	{                                                                                          \
+		k, TC_ST_NUM, f, lo, hi, NULL, NULL                                                \
+	}
+#define INT(k, f, lo, hi)                                                                          \
+	{                                                                                          \
+		k, TC_ST_INT, f, lo, hi, NULL, NULL                                                \
+	}
+#define STR(k, f)                                                                                  \
+	{                                                                                          \
+		k, TC_ST_STR, f, 0, 0, NULL, NULL                                                  \
+	}
+#define OBJ(k, f, kids)                                                                            \
+	{                                                                                          \
+		k, TC_ST_OBJ, f, 0, 0, kids, NULL                                                  \
+	}
 
 /* Lower bounds (issue 19): a rate, size or efficiency of 1e-12 passed "> 0" and made costs
  * overflow into fast, wrong answers. Each floor is far below any real device (and below the
  * shipped specs' smallest value by orders of magnitude), but keeps every op time of a real
  * trace well inside what the replay holds (2^61 ns). docs/hwmodel.md lists them. */
-#define PEAK_MIN 1e-3    /* TFLOP/s: 1 GFLOP/s */
-#define BW_MIN 1.0       /* GB/s, device memory */
+#define PEAK_MIN 1e-3	 /* TFLOP/s: 1 GFLOP/s */
+#define BW_MIN 1.0	 /* GB/s, device memory */
 #define LINK_BW_MIN 1e-2 /* GB/s, host link and network: 10 MB/s */
-#define FRAC_MIN 1e-2    /* efficiencies given as one number */
+#define FRAC_MIN 1e-2	 /* efficiencies given as one number */
 
 /* Peak dense TFLOP/s by dtype; 0 or absent = not supported. 100 PFLOP/s per device is absurd. */
 #define PEAK(k) NUM(k, TC_SF_ZERO_OK, PEAK_MIN, 1e5)
-static const struct tc_snode peaks[] = {
-	PEAK("fp64"), PEAK("fp32"), PEAK("tf32"), PEAK("bf16"),
-	PEAK("fp16"), PEAK("fp8"),  PEAK("int8"), PEAK("fp4"),  END};
+static const struct tc_snode peaks[] = {PEAK("fp64"), PEAK("fp32"), PEAK("tf32"),
+					PEAK("bf16"), PEAK("fp16"), PEAK("fp8"),
+					PEAK("int8"), PEAK("fp4"),  END};
 
-static const struct tc_snode matrix[] = {
-	OBJ("peak_tflops", TC_SF_REQ, peaks),
-	{"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
-	INT("tile_m", 0, 1, 4096),
-	INT("tile_n", 0, 1, 4096),
-	NUM("attention_efficiency", TC_SF_GT0, FRAC_MIN, 1),
-	END};
+static const struct tc_snode matrix[] = {OBJ("peak_tflops", TC_SF_REQ, peaks),
+					 {"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
+					 INT("tile_m", 0, 1, 4096),
+					 INT("tile_n", 0, 1, 4096),
+					 NUM("attention_efficiency", TC_SF_GT0, FRAC_MIN, 1),
+					 END};
 
-static const struct tc_snode vector[] = {
-	OBJ("peak_tflops", TC_SF_REQ, peaks),
-	{"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
-	END};
+static const struct tc_snode vector[] = {OBJ("peak_tflops", TC_SF_REQ, peaks),
+					 {"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
+					 END};
 
 static const struct tc_snode compute[] = {
-	NUM("clock_mhz", TC_SF_GT0, 1, 1e4),
-	INT("units", TC_SF_REQ, 1, 1e6),
-	STR("unit_name", 0),
-	OBJ("matrix", TC_SF_REQ, matrix),
-	OBJ("vector", TC_SF_REQ, vector),
-	END};
+    NUM("clock_mhz", TC_SF_GT0, 1, 1e4), INT("units", TC_SF_REQ, 1, 1e6),  STR("unit_name", 0),
+    OBJ("matrix", TC_SF_REQ, matrix),	 OBJ("vector", TC_SF_REQ, vector), END};
 
-static const struct tc_snode hbm[] = {
-	STR("type", 0),
-	NUM("capacity_gb", TC_SF_REQ | TC_SF_GT0, 1e-3, 1e5),
-	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, BW_MIN, 1e6),
-	{"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
-	END};
+static const struct tc_snode hbm[] = {STR("type", 0),
+				      NUM("capacity_gb", TC_SF_REQ | TC_SF_GT0, 1e-3, 1e5),
+				      NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, BW_MIN, 1e6),
+				      {"efficiency", TC_ST_CURVE, TC_SF_REQ, 0, 0, NULL, NULL},
+				      END};
 
-static const struct tc_snode l2[] = {
-	NUM("capacity_mb", TC_SF_GT0, 1e-3, 1e5),
-	NUM("bw_gbs", TC_SF_GT0, BW_MIN, 1e6),
-	END};
+static const struct tc_snode l2[] = {NUM("capacity_mb", TC_SF_GT0, 1e-3, 1e5),
+				     NUM("bw_gbs", TC_SF_GT0, BW_MIN, 1e6), END};
 
 static const struct tc_snode host[] = {
-	STR("type", 0),
-	NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e4),
-	NUM("latency_us", 0, 0, 1e4),
-	NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
-	END};
+    STR("type", 0), NUM("bw_gbs", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e4),
+    NUM("latency_us", 0, 0, 1e4), NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1), END};
 
-static const struct tc_snode memory[] = {
-	OBJ("hbm", TC_SF_REQ, hbm),
-	OBJ("l2", 0, l2),
-	OBJ("host", TC_SF_REQ, host),
-	END};
+static const struct tc_snode memory[] = {OBJ("hbm", TC_SF_REQ, hbm), OBJ("l2", 0, l2),
+					 OBJ("host", TC_SF_REQ, host), END};
 
-static const struct tc_snode overheads[] = {
-	NUM("launch_us", TC_SF_REQ, 0, 1e5),
-	NUM("min_kernel_us", TC_SF_REQ, 0, 1e5),
-	NUM("collective_launch_us", 0, 0, 1e5),
-	END};
+static const struct tc_snode overheads[] = {NUM("launch_us", TC_SF_REQ, 0, 1e5),
+					    NUM("min_kernel_us", TC_SF_REQ, 0, 1e5),
+					    NUM("collective_launch_us", 0, 0, 1e5), END};
 
 static const struct tc_snode tier[] = {
-	STR("name", 0),
-	{"topology", TC_ST_ENUM, TC_SF_REQ, 0, 0, NULL, topologies},
-	{"algorithm", TC_ST_ENUM, 0, 0, 0, NULL, algorithms},
-	INT("size", TC_SF_REQ, 1, 1e7),
-	NUM("bw_gbs_per_device", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e5),
-	NUM("bw_gbs_per_peer", TC_SF_GT0, LINK_BW_MIN, 1e5),
-	NUM("latency_us", TC_SF_REQ, 0, 1e5),
-	NUM("efficiency", TC_SF_REQ | TC_SF_GT0, FRAC_MIN, 1),
-	{"in_network_reduction", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
-	NUM("nics_per_device", TC_SF_GT0, 0.01, 64),
-	NUM("oversubscription", 0, 1, 1000),
-	INT("rails", 0, 0, 1024),
-	END};
+    STR("name", 0),
+    {"topology", TC_ST_ENUM, TC_SF_REQ, 0, 0, NULL, topologies},
+    {"algorithm", TC_ST_ENUM, 0, 0, 0, NULL, algorithms},
+    INT("size", TC_SF_REQ, 1, 1e7),
+    NUM("bw_gbs_per_device", TC_SF_REQ | TC_SF_GT0, LINK_BW_MIN, 1e5),
+    NUM("bw_gbs_per_peer", TC_SF_GT0, LINK_BW_MIN, 1e5),
+    NUM("latency_us", TC_SF_REQ, 0, 1e5),
+    NUM("efficiency", TC_SF_REQ | TC_SF_GT0, FRAC_MIN, 1),
+    {"in_network_reduction", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+    NUM("nics_per_device", TC_SF_GT0, 0.01, 64),
+    NUM("oversubscription", 0, 1, 1000),
+    INT("rails", 0, 0, 1024),
+    END};
 
-static const struct tc_snode network[] = {
-	OBJ("scale_up", TC_SF_REQ, tier),
-	OBJ("scale_out", TC_SF_REQ, tier),
-	END};
+static const struct tc_snode network[] = {OBJ("scale_up", TC_SF_REQ, tier),
+					  OBJ("scale_out", TC_SF_REQ, tier), END};
 
 static const struct tc_snode power[] = {
-	NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 1, 1e4),
-	NUM("idle_w", TC_SF_REQ, 0, 1e4),
-	NUM("pj_per_flop", 0, 0, 1e4),
-	NUM("pj_per_byte", 0, 0, 1e5),
-	END};
+    NUM("tdp_w", TC_SF_REQ | TC_SF_GT0, 1, 1e4), NUM("idle_w", TC_SF_REQ, 0, 1e4),
+    NUM("pj_per_flop", 0, 0, 1e4), NUM("pj_per_byte", 0, 0, 1e5), END};
 
-static const struct tc_snode cost[] = {
-	NUM("purchase_usd", 0, 0, 1e7),
-	NUM("lifetime_years", TC_SF_GT0, 0.1, 50),
-	NUM("usd_per_kwh", 0, 0, 10),
-	NUM("pue", 0, 1, 5),
-	NUM("rent_usd_per_hour", 0, 0, 1e4),
-	NUM("utilisation", TC_SF_GT0, 0.01, 1),
-	{"estimate_purchase", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
-	STR("rent_source", 0),
-	END};
+static const struct tc_snode cost[] = {NUM("purchase_usd", 0, 0, 1e7),
+				       NUM("lifetime_years", TC_SF_GT0, 0.1, 50),
+				       NUM("usd_per_kwh", 0, 0, 10),
+				       NUM("pue", 0, 1, 5),
+				       NUM("rent_usd_per_hour", 0, 0, 1e4),
+				       NUM("utilisation", TC_SF_GT0, 0.01, 1),
+				       {"estimate_purchase", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+				       STR("rent_source", 0),
+				       END};
 
 /* Fitted op classes (tracecast calibrate): docs/hwmodel.md §2.3 */
 static const struct tc_snode class_fit[] = {
-	NUM("floor_us", 0, 0, 1e5),
-	NUM("fixed_us", 0, 0, 1e5),
-	NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
-	{"curve", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
-	/* residual spread of predicted / measured after the fit: the projection's band */
-	NUM("p10", TC_SF_GT0, 1e-3, 1),
-	NUM("p90", TC_SF_GT0, 1, 1e3),
-	END};
+    NUM("floor_us", 0, 0, 1e5),
+    NUM("fixed_us", 0, 0, 1e5),
+    NUM("efficiency", TC_SF_GT0, FRAC_MIN, 1),
+    {"curve", TC_ST_BOOL, 0, 0, 0, NULL, NULL},
+    /* residual spread of predicted / measured after the fit: the projection's band */
+    NUM("p10", TC_SF_GT0, 1e-3, 1),
+    NUM("p90", TC_SF_GT0, 1, 1e3),
+    END};
 
 static const struct tc_snode classes[] = {
-	OBJ("gemm", 0, class_fit),	  OBJ("conv", 0, class_fit),
-	OBJ("attention", 0, class_fit),	  OBJ("elementwise", 0, class_fit),
-	OBJ("reduction", 0, class_fit),	  OBJ("norm", 0, class_fit),
-	OBJ("softmax", 0, class_fit),	  OBJ("embedding", 0, class_fit),
-	OBJ("optimizer", 0, class_fit),	  END};
+    OBJ("gemm", 0, class_fit),	    OBJ("conv", 0, class_fit),
+    OBJ("attention", 0, class_fit), OBJ("elementwise", 0, class_fit),
+    OBJ("reduction", 0, class_fit), OBJ("norm", 0, class_fit),
+    OBJ("softmax", 0, class_fit),   OBJ("embedding", 0, class_fit),
+    OBJ("optimizer", 0, class_fit), END};
 
-static const struct tc_snode root_kids[] = {
-	STR("id", 0),
-	STR("name", 0),
-	STR("vendor", TC_SF_REQ),
-	STR("form_factor", 0),
-	INT("launch_year", 0, 1990, 2100),
-	STR("inherits", 0),
-	STR("notes", 0),
-	{"aliases", TC_ST_STRLIST, 0, 0, 0, NULL, NULL},
-	{"device_names", TC_ST_STRLIST, 0, 0, 0, NULL, NULL},
-	{"sources", TC_ST_SOURCES, 0, 0, 0, NULL, NULL},
-	OBJ("compute", TC_SF_REQ, compute),
-	OBJ("memory", TC_SF_REQ, memory),
-	OBJ("overheads", TC_SF_REQ, overheads),
-	OBJ("network", TC_SF_REQ, network),
-	OBJ("power", TC_SF_REQ, power),
-	OBJ("cost", 0, cost),
-	OBJ("classes", 0, classes),
-	END};
+static const struct tc_snode root_kids[] = {STR("id", 0),
+					    STR("name", 0),
+					    STR("vendor", TC_SF_REQ),
+					    STR("form_factor", 0),
+					    INT("launch_year", 0, 1990, 2100),
+					    STR("inherits", 0),
+					    STR("notes", 0),
+					    {"aliases", TC_ST_STRLIST, 0, 0, 0, NULL, NULL},
+					    {"device_names", TC_ST_STRLIST, 0, 0, 0, NULL, NULL},
+					    {"sources", TC_ST_SOURCES, 0, 0, 0, NULL, NULL},
+					    OBJ("compute", TC_SF_REQ, compute),
+					    OBJ("memory", TC_SF_REQ, memory),
+					    OBJ("overheads", TC_SF_REQ, overheads),
+					    OBJ("network", TC_SF_REQ, network),
+					    OBJ("power", TC_SF_REQ, power),
+					    OBJ("cost", 0, cost),
+					    OBJ("classes", 0, classes),
+					    END};
 
 const struct tc_snode tc_hw_schema_root = {"", TC_ST_OBJ, 0, 0, 0, root_kids, NULL};
 
@@ -228,9 +220,11 @@ static int check_curve(const char *file, const char *path, json_t *v, struct tc_
 	for (size_t i = 0; i < n; i++) {
 		json_t *pt = json_array_get(v, i);
 		if (!json_is_array(pt) || json_array_size(pt) != 2 ||
-		    !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1)))
-			return tc_err_set(err, TC_EFORMAT, "%s: %s[%zu]: expected [size, efficiency]",
-					  file, path, i);
+		    !json_is_number(json_array_get(pt, 0)) ||
+		    !json_is_number(json_array_get(pt, 1)))
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: %s[%zu]: expected [size, efficiency]", file, path,
+					  i);
 		double x = json_number_value(json_array_get(pt, 0));
 		double e = json_number_value(json_array_get(pt, 1));
 		if (!(x > 0) || !isfinite(x))
@@ -238,21 +232,23 @@ static int check_curve(const char *file, const char *path, json_t *v, struct tc_
 					  path, i);
 		if (!(e > 0 && e <= 1))
 			return tc_err_set(err, TC_EFORMAT,
-					  "%s: %s[%zu]: efficiency must be in (0, 1]", file, path, i);
+					  "%s: %s[%zu]: efficiency must be in (0, 1]", file, path,
+					  i);
 		if (e < TC_HW_EFF_MIN)
 			return tc_err_set(err, TC_EFORMAT,
-					  "%s: %s[%zu]: efficiency must be >= %g (got %g)", file, path,
-					  i, TC_HW_EFF_MIN, e);
+					  "%s: %s[%zu]: efficiency must be >= %g (got %g)", file,
+					  path, i, TC_HW_EFF_MIN, e);
 		if (i > 0 && !(x > px))
-			return tc_err_set(err, TC_EFORMAT,
-					  "%s: %s[%zu]: sizes must increase", file, path, i);
+			return tc_err_set(err, TC_EFORMAT, "%s: %s[%zu]: sizes must increase", file,
+					  path, i);
 		/* time = size / (peak * eff(size)) must not fall as size grows: with eff linear
 		 * in ln(size), that holds when eff rises by at most eff_prev * ln(x/x_prev). */
 		if (i > 0 && e - pe > pe * log(x / px) + 1e-9)
-			return tc_err_set(err, TC_EFORMAT,
-					  "%s: %s[%zu]: efficiency rises too fast (a bigger op would "
-					  "take less time); need e - %g <= %g * ln(%g / %g)",
-					  file, path, i, pe, pe, x, px);
+			return tc_err_set(
+			    err, TC_EFORMAT,
+			    "%s: %s[%zu]: efficiency rises too fast (a bigger op would "
+			    "take less time); need e - %g <= %g * ln(%g / %g)",
+			    file, path, i, pe, pe, x, px);
 		px = x;
 		pe = e;
 	}
@@ -270,7 +266,8 @@ int tc_hw_check_value(const struct tc_snode *s, const char *file, const char *pa
 					  type_name(s->type));
 		double x = json_number_value(v);
 		if (!isfinite(x))
-			return tc_err_set(err, TC_EFORMAT, "%s: %s: not a finite number", file, path);
+			return tc_err_set(err, TC_EFORMAT, "%s: %s: not a finite number", file,
+					  path);
 		if (x < 0 && s->min >= 0)
 			return tc_err_set(err, TC_EFORMAT, "%s: %s: must not be negative (got %g)",
 					  file, path, x);
@@ -292,7 +289,8 @@ int tc_hw_check_value(const struct tc_snode *s, const char *file, const char *pa
 		return 0;
 	case TC_ST_BOOL:
 		if (!json_is_boolean(v))
-			return tc_err_set(err, TC_EFORMAT, "%s: %s: expected true or false", file, path);
+			return tc_err_set(err, TC_EFORMAT, "%s: %s: expected true or false", file,
+					  path);
 		return 0;
 	case TC_ST_ENUM:
 		if (json_is_string(v))
@@ -335,7 +333,8 @@ int tc_hw_check_value(const struct tc_snode *s, const char *file, const char *pa
 						  file, path, k);
 			if (!tc_hw_schema_find(k) || !k[0])
 				return tc_err_set(err, TC_EFORMAT,
-						  "%s: %s: '%s' names no spec field", file, path, k);
+						  "%s: %s: '%s' names no spec field", file, path,
+						  k);
 		}
 		return 0;
 	}

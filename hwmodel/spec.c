@@ -131,12 +131,13 @@ static int load_doc(struct tc_hw *hw, const char *path, char **chain, int depth,
 		char msg[512] = "";
 		size_t used = 0;
 		for (int j = i; j < depth; j++) {
-			int w = snprintf(msg + used, sizeof(msg) - used, "%s -> ", base_name(chain[j]));
+			int w =
+			    snprintf(msg + used, sizeof(msg) - used, "%s -> ", base_name(chain[j]));
 			if (w > 0 && used + (size_t)w < sizeof(msg))
 				used += (size_t)w;
 		}
-		return tc_err_set(err, TC_EFORMAT, "%s: inherits: cycle %s%s", chain[depth - 1], msg,
-				  base_name(canon));
+		return tc_err_set(err, TC_EFORMAT, "%s: inherits: cycle %s%s", chain[depth - 1],
+				  msg, base_name(canon));
 	}
 	if (depth >= TC_HW_INHERIT_MAX)
 		return tc_err_set(err, TC_EFORMAT, "%s: inherits: more than %d levels", path,
@@ -235,7 +236,8 @@ static int apply_set(json_t *doc, const char *set, struct tc_err *err)
 	const char *text = eq + 1;
 	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
 	if (!v)
-		v = json_string(text); /* bare words are strings: --set network.scale_up.topology=ring */
+		v = json_string(
+		    text); /* bare words are strings: --set network.scale_up.topology=ring */
 	if (!v)
 		return tc_err_set(err, TC_EINVAL, "--set %s: value is not valid UTF-8", key);
 	char file[300];
@@ -325,7 +327,8 @@ static int enum_index(const char *v, const char *const *names, int dflt)
 
 static void tier(json_t *doc, const char *path, struct tc_hw_tier *t, int dflt_algo)
 {
-	static const char *const topo[] = {"switch", "mesh", "ring", "torus2d", "torus3d", "pcie", NULL};
+	static const char *const topo[] = {"switch",  "mesh", "ring", "torus2d",
+					   "torus3d", "pcie", NULL};
 	static const char *const algo[] = {"ring", "tree", "direct", "auto", NULL};
 	char k[128];
 #define TK(x) (snprintf(k, sizeof(k), "%s.%s", path, x), k)
@@ -349,8 +352,8 @@ static void tier(json_t *doc, const char *path, struct tc_hw_tier *t, int dflt_a
 static int cross_checks(struct tc_chip *c, const char *file, struct tc_err *err)
 {
 	if (c->idle_w > c->tdp_w)
-		return tc_err_set(err, TC_EFORMAT, "%s: power.idle_w: %g W exceeds tdp_w %g W", file,
-				  c->idle_w, c->tdp_w);
+		return tc_err_set(err, TC_EFORMAT, "%s: power.idle_w: %g W exceeds tdp_w %g W",
+				  file, c->idle_w, c->tdp_w);
 	/* every GEMM needs some matrix rate; a chip without a matrix engine lists its vector
 	 * rates there too */
 	int any = 0;
@@ -491,10 +494,11 @@ int tc_hw_base_open(struct tc_hw *hw, const char *name_or_path, struct tc_chip_b
 	if (!path && !looks_like_path(name_or_path)) {
 		char sugg[256] = "";
 		if (hw && tc_hw_suggest(hw, name_or_path, sugg, sizeof(sugg)))
-			return tc_err_set(err, TC_ENOTFOUND, "unknown chip '%s' (did you mean: %s?)",
-					  name_or_path, sugg);
-		return tc_err_set(err, TC_ENOTFOUND,
-				  "unknown chip '%s' (see 'tracecast hw list')", name_or_path);
+			return tc_err_set(err, TC_ENOTFOUND,
+					  "unknown chip '%s' (did you mean: %s?)", name_or_path,
+					  sugg);
+		return tc_err_set(err, TC_ENOTFOUND, "unknown chip '%s' (see 'tracecast hw list')",
+				  name_or_path);
 	}
 	if (!path)
 		path = name_or_path;

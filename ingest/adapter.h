@@ -24,7 +24,6 @@ int tc_chrome_check_mem(const void *buf, size_t len, struct tc_err *err);
  * attributes), writing nothing (fuzzing). 0 or a negative TC_E* with err filled. */
 int tc_chakra_check_mem(const void *buf, size_t len, struct tc_err *err);
 
-
 /* Open the writer of a stream whose input i is rank ranks[i] on a GPU the input does not
  * name (Chakra, PyTorch ET): the header names the format, the files and one meta entry. */
 int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const char *format,
@@ -35,8 +34,8 @@ int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const c
 /* tc_work_of_op_conv() in two halves, so an adapter can look the name up once per
  * distinct name: a key (0 = no known work for that op) and the work from shapes. */
 int tc_work_key(const char *name);
-int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes,
-		   const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work);
+int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes, const uint8_t *dtypes,
+		   const struct tc_conv_params *p, struct tc_work *work);
 
 /* ---- input: plain, gzip (any number of members) or zstd, told apart by magic bytes ---- */
 
@@ -45,8 +44,7 @@ struct tc_input;
 /* Open path ("-" is not supported). Errors name the file. */
 int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err);
 /* tc_input_open reading path but naming the input name in errors (a spooled pipe). */
-int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
-		     struct tc_err *err);
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name, struct tc_err *err);
 /* Open over memory (tests, fuzzing). The buffer must outlive the input. */
 int tc_input_open_mem(struct tc_input **out, const void *buf, size_t len, const char *name,
 		      struct tc_err *err);
@@ -71,8 +69,16 @@ int tc_input_head(const char *path, uint8_t *buf, size_t cap, size_t *got, struc
 
 /* ---- JSON scanning over a complete in-memory value ----------------------------------- */
 
-enum tc_jt { TC_J_NONE = 0, TC_J_STR, TC_J_NUM, TC_J_OBJ, TC_J_ARR, TC_J_TRUE, TC_J_FALSE,
-	     TC_J_NULL };
+enum tc_jt {
+	TC_J_NONE = 0,
+	TC_J_STR,
+	TC_J_NUM,
+	TC_J_OBJ,
+	TC_J_ARR,
+	TC_J_TRUE,
+	TC_J_FALSE,
+	TC_J_NULL
+};
 
 /* A value as a slice of the source: for strings the raw contents between the quotes
  * (escapes not decoded, esc set when a backslash occurs), for the rest the whole token. */
@@ -93,7 +99,7 @@ int tc_json_value(const char **pp, const char *end, struct tc_jv *v);
 /* JSON's four blanks: one compare rejects every byte above ' ' (most of them), a bit test
  * picks the four among the rest. */
 #define TC_JSON_WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
-#define TC_JSON_IS_WS(c) \
+#define TC_JSON_IS_WS(c)                                                                           \
 	((unsigned char)(c) <= ' ' && ((TC_JSON_WS_BITS >> (unsigned char)(c)) & 1))
 /* First non-blank byte at or after p (or end). Blanks are mostly none or one (after ':'
  * and ','); longer runs (indentation) go sixteen bytes at a time in json.c. */
@@ -156,9 +162,9 @@ struct tc_jscan {
 	int clmul; /* prefix XOR by carry-less multiply (same bits as the shift cascade) */
 };
 const char *tc_json_simd_name(int path);
-int tc_json_simd_parse(const char *name);   /* -1 when not a path's name */
-int tc_json_simd_available(int path);       /* compiled in and supported by this CPU */
-int tc_json_simd_default(void);             /* $TRACECAST_SIMD when available, else the best */
+int tc_json_simd_parse(const char *name); /* -1 when not a path's name */
+int tc_json_simd_available(int path);	  /* compiled in and supported by this CPU */
+int tc_json_simd_default(void);		  /* $TRACECAST_SIMD when available, else the best */
 tc_json_classify_fn tc_json_classifier(int path); /* scalar when path is not available */
 void tc_jscan_init(struct tc_jscan *s, int path);
 void tc_jscan_block(struct tc_jscan *s, const char *p, struct tc_jblock *out);

@@ -20,7 +20,8 @@ static int kineto_probe(const char *path, const uint8_t *head, size_t n)
 		/* JSON: a trace if it says so early, else a weak claim */
 		const char *h = (const char *)head;
 		for (size_t j = i; j + 11 < n; j++)
-			if (memcmp(h + j, "traceEvents", 11) == 0 || memcmp(h + j, "\"ph\"", 4) == 0)
+			if (memcmp(h + j, "traceEvents", 11) == 0 ||
+			    memcmp(h + j, "\"ph\"", 4) == 0)
 				return 100;
 		return 50;
 	}
@@ -64,16 +65,19 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		}
 		if (log) {
 			struct rfile *f = &files[i];
-			tc_info(log,
-				"%s: %llu events -> %zu ops; skipped: %llu flow, %llu counter, %llu "
-				"metadata, %llu instant, %llu unknown phase, %llu other (python, gpu "
-				"annotations, unknown categories)",
-				f->path, (unsigned long long)f->events, (size_t)f->nseq,
-				(unsigned long long)f->flows, (unsigned long long)f->counters,
-				(unsigned long long)f->meta, (unsigned long long)f->instants,
-				(unsigned long long)f->unknown_phase, (unsigned long long)f->skipped);
+			tc_info(
+			    log,
+			    "%s: %llu events -> %zu ops; skipped: %llu flow, %llu counter, %llu "
+			    "metadata, %llu instant, %llu unknown phase, %llu other (python, gpu "
+			    "annotations, unknown categories)",
+			    f->path, (unsigned long long)f->events, (size_t)f->nseq,
+			    (unsigned long long)f->flows, (unsigned long long)f->counters,
+			    (unsigned long long)f->meta, (unsigned long long)f->instants,
+			    (unsigned long long)f->unknown_phase, (unsigned long long)f->skipped);
 			if (f->flow_linked)
-				tc_info(log, "%s: %llu ops without a correlation took it from their ac2g flow",
+				tc_info(log,
+					"%s: %llu ops without a correlation took it from their "
+					"ac2g flow",
 					f->path, (unsigned long long)f->flow_linked);
 		}
 	}
@@ -84,16 +88,18 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 			missing |= files[i].rank < 0;
 		if (missing) {
 			if (log && n_inputs > 1)
-				tc_warn(log, "no distributedInfo.rank in some inputs: ranks taken from "
-					     "the order given");
+				tc_warn(log,
+					"no distributedInfo.rank in some inputs: ranks taken from "
+					"the order given");
 			for (size_t i = 0; i < n_inputs; i++)
 				files[i].rank = (int)i;
 		}
 		for (size_t i = 0; i < n_inputs && rc == 0; i++)
 			for (size_t j = i + 1; j < n_inputs; j++)
 				if (files[i].rank == files[j].rank) {
-					rc = tc_err_set(err, TC_EINVAL, "%s and %s both claim rank %d",
-							files[i].path, files[j].path, files[i].rank);
+					rc = tc_err_set(
+					    err, TC_EINVAL, "%s and %s both claim rank %d",
+					    files[i].path, files[j].path, files[i].rank);
 					break;
 				}
 	}
@@ -113,12 +119,14 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		struct tc_pyet_counts pc;
 		if (ets[i] && rc == 0 && log) {
 			tc_pyet_counts(ets[i], &pc);
-			tc_info(log, "%s: execution trace %s: %llu of its %llu nodes linked to CPU "
-				"operators (%llu by name and order, the rest by rf_id = External id); "
-				"%llu of its %llu data dependencies added", files[i].path, opts->et[i],
-				(unsigned long long)pc.matched, (unsigned long long)pc.nodes,
-				(unsigned long long)pc.matched_by_name,
-				(unsigned long long)pc.edges_written, (unsigned long long)pc.edges);
+			tc_info(
+			    log,
+			    "%s: execution trace %s: %llu of its %llu nodes linked to CPU "
+			    "operators (%llu by name and order, the rest by rf_id = External id); "
+			    "%llu of its %llu data dependencies added",
+			    files[i].path, opts->et[i], (unsigned long long)pc.matched,
+			    (unsigned long long)pc.nodes, (unsigned long long)pc.matched_by_name,
+			    (unsigned long long)pc.edges_written, (unsigned long long)pc.edges);
 		}
 		tc_pyet_free(ets[i]);
 	}
@@ -127,7 +135,9 @@ static int kineto_run(const char *const *inputs, size_t n_inputs, const char *ou
 		stats->ranks = (uint32_t)n_inputs;
 		for (size_t i = 0; i < n_inputs; i++)
 			if (files[i].unlinked && log)
-				tc_warn(log, "%s: %llu kernels start before their launch call: left unlinked",
+				tc_warn(log,
+					"%s: %llu kernels start before their launch call: left "
+					"unlinked",
 					files[i].path, (unsigned long long)files[i].unlinked);
 	}
 	for (size_t i = 0; i < n_inputs; i++) {
@@ -183,7 +193,8 @@ int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const c
 	struct tc_device *devs = tc_xcalloc(n + 1, sizeof(*devs));
 	uint32_t world = 0;
 	for (size_t i = 0; i < n; i++) {
-		devs[i] = (struct tc_device){ranks[i], ranks[i], TC_DEV_GPU, -1, "", "", "", "", 0, 0};
+		devs[i] =
+		    (struct tc_device){ranks[i], ranks[i], TC_DEV_GPU, -1, "", "", "", "", 0, 0};
 		if (ranks[i] + 1 > world)
 			world = ranks[i] + 1;
 	}
@@ -207,17 +218,15 @@ int tc_ingest_open_ranks(struct tc_ops_writer **w, const char *out_path, const c
 }
 
 const struct tc_ingest_adapter tc_ingest_kineto_adapter = {
-	"kineto", "PyTorch profiler (Kineto) / Chrome trace-event JSON (.json, .json.gz, .json.zst)",
-	kineto_probe, kineto_run,
+    "kineto",
+    "PyTorch profiler (Kineto) / Chrome trace-event JSON (.json, .json.gz, .json.zst)",
+    kineto_probe,
+    kineto_run,
 };
 
 static const struct tc_ingest_adapter *const adapters[] = {
-	&tc_ingest_kineto_adapter,
-	&tc_ingest_onnx_adapter,
-	&tc_ingest_optable_adapter,
-	&tc_ingest_chakra_adapter,
-	&tc_ingest_pyet_adapter,
-	NULL,
+    &tc_ingest_kineto_adapter, &tc_ingest_onnx_adapter, &tc_ingest_optable_adapter,
+    &tc_ingest_chakra_adapter, &tc_ingest_pyet_adapter, NULL,
 };
 
 const struct tc_ingest_adapter *const *tc_ingest_adapters(void)
@@ -252,11 +261,15 @@ static int detect_as(const char *src, const char *name, const struct tc_ingest_a
 		}
 	}
 	if (!*out && n >= 8 && memcmp(head, "TCOPS\r\n\x1a", 8) == 0)
-		return tc_err_set(err, TC_EUNSUPPORTED, "%s: an opstream (.tcs) is ingested already: "
-				  "give it on its own, not with traces or models", name);
+		return tc_err_set(err, TC_EUNSUPPORTED,
+				  "%s: an opstream (.tcs) is ingested already: "
+				  "give it on its own, not with traces or models",
+				  name);
 	if (!*out)
-		return tc_err_set(err, TC_EUNSUPPORTED, "%s: unrecognised input format (not Kineto "
-				  "JSON, .gz or .zst of it, ONNX nor Chakra .et)", name);
+		return tc_err_set(err, TC_EUNSUPPORTED,
+				  "%s: unrecognised input format (not Kineto "
+				  "JSON, .gz or .zst of it, ONNX nor Chakra .et)",
+				  name);
 	return 0;
 }
 
@@ -276,9 +289,11 @@ static int detect_all(const char **srcs, const char **names, size_t *n, struct t
 	}
 	if (rc == 0 && n_et && n_kineto && n_et + n_kineto == *n) {
 		if (n_et != n_kineto)
-			rc = tc_err_set(err, TC_EINVAL, "%zu Kineto traces but %zu PyTorch execution "
-					"traces: give one execution trace per trace, in the same order",
-					n_kineto, n_et);
+			rc = tc_err_set(
+			    err, TC_EINVAL,
+			    "%zu Kineto traces but %zu PyTorch execution "
+			    "traces: give one execution trace per trace, in the same order",
+			    n_kineto, n_et);
 		const char **et = tc_xcalloc(n_et, sizeof(*et));
 		size_t k = 0, e = 0;
 		for (size_t i = 0; i < *n; i++) {
@@ -345,19 +360,21 @@ static int spool(const char *name, const char *shown, uint64_t max, char *tmp, s
 		size_t got = fread(buf, 1, 1u << 20, in);
 		if (got == 0) {
 			if (ferror(in))
-				rc = tc_err_set(err, TC_EIO, "%s: read error: %s", shown, strerror(errno));
+				rc = tc_err_set(err, TC_EIO, "%s: read error: %s", shown,
+						strerror(errno));
 			break;
 		}
 		total += got;
 		if (total > max) {
-			rc = tc_err_set(err, TC_EINVAL, "%s: more than %llu bytes from a pipe or device "
-					"(the limit for inputs that are not regular files)", shown,
-					(unsigned long long)max);
+			rc = tc_err_set(err, TC_EINVAL,
+					"%s: more than %llu bytes from a pipe or device "
+					"(the limit for inputs that are not regular files)",
+					shown, (unsigned long long)max);
 			break;
 		}
 		if (fwrite(buf, 1, got, out) != got)
-			rc = tc_err_set(err, TC_EIO, "%s: writing its temporary copy %s: %s", shown, tmp,
-					strerror(errno));
+			rc = tc_err_set(err, TC_EIO, "%s: writing its temporary copy %s: %s", shown,
+					tmp, strerror(errno));
 	}
 	free(buf);
 	if (in && in != stdin)

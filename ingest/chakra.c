@@ -17,27 +17,38 @@
 
 unsigned tc_et_coll_from(int64_t t)
 {
-	static const uint8_t map[] = {TC_COLL_ALLREDUCE, TC_COLL_REDUCE,        TC_COLL_ALLGATHER,
-				      TC_COLL_GATHER,    TC_COLL_SCATTER,       TC_COLL_BROADCAST,
-				      TC_COLL_ALLTOALL,  TC_COLL_REDUCE_SCATTER, TC_COLL_REDUCE_SCATTER,
-				      TC_COLL_BARRIER};
+	static const uint8_t map[] = {
+	    TC_COLL_ALLREDUCE,	    TC_COLL_REDUCE,    TC_COLL_ALLGATHER, TC_COLL_GATHER,
+	    TC_COLL_SCATTER,	    TC_COLL_BROADCAST, TC_COLL_ALLTOALL,  TC_COLL_REDUCE_SCATTER,
+	    TC_COLL_REDUCE_SCATTER, TC_COLL_BARRIER};
 	return t >= 0 && t < (int64_t)sizeof(map) ? map[t] : TC_COLL_NONE;
 }
 
 int tc_et_coll_to(unsigned c)
 {
 	switch (c) {
-	case TC_COLL_ALLREDUCE: return 0;
-	case TC_COLL_REDUCE: return 1;
-	case TC_COLL_ALLGATHER: return 2;
-	case TC_COLL_GATHER: return 3;
-	case TC_COLL_SCATTER: return 4;
-	case TC_COLL_BROADCAST: return 5;
-	case TC_COLL_ALLTOALL: return 6;
-	case TC_COLL_SENDRECV: return 6; /* NCCL's SendRecv kernels carry all-to-all */
-	case TC_COLL_REDUCE_SCATTER: return 7;
-	case TC_COLL_BARRIER: return 9;
-	default: return -1;
+	case TC_COLL_ALLREDUCE:
+		return 0;
+	case TC_COLL_REDUCE:
+		return 1;
+	case TC_COLL_ALLGATHER:
+		return 2;
+	case TC_COLL_GATHER:
+		return 3;
+	case TC_COLL_SCATTER:
+		return 4;
+	case TC_COLL_BROADCAST:
+		return 5;
+	case TC_COLL_ALLTOALL:
+		return 6;
+	case TC_COLL_SENDRECV:
+		return 6; /* NCCL's SendRecv kernels carry all-to-all */
+	case TC_COLL_REDUCE_SCATTER:
+		return 7;
+	case TC_COLL_BARRIER:
+		return 9;
+	default:
+		return -1;
 	}
 }
 
@@ -84,25 +95,32 @@ static int split_records(struct et_file *f, struct tc_err *err)
 		rec_name(f, k, where, sizeof(where));
 		/* with under 10 bytes left a bad varint is cut short; with 10 or more, overlong */
 		if (tc_varint_at(p, f->len, &off, &rl) < 0)
-			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length varint %s", f->path,
-					  at, where, f->len - off < 10 ? "cut by the end of the file" :
-					  "longer than 10 bytes");
+			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length varint %s",
+					  f->path, at, where,
+					  f->len - off < 10 ? "cut by the end of the file"
+							    : "longer than 10 bytes");
 		if (rl > f->len - off)
-			return tc_err_set(err, TC_ETRUNC, "%s: byte %zu: %s: length %" PRIu64
-					  " is larger than the %zu bytes left in the file", f->path,
-					  at, where, rl, f->len - off);
+			return tc_err_set(err, TC_ETRUNC,
+					  "%s: byte %zu: %s: length %" PRIu64
+					  " is larger than the %zu bytes left in the file",
+					  f->path, at, where, rl, f->len - off);
 		if (k == 0) {
-			f->meta = chakra_proto_msg__global_metadata__unpack(NULL, (size_t)rl, p + off);
+			f->meta =
+			    chakra_proto_msg__global_metadata__unpack(NULL, (size_t)rl, p + off);
 			if (!f->meta)
-				return tc_err_set(err, TC_EFORMAT, "%s: byte %zu: %s: not a Chakra "
-						  "GlobalMetadata message", f->path, at, where);
+				return tc_err_set(err, TC_EFORMAT,
+						  "%s: byte %zu: %s: not a Chakra "
+						  "GlobalMetadata message",
+						  f->path, at, where);
 		} else {
 			if (tc_grow((void **)&f->nodes, &f->cap, f->n + 1, sizeof(*f->nodes)) < 0)
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			NODE *nd = chakra_proto_msg__node__unpack(NULL, (size_t)rl, p + off);
 			if (!nd)
-				return tc_err_set(err, TC_EFORMAT, "%s: byte %zu: %s: not a Chakra Node "
-						  "message", f->path, at, where);
+				return tc_err_set(err, TC_EFORMAT,
+						  "%s: byte %zu: %s: not a Chakra Node "
+						  "message",
+						  f->path, at, where);
 			f->nodes[f->n++] = nd;
 		}
 		off += (size_t)rl;
@@ -132,9 +150,11 @@ static int build_graph(struct et_file *f, struct tc_err *err)
 	for (size_t i = 0; i < f->n && rc == 0; i++) {
 		uint64_t prev;
 		if (tc_map64_get(&ids, f->nodes[i]->id, &prev))
-			rc = tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): id given twice "
-					"(node records %" PRIu64 " and %zu)", f->path, f->nodes[i]->id,
-					f->nodes[i]->name, prev + 1, i + 1);
+			rc = tc_err_set(err, TC_EFORMAT,
+					"%s: node %" PRIu64 " (%s): id given twice "
+					"(node records %" PRIu64 " and %zu)",
+					f->path, f->nodes[i]->id, f->nodes[i]->name, prev + 1,
+					i + 1);
 		else if (tc_map64_put(&ids, f->nodes[i]->id, i) < 0)
 			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
@@ -145,9 +165,10 @@ static int build_graph(struct et_file *f, struct tc_err *err)
 		for (size_t k = 0; k < nd->n_data_deps && rc == 0; k++) {
 			uint64_t d = nd->data_deps[k], j;
 			if (!tc_map64_get(&ids, d, &j))
-				rc = tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): depends on "
-						"node %" PRIu64 ", which is not in the file", f->path,
-						nd->id, nd->name, d);
+				rc = tc_err_set(err, TC_EFORMAT,
+						"%s: node %" PRIu64 " (%s): depends on "
+						"node %" PRIu64 ", which is not in the file",
+						f->path, nd->id, nd->name, d);
 			else if (tc_grow((void **)&f->deps, &cap, ndeps + 1, sizeof(uint32_t)) < 0)
 				rc = tc_err_set(err, TC_ENOMEM, "out of memory");
 			else
@@ -212,9 +233,10 @@ static int build_graph(struct et_file *f, struct tc_err *err)
 				}
 			i = next;
 		}
-		rc = tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): dependency cycle through "
-				"it (%zu of %zu nodes never become ready)", f->path, f->nodes[i]->id,
-				f->nodes[i]->name, f->n - tail, f->n);
+		rc = tc_err_set(err, TC_EFORMAT,
+				"%s: node %" PRIu64 " (%s): dependency cycle through "
+				"it (%zu of %zu nodes never become ready)",
+				f->path, f->nodes[i]->id, f->nodes[i]->name, f->n - tail, f->n);
 	}
 out:
 	free(indeg);
@@ -241,7 +263,8 @@ static int et_load(struct et_file *f, const char *path, const char *name, const 
 	for (size_t i = 0; i < f->meta->n_attr; i++) {
 		const ChakraProtoMsg__AttributeProto *a = f->meta->attr[i];
 		f->ours |= a->name && strcmp(a->name, "producer") == 0 &&
-			   a->value_case == V(STRING_VAL) && strncmp(a->string_val, "tracecast", 9) == 0;
+			   a->value_case == V(STRING_VAL) &&
+			   strncmp(a->string_val, "tracecast", 9) == 0;
 	}
 	return build_graph(f, err);
 }
@@ -328,15 +351,22 @@ static int et_write(struct et_file *files, size_t n, const char *out_path,
 		for (size_t i = 0; i < n; i++)
 			ctrl += files[i].ctrl;
 		if (ctrl && log)
-			tc_warn(log, "chakra: %" PRIu64 " control dependencies (ctrl_deps) not used: the "
-				     "graph is the data dependencies, as ASTRA-sim schedules it", ctrl);
+			tc_warn(log,
+				"chakra: %" PRIu64
+				" control dependencies (ctrl_deps) not used: the "
+				"graph is the data dependencies, as ASTRA-sim schedules it",
+				ctrl);
 		if (log)
-			tc_info(log, "chakra: %" PRIu64 " of %" PRIu64 " GPU kernels have their work "
-				"(FLOPs, bytes) from the shapes of the CPU operator that launched them",
-				e.with_work, e.kernels - e.colls);
+			tc_info(
+			    log,
+			    "chakra: %" PRIu64 " of %" PRIu64 " GPU kernels have their work "
+			    "(FLOPs, bytes) from the shapes of the CPU operator that launched them",
+			    e.with_work, e.kernels - e.colls);
 		if (e.other_types && log)
-			tc_warn(log, "chakra: %" PRIu64 " nodes of types other than COMP, COMM and MEM "
-				     "kept as CPU work", e.other_types);
+			tc_warn(log,
+				"chakra: %" PRIu64 " nodes of types other than COMP, COMM and MEM "
+				"kept as CPU work",
+				e.other_types);
 	}
 	if (rc == 0 && stats) {
 		for (size_t i = 0; i < n; i++) {
@@ -415,6 +445,8 @@ static int chakra_probe(const char *path, const uint8_t *head, size_t n)
 }
 
 const struct tc_ingest_adapter tc_ingest_chakra_adapter = {
-	"chakra", "Chakra execution traces (.et, one file per rank; ASTRA-sim's input)",
-	chakra_probe, chakra_run,
+    "chakra",
+    "Chakra execution traces (.et, one file per rank; ASTRA-sim's input)",
+    chakra_probe,
+    chakra_run,
 };

@@ -55,7 +55,7 @@ struct et_file {
 	NODE **nodes;
 	size_t n, cap;
 	uint32_t *dstart, *deps; /* CSR: dependencies of node i as node indices, sorted */
-	uint32_t *order;         /* topological order (file order among the ready) */
+	uint32_t *order;	 /* topological order (file order among the ready) */
 	/* Control dependencies seen. They do not enter the graph: ASTRA-sim schedules by
 	 * data_deps, and Chakra's own PyTorch converter writes ctrl_deps (a node's parent in
 	 * the operator tree) that name nodes it filtered out and form cycles with the data

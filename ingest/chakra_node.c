@@ -29,18 +29,41 @@ static int cmp_u64(const void *a, const void *b)
 static int attr_int(const ATTR *a, int64_t *v)
 {
 	switch (a->value_case) {
-	case V(INT32_VAL): *v = a->int32_val; return 0;
-	case V(INT64_VAL): *v = a->int64_val; return 0;
-	case V(UINT32_VAL): *v = a->uint32_val; return 0;
-	case V(UINT64_VAL): *v = a->uint64_val > INT64_MAX ? INT64_MAX : (int64_t)a->uint64_val; return 0;
-	case V(SINT32_VAL): *v = a->sint32_val; return 0;
-	case V(SINT64_VAL): *v = a->sint64_val; return 0;
-	case V(FIXED32_VAL): *v = a->fixed32_val; return 0;
-	case V(FIXED64_VAL): *v = a->fixed64_val > INT64_MAX ? INT64_MAX : (int64_t)a->fixed64_val; return 0;
-	case V(SFIXED32_VAL): *v = a->sfixed32_val; return 0;
-	case V(SFIXED64_VAL): *v = a->sfixed64_val; return 0;
-	case V(BOOL_VAL): *v = a->bool_val; return 0;
-	default: return -1;
+	case V(INT32_VAL):
+		*v = a->int32_val;
+		return 0;
+	case V(INT64_VAL):
+		*v = a->int64_val;
+		return 0;
+	case V(UINT32_VAL):
+		*v = a->uint32_val;
+		return 0;
+	case V(UINT64_VAL):
+		*v = a->uint64_val > INT64_MAX ? INT64_MAX : (int64_t)a->uint64_val;
+		return 0;
+	case V(SINT32_VAL):
+		*v = a->sint32_val;
+		return 0;
+	case V(SINT64_VAL):
+		*v = a->sint64_val;
+		return 0;
+	case V(FIXED32_VAL):
+		*v = a->fixed32_val;
+		return 0;
+	case V(FIXED64_VAL):
+		*v = a->fixed64_val > INT64_MAX ? INT64_MAX : (int64_t)a->fixed64_val;
+		return 0;
+	case V(SFIXED32_VAL):
+		*v = a->sfixed32_val;
+		return 0;
+	case V(SFIXED64_VAL):
+		*v = a->sfixed64_val;
+		return 0;
+	case V(BOOL_VAL):
+		*v = a->bool_val;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -65,11 +88,11 @@ int tc_et_node_attrs(const NODE *nd, struct nattr *na, struct unmapped *u)
 		const char *k = a->name ? a->name : "";
 		int64_t v = 0;
 		int num = attr_int(a, &v) == 0;
-#define NUM_ATTR(key, f)                                                                    \
-	if (num && strcmp(k, key) == 0) {                                                   \
-		na->f = v;                                                                  \
-		na->has_##f = 1;                                                            \
-		continue;                                                                   \
+#define NUM_ATTR(key, f)                                                                           \
+	if (num && strcmp(k, key) == 0) {                                                          \
+		na->f = v;                                                                         \
+		na->has_##f = 1;                                                                   \
+		continue;                                                                          \
 	}
 		NUM_ATTR("is_cpu_op", cpu)
 		NUM_ATTR("comm_type", comm_type)
@@ -276,12 +299,13 @@ static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, stru
 	case TC_ET_COMM_RECV:
 		op->coll_kind = type == TC_ET_COMM_SEND ? TC_COLL_SEND : TC_COLL_RECV;
 		op->coll_peer = (int32_t)(type == TC_ET_COMM_SEND ? (na.has_dst ? na.dst : -1)
-								       : (na.has_src ? na.src : -1));
+								  : (na.has_src ? na.src : -1));
 		if (na.has_tag && na.tag >= 0)
 			op->coll_seq = (uint64_t)na.tag;
 		break;
 	case TC_ET_COMM_COLL:
-		op->coll_kind = na.has_comm_type ? (uint8_t)tc_et_coll_from(na.comm_type) : TC_COLL_NONE;
+		op->coll_kind =
+		    na.has_comm_type ? (uint8_t)tc_et_coll_from(na.comm_type) : TC_COLL_NONE;
 		if (op->coll_kind == TC_COLL_NONE)
 			op->coll_kind = (uint8_t)tc_coll_of_name(nd->name);
 		if (op->coll_kind == TC_COLL_NONE) /* comm_type's proto3 default, 0 */
@@ -315,9 +339,10 @@ static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, stru
 		op->dur_ns = na.dur_ns;
 	} else {
 		if (nd->duration_micros > (uint64_t)TC_TIME_LIMIT_NS / 1000)
-			return tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): duration of %"
-					  PRIu64 " us is beyond the opstream's time range", f->path,
-					  nd->id, nd->name, nd->duration_micros);
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: node %" PRIu64 " (%s): duration of %" PRIu64
+					  " us is beyond the opstream's time range",
+					  f->path, nd->id, nd->name, nd->duration_micros);
 		op->dur_ns = (int64_t)nd->duration_micros * 1000;
 	}
 	if (tc_ops_writer_intern(e->w, nd->name ? nd->name : "", &op->name) < 0)
@@ -328,8 +353,10 @@ static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, stru
 		const int64_t *w = na.work;
 		for (int k = 0; k < TC_ET_WORK_N; k++)
 			if (w[k] < 0)
-				return tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): negative "
-						  "value in %s", f->path, nd->id, nd->name, TC_ET_WORK);
+				return tc_err_set(err, TC_EFORMAT,
+						  "%s: node %" PRIu64 " (%s): negative "
+						  "value in %s",
+						  f->path, nd->id, nd->name, TC_ET_WORK);
 		op->has_work = 1;
 		op->flops = (uint64_t)w[0];
 		op->bytes_read = (uint64_t)w[1];
@@ -345,14 +372,17 @@ static int node_op(struct emit *e, const struct et_file *f, const NODE *nd, stru
 	return 0;
 }
 
-int tc_et_emit_file(struct emit *e, const struct et_file *f, uint64_t base,
-		    struct tc_err *err)
+int tc_et_emit_file(struct emit *e, const struct et_file *f, uint64_t base, struct tc_err *err)
 {
 	uint32_t lanes[LANE__COUNT];
 	int64_t lane_free[LANE__COUNT] = {0, 0, 0};
 	for (int l = 0; l < LANE__COUNT; l++) {
-		struct tc_lane ln = {0, (uint32_t)f->rank, (uint32_t)f->rank,
-				     l == LANE_CPU ? TC_LANE_CPU : TC_LANE_GPU, l, lane_names[l]};
+		struct tc_lane ln = {0,
+				     (uint32_t)f->rank,
+				     (uint32_t)f->rank,
+				     l == LANE_CPU ? TC_LANE_CPU : TC_LANE_GPU,
+				     l,
+				     lane_names[l]};
 		if (tc_ops_writer_lane(e->w, &ln, &lanes[l]) < 0)
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
@@ -377,7 +407,8 @@ int tc_et_emit_file(struct emit *e, const struct et_file *f, uint64_t base,
 		e->cpu[i] = op.kind == TC_KIND_CPU_OP;
 		kernel_work(e, f, i, &op);
 		uint32_t nd_deps = f->dstart[i + 1] - f->dstart[i];
-		if (tc_grow((void **)&e->deps, &e->deps_cap, (size_t)nd_deps + 1, sizeof(uint64_t)) < 0) {
+		if (tc_grow((void **)&e->deps, &e->deps_cap, (size_t)nd_deps + 1,
+			    sizeof(uint64_t)) < 0) {
 			rc = tc_err_set(err, TC_ENOMEM, "out of memory");
 			break;
 		}
@@ -391,8 +422,10 @@ int tc_et_emit_file(struct emit *e, const struct et_file *f, uint64_t base,
 		if (nd_deps > 1) /* positions in the order do not follow node indices */
 			qsort(e->deps, nd_deps, sizeof(uint64_t), cmp_u64);
 		if (ready > TC_TIME_LIMIT_NS - op.dur_ns) {
-			rc = tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): the schedule "
-					"passes 2^53 ns (104 days) here", f->path, nd->id, nd->name);
+			rc = tc_err_set(err, TC_EFORMAT,
+					"%s: node %" PRIu64 " (%s): the schedule "
+					"passes 2^53 ns (104 days) here",
+					f->path, nd->id, nd->name);
 			break;
 		}
 		op.ts_ns = ready;
@@ -417,8 +450,9 @@ void tc_et_warn_unmapped(const struct unmapped *u, const struct tc_log *log)
 	char buf[512];
 	size_t off = 0;
 	for (uint32_t id = 1; id < u->names.n && off + 1 < sizeof(buf); id++) {
-		int w = snprintf(buf + off, sizeof(buf) - off, "%s%s x%" PRIu64, id > 1 ? ", " : "",
-				 u->names.strs[id][0] ? u->names.strs[id] : "(no name)", u->count[id]);
+		int w =
+		    snprintf(buf + off, sizeof(buf) - off, "%s%s x%" PRIu64, id > 1 ? ", " : "",
+			     u->names.strs[id][0] ? u->names.strs[id] : "(no name)", u->count[id]);
 		if (w < 0)
 			break;
 		off += (size_t)w;

@@ -33,10 +33,10 @@ struct xw {
 	const struct tc_chakra_out_opts *o;
 	struct tc_ops_reader *r;
 	int from_chakra;
-	uint64_t *rep;   /* op -> the exported op that stands for it (itself, its top CPU op) */
-	uint64_t *nid;   /* exported op -> its node id */
+	uint64_t *rep; /* op -> the exported op that stands for it (itself, its top CPU op) */
+	uint64_t *nid; /* exported op -> its node id */
 	size_t rep_cap, nid_cap;
-	uint64_t *last;  /* lane -> last exported op on it */
+	uint64_t *last; /* lane -> last exported op on it */
 	size_t last_cap, n_last;
 	struct rank_out *ranks;
 	size_t n_ranks, ranks_cap;
@@ -66,7 +66,8 @@ static int shapes_text(struct xw *x, const struct tc_op *op)
 	for (uint32_t i = 0; i < op->n_shapes && rc == 0; i++) {
 		rc = text_add(x, &len, i ? ", [" : "[");
 		for (uint32_t d = 0; d < op->shapes[i].rank && rc == 0; d++) {
-			snprintf(num, sizeof(num), "%s%" PRId64, d ? ", " : "", op->shapes[i].dims[d]);
+			snprintf(num, sizeof(num), "%s%" PRId64, d ? ", " : "",
+				 op->shapes[i].dims[d]);
 			rc = text_add(x, &len, num);
 		}
 		if (rc == 0)
@@ -194,12 +195,12 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 		chakra_proto_msg__attribute_proto__init(&a[i]);
 		ap[i] = &a[i];
 	}
-#define A(key, vcase, field, val)                                                           \
-	do {                                                                                \
-		a[na].name = (char *)(key);                                                 \
-		a[na].value_case = V(vcase);                                                \
-		a[na].field = (val);                                                        \
-		na++;                                                                       \
+#define A(key, vcase, field, val)                                                                  \
+	do {                                                                                       \
+		a[na].name = (char *)(key);                                                        \
+		a[na].value_case = V(vcase);                                                       \
+		a[na].field = (val);                                                               \
+		na++;                                                                              \
 	} while (0)
 	A("is_cpu_op", BOOL_VAL, bool_val, cpu);
 	A(TC_ET_DURATION_NS, INT64_VAL, int64_val, dur);
@@ -208,9 +209,10 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 	if (op->has_work) {
 		/* ASTRA-sim's roofline model reads num_ops and tensor_size; tc_work keeps what
 		 * tracecast's cost model needs, exactly (docs/chakra.md) */
-		uint64_t u[TC_ET_WORK_N] = {op->flops, op->bytes_read, op->bytes_written, op->gemm_m,
-					    op->gemm_n, op->gemm_k, op->gemm_batch, op->dtype,
-					    op->flags & TC_FLAG_WORK_ESTIMATED};
+		uint64_t u[TC_ET_WORK_N] = {
+		    op->flops,	    op->bytes_read, op->bytes_written,
+		    op->gemm_m,	    op->gemm_n,	    op->gemm_k,
+		    op->gemm_batch, op->dtype,	    op->flags & TC_FLAG_WORK_ESTIMATED};
 		for (size_t k = 0; k < TC_ET_WORK_N; k++)
 			wv[k] = u[k] > INT64_MAX ? INT64_MAX : (int64_t)u[k];
 		wl.values = wv;
@@ -224,7 +226,8 @@ static int write_node(struct xw *x, const struct tc_op *op, const struct tc_lane
 	if (type == TC_ET_COMM_COLL)
 		A("comm_type", INT64_VAL, int64_val, tc_et_coll_to(op->coll_kind));
 	if (type == TC_ET_COMM_COLL || type == TC_ET_COMM_SEND || type == TC_ET_COMM_RECV) {
-		A("comm_size", INT64_VAL, int64_val, (int64_t)(op->coll_bytes > INT64_MAX ? INT64_MAX : op->coll_bytes));
+		A("comm_size", INT64_VAL, int64_val,
+		  (int64_t)(op->coll_bytes > INT64_MAX ? INT64_MAX : op->coll_bytes));
 		if (op->coll_group)
 			A("pg_name", STRING_VAL, string_val,
 			  (char *)tc_ops_reader_string(x->r, op->coll_group));
@@ -306,7 +309,8 @@ static int write_files(struct xw *x, const char *dir, const char *stem, const ch
 		ATTR a[4], *ap[4];
 		const char *keys[4] = {"producer", "source_format", "durations", "rank"};
 		const char *vals[4] = {"tracecast " TC_VERSION_STRING,
-				       h && h->source_format ? h->source_format : "", durations, rank};
+				       h && h->source_format ? h->source_format : "", durations,
+				       rank};
 		for (size_t k = 0; k < 4; k++) {
 			chakra_proto_msg__attribute_proto__init(&a[k]);
 			a[k].name = (char *)keys[k];

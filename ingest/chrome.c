@@ -103,15 +103,18 @@ static int js_value(struct jstream *js, struct tc_jv *v, const char *what, struc
 			return 0;
 		}
 		if (rc == TC_JSON_TOO_DEEP)
-			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: %s nests objects or arrays "
-					  "deeper than %d levels", tc_input_name(js->in),
-					  (unsigned long long)(js->base_off + (size_t)(p - js->buf)),
-					  what, TC_JSON_MAX_DEPTH);
+			return tc_err_set(
+			    err, TC_EFORMAT,
+			    "%s: byte %llu: %s nests objects or arrays "
+			    "deeper than %d levels",
+			    tc_input_name(js->in),
+			    (unsigned long long)(js->base_off + (size_t)(p - js->buf)), what,
+			    TC_JSON_MAX_DEPTH);
 		if (rc < 0 && p < end)
-			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in %s",
-					  tc_input_name(js->in),
-					  (unsigned long long)(js->base_off + (size_t)(p - js->buf)),
-					  what);
+			return tc_err_set(
+			    err, TC_EFORMAT, "%s: byte %llu: malformed JSON in %s",
+			    tc_input_name(js->in),
+			    (unsigned long long)(js->base_off + (size_t)(p - js->buf)), what);
 		if (js->eof)
 			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON in %s",
 					  tc_input_name(js->in),
@@ -129,8 +132,9 @@ static int js_expect(struct jstream *js, char want, const char *what, struct tc_
 		return 0;
 	}
 	if (c < 0)
-		return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON (expected '%c' %s)",
-				  tc_input_name(js->in), (unsigned long long)js_off(js), want, what);
+		return tc_err_set(
+		    err, TC_ETRUNC, "%s: byte %llu: truncated JSON (expected '%c' %s)",
+		    tc_input_name(js->in), (unsigned long long)js_off(js), want, what);
 	return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected '%c' %s, found '%c'",
 			  tc_input_name(js->in), (unsigned long long)js_off(js), want, what,
 			  isprint(c) ? c : '?');
@@ -285,7 +289,8 @@ static unsigned copy_dir(const char *n)
 
 static const struct rname *name_facts(struct rctx *c, uint32_t id)
 {
-	static const struct rname none = {RN_KNOWN, TC_CLASS_OTHER, TC_CLASS_OTHER, TC_RT_OTHER, 0, 0};
+	static const struct rname none = {RN_KNOWN, TC_CLASS_OTHER, TC_CLASS_OTHER, TC_RT_OTHER, 0,
+					  0};
 	if (id >= c->facts_cap) {
 		size_t ncap = c->facts_cap ? c->facts_cap : 1024;
 		while (ncap <= id)
@@ -347,8 +352,8 @@ uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 	/* Through a hash of (gpu, a, b): a trace may have tens of thousands of streams, and a
 	 * scan per event made ingest quadratic (issue 19: 200,000 streams took 18 s). A key
 	 * shared by two lanes (a hash collision) falls back to the scan. */
-	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^ ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^
-				   (uint64_t)gpu);
+	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^
+				   ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)gpu);
 	uint64_t ix;
 	int known = tc_map64_get(&f->lane_ix, key, &ix);
 	if (known && f->lanes[ix].gpu == gpu && f->lanes[ix].a == a && f->lanes[ix].b == b)
@@ -403,8 +408,19 @@ struct evf {
 	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args, has_id;
 };
 
-enum ekind { E_SKIP, E_CPU, E_ANNOT, E_RUNTIME, E_KERNEL, E_MEMCPY, E_MEMSET, E_SYNC, E_GPUANNOT,
-	     E_PYTHON, E_FLOW };
+enum ekind {
+	E_SKIP,
+	E_CPU,
+	E_ANNOT,
+	E_RUNTIME,
+	E_KERNEL,
+	E_MEMCPY,
+	E_MEMSET,
+	E_SYNC,
+	E_GPUANNOT,
+	E_PYTHON,
+	E_FLOW
+};
 
 static enum ekind kind_of_cat(const struct tc_jv *cat, struct rfile *f)
 {
@@ -484,7 +500,8 @@ static void parse_dims(const struct tc_jv *v, struct inputs *in)
 			int ok = 1;
 			while (tc_json_next_elem(&it2, end2, &d) == 1) {
 				int64_t x;
-				if (d.t != TC_J_NUM || tc_json_i64(&d, &x) < 0 || s->rank >= MAX_RANK) {
+				if (d.t != TC_J_NUM || tc_json_i64(&d, &x) < 0 ||
+				    s->rank >= MAX_RANK) {
 					ok = 0; /* TensorList: nested lists, no single shape */
 					break;
 				}
@@ -574,18 +591,34 @@ static void parse_conv_concrete(const struct tc_jv *v, const char *opname, struc
 }
 
 struct argf {
-	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize,
-		dtype, pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname,
-		out_nelems, total_alloc, dev_type;
+	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize, dtype,
+	    pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname, out_nelems,
+	    total_alloc, dev_type;
 	unsigned has;
 };
 enum {
-	A_CORR = 1u << 0, A_EXT = 1u << 1, A_STREAM = 1u << 2, A_DEVICE = 1u << 3,
-	A_DIMS = 1u << 4, A_TYPES = 1u << 5, A_CONCRETE = 1u << 6, A_COLL = 1u << 7,
-	A_NELEMS = 1u << 8, A_GSIZE = 1u << 9, A_DTYPE = 1u << 10, A_PGNAME = 1u << 11,
-	A_PGRANKS = 1u << 12, A_WAITS = 1u << 13, A_RECCORR = 1u << 14, A_SYNCK = 1u << 15,
-	A_BYTES = 1u << 16, A_EVIDX = 1u << 17, A_NAME = 1u << 18, A_ONELEMS = 1u << 19,
-	A_TOTALLOC = 1u << 20, A_DEVTYPE = 1u << 21,
+	A_CORR = 1u << 0,
+	A_EXT = 1u << 1,
+	A_STREAM = 1u << 2,
+	A_DEVICE = 1u << 3,
+	A_DIMS = 1u << 4,
+	A_TYPES = 1u << 5,
+	A_CONCRETE = 1u << 6,
+	A_COLL = 1u << 7,
+	A_NELEMS = 1u << 8,
+	A_GSIZE = 1u << 9,
+	A_DTYPE = 1u << 10,
+	A_PGNAME = 1u << 11,
+	A_PGRANKS = 1u << 12,
+	A_WAITS = 1u << 13,
+	A_RECCORR = 1u << 14,
+	A_SYNCK = 1u << 15,
+	A_BYTES = 1u << 16,
+	A_EVIDX = 1u << 17,
+	A_NAME = 1u << 18,
+	A_ONELEMS = 1u << 19,
+	A_TOTALLOC = 1u << 20,
+	A_DEVTYPE = 1u << 21,
 };
 
 /* Object member iteration that leaves the value to the caller (so "args" is read and
@@ -732,7 +765,6 @@ static int parse_args_at(const char **pp, const char *end, struct argf *a)
 	return r;
 }
 
-
 static int64_t arg_i64(const struct tc_jv *v, int64_t dflt)
 {
 	int64_t x;
@@ -760,7 +792,8 @@ static int count_ints(const struct tc_jv *v, int64_t *out, int max)
 	int n = 0;
 	const char *p = v->p, *e = v->p + v->n;
 	while (p < e) {
-		if ((*p >= '0' && *p <= '9') || (*p == '-' && p + 1 < e && p[1] >= '0' && p[1] <= '9')) {
+		if ((*p >= '0' && *p <= '9') ||
+		    (*p == '-' && p + 1 < e && p[1] >= '0' && p[1] <= '9')) {
 			int neg = *p == '-';
 			int64_t x = 0;
 			p += neg;
@@ -815,8 +848,8 @@ static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
  * tensor in Input Dims: the first input with a shape and a sized type is the message
  * (the flattened bucket of an all-reduce, the input of an all-to-all). Returns 0, or -1
  * when out of memory. */
-static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op,
-			  const struct rname *nf, const struct argf *a)
+static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op, const struct rname *nf,
+			  const struct argf *a)
 {
 	if ((a->has & (A_DIMS | A_TYPES)) != (A_DIMS | A_TYPES) || (a->has & A_NELEMS))
 		return 0;
@@ -873,8 +906,8 @@ static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
 	for (size_t i = 0; i < in->n; i++) {
 		f->nshp += tc_varint_put(f->shp + f->nshp, in->shapes[i].rank);
 		for (uint32_t d = 0; d < in->shapes[i].rank; d++)
-			f->nshp += tc_varint_put(f->shp + f->nshp,
-							 tc_zigzag(in->shapes[i].dims[d]));
+			f->nshp +=
+			    tc_varint_put(f->shp + f->nshp, tc_zigzag(in->shapes[i].dims[d]));
 	}
 	return 0;
 }
@@ -885,15 +918,16 @@ static int flow_event(struct rfile *f, const struct evf *e)
 {
 	uint64_t id, at;
 	int64_t ts;
-	if (!e->has_ph || e->ph.n != 1 || (e->ph.p[0] != 's' && e->ph.p[0] != 'f') ||
-	    !e->has_cat || !(TC_JKEY(&e->cat, "ac2g") || TC_JKEY(&e->cat, "async_cpu_to_gpu")) ||
-	    !e->has_id || !e->has_ts || tc_json_us_to_ns(&e->ts, &ts) < 0)
+	if (!e->has_ph || e->ph.n != 1 || (e->ph.p[0] != 's' && e->ph.p[0] != 'f') || !e->has_cat ||
+	    !(TC_JKEY(&e->cat, "ac2g") || TC_JKEY(&e->cat, "async_cpu_to_gpu")) || !e->has_id ||
+	    !e->has_ts || tc_json_us_to_ns(&e->ts, &ts) < 0)
 		return 0;
 	id = arg_u64(&e->id);
-	if (!id || !tc_map64_get(&f->nocorr,
-				 tc_chrome_place(e->has_pid ? id_of(&e->pid) : 0,
-						 e->has_tid ? id_of(&e->tid) : 0, ts),
-				 &at) ||
+	if (!id ||
+	    !tc_map64_get(&f->nocorr,
+			  tc_chrome_place(e->has_pid ? id_of(&e->pid) : 0,
+					  e->has_tid ? id_of(&e->tid) : 0, ts),
+			  &at) ||
 	    (at & ~(1ull << 63)) == 0)
 		return 0;
 	uint64_t seq = (at & ~(1ull << 63)) - 1;
@@ -972,14 +1006,16 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 		if (end - it <= CUT_SLACK) {
 			if (!eof)
 				return NEED_MORE;
-			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON in event %llu",
-					  f->path, (unsigned long long)(off + (uint64_t)(end - ev0)),
+			return tc_err_set(err, TC_ETRUNC,
+					  "%s: byte %llu: truncated JSON in event %llu", f->path,
+					  (unsigned long long)(off + (uint64_t)(end - ev0)),
 					  (unsigned long long)idx);
 		}
 		if (r == TC_JSON_TOO_DEEP)
-			return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: event %llu nests objects or "
-					  "arrays deeper than %d levels", f->path,
-					  (unsigned long long)(off + (uint64_t)(it - ev0)),
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: byte %llu: event %llu nests objects or "
+					  "arrays deeper than %d levels",
+					  f->path, (unsigned long long)(off + (uint64_t)(it - ev0)),
 					  (unsigned long long)idx, TC_JSON_MAX_DEPTH);
 		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: malformed JSON in event %llu",
 				  f->path, (unsigned long long)(off + (uint64_t)(it - ev0)),
@@ -1035,21 +1071,22 @@ static int event_not_op(struct rctx *c, struct rfile *f, char ph, const struct e
 
 /* ts and dur of an X, B or E event, checked; an E closes the innermost open B of its
  * thread here. Returns 1 when the event is done with (an E), 0 to go on, or < 0. */
-static int event_times(struct rfile *f, char ph, const struct evf *e, uint64_t idx,
-		       uint64_t off, int64_t *ts_out, int64_t *dur_out, struct tc_err *err)
+static int event_times(struct rfile *f, char ph, const struct evf *e, uint64_t idx, uint64_t off,
+		       int64_t *ts_out, int64_t *dur_out, struct tc_err *err)
 {
 	int64_t ts, dur = 0;
 	if (!e->has_ts)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: no \"ts\"", f->path,
-				  (unsigned long long)idx, (unsigned long long)off);
+		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: no \"ts\"",
+				  f->path, (unsigned long long)idx, (unsigned long long)off);
 	if (tc_json_us_to_ns(&e->ts, &ts) < 0)
 		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: bad \"ts\" value",
 				  f->path, (unsigned long long)idx, (unsigned long long)off);
 	/* Bounds keep every later sum (ts + dur, ts + base, differences between ranks) inside
 	 * int64: 2^61 ns is the year 2043 as an epoch time. */
 	if (ts > ((int64_t)1 << 61) || ts < -((int64_t)1 << 61))
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"ts\" out of range",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: event %llu at byte %llu: \"ts\" out of range", f->path,
+				  (unsigned long long)idx, (unsigned long long)off);
 	if (memchr(e->ts.p, '.', e->ts.n))
 		f->fractional = 1;
 	if (ph == 'E') {
@@ -1072,9 +1109,9 @@ static int event_times(struct rfile *f, char ph, const struct evf *e, uint64_t i
 	if (ph == 'X') {
 		if (!e->has_dur || tc_json_us_to_ns(&e->dur, &dur) < 0 || dur < 0 ||
 		    dur > ((int64_t)1 << 61))
-			return tc_err_set(err, TC_EFORMAT,
-					  "%s: event %llu at byte %llu: bad or missing \"dur\"",
-					  f->path, (unsigned long long)idx, (unsigned long long)off);
+			return tc_err_set(
+			    err, TC_EFORMAT, "%s: event %llu at byte %llu: bad or missing \"dur\"",
+			    f->path, (unsigned long long)idx, (unsigned long long)off);
 	}
 	*ts_out = ts;
 	*dur_out = dur;
@@ -1178,8 +1215,8 @@ static int op_cpu_work(struct rctx *c, struct rfile *f, struct rop *op, const ch
 	x->dtype = w.dtype;
 	x->has_work = 1;
 	if (w.m > 0 && w.n > 0 && w.k > 0) {
-		struct rgemm *g = grow_big(f->gemm, &f->gemmcap, f->ngemm + 1, sizeof(*g),
-					   &f->big_gemm);
+		struct rgemm *g =
+		    grow_big(f->gemm, &f->gemmcap, f->ngemm + 1, sizeof(*g), &f->big_gemm);
 		if (!g)
 			return -1;
 		f->gemm = g;
@@ -1302,8 +1339,8 @@ static int event_op(struct rctx *c, struct rfile *f, char ph, enum ekind ek, con
 
 /* One event object parsed in place at *pp (no separate delimiting pass). Nothing is changed
  * in f until the whole object has been read, so NEED_MORE can retry the same event. */
-static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const char *end,
-			int eof, uint64_t idx, uint64_t off, struct tc_err *err)
+static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const char *end, int eof,
+			uint64_t idx, uint64_t off, struct tc_err *err)
 {
 	struct evf e;
 	struct argf a;
@@ -1325,11 +1362,13 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (e.has_name && e.name.t != TC_J_STR)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"name\" is not a string",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: event %llu at byte %llu: \"name\" is not a string", f->path,
+				  (unsigned long long)idx, (unsigned long long)off);
 	if (e.has_args && e.args.t != TC_J_OBJ)
-		return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: \"args\" is not an object",
-				  f->path, (unsigned long long)idx, (unsigned long long)off);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: event %llu at byte %llu: \"args\" is not an object", f->path,
+				  (unsigned long long)idx, (unsigned long long)off);
 
 	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? kind_of_cat(&e.cat, f) : E_CPU;
 	if (ek == E_SKIP || ek == E_PYTHON || ek == E_GPUANNOT || ek == E_FLOW) {
@@ -1464,7 +1503,8 @@ static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 		}
 	} else if (TC_JKEY(k, "baseTimeNanoseconds")) {
 		int64_t b;
-		if (tc_json_i64(v, &b) == 0 && b <= ((int64_t)1 << 60) && b >= -((int64_t)1 << 60)) {
+		if (tc_json_i64(v, &b) == 0 && b <= ((int64_t)1 << 60) &&
+		    b >= -((int64_t)1 << 60)) {
 			f->base_ns = b;
 			f->has_base = 1;
 		}
@@ -1504,15 +1544,17 @@ static int events_loop(struct rctx *c, struct rfile *f, struct jstream *js, stru
 					js->pos = (size_t)(p - js->buf);
 					break;
 				}
-				TC_TRY(js_fill(js, err)); /* NEED_MORE: the event is cut by the buffer */
+				TC_TRY(js_fill(
+				    js, err)); /* NEED_MORE: the event is cut by the buffer */
 			}
 		} else {
 			struct tc_jv ev;
 			char what[32];
 			snprintf(what, sizeof(what), "event %llu", (unsigned long long)idx);
 			TC_TRY(js_value(js, &ev, what, err));
-			return tc_err_set(err, TC_EFORMAT, "%s: event %llu at byte %llu: not an object",
-					  f->path, (unsigned long long)idx, (unsigned long long)off);
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: event %llu at byte %llu: not an object", f->path,
+					  (unsigned long long)idx, (unsigned long long)off);
 		}
 		idx++;
 		TC_TRY(js_peek(js, err, &ch));
@@ -1526,12 +1568,12 @@ static int events_loop(struct rctx *c, struct rfile *f, struct jstream *js, stru
 			return 0;
 		}
 		if (ch < 0)
-			return tc_err_set(err, TC_ETRUNC, "%s: byte %llu: truncated JSON after event %llu",
-					  f->path, (unsigned long long)js_off(js),
-					  (unsigned long long)idx - 1);
-		return tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected ',' or ']' after event %llu",
-				  f->path, (unsigned long long)js_off(js),
-				  (unsigned long long)idx - 1);
+			return tc_err_set(
+			    err, TC_ETRUNC, "%s: byte %llu: truncated JSON after event %llu",
+			    f->path, (unsigned long long)js_off(js), (unsigned long long)idx - 1);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: byte %llu: expected ',' or ']' after event %llu", f->path,
+				  (unsigned long long)js_off(js), (unsigned long long)idx - 1);
 	}
 }
 
@@ -1572,7 +1614,8 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 				if ((rc = js_value(&js, &k, "a top-level key", err)) < 0)
 					goto out;
 				if (k.t != TC_J_STR) {
-					rc = tc_err_set(err, TC_EFORMAT, "%s: byte %llu: expected a key string",
+					rc = tc_err_set(err, TC_EFORMAT,
+							"%s: byte %llu: expected a key string",
 							f->path, (unsigned long long)js_off(&js));
 					goto out;
 				}
@@ -1589,8 +1632,10 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 						goto out;
 					if (ch != '[') {
 						rc = tc_err_set(err, TC_EFORMAT,
-								"%s: byte %llu: \"traceEvents\" is not an array",
-								f->path, (unsigned long long)js_off(&js));
+								"%s: byte %llu: \"traceEvents\" is "
+								"not an array",
+								f->path,
+								(unsigned long long)js_off(&js));
 						goto out;
 					}
 					saw_events = 1;
@@ -1633,17 +1678,20 @@ int tc_chrome_parse(struct rctx *c, struct tc_input *in, struct rfile *f, struct
 	if ((rc = js_peek(&js, err, &ch)) < 0)
 		goto out;
 	if (ch >= 0) {
-		rc = tc_err_set(err, TC_EFORMAT, "%s: byte %llu: trailing data after the JSON value",
-				f->path, (unsigned long long)js_off(&js));
+		rc =
+		    tc_err_set(err, TC_EFORMAT, "%s: byte %llu: trailing data after the JSON value",
+			       f->path, (unsigned long long)js_off(&js));
 		goto out;
 	}
 	if (!saw_events) {
-		rc = tc_err_set(err, TC_EFORMAT, "%s: not a trace: no \"traceEvents\" array", f->path);
+		rc = tc_err_set(err, TC_EFORMAT, "%s: not a trace: no \"traceEvents\" array",
+				f->path);
 		goto out;
 	}
 	if (f->nseq == 0) {
-		rc = tc_err_set(err, TC_EFORMAT, "%s: empty trace: %llu events, none with a duration",
-				f->path, (unsigned long long)f->events);
+		rc = tc_err_set(err, TC_EFORMAT,
+				"%s: empty trace: %llu events, none with a duration", f->path,
+				(unsigned long long)f->events);
 		goto out;
 	}
 	for (size_t i = 0; i < f->n; i++) {
@@ -1724,7 +1772,8 @@ static void *parse_worker(void *arg)
 		if (i >= j->n)
 			return NULL;
 		if (j->rcs[i] == 0)
-			j->rcs[i] = parse_one(j->files[i].ctx, &j->files[i], j->srcs[i], &j->errs[i]);
+			j->rcs[i] =
+			    parse_one(j->files[i].ctx, &j->files[i], j->srcs[i], &j->errs[i]);
 	}
 }
 
@@ -1755,8 +1804,8 @@ void tc_chrome_ctx_free(struct rctx *c)
  * that they can be parsed at once, one thread per input up to the core count; the writer
  * interns names by text, so the output does not depend on which context held them or on
  * the order the threads ran in. The error reported is the first input's that failed. */
-int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
-			  size_t n, size_t *n_ok, struct tc_err *err)
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs, size_t n,
+			  size_t *n_ok, struct tc_err *err)
 {
 	int rc = 0;
 	*n_ok = 0;

@@ -27,7 +27,7 @@ struct rop {
 struct rwork {
 	uint64_t flops, bytes_read, bytes_written;
 	uint64_t shapes; /* offset + 1 of the op's packed Input Dims in rfile.shp, 0 = none */
-	uint32_t gi;     /* index + 1 into rfile.gemm, 0 = none */
+	uint32_t gi;	 /* index + 1 into rfile.gemm, 0 = none */
 	uint8_t dtype, has_work, given;
 };
 
@@ -42,7 +42,7 @@ struct rext {
 	uint32_t coll_group_size, coll_group; /* group: string id in the name table */
 	uint64_t coll_nelems, coll_bytes, coll_seq;
 	uint64_t coll_out_nelems; /* "Out msg nelems": the size when In msg nelems is absent */
-	uint32_t sync_lane; /* local lane idx + 1 */
+	uint32_t sync_lane;	  /* local lane idx + 1 */
 	uint64_t sync_event;
 };
 
@@ -53,7 +53,7 @@ struct rext {
 struct rcorr {
 	uint32_t entry;
 	uint8_t rt, gpu, rt_seen; /* counts saturate at 255 */
-	uint8_t sub;              /* sub-kind of the (last) runtime call with it */
+	uint8_t sub;		  /* sub-kind of the (last) runtime call with it */
 };
 #define RC_DONE UINT32_MAX
 
@@ -64,7 +64,7 @@ struct rrun {
 
 struct rlane {
 	int gpu;
-	int64_t a, b; /* CPU: pid, tid; GPU: device, stream */
+	int64_t a, b;  /* CPU: pid, tid; GPU: device, stream */
 	uint32_t name; /* string id, 0 = none */
 	uint32_t out_id;
 	uint32_t open_b; /* index + 1 of the innermost open "B" op; chained through rop.parent */
@@ -95,7 +95,7 @@ struct rfile {
 	 * parallel); NULL = the run's shared one */
 	struct rctx *ctx;
 	struct tc_pyet *et; /* the run's execution trace (pyet.h), NULL = none; not owned */
-	int rank, world; /* -1 unknown */
+	int rank, world;    /* -1 unknown */
 	struct rop *ops;
 	size_t n, cap;
 	struct rext *ext;
@@ -114,7 +114,7 @@ struct rfile {
 	uint8_t *shp;
 	size_t nshp, shpcap;
 	uint8_t big_ops, big_work, big_gemm, big_shp; /* reserved mappings (tc_chrome_big_free) */
-	int64_t base_ns; /* baseTimeNanoseconds, 0 if absent */
+	int64_t base_ns;			      /* baseTimeNanoseconds, 0 if absent */
 	int has_base;
 	int era2021, fractional, rocm;
 	int64_t ts_min;
@@ -134,8 +134,8 @@ struct rfile {
 	/* ac2g flows, for runtime calls and GPU ops without a correlation: (pid, tid, ts) of
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
 	 * the id of the flow event at the same place, which Kineto sets to the correlation */
-	struct tc_map64 lane_ix; /* hash of (gpu, a, b) -> lane index (tc_chrome_lane) */
-	struct tc_map64 nocorr;  /* place -> seq + 1, bit 63 set for runtime calls */
+	struct tc_map64 lane_ix;  /* hash of (gpu, a, b) -> lane index (tc_chrome_lane) */
+	struct tc_map64 nocorr;	  /* place -> seq + 1, bit 63 set for runtime calls */
 	struct tc_map64 flowcorr; /* seq -> correlation from a flow */
 	int flow_pass;
 	uint64_t flow_linked;
@@ -150,15 +150,22 @@ struct rfile {
 	FILE *spill;
 	struct rrun *runs;
 	size_t nruns, runcap;
-	uint64_t nseq; /* ops parsed in all (seq of the next op) */
+	uint64_t nseq;	  /* ops parsed in all (seq of the next op) */
 	uint64_t open_bs; /* "B" events not yet closed */
 	/* thread names from M events: (pid, tid) -> name id */
 	struct tc_map64 tname;
 };
 
 /* What the name of an op tells, cached per name id. */
-enum { RN_KNOWN = 1, RN_HIP = 2, RN_CIJK = 4, RN_STEP = 8, RN_BACKWARD = 16, RN_LBACKWARD = 32,
-       RN_RPC = 64 /* record_param_comms */ };
+enum {
+	RN_KNOWN = 1,
+	RN_HIP = 2,
+	RN_CIJK = 4,
+	RN_STEP = 8,
+	RN_BACKWARD = 16,
+	RN_LBACKWARD = 32,
+	RN_RPC = 64 /* record_param_comms */
+};
 struct rname {
 	uint8_t flags, cls, kcls, rt, copy;
 	uint16_t work; /* tc_work_key() */
@@ -205,8 +212,8 @@ void tc_chrome_file_free(struct rfile *f);
  * each gets its own context (files[i].ctx, freed with tc_chrome_ctx_free and free) and
  * they are parsed in parallel. *n_ok: how many leading inputs parsed; the error is the
  * first failing input's. */
-int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs,
-			  size_t n, size_t *n_ok, struct tc_err *err);
+int tc_chrome_parse_files(struct rctx *c, struct rfile *files, const char *const *srcs, size_t n,
+			  size_t *n_ok, struct tc_err *err);
 void tc_chrome_ctx_free(struct rctx *c);
 void tc_chrome_big_free(void *p, uint8_t mapped);
 uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b);
@@ -217,9 +224,8 @@ int tc_chrome_sync_prepare(struct rfile *f, void **acts, size_t *nacts);
 /* chrome_stream.c: merge f's runs, link every op and, when w is given, write it (ids from
  * base_id, ts + shift). */
 struct tc_ops_writer;
-int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w,
-		     uint32_t **name_map, uint64_t base_id, int64_t shift, void *acts, size_t nacts,
-		     struct tc_err *err);
+int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w, uint32_t **name_map,
+		     uint64_t base_id, int64_t shift, void *acts, size_t nacts, struct tc_err *err);
 /* chrome_link.c: link one file without writing (validation, fuzzing). */
 int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err);
 /* chrome_link.c: sort, link, and write all files. */

@@ -113,7 +113,6 @@ int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err)
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
-
 struct lane_sort {
 	uint32_t idx;
 	const struct rlane *l;
@@ -121,7 +120,8 @@ struct lane_sort {
 
 static int cmp_lane(const void *a, const void *b)
 {
-	const struct rlane *x = ((const struct lane_sort *)a)->l, *y = ((const struct lane_sort *)b)->l;
+	const struct rlane *x = ((const struct lane_sort *)a)->l,
+			   *y = ((const struct lane_sort *)b)->l;
 	if (x->gpu != y->gpu)
 		return x->gpu < y->gpu ? -1 : 1;
 	if (x->a != y->a)
@@ -264,7 +264,9 @@ static size_t header_meta(struct rfile *const *order, size_t nf, struct tc_kv *m
 		era2024 |= order[i]->has_base || order[i]->fractional;
 		rocm |= order[i]->rocm;
 	}
-	meta[nmeta++] = (struct tc_kv){"schema_era", era2021 ? "2021" : era2024 ? "2024+" : "2022-23"};
+	meta[nmeta++] = (struct tc_kv){"schema_era", era2021   ? "2021"
+						     : era2024 ? "2024+"
+							       : "2022-23"};
 	meta[nmeta++] = (struct tc_kv){"runtime", rocm ? "hip" : "cuda"};
 	if (order[0]->schema[0])
 		meta[nmeta++] = (struct tc_kv){"kineto_schema_version", order[0]->schema};
@@ -282,8 +284,8 @@ static size_t header_meta(struct rfile *const *order, size_t nf, struct tc_kv *m
 	for (int k = 0; k < 4; k++)
 		if (order[0]->pg_kind_size[k]) {
 			size_t used = strlen(par_buf);
-			snprintf(par_buf + used, par_cap - used, "%s%s=%u", used ? "," : "", kinds[k],
-				 order[0]->pg_kind_size[k]);
+			snprintf(par_buf + used, par_cap - used, "%s%s=%u", used ? "," : "",
+				 kinds[k], order[0]->pg_kind_size[k]);
 		}
 	if (par_buf[0] && nmeta < cap)
 		meta[nmeta++] = (struct tc_kv){"source_parallel", par_buf};

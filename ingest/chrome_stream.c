@@ -20,7 +20,7 @@
 #include "chrome.h"
 #include "pyet.h"
 
-#define REC_MAX 4096   /* largest serialised op: 64 + 40 + 32 + 2 + 16*9*10 + 56 < 2 KiB */
+#define REC_MAX 4096	/* largest serialised op: 64 + 40 + 32 + 2 + 16*9*10 + 56 < 2 KiB */
 #define RBUF (1u << 18) /* read buffer per spilled run */
 
 /* One op with everything it carries, as the merge hands it over. */
@@ -148,9 +148,9 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 				close(fd);
 		}
 		if (!f->spill)
-			return tc_err_set(err, TC_EIO,
-					  "%s: cannot create a temporary file for sorting in %s: %s",
-					  f->path, tmpl, strerror(errno));
+			return tc_err_set(
+			    err, TC_EIO, "%s: cannot create a temporary file for sorting in %s: %s",
+			    f->path, tmpl, strerror(errno));
 	}
 	if (tc_grow((void **)&f->runs, &f->runcap, f->nruns + 1, sizeof(*f->runs)) < 0)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
@@ -165,8 +165,8 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 		rec_of(f, k, &q);
 		size_t n = rec_pack(&q, buf);
 		if (fwrite(buf, 1, n, f->spill) != n)
-			return tc_err_set(err, TC_EIO, "%s: temporary file: write failed (disk full?)",
-					  f->path);
+			return tc_err_set(err, TC_EIO,
+					  "%s: temporary file: write failed (disk full?)", f->path);
 		run->bytes += n;
 	}
 	f->nruns++;
@@ -178,8 +178,8 @@ int tc_chrome_spill(struct rfile *f, struct tc_err *err)
 
 struct rsrc {
 	const struct rfile *f;
-	int mem;         /* the in-memory (last) run */
-	size_t k, n;     /* mem: next position, count */
+	int mem;     /* the in-memory (last) run */
+	size_t k, n; /* mem: next position, count */
 	int fd;
 	uint64_t off, end;
 	uint8_t *buf;
@@ -203,7 +203,8 @@ static int src_next(struct rsrc *s, struct tc_err *err)
 		size_t want = (size_t)TC_MIN((uint64_t)(RBUF - s->len), s->end - s->off);
 		ssize_t got = pread(s->fd, s->buf + s->len, want, (off_t)s->off);
 		if (got <= 0)
-			return tc_err_set(err, TC_EIO, "%s: temporary file: read failed", s->f->path);
+			return tc_err_set(err, TC_EIO, "%s: temporary file: read failed",
+					  s->f->path);
 		s->len += (size_t)got;
 		s->off += (uint64_t)got;
 	}
@@ -257,7 +258,7 @@ struct launch {
 /* cuda_sync records as actions on the last runtime call of a correlation */
 struct sact {
 	uint64_t corr, record_corr;
-	uint32_t s, kind; /* kind 1: the recording call; 2: the waiting call */
+	uint32_t s, kind;		 /* kind 1: the recording call; 2: the waiting call */
 	uint32_t lane_wait, lane_stream; /* lane index + 1, 0 = none */
 };
 
@@ -328,16 +329,26 @@ int tc_chrome_sync_prepare(struct rfile *f, void **acts_out, size_t *n_out)
 		/* only for calls that exist, and only the lane the call's kind uses */
 		if (y->record_corr && y->wait_stream >= 0 &&
 		    (rc = tc_chrome_corr(f, y->record_corr)) && rc->rt)
-			a[n++] = (struct sact){y->record_corr, y->record_corr, (uint32_t)s, 1,
-					       tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1, 0};
+			a[n++] = (struct sact){y->record_corr,
+					       y->record_corr,
+					       (uint32_t)s,
+					       1,
+					       tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1,
+					       0};
 		if (y->corr && (rc = tc_chrome_corr(f, y->corr)) && rc->rt) {
-			int by_stream = rc->sub == TC_RT_STREAM_WAIT_EVENT || rc->sub == TC_RT_STREAM_SYNC;
-			a[n++] = (struct sact){
-				y->corr, y->record_corr, (uint32_t)s, 2,
-				!by_stream && y->wait_stream >= 0
-					? tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1 : 0,
-				by_stream && y->stream >= 0
-					? tc_chrome_lane(f, 1, y->device, y->stream) + 1 : 0};
+			int by_stream =
+			    rc->sub == TC_RT_STREAM_WAIT_EVENT || rc->sub == TC_RT_STREAM_SYNC;
+			a[n++] =
+			    (struct sact){y->corr,
+					  y->record_corr,
+					  (uint32_t)s,
+					  2,
+					  !by_stream && y->wait_stream >= 0
+					      ? tc_chrome_lane(f, 1, y->device, y->wait_stream) + 1
+					      : 0,
+					  by_stream && y->stream >= 0
+					      ? tc_chrome_lane(f, 1, y->device, y->stream) + 1
+					      : 0};
 		}
 	}
 	qsort(a, n, sizeof(*a), cmp_sact);
@@ -404,7 +415,8 @@ static void attribute(struct lk *k, struct rrec *q, struct frame *fr)
 			q->r.flags |= fr->flags & TC_FLAG_WORK_ESTIMATED;
 			give_work = 0;
 		}
-		if (want_coll && (fr->has_coll || tc_coll_of_name(tc_strtab_get(&c->names, fr->name)))) {
+		if (want_coll &&
+		    (fr->has_coll || tc_coll_of_name(tc_strtab_get(&c->names, fr->name)))) {
 			struct rext *kx = &q->x;
 			if (!q->r.xi) {
 				memset(kx, 0, sizeof(*kx));
@@ -426,7 +438,7 @@ static void attribute(struct lk *k, struct rrec *q, struct frame *fr)
 			}
 			if (!kx->coll_kind)
 				kx->coll_kind =
-					(uint8_t)tc_coll_of_name(tc_strtab_get(&c->names, fr->name));
+				    (uint8_t)tc_coll_of_name(tc_strtab_get(&c->names, fr->name));
 			if (kx->coll_kind && kx->coll_bytes)
 				want_coll = 0;
 		}
@@ -508,7 +520,8 @@ static void link_op(struct lk *k, struct rrec *q, uint64_t i, uint64_t *parent, 
 		}
 		if (r->kind != TC_KIND_RUNTIME && r->dur > 0) {
 			struct frame *fr = frame_new(k);
-			if (!fr || tc_grow((void **)&st->v, &st->cap, st->n + 1, sizeof(*st->v)) < 0) {
+			if (!fr ||
+			    tc_grow((void **)&st->v, &st->cap, st->n + 1, sizeof(*st->v)) < 0) {
 				free(fr);
 				k->oom = 1;
 				return;
@@ -584,8 +597,8 @@ static void link_op(struct lk *k, struct rrec *q, uint64_t i, uint64_t *parent, 
 		}
 		q->x.sync_event = r->corr;
 	}
-	if ((r->kind == TC_KIND_KERNEL || r->kind == TC_KIND_MEMCPY ||
-	     r->kind == TC_KIND_MEMSET) && r->corr) {
+	if ((r->kind == TC_KIND_KERNEL || r->kind == TC_KIND_MEMCPY || r->kind == TC_KIND_MEMSET) &&
+	    r->corr) {
 		struct rcorr *rc = tc_chrome_corr(f, r->corr);
 		if (!rc) {
 			k->oom = 1;
@@ -600,7 +613,8 @@ static void link_op(struct lk *k, struct rrec *q, uint64_t i, uint64_t *parent, 
 				r->flags |= TC_FLAG_GRAPH_KERNEL;
 			if (r->kind == TC_KIND_KERNEL)
 				attribute(k, q, L->parent);
-			/* a saturated count (255+ GPU ops, a big graph) keeps the launch to the end */
+			/* a saturated count (255+ GPU ops, a big graph) keeps the launch to the end
+			 */
 			if (++L->linked >= rc->gpu && rc->gpu < 255) {
 				frame_unref(k, L->parent);
 				L->live = 0;
@@ -677,7 +691,8 @@ static int emit_op(struct lk *k, struct emit *e, struct rrec *q, uint64_t parent
 			}
 		}
 		if (q->nshp && r->kind != TC_KIND_KERNEL) {
-			/* packed by ingest itself (chrome.c), so well formed; bounded all the same */
+			/* packed by ingest itself (chrome.c), so well formed; bounded all the same
+			 */
 			const uint8_t *sp = q->shp, *se = q->shp + q->nshp;
 			uint64_t ns = 0, rk = 0, dz = 0;
 			(void)tc_varint_next(&sp, se, &ns);
@@ -705,7 +720,8 @@ static int emit_op(struct lk *k, struct emit *e, struct rrec *q, uint64_t parent
 			op.coll_group_size = x->coll_group_size;
 			op.coll_bytes = x->coll_bytes;
 			op.coll_seq = x->coll_seq;
-			if (x->coll_group && (rc = name_id(c, e, x->coll_group, &op.coll_group)) < 0)
+			if (x->coll_group &&
+			    (rc = name_id(c, e, x->coll_group, &op.coll_group)) < 0)
 				return tc_err_set(err, rc, "out of memory");
 			if (c->stats)
 				c->stats->collectives++;
@@ -740,9 +756,8 @@ static int emit_op(struct lk *k, struct emit *e, struct rrec *q, uint64_t parent
 	return 0;
 }
 
-int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w,
-		     uint32_t **name_map, uint64_t base_id, int64_t shift, void *acts, size_t nacts,
-		     struct tc_err *err)
+int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w, uint32_t **name_map,
+		     uint64_t base_id, int64_t shift, void *acts, size_t nacts, struct tc_err *err)
 {
 	struct lk k;
 	struct emit e = {w, name_map, base_id, shift};
@@ -761,7 +776,8 @@ int tc_chrome_stream(struct rctx *c, struct rfile *f, struct tc_ops_writer *w,
 		goto out;
 	}
 	if (f->spill && fflush(f->spill) != 0) {
-		rc = tc_err_set(err, TC_EIO, "%s: temporary file: write failed (disk full?)", f->path);
+		rc = tc_err_set(err, TC_EIO, "%s: temporary file: write failed (disk full?)",
+				f->path);
 		goto out;
 	}
 	tc_chrome_sort(f->ops, f->n);

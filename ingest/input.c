@@ -40,7 +40,7 @@ struct tc_input {
 	struct inflate_state *isal; /* igzip's state (large: on the heap) */
 #endif
 	ZSTD_DCtx *zd;
-	int zd_mid; /* inside a frame */
+	int zd_mid;	  /* inside a frame */
 	uint64_t doffset; /* uncompressed bytes produced (= offset without the thread) */
 	/* Decompression on a second thread, so a .gz costs the slower of inflate and parse,
 	 * not their sum: the producer fills two slots in turn, the reader empties them in
@@ -61,8 +61,7 @@ struct tc_input {
 
 #define SLOT_SIZE (1u << 20)
 
-static size_t src_read(struct tc_input *in, uint8_t *buf, size_t cap, struct tc_err *err,
-		       int *rc)
+static size_t src_read(struct tc_input *in, uint8_t *buf, size_t cap, struct tc_err *err, int *rc)
 {
 	*rc = 0;
 	if (in->mem) {
@@ -111,8 +110,9 @@ static int detect(struct tc_input *in, struct tc_err *err)
 			return tc_err_set(err, TC_ENOMEM, "%s: gzip init failed", in->name);
 		in->zs_init = 1;
 #endif
-	} else if (in->clen >= 4 && (((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)) ||
-				     ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
+	} else if (in->clen >= 4 &&
+		   (((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)) ||
+		    ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
 		/* a zstd frame, or a skippable frame (0x184D2A5?), which `zstd -d` accepts and
 		 * the decompressor steps over (issue 19: it was "not a JSON trace") */
 		in->kind = IN_ZSTD;
@@ -142,8 +142,7 @@ int tc_input_open(struct tc_input **out, const char *path, struct tc_err *err)
 	return tc_input_open_as(out, path, path, err);
 }
 
-int tc_input_open_as(struct tc_input **out, const char *path, const char *name,
-		     struct tc_err *err)
+int tc_input_open_as(struct tc_input **out, const char *path, const char *name, struct tc_err *err)
 {
 	struct tc_input *in = tc_xcalloc(1, sizeof(*in));
 	struct stat st;
@@ -211,8 +210,7 @@ static const char *isal_error(int r)
 	}
 }
 
-static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
-		     struct tc_err *err)
+static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err)
 {
 	struct inflate_state *st = in->isal;
 	st->next_out = buf;
@@ -222,10 +220,10 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 		TC_TRY(fill(in, err));
 		if (in->cpos == in->clen) {
 			if (!in->zs_done)
-				return tc_err_set(err, TC_ETRUNC,
-						  "%s: gzip stream truncated at uncompressed byte %llu",
-						  in->name,
-						  (unsigned long long)(in->doffset + want - st->avail_out));
+				return tc_err_set(
+				    err, TC_ETRUNC,
+				    "%s: gzip stream truncated at uncompressed byte %llu", in->name,
+				    (unsigned long long)(in->doffset + want - st->avail_out));
 			break;
 		}
 		if (in->zs_done) {
@@ -239,8 +237,8 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 		int r = isal_inflate(st);
 		in->cpos = in->clen - st->avail_in;
 		if (r < 0)
-			return tc_err_set(err, TC_EFORMAT, "%s: gzip error at uncompressed byte %llu: %s",
-					  in->name,
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: gzip error at uncompressed byte %llu: %s", in->name,
 					  (unsigned long long)(in->doffset + want - st->avail_out),
 					  isal_error(r));
 		if (st->block_state == ISAL_BLOCK_FINISH)
@@ -250,8 +248,7 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 	return 0;
 }
 #else
-static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
-		     struct tc_err *err)
+static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err)
 {
 	in->zs.next_out = buf;
 	in->zs.avail_out = (uInt)cap;
@@ -259,11 +256,10 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 		TC_TRY(fill(in, err));
 		if (in->cpos == in->clen) {
 			if (!in->zs_done)
-				return tc_err_set(err, TC_ETRUNC,
-						  "%s: gzip stream truncated at uncompressed byte %llu",
-						  in->name,
-						  (unsigned long long)(in->doffset + cap -
-								       in->zs.avail_out));
+				return tc_err_set(
+				    err, TC_ETRUNC,
+				    "%s: gzip stream truncated at uncompressed byte %llu", in->name,
+				    (unsigned long long)(in->doffset + cap - in->zs.avail_out));
 			break;
 		}
 		if (in->zs_done) {
@@ -280,35 +276,36 @@ static int read_gzip(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
 			continue;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return tc_err_set(err, TC_EFORMAT, "%s: gzip error at uncompressed byte %llu: %s",
-					  in->name,
-					  (unsigned long long)(in->doffset + cap - in->zs.avail_out),
-					  in->zs.msg ? in->zs.msg : "corrupt data");
+			return tc_err_set(
+			    err, TC_EFORMAT, "%s: gzip error at uncompressed byte %llu: %s",
+			    in->name, (unsigned long long)(in->doffset + cap - in->zs.avail_out),
+			    in->zs.msg ? in->zs.msg : "corrupt data");
 	}
 	*got = cap - in->zs.avail_out;
 	return 0;
 }
 #endif
 
-static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got,
-		     struct tc_err *err)
+static int read_zstd(struct tc_input *in, uint8_t *buf, size_t cap, size_t *got, struct tc_err *err)
 {
 	ZSTD_outBuffer ob = {buf, cap, 0};
 	while (ob.pos < ob.size) {
 		TC_TRY(fill(in, err));
 		if (in->cpos == in->clen) {
 			if (in->zd_mid)
-				return tc_err_set(err, TC_ETRUNC,
-						  "%s: zstd stream truncated at uncompressed byte %llu",
-						  in->name, (unsigned long long)(in->doffset + ob.pos));
+				return tc_err_set(
+				    err, TC_ETRUNC,
+				    "%s: zstd stream truncated at uncompressed byte %llu", in->name,
+				    (unsigned long long)(in->doffset + ob.pos));
 			break;
 		}
 		ZSTD_inBuffer ib = {in->cbuf, in->clen, in->cpos};
 		size_t r = ZSTD_decompressStream(in->zd, &ob, &ib);
 		in->cpos = ib.pos;
 		if (ZSTD_isError(r))
-			return tc_err_set(err, TC_EFORMAT, "%s: zstd error at uncompressed byte %llu: %s",
-					  in->name, (unsigned long long)(in->doffset + ob.pos),
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: zstd error at uncompressed byte %llu: %s", in->name,
+					  (unsigned long long)(in->doffset + ob.pos),
 					  ZSTD_getErrorName(r));
 		in->zd_mid = r != 0;
 	}

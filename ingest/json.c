@@ -23,8 +23,9 @@ const char *tc_json_skip_ws_long(const char *p, const char *end)
 		      tb = _mm_set1_epi8('\t');
 	while (end - p >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
-					  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tb)));
+		__m128i ws =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+				 _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tb)));
 		unsigned m = (unsigned)_mm_movemask_epi8(ws) ^ 0xffffu;
 		if (m)
 			return p + __builtin_ctz(m);
@@ -70,7 +71,8 @@ static const char *find_quote(const char *p, const char *end)
 	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
 	while (end - p >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bs)));
+		int m =
+		    _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bs)));
 		if (m)
 			return p + __builtin_ctz((unsigned)m);
 		p += 16;
@@ -172,8 +174,7 @@ static int scan_number(const char **pp, const char *end, struct tc_jv *v)
 	return 0;
 }
 
-static int scan_lit(const char **pp, const char *end, const char *lit, uint8_t t,
-		    struct tc_jv *v)
+static int scan_lit(const char **pp, const char *end, const char *lit, uint8_t t, struct tc_jv *v)
 {
 	size_t n = strlen(lit);
 	if ((size_t)(end - *pp) < n || memcmp(*pp, lit, n) != 0)
@@ -442,11 +443,21 @@ size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
 		}
 		c = v->p[++i];
 		switch (c) {
-		case 'n': buf[o++] = '\n'; break;
-		case 't': buf[o++] = '\t'; break;
-		case 'r': buf[o++] = '\r'; break;
-		case 'b': buf[o++] = '\b'; break;
-		case 'f': buf[o++] = '\f'; break;
+		case 'n':
+			buf[o++] = '\n';
+			break;
+		case 't':
+			buf[o++] = '\t';
+			break;
+		case 'r':
+			buf[o++] = '\r';
+			break;
+		case 'b':
+			buf[o++] = '\b';
+			break;
+		case 'f':
+			buf[o++] = '\f';
+			break;
 		case 'u': {
 			unsigned cp = hex4(v->p + i + 1);
 			i += 4;
@@ -479,7 +490,9 @@ size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
 			}
 			break;
 		}
-		default: buf[o++] = c; break;
+		default:
+			buf[o++] = c;
+			break;
 		}
 	}
 	buf[o] = '\0';
@@ -496,7 +509,8 @@ int tc_json_u64(const struct tc_jv *v, uint64_t *out)
 		unsigned d = (unsigned)(v->p[i] - '0');
 		/* 19 digits always fit; past them, the exact overflow test (no division per
 		 * digit) */
-		if (i >= 19 && (__builtin_mul_overflow(x, 10u, &x) || __builtin_add_overflow(x, d, &x)))
+		if (i >= 19 &&
+		    (__builtin_mul_overflow(x, 10u, &x) || __builtin_add_overflow(x, d, &x)))
 			return -1;
 		if (i < 19)
 			x = x * 10 + d;

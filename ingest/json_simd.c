@@ -77,11 +77,11 @@ __attribute__((target("sse2"))) static void classify_sse2(const char *p, struct 
 		uint64_t mq = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, cq));
 		uint64_t mb = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, cb));
 		uint64_t mw = (uint16_t)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
-				     _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tb))));
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+				 _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tb))));
 		uint64_t mo = (uint16_t)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, lb), _mm_cmpeq_epi8(y, rb)),
-				     _mm_or_si128(_mm_cmpeq_epi8(x, co), _mm_cmpeq_epi8(x, cm))));
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, lb), _mm_cmpeq_epi8(y, rb)),
+				 _mm_or_si128(_mm_cmpeq_epi8(x, co), _mm_cmpeq_epi8(x, cm))));
 		put(r, 16 * k, mq, mb, mw, mo);
 	}
 }
@@ -101,11 +101,11 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, struct 
 		uint64_t mq = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cq));
 		uint64_t mb = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cb));
 		uint64_t mw = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(x, sp), _mm256_cmpeq_epi8(x, nl)),
-			_mm256_or_si256(_mm256_cmpeq_epi8(x, cr), _mm256_cmpeq_epi8(x, tb))));
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x, sp), _mm256_cmpeq_epi8(x, nl)),
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x, cr), _mm256_cmpeq_epi8(x, tb))));
 		uint64_t mo = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(y, lb), _mm256_cmpeq_epi8(y, rb)),
-			_mm256_or_si256(_mm256_cmpeq_epi8(x, co), _mm256_cmpeq_epi8(x, cm))));
+		    _mm256_or_si256(_mm256_cmpeq_epi8(y, lb), _mm256_cmpeq_epi8(y, rb)),
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x, co), _mm256_cmpeq_epi8(x, cm))));
 		put(r, 32 * k, mq, mb, mw, mo);
 	}
 }
@@ -129,12 +129,12 @@ static void classify_neon(const char *p, struct tc_jraw *r)
 		uint8x16_t y = vorrq_u8(x, vdupq_n_u8(0x20));
 		uint64_t mq = neon_mask16(vceqq_u8(x, vdupq_n_u8('"')));
 		uint64_t mb = neon_mask16(vceqq_u8(x, vdupq_n_u8('\\')));
-		uint64_t mw = neon_mask16(
-			vorrq_u8(vorrq_u8(vceqq_u8(x, vdupq_n_u8(' ')), vceqq_u8(x, vdupq_n_u8('\n'))),
-				 vorrq_u8(vceqq_u8(x, vdupq_n_u8('\r')), vceqq_u8(x, vdupq_n_u8('\t')))));
+		uint64_t mw = neon_mask16(vorrq_u8(
+		    vorrq_u8(vceqq_u8(x, vdupq_n_u8(' ')), vceqq_u8(x, vdupq_n_u8('\n'))),
+		    vorrq_u8(vceqq_u8(x, vdupq_n_u8('\r')), vceqq_u8(x, vdupq_n_u8('\t')))));
 		uint64_t mo = neon_mask16(
-			vorrq_u8(vorrq_u8(vceqq_u8(y, vdupq_n_u8('{')), vceqq_u8(y, vdupq_n_u8('}'))),
-				 vorrq_u8(vceqq_u8(x, vdupq_n_u8(':')), vceqq_u8(x, vdupq_n_u8(',')))));
+		    vorrq_u8(vorrq_u8(vceqq_u8(y, vdupq_n_u8('{')), vceqq_u8(y, vdupq_n_u8('}'))),
+			     vorrq_u8(vceqq_u8(x, vdupq_n_u8(':')), vceqq_u8(x, vdupq_n_u8(',')))));
 		put(r, 16 * k, mq, mb, mw, mo);
 	}
 }

@@ -106,8 +106,7 @@ static int col_of(const struct csv *c, const char *name)
 /* ---- numbers ------------------------------------------------------------------------------ */
 
 /* The text of column col of the row, or an error naming the file, line and column. */
-static int field(const struct csv *c, int col, const char *what, const char **s,
-		 struct tc_err *err)
+static int field(const struct csv *c, int col, const char *what, const char **s, struct tc_err *err)
 {
 	if (col < 0 || (size_t)col >= c->nf)
 		return tc_err_set(err, TC_EFORMAT, "%s:%u: %s: missing (row has %zu fields)",

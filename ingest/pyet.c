@@ -19,16 +19,16 @@
 #include "adapter.h"
 #include "pyet.h"
 
-#define MATCH_BACK 256  /* how far before the last match a name match may be */
+#define MATCH_BACK 256	/* how far before the last match a name match may be */
 #define MATCH_AHEAD 512 /* and how far after it */
 
 struct pnode {
 	uint64_t id, rf_id, parent;
 	uint32_t name, tid;
-	uint32_t pidx;       /* index of the parent, TC_PYET_NONE when not in the file */
+	uint32_t pidx;	     /* index of the parent, TC_PYET_NONE when not in the file */
 	uint32_t shp, n_shp; /* into shapes */
 	uint32_t dep, n_dep; /* into deps (node indices) */
-	uint64_t op;         /* op written for it, TC_NONE before */
+	uint64_t op;	     /* op written for it, TC_NONE before */
 	uint8_t claimed, root;
 };
 
@@ -45,9 +45,9 @@ struct tc_pyet {
 	size_t ndeps, cap_deps;
 	struct tc_strtab names;
 	struct tc_map64 by_rf; /* rf_id -> index */
-	uint64_t *out;         /* tc_pyet_deps' answer */
+	uint64_t *out;	       /* tc_pyet_deps' answer */
 	size_t cap_out;
-	size_t cursor;         /* position after the last match */
+	size_t cursor; /* position after the last match */
 	uint64_t matched, by_name, written;
 };
 
@@ -61,7 +61,8 @@ static json_t *node_attr(json_t *node, const char *key)
 	json_t *attrs = json_object_get(node, "attrs");
 	size_t i;
 	json_t *a;
-	json_array_foreach(attrs, i, a) {
+	json_array_foreach(attrs, i, a)
+	{
 		json_t *nm = json_object_get(a, "name");
 		if (json_is_string(nm) && strcmp(json_string_value(nm), key) == 0)
 			return json_object_get(a, "value");
@@ -102,7 +103,8 @@ static size_t tensors_of(json_t *vals, json_t *types, uint64_t *keys, size_t cap
 {
 	size_t n = 0, i;
 	json_t *v;
-	json_array_foreach(vals, i, v) {
+	json_array_foreach(vals, i, v)
+	{
 		const char *t = json_string_value(json_array_get(types, i));
 		if (!t)
 			continue;
@@ -112,9 +114,8 @@ static size_t tensors_of(json_t *vals, json_t *types, uint64_t *keys, size_t cap
 		} else if (strncmp(t, "GenericList[Tensor", 18) == 0 && json_is_array(v)) {
 			size_t j;
 			json_t *e;
-			json_array_foreach(v, j, e)
-				if (is_tensor(e) && n < cap)
-					keys[n++] = tensor_key(e);
+			json_array_foreach(v, j, e) if (is_tensor(e) && n < cap) keys[n++] =
+			    tensor_key(e);
 		}
 	}
 	return n;
@@ -125,7 +126,8 @@ static int add_shapes(struct tc_pyet *et, struct pnode *p, json_t *shapes)
 	size_t i;
 	json_t *s;
 	p->shp = (uint32_t)et->nshapes;
-	json_array_foreach(shapes, i, s) {
+	json_array_foreach(shapes, i, s)
+	{
 		if (tc_grow((void **)&et->shapes, &et->cap_shapes, et->nshapes + 1,
 			    sizeof(*et->shapes)) < 0)
 			return TC_ENOMEM;
@@ -136,12 +138,14 @@ static int add_shapes(struct tc_pyet *et, struct pnode *p, json_t *shapes)
 		for (j = 0; j < r; j++) /* a list of lists (GenericList) has no one shape */
 			if (!json_is_integer(json_array_get(s, j)))
 				r = 0;
-		if (tc_grow((void **)&et->dims, &et->cap_dims, et->ndims + r + 1, sizeof(int64_t)) < 0)
+		if (tc_grow((void **)&et->dims, &et->cap_dims, et->ndims + r + 1, sizeof(int64_t)) <
+		    0)
 			return TC_ENOMEM;
 		for (j = 0; j < r; j++)
 			et->dims[et->ndims + j] = json_integer_value(json_array_get(s, j));
 		sh->rank = (uint32_t)r;
-		sh->dims = (const int64_t *)(uintptr_t)et->ndims; /* an offset until dims stop moving */
+		sh->dims =
+		    (const int64_t *)(uintptr_t)et->ndims; /* an offset until dims stop moving */
 		et->ndims += r;
 	}
 	p->n_shp = (uint32_t)(et->nshapes - p->shp);
@@ -173,27 +177,34 @@ static int build(struct tc_pyet *et, json_t *root, struct tc_err *err)
 	json_t *nodes = json_object_get(root, "nodes");
 	json_t *schema = json_object_get(root, "schema");
 	if (!json_is_array(nodes) || !json_is_string(schema))
-		return tc_err_set(err, TC_EFORMAT, "%s: not a PyTorch execution trace (no \"schema\" "
-				  "and \"nodes\")", et->path);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: not a PyTorch execution trace (no \"schema\" "
+				  "and \"nodes\")",
+				  et->path);
 	snprintf(et->schema, sizeof(et->schema), "%s", json_string_value(schema));
 	if (strncmp(et->schema, "1.0", 3) != 0 && strncmp(et->schema, "1.1", 3) != 0)
-		return tc_err_set(err, TC_EVERSION, "%s: execution trace schema %s: only 1.0.x and "
-				  "1.1.x are read", et->path, et->schema);
+		return tc_err_set(err, TC_EVERSION,
+				  "%s: execution trace schema %s: only 1.0.x and "
+				  "1.1.x are read",
+				  et->path, et->schema);
 	et->nn = json_array_size(nodes);
 	et->n = calloc(et->nn + 1, sizeof(*et->n));
 	if (!et->n)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	size_t i;
 	json_t *nd;
-	json_array_foreach(nodes, i, nd) {
+	json_array_foreach(nodes, i, nd)
+	{
 		struct pnode *p = &et->n[i];
 		json_t *id = json_object_get(nd, "id"), *nm = json_object_get(nd, "name");
 		json_t *par = node_attr(nd, "parent");
 		if (!par)
 			par = json_object_get(nd, "ctrl_deps");
 		if (!json_is_integer(id) || !json_is_string(nm))
-			return tc_err_set(err, TC_EFORMAT, "%s: node %zu: no integer \"id\" and string "
-					  "\"name\"", et->path, i);
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: node %zu: no integer \"id\" and string "
+					  "\"name\"",
+					  et->path, i);
 		p->id = (uint64_t)json_integer_value(id);
 		p->parent = json_is_integer(par) ? (uint64_t)json_integer_value(par) : TC_NONE;
 		json_t *rf = node_attr(nd, "rf_id"), *tid = node_attr(nd, "tid");
@@ -213,8 +224,9 @@ static int build(struct tc_pyet *et, json_t *root, struct tc_err *err)
 	for (i = 0; i < et->nn && rc == 0; i++) {
 		uint64_t prev;
 		if (tc_map64_get(&by_id, et->n[i].id, &prev))
-			rc = tc_err_set(err, TC_EFORMAT, "%s: node %" PRIu64 " (%s): id given twice",
-					et->path, et->n[i].id, tc_strtab_get(&et->names, et->n[i].name));
+			rc = tc_err_set(err, TC_EFORMAT,
+					"%s: node %" PRIu64 " (%s): id given twice", et->path,
+					et->n[i].id, tc_strtab_get(&et->names, et->n[i].name));
 		else if (tc_map64_put(&by_id, et->n[i].id, i) < 0 ||
 			 (et->n[i].rf_id != TC_NONE && !et->n[i].root &&
 			  !tc_map64_get(&et->by_rf, et->n[i].rf_id, NULL) &&
@@ -462,7 +474,8 @@ static int pyet_run(const char *const *inputs, size_t n_inputs, const char *out_
 		if (rc == 0 && stats)
 			stats->events += ets[i]->nn;
 		if (rc == 0 && opts && opts->log)
-			tc_info(opts->log, "%s: execution trace %s, %zu nodes, %zu data dependencies "
+			tc_info(opts->log,
+				"%s: execution trace %s, %zu nodes, %zu data dependencies "
 				"(no times: give the Kineto trace of the run beside it for them)",
 				inputs[i], ets[i]->schema, ets[i]->nn, ets[i]->ndeps);
 	}
@@ -493,7 +506,9 @@ static int pyet_probe(const char *path, const uint8_t *head, size_t n)
 }
 
 const struct tc_ingest_adapter tc_ingest_pyet_adapter = {
-	"pytorch-et", "PyTorch execution trace JSON (schema 1.0.x, 1.1.x): operators, shapes, "
-	"data dependencies; with the Kineto trace of the run, its times",
-	pyet_probe, pyet_run,
+    "pytorch-et",
+    "PyTorch execution trace JSON (schema 1.0.x, 1.1.x): operators, shapes, "
+    "data dependencies; with the Kineto trace of the run, its times",
+    pyet_probe,
+    pyet_run,
 };

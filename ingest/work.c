@@ -19,13 +19,13 @@
 
 enum wk_family {
 	WK_NONE,
-	WK_MM,      /* mm, _scaled_mm: A[m,k] B[k,n] */
+	WK_MM,	    /* mm, _scaled_mm: A[m,k] B[k,n] */
 	WK_ADDMM,   /* addmm: C, A[m,k], B[k,n] */
-	WK_BMM,     /* bmm: A[b,m,k] B[b,k,n] */
+	WK_BMM,	    /* bmm: A[b,m,k] B[b,k,n] */
 	WK_BADDBMM, /* baddbmm, addbmm: C, A[b,m,k], B[b,k,n] */
 	WK_MATMUL,  /* matmul: broadcasting */
 	WK_LINEAR,  /* linear: X[...,k], W[n,k], bias */
-	WK_MV,      /* mv: M[m,k] v[k]; addmv: bias first */
+	WK_MV,	    /* mv: M[m,k] v[k]; addmv: bias first */
 	WK_ADDMV,
 	WK_DOT,
 	WK_CONV,
@@ -38,8 +38,8 @@ enum wk_family {
 	WK_SOFTMAX,
 	WK_EMBEDDING,
 	WK_REDUCTION,
-	WK_COPY,      /* copy_(dst, src) */
-	WK_CLONE,     /* one input copied/converted: clone, contiguous, _to_copy, to */
+	WK_COPY,  /* copy_(dst, src) */
+	WK_CLONE, /* one input copied/converted: clone, contiguous, _to_copy, to */
 	WK_CAT,
 	WK_FILL,
 };
@@ -51,62 +51,170 @@ struct fam {
 
 /* Normalised names (namespace and trailing '_' dropped, lowercase). */
 static const struct fam fams[] = {
-	{"mm", WK_MM}, {"_scaled_mm", WK_MM}, {"scaled_mm", WK_MM}, {"addmm", WK_ADDMM},
-	{"_addmm_activation", WK_ADDMM}, {"bmm", WK_BMM}, {"baddbmm", WK_BADDBMM},
-	{"addbmm", WK_BADDBMM}, {"matmul", WK_MATMUL}, {"linear", WK_LINEAR},
-	{"mv", WK_MV}, {"addmv", WK_ADDMV}, {"dot", WK_DOT}, {"vdot", WK_DOT},
-	{"convolution", WK_CONV}, {"_convolution", WK_CONV}, {"conv1d", WK_CONV},
-	{"conv2d", WK_CONV}, {"conv3d", WK_CONV}, {"cudnn_convolution", WK_CONV},
-	{"miopen_convolution", WK_CONV}, {"mkldnn_convolution", WK_CONV},
-	{"convolution_overrideable", WK_CONV},
-	{"convolution_backward", WK_CONV_BWD}, {"convolution_backward_overrideable", WK_CONV_BWD},
-	{"scaled_dot_product_attention", WK_SDPA_BHLE},
-	{"_scaled_dot_product_flash_attention", WK_SDPA_BHLE},
-	{"_scaled_dot_product_efficient_attention", WK_SDPA_BHLE},
-	{"_scaled_dot_product_cudnn_attention", WK_SDPA_BHLE},
-	{"_scaled_dot_product_flash_attention_for_cpu", WK_SDPA_BHLE},
-	{"_flash_attention_forward", WK_SDPA_BLHE}, {"_efficient_attention_forward", WK_SDPA_BLHE},
-	{"layer_norm", WK_NORM}, {"native_layer_norm", WK_NORM}, {"batch_norm", WK_NORM},
-	{"native_batch_norm", WK_NORM}, {"_batch_norm_impl_index", WK_NORM},
-	{"cudnn_batch_norm", WK_NORM}, {"miopen_batch_norm", WK_NORM}, {"group_norm", WK_NORM},
-	{"native_group_norm", WK_NORM}, {"instance_norm", WK_NORM},
-	{"_native_batch_norm_legit", WK_NORM}, {"_native_batch_norm_legit_no_training", WK_NORM},
-	{"rms_norm", WK_RMSNORM}, {"_fused_rms_norm", WK_RMSNORM},
-	{"softmax", WK_SOFTMAX}, {"_softmax", WK_SOFTMAX}, {"log_softmax", WK_SOFTMAX},
-	{"_log_softmax", WK_SOFTMAX}, {"_softmax_backward_data", WK_SOFTMAX},
-	{"_log_softmax_backward_data", WK_SOFTMAX},
-	{"embedding", WK_EMBEDDING}, {"index_select", WK_EMBEDDING},
-	{"sum", WK_REDUCTION}, {"mean", WK_REDUCTION}, {"amax", WK_REDUCTION},
-	{"amin", WK_REDUCTION}, {"max", WK_REDUCTION}, {"min", WK_REDUCTION},
-	{"prod", WK_REDUCTION}, {"norm", WK_REDUCTION}, {"linalg_vector_norm", WK_REDUCTION},
-	{"var", WK_REDUCTION}, {"std", WK_REDUCTION}, {"var_mean", WK_REDUCTION},
-	{"argmax", WK_REDUCTION}, {"argmin", WK_REDUCTION}, {"logsumexp", WK_REDUCTION},
-	{"copy", WK_COPY}, {"clone", WK_CLONE}, {"contiguous", WK_CLONE}, {"_to_copy", WK_CLONE},
-	{"cat", WK_CAT}, {"fill", WK_FILL}, {"zero", WK_FILL},
+    {"mm", WK_MM},
+    {"_scaled_mm", WK_MM},
+    {"scaled_mm", WK_MM},
+    {"addmm", WK_ADDMM},
+    {"_addmm_activation", WK_ADDMM},
+    {"bmm", WK_BMM},
+    {"baddbmm", WK_BADDBMM},
+    {"addbmm", WK_BADDBMM},
+    {"matmul", WK_MATMUL},
+    {"linear", WK_LINEAR},
+    {"mv", WK_MV},
+    {"addmv", WK_ADDMV},
+    {"dot", WK_DOT},
+    {"vdot", WK_DOT},
+    {"convolution", WK_CONV},
+    {"_convolution", WK_CONV},
+    {"conv1d", WK_CONV},
+    {"conv2d", WK_CONV},
+    {"conv3d", WK_CONV},
+    {"cudnn_convolution", WK_CONV},
+    {"miopen_convolution", WK_CONV},
+    {"mkldnn_convolution", WK_CONV},
+    {"convolution_overrideable", WK_CONV},
+    {"convolution_backward", WK_CONV_BWD},
+    {"convolution_backward_overrideable", WK_CONV_BWD},
+    {"scaled_dot_product_attention", WK_SDPA_BHLE},
+    {"_scaled_dot_product_flash_attention", WK_SDPA_BHLE},
+    {"_scaled_dot_product_efficient_attention", WK_SDPA_BHLE},
+    {"_scaled_dot_product_cudnn_attention", WK_SDPA_BHLE},
+    {"_scaled_dot_product_flash_attention_for_cpu", WK_SDPA_BHLE},
+    {"_flash_attention_forward", WK_SDPA_BLHE},
+    {"_efficient_attention_forward", WK_SDPA_BLHE},
+    {"layer_norm", WK_NORM},
+    {"native_layer_norm", WK_NORM},
+    {"batch_norm", WK_NORM},
+    {"native_batch_norm", WK_NORM},
+    {"_batch_norm_impl_index", WK_NORM},
+    {"cudnn_batch_norm", WK_NORM},
+    {"miopen_batch_norm", WK_NORM},
+    {"group_norm", WK_NORM},
+    {"native_group_norm", WK_NORM},
+    {"instance_norm", WK_NORM},
+    {"_native_batch_norm_legit", WK_NORM},
+    {"_native_batch_norm_legit_no_training", WK_NORM},
+    {"rms_norm", WK_RMSNORM},
+    {"_fused_rms_norm", WK_RMSNORM},
+    {"softmax", WK_SOFTMAX},
+    {"_softmax", WK_SOFTMAX},
+    {"log_softmax", WK_SOFTMAX},
+    {"_log_softmax", WK_SOFTMAX},
+    {"_softmax_backward_data", WK_SOFTMAX},
+    {"_log_softmax_backward_data", WK_SOFTMAX},
+    {"embedding", WK_EMBEDDING},
+    {"index_select", WK_EMBEDDING},
+    {"sum", WK_REDUCTION},
+    {"mean", WK_REDUCTION},
+    {"amax", WK_REDUCTION},
+    {"amin", WK_REDUCTION},
+    {"max", WK_REDUCTION},
+    {"min", WK_REDUCTION},
+    {"prod", WK_REDUCTION},
+    {"norm", WK_REDUCTION},
+    {"linalg_vector_norm", WK_REDUCTION},
+    {"var", WK_REDUCTION},
+    {"std", WK_REDUCTION},
+    {"var_mean", WK_REDUCTION},
+    {"argmax", WK_REDUCTION},
+    {"argmin", WK_REDUCTION},
+    {"logsumexp", WK_REDUCTION},
+    {"copy", WK_COPY},
+    {"clone", WK_CLONE},
+    {"contiguous", WK_CLONE},
+    {"_to_copy", WK_CLONE},
+    {"cat", WK_CAT},
+    {"fill", WK_FILL},
+    {"zero", WK_FILL},
 };
 
 /* Backward variants that share a family: the flag tells the formula to scale. */
 static const struct fam bwd_fams[] = {
-	{"_scaled_dot_product_flash_attention_backward", WK_SDPA_BHLE},
-	{"_scaled_dot_product_efficient_attention_backward", WK_SDPA_BHLE},
-	{"_scaled_dot_product_cudnn_attention_backward", WK_SDPA_BHLE},
-	{"_flash_attention_backward", WK_SDPA_BLHE},
-	{"_efficient_attention_backward", WK_SDPA_BLHE},
-	{"native_layer_norm_backward", WK_NORM}, {"native_batch_norm_backward", WK_NORM},
-	{"cudnn_batch_norm_backward", WK_NORM}, {"miopen_batch_norm_backward", WK_NORM},
-	{"native_group_norm_backward", WK_NORM}, {"_fused_rms_norm_backward", WK_RMSNORM},
+    {"_scaled_dot_product_flash_attention_backward", WK_SDPA_BHLE},
+    {"_scaled_dot_product_efficient_attention_backward", WK_SDPA_BHLE},
+    {"_scaled_dot_product_cudnn_attention_backward", WK_SDPA_BHLE},
+    {"_flash_attention_backward", WK_SDPA_BLHE},
+    {"_efficient_attention_backward", WK_SDPA_BLHE},
+    {"native_layer_norm_backward", WK_NORM},
+    {"native_batch_norm_backward", WK_NORM},
+    {"cudnn_batch_norm_backward", WK_NORM},
+    {"miopen_batch_norm_backward", WK_NORM},
+    {"native_group_norm_backward", WK_NORM},
+    {"_fused_rms_norm_backward", WK_RMSNORM},
 };
 
 static const char *const elementwise_names[] = {
-	"add", "sub", "rsub", "mul", "div", "true_divide", "neg", "abs", "exp", "log", "sqrt",
-	"rsqrt", "reciprocal", "pow", "square", "sin", "cos", "tanh", "sigmoid", "erf", "relu",
-	"gelu", "silu", "mish", "elu", "leaky_relu", "hardtanh", "hardswish", "hardsigmoid",
-	"softplus", "threshold", "clamp", "clamp_min", "clamp_max", "where", "masked_fill",
-	"addcmul", "addcdiv", "lerp", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
-	"threshold_backward", "gelu_backward", "silu_backward", "sigmoid_backward",
-	"tanh_backward", "relu6", "native_dropout", "dropout", "logical_not", "bitwise_not",
-	"floor", "ceil", "round", "sign", "exp2", "expm1", "log1p", "log2", "nan_to_num",
-	"leaky_relu_backward", "hardtanh_backward", "native_dropout_backward", "mul_scalar",
+    "add",
+    "sub",
+    "rsub",
+    "mul",
+    "div",
+    "true_divide",
+    "neg",
+    "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "pow",
+    "square",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "erf",
+    "relu",
+    "gelu",
+    "silu",
+    "mish",
+    "elu",
+    "leaky_relu",
+    "hardtanh",
+    "hardswish",
+    "hardsigmoid",
+    "softplus",
+    "threshold",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "where",
+    "masked_fill",
+    "addcmul",
+    "addcdiv",
+    "lerp",
+    "maximum",
+    "minimum",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "threshold_backward",
+    "gelu_backward",
+    "silu_backward",
+    "sigmoid_backward",
+    "tanh_backward",
+    "relu6",
+    "native_dropout",
+    "dropout",
+    "logical_not",
+    "bitwise_not",
+    "floor",
+    "ceil",
+    "round",
+    "sign",
+    "exp2",
+    "expm1",
+    "log1p",
+    "log2",
+    "nan_to_num",
+    "leaky_relu_backward",
+    "hardtanh_backward",
+    "native_dropout_backward",
+    "mul_scalar",
 };
 
 static int64_t numel_of(const struct tc_shape *s)
@@ -183,8 +291,8 @@ static void norm_name(const char *name, char *buf, size_t cap, int *inplace)
 	}
 }
 
-static int gemm_fill(struct tc_work *w, int64_t b, int64_t m, int64_t n, int64_t k,
-		     uint64_t read, unsigned osz)
+static int gemm_fill(struct tc_work *w, int64_t b, int64_t m, int64_t n, int64_t k, uint64_t read,
+		     unsigned osz)
 {
 	if (b < 0 || m < 0 || n < 0 || k < 0)
 		return 0;
@@ -208,8 +316,7 @@ static int64_t prod_range(const struct tc_shape *s, uint32_t from, uint32_t to)
 	return p;
 }
 
-static int work_matmul(const struct wk_in *in, size_t a, size_t bi, size_t extra,
-		       struct tc_work *w)
+static int work_matmul(const struct wk_in *in, size_t a, size_t bi, size_t extra, struct tc_work *w)
 {
 	const struct tc_shape *A = &in->shapes[a], *B = &in->shapes[bi];
 	int64_t m, k, n, batch;
@@ -270,7 +377,8 @@ int tc_work_of_conv(const struct tc_shape *x, const struct tc_shape *wt, uint8_t
 		if (H > lim || R > lim)
 			return 0;
 		if (p && p->n_spatial > 0) {
-			int j = (int)i < p->n_spatial ? (int)i : p->n_spatial - 1; /* [2] means all */
+			int j =
+			    (int)i < p->n_spatial ? (int)i : p->n_spatial - 1; /* [2] means all */
 			s = p->stride[j] > 0 ? p->stride[j] : 1;
 			d = p->dilation[j] > 0 ? p->dilation[j] : 1;
 			pad = p->pad[j];
@@ -285,7 +393,8 @@ int tc_work_of_conv(const struct tc_shape *x, const struct tc_shape *wt, uint8_t
 		else
 			o = (H - 1) * s - 2 * pad + d * (R - 1) + op + 1;
 		if (o <= 0 || __builtin_mul_overflow(ksz, R, &ksz) ||
-		    __builtin_mul_overflow(out_sp, o, &out_sp) || __builtin_mul_overflow(in_sp, H, &in_sp))
+		    __builtin_mul_overflow(out_sp, o, &out_sp) ||
+		    __builtin_mul_overflow(in_sp, H, &in_sp))
 			return 0;
 	}
 	int64_t tmp;
@@ -308,8 +417,7 @@ int tc_work_of_conv(const struct tc_shape *x, const struct tc_shape *wt, uint8_t
 		int64_t groups = C / cg;
 		work->flops = 2ull * (uint64_t)N * (uint64_t)C * (uint64_t)K * (uint64_t)ksz *
 			      (uint64_t)in_sp;
-		work->bytes_written =
-			(uint64_t)N * (uint64_t)(K * groups) * (uint64_t)out_sp * sz;
+		work->bytes_written = (uint64_t)N * (uint64_t)(K * groups) * (uint64_t)out_sp * sz;
 		work->m = N * in_sp;
 		work->n = K;
 		work->k = C * ksz;
@@ -367,7 +475,7 @@ static int work_sdpa(const struct wk_in *in, int blhe, int backward, struct tc_w
 	} else {
 		w->flops = fwd * 5 / 2;
 		w->bytes_read = qkv + 2 * out; /* + grad_out and out */
-		w->bytes_written = qkv;        /* dq, dk, dv */
+		w->bytes_written = qkv;	       /* dq, dk, dv */
 	}
 	return 1;
 }
@@ -443,8 +551,8 @@ static int work_conv_bwd(const struct wk_in *in, struct tc_work *w)
 	go = &in->shapes[0];
 	x = &in->shapes[1];
 	wt = &in->shapes[2];
-	if (x->rank < 3 || go->rank != x->rank || wt->rank != x->rank ||
-	    numel_of(go) < 0 || numel_of(x) < 0 || numel_of(wt) < 0 || wt->dims[1] <= 0)
+	if (x->rank < 3 || go->rank != x->rank || wt->rank != x->rank || numel_of(go) < 0 ||
+	    numel_of(x) < 0 || numel_of(wt) < 0 || wt->dims[1] <= 0)
 		return 0;
 	int64_t outsp = prod_range(go, 2, go->rank), ksz = prod_range(wt, 2, wt->rank);
 	uint64_t fwd = 2ull * (uint64_t)go->dims[0] * (uint64_t)go->dims[1] *
@@ -485,8 +593,7 @@ static int work_elementwise(const struct wk_in *in, struct tc_work *w)
 }
 
 /* Memory-bound families: norms and softmax, embedding, reduction, copies, fill. */
-static int work_memory(enum wk_family fam, int backward, const struct wk_in *in,
-		       struct tc_work *w)
+static int work_memory(enum wk_family fam, int backward, const struct wk_in *in, struct tc_work *w)
 {
 	size_t t;
 	int64_t n;
@@ -580,8 +687,9 @@ static int work_family(enum wk_family fam, int backward, int inplace, const stru
 	case WK_LINEAR:
 		return work_gemm(fam, in, w);
 	case WK_CONV:
-		if (in->n < 2 || !tc_work_of_conv(&in->shapes[0], &in->shapes[1],
-						  in->dtypes ? in->dtypes[0] : TC_DT_UNKNOWN, cp, w))
+		if (in->n < 2 ||
+		    !tc_work_of_conv(&in->shapes[0], &in->shapes[1],
+				     in->dtypes ? in->dtypes[0] : TC_DT_UNKNOWN, cp, w))
 			return 0;
 		if (in->n > 2)
 			w->bytes_read += tbytes(in, 2); /* bias */
@@ -618,8 +726,7 @@ static enum wk_family lookup(const char *buf, int *backward)
 }
 
 int tc_work_of_op_conv(const char *name, const struct tc_shape *shapes, size_t n_shapes,
-		       const uint8_t *dtypes, const struct tc_conv_params *p,
-		       struct tc_work *work)
+		       const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work)
 {
 	char buf[128];
 	int inplace, backward;
@@ -657,15 +764,14 @@ int tc_work_key(const char *name)
 	return (int)fam | backward << 8 | inplace << 9;
 }
 
-int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes,
-		   const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work)
+int tc_work_of_key(int key, const struct tc_shape *shapes, size_t n_shapes, const uint8_t *dtypes,
+		   const struct tc_conv_params *p, struct tc_work *work)
 {
 	struct tc_work w;
 	struct wk_in in = {shapes, dtypes, n_shapes};
 	if (!key || !work || (n_shapes && !shapes))
 		return 0;
-	if (!work_family((enum wk_family)(key & 0xff), (key >> 8) & 1, (key >> 9) & 1, &in, p,
-			 &w))
+	if (!work_family((enum wk_family)(key & 0xff), (key >> 8) & 1, (key >> 9) & 1, &in, p, &w))
 		return 0;
 	*work = w;
 	return 1;

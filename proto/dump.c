@@ -43,7 +43,10 @@ static void dump_header(FILE *fp, const struct tc_ops_header *h)
 	for (size_t i = 0; i < h->n_devices; i++) {
 		const struct tc_device *d = &h->devices[i];
 		fprintf(fp, "device %u rank=%u type=%s index=%d name=", d->id, d->rank,
-			d->type == TC_DEV_GPU ? "gpu" : d->type == TC_DEV_CPU ? "cpu" : "?", d->index);
+			d->type == TC_DEV_GPU	? "gpu"
+			: d->type == TC_DEV_CPU ? "cpu"
+						: "?",
+			d->index);
 		put_str(fp, d->name);
 		fprintf(fp, " chip=");
 		put_str(fp, d->chip);
@@ -51,7 +54,8 @@ static void dump_header(FILE *fp, const struct tc_ops_header *h)
 		put_str(fp, d->vendor);
 		fprintf(fp, " arch=");
 		put_str(fp, d->arch);
-		fprintf(fp, " memory_bytes=%" PRIu64 " compute_units=%u\n", d->memory_bytes, d->compute_units);
+		fprintf(fp, " memory_bytes=%" PRIu64 " compute_units=%u\n", d->memory_bytes,
+			d->compute_units);
 	}
 	for (size_t i = 0; i < h->n_meta; i++) {
 		fprintf(fp, "meta ");
@@ -64,8 +68,9 @@ static void dump_header(FILE *fp, const struct tc_ops_header *h)
 
 static void dump_op(FILE *fp, const struct tc_ops_reader *r, const struct tc_op *op)
 {
-	fprintf(fp, "op %" PRIu64 " ts=%" PRId64 " dur=%" PRId64 " kind=%s class=%s lane=%u", op->id,
-		op->ts_ns, op->dur_ns, tc_kind_name(op->kind), tc_class_name(op->op_class), op->lane);
+	fprintf(fp, "op %" PRIu64 " ts=%" PRId64 " dur=%" PRId64 " kind=%s class=%s lane=%u",
+		op->id, op->ts_ns, op->dur_ns, tc_kind_name(op->kind), tc_class_name(op->op_class),
+		op->lane);
 	if (op->kind == TC_KIND_RUNTIME)
 		fprintf(fp, " rt=%s", tc_rt_name(op->sub));
 	else if (op->kind == TC_KIND_MEMCPY)
@@ -84,10 +89,11 @@ static void dump_op(FILE *fp, const struct tc_ops_reader *r, const struct tc_op 
 		fprintf(fp, " dtype=%s flops=%" PRIu64 " read=%" PRIu64 " write=%" PRIu64,
 			tc_dtype_name(op->dtype), op->flops, op->bytes_read, op->bytes_written);
 	if (op->gemm_m || op->gemm_n || op->gemm_k || op->gemm_batch)
-		fprintf(fp, " gemm=%" PRIu64 "x%" PRIu64 "x%" PRIu64 "*%" PRIu64, op->gemm_m, op->gemm_n,
-			op->gemm_k, op->gemm_batch);
+		fprintf(fp, " gemm=%" PRIu64 "x%" PRIu64 "x%" PRIu64 "*%" PRIu64, op->gemm_m,
+			op->gemm_n, op->gemm_k, op->gemm_batch);
 	if (op->coll_kind) {
-		fprintf(fp, " coll=%s bytes=%" PRIu64 " gsize=%u group=", tc_coll_name(op->coll_kind),
+		fprintf(fp,
+			" coll=%s bytes=%" PRIu64 " gsize=%u group=", tc_coll_name(op->coll_kind),
 			op->coll_bytes, op->coll_group_size);
 		put_str(fp, tc_ops_reader_string(r, op->coll_group));
 		fprintf(fp, " seq=%" PRIu64 " peer=%d cdtype=%s", op->coll_seq, op->coll_peer,
@@ -121,8 +127,11 @@ static void dump_new_lanes(FILE *fp, const struct tc_ops_reader *r, size_t *show
 	size_t n = tc_ops_reader_lane_count(r);
 	for (; *shown < n; (*shown)++) {
 		const struct tc_lane *l = tc_ops_reader_lane(r, (uint32_t)*shown);
-		fprintf(fp, "lane %u rank=%u device=%u type=%s tid=%" PRId64 " name=", l->id, l->rank,
-			l->device, l->type == TC_LANE_CPU ? "cpu" : l->type == TC_LANE_GPU ? "gpu" : "graph",
+		fprintf(fp, "lane %u rank=%u device=%u type=%s tid=%" PRId64 " name=", l->id,
+			l->rank, l->device,
+			l->type == TC_LANE_CPU	 ? "cpu"
+			: l->type == TC_LANE_GPU ? "gpu"
+						 : "graph",
 			l->tid);
 		put_str(fp, l->name);
 		fputc('\n', fp);
@@ -151,8 +160,9 @@ int tc_ops_dump(const char *path, FILE *fp, struct tc_err *err)
 	}
 	if (rc == 0) {
 		dump_new_lanes(fp, r, &lanes_shown);
-		fprintf(fp, "end ops=%" PRIu64 " strings=%zu lanes=%zu\n", tc_ops_reader_op_count(r),
-			tc_ops_reader_string_count(r), tc_ops_reader_lane_count(r));
+		fprintf(fp, "end ops=%" PRIu64 " strings=%zu lanes=%zu\n",
+			tc_ops_reader_op_count(r), tc_ops_reader_string_count(r),
+			tc_ops_reader_lane_count(r));
 	}
 	tc_ops_reader_free(r);
 	return rc;

@@ -4,25 +4,25 @@
 #include "opstream.h"
 
 static const char *const kind_names[TC_KIND__COUNT] = {
-	"unknown", "cpu_op", "runtime", "kernel", "memcpy", "memset", "step", "node", "annotation",
+    "unknown", "cpu_op", "runtime", "kernel", "memcpy", "memset", "step", "node", "annotation",
 };
 static const char *const class_names[TC_CLASS__COUNT] = {
-	"other",   "gemm", "conv", "attention", "elementwise", "reduction", "norm",
-	"softmax", "embedding", "copy", "memset", "collective", "optimizer", "host",
+    "other",   "gemm",	    "conv", "attention", "elementwise", "reduction", "norm",
+    "softmax", "embedding", "copy", "memset",	 "collective",	"optimizer", "host",
 };
 static const char *const rt_names[TC_RT__COUNT] = {
-	"none", "launch", "graph_launch", "memcpy", "memcpy_async", "memset", "device_sync",
-	"stream_sync", "event_sync", "event_record", "stream_wait_event", "other",
+    "none",	   "launch",	  "graph_launch", "memcpy",	  "memcpy_async",      "memset",
+    "device_sync", "stream_sync", "event_sync",	  "event_record", "stream_wait_event", "other",
 };
 static const char *const copy_names[TC_COPY__COUNT] = {"unknown", "h2d", "d2h", "d2d", "p2p"};
 static const char *const dtype_names[TC_DT__COUNT] = {
-	"unknown", "fp32", "fp16", "bf16", "fp64", "tf32", "fp8_e4m3", "fp8_e5m2",
-	"int8",    "uint8", "int16", "int32", "int64", "bool", "fp4",
+    "unknown", "fp32",	"fp16",	 "bf16",  "fp64",  "tf32", "fp8_e4m3", "fp8_e5m2",
+    "int8",    "uint8", "int16", "int32", "int64", "bool", "fp4",
 };
 static const unsigned dtype_sizes[TC_DT__COUNT] = {0, 4, 2, 2, 8, 4, 1, 1, 1, 1, 2, 4, 8, 1, 1};
 static const char *const coll_names[TC_COLL__COUNT] = {
-	"none",  "allreduce", "allgather", "reduce_scatter", "alltoall", "broadcast", "reduce",
-	"send",  "recv",      "sendrecv",  "barrier",        "gather",   "scatter",
+    "none", "allreduce", "allgather", "reduce_scatter", "alltoall", "broadcast", "reduce",
+    "send", "recv",	 "sendrecv",  "barrier",	"gather",   "scatter",
 };
 
 #define NAME_OF(tab, v) ((v) < TC_ARRAY_LEN(tab) && (tab)[v] ? (tab)[v] : "?")

@@ -14,15 +14,16 @@
 
 #define TC_BATCH 4096 /* ops decoded per call: the batch stays in L2 */
 /* chunk_batch sets every field of an op by name: a new field must be set there too */
-_Static_assert(sizeof(struct tc_op) == 208, "struct tc_op changed: set the new field in chunk_batch");
-#define TC_GROUPS 6  /* sparse groups: work, shapes, collectives, sync, deps, gemm dims */
+_Static_assert(sizeof(struct tc_op) == 208,
+	       "struct tc_op changed: set the new field in chunk_batch");
+#define TC_GROUPS 6 /* sparse groups: work, shapes, collectives, sync, deps, gemm dims */
 
 struct tc_ops_reader {
 	char *name;
-	FILE *fp;                  /* NULL when reading from memory */
-	const unsigned char *mem;  /* memory source */
+	FILE *fp;		  /* NULL when reading from memory */
+	const unsigned char *mem; /* memory source */
 	size_t mem_len, mem_pos;
-	uint64_t offset;           /* byte offset of the next record */
+	uint64_t offset; /* byte offset of the next record */
 	ZSTD_DCtx *zd;
 	unsigned char *z, *raw;
 	size_t z_cap, raw_cap;
@@ -104,43 +105,55 @@ again:;
 	const char *what = r->hdr_msg ? "chunk" : "header";
 	unsigned long long cn = r->n_chunks;
 	if (src_read(r, hdr, sizeof(hdr), &got))
-		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error: %s", r->name, what, cn,
-				  (unsigned long long)at, strerror(errno));
+		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error: %s", r->name,
+				  what, cn, (unsigned long long)at, strerror(errno));
 	if (got == 0)
 		return 0;
 	if (got < sizeof(hdr))
-		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record header", r->name, what, cn,
-				  (unsigned long long)at);
+		return tc_err_set(err, TC_ETRUNC,
+				  "%s: %s %llu at byte %llu: truncated record header", r->name,
+				  what, cn, (unsigned long long)at);
 	*type = hdr[0];
-	uint32_t zlen = tc_get_u32(hdr + 4), rlen = tc_get_u32(hdr + 8), check = tc_get_u32(hdr + 12);
+	uint32_t zlen = tc_get_u32(hdr + 4), rlen = tc_get_u32(hdr + 8),
+		 check = tc_get_u32(hdr + 12);
 	/* types above the footer's are record types of a newer minor version: skipped below
 	 * (docs/format.md §6), once their frame is known to be intact */
 	if (*type < TC_REC_HEADER || hdr[1] || hdr[2] || hdr[3])
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: bad record header (type %u)",
-				  r->name, what, cn, (unsigned long long)at, hdr[0]);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: bad record header (type %u)", r->name,
+				  what, cn, (unsigned long long)at, hdr[0]);
 	if (rlen > TC_REC_MAX_RAW || zlen > ZSTD_compressBound(rlen))
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)",
-				  r->name, what, cn, (unsigned long long)at, zlen, rlen);
+		return tc_err_set(
+		    err, TC_EFORMAT,
+		    "%s: %s %llu at byte %llu: implausible record sizes (%u -> %u bytes)", r->name,
+		    what, cn, (unsigned long long)at, zlen, rlen);
 	if (rlen > TC_REC_FREE_RAW && rlen / TC_REC_MAX_RATIO > zlen)
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: record expands %u -> %u bytes, "
-				  "more than %ux above %u MiB", r->name, what, cn, (unsigned long long)at,
-				  zlen, rlen, TC_REC_MAX_RATIO, TC_REC_FREE_RAW >> 20);
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: record expands %u -> %u bytes, "
+				  "more than %ux above %u MiB",
+				  r->name, what, cn, (unsigned long long)at, zlen, rlen,
+				  TC_REC_MAX_RATIO, TC_REC_FREE_RAW >> 20);
 	/* Allocate only what the input can back: the frame must fit in what is left of the
 	 * source, and the claimed raw size must be the frame's own content size, so a corrupt
 	 * header cannot make the reader allocate a gigabyte. */
 	uint64_t left = src_left(r);
 	if (zlen > left)
-		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record (%llu of %u bytes)",
-				  r->name, what, cn, (unsigned long long)at, (unsigned long long)left, zlen);
+		return tc_err_set(
+		    err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record (%llu of %u bytes)",
+		    r->name, what, cn, (unsigned long long)at, (unsigned long long)left, zlen);
 	if (tc_grow((void **)&r->z, &r->z_cap, zlen + 1, 1))
-		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory", r->name, what, cn, (unsigned long long)at);
+		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory",
+				  r->name, what, cn, (unsigned long long)at);
 	if (src_read(r, r->z, zlen, &got))
-		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error", r->name, what, cn, (unsigned long long)at);
+		return tc_err_set(err, TC_EIO, "%s: %s %llu at byte %llu: read error", r->name,
+				  what, cn, (unsigned long long)at);
 	if (got < zlen)
-		return tc_err_set(err, TC_ETRUNC, "%s: %s %llu at byte %llu: truncated record (%zu of %u bytes)",
+		return tc_err_set(err, TC_ETRUNC,
+				  "%s: %s %llu at byte %llu: truncated record (%zu of %u bytes)",
 				  r->name, what, cn, (unsigned long long)at, got, zlen);
 	if ((uint32_t)tc_hash64(r->z, zlen, 0) != check)
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: corrupt record (checksum mismatch)",
 				  r->name, what, cn, (unsigned long long)at);
 	if (*type > TC_REC_FOOTER) {
 		r->offset += TC_REC_HDR_LEN + zlen;
@@ -148,16 +161,21 @@ again:;
 	}
 	unsigned long long content = ZSTD_getFrameContentSize(r->z, zlen);
 	if (content != rlen)
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame content size does not match the record header (%u bytes)",
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: frame content size does not match the "
+				  "record header (%u bytes)",
 				  r->name, what, cn, (unsigned long long)at, rlen);
 	if (tc_grow((void **)&r->raw, &r->raw_cap, rlen + 1, 1))
-		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory", r->name, what, cn, (unsigned long long)at);
+		return tc_err_set(err, TC_ENOMEM, "%s: %s %llu at byte %llu: out of memory",
+				  r->name, what, cn, (unsigned long long)at);
 	size_t n = ZSTD_decompressDCtx(r->zd, r->raw, r->raw_cap, r->z, zlen);
 	if (ZSTD_isError(n))
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: corrupt frame: zstd: %s", r->name, what, cn,
-				  (unsigned long long)at, ZSTD_getErrorName(n));
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: corrupt frame: zstd: %s", r->name,
+				  what, cn, (unsigned long long)at, ZSTD_getErrorName(n));
 	if (n != rlen)
-		return tc_err_set(err, TC_EFORMAT, "%s: %s %llu at byte %llu: frame holds %zu bytes, header says %u",
+		return tc_err_set(err, TC_EFORMAT,
+				  "%s: %s %llu at byte %llu: frame holds %zu bytes, header says %u",
 				  r->name, what, cn, (unsigned long long)at, n, rlen);
 	*raw_len = n;
 	r->offset += TC_REC_HDR_LEN + zlen;
@@ -199,25 +217,30 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 	if (src_read(r, fh, sizeof(fh), &got))
 		return tc_err_set(err, TC_EIO, "%s: read error: %s", r->name, strerror(errno));
 	if (got < 8 || memcmp(fh, TC_OPS_MAGIC, 8) != 0)
-		return tc_err_set(err, TC_EFORMAT, "%s: not an opstream (bad magic at byte 0)", r->name);
+		return tc_err_set(err, TC_EFORMAT, "%s: not an opstream (bad magic at byte 0)",
+				  r->name);
 	if (got < sizeof(fh))
 		return tc_err_set(err, TC_ETRUNC, "%s: truncated file header", r->name);
 	unsigned major = fh[8] | fh[9] << 8, minor = fh[10] | fh[11] << 8;
 	if (major != TC_OPS_MAJOR)
-		return tc_err_set(err, TC_EVERSION, "%s: opstream format %u.%u is not supported (this tracecast reads %d.x)",
-				  r->name, major, minor, TC_OPS_MAJOR);
+		return tc_err_set(
+		    err, TC_EVERSION,
+		    "%s: opstream format %u.%u is not supported (this tracecast reads %d.x)",
+		    r->name, major, minor, TC_OPS_MAJOR);
 	r->offset = sizeof(fh);
 	rc = read_record(r, &type, &raw_len, err);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return tc_err_set(err, TC_ETRUNC, "%s: truncated: no header record at byte %llu", r->name,
-				  (unsigned long long)r->offset);
+		return tc_err_set(err, TC_ETRUNC, "%s: truncated: no header record at byte %llu",
+				  r->name, (unsigned long long)r->offset);
 	if (type != TC_REC_HEADER)
-		return tc_err_set(err, TC_EFORMAT, "%s: first record is not a header (byte %d)", r->name, TC_FILE_HDR_LEN);
+		return tc_err_set(err, TC_EFORMAT, "%s: first record is not a header (byte %d)",
+				  r->name, TC_FILE_HDR_LEN);
 	r->hdr_msg = tcs__header__unpack(NULL, raw_len, r->raw);
 	if (!r->hdr_msg)
-		return tc_err_set(err, TC_EFORMAT, "%s: broken header message at byte %d", r->name, TC_FILE_HDR_LEN);
+		return tc_err_set(err, TC_EFORMAT, "%s: broken header message at byte %d", r->name,
+				  TC_FILE_HDR_LEN);
 	Tcs__Header *h = r->hdr_msg;
 	r->hdr.format_major = h->format_major;
 	r->hdr.format_minor = h->format_minor;
@@ -241,9 +264,16 @@ static int reader_init(struct tc_ops_reader *r, struct tc_err *err)
 		for (size_t i = 0; i < h->n_devices; i++) {
 			Tcs__Device *d = h->devices[i];
 			struct tc_arena *a = &r->strarena;
-			r->devices[i] = (struct tc_device){d->id, d->rank, d->type, d->index, text(a, d->name),
-							   text(a, d->chip), text(a, d->vendor), text(a, d->arch),
-							   d->memory_bytes, d->compute_units};
+			r->devices[i] = (struct tc_device){d->id,
+							   d->rank,
+							   d->type,
+							   d->index,
+							   text(a, d->name),
+							   text(a, d->chip),
+							   text(a, d->vendor),
+							   text(a, d->arch),
+							   d->memory_bytes,
+							   d->compute_units};
 		}
 	}
 	r->hdr.devices = r->devices;
@@ -301,7 +331,9 @@ const struct tc_ops_header *tc_ops_reader_header(const struct tc_ops_reader *r)
 }
 
 /* Error helper naming the chunk. */
-#define BAD(...) (tc_err_set(err, TC_EFORMAT, __VA_ARGS__), tc_err_wrap(err, "%s: chunk %llu", r->name, (unsigned long long)r->n_chunks))
+#define BAD(...)                                                                                   \
+	(tc_err_set(err, TC_EFORMAT, __VA_ARGS__),                                                 \
+	 tc_err_wrap(err, "%s: chunk %llu", r->name, (unsigned long long)r->n_chunks))
 
 static size_t count_varints(const uint8_t *p, const uint8_t *end)
 {
@@ -337,7 +369,9 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			if (field == F_FIRST_OP)
 				first_op = v;
 			else if (field < F__MAX && known_field(field))
-				return BAD("column %u is not packed (the format requires packed columns)", field);
+				return BAD(
+				    "column %u is not packed (the format requires packed columns)",
+				    field);
 			continue;
 		}
 		if (wt == 1 || wt == 5) { /* fixed64/fixed32: no such fields in 1.x; skip */
@@ -354,7 +388,8 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 		const uint8_t *fp = p;
 		p += v;
 		if (field == F_STRINGS) {
-			if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1, sizeof(*r->strs)))
+			if (tc_grow((void **)&r->strs, &r->strs_cap, r->n_strs + 1,
+				    sizeof(*r->strs)))
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			/* a file not written by us may hold bytes that are not UTF-8: every
 			 * consumer gets text (U+FFFD for each bad byte), as the writer makes it */
@@ -371,13 +406,16 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 			if (!l)
 				return BAD("broken lane message");
 			int bad = l->id != r->n_lanes;
-			if (!bad && !tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1, sizeof(*r->lanes)))
-				r->lanes[r->n_lanes++] = (struct tc_lane){l->id, l->rank, l->device, l->type, l->tid,
-									  text_copy(&r->strarena, l->name)};
+			if (!bad && !tc_grow((void **)&r->lanes, &r->lanes_cap, r->n_lanes + 1,
+					     sizeof(*r->lanes)))
+				r->lanes[r->n_lanes++] = (struct tc_lane){
+				    l->id,   l->rank, l->device,
+				    l->type, l->tid,  text_copy(&r->strarena, l->name)};
 			uint32_t id = l->id;
 			tcs__lane__free_unpacked(l, NULL);
 			if (bad)
-				return BAD("lane id %u out of sequence (expected %zu)", id, r->n_lanes);
+				return BAD("lane id %u out of sequence (expected %zu)", id,
+					   r->n_lanes);
 		} else if (field < F__MAX && known_field(field)) {
 			if (cs->col[field].p)
 				return BAD("column %u appears twice", field);
@@ -388,25 +426,30 @@ static int chunk_begin(struct tc_ops_reader *r, const uint8_t *buf, size_t len, 
 		/* unknown length-delimited fields from a newer minor version are skipped */
 	}
 	if (first_op != r->n_ops)
-		return BAD("first op %llu, expected %llu", (unsigned long long)first_op, (unsigned long long)r->n_ops);
+		return BAD("first op %llu, expected %llu", (unsigned long long)first_op,
+			   (unsigned long long)r->n_ops);
 	size_t n = cs->col[F_KIND].count;
-	static const int dense[] = {F_NAME, F_CLASS, F_LANE, F_TS, F_DUR, F_PARENT, F_LINK, F_SUB, F_CORR, F_FLAGS};
+	static const int dense[] = {F_NAME,   F_CLASS, F_LANE, F_TS,   F_DUR,
+				    F_PARENT, F_LINK,  F_SUB,  F_CORR, F_FLAGS};
 	for (size_t i = 0; i < TC_ARRAY_LEN(dense); i++)
 		if (cs->col[dense[i]].count != n)
-			return BAD("column %d has %zu values for %zu ops", dense[i], cs->col[dense[i]].count, n);
+			return BAD("column %d has %zu values for %zu ops", dense[i],
+				   cs->col[dense[i]].count, n);
 	static const int groups[][8] = {
-		{F_WORK_AT, F_WORK_FLOPS, F_WORK_READ, F_WORK_WRITE, F_WORK_DTYPE, 0},
-		{F_GEMM_AT, F_GEMM_M, F_GEMM_N, F_GEMM_K, F_GEMM_BATCH, 0},
-		{F_SHAPE_AT, F_SHAPE_N, 0},
-		{F_COLL_AT, F_COLL_KIND, F_COLL_BYTES, F_COLL_GSIZE, F_COLL_GROUP, F_COLL_SEQ, F_COLL_PEER, F_COLL_DTYPE},
-		{F_SYNC_AT, F_SYNC_LANE, F_SYNC_EVENT, 0},
-		{F_DEP_AT, F_DEP_N, 0},
+	    {F_WORK_AT, F_WORK_FLOPS, F_WORK_READ, F_WORK_WRITE, F_WORK_DTYPE, 0},
+	    {F_GEMM_AT, F_GEMM_M, F_GEMM_N, F_GEMM_K, F_GEMM_BATCH, 0},
+	    {F_SHAPE_AT, F_SHAPE_N, 0},
+	    {F_COLL_AT, F_COLL_KIND, F_COLL_BYTES, F_COLL_GSIZE, F_COLL_GROUP, F_COLL_SEQ,
+	     F_COLL_PEER, F_COLL_DTYPE},
+	    {F_SYNC_AT, F_SYNC_LANE, F_SYNC_EVENT, 0},
+	    {F_DEP_AT, F_DEP_N, 0},
 	};
 	for (size_t g = 0; g < TC_ARRAY_LEN(groups); g++)
 		for (size_t k = 1; k < 8 && groups[g][k]; k++)
 			if (cs->col[groups[g][k]].count != cs->col[groups[g][0]].count)
-				return BAD("sparse column %d has %zu values, %d has %zu", groups[g][k],
-					   cs->col[groups[g][k]].count, groups[g][0], cs->col[groups[g][0]].count);
+				return BAD("sparse column %d has %zu values, %d has %zu",
+					   groups[g][k], cs->col[groups[g][k]].count, groups[g][0],
+					   cs->col[groups[g][0]].count);
 	cs->n = n;
 	cs->done = 0;
 	for (int g = 0; g < TC_GROUPS; g++)
@@ -432,10 +475,10 @@ static int sparse_advance(struct chunk_state *cs, int g, int at_field, size_t *l
 	return 0;
 }
 
-#define NEXT(f, var)                                                                        \
-	do {                                                                                \
-		if (tc_col_next(&cs->col[f], &(var)))                                       \
-			return BAD("column %d: broken varint", f);                          \
+#define NEXT(f, var)                                                                               \
+	do {                                                                                       \
+		if (tc_col_next(&cs->col[f], &(var)))                                              \
+			return BAD("column %d: broken varint", f);                                 \
 	} while (0)
 
 /* The dense columns of ops [lo, lo + n): every op has each field. */
@@ -457,11 +500,14 @@ static int batch_dense(struct tc_ops_reader *r, size_t lo, size_t n, struct tc_e
 		NEXT(F_SUB, sub);
 		NEXT(F_CORR, corr);
 		NEXT(F_FLAGS, flags);
-		int64_t dts = tc_unzigzag(ts), d = tc_unzigzag(dur), pd = tc_unzigzag(parent), ld = tc_unzigzag(link);
+		int64_t dts = tc_unzigzag(ts), d = tc_unzigzag(dur), pd = tc_unzigzag(parent),
+			ld = tc_unzigzag(link);
 		if (name >= r->n_strs)
-			return BAD("op %zu: string id %llu out of range", lo + i, (unsigned long long)name);
+			return BAD("op %zu: string id %llu out of range", lo + i,
+				   (unsigned long long)name);
 		if (lane >= r->n_lanes)
-			return BAD("op %zu: lane %llu out of range", lo + i, (unsigned long long)lane);
+			return BAD("op %zu: lane %llu out of range", lo + i,
+				   (unsigned long long)lane);
 		if (d < -1)
 			return BAD("op %zu: negative duration", lo + i);
 		if (pd < 0 || (uint64_t)pd > self || ld < 0 || (uint64_t)ld > self)
@@ -470,11 +516,14 @@ static int batch_dense(struct tc_ops_reader *r, size_t lo, size_t n, struct tc_e
 		 * the sum, then the documented range (opstream.h, TC_TIME_LIMIT_NS) */
 		int64_t ts_abs = dts;
 		if (lo + i && __builtin_add_overflow(cs->ts, dts, &ts_abs))
-			return BAD("op %zu: timestamp delta %lld overflows", lo + i, (long long)dts);
+			return BAD("op %zu: timestamp delta %lld overflows", lo + i,
+				   (long long)dts);
 		if (ts_abs < -TC_TIME_LIMIT_NS || ts_abs > TC_TIME_LIMIT_NS)
-			return BAD("op %zu: timestamp %lld ns is outside +-2^53 ns", lo + i, (long long)ts_abs);
+			return BAD("op %zu: timestamp %lld ns is outside +-2^53 ns", lo + i,
+				   (long long)ts_abs);
 		if (d > TC_TIME_LIMIT_NS || ts_abs + d > TC_TIME_LIMIT_NS)
-			return BAD("op %zu: duration %lld ns ends beyond 2^53 ns", lo + i, (long long)d);
+			return BAD("op %zu: duration %lld ns ends beyond 2^53 ns", lo + i,
+				   (long long)d);
 		cs->ts = ts_abs;
 		if (corr) {
 			cs->corr += (uint64_t)tc_unzigzag(corr - 1);
@@ -552,17 +601,22 @@ static int batch_shapes(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc
 		if (k > cs->col[F_SHAPE_RANK].count)
 			return BAD("shape entry: %llu tensors", (unsigned long long)k);
 		op->n_shapes = (uint32_t)k;
-		op->shapes = (const struct tc_shape *)(uintptr_t)r->n_batch_shapes; /* index, fixed below */
+		op->shapes =
+		    (const struct tc_shape *)(uintptr_t)r->n_batch_shapes; /* index, fixed below */
 		for (uint64_t t = 0; t < k; t++) {
 			uint64_t rank;
 			NEXT(F_SHAPE_RANK, rank);
 			if (rank > cs->col[F_SHAPE_DIMS].count)
-				return BAD("shape entry: rank %llu overruns the dims column", (unsigned long long)rank);
-			if (tc_grow((void **)&r->shapes, &r->shapes_cap, r->n_batch_shapes + 1, sizeof(*r->shapes)) ||
-			    tc_grow((void **)&r->dims, &r->dims_cap, r->n_batch_dims + rank + 1, sizeof(*r->dims)))
+				return BAD("shape entry: rank %llu overruns the dims column",
+					   (unsigned long long)rank);
+			if (tc_grow((void **)&r->shapes, &r->shapes_cap, r->n_batch_shapes + 1,
+				    sizeof(*r->shapes)) ||
+			    tc_grow((void **)&r->dims, &r->dims_cap, r->n_batch_dims + rank + 1,
+				    sizeof(*r->dims)))
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			r->shapes[r->n_batch_shapes].rank = (uint32_t)rank;
-			r->shapes[r->n_batch_shapes].dims = (const int64_t *)(uintptr_t)r->n_batch_dims;
+			r->shapes[r->n_batch_shapes].dims =
+			    (const int64_t *)(uintptr_t)r->n_batch_dims;
 			for (uint64_t d = 0; d < rank; d++) {
 				uint64_t dim;
 				NEXT(F_SHAPE_DIMS, dim);
@@ -591,7 +645,8 @@ static int batch_colls(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_
 		NEXT(F_COLL_PEER, peer);
 		NEXT(F_COLL_DTYPE, dt);
 		if (group >= r->n_strs)
-			return BAD("collective: group string %llu out of range", (unsigned long long)group);
+			return BAD("collective: group string %llu out of range",
+				   (unsigned long long)group);
 		op->coll_kind = kind && kind < TC_COLL__COUNT ? (uint8_t)kind : TC_COLL_BARRIER;
 		op->coll_bytes = bytes;
 		op->coll_group_size = (uint32_t)gsize;
@@ -625,7 +680,8 @@ static int batch_deps(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_e
 		NEXT(F_DEP_N, k);
 		if (k > cs->col[F_DEP_DELTA].count)
 			return BAD("dep entry: %llu deps", (unsigned long long)k);
-		if (tc_grow((void **)&r->deps, &r->deps_cap, r->n_batch_deps + k + 1, sizeof(*r->deps)))
+		if (tc_grow((void **)&r->deps, &r->deps_cap, r->n_batch_deps + k + 1,
+			    sizeof(*r->deps)))
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
 		op->n_deps = (uint32_t)k;
 		op->deps = (const uint64_t *)(uintptr_t)r->n_batch_deps;
@@ -634,7 +690,8 @@ static int batch_deps(struct tc_ops_reader *r, size_t lo, size_t hi, struct tc_e
 			NEXT(F_DEP_DELTA, dd);
 			int64_t delta = tc_unzigzag(dd);
 			if (delta <= 0 || (uint64_t)delta > op->id)
-				return BAD("op %llu: dependency delta %lld out of range", (unsigned long long)op->id, (long long)delta);
+				return BAD("op %llu: dependency delta %lld out of range",
+					   (unsigned long long)op->id, (long long)delta);
 			r->deps[r->n_batch_deps++] = op->id - (uint64_t)delta;
 		}
 		if (sparse_advance(cs, 4, F_DEP_AT, &cs->left[4]))
@@ -681,7 +738,8 @@ static int chunk_batch(struct tc_ops_reader *r, size_t *out_n, struct tc_err *er
 	struct chunk_state *cs = &r->cs;
 	size_t lo = cs->done, hi = TC_MIN(cs->n, lo + TC_BATCH), n = hi - lo;
 	if (!cs->sparse_init) {
-		static const int at[TC_GROUPS] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT, F_SYNC_AT, F_DEP_AT, F_GEMM_AT};
+		static const int at[TC_GROUPS] = {F_WORK_AT, F_SHAPE_AT, F_COLL_AT,
+						  F_SYNC_AT, F_DEP_AT,	 F_GEMM_AT};
 		for (int g = 0; g < TC_GROUPS; g++) {
 			cs->left[g] = cs->col[at[g]].count;
 			if (sparse_advance(cs, g, at[g], &cs->left[g]))
@@ -738,42 +796,51 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 		}
 		if (rc == 0) {
 			r->failed = 1;
-			return tc_err_set(err, TC_ETRUNC, "%s: truncated after chunk %llu at byte %llu (no footer)",
-					  r->name, (unsigned long long)r->n_chunks, (unsigned long long)at);
+			return tc_err_set(err, TC_ETRUNC,
+					  "%s: truncated after chunk %llu at byte %llu (no footer)",
+					  r->name, (unsigned long long)r->n_chunks,
+					  (unsigned long long)at);
 		}
 		if (type == TC_REC_FOOTER) {
 			Tcs__Footer *f = tcs__footer__unpack(NULL, raw_len, r->raw);
 			if (!f) {
 				r->failed = 1;
-				return tc_err_set(err, TC_EFORMAT, "%s: broken footer at byte %llu", r->name,
-						  (unsigned long long)at);
+				return tc_err_set(err, TC_EFORMAT, "%s: broken footer at byte %llu",
+						  r->name, (unsigned long long)at);
 			}
 			r->footer = *f;
 			tcs__footer__free_unpacked(f, NULL);
-			if (r->footer.op_count != r->n_ops || r->footer.chunk_count != r->n_chunks ||
-			    r->footer.string_count != r->n_strs || r->footer.lane_count != r->n_lanes) {
+			if (r->footer.op_count != r->n_ops ||
+			    r->footer.chunk_count != r->n_chunks ||
+			    r->footer.string_count != r->n_strs ||
+			    r->footer.lane_count != r->n_lanes) {
 				r->failed = 1;
 				return tc_err_set(err, TC_EFORMAT,
-						  "%s: footer at byte %llu says %llu ops in %llu chunks, read %llu in %llu",
+						  "%s: footer at byte %llu says %llu ops in %llu "
+						  "chunks, read %llu in %llu",
 						  r->name, (unsigned long long)at,
 						  (unsigned long long)r->footer.op_count,
 						  (unsigned long long)r->footer.chunk_count,
-						  (unsigned long long)r->n_ops, (unsigned long long)r->n_chunks);
+						  (unsigned long long)r->n_ops,
+						  (unsigned long long)r->n_chunks);
 			}
 			unsigned char extra;
 			size_t got = 0;
 			if (src_read(r, &extra, 1, &got) == 0 && got) {
 				r->failed = 1;
-				return tc_err_set(err, TC_EFORMAT, "%s: trailing bytes after the footer at byte %llu",
-						  r->name, (unsigned long long)r->offset);
+				return tc_err_set(
+				    err, TC_EFORMAT,
+				    "%s: trailing bytes after the footer at byte %llu", r->name,
+				    (unsigned long long)r->offset);
 			}
 			r->done = 1;
 			return 0;
 		}
 		if (type != TC_REC_CHUNK) {
 			r->failed = 1;
-			return tc_err_set(err, TC_EFORMAT, "%s: unexpected record type %d at byte %llu",
-					  r->name, type, (unsigned long long)at);
+			return tc_err_set(err, TC_EFORMAT,
+					  "%s: unexpected record type %d at byte %llu", r->name,
+					  type, (unsigned long long)at);
 		}
 		rc = chunk_begin(r, r->raw, raw_len, err);
 		if (rc) {
@@ -785,7 +852,8 @@ int tc_ops_reader_next(struct tc_ops_reader *r, const struct tc_op **ops, size_t
 			continue;
 		}
 		/* the batch array grows to what chunks need, at most TC_BATCH ops */
-		if (tc_grow((void **)&r->ops, &r->ops_cap, TC_MIN(r->cs.n, TC_BATCH), sizeof(*r->ops))) {
+		if (tc_grow((void **)&r->ops, &r->ops_cap, TC_MIN(r->cs.n, TC_BATCH),
+			    sizeof(*r->ops))) {
 			r->failed = 1;
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
 		}

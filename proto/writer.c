@@ -13,19 +13,20 @@
 #include "tc_config.h"
 
 /* A growable column. */
-#define COL(T)                                                                              \
-	struct {                                                                            \
-		T *v;                                                                       \
-		size_t n, cap;                                                              \
+#define COL(T)                                                                                     \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		size_t n, cap;                                                                     \
 	}
-#define COL_PUSH(c, x)                                                                      \
-	(tc_grow((void **)&(c).v, &(c).cap, (c).n + 1, sizeof(*(c).v)) ? TC_ENOMEM          \
-									 : ((c).v[(c).n++] = (x), 0))
+#define COL_PUSH(c, x)                                                                             \
+	(tc_grow((void **)&(c).v, &(c).cap, (c).n + 1, sizeof(*(c).v))                             \
+	     ? TC_ENOMEM                                                                           \
+	     : ((c).v[(c).n++] = (x), 0))
 
 struct tc_ops_writer {
 	struct tc_outfile out;
 	struct tc_strtab strs;
-	size_t strs_flushed;   /* strings already written in earlier chunks */
+	size_t strs_flushed; /* strings already written in earlier chunks */
 	uint32_t n_lanes, lanes_flushed;
 	COL(Tcs__Lane) lanes; /* lanes not yet flushed */
 	struct tc_arena lane_arena;
@@ -63,7 +64,9 @@ static int write_record(struct tc_ops_writer *w, int type, const ProtobufCMessag
 {
 	size_t raw_len = protobuf_c_message_get_packed_size(msg);
 	if (raw_len > TC_REC_MAX_RAW)
-		return tc_err_set(err, TC_EINVAL, "record of %zu bytes exceeds the 1 GiB limit (use smaller chunks)", raw_len);
+		return tc_err_set(
+		    err, TC_EINVAL,
+		    "record of %zu bytes exceeds the 1 GiB limit (use smaller chunks)", raw_len);
 	if (tc_grow((void **)&w->raw, &w->raw_cap, raw_len + 1, 1))
 		return tc_err_set(err, TC_ENOMEM, "out of memory packing a record");
 	protobuf_c_message_pack(msg, w->raw);
@@ -74,8 +77,10 @@ static int write_record(struct tc_ops_writer *w, int type, const ProtobufCMessag
 	if (ZSTD_isError(zlen))
 		return tc_err_set(err, TC_EINTERNAL, "zstd: %s", ZSTD_getErrorName(zlen));
 	if (raw_len > TC_REC_FREE_RAW && raw_len / TC_REC_MAX_RATIO > zlen) /* readers refuse it */
-		return tc_err_set(err, TC_EINVAL, "record of %zu bytes compresses more than %ux: use "
-				  "smaller chunks", raw_len, TC_REC_MAX_RATIO);
+		return tc_err_set(err, TC_EINVAL,
+				  "record of %zu bytes compresses more than %ux: use "
+				  "smaller chunks",
+				  raw_len, TC_REC_MAX_RATIO);
 	unsigned char hdr[TC_REC_HDR_LEN] = {0};
 	hdr[0] = (unsigned char)type;
 	tc_put_u32(hdr + 4, (uint32_t)zlen);
@@ -83,7 +88,8 @@ static int write_record(struct tc_ops_writer *w, int type, const ProtobufCMessag
 	tc_put_u32(hdr + 12, (uint32_t)tc_hash64(w->z, zlen, 0));
 	if (fwrite(hdr, 1, sizeof(hdr), w->out.fp) != sizeof(hdr) ||
 	    fwrite(w->z, 1, zlen, w->out.fp) != zlen)
-		return tc_err_set(err, TC_EIO, "%s: write failed: %s", w->out.path, strerror(errno));
+		return tc_err_set(err, TC_EIO, "%s: write failed: %s", w->out.path,
+				  strerror(errno));
 	return 0;
 }
 
@@ -170,7 +176,8 @@ int tc_ops_writer_open(struct tc_ops_writer **out, const char *path,
 		tc_ops_writer_abort(w);
 		return tc_err_set(err, TC_ENOMEM, "zstd: cannot create a context");
 	}
-	ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, opts && opts->zstd_level ? opts->zstd_level : 3);
+	ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel,
+			       opts && opts->zstd_level ? opts->zstd_level : 3);
 	ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
 	w->ts_min = INT64_MAX;
 	w->ts_max = INT64_MIN;
@@ -260,8 +267,8 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 	}
 	c.n_lanes = w->lanes.n;
 	c.lanes = lanep;
-#define SET(field, col)                                                                     \
-	c.n_##field = w->col.n;                                                             \
+#define SET(field, col)                                                                            \
+	c.n_##field = w->col.n;                                                                    \
 	c.field = (void *)w->col.v
 	SET(kind, kind);
 	SET(name, name);
@@ -306,7 +313,9 @@ static int flush_chunk(struct tc_ops_writer *w, struct tc_err *err)
 	rc = write_record(w, TC_REC_CHUNK, &c.base, err);
 	free(lanep);
 	if (rc) /* a failed write names the file; which chunk it was is no help there */
-		return rc == TC_EIO ? rc : tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
+		return rc == TC_EIO
+			   ? rc
+			   : tc_err_wrap(err, "chunk %llu", (unsigned long long)w->n_chunks);
 	w->n_chunks++;
 	w->strs_flushed = w->strs.n;
 	w->lanes.n = 0;
@@ -348,20 +357,25 @@ int tc_ops_writer_add(struct tc_ops_writer *w, const struct tc_op *op, uint64_t 
 		return tc_err_set(err, TC_EINVAL, "op %llu: string id %u not interned",
 				  (unsigned long long)self, op->name);
 	if (op->lane >= w->n_lanes)
-		return tc_err_set(err, TC_EINVAL, "op %llu: lane %u not declared", (unsigned long long)self, op->lane);
-	if ((op->parent != TC_NONE && op->parent >= self) || (op->link != TC_NONE && op->link >= self))
+		return tc_err_set(err, TC_EINVAL, "op %llu: lane %u not declared",
+				  (unsigned long long)self, op->lane);
+	if ((op->parent != TC_NONE && op->parent >= self) ||
+	    (op->link != TC_NONE && op->link >= self))
 		return tc_err_set(err, TC_EINVAL, "op %llu: parent/link must name an earlier op",
 				  (unsigned long long)self);
 	for (uint32_t i = 0; i < op->n_deps; i++)
 		if (op->deps[i] >= self)
-			return tc_err_set(err, TC_EINVAL, "op %llu: dependency %llu is not an earlier op",
-					  (unsigned long long)self, (unsigned long long)op->deps[i]);
+			return tc_err_set(
+			    err, TC_EINVAL, "op %llu: dependency %llu is not an earlier op",
+			    (unsigned long long)self, (unsigned long long)op->deps[i]);
 
 	/* the range readers accept (TC_TIME_LIMIT_NS): a file we write must read back */
 	if (op->ts_ns < -TC_TIME_LIMIT_NS || op->ts_ns > TC_TIME_LIMIT_NS || op->dur_ns < -1 ||
 	    op->dur_ns > TC_TIME_LIMIT_NS || op->ts_ns + op->dur_ns > TC_TIME_LIMIT_NS)
-		return tc_err_set(err, TC_EINVAL, "op %llu: time %lld ns + %lld ns is outside +-2^53 ns "
-				  "of the trace's start", (unsigned long long)self, (long long)op->ts_ns,
+		return tc_err_set(err, TC_EINVAL,
+				  "op %llu: time %lld ns + %lld ns is outside +-2^53 ns "
+				  "of the trace's start",
+				  (unsigned long long)self, (long long)op->ts_ns,
 				  (long long)op->dur_ns);
 	int64_t ts_delta = w->kind.n ? op->ts_ns - w->prev_ts : op->ts_ns;
 	w->prev_ts = op->ts_ns;
@@ -433,7 +447,8 @@ int tc_ops_writer_add(struct tc_ops_writer *w, const struct tc_op *op, uint64_t 
 	}
 	if (rc) {
 		w->failed = 1;
-		return tc_err_set(err, TC_ENOMEM, "out of memory buffering op %llu", (unsigned long long)self);
+		return tc_err_set(err, TC_ENOMEM, "out of memory buffering op %llu",
+				  (unsigned long long)self);
 	}
 	if (op->ts_ns < w->ts_min)
 		w->ts_min = op->ts_ns;
@@ -515,14 +530,47 @@ void tc_ops_writer_abort(struct tc_ops_writer *w)
 	tc_arena_free(&w->lane_arena);
 	ZSTD_freeCCtx(w->zc);
 	free(w->lanes.v);
-	void *cols[] = {w->kind.v, w->name.v, w->op_class.v, w->lane.v, w->sub.v, w->flags.v,
-			w->ts.v, w->dur.v, w->parent.v, w->link.v, w->corr.v, w->work_at.v,
-			w->work_dtype.v, w->gemm_at.v, w->gemm_m.v, w->gemm_n.v, w->gemm_k.v,
-			w->gemm_batch.v, w->work_flops.v, w->work_read.v, w->work_write.v,
-			w->shape_at.v, w->shape_n.v, w->shape_rank.v, w->shape_dims.v, w->coll_at.v,
-			w->coll_kind.v, w->coll_group_size.v, w->coll_group.v, w->coll_dtype.v,
-			w->coll_bytes.v, w->coll_seq.v, w->coll_peer.v, w->sync_at.v, w->sync_lane.v,
-			w->sync_event.v, w->dep_at.v, w->dep_n.v, w->dep_delta.v, w->raw, w->z};
+	void *cols[] = {w->kind.v,
+			w->name.v,
+			w->op_class.v,
+			w->lane.v,
+			w->sub.v,
+			w->flags.v,
+			w->ts.v,
+			w->dur.v,
+			w->parent.v,
+			w->link.v,
+			w->corr.v,
+			w->work_at.v,
+			w->work_dtype.v,
+			w->gemm_at.v,
+			w->gemm_m.v,
+			w->gemm_n.v,
+			w->gemm_k.v,
+			w->gemm_batch.v,
+			w->work_flops.v,
+			w->work_read.v,
+			w->work_write.v,
+			w->shape_at.v,
+			w->shape_n.v,
+			w->shape_rank.v,
+			w->shape_dims.v,
+			w->coll_at.v,
+			w->coll_kind.v,
+			w->coll_group_size.v,
+			w->coll_group.v,
+			w->coll_dtype.v,
+			w->coll_bytes.v,
+			w->coll_seq.v,
+			w->coll_peer.v,
+			w->sync_at.v,
+			w->sync_lane.v,
+			w->sync_event.v,
+			w->dep_at.v,
+			w->dep_n.v,
+			w->dep_delta.v,
+			w->raw,
+			w->z};
 	for (size_t i = 0; i < TC_ARRAY_LEN(cols); i++)
 		free(cols[i]);
 	free(w);

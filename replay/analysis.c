@@ -595,7 +595,8 @@ static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, 
 		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
 	}
-	int rc = A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
+	int rc =
+	    A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
 	for (size_t k = k0; k < k1; k++) {
 		double *out = A->v ? r->steps[k].proj_bound_ns : r->steps[k].src_bound_ns;
 		for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
@@ -650,8 +651,8 @@ static int tables(struct tc_replay *r, const uint64_t *wcount, const double *wsr
 		r->class_src_ns[W->cls] += wsrc[w];
 		r->class_proj_ns[W->cls] += wproj[w];
 		/* works in first-use order: a stable sort by name keeps the first one's bound */
-		r->top[n++] = (struct rp_top){W->name, W->cls, r->wc[w].dst_bound, wcount[w],
-					      wsrc[w], wproj[w]};
+		r->top[n++] = (struct rp_top){W->name,	 W->cls,  r->wc[w].dst_bound,
+					      wcount[w], wsrc[w], wproj[w]};
 	}
 	/* merge works of one name (insertion into a name-sorted copy keeps first-use order) */
 	if (n > 1) {
@@ -700,8 +701,8 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
 	int rc = 0;
-	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount ||
-	    !A.wsrc || !A.wproj || !A.w0 || !A.w1)
+	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount || !A.wsrc ||
+	    !A.wproj || !A.w0 || !A.w1)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -736,8 +737,8 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
 		for (uint32_t q = 0; q < nr; q++)
-			if (sweep_rank(&A, q, gens + lane_first[q], lane_first[q + 1] - lane_first[q],
-				       hp) < 0)
+			if (sweep_rank(&A, q, gens + lane_first[q],
+				       lane_first[q + 1] - lane_first[q], hp) < 0)
 				goto oom;
 	}
 	r->step_busy = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_busy));
@@ -756,10 +757,10 @@ static int analyse_steps(struct tc_replay *r, struct tc_err *err)
 		/* a side that was not analysed (summary_only skips the source) keeps its
 		 * sentinels, min > max: report 0, never their (overflowing) difference */
 		/* every GPU of the job is held for the job step, busy or not */
-		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], S->work[0], &s->src_energy_j,
-		       &s->src_dollars);
-		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], S->work[1], &s->proj_energy_j,
-		       &s->proj_dollars);
+		energy(src_chip, s->src_job_ns, S->busy[0], S->util[0], S->work[0],
+		       &s->src_energy_j, &s->src_dollars);
+		energy(dst_chip, s->proj_job_ns, S->busy[1], S->util[1], S->work[1],
+		       &s->proj_energy_j, &s->proj_dollars);
 		/* a scale-out what-if: each traced rank stands for world / traced replicas, and
 		 * every one of them is charged (docs/projection.md §6) */
 		if (r->lay.active && g->n_ranks) {
@@ -921,8 +922,7 @@ static void critical_path(struct tc_replay *r)
 	size_t last = 0;
 	for (size_t k = 1; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k], *b = &r->steps[last];
-		if (s->proj_ns > b->proj_ns ||
-		    (s->proj_ns == b->proj_ns && s->index < b->index))
+		if (s->proj_ns > b->proj_ns || (s->proj_ns == b->proj_ns && s->index < b->index))
 			last = k;
 	}
 	r->cp_step = last;
@@ -953,7 +953,8 @@ static void critical_path(struct tc_replay *r)
 	for (size_t guard = 0; guard < 4 * (size_t)g->n + 4 && t > t_stop; guard++) {
 		int gpu = (g->flags[op] & RP_F_GPU) != 0;
 		if (gpu && at_end) {
-			r->cp_class_ns[g->works[g->ref[op]].cls] += (double)(r->end[op] - r->start[op]);
+			r->cp_class_ns[g->works[g->ref[op]].cls] +=
+			    (double)(r->end[op] - r->start[op]);
 			r->cp_ops++;
 			at_end = 0;
 			t = r->start[op];
@@ -1003,7 +1004,8 @@ static void critical_path(struct tc_replay *r)
 		r->cp_class_ns[slot_gap] += (double)(t - t_stop);
 }
 
-/* ---- the run ---------------------------------------------------------------------------------- */
+/* ---- the run ----------------------------------------------------------------------------------
+ */
 
 int tc_replay_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		  const struct tc_replay_opts *opts, struct tc_err *err)
@@ -1075,9 +1077,10 @@ static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
 	if (opts->target && !opts->source) {
 		for (uint32_t i = 0; i < g->n; i++)
 			if ((g->flags[i] & RP_F_GPU) && !(g->flags[i] & RP_F_ANALYTIC))
-				return tc_err_set(err, TC_EINVAL,
-						  "the source chip is unknown (no device name in the "
-						  "stream matches a spec): give it with --source CHIP");
+				return tc_err_set(
+				    err, TC_EINVAL,
+				    "the source chip is unknown (no device name in the "
+				    "stream matches a spec): give it with --source CHIP");
 	}
 	r->warn.unresolved_waits = g->stats.unresolved_waits;
 	return 0;
@@ -1147,8 +1150,10 @@ static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc
 	int have_wc = prep->wc != NULL, rc;
 	double t0 = tc_now();
 	if (have_wc) { /* re-timed by the caller: keep its warnings */
-		memcpy(r->warn.no_cost_model, prep->warn.no_cost_model, sizeof(r->warn.no_cost_model));
-		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing, sizeof(r->warn.dtype_missing));
+		memcpy(r->warn.no_cost_model, prep->warn.no_cost_model,
+		       sizeof(r->warn.no_cost_model));
+		memcpy(r->warn.dtype_missing, prep->warn.dtype_missing,
+		       sizeof(r->warn.dtype_missing));
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
 	TC_TRY(rp_layout_resolve(r, err));
@@ -1198,14 +1203,16 @@ static int run_analyses(struct tc_replay *r, struct tc_err *err)
 	rp_memfit(r);
 	const struct tc_replay_memory *mem = tc_replay_memory(r);
 	if (mem && !mem->fits)
-		tc_warn(log,
-			"project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on the "
-			"target layout), does not fit the target's %.2f GB of HBM",
-			mem->peak_bytes / 1e9, mem->projected_bytes / 1e9, mem->capacity_bytes / 1e9);
+		tc_warn(
+		    log,
+		    "project: the trace's peak GPU allocation, %.2f GB per rank (%.2f GB on the "
+		    "target layout), does not fit the target's %.2f GB of HBM",
+		    mem->peak_bytes / 1e9, mem->projected_bytes / 1e9, mem->capacity_bytes / 1e9);
 	rp_insight(r, &in);
 	if (in.host_bound)
-		tc_warn(log, "project: host-bound: at most %.2fx on any chip (the host-only run "
-			     "takes %.1f%% of the projected step)",
+		tc_warn(log,
+			"project: host-bound: at most %.2fx on any chip (the host-only run "
+			"takes %.1f%% of the projected step)",
 			in.ceiling, 100 * in.host_share);
 	if (in.stuck)
 		tc_warn(log, "project: GPU time moves by %.1f%% but the step by %.1f%%: %s",
@@ -1219,25 +1226,30 @@ static void run_warnings(const struct tc_replay *r)
 	const struct tc_log *log = r->opts.log;
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (r->warn.no_cost_model[c])
-			tc_warn(log, "project: %llu %s ops have no cost model: floored to the minimum "
-				     "kernel time",
+			tc_warn(log,
+				"project: %llu %s ops have no cost model: floored to the minimum "
+				"kernel time",
 				(unsigned long long)r->warn.no_cost_model[c], tc_class_name(c));
 	for (unsigned d = 0; d < TC_DT__COUNT; d++)
 		if (r->warn.dtype_missing[d])
-			tc_warn(log, "project: %llu GPU ops use %s, which the target has no peak for",
+			tc_warn(log,
+				"project: %llu GPU ops use %s, which the target has no peak for",
 				(unsigned long long)r->warn.dtype_missing[d], tc_dtype_name(d));
 	if (r->warn.unknown_work)
-		tc_info(log, "project: %llu measured ops have unknown work: scaled by their class "
-			     "fallback",
+		tc_info(log,
+			"project: %llu measured ops have unknown work: scaled by their class "
+			"fallback",
 			(unsigned long long)r->warn.unknown_work);
 	if (r->warn.unmatched_collectives)
-		tc_warn(log, "project: %llu collective kernels have no peers in the stream: peers "
-			     "assumed to arrive as measured (skew above the shortest instance "
-			     "kept, transfer re-timed)",
+		tc_warn(log,
+			"project: %llu collective kernels have no peers in the stream: peers "
+			"assumed to arrive as measured (skew above the shortest instance "
+			"kept, transfer re-timed)",
 			(unsigned long long)r->warn.unmatched_collectives);
 	if (r->warn.inferred_coll_bytes)
-		tc_warn(log, "project: %llu collective kernels record no size: bytes inferred from "
-			     "their measured transfer on the source network",
+		tc_warn(log,
+			"project: %llu collective kernels record no size: bytes inferred from "
+			"their measured transfer on the source network",
 			(unsigned long long)r->warn.inferred_coll_bytes);
 	if (r->warn.forced_collectives)
 		tc_warn(log, "project: %llu collectives released before all members arrived",

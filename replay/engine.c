@@ -28,8 +28,8 @@ struct ev {
 };
 
 struct lane_state {
-	uint32_t cursor;  /* next index in the lane's order */
-	int64_t t_last;   /* projected time of the last point (CPU) */
+	uint32_t cursor;   /* next index in the lane's order */
+	int64_t t_last;	   /* projected time of the last point (CPU) */
 	uint32_t wait_key; /* node (op << 1 | from_start) this lane waits for, or RP_NONE */
 	uint32_t n_waiters, cap_waiters;
 	uint32_t *waiters; /* lanes parked on a node of this lane (grown on demand) */
@@ -260,17 +260,18 @@ static void park(struct sim *s, uint32_t l, uint32_t key)
 	 * together hold at most one entry per lane, and the bound is linear. */
 	if (owner->n_waiters == owner->cap_waiters) {
 		owner->cap_waiters = owner->cap_waiters ? 2 * owner->cap_waiters : 4;
-		owner->waiters = tc_xrealloc(owner->waiters, owner->cap_waiters * sizeof(*owner->waiters));
+		owner->waiters =
+		    tc_xrealloc(owner->waiters, owner->cap_waiters * sizeof(*owner->waiters));
 	}
 	owner->waiters[owner->n_waiters++] = l;
 }
 
 /* Accumulates max over edges of (ref_proj + lat), choosing lat as the header explains. */
 struct acc {
-	int strict;       /* floors only */
-	int64_t src_t;    /* the node's source time */
+	int strict;	  /* floors only */
+	int64_t src_t;	  /* the node's source time */
 	int64_t best_src; /* latest source reference seen */
-	int64_t t_bind;   /* max ref_proj + slack over edges at best_src */
+	int64_t t_bind;	  /* max ref_proj + slack over edges at best_src */
 	int64_t t_other;  /* max ref_proj + min(floor, src_t - ref_src) over all edges */
 	int any;
 };
@@ -300,7 +301,7 @@ static int64_t host_ns(double hs, int64_t delta)
 	if (hs == 1.0)
 		return delta;
 	double v = (double)delta * hs; /* clamped: llround of an out-of-range value is undefined */
-	return v >= (double)RP_TIME_SAT    ? RP_TIME_SAT
+	return v >= (double)RP_TIME_SAT	   ? RP_TIME_SAT
 	       : v <= -(double)RP_TIME_SAT ? -RP_TIME_SAT
 					   : (int64_t)llround(v);
 }
@@ -419,7 +420,8 @@ static int head_time(struct sim *s, uint32_t l, int64_t *out)
 			int64_t lat_w = TC_MIN(a.src_t - wait_src, src_dur);
 			if (wait_src > g->ts[i])
 				host = TC_MAX(0, TC_MIN(lat_w, delta));
-			t = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)), rp_tadd(wait_proj, host_ns(hs, lat_w)));
+			t = TC_MAX(rp_tadd(st->t_last, host_ns(hs, host)),
+				   rp_tadd(wait_proj, host_ns(hs, lat_w)));
 		}
 	}
 	*out = t;
@@ -459,8 +461,8 @@ static void coll_finish(struct sim *s, uint32_t c)
 		uint32_t j = g->coll_members[C->first + k];
 		if (s->r->start[j] == UNSET || s->r->end[j] != UNSET)
 			continue;
-		int64_t resid = s->r->zero_gpu ? 0
-					       : rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
+		int64_t resid =
+		    s->r->zero_gpu ? 0 : rp_src_end(g, j) - (C->src_max_start + C->src_xfer);
 		int64_t e = rp_tadd(rp_tadd(s->c_max_start[c], s->c_xfer[c]), resid);
 		s->r->end[j] = TC_MAX(e, s->r->start[j]);
 		s->ls[g->lane[j]].t_last = s->r->end[j];
@@ -608,8 +610,9 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 				break;
 		}
 		if (!break_stall(&s)) {
-			rc = tc_err_set(err, TC_EINTERNAL, "replay: simulation stalled with %zu of %zu "
-							   "lanes unfinished",
+			rc = tc_err_set(err, TC_EINTERNAL,
+					"replay: simulation stalled with %zu of %zu "
+					"lanes unfinished",
 					nl - s.done_lanes, nl);
 			goto out;
 		}

@@ -209,16 +209,16 @@ int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size
 			return tc_err_set(err, TC_EFORMAT, "op %llu: out of order (expected id %u)",
 					  (unsigned long long)op->id, i);
 		if (op->link != TC_NONE && op->link >= i)
-			return tc_err_set(err, TC_EFORMAT, "op %u: link %llu is not an earlier op", i,
-					  (unsigned long long)op->link);
+			return tc_err_set(err, TC_EFORMAT, "op %u: link %llu is not an earlier op",
+					  i, (unsigned long long)op->link);
 		g->ts[i] = op->ts_ns;
 		if (op->dur_ns < 0) {
 			g->dur[i] = RP_DUR_NONE;
 		} else if (op->dur_ns < (int64_t)RP_DUR_BIG) {
 			g->dur[i] = (uint32_t)op->dur_ns;
 		} else {
-			if (g->n_big == g->cap_big &&
-			    tc_grow((void **)&g->big, &g->cap_big, g->n_big + 1, sizeof(*g->big)) < 0)
+			if (g->n_big == g->cap_big && tc_grow((void **)&g->big, &g->cap_big,
+							      g->n_big + 1, sizeof(*g->big)) < 0)
 				return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 			g->big[g->n_big++] = (struct rp_big){i, op->dur_ns};
 			g->dur[i] = RP_DUR_BIG;
@@ -258,7 +258,7 @@ int tc_replay_graph_add(struct tc_replay_graph *g, const struct tc_op *ops, size
 					    sizeof(*g->ckeys)) < 0)
 					return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 				g->ckeys[g->n_ckeys++] =
-					(struct rp_ckey){i, op->coll_group, op->coll_seq};
+				    (struct rp_ckey){i, op->coll_group, op->coll_seq};
 			}
 		}
 		if (op->kind == TC_KIND_RUNTIME &&
@@ -393,8 +393,7 @@ static int start_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
 
 /* Points of one CPU lane from its ops sorted by start: ends are merged in from a min-heap,
  * which stays as small as the nesting depth for well-formed traces. */
-static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size_t n,
-		      uint32_t *out)
+static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size_t n, uint32_t *out)
 {
 	uint32_t *heap = NULL;
 	size_t hn = 0, hcap = 0, k = 0;
@@ -675,7 +674,7 @@ oom:
 
 struct rp_launch {
 	uint32_t cpu_lane, op; /* the launching call's lane, the GPU op */
-	int64_t t;             /* the launching call's start */
+	int64_t t;	       /* the launching call's start */
 };
 
 static int launch_cmp(const void *pa, const void *pb, const void *ctx)
@@ -786,8 +785,8 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 		/* the trace did not say which event: infer it from the launches around the
 		 * wait, or count it */
 		int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
-				  ? infer_wait(g, launches, n_launches, op, E)
-				  : 0;
+			      ? infer_wait(g, launches, n_launches, op, E)
+			      : 0;
 		if (got < 0)
 			return TC_ENOMEM;
 		if (got) {
@@ -881,7 +880,8 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	free(ev);
 	free(launches);
 	if (rc < 0)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory resolving synchronisations");
+		return tc_err_set(err, TC_ENOMEM,
+				  "replay: out of memory resolving synchronisations");
 	return 0;
 }
 
@@ -917,11 +917,13 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 	for (size_t l = 0; l < g->n_lanes; l++)
 		g->max_rank = TC_MAX(g->max_rank, g->lanes[l].rank);
 	if (g->max_rank > 1u << 20)
-		return tc_err_set(err, TC_EUNSUPPORTED, "replay: rank %u out of range", g->max_rank);
+		return tc_err_set(err, TC_EUNSUPPORTED, "replay: rank %u out of range",
+				  g->max_rank);
 	for (uint32_t i = 0; i < g->n; i++) {
 		if (g->lane[i] >= g->n_lanes)
-			return tc_err_set(err, TC_EFORMAT, "op %u: lane %u not declared (%zu lanes)", i,
-					  g->lane[i], g->n_lanes);
+			return tc_err_set(err, TC_EFORMAT,
+					  "op %u: lane %u not declared (%zu lanes)", i, g->lane[i],
+					  g->n_lanes);
 		unsigned k = g->kind[i];
 		if (is_gpu_lane(g, g->lane[i])) {
 			if (k == TC_KIND_STEP || k == TC_KIND_ANNOTATION) {
@@ -931,7 +933,8 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 			}
 			g->flags[i] = (uint8_t)((g->flags[i] & RP_F_WORK) | RP_F_GPU);
 			if (!(g->flags[i] & RP_F_WORK)) {
-				/* a CPU-kind op on a GPU lane: an empty work record under its name */
+				/* a CPU-kind op on a GPU lane: an empty work record under its name
+				 */
 				struct rp_work w;
 				memset(&w, 0, sizeof(w));
 				w.name = g->ref[i];

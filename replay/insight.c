@@ -44,11 +44,10 @@ static void insight(const struct tc_replay *r, struct rp_insight *out)
 		out->have_ceiling = 1;
 		out->ceil_step_ns = nk > 0 ? (double)r->ceil_total_ns / nk : 0;
 		out->ceiling = r->ceil_total_ns > 0
-				       ? (double)r->src_total_ns / (double)r->ceil_total_ns
-				       : INFINITY;
-		out->host_share = r->proj_total_ns > 0
-					  ? (double)r->ceil_total_ns / (double)r->proj_total_ns
-					  : 0;
+				   ? (double)r->src_total_ns / (double)r->ceil_total_ns
+				   : INFINITY;
+		out->host_share =
+		    r->proj_total_ns > 0 ? (double)r->ceil_total_ns / (double)r->proj_total_ns : 0;
 		out->host_bound = r->n_job_steps > 0 && out->ceiling < 1.25;
 	}
 	double gs = 0, gp = 0;

@@ -5,7 +5,6 @@
 
 #include "rp_internal.h"
 
-
 static void par_json(FILE *fp, uint32_t world, const struct tc_replay_parallel *p)
 {
 	fprintf(fp, "{\"world\": %u, \"dp\": %u, \"tp\": %u, \"pp\": %u, \"ep\": %u}", world, p->dp,

@@ -19,9 +19,10 @@ int tc_replay_write_ops_csv(const struct tc_replay *r, FILE *fp, struct tc_err *
 			tc_class_name(g->cls[i]));
 		tc_fput_csv(fp, rp_op_name(g, i, buf, sizeof(buf)));
 		int gpu = (g->flags[i] & RP_F_GPU) != 0;
-		fprintf(fp, ",%s,%lld,%lld,%lld,%lld,", gpu ? tc_bound_name(tc_replay_op_bound(r, i)) : "",
-			(long long)g->ts[i], (long long)(rp_src_end(g, i) - g->ts[i]),
-			(long long)r->start[i], (long long)(r->end[i] - r->start[i]));
+		fprintf(fp, ",%s,%lld,%lld,%lld,%lld,",
+			gpu ? tc_bound_name(tc_replay_op_bound(r, i)) : "", (long long)g->ts[i],
+			(long long)(rp_src_end(g, i) - g->ts[i]), (long long)r->start[i],
+			(long long)(r->end[i] - r->start[i]));
 		if (g->flags[i] & RP_F_WORK) {
 			const struct rp_work *W = &g->works[g->ref[i]];
 			if (W->has_work)

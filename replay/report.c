@@ -9,7 +9,6 @@
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
-
 static void jnum(FILE *fp, double v)
 {
 	char b[64];
@@ -338,7 +337,8 @@ static void json_by_class(const struct tc_replay *r, FILE *fp)
 		first = 0;
 		fputs("{\"class\": ", fp);
 		tc_fput_json_str(fp, tc_class_name(c));
-		fprintf(fp, ", \"count\": %llu, \"source_ns\": ", (unsigned long long)r->class_count[c]);
+		fprintf(fp, ", \"count\": %llu, \"source_ns\": ",
+			(unsigned long long)r->class_count[c]);
 		jnum(fp, r->class_src_ns[c]);
 		fputs(", \"projected_ns\": ", fp);
 		jnum(fp, r->class_proj_ns[c]);
@@ -362,7 +362,8 @@ static void json_critical_path(const struct tc_replay *r, FILE *fp)
 		fputs(first ? "" : ", ", fp);
 		first = 0;
 		fputs("{\"class\": ", fp);
-		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c) : TC_REPLAY_CP_HOST_LATENCY);
+		tc_fput_json_str(fp, c < TC_CLASS__COUNT ? tc_class_name(c)
+							 : TC_REPLAY_CP_HOST_LATENCY);
 		fputs(", \"ns\": ", fp);
 		jnum(fp, r->cp_class_ns[c]);
 		fputs(", \"share\": ", fp);
@@ -429,20 +430,24 @@ static void json_provenance(const struct tc_replay *r, FILE *fp)
 	const struct tc_chip *dst = r->opts.target ? r->opts.target : r->opts.source;
 	fputs("  \"provenance\": {\n", fp);
 	fputs("    \"gpu_op_time\": ", fp);
-	tc_fput_json_str(fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
-				   "the source chip (the source side) and on the target"
-		 : r->opts.target ? "measured ops: t_src * model(target, op) / model(source, op) "
-				    "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
-				    "target; collectives: latest arrival of the group + re-timed transfer"
-				  : "measured durations replayed unchanged (identity)");
+	tc_fput_json_str(
+	    fp, r->g->src_model ? "no measured time (ONNX): hwmodel tc_hw_op_cost of every op on "
+				  "the source chip (the source side) and on the target"
+		: r->opts.target
+		    ? "measured ops: t_src * model(target, op) / model(source, op) "
+		      "(hwmodel tc_hw_scale); ONNX nodes: hwmodel tc_hw_op_cost on the "
+		      "target; collectives: latest arrival of the group + re-timed transfer"
+		    : "measured durations replayed unchanged (identity)");
 	fputs(",\n    \"host_time\": ", fp);
 	tc_fput_json_str(fp, "measured gaps between CPU points x options.host_scale");
 	fputs(",\n    \"bound\": ", fp);
-	tc_fput_json_str(fp, "hwmodel cost bound per op on each chip; step time split by priority compute > "
-		 "memory > launch > comm > host > idle");
+	tc_fput_json_str(
+	    fp, "hwmodel cost bound per op on each chip; step time split by priority compute > "
+		"memory > launch > comm > host > idle");
 	fputs(",\n    \"energy\": ", fp);
-	tc_fput_json_str(fp, "hwmodel tc_chip_energy_j(chip, step time, busy ns and utilisation by bound), "
-		 "summed over ranks");
+	tc_fput_json_str(
+	    fp, "hwmodel tc_chip_energy_j(chip, step time, busy ns and utilisation by bound), "
+		"summed over ranks");
 	fputs(",\n    \"dollars\": ", fp);
 	tc_fput_json_str(fp, "hwmodel tc_chip_dollars(chip, step time, energy)");
 	fputs(",\n    \"chips\": {\"source\": ", fp);
@@ -545,13 +550,15 @@ static void write_ceiling_text(const struct tc_replay *r, FILE *fp)
 			"%sx on any chip\n",
 			ns(a, in.ceil_step_ns), fx(b, 100 * in.host_share, 1),
 			fx(c, in.ceiling, 3));
-	fprintf(fp, "gpu-side step    source %12s   projected %12s   (%s%% of the projected "
-		    "step)\n",
+	fprintf(fp,
+		"gpu-side step    source %12s   projected %12s   (%s%% of the projected "
+		"step)\n",
 		ns(a, in.src_gpu_step_ns), ns(b, in.proj_gpu_step_ns),
 		fx(d, 100 * in.gpu_share, 1));
 	if (in.carry_ops)
-		fprintf(fp, "carry-over       %llu GPU ops outside every step (queued before the "
-			    "capture or the first marker): replayed, not counted in steps\n",
+		fprintf(fp,
+			"carry-over       %llu GPU ops outside every step (queued before the "
+			"capture or the first marker): replayed, not counted in steps\n",
 			(unsigned long long)in.carry_ops);
 	struct rp_wait_count wk[RP_WAIT_KINDS];
 	size_t nk = rp_wait_counts(r->g, wk);
@@ -580,18 +587,22 @@ static void text_head(const struct tc_replay *r, FILE *fp)
 	double nk = (double)r->n_job_steps;
 	int model_only = !r->opts.source && r->opts.target && rp_all_analytic(g);
 	fprintf(fp, "%s: %s -> %s (host x%s)\n", mode_name(r),
-		r->opts.source ? tc_chip_id(r->opts.source) : model_only ? "analytic model" : "measured",
+		r->opts.source ? tc_chip_id(r->opts.source)
+		: model_only   ? "analytic model"
+			       : "measured",
 		r->opts.target ? tc_chip_id(r->opts.target) : "measured",
 		fx(a, r->opts.host_scale, 2));
 	fprintf(fp, "  %llu ops (%llu on GPU), %u ranks, %u lanes, %zu steps\n",
 		(unsigned long long)g->stats.ops, (unsigned long long)g->stats.gpu_ops,
 		g->stats.ranks, g->stats.lanes, r->n_job_steps);
 	if (g->src_model)
-		fprintf(fp, "  no measured time: both sides are the analytic model, on %s and on %s\n",
+		fprintf(fp,
+			"  no measured time: both sides are the analytic model, on %s and on %s\n",
 			tc_chip_id(r->opts.source), tc_chip_id(r->opts.target));
 	else if (model_only)
-		fprintf(fp, "  no measured time and no source chip: --source CHIP costs the model on "
-			    "it too, for a source side and a speedup\n");
+		fprintf(fp,
+			"  no measured time and no source chip: --source CHIP costs the model on "
+			"it too, for a source side and a speedup\n");
 	fprintf(fp, "\nstep time        source %12s   projected %12s   speedup %sx\n",
 		ns(a, nk > 0 ? (double)r->src_total_ns / nk : 0),
 		ns(b, nk > 0 ? (double)r->proj_total_ns / nk : 0),
@@ -603,7 +614,8 @@ static void text_head(const struct tc_replay *r, FILE *fp)
 		char m1[32], m2[32], m3[32];
 		if (m)
 			fprintf(fp,
-				"memory per GPU   peak allocated %s (%s on the target layout) of %s HBM: "
+				"memory per GPU   peak allocated %s (%s on the target layout) of "
+				"%s HBM: "
 				"%s\n",
 				tc_fmt_bytes(m1, sizeof(m1), m->peak_bytes),
 				tc_fmt_bytes(m2, sizeof(m2), m->projected_bytes),
@@ -645,10 +657,12 @@ static void text_bounds(const struct tc_replay *r, FILE *fp)
 		ts += bs[k];
 		tp += bp[k];
 	}
-	fprintf(fp, "\n%-14s %12s %7s %12s %7s\n", "bound", "source", "share", "projected", "share");
+	fprintf(fp, "\n%-14s %12s %7s %12s %7s\n", "bound", "source", "share", "projected",
+		"share");
 	for (unsigned k = 0; k < TC_BOUND__COUNT; k++)
 		fprintf(fp, "%-14s %12s %6s%% %12s %6s%%\n", tc_bound_name(k), ns(a, bs[k]),
-			fx(b, 100 * ratio(bs[k], ts), 1), ns(c, bp[k]), fx(d, 100 * ratio(bp[k], tp), 1));
+			fx(b, 100 * ratio(bs[k], ts), 1), ns(c, bp[k]),
+			fx(d, 100 * ratio(bp[k], tp), 1));
 	fprintf(fp, "exposed communication: source %s, projected %s\n", ns(a, bs[TC_BOUND_COMM]),
 		ns(b, bp[TC_BOUND_COMM]));
 	rp_layout_write_text(r, fp);
@@ -708,7 +722,8 @@ static void text_critical_path(const struct tc_replay *r, FILE *fp)
 			(unsigned long long)r->cp_ops);
 	for (unsigned k = 0; k <= TC_CLASS__COUNT; k++)
 		if (r->cp_class_ns[k] > 0)
-			fprintf(fp, " %s %s%%", k < TC_CLASS__COUNT ? tc_class_name(k) : TC_REPLAY_CP_HOST_LATENCY,
+			fprintf(fp, " %s %s%%",
+				k < TC_CLASS__COUNT ? tc_class_name(k) : TC_REPLAY_CP_HOST_LATENCY,
 				fx(a, 100 * ratio(r->cp_class_ns[k], (double)r->cp_len_ns), 1));
 	fputc('\n', fp);
 }
@@ -724,10 +739,11 @@ static void text_energy(const struct tc_replay *r, FILE *fp)
 	totals_energy(r, &pj, &pusd, 1);
 	if (r->opts.source || dst) {
 		fprintf(fp, "\n%-22s %14s %14s\n", "per step", "source", "projected");
-		fprintf(fp, "%-22s %14s %14s\n", "energy (J)", fx(a, r->opts.source ? sj / nk : NAN, 4),
-			fx(b, dst ? pj / nk : NAN, 4));
+		fprintf(fp, "%-22s %14s %14s\n", "energy (J)",
+			fx(a, r->opts.source ? sj / nk : NAN, 4), fx(b, dst ? pj / nk : NAN, 4));
 		fprintf(fp, "%-22s %14s %14s\n", "Perf/W (steps/J)",
-			fx(a, r->opts.source ? ratio(nk, sj) : NAN, 3), fx(b, dst ? ratio(nk, pj) : NAN, 3));
+			fx(a, r->opts.source ? ratio(nk, sj) : NAN, 3),
+			fx(b, dst ? ratio(nk, pj) : NAN, 3));
 		fprintf(fp, "%-22s %14s %14s\n", "Perf/$ (steps/$)",
 			fx(a, r->opts.source ? ratio(nk, susd) : NAN, 1),
 			fx(b, dst ? ratio(nk, pusd) : NAN, 1));
@@ -745,15 +761,16 @@ static void text_warnings(const struct tc_replay *r, FILE *fp)
 		ndt += w->dtype_missing[k];
 	if (ncm || ndt || w->unmatched_collectives || w->forced_collectives || w->no_gpu_work ||
 	    w->no_steps || w->broken_cycles || w->unresolved_waits)
-		fprintf(fp,
-			"\nwarnings: %llu ops without cost model, %llu ops with a dtype the target "
-			"lacks, %llu unmatched collectives, %llu forced collectives, %llu broken "
-			"dependencies, %llu unresolved waits%s%s\n",
-			(unsigned long long)ncm, (unsigned long long)ndt,
-			(unsigned long long)w->unmatched_collectives,
-			(unsigned long long)w->forced_collectives, (unsigned long long)w->broken_cycles,
-			(unsigned long long)w->unresolved_waits, w->no_gpu_work ? ", no GPU work" : "",
-			w->no_steps ? ", no steps (whole run reported)" : "");
+		fprintf(
+		    fp,
+		    "\nwarnings: %llu ops without cost model, %llu ops with a dtype the target "
+		    "lacks, %llu unmatched collectives, %llu forced collectives, %llu broken "
+		    "dependencies, %llu unresolved waits%s%s\n",
+		    (unsigned long long)ncm, (unsigned long long)ndt,
+		    (unsigned long long)w->unmatched_collectives,
+		    (unsigned long long)w->forced_collectives, (unsigned long long)w->broken_cycles,
+		    (unsigned long long)w->unresolved_waits, w->no_gpu_work ? ", no GPU work" : "",
+		    w->no_steps ? ", no steps (whole run reported)" : "");
 }
 
 int tc_replay_write_text(const struct tc_replay *r, FILE *fp, struct tc_err *err)
@@ -781,8 +798,8 @@ int tc_replay_write_validation(const struct tc_replay *r, const struct tc_replay
 {
 	char a[32], b[32], c[32], d[32], e[32], f[32];
 	double worst = 0, worst_dep = 0;
-	fprintf(fp, "%-5s %-22s %12s %12s %8s %12s %12s %8s", "rank", "step", "measured", "replayed",
-		"error%", "gpu measured", "gpu replayed", "error%");
+	fprintf(fp, "%-5s %-22s %12s %12s %8s %12s %12s %8s", "rank", "step", "measured",
+		"replayed", "error%", "gpu measured", "gpu replayed", "error%");
 	if (dep)
 		fprintf(fp, " %12s %8s", "deps-only", "error%");
 	fputc('\n', fp);

@@ -32,14 +32,14 @@
 #define RP_DUR_BIG (UINT32_MAX - 1)
 
 enum rp_flag {
-	RP_F_GPU = 1u << 0,      /* on a GPU/graph lane: one node with a duration */
-	RP_F_PASSIVE = 1u << 1,  /* annotation on a GPU lane: not simulated */
+	RP_F_GPU = 1u << 0,	 /* on a GPU/graph lane: one node with a duration */
+	RP_F_PASSIVE = 1u << 1,	 /* annotation on a GPU lane: not simulated */
 	RP_F_ANALYTIC = 1u << 2, /* no measured time (ONNX): costed by the model */
-	RP_F_COLL = 1u << 3,     /* member of a matched collective instance */
-	RP_F_STEP = 1u << 4,     /* step annotation on a CPU lane */
+	RP_F_COLL = 1u << 3,	 /* member of a matched collective instance */
+	RP_F_STEP = 1u << 4,	 /* step annotation on a CPU lane */
 	RP_F_BLOCKING = 1u << 5, /* CPU op whose end waits for GPU work (sync, blocking copy) */
-	RP_F_INNER = 1u << 6,    /* CPU op that counts as host work (not step / annotation) */
-	RP_F_WORK = 1u << 7,     /* g->ref is a work record (else a name id) */
+	RP_F_INNER = 1u << 6,	 /* CPU op that counts as host work (not step / annotation) */
+	RP_F_WORK = 1u << 7,	 /* g->ref is a work record (else a name id) */
 };
 
 /* One distinct GPU work: everything hwmodel looks at. Interned by value. */
@@ -49,7 +49,7 @@ struct rp_work {
 	uint32_t name, group_size;
 	uint32_t count; /* GPU ops that use it (set by finish) */
 	uint8_t cls, dtype, kind, sub, has_work, coll_kind;
-	uint8_t analytic; /* no measured time (ONNX node, or duration unknown) */
+	uint8_t analytic;   /* no measured time (ONNX node, or duration unknown) */
 	uint8_t basis_hint; /* tc_hw_fallback_basis + 1, set once by finish (struct tc_hw_op) */
 	/* collectives: the shortest measured duration of the record's ops, its transfer time;
 	 * an instance's excess over it is waiting for peers (skew) */
@@ -61,12 +61,12 @@ struct rp_lane {
 	uint32_t rank, device, type;
 	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
 	int64_t min_launch_lat; /* GPU: the rank's min over kernels of start - launch start */
-	int64_t min_gap;        /* GPU: the rank's min idle gap between consecutive ops */
-	int64_t busy_ns;        /* GPU: measured ns of its ops (the busiest-stream figure) */
+	int64_t min_gap;	/* GPU: the rank's min idle gap between consecutive ops */
+	int64_t busy_ns;	/* GPU: measured ns of its ops (the busiest-stream figure) */
 };
 
 struct rp_coll {
-	uint32_t first, count; /* members in g->coll_members */
+	uint32_t first, count;		 /* members in g->coll_members */
 	int64_t src_max_start, src_xfer; /* latest arrival, shortest member duration */
 };
 
@@ -83,9 +83,9 @@ struct tc_replay_graph {
 	/* per op (struct of arrays) */
 	size_t n, cap;
 	int64_t *ts;
-	uint32_t *dur;  /* RP_DUR_NONE unknown, RP_DUR_BIG: in big (sorted by op) */
+	uint32_t *dur; /* RP_DUR_NONE unknown, RP_DUR_BIG: in big (sorted by op) */
 	uint32_t *lane;
-	uint32_t *ref;  /* RP_F_WORK: index into works; else the name's string id */
+	uint32_t *ref; /* RP_F_WORK: index into works; else the name's string id */
 	uint8_t *kind, *cls, *flags;
 	struct rp_big *big;
 	size_t n_big, cap_big;
@@ -105,7 +105,7 @@ struct tc_replay_graph {
 	/* collectives */
 	struct rp_coll *colls;
 	size_t n_colls;
-	uint32_t *coll_members; /* op indices grouped by instance */
+	uint32_t *coll_members;	 /* op indices grouped by instance */
 	struct tc_map64 coll_of; /* op -> instance */
 	/* steps (sorted by rank, start) */
 	struct rp_step *steps;
@@ -113,20 +113,20 @@ struct tc_replay_graph {
 	uint32_t n_ranks, max_rank;
 	/* while adding: raw facts kept until finish */
 	uint32_t *link; /* launching call or RP_NONE (freed by finish) */
-	uint8_t *sub;   /* runtime call kind (freed by finish) */
+	uint8_t *sub;	/* runtime call kind (freed by finish) */
 	struct rp_sync {
 		uint32_t op, lane1; /* lane1: sync_lane (lane + 1, 0 = none) */
 		uint64_t event;
-	} *syncs;
+	} * syncs;
 	size_t n_syncs, cap_syncs;
 	struct rp_ckey {
 		uint32_t op, group;
 		uint64_t seq;
-	} *ckeys;
+	} * ckeys;
 	size_t n_ckeys, cap_ckeys;
 	struct rp_pair {
 		uint32_t a, b;
-	} *deps; /* a depends on b */
+	} * deps; /* a depends on b */
 	size_t n_deps, cap_deps;
 	/* ops with an inferred wait edge (bitmap, NULL = none): a CPU op's only in-edge, a GPU
 	 * op's last one (waits.c) */
@@ -196,8 +196,8 @@ int rp_point_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
 
 /* What a run knows about one work record on both chips. */
 struct rp_wcost {
-	double ratio;     /* projected ns per measured ns (gpu_scale included) */
-	double ans;       /* analytical ns on the target (ONNX nodes), gpu_scale included */
+	double ratio;	     /* projected ns per measured ns (gpu_scale included) */
+	double ans;	     /* analytical ns on the target (ONNX nodes), gpu_scale included */
 	double src_u, dst_u; /* utilisation: constant, or (per_ns) busy ns of the resource */
 	uint8_t src_bound, dst_bound;
 	uint8_t src_per_ns, dst_per_ns; /* 1: *_u is resource-busy ns: util = min(1, u / t) */
@@ -215,21 +215,21 @@ struct tc_replay {
 	/* aggregates over the reported steps */
 	double class_src_ns[TC_CLASS__COUNT], class_proj_ns[TC_CLASS__COUNT];
 	uint64_t class_count[TC_CLASS__COUNT];
-	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
-	int64_t ceil_total_ns;               /* the same for the host-only run */
-	struct tc_replay_band band;          /* band.c; draws = 0: none */
-	struct tc_replay_memory memory;      /* memfit.c; have = 0: nothing recorded */
+	int64_t src_total_ns, proj_total_ns;	     /* sum over reported steps (max over ranks) */
+	int64_t ceil_total_ns;			     /* the same for the host-only run */
+	struct tc_replay_band band;		     /* band.c; draws = 0: none */
+	struct tc_replay_memory memory;		     /* memfit.c; have = 0: nothing recorded */
 	int64_t src_gpu_total_ns, proj_gpu_total_ns; /* and for the GPU-side steps */
 	/* each op's step + 1 (0 = none), and rank q's steps at step_first[q] .. [q + 1]
 	 * (analysis.c step_index) */
 	uint32_t *opk;
 	size_t *step_first;
-	int borrowed_ix; /* opk and step_first belong to a struct rp_stepix */
-	int have_ceil; /* the host-only run was made: steps[].ceil_ns hold it */
-	size_t cp_step; /* the step the critical path was walked on */
-	uint64_t carry_ops; /* simulated GPU ops that belong to no step */
+	int borrowed_ix;	    /* opk and step_first belong to a struct rp_stepix */
+	int have_ceil;		    /* the host-only run was made: steps[].ceil_ns hold it */
+	size_t cp_step;		    /* the step the critical path was walked on */
+	uint64_t carry_ops;	    /* simulated GPU ops that belong to no step */
 	struct rp_insight *insight; /* rp_insight_compute */
-	size_t n_job_steps;                  /* steps of the job (k-th step of every rank) */
+	size_t n_job_steps;	    /* steps of the job (k-th step of every rank) */
 	/* critical path of the reported span */
 	double cp_class_ns[TC_CLASS__COUNT + 1]; /* last slot: host gaps and latencies */
 	int64_t cp_len_ns;
@@ -240,7 +240,7 @@ struct tc_replay {
 		uint8_t cls, bound;
 		uint64_t count;
 		double src_ns, proj_ns;
-	} *top;
+	} * top;
 	size_t n_top;
 	int64_t sim_ns; /* wall of the engine (never printed in reports) */
 	/* shortest kernel on the target and the source (ns, 0 = no chip): see rp_pdur */
@@ -314,12 +314,14 @@ static inline int64_t rp_pdur(const struct tc_replay *r, uint32_t i)
 	const struct rp_wcost *c = &r->wc[g->ref[i]];
 	if (r->zero_gpu)
 		return 0;
-	int noisy = (r->lane_scale || r->jitter > 0) &&
-		    g->works[g->ref[i]].cls != TC_CLASS_COLLECTIVE;
+	int noisy =
+	    (r->lane_scale || r->jitter > 0) && g->works[g->ref[i]].cls != TC_CLASS_COLLECTIVE;
 	if (g->flags[i] & RP_F_ANALYTIC) {
 		double ns = noisy ? rp_noise(r, i, c->ans) : c->ans;
 		/* saturate, never 0: a too-slow op must not look free (issue 19) */
-		return !(ns >= 0) ? 0 : ns >= (double)RP_TIME_SAT ? RP_TIME_SAT : (int64_t)(ns + 0.5);
+		return !(ns >= 0)		   ? 0
+		       : ns >= (double)RP_TIME_SAT ? RP_TIME_SAT
+						   : (int64_t)(ns + 0.5);
 	}
 	/* measured: the work's ratio, floored at the target's shortest kernel, but never below
 	 * what was measured (a kernel measured under the floor ran at the source's floor) */
@@ -458,14 +460,14 @@ static inline int rp_is_iwait(const struct tc_replay_graph *g, uint32_t i)
 }
 /* insight.c: what explains a step that does or does not follow the chip */
 struct rp_insight {
-	int have_ceiling;                 /* the host-only run was made (not summary_only) */
-	double ceil_step_ns, ceiling;     /* host-only step; source step / host-only step */
-	double host_share, gpu_share;     /* host-only and GPU-side step / projected step */
+	int have_ceiling;	      /* the host-only run was made (not summary_only) */
+	double ceil_step_ns, ceiling; /* host-only step; source step / host-only step */
+	double host_share, gpu_share; /* host-only and GPU-side step / projected step */
 	double src_gpu_step_ns, proj_gpu_step_ns; /* job GPU-side step, mean over steps */
-	uint64_t carry_ops;               /* GPU ops outside every step */
-	int host_bound;                   /* ceiling < 1.25 */
-	int stuck;                        /* GPU time moved > 10 %, the step < 1 % */
-	double gpu_move, step_move;       /* relative changes, projected vs source */
+	uint64_t carry_ops;			  /* GPU ops outside every step */
+	int host_bound;				  /* ceiling < 1.25 */
+	int stuck;				  /* GPU time moved > 10 %, the step < 1 % */
+	double gpu_move, step_move;		  /* relative changes, projected vs source */
 	const char *stuck_cause;
 	double busiest_stream_ns; /* source: the busiest GPU lane's measured busy ns per job step */
 };

@@ -143,8 +143,8 @@ static void reprice(const struct memo_ent *e, const struct tc_chip *chip,
 	for (size_t k = 0; k < e->n_steps; k++) {
 		double j = 0, d = 0;
 		if (e->proj_ns[k] > 0) {
-			j = tc_chip_energy_ops_j(chip, (double)e->proj_ns[k], e->busy[k], e->util[k],
-						 e->work[k][0], e->work[k][1]);
+			j = tc_chip_energy_ops_j(chip, (double)e->proj_ns[k], e->busy[k],
+						 e->util[k], e->work[k][0], e->work[k][1]);
 			d = tc_chip_dollars(chip, (double)e->proj_ns[k], j);
 		}
 		ej += j;
@@ -253,7 +253,8 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 		struct memo_ent *e = NULL;
 		size_t idx = 0;
 		for (size_t i = 0; i < m->n; i++)
-			if (m->ents[i].state != ENT_FAILED && same_key(&m->ents[i], h, g, opts, probe.wc)) {
+			if (m->ents[i].state != ENT_FAILED &&
+			    same_key(&m->ents[i], h, g, opts, probe.wc)) {
 				e = &m->ents[i];
 				idx = i;
 				break;
@@ -281,7 +282,8 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 	size_t slot = SIZE_MAX;
 	struct rp_wcost *key = NULL;
 	if (m->bytes + need <= m->max_bytes &&
-	    (m->n < m->cap || tc_grow((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)) == 0) &&
+	    (m->n < m->cap ||
+	     tc_grow((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents)) == 0) &&
 	    (key = malloc(wbytes ? wbytes : 1))) {
 		memcpy(key, probe.wc, wbytes);
 		slot = m->n++;

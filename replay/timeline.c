@@ -15,7 +15,6 @@ static void put_us(FILE *fp, int64_t ns)
 	fputs(tc_fmt_double(b, sizeof(b), (double)ns / 1000.0), fp);
 }
 
-
 int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
@@ -32,13 +31,15 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 		if (!any)
 			continue;
 		for (int v = 0; v < 2; v++) {
-			fprintf(fp, "%s{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": %u, "
-				    "\"args\": {\"name\": \"%s rank %u (%s)\"}}",
-				first ? "" : ",\n", 2 * rank + (unsigned)v, v ? "projected" : "source",
-				rank, v ? dst_chip : src_chip);
+			fprintf(fp,
+				"%s{\"ph\": \"M\", \"name\": \"process_name\", \"pid\": %u, "
+				"\"args\": {\"name\": \"%s rank %u (%s)\"}}",
+				first ? "" : ",\n", 2 * rank + (unsigned)v,
+				v ? "projected" : "source", rank, v ? dst_chip : src_chip);
 			first = 0;
-			fprintf(fp, ",\n{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": %u, "
-				    "\"args\": {\"sort_index\": %u}}",
+			fprintf(fp,
+				",\n{\"ph\": \"M\", \"name\": \"process_sort_index\", \"pid\": %u, "
+				"\"args\": {\"sort_index\": %u}}",
 				2 * rank + (unsigned)v, v ? rank : g->max_rank + 1 + rank);
 		}
 	}
@@ -49,17 +50,20 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 		char own[48];
 		snprintf(own, sizeof(own), "%s lane %zu", gpu ? "gpu" : "cpu", l);
 		for (int v = 0; v < 2; v++) {
-			fprintf(fp, "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": %u, \"tid\": "
-				    "%zu, \"args\": {\"name\": ",
-				first ? "" : ",\n", 2 * g->lanes[l].rank + (unsigned)v, l);
+			fprintf(
+			    fp,
+			    "%s{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": %u, \"tid\": "
+			    "%zu, \"args\": {\"name\": ",
+			    first ? "" : ",\n", 2 * g->lanes[l].rank + (unsigned)v, l);
 			tc_fput_json_str(fp, ln && ln[0] ? ln : own);
 			fputs("}}", fp);
 			first = 0;
 		}
 		/* CPU threads above the GPU streams, in lane order */
 		for (int v = 0; v < 2; v++)
-			fprintf(fp, ",\n{\"ph\": \"M\", \"name\": \"thread_sort_index\", \"pid\": %u, "
-				    "\"tid\": %zu, \"args\": {\"sort_index\": %zu}}",
+			fprintf(fp,
+				",\n{\"ph\": \"M\", \"name\": \"thread_sort_index\", \"pid\": %u, "
+				"\"tid\": %zu, \"args\": {\"sort_index\": %zu}}",
 				2 * g->lanes[l].rank + (unsigned)v, l, (gpu ? g->n_lanes : 0) + l);
 	}
 	for (uint32_t i = 0; i < g->n; i++) {
@@ -80,7 +84,9 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 		for (int v = 0; v < 2; v++) {
 			if (!v && !has_src)
 				continue; /* no source time to show */
-			fputs(first ? "{\"ph\": \"X\", \"name\": " : ",\n{\"ph\": \"X\", \"name\": ", fp);
+			fputs(first ? "{\"ph\": \"X\", \"name\": "
+				    : ",\n{\"ph\": \"X\", \"name\": ",
+			      fp);
 			first = 0;
 			tc_fput_json_str(fp, name);
 			fprintf(fp, ", \"cat\": \"%s\", \"pid\": %u, \"tid\": %u, \"ts\": ",
@@ -88,16 +94,17 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 			put_us(fp, v ? r->start[i] : sts);
 			fputs(", \"dur\": ", fp);
 			put_us(fp, v ? pd : sd);
-			fprintf(fp, ", \"args\": {\"op\": %u, \"class\": \"%s\", \"source_ns\": %lld, "
-				    "\"projected_ns\": %lld, \"bound\": \"%s\"",
-				i, tc_class_name(g->cls[i]),
-				(long long)sd, (long long)pd,
+			fprintf(fp,
+				", \"args\": {\"op\": %u, \"class\": \"%s\", \"source_ns\": %lld, "
+				"\"projected_ns\": %lld, \"bound\": \"%s\"",
+				i, tc_class_name(g->cls[i]), (long long)sd, (long long)pd,
 				tc_bound_name(rp_bound(r, i, v)));
 			if (g->flags[i] & RP_F_WORK) {
 				const struct rp_work *W = &g->works[g->ref[i]];
 				if (W->has_work)
-					fprintf(fp, ", \"flops\": %llu, \"bytes_read\": %llu, "
-						    "\"bytes_written\": %llu",
+					fprintf(fp,
+						", \"flops\": %llu, \"bytes_read\": %llu, "
+						"\"bytes_written\": %llu",
 						(unsigned long long)W->flops,
 						(unsigned long long)W->bytes_read,
 						(unsigned long long)W->bytes_written);
@@ -107,13 +114,18 @@ int tc_replay_write_timeline(const struct tc_replay *r, FILE *fp, struct tc_err 
 			uint32_t ln = (g->flags[i] & RP_F_GPU) ? rp_launch_of(g, i) : RP_NONE;
 			if (ln != RP_NONE && r->start[ln] != INT64_MIN) {
 				unsigned pid = 2 * rank + (unsigned)v;
-				fprintf(fp, ",\n{\"ph\": \"s\", \"id\": %llu, \"cat\": \"ac2g\", "
-					    "\"name\": \"launch\", \"pid\": %u, \"tid\": %u, \"ts\": ",
-					(unsigned long long)(2ull * i + (unsigned)v), pid, g->lane[ln]);
+				fprintf(fp,
+					",\n{\"ph\": \"s\", \"id\": %llu, \"cat\": \"ac2g\", "
+					"\"name\": \"launch\", \"pid\": %u, \"tid\": %u, \"ts\": ",
+					(unsigned long long)(2ull * i + (unsigned)v), pid,
+					g->lane[ln]);
 				put_us(fp, v ? r->start[ln] : g->ts[ln]);
-				fprintf(fp, "},\n{\"ph\": \"f\", \"bp\": \"e\", \"id\": %llu, \"cat\": "
-					    "\"ac2g\", \"name\": \"launch\", \"pid\": %u, \"tid\": %u, \"ts\": ",
-					(unsigned long long)(2ull * i + (unsigned)v), pid, g->lane[i]);
+				fprintf(fp,
+					"},\n{\"ph\": \"f\", \"bp\": \"e\", \"id\": %llu, \"cat\": "
+					"\"ac2g\", \"name\": \"launch\", \"pid\": %u, \"tid\": %u, "
+					"\"ts\": ",
+					(unsigned long long)(2ull * i + (unsigned)v), pid,
+					g->lane[i]);
 				put_us(fp, v ? r->start[i] : g->ts[i]);
 				fputc('}', fp);
 			}

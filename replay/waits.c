@@ -28,22 +28,22 @@
 
 #include "rp_internal.h"
 
-#define WAIT_WINDOW_NS 50000   /* the call returns at most 50 us after the awaited op */
-#define WAIT_MIN_NS 5000       /* and lasts at least 5 us beyond twice its baseline */
+#define WAIT_WINDOW_NS 50000 /* the call returns at most 50 us after the awaited op */
+#define WAIT_MIN_NS 5000     /* and lasts at least 5 us beyond twice its baseline */
 #define RT_BASELINE_CAP_NS 20000
 #define WAIT_SCAN 64 /* GPU ops examined backwards from the call's end */
 
 struct wctx {
 	struct tc_replay_graph *g;
 	struct rp_edges *E;
-	size_t *rl_off;        /* rank q's GPU lanes: rl[rl_off[q] .. rl_off[q + 1]) */
+	size_t *rl_off; /* rank q's GPU lanes: rl[rl_off[q] .. rl_off[q + 1]) */
 	uint32_t *rl;
-	int64_t *base;         /* name id -> shortest duration of a CPU call with that name */
+	int64_t *base; /* name id -> shortest duration of a CPU call with that name */
 	size_t n_base;
 	const uint8_t *has_in; /* ops that already have an explicit in-edge (bitmap) */
 	struct rp_pair *sw;    /* hand-off edges into start points: a = op, b = source key */
 	size_t n_sw, cap_sw;
-	uint8_t *lane_active;  /* CPU lane busy (top-level ops) >= HANDOFF_ACTIVE of its span */
+	uint8_t *lane_active; /* CPU lane busy (top-level ops) >= HANDOFF_ACTIVE of its span */
 };
 
 /* Index in lane L's order of the last op that started before t (at t too when incl), or
@@ -129,8 +129,8 @@ static int try_wait(struct wctx *w, uint32_t i)
 			return TC_ENOMEM;
 		g->iwait[i >> 3] |= (uint8_t)(1u << (i & 7));
 		unsigned slot = g->kind[i] == TC_KIND_RUNTIME && g->sub[i] < TC_RT__COUNT
-					? g->sub[i]
-					: TC_REPLAY_WAIT_CPU_OP;
+				    ? g->sub[i]
+				    : TC_REPLAY_WAIT_CPU_OP;
 		g->stats.blocking_waits[slot]++;
 		return 1;
 	}
@@ -143,8 +143,8 @@ static int try_wait(struct wctx *w, uint32_t i)
  * every SM (a large kernel does, and a queued one starts when its last blocks drain, a
  * microsecond before or after its recorded end). Without the edge the gap would be kept as
  * measured, frozen whatever the chip. The edge is added when the op started more than
- * GAP_MIN_NS after it was ready (enqueued, and its stream done), and another lane's op ended between
- * GAP_WINDOW_NS before and GAP_LATE_NS after it started, else one was running then (the
+ * GAP_MIN_NS after it was ready (enqueued, and its stream done), and another lane's op ended
+ * between GAP_WINDOW_NS before and GAP_LATE_NS after it started, else one was running then (the
  * measured offset is the edge's latency, so identity holds). Each such edge runs from an op
  * that started earlier to one that started later, as every other edge does, so the graph
  * stays acyclic. */
@@ -190,7 +190,8 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 				if (rp_enqueue_ts(g, c) >= t)
 					continue;
 				if (e > t + GAP_LATE_NS) {
-					if (seen == 0 && (e < run_end || (e == run_end && c > run))) {
+					if (seen == 0 &&
+					    (e < run_end || (e == run_end && c > run))) {
 						run_end = e;
 						run = c;
 					}
@@ -225,14 +226,14 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
  * hand-off edge from the latest point of another CPU lane of its rank that is at most
  * 2 ms (a start: a woken thread may take a while) or 50 us (an end) earlier, when the point
  * follows a gap of more than HANDOFF_MIN_NS on its
- * own lane: the start of a top-level op after the thread idled (another thread's call starts it), or
- * the end of an op with no wait of its own (the other thread's op end). A thread busy less
- * than HANDOFF_ACTIVE of its span is no trigger: one that polls now and then (an event-query
- * loop) would otherwise pin the waiter to its own frozen timeline. */
+ * own lane: the start of a top-level op after the thread idled (another thread's call starts it),
+ * or the end of an op with no wait of its own (the other thread's op end). A thread busy less than
+ * HANDOFF_ACTIVE of its span is no trigger: one that polls now and then (an event-query loop) would
+ * otherwise pin the waiter to its own frozen timeline. */
 #define HANDOFF_MIN_NS 100000
 #define HANDOFF_START_WINDOW_NS 2000000 /* a woken thread may take a while to start */
-#define HANDOFF_END_WINDOW_NS 50000     /* a waiting call returns as soon as it is told */
-#define HANDOFF_LANES 32 /* other CPU lanes searched per point */
+#define HANDOFF_END_WINDOW_NS 50000	/* a waiting call returns as soon as it is told */
+#define HANDOFF_LANES 32		/* other CPU lanes searched per point */
 #define HANDOFF_ACTIVE 0.05
 
 /* Latest point of another CPU lane of rank with time in [t - window, t), a start point for
@@ -261,7 +262,8 @@ static uint32_t handoff_trigger(const struct wctx *w, uint32_t lane, int64_t t, 
 		for (size_t q = a; q > 0; q--) {
 			uint32_t p = ord[q - 1];
 			int64_t pt = rp_point_time(g, p);
-			if (t - pt > (ends_only ? HANDOFF_END_WINDOW_NS : HANDOFF_START_WINDOW_NS) ||
+			if (t - pt >
+				(ends_only ? HANDOFF_END_WINDOW_NS : HANDOFF_START_WINDOW_NS) ||
 			    pt <= best_t)
 				break;
 			if (ends_only != (int)(p & 1))
@@ -285,7 +287,8 @@ static int walk_lane(struct wctx *w, uint32_t lane, uint32_t *stack, uint8_t *wa
 	size_t sp = 0;
 	for (uint32_t k = 0; k < L->len; k++) {
 		uint32_t p = g->order[L->off + k], i = p >> 1;
-		int64_t gap = k ? rp_point_time(g, p) - rp_point_time(g, g->order[L->off + k - 1]) : 0;
+		int64_t gap =
+		    k ? rp_point_time(g, p) - rp_point_time(g, g->order[L->off + k - 1]) : 0;
 		if (!(p & 1)) {
 			if (sp == 0 && gap > HANDOFF_MIN_NS && !(g->flags[i] & RP_F_STEP)) {
 				uint32_t key = handoff_trigger(w, lane, g->ts[i], 0);
@@ -423,16 +426,15 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 	goto out;
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory inferring waits");
-out:
-	{
-		uint64_t any = g->stats.stream_gap_waits + g->stats.handoff_waits;
-		for (unsigned k = 0; k <= TC_RT__COUNT; k++)
-			any += g->stats.blocking_waits[k];
-		if (!any || rc < 0) {
-			free(g->iwait);
-			g->iwait = NULL;
-		}
+out : {
+	uint64_t any = g->stats.stream_gap_waits + g->stats.handoff_waits;
+	for (unsigned k = 0; k <= TC_RT__COUNT; k++)
+		any += g->stats.blocking_waits[k];
+	if (!any || rc < 0) {
+		free(g->iwait);
+		g->iwait = NULL;
 	}
+}
 	if (rc == 0 && w.n_sw) {
 		qsort(w.sw, w.n_sw, sizeof(*w.sw), pair_cmp);
 		g->swait = w.sw;

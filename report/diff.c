@@ -16,8 +16,8 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int push(struct tc_report_profile *p, int kernel, size_t *cap, const char *key, const char *cls,
-		double ns, double count)
+static int push(struct tc_report_profile *p, int kernel, size_t *cap, const char *key,
+		const char *cls, double ns, double count)
 {
 	struct tc_report_item **arr = kernel ? &p->kernels : &p->classes;
 	size_t *n = kernel ? &p->n_kernels : &p->n_classes;
@@ -55,7 +55,8 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 		for (size_t i = 0; i < n; i++) {
 			const struct tc_op *op = &ops[i];
 			double d = op->dur_ns > 0 ? (double)op->dur_ns : 0;
-			if (rpt_optrack_add(&track, &p->arena, op, tc_ops_reader_string(rd, op->name)) < 0) {
+			if (rpt_optrack_add(&track, &p->arena, op,
+					    tc_ops_reader_string(rd, op->name)) < 0) {
 				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 				goto out;
 			}
@@ -64,14 +65,16 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 				step_sum += d;
 				continue;
 			}
-			if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY && op->kind != TC_KIND_MEMSET)
+			if (op->kind != TC_KIND_KERNEL && op->kind != TC_KIND_MEMCPY &&
+			    op->kind != TC_KIND_MEMSET)
 				continue;
 			unsigned c = op->op_class < TC_CLASS__COUNT ? op->op_class : TC_CLASS_OTHER;
 			cls_ns[c] += d;
 			cls_n[c]++;
 			uint64_t s;
 			if (!tc_map64_get(&idx, op->name, &s)) {
-				if (tc_grow((void **)&slots, &cap_slots, n_slots + 1, sizeof(*slots)) < 0 ||
+				if (tc_grow((void **)&slots, &cap_slots, n_slots + 1,
+					    sizeof(*slots)) < 0 ||
 				    tc_map64_put(&idx, op->name, n_slots) < 0) {
 					rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 					goto out;
@@ -82,14 +85,15 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 			slots[s].ns += d;
 			slots[s].n++;
 			/* every kernel with its launching operator, for a match across vendors */
-			if (tc_grow((void **)&p->inst, &cap_inst, p->n_inst + 1, sizeof(*p->inst)) < 0) {
+			if (tc_grow((void **)&p->inst, &cap_inst, p->n_inst + 1, sizeof(*p->inst)) <
+			    0) {
 				rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
 				goto out;
 			}
 			const char *nm = tc_ops_reader_string(rd, op->name);
 			p->inst[p->n_inst++] = (struct tc_report_kinst){
-				tc_arena_strdup(&p->arena, nm ? nm : "?"), tc_class_name(c),
-				rpt_optrack_key(&track, op), d, op->id};
+			    tc_arena_strdup(&p->arena, nm ? nm : "?"), tc_class_name(c),
+			    rpt_optrack_key(&track, op), d, op->id};
 		}
 	}
 	if (rc < 0)
@@ -103,7 +107,8 @@ int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, st
 	cap = 0;
 	for (size_t s = 0; s < n_slots && rc == 0; s++) {
 		const char *nm = tc_ops_reader_string(rd, slots[s].sid);
-		rc = push(p, 1, &cap, nm ? nm : "?", tc_class_name(slots[s].cls), slots[s].ns, slots[s].n);
+		rc = push(p, 1, &cap, nm ? nm : "?", tc_class_name(slots[s].cls), slots[s].ns,
+			  slots[s].n);
 	}
 	if (rc < 0)
 		rc = tc_err_set(err, TC_ENOMEM, "%s: out of memory", path);
@@ -123,8 +128,8 @@ static double jnum(const json_t *o, const char *k)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t *doc,
-				      int projected, const char *label, struct tc_err *err)
+int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t *doc, int projected,
+				      const char *label, struct tc_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	tc_arena_init(&p->arena, 0);
@@ -132,18 +137,23 @@ int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t 
 	if (rc < 0)
 		return rc;
 	const char *side = projected ? "projected_ns" : "source_ns";
-	const json_t *chip = json_object_get(doc, projected && json_is_object(json_object_get(doc, "target_chip"))
-							  ? "target_chip"
-							  : "source_chip");
+	const json_t *chip = json_object_get(
+	    doc, projected && json_is_object(json_object_get(doc, "target_chip")) ? "target_chip"
+										  : "source_chip");
 	const char *id = json_string_value(json_object_get(chip, "id"));
 	char lb[256];
-	snprintf(lb, sizeof(lb), "%s", label ? label : id ? id : projected ? "projected" : "source");
+	snprintf(lb, sizeof(lb), "%s",
+		 label	     ? label
+		 : id	     ? id
+		 : projected ? "projected"
+			     : "source");
 	p->label = tc_arena_strdup(&p->arena, lb);
 	p->origin = tc_arena_strdup(&p->arena, "projection");
 	p->kernels_partial = 1;
 	const json_t *steps = json_object_get(doc, "steps");
 	p->steps = json_is_array(steps) ? (double)json_array_size(steps) : 0;
-	p->step_ns = jnum(json_object_get(doc, "summary"), projected ? "projected_step_ns" : "source_step_ns");
+	p->step_ns = jnum(json_object_get(doc, "summary"),
+			  projected ? "projected_step_ns" : "source_step_ns");
 	size_t cap = 0;
 	const json_t *bc = json_object_get(doc, "by_class");
 	for (size_t i = 0; json_is_array(bc) && i < json_array_size(bc) && rc == 0; i++) {
@@ -165,7 +175,8 @@ int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t 
 			for (size_t k = 0; nm && k < p->n_kernels && !dup; k++)
 				dup = strcmp(p->kernels[k].key, nm) == 0;
 			if (nm && !dup)
-				rc = push(p, 1, &cap, nm, json_string_value(json_object_get(o, "class")),
+				rc = push(p, 1, &cap, nm,
+					  json_string_value(json_object_get(o, "class")),
 					  jnum(o, side), jnum(o, "count"));
 		}
 	}
@@ -187,7 +198,8 @@ void tc_report_profile_free(struct tc_report_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* ---- joining ---------------------------------------------------------------------------------- */
+/* ---- joining ----------------------------------------------------------------------------------
+ */
 
 static int item_key_cmp(const void *x, const void *y)
 {
@@ -210,10 +222,12 @@ static double nz(double v)
 }
 
 /* Rows for the union of keys of a and b, each value divided by div (1 or steps). */
-static int join(const struct tc_report_item *a, size_t na, double da, const struct tc_report_item *b,
-		size_t nb, double db, struct tc_report_diff_row **out, size_t *n_out)
+static int join(const struct tc_report_item *a, size_t na, double da,
+		const struct tc_report_item *b, size_t nb, double db,
+		struct tc_report_diff_row **out, size_t *n_out)
 {
-	const struct tc_report_item **sa = malloc((na + 1) * sizeof(*sa)), **sb = malloc((nb + 1) * sizeof(*sb));
+	const struct tc_report_item **sa = malloc((na + 1) * sizeof(*sa)),
+				    **sb = malloc((nb + 1) * sizeof(*sb));
 	struct tc_report_diff_row *rows = malloc((na + nb + 1) * sizeof(*rows));
 	if (!sa || !sb || !rows) {
 		free(sa);
@@ -281,8 +295,10 @@ int tc_report_diff_build(struct tc_report_diff *d, const struct tc_report_profil
 	double da = d->per_step ? a->steps : 1, db = d->per_step ? b->steps : 1;
 	d->a_step_ns = a->step_ns;
 	d->b_step_ns = b->step_ns;
-	if (join(a->classes, a->n_classes, da, b->classes, b->n_classes, db, &d->classes, &d->n_classes) < 0 ||
-	    join(a->kernels, a->n_kernels, da, b->kernels, b->n_kernels, db, &d->kernels, &d->n_kernels) < 0) {
+	if (join(a->classes, a->n_classes, da, b->classes, b->n_classes, db, &d->classes,
+		 &d->n_classes) < 0 ||
+	    join(a->kernels, a->n_kernels, da, b->kernels, b->n_kernels, db, &d->kernels,
+		 &d->n_kernels) < 0) {
 		tc_report_diff_free(d);
 		return tc_err_set(err, TC_ENOMEM, "diff: out of memory");
 	}

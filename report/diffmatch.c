@@ -51,7 +51,7 @@ static void op_key(char *buf, size_t n, const char *name, const struct tc_op *op
 }
 
 int rpt_optrack_add(struct rpt_optrack *t, struct tc_arena *arena, const struct tc_op *op,
-		   const char *name)
+		    const char *name)
 {
 	uint64_t up = TC_NONE, v;
 	if (op->kind == TC_KIND_CPU_OP || op->kind == TC_KIND_RUNTIME) {
@@ -143,8 +143,8 @@ static int add(struct pair **v, size_t *n, size_t *cap, const struct tc_report_k
 }
 
 int rpt_diff_match_ops(const struct tc_report_profile *a, double da,
-		      const struct tc_report_profile *b, double db, struct tc_report_diff_row **out,
-		      size_t *n_out)
+		       const struct tc_report_profile *b, double db,
+		       struct tc_report_diff_row **out, size_t *n_out)
 {
 	size_t na, nb, n = 0, cap = 0;
 	const struct tc_report_kinst **sa = sorted(a, &na), **sb = sorted(b, &nb);

@@ -46,35 +46,46 @@ static void side_line(FILE *fp, const char *tag, const struct tc_report_profile 
 int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colour)
 {
 	char b[6][48];
-	const char *red = colour ? "\033[31m" : "", *green = colour ? "\033[32m" : "", *off = colour ? "\033[0m" : "";
+	const char *red = colour ? "\033[31m" : "", *green = colour ? "\033[32m" : "",
+		   *off = colour ? "\033[0m" : "";
 	side_line(fp, "A", d->a);
 	side_line(fp, "B", d->b);
-	fprintf(fp, "%s\n\n", d->per_step ? "figures per step (totals divided by each side's steps); delta = B - A"
-					  : "figures are totals (a side has no steps); delta = B - A");
+	fprintf(fp, "%s\n\n",
+		d->per_step
+		    ? "figures per step (totals divided by each side's steps); delta = B - A"
+		    : "figures are totals (a side has no steps); delta = B - A");
 	if (isfinite(d->a_step_ns) && isfinite(d->b_step_ns)) {
 		double dd = d->b_step_ns - d->a_step_ns;
-		fprintf(fp, "step time  A %s  B %s  %s%s %s%s\n\n", rpt_ns(b[0], d->a_step_ns), rpt_ns(b[1], d->b_step_ns),
-			dd > 0 ? red : dd < 0 ? green : "", fmt_delta_ns(b[2], dd),
-			fmt_pct(b[3], d->a_step_ns, d->b_step_ns), off);
+		fprintf(fp, "step time  A %s  B %s  %s%s %s%s\n\n", rpt_ns(b[0], d->a_step_ns),
+			rpt_ns(b[1], d->b_step_ns),
+			dd > 0	 ? red
+			: dd < 0 ? green
+				 : "",
+			fmt_delta_ns(b[2], dd), fmt_pct(b[3], d->a_step_ns, d->b_step_ns), off);
 	}
-	fprintf(fp, "%-14s %9s %9s %12s %12s %13s %8s\n", "op class", "count A", "count B", "time A",
-		"time B", "delta", "delta%");
+	fprintf(fp, "%-14s %9s %9s %12s %12s %13s %8s\n", "op class", "count A", "count B",
+		"time A", "time B", "delta", "delta%");
 	for (size_t i = 0; i < d->n_classes; i++) {
 		const struct tc_report_diff_row *r = &d->classes[i];
 		double dd = r->b_ns - r->a_ns;
-		fprintf(fp, "%-14s %9s %9s %12s %12s %s%13s %8s%s\n", r->key, fmt_count(b[0], r->a_count),
-			fmt_count(b[1], r->b_count), rpt_ns(b[2], r->a_ns), rpt_ns(b[3], r->b_ns),
-			dd > 0 ? red : dd < 0 ? green : "", fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns), off);
+		fprintf(fp, "%-14s %9s %9s %12s %12s %s%13s %8s%s\n", r->key,
+			fmt_count(b[0], r->a_count), fmt_count(b[1], r->b_count),
+			rpt_ns(b[2], r->a_ns), rpt_ns(b[3], r->b_ns),
+			dd > 0	 ? red
+			: dd < 0 ? green
+				 : "",
+			fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns), off);
 	}
-	fprintf(fp, "\ntop kernels by impact%s%s\n", d->a->kernels_partial || d->b->kernels_partial
-							  ? " (a projection lists only its top ops: kernels outside them read as 0)"
-							  : "",
+	fprintf(fp, "\ntop kernels by impact%s%s\n",
+		d->a->kernels_partial || d->b->kernels_partial
+		    ? " (a projection lists only its top ops: kernels outside them read as 0)"
+		    : "",
 		d->by_operator ? " (the kernel names differ: matched through their launching aten "
 				 "operator, its input shapes and call order, within it by class "
 				 "first; name: A's kernel -> B's)"
 			       : "");
-	fprintf(fp, "%13s %8s %12s %12s %9s %9s  %-12s %s\n", "delta", "delta%", "time A", "time B", "count A",
-		"count B", "class", "name");
+	fprintf(fp, "%13s %8s %12s %12s %9s %9s  %-12s %s\n", "delta", "delta%", "time A", "time B",
+		"count A", "count B", "class", "name");
 	for (size_t i = 0; i < d->n_kernels; i++) {
 		const struct tc_report_diff_row *r = &d->kernels[i];
 		double dd = r->b_ns - r->a_ns;
@@ -88,14 +99,19 @@ int tc_report_diff_write_text(const struct tc_report_diff *d, FILE *fp, int colo
 			size_t w = TC_MIN(strlen(sh), (size_t)60);
 			snprintf(sh + w, sizeof(sh) - w, " -> %s", sb);
 		}
-		fprintf(fp, "%s%13s %8s%s %12s %12s %9s %9s  %-12s %.90s\n", dd > 0 ? red : dd < 0 ? green : "",
-			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off, rpt_ns(b[2], r->a_ns),
-			rpt_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count), fmt_count(b[5], r->b_count), r->cls, sh);
+		fprintf(fp, "%s%13s %8s%s %12s %12s %9s %9s  %-12s %.90s\n",
+			dd > 0	 ? red
+			: dd < 0 ? green
+				 : "",
+			fmt_delta_ns(b[0], dd), fmt_pct(b[1], r->a_ns, r->b_ns), off,
+			rpt_ns(b[2], r->a_ns), rpt_ns(b[3], r->b_ns), fmt_count(b[4], r->a_count),
+			fmt_count(b[5], r->b_count), r->cls, sh);
 	}
 	return ferror(fp) ? TC_EIO : 0;
 }
 
-/* ---- JSON ------------------------------------------------------------------------------------- */
+/* ---- JSON -------------------------------------------------------------------------------------
+ */
 
 static json_t *jreal(double v)
 {
@@ -153,12 +169,13 @@ int tc_report_diff_write_json(const struct tc_report_diff *d, FILE *fp)
 	return rc < 0 || ferror(fp) ? TC_EIO : 0;
 }
 
-/* ---- HTML ------------------------------------------------------------------------------------- */
+/* ---- HTML -------------------------------------------------------------------------------------
+ */
 
 /* Diverging bars around zero: faster (B < A) to the left in blue, slower to the right in
  * vermillion (Okabe-Ito: the pair reads under every common colour-vision deficiency). */
-static void diverging(FILE *fp, const char *id, const char *what, const struct tc_report_diff_row *rows,
-		      size_t n)
+static void diverging(FILE *fp, const char *id, const char *what,
+		      const struct tc_report_diff_row *rows, size_t n)
 {
 	const double W = 960, ZERO = 645, HALF = 220, ROW = 24;
 	double max = 0;
@@ -167,43 +184,54 @@ static void diverging(FILE *fp, const char *id, const char *what, const struct t
 	if (!(max > 0))
 		max = 1;
 	char b1[48], b2[48], b3[48], b4[48], m[64];
-	fprintf(fp, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", id, W, n * ROW + 8);
-	fprintf(fp, "<line x1=\"%.0f\" y1=\"0\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#5f6368\"/>\n", ZERO, ZERO, n * ROW + 8);
+	fprintf(fp, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", id,
+		W, n * ROW + 8);
+	fprintf(fp, "<line x1=\"%.0f\" y1=\"0\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#5f6368\"/>\n",
+		ZERO, ZERO, n * ROW + 8);
 	for (size_t i = 0; i < n; i++) {
 		const struct tc_report_diff_row *r = &rows[i];
 		double dd = r->b_ns - r->a_ns, w = HALF * fabs(dd) / max, y = 4 + i * ROW;
 		double x = dd < 0 ? ZERO - w : ZERO;
 		size_t len = strlen(r->key);
 		char shown[64];
-		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)40), r->key, len > 40 ? "…" : "");
+		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)40), r->key,
+			 len > 40 ? "…" : "");
 		fputs("<g><title>", fp);
 		rpt_esc(fp, r->key);
 		if (r->b_key) {
 			fputs(" → ", fp);
 			rpt_esc(fp, r->b_key);
 		}
-		fprintf(fp, "\nA %s (%s calls) → B %s (%s calls): %s, %s</title>", rpt_ns(b1, r->a_ns),
-			fmt_count(b3, r->a_count), rpt_ns(b2, r->b_ns), fmt_count(b4, r->b_count),
-			fmt_delta_ns(b1, dd), fmt_pct(b2, r->a_ns, r->b_ns));
+		fprintf(fp, "\nA %s (%s calls) → B %s (%s calls): %s, %s</title>",
+			rpt_ns(b1, r->a_ns), fmt_count(b3, r->a_count), rpt_ns(b2, r->b_ns),
+			fmt_count(b4, r->b_count), fmt_delta_ns(b1, dd),
+			fmt_pct(b2, r->a_ns, r->b_ns));
 		fprintf(fp, "<text x=\"0\" y=\"%.1f\">", y + 13);
 		rpt_esc(fp, shown);
 		fputs("</text>", fp);
 		snprintf(m, sizeof(m), "%s[%zu].delta_ns", what, i);
-		fprintf(fp, "<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"16\" fill=\"%s\"",
+		fprintf(fp,
+			"<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"16\" "
+			"fill=\"%s\"",
 			x, y, TC_MAX(w, 0.8), dd > 0 ? "#D55E00" : "#0072B2");
 		rpt_metric(fp, m, dd);
-		fprintf(fp, "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">%s</text></g>\n",
-			dd < 0 ? x - 5 : x + TC_MAX(w, 0.8) + 5, y + 12.5, dd < 0 ? "end" : "start",
-			fmt_delta_ns(b3, dd));
+		fprintf(
+		    fp,
+		    "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">%s</text></g>\n",
+		    dd < 0 ? x - 5 : x + TC_MAX(w, 0.8) + 5, y + 12.5, dd < 0 ? "end" : "start",
+		    fmt_delta_ns(b3, dd));
 	}
 	fputs("</svg>\n", fp);
 }
 
-static void table(FILE *fp, const char *what, const struct tc_report_diff_row *rows, size_t n, int kernels)
+static void table(FILE *fp, const char *what, const struct tc_report_diff_row *rows, size_t n,
+		  int kernels)
 {
 	char b[6][48], m[96];
-	fprintf(fp, "<table><thead><tr><th class=\"l\">%s</th>%s<th>count A</th><th>count B</th><th>time A</th>"
-		    "<th>time B</th><th>delta</th><th>delta%%</th></tr></thead><tbody>\n",
+	fprintf(fp,
+		"<table><thead><tr><th class=\"l\">%s</th>%s<th>count A</th><th>count "
+		"B</th><th>time A</th>"
+		"<th>time B</th><th>delta</th><th>delta%%</th></tr></thead><tbody>\n",
 		kernels ? "kernel" : "class", kernels ? "<th class=\"t\">class</th>" : "");
 	for (size_t i = 0; i < n; i++) {
 		const struct tc_report_diff_row *r = &rows[i];
@@ -232,7 +260,10 @@ static void table(FILE *fp, const char *what, const struct tc_report_diff_row *r
 			rpt_metric(fp, m, v[k]);
 			fprintf(fp, ">%s</td>", k < 2 ? fmt_count(b[k], v[k]) : rpt_ns(b[k], v[k]));
 		}
-		fprintf(fp, "<td class=\"%s\">%s</td><td>%s</td></tr>\n", dd > 0 ? "worse" : dd < 0 ? "better" : "",
+		fprintf(fp, "<td class=\"%s\">%s</td><td>%s</td></tr>\n",
+			dd > 0	 ? "worse"
+			: dd < 0 ? "better"
+				 : "",
 			fmt_delta_ns(b[4], dd), fmt_pct(b[5], r->a_ns, r->b_ns));
 	}
 	fputs("</tbody></table>\n", fp);
@@ -249,22 +280,32 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp)
 	rpt_esc(fp, d->a->label);
 	fprintf(fp, " (%s) · B: ", d->a->origin);
 	rpt_esc(fp, d->b->label);
-	fprintf(fp, " (%s) · %s; delta = B &minus; A, blue = B faster, vermillion = B slower.</p>\n", d->b->origin,
-		d->per_step ? "figures per step" : "figures are totals");
+	fprintf(fp,
+		" (%s) · %s; delta = B &minus; A, blue = B faster, vermillion = B slower.</p>\n",
+		d->b->origin, d->per_step ? "figures per step" : "figures are totals");
 	fputs("<div class=\"kpis\">", fp);
 	const double v[2] = {d->a_step_ns, d->b_step_ns};
 	for (int s = 0; s < 2; s++) {
-		fprintf(fp, "<div class=\"kpi\"><div class=\"k\">Step time %s</div><div class=\"v\"", s ? "B" : "A");
+		fprintf(fp,
+			"<div class=\"kpi\"><div class=\"k\">Step time %s</div><div class=\"v\"",
+			s ? "B" : "A");
 		rpt_metric(fp, s ? "b.step_ns" : "a.step_ns", v[s]);
 		fprintf(fp, ">%s</div><div class=\"d\">", rpt_ns(b1, v[s]));
 		rpt_esc(fp, s ? d->b->label : d->a->label);
 		fputs("</div></div>", fp);
 	}
 	double dd = v[1] - v[0];
-	fprintf(fp, "<div class=\"kpi\"><div class=\"k\">Change</div><div class=\"v %s\">%s</div><div class=\"d\">%s</div></div>",
-		dd > 0 ? "worse" : dd < 0 ? "better" : "", isfinite(dd) ? fmt_pct(b1, v[0], v[1]) : "-",
+	fprintf(fp,
+		"<div class=\"kpi\"><div class=\"k\">Change</div><div class=\"v %s\">%s</div><div "
+		"class=\"d\">%s</div></div>",
+		dd > 0	 ? "worse"
+		: dd < 0 ? "better"
+			 : "",
+		isfinite(dd) ? fmt_pct(b1, v[0], v[1]) : "-",
 		isfinite(dd) ? fmt_delta_ns(b2, dd) : "step time unknown");
-	fputs("<div class=\"kpi\"><div class=\"k\">Biggest mover</div><div class=\"v\" style=\"font-size:18px\">", fp);
+	fputs("<div class=\"kpi\"><div class=\"k\">Biggest mover</div><div class=\"v\" "
+	      "style=\"font-size:18px\">",
+	      fp);
 	rpt_esc(fp, d->n_classes ? d->classes[0].key : "-");
 	fprintf(fp, "</div><div class=\"d\">%s</div></div></div>\n",
 		d->n_classes ? fmt_delta_ns(b1, d->classes[0].b_ns - d->classes[0].a_ns) : "");
@@ -277,7 +318,8 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp)
 		diverging(fp, "diff-kernels", "kernels", d->kernels, d->n_kernels);
 	table(fp, "kernels", d->kernels, d->n_kernels, 1);
 	if (d->a->kernels_partial || d->b->kernels_partial)
-		fputs("<p class=\"note\">A projection lists only its top ops: a kernel outside those lists "
+		fputs("<p class=\"note\">A projection lists only its top ops: a kernel outside "
+		      "those lists "
 		      "reads as 0 on that side.</p>",
 		      fp);
 	fputs("</section>\n", fp);

@@ -133,7 +133,8 @@ const char *rpt_ink(const char *fill)
 	unsigned rgb = 0;
 	if (!fill || fill[0] != '#' || sscanf(fill + 1, "%6x", &rgb) != 1)
 		return "#000";
-	double r = ((rgb >> 16) & 255) / 255.0, g = ((rgb >> 8) & 255) / 255.0, b = (rgb & 255) / 255.0;
+	double r = ((rgb >> 16) & 255) / 255.0, g = ((rgb >> 8) & 255) / 255.0,
+	       b = (rgb & 255) / 255.0;
 	double l = 0.2126 * r * r + 0.7152 * g * g + 0.0722 * b * b;
 	return l > 0.22 ? "#000" : "#fff";
 }
@@ -141,59 +142,64 @@ const char *rpt_ink(const char *fill)
 /* ---- page frame ------------------------------------------------------------------------------ */
 
 static const char css[] =
-	":root{--ink:#1d1d1f;--muted:#5f6368;--line:#dadce0;--bg:#f6f7f9;--card:#fff}\n"
-	"*{box-sizing:border-box}\n"
-	"body{margin:0;background:var(--bg);color:var(--ink);"
-	"font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif}\n"
-	"main{max-width:1080px;margin:0 auto;padding:20px 24px 40px}\n"
-	"h1{font-size:22px;margin:6px 0 2px}h2{font-size:16px;margin:0 0 8px}\n"
-	".sub{color:var(--muted);margin:0 0 14px}\n"
-	"section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;"
-	"padding:14px 18px;margin:14px 0}\n"
-	".note{color:var(--muted);font-size:12.5px;margin:4px 0 0}\n"
-	".kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin:12px 0}\n"
-	".kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}\n"
-	".kpi .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
-	".kpi .v{font-size:26px;font-weight:650;margin:2px 0}\n"
-	".kpi .d{font-size:12.5px;color:var(--muted)}\n"
-	".better{color:#0a7d4f}.worse{color:#b3261e}\n"
-	"svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
-	"svg text{font:12px system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;fill:#1d1d1f}\n"
-	"svg .ax{fill:var(--muted);font-size:11px}svg .in{font-size:11px}\n"
-	"svg rect.seg:hover,svg circle:hover{stroke:#000;stroke-width:1.5}\n"
-	".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0 0;font-size:12.5px}\n"
-	".legend span{display:inline-flex;align-items:center;gap:5px}\n"
-	".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;"
-	"border:1px solid rgba(0,0,0,.25)}\n"
-	"table{border-collapse:collapse;width:100%;font-size:12.5px}\n"
-	"th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}\n"
-	"th{color:var(--muted);font-weight:600}\n"
-	"td.l,th.l{text-align:left;white-space:normal;word-break:break-all}\n"
-	"td.t,th.t{text-align:left}\n"
-	".two{display:grid;grid-template-columns:1fr 1fr;gap:14px}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:18px}\n"
-	"code{font-size:12px}\n"
-	"@media (max-width:760px){.kpis{grid-template-columns:1fr 1fr}.two{grid-template-columns:1fr}}\n"
-	"@media print{body{background:#fff}section.card{break-inside:avoid}}\n";
+    ":root{--ink:#1d1d1f;--muted:#5f6368;--line:#dadce0;--bg:#f6f7f9;--card:#fff}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:var(--bg);color:var(--ink);"
+    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif}\n"
+    "main{max-width:1080px;margin:0 auto;padding:20px 24px 40px}\n"
+    "h1{font-size:22px;margin:6px 0 2px}h2{font-size:16px;margin:0 0 8px}\n"
+    ".sub{color:var(--muted);margin:0 0 14px}\n"
+    "section.card{background:var(--card);border:1px solid var(--line);border-radius:10px;"
+    "padding:14px 18px;margin:14px 0}\n"
+    ".note{color:var(--muted);font-size:12.5px;margin:4px 0 0}\n"
+    ".kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin:12px 0}\n"
+    ".kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px "
+    "14px}\n"
+    ".kpi .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
+    ".kpi .v{font-size:26px;font-weight:650;margin:2px 0}\n"
+    ".kpi .d{font-size:12.5px;color:var(--muted)}\n"
+    ".better{color:#0a7d4f}.worse{color:#b3261e}\n"
+    "svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
+    "svg text{font:12px system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu "
+    "Sans',sans-serif;fill:#1d1d1f}\n"
+    "svg .ax{fill:var(--muted);font-size:11px}svg .in{font-size:11px}\n"
+    "svg rect.seg:hover,svg circle:hover{stroke:#000;stroke-width:1.5}\n"
+    ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0 0;font-size:12.5px}\n"
+    ".legend span{display:inline-flex;align-items:center;gap:5px}\n"
+    ".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;"
+    "border:1px solid rgba(0,0,0,.25)}\n"
+    "table{border-collapse:collapse;width:100%;font-size:12.5px}\n"
+    "th,td{padding:4px 8px;border-bottom:1px solid "
+    "var(--line);text-align:right;white-space:nowrap}\n"
+    "th{color:var(--muted);font-weight:600}\n"
+    "td.l,th.l{text-align:left;white-space:normal;word-break:break-all}\n"
+    "td.t,th.t{text-align:left}\n"
+    ".two{display:grid;grid-template-columns:1fr 1fr;gap:14px}\n"
+    "footer{color:var(--muted);font-size:12px;margin-top:18px}\n"
+    "code{font-size:12px}\n"
+    "@media (max-width:760px){.kpis{grid-template-columns:1fr "
+    "1fr}.two{grid-template-columns:1fr}}\n"
+    "@media print{body{background:#fff}section.card{break-inside:avoid}}\n";
 
 /* Errors are caught from the first script on; the check at the end of the body counts the
  * charts that laid out with a non-empty box and at least one visible shape. */
 static const char head_script[] =
-	"<script>window.tcErrors=[];window.addEventListener('error',function(e){"
-	"window.tcErrors.push(String(e.message||e));});(function(){var ce=console.error;"
-	"console.error=function(){window.tcErrors.push(Array.prototype.join.call(arguments,' '));"
-	"return ce.apply(console,arguments);};})();</script>\n";
+    "<script>window.tcErrors=[];window.addEventListener('error',function(e){"
+    "window.tcErrors.push(String(e.message||e));});(function(){var ce=console.error;"
+    "console.error=function(){window.tcErrors.push(Array.prototype.join.call(arguments,' '));"
+    "return ce.apply(console,arguments);};})();</script>\n";
 
 static const char check_script[] =
-	"<script>(function(){function check(){var s=document.querySelectorAll('svg.chart'),ok=0;"
-	"for(var i=0;i<s.length;i++){var b=s[i].getBoundingClientRect(),"
-	"sh=s[i].querySelectorAll('rect,circle,path,line,polyline'),drawn=0;"
-	"for(var j=0;j<sh.length&&!drawn;j++){var r=sh[j].getBoundingClientRect();"
-	"if(r.width>0||r.height>0)drawn=1;}if(b.width>0&&b.height>0&&drawn)ok++;}"
-	"var el=document.getElementById('tc-selfcheck');el.setAttribute('data-charts',s.length);"
-	"el.setAttribute('data-rendered',ok);el.setAttribute('data-errors',window.tcErrors.length);"
-	"el.textContent=window.tcErrors.join(' | ');}check();window.addEventListener('load',check);})();"
-	"</script>\n";
+    "<script>(function(){function check(){var s=document.querySelectorAll('svg.chart'),ok=0;"
+    "for(var i=0;i<s.length;i++){var b=s[i].getBoundingClientRect(),"
+    "sh=s[i].querySelectorAll('rect,circle,path,line,polyline'),drawn=0;"
+    "for(var j=0;j<sh.length&&!drawn;j++){var r=sh[j].getBoundingClientRect();"
+    "if(r.width>0||r.height>0)drawn=1;}if(b.width>0&&b.height>0&&drawn)ok++;}"
+    "var el=document.getElementById('tc-selfcheck');el.setAttribute('data-charts',s.length);"
+    "el.setAttribute('data-rendered',ok);el.setAttribute('data-errors',window.tcErrors.length);"
+    "el.textContent=window.tcErrors.join(' | "
+    "');}check();window.addEventListener('load',check);})();"
+    "</script>\n";
 
 void rpt_page_begin(FILE *fp, const char *title)
 {
@@ -279,41 +285,50 @@ void rpt_stacked(FILE *fp, const struct rpt_stack *st)
 	/* grid and axis */
 	for (double t = 0; t <= axis_max + step / 2; t += step) {
 		double x = LABEL + plot * t / axis_max;
-		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e6e6e6\"/>"
-			"<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
-			x, TOP - 2, x, H - AXIS + 2, x, H - 6,
-			st->ns ? rpt_ns_axis(b1, t, axis_max) : fmt_value(b1, t, 0, st->unit));
+		fprintf(
+		    fp,
+		    "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#e6e6e6\"/>"
+		    "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+		    x, TOP - 2, x, H - AXIS + 2, x, H - 6,
+		    st->ns ? rpt_ns_axis(b1, t, axis_max) : fmt_value(b1, t, 0, st->unit));
 	}
 	for (size_t r = 0; r < st->n_rows; r++) {
 		double y = TOP + r * (ROW + GAP), x = LABEL, tot = 0;
-		fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 8, y + ROW / 2 + 4);
+		fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 8,
+			y + ROW / 2 + 4);
 		rpt_esc(fp, st->rows[r]);
 		fputs("</text>\n", fp);
 		for (size_t s = 0; s < st->n_series; s++)
-			tot += isfinite(st->values[r * st->n_series + s]) && st->values[r * st->n_series + s] > 0
-				       ? st->values[r * st->n_series + s]
-				       : 0;
+			tot += isfinite(st->values[r * st->n_series + s]) &&
+				       st->values[r * st->n_series + s] > 0
+				   ? st->values[r * st->n_series + s]
+				   : 0;
 		for (size_t s = 0; s < st->n_series; s++) {
 			double v = st->values[r * st->n_series + s];
 			if (!isfinite(v) || v <= 0)
 				continue;
 			double w = plot * v / axis_max;
-			fprintf(fp, "<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"",
+			fprintf(fp,
+				"<rect class=\"seg\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
+				"height=\"%.0f\" fill=\"%s\"",
 				x, y, w, ROW, st->colours[s]);
 			rpt_metric(fp, st->metrics ? st->metrics[r * st->n_series + s] : NULL, v);
 			fputs("><title>", fp);
 			rpt_esc(fp, st->rows[r]);
 			fputs(" · ", fp);
 			rpt_esc(fp, st->series[s]);
-			fprintf(fp, ": %s (%s%%)</title></rect>\n", fmt_value(b1, v, st->ns, st->unit),
+			fprintf(fp, ": %s (%s%%)</title></rect>\n",
+				fmt_value(b1, v, st->ns, st->unit),
 				rpt_sig(b2, sizeof(b2), tot > 0 ? 100 * v / tot : 0, 3));
 			/* a label inside when it fits: colour is never the only cue */
 			size_t len = strlen(st->series[s]);
 			if (w > 7.0 * (double)len + 10) {
 				const char *ink = rpt_ink(st->colours[s]);
-				fprintf(fp, "<text class=\"in\" x=\"%.2f\" y=\"%.1f\" style=\"fill:%s\" "
-					    "pointer-events=\"none\">",
-					x + 5, y + ROW / 2 + 4, ink);
+				fprintf(
+				    fp,
+				    "<text class=\"in\" x=\"%.2f\" y=\"%.1f\" style=\"fill:%s\" "
+				    "pointer-events=\"none\">",
+				    x + 5, y + ROW / 2 + 4, ink);
 				rpt_esc(fp, st->series[s]);
 				fputs("</text>\n", fp);
 			}

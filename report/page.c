@@ -12,7 +12,6 @@
 
 #define MAX_SERIES 32
 
-
 static double num(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -50,8 +49,8 @@ int tc_report_load_projection(const char *path, json_t **out, struct tc_err *err
 	json_error_t je;
 	*out = json_load_file(path, 0, &je);
 	if (!*out)
-		return tc_err_set(err, TC_EFORMAT, "%s: line %d column %d: %s", path, je.line, je.column,
-				  je.text);
+		return tc_err_set(err, TC_EFORMAT, "%s: line %d column %d: %s", path, je.line,
+				  je.column, je.text);
 	int rc = tc_report_check_projection(*out, err);
 	if (rc < 0) {
 		json_decref(*out);
@@ -93,7 +92,10 @@ static void kpi(FILE *fp, const char *label, const char *value, const char *vmet
 	if (isfinite(v) && isfinite(d) && d > 0 && dmetric) {
 		double ch = (v / d - 1) * 100;
 		int good = higher ? ch > 0.05 : ch < -0.05, bad = higher ? ch < -0.05 : ch > 0.05;
-		fprintf(fp, " <span class=\"%s\">(%s%s%%)</span>", good ? "better" : bad ? "worse" : "",
+		fprintf(fp, " <span class=\"%s\">(%s%s%%)</span>",
+			good  ? "better"
+			: bad ? "worse"
+			      : "",
 			ch > 0 ? "+" : "", rpt_sig(b, sizeof(b), ch, 3));
 	}
 	fputs("</div></div>\n", fp);
@@ -111,7 +113,8 @@ static void headline(FILE *fp, const json_t *doc)
 	if (json_is_object(band)) {
 		char b3[48], b4[48];
 		snprintf(bs, sizeof(bs), "<br>p10&ndash;p90 %s &ndash; %s",
-			 rpt_ns(b3, num(band, "step_p10_ns")), rpt_ns(b4, num(band, "step_p90_ns")));
+			 rpt_ns(b3, num(band, "step_p10_ns")),
+			 rpt_ns(b4, num(band, "step_p90_ns")));
 		snprintf(bx, sizeof(bx), "<br>p10&ndash;p90 %s&times; &ndash; %s&times;",
 			 rpt_sig(b3, sizeof(b3), num(band, "speedup_p10"), 3),
 			 rpt_sig(b4, sizeof(b4), num(band, "speedup_p90"), 3));
@@ -128,11 +131,13 @@ static void headline(FILE *fp, const json_t *doc)
 	double pw = num(s, "projected_steps_per_j"), sw = num(s, "source_steps_per_j");
 	snprintf(v, sizeof(v), "%s <small>steps/J</small>", rpt_sig(b1, sizeof(b1), pw, 3));
 	snprintf(d, sizeof(d), "source %s", rpt_sig(b2, sizeof(b2), sw, 3));
-	kpi(fp, "Perf/W", v, "summary.projected_steps_per_j", pw, d, "summary.source_steps_per_j", sw, 1);
+	kpi(fp, "Perf/W", v, "summary.projected_steps_per_j", pw, d, "summary.source_steps_per_j",
+	    sw, 1);
 	double pu = num(s, "projected_steps_per_usd"), su = num(s, "source_steps_per_usd");
 	snprintf(v, sizeof(v), "%s <small>steps/$</small>", rpt_sig(b1, sizeof(b1), pu, 3));
 	snprintf(d, sizeof(d), "source %s", rpt_sig(b2, sizeof(b2), su, 3));
-	kpi(fp, "Perf/$", v, "summary.projected_steps_per_usd", pu, d, "summary.source_steps_per_usd", su, 1);
+	kpi(fp, "Perf/$", v, "summary.projected_steps_per_usd", pu, d,
+	    "summary.source_steps_per_usd", su, 1);
 	fputs("</div>\n", fp);
 }
 
@@ -175,11 +180,12 @@ static void by_bound(FILE *fp, const json_t *doc, const char *pfx)
 	struct rpt_stack st = {id, 2, nb, rowp, bound_names, cols, vals, mp, 1, NULL};
 	rpt_stacked(fp, &st);
 	rpt_legend(fp, bound_names, cols, nb);
-	fputs("<p class=\"note\">Summed over the reported steps. compute / memory: a GPU op bound by "
-	      "FLOPs or bytes was running; comm: only communication was (exposed); launch: "
-	      "kernels at the launch floor; host: the GPU waited for the CPU; idle: neither.</p>"
-	      "</section>\n",
-	      fp);
+	fputs(
+	    "<p class=\"note\">Summed over the reported steps. compute / memory: a GPU op bound by "
+	    "FLOPs or bytes was running; comm: only communication was (exposed); launch: "
+	    "kernels at the launch floor; host: the GPU waited for the CPU; idle: neither.</p>"
+	    "</section>\n",
+	    fp);
 }
 
 static void by_class(FILE *fp, const json_t *doc, const char *pfx)
@@ -189,7 +195,8 @@ static void by_class(FILE *fp, const json_t *doc, const char *pfx)
 	if (!n)
 		return;
 	char rows[2][96], id[32], metrics[2][MAX_SERIES][64], b1[32], b2[32], b3[32];
-	const char *rowp[2] = {rows[0], rows[1]}, *names[MAX_SERIES], *cols[MAX_SERIES], *mp[2 * MAX_SERIES];
+	const char *rowp[2] = {rows[0], rows[1]}, *names[MAX_SERIES], *cols[MAX_SERIES],
+		   *mp[2 * MAX_SERIES];
 	double vals[2 * MAX_SERIES];
 	row_labels(doc, rows);
 	for (size_t i = 0; i < n; i++) {
@@ -214,18 +221,22 @@ static void by_class(FILE *fp, const json_t *doc, const char *pfx)
 	for (size_t i = 0; i < n; i++) {
 		const json_t *c = json_array_get(bc, i);
 		char m[64];
-		fprintf(fp, "<tr><td class=\"l\"><i style=\"display:inline-block;width:10px;height:10px;"
-			    "background:%s;margin-right:6px\"></i>",
-			cols[i]);
+		fprintf(
+		    fp,
+		    "<tr><td class=\"l\"><i style=\"display:inline-block;width:10px;height:10px;"
+		    "background:%s;margin-right:6px\"></i>",
+		    cols[i]);
 		rpt_esc(fp, names[i]);
 		snprintf(m, sizeof(m), "by_class[%s].count", names[i]);
 		fputs("</td><td", fp);
 		rpt_metric(fp, m, num(c, "count"));
-		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td", rpt_sig(b1, sizeof(b1), num(c, "count"), 1),
+		fprintf(fp, ">%s</td><td>%s</td><td>%s</td><td",
+			rpt_sig(b1, sizeof(b1), num(c, "count"), 1),
 			rpt_ns(b2, num(c, "source_ns")), rpt_ns(b3, num(c, "projected_ns")));
 		snprintf(m, sizeof(m), "by_class[%s].speedup", names[i]);
 		rpt_metric(fp, m, num(c, "speedup"));
-		fprintf(fp, ">%s&times;</td></tr>\n", rpt_sig(b1, sizeof(b1), num(c, "speedup"), 3));
+		fprintf(fp, ">%s&times;</td></tr>\n",
+			rpt_sig(b1, sizeof(b1), num(c, "speedup"), 3));
 	}
 	fputs("</tbody></table>\n<p class=\"note\">Device time of the GPU ops of each class "
 	      "(overlapping ops both count), over the reported steps.</p></section>\n",
@@ -261,10 +272,11 @@ static void critical_path(FILE *fp, const json_t *doc, const char *pfx)
 		rpt_stacked(fp, &st);
 		rpt_legend(fp, names, cols, n);
 	}
-	fputs("<p class=\"note\">The longest chain of dependent work in the projected run, split by "
-	      "the class of the ops on it; host+latency is CPU time and launch latency between "
-	      "them. Shortening anything off this path does not shorten the step.</p></section>\n",
-	      fp);
+	fputs(
+	    "<p class=\"note\">The longest chain of dependent work in the projected run, split by "
+	    "the class of the ops on it; host+latency is CPU time and launch latency between "
+	    "them. Shortening anything off this path does not shorten the step.</p></section>\n",
+	    fp);
 }
 
 /* ---- ops that changed most ------------------------------------------------------------------- */
@@ -287,8 +299,8 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 	const char *src = chip(doc, "source_chip"), *dst = chip(doc, "target_chip");
 	const char *scol = "#9AA0A6", *pcol = "#0072B2";
 	fputs("<section class=\"card\"><h2>Ops that changed most</h2>\n", fp);
-	fprintf(fp, "<svg class=\"chart\" id=\"%s-top\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", pfx,
-		W, n * ROW + 4);
+	fprintf(fp, "<svg class=\"chart\" id=\"%s-top\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
+		pfx, W, n * ROW + 4);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *o = json_array_get(top, i);
 		const char *name = str(o, "name", "?"), *cls = str(o, "class", "?");
@@ -300,27 +312,34 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 		char sh[160], shown[48];
 		tc_short_name(sh, sizeof(sh), name);
 		size_t len = strlen(sh);
-		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)44), sh, len > 44 ? "…" : "");
+		snprintf(shown, sizeof(shown), "%.*s%s", (int)TC_MIN(len, (size_t)44), sh,
+			 len > 44 ? "…" : "");
 		fputs("<g><title>", fp);
 		rpt_esc(fp, name);
-		fprintf(fp, "\nclass %s, bound %s on the target, %s calls\nsource %s → projected %s (%s)</title>",
-			cls, str(o, "bound", "?"), rpt_sig(b1, sizeof(b1), num(o, "count"), 1), rpt_ns(b2, a),
-			rpt_ns(b3, b), rpt_ns(b4, ch));
-		fprintf(fp, "<rect x=\"0\" y=\"%.1f\" width=\"8\" height=\"%.0f\" fill=\"%s\"/>", y + 4, 2 * BAR + 2,
-			rpt_class_colour(cls));
+		fprintf(fp,
+			"\nclass %s, bound %s on the target, %s calls\nsource %s → projected %s "
+			"(%s)</title>",
+			cls, str(o, "bound", "?"), rpt_sig(b1, sizeof(b1), num(o, "count"), 1),
+			rpt_ns(b2, a), rpt_ns(b3, b), rpt_ns(b4, ch));
+		fprintf(fp, "<rect x=\"0\" y=\"%.1f\" width=\"8\" height=\"%.0f\" fill=\"%s\"/>",
+			y + 4, 2 * BAR + 2, rpt_class_colour(cls));
 		fprintf(fp, "<text x=\"14\" y=\"%.1f\">", y + 14);
 		rpt_esc(fp, shown);
-		fprintf(fp, "</text><text class=\"ax\" x=\"14\" y=\"%.1f\">%s · %s calls</text>", y + 29, cls,
-			rpt_sig(b1, sizeof(b1), num(o, "count"), 1));
+		fprintf(fp, "</text><text class=\"ax\" x=\"14\" y=\"%.1f\">%s · %s calls</text>",
+			y + 29, cls, rpt_sig(b1, sizeof(b1), num(o, "count"), 1));
 		for (int s = 0; s < 2; s++) {
 			double v = s ? b : a;
 			double w = isfinite(v) && v > 0 ? PLOT * v / max : 0;
-			snprintf(m, sizeof(m), "top_ops.by_change[%zu].%s", i, s ? "projected_ns" : "source_ns");
-			fprintf(fp, "<rect class=\"seg\" x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"",
+			snprintf(m, sizeof(m), "top_ops.by_change[%zu].%s", i,
+				 s ? "projected_ns" : "source_ns");
+			fprintf(fp,
+				"<rect class=\"seg\" x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" "
+				"height=\"%.0f\" fill=\"%s\"",
 				NAME, y + 4 + s * (BAR + 2), TC_MAX(w, 0.5), BAR, s ? pcol : scol);
 			rpt_metric(fp, m, v);
-			fprintf(fp, "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\">%s</text>", NAME + TC_MAX(w, 0.5) + 5,
-				y + 4 + s * (BAR + 2) + 9.5, rpt_ns(b1, v));
+			fprintf(fp, "/><text class=\"ax\" x=\"%.2f\" y=\"%.1f\">%s</text>",
+				NAME + TC_MAX(w, 0.5) + 5, y + 4 + s * (BAR + 2) + 9.5,
+				rpt_ns(b1, v));
 		}
 		fputs("</g>\n", fp);
 	}
@@ -330,12 +349,14 @@ static void top_changed(FILE *fp, const json_t *doc, const char *pfx, int top_n)
 	snprintf(l2, sizeof(l2), "projected %s", dst ? dst : "");
 	const char *labels[] = {l1, l2}, *cols[] = {scol, pcol};
 	rpt_legend(fp, labels, cols, 2);
-	fputs("<p class=\"note\">Ops grouped by name, sorted by the size of the change in total time; "
+	fputs("<p class=\"note\">Ops grouped by name, sorted by the size of the change in total "
+	      "time; "
 	      "hover for the full name. The left mark is the op's class colour.</p></section>\n",
 	      fp);
 }
 
-/* ---- timeline strip ---------------------------------------------------------------------------- */
+/* ---- timeline strip ----------------------------------------------------------------------------
+ */
 
 struct pending {
 	int live;
@@ -353,7 +374,8 @@ static void flush(FILE *fp, const struct tc_report_timeline *t, struct pending *
 		return;
 	char b1[32], b2[32];
 	const char *cls = tc_class_name(p->cls);
-	fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"><title>",
+	fprintf(fp,
+		"<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\"><title>",
 		p->x0, y0 + p->lane * LANE + 1, TC_MAX(p->x1 - p->x0, 0.6), LANE - 2,
 		rpt_class_colour(cls));
 	if (p->count > 1)
@@ -367,7 +389,8 @@ static void flush(FILE *fp, const struct tc_report_timeline *t, struct pending *
 	p->live = 0;
 }
 
-static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timeline *t, const char *pfx)
+static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timeline *t,
+		     const char *pfx)
 {
 	if (!t)
 		return;
@@ -386,17 +409,21 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 	rpt_metric(fp, "timeline.projected_ns", (double)t->side[1].span_ns);
 	fprintf(fp, ">%s</b>. Colour is the op class; hover an op for its name.</p>\n",
 		rpt_ns(b1, (double)t->side[1].span_ns));
-	fprintf(fp, "<svg class=\"chart\" id=\"%s-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", pfx, W, H);
+	fprintf(fp,
+		"<svg class=\"chart\" id=\"%s-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
+		pfx, W, H);
 	for (int s = 0; s < 2; s++) {
 		double y = s * (HEAD + t->n_lanes * LANE);
 		const struct tc_report_strip *st = &t->side[s];
 		fprintf(fp, "<text x=\"0\" y=\"%.1f\" font-weight=\"600\">%s %s</text>", y + 15,
 			s ? "projected" : "source", s ? (dst ? dst : "") : (src ? src : ""));
-		fprintf(fp, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#f1f3f4\"/>\n",
+		fprintf(fp,
+			"<rect x=\"%.0f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" "
+			"fill=\"#f1f3f4\"/>\n",
 			LABEL, y + HEAD, (double)st->span_ns * scale, t->n_lanes * LANE);
 		for (size_t l = 0; l < t->n_lanes; l++) {
-			fprintf(fp, "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 6,
-				y + HEAD + l * LANE + LANE - 4);
+			fprintf(fp, "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">",
+				LABEL - 6, y + HEAD + l * LANE + LANE - 4);
 			rpt_esc(fp, t->lanes[l]);
 			fputs("</text>\n", fp);
 		}
@@ -415,8 +442,8 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 				continue;
 			}
 			flush(fp, t, &p, y + HEAD, LANE);
-			p = (struct pending){1, sp->lane, sp->name, sp->cls, sp->bound, x0, x1,
-					     sp->start_ns, sp->end_ns, 1};
+			p = (struct pending){1,	 sp->lane, sp->name,	 sp->cls,    sp->bound,
+					     x0, x1,	   sp->start_ns, sp->end_ns, 1};
 		}
 		flush(fp, t, &p, y + HEAD, LANE);
 		fputs("</g>\n", fp);
@@ -425,9 +452,11 @@ static void timeline(FILE *fp, const json_t *doc, const struct tc_report_timelin
 	double step = rpt_nice_step((double)span, 6);
 	for (double v = 0; v <= (double)span * (1 + 1e-9); v += step) {
 		double x = LABEL + v * scale;
-		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#9aa0a6\"/>"
-			    "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
-			x, H - AXIS, x, H - AXIS + 4, x, H - 6, rpt_ns_axis(b1, v, (double)span));
+		fprintf(
+		    fp,
+		    "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#9aa0a6\"/>"
+		    "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+		    x, H - AXIS, x, H - AXIS + 4, x, H - 6, rpt_ns_axis(b1, v, (double)span));
 	}
 	fputs("</svg>\n</section>\n", fp);
 }
@@ -449,8 +478,10 @@ static void steps_table(FILE *fp, const json_t *doc)
 	      fp);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *s = json_array_get(steps, i);
-		const json_t *so = json_object_get(s, "source"), *po = json_object_get(s, "projected");
-		fprintf(fp, "<tr><td>%s</td><td class=\"l\">", rpt_sig(b[0], 32, num(s, "rank"), 1));
+		const json_t *so = json_object_get(s, "source"),
+			     *po = json_object_get(s, "projected");
+		fprintf(fp, "<tr><td>%s</td><td class=\"l\">",
+			rpt_sig(b[0], 32, num(s, "rank"), 1));
 		rpt_esc(fp, str(s, "name", "?"));
 		snprintf(m, sizeof(m), "steps[%zu].source.step_ns", i);
 		fputs("</td><td", fp);
@@ -491,8 +522,9 @@ static void layout(FILE *fp, const json_t *doc)
 			rpt_sig(b[2], 32, num(o, "tp"), 1), rpt_sig(b[3], 32, num(o, "pp"), 1),
 			rpt_sig(b[4], 32, num(o, "ep"), 1));
 	}
-	fprintf(fp, "</tbody></table><p>%s traced ranks stand for %s synthesised ones; GPU work per "
-		    "rank &times;%s.</p>\n",
+	fprintf(fp,
+		"</tbody></table><p>%s traced ranks stand for %s synthesised ones; GPU work per "
+		"rank &times;%s.</p>\n",
 		rpt_sig(b[0], 32, num(L, "traced_ranks"), 1),
 		rpt_sig(b[1], 32, num(L, "synthesised_ranks"), 1),
 		rpt_sig(b[2], 32, num(L, "compute_factor"), 3));
@@ -535,12 +567,14 @@ static void limits(FILE *fp, const json_t *doc)
 	rpt_metric(fp, "summary.host_only_step_ns", host);
 	fprintf(fp, ">%s</span>: speedup ceiling <span", rpt_ns(b[0], host));
 	rpt_metric(fp, "summary.speedup_ceiling", ceil);
-	fprintf(fp, ">%s&times;</span> on any chip; host path %s%% and GPU-side step %s%% of the "
-		    "projected step</li>\n",
+	fprintf(fp,
+		">%s&times;</span> on any chip; host path %s%% and GPU-side step %s%% of the "
+		"projected step</li>\n",
 		rpt_sig(b[1], 48, ceil, 3), rpt_sig(b[2], 48, 100 * num(s, "host_share"), 3),
 		rpt_sig(b[3], 48, 100 * num(s, "gpu_share"), 3));
 	fprintf(fp, "<li>GPU-side step: source %s, projected %s</li>\n",
-		rpt_ns(b[0], num(s, "source_gpu_step_ns")), rpt_ns(b[1], num(s, "projected_gpu_step_ns")));
+		rpt_ns(b[0], num(s, "source_gpu_step_ns")),
+		rpt_ns(b[1], num(s, "projected_gpu_step_ns")));
 	const json_t *w = json_object_get(s, "waits_inferred");
 	if (json_is_object(w) && json_object_size(w) > 1) {
 		fputs("<li>waits inferred from the trace's timing", fp);
@@ -562,8 +596,9 @@ static void limits(FILE *fp, const json_t *doc)
 	}
 	double carry = num(s, "carry_over_gpu_ops");
 	if (carry > 0)
-		fprintf(fp, "<li>%s GPU ops outside every step (queued before the capture): replayed, "
-			    "not counted in steps</li>\n",
+		fprintf(fp,
+			"<li>%s GPU ops outside every step (queued before the capture): replayed, "
+			"not counted in steps</li>\n",
 			rpt_sig(b[0], 48, carry, 1));
 	if (json_is_true(json_object_get(s, "host_bound")))
 		fprintf(fp, "<li class=\"worse\">host-bound: at most %s&times; on any chip</li>\n",
@@ -583,10 +618,11 @@ static void warnings(FILE *fp, const json_t *doc)
 	if (!json_is_object(w))
 		return;
 	/* fixed order, so the page does not depend on the JSON's key order */
-	static const char *const keys[] = {"no_cost_model", "dtype_missing", "unknown_work",
-					   "unmatched_collectives", "forced_collectives", "no_gpu_work",
-					   "no_steps", "unresolved_waits", "broken_cycles",
-					   "inferred_collective_bytes"};
+	static const char *const keys[] = {"no_cost_model",	 "dtype_missing",
+					   "unknown_work",	 "unmatched_collectives",
+					   "forced_collectives", "no_gpu_work",
+					   "no_steps",		 "unresolved_waits",
+					   "broken_cycles",	 "inferred_collective_bytes"};
 	int any = 0;
 	for (size_t i = 0; i < TC_ARRAY_LEN(keys); i++) {
 		const json_t *v = json_object_get(w, keys[i]);
@@ -622,13 +658,15 @@ static void provenance(FILE *fp, const json_t *doc)
 	const json_t *p = json_object_get(doc, "provenance");
 	if (!json_is_object(p))
 		return;
-	static const char *const keys[] = {"gpu_op_time", "host_time", "bound", "energy", "dollars"};
+	static const char *const keys[] = {"gpu_op_time", "host_time", "bound", "energy",
+					   "dollars"};
 	fputs("<section class=\"card\"><h2>Where the numbers come from</h2><table><tbody>\n", fp);
 	for (size_t i = 0; i < TC_ARRAY_LEN(keys); i++) {
 		const char *s = str(p, keys[i], NULL);
 		if (!s)
 			continue;
-		fprintf(fp, "<tr><td class=\"l\" style=\"width:140px\">%s</td><td class=\"l\">", keys[i]);
+		fprintf(fp, "<tr><td class=\"l\" style=\"width:140px\">%s</td><td class=\"l\">",
+			keys[i]);
 		rpt_esc(fp, s);
 		fputs("</td></tr>\n", fp);
 	}
@@ -642,8 +680,8 @@ static void doc_title(const json_t *doc, char *buf, size_t n)
 	const char *src = chip(doc, "source_chip"), *dst = chip(doc, "target_chip");
 	const json_t *files = json_object_get(json_object_get(doc, "input"), "source_files");
 	const char *f = json_is_array(files) && json_array_size(files)
-				? json_string_value(json_array_get(files, 0))
-				: NULL;
+			    ? json_string_value(json_array_get(files, 0))
+			    : NULL;
 	snprintf(buf, n, "%s → %s%s%s%s", src ? src : "measured", dst ? dst : "identity",
 		 f ? " (" : "", f ? f : "", f ? ")" : "");
 }
@@ -682,7 +720,8 @@ static void section(FILE *fp, const json_t *doc, const struct tc_report_timeline
 	fprintf(fp, "%s rank(s), ", rpt_sig(b, sizeof(b), num(in, "ranks"), 1));
 	fputs("<span", fp);
 	rpt_metric(fp, "summary.steps", num(json_object_get(doc, "summary"), "steps"));
-	fprintf(fp, ">%s</span> step(s)", rpt_sig(b, sizeof(b), num(json_object_get(doc, "summary"), "steps"), 1));
+	fprintf(fp, ">%s</span> step(s)",
+		rpt_sig(b, sizeof(b), num(json_object_get(doc, "summary"), "steps"), 1));
 	const json_t *tc = json_object_get(doc, "target_chip");
 	const json_t *ov = json_object_get(tc, "overrides");
 	for (size_t i = 0; json_is_array(ov) && i < json_array_size(ov); i++) {

@@ -18,7 +18,7 @@ struct rpt_optrack {
 	size_t n_keys, cap_keys;
 };
 int rpt_optrack_add(struct rpt_optrack *t, struct tc_arena *arena, const struct tc_op *op,
-		   const char *name);
+		    const char *name);
 /* The launching operator instance of a kernel (its link's outermost aten op), or NULL. */
 const char *rpt_optrack_key(const struct rpt_optrack *t, const struct tc_op *kernel);
 void rpt_optrack_free(struct rpt_optrack *t);

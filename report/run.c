@@ -33,8 +33,9 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 	json_error_t je;
 	*doc = json_loadb(buf, len, 0, &je);
 	if (!*doc) {
-		rc = tc_err_set(err, TC_EINTERNAL, "report: the projection JSON does not parse: line %d: %s",
-				je.line, je.text);
+		rc = tc_err_set(err, TC_EINTERNAL,
+				"report: the projection JSON does not parse: line %d: %s", je.line,
+				je.text);
 		goto out;
 	}
 	if (timeline) {

@@ -39,7 +39,8 @@ static int by_lane_start(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-static int intern_name(struct collect *c, const struct tc_ops_reader *rd, uint32_t sid, uint32_t *out)
+static int intern_name(struct collect *c, const struct tc_ops_reader *rd, uint32_t sid,
+		       uint32_t *out)
 {
 	uint64_t v;
 	if (tc_map64_get(&c->names, sid, &v)) {
@@ -113,8 +114,8 @@ int tc_report_timeline_collect(struct tc_report_timeline **out, const char *tcs_
 	const struct tc_replay_step *steps;
 	size_t n_steps = tc_replay_steps(r, &steps);
 	if (step_index >= n_steps)
-		return tc_err_set(err, TC_EINVAL, "timeline: step %zu of %zu does not exist", step_index,
-				  n_steps);
+		return tc_err_set(err, TC_EINVAL, "timeline: step %zu of %zu does not exist",
+				  step_index, n_steps);
 	const struct tc_replay_step *st = &steps[step_index];
 	struct tc_ops_reader *rd = NULL;
 	int rc = tc_ops_reader_open(&rd, tcs_path, err);
@@ -142,9 +143,10 @@ int tc_report_timeline_collect(struct tc_report_timeline **out, const char *tcs_
 			const struct tc_lane *ln = tc_ops_reader_lane(rd, op->lane);
 			if (!ln || ln->rank != st->rank)
 				continue;
-			int64_t ps = tc_replay_op_start(r, op->id), pe = tc_replay_op_end(r, op->id);
-			/* the run's source timeline: the file's, or for a model with no measured time
-			 * the model on the source chip (replay/srcmodel.c) */
+			int64_t ps = tc_replay_op_start(r, op->id),
+				pe = tc_replay_op_end(r, op->id);
+			/* the run's source timeline: the file's, or for a model with no measured
+			 * time the model on the source chip (replay/srcmodel.c) */
 			int64_t ss, se;
 			int has_src = tc_replay_op_source(r, op->id, &ss, &se);
 			int in_src = has_src && ss < w1[0] && se > w0[0];

@@ -27,8 +27,8 @@ static char *canon(struct tc_arena *a, const char *s, size_t n)
 	return t;
 }
 
-static int add_range(struct tc_grid *g, struct tc_grid_axis *ax, const char *arg,
-		     const char *spec, struct tc_err *err)
+static int add_range(struct tc_grid *g, struct tc_grid_axis *ax, const char *arg, const char *spec,
+		     struct tc_err *err)
 {
 	char lo_s[64], hi_s[64], n_s[32];
 	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -42,15 +42,17 @@ static int add_range(struct tc_grid *g, struct tc_grid_axis *ax, const char *arg
 	if (!number(lo_s, &lo) || !number(hi_s, &hi))
 		return tc_err_set(err, TC_EINVAL, "grid '%s': range ends must be numbers", arg);
 	if (!number(n_s, &nd) || nd != floor(nd) || nd > 1e6)
-		return tc_err_set(err, TC_EINVAL, "grid '%s': the count n must be a whole number", arg);
+		return tc_err_set(err, TC_EINVAL, "grid '%s': the count n must be a whole number",
+				  arg);
 	if (nd < 1)
-		return tc_err_set(err, TC_EINVAL, "grid '%s': empty range (n = %s, needs >= 1)", arg,
-				  n_s);
+		return tc_err_set(err, TC_EINVAL, "grid '%s': empty range (n = %s, needs >= 1)",
+				  arg, n_s);
 	if (hi < lo)
-		return tc_err_set(err, TC_EINVAL, "grid '%s': empty range (hi %s < lo %s)", arg, hi_s,
-				  lo_s);
+		return tc_err_set(err, TC_EINVAL, "grid '%s': empty range (hi %s < lo %s)", arg,
+				  hi_s, lo_s);
 	if (nd > 1 && hi == lo)
-		return tc_err_set(err, TC_EINVAL, "grid '%s': %s values between equal ends", arg, n_s);
+		return tc_err_set(err, TC_EINVAL, "grid '%s': %s values between equal ends", arg,
+				  n_s);
 	ax->n = (size_t)nd;
 	ax->values = tc_arena_alloc(&g->arena, ax->n * sizeof(*ax->values));
 	if (!ax->values)
@@ -58,7 +60,9 @@ static int add_range(struct tc_grid *g, struct tc_grid_axis *ax, const char *arg
 	for (size_t i = 0; i < ax->n; i++) {
 		char buf[64];
 		/* both ends exact: lo + (hi - lo) * i / (n - 1) would round the last one */
-		double v = i == 0 ? lo : i == ax->n - 1 ? hi : lo + (hi - lo) * (double)i / (nd - 1);
+		double v = i == 0	    ? lo
+			   : i == ax->n - 1 ? hi
+					    : lo + (hi - lo) * (double)i / (nd - 1);
 		tc_fmt_double(buf, sizeof(buf), v);
 		if (!(ax->values[i] = tc_arena_strdup(&g->arena, buf)))
 			return tc_err_set(err, TC_ENOMEM, "out of memory");
@@ -71,7 +75,8 @@ int tc_grid_add(struct tc_grid *g, const char *arg, struct tc_err *err)
 	const char *eq = strchr(arg, '=');
 	struct tc_grid_axis ax = {0};
 	if (!eq || eq == arg)
-		return tc_err_set(err, TC_EINVAL, "grid '%s': expected key=v1,v2,... or key=lo:hi:n", arg);
+		return tc_err_set(err, TC_EINVAL,
+				  "grid '%s': expected key=v1,v2,... or key=lo:hi:n", arg);
 	if (!(ax.key = tc_arena_strndup(&g->arena, arg, (size_t)(eq - arg))))
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	for (size_t i = 0; i < g->n_axes; i++)
@@ -93,13 +98,15 @@ int tc_grid_add(struct tc_grid *g, const char *arg, struct tc_err *err)
 		for (const char *p = spec;; p++) {
 			size_t len = strcspn(p, ",");
 			if (len == 0)
-				return tc_err_set(err, TC_EINVAL, "grid '%s': empty value in the list", arg);
+				return tc_err_set(err, TC_EINVAL,
+						  "grid '%s': empty value in the list", arg);
 			if (!(ax.values[ax.n] = canon(&g->arena, p, len)))
 				return tc_err_set(err, TC_ENOMEM, "out of memory");
 			for (size_t j = 0; j < ax.n; j++)
 				if (strcmp(ax.values[j], ax.values[ax.n]) == 0)
-					return tc_err_set(err, TC_EINVAL, "grid '%s': value %s given twice",
-							  arg, ax.values[ax.n]);
+					return tc_err_set(err, TC_EINVAL,
+							  "grid '%s': value %s given twice", arg,
+							  ax.values[ax.n]);
 			ax.n++;
 			p += len;
 			if (!*p)
@@ -120,11 +127,13 @@ int tc_grid_check(const struct tc_grid *g, const struct tc_chip *base, struct tc
 {
 	for (size_t i = 0; i < g->n_axes; i++) {
 		if (strncmp(g->axes[i].key, "scale.", 6) == 0)
-			continue; /* the job's size and layout, not a spec key: the sweep checks them */
+			continue; /* the job's size and layout, not a spec key: the sweep checks
+				     them */
 		const char *v = tc_chip_get(base, g->axes[i].key, NULL);
 		double d;
 		if (!v)
-			return tc_err_set(err, TC_ENOTFOUND, "grid key %s: the spec of %s has no such key",
+			return tc_err_set(err, TC_ENOTFOUND,
+					  "grid key %s: the spec of %s has no such key",
 					  g->axes[i].key, tc_chip_id(base));
 		if (!number(v, &d))
 			return tc_err_set(err, TC_EINVAL,
@@ -232,8 +241,8 @@ int tc_shard_parse(const char *s, struct tc_shard *out, struct tc_err *err)
 		return tc_err_set(err, TC_EINVAL, "shard '%s': expected K/N", s);
 	snprintf(k, sizeof(k), "%.*s", (int)(slash - s), s);
 	if (parse_u64(k, &out->k) < 0 || parse_u64(slash + 1, &out->n) < 0 || out->n == 0)
-		return tc_err_set(err, TC_EINVAL, "shard '%s': K and N must be whole numbers, N >= 1",
-				  s);
+		return tc_err_set(err, TC_EINVAL,
+				  "shard '%s': K and N must be whole numbers, N >= 1", s);
 	if (out->k >= out->n)
 		return tc_err_set(err, TC_EINVAL, "shard '%s': K must be below N (0-based)", s);
 	return 0;
@@ -261,25 +270,29 @@ int tc_shard_from_env(tc_getenv_fn getenv_fn, uint64_t count, struct tc_shard *o
 		cnt = env_or_null(fn, "SLURM_ARRAY_TASK_COUNT");
 		min = env_or_null(fn, "SLURM_ARRAY_TASK_MIN");
 		if (parse_u64(id, &k) < 0 || (min && parse_u64(min, &lo) < 0) || lo > k)
-			return tc_err_set(err, TC_EINVAL, "SLURM_ARRAY_TASK_ID=%s: not a task index", id);
-		if (!count && (!cnt || parse_u64(cnt, &n) < 0))
 			return tc_err_set(err, TC_EINVAL,
-					  "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is "
-					  "not a count");
+					  "SLURM_ARRAY_TASK_ID=%s: not a task index", id);
+		if (!count && (!cnt || parse_u64(cnt, &n) < 0))
+			return tc_err_set(
+			    err, TC_EINVAL,
+			    "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is "
+			    "not a count");
 		k -= lo;
 		if (cnt && min && count == 0) {
 			/* a strided or sparse array has no dense K/N: ask for it */
 			const char *max = env_or_null(fn, "SLURM_ARRAY_TASK_MAX");
 			uint64_t hi;
 			if (max && parse_u64(max, &hi) == 0 && hi - lo + 1 != n)
-				return tc_err_set(err, TC_EINVAL,
-						  "Slurm array %s-%s has %s tasks: use a dense array "
-						  "(--array=0-N) or give --shard",
-						  min, max, cnt);
+				return tc_err_set(
+				    err, TC_EINVAL,
+				    "Slurm array %s-%s has %s tasks: use a dense array "
+				    "(--array=0-N) or give --shard",
+				    min, max, cnt);
 		}
 	} else if ((id = env_or_null(fn, "JOB_COMPLETION_INDEX"))) {
 		if (parse_u64(id, &k) < 0)
-			return tc_err_set(err, TC_EINVAL, "JOB_COMPLETION_INDEX=%s: not an index", id);
+			return tc_err_set(err, TC_EINVAL, "JOB_COMPLETION_INDEX=%s: not an index",
+					  id);
 		if (!n && (cnt = env_or_null(fn, "TC_SHARD_COUNT")) && parse_u64(cnt, &n) < 0)
 			return tc_err_set(err, TC_EINVAL, "TC_SHARD_COUNT=%s: not a count", cnt);
 		if (!n)
@@ -288,7 +301,8 @@ int tc_shard_from_env(tc_getenv_fn getenv_fn, uint64_t count, struct tc_shard *o
 					  "with --shard-count N or TC_SHARD_COUNT");
 	} else if ((id = env_or_null(fn, "AWS_BATCH_JOB_ARRAY_INDEX"))) {
 		if (parse_u64(id, &k) < 0)
-			return tc_err_set(err, TC_EINVAL, "AWS_BATCH_JOB_ARRAY_INDEX=%s: not an index", id);
+			return tc_err_set(err, TC_EINVAL,
+					  "AWS_BATCH_JOB_ARRAY_INDEX=%s: not an index", id);
 		if (!n && (cnt = env_or_null(fn, "TC_SHARD_COUNT")) && parse_u64(cnt, &n) < 0)
 			return tc_err_set(err, TC_EINVAL, "TC_SHARD_COUNT=%s: not a count", cnt);
 		if (!n)

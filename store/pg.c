@@ -42,9 +42,10 @@ static int pg_open(struct tc_store *s, const char *uri, struct tc_err *err)
 		return tc_err_set(err, TC_EDB, "%s: cannot connect: %s", s->name,
 				  first_line(PQerrorMessage(c), buf, sizeof(buf)));
 	PQsetNoticeProcessor(c, quiet_notice, NULL);
-	PGresult *r = PQexec(c, s->opts.read_only
-					? "SET default_transaction_read_only = on; SET client_min_messages = warning"
-					: "SET client_min_messages = warning");
+	PGresult *r = PQexec(
+	    c, s->opts.read_only
+		   ? "SET default_transaction_read_only = on; SET client_min_messages = warning"
+		   : "SET client_min_messages = warning");
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok)
@@ -79,10 +80,19 @@ static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *
 	for (size_t i = 0; i < np; i++) {
 		char *nb = nums + i * 32;
 		switch (p[i].type) {
-		case SV_INT: snprintf(nb, 32, "%lld", (long long)p[i].i); vals[i] = nb; break;
-		case SV_REAL: vals[i] = tc_fmt_double(nb, 32, p[i].d); break;
-		case SV_TEXT: vals[i] = p[i].s; break;
-		default: vals[i] = NULL; break;
+		case SV_INT:
+			snprintf(nb, 32, "%lld", (long long)p[i].i);
+			vals[i] = nb;
+			break;
+		case SV_REAL:
+			vals[i] = tc_fmt_double(nb, 32, p[i].d);
+			break;
+		case SV_TEXT:
+			vals[i] = p[i].s;
+			break;
+		default:
+			vals[i] = NULL;
+			break;
 		}
 	}
 	PGresult *r = PQexecParams(c, sql, (int)np, NULL, vals, NULL, NULL, 0);
@@ -121,8 +131,10 @@ static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *
 			for (int k = 0; k < nc; k++) {
 				Oid t = PQftype(r, k);
 				cells[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
-				if (cells[k] && (t == OID_FLOAT8 || t == OID_FLOAT4 || t == OID_NUMERIC))
-					cells[k] = tc_fmt_double(fmt + k * 64, 64, strtod(cells[k], NULL));
+				if (cells[k] &&
+				    (t == OID_FLOAT8 || t == OID_FLOAT4 || t == OID_NUMERIC))
+					cells[k] =
+					    tc_fmt_double(fmt + k * 64, 64, strtod(cells[k], NULL));
 			}
 			if (store_rows_add(out, cells) < 0)
 				goto oom;
@@ -133,7 +145,7 @@ static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *
 		*rows = out;
 		PQclear(r);
 		return 0;
-oom:
+	oom:
 		free(cells);
 		free(fmt);
 		tc_store_rows_free(out);
@@ -145,16 +157,16 @@ oom:
 }
 
 const struct store_backend tc_store_pg_backend = {
-	.name = "postgresql",
-	.open = pg_open,
-	.close = pg_close,
-	.exec = pg_exec,
-	.begin_sql = "BEGIN",
-	/* any constant shared by every tracecast: "tcst" */
-	.lock_sql = "SELECT pg_advisory_xact_lock(1952670580)",
-	.table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
-		     "AND table_name = $1",
-	.any_table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = "
-			 "current_schema() LIMIT 1",
-	.max_params = 65535,
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .begin_sql = "BEGIN",
+    /* any constant shared by every tracecast: "tcst" */
+    .lock_sql = "SELECT pg_advisory_xact_lock(1952670580)",
+    .table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+		 "AND table_name = $1",
+    .any_table_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = "
+		     "current_schema() LIMIT 1",
+    .max_params = 65535,
 };

@@ -13,10 +13,13 @@ static const struct metric {
 	const char *name, *column;
 	int higher_better;
 } metrics[] = {
-	{"step_ns", "step_ns", 0},	   {"step_time", "step_ns", 0},
-	{"speedup", "speedup", 1},	   {"energy_j", "energy_j", 0},
-	{"dollars", "dollars", 0},	   {"perf_per_watt", "perf_per_watt", 1},
-	{"perf_per_dollar", "perf_per_dollar", 1},
+    {"step_ns", "step_ns", 0},
+    {"step_time", "step_ns", 0},
+    {"speedup", "speedup", 1},
+    {"energy_j", "energy_j", 0},
+    {"dollars", "dollars", 0},
+    {"perf_per_watt", "perf_per_watt", 1},
+    {"perf_per_dollar", "perf_per_dollar", 1},
 };
 
 static const struct metric *find_metric(const char *name, struct tc_err *err)
@@ -137,8 +140,10 @@ static int w_term(struct where *w, const char *term, struct tc_err *err)
 		size_t a = w_param(w, sv_text(val));
 		size_t b = w_param(w, sv_text(w_str(w, lit, "%")));
 		size_t c = w_param(w, sv_text(w_str(w, "%/", lit)));
-		rc = w_add(w, " AND (t.path = $%zu OR r.trace_hash LIKE $%zu ESCAPE '\\' OR t.path "
-			   "LIKE $%zu ESCAPE '\\')", a, b, c);
+		rc = w_add(w,
+			   " AND (t.path = $%zu OR r.trace_hash LIKE $%zu ESCAPE '\\' OR t.path "
+			   "LIKE $%zu ESCAPE '\\')",
+			   a, b, c);
 	} else if (strcmp(key, "config") == 0 && eq) {
 		rc = w_add(w, " AND r.config_hash LIKE $%zu ESCAPE '\\'",
 			   w_param(w, sv_text(w_str(w, lit, "%"))));
@@ -155,33 +160,37 @@ static int w_term(struct where *w, const char *term, struct tc_err *err)
 		/* a swept key path: numeric comparison when the value is a number */
 		size_t k = w_param(w, sv_text(tc_arena_strdup(&w->arena, key)));
 		if (number(val, &d))
-			rc = w_add(w,
-				   " AND EXISTS (SELECT 1 FROM config_params p WHERE p.config_hash = "
-				   "r.config_hash AND p.key = $%zu AND p.num %s $%zu)",
-				   k, sql_op, w_param(w, sv_real(d)));
+			rc = w_add(
+			    w,
+			    " AND EXISTS (SELECT 1 FROM config_params p WHERE p.config_hash = "
+			    "r.config_hash AND p.key = $%zu AND p.num %s $%zu)",
+			    k, sql_op, w_param(w, sv_real(d)));
 		else if (eq)
-			rc = w_add(w,
-				   " AND EXISTS (SELECT 1 FROM config_params p WHERE p.config_hash = "
-				   "r.config_hash AND p.key = $%zu AND p.value = $%zu)",
-				   k, w_param(w, sv_text(val)));
+			rc = w_add(
+			    w,
+			    " AND EXISTS (SELECT 1 FROM config_params p WHERE p.config_hash = "
+			    "r.config_hash AND p.key = $%zu AND p.value = $%zu)",
+			    k, w_param(w, sv_text(val)));
 		else
-			return tc_err_set(err, TC_EINVAL, "where '%s': %s compares numbers only", term, op);
+			return tc_err_set(err, TC_EINVAL, "where '%s': %s compares numbers only",
+					  term, op);
 	} else {
 		struct tc_err ignore = TC_ERR_INIT;
 		const struct metric *m = find_metric(key, &ignore);
 		if (!m && strcmp(key, "steps") != 0) {
-			if (!strcmp(key, "trace") || !strcmp(key, "config") || !strcmp(key, "sweep") ||
-			    !strcmp(key, "chip") || !strcmp(key, "base") || !strcmp(key, "version"))
-				return tc_err_set(err, TC_EINVAL, "where '%s': %s takes '=' only", term,
-						  key);
+			if (!strcmp(key, "trace") || !strcmp(key, "config") ||
+			    !strcmp(key, "sweep") || !strcmp(key, "chip") || !strcmp(key, "base") ||
+			    !strcmp(key, "version"))
+				return tc_err_set(err, TC_EINVAL, "where '%s': %s takes '=' only",
+						  term, key);
 			return tc_err_set(err, TC_EINVAL,
 					  "where '%s': unknown key %s (trace, config, sweep, chip, "
 					  "version, a metric, or a swept key path)",
 					  term, key);
 		}
 		if (!number(val, &d))
-			return tc_err_set(err, TC_EINVAL, "where '%s': %s is compared with numbers", term,
-					  key);
+			return tc_err_set(err, TC_EINVAL, "where '%s': %s is compared with numbers",
+					  term, key);
 		rc = w_add(w, " AND r.%s %s $%zu", m ? m->column : "steps", sql_op,
 			   w_param(w, sv_real(d)));
 	}
@@ -216,7 +225,8 @@ static int w_parse(struct where *w, const char *where, size_t first, struct tc_e
 			p++;
 		if (*p) {
 			if (++terms > MAX_TERMS)
-				return tc_err_set(err, TC_EINVAL, "where: more than %d terms", MAX_TERMS);
+				return tc_err_set(err, TC_EINVAL, "where: more than %d terms",
+						  MAX_TERMS);
 			TC_TRY(w_term(w, p, err));
 		}
 		p = end ? end + skip : NULL;
@@ -226,9 +236,10 @@ static int w_parse(struct where *w, const char *where, size_t first, struct tc_e
 
 /* ---- questions ---------------------------------------------------------------------------- */
 
-#define BASE_COLS "t.path AS trace, substr(r.config_hash, 1, 12) AS config, c.overrides AS overrides"
-#define BASE_FROM                                                                              \
-	" FROM results r JOIN configs c ON c.config_hash = r.config_hash JOIN traces t ON "     \
+#define BASE_COLS                                                                                  \
+	"t.path AS trace, substr(r.config_hash, 1, 12) AS config, c.overrides AS overrides"
+#define BASE_FROM                                                                                  \
+	" FROM results r JOIN configs c ON c.config_hash = r.config_hash JOIN traces t ON "        \
 	"t.trace_hash = r.trace_hash WHERE 1 = 1"
 
 /* Columns after the base ones: the metrics asked for, then step_ns and speedup for context. */
@@ -258,7 +269,8 @@ static int pick_rows(const struct tc_store_rows *src, const uint8_t *keep,
 		if (store_rows_set_name(r, c, src->names[c]) < 0)
 			goto oom;
 	for (size_t i = 0; i < src->nrows; i++)
-		if (keep[i] && store_rows_add(r, (const char *const *)src->cells + i * src->ncols) < 0)
+		if (keep[i] &&
+		    store_rows_add(r, (const char *const *)src->cells + i * src->ncols) < 0)
 			goto oom;
 	store_rows_finish(r);
 	*out = r;
@@ -296,7 +308,8 @@ int tc_store_pareto(struct tc_store *s, const char *metric_a, const char *metric
 		 "SELECT " BASE_COLS "%s" BASE_FROM " AND r.%s IS NOT NULL AND r.%s IS NOT NULL%s "
 		 "ORDER BY t.path, r.%s %s, r.%s %s, r.config_hash",
 		 cols, m[0]->column, m[1]->column, w.sql, m[0]->column,
-		 m[0]->higher_better ? "DESC" : "ASC", m[1]->column, m[1]->higher_better ? "DESC" : "ASC");
+		 m[0]->higher_better ? "DESC" : "ASC", m[1]->column,
+		 m[1]->higher_better ? "DESC" : "ASC");
 	TC_TRY(run_where(s, sql, &w, &all, err));
 	/* Sorted best-first on a: a point is on the front when its b beats every b before it
 	 * in the same trace. Equal points: the first (lowest config hash) stands for them. */
@@ -307,7 +320,8 @@ int tc_store_pareto(struct tc_store *s, const char *metric_a, const char *metric
 	}
 	double best = 0;
 	for (size_t i = 0; i < all->nrows; i++) {
-		int new_trace = i == 0 || strcmp(tc_store_cell(all, i, 0), tc_store_cell(all, i - 1, 0));
+		int new_trace =
+		    i == 0 || strcmp(tc_store_cell(all, i, 0), tc_store_cell(all, i - 1, 0));
 		double b = strtod(tc_store_cell(all, i, 4), NULL);
 		if (new_trace || (m[1]->higher_better ? b > best : b < best)) {
 			keep[i] = 1;
@@ -335,7 +349,8 @@ int tc_store_best(struct tc_store *s, const char *metric, const char *where,
 	}
 	metric_cols(cols, sizeof(cols), &m, 1);
 	snprintf(sql, sizeof(sql),
-		 "SELECT " BASE_COLS "%s" BASE_FROM " AND r.%s IS NOT NULL%s ORDER BY t.path, r.%s %s, "
+		 "SELECT " BASE_COLS "%s" BASE_FROM
+		 " AND r.%s IS NOT NULL%s ORDER BY t.path, r.%s %s, "
 		 "r.config_hash",
 		 cols, m->column, w.sql, m->column, m->higher_better ? "DESC" : "ASC");
 	TC_TRY(run_where(s, sql, &w, &all, err));
@@ -345,7 +360,8 @@ int tc_store_best(struct tc_store *s, const char *metric, const char *where,
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < all->nrows; i++)
-		keep[i] = i == 0 || strcmp(tc_store_cell(all, i, 0), tc_store_cell(all, i - 1, 0)) != 0;
+		keep[i] =
+		    i == 0 || strcmp(tc_store_cell(all, i, 0), tc_store_cell(all, i - 1, 0)) != 0;
 	int rc = pick_rows(all, keep, out);
 	free(keep);
 	tc_store_rows_free(all);
@@ -358,10 +374,11 @@ int tc_store_sweeps(struct tc_store *s, struct tc_store_rows **out, struct tc_er
 	 * the transaction that inserted a row (xmin) grows the same way (a sweep is stored once,
 	 * ON CONFLICT DO NOTHING). Ties (one transaction): by key. */
 	int pg = strcmp(tc_store_backend(s), "postgresql") == 0;
-	return tc_store_sql(s,
-			    pg ? "SELECT sweep_key, base FROM sweeps ORDER BY xmin::text::bigint, sweep_key"
-			       : "SELECT sweep_key, base FROM sweeps ORDER BY rowid",
-			    out, err);
+	return tc_store_sql(
+	    s,
+	    pg ? "SELECT sweep_key, base FROM sweeps ORDER BY xmin::text::bigint, sweep_key"
+	       : "SELECT sweep_key, base FROM sweeps ORDER BY rowid",
+	    out, err);
 }
 
 int tc_store_sensitivity(struct tc_store *s, const char *key, const char *where,
@@ -386,23 +403,24 @@ int tc_store_sensitivity(struct tc_store *s, const char *key, const char *where,
 	w.p[0] = sv_text(full);
 	w.p[1] = sv_text(brief);
 	w.np += 2;
-	snprintf(sql, sizeof(sql),
-		 "SELECT t.path AS trace, p.value AS value, count(*) AS points, "
-		 "avg(r.step_ns) AS mean_step_ns, min(r.step_ns) AS min_step_ns, "
-		 "max(r.step_ns) AS max_step_ns, avg(r.speedup) AS mean_speedup, "
-		 "avg(r.perf_per_watt) AS mean_perf_per_watt, avg(r.perf_per_dollar) AS "
-		 "mean_perf_per_dollar"
-		 " FROM results r JOIN configs c ON c.config_hash = r.config_hash JOIN traces t ON "
-		 "t.trace_hash = r.trace_hash JOIN config_params p ON p.config_hash = r.config_hash "
-		 "AND p.key IN ($1, $2) WHERE 1 = 1%s GROUP BY t.path, p.value, p.num "
-		 "ORDER BY t.path, p.num, p.value",
-		 w.sql);
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT t.path AS trace, p.value AS value, count(*) AS points, "
+	    "avg(r.step_ns) AS mean_step_ns, min(r.step_ns) AS min_step_ns, "
+	    "max(r.step_ns) AS max_step_ns, avg(r.speedup) AS mean_speedup, "
+	    "avg(r.perf_per_watt) AS mean_perf_per_watt, avg(r.perf_per_dollar) AS "
+	    "mean_perf_per_dollar"
+	    " FROM results r JOIN configs c ON c.config_hash = r.config_hash JOIN traces t ON "
+	    "t.trace_hash = r.trace_hash JOIN config_params p ON p.config_hash = r.config_hash "
+	    "AND p.key IN ($1, $2) WHERE 1 = 1%s GROUP BY t.path, p.value, p.num "
+	    "ORDER BY t.path, p.num, p.value",
+	    w.sql);
 	TC_TRY(run_where(s, sql, &w, out, err));
 	if ((*out)->nrows == 0) {
 		tc_store_rows_free(*out);
 		*out = NULL;
-		return tc_err_set(err, TC_ENOTFOUND, "sensitivity: no stored point sweeps %s%s", key,
-				  where && *where ? " (with that --where)" : "");
+		return tc_err_set(err, TC_ENOTFOUND, "sensitivity: no stored point sweeps %s%s",
+				  key, where && *where ? " (with that --where)" : "");
 	}
 	return 0;
 }

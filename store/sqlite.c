@@ -27,13 +27,16 @@ static int sq_fail(struct tc_store *s, struct sq *q, int rc, struct tc_err *err)
 	const char *msg = q && q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc);
 	int prim = rc & 0xff;
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		return tc_err_set(err, TC_EDB, "%s: database is locked by another writer (waited %d ms)",
+		return tc_err_set(err, TC_EDB,
+				  "%s: database is locked by another writer (waited %d ms)",
 				  s->name, s->opts.busy_ms);
 	if (prim == SQLITE_READONLY)
 		return tc_err_set(err, TC_EDB, "%s: database is read-only", s->name);
 	if (prim == SQLITE_AUTH) /* sq_authorize */
-		return tc_err_set(err, TC_EDB, "%s: opened read-only: %s (ATTACH, DETACH, "
-				  "load_extension and setting pragmas are refused)", s->name, msg);
+		return tc_err_set(err, TC_EDB,
+				  "%s: opened read-only: %s (ATTACH, DETACH, "
+				  "load_extension and setting pragmas are refused)",
+				  s->name, msg);
 	return tc_err_set(err, TC_EDB, "%s: %s", s->name, msg);
 }
 
@@ -49,7 +52,8 @@ static int sq_authorize(void *ctx, int action, const char *a, const char *b, con
 	(void)trigger;
 	/* pragmas that take a table or index name and only describe it */
 	static const char *const describe[] = {"table_info", "table_xinfo", "index_list",
-					       "index_info", "index_xinfo", "foreign_key_list", NULL};
+					       "index_info", "index_xinfo", "foreign_key_list",
+					       NULL};
 	switch (action) {
 	case SQLITE_ATTACH:
 	case SQLITE_DETACH:
@@ -85,7 +89,7 @@ static char *immutable_uri(const char *path)
 	o += sprintf(o, "file:");
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
 		o += *p == '?' || *p == '#' || *p == '%' || *p < 0x21 ? sprintf(o, "%%%02X", *p)
-								 : (*o = (char)*p, 1);
+								      : (*o = (char)*p, 1);
 	strcpy(o, "?immutable=1");
 	return u;
 }
@@ -102,7 +106,8 @@ static int sq_open(struct tc_store *s, const char *uri, struct tc_err *err)
 	struct stat st;
 	if (strncmp(uri, "file:", 5) != 0 && stat(uri, &st) == 0 && S_ISDIR(st.st_mode))
 		return tc_err_set(err, TC_EDB, "%s: is a directory, not a database file", s->name);
-	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags |=
+	    s->opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(uri, &q->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		if (rc == SQLITE_CANTOPEN)
@@ -182,14 +187,17 @@ static int sq_prepare(struct tc_store *s, struct sq *q, const char *sql, sqlite3
 		return tc_err_set(err, TC_EINVAL, "%s: empty SQL statement", s->name);
 	if (s->opts.read_only && !sqlite3_stmt_readonly(st)) {
 		sqlite3_finalize(st);
-		return tc_err_set(err, TC_EINVAL, "%s: opened read-only: only statements that read "
-				  "(SELECT ...) are allowed", s->name);
+		return tc_err_set(err, TC_EINVAL,
+				  "%s: opened read-only: only statements that read "
+				  "(SELECT ...) are allowed",
+				  s->name);
 	}
 	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
 		tail++;
 	if (tail && *tail) {
 		sqlite3_finalize(st);
-		return tc_err_set(err, TC_EINVAL, "%s: one SQL statement at a time (extra text at '%.20s')",
+		return tc_err_set(err, TC_EINVAL,
+				  "%s: one SQL statement at a time (extra text at '%.20s')",
 				  s->name, tail);
 	}
 	unsigned slot = q->next++ % CACHE_SLOTS;
@@ -223,10 +231,18 @@ static int sq_exec(struct tc_store *s, const char *sql, const struct store_val *
 	for (size_t i = 0; i < np; i++) {
 		int k = (int)i + 1;
 		switch (p[i].type) {
-		case SV_INT: rc = sqlite3_bind_int64(st, k, p[i].i); break;
-		case SV_REAL: rc = sqlite3_bind_double(st, k, p[i].d); break;
-		case SV_TEXT: rc = sqlite3_bind_text(st, k, p[i].s, -1, SQLITE_STATIC); break;
-		default: rc = sqlite3_bind_null(st, k); break;
+		case SV_INT:
+			rc = sqlite3_bind_int64(st, k, p[i].i);
+			break;
+		case SV_REAL:
+			rc = sqlite3_bind_double(st, k, p[i].d);
+			break;
+		case SV_TEXT:
+			rc = sqlite3_bind_text(st, k, p[i].s, -1, SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, k);
+			break;
 		}
 		if (rc != SQLITE_OK)
 			goto fail;
@@ -248,10 +264,12 @@ static int sq_exec(struct tc_store *s, const char *sql, const struct store_val *
 			free(cells[c]);
 			cells[c] = NULL;
 			switch (sqlite3_column_type(st, c)) {
-			case SQLITE_NULL: break;
+			case SQLITE_NULL:
+				break;
 			case SQLITE_FLOAT:
 				/* one formatter for both backends: shortest round trip */
-				cells[c] = strdup(tc_fmt_double(nb, sizeof(nb), sqlite3_column_double(st, c)));
+				cells[c] = strdup(
+				    tc_fmt_double(nb, sizeof(nb), sqlite3_column_double(st, c)));
 				break;
 			default:
 				cells[c] = strdup((const char *)sqlite3_column_text(st, c));
@@ -295,15 +313,15 @@ out:
 }
 
 const struct store_backend tc_store_sqlite_backend = {
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.exec = sq_exec,
-	.begin_sql = "BEGIN IMMEDIATE",
-	.lock_sql = NULL,
-	.table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
-	/* SQLite's own tables (sqlite_sequence, sqlite_stat1) do not make a database foreign */
-	.any_table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND "
-			 "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
-	.max_params = 32000,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .lock_sql = NULL,
+    .table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
+    /* SQLite's own tables (sqlite_sequence, sqlite_stat1) do not make a database foreign */
+    .any_table_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+		     "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1",
+    .max_params = 32000,
 };

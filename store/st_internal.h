@@ -46,11 +46,11 @@ struct store_backend {
 	 * the rows an INSERT/UPDATE touched. Errors carry the backend's message. */
 	int (*exec)(struct tc_store *s, const char *sql, const struct store_val *p, size_t np,
 		    struct tc_store_rows **rows, int64_t *changes, struct tc_err *err);
-	const char *begin_sql;  /* a write transaction that takes its locks at once */
-	const char *lock_sql;   /* serialises schema creation between processes, or NULL */
-	const char *table_sql;  /* one row when the table named by $1 exists */
+	const char *begin_sql;	   /* a write transaction that takes its locks at once */
+	const char *lock_sql;	   /* serialises schema creation between processes, or NULL */
+	const char *table_sql;	   /* one row when the table named by $1 exists */
 	const char *any_table_sql; /* a row when the database (schema) holds any table */
-	int max_params;         /* per statement */
+	int max_params;		   /* per statement */
 };
 
 struct tc_store {

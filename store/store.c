@@ -14,40 +14,40 @@
 
 /* Version 1: sweeps, traces, configurations and results. */
 static const char *const schema_v1[] = {
-	"CREATE TABLE tc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-	"CREATE TABLE sweeps (sweep_key TEXT PRIMARY KEY, base TEXT NOT NULL, grid TEXT NOT NULL, "
-	"traces TEXT NOT NULL, mode TEXT NOT NULL, seed BIGINT NOT NULL, n_configs BIGINT NOT NULL, "
-	"n_points BIGINT NOT NULL, tool_version TEXT NOT NULL)",
-	"CREATE TABLE traces (trace_hash TEXT PRIMARY KEY, path TEXT NOT NULL, source_chip TEXT, "
-	"ops BIGINT NOT NULL, gpu_ops BIGINT NOT NULL)",
-	"CREATE TABLE configs (config_hash TEXT PRIMARY KEY, base TEXT NOT NULL, "
-	"overrides TEXT NOT NULL, spec TEXT NOT NULL)",
-	"CREATE TABLE sweep_configs (sweep_key TEXT NOT NULL, config_hash TEXT NOT NULL, "
-	"PRIMARY KEY (sweep_key, config_hash))",
-	"CREATE TABLE results (trace_hash TEXT NOT NULL, config_hash TEXT NOT NULL, "
-	"tool_version TEXT NOT NULL, sweep_key TEXT NOT NULL, steps BIGINT NOT NULL, "
-	"source_step_ns DOUBLE PRECISION, step_ns DOUBLE PRECISION, speedup DOUBLE PRECISION, "
-	"compute_ns DOUBLE PRECISION, memory_ns DOUBLE PRECISION, comm_ns DOUBLE PRECISION, "
-	"launch_ns DOUBLE PRECISION, host_ns DOUBLE PRECISION, idle_ns DOUBLE PRECISION, "
-	"class_ns TEXT NOT NULL, energy_j DOUBLE PRECISION, dollars DOUBLE PRECISION, "
-	"perf_per_watt DOUBLE PRECISION, perf_per_dollar DOUBLE PRECISION, "
-	"PRIMARY KEY (trace_hash, config_hash, tool_version))",
-	"CREATE INDEX results_config ON results (config_hash)",
-	"CREATE INDEX results_sweep ON results (sweep_key)",
-	"CREATE INDEX results_trace_step ON results (trace_hash, step_ns)",
-	"INSERT INTO tc_meta (key, value) VALUES ('application', 'tracecast')",
-	"INSERT INTO tc_meta (key, value) VALUES ('schema_version', '1')",
-	NULL,
+    "CREATE TABLE tc_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE sweeps (sweep_key TEXT PRIMARY KEY, base TEXT NOT NULL, grid TEXT NOT NULL, "
+    "traces TEXT NOT NULL, mode TEXT NOT NULL, seed BIGINT NOT NULL, n_configs BIGINT NOT NULL, "
+    "n_points BIGINT NOT NULL, tool_version TEXT NOT NULL)",
+    "CREATE TABLE traces (trace_hash TEXT PRIMARY KEY, path TEXT NOT NULL, source_chip TEXT, "
+    "ops BIGINT NOT NULL, gpu_ops BIGINT NOT NULL)",
+    "CREATE TABLE configs (config_hash TEXT PRIMARY KEY, base TEXT NOT NULL, "
+    "overrides TEXT NOT NULL, spec TEXT NOT NULL)",
+    "CREATE TABLE sweep_configs (sweep_key TEXT NOT NULL, config_hash TEXT NOT NULL, "
+    "PRIMARY KEY (sweep_key, config_hash))",
+    "CREATE TABLE results (trace_hash TEXT NOT NULL, config_hash TEXT NOT NULL, "
+    "tool_version TEXT NOT NULL, sweep_key TEXT NOT NULL, steps BIGINT NOT NULL, "
+    "source_step_ns DOUBLE PRECISION, step_ns DOUBLE PRECISION, speedup DOUBLE PRECISION, "
+    "compute_ns DOUBLE PRECISION, memory_ns DOUBLE PRECISION, comm_ns DOUBLE PRECISION, "
+    "launch_ns DOUBLE PRECISION, host_ns DOUBLE PRECISION, idle_ns DOUBLE PRECISION, "
+    "class_ns TEXT NOT NULL, energy_j DOUBLE PRECISION, dollars DOUBLE PRECISION, "
+    "perf_per_watt DOUBLE PRECISION, perf_per_dollar DOUBLE PRECISION, "
+    "PRIMARY KEY (trace_hash, config_hash, tool_version))",
+    "CREATE INDEX results_config ON results (config_hash)",
+    "CREATE INDEX results_sweep ON results (sweep_key)",
+    "CREATE INDEX results_trace_step ON results (trace_hash, step_ns)",
+    "INSERT INTO tc_meta (key, value) VALUES ('application', 'tracecast')",
+    "INSERT INTO tc_meta (key, value) VALUES ('schema_version', '1')",
+    NULL,
 };
 
 /* Version 2: the overrides of each configuration as rows, so queries can group and filter
  * on a swept key without JSON functions (which differ between SQLite and PostgreSQL).
  * Backfilled from configs.overrides by backfill_params(). */
 static const char *const schema_v2[] = {
-	"CREATE TABLE config_params (config_hash TEXT NOT NULL, key TEXT NOT NULL, "
-	"value TEXT NOT NULL, num DOUBLE PRECISION, PRIMARY KEY (config_hash, key))",
-	"CREATE INDEX config_params_key ON config_params (key, num)",
-	NULL,
+    "CREATE TABLE config_params (config_hash TEXT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT NOT NULL, num DOUBLE PRECISION, PRIMARY KEY (config_hash, key))",
+    "CREATE INDEX config_params_key ON config_params (key, num)",
+    NULL,
 };
 
 static int backfill_params(struct tc_store *s, struct tc_err *err);
@@ -56,8 +56,8 @@ static const struct migration {
 	const char *const *ddl;
 	int (*fill)(struct tc_store *s, struct tc_err *err);
 } migrations[] = {
-	{schema_v1, NULL}, /* 0 -> 1 */
-	{schema_v2, backfill_params}, /* 1 -> 2 */
+    {schema_v1, NULL},		  /* 0 -> 1 */
+    {schema_v2, backfill_params}, /* 1 -> 2 */
 };
 _Static_assert(TC_ARRAY_LEN(migrations) == TC_STORE_SCHEMA_VERSION, "one migration per version");
 
@@ -162,8 +162,9 @@ static int migrate(struct tc_store *s, int target, struct tc_err *err)
 		char buf[16];
 		snprintf(buf, sizeof(buf), "%d", v + 1);
 		struct store_val p = sv_text(buf);
-		if ((rc = store_exec(s, "UPDATE tc_meta SET value = $1 WHERE key = 'schema_version'", &p,
-				     1, NULL, NULL, err)) < 0)
+		if ((rc =
+			 store_exec(s, "UPDATE tc_meta SET value = $1 WHERE key = 'schema_version'",
+				    &p, 1, NULL, NULL, err)) < 0)
 			goto fail;
 	}
 	if ((rc = store_tx_commit(s, err)) < 0)
@@ -232,7 +233,8 @@ int tc_store_open(struct tc_store **out, const char *uri, const struct tc_store_
 		s->opts.busy_ms = 10000;
 	int target = s->opts.schema_version > 0 ? s->opts.schema_version : TC_STORE_SCHEMA_VERSION;
 	if (target > TC_STORE_SCHEMA_VERSION) {
-		rc = tc_err_set(err, TC_EINVAL, "%s: schema version %d is not known", s->name, target);
+		rc = tc_err_set(err, TC_EINVAL, "%s: schema version %d is not known", s->name,
+				target);
 		goto fail;
 	}
 	if (is_pg_uri(uri)) {
@@ -262,12 +264,13 @@ int tc_store_open(struct tc_store **out, const char *uri, const struct tc_store_
 	s->version = v;
 	if (v < target) {
 		if (s->opts.read_only) {
-			rc = v == 0 ? tc_err_set(err, TC_EDB, "%s: empty database (no sweep stored yet)",
-						 s->name)
-				    : tc_err_set(err, TC_EVERSION,
-						 "%s: schema version %d is older than %d: open it for "
-						 "writing once (tracecast sweep) to migrate it",
-						 s->name, v, TC_STORE_SCHEMA_VERSION);
+			rc = v == 0
+				 ? tc_err_set(err, TC_EDB,
+					      "%s: empty database (no sweep stored yet)", s->name)
+				 : tc_err_set(err, TC_EVERSION,
+					      "%s: schema version %d is older than %d: open it for "
+					      "writing once (tracecast sweep) to migrate it",
+					      s->name, v, TC_STORE_SCHEMA_VERSION);
 			goto fail;
 		}
 		if ((rc = migrate(s, target, err)) < 0)
@@ -310,15 +313,21 @@ static int read_only(struct tc_store *s, struct tc_err *err)
 int tc_store_put_sweep(struct tc_store *s, const struct tc_store_sweep *sw, struct tc_err *err)
 {
 	TC_TRY(read_only(s, err));
-	struct store_val p[] = {sv_text(sw->key),	   sv_text(sw->base), sv_text(sw->grid),
-				sv_text(sw->traces),	   sv_text(sw->mode), sv_int((int64_t)sw->seed),
-				sv_int((int64_t)sw->n_configs), sv_int((int64_t)sw->n_points),
+	struct store_val p[] = {sv_text(sw->key),
+				sv_text(sw->base),
+				sv_text(sw->grid),
+				sv_text(sw->traces),
+				sv_text(sw->mode),
+				sv_int((int64_t)sw->seed),
+				sv_int((int64_t)sw->n_configs),
+				sv_int((int64_t)sw->n_points),
 				sv_text(sw->tool_version)};
-	int rc = store_exec(s,
-			    "INSERT INTO sweeps (sweep_key, base, grid, traces, mode, seed, "
-			    "n_configs, n_points, tool_version) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-			    "$8, $9) ON CONFLICT DO NOTHING",
-			    p, TC_ARRAY_LEN(p), NULL, NULL, err);
+	int rc =
+	    store_exec(s,
+		       "INSERT INTO sweeps (sweep_key, base, grid, traces, mode, seed, "
+		       "n_configs, n_points, tool_version) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		       "$8, $9) ON CONFLICT DO NOTHING",
+		       p, TC_ARRAY_LEN(p), NULL, NULL, err);
 	return rc < 0 ? tc_err_wrap(err, "storing the sweep") : 0;
 }
 
@@ -327,10 +336,11 @@ int tc_store_put_trace(struct tc_store *s, const struct tc_store_trace *t, struc
 	TC_TRY(read_only(s, err));
 	struct store_val p[] = {sv_text(t->hash), sv_text(t->path), sv_text(t->source_chip),
 				sv_int((int64_t)t->ops), sv_int((int64_t)t->gpu_ops)};
-	int rc = store_exec(s,
-			    "INSERT INTO traces (trace_hash, path, source_chip, ops, gpu_ops) VALUES "
-			    "($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-			    p, TC_ARRAY_LEN(p), NULL, NULL, err);
+	int rc =
+	    store_exec(s,
+		       "INSERT INTO traces (trace_hash, path, source_chip, ops, gpu_ops) VALUES "
+		       "($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+		       p, TC_ARRAY_LEN(p), NULL, NULL, err);
 	return rc < 0 ? tc_err_wrap(err, "storing trace %s", t->path) : 0;
 }
 
@@ -371,7 +381,8 @@ static char *overrides_json(const struct tc_store_config *c)
 					if (ch == '"' || ch == '\\')
 						out[len++] = '\\';
 					if (ch < 0x20)
-						len += (size_t)snprintf(out + len, cap - len, "\\u%04x", ch);
+						len += (size_t)snprintf(out + len, cap - len,
+									"\\u%04x", ch);
 					else
 						out[len++] = (char)ch;
 				}
@@ -397,7 +408,8 @@ static char *class_json(const double *ns)
 	for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 		if (ns[c] > 0)
 			len += (size_t)sprintf(out + len, "%s\"%s\":%s", len > 1 ? "," : "",
-					       tc_class_name(c), tc_fmt_double(num, sizeof(num), ns[c]));
+					       tc_class_name(c),
+					       tc_fmt_double(num, sizeof(num), ns[c]));
 	out[len++] = '}';
 	out[len] = 0;
 	return out;
@@ -442,8 +454,8 @@ static int put_chunk(struct tc_store *s, const struct tc_store_config *configs,
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "INSERT INTO sweep_configs (sweep_key, config_hash) VALUES ");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s($%zu, $%zu)", i ? ", " : "",
-					2 * i + 1, 2 * i + 2);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s($%zu, $%zu)",
+					i ? ", " : "", 2 * i + 1, 2 * i + 2);
 	snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT DO NOTHING");
 	for (size_t i = 0; i < n; i++) {
 		p[2 * i] = sv_text(res[i].sweep_key);
@@ -465,13 +477,15 @@ static int put_chunk(struct tc_store *s, const struct tc_store_config *configs,
 				int last = i + 1 == n && j + 1 == configs[i].n_params;
 				if (np < PARAM_ROWS * NPAR && !last)
 					continue;
-				len = (size_t)snprintf(sql, sizeof(sql),
-						       "INSERT INTO config_params (config_hash, key, "
-						       "value, num) VALUES ");
+				len =
+				    (size_t)snprintf(sql, sizeof(sql),
+						     "INSERT INTO config_params (config_hash, key, "
+						     "value, num) VALUES ");
 				for (size_t t = 0; t < np; t += NPAR)
 					len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 								"%s($%zu, $%zu, $%zu, $%zu)",
-								t ? ", " : "", t + 1, t + 2, t + 3, t + 4);
+								t ? ", " : "", t + 1, t + 2, t + 3,
+								t + 4);
 				snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT DO NOTHING");
 				if ((rc = store_exec(s, sql, p, np, NULL, NULL, err)) < 0)
 					goto out;
@@ -479,16 +493,17 @@ static int put_chunk(struct tc_store *s, const struct tc_store_config *configs,
 			}
 	}
 	/* results */
-	len = (size_t)snprintf(sql, sizeof(sql),
-			       "INSERT INTO results (trace_hash, config_hash, tool_version, sweep_key, "
-			       "steps, source_step_ns, step_ns, speedup, compute_ns, memory_ns, "
-			       "comm_ns, launch_ns, host_ns, idle_ns, class_ns, energy_j, dollars, "
-			       "perf_per_watt, perf_per_dollar) VALUES ");
+	len = (size_t)snprintf(
+	    sql, sizeof(sql),
+	    "INSERT INTO results (trace_hash, config_hash, tool_version, sweep_key, "
+	    "steps, source_step_ns, step_ns, speedup, compute_ns, memory_ns, "
+	    "comm_ns, launch_ns, host_ns, idle_ns, class_ns, energy_j, dollars, "
+	    "perf_per_watt, perf_per_dollar) VALUES ");
 	for (size_t i = 0; i < n; i++) {
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s(", i ? ", " : "");
 		for (k = 0; k < NRES; k++)
-			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s$%zu", k ? ", " : "",
-						i * NRES + k + 1);
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s$%zu",
+						k ? ", " : "", i * NRES + k + 1);
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
 	}
 	snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT DO NOTHING");
@@ -549,12 +564,14 @@ int tc_store_put_points(struct tc_store *s, const struct tc_store_config *config
 	 * overlap in key order; two such batches can deadlock (seen with 5 writers). The
 	 * transaction-scoped advisory lock serialises batches: writes are short next to the
 	 * projections, and no batch is ever refused. SQLite serialises writers by itself. */
-	if (s->be->lock_sql && (rc = store_exec(s, s->be->lock_sql, NULL, 0, NULL, NULL, err)) < 0) {
+	if (s->be->lock_sql &&
+	    (rc = store_exec(s, s->be->lock_sql, NULL, 0, NULL, NULL, err)) < 0) {
 		store_tx_rollback(s);
 		return tc_err_wrap(err, "storing %zu results", n);
 	}
 	for (size_t i = 0; i < n; i += CHUNK)
-		if ((rc = put_chunk(s, configs + i, results + i, TC_MIN(CHUNK, n - i), &got, err)) < 0) {
+		if ((rc = put_chunk(s, configs + i, results + i, TC_MIN(CHUNK, n - i), &got, err)) <
+		    0) {
 			store_tx_rollback(s);
 			return tc_err_wrap(err, "storing %zu results", n);
 		}
@@ -567,13 +584,14 @@ int tc_store_put_points(struct tc_store *s, const struct tc_store_config *config
 	return 0;
 }
 
-int tc_store_each_point(struct tc_store *s, const char *tool_version, tc_store_key_fn fn,
-			void *ctx, struct tc_err *err)
+int tc_store_each_point(struct tc_store *s, const char *tool_version, tc_store_key_fn fn, void *ctx,
+			struct tc_err *err)
 {
 	struct tc_store_rows *r;
 	struct store_val p = sv_text(tool_version);
-	int rc = store_exec(s, "SELECT trace_hash, config_hash FROM results WHERE tool_version = $1",
-			    &p, 1, &r, NULL, err);
+	int rc =
+	    store_exec(s, "SELECT trace_hash, config_hash FROM results WHERE tool_version = $1", &p,
+		       1, &r, NULL, err);
 	if (rc < 0)
 		return tc_err_wrap(err, "reading stored points");
 	for (size_t i = 0; i < r->nrows && rc == 0; i++)
@@ -594,8 +612,8 @@ static int backfill_params(struct tc_store *s, struct tc_err *err)
 {
 	struct tc_store_rows *r;
 	int rc = 0;
-	TC_TRY(store_exec(s, "SELECT config_hash, overrides FROM configs ORDER BY config_hash", NULL, 0,
-			  &r, NULL, err));
+	TC_TRY(store_exec(s, "SELECT config_hash, overrides FROM configs ORDER BY config_hash",
+			  NULL, 0, &r, NULL, err));
 	for (size_t i = 0; i < r->nrows && rc == 0; i++) {
 		json_error_t je;
 		json_t *o = json_loads(tc_store_cell(r, i, 1), 0, &je);
@@ -603,8 +621,9 @@ static int backfill_params(struct tc_store *s, struct tc_err *err)
 		json_t *v;
 		if (!json_is_object(o)) {
 			json_decref(o);
-			rc = tc_err_set(err, TC_EFORMAT, "%s: configs.overrides of %s is not a JSON object",
-					s->name, tc_store_cell(r, i, 0));
+			rc = tc_err_set(err, TC_EFORMAT,
+					"%s: configs.overrides of %s is not a JSON object", s->name,
+					tc_store_cell(r, i, 0));
 			break;
 		}
 		json_object_foreach(o, key, v)
@@ -614,17 +633,19 @@ static int backfill_params(struct tc_store *s, struct tc_err *err)
 			struct store_val p[4] = {sv_text(tc_store_cell(r, i, 0)), sv_text(key),
 						 sv_text(NULL), sv_text(NULL)};
 			if (json_is_number(v)) {
-				text = json_is_integer(v) ? (snprintf(buf, sizeof(buf), "%lld",
-								      (long long)json_integer_value(v)),
-							     buf)
-							  : tc_fmt_double(buf, sizeof(buf), json_real_value(v));
+				text = json_is_integer(v)
+					   ? (snprintf(buf, sizeof(buf), "%lld",
+						       (long long)json_integer_value(v)),
+					      buf)
+					   : tc_fmt_double(buf, sizeof(buf), json_real_value(v));
 				p[3] = sv_real(json_number_value(v));
 			}
 			p[2] = sv_text(text ? text : "");
-			rc = store_exec(s,
-					"INSERT INTO config_params (config_hash, key, value, num) VALUES "
-					"($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-					p, 4, NULL, NULL, err);
+			rc = store_exec(
+			    s,
+			    "INSERT INTO config_params (config_hash, key, value, num) VALUES "
+			    "($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+			    p, 4, NULL, NULL, err);
 			if (rc < 0)
 				break;
 		}

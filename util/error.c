@@ -65,8 +65,8 @@ const char *tc_err_name(int code)
 	switch (code) {
 	case 0:
 		return "success";
-#define TC_X_CASE(name, val, text)                                                          \
-	case val:                                                                           \
+#define TC_X_CASE(name, val, text)                                                                 \
+	case val:                                                                                  \
 		return text;
 		TC_ERRORS(TC_X_CASE)
 #undef TC_X_CASE

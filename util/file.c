@@ -161,8 +161,10 @@ int tc_outfile_open(struct tc_outfile *o, const char *path, struct tc_err *err)
 	if (exists && !S_ISREG(st.st_mode)) {
 		free(target);
 		return tc_err_set(err, TC_EINVAL, "%s: is a %s, not a file to write", path,
-				  S_ISDIR(st.st_mode) ? "directory" : S_ISBLK(st.st_mode) ? "block device"
-				  : S_ISSOCK(st.st_mode) ? "socket" : "special file");
+				  S_ISDIR(st.st_mode)	 ? "directory"
+				  : S_ISBLK(st.st_mode)	 ? "block device"
+				  : S_ISSOCK(st.st_mode) ? "socket"
+							 : "special file");
 	}
 	size_t n = strlen(real) + 32;
 	o->path = target ? target : tc_xstrdup(path);
@@ -230,7 +232,8 @@ int tc_outfile_commit(struct tc_outfile *o, struct tc_err *err)
 	/* only now: a signal before the rename or unlink must still find the temporary */
 	tc_tmp_forget(o->tmp);
 	if (bad) {
-		tc_err_set(err, TC_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "i/o error");
+		tc_err_set(err, TC_EIO, "%s: write failed: %s", o->path,
+			   e ? strerror(e) : "i/o error");
 		free(o->tmp);
 		free(o->path);
 		o->tmp = o->path = NULL;
@@ -277,18 +280,26 @@ int tc_outputs_check(const char *const *outs, size_t n_out, const char *const *i
 		if (!reg && stat(o, &so) == 0)
 			continue; /* a device or FIFO: written directly, nothing to destroy */
 		for (size_t j = 0; reg && j < n_in; j++)
-			if (regular(ins[j], &sx) && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
-				return tc_err_set(err, TC_EINVAL, "%s: output is the input %s; refusing "
-						  "to overwrite it", o, ins[j]);
+			if (regular(ins[j], &sx) && sx.st_dev == so.st_dev &&
+			    sx.st_ino == so.st_ino)
+				return tc_err_set(err, TC_EINVAL,
+						  "%s: output is the input %s; refusing "
+						  "to overwrite it",
+						  o, ins[j]);
 		for (size_t j = 0; j < i; j++) {
 			if (!outs[j])
 				continue;
 			if (strcmp(outs[j], o) == 0)
-				return tc_err_set(err, TC_EINVAL, "%s: named for two outputs; give each "
-						  "its own file", o);
-			if (reg && regular(outs[j], &sx) && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
-				return tc_err_set(err, TC_EINVAL, "%s: the same file as the output %s; give "
-						  "each output its own file", o, outs[j]);
+				return tc_err_set(err, TC_EINVAL,
+						  "%s: named for two outputs; give each "
+						  "its own file",
+						  o);
+			if (reg && regular(outs[j], &sx) && sx.st_dev == so.st_dev &&
+			    sx.st_ino == so.st_ino)
+				return tc_err_set(err, TC_EINVAL,
+						  "%s: the same file as the output %s; give "
+						  "each output its own file",
+						  o, outs[j]);
 		}
 	}
 	return 0;

@@ -75,7 +75,8 @@ char *tc_fmt_bytes(char *buf, size_t n, double bytes)
 	if (u == 0)
 		snprintf(buf, n, "%s B", tc_fmt_fixed(t, sizeof(t), bytes, 0));
 	else
-		snprintf(buf, n, "%s %s", tc_fmt_fixed(t, sizeof(t), bytes, bytes < 10 ? 2 : 1), unit[u]);
+		snprintf(buf, n, "%s %s", tc_fmt_fixed(t, sizeof(t), bytes, bytes < 10 ? 2 : 1),
+			 unit[u]);
 	return buf;
 }
 

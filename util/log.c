@@ -61,11 +61,14 @@ void tc_progress_update(struct tc_progress *p, uint64_t done)
 	double rate = el > 0 ? (double)done / el : 0;
 	if (p->total) {
 		double pct = 100.0 * (double)done / (double)p->total;
-		double eta = rate > 0 ? (double)(p->total - (done < p->total ? done : p->total)) / rate : 0;
+		double eta =
+		    rate > 0 ? (double)(p->total - (done < p->total ? done : p->total)) / rate : 0;
 		fprintf(stderr, "\r%s %5.1f%%  %s  %s/s  ETA %.0fs   ", p->label, pct,
-			tc_fmt_bytes(b1, sizeof(b1), (double)done), tc_fmt_bytes(b2, sizeof(b2), rate), eta);
+			tc_fmt_bytes(b1, sizeof(b1), (double)done),
+			tc_fmt_bytes(b2, sizeof(b2), rate), eta);
 	} else {
-		fprintf(stderr, "\r%s  %s  %s/s   ", p->label, tc_fmt_bytes(b1, sizeof(b1), (double)done),
+		fprintf(stderr, "\r%s  %s  %s/s   ", p->label,
+			tc_fmt_bytes(b1, sizeof(b1), (double)done),
 			tc_fmt_bytes(b2, sizeof(b2), rate));
 	}
 }

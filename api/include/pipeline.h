@@ -13,22 +13,25 @@
 struct tc_pipeline_req {
 	const char *const *inputs; /* borrowed */
 	size_t n_inputs;
-	const char *target; /* NULL: identity (validation) */
-	const char *source; /* NULL: from the trace's devices */
-	const char *specs;  /* chip library folder, NULL = default */
+	const char *target;	 /* NULL: identity (validation) */
+	const char *source;	 /* NULL: from the trace's devices */
+	const char *specs;	 /* chip library folder, NULL = default */
 	const char *const *sets; /* "key=value" overrides on the target */
 	size_t n_sets;
 	const char *const *dims; /* ONNX symbolic dims */
 	size_t n_dims;
-	int training;	   /* ONNX: with backward and optimizer */
-	unsigned dtype;	   /* ONNX: the precision the model runs at, 0 = its own */
+	int training;	/* ONNX: with backward and optimizer */
+	unsigned dtype; /* ONNX: the precision the model runs at, 0 = its own */
 	const struct tc_log *log;
 	struct tc_replay_opts opts; /* source, target, sets and log are set by the pipeline */
 	/* how errors name the chips ("--target" in the command); NULL = "source chip" and
 	 * "target chip" */
 	const char *source_what, *target_what;
 };
-#define TC_PIPELINE_REQ_INIT {.opts = TC_REPLAY_OPTS_INIT}
+#define TC_PIPELINE_REQ_INIT                                                                       \
+	{                                                                                          \
+		.opts = TC_REPLAY_OPTS_INIT                                                        \
+	}
 
 struct tc_pipeline {
 	struct tc_hw *hw;
@@ -51,8 +54,7 @@ int tc_pipeline_opstream(const char *const *inputs, size_t n, const struct tc_in
  * tc_pipeline_run = tc_pipeline_open (opstream, graph, chip library, source and target) then
  * tc_pipeline_replay; a caller that needs more from the library between the two (per-rank
  * chips) calls them itself. */
-int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *out,
-		    struct tc_err *err);
+int tc_pipeline_run(const struct tc_pipeline_req *req, struct tc_pipeline *out, struct tc_err *err);
 int tc_pipeline_open(const struct tc_pipeline_req *req, struct tc_pipeline *out,
 		     struct tc_err *err);
 int tc_pipeline_replay(const struct tc_pipeline_req *req, struct tc_pipeline *p,

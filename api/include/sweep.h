@@ -20,7 +20,7 @@ struct tc_sweep_req {
 	/* one input each (a .tcs, or a trace api/pipeline.h ingests first), loaded once */
 	const char *const *traces;
 	size_t n_traces;
-	const char *base; /* chip id, alias or spec file the grid overrides */
+	const char *base;	 /* chip id, alias or spec file the grid overrides */
 	const char *const *grid; /* "key=v1,v2,..." or "key=lo:hi:n"; scale.* axes too */
 	size_t n_grid;
 	const char *db;	    /* SQLite path or postgresql:// URI; NULL = results to the sink only */
@@ -29,12 +29,15 @@ struct tc_sweep_req {
 	uint64_t random_n;  /* a random sample of this many configurations; 0 = every one */
 	uint64_t seed;	    /* of the sample */
 	uint64_t jobs;	    /* worker threads, 1..256; 0 = the number of cores */
-	struct tc_shard shard; /* only this part of the plan; {0, 1} = all */
-	uint64_t limit;	       /* stop after this many new points; 0 = none */
-	int no_memo;	       /* simulate every point (same figures, slower) */
+	struct tc_shard shard;	  /* only this part of the plan; {0, 1} = all */
+	uint64_t limit;		  /* stop after this many new points; 0 = none */
+	int no_memo;		  /* simulate every point (same figures, slower) */
 	const struct tc_log *log; /* NULL = quiet */
 };
-#define TC_SWEEP_REQ_INIT {.seed = 1, .shard = {.k = 0, .n = 1}}
+#define TC_SWEEP_REQ_INIT                                                                          \
+	{                                                                                          \
+		.seed = 1, .shard = {.k = 0, .n = 1 }                                              \
+	}
 
 /* One computed point, as it is stored. Borrowed for the call only. */
 struct tc_sweep_point {
@@ -54,25 +57,25 @@ typedef int (*tc_sweep_sink_fn)(void *user, const struct tc_sweep_point *p, stru
 typedef int (*tc_sweep_progress_fn)(void *user, uint64_t done, uint64_t total);
 
 struct tc_sweep_stats {
-	char key[33];		/* the sweep's identity (base, grid, sample, traces) */
-	uint64_t configs;	/* configurations of the whole sweep (all shards) */
-	uint64_t total;		/* points of this shard */
-	uint64_t stored;	/* new points written to the database */
-	uint64_t skipped;	/* points found already stored */
-	uint64_t computed;	/* points run */
+	char key[33];		       /* the sweep's identity (base, grid, sample, traces) */
+	uint64_t configs;	       /* configurations of the whole sweep (all shards) */
+	uint64_t total;		       /* points of this shard */
+	uint64_t stored;	       /* new points written to the database */
+	uint64_t skipped;	       /* points found already stored */
+	uint64_t computed;	       /* points run */
 	uint64_t memo_sims, memo_hits; /* timelines simulated and points re-priced */
-	size_t already;		/* stored points of this tool version seen at the start */
-	int cancelled;		/* the progress callback asked to stop */
-	int limited;		/* the limit was reached */
+	size_t already;		       /* stored points of this tool version seen at the start */
+	int cancelled;		       /* the progress callback asked to stop */
+	int limited;		       /* the limit was reached */
 };
 
 /* Validate everything (grid keys and values, chips, traces) before touching the database,
  * then run. Errors: one line naming the trace, the grid value or the database; after points
  * were stored, "sweep stopped (N new points stored): ...". progress, sink may be NULL;
  * stats may be NULL. */
-int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress,
-		 void *progress_user, tc_sweep_sink_fn sink, void *sink_user,
-		 struct tc_sweep_stats *stats, struct tc_err *err);
+int tc_sweep_run(const struct tc_sweep_req *req, tc_sweep_progress_fn progress, void *progress_user,
+		 tc_sweep_sink_fn sink, void *sink_user, struct tc_sweep_stats *stats,
+		 struct tc_err *err);
 
 /* Check the grid arguments' syntax ("key=v1,v2" or "key=lo:hi:n", no key twice) without a
  * chip: for commands that report bad arguments as usage errors. */

@@ -56,8 +56,8 @@ void tc_api_free(void *p);
 int tc_api_project(struct tc_api *api, const char *request, char **json, char **ops_csv);
 
 /* Ingest traces or a model into an opstream. request: {"inputs": [...], "output": path,
- * "dims": [...], "training": bool, "dtype": "bf16"}. The output is written under a temporary name and renamed
- * only when complete. */
+ * "dims": [...], "training": bool, "dtype": "bf16"}. The output is written under a temporary name
+ * and renamed only when complete. */
 int tc_api_ingest(struct tc_api *api, const char *request);
 
 /* The chip library: a JSON array of {"id", "name", "vendor", "peak_tflops": {dtype: n},
@@ -95,8 +95,8 @@ typedef int (*tc_api_progress_fn)(void *user, uint64_t done, uint64_t total);
  * "speedup", "<bound>_ns" per bound, "class_ns": {class: ns}, "energy_j", "dollars",
  * "perf_per_watt", "perf_per_dollar", "config_hash", "trace_hash" (the database's columns;
  * NaN as null). Points found already stored are counted in "skipped", not returned. */
-int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress,
-		 void *user, char **json);
+int tc_api_sweep(struct tc_api *api, const char *request, tc_api_progress_fn progress, void *user,
+		 char **json);
 
 #ifdef __cplusplus
 }

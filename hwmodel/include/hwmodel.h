@@ -20,9 +20,9 @@
 enum tc_bound {
 	TC_BOUND_COMPUTE = 0,
 	TC_BOUND_MEMORY,
-	TC_BOUND_COMM,    /* collectives / p2p on the network */
-	TC_BOUND_LAUNCH,  /* floored by the minimum kernel time / launch latency */
-	TC_BOUND_HOST,    /* CPU time on the host (runtime calls, framework) */
+	TC_BOUND_COMM,	 /* collectives / p2p on the network */
+	TC_BOUND_LAUNCH, /* floored by the minimum kernel time / launch latency */
+	TC_BOUND_HOST,	 /* CPU time on the host (runtime calls, framework) */
 	TC_BOUND_IDLE,
 	TC_BOUND__COUNT
 };
@@ -50,8 +50,8 @@ size_t tc_hw_suggest(const struct tc_hw *hw, const char *name, char *buf, size_t
 struct tc_chip;
 /* name_or_path: chip id, alias, or a path to a .json spec. sets: "key.path=value" strings.
  * Errors name the file and the key path ("specs/x.json: memory.hbm.bw_gbs: must be > 0"). */
-int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *sets,
-	       size_t n_sets, struct tc_chip **out, struct tc_err *err);
+int tc_hw_load(struct tc_hw *hw, const char *name_or_path, const char *const *sets, size_t n_sets,
+	       struct tc_chip **out, struct tc_err *err);
 void tc_chip_free(struct tc_chip *chip);
 /* A spec read and resolved once (files read, inheritance merged, no sets applied), for
  * callers that load many variants of one chip (sweeps): tc_chip_base_load gives what
@@ -63,8 +63,8 @@ int tc_hw_base_open(struct tc_hw *hw, const char *name_or_path, struct tc_chip_b
 int tc_chip_base_load(const struct tc_chip_base *b, const char *const *sets, size_t n_sets,
 		      struct tc_chip **out, struct tc_err *err);
 void tc_chip_base_free(struct tc_chip_base *b);
-const char *tc_chip_id(const struct tc_chip *chip);   /* "h100-sxm5" */
-const char *tc_chip_name(const struct tc_chip *chip); /* "NVIDIA H100 SXM5 80GB" */
+const char *tc_chip_id(const struct tc_chip *chip);	/* "h100-sxm5" */
+const char *tc_chip_name(const struct tc_chip *chip);	/* "NVIDIA H100 SXM5 80GB" */
 const char *tc_chip_vendor(const struct tc_chip *chip); /* "nvidia" */
 /* The resolved spec flattened to leaves, sorted by key path: path ("memory.hbm.bw_gbs"),
  * value as compact JSON ("3350"), source citation ("" when none). Borrowed from the chip. */
@@ -100,17 +100,18 @@ int tc_chip_print_json(const struct tc_chip *chip, FILE *fp);
 
 /* What the cost model needs to know about one GPU operation. */
 struct tc_hw_op {
-	uint8_t op_class;   /* enum tc_class */
-	uint8_t dtype;      /* enum tc_dtype, TC_DT_UNKNOWN = assume the chip's bf16/fp16 */
-	uint8_t kind;       /* enum tc_kind (kernel, memcpy, memset, node) */
-	uint8_t sub;        /* copy direction for memcpy */
+	uint8_t op_class; /* enum tc_class */
+	uint8_t dtype;	  /* enum tc_dtype, TC_DT_UNKNOWN = assume the chip's bf16/fp16 */
+	uint8_t kind;	  /* enum tc_kind (kernel, memcpy, memset, node) */
+	uint8_t sub;	  /* copy direction for memcpy */
 	uint8_t has_work;
 	uint64_t flops, bytes_read, bytes_written;
 	int64_t m, n, k, batch; /* GEMM-like dims when known (0 = unknown), for tile quantisation */
 	/* collectives */
 	uint8_t coll_kind;
 	uint32_t group_size;
-	uint32_t ranks_per_node; /* placement hint: ranks of the group in one scale-up domain, 0 = all */
+	uint32_t
+	    ranks_per_node; /* placement hint: ranks of the group in one scale-up domain, 0 = all */
 	uint64_t coll_bytes;
 	/* No name: ingest decided op_class from the names (ingest/opclass.c), hwmodel reads only
 	 * the enums. */
@@ -134,15 +135,16 @@ enum tc_hw_basis {
 const char *tc_hw_basis_name(unsigned b);
 
 struct tc_hw_cost {
-	double ns;          /* modelled duration */
-	uint8_t bound;      /* enum tc_bound */
-	double compute_ns;  /* terms of the roofline, for reports */
+	double ns;	   /* modelled duration */
+	uint8_t bound;	   /* enum tc_bound */
+	double compute_ns; /* terms of the roofline, for reports */
 	double memory_ns;
 	double comm_ns;
-	double util;        /* modelled utilisation of the bounding resource, 0..1 (for power) */
+	double util; /* modelled utilisation of the bounding resource, 0..1 (for power) */
 	uint8_t dtype_fallback; /* 1: the chip lacks the op's dtype; a neighbour type was used */
-	uint8_t dtype_used;     /* spec column used: 0 fp64 1 fp32 2 tf32 3 bf16 4 fp16 5 fp8 6 int8 7 fp4 */
-	uint8_t basis;          /* enum tc_hw_basis */
+	uint8_t dtype_used; /* spec column used: 0 fp64 1 fp32 2 tf32 3 bf16 4 fp16 5 fp8 6 int8 7
+			       fp4 */
+	uint8_t basis;	    /* enum tc_hw_basis */
 	/* the modelled time and bound before the chip's kernel floor (min_kernel_us) */
 	double raw_ns;
 	uint8_t raw_bound;
@@ -206,12 +208,13 @@ double tc_chip_class_sigma(const struct tc_chip *chip, unsigned op_class, int an
  * over the span plus flops x pJ/FLOP + bytes x pJ/B (a term the spec lacks counts 0), the
  * dynamic part capped at (tdp - idle) over the span. docs/hwmodel.md §4. */
 double tc_chip_energy_ops_j(const struct tc_chip *chip, double span_ns,
-			    const double busy_ns[TC_BOUND__COUNT], const double util_ns[TC_BOUND__COUNT],
-			    double flops, double bytes);
+			    const double busy_ns[TC_BOUND__COUNT],
+			    const double util_ns[TC_BOUND__COUNT], double flops, double bytes);
 /* Energy of a span of wall time: idle power for the whole span plus dynamic power for busy
  * time weighted by utilisation. busy_ns[b] = device-busy ns per bound, util_ns[b] = sum over
  * ops of ns*util. Returns joules. */
-double tc_chip_energy_j(const struct tc_chip *chip, double span_ns, const double busy_ns[TC_BOUND__COUNT],
+double tc_chip_energy_j(const struct tc_chip *chip, double span_ns,
+			const double busy_ns[TC_BOUND__COUNT],
 			const double util_ns[TC_BOUND__COUNT]);
 /* Dollars for span_ns of one device: rent per hour when given, else amortised purchase over
  * lifetime plus energy_j at $/kWh times PUE. */

@@ -14,14 +14,14 @@
 #include "opstream.h"
 
 struct tc_ingest_opts {
-	const struct tc_log *log;  /* NULL = quiet */
-	const char *const *dims;   /* ONNX: "name=value" bindings of symbolic dims */
+	const struct tc_log *log; /* NULL = quiet */
+	const char *const *dims;  /* ONNX: "name=value" bindings of symbolic dims */
 	size_t n_dims;
-	int training;              /* ONNX: append backward + optimizer ops */
-	size_t chunk_ops;          /* opstream chunk size, 0 = default */
-	const char *format;        /* force an adapter by name ("kineto", "onnx"), NULL = detect */
-	size_t run_ops;            /* Kineto: ops per sorted run spilled to a temporary file
-				    * (memory bound), 0 = default (262144); tests use small ones */
+	int training;	    /* ONNX: append backward + optimizer ops */
+	size_t chunk_ops;   /* opstream chunk size, 0 = default */
+	const char *format; /* force an adapter by name ("kineto", "onnx"), NULL = detect */
+	size_t run_ops;	    /* Kineto: ops per sorted run spilled to a temporary file
+			     * (memory bound), 0 = default (262144); tests use small ones */
 	/* Inputs that are not regular files ("-" = stdin, pipes, FIFOs, devices) are read once,
 	 * into a temporary file, so detection and the adapters' passes see the same bytes; at
 	 * most spool_max bytes (0 = TC_INGEST_SPOOL_MAX), so /dev/zero cannot fill the disk. */
@@ -43,15 +43,18 @@ struct tc_ingest_opts {
 	 * overrides); the output is the same bytes whatever the number */
 	unsigned threads;
 };
-#define TC_INGEST_OPTS_INIT {.log = NULL} /* every option at its default: zero */
+#define TC_INGEST_OPTS_INIT                                                                        \
+	{                                                                                          \
+		.log = NULL                                                                        \
+	}					/* every option at its default: zero */
 #define TC_INGEST_SPOOL_MAX (UINT64_C(4) << 30) /* 4 GiB */
 
 struct tc_ingest_stats {
-	uint64_t bytes_in;        /* uncompressed input bytes parsed */
-	uint64_t events;          /* input events / nodes seen */
-	uint64_t ops;             /* ops written */
-	uint64_t skipped;         /* events not turned into ops (unknown phase, metadata, ...) */
-	uint64_t unknown_ops;     /* ops whose class is "other" */
+	uint64_t bytes_in;    /* uncompressed input bytes parsed */
+	uint64_t events;      /* input events / nodes seen */
+	uint64_t ops;	      /* ops written */
+	uint64_t skipped;     /* events not turned into ops (unknown phase, metadata, ...) */
+	uint64_t unknown_ops; /* ops whose class is "other" */
 	uint64_t steps, kernels, collectives;
 	uint32_t ranks;
 };
@@ -119,8 +122,7 @@ int tc_work_of_conv(const struct tc_shape *in, const struct tc_shape *w, uint8_t
 		    const struct tc_conv_params *p, struct tc_work *work);
 /* tc_work_of_op() with convolution geometry for the conv ops (p may be NULL). */
 int tc_work_of_op_conv(const char *name, const struct tc_shape *shapes, size_t n_shapes,
-		       const uint8_t *dtypes, const struct tc_conv_params *p,
-		       struct tc_work *work);
+		       const uint8_t *dtypes, const struct tc_conv_params *p, struct tc_work *work);
 
 /* ---- tables of measured operators (optable.c; docs/ingest.md, docs/testbench.md) ------ */
 
@@ -128,27 +130,27 @@ enum tc_optable_layout { TC_OPTABLE_MICRO = 1, TC_OPTABLE_MODEL = 2 };
 
 /* One measured operator: its work as the cost model sees it and its measured time. */
 struct tc_optable_row {
-	const char *name;    /* micro: the op ("bmm", "addu", "ln"); model: the fx node name */
-	const char *dims;    /* micro: "B=6 M=27 N=21 K=390"; model: the input shapes */
-	uint8_t op_class;    /* enum tc_class; TC_CLASS_HOST = no kernel (views, metadata) */
+	const char *name; /* micro: the op ("bmm", "addu", "ln"); model: the fx node name */
+	const char *dims; /* micro: "B=6 M=27 N=21 K=390"; model: the input shapes */
+	uint8_t op_class; /* enum tc_class; TC_CLASS_HOST = no kernel (views, metadata) */
 	uint8_t has_work;
-	struct tc_work work; /* FLOPs, bytes, dtype, GEMM dims (struct below) */
-	double latency_ns;   /* measured (the backward time for a backward row) */
+	struct tc_work work;  /* FLOPs, bytes, dtype, GEMM dims (struct below) */
+	double latency_ns;    /* measured (the backward time for a backward row) */
 	double bw_latency_ns; /* internal while reading; 0 in a returned table */
-	uint32_t repeat;     /* model tables: num_layer for the nodes of the traced layer, else 1 */
-	uint32_t line;       /* line of the CSV record */
-	uint8_t backward;    /* model tables in training: a backward node */
+	uint32_t repeat;  /* model tables: num_layer for the nodes of the traced layer, else 1 */
+	uint32_t line;	  /* line of the CSV record */
+	uint8_t backward; /* model tables in training: a backward node */
 };
 
 /* A table read whole. Read-only for callers; strings live as long as the table. */
 struct tc_optable {
 	const char *path;
 	const char *device;  /* micro: the Device column; model: the folder name, '_' -> ' ' */
-	int layout;          /* enum tc_optable_layout */
+	int layout;	     /* enum tc_optable_layout */
 	const char *model;   /* model tables: the file stem "bert_large-inf-512-8"; else NULL */
-	int training;        /* model tables: "-train-" in the name: backward rows follow */
+	int training;	     /* model tables: "-train-" in the name: backward rows follow */
 	uint32_t num_layers; /* model tables: from the JSON beside the CSV, 0 when absent */
-	double e2e_ns;       /* model tables: measured end-to-end latency, NaN when absent */
+	double e2e_ns;	     /* model tables: measured end-to-end latency, NaN when absent */
 	struct tc_optable_row *rows;
 	size_t n_rows;
 };

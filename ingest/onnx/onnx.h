@@ -17,15 +17,15 @@ struct tc_onnx_graph;
 
 /* Summary of an analysed graph (totals over the forward ops, for tests and -v). */
 struct tc_onnx_summary {
-	uint64_t nodes;        /* NodeProtos in the main graph */
-	uint64_t folded;       /* nodes folded into constants (not emitted) */
-	uint64_t ops;          /* forward ops emitted (nodes - folded) */
-	uint64_t unknown_ops;  /* emitted ops whose work is unknown */
-	uint64_t flops;        /* sum over forward ops with known work */
+	uint64_t nodes;	      /* NodeProtos in the main graph */
+	uint64_t folded;      /* nodes folded into constants (not emitted) */
+	uint64_t ops;	      /* forward ops emitted (nodes - folded) */
+	uint64_t unknown_ops; /* emitted ops whose work is unknown */
+	uint64_t flops;	      /* sum over forward ops with known work */
 	uint64_t bytes_read, bytes_written;
-	uint64_t params;       /* parameter elements (see docs/onnx.md) */
+	uint64_t params; /* parameter elements (see docs/onnx.md) */
 	uint64_t param_bytes;
-	uint64_t train_ops;    /* backward + optimizer ops appended by --training */
+	uint64_t train_ops; /* backward + optimizer ops appended by --training */
 	int64_t ir_version, opset;
 };
 

@@ -13,10 +13,10 @@
 #include "onnx_int.h"
 
 const struct tc_ingest_adapter tc_ingest_onnx_adapter = {
-	"onnx",
-	"ONNX model (.onnx): graph nodes with inferred shapes, FLOPs and bytes",
-	tc_onnx_probe,
-	tc_onnx_run,
+    "onnx",
+    "ONNX model (.onnx): graph nodes with inferred shapes, FLOPs and bytes",
+    tc_onnx_probe,
+    tc_onnx_run,
 };
 
 #define ADAM_FLOPS_PER_PARAM 12 /* m, v updates (7), bias-corrected step (5) */
@@ -77,8 +77,8 @@ static void report_unknown(const struct tc_onnx_graph *g)
 		char buf[512];
 		size_t off = 0;
 		for (size_t i = 0; i < g->n_unk && off < sizeof(buf) - 1; i++) {
-			int w = snprintf(buf + off, sizeof(buf) - off, "%s%s x%" PRIu64, i ? ", " : "",
-					 g->unk_names[i], g->unk_counts[i]);
+			int w = snprintf(buf + off, sizeof(buf) - off, "%s%s x%" PRIu64,
+					 i ? ", " : "", g->unk_names[i], g->unk_counts[i]);
 			if (w < 0)
 				break;
 			off += (size_t)w;
@@ -96,7 +96,8 @@ static void mark_params(struct tc_onnx_graph *g, const uint8_t *used)
 {
 	for (uint32_t t = 0; t < g->nt; t++) {
 		struct ox_tensor *x = &g->t[t];
-		x->req_grad = x->is_const && x->is_param && tensor_used(used, t) && is_float_elem(x->elem);
+		x->req_grad =
+		    x->is_const && x->is_param && tensor_used(used, t) && is_float_elem(x->elem);
 	}
 	for (size_t i = 0; i < g->nn; i++) {
 		const struct ox_node *n = &g->nodes[i];
@@ -489,7 +490,8 @@ static void build_meta(struct tc_onnx_graph *g, struct kvbuf *m)
 		char one[300];
 		int w = snprintf(one, sizeof(one), "%s%.200s=[", off ? ";" : "", nm);
 		for (int k = 0; k < t->rank && w > 0 && (size_t)w < sizeof(one); k++)
-			w += snprintf(one + w, sizeof(one) - (size_t)w, "%s%" PRId64, k ? "," : "", t->dims[k]);
+			w += snprintf(one + w, sizeof(one) - (size_t)w, "%s%" PRId64, k ? "," : "",
+				      t->dims[k]);
 		if (w > 0 && (size_t)w < sizeof(one))
 			snprintf(one + w, sizeof(one) - (size_t)w, "]");
 		sb_cat(buf, sizeof(buf), &off, one);
@@ -512,7 +514,8 @@ static void build_meta(struct tc_onnx_graph *g, struct kvbuf *m)
 	buf[0] = 0;
 	for (size_t i = 0; i < g->n_unk; i++) {
 		char one[160];
-		snprintf(one, sizeof(one), "%s%.100s=%" PRIu64, i ? "," : "", g->unk_names[i], g->unk_counts[i]);
+		snprintf(one, sizeof(one), "%s%.100s=%" PRIu64, i ? "," : "", g->unk_names[i],
+			 g->unk_counts[i]);
 		sb_cat(buf, sizeof(buf), &off, one);
 	}
 	kv_add(g, m, "unknown_ops", buf);
@@ -549,8 +552,8 @@ static int open_writer(struct emit *e, const char *out_path, struct tc_err *err)
 	struct tc_ops_writer_opts wo = TC_OPS_WRITER_OPTS_INIT;
 	wo.chunk_ops = g->chunk_ops;
 	TC_TRY(tc_ops_writer_open(&e->w, out_path, &hdr, &wo, err));
-	struct tc_lane lane = {0, 0, 0, TC_LANE_GRAPH, 0,
-			       g->gp->name && g->gp->name[0] ? g->gp->name : "graph"};
+	struct tc_lane lane = {
+	    0, 0, 0, TC_LANE_GRAPH, 0, g->gp->name && g->gp->name[0] ? g->gp->name : "graph"};
 	int rc = tc_ops_writer_lane(e->w, &lane, &e->lane);
 	return rc < 0 ? tc_err_set(err, rc, "%s: cannot declare the graph lane", out_path) : 0;
 }
@@ -673,7 +676,8 @@ int tc_onnx_run(const char *const *inputs, size_t n_inputs, const char *out_path
 		struct tc_err *err)
 {
 	if (n_inputs != 1)
-		return tc_err_set(err, TC_EINVAL, "onnx: one model per stream (got %zu inputs)", n_inputs);
+		return tc_err_set(err, TC_EINVAL, "onnx: one model per stream (got %zu inputs)",
+				  n_inputs);
 	struct tc_onnx_graph *g = NULL;
 	if (opts && opts->sources) { /* a spooled pipe: read the copy, name the input */
 		char *buf = NULL;

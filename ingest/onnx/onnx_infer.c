@@ -11,33 +11,71 @@
 
 struct ew_cost {
 	const char *op;
-	uint8_t fpe;   /* FLOPs per output element */
+	uint8_t fpe; /* FLOPs per output element */
 	uint8_t boolean;
 };
 
 /* Unary: output = input 0 shape. */
 static const struct ew_cost unary_ops[] = {
-	{"Relu", 1, 0}, {"LeakyRelu", 2, 0}, {"Abs", 1, 0}, {"Neg", 1, 0}, {"Clip", 2, 0},
-	{"Floor", 1, 0}, {"Ceil", 1, 0}, {"Round", 1, 0}, {"Sign", 1, 0}, {"Reciprocal", 1, 0},
-	{"Sqrt", 4, 0}, {"Exp", 4, 0}, {"Log", 4, 0}, {"Sigmoid", 4, 0}, {"Tanh", 4, 0},
-	{"Erf", 4, 0}, {"Softplus", 4, 0}, {"Softsign", 3, 0}, {"Elu", 4, 0}, {"Selu", 5, 0},
-	{"Celu", 5, 0}, {"ThresholdedRelu", 1, 0}, {"HardSigmoid", 3, 0}, {"HardSwish", 4, 0},
-	{"Mish", 8, 0}, {"Sin", 4, 0}, {"Cos", 4, 0}, {"Tan", 4, 0}, {"Asin", 4, 0},
-	{"Acos", 4, 0}, {"Atan", 4, 0}, {"Sinh", 4, 0}, {"Cosh", 4, 0}, {"Gelu", 8, 0},
-	{"FastGelu", 8, 0}, {"QuickGelu", 5, 0}, {"Not", 1, 1}, {"IsNaN", 1, 1}, {"IsInf", 1, 1},
-	{"CumSum", 1, 0}, {"Trilu", 1, 0}, {"Shrink", 2, 0}, {"Cast", 0, 0}, {"CastLike", 0, 0},
-	{"QuantizeLinear", 2, 0}, {"DequantizeLinear", 2, 0}, {"RotaryEmbedding", 3, 0},
-	{"BitwiseNot", 1, 0},
+    {"Relu", 1, 0},
+    {"LeakyRelu", 2, 0},
+    {"Abs", 1, 0},
+    {"Neg", 1, 0},
+    {"Clip", 2, 0},
+    {"Floor", 1, 0},
+    {"Ceil", 1, 0},
+    {"Round", 1, 0},
+    {"Sign", 1, 0},
+    {"Reciprocal", 1, 0},
+    {"Sqrt", 4, 0},
+    {"Exp", 4, 0},
+    {"Log", 4, 0},
+    {"Sigmoid", 4, 0},
+    {"Tanh", 4, 0},
+    {"Erf", 4, 0},
+    {"Softplus", 4, 0},
+    {"Softsign", 3, 0},
+    {"Elu", 4, 0},
+    {"Selu", 5, 0},
+    {"Celu", 5, 0},
+    {"ThresholdedRelu", 1, 0},
+    {"HardSigmoid", 3, 0},
+    {"HardSwish", 4, 0},
+    {"Mish", 8, 0},
+    {"Sin", 4, 0},
+    {"Cos", 4, 0},
+    {"Tan", 4, 0},
+    {"Asin", 4, 0},
+    {"Acos", 4, 0},
+    {"Atan", 4, 0},
+    {"Sinh", 4, 0},
+    {"Cosh", 4, 0},
+    {"Gelu", 8, 0},
+    {"FastGelu", 8, 0},
+    {"QuickGelu", 5, 0},
+    {"Not", 1, 1},
+    {"IsNaN", 1, 1},
+    {"IsInf", 1, 1},
+    {"CumSum", 1, 0},
+    {"Trilu", 1, 0},
+    {"Shrink", 2, 0},
+    {"Cast", 0, 0},
+    {"CastLike", 0, 0},
+    {"QuantizeLinear", 2, 0},
+    {"DequantizeLinear", 2, 0},
+    {"RotaryEmbedding", 3, 0},
+    {"BitwiseNot", 1, 0},
 };
 
 /* Broadcasting n-ary: FLOPs = fpe x output elements x (inputs - 1). */
 static const struct ew_cost nary_ops[] = {
-	{"Add", 1, 0}, {"Sub", 1, 0}, {"Mul", 1, 0}, {"Div", 1, 0}, {"Pow", 4, 0}, {"Mod", 1, 0},
-	{"Max", 1, 0}, {"Min", 1, 0}, {"Sum", 1, 0}, {"Mean", 1, 0}, {"PRelu", 2, 0},
-	{"Equal", 1, 1}, {"Less", 1, 1}, {"Greater", 1, 1}, {"LessOrEqual", 1, 1},
-	{"GreaterOrEqual", 1, 1}, {"And", 1, 1}, {"Or", 1, 1}, {"Xor", 1, 1}, {"Where", 1, 0},
-	{"BiasGelu", 9, 0}, {"BitShift", 1, 0}, {"BitwiseAnd", 1, 0}, {"BitwiseOr", 1, 0},
-	{"BitwiseXor", 1, 0}, {"BiasAdd", 1, 0},
+    {"Add", 1, 0},	  {"Sub", 1, 0},      {"Mul", 1, 0},	     {"Div", 1, 0},
+    {"Pow", 4, 0},	  {"Mod", 1, 0},      {"Max", 1, 0},	     {"Min", 1, 0},
+    {"Sum", 1, 0},	  {"Mean", 1, 0},     {"PRelu", 2, 0},	     {"Equal", 1, 1},
+    {"Less", 1, 1},	  {"Greater", 1, 1},  {"LessOrEqual", 1, 1}, {"GreaterOrEqual", 1, 1},
+    {"And", 1, 1},	  {"Or", 1, 1},	      {"Xor", 1, 1},	     {"Where", 1, 0},
+    {"BiasGelu", 9, 0},	  {"BitShift", 1, 0}, {"BitwiseAnd", 1, 0},  {"BitwiseOr", 1, 0},
+    {"BitwiseXor", 1, 0}, {"BiasAdd", 1, 0},
 };
 
 static const struct ew_cost *find_cost(const struct ew_cost *tab, size_t n, const char *op)
@@ -118,14 +156,16 @@ static int do_unary(struct tc_onnx_graph *g, struct ox_node *n, const struct ew_
 	if (!strcmp(n->op, "Cast")) {
 		o->elem = (int32_t)ox_attr_i(n, "to", x->elem);
 		if (has_vals(x)) {
-			int to_int = o->elem != OX_FLOAT && o->elem != OX_DOUBLE && o->elem != OX_FLOAT16;
+			int to_int =
+			    o->elem != OX_FLOAT && o->elem != OX_DOUBLE && o->elem != OX_FLOAT16;
 			int64_t iv[OX_MAXVALS];
 			double fv[OX_MAXVALS];
 			for (uint32_t i = 0; i < x->nvals && i < OX_MAXVALS; i++) {
 				iv[i] = ival(x, i);
 				fv[i] = fval(x, i);
 			}
-			TC_TRY(to_int ? set_ivals(g, o, iv, x->nvals) : set_fvals(g, o, fv, x->nvals));
+			TC_TRY(to_int ? set_ivals(g, o, iv, x->nvals)
+				      : set_fvals(g, o, fv, x->nvals));
 		}
 	} else if (!strcmp(n->op, "CastLike") && IN(1)) {
 		o->elem = IN(1)->elem;
@@ -235,7 +275,9 @@ static int do_matmul(struct tc_onnx_graph *g, struct ox_node *n)
 	struct ox_tensor *a = IN(0), *b = IN(qlinear ? 3 : 1), *o = OUT(0);
 	if (!a || !b || !o)
 		return 0;
-	o->elem = !strcmp(n->op, "MatMulInteger") ? OX_INT32 : qlinear && IN(7) ? IN(7)->elem : a->elem;
+	o->elem = !strcmp(n->op, "MatMulInteger") ? OX_INT32
+		  : qlinear && IN(7)		  ? IN(7)->elem
+						  : a->elem;
 	struct ox_tensor A = *a, B = *b;
 	/* com.microsoft FusedMatMul carries transA/transB on the last two dims */
 	if (ox_attr_i(n, "transA", 0) && A.rank >= 2) {
@@ -277,7 +319,8 @@ static int do_gemm(struct tc_onnx_graph *g, struct ox_node *n)
 	o->dims[1] = N;
 	if (M < 0 || N < 0 || K < 0)
 		return 0;
-	n->flops = 2 * (uint64_t)M * (uint64_t)N * (uint64_t)K + (c ? (uint64_t)M * (uint64_t)N : 0);
+	n->flops =
+	    2 * (uint64_t)M * (uint64_t)N * (uint64_t)K + (c ? (uint64_t)M * (uint64_t)N : 0);
 	set_gemm(n, M, N, K, 1);
 	return 1;
 }
@@ -344,8 +387,10 @@ static int window_shape(struct tc_onnx_graph *g, struct ox_node *n, const struct
 	for (int i = 0; i < sp; i++) {
 		int64_t s = ns == (size_t)sp ? strides[i] : 1;
 		int64_t d = nd == (size_t)sp ? dil[i] : 1;
-		int64_t pb = np == 2 * (size_t)sp ? pads[i] : 0, pe = np == 2 * (size_t)sp ? pads[i + sp] : 0;
-		int64_t v = window_out(x->dims[i + 2], kernel[i], s, d, pb, pe, auto_pad, ceil_mode);
+		int64_t pb = np == 2 * (size_t)sp ? pads[i] : 0,
+			pe = np == 2 * (size_t)sp ? pads[i + sp] : 0;
+		int64_t v =
+		    window_out(x->dims[i + 2], kernel[i], s, d, pb, pe, auto_pad, ceil_mode);
 		o->dims[i + 2] = v;
 		prod = dmul(prod, v);
 	}
@@ -360,10 +405,13 @@ static int window_shape(struct tc_onnx_graph *g, struct ox_node *n, const struct
 static int do_conv(struct tc_onnx_graph *g, struct ox_node *n)
 {
 	int qlinear = !strcmp(n->op, "QLinearConv");
-	struct ox_tensor *x = IN(0), *w = IN(qlinear ? 3 : 1), *bias = IN(qlinear ? 8 : 2), *o = OUT(0);
+	struct ox_tensor *x = IN(0), *w = IN(qlinear ? 3 : 1), *bias = IN(qlinear ? 8 : 2),
+			 *o = OUT(0);
 	if (!x || !w || !o)
 		return 0;
-	o->elem = !strcmp(n->op, "ConvInteger") ? OX_INT32 : qlinear && IN(7) ? IN(7)->elem : x->elem;
+	o->elem = !strcmp(n->op, "ConvInteger") ? OX_INT32
+		  : qlinear && IN(7)		? IN(7)->elem
+						: x->elem;
 	n->gemm_like = 1;
 	if (x->rank < 3 || w->rank != x->rank)
 		return 0;
@@ -388,7 +436,8 @@ static int do_conv(struct tc_onnx_graph *g, struct ox_node *n)
 		return 0;
 	uint64_t outs = (uint64_t)N * (uint64_t)cout * (uint64_t)out_sp;
 	n->flops = 2 * outs * (uint64_t)cin_g * (uint64_t)kprod + (bias ? outs : 0);
-	/* implicit GEMM per group: (N * out_spatial) x (cout / group), contraction cin_g * kernel */
+	/* implicit GEMM per group: (N * out_spatial) x (cout / group), contraction cin_g * kernel
+	 */
 	set_gemm(n, N * out_sp, cout / group, cin_g * kprod, group);
 	return 1;
 }
@@ -430,7 +479,8 @@ static int do_convtranspose(struct tc_onnx_graph *g, struct ox_node *n)
 		else if (in < 0 || k < 0)
 			o->dims[i + 2] = -1;
 		else
-			o->dims[i + 2] = s * (in - 1) + (nop == (size_t)sp ? op[i] : 0) + (k - 1) * d + 1 -
+			o->dims[i + 2] = s * (in - 1) + (nop == (size_t)sp ? op[i] : 0) +
+					 (k - 1) * d + 1 -
 					 (np == 2 * (size_t)sp ? pd[i] + pd[i + sp] : 0);
 		kprod = dmul(kprod, k);
 		in_sp = dmul(in_sp, in);
@@ -439,8 +489,9 @@ static int do_convtranspose(struct tc_onnx_graph *g, struct ox_node *n)
 	int64_t outs = numel(o);
 	if (N < 0 || cin < 0 || cout_g < 0 || kprod < 0 || in_sp < 0 || outs < 0)
 		return 0;
-	n->flops = 2 * (uint64_t)N * (uint64_t)cin * (uint64_t)in_sp * (uint64_t)cout_g * (uint64_t)kprod +
-		   (bias ? (uint64_t)outs : 0);
+	n->flops =
+	    2 * (uint64_t)N * (uint64_t)cin * (uint64_t)in_sp * (uint64_t)cout_g * (uint64_t)kprod +
+	    (bias ? (uint64_t)outs : 0);
 	return 1;
 }
 
@@ -601,49 +652,114 @@ typedef int (*ox_fn)(struct tc_onnx_graph *g, struct ox_node *n);
 
 struct ox_op {
 	const char *name;
-	ox_fn fn;	int norm_fpe; /* for do_norm */
+	ox_fn fn;
+	int norm_fpe; /* for do_norm */
 };
 
-static int do_norm2(struct tc_onnx_graph *g, struct ox_node *n) { return do_norm(g, n, 2); }
-static int do_norm4(struct tc_onnx_graph *g, struct ox_node *n) { return do_norm(g, n, 4); }
-static int do_norm5(struct tc_onnx_graph *g, struct ox_node *n) { return do_norm(g, n, 5); }
-static int do_norm7(struct tc_onnx_graph *g, struct ox_node *n) { return do_norm(g, n, 7); }
-static int do_squeeze0(struct tc_onnx_graph *g, struct ox_node *n) { return ox_do_squeeze(g, n, 0); }
-static int do_squeeze1(struct tc_onnx_graph *g, struct ox_node *n) { return ox_do_squeeze(g, n, 1); }
+static int do_norm2(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return do_norm(g, n, 2);
+}
+static int do_norm4(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return do_norm(g, n, 4);
+}
+static int do_norm5(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return do_norm(g, n, 5);
+}
+static int do_norm7(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return do_norm(g, n, 7);
+}
+static int do_squeeze0(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return ox_do_squeeze(g, n, 0);
+}
+static int do_squeeze1(struct tc_onnx_graph *g, struct ox_node *n)
+{
+	return ox_do_squeeze(g, n, 1);
+}
 
 static const struct ox_op ops[] = {
-	{"MatMul", do_matmul, 0}, {"MatMulInteger", do_matmul, 0}, {"QLinearMatMul", do_matmul, 0},
-	{"FusedMatMul", do_matmul, 0}, {"Gemm", do_gemm, 0}, {"MatMulNBits", do_matmul_nbits, 0},
-	{"Conv", do_conv, 0}, {"ConvInteger", do_conv, 0}, {"QLinearConv", do_conv, 0},
-	{"FusedConv", do_conv, 0}, {"ConvTranspose", do_convtranspose, 0},
-	{"MaxPool", do_pool, 0}, {"AveragePool", do_pool, 0}, {"LpPool", do_pool, 0},
-	{"GlobalAveragePool", do_global_pool, 0}, {"GlobalMaxPool", do_global_pool, 0},
-	{"GlobalLpPool", do_global_pool, 0},
-	{"BatchNormalization", do_norm2, 0}, {"LayerNormalization", do_norm7, 0},
-	{"SkipLayerNormalization", do_norm7, 0}, {"SimplifiedLayerNormalization", do_norm4, 0},
-	{"SkipSimplifiedLayerNormalization", do_norm4, 0}, {"RMSNormalization", do_norm4, 0},
-	{"InstanceNormalization", do_norm7, 0}, {"GroupNormalization", do_norm7, 0},
-	{"MeanVarianceNormalization", do_norm7, 0}, {"LpNormalization", do_norm4, 0},
-	{"LRN", do_norm2, 0},
-	{"Softmax", do_norm5, 0}, {"LogSoftmax", do_norm5, 0}, {"Hardmax", do_norm2, 0},
-	{"ReduceMean", do_reduce, 0}, {"ReduceSum", do_reduce, 0}, {"ReduceMax", do_reduce, 0},
-	{"ReduceMin", do_reduce, 0}, {"ReduceProd", do_reduce, 0}, {"ReduceL1", do_reduce, 0},
-	{"ReduceL2", do_reduce, 0}, {"ReduceLogSum", do_reduce, 0},
-	{"ReduceLogSumExp", do_reduce, 0}, {"ReduceSumSquare", do_reduce, 0},
-	{"ArgMax", do_reduce, 0}, {"ArgMin", do_reduce, 0},
-	{"Reshape", ox_do_reshape, 0}, {"Flatten", ox_do_flatten, 0}, {"Squeeze", do_squeeze0, 0},
-	{"Unsqueeze", do_squeeze1, 0}, {"Transpose", ox_do_transpose, 0}, {"Concat", ox_do_concat, 0},
-	{"Split", ox_do_split, 0}, {"Slice", ox_do_slice, 0}, {"Gather", ox_do_gather, 0},
-	{"GatherElements", ox_do_gather, 0}, {"Expand", ox_do_expand, 0}, {"Tile", ox_do_tile, 0},
-	{"Pad", ox_do_pad, 0}, {"Resize", ox_do_resize, 0}, {"Upsample", ox_do_resize, 0},
-	{"Shape", ox_do_shape, 0}, {"Size", ox_do_shape, 0}, {"Constant", ox_do_constant, 0},
-	{"ConstantOfShape", ox_do_constant_of_shape, 0}, {"Range", ox_do_range, 0},
-	{"TopK", ox_do_topk, 0}, {"NonZero", ox_do_nonzero, 0}, {"Identity", ox_do_identity, 0},
-	{"Dropout", ox_do_identity, 0}, {"ScatterND", ox_do_scatter, 0}, {"ScatterElements", ox_do_scatter, 0},
-	{"Scatter", ox_do_scatter, 0}, {"Einsum", ox_do_einsum, 0},
-	{"LSTM", ox_do_rnn, 0}, {"GRU", ox_do_rnn, 0}, {"RNN", ox_do_rnn, 0},
-	{"MultiHeadAttention", ox_do_mha, 0}, {"GroupQueryAttention", ox_do_gqa, 0},
-	{"EmbedLayerNormalization", ox_do_embed_ln, 0}, {"DynamicQuantizeLinear", ox_do_dql, 0},
+    {"MatMul", do_matmul, 0},
+    {"MatMulInteger", do_matmul, 0},
+    {"QLinearMatMul", do_matmul, 0},
+    {"FusedMatMul", do_matmul, 0},
+    {"Gemm", do_gemm, 0},
+    {"MatMulNBits", do_matmul_nbits, 0},
+    {"Conv", do_conv, 0},
+    {"ConvInteger", do_conv, 0},
+    {"QLinearConv", do_conv, 0},
+    {"FusedConv", do_conv, 0},
+    {"ConvTranspose", do_convtranspose, 0},
+    {"MaxPool", do_pool, 0},
+    {"AveragePool", do_pool, 0},
+    {"LpPool", do_pool, 0},
+    {"GlobalAveragePool", do_global_pool, 0},
+    {"GlobalMaxPool", do_global_pool, 0},
+    {"GlobalLpPool", do_global_pool, 0},
+    {"BatchNormalization", do_norm2, 0},
+    {"LayerNormalization", do_norm7, 0},
+    {"SkipLayerNormalization", do_norm7, 0},
+    {"SimplifiedLayerNormalization", do_norm4, 0},
+    {"SkipSimplifiedLayerNormalization", do_norm4, 0},
+    {"RMSNormalization", do_norm4, 0},
+    {"InstanceNormalization", do_norm7, 0},
+    {"GroupNormalization", do_norm7, 0},
+    {"MeanVarianceNormalization", do_norm7, 0},
+    {"LpNormalization", do_norm4, 0},
+    {"LRN", do_norm2, 0},
+    {"Softmax", do_norm5, 0},
+    {"LogSoftmax", do_norm5, 0},
+    {"Hardmax", do_norm2, 0},
+    {"ReduceMean", do_reduce, 0},
+    {"ReduceSum", do_reduce, 0},
+    {"ReduceMax", do_reduce, 0},
+    {"ReduceMin", do_reduce, 0},
+    {"ReduceProd", do_reduce, 0},
+    {"ReduceL1", do_reduce, 0},
+    {"ReduceL2", do_reduce, 0},
+    {"ReduceLogSum", do_reduce, 0},
+    {"ReduceLogSumExp", do_reduce, 0},
+    {"ReduceSumSquare", do_reduce, 0},
+    {"ArgMax", do_reduce, 0},
+    {"ArgMin", do_reduce, 0},
+    {"Reshape", ox_do_reshape, 0},
+    {"Flatten", ox_do_flatten, 0},
+    {"Squeeze", do_squeeze0, 0},
+    {"Unsqueeze", do_squeeze1, 0},
+    {"Transpose", ox_do_transpose, 0},
+    {"Concat", ox_do_concat, 0},
+    {"Split", ox_do_split, 0},
+    {"Slice", ox_do_slice, 0},
+    {"Gather", ox_do_gather, 0},
+    {"GatherElements", ox_do_gather, 0},
+    {"Expand", ox_do_expand, 0},
+    {"Tile", ox_do_tile, 0},
+    {"Pad", ox_do_pad, 0},
+    {"Resize", ox_do_resize, 0},
+    {"Upsample", ox_do_resize, 0},
+    {"Shape", ox_do_shape, 0},
+    {"Size", ox_do_shape, 0},
+    {"Constant", ox_do_constant, 0},
+    {"ConstantOfShape", ox_do_constant_of_shape, 0},
+    {"Range", ox_do_range, 0},
+    {"TopK", ox_do_topk, 0},
+    {"NonZero", ox_do_nonzero, 0},
+    {"Identity", ox_do_identity, 0},
+    {"Dropout", ox_do_identity, 0},
+    {"ScatterND", ox_do_scatter, 0},
+    {"ScatterElements", ox_do_scatter, 0},
+    {"Scatter", ox_do_scatter, 0},
+    {"Einsum", ox_do_einsum, 0},
+    {"LSTM", ox_do_rnn, 0},
+    {"GRU", ox_do_rnn, 0},
+    {"RNN", ox_do_rnn, 0},
+    {"MultiHeadAttention", ox_do_mha, 0},
+    {"GroupQueryAttention", ox_do_gqa, 0},
+    {"EmbedLayerNormalization", ox_do_embed_ln, 0},
+    {"DynamicQuantizeLinear", ox_do_dql, 0},
 };
 
 /* Operators that give a different value each run are never folded. */
@@ -658,7 +774,8 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 	const struct ew_cost *c;
 	n->cls = (uint8_t)tc_opclass_of_op(n->op);
 	if (!strcmp(n->op, "Attention"))
-		rc = !strcmp(n->domain, "com.microsoft") ? ox_do_ms_attention(g, n) : ox_do_mha(g, n);
+		rc = !strcmp(n->domain, "com.microsoft") ? ox_do_ms_attention(g, n)
+							 : ox_do_mha(g, n);
 	else if ((c = find_cost(unary_ops, TC_ARRAY_LEN(unary_ops), n->op)))
 		rc = do_unary(g, n, c);
 	else if ((c = find_cost(nary_ops, TC_ARRAY_LEN(nary_ops), n->op)))
@@ -689,7 +806,8 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 	for (uint32_t k = 0; k < n->nin && all_const; k++)
 		if (IN(k) && !IN(k)->is_const)
 			all_const = 0;
-	int shape_known = (!strcmp(n->op, "Shape") || !strcmp(n->op, "Size")) && OUT(0) && has_vals(OUT(0));
+	int shape_known =
+	    (!strcmp(n->op, "Shape") || !strcmp(n->op, "Size")) && OUT(0) && has_vals(OUT(0));
 	if (all_const || shape_known) {
 		n->folded = 1;
 		for (uint32_t k = 0; k < n->nout; k++) {
@@ -705,7 +823,9 @@ int ox_infer_node(struct tc_onnx_graph *g, struct ox_node *n)
 	/* work: known operator, every shape known */
 	const struct ox_tensor *x0 = IN(0);
 	const struct ox_tensor *y0 = OUT(0);
-	n->dtype = (uint8_t)ox_elem_to_tc(ox_elem_run(g, x0 && x0->elem ? x0->elem : y0 ? y0->elem : 0));
+	n->dtype = (uint8_t)ox_elem_to_tc(ox_elem_run(g, x0 && x0->elem ? x0->elem
+							 : y0		? y0->elem
+									: 0));
 	if (!n->known || rc == 0)
 		return 0;
 	if (n->view) {

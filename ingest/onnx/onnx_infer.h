@@ -89,7 +89,9 @@ static inline int64_t ival(const struct ox_tensor *t, uint32_t i)
 		return TC_MAX(TC_MIN(t->iv[i], OX_DIM_MAX), -OX_DIM_MAX);
 	if (d != d)
 		return 0; /* NaN */
-	return d > (double)OX_DIM_MAX ? OX_DIM_MAX : d < -(double)OX_DIM_MAX ? -OX_DIM_MAX : (int64_t)d;
+	return d > (double)OX_DIM_MAX	 ? OX_DIM_MAX
+	       : d < -(double)OX_DIM_MAX ? -OX_DIM_MAX
+					 : (int64_t)d;
 }
 
 static inline double fval(const struct ox_tensor *t, uint32_t i)
@@ -101,7 +103,8 @@ static inline double fval(const struct ox_tensor *t, uint32_t i)
 	return t->iv ? (double)t->iv[i] : t->fv[i];
 }
 
-static inline int set_ivals(struct tc_onnx_graph *g, struct ox_tensor *t, const int64_t *v, size_t cnt)
+static inline int set_ivals(struct tc_onnx_graph *g, struct ox_tensor *t, const int64_t *v,
+			    size_t cnt)
 {
 	if (!t || cnt > OX_MAXVALS)
 		return 0;
@@ -116,7 +119,8 @@ static inline int set_ivals(struct tc_onnx_graph *g, struct ox_tensor *t, const 
 	return 0;
 }
 
-static inline int set_fvals(struct tc_onnx_graph *g, struct ox_tensor *t, const double *v, size_t cnt)
+static inline int set_fvals(struct tc_onnx_graph *g, struct ox_tensor *t, const double *v,
+			    size_t cnt)
 {
 	if (!t || cnt > OX_MAXVALS)
 		return 0;
@@ -146,7 +150,8 @@ static inline int ints_of(const struct ox_tensor *t, int64_t *v, size_t max, siz
 
 /* ---- broadcasting ---------------------------------------------------------------------- */
 
-static inline int bcast2(struct ox_tensor *out, const struct ox_tensor *a, const struct ox_tensor *b)
+static inline int bcast2(struct ox_tensor *out, const struct ox_tensor *a,
+			 const struct ox_tensor *b)
 {
 	if (a->rank < 0 || b->rank < 0)
 		return 0;
@@ -172,7 +177,8 @@ static inline int bcast2(struct ox_tensor *out, const struct ox_tensor *a, const
 }
 
 /* Broadcast of all present inputs from index first. */
-static inline int bcast_all(struct tc_onnx_graph *g, struct ox_node *n, uint32_t first, struct ox_tensor *out)
+static inline int bcast_all(struct tc_onnx_graph *g, struct ox_node *n, uint32_t first,
+			    struct ox_tensor *out)
 {
 	struct ox_tensor acc;
 	memset(&acc, 0, sizeof(acc));
@@ -188,7 +194,6 @@ static inline int bcast_all(struct tc_onnx_graph *g, struct ox_node *n, uint32_t
 	memcpy(out->dims, acc.dims, sizeof(acc.dims));
 	return 1;
 }
-
 
 int ox_do_reshape(struct tc_onnx_graph *g, struct ox_node *n);
 int ox_do_flatten(struct tc_onnx_graph *g, struct ox_node *n);

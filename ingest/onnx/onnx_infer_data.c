@@ -48,7 +48,9 @@ int ox_do_reshape(struct tc_onnx_graph *g, struct ox_node *n)
 	else if (total >= 0 && prod >= 0 && total != prod)
 		/* the model is inconsistent (e.g. designed for another input size): keep the
 		 * declared shape, which the following weights agree with, and say so */
-		tc_warn(g->log, "%s: node '%s' (Reshape): %lld elements reshaped to %lld; keeping the target shape",
+		tc_warn(g->log,
+			"%s: node '%s' (Reshape): %lld elements reshaped to %lld; keeping the "
+			"target shape",
 			g->file, ox_node_name(n), (long long)total, (long long)prod);
 	if (has_vals(x) && numel(o) == (int64_t)x->nvals)
 		TC_TRY(x->iv ? set_ivals(g, o, x->iv, x->nvals) : set_fvals(g, o, x->fv, x->nvals));
@@ -183,7 +185,8 @@ int ox_do_concat(struct tc_onnx_graph *g, struct ox_node *n)
 			if (i != axis && o->dims[i] < 0)
 				o->dims[i] = t->dims[i];
 		sum = sum < 0 || t->dims[axis] < 0 ? -1 : sum + t->dims[axis];
-		if (vals && has_vals(t) && numel(t) == (int64_t)t->nvals && nv + t->nvals <= OX_MAXVALS) {
+		if (vals && has_vals(t) && numel(t) == (int64_t)t->nvals &&
+		    nv + t->nvals <= OX_MAXVALS) {
 			isint &= t->iv != NULL;
 			for (uint32_t i = 0; i < t->nvals; i++, nv++) {
 				iv[nv] = ival(t, i);
@@ -221,7 +224,8 @@ int ox_do_split(struct tc_onnx_graph *g, struct ox_node *n)
 	}
 	if (np != n->nout) {
 		/* equal parts (num_outputs at opset 18: the last one may be smaller) */
-		int64_t d = x->dims[axis], k = n->nout ? n->nout : 1, each = d < 0 ? -1 : (d + k - 1) / k;
+		int64_t d = x->dims[axis], k = n->nout ? n->nout : 1,
+			each = d < 0 ? -1 : (d + k - 1) / k;
 		np = n->nout > 64 ? 64 : n->nout;
 		for (size_t i = 0; i < np; i++) {
 			int64_t left = d - each * (int64_t)i;
@@ -251,8 +255,8 @@ int ox_do_slice(struct tc_onnx_graph *g, struct ox_node *n)
 	int64_t st[OX_MAXR], en[OX_MAXR], ax[OX_MAXR], sp[OX_MAXR];
 	size_t ns = 0, ne = 0, na = 0, nsp = 0;
 	if (n->opset < 10) {
-		const int64_t *a = ox_attr_ints(n, "starts", &ns), *b = ox_attr_ints(n, "ends", &ne),
-			      *c = ox_attr_ints(n, "axes", &na);
+		const int64_t *a = ox_attr_ints(n, "starts", &ns),
+			      *b = ox_attr_ints(n, "ends", &ne), *c = ox_attr_ints(n, "axes", &na);
 		if (ns > OX_MAXR || ne != ns || na > OX_MAXR)
 			return 0;
 		if (ns) {
@@ -262,7 +266,8 @@ int ox_do_slice(struct tc_onnx_graph *g, struct ox_node *n)
 		if (na)
 			memcpy(ax, c, na * 8);
 	} else {
-		if (!ints_of(IN(1), st, OX_MAXR, &ns) || !ints_of(IN(2), en, OX_MAXR, &ne) || ns != ne)
+		if (!ints_of(IN(1), st, OX_MAXR, &ns) || !ints_of(IN(2), en, OX_MAXR, &ne) ||
+		    ns != ne)
 			return 0;
 		if (IN(3) && !ints_of(IN(3), ax, OX_MAXR, &na))
 			return 0;
@@ -460,13 +465,18 @@ int ox_do_resize(struct tc_onnx_graph *g, struct ox_node *n)
 			o->dims[i] = sz[i];
 	} else if (scales && has_vals(scales) && (int)scales->nvals == x->rank) {
 		for (int i = 0; i < x->rank; i++)
-			o->dims[i] = x->dims[i] < 0 ? -1 : dim_of_double(floor((double)x->dims[i] * fval(scales, (uint32_t)i)));
+			o->dims[i] = x->dims[i] < 0
+					 ? -1
+					 : dim_of_double(floor((double)x->dims[i] *
+							       fval(scales, (uint32_t)i)));
 	} else if (upsample && !scales) {
 		const Onnx__AttributeProto *a = ox_attr(n, "scales");
 		if (!a || (int)a->n_floats != x->rank)
 			return 0;
 		for (int i = 0; i < x->rank; i++)
-			o->dims[i] = x->dims[i] < 0 ? -1 : dim_of_double(floor((double)x->dims[i] * a->floats[i]));
+			o->dims[i] = x->dims[i] < 0
+					 ? -1
+					 : dim_of_double(floor((double)x->dims[i] * a->floats[i]));
 	} else {
 		set_rank(o, x->rank);
 		return 0;
@@ -500,7 +510,8 @@ int ox_do_shape(struct tc_onnx_graph *g, struct ox_node *n)
 		return 1;
 	}
 	int64_t start = norm_axis(ox_attr_i(n, "start", 0), x->rank);
-	int64_t end = ox_attr(n, "end") ? norm_axis(ox_attr_i(n, "end", x->rank), x->rank) : x->rank;
+	int64_t end =
+	    ox_attr(n, "end") ? norm_axis(ox_attr_i(n, "end", x->rank), x->rank) : x->rank;
 	start = TC_MAX(TC_MIN(start, x->rank), 0);
 	end = TC_MAX(TC_MIN(end, x->rank), start);
 	o->rank = 1;
@@ -513,7 +524,8 @@ int ox_do_shape(struct tc_onnx_graph *g, struct ox_node *n)
 	return 1;
 }
 
-static int tensor_attr_shape(struct tc_onnx_graph *g, struct ox_tensor *o, const Onnx__TensorProto *tp)
+static int tensor_attr_shape(struct tc_onnx_graph *g, struct ox_tensor *o,
+			     const Onnx__TensorProto *tp)
 {
 	o->elem = tp->has_data_type ? tp->data_type : OX_FLOAT;
 	if (tp->n_dims > OX_MAXR) {
@@ -601,7 +613,8 @@ int ox_do_constant_of_shape(struct tc_onnx_graph *g, struct ox_node *n)
 				iv[i] = ival(&one, 0);
 				fv[i] = fval(&one, 0);
 			}
-			TC_TRY(one.iv ? set_ivals(g, o, iv, (size_t)e) : set_fvals(g, o, fv, (size_t)e));
+			TC_TRY(one.iv ? set_ivals(g, o, iv, (size_t)e)
+				      : set_fvals(g, o, fv, (size_t)e));
 		}
 	} else if (e >= 0 && e <= OX_MAXVALS) {
 		double fv[OX_MAXVALS] = {0};
@@ -655,4 +668,3 @@ int ox_do_topk(struct tc_onnx_graph *g, struct ox_node *n)
 	n->flops = (uint64_t)e * 2; /* partial selection, about two compares per element */
 	return 1;
 }
-

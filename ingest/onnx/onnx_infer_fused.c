@@ -34,8 +34,7 @@ int ox_do_rnn(struct tc_onnx_graph *g, struct ox_node *n)
 	if (seq < 0 || batch < 0 || input < 0 || hidden <= 0)
 		return 0;
 	uint64_t rows = (uint64_t)seq * (uint64_t)batch * (uint64_t)dirs;
-	n->flops = rows * (uint64_t)gates * (uint64_t)hidden *
-		   (2 * (uint64_t)(input + hidden) + 8);
+	n->flops = rows * (uint64_t)gates * (uint64_t)hidden * (2 * (uint64_t)(input + hidden) + 8);
 	return 1;
 }
 
@@ -298,7 +297,8 @@ int ox_do_einsum(struct tc_onnx_graph *g, struct ox_node *n)
 				p += 3;
 				continue;
 			}
-			if (no >= OX_MAXR || (unsigned char)*p >= 128 || size[(unsigned char)*p] == -2)
+			if (no >= OX_MAXR || (unsigned char)*p >= 128 ||
+			    size[(unsigned char)*p] == -2)
 				return 0;
 			out_labels[no++] = *p++;
 		}
@@ -343,7 +343,8 @@ int ox_do_identity(struct tc_onnx_graph *g, struct ox_node *n)
 	}
 	struct ox_tensor *o0 = OUT(0);
 	if (has_vals(x) && o0)
-		TC_TRY(x->iv ? set_ivals(g, o0, x->iv, x->nvals) : set_fvals(g, o0, x->fv, x->nvals));
+		TC_TRY(x->iv ? set_ivals(g, o0, x->iv, x->nvals)
+			     : set_fvals(g, o0, x->fv, x->nvals));
 	return 1;
 }
 

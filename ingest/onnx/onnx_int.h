@@ -9,8 +9,8 @@
 #include "onnx.h"
 #include "onnx.pb-c.h"
 
-#define OX_MAXR 8        /* highest tensor rank tracked; higher ranks become unknown */
-#define OX_MAXVALS 4096  /* values kept for constant tensors up to this many elements */
+#define OX_MAXR 8	/* highest tensor rank tracked; higher ranks become unknown */
+#define OX_MAXVALS 4096 /* values kept for constant tensors up to this many elements */
 #define OX_NONE UINT32_MAX
 /* Largest dim, attribute or shape value believed: beyond it a size is unknown. It keeps the
  * arithmetic of hostile models from overflowing (products of two stay below 2^62). */
@@ -18,46 +18,58 @@
 
 /* ONNX TensorProto.DataType values used by name. */
 enum {
-	OX_UNDEF = 0, OX_FLOAT = 1, OX_UINT8 = 2, OX_INT8 = 3, OX_UINT16 = 4, OX_INT16 = 5,
-	OX_INT32 = 6, OX_INT64 = 7, OX_STRING = 8, OX_BOOL = 9, OX_FLOAT16 = 10, OX_DOUBLE = 11,
-	OX_UINT32 = 12, OX_UINT64 = 13, OX_BFLOAT16 = 16,
+	OX_UNDEF = 0,
+	OX_FLOAT = 1,
+	OX_UINT8 = 2,
+	OX_INT8 = 3,
+	OX_UINT16 = 4,
+	OX_INT16 = 5,
+	OX_INT32 = 6,
+	OX_INT64 = 7,
+	OX_STRING = 8,
+	OX_BOOL = 9,
+	OX_FLOAT16 = 10,
+	OX_DOUBLE = 11,
+	OX_UINT32 = 12,
+	OX_UINT64 = 13,
+	OX_BFLOAT16 = 16,
 };
 
 /* One named value of the graph (a tensor id is its string id in g->names). */
 struct ox_tensor {
-	int32_t elem;            /* ONNX data type, 0 = unknown */
-	int32_t rank;            /* -1 = unknown */
-	int64_t dims[OX_MAXR];   /* -1 = unknown */
-	uint8_t defined;         /* graph input, initializer or some node's output */
-	uint8_t is_const;        /* initializer or folded: known before the graph runs */
-	uint8_t is_param;        /* counts as a parameter (weights, not shape vectors) */
-	uint8_t req_grad;        /* --training: a gradient flows to it */
-	uint32_t producer;       /* node index or OX_NONE */
-	uint32_t nvals;          /* known values, 0 = none */
-	int64_t *iv;             /* integer-typed values (or NULL) */
-	double *fv;              /* float-typed values (or NULL) */
+	int32_t elem;	       /* ONNX data type, 0 = unknown */
+	int32_t rank;	       /* -1 = unknown */
+	int64_t dims[OX_MAXR]; /* -1 = unknown */
+	uint8_t defined;       /* graph input, initializer or some node's output */
+	uint8_t is_const;      /* initializer or folded: known before the graph runs */
+	uint8_t is_param;      /* counts as a parameter (weights, not shape vectors) */
+	uint8_t req_grad;      /* --training: a gradient flows to it */
+	uint32_t producer;     /* node index or OX_NONE */
+	uint32_t nvals;	       /* known values, 0 = none */
+	int64_t *iv;	       /* integer-typed values (or NULL) */
+	double *fv;	       /* float-typed values (or NULL) */
 };
 
 struct ox_node {
 	const Onnx__NodeProto *np;
-	const char *op;          /* op_type */
-	const char *domain;      /* "" for ai.onnx */
-	int64_t opset;           /* version of its domain in opset_import */
+	const char *op;	    /* op_type */
+	const char *domain; /* "" for ai.onnx */
+	int64_t opset;	    /* version of its domain in opset_import */
 	uint32_t nin, nout;
-	uint32_t *in, *out;      /* tensor ids, OX_NONE for an absent optional input */
+	uint32_t *in, *out; /* tensor ids, OX_NONE for an absent optional input */
 
 	/* results of inference */
-	uint8_t folded;          /* became a constant: not emitted */
-	uint8_t cls;             /* enum tc_class */
-	uint8_t dtype;           /* enum tc_dtype of the work */
-	uint8_t has_work;        /* flops and bytes known */
-	uint8_t known;           /* operator understood by onnx_infer.c */
-	uint8_t view;            /* moves no data (Reshape, Identity, ...) */
-	uint8_t gemm_like;       /* backward costs 2x (gradients of two operands) */
+	uint8_t folded;	   /* became a constant: not emitted */
+	uint8_t cls;	   /* enum tc_class */
+	uint8_t dtype;	   /* enum tc_dtype of the work */
+	uint8_t has_work;  /* flops and bytes known */
+	uint8_t known;	   /* operator understood by onnx_infer.c */
+	uint8_t view;	   /* moves no data (Reshape, Identity, ...) */
+	uint8_t gemm_like; /* backward costs 2x (gradients of two operands) */
 	uint64_t flops, bytes_read, bytes_written;
-	uint64_t weight_bytes;   /* part of bytes_read that is parameters */
+	uint64_t weight_bytes;	     /* part of bytes_read that is parameters */
 	uint64_t gm, gn, gk, gbatch; /* GEMM-like problem (convs as implicit GEMM), 0 = n/a */
-	uint64_t op_id, bwd_id;  /* ids in the opstream, TC_NONE when not emitted */
+	uint64_t op_id, bwd_id;	     /* ids in the opstream, TC_NONE when not emitted */
 
 	/* --training: the backward op of this node (onnx_emit.c, docs/onnx.md for ratios) */
 	uint8_t has_bwd;
@@ -70,19 +82,19 @@ struct tc_onnx_graph {
 	const struct tc_log *log;
 	int training;
 	int batch_override; /* --dim batch=N changed a fixed leading dim */
-	int32_t run_elem; /* --dtype: ONNX element type floating tensors run at, 0 = theirs */
+	int32_t run_elem;   /* --dtype: ONNX element type floating tensors run at, 0 = theirs */
 	size_t chunk_ops;
 	Onnx__ModelProto *model;
 	const Onnx__GraphProto *gp;
 	int64_t ir_version, opset, ms_opset;
 
-	struct tc_strtab names;  /* tensor name -> id */
+	struct tc_strtab names; /* tensor name -> id */
 	struct ox_tensor *t;
-	size_t nt, tcap;         /* nt == names.n after loading */
+	size_t nt, tcap; /* nt == names.n after loading */
 
 	struct ox_node *nodes;
 	size_t nn;
-	uint32_t *order;         /* topological order of node indices */
+	uint32_t *order; /* topological order of node indices */
 
 	/* unknown operator types and their counts, in order of first appearance */
 	const char **unk_names;

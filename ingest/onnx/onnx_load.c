@@ -46,9 +46,10 @@ int64_t ox_numel(const struct ox_tensor *t)
 unsigned ox_elem_bits(int32_t elem)
 {
 	static const unsigned bits[] = {
-		0, 32, 8, 8, 16, 16, 32, 64, 0, 8, 16, 64, 32, 64, 64, 128, 16,
-		8, 8, 8, 8, /* float8 e4m3fn, e4m3fnuz, e5m2, e5m2fnuz (IR 9) */
-		4, 4, 4,    /* uint4, int4 (IR 10), float4e2m1 */
+	    0,	32, 8,	8,  16,	 16, 32, 64, 0, 8, 16,
+	    64, 32, 64, 64, 128, 16, 8,	 8,  8, 8, /* float8 e4m3fn, e4m3fnuz, e5m2, e5m2fnuz (IR 9)
+						    */
+	    4,	4,  4,				   /* uint4, int4 (IR 10), float4e2m1 */
 	};
 	return elem >= 0 && (size_t)elem < TC_ARRAY_LEN(bits) ? bits[elem] : 0;
 }
@@ -56,28 +57,53 @@ unsigned ox_elem_bits(int32_t elem)
 unsigned ox_elem_to_tc(int32_t elem)
 {
 	switch (elem) {
-	case OX_FLOAT: return TC_DT_F32;
-	case OX_FLOAT16: return TC_DT_F16;
-	case OX_BFLOAT16: return TC_DT_BF16;
-	case OX_DOUBLE: return TC_DT_F64;
-	case OX_INT8: return TC_DT_I8;
-	case OX_UINT8: return TC_DT_U8;
-	case OX_INT16: case OX_UINT16: return TC_DT_I16;
-	case OX_INT32: case OX_UINT32: return TC_DT_I32;
-	case OX_INT64: case OX_UINT64: return TC_DT_I64;
-	case OX_BOOL: return TC_DT_BOOL;
-	case 17: case 18: return TC_DT_FP8_E4M3;
-	case 19: case 20: return TC_DT_FP8_E5M2;
-	case 23: return TC_DT_FP4;
-	default: return TC_DT_UNKNOWN;
+	case OX_FLOAT:
+		return TC_DT_F32;
+	case OX_FLOAT16:
+		return TC_DT_F16;
+	case OX_BFLOAT16:
+		return TC_DT_BF16;
+	case OX_DOUBLE:
+		return TC_DT_F64;
+	case OX_INT8:
+		return TC_DT_I8;
+	case OX_UINT8:
+		return TC_DT_U8;
+	case OX_INT16:
+	case OX_UINT16:
+		return TC_DT_I16;
+	case OX_INT32:
+	case OX_UINT32:
+		return TC_DT_I32;
+	case OX_INT64:
+	case OX_UINT64:
+		return TC_DT_I64;
+	case OX_BOOL:
+		return TC_DT_BOOL;
+	case 17:
+	case 18:
+		return TC_DT_FP8_E4M3;
+	case 19:
+	case 20:
+		return TC_DT_FP8_E5M2;
+	case 23:
+		return TC_DT_FP4;
+	default:
+		return TC_DT_UNKNOWN;
 	}
 }
 
 int32_t ox_elem_run(const struct tc_onnx_graph *g, int32_t elem)
 {
 	switch (g->run_elem ? elem : 0) {
-	case OX_FLOAT: case OX_FLOAT16: case OX_BFLOAT16: case OX_DOUBLE:
-	case 17: case 18: case 19: case 20:
+	case OX_FLOAT:
+	case OX_FLOAT16:
+	case OX_BFLOAT16:
+	case OX_DOUBLE:
+	case 17:
+	case 18:
+	case 19:
+	case 20:
 		return g->run_elem;
 	default:
 		return elem; /* integers, booleans and strings keep their type */
@@ -88,13 +114,20 @@ int32_t ox_elem_run(const struct tc_onnx_graph *g, int32_t elem)
 static int32_t tc_to_elem(unsigned dt)
 {
 	switch (dt) {
-	case TC_DT_F32: return OX_FLOAT;
-	case TC_DT_F16: return OX_FLOAT16;
-	case TC_DT_BF16: return OX_BFLOAT16;
-	case TC_DT_F64: return OX_DOUBLE;
-	case TC_DT_FP8_E4M3: return 17;
-	case TC_DT_FP8_E5M2: return 19;
-	default: return 0;
+	case TC_DT_F32:
+		return OX_FLOAT;
+	case TC_DT_F16:
+		return OX_FLOAT16;
+	case TC_DT_BF16:
+		return OX_BFLOAT16;
+	case TC_DT_F64:
+		return OX_DOUBLE;
+	case TC_DT_FP8_E4M3:
+		return 17;
+	case TC_DT_FP8_E5M2:
+		return 19;
+	default:
+		return 0;
 	}
 }
 
@@ -156,7 +189,8 @@ static double half_to_double(uint16_t h)
 	else if (e == 31)
 		v = m ? 0.0 : 1e300; /* NaN -> 0, inf -> huge: never a useful scale */
 	else
-		v = (1.0 + m / 1024.0) * (e >= 15 ? (double)(1u << (e - 15)) : 1.0 / (1u << (15 - e)));
+		v = (1.0 + m / 1024.0) *
+		    (e >= 15 ? (double)(1u << (e - 15)) : 1.0 / (1u << (15 - e)));
 	return (h & 0x8000) ? -v : v;
 }
 
@@ -172,8 +206,8 @@ void ox_tensor_values(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 		return;
 	size_t cnt = (size_t)n;
 	unsigned bits = ox_elem_bits(tp->data_type);
-	int is_float = tp->data_type == OX_FLOAT || tp->data_type == OX_DOUBLE ||
-		       tp->data_type == OX_FLOAT16;
+	int is_float =
+	    tp->data_type == OX_FLOAT || tp->data_type == OX_DOUBLE || tp->data_type == OX_FLOAT16;
 	if (bits < 8 || tp->data_type == OX_STRING || tp->data_type == OX_BFLOAT16 ||
 	    tp->data_type > OX_BFLOAT16 || tp->data_type == 14 || tp->data_type == 15)
 		return;
@@ -192,16 +226,55 @@ void ox_tensor_values(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 		const uint8_t *p = tp->raw_data.data;
 		for (size_t i = 0; i < cnt; i++, p += esz) {
 			switch (tp->data_type) {
-			case OX_FLOAT: { float f; memcpy(&f, p, 4); fv[i] = f; break; }
-			case OX_DOUBLE: memcpy(&fv[i], p, 8); break;
-			case OX_FLOAT16: { uint16_t h; memcpy(&h, p, 2); fv[i] = half_to_double(h); break; }
-			case OX_INT64: case OX_UINT64: memcpy(&iv[i], p, 8); break;
-			case OX_INT32: { int32_t v; memcpy(&v, p, 4); iv[i] = v; break; }
-			case OX_UINT32: { uint32_t v; memcpy(&v, p, 4); iv[i] = v; break; }
-			case OX_INT16: { int16_t v; memcpy(&v, p, 2); iv[i] = v; break; }
-			case OX_UINT16: { uint16_t v; memcpy(&v, p, 2); iv[i] = v; break; }
-			case OX_INT8: iv[i] = (int8_t)*p; break;
-			default: iv[i] = *p; break; /* uint8, bool */
+			case OX_FLOAT: {
+				float f;
+				memcpy(&f, p, 4);
+				fv[i] = f;
+				break;
+			}
+			case OX_DOUBLE:
+				memcpy(&fv[i], p, 8);
+				break;
+			case OX_FLOAT16: {
+				uint16_t h;
+				memcpy(&h, p, 2);
+				fv[i] = half_to_double(h);
+				break;
+			}
+			case OX_INT64:
+			case OX_UINT64:
+				memcpy(&iv[i], p, 8);
+				break;
+			case OX_INT32: {
+				int32_t v;
+				memcpy(&v, p, 4);
+				iv[i] = v;
+				break;
+			}
+			case OX_UINT32: {
+				uint32_t v;
+				memcpy(&v, p, 4);
+				iv[i] = v;
+				break;
+			}
+			case OX_INT16: {
+				int16_t v;
+				memcpy(&v, p, 2);
+				iv[i] = v;
+				break;
+			}
+			case OX_UINT16: {
+				uint16_t v;
+				memcpy(&v, p, 2);
+				iv[i] = v;
+				break;
+			}
+			case OX_INT8:
+				iv[i] = (int8_t)*p;
+				break;
+			default:
+				iv[i] = *p;
+				break; /* uint8, bool */
 			}
 		}
 	} else {
@@ -230,7 +303,8 @@ void ox_tensor_values(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 			if (cnt)
 				memcpy(iv, tp->int64_data, cnt * sizeof(int64_t));
 			break;
-		case OX_UINT32: case OX_UINT64:
+		case OX_UINT32:
+		case OX_UINT64:
 			if (tp->n_uint64_data != cnt)
 				return;
 			for (size_t i = 0; i < cnt; i++)
@@ -339,12 +413,13 @@ static void mark_symbolic(const Onnx__GraphProto *gp, struct dim_binding *b, siz
 {
 	for (size_t i = 0; i < gp->n_input; i++) {
 		const Onnx__TypeProto *tp = gp->input[i]->type;
-		if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
-		    !tp->tensor_type->shape)
+		if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+		    !tp->tensor_type || !tp->tensor_type->shape)
 			continue;
 		const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
 		for (size_t d = 0; d < sh->n_dim; d++)
-			if (sh->dim[d]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+			if (sh->dim[d]->value_case ==
+				ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
 			    sh->dim[d]->dim_param)
 				for (size_t k = 0; k < nb; k++)
 					b[k].symbolic |= binding_is(&b[k], sh->dim[d]->dim_param);
@@ -372,7 +447,8 @@ static int parse_dims(const struct tc_ingest_opts *opts, struct dim_binding **ou
 		long long v = strtoll(eq + 1, &end, 10);
 		if (end == eq + 1 || *end != '\0' || v <= 0 || v > OX_DIM_MAX) {
 			free(b);
-			return tc_err_set(err, TC_EINVAL, "--dim '%s': value must be a positive integer", s);
+			return tc_err_set(err, TC_EINVAL,
+					  "--dim '%s': value must be a positive integer", s);
 		}
 		b[i].name = s;
 		b[i].len = (size_t)(eq - s);
@@ -425,20 +501,26 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 				b[k].used = 1;
 				if (b[k].value == d->dim_value)
 					continue;
-				tc_warn(g->log, "%s: --dim %.*s=%" PRId64 " overrides the fixed dim %zu (%" PRId64
-					") of input '%s'; a Reshape that fixes a leading 1 follows the batch, "
-					"other shapes the graph fixes do not", g->file, (int)b[k].len, b[k].name, b[k].value, i,
+				tc_warn(g->log,
+					"%s: --dim %.*s=%" PRId64
+					" overrides the fixed dim %zu (%" PRId64
+					") of input '%s'; a Reshape that fixes a leading 1 follows "
+					"the batch, "
+					"other shapes the graph fixes do not",
+					g->file, (int)b[k].len, b[k].name, b[k].value, i,
 					d->dim_value, vi->name ? vi->name : "");
 				t->dims[i] = b[k].value;
 				g->batch_override |= i == 0;
-				snprintf(buf, sizeof(buf), "%.200s[%zu]=%" PRId64, vi->name ? vi->name : "", i,
-					 b[k].value);
+				snprintf(buf, sizeof(buf), "%.200s[%zu]=%" PRId64,
+					 vi->name ? vi->name : "", i, b[k].value);
 				TC_TRY(note_bound(g, buf));
 			}
 			continue;
 		}
-		const char *param = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-					    ? d->dim_param : NULL;
+		const char *param =
+		    d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+			? d->dim_param
+			: NULL;
 		int64_t v = 1;
 		int found = 0;
 		for (size_t k = 0; param && k < nb; k++) {
@@ -456,19 +538,24 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 				for (size_t k = 0; k < g->n_bound; k++)
 					seen |= strcmp(g->bound[k], buf) == 0;
 				if (!seen)
-					tc_warn(g->log, "%s: symbolic dim '%s' unbound, set to 1 (use --dim %s=N)",
+					tc_warn(g->log,
+						"%s: symbolic dim '%s' unbound, set to 1 (use "
+						"--dim %s=N)",
 						g->file, param, param);
 			}
 		} else {
-			snprintf(buf, sizeof(buf), "%.200s[%zu]=1 (default)", vi->name ? vi->name : "", i);
+			snprintf(buf, sizeof(buf), "%.200s[%zu]=1 (default)",
+				 vi->name ? vi->name : "", i);
 			if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
-				/* a size given but out of range: say which, not "no size" (issue 19) */
-				tc_warn(g->log, "%s: input '%s' dim %zu is %" PRId64 ", outside 0..%lld; "
-					"set to 1", g->file, vi->name, i, d->dim_value,
-					(long long)OX_DIM_MAX);
+				/* a size given but out of range: say which, not "no size" (issue
+				 * 19) */
+				tc_warn(g->log,
+					"%s: input '%s' dim %zu is %" PRId64 ", outside 0..%lld; "
+					"set to 1",
+					g->file, vi->name, i, d->dim_value, (long long)OX_DIM_MAX);
 			else
-				tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1", g->file,
-					vi->name, i);
+				tc_warn(g->log, "%s: input '%s' dim %zu has no size, set to 1",
+					g->file, vi->name, i);
 		}
 		TC_TRY(note_bound(g, buf));
 		t->dims[i] = v;
@@ -477,7 +564,6 @@ static int bind_input(struct tc_onnx_graph *g, struct ox_tensor *t, const Onnx__
 }
 
 /* ---- protobuf error location ------------------------------------------------------------- */
-
 
 /* Walk the fields of one message; on the first one that does not fit, describe it. Descends
  * into ModelProto.graph (7) and counts GraphProto.node (1) so the message can name the node. */
@@ -519,9 +605,13 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 		case 2:
 			if (tc_varint_at(p, end, &off, &v) < 0 || v > end - off) {
 				if (depth == 1 && field == 1)
-					snprintf(what, wn, "byte %zu: node #%" PRIu64 " runs past the end", at, nodes);
+					snprintf(what, wn,
+						 "byte %zu: node #%" PRIu64 " runs past the end",
+						 at, nodes);
 				else
-					snprintf(what, wn, "byte %zu: field %" PRIu64 " runs past the end", at, field);
+					snprintf(what, wn,
+						 "byte %zu: field %" PRIu64 " runs past the end",
+						 at, field);
 				return -1;
 			}
 			if (depth == 0 && field == 7 &&
@@ -552,8 +642,17 @@ static int wire_find_bad(const uint8_t *p, size_t start, size_t end, int depth, 
 #define OX_TYPE_DEPTH_MAX 64  /* sequence(map(optional(...))) type nesting */
 
 enum ox_msg {
-	OXM_SKIP, OXM_MODEL, OXM_TRAINING, OXM_FUNCTION, OXM_GRAPH, OXM_NODE, OXM_ATTR,
-	OXM_VALUEINFO, OXM_TYPE, OXM_TYPE_ELEM, OXM_TYPE_MAP
+	OXM_SKIP,
+	OXM_MODEL,
+	OXM_TRAINING,
+	OXM_FUNCTION,
+	OXM_GRAPH,
+	OXM_NODE,
+	OXM_ATTR,
+	OXM_VALUEINFO,
+	OXM_TYPE,
+	OXM_TYPE_ELEM,
+	OXM_TYPE_MAP
 };
 
 /* Field numbers from onnx.proto of the nested message that can lead back to a graph or a
@@ -563,23 +662,30 @@ static enum ox_msg ox_child(enum ox_msg parent, uint64_t field)
 {
 	switch (parent) {
 	case OXM_MODEL:
-		return field == 7 ? OXM_GRAPH : field == 20 ? OXM_TRAINING
-			: field == 25 ? OXM_FUNCTION : OXM_SKIP;
+		return field == 7    ? OXM_GRAPH
+		       : field == 20 ? OXM_TRAINING
+		       : field == 25 ? OXM_FUNCTION
+				     : OXM_SKIP;
 	case OXM_TRAINING:
 		return field == 1 || field == 2 ? OXM_GRAPH : OXM_SKIP;
 	case OXM_FUNCTION:
 		return field == 7 ? OXM_NODE : field == 12 ? OXM_VALUEINFO : OXM_SKIP;
 	case OXM_GRAPH:
-		return field == 1 ? OXM_NODE : field >= 11 && field <= 13 ? OXM_VALUEINFO : OXM_SKIP;
+		return field == 1		    ? OXM_NODE
+		       : field >= 11 && field <= 13 ? OXM_VALUEINFO
+						    : OXM_SKIP;
 	case OXM_NODE:
 		return field == 5 ? OXM_ATTR : OXM_SKIP;
 	case OXM_ATTR:
-		return field == 6 || field == 11 ? OXM_GRAPH
-			: field == 14 || field == 15 ? OXM_TYPE : OXM_SKIP;
+		return field == 6 || field == 11    ? OXM_GRAPH
+		       : field == 14 || field == 15 ? OXM_TYPE
+						    : OXM_SKIP;
 	case OXM_VALUEINFO:
 		return field == 2 ? OXM_TYPE : OXM_SKIP;
 	case OXM_TYPE: /* sequence_type, map_type, optional_type */
-		return field == 4 || field == 9 ? OXM_TYPE_ELEM : field == 5 ? OXM_TYPE_MAP : OXM_SKIP;
+		return field == 4 || field == 9 ? OXM_TYPE_ELEM
+		       : field == 5		? OXM_TYPE_MAP
+						: OXM_SKIP;
 	case OXM_TYPE_ELEM:
 		return field == 1 ? OXM_TYPE : OXM_SKIP;
 	case OXM_TYPE_MAP:
@@ -665,8 +771,8 @@ done:
 	if (max_graphs - 1 > OX_GRAPH_DEPTH_MAX)
 		return tc_err_set(err, TC_EFORMAT,
 				  "%s: byte %zu: subgraphs (If/Loop/Scan bodies) nested %d deep, "
-				  "more than the %d supported", file, graph_at, max_graphs - 1,
-				  OX_GRAPH_DEPTH_MAX);
+				  "more than the %d supported",
+				  file, graph_at, max_graphs - 1, OX_GRAPH_DEPTH_MAX);
 	if (max_types > OX_TYPE_DEPTH_MAX)
 		return tc_err_set(err, TC_EFORMAT,
 				  "%s: byte %zu: types nested %d deep, more than the %d supported",
@@ -773,7 +879,8 @@ static int topo_sort(struct tc_onnx_graph *g, struct tc_err *err)
 			bad++;
 		const struct ox_node *n = &g->nodes[bad];
 		rc = tc_err_set(err, TC_EFORMAT,
-				"%s: graph has a cycle through node '%s' (%s, #%zu): %zu of %zu nodes cannot be ordered",
+				"%s: graph has a cycle through node '%s' (%s, #%zu): %zu of %zu "
+				"nodes cannot be ordered",
 				g->file, ox_node_name(n), n->op, bad, nn - no, nn);
 	}
 	free(indeg), free(heap), free(cstart), free(cons);
@@ -833,8 +940,7 @@ static int add_initializers(struct tc_onnx_graph *g, struct tc_err *err)
 
 /* The graph inputs that are not weights, with their dims bound (--dim); a binding that
  * matches nothing is warned about. */
-static int add_inputs(struct tc_onnx_graph *g, struct dim_binding *b, size_t nb,
-		      struct tc_err *err)
+static int add_inputs(struct tc_onnx_graph *g, struct dim_binding *b, size_t nb, struct tc_err *err)
 {
 	const Onnx__GraphProto *gp = g->gp;
 	mark_symbolic(gp, b, nb);
@@ -852,7 +958,8 @@ static int add_inputs(struct tc_onnx_graph *g, struct dim_binding *b, size_t nb,
 	}
 	for (size_t k = 0; k < nb; k++)
 		if (!b[k].used)
-			tc_warn(g->log, "%s: --dim %.*s matches no symbolic dim of the graph inputs "
+			tc_warn(g->log,
+				"%s: --dim %.*s matches no symbolic dim of the graph inputs "
 				"(a fixed dim is overridden as batch=N or INPUT[K]=N)",
 				g->file, (int)b[k].len, b[k].name);
 	return 0;
@@ -881,8 +988,9 @@ static int add_node(struct tc_onnx_graph *g, size_t i, struct tc_err *err)
 	n->domain = np->domain ? np->domain : "";
 	if (strcmp(n->domain, "ai.onnx") == 0)
 		n->domain = "";
-	n->opset = n->domain[0] == '\0' ? g->opset
-		   : strcmp(n->domain, "com.microsoft") == 0 ? g->ms_opset : opset_of(g->model, n->domain);
+	n->opset = n->domain[0] == '\0'			     ? g->opset
+		   : strcmp(n->domain, "com.microsoft") == 0 ? g->ms_opset
+							     : opset_of(g->model, n->domain);
 	n->op_id = n->bwd_id = TC_NONE;
 	n->nin = (uint32_t)np->n_input;
 	n->nout = (uint32_t)np->n_output;
@@ -904,11 +1012,13 @@ static int add_node(struct tc_onnx_graph *g, size_t i, struct tc_err *err)
 			return oom(g, err);
 		struct ox_tensor *t = &g->t[id];
 		if (t->defined)
-			return tc_err_set(err, TC_EFORMAT,
-					  "%s: node '%s' (%s, #%zu): output '%s' is already defined%s%s",
-					  g->file, ox_node_name(n), n->op, i, np->output[k],
-					  t->producer != OX_NONE ? " by node " : " as a graph input or initializer",
-					  t->producer != OX_NONE ? ox_node_name(&g->nodes[t->producer]) : "");
+			return tc_err_set(
+			    err, TC_EFORMAT,
+			    "%s: node '%s' (%s, #%zu): output '%s' is already defined%s%s", g->file,
+			    ox_node_name(n), n->op, i, np->output[k],
+			    t->producer != OX_NONE ? " by node "
+						   : " as a graph input or initializer",
+			    t->producer != OX_NONE ? ox_node_name(&g->nodes[t->producer]) : "");
 		t->defined = 1;
 		t->producer = (uint32_t)i;
 		n->out[k] = id;
@@ -929,9 +1039,12 @@ static int add_nodes(struct tc_onnx_graph *g, struct tc_err *err)
 		const struct ox_node *n = &g->nodes[i];
 		for (uint32_t k = 0; k < n->nin; k++)
 			if (n->in[k] != OX_NONE && !g->t[n->in[k]].defined)
-				return tc_err_set(err, TC_EFORMAT,
-						  "%s: node '%s' (%s, #%zu): input '%s' is not produced by any node, initializer or graph input",
-						  g->file, ox_node_name(n), n->op, i, ox_tensor_name(g, n->in[k]));
+				return tc_err_set(
+				    err, TC_EFORMAT,
+				    "%s: node '%s' (%s, #%zu): input '%s' is not produced by any "
+				    "node, initializer or graph input",
+				    g->file, ox_node_name(n), n->op, i,
+				    ox_tensor_name(g, n->in[k]));
 	}
 	return 0;
 }
@@ -971,7 +1084,8 @@ void ox_declared_shape(struct tc_onnx_graph *g, uint32_t id)
 			if (!v[i]->name || strcmp(v[i]->name, name) != 0)
 				continue;
 			const Onnx__TypeProto *tp = v[i]->type;
-			if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+			if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+			    !tp->tensor_type)
 				continue;
 			const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
 			if (!t->elem && tt->has_elem_type)
@@ -981,8 +1095,12 @@ void ox_declared_shape(struct tc_onnx_graph *g, uint32_t id)
 			t->rank = (int32_t)tt->shape->n_dim;
 			for (size_t k = 0; k < tt->shape->n_dim; k++) {
 				const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
-				t->dims[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-							     d->dim_value >= 0 && d->dim_value <= OX_DIM_MAX ? d->dim_value : -1;
+				t->dims[k] =
+				    d->value_case ==
+						ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+					    d->dim_value >= 0 && d->dim_value <= OX_DIM_MAX
+					? d->dim_value
+					: -1;
 			}
 			return;
 		}
@@ -1036,13 +1154,16 @@ int tc_onnx_load_mem(struct tc_onnx_graph **out, const void *buf, size_t len, co
 	g->ms_opset = opset_of(m, "com.microsoft");
 	if (g->opset < 0) {
 		/* IR < 3 had no opset_import: the operators of opset 1 */
-		tc_warn(g->log, "%s: no opset_import for the default domain, assuming opset 1", file);
+		tc_warn(g->log, "%s: no opset_import for the default domain, assuming opset 1",
+			file);
 		g->opset = 1;
 	}
 	if (g->ir_version < 3 || g->ir_version > 10)
-		tc_warn(g->log, "%s: IR version %" PRId64 " outside the supported 3..10", file, g->ir_version);
+		tc_warn(g->log, "%s: IR version %" PRId64 " outside the supported 3..10", file,
+			g->ir_version);
 	if (g->opset < 7 || g->opset > 21)
-		tc_warn(g->log, "%s: opset %" PRId64 " outside the supported 7..21", file, g->opset);
+		tc_warn(g->log, "%s: opset %" PRId64 " outside the supported 7..21", file,
+			g->opset);
 	if ((rc = build(g, opts, err)) < 0 || (rc = ox_finish(g, err)) < 0)
 		goto fail;
 	*out = g;

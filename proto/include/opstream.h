@@ -28,8 +28,8 @@ enum tc_kind {
 	TC_KIND_KERNEL = 3,  /* GPU kernel (collective kernels too: op_class says so) */
 	TC_KIND_MEMCPY = 4,  /* GPU copy; sub = direction */
 	TC_KIND_MEMSET = 5,
-	TC_KIND_STEP = 6,    /* step annotation (ProfilerStep#N): ts/dur span the step */
-	TC_KIND_NODE = 7,    /* ONNX graph node (no measured time) */
+	TC_KIND_STEP = 6,	/* step annotation (ProfilerStep#N): ts/dur span the step */
+	TC_KIND_NODE = 7,	/* ONNX graph node (no measured time) */
 	TC_KIND_ANNOTATION = 8, /* user annotation, python function: kept for context */
 	TC_KIND__COUNT
 };
@@ -55,22 +55,29 @@ enum tc_class {
 /* Runtime call sub-kinds (sub column of TC_KIND_RUNTIME). */
 enum tc_rt {
 	TC_RT_NONE = 0,
-	TC_RT_LAUNCH,            /* cudaLaunchKernel, hipModuleLaunchKernel, cuLaunchKernel ... */
-	TC_RT_GRAPH_LAUNCH,      /* cudaGraphLaunch: one correlation, many kernels */
-	TC_RT_MEMCPY,            /* cudaMemcpy (blocking) */
+	TC_RT_LAUNCH,	    /* cudaLaunchKernel, hipModuleLaunchKernel, cuLaunchKernel ... */
+	TC_RT_GRAPH_LAUNCH, /* cudaGraphLaunch: one correlation, many kernels */
+	TC_RT_MEMCPY,	    /* cudaMemcpy (blocking) */
 	TC_RT_MEMCPY_ASYNC,
 	TC_RT_MEMSET,
-	TC_RT_DEVICE_SYNC,       /* cudaDeviceSynchronize */
-	TC_RT_STREAM_SYNC,       /* cudaStreamSynchronize: sync_lane = stream */
-	TC_RT_EVENT_SYNC,        /* cudaEventSynchronize: sync_event */
-	TC_RT_EVENT_RECORD,      /* cudaEventRecord: sync_lane = stream, sync_event */
+	TC_RT_DEVICE_SYNC,	 /* cudaDeviceSynchronize */
+	TC_RT_STREAM_SYNC,	 /* cudaStreamSynchronize: sync_lane = stream */
+	TC_RT_EVENT_SYNC,	 /* cudaEventSynchronize: sync_event */
+	TC_RT_EVENT_RECORD,	 /* cudaEventRecord: sync_lane = stream, sync_event */
 	TC_RT_STREAM_WAIT_EVENT, /* cudaStreamWaitEvent: sync_lane = waiting stream, sync_event */
 	TC_RT_OTHER,
 	TC_RT__COUNT
 };
 
 /* Copy directions (sub column of TC_KIND_MEMCPY). */
-enum tc_copy { TC_COPY_UNKNOWN = 0, TC_COPY_H2D, TC_COPY_D2H, TC_COPY_D2D, TC_COPY_P2P, TC_COPY__COUNT };
+enum tc_copy {
+	TC_COPY_UNKNOWN = 0,
+	TC_COPY_H2D,
+	TC_COPY_D2H,
+	TC_COPY_D2D,
+	TC_COPY_P2P,
+	TC_COPY__COUNT
+};
 
 enum tc_dtype {
 	TC_DT_UNKNOWN = 0,
@@ -114,9 +121,9 @@ enum tc_device_type { TC_DEV_CPU = 1, TC_DEV_GPU = 2 };
 /* Op flags (bit set). */
 enum tc_op_flag {
 	TC_FLAG_WORK_ESTIMATED = 1u << 0, /* FLOPs/bytes inferred, not read from shapes */
-	TC_FLAG_BACKWARD = 1u << 1,       /* backward-pass op (autograd thread / ONNX --training) */
-	TC_FLAG_GRAPH_KERNEL = 1u << 2,   /* kernel launched by a graph launch */
-	TC_FLAG_SYNTHETIC = 1u << 3,      /* made up by ingest (e.g. ONNX backward) */
+	TC_FLAG_BACKWARD = 1u << 1,	  /* backward-pass op (autograd thread / ONNX --training) */
+	TC_FLAG_GRAPH_KERNEL = 1u << 2,	  /* kernel launched by a graph launch */
+	TC_FLAG_SYNTHETIC = 1u << 3,	  /* made up by ingest (e.g. ONNX backward) */
 };
 
 /* Stable lowercase names ("gemm", "allreduce", "bf16", "kernel", "launch" ...); "?" when out
@@ -184,18 +191,18 @@ struct tc_shape {
 /* One operation. Ids are global, dense, in file order (0 .. op_count-1). */
 struct tc_op {
 	uint64_t id;
-	int64_t ts_ns;       /* start, relative to the header's base_time_ns */
-	int64_t dur_ns;      /* -1 = unknown */
-	uint64_t parent;     /* enclosing CPU op id or TC_NONE */
-	uint64_t link;       /* kernel/memcpy: launching runtime call; TC_NONE otherwise */
-	uint64_t correlation;/* source correlation id, 0 = none (traceability only) */
-	uint32_t name;       /* string id */
-	uint32_t lane;       /* lane id */
-	uint8_t kind;        /* enum tc_kind */
-	uint8_t op_class;    /* enum tc_class */
-	uint8_t sub;         /* enum tc_rt or tc_copy */
-	uint8_t dtype;       /* enum tc_dtype of the work */
-	uint32_t flags;      /* enum tc_op_flag */
+	int64_t ts_ns;	      /* start, relative to the header's base_time_ns */
+	int64_t dur_ns;	      /* -1 = unknown */
+	uint64_t parent;      /* enclosing CPU op id or TC_NONE */
+	uint64_t link;	      /* kernel/memcpy: launching runtime call; TC_NONE otherwise */
+	uint64_t correlation; /* source correlation id, 0 = none (traceability only) */
+	uint32_t name;	      /* string id */
+	uint32_t lane;	      /* lane id */
+	uint8_t kind;	      /* enum tc_kind */
+	uint8_t op_class;     /* enum tc_class */
+	uint8_t sub;	      /* enum tc_rt or tc_copy */
+	uint8_t dtype;	      /* enum tc_dtype of the work */
+	uint32_t flags;	      /* enum tc_op_flag */
 
 	/* work: has_work = 0 means unknown (not zero) */
 	uint8_t has_work;
@@ -232,9 +239,12 @@ struct tc_ops_writer;
 
 struct tc_ops_writer_opts {
 	size_t chunk_ops; /* ops per chunk, 0 = TC_OPS_CHUNK_DEFAULT */
-	int zstd_level;   /* 0 = default (3) */
+	int zstd_level;	  /* 0 = default (3) */
 };
-#define TC_OPS_WRITER_OPTS_INIT {0}
+#define TC_OPS_WRITER_OPTS_INIT                                                                    \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* Create path (written as path.tmp.* and renamed on close; "-" is not allowed).
  * The header is copied. opts may be NULL. */

@@ -49,8 +49,7 @@ int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *l
 void tc_replay_graph_set_names(struct tc_replay_graph *g, tc_replay_name_fn fn, const void *ctx);
 /* Build program order, launch, synchronisation, event, collective and data edges. After
  * this the graph is immutable. log may be NULL. */
-int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log,
-			   struct tc_err *err);
+int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err);
 
 /* Read a whole .tcs into a finished graph; the graph keeps the reader for names and the
  * header. Errors name the file. */
@@ -93,10 +92,10 @@ struct tc_replay;
 /* The kind of process group a collective runs in. On disk in reports by name: append only. */
 enum tc_group_kind {
 	TC_GROUP_DP = 0, /* data parallel (and the whole-job group of a pure-DP run) */
-	TC_GROUP_TP,     /* tensor parallel */
-	TC_GROUP_PP,     /* pipeline: point-to-point between stages */
-	TC_GROUP_EP,     /* expert parallel: all-to-all */
-	TC_GROUP_OTHER,  /* a group the layout does not explain: kept as traced */
+	TC_GROUP_TP,	 /* tensor parallel */
+	TC_GROUP_PP,	 /* pipeline: point-to-point between stages */
+	TC_GROUP_EP,	 /* expert parallel: all-to-all */
+	TC_GROUP_OTHER,	 /* a group the layout does not explain: kept as traced */
 	TC_GROUP__COUNT
 };
 const char *tc_group_kind_name(unsigned k);
@@ -111,38 +110,41 @@ int tc_replay_parallel_parse(struct tc_replay_parallel *out, const char *text, c
 			     struct tc_err *err);
 
 struct tc_replay_straggler {
-	uint32_t rank;  /* in the target world */
-	double factor;  /* its GPU ops take factor x their projected time */
+	uint32_t rank; /* in the target world */
+	double factor; /* its GPU ops take factor x their projected time */
 };
 
 /* A rank of a mixed fleet on another chip than the target's. */
 struct tc_replay_rank_chip {
-	uint32_t rank;               /* in the target world */
-	const struct tc_chip *chip;  /* borrowed: must outlive the run */
+	uint32_t rank;		    /* in the target world */
+	const struct tc_chip *chip; /* borrowed: must outlive the run */
 };
 
 struct tc_replay_scale {
-	uint32_t world;                    /* target world size, 0 = as traced */
-	struct tc_replay_parallel src, dst; /* layouts; 0 fields are derived (layout.c) */
+	uint32_t world;				      /* target world size, 0 = as traced */
+	struct tc_replay_parallel src, dst;	      /* layouts; 0 fields are derived (layout.c) */
 	const struct tc_replay_straggler *stragglers; /* borrowed */
 	size_t n_stragglers;
-	double jitter;  /* each GPU op's time x (1 + jitter * u), u uniform in [-1, 1] */
-	uint64_t seed;  /* of the jitter: same seed, same bytes */
+	double jitter; /* each GPU op's time x (1 + jitter * u), u uniform in [-1, 1] */
+	uint64_t seed; /* of the jitter: same seed, same bytes */
 	const struct tc_replay_rank_chip *rank_chips; /* borrowed */
 	size_t n_rank_chips;
 };
-#define TC_REPLAY_SCALE_INIT {0} /* every field zero: no what-if */
+#define TC_REPLAY_SCALE_INIT                                                                       \
+	{                                                                                          \
+		0                                                                                  \
+	} /* every field zero: no what-if */
 
 /* The layout a run resolved (both sides) and what it did with the collectives. */
 struct tc_replay_layout {
-	int active;                        /* a scale-out what-if was asked */
+	int active; /* a scale-out what-if was asked */
 	uint32_t src_world, dst_world;
 	struct tc_replay_parallel src, dst;
-	double compute_factor;             /* per-rank GPU work, target / source (TP x PP) */
+	double compute_factor; /* per-rank GPU work, target / source (TP x PP) */
 	/* per --rank-chip, the factor its rank's GPU work takes: the rank's chip against the
 	 * target over the measured non-collective work (NULL when none; n_rank_chips long) */
 	const double *rank_chip_factor;
-	uint64_t coll_ops[TC_GROUP__COUNT]; /* collective GPU ops by group kind */
+	uint64_t coll_ops[TC_GROUP__COUNT];   /* collective GPU ops by group kind */
 	double proj_comm_ns[TC_GROUP__COUNT]; /* projected collective ns by kind, reported steps */
 	double exposed_comm_ns[TC_GROUP__COUNT]; /* of which nothing else ran on the rank's GPU */
 };
@@ -161,7 +163,7 @@ struct tc_replay_opts {
 	double host_scale; /* CPU time multiplier, 1.0 = as measured */
 	double gpu_scale;  /* what-if multiplier on every projected GPU op time, 1.0 = none */
 	int64_t max_steps; /* report the first N steps per rank; -1 = all */
-	int top_n;         /* rows in the top-op tables, 0 = 10 */
+	int top_n;	   /* rows in the top-op tables, 0 = 10 */
 	/* Dependency-only replay: every edge contributes only its floor latency, none of the
 	 * measured slack, so the timeline is what the graph alone explains. Used by --validate
 	 * to find missing dependency kinds; identity with strict = 0 is exact by design. */
@@ -186,7 +188,10 @@ struct tc_replay_opts {
 	const struct tc_replay_scale *scale;
 };
 /* Defaults by name (the rest zero): measured host and GPU time, every step. */
-#define TC_REPLAY_OPTS_INIT {.host_scale = 1.0, .gpu_scale = 1.0, .max_steps = -1}
+#define TC_REPLAY_OPTS_INIT                                                                        \
+	{                                                                                          \
+		.host_scale = 1.0, .gpu_scale = 1.0, .max_steps = -1                               \
+	}
 
 struct tc_replay;
 
@@ -209,20 +214,20 @@ unsigned tc_replay_op_bound(const struct tc_replay *r, uint64_t id);
 /* One profiler step of one rank. Times in ns. "gpu" spans cover the GPU ops enqueued (by
  * their launch) inside the step's CPU span. */
 struct tc_replay_step {
-	uint64_t op;      /* the step annotation op (UINT64_MAX for the whole-run pseudo-step) */
+	uint64_t op; /* the step annotation op (UINT64_MAX for the whole-run pseudo-step) */
 	uint32_t rank;
 	const char *name; /* borrowed from the graph */
 	/* The step (docs/projection.md, "steps"): the longer of the CPU path (the step
 	 * marker) and the GPU-side step, on each side; start is where that path starts. */
 	int64_t src_start, src_ns, proj_start, proj_ns;
 	int64_t src_cpu_start, src_cpu_ns, proj_cpu_start, proj_cpu_ns; /* the CPU marker */
-	int64_t src_gpu_ns, proj_gpu_ns;   /* first GPU start to last GPU end */
+	int64_t src_gpu_ns, proj_gpu_ns; /* first GPU start to last GPU end */
 	int64_t ceil_ns; /* host-only: the projected CPU marker with every GPU op at 0 ns */
 	/* the job step: max over ranks of the step with this index; energy and dollars charge
 	 * this rank's GPU for it */
 	int64_t src_job_ns, proj_job_ns;
-	uint32_t index;          /* step index within its rank */
-	uint64_t last_gpu_op;    /* the step's GPU op ending last (projected), or UINT64_MAX */
+	uint32_t index;	      /* step index within its rank */
+	uint64_t last_gpu_op; /* the step's GPU op ending last (projected), or UINT64_MAX */
 	int64_t src_busy_ns, proj_busy_ns; /* union of GPU op intervals */
 	uint64_t gpu_ops;
 	/* Step time split by what bounded it (sums to the step time): compute, memory,
@@ -236,12 +241,12 @@ size_t tc_replay_steps(const struct tc_replay *r, const struct tc_replay_step **
 
 /* p10-p50-p90 of the job step time and of the speedup over the band's draws. */
 struct tc_replay_band {
-	int draws;			 /* 0 = no band (not asked for, identity, or no target) */
+	int draws;    /* 0 = no band (not asked for, identity, or no target) */
 	int analytic; /* the analytic model's error (ONNX): 1 the target's, 2 both chips' (chip
 		       * to chip, srcmodel.c); 0: scaling */
 	double step_p10, step_p50, step_p90; /* ns per job step */
 	double speedup_p10, speedup_p90;
-	double sigma[TC_CLASS__COUNT];	 /* ln-space error per class, both chips combined */
+	double sigma[TC_CLASS__COUNT]; /* ln-space error per class, both chips combined */
 };
 /* Memory fit (memfit.c): the trace's peak GPU allocation per rank (Kineto [memory] events),
  * on the target layout, against the target's HBM capacity. */
@@ -263,13 +268,13 @@ const struct tc_replay_band *tc_replay_band(const struct tc_replay *r);
 /* Warnings found by the run (also in the report). */
 struct tc_replay_warnings {
 	uint64_t no_cost_model[TC_CLASS__COUNT]; /* analytical ops the model could not cost */
-	uint64_t dtype_missing[TC_DT__COUNT];    /* GPU ops whose dtype the target lacks */
-	uint64_t unknown_work;                   /* measured ops scaled by the class fallback */
-	uint64_t unmatched_collectives;          /* collective kernels without their peers */
-	uint64_t forced_collectives;             /* instances released before all arrived */
-	uint64_t no_gpu_work, no_steps;          /* 1 when so */
-	uint64_t unresolved_waits;               /* waits on events never recorded */
-	uint64_t broken_cycles;                  /* ops started with a dependency undone */
+	uint64_t dtype_missing[TC_DT__COUNT];	 /* GPU ops whose dtype the target lacks */
+	uint64_t unknown_work;			 /* measured ops scaled by the class fallback */
+	uint64_t unmatched_collectives;		 /* collective kernels without their peers */
+	uint64_t forced_collectives;		 /* instances released before all arrived */
+	uint64_t no_gpu_work, no_steps;		 /* 1 when so */
+	uint64_t unresolved_waits;		 /* waits on events never recorded */
+	uint64_t broken_cycles;			 /* ops started with a dependency undone */
 	/* collective GPU ops whose size the trace does not record: bytes inferred from the
 	 * measured transfer on the source network (docs/projection.md) */
 	uint64_t inferred_coll_bytes;

@@ -7,8 +7,8 @@
 #include "replay.h"
 
 struct tc_replay_summary {
-	size_t job_steps;  /* the k-th step of every rank together */
-	size_t rank_steps; /* reported steps over all ranks */
+	size_t job_steps;			 /* the k-th step of every rank together */
+	size_t rank_steps;			 /* reported steps over all ranks */
 	double source_step_ns, step_ns, speedup; /* per job step (slowest rank); speedup NaN if 0 */
 	/* mean over rank steps of the projected step time split by bound, and of the projected
 	 * GPU time by op class */

@@ -30,25 +30,25 @@ struct tc_replay; /* replay.h */
 
 struct tc_report_span {
 	int64_t start_ns, end_ns; /* relative to the strip's t0 */
-	uint32_t lane;            /* index into the strip's lanes */
-	uint32_t name;            /* index into the timeline's names */
-	uint8_t cls;              /* enum tc_class */
-	uint8_t bound;            /* enum tc_bound; TC_BOUND__COUNT when unknown (source side) */
+	uint32_t lane;		  /* index into the strip's lanes */
+	uint32_t name;		  /* index into the timeline's names */
+	uint8_t cls;		  /* enum tc_class */
+	uint8_t bound;		  /* enum tc_bound; TC_BOUND__COUNT when unknown (source side) */
 };
 
 struct tc_report_strip {
-	int64_t span_ns;           /* length of the step window */
+	int64_t span_ns; /* length of the step window */
 	size_t n_spans;
 	struct tc_report_span *spans; /* sorted by (lane, start) */
 };
 
 struct tc_report_timeline {
-	char *step_name;  /* "ProfilerStep#4" */
+	char *step_name; /* "ProfilerStep#4" */
 	uint32_t rank;
 	size_t n_lanes;
-	char **lanes;     /* GPU stream names, shared by both strips */
+	char **lanes; /* GPU stream names, shared by both strips */
 	size_t n_names;
-	char **names;     /* op names */
+	char **names;			/* op names */
 	struct tc_report_strip side[2]; /* 0 = source (measured), 1 = projected */
 	struct tc_arena arena;
 };
@@ -67,9 +67,12 @@ void tc_report_timeline_free(struct tc_report_timeline *t);
 
 struct tc_report_opts {
 	const char *title; /* NULL = "tracecast: <source> → <target>" */
-	int top_n;         /* rows of the "changed most" chart, 0 = 10 */
+	int top_n;	   /* rows of the "changed most" chart, 0 = 10 */
 };
-#define TC_REPORT_OPTS_INIT {.title = NULL}
+#define TC_REPORT_OPTS_INIT                                                                        \
+	{                                                                                          \
+		.title = NULL                                                                      \
+	}
 
 /* One HTML page for n projection documents (schema tracecast.projection), one section each;
  * timelines[i] may be NULL (or timelines NULL) when no strip is available. A document of
@@ -101,8 +104,8 @@ int tc_report_project(json_t **doc, struct tc_report_timeline **timeline,
 
 /* Time and count of one op class or one kernel, on one side. */
 struct tc_report_item {
-	char *key;   /* class name, or kernel name */
-	char *cls;   /* class of a kernel ("" for class rows) */
+	char *key; /* class name, or kernel name */
+	char *cls; /* class of a kernel ("" for class rows) */
 	double ns, count;
 };
 
@@ -114,14 +117,14 @@ struct tc_report_kinst {
 	const char *name, *cls;
 	const char *op; /* "aten::op|[shapes]#occurrence" of its launching operator, or NULL */
 	double ns;
-	uint64_t seq;   /* launch order */
+	uint64_t seq; /* launch order */
 };
 
 struct tc_report_profile {
-	char *label;    /* file name or chip id */
-	char *origin;   /* "trace" or "projection" */
-	double step_ns; /* mean step time; NaN when unknown */
-	double steps;   /* rank-steps the totals cover; 0 when the input has no steps */
+	char *label;	     /* file name or chip id */
+	char *origin;	     /* "trace" or "projection" */
+	double step_ns;	     /* mean step time; NaN when unknown */
+	double steps;	     /* rank-steps the totals cover; 0 when the input has no steps */
 	int kernels_partial; /* 1 when kernels are only a top-N list (projections) */
 	size_t n_classes, n_kernels;
 	struct tc_report_item *classes, *kernels;
@@ -133,8 +136,8 @@ struct tc_report_profile {
 /* A trace's GPU ops (kernels, copies, memsets) summed by class and by kernel name. */
 int tc_report_profile_from_tcs(struct tc_report_profile *p, const char *path, struct tc_err *err);
 /* One side of a projection: projected = 1 for the target chip, 0 for the source. */
-int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t *doc,
-				      int projected, const char *label, struct tc_err *err);
+int tc_report_profile_from_projection(struct tc_report_profile *p, const json_t *doc, int projected,
+				      const char *label, struct tc_err *err);
 void tc_report_profile_free(struct tc_report_profile *p);
 
 struct tc_report_diff_row {
@@ -171,7 +174,7 @@ int tc_report_diff_write_html(const struct tc_report_diff *d, FILE *fp);
 
 /* One run of a sweep, as the dashboard needs it. params are "key=value" strings. */
 struct tc_report_run {
-	const char *label;   /* e.g. the target chip id */
+	const char *label; /* e.g. the target chip id */
 	const char *const *params;
 	size_t n_params;
 	double step_ns, speedup, steps_per_j, steps_per_usd; /* NaN when unknown */

@@ -30,11 +30,14 @@
 struct tc_store;
 
 struct tc_store_opts {
-	int read_only;     /* 1: never create, migrate or write (queries) */
-	int busy_ms;       /* SQLite: how long to wait on a lock; 0 = 10000 */
+	int read_only;	    /* 1: never create, migrate or write (queries) */
+	int busy_ms;	    /* SQLite: how long to wait on a lock; 0 = 10000 */
 	int schema_version; /* create / migrate only up to this version; 0 = current (tests) */
 };
-#define TC_STORE_OPTS_INIT {0}
+#define TC_STORE_OPTS_INIT                                                                         \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* uri: "postgresql://..." / "postgres://..." (libpq), "file:..." (an SQLite URI), or a path
  * to an SQLite file (created when missing unless read_only). An empty database gets the
@@ -56,17 +59,17 @@ int tc_store_has_postgresql(void);
 /* A sweep: its key is a hash of everything that defines it (base, grid, sample, traces). */
 struct tc_store_sweep {
 	const char *key;
-	const char *base;    /* base chip id */
-	const char *grid;    /* JSON array of "key=values" strings, as given */
-	const char *traces;  /* JSON array of trace hashes */
-	const char *mode;    /* "grid" or "random" */
+	const char *base;   /* base chip id */
+	const char *grid;   /* JSON array of "key=values" strings, as given */
+	const char *traces; /* JSON array of trace hashes */
+	const char *mode;   /* "grid" or "random" */
 	uint64_t seed, n_configs, n_points;
 	const char *tool_version;
 };
 
 struct tc_store_trace {
-	const char *hash; /* content hash of the .tcs */
-	const char *path; /* as given on the command line when first stored */
+	const char *hash;	 /* content hash of the .tcs */
+	const char *path;	 /* as given on the command line when first stored */
 	const char *source_chip; /* chip id the stream's device matched; NULL = unknown */
 	uint64_t ops, gpu_ops;
 };
@@ -77,9 +80,9 @@ struct tc_store_param {
 };
 
 struct tc_store_config {
-	const char *hash;      /* hash of spec */
-	const char *base;      /* base chip id */
-	const char *spec;      /* resolved spec, canonical JSON (tc_chip_config_json) */
+	const char *hash; /* hash of spec */
+	const char *base; /* base chip id */
+	const char *spec; /* resolved spec, canonical JSON (tc_chip_config_json) */
 	const struct tc_store_param *params; /* the overrides, in axis order */
 	size_t n_params;
 };
@@ -93,10 +96,10 @@ struct tc_store_result {
 	double source_step_ns, step_ns, speedup;
 	double bound_ns[TC_BOUND__COUNT]; /* projected step time by bound, per step */
 	double class_ns[TC_CLASS__COUNT]; /* projected GPU time by op class, per step */
-	double energy_j;        /* per step, per device */
-	double dollars;         /* per step, per device */
-	double perf_per_watt;   /* steps per joule (= steps/s per W) */
-	double perf_per_dollar; /* steps per dollar */
+	double energy_j;		  /* per step, per device */
+	double dollars;			  /* per step, per device */
+	double perf_per_watt;		  /* steps per joule (= steps/s per W) */
+	double perf_per_dollar;		  /* steps per dollar */
 };
 
 int tc_store_put_sweep(struct tc_store *s, const struct tc_store_sweep *sw, struct tc_err *err);
@@ -110,18 +113,18 @@ int tc_store_put_points(struct tc_store *s, const struct tc_store_config *config
 
 /* Call fn for every stored point of tool_version: the resume set. fn returns 0 to go on. */
 typedef int (*tc_store_key_fn)(void *ctx, const char *trace_hash, const char *config_hash);
-int tc_store_each_point(struct tc_store *s, const char *tool_version, tc_store_key_fn fn,
-			void *ctx, struct tc_err *err);
+int tc_store_each_point(struct tc_store *s, const char *tool_version, tc_store_key_fn fn, void *ctx,
+			struct tc_err *err);
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
 /* A result set: every cell as text (NULL for SQL NULL), numbers in the C locale. */
 struct tc_store_rows {
 	size_t ncols, nrows;
-	char **names;  /* ncols */
-	char **cells;  /* nrows * ncols, row-major */
+	char **names;	  /* ncols */
+	char **cells;	  /* nrows * ncols, row-major */
 	uint8_t *numeric; /* per column: 1 when every non-NULL cell parses as a number */
-	size_t cap;       /* cells allocated (private) */
+	size_t cap;	  /* cells allocated (private) */
 };
 /* Run one SQL statement (raw queries; read-only stores refuse writes). Caller frees. */
 int tc_store_sql(struct tc_store *s, const char *sql, struct tc_store_rows **out,
@@ -164,7 +167,10 @@ struct tc_grid {
 	size_t n_axes;
 	struct tc_arena arena;
 };
-#define TC_GRID_INIT {.axes = NULL}
+#define TC_GRID_INIT                                                                               \
+	{                                                                                          \
+		.axes = NULL                                                                       \
+	}
 
 /* Add "key=v1,v2,v3" or "key=lo:hi:n" (n values evenly spaced, both ends included). Errors:
  * no '=', an empty value, an empty range (n < 1, hi < lo), a key given twice. */

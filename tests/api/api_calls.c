@@ -70,7 +70,8 @@ Test(api, errors_are_one_line)
 	cr_assert(strstr(tc_api_error(api), "unknown key \"bandwidth\""), "%s", tc_api_error(api));
 	cr_assert_lt(tc_api_project(api, "{\"inputs\": 3", &out, NULL), 0);
 	cr_assert(strstr(tc_api_error(api), "request:"), "%s", tc_api_error(api));
-	cr_assert_lt(tc_api_project(api, "{\"inputs\": [\"/nonexistent.json\"], \"target\": \"h100\"}",
+	cr_assert_lt(tc_api_project(api,
+				    "{\"inputs\": [\"/nonexistent.json\"], \"target\": \"h100\"}",
 				    &out, NULL),
 		     0);
 	cr_assert(strstr(tc_api_error(api), "/nonexistent.json"), "%s", tc_api_error(api));
@@ -95,8 +96,8 @@ Test(api, chips_and_ingest)
 		 src, src, tcs);
 	cr_assert_eq(tc_api_ingest(api, ing), 0, "%s", tc_api_error(api));
 	char from_tcs[1024], *a = NULL, *b = NULL;
-	snprintf(from_tcs, sizeof(from_tcs), "{\"inputs\": [\"%s\"], \"target\": \"b200\", \"band\": 0}",
-		 tcs);
+	snprintf(from_tcs, sizeof(from_tcs),
+		 "{\"inputs\": [\"%s\"], \"target\": \"b200\", \"band\": 0}", tcs);
 	cr_assert_eq(tc_api_project(api, from_tcs, &a, NULL), 0, "%s", tc_api_error(api));
 	cr_assert_eq(tc_api_project(api, sample_request("b200", ", \"band\": 0"), &b, NULL), 0);
 	cr_assert_eq(summary_num(a, "projected_step_ns"), summary_num(b, "projected_step_ns"));

@@ -16,15 +16,17 @@ static struct tc_api *api;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/tc_api_sweep_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/tc_api_sweep_XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(tcs, sizeof(tcs), "%s/sample.tcs", dir);
 	snprintf(db, sizeof(db), "%s/r.db", dir);
 	cr_assert_eq(tc_api_new(&api, getenv("TC_SPECS")), 0);
 	char req[1024];
-	snprintf(req, sizeof(req),
-		 "{\"inputs\": [\"%s/traces/sample/train_a100_rank0.json.gz\"], \"output\": \"%s\"}",
-		 getenv("TC_SRCDIR"), tcs);
+	snprintf(
+	    req, sizeof(req),
+	    "{\"inputs\": [\"%s/traces/sample/train_a100_rank0.json.gz\"], \"output\": \"%s\"}",
+	    getenv("TC_SRCDIR"), tcs);
 	cr_assert_eq(tc_api_ingest(api, req), 0, "%s", tc_api_error(api));
 }
 
@@ -44,8 +46,8 @@ static void fill(char *out, size_t n, const char *tmpl, const char *extra)
 	const char *a = strstr(tmpl, "%s"), *b = a ? strstr(a + 2, "%s") : NULL;
 	cr_assert_not_null(a);
 	if (b)
-		snprintf(out, n, "%.*s%s%.*s%s%s", (int)(a - tmpl), tmpl, tcs, (int)(b - a - 2), a + 2,
-			 extra ? extra : "", b + 2);
+		snprintf(out, n, "%.*s%s%.*s%s%s", (int)(a - tmpl), tmpl, tcs, (int)(b - a - 2),
+			 a + 2, extra ? extra : "", b + 2);
 	else
 		snprintf(out, n, "%.*s%s%s", (int)(a - tmpl), tmpl, tcs, a + 2);
 }
@@ -76,7 +78,8 @@ static double db_count(void)
 	cr_assert_eq(tc_api_query(api, db, "SELECT count(*) FROM results", &out), 0, "%s",
 		     tc_api_error(api));
 	json_t *j = json_loads(out, 0, NULL);
-	double n = atof(json_string_value(json_array_get(json_array_get(json_object_get(j, "rows"), 0), 0)));
+	double n = atof(
+	    json_string_value(json_array_get(json_array_get(json_object_get(j, "rows"), 0), 0)));
 	json_decref(j);
 	tc_api_free(out);
 	return n;
@@ -85,8 +88,9 @@ static double db_count(void)
 static double project_step(const char *sets)
 {
 	char req[1024], *out = NULL;
-	snprintf(req, sizeof(req), "{\"inputs\": [\"%s\"], \"target\": \"h100\", \"band\": 0, \"set\": [%s]}",
-		 tcs, sets);
+	snprintf(req, sizeof(req),
+		 "{\"inputs\": [\"%s\"], \"target\": \"h100\", \"band\": 0, \"set\": [%s]}", tcs,
+		 sets);
 	cr_assert_eq(tc_api_project(api, req, &out, NULL), 0, "%s", tc_api_error(api));
 	json_t *j = json_loads(out, 0, NULL);
 	double v = num(json_object_get(j, "summary"), "projected_step_ns");
@@ -95,8 +99,10 @@ static double project_step(const char *sets)
 	return v;
 }
 
-#define GRID4 "{\"traces\": [\"%s\"], \"target\": \"h100\", \"jobs\": 2, \"grid\": {" \
-	      "\"memory.hbm.bw_gbs\": [1000, 6000], \"compute.matrix.peak_tflops.bf16\": \"200:1400:2\"}%s}"
+#define GRID4                                                                                      \
+	"{\"traces\": [\"%s\"], \"target\": \"h100\", \"jobs\": 2, \"grid\": {"                    \
+	"\"memory.hbm.bw_gbs\": [1000, 6000], \"compute.matrix.peak_tflops.bf16\": "               \
+	"\"200:1400:2\"}%s}"
 
 Test(api_sweep, rows_equal_single_projections_and_move_with_the_grid)
 {
@@ -121,10 +127,11 @@ Test(api_sweep, rows_equal_single_projections_and_move_with_the_grid)
 		step[i] = num(r, "step_ns");
 		char sets[200];
 		snprintf(sets, sizeof(sets),
-			 "\"memory.hbm.bw_gbs=%g\", \"compute.matrix.peak_tflops.bf16=%g\"", bw[i], pk[i]);
+			 "\"memory.hbm.bw_gbs=%g\", \"compute.matrix.peak_tflops.bf16=%g\"", bw[i],
+			 pk[i]);
 		double want = project_step(sets);
-		cr_assert(fabs(step[i] - want) <= 1e-9 * want, "point %zu: sweep %.17g, project %.17g",
-			  i, step[i], want);
+		cr_assert(fabs(step[i] - want) <= 1e-9 * want,
+			  "point %zu: sweep %.17g, project %.17g", i, step[i], want);
 		cr_assert_gt(num(r, "energy_j"), 0);
 		cr_assert(json_is_object(json_object_get(r, "class_ns")));
 	}
@@ -167,9 +174,11 @@ static int on_progress(void *user, uint64_t done, uint64_t total)
 }
 
 /* 20 x 20 x 25 = 10,000 configurations without the memo: far longer than a progress tick */
-#define BIG "{\"traces\": [\"%s\"], \"target\": \"h100\", \"jobs\": 1, \"memo\": false, " \
-	    "\"grid\": {\"memory.hbm.bw_gbs\": \"1000:9000:20\", " \
-	    "\"compute.matrix.peak_tflops.bf16\": \"300:1500:20\", \"power.tdp_w\": \"300:1200:25\"}%s}"
+#define BIG                                                                                        \
+	"{\"traces\": [\"%s\"], \"target\": \"h100\", \"jobs\": 1, \"memo\": false, "              \
+	"\"grid\": {\"memory.hbm.bw_gbs\": \"1000:9000:20\", "                                     \
+	"\"compute.matrix.peak_tflops.bf16\": \"300:1500:20\", \"power.tdp_w\": "                  \
+	"\"300:1200:25\"}%s}"
 
 Test(api_sweep, progress_that_returns_nonzero_cancels_cleanly)
 {
@@ -207,9 +216,11 @@ Test(api_sweep, progress_that_returns_nonzero_cancels_cleanly)
 Test(api_sweep, bad_requests_are_one_line_errors)
 {
 	static const char *const bad[][2] = {
-	    {"{\"traces\": [\"%s\"], \"target\": \"h100\", \"grid\": {\"memory.hbm.nope\": [1, 2]}}",
+	    {"{\"traces\": [\"%s\"], \"target\": \"h100\", \"grid\": {\"memory.hbm.nope\": [1, "
+	     "2]}}",
 	     "memory.hbm.nope"},
-	    {"{\"traces\": [\"%s\"], \"target\": \"h100\", \"grid\": {\"memory.hbm.bw_gbs\": \"5:1:3\"}}",
+	    {"{\"traces\": [\"%s\"], \"target\": \"h100\", \"grid\": {\"memory.hbm.bw_gbs\": "
+	     "\"5:1:3\"}}",
 	     "memory.hbm.bw_gbs"},
 	    {"{\"traces\": [\"%s\"], \"target\": \"h100\", \"gird\": {}}", "\"gird\""},
 	    {"{\"traces\": [\"%s\"]}", "\"target\""},

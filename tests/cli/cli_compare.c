@@ -23,9 +23,12 @@ static const struct tc_cmp_row *row(const struct tc_cmp *c, const char *metric)
 
 Test(cli_compare, tolerances_by_glob_last_rule_wins)
 {
-	json_t *want = J("{\"step_ns\": 1000, \"by_class\": {\"gemm\": 500, \"copy\": 10}, \"chip\": \"h100-sxm5\"}");
-	json_t *got = J("{\"step_ns\": 1009, \"by_class\": {\"gemm\": 520, \"copy\": 10.5}, \"chip\": \"h100-sxm5\"}");
-	json_t *tol = J("{\"default\": {\"rel\": 0.01}, \"metrics\": {\"by_class.*\": {\"rel\": 0.05}, \"by_class.copy\": {\"abs\": 0.1, \"rel\": 0}}}");
+	json_t *want = J("{\"step_ns\": 1000, \"by_class\": {\"gemm\": 500, \"copy\": 10}, "
+			 "\"chip\": \"h100-sxm5\"}");
+	json_t *got = J("{\"step_ns\": 1009, \"by_class\": {\"gemm\": 520, \"copy\": 10.5}, "
+			"\"chip\": \"h100-sxm5\"}");
+	json_t *tol = J("{\"default\": {\"rel\": 0.01}, \"metrics\": {\"by_class.*\": {\"rel\": "
+			"0.05}, \"by_class.copy\": {\"abs\": 0.1, \"rel\": 0}}}");
 	struct tc_tol_rules rules;
 	char msg[256];
 	cr_assert_eq(tc_tol_parse(tol, &rules, msg, sizeof(msg)), 0, "%s", msg);
@@ -50,7 +53,8 @@ Test(cli_compare, tolerances_by_glob_last_rule_wins)
 Test(cli_compare, missing_extra_arrays_and_ignore)
 {
 	json_t *want = J("{\"steps\": [{\"ns\": 1}, {\"ns\": 2}], \"a\": 1, \"version\": \"0.1\"}");
-	json_t *got = J("{\"steps\": [{\"ns\": 1}, {\"ns\": 2}, {\"ns\": 3}], \"b\": 2, \"version\": \"0.2\"}");
+	json_t *got = J(
+	    "{\"steps\": [{\"ns\": 1}, {\"ns\": 2}, {\"ns\": 3}], \"b\": 2, \"version\": \"0.2\"}");
 	struct tc_tol_rules rules;
 	char msg[64];
 	cr_assert_eq(tc_tol_parse(NULL, &rules, msg, sizeof(msg)), 0);
@@ -92,12 +96,14 @@ Test(cli_compare, bad_tolerances_are_named)
  * MISSING under its name, a new one EXTRA, a repeated name gets #2 */
 Test(cli_compare, named_rows_by_key)
 {
-	json_t *want = J("{\"by_class\": [{\"class\": \"gemm\", \"ns\": 5}, {\"class\": \"norm\", "
-			 "\"ns\": 2}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 3}],"
-			 " \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 2]}");
-	json_t *got = J("{\"by_class\": [{\"class\": \"norm\", \"ns\": 2}, {\"class\": \"copy\", "
-			"\"ns\": 1}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 4}],"
-			" \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 3]}");
+	json_t *want =
+	    J("{\"by_class\": [{\"class\": \"gemm\", \"ns\": 5}, {\"class\": \"norm\", "
+	      "\"ns\": 2}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 3}],"
+	      " \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 2]}");
+	json_t *got =
+	    J("{\"by_class\": [{\"class\": \"norm\", \"ns\": 2}, {\"class\": \"copy\", "
+	      "\"ns\": 1}], \"top\": [{\"name\": \"k\", \"ns\": 1}, {\"name\": \"k\", \"ns\": 4}],"
+	      " \"steps\": [{\"rank\": 1, \"name\": \"S#1\", \"ns\": 9}], \"xs\": [1, 3]}");
 	struct tc_tol_rules rules;
 	char msg[64];
 	cr_assert_eq(tc_tol_parse(NULL, &rules, msg, sizeof(msg)), 0);

@@ -35,9 +35,9 @@ Test(cli_json, hw_list)
 			continue;
 		h100 = 1;
 		cr_assert_eq(json_number_value(json_object_get(c, "hbm_gbs")), 3350);
-		cr_assert_gt(json_number_value(
-				 json_object_get(json_object_get(c, "peak_tflops"), "bf16")),
-			     900);
+		cr_assert_gt(
+		    json_number_value(json_object_get(json_object_get(c, "peak_tflops"), "bf16")),
+		    900);
 	}
 	cr_assert(h100);
 	json_decref(a);
@@ -86,7 +86,8 @@ Test(cli_json, info)
 {
 	const char *src = getenv("TC_SRCDIR");
 	char args[1024];
-	snprintf(args, sizeof(args), "info '%s/traces/sample/train_a100_rank0.json.gz' --json", src);
+	snprintf(args, sizeof(args), "info '%s/traces/sample/train_a100_rank0.json.gz' --json",
+		 src);
 	run(args);
 	json_t *o = json_loads(out, 0, NULL);
 	cr_assert_not_null(o, "%s", out);

@@ -74,8 +74,8 @@ Test(e2e_bad, every_bad_input_gives_its_error, .timeout = 120)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		char *file = strtok(line, "\t"), *cmd = strtok(NULL, "\t"), *code = strtok(NULL, "\t"),
-		     *want = strtok(NULL, "\t");
+		char *file = strtok(line, "\t"), *cmd = strtok(NULL, "\t"),
+		     *code = strtok(NULL, "\t"), *want = strtok(NULL, "\t");
 		cr_assert(file && cmd && code && want, "malformed line in cases.tsv");
 		char in[1100], out[1100], errp[1100];
 		snprintf(in, sizeof(in), "%s/traces/bad/%s", src, file);
@@ -94,7 +94,8 @@ Test(e2e_bad, every_bad_input_gives_its_error, .timeout = 120)
 		char *nl = strchr(msg, '\n');
 		cr_assert(nl && nl[1] == 0, "%s: error is not exactly one line: [%s]", shown, msg);
 		cr_assert_not_null(strstr(msg, want), "%s: [%s] lacks [%s]", shown, msg, want);
-		cr_assert_not_null(strstr(msg, file), "%s: [%s] does not name the file", shown, msg);
+		cr_assert_not_null(strstr(msg, file), "%s: [%s] does not name the file", shown,
+				   msg);
 		cr_assert_neq(access(out, F_OK), 0, "%s: left %s behind", shown, out);
 		unlink(errp);
 		cases++;
@@ -163,20 +164,22 @@ Test(e2e_bad, outputs_never_overwrite_inputs, .timeout = 120)
 	struct {
 		const char *cmd, *want;
 	} cases[] = {
-		{"ingest D/in.json.gz -o D/in.json.gz", "in.json.gz: output is the input"},
-		{"project D/run.tcs --target h100 --json D/run.tcs", "run.tcs: output is the input"},
-		{"project D/run.tcs --target h100 --timeline D/hard.tcs", "hard.tcs: output is the input"},
-		{"project D/run.tcs --target h100 --json D/a.json --timeline D/a.json",
-		 "a.json: named for two outputs"},
-		{"report D/run.tcs --target h100 -o D/run.tcs", "run.tcs: output is the input"},
-		{"diff D/run.tcs --chips h100 b200 -o D/hard.tcs", "hard.tcs: output is the input"},
+	    {"ingest D/in.json.gz -o D/in.json.gz", "in.json.gz: output is the input"},
+	    {"project D/run.tcs --target h100 --json D/run.tcs", "run.tcs: output is the input"},
+	    {"project D/run.tcs --target h100 --timeline D/hard.tcs",
+	     "hard.tcs: output is the input"},
+	    {"project D/run.tcs --target h100 --json D/a.json --timeline D/a.json",
+	     "a.json: named for two outputs"},
+	    {"report D/run.tcs --target h100 -o D/run.tcs", "run.tcs: output is the input"},
+	    {"diff D/run.tcs --chips h100 b200 -o D/hard.tcs", "hard.tcs: output is the input"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* D stands for the directory */
 		size_t k = 0;
 		for (const char *p = cases[i].cmd; *p && k < sizeof(cmd) - 64; p++)
-			k += (size_t)(*p == 'D' && p[1] == '/' ? snprintf(cmd + k, sizeof(cmd) - k, "%s", dir)
-							       : (cmd[k] = *p, 1));
+			k += (size_t)(*p == 'D' && p[1] == '/'
+					  ? snprintf(cmd + k, sizeof(cmd) - k, "%s", dir)
+					  : (cmd[k] = *p, 1));
 		cmd[k] = 0;
 		char shown[4096];
 		snprintf(shown, sizeof(shown), "%s", cmd);
@@ -205,8 +208,9 @@ Test(e2e_bad, outputs_never_overwrite_inputs, .timeout = 120)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		cr_assert(strcmp(de->d_name, "in.json.gz") == 0 || strcmp(de->d_name, "run.tcs") == 0 ||
-				  strcmp(de->d_name, "hard.tcs") == 0 || strcmp(de->d_name, "err") == 0,
+		cr_assert(strcmp(de->d_name, "in.json.gz") == 0 ||
+			      strcmp(de->d_name, "run.tcs") == 0 ||
+			      strcmp(de->d_name, "hard.tcs") == 0 || strcmp(de->d_name, "err") == 0,
 			  "left behind: %s", de->d_name);
 		snprintf(cmd, sizeof(cmd), "%s/%s", dir, de->d_name);
 		unlink(cmd);
@@ -250,12 +254,14 @@ Test(e2e_bad, stdout_write_errors, .timeout = 120)
 	for (size_t i = 0; full >= 0 && i < 2; i++) {
 		char *argv[] = {(char *)exe, (char *)cmds[i], tcs, NULL};
 		int st = spawn_status(exe, argv, full, errp);
-		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s > /dev/full: status %#x", cmds[i], st);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s > /dev/full: status %#x",
+			  cmds[i], st);
 		size_t n;
 		char *msg = slurp_file(errp, &n);
 		msg = realloc(msg, n + 1);
 		msg[n] = 0;
-		cr_assert_str_eq(msg, "tracecast: error: stdout: write failed: No space left on device\n");
+		cr_assert_str_eq(
+		    msg, "tracecast: error: stdout: write failed: No space left on device\n");
 		free(msg);
 	}
 	if (full < 0)
@@ -273,7 +279,8 @@ Test(e2e_bad, stdout_write_errors, .timeout = 120)
 		signal(SIGPIPE, old);
 		close(p[1]);
 		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE,
-			  "dump into a closed pipe (SIGPIPE %s): status %#x", ignore ? "ignored" : "default", st);
+			  "dump into a closed pipe (SIGPIPE %s): status %#x",
+			  ignore ? "ignored" : "default", st);
 		size_t n;
 		free(slurp_file(errp, &n));
 		cr_assert_eq(n, 0, "dump into a closed pipe printed an error");
@@ -290,17 +297,22 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 {
 	const char *exe = getenv("TRACECAST");
 	cr_assert(exe, "TRACECAST comes from meson");
-	char dir[] = "/tmp/tc_utf8_XXXXXX", in[200], tcs[200], tl[200], pj[200], errp[200], cmd[1024];
+	char dir[] = "/tmp/tc_utf8_XXXXXX", in[200], tcs[200], tl[200], pj[200], errp[200],
+	     cmd[1024];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(in, sizeof(in), "%s/bad_utf8.json", dir);
 	FILE *f = fopen(in, "wb");
 	cr_assert_not_null(f);
 	fputs("{\"traceEvents\": ["
-	      "{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"aten::\xff\xfe\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":50},"
-	      "{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,\"tid\":1,\"ts\":5,"
+	      "{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"aten::\xff\xfe\",\"pid\":1,\"tid\":1,"
+	      "\"ts\":0,\"dur\":50},"
+	      "{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,"
+	      "\"tid\":1,\"ts\":5,"
 	      "\"dur\":4,\"args\":{\"correlation\":7}},"
-	      "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\\ud800\xc0\xaf\\u001b[2J\",\"pid\":0,\"tid\":7,\"ts\":20,"
-	      "\"dur\":10,\"args\":{\"device\":0,\"stream\":7,\"correlation\":7}}]}", f);
+	      "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\\ud800\xc0\xaf\\u001b[2J\",\"pid\":0,"
+	      "\"tid\":7,\"ts\":20,"
+	      "\"dur\":10,\"args\":{\"device\":0,\"stream\":7,\"correlation\":7}}]}",
+	      f);
 	cr_assert_eq(fclose(f), 0);
 	snprintf(tcs, sizeof(tcs), "%s/u.tcs", dir);
 	snprintf(tl, sizeof(tl), "%s/tl.json", dir);
@@ -308,8 +320,8 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 	snprintf(errp, sizeof(errp), "%s/err", dir);
 	snprintf(cmd, sizeof(cmd), "ingest %s -o %s", in, tcs);
 	cr_assert_eq(run(exe, cmd, errp), 0, "ingest failed");
-	snprintf(cmd, sizeof(cmd), "project %s --source a100 --target h100 -q --json %s --timeline %s", tcs, pj,
-		 tl);
+	snprintf(cmd, sizeof(cmd),
+		 "project %s --source a100 --target h100 -q --json %s --timeline %s", tcs, pj, tl);
 	cr_assert_eq(run(exe, cmd, errp), 0, "project failed");
 	const char *outs[] = {tl, pj};
 	for (size_t i = 0; i < 2; i++) {
@@ -322,16 +334,19 @@ Test(e2e_bad, names_that_are_not_utf8_give_valid_json, .timeout = 120)
 	char *t = slurp_file(tl, &n);
 	t = realloc(t, n + 1);
 	t[n] = 0;
-	cr_assert_not_null(strstr(t, "aten::\xef\xbf\xbd\xef\xbf\xbd"), "the bad bytes became U+FFFD");
-	cr_assert_not_null(strstr(t, "k\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"), "surrogate and overlong");
+	cr_assert_not_null(strstr(t, "aten::\xef\xbf\xbd\xef\xbf\xbd"),
+			   "the bad bytes became U+FFFD");
+	cr_assert_not_null(strstr(t, "k\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
+			   "surrogate and overlong");
 	free(t);
 	/* the text report on a terminal: the ESC sequence in the name is shown, not acted on */
 	char txt[200];
 	snprintf(txt, sizeof(txt), "%s/report.txt", dir);
 	int fd = open(txt, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	cr_assert_geq(fd, 0);
-	char *argv[] = {(char *)exe, (char *)"project", tcs, (char *)"--source", (char *)"a100",
-			(char *)"--target", (char *)"h100", NULL};
+	char *argv[] = {
+	    (char *)exe,	(char *)"project", tcs, (char *)"--source", (char *)"a100",
+	    (char *)"--target", (char *)"h100",	   NULL};
 	int st = spawn_status(exe, argv, fd, errp);
 	close(fd);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "project: status %#x", st);
@@ -402,10 +417,12 @@ Test(e2e_bad, pipes_fifos_and_stdin_are_inputs, .timeout = 120)
 	const char *modes[] = {"-", "/dev/fd/3", fifo};
 	for (size_t m = 0; m < 3; m++) {
 		int p[2] = {-1, -1};
-		if (m < 2) /* close-on-exec: the child must hold no write end, or it never sees EOF */
+		if (m <
+		    2) /* close-on-exec: the child must hold no write end, or it never sees EOF */
 			cr_assert(pipe(p) == 0 && fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0 &&
 				  fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0);
-		char *argv[] = {(char *)exe, (char *)"ingest", (char *)modes[m], (char *)"-o", got, NULL};
+		char *argv[] = {(char *)exe, (char *)"ingest", (char *)modes[m], (char *)"-o", got,
+				NULL};
 		pid_t pid = spawn_reading(exe, argv, p[0], errp);
 		int wfd = p[1];
 		if (m < 2)
@@ -426,8 +443,8 @@ Test(e2e_bad, pipes_fifos_and_stdin_are_inputs, .timeout = 120)
 		char *emsg = slurp_file(errp, &ne);
 		emsg = realloc(emsg, ne + 1);
 		emsg[ne] = 0;
-		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ingest %s: status %#x: %s", modes[m], st,
-			  emsg);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ingest %s: status %#x: %s",
+			  modes[m], st, emsg);
 		free(emsg);
 		cr_assert_eq(dump_to(exe, got, gotd, errp), 0);
 		/* the same dump but for the source file's name */
@@ -436,7 +453,7 @@ Test(e2e_bad, pipes_fifos_and_stdin_are_inputs, .timeout = 120)
 		const char *a = strstr(want, "\nrank "), *b = strstr(have, "\nrank ");
 		cr_assert(a && b, "dumps have ranks");
 		cr_assert(nref - (size_t)(a - want) == ng - (size_t)(b - have) &&
-				  memcmp(a, b, nref - (size_t)(a - want)) == 0,
+			      memcmp(a, b, nref - (size_t)(a - want)) == 0,
 			  "ingest %s gave other ops than the file", modes[m]);
 		free(have);
 		unlink(got);
@@ -462,19 +479,21 @@ Test(e2e_bad, chunk_option_takes_only_whole_numbers_in_range, .timeout = 60)
 	snprintf(out, sizeof(out), "%s.tcs", errp);
 	const char *bad[] = {"1e12", "abc", "0", "-5", "16777217", "12x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk %s",
-			 src, out, bad[i]);
+		snprintf(cmd, sizeof(cmd),
+			 "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk %s", src,
+			 out, bad[i]);
 		cr_assert_eq(run(exe, cmd, errp), 2, "--chunk %s accepted", bad[i]);
 		size_t n;
 		char *msg = slurp_file(errp, &n);
 		msg = realloc(msg, n + 1);
 		msg[n] = 0;
-		cr_assert_not_null(strstr(msg, "--chunk needs a whole number of ops in 1..16777216"), "%s", msg);
+		cr_assert_not_null(
+		    strstr(msg, "--chunk needs a whole number of ops in 1..16777216"), "%s", msg);
 		free(msg);
 		cr_assert_neq(access(out, F_OK), 0);
 	}
-	snprintf(cmd, sizeof(cmd), "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk 100",
-		 src, out);
+	snprintf(cmd, sizeof(cmd),
+		 "ingest %s/traces/sample/train_a100_rank0.json.gz -o %s --chunk 100", src, out);
 	cr_assert_eq(run(exe, cmd, errp), 0);
 	unlink(out);
 	unlink(errp);

@@ -271,8 +271,11 @@ Test(e2e_testbench, calibrate_from_a_trace, .timeout = 300)
 	char ov[] = "/tmp/tc_tb_trace_XXXXXX.json";
 	close(mkstemps(ov, 5));
 	unlink(ov);
-	const char *a[] = {"calibrate", src("traces/sample/train_a100_rank0.json.gz"), "--chip",
-			   "a100-sxm4-80gb", "-o", ov, "--folds", "2", NULL};
+	const char *a[] = {"calibrate", src("traces/sample/train_a100_rank0.json.gz"),
+			   "--chip",	"a100-sxm4-80gb",
+			   "-o",	ov,
+			   "--folds",	"2",
+			   NULL};
 	cr_assert_eq(run(a), 0, "%s", outbuf);
 	cr_assert(strstr(outbuf, "2-fold cross-validation"), "%s", outbuf);
 	FILE *f = fopen(ov, "r");
@@ -285,13 +288,14 @@ Test(e2e_testbench, calibrate_from_a_trace, .timeout = 300)
 	cr_assert(strstr(x, "\"elementwise\""), "%s", x);
 	cr_assert(strstr(x, "\"compute\""), "%s", x); /* the GEMM curve, corrected */
 	cr_assert(strstr(x, "\"p90\""), "%s", x);
-	const char *p[] = {"project", src("traces/sample/train_a100_rank0.json.gz"), "--target",
-			   ov, NULL};
+	const char *p[] = {"project", src("traces/sample/train_a100_rank0.json.gz"), "--target", ov,
+			   NULL};
 	cr_assert_eq(run(p), 0, "%s", outbuf);
 	cr_assert(strstr(outbuf, "band p10-p90"), "%s", outbuf);
 	unlink(ov);
-	const char *wrong[] = {"calibrate", src("traces/sample/train_a100_rank0.json.gz"),
-			       "--chip", "h100", "-o", ov, NULL};
+	const char *wrong[] = {
+	    "calibrate", src("traces/sample/train_a100_rank0.json.gz"), "--chip", "h100", "-o", ov,
+	    NULL};
 	cr_assert_eq(run(wrong), 1, "%s", outbuf);
 	cr_assert_neq(access(ov, F_OK), 0, "no overlay written on failure");
 }

@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t sum = 0;
 		while (tc_ops_reader_next(r, &ops, &n, &err) > 0)
 			for (size_t i = 0; i < n; i++) {
-				sum += (uint64_t)ops[i].ts_ns + (uint64_t)ops[i].dur_ns + ops[i].n_shapes;
+				sum += (uint64_t)ops[i].ts_ns + (uint64_t)ops[i].dur_ns +
+				       ops[i].n_shapes;
 				for (uint32_t s = 0; s < ops[i].n_shapes; s++)
 					for (uint32_t d = 0; d < ops[i].shapes[s].rank; d++)
 						sum += (uint64_t)ops[i].shapes[s].dims[d];

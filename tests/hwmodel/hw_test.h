@@ -17,23 +17,27 @@
  * vector, 1000 GB/s memory, flat efficiency 1.0 everywhere, 4 units of 128x128 tiles,
  * attention at 0.5 of the GEMM curve, min kernel 2 us; host link 10 GB/s at 0.5 with 1 us;
  * scale-up switch of 8 at 100 GB/s, eff 0.5, 1 us per step (ring); scale-out 10 GB/s,
- * eff 1.0, 10 us (auto: ring or tree); 100 W idle, 500 W TDP; $8766 over 1 year = $1/h, $0.1/kWh, PUE 1.5. */
+ * eff 1.0, 10 us (auto: ring or tree); 100 W idle, 500 W TDP; $8766 over 1 year = $1/h, $0.1/kWh,
+ * PUE 1.5. */
 static const char TCHIP[] =
-	"{\"name\": \"Test chip\", \"vendor\": \"test\","
-	" \"compute\": {\"units\": 4,"
-	"  \"matrix\": {\"peak_tflops\": {\"bf16\": 100, \"fp32\": 50}, \"efficiency\": [[1, 1.0]],"
-	"              \"tile_m\": 128, \"tile_n\": 128, \"attention_efficiency\": 0.5},"
-	"  \"vector\": {\"peak_tflops\": {\"fp32\": 10}, \"efficiency\": [[1, 1.0]]}},"
-	" \"memory\": {\"hbm\": {\"capacity_gb\": 10, \"bw_gbs\": 1000, \"efficiency\": [[1, 1.0]]},"
-	"            \"host\": {\"bw_gbs\": 10, \"latency_us\": 1, \"efficiency\": 0.5}},"
-	" \"overheads\": {\"launch_us\": 4, \"min_kernel_us\": 2},"
-	" \"network\": {\"scale_up\": {\"topology\": \"switch\", \"size\": 8, \"bw_gbs_per_device\": 100,"
-	"                            \"latency_us\": 1, \"efficiency\": 0.5},"
-	"             \"scale_out\": {\"topology\": \"switch\", \"size\": 1024, \"bw_gbs_per_device\": 10,"
-	"                             \"latency_us\": 10, \"efficiency\": 1.0}},"
-	" \"power\": {\"tdp_w\": 500, \"idle_w\": 100},"
-	" \"cost\": {\"purchase_usd\": 8766, \"lifetime_years\": 1, \"usd_per_kwh\": 0.1, \"pue\": 1.5},"
-	" \"sources\": {\"memory.hbm\": \"made up for the tests\"}}";
+    "{\"name\": \"Test chip\", \"vendor\": \"test\","
+    " \"compute\": {\"units\": 4,"
+    "  \"matrix\": {\"peak_tflops\": {\"bf16\": 100, \"fp32\": 50}, \"efficiency\": [[1, 1.0]],"
+    "              \"tile_m\": 128, \"tile_n\": 128, \"attention_efficiency\": 0.5},"
+    "  \"vector\": {\"peak_tflops\": {\"fp32\": 10}, \"efficiency\": [[1, 1.0]]}},"
+    " \"memory\": {\"hbm\": {\"capacity_gb\": 10, \"bw_gbs\": 1000, \"efficiency\": [[1, 1.0]]},"
+    "            \"host\": {\"bw_gbs\": 10, \"latency_us\": 1, \"efficiency\": 0.5}},"
+    " \"overheads\": {\"launch_us\": 4, \"min_kernel_us\": 2},"
+    " \"network\": {\"scale_up\": {\"topology\": \"switch\", \"size\": 8, \"bw_gbs_per_device\": "
+    "100,"
+    "                            \"latency_us\": 1, \"efficiency\": 0.5},"
+    "             \"scale_out\": {\"topology\": \"switch\", \"size\": 1024, \"bw_gbs_per_device\": "
+    "10,"
+    "                             \"latency_us\": 10, \"efficiency\": 1.0}},"
+    " \"power\": {\"tdp_w\": 500, \"idle_w\": 100},"
+    " \"cost\": {\"purchase_usd\": 8766, \"lifetime_years\": 1, \"usd_per_kwh\": 0.1, \"pue\": "
+    "1.5},"
+    " \"sources\": {\"memory.hbm\": \"made up for the tests\"}}";
 
 static inline char *hwt_mkdtemp(void)
 {

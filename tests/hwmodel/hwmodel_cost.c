@@ -65,7 +65,9 @@ static struct tc_hw_cost cost_of(const struct tc_chip *c, const struct tc_hw_op 
 	return out;
 }
 
-#define NEAR(got, want) cr_assert_float_eq((got), (want), fabs(want) * 1e-9 + 1e-6, "%.6f vs %.6f", (double)(got), (double)(want))
+#define NEAR(got, want)                                                                            \
+	cr_assert_float_eq((got), (want), fabs(want) * 1e-9 + 1e-6, "%.6f vs %.6f", (double)(got), \
+			   (double)(want))
 
 TestSuite(cost, .init = setup, .fini = teardown);
 
@@ -173,9 +175,9 @@ Test(cost, memory_bound_classes)
 {
 	/* 50 MB in + 50 MB out = 100 MB at 1000 GB/s = 100,000 ns; 25 MFLOP on the 10 TF
 	 * vector engine = 2,500 ns: memory-bound, util 1.0. Same for every such class. */
-	static const unsigned classes[] = {TC_CLASS_ELEMENTWISE, TC_CLASS_REDUCTION,
-					   TC_CLASS_NORM, TC_CLASS_SOFTMAX, TC_CLASS_EMBEDDING,
-					   TC_CLASS_COPY, TC_CLASS_OPTIMIZER, TC_CLASS_OTHER};
+	static const unsigned classes[] = {TC_CLASS_ELEMENTWISE, TC_CLASS_REDUCTION, TC_CLASS_NORM,
+					   TC_CLASS_SOFTMAX,	 TC_CLASS_EMBEDDING, TC_CLASS_COPY,
+					   TC_CLASS_OPTIMIZER,	 TC_CLASS_OTHER};
 	struct tc_chip *c = tchip(NULL, 0);
 	for (size_t i = 0; i < TC_ARRAY_LEN(classes); i++) {
 		struct tc_hw_op op = mem_op(classes[i], 50000000, 50000000, 25000000);
@@ -326,10 +328,12 @@ Test(cost, collective_algorithms_by_hand)
 Test(cost, scale_out_nics_oversubscription_rails)
 {
 	/* 16 ranks one per domain, 1e8 B ring all-reduce: bandwidth term 18,750,000 at 10 B/ns */
-	const char *nics[] = {"network.scale_out.algorithm=ring", "network.scale_out.nics_per_device=2"};
-	const char *over[] = {"network.scale_out.algorithm=ring", "network.scale_out.oversubscription=2"};
-	const char *rails[] = {"network.scale_out.algorithm=ring", "network.scale_out.oversubscription=2",
-			       "network.scale_out.rails=8"};
+	const char *nics[] = {"network.scale_out.algorithm=ring",
+			      "network.scale_out.nics_per_device=2"};
+	const char *over[] = {"network.scale_out.algorithm=ring",
+			      "network.scale_out.oversubscription=2"};
+	const char *rails[] = {"network.scale_out.algorithm=ring",
+			       "network.scale_out.oversubscription=2", "network.scale_out.rails=8"};
 	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 16, 1, 100000000);
 	struct tc_chip *c = tchip(nics, 2);
 	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0 / 2); /* two NICs: twice the bandwidth */
@@ -338,7 +342,8 @@ Test(cost, scale_out_nics_oversubscription_rails)
 	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0 * 2); /* 2:1 spine */
 	tc_chip_free(c);
 	c = tchip(rails, 3);
-	NEAR(cost_of(c, &op).ns, 300000.0 + 18750000.0); /* rail-aligned: the spine is not crossed */
+	NEAR(cost_of(c, &op).ns,
+	     300000.0 + 18750000.0); /* rail-aligned: the spine is not crossed */
 	/* all-to-all leaves the rail: 16 ranks 8 per domain, 8e6 B: out share (8/16)*8e6/(10/2)
 	 * + 10,000 = 810,000; up share 1,000 + (7/16)*8e6/50 = 71,000 */
 	op = coll(TC_COLL_ALLTOALL, 16, 8, 8000000);
@@ -351,14 +356,14 @@ Test(cost, collective_bytes_from_time)
 	/* the inverse of the model: the bytes that take a measured time, for every kind */
 	struct tc_chip *c = tchip(NULL, 0);
 	unsigned kinds[] = {TC_COLL_ALLREDUCE, TC_COLL_ALLGATHER, TC_COLL_REDUCE_SCATTER,
-			    TC_COLL_ALLTOALL, TC_COLL_BROADCAST, TC_COLL_SEND};
+			    TC_COLL_ALLTOALL,  TC_COLL_BROADCAST, TC_COLL_SEND};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct tc_hw_op op = coll(kinds[i], kinds[i] == TC_COLL_SEND ? 2 : 16, 8, 12345678);
 		double t = cost_of(c, &op).ns;
 		uint64_t b = 0;
 		cr_assert_eq(tc_hw_coll_bytes_for(c, &op, t, &b), 0);
-		cr_assert(b > 12345678 * 0.999999 && b < 12345678 * 1.000001, "kind %u: %lu", kinds[i],
-			  (unsigned long)b);
+		cr_assert(b > 12345678 * 0.999999 && b < 12345678 * 1.000001, "kind %u: %lu",
+			  kinds[i], (unsigned long)b);
 	}
 	/* below the latency: the smallest message */
 	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 8, 0, 0);
@@ -375,7 +380,8 @@ Test(cost, mesh_uses_per_peer_links)
 	/* a mesh with 10 GB/s per peer: 2 ranks get 10 x 0.5 = 5 B/ns, 8 ranks min(100, 70) x
 	 * 0.5 = 35 B/ns. 1e6 B all-reduce: 2 ranks 2*1000 + 2*(1/2)*1e6/5 = 202,000;
 	 * 8 ranks 14,000 + 2*(7/8)*1e6/35 = 64,000. */
-	const char *sets[] = {"network.scale_up.topology=mesh", "network.scale_up.bw_gbs_per_peer=10"};
+	const char *sets[] = {"network.scale_up.topology=mesh",
+			      "network.scale_up.bw_gbs_per_peer=10"};
 	struct tc_chip *c = tchip(sets, 2);
 	struct tc_hw_op op = coll(TC_COLL_ALLREDUCE, 2, 0, 1000000);
 	NEAR(cost_of(c, &op).ns, 202000.0);
@@ -490,8 +496,8 @@ Test(cost, round_trip_returns_source_time)
 				double there = tc_hw_scale(chips[a], chips[b], &op, t, NULL);
 				double back = tc_hw_scale(chips[b], chips[a], &op, there, NULL);
 				cr_assert(there > 0 && isfinite(there));
-				cr_assert_float_eq(back, t, t * 1e-9, "%s->%s op %d: %g vs %g", ids[a],
-						   ids[b], k, back, t);
+				cr_assert_float_eq(back, t, t * 1e-9, "%s->%s op %d: %g vs %g",
+						   ids[a], ids[b], k, back, t);
 			}
 	for (size_t i = 0; i < n; i++)
 		tc_chip_free(chips[i]);
@@ -530,7 +536,8 @@ Test(cost, bigger_gemm_never_faster)
 		for (uint64_t b = 1; b < (1ull << 36); b = b * 3 / 2 + 1) {
 			struct tc_hw_op op = mem_op(TC_CLASS_ELEMENTWISE, b, b, b / 4);
 			double t = cost_of(c, &op).ns;
-			cr_assert_geq(t, prev * (1 - 1e-12), "%s bytes=%lu", ids[i], (unsigned long)b);
+			cr_assert_geq(t, prev * (1 - 1e-12), "%s bytes=%lu", ids[i],
+				      (unsigned long)b);
 			prev = t;
 		}
 		for (unsigned kind = TC_COLL_ALLREDUCE; kind <= TC_COLL_SCATTER; kind++) {
@@ -552,13 +559,16 @@ Test(cost, bigger_gemm_never_faster)
 
 Test(cost, more_bandwidth_or_flops_never_slower)
 {
-	static const char *const faster[] = {
-		"memory.hbm.bw_gbs=99999", "compute.matrix.peak_tflops.bf16=99999",
-		"compute.matrix.peak_tflops.fp32=99999", "compute.vector.peak_tflops.fp32=99999",
-		"network.scale_up.bw_gbs_per_device=99999", "network.scale_out.bw_gbs_per_device=99999",
-		"memory.host.bw_gbs=9999"};
+	static const char *const faster[] = {"memory.hbm.bw_gbs=99999",
+					     "compute.matrix.peak_tflops.bf16=99999",
+					     "compute.matrix.peak_tflops.fp32=99999",
+					     "compute.vector.peak_tflops.fp32=99999",
+					     "network.scale_up.bw_gbs_per_device=99999",
+					     "network.scale_out.bw_gbs_per_device=99999",
+					     "memory.host.bw_gbs=9999"};
 	struct tc_hw *hw = hwt_library();
-	static const char *const chips[] = {"h100-sxm5", "mi300x", "v100-sxm2", "tpu-v5p", "gaudi3"};
+	static const char *const chips[] = {"h100-sxm5", "mi300x", "v100-sxm2", "tpu-v5p",
+					    "gaudi3"};
 	for (size_t i = 0; i < TC_ARRAY_LEN(chips); i++) {
 		struct tc_chip *base = hwt_load(hw, chips[i], NULL, 0);
 		for (size_t s = 0; s < TC_ARRAY_LEN(faster); s++) {

@@ -25,9 +25,10 @@ Test(spec, every_shipped_spec_loads)
 		for (size_t k = 0; k < tc_chip_nfields(c); k++) {
 			const char *path, *val, *src;
 			cr_assert_eq(tc_chip_field(c, k, &path, &val, &src), 0);
-			int hw_field = !strncmp(path, "compute.", 8) || !strncmp(path, "memory.", 7) ||
-				       !strncmp(path, "network.", 8) || !strncmp(path, "power.", 6) ||
-				       !strncmp(path, "cost.", 5) || !strncmp(path, "overheads.", 10);
+			int hw_field =
+			    !strncmp(path, "compute.", 8) || !strncmp(path, "memory.", 7) ||
+			    !strncmp(path, "network.", 8) || !strncmp(path, "power.", 6) ||
+			    !strncmp(path, "cost.", 5) || !strncmp(path, "overheads.", 10);
 			if (hw_field && ((val[0] >= '0' && val[0] <= '9') || val[0] == '['))
 				cr_assert(src[0], "%s: %s has no source", ids[i], path);
 		}
@@ -39,10 +40,11 @@ Test(spec, every_shipped_spec_loads)
 Test(spec, required_chips_present)
 {
 	static const char *const want[] = {
-		"v100-sxm2", "a100-sxm4-80gb", "a100-pcie-40gb", "h100-sxm5", "h100-pcie", "h200",
-		"b200", "gb200", "l4", "l40s", "mi250x", "mi300x", "mi325x", "tpu-v5e", "tpu-v5p",
-		"tpu-v6e", "gaudi2", "gaudi3", "p4", "p100-pcie", "t4", "v100-pcie-32gb", "mi100",
-		"mi210"};
+	    "v100-sxm2", "a100-sxm4-80gb", "a100-pcie-40gb", "h100-sxm5", "h100-pcie",
+	    "h200",	 "b200",	   "gb200",	     "l4",	  "l40s",
+	    "mi250x",	 "mi300x",	   "mi325x",	     "tpu-v5e",	  "tpu-v5p",
+	    "tpu-v6e",	 "gaudi2",	   "gaudi3",	     "p4",	  "p100-pcie",
+	    "t4",	 "v100-pcie-32gb", "mi100",	     "mi210"};
 	struct tc_hw *hw = hwt_library();
 	for (size_t i = 0; i < TC_ARRAY_LEN(want); i++)
 		cr_assert_str_eq(tc_hw_canonical_id(hw, want[i]), want[i]);
@@ -80,13 +82,13 @@ Test(spec, fp32_paths_of_the_neusight_gpus)
 		const char *id;
 		double fp32_vec, fp32_gemm, bw;
 	} t[] = {
-		{"p4", 5.5e12, 5.5e12, 192e9},
-		{"p100-pcie", 9.3e12, 9.3e12, 732e9},
-		{"t4", 8.1e12, 8.1e12, 320e9},
-		{"v100-pcie-32gb", 14e12, 14e12, 900e9},
-		{"a100-pcie-40gb", 19.5e12, 19.5e12, 1555e9},
-		{"mi100", 23.1e12, 46.1e12, 1228.8e9},
-		{"mi210", 22.6e12, 45.3e12, 1638.4e9},
+	    {"p4", 5.5e12, 5.5e12, 192e9},
+	    {"p100-pcie", 9.3e12, 9.3e12, 732e9},
+	    {"t4", 8.1e12, 8.1e12, 320e9},
+	    {"v100-pcie-32gb", 14e12, 14e12, 900e9},
+	    {"a100-pcie-40gb", 19.5e12, 19.5e12, 1555e9},
+	    {"mi100", 23.1e12, 46.1e12, 1228.8e9},
+	    {"mi210", 22.6e12, 45.3e12, 1638.4e9},
 	};
 	struct tc_hw *hw = hwt_library();
 	for (size_t i = 0; i < TC_ARRAY_LEN(t); i++) {
@@ -95,9 +97,14 @@ Test(spec, fp32_paths_of_the_neusight_gpus)
 				   t[i].id);
 		cr_assert_float_eq(tc_chip_mem_bw(c), t[i].bw, 1, "%s", t[i].id);
 		/* 4096^3 fp32 GEMM: compute-bound everywhere; its time gives the rate used */
-		struct tc_hw_op op = {.op_class = TC_CLASS_GEMM, .dtype = TC_DT_F32,
-				      .kind = TC_KIND_KERNEL, .has_work = 1, .m = 4096, .n = 4096,
-				      .k = 4096, .batch = 1};
+		struct tc_hw_op op = {.op_class = TC_CLASS_GEMM,
+				      .dtype = TC_DT_F32,
+				      .kind = TC_KIND_KERNEL,
+				      .has_work = 1,
+				      .m = 4096,
+				      .n = 4096,
+				      .k = 4096,
+				      .batch = 1};
 		op.flops = 2ull * 4096 * 4096 * 4096;
 		op.bytes_read = 2ull * 4096 * 4096 * 4;
 		op.bytes_written = 4096ull * 4096 * 4;
@@ -149,32 +156,32 @@ Test(spec, match_device_names)
 	static const struct {
 		const char *name, *id;
 	} table[] = {
-		{"NVIDIA H100 80GB HBM3", "h100-sxm5"},
-		{"NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb"},
-		{"NVIDIA A100-PG509-200", "a100-sxm4-40gb"}, /* 40 GB SXM4 board (42.3e9 B) */
-		{"Tesla V100-SXM2-32GB", "v100-sxm2"},
-		{"Tesla V100-DGXS-32GB", "v100-sxm2"},
-		{"AMD Instinct MI300X VF", "mi300x"},
-		{"AMD Instinct MI300X", "mi300x"},
-		{"NVIDIA B200", "b200"},
-		{"NVIDIA GB200", "gb200"},   /* not b200: whole tokens only */
-		{"NVIDIA L40S", "l40s"},     /* not l4 */
-		{"NVIDIA L4", "l4"},
-		{"NVIDIA H100 PCIe", "h100-pcie"},
-		{"NVIDIA H200", "h200"},
-		{"AMD Instinct MI325X", "mi325x"},
-		{"TPU v5 lite", "tpu-v5e"},
-		/* the device names of the NeuSight tables (torch.cuda.get_device_name) */
-		{"Tesla P4", "p4"},
-		{"Tesla P100-PCIE-16GB", "p100-pcie"},
-		{"Tesla T4", "t4"},
-		{"Tesla V100-PCIE-32GB", "v100-pcie-32gb"}, /* not the SXM2 board */
-		{"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
-		{"AMD Instinct MI100", "mi100"},
-		{"AMD Instinct MI210", "mi210"},
-		{"AMD Radeon Graphics", NULL}, /* MI250 traces: the name does not identify the chip */
-		{"", NULL},
-		{"NVIDIA GeForce RTX 3090", NULL},
+	    {"NVIDIA H100 80GB HBM3", "h100-sxm5"},
+	    {"NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb"},
+	    {"NVIDIA A100-PG509-200", "a100-sxm4-40gb"}, /* 40 GB SXM4 board (42.3e9 B) */
+	    {"Tesla V100-SXM2-32GB", "v100-sxm2"},
+	    {"Tesla V100-DGXS-32GB", "v100-sxm2"},
+	    {"AMD Instinct MI300X VF", "mi300x"},
+	    {"AMD Instinct MI300X", "mi300x"},
+	    {"NVIDIA B200", "b200"},
+	    {"NVIDIA GB200", "gb200"}, /* not b200: whole tokens only */
+	    {"NVIDIA L40S", "l40s"},   /* not l4 */
+	    {"NVIDIA L4", "l4"},
+	    {"NVIDIA H100 PCIe", "h100-pcie"},
+	    {"NVIDIA H200", "h200"},
+	    {"AMD Instinct MI325X", "mi325x"},
+	    {"TPU v5 lite", "tpu-v5e"},
+	    /* the device names of the NeuSight tables (torch.cuda.get_device_name) */
+	    {"Tesla P4", "p4"},
+	    {"Tesla P100-PCIE-16GB", "p100-pcie"},
+	    {"Tesla T4", "t4"},
+	    {"Tesla V100-PCIE-32GB", "v100-pcie-32gb"}, /* not the SXM2 board */
+	    {"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
+	    {"AMD Instinct MI100", "mi100"},
+	    {"AMD Instinct MI210", "mi210"},
+	    {"AMD Radeon Graphics", NULL}, /* MI250 traces: the name does not identify the chip */
+	    {"", NULL},
+	    {"NVIDIA GeForce RTX 3090", NULL},
 	};
 	struct tc_hw *hw = hwt_library();
 	for (size_t i = 0; i < TC_ARRAY_LEN(table); i++) {
@@ -290,7 +297,8 @@ Test(spec, bad_sets)
 			 "compute.matrix.efficiency[0]: efficiency must be >= 0.001 (got 1e-09)");
 	expect_set_error("network.scale_out.bw_gbs_per_device=1e-6",
 			 "network.scale_out.bw_gbs_per_device: must be >= 0.01");
-	expect_set_error("network.scale_up.efficiency=1e-5", "network.scale_up.efficiency: must be >= 0.01");
+	expect_set_error("network.scale_up.efficiency=1e-5",
+			 "network.scale_up.efficiency: must be >= 0.01");
 	expect_set_error("memory.host.bw_gbs=1e-300", "memory.host.bw_gbs: must be >= 0.01");
 	expect_set_error("compute.clock_mhz=1e-3", "compute.clock_mhz: must be >= 1");
 	expect_set_error("power.tdp_w=1e-9", "power.tdp_w: must be >= 1");
@@ -299,9 +307,9 @@ Test(spec, bad_sets)
 Test(spec, physical_floors_are_inclusive)
 {
 	/* the floors themselves pass, as does 0 for a peak (the dtype is not supported) */
-	const char *sets[] = {"memory.hbm.bw_gbs=1", "compute.fp64.tflops=0.001",
-			      "compute.matrix.peak_tflops.fp4=0", "network.scale_out.efficiency=0.01",
-			      "compute.matrix.efficiency=[[1,0.001]]"};
+	const char *sets[] = {
+	    "memory.hbm.bw_gbs=1", "compute.fp64.tflops=0.001", "compute.matrix.peak_tflops.fp4=0",
+	    "network.scale_out.efficiency=0.01", "compute.matrix.efficiency=[[1,0.001]]"};
 	struct tc_hw *hw = hwt_library();
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		struct tc_chip *c = NULL;
@@ -345,7 +353,8 @@ Test(spec, test_chip_is_valid)
 
 Test(spec, bad_files)
 {
-	expect_file_error("compute.matrix.peak_tflop", "1", "compute.matrix.peak_tflop: unknown key");
+	expect_file_error("compute.matrix.peak_tflop", "1",
+			  "compute.matrix.peak_tflop: unknown key");
 	expect_file_error("memory.hbm.bw_gbs", "\"fast\"", "memory.hbm.bw_gbs: expected a number");
 	expect_file_error("power.tdp_w", "-1", "power.tdp_w: must not be negative");
 	expect_file_error("memory.hbm.bw_gbs", "1e9", "memory.hbm.bw_gbs: 1e+09 is absurd");
@@ -369,8 +378,10 @@ Test(spec, bad_files)
 	expect_file_error("network.scale_out.size", "4", "network.scale_out.size");
 	expect_file_error("memory.host.bw_gbs", "true", "memory.host.bw_gbs: expected a number");
 	expect_file_error("network.scale_up.in_network_reduction", "1", "expected true or false");
-	expect_file_error("memory.hbm.capacity_gb", "null", "memory.hbm.capacity_gb: expected a number");
-	expect_file_error("memory.hbm.bw_gbs", "1e-308", "memory.hbm.bw_gbs: must be >= 1 (got 1e-308)");
+	expect_file_error("memory.hbm.capacity_gb", "null",
+			  "memory.hbm.capacity_gb: expected a number");
+	expect_file_error("memory.hbm.bw_gbs", "1e-308",
+			  "memory.hbm.bw_gbs: must be >= 1 (got 1e-308)");
 	expect_file_error("memory.hbm.efficiency", "[[1, 1e-308]]",
 			  "memory.hbm.efficiency[0]: efficiency must be >= 0.001");
 }

@@ -44,15 +44,22 @@ static uint64_t rd_field(const uint8_t *p, size_t end, size_t *o, int *wire, uin
 	uint64_t key = rd_var(p, end, o);
 	*wire = (int)(key & 7);
 	switch (*wire) {
-	case 0: *v = rd_var(p, end, o); break;
-	case 1: *o += 8; break;
-	case 5: *o += 4; break;
+	case 0:
+		*v = rd_var(p, end, o);
+		break;
+	case 1:
+		*o += 8;
+		break;
+	case 5:
+		*o += 4;
+		break;
 	case 2:
 		*pl_len = (size_t)rd_var(p, end, o);
 		*pl_off = *o;
 		*o += *pl_len;
 		break;
-	default: cr_assert_fail("wire type %d", *wire);
+	default:
+		cr_assert_fail("wire type %d", *wire);
 	}
 	cr_assert_leq(*o, end);
 	return key >> 3;
@@ -113,7 +120,9 @@ static void walk(const uint8_t *p, size_t len, struct wfile *w)
 						continue;
 					}
 					if (n->n_deps == n->cap_deps)
-						n->deps = realloc(n->deps, (n->cap_deps = n->cap_deps * 2 + 8) * sizeof(uint64_t));
+						n->deps = realloc(
+						    n->deps, (n->cap_deps = n->cap_deps * 2 + 8) *
+								 sizeof(uint64_t));
 					n->deps[n->n_deps++] = d;
 					w->data_deps++;
 				}
@@ -200,9 +209,18 @@ static void check_counts(const char *rel)
 	wfree(&w);
 }
 
-Test(chakra_corpus, chakra_0_et) { check_counts("chakra/chakra.0.et"); }
-Test(chakra_corpus, astra_all_reduce) { check_counts("astra-sim/all_reduce_8npus_1MB.0.et"); }
-Test(chakra_corpus, astra_all_to_all) { check_counts("astra-sim/all_to_all_4npus_1MB.1.et"); }
+Test(chakra_corpus, chakra_0_et)
+{
+	check_counts("chakra/chakra.0.et");
+}
+Test(chakra_corpus, astra_all_reduce)
+{
+	check_counts("astra-sim/all_reduce_8npus_1MB.0.et");
+}
+Test(chakra_corpus, astra_all_to_all)
+{
+	check_counts("astra-sim/all_to_all_4npus_1MB.1.et");
+}
 Test(chakra_corpus, astra_custom_allreduce)
 {
 	check_counts("astra-sim/custom_allreduce_8npus_1MB.0.et");
@@ -275,7 +293,8 @@ static void round_trip(const char *path, const char *stem)
 		cr_assert_eq(y->type, x->type, "node %llu: type %llu became %llu",
 			     (unsigned long long)x->id, (unsigned long long)x->type,
 			     (unsigned long long)y->type);
-		cr_assert_eq(y->dur_us, x->dur_us, "node %llu: duration", (unsigned long long)x->id);
+		cr_assert_eq(y->dur_us, x->dur_us, "node %llu: duration",
+			     (unsigned long long)x->id);
 		cr_assert_eq(y->n_deps, x->n_deps);
 		for (size_t k = 0; k < x->n_deps; k++)
 			cr_assert(has_dep(y, x->deps[k]), "node %llu lost its dependency on %llu",
@@ -432,8 +451,10 @@ Test(chakra_cli, project_chakra_out_and_export, .timeout = 120)
 	cr_assert(exe && src);
 	tmpdir_make(dir, sizeof(dir));
 	snprintf(in, sizeof(in), "%s/tests/fuzz/seeds/fuzz_chakra/io_shapes.et", src);
-	snprintf(cmd, sizeof(cmd), "'%s' project '%s' --source a100-sxm4-80gb --target h100-sxm5 "
-		 "--chakra-out '%s/proj' >/dev/null 2>&1", exe, in, dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' project '%s' --source a100-sxm4-80gb --target h100-sxm5 "
+		 "--chakra-out '%s/proj' >/dev/null 2>&1",
+		 exe, in, dir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(cmd, sizeof(cmd), "'%s' export --chakra '%s/meas' '%s' --name m 2>/dev/null", exe,
 		 dir, in);

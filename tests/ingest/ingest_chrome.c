@@ -7,18 +7,19 @@
 
 #include "ingest_test.h"
 
-#define RT(name, ts, dur, corr, ext)                                                        \
-	"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"  \
-	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"correlation\":" #corr ",\"External id\":" #ext "}}"
-#define KERNEL(name, ts, dur, stream, corr, extra)                                          \
-	"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"" name "\",\"pid\":0,\"tid\":" #stream "," \
-	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"device\":0,\"stream\":" #stream            \
+#define RT(name, ts, dur, corr, ext)                                                               \
+	"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"        \
+	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"correlation\":" #corr                         \
+	",\"External id\":" #ext "}}"
+#define KERNEL(name, ts, dur, stream, corr, extra)                                                 \
+	"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"" name "\",\"pid\":0,\"tid\":" #stream ","    \
+	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"device\":0,\"stream\":" #stream               \
 	",\"correlation\":" #corr extra "}}"
-#define CPU(name, ts, dur, ext, extra)                                                      \
-	"{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"        \
+#define CPU(name, ts, dur, ext, extra)                                                             \
+	"{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"" name "\",\"pid\":1,\"tid\":1,"              \
 	"\"ts\":" #ts ",\"dur\":" #dur ",\"args\":{\"External id\":" #ext extra "}}"
-#define DEVPROPS                                                                            \
-	"\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"totalGlobalMem\":"  \
+#define DEVPROPS                                                                                   \
+	"\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"totalGlobalMem\":"   \
 	"85031714816,\"numSms\":108},{\"id\":1,\"name\":\"NVIDIA A100-SXM4-80GB\"}]"
 
 static const struct tc_op *nth_kind(const struct rb *b, unsigned kind, size_t n)
@@ -34,17 +35,22 @@ Test(chrome, phases)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	const char *j =
-		"{\"traceEvents\":["
-		"{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"main\"}},"
-		CPU("aten::relu", 100, 10, 1, "") ","
-		"{\"ph\":\"B\",\"cat\":\"cpu_op\",\"name\":\"aten::mul\",\"pid\":1,\"tid\":1,\"ts\":200},"
-		"{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":230},"
-		"{\"ph\":\"i\",\"name\":\"mark\",\"pid\":1,\"tid\":1,\"ts\":240,\"s\":\"t\"},"
-		"{\"ph\":\"C\",\"name\":\"mem\",\"pid\":1,\"ts\":250,\"args\":{\"v\":1}},"
-		"{\"ph\":\"s\",\"id\":5,\"pid\":1,\"tid\":1,\"ts\":100,\"cat\":\"ac2g\",\"name\":\"ac2g\"},"
-		"{\"ph\":\"f\",\"id\":5,\"pid\":0,\"tid\":7,\"ts\":101,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
-		"{\"ph\":\"Z\",\"name\":\"future\",\"pid\":1,\"tid\":1,\"ts\":260}"
-		"]}";
+	    "{\"traceEvents\":["
+	    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":"
+	    "\"main\"}}," CPU(
+		"aten::relu", 100, 10, 1,
+		"") ","
+		    "{\"ph\":\"B\",\"cat\":\"cpu_op\",\"name\":\"aten::mul\",\"pid\":1,\"tid\":1,"
+		    "\"ts\":200},"
+		    "{\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":230},"
+		    "{\"ph\":\"i\",\"name\":\"mark\",\"pid\":1,\"tid\":1,\"ts\":240,\"s\":\"t\"},"
+		    "{\"ph\":\"C\",\"name\":\"mem\",\"pid\":1,\"ts\":250,\"args\":{\"v\":1}},"
+		    "{\"ph\":\"s\",\"id\":5,\"pid\":1,\"tid\":1,\"ts\":100,\"cat\":\"ac2g\","
+		    "\"name\":\"ac2g\"},"
+		    "{\"ph\":\"f\",\"id\":5,\"pid\":0,\"tid\":7,\"ts\":101,\"cat\":\"ac2g\","
+		    "\"name\":\"ac2g\",\"bp\":\"e\"},"
+		    "{\"ph\":\"Z\",\"name\":\"future\",\"pid\":1,\"tid\":1,\"ts\":260}"
+		    "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	/* relu (X) and mul (B/E) are the only ops; M, i, C, s, f, Z are skipped */
 	cr_assert_eq(b.n, 2);
@@ -82,11 +88,14 @@ Test(chrome, bare_array_and_linking)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	/* aten::mm [64,32]x[32,16] fp32 encloses the launch; the kernel (corr 7) runs later */
-	const char *j =
-		"[" CPU("aten::mm", 10, 20, 3,
-			",\"Input Dims\":[[64,32],[32,16]],\"Input type\":[\"float\",\"float\"]") ","
-		KERNEL("ampere_sgemm_32x32_sliced1x4_tn", 40, 5, 7, 7, "") ","
-		RT("cudaLaunchKernel", 15, 4, 7, 3) "]";
+	const char *j = "[" CPU(
+	    "aten::mm", 10, 20, 3,
+	    ",\"Input Dims\":[[64,32],[32,16]],\"Input "
+	    "type\":[\"float\",\"float\"]") "," KERNEL("ampere_sgemm_32x32_"
+						       "sliced1x4_tn",
+						       40, 5, 7, 7, "") "," RT("cudaLaunchKe"
+									       "rnel",
+									       15, 4, 7, 3) "]";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_assert_eq(b.n, 3);
 	/* written in time order: mm (10), launch (15), kernel (40) */
@@ -114,12 +123,15 @@ Test(chrome, nesting_and_steps)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	const char *j =
-		"{\"traceEvents\":["
-		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#3\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":1000},"
-		CPU("aten::linear", 10, 100, 1, "") "," CPU("aten::addmm", 20, 50, 2, "") ","
-		CPU("aten::relu", 200, 10, 3, "") ","
-		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#4\",\"pid\":1,\"tid\":1,\"ts\":1000,\"dur\":500},"
-		CPU("aten::relu", 1100, 10, 4, "") "]}";
+	    "{\"traceEvents\":["
+	    "{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#3\",\"pid\":1,"
+	    "\"tid\":1,\"ts\":0,\"dur\":1000}," CPU("aten::linear", 10, 100, 1, "") "," CPU(
+		"aten::addmm", 20, 50, 2,
+		"") "," CPU("aten::relu", 200, 10, 3,
+			    "") ","
+				"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"ProfilerStep#"
+				"4\",\"pid\":1,\"tid\":1,\"ts\":1000,\"dur\":500}," CPU(
+				    "aten::relu", 1100, 10, 4, "") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_assert_eq(count_kind(&b, TC_KIND_STEP), 2);
 	const struct tc_op *s3 = find_op(&b, "ProfilerStep#3"), *lin = find_op(&b, "aten::linear"),
@@ -137,15 +149,19 @@ Test(chrome, era_2021)
 	struct tc_err err = TC_ERR_INIT;
 	/* capitalised categories, computeProperties, "stream 7" tid, lowercase "external id" */
 	const char *j =
-		"{\"schemaVersion\":1,\"computeProperties\":[{\"id\":0,\"name\":\"Tesla V100-DGXS-32GB\","
-		"\"totalGlobalMem\":34089730048,\"major\":7,\"minor\":0,\"multiProcessorCount\":80}],"
-		"\"traceEvents\":["
-		"{\"ph\":\"X\",\"cat\":\"Operator\",\"name\":\"aten::conv2d\",\"pid\":10,\"tid\":\"10\",\"ts\":100,\"dur\":50,"
-		"\"args\":{\"Input dims\":[[1,3,8,8],[4,3,3,3],[4]],\"external id\":5}},"
-		"{\"ph\":\"X\",\"cat\":\"Runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":10,\"tid\":\"10\",\"ts\":110,\"dur\":5,"
-		"\"args\":{\"correlation\":42,\"external id\":5}},"
-		"{\"ph\":\"X\",\"cat\":\"Kernel\",\"name\":\"implicit_convolve_sgemm\",\"pid\":0,\"tid\":\"stream 7\",\"ts\":130,\"dur\":9,"
-		"\"args\":{\"correlation\":42,\"external id\":5,\"device\":0,\"stream\":7}}]}";
+	    "{\"schemaVersion\":1,\"computeProperties\":[{\"id\":0,\"name\":\"Tesla "
+	    "V100-DGXS-32GB\","
+	    "\"totalGlobalMem\":34089730048,\"major\":7,\"minor\":0,\"multiProcessorCount\":80}],"
+	    "\"traceEvents\":["
+	    "{\"ph\":\"X\",\"cat\":\"Operator\",\"name\":\"aten::conv2d\",\"pid\":10,\"tid\":"
+	    "\"10\",\"ts\":100,\"dur\":50,"
+	    "\"args\":{\"Input dims\":[[1,3,8,8],[4,3,3,3],[4]],\"external id\":5}},"
+	    "{\"ph\":\"X\",\"cat\":\"Runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":10,\"tid\":"
+	    "\"10\",\"ts\":110,\"dur\":5,"
+	    "\"args\":{\"correlation\":42,\"external id\":5}},"
+	    "{\"ph\":\"X\",\"cat\":\"Kernel\",\"name\":\"implicit_convolve_sgemm\",\"pid\":0,"
+	    "\"tid\":\"stream 7\",\"ts\":130,\"dur\":9,"
+	    "\"args\":{\"correlation\":42,\"external id\":5,\"device\":0,\"stream\":7}}]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	const struct tc_ops_header *h = tc_ops_reader_header(b.r);
 	int found = 0;
@@ -181,12 +197,11 @@ Test(chrome, era_2024_precision_and_big_ids)
 	struct tc_err err = TC_ERR_INIT;
 	/* epoch-us timestamps 1 ns apart (a double cannot tell them apart at 1.7e15 us) and a
 	 * correlation above INT64_MAX */
-	const char *j =
-		"{\"traceEvents\":["
-		RT("cudaLaunchKernel", 1700000000000000.001, 0.5, 10159970886766084423, 1) ","
-		KERNEL("ncclKernel_AllReduce_RING_LL_Sum_float", 1700000000000000.002, 2.25, 20,
-		       10159970886766084423, "") "],"
-		"\"baseTimeNanoseconds\":1000}";
+	const char *j = "{\"traceEvents\":[" RT(
+	    "cudaLaunchKernel", 1700000000000000.001, 0.5, 10159970886766084423,
+	    1) "," KERNEL("ncclKernel_AllReduce_RING_LL_Sum_float", 1700000000000000.002, 2.25, 20,
+			  10159970886766084423, "") "],"
+						    "\"baseTimeNanoseconds\":1000}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_assert_eq(b.n, 2);
 	cr_expect_eq(b.ops[1].ts_ns - b.ops[0].ts_ns, 1);
@@ -207,17 +222,22 @@ Test(chrome, flows_link_without_correlation)
 	 * at the launch's (pid 1, tid 1, ts 15) and ends at the kernel's (pid 0, tid 7, ts 40).
 	 * A second kernel has no flow at its place and stays unlinked. Flows come first in the
 	 * file, as Kineto may write them. */
-	const char *j =
-		"{\"traceEvents\":["
-		"{\"ph\":\"s\",\"id\":42,\"pid\":1,\"tid\":1,\"ts\":15,\"cat\":\"ac2g\",\"name\":\"ac2g\"},"
-		"{\"ph\":\"f\",\"id\":42,\"pid\":0,\"tid\":7,\"ts\":40,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
-		"{\"ph\":\"f\",\"id\":43,\"pid\":0,\"tid\":7,\"ts\":61,\"cat\":\"ac2g\",\"name\":\"ac2g\",\"bp\":\"e\"},"
-		"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\",\"pid\":1,\"tid\":1,"
-		"\"ts\":15,\"dur\":4,\"args\":{}},"
-		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k1\",\"pid\":0,\"tid\":7,\"ts\":40,\"dur\":5,"
-		"\"args\":{\"device\":0,\"stream\":7}},"
-		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k2\",\"pid\":0,\"tid\":7,\"ts\":60,\"dur\":5,"
-		"\"args\":{\"device\":0,\"stream\":7}}]}";
+	const char *j = "{\"traceEvents\":["
+			"{\"ph\":\"s\",\"id\":42,\"pid\":1,\"tid\":1,\"ts\":15,\"cat\":\"ac2g\","
+			"\"name\":\"ac2g\"},"
+			"{\"ph\":\"f\",\"id\":42,\"pid\":0,\"tid\":7,\"ts\":40,\"cat\":\"ac2g\","
+			"\"name\":\"ac2g\",\"bp\":\"e\"},"
+			"{\"ph\":\"f\",\"id\":43,\"pid\":0,\"tid\":7,\"ts\":61,\"cat\":\"ac2g\","
+			"\"name\":\"ac2g\",\"bp\":\"e\"},"
+			"{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"cudaLaunchKernel\","
+			"\"pid\":1,\"tid\":1,"
+			"\"ts\":15,\"dur\":4,\"args\":{}},"
+			"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k1\",\"pid\":0,\"tid\":7,"
+			"\"ts\":40,\"dur\":5,"
+			"\"args\":{\"device\":0,\"stream\":7}},"
+			"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k2\",\"pid\":0,\"tid\":7,"
+			"\"ts\":60,\"dur\":5,"
+			"\"args\":{\"device\":0,\"stream\":7}}]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_assert_eq(b.n, 3);
 	const struct tc_op *rt = nth_kind(&b, TC_KIND_RUNTIME, 0), *k1 = find_op(&b, "k1"),
@@ -239,16 +259,28 @@ Test(chrome, gemm_dims_and_shapes)
 	 * convolution input [2,3,8,8], weight [4,3,3,3], stride 1, padding 1 -> 8x8 output:
 	 * implicit GEMM m = N*8*8 = 128, n = K = 4, k = C*3*3 = 27, batch 1. */
 	const char *j =
-		"[" CPU("aten::bmm", 10, 20, 3,
-			",\"Input Dims\":[[4,64,32],[4,32,16]],\"Input type\":[\"c10::Half\",\"c10::Half\"]") ","
-		RT("cudaLaunchKernel", 15, 4, 7, 3) ","
-		KERNEL("ampere_fp16_s16816gemm_fp16_128x64_ldg8_f2f_tn", 40, 5, 7, 7, "") ","
-		CPU("aten::convolution", 100, 20, 4,
-		    ",\"Input Dims\":[[2,3,8,8],[4,3,3,3],[],[],[],[],[],[],[]],"
-		    "\"Input type\":[\"float\",\"float\",\"\",\"ScalarList\",\"ScalarList\",\"ScalarList\",\"Scalar\",\"ScalarList\",\"Scalar\"],"
-		    "\"Concrete Inputs\":[\"\",\"\",\"\",\"[1, 1]\",\"[1, 1]\",\"[1, 1]\",\"False\",\"[0, 0]\",\"1\"]") ","
-		RT("cudaLaunchKernel", 105, 4, 8, 4) ","
-		KERNEL("cudnn::implicit_convolve_sgemm<float, float, 128, 5, 5, 3, 3, 3, 1, false, false, true>", 130, 5, 7, 8, "") "]";
+	    "[" CPU("aten::bmm", 10, 20, 3, ",\"Input Dims\":[[4,64,32],[4,32,16]],\"Input type\":[\"c10::Half\",\"c10::Half\"]") "," RT(
+		"cudaLaunchKernel", 15, 4, 7,
+		3) "," KERNEL("ampere_fp16_s16816gemm_fp16_128x64_ldg8_f2f_tn", 40, 5, 7, 7,
+			      "") "," CPU("aten::convolution", 100, 20, 4,
+					  ",\"Input "
+					  "Dims\":[[2,3,8,8],[4,3,3,3],[],[],[],[],[],[],[]],"
+					  "\"Input "
+					  "type\":[\"float\",\"float\",\"\",\"ScalarList\","
+					  "\"ScalarList\",\"ScalarList\",\"Scalar\","
+					  "\"ScalarList\",\"Scalar\"],"
+					  "\"Concrete Inputs\":[\"\",\"\",\"\",\"[1, "
+					  "1]\",\"[1, 1]\",\"[1, 1]\",\"False\",\"[0, "
+					  "0]\",\"1\"]") "," RT("cudaLaunchKernel", 105, 4, 8,
+								4) "," KERNEL("cudnn::"
+									      "implicit_"
+									      "convolve_"
+									      "sgemm<float, "
+									      "float, 128, "
+									      "5, 5, 3, 3, "
+									      "3, 1, false, "
+									      "false, true>",
+									      130, 5, 7, 8, "") "]";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_assert_eq(b.n, 6);
 	const struct tc_op *bmm = find_op(&b, "aten::bmm"), *k1 = nth_kind(&b, TC_KIND_KERNEL, 0),
@@ -309,9 +341,9 @@ Test(chrome, graph_launch)
 {
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
-	const char *j = "{\"traceEvents\":[" RT("cudaGraphLaunch", 10, 5, 9, 1) ","
-			KERNEL("triton_poi_fused_add_0", 20, 2, 7, 9, "") ","
-			KERNEL("triton_red_fused_sum_1", 23, 2, 7, 9, "") "]}";
+	const char *j = "{\"traceEvents\":[" RT("cudaGraphLaunch", 10, 5, 9, 1) "," KERNEL(
+	    "triton_poi_fused_add_0", 20, 2, 7, 9, "") "," KERNEL("triton_red_fused_sum_1", 23, 2,
+								  7, 9, "") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	cr_expect_eq(b.ops[0].sub, TC_RT_GRAPH_LAUNCH);
 	for (int i = 1; i <= 2; i++) {
@@ -327,25 +359,61 @@ Test(chrome, collectives)
 	struct tc_err err = TC_ERR_INIT;
 	/* 1: NCCL kernel with its own args (1000 floats -> 4000 bytes);
 	 * 2, 3: RCCL generic kernels without args under record_param_comms that has them */
-	const char *j =
-		"{\"traceEvents\":["
-		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
-		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
-		       ",\"Collective name\":\"allreduce\",\"In msg nelems\":1000,\"Group size\":2,"
-		       "\"dtype\":\"Float\",\"Process Group Name\":\"0\",\"Process Group Ranks\":\"[0, 1]\"") ","
-		CPU("record_param_comms", 100, 50, 2,
-		    ",\"Collective name\":\"all_gather\",\"In msg nelems\":256,\"Group size\":4,"
-		    "\"dtype\":\"BFloat16\",\"Process Group Name\":\"7\"") ","
-		RT("hipExtLaunchKernel", 110, 5, 2, 2) ","
-		KERNEL("ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)", 130, 10, 20, 2, "") ","
-		CPU("record_param_comms", 200, 50, 3,
-		    ",\"Collective name\":\"all_gather\",\"In msg nelems\":256,\"Group size\":4,"
-		    "\"dtype\":\"BFloat16\",\"Process Group Name\":\"7\"") ","
-		RT("hipExtLaunchKernel", 210, 5, 3, 3) ","
-		KERNEL("ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)", 230, 10, 20, 3, "")
-		"]}";
+	const char *j = "{\"traceEvents\":[" RT("cudaLaunchKernel", 10, 5, 1, 1) "," KERNEL(
+	    "ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
+	    ",\"Collective name\":\"allreduce\",\"In msg nelems\":1000,\"Group size\":2,"
+	    "\"dtype\":\"Float\",\"Process Group Name\":\"0\",\"Process Group "
+	    "Ranks\":\"[0, 1]\"") "," CPU("record_param_comms", 100, 50, 2,
+					  ",\"Collective name\":\"all_gather\",\"In msg "
+					  "nelems\":256,\"Group size\":4,"
+					  "\"dtype\":\"BFloat16\",\"Process Group "
+					  "Name\":\"7\"") "," RT("hipExtLaunchKernel", 110, 5, 2,
+								 2) "," KERNEL("ncclDevKern"
+									       "el_Generic("
+									       "ncclDevKern"
+									       "elArgsStora"
+									       "ge<4096ul>"
+									       ")",
+									       130, 10, 20, 2,
+									       "") "," CPU("record_"
+											   "param_"
+											   "comms",
+											   200, 50,
+											   3,
+											   ",\"Coll"
+											   "ective "
+											   "name\":"
+											   "\"all_"
+											   "gather"
+											   "\","
+											   "\"In "
+											   "msg "
+											   "nelems"
+											   "\":256,"
+											   "\"Group"
+											   " size\""
+											   ":4,"
+											   "\"dtype"
+											   "\":"
+											   "\"BFloa"
+											   "t16\","
+											   "\"Proce"
+											   "ss "
+											   "Group "
+											   "Name\":"
+											   "\"7\"") "," RT("hipExtLaunchKernel",
+													   210,
+													   5,
+													   3,
+													   3) "," KERNEL("ncclDevKernel_Generic(ncclDevKernelArgsStorage<4096ul>)",
+															 230,
+															 10,
+															 20,
+															 3,
+															 "") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
-	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0),
+			   *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
 			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
 	cr_assert(k1 && k2 && k3);
 	cr_expect_eq(k1->coll_kind, TC_COLL_ALLREDUCE);
@@ -370,16 +438,22 @@ Test(chrome, event_sync)
 	struct tc_err err = TC_ERR_INIT;
 	/* record on stream 7 (corr 10), wait on stream 20 (corr 11), as newer Kineto writes it */
 	const char *j =
-		"{\"traceEvents\":["
-		KERNEL("ampere_sgemm_128x64_nn", 1, 100, 7, 5, "") ","
-		RT("cudaEventRecord", 10, 2, 10, 1) "," RT("cudaStreamWaitEvent", 13, 2, 11, 1) ","
-		"{\"ph\":\"X\",\"cat\":\"cuda_sync\",\"name\":\"Stream Wait Event\",\"pid\":0,\"tid\":20,\"ts\":14,\"dur\":1,"
-		"\"args\":{\"cuda_sync_kind\":\"Stream Wait Event\",\"wait_on_stream\":7,"
-		"\"wait_on_cuda_event_record_corr_id\":10,\"stream\":20,\"correlation\":11,\"device\":0}},"
-		RT("cudaDeviceSynchronize", 20, 5, 12, 1) "]}";
+	    "{\"traceEvents\":[" KERNEL("ampere_sgemm_128x64_nn", 1, 100, 7, 5, "") "," RT(
+		"cudaEventRecord", 10, 2, 10,
+		1) "," RT("cudaStreamWaitEvent", 13, 2, 11,
+			  1) ","
+			     "{\"ph\":\"X\",\"cat\":\"cuda_sync\",\"name\":\"Stream Wait "
+			     "Event\",\"pid\":0,\"tid\":20,\"ts\":14,\"dur\":1,"
+			     "\"args\":{\"cuda_sync_kind\":\"Stream Wait "
+			     "Event\",\"wait_on_stream\":7,"
+			     "\"wait_on_cuda_event_record_corr_id\":10,\"stream\":20,"
+			     "\"correlation\":11,\"device\":0}}," RT("cudaDeviceSynchronize", 20, 5,
+								     12, 1) "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
-	const struct tc_op *rec = find_op(&b, "cudaEventRecord"), *wait = find_op(&b, "cudaStreamWaitEvent"),
-			   *ds = find_op(&b, "cudaDeviceSynchronize"), *k = nth_kind(&b, TC_KIND_KERNEL, 0);
+	const struct tc_op *rec = find_op(&b, "cudaEventRecord"),
+			   *wait = find_op(&b, "cudaStreamWaitEvent"),
+			   *ds = find_op(&b, "cudaDeviceSynchronize"),
+			   *k = nth_kind(&b, TC_KIND_KERNEL, 0);
 	cr_assert(rec && wait && ds && k);
 	cr_expect_eq(rec->sub, TC_RT_EVENT_RECORD);
 	cr_expect_eq(wait->sub, TC_RT_STREAM_WAIT_EVENT);
@@ -403,22 +477,38 @@ Test(chrome, group_size_from_ranks_and_pg_config)
 	 * k2: nothing on the kernel or its op but the group name "5": pg_config says 16.
 	 * k3: no group named at all; the job has two process groups, so nothing is assumed. */
 	const char *j =
-		"{\"distributedInfo\":{\"rank\":0,\"world_size\":16,\"pg_config\":["
-		"{\"pg_name\":\"0\",\"pg_desc\":\"default_pg\",\"pg_size\":16,\"ranks\":[]},"
-		"{\"pg_name\":\"5\",\"pg_size\":16}]},\"traceEvents\":["
-		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
-		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
-		       ",\"Collective name\":\"allreduce\",\"In msg nelems\":10,\"dtype\":\"Float\","
-		       "\"Process Group Ranks\":\"[0, 2, 4]\"") ","
-		CPU("record_param_comms", 100, 50, 2,
-		    ",\"Collective name\":\"broadcast\",\"Process Group Name\":\"5\"") ","
-		RT("cudaLaunchKernel", 110, 5, 2, 2) ","
-		KERNEL("ncclDevKernel_Broadcast_RING_LL(x)", 130, 10, 20, 2, "") ","
-		RT("cudaLaunchKernel", 210, 5, 3, 3) ","
-		KERNEL("ncclDevKernel_AllGather_RING_LL(x)", 230, 10, 20, 3, "")
-		"]}";
+	    "{\"distributedInfo\":{\"rank\":0,\"world_size\":16,\"pg_config\":["
+	    "{\"pg_name\":\"0\",\"pg_desc\":\"default_pg\",\"pg_size\":16,\"ranks\":[]},"
+	    "{\"pg_name\":\"5\",\"pg_size\":16}]},\"traceEvents\":[" RT("cudaLaunchKernel", 10, 5, 1, 1) "," KERNEL(
+		"ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1,
+		",\"Collective name\":\"allreduce\",\"In msg nelems\":10,\"dtype\":\"Float\","
+		"\"Process Group Ranks\":\"[0, 2, 4]\"") "," CPU("record_param_comms", 100, 50, 2,
+								 ",\"Collective "
+								 "name\":\"broadcast\","
+								 "\"Process Group "
+								 "Name\":\"5\"") "," RT("cudaL"
+											"aunch"
+											"Kerne"
+											"l",
+											110, 5, 2,
+											2) "," KERNEL("ncclDevKernel_Broadcast_RING_LL(x)",
+												      130,
+												      10,
+												      20,
+												      2,
+												      "") "," RT("cudaLaunchKernel",
+														 210,
+														 5,
+														 3,
+														 3) "," KERNEL("ncclDevKernel_AllGather_RING_LL(x)",
+															       230,
+															       10,
+															       20,
+															       3,
+															       "") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
-	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0),
+			   *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
 			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
 	cr_assert(k1 && k2 && k3);
 	cr_expect_eq(k1->coll_group_size, 3u);
@@ -429,10 +519,10 @@ Test(chrome, group_size_from_ranks_and_pg_config)
 	rb_free(&b);
 
 	/* one process group only: a collective naming none is in it */
-	const char *j1 =
-		"{\"distributedInfo\":{\"rank\":0,\"pg_config\":[{\"pg_name\":\"0\",\"ranks\":[0,1,2,3]}]},"
-		"\"traceEvents\":[" RT("cudaLaunchKernel", 10, 5, 1, 1) ","
-		KERNEL("ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1, "") "]}";
+	const char *j1 = "{\"distributedInfo\":{\"rank\":0,\"pg_config\":[{\"pg_name\":\"0\","
+			 "\"ranks\":[0,1,2,3]}]},"
+			 "\"traceEvents\":[" RT("cudaLaunchKernel", 10, 5, 1, 1) "," KERNEL(
+			     "ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)", 20, 10, 20, 1, "") "]}";
 	cr_assert_eq(ingest_text(&b, j1, &err), 0, "%s", err.msg);
 	k1 = nth_kind(&b, TC_KIND_KERNEL, 0);
 	cr_assert_not_null(k1);
@@ -451,24 +541,38 @@ Test(chrome, collective_sizes_without_collective_args)
 	 * k3: its own args give only Out msg nelems: an all-gather of 1024 out among 4 -> 256
 	 * in -> 512 B of bf16. */
 	const char *j =
-		"{\"distributedInfo\":{\"backend\":\"nccl\",\"rank\":0,\"world_size\":8},\"traceEvents\":["
-		"{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"nccl:all_to_all\",\"pid\":1,"
-		"\"tid\":1,\"ts\":5,\"dur\":20,\"args\":{\"External id\":9,"
-		"\"Input Dims\":[[6144]],\"Input type\":[\"float\"]}},"
-		RT("cudaLaunchKernel", 10, 5, 1, 1) ","
-		KERNEL("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(x)", 20, 10, 20, 1, "") ","
-		CPU("nccl:all_reduce", 100, 50, 2, "") ","
-		CPU("record_param_comms", 101, 40, 3,
-		    ",\"Input Dims\":[[24], [], []],\"Input type\":[\"long int\", \"Scalar\", \"Scalar\"]") ","
-		RT("cudaLaunchKernel", 110, 5, 2, 2) ","
-		KERNEL("ncclKernel_AllReduce_RING_LL_Sum_float(x)", 130, 10, 20, 2, "") ","
-		RT("cudaLaunchKernel", 210, 5, 3, 3) ","
-		KERNEL("ncclDevKernel_AllGather_RING_LL(x)", 230, 10, 20, 3,
-		       ",\"Collective name\":\"all_gather\",\"Out msg nelems\":1024,\"Group size\":4,"
-		       "\"dtype\":\"BFloat16\"")
-		"]}";
+	    "{\"distributedInfo\":{\"backend\":\"nccl\",\"rank\":0,\"world_size\":8},"
+	    "\"traceEvents\":["
+	    "{\"ph\":\"X\",\"cat\":\"user_annotation\",\"name\":\"nccl:all_to_all\",\"pid\":1,"
+	    "\"tid\":1,\"ts\":5,\"dur\":20,\"args\":{\"External id\":9,"
+	    "\"Input Dims\":[[6144]],\"Input type\":[\"float\"]}}," RT("cudaLaunchKernel", 10, 5, 1, 1) "," KERNEL(
+		"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(x)", 20, 10, 20, 1,
+		"") "," CPU("nccl:all_reduce", 100, 50, 2,
+			    "") "," CPU("record_param_comms", 101, 40, 3,
+					",\"Input Dims\":[[24], [], []],\"Input "
+					"type\":[\"long int\", \"Scalar\", "
+					"\"Scalar\"]") "," RT("cudaLaunchKernel", 110, 5, 2,
+							      2) "," KERNEL("ncclKern"
+									    "el_"
+									    "AllReduc"
+									    "e_RING_"
+									    "LL_Sum_"
+									    "float("
+									    "x)",
+									    130, 10, 20, 2,
+									    "") "," RT("cudaLaunchK"
+										       "ernel",
+										       210, 5, 3,
+										       3) "," KERNEL("ncclDevKernel_AllGather_RING_LL(x)",
+												     230,
+												     10,
+												     20,
+												     3,
+												     ",\"Collective name\":\"all_gather\",\"Out msg nelems\":1024,\"Group size\":4,"
+												     "\"dtype\":\"BFloat16\"") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
-	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0), *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
+	const struct tc_op *k1 = nth_kind(&b, TC_KIND_KERNEL, 0),
+			   *k2 = nth_kind(&b, TC_KIND_KERNEL, 1),
 			   *k3 = nth_kind(&b, TC_KIND_KERNEL, 2);
 	cr_assert(k1 && k2 && k3);
 	cr_expect_eq(k1->coll_kind, TC_COLL_ALLTOALL);
@@ -489,10 +593,9 @@ Test(chrome, device_arch)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	/* NVIDIA compute capability 9.0 -> sm_90; ROCm: gcnArchName, cut at the first ':' */
-	const char *j =
-		"{\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA H100 80GB HBM3\",\"computeMajor\":9,"
-		"\"computeMinor\":0}],\"traceEvents\":["
-		KERNEL("k", 20, 10, 7, 1, "") "]}";
+	const char *j = "{\"deviceProperties\":[{\"id\":0,\"name\":\"NVIDIA H100 80GB "
+			"HBM3\",\"computeMajor\":9,"
+			"\"computeMinor\":0}],\"traceEvents\":[" KERNEL("k", 20, 10, 7, 1, "") "]}";
 	cr_assert_eq(ingest_text(&b, j, &err), 0, "%s", err.msg);
 	const struct tc_ops_header *h = tc_ops_reader_header(b.r);
 	cr_assert_eq(h->n_devices, 2u);
@@ -500,12 +603,14 @@ Test(chrome, device_arch)
 	cr_expect_str_eq(h->devices[1].arch, "sm_90");
 	rb_free(&b);
 	const char *j2 =
-		"{\"deviceProperties\":[{\"id\":0,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,"
-		"\"computeMinor\":4,\"gcnArchName\":\"gfx942:sramecc+:xnack-\"},"
-		"{\"id\":1,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,\"computeMinor\":4}],"
-		"\"traceEvents\":[" KERNEL("Cijk_Alik_Bljk_HHS_BH_MT128x128", 20, 10, 7, 1, "") ","
-		"{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"Cijk_x\",\"pid\":1,\"tid\":7,\"ts\":40,\"dur\":1,"
-		"\"args\":{\"device\":1,\"stream\":7}}]}";
+	    "{\"deviceProperties\":[{\"id\":0,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,"
+	    "\"computeMinor\":4,\"gcnArchName\":\"gfx942:sramecc+:xnack-\"},"
+	    "{\"id\":1,\"name\":\"AMD Instinct MI300X\",\"computeMajor\":9,\"computeMinor\":4}],"
+	    "\"traceEvents\":[" KERNEL("Cijk_Alik_Bljk_HHS_BH_MT128x128", 20, 10, 7, 1,
+				       "") ","
+					   "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"Cijk_x\","
+					   "\"pid\":1,\"tid\":7,\"ts\":40,\"dur\":1,"
+					   "\"args\":{\"device\":1,\"stream\":7}}]}";
 	cr_assert_eq(ingest_text(&b, j2, &err), 0, "%s", err.msg);
 	h = tc_ops_reader_header(b.r);
 	cr_assert_eq(h->n_devices, 3u);
@@ -521,12 +626,16 @@ Test(chrome, ranks_and_devices)
 	char p0[128], p1[128];
 	tmpdir_make(b.dir, sizeof(b.dir));
 	/* given in the order rank 1, rank 0; both list 2 GPUs but use only device 1 / 0 */
-	const char *r1 = "{\"distributedInfo\":{\"rank\":1,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
-			 "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":1,\"tid\":7,\"ts\":5,\"dur\":1,"
-			 "\"args\":{\"device\":1,\"stream\":7}}]}";
-	const char *r0 = "{\"distributedInfo\":{\"rank\":0,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
-			 "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":0,\"tid\":7,\"ts\":5,\"dur\":1,"
-			 "\"args\":{\"device\":0,\"stream\":7}}]}";
+	const char *r1 =
+	    "{\"distributedInfo\":{\"rank\":1,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
+	    "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":1,\"tid\":7,\"ts\":5,\"dur\":"
+	    "1,"
+	    "\"args\":{\"device\":1,\"stream\":7}}]}";
+	const char *r0 =
+	    "{\"distributedInfo\":{\"rank\":0,\"world_size\":4}," DEVPROPS ",\"traceEvents\":["
+	    "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"pid\":0,\"tid\":7,\"ts\":5,\"dur\":"
+	    "1,"
+	    "\"args\":{\"device\":0,\"stream\":7}}]}";
 	snprintf(p0, sizeof(p0), "%s/a.json", b.dir);
 	snprintf(p1, sizeof(p1), "%s/b.json", b.dir);
 	write_file(p0, r1, strlen(r1));
@@ -558,12 +667,14 @@ static void compressed_roundtrip(int zstd)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	char path[128];
-	const char *j = "{\"traceEvents\":[" CPU("aten::relu", 1, 2, 1, "") "," CPU("aten::relu", 5, 2, 2, "") "]}";
+	const char *j = "{\"traceEvents\":[" CPU("aten::relu", 1, 2, 1, "") "," CPU("aten::relu", 5,
+										    2, 2, "") "]}";
 	size_t n = strlen(j), cap = n + 1024;
 	unsigned char *buf = malloc(cap);
 	tmpdir_make(b.dir, sizeof(b.dir));
 	if (zstd) {
-		static const unsigned char skippable[] = {0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'};
+		static const unsigned char skippable[] = {0x5e, 0x2a, 0x4d, 0x18, 3,  0,
+							  0,	0,    'x',  'y',  'z'};
 		size_t o = zstd == 2 ? sizeof(skippable) : 0;
 		memcpy(buf, skippable, o);
 		n = ZSTD_compress(buf + o, cap - o, j, strlen(j), 3);
@@ -641,12 +752,16 @@ static void bad(const char *json, size_t len, const char *name, const char *want
 Test(chrome, bad_inputs)
 {
 	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":2", "truncated");
-	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,,\"dur\":2}]}", "byte 33: malformed JSON in event 0");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,,\"dur\":2}]}",
+	    "byte 33: malformed JSON in event 0");
 	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":2}] garbage", "expected ',' or '}'");
-	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":\"abc\",\"dur\":2}]}", "event 0 at byte 16: bad \"ts\"");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":\"abc\",\"dur\":2}]}",
+	    "event 0 at byte 16: bad \"ts\"");
 	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1}]}", "bad or missing \"dur\"");
-	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"name\":5}]}", "\"name\" is not a string");
-	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"args\":[]}]}", "\"args\" is not an object");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"name\":5}]}",
+	    "\"name\" is not a string");
+	BAD("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1,\"dur\":1,\"args\":[]}]}",
+	    "\"args\" is not an object");
 	BAD("{\"traceEvents\":[1]}", "event 0 at byte 16: not an object");
 	BAD("{\"traceEvents\":{}}", "\"traceEvents\" is not an array");
 	BAD("{\"name\":\"not a trace\",\"values\":[1,2,3]}", "no \"traceEvents\"");
@@ -662,11 +777,12 @@ Test(chrome, bad_inputs)
 	memset(deep + o, '[', 600);
 	memset(deep + o + 600, ']', 600);
 	snprintf(deep + o + 1200, sizeof(deep) - o - 1200, "}]}");
-	BAD(deep, "event 0 nests objects or arrays deeper than 256 levels"); /* issue 19: not "malformed" */
+	BAD(deep, "event 0 nests objects or arrays deeper than 256 levels"); /* issue 19: not
+										"malformed" */
 	BAD("[[1]]", "event 0 at byte 1: not an object");
 	/* gzip: a valid header then garbage */
-	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff,
-					   0xff, 0xff, 0x00, 0x01, 0x02, 0x03};
+	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0,	 0,    0,    0,	   0,
+					   0x03, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03};
 	bad((const char *)gz, sizeof(gz), "t.json.gz", "gzip");
 	/* gzip truncated: a real stream cut in half */
 	unsigned char zb[256];
@@ -700,10 +816,11 @@ static size_t big_gz(unsigned char **out, size_t *json_len)
 			name[c] = "0123456789abcdef"[(x >> 16) & 15];
 		}
 		name[40] = '\0';
-		n += (size_t)snprintf(j + n, cap - n,
-				      "%s{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"%s\",\"pid\":1,"
-				      "\"tid\":1,\"ts\":%d,\"dur\":1}",
-				      i ? "," : "", name, 10 * i);
+		n +=
+		    (size_t)snprintf(j + n, cap - n,
+				     "%s{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"%s\",\"pid\":1,"
+				     "\"tid\":1,\"ts\":%d,\"dur\":1}",
+				     i ? "," : "", name, 10 * i);
 	}
 	n += (size_t)snprintf(j + n, cap - n, "]}");
 	uLongf zn = compressBound(n) + 64;
@@ -836,7 +953,8 @@ Test(chrome, spill_error)
 	const char *p = in;
 	cr_expect_lt(ingest_runs(&p, 1, out, 1, &err), 0);
 	cr_expect(strstr(err.msg, "cannot create a temporary file for sorting in "
-				  "/nonexistent-tracecast-dir") != NULL, "%s", err.msg);
+				  "/nonexistent-tracecast-dir") != NULL,
+		  "%s", err.msg);
 	cr_expect(strstr(err.msg, "t.json") != NULL, "%s", err.msg);
 	cr_expect(!file_exists(out));
 	char cmd[128];
@@ -849,7 +967,8 @@ Test(chrome, duplicate_ranks)
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
 	char p0[128], p1[128];
-	const char *t = "{\"distributedInfo\":{\"rank\":3},\"traceEvents\":[" CPU("aten::relu", 1, 2, 1, "") "]}";
+	const char *t = "{\"distributedInfo\":{\"rank\":3},\"traceEvents\":[" CPU("aten::relu", 1,
+										  2, 1, "") "]}";
 	tmpdir_make(b.dir, sizeof(b.dir));
 	snprintf(p0, sizeof(p0), "%s/a.json", b.dir);
 	snprintf(p1, sizeof(p1), "%s/b.json", b.dir);
@@ -883,10 +1002,11 @@ Test(chrome, many_streams_get_one_lane_each)
 	o += (size_t)snprintf(j + o, cap - o, "{\"traceEvents\":[");
 	for (int k = 0; k < 2 * N; k++) {
 		int s = k < N ? k : 2 * N - 1 - k; /* up, then down */
-		o += (size_t)snprintf(j + o, cap - o,
-				      "%s{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k%d\",\"pid\":0,"
-				      "\"tid\":%d,\"ts\":%d,\"dur\":1,\"args\":{\"device\":0,\"stream\":%d}}",
-				      k ? "," : "", s, s, 10 * k, s);
+		o += (size_t)snprintf(
+		    j + o, cap - o,
+		    "%s{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k%d\",\"pid\":0,"
+		    "\"tid\":%d,\"ts\":%d,\"dur\":1,\"args\":{\"device\":0,\"stream\":%d}}",
+		    k ? "," : "", s, s, 10 * k, s);
 	}
 	o += (size_t)snprintf(j + o, cap - o, "]}");
 	struct rb b = {0};

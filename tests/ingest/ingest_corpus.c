@@ -118,14 +118,18 @@ static void read_facts(const char *text, size_t len, struct facts *f)
 			}
 		}
 		if (gpu) {
-			long dev = int_of(json_object_get(args, "device"), int_of(json_object_get(e, "pid"), 0));
-			long st = int_of(json_object_get(args, "stream"), int_of(json_object_get(e, "tid"), 0));
+			long dev = int_of(json_object_get(args, "device"),
+					  int_of(json_object_get(e, "pid"), 0));
+			long st = int_of(json_object_get(args, "stream"),
+					 int_of(json_object_get(e, "tid"), 0));
 			double *b = busy_slot(f, dev * 1000 + st);
 			if (b)
-				*b += (double)llround(json_number_value(json_object_get(e, "dur")) * 1000.0);
+				*b += (double)llround(json_number_value(json_object_get(e, "dur")) *
+						      1000.0);
 		}
 		if (name && strncmp(name, "ProfilerStep#", 13) == 0 &&
-		    (!strcmp(cat, "cpu_op") || !strcmp(cat, "user_annotation") || !strcmp(cat, "Operator")))
+		    (!strcmp(cat, "cpu_op") || !strcmp(cat, "user_annotation") ||
+		     !strcmp(cat, "Operator")))
 			f->steps++;
 	}
 	json_t *dp = json_object_get(root, "deviceProperties");
@@ -135,7 +139,8 @@ static void read_facts(const char *text, size_t len, struct facts *f)
 		json_t *d0 = json_array_get(dp, 0);
 		const char *n = json_string_value(json_object_get(d0, "name"));
 		snprintf(f->gpu_name, sizeof(f->gpu_name), "%s", n ? n : "");
-		json_t *ma = json_object_get(d0, "computeMajor"), *mi = json_object_get(d0, "computeMinor");
+		json_t *ma = json_object_get(d0, "computeMajor"),
+		       *mi = json_object_get(d0, "computeMinor");
 		if (!ma) {
 			ma = json_object_get(d0, "major");
 			mi = json_object_get(d0, "minor");
@@ -209,7 +214,8 @@ static void check_file(const char *rel, int light)
 	struct seen s;
 	read_seen(&b, rank, &s);
 	if (light) {
-		size_t k = count_str(text, "\"cat\": \"kernel\"") + count_str(text, "\"cat\":\"kernel\"");
+		size_t k =
+		    count_str(text, "\"cat\": \"kernel\"") + count_str(text, "\"cat\":\"kernel\"");
 		cr_expect_eq(s.kernels, k, "%s: kernels %zu, text count %zu", rel, s.kernels, k);
 		free(text);
 		rb_free(&b);
@@ -234,8 +240,8 @@ static void check_file(const char *rel, int light)
 			;
 		cr_expect_lt(k, s.nkeys, "%s: stream %ld missing", rel, f.keys[i]);
 		if (k < s.nkeys)
-			cr_expect_eq(s.busy[k], f.busy_ns[i], "%s: stream %ld busy %.0f vs %.0f ns", rel,
-				     f.keys[i], s.busy[k], f.busy_ns[i]);
+			cr_expect_eq(s.busy[k], f.busy_ns[i], "%s: stream %ld busy %.0f vs %.0f ns",
+				     rel, f.keys[i], s.busy[k], f.busy_ns[i]);
 	}
 	if (f.gpu_name[0]) {
 		int named = 0;
@@ -250,15 +256,16 @@ static void check_file(const char *rel, int light)
 	rb_free(&b);
 }
 
-#define CORPUS_TEST(tname, rel, light)                                                      \
-	Test(corpus, tname, .timeout = 240)                                                 \
-	{                                                                                   \
-		check_file(rel, light);                                                     \
+#define CORPUS_TEST(tname, rel, light)                                                             \
+	Test(corpus, tname, .timeout = 240)                                                        \
+	{                                                                                          \
+		check_file(rel, light);                                                            \
 	}
 
 CORPUS_TEST(hta_control_a100, "HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", 1)
 CORPUS_TEST(hta_nccl, "HolisticTraceAnalysis/nccl_data.json.gz", 0)
-CORPUS_TEST(hta_alexnet, "HolisticTraceAnalysis/alexnet_benchmark_result_2869224_1695835535_trace.json.gz", 0)
+CORPUS_TEST(hta_alexnet,
+	    "HolisticTraceAnalysis/alexnet_benchmark_result_2869224_1695835535_trace.json.gz", 0)
 CORPUS_TEST(hta_mi250, "HolisticTraceAnalysis/mi250_minitoy_train_ROCm6_2_kineto.json.gz", 0)
 CORPUS_TEST(hta_event_sync, "HolisticTraceAnalysis/event_sync_multi_stream_trace.json.gz", 0)
 CORPUS_TEST(hta_simple_add, "HolisticTraceAnalysis/benchmark_simple_add_trace.json.gz", 0)
@@ -289,7 +296,8 @@ Test(corpus, dlrm_8_ranks, .timeout = 240)
 	struct tc_err err = TC_ERR_INIT;
 	if (!dir)
 		cr_skip_test("no corpus configured");
-	snprintf(cmd, sizeof(cmd), "ls %s/param/dlrm_kineto/worker*.pt.trace.json.gz 2>/dev/null", dir);
+	snprintf(cmd, sizeof(cmd), "ls %s/param/dlrm_kineto/worker*.pt.trace.json.gz 2>/dev/null",
+		 dir);
 	FILE *ls = popen(cmd, "r");
 	while (ls && n < 8 && fgets(line, sizeof(line), ls)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -317,7 +325,8 @@ Test(corpus, dlrm_8_ranks, .timeout = 240)
 		read_facts(text, len, &f);
 		free(text);
 		cr_expect_eq(f.rank, (int)r);
-		cr_expect_eq(s.kernels, f.kernels, "rank %u kernels %zu vs %zu", r, s.kernels, f.kernels);
+		cr_expect_eq(s.kernels, f.kernels, "rank %u kernels %zu vs %zu", r, s.kernels,
+			     f.kernels);
 		cr_expect_eq(s.coll_class, 8u, "rank %u", r);
 		/* kernel names alone tell SendRecv / AllReduce here */
 		cr_expect_eq(s.coll_kind, 8u, "rank %u", r);

@@ -100,11 +100,11 @@ Test(json, malformed)
 	bad("{\"a\" 1}", 5);
 	bad("[1,]", 3);
 	bad("[1 2]", 3);
-	bad("\"abc", 4);          /* unterminated: at the end */
-	bad("\"a\\x\"", 2);       /* bad escape */
+	bad("\"abc", 4);    /* unterminated: at the end */
+	bad("\"a\\x\"", 2); /* bad escape */
 	bad("\"\\u12g4\"", 1);
 	bad("-", 1);
 	bad("1.", 2);
 	bad("tru", 0);
-	bad("{\"a\":1", 6);       /* truncated: at the end */
+	bad("{\"a\":1", 6); /* truncated: at the end */
 }

@@ -63,7 +63,8 @@ Test(onnx_bad, truncated_everywhere)
 		struct tc_onnx_graph *g = NULL;
 		int rc = tc_onnx_load_file(&g, path, NULL, &err);
 		if (rc == 0) {
-			/* a prefix can only parse if it ends on a field boundary; it then lacks nodes */
+			/* a prefix can only parse if it ends on a field boundary; it then lacks
+			 * nodes */
 			tc_onnx_free(g);
 			continue;
 		}
@@ -90,7 +91,8 @@ Test(onnx_bad, random_bytes_and_text)
 		struct tc_err err = TC_ERR_INIT;
 		struct tc_onnx_graph *g = NULL;
 		if (tc_onnx_load_mem(&g, junk, n, "junk.onnx", NULL, &err) == 0)
-			tc_onnx_free(g); /* vanishingly unlikely, but not a failure of the adapter */
+			tc_onnx_free(
+			    g); /* vanishingly unlikely, but not a failure of the adapter */
 		else
 			cr_assert_not_null(strstr(err.msg, "junk.onnx"));
 	}
@@ -132,7 +134,8 @@ Test(onnx_bad, undefined_input_and_duplicate_output)
 	mb_node(b, "Neg", "second", "x", "y");
 	path = mb_write(b, "dup.onnx");
 	mb_free(b);
-	expect_fail(path, TC_EFORMAT, "node 'second' (Neg, #1): output 'y' is already defined by node first");
+	expect_fail(path, TC_EFORMAT,
+		    "node 'second' (Neg, #1): output 'y' is already defined by node first");
 	unlink(path);
 }
 
@@ -196,17 +199,17 @@ static const char *nested_if_model(const char *name, int depth)
 	cr_assert_not_null(r.buf);
 	rb_string(&r, 2, "innermost"); /* GraphProto.name */
 	for (int k = 0; k < depth; k++) {
-		rb_wrap(&r, 6);        /* AttributeProto.g */
-		rb_varint(&r, 5);      /* AttributeProto.type = GRAPH */
+		rb_wrap(&r, 6);	  /* AttributeProto.g */
+		rb_varint(&r, 5); /* AttributeProto.type = GRAPH */
 		rb_varint(&r, 20 << 3);
 		rb_string(&r, 1, "then_branch");
-		rb_wrap(&r, 5);        /* NodeProto.attribute */
+		rb_wrap(&r, 5); /* NodeProto.attribute */
 		rb_string(&r, 4, "If");
-		rb_wrap(&r, 1);        /* GraphProto.node */
+		rb_wrap(&r, 1); /* GraphProto.node */
 	}
-	rb_wrap(&r, 7);                                 /* ModelProto.graph */
+	rb_wrap(&r, 7);					 /* ModelProto.graph */
 	rb_bytes(&r, (uint8_t[]){0x42, 2, 0x10, 13}, 4); /* opset_import { version: 13 } */
-	rb_bytes(&r, (uint8_t[]){0x08, 8}, 2);           /* ir_version: 8 */
+	rb_bytes(&r, (uint8_t[]){0x08, 8}, 2);		 /* ir_version: 8 */
 	const char *path = write_bytes(name, r.buf + r.pos, r.cap - r.pos);
 	free(r.buf);
 	return path;
@@ -216,7 +219,8 @@ Test(onnx_bad, subgraphs_nested_too_deep)
 {
 	/* 5000 levels crashed protobuf-c's recursive unpacker (stack overflow): refused first */
 	const char *path = nested_if_model("nest5000.onnx", 5000);
-	expect_fail(path, TC_EFORMAT, "subgraphs (If/Loop/Scan bodies) nested 5000 deep, more than the 64");
+	expect_fail(path, TC_EFORMAT,
+		    "subgraphs (If/Loop/Scan bodies) nested 5000 deep, more than the 64");
 	unlink(path);
 	path = nested_if_model("nest65.onnx", 65);
 	expect_fail(path, TC_EFORMAT, "nested 65 deep");
@@ -270,7 +274,8 @@ Test(onnx_bad, out_of_range_dim_is_named_as_such)
 	cr_assert_eq(tc_onnx_load_file(&g, path, &o, &err), 0, "%s", err.msg);
 	tc_onnx_free(g);
 	fclose(lf);
-	cr_assert_not_null(strstr(logbuf, "input 'x' dim 0 is 8589934592, outside 0..1073741824; set to 1"),
-			   "%s", logbuf);
+	cr_assert_not_null(
+	    strstr(logbuf, "input 'x' dim 0 is 8589934592, outside 0..1073741824; set to 1"), "%s",
+	    logbuf);
 	unlink(path);
 }

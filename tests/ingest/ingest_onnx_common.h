@@ -39,13 +39,13 @@ static inline char *mb_str(struct mb *b, const char *s)
 }
 
 /* Append p to a protobuf-c repeated pointer field (count *n, array *arr). */
-#define MB_PUSH(b, n, arr, p)                                                             \
-	do {                                                                              \
-		void **na_ = mb_alloc((b), sizeof(void *) * (*(n) + 1));                   \
-		if (*(n))                                                                 \
-			memcpy(na_, *(arr), sizeof(void *) * *(n));                       \
-		*(void ***)(arr) = na_;                                                   \
-		na_[(*(n))++] = (p);                                                      \
+#define MB_PUSH(b, n, arr, p)                                                                      \
+	do {                                                                                       \
+		void **na_ = mb_alloc((b), sizeof(void *) * (*(n) + 1));                           \
+		if (*(n))                                                                          \
+			memcpy(na_, *(arr), sizeof(void *) * *(n));                                \
+		*(void ***)(arr) = na_;                                                            \
+		na_[(*(n))++] = (p);                                                               \
 	} while (0)
 
 static inline struct mb *mb_new(int64_t ir, int64_t opset)
@@ -83,8 +83,9 @@ static inline void mb_opset(struct mb *b, const char *domain, int64_t v)
 	MB_PUSH(b, &b->m.n_opset_import, &b->m.opset_import, o);
 }
 
-static inline Onnx__ValueInfoProto *mb_value_info(struct mb *b, const char *name, int elem, int rank,
-						  const int64_t *dims, const char *const *syms)
+static inline Onnx__ValueInfoProto *mb_value_info(struct mb *b, const char *name, int elem,
+						  int rank, const int64_t *dims,
+						  const char *const *syms)
 {
 	Onnx__ValueInfoProto *vi = mb_alloc(b, sizeof(*vi));
 	Onnx__ValueInfoProto vi0 = ONNX__VALUE_INFO_PROTO__INIT;
@@ -104,13 +105,16 @@ static inline Onnx__ValueInfoProto *mb_value_info(struct mb *b, const char *name
 		*sp = sp0;
 		for (int i = 0; i < rank; i++) {
 			Onnx__TensorShapeProto__Dimension *d = mb_alloc(b, sizeof(*d));
-			Onnx__TensorShapeProto__Dimension d0 = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+			Onnx__TensorShapeProto__Dimension d0 =
+			    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
 			*d = d0;
 			if (dims[i] >= 0) {
-				d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+				d->value_case =
+				    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
 				d->dim_value = dims[i];
 			} else if (syms && syms[i]) {
-				d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+				d->value_case =
+				    ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
 				d->dim_param = mb_str(b, syms[i]);
 			}
 			MB_PUSH(b, &sp->n_dim, &sp->dim, d);
@@ -250,15 +254,18 @@ static inline void mb_attr_ints(struct mb *b, Onnx__NodeProto *n, const char *na
 
 static inline void mb_attr_s(struct mb *b, Onnx__NodeProto *n, const char *name, const char *v)
 {
-	Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+	Onnx__AttributeProto *a =
+	    mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
 	a->has_s = 1;
 	a->s.len = strlen(v);
 	a->s.data = (uint8_t *)mb_str(b, v);
 }
 
-static inline void mb_attr_t(struct mb *b, Onnx__NodeProto *n, const char *name, Onnx__TensorProto *t)
+static inline void mb_attr_t(struct mb *b, Onnx__NodeProto *n, const char *name,
+			     Onnx__TensorProto *t)
 {
-	Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+	Onnx__AttributeProto *a =
+	    mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
 	a->t = t;
 }
 
@@ -355,7 +362,8 @@ static inline int rs_read(const char *path, struct rstream *s, struct tc_err *er
 			struct rop *o = &s->ops[s->n++];
 			memset(o, 0, sizeof(*o));
 			o->op = ops[i];
-			snprintf(o->name, sizeof(o->name), "%s", tc_ops_reader_string(r, ops[i].name));
+			snprintf(o->name, sizeof(o->name), "%s",
+				 tc_ops_reader_string(r, ops[i].name));
 			o->n_shapes = ops[i].n_shapes < RO_MAXS ? ops[i].n_shapes : RO_MAXS;
 			for (uint32_t k = 0; k < o->n_shapes; k++) {
 				o->rank[k] = ops[i].shapes[k].rank;
@@ -379,8 +387,8 @@ static inline int rs_read(const char *path, struct rstream *s, struct tc_err *er
 }
 
 /* Ingest a model file through the adapter entry point and read the result back. */
-static inline int onnx_ingest(const char *model, const struct tc_ingest_opts *opts, struct rstream *s,
-			      struct tc_err *err)
+static inline int onnx_ingest(const char *model, const struct tc_ingest_opts *opts,
+			      struct rstream *s, struct tc_err *err)
 {
 	const char *out = onnx_tmp("out.tcs");
 	const char *in[1] = {model};

@@ -16,9 +16,9 @@
 struct expect {
 	const char *file;
 	uint64_t nodes, folded;
-	uint64_t params;     /* exact */
-	double convgemm;     /* FLOPs of conv + gemm class ops; 0 = not checked */
-	double tol;          /* relative tolerance on convgemm */
+	uint64_t params; /* exact */
+	double convgemm; /* FLOPs of conv + gemm class ops; 0 = not checked */
+	double tol;	 /* relative tolerance on convgemm */
 };
 
 /* Derivations:
@@ -49,18 +49,18 @@ struct expect {
  * input is a weight: DenseNet 242 and Inception v2 138 Unsqueeze of BN scales, GoogLeNet's
  * Reshape of a constant, mnist-8's Reshape of its fc weight, mnist_pytorch's 4 Constant. */
 static const struct expect models[] = {
-	{"onnx/light_bvlc_alexnet.onnx", 40, 16, 60965224, 1309730408.0, 0.0},
-	{"onnx/light_resnet50.onnx", 415, 239, 25610152, 8.18e9, 0.01},
-	{"onnx/light_vgg19.onnx", 82, 36, 143667240, 39.26e9, 0.01},
-	{"onnx/light_squeezenet.onnx", 105, 39, 1235496, 0.70e9, 0.02},
-	{"onnx/light_densenet121.onnx", 1746, 836 + 242, 8146152, 5.74e9, 0.02},
-	{"onnx/light_inception_v1.onnx", 237, 93 + 1, 6998552, 0, 0},
-	{"onnx/light_inception_v2.onnx", 916, 407 + 138, 0, 0, 0},
-	{"onnx/light_shufflenet.onnx", 446, 243, 0, 0, 0},
-	{"onnx/light_zfnet512.onnx", 38, 16, 0, 0, 0},
-	{"onnx2c/mnist-8_model.onnx", 12, 1, 5994, 1573120.0, 0.0},
-	{"onnx2c/mnist.simplified.onnx", 5, 0, 3750, 66050.0, 0.0},
-	{"onnx2c/mnist_pytorch.onnx", 9, 4, 55424, 109824.0, 0.0},
+    {"onnx/light_bvlc_alexnet.onnx", 40, 16, 60965224, 1309730408.0, 0.0},
+    {"onnx/light_resnet50.onnx", 415, 239, 25610152, 8.18e9, 0.01},
+    {"onnx/light_vgg19.onnx", 82, 36, 143667240, 39.26e9, 0.01},
+    {"onnx/light_squeezenet.onnx", 105, 39, 1235496, 0.70e9, 0.02},
+    {"onnx/light_densenet121.onnx", 1746, 836 + 242, 8146152, 5.74e9, 0.02},
+    {"onnx/light_inception_v1.onnx", 237, 93 + 1, 6998552, 0, 0},
+    {"onnx/light_inception_v2.onnx", 916, 407 + 138, 0, 0, 0},
+    {"onnx/light_shufflenet.onnx", 446, 243, 0, 0, 0},
+    {"onnx/light_zfnet512.onnx", 38, 16, 0, 0, 0},
+    {"onnx2c/mnist-8_model.onnx", 12, 1, 5994, 1573120.0, 0.0},
+    {"onnx2c/mnist.simplified.onnx", 5, 0, 3750, 66050.0, 0.0},
+    {"onnx2c/mnist_pytorch.onnx", 9, 4, 55424, 109824.0, 0.0},
 };
 
 static const char *corpus_dir(void)
@@ -103,7 +103,8 @@ static void check_model(const struct expect *e, int training)
 	double convgemm = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		const struct tc_op *op = &s.ops[i].op;
-		cr_assert_eq(op->has_work, 1, "%s: op %zu (%s) has unknown work", e->file, i, s.ops[i].name);
+		cr_assert_eq(op->has_work, 1, "%s: op %zu (%s) has unknown work", e->file, i,
+			     s.ops[i].name);
 		for (uint32_t k = 0; k < s.ops[i].n_deps; k++)
 			cr_assert_lt(s.ops[i].deps[k], op->id);
 		if (op->flags & TC_FLAG_BACKWARD)
@@ -116,11 +117,13 @@ static void check_model(const struct expect *e, int training)
 		    (op->op_class == TC_CLASS_CONV || op->op_class == TC_CLASS_GEMM))
 			convgemm += (double)op->flops;
 	}
-	cr_assert_eq(fwd, e->nodes - e->folded, "%s: %llu forward ops", e->file, (unsigned long long)fwd);
+	cr_assert_eq(fwd, e->nodes - e->folded, "%s: %llu forward ops", e->file,
+		     (unsigned long long)fwd);
 	if (e->convgemm > 0) {
 		double rel = (convgemm - e->convgemm) / e->convgemm;
-		cr_assert(rel <= e->tol && rel >= -e->tol, "%s: conv+gemm %.6g FLOPs, want %.6g (+-%g)",
-			  e->file, convgemm, e->convgemm, e->tol);
+		cr_assert(rel <= e->tol && rel >= -e->tol,
+			  "%s: conv+gemm %.6g FLOPs, want %.6g (+-%g)", e->file, convgemm,
+			  e->convgemm, e->tol);
 	}
 	if (training) {
 		/* every forward op is downstream of a weight in these models: one backward each */

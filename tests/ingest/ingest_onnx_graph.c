@@ -201,7 +201,8 @@ Test(onnx_graph, training_backward_and_adam)
 	 *   ReluGrad: 1 x 128.
 	 *   mm1Grad: x is a graph input (no gradient), only dW1 -> 1 x 4096.
 	 * Adam, W2 first (its gradient is ready first): 256 params x 12 FLOPs = 3072,
-	 *   reads param, grad, m, v = 4 x 1024 B, writes param, m, v = 3 x 1024 B. Then W1 (512). */
+	 *   reads param, grad, m, v = 4 x 1024 B, writes param, m, v = 3 x 1024 B. Then W1 (512).
+	 */
 	struct mb *b = mb_new(8, 17);
 	mb_input(b, "x", 1, 2, (int64_t[]){4, 16}, NULL);
 	mb_weight(b, "w1", 2, (int64_t[]){16, 32}, 1);
@@ -213,11 +214,13 @@ Test(onnx_graph, training_backward_and_adam)
 	o.training = 1;
 	run(b, &o);
 	cr_assert_eq(S.n, 8);
-	const char *names[] = {"MatMul", "Relu", "MatMul", "MatMulGrad", "ReluGrad", "MatMulGrad", "Adam", "Adam"};
+	const char *names[] = {"MatMul",   "Relu",	 "MatMul", "MatMulGrad",
+			       "ReluGrad", "MatMulGrad", "Adam",   "Adam"};
 	uint64_t fl[] = {4096, 128, 2048, 4096, 128, 4096, 3072, 6144};
 	for (size_t i = 0; i < 8; i++) {
 		cr_assert_str_eq(S.ops[i].name, names[i]);
-		cr_assert_eq(S.ops[i].op.flops, fl[i], "op %zu: %llu", i, (unsigned long long)S.ops[i].op.flops);
+		cr_assert_eq(S.ops[i].op.flops, fl[i], "op %zu: %llu", i,
+			     (unsigned long long)S.ops[i].op.flops);
 	}
 	cr_assert_eq(S.ops[3].op.flags, TC_FLAG_BACKWARD | TC_FLAG_SYNTHETIC);
 	cr_assert_eq(S.ops[3].op.bytes_read, 1664);

@@ -28,10 +28,11 @@ TestSuite(onnx_ops, .fini = fini);
 static void assert_shape(const struct rop *o, uint32_t k, uint32_t rank, const int64_t *dims)
 {
 	cr_assert_lt(k, o->n_shapes, "%s: no shape %u", o->name, k);
-	cr_assert_eq(o->rank[k], rank, "%s shape %u: rank %u, want %u", o->name, k, o->rank[k], rank);
+	cr_assert_eq(o->rank[k], rank, "%s shape %u: rank %u, want %u", o->name, k, o->rank[k],
+		     rank);
 	for (uint32_t i = 0; i < rank; i++)
-		cr_assert_eq(o->dims[k][i], dims[i], "%s shape %u dim %u: %lld, want %lld", o->name, k,
-			     i, (long long)o->dims[k][i], (long long)dims[i]);
+		cr_assert_eq(o->dims[k][i], dims[i], "%s shape %u dim %u: %lld, want %lld", o->name,
+			     k, i, (long long)o->dims[k][i], (long long)dims[i]);
 }
 
 Test(onnx_ops, conv_groups_padding_bias)
@@ -61,7 +62,8 @@ Test(onnx_ops, conv_groups_padding_bias)
 	cr_assert_eq(o->op.flops, 14208);
 	cr_assert_eq(o->op.bytes_read, 1480);
 	cr_assert_eq(o->op.bytes_written, 1536);
-	/* implicit GEMM per group: M = N*H*W = 64, N = Cout/g = 3, K = Cin/g*kh*kw = 18, 2 groups */
+	/* implicit GEMM per group: M = N*H*W = 64, N = Cout/g = 3, K = Cin/g*kh*kw = 18, 2 groups
+	 */
 	cr_assert_eq(o->op.gemm_m, 64);
 	cr_assert_eq(o->op.gemm_n, 3);
 	cr_assert_eq(o->op.gemm_k, 18);
@@ -79,7 +81,8 @@ Test(onnx_ops, conv_stride_asymmetric_pads_dilation_same)
 	 *    MACs = 2*3*3 * 27 = 486 -> 972.
 	 * b: X [1,1,10,10], W [1,1,3,3], dilation 2: effective kernel 5, H = 10-5+1 = 6,
 	 *    MACs = 36*9 = 324 -> 648.
-	 * c: X [1,1,7,7], W [1,1,3,3], stride 2, SAME_UPPER: H = ceil(7/2) = 4, MACs 16*9 -> 288. */
+	 * c: X [1,1,7,7], W [1,1,3,3], stride 2, SAME_UPPER: H = ceil(7/2) = 4, MACs 16*9 -> 288.
+	 */
 	struct mb *b = mb_new(8, 13);
 	mb_input(b, "x", 1, 4, (int64_t[]){1, 3, 7, 7}, NULL);
 	mb_input(b, "x2", 1, 4, (int64_t[]){1, 1, 10, 10}, NULL);
@@ -241,7 +244,8 @@ Test(onnx_ops, fused_llm_ops)
 	 *   element, 64 elements -> 512.
 	 * FastGelu with bias [2,4,8]: 8 + 1 per element -> 576. BiasGelu: 9 per element -> 576.
 	 * RotaryEmbedding [2,4,8]: 3 per element -> 192.
-	 * EmbedLayerNormalization: ids [2,4], word [100,8]: output [2,4,8], 9 per element -> 576. */
+	 * EmbedLayerNormalization: ids [2,4], word [100,8]: output [2,4,8], 9 per element -> 576.
+	 */
 	struct mb *b = mb_new(8, 17);
 	mb_opset(b, "com.microsoft", 1);
 	mb_input(b, "x", 1, 3, (int64_t[]){2, 4, 8}, NULL);
@@ -254,11 +258,11 @@ Test(onnx_ops, fused_llm_ops)
 	mb_weight(b, "posemb", 2, (int64_t[]){16, 8}, 1);
 	mb_weight(b, "cos", 2, (int64_t[]){16, 4}, 1);
 	const char *ops[][3] = {
-		{"SkipLayerNormalization", "x,s,gamma,beta", "y1"},
-		{"FastGelu", "x,gamma", "y2"},
-		{"BiasGelu", "x,gamma", "y3"},
-		{"RotaryEmbedding", "x,pos,cos,cos", "y4"},
-		{"EmbedLayerNormalization", "ids,,word,posemb,,gamma,beta", "y5"},
+	    {"SkipLayerNormalization", "x,s,gamma,beta", "y1"},
+	    {"FastGelu", "x,gamma", "y2"},
+	    {"BiasGelu", "x,gamma", "y3"},
+	    {"RotaryEmbedding", "x,pos,cos,cos", "y4"},
+	    {"EmbedLayerNormalization", "ids,,word,posemb,,gamma,beta", "y5"},
 	};
 	for (size_t i = 0; i < 5; i++) {
 		Onnx__NodeProto *n = mb_node(b, ops[i][0], ops[i][0], ops[i][1], ops[i][2]);

@@ -33,9 +33,9 @@ static size_t operators(json_t *et)
 {
 	size_t i, n = 0;
 	json_t *nd;
-	json_array_foreach(json_object_get(et, "nodes"), i, nd)
-		n += strncmp(json_string_value(json_object_get(nd, "name")),
-			     "[pytorch|profiler|execution_", 28) != 0;
+	json_array_foreach(json_object_get(et, "nodes"), i, nd) n +=
+	    strncmp(json_string_value(json_object_get(nd, "name")), "[pytorch|profiler|execution_",
+		    28) != 0;
 	return n;
 }
 
@@ -88,16 +88,29 @@ static void et_alone(const char *rel, uint64_t min_deps)
 	json_decref(et);
 }
 
-Test(pyet, hta_simple_add_1_0_1) { et_alone("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", 14); }
-Test(pyet, chakra_1_0_2_nested) { et_alone("chakra/1.0.2-chakra.0.0.4.json", 200); }
-Test(pyet, pt2_1_1_1) { et_alone("param/pt2_et.json", 1); }
-Test(pyet, dlrm_1_0_1) { et_alone("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", 1000); }
+Test(pyet, hta_simple_add_1_0_1)
+{
+	et_alone("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", 14);
+}
+Test(pyet, chakra_1_0_2_nested)
+{
+	et_alone("chakra/1.0.2-chakra.0.0.4.json", 200);
+}
+Test(pyet, pt2_1_1_1)
+{
+	et_alone("param/pt2_et.json", 1);
+}
+Test(pyet, dlrm_1_0_1)
+{
+	et_alone("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", 1000);
+}
 
 /* aten::add of the simple-add benchmark reads the two tensors aten::uniform_ filled. */
 Test(pyet, add_depends_on_both_uniforms)
 {
 	char path[1024];
-	if (!corpus_path("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", path, sizeof(path)))
+	if (!corpus_path("HolisticTraceAnalysis/benchmark_simple_add_et.json.gz", path,
+			 sizeof(path)))
 		cr_skip_test("corpus file absent");
 	struct rb b = {0};
 	struct tc_err err = TC_ERR_INIT;
@@ -180,8 +193,10 @@ Test(pyet_link, dlrm_rank0, .timeout = 120)
 Test(pyet_link, one_et_per_trace)
 {
 	char k0[1024], k1[1024], e0[1024];
-	if (!corpus_path("param/dlrm_kineto/worker0_step_12.1694128201545.pt.trace.json.gz", k0, sizeof(k0)) ||
-	    !corpus_path("param/dlrm_kineto/worker1_step_12.1694128201556.pt.trace.json.gz", k1, sizeof(k1)) ||
+	if (!corpus_path("param/dlrm_kineto/worker0_step_12.1694128201545.pt.trace.json.gz", k0,
+			 sizeof(k0)) ||
+	    !corpus_path("param/dlrm_kineto/worker1_step_12.1694128201556.pt.trace.json.gz", k1,
+			 sizeof(k1)) ||
 	    !corpus_path("param/dlrm_pytorch_et/dlrm_eg_0.json.gz", e0, sizeof(e0)))
 		cr_skip_test("corpus files absent");
 	const char *in[] = {k0, k1, e0};

@@ -21,7 +21,8 @@ static size_t ref_index(const char *buf, size_t n, uint32_t *idx, int *open_at_e
 		escape_next = c == '\\' && !escaped;
 		int quote = c == '"' && !escaped;
 		if (quote)
-			in_str = !in_str; /* inside from the opening quote to before the closing one */
+			in_str =
+			    !in_str; /* inside from the opening quote to before the closing one */
 		int ws = c == ' ' || c == '\n' || c == '\r' || c == '\t';
 		int op = c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',';
 		int scalar = !(ws || op || c == '"');
@@ -48,8 +49,9 @@ static int check_all_paths(const char *what, const char *buf, size_t n)
 		cr_assert_eq(kg, k, "%s: %s: %zu structurals, reference %zu", what,
 			     tc_json_simd_name(p), kg, k);
 		for (size_t i = 0; i < k; i++)
-			cr_assert_eq(got[i], want[i], "%s: %s: structural %zu at byte %u, reference %u",
-				     what, tc_json_simd_name(p), i, got[i], want[i]);
+			cr_assert_eq(got[i], want[i],
+				     "%s: %s: structural %zu at byte %u, reference %u", what,
+				     tc_json_simd_name(p), i, got[i], want[i]);
 		cr_assert_eq(open_got, open_want, "%s: %s: open string at the end", what,
 			     tc_json_simd_name(p));
 		checked++;
@@ -98,10 +100,10 @@ Test(simd, hand_made)
 		const char *s;
 		const char *marks; /* '^' under each structural */
 	} cases[] = {
-		{"{\"a\": 1}", "^^  ^ ^^"},
-		{"[\"x\\\"y\", true]", "^^     ^ ^   ^"},
-		{"{\"k\\\\\": [12,-3.5e2]}", "^^    ^ ^^ ^^     ^^"},
-		{"\"{[,:]}\"", "^       "},
+	    {"{\"a\": 1}", "^^  ^ ^^"},
+	    {"[\"x\\\"y\", true]", "^^     ^ ^   ^"},
+	    {"{\"k\\\\\": [12,-3.5e2]}", "^^    ^ ^^ ^^     ^^"},
+	    {"\"{[,:]}\"", "^       "},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		const char *s = cases[c].s;
@@ -143,9 +145,11 @@ Test(simd, hostile)
 		for (size_t i = 0; i < n; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			/* backslashes and quotes often, to make long runs and many strings */
-			buf[i] = (x >> 60) < 6 ? "\\\\\\\"\"a"[(x >> 60)] : alpha[(x >> 8) % (sizeof(alpha) - 1)];
+			buf[i] = (x >> 60) < 6 ? "\\\\\\\"\"a"[(x >> 60)]
+					       : alpha[(x >> 8) % (sizeof(alpha) - 1)];
 			if ((x & 0xff) == 7)
-				buf[i] = (char)(x >> 16); /* any byte now and then, 0x80+ included */
+				buf[i] =
+				    (char)(x >> 16); /* any byte now and then, 0x80+ included */
 		}
 		check_all_paths("random", buf, n);
 	}
@@ -154,16 +158,16 @@ Test(simd, hostile)
 Test(simd, corpus_and_reliability, .timeout = 240)
 {
 	static const char *const files[] = {
-		"HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
-		"HolisticTraceAnalysis/nccl_data.json.gz",
-		"HolisticTraceAnalysis/large_integer_rank-70.pt.trace.json.gz",
-		"TraceLens/b200/eager_trace.json.gz",
-		"TraceLens/mi300/resnet_act_checkpoint.json.gz",
-		"kineto/gpu_metrics_input.json",
-		"chakra/1.0.2-chakra.0.0.4.json",
-		"../reliability/U_deep_args_100k.json",
-		"../reliability/D9_bad_utf8_name.json",
-		"../reliability/D12_check_name_traversal_cases.json",
+	    "HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
+	    "HolisticTraceAnalysis/nccl_data.json.gz",
+	    "HolisticTraceAnalysis/large_integer_rank-70.pt.trace.json.gz",
+	    "TraceLens/b200/eager_trace.json.gz",
+	    "TraceLens/mi300/resnet_act_checkpoint.json.gz",
+	    "kineto/gpu_metrics_input.json",
+	    "chakra/1.0.2-chakra.0.0.4.json",
+	    "../reliability/U_deep_args_100k.json",
+	    "../reliability/D9_bad_utf8_name.json",
+	    "../reliability/D12_check_name_traversal_cases.json",
 	};
 	int seen = 0;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -219,10 +223,10 @@ Test(simd, ranks_in_parallel_same_bytes, .timeout = 240)
 	char dl[8][1024];
 	const char *dlrm[8];
 	static const char *const w[8] = {
-		"worker0_step_12.1694128201545", "worker1_step_12.1694128201556",
-		"worker2_step_12.1694128201554", "worker3_step_12.1694128201557",
-		"worker4_step_12.1694128201547", "worker5_step_12.1694128201549",
-		"worker6_step_12.1694128201553", "worker7_step_12.1694128201553",
+	    "worker0_step_12.1694128201545", "worker1_step_12.1694128201556",
+	    "worker2_step_12.1694128201554", "worker3_step_12.1694128201557",
+	    "worker4_step_12.1694128201547", "worker5_step_12.1694128201549",
+	    "worker6_step_12.1694128201553", "worker7_step_12.1694128201553",
 	};
 	for (int i = 0; i < 8; i++) {
 		char rel[256];

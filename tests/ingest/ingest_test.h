@@ -49,8 +49,7 @@ static inline void write_file(const char *path, const void *data, size_t len)
 }
 
 /* Ingest the given files; returns the ingest rc, err filled. */
-static inline int ingest_paths(struct rb *b, const char *const *paths, size_t n,
-			       struct tc_err *err)
+static inline int ingest_paths(struct rb *b, const char *const *paths, size_t n, struct tc_err *err)
 {
 	struct tc_ingest_opts o = TC_INGEST_OPTS_INIT;
 	struct tc_ingest_stats st;

@@ -104,7 +104,8 @@ Test(work, attention)
 {
 	struct tc_work w;
 	/* sdpa q,k,v [2,8,128,64] (B,H,L,E): 2*16*128*128*(64+64) = 67108864 */
-	struct tc_shape q[] = {SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4)};
+	struct tc_shape q[] = {SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4),
+			       SH(S(2, 8, 128, 64), 4)};
 	uint8_t t[] = {TC_DT_F16, TC_DT_F16, TC_DT_F16};
 	cr_assert_eq(tc_work_of_op("aten::_scaled_dot_product_flash_attention", q, 3, t, &w), 1);
 	cr_expect_eq(w.flops, 67108864ull);
@@ -112,21 +113,24 @@ Test(work, attention)
 	cr_expect_eq(w.bytes_read, 786432ull);
 	cr_expect_eq(w.bytes_written, 262144ull);
 	/* flash kernel layout (B,L,H,E): q [2,128,8,64] is the same problem */
-	struct tc_shape f[] = {SH(S(2, 128, 8, 64), 4), SH(S(2, 128, 8, 64), 4), SH(S(2, 128, 8, 64), 4)};
+	struct tc_shape f[] = {SH(S(2, 128, 8, 64), 4), SH(S(2, 128, 8, 64), 4),
+			       SH(S(2, 128, 8, 64), 4)};
 	cr_assert_eq(tc_work_of_op("aten::_flash_attention_forward", f, 3, t, &w), 1);
 	cr_expect_eq(w.flops, 67108864ull);
 	/* backward = 2.5 x forward = 167772160 (grad_out first) */
-	struct tc_shape b[] = {SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4),
-			       SH(S(2, 8, 128, 64), 4)};
+	struct tc_shape b[] = {SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4),
+			       SH(S(2, 8, 128, 64), 4), SH(S(2, 8, 128, 64), 4)};
 	uint8_t t4[] = {TC_DT_F16, TC_DT_F16, TC_DT_F16, TC_DT_F16};
-	cr_assert_eq(tc_work_of_op("aten::_scaled_dot_product_flash_attention_backward", b, 4, t4, &w), 1);
+	cr_assert_eq(
+	    tc_work_of_op("aten::_scaled_dot_product_flash_attention_backward", b, 4, t4, &w), 1);
 	cr_expect_eq(w.flops, 167772160ull);
 }
 
 Test(work, memory_bound_ops)
 {
 	struct tc_work w;
-	/* add [1024,512] + [1024,512] fp32 (+ Scalar): 524288 FLOPs, read 2*2097152, write 2097152 */
+	/* add [1024,512] + [1024,512] fp32 (+ Scalar): 524288 FLOPs, read 2*2097152, write 2097152
+	 */
 	struct tc_shape ad[] = {SH(S(1024, 512), 2), SH(S(1024, 512), 2), SH(none, 0)};
 	uint8_t at[] = {TC_DT_F32, TC_DT_F32, TC_DT_UNKNOWN};
 	cr_assert_eq(tc_work_of_op("aten::add", ad, 3, at, &w), 1);
@@ -140,9 +144,10 @@ Test(work, memory_bound_ops)
 	cr_expect_eq(w.bytes_read, 2099200ull);
 	/* layer_norm [1,141,512] bf16 with weight/bias [512]: 5*72192 = 360960 FLOPs;
 	 * read (72192+512+512)*2 = 146432; write 144384 */
-	struct tc_shape ln[] = {SH(S(1, 141, 512), 3), SH(none, 0), SH(S(512), 1), SH(S(512), 1),
-				SH(none, 0), SH(none, 0)};
-	uint8_t lt[] = {TC_DT_BF16, TC_DT_UNKNOWN, TC_DT_BF16, TC_DT_BF16, TC_DT_UNKNOWN, TC_DT_UNKNOWN};
+	struct tc_shape ln[] = {SH(S(1, 141, 512), 3), SH(none, 0), SH(S(512), 1),
+				SH(S(512), 1),	       SH(none, 0), SH(none, 0)};
+	uint8_t lt[] = {TC_DT_BF16, TC_DT_UNKNOWN, TC_DT_BF16,
+			TC_DT_BF16, TC_DT_UNKNOWN, TC_DT_UNKNOWN};
 	cr_assert_eq(tc_work_of_op("aten::layer_norm", ln, 6, lt, &w), 1);
 	cr_expect_eq(w.flops, 360960ull);
 	cr_expect_eq(w.bytes_read, 146432ull);

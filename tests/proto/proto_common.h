@@ -29,8 +29,9 @@ static inline struct tc_ops_header sample_header(void)
 {
 	static const char *files[] = {"rank0.json", "rank1.json"};
 	static const struct tc_device devs[] = {
-		{0, 0, TC_DEV_GPU, 0, "NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb", "nvidia", "sm_80", 85899345920ULL, 108},
-		{1, 1, TC_DEV_GPU, 1, "NVIDIA A100-SXM4-80GB", "", "nvidia", "", 0, 0},
+	    {0, 0, TC_DEV_GPU, 0, "NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb", "nvidia", "sm_80",
+	     85899345920ULL, 108},
+	    {1, 1, TC_DEV_GPU, 1, "NVIDIA A100-SXM4-80GB", "", "nvidia", "", 0, 0},
 	};
 	static const uint32_t ranks[] = {0, 1};
 	static const struct tc_kv meta[] = {{"schema", "2024"}, {"pytorch", "2.4.0"}};

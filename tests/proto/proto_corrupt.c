@@ -73,8 +73,8 @@ static size_t record_offsets(const unsigned char *b, size_t len, size_t *offs, s
 	size_t n = 0, at = 12;
 	while (at + 16 <= len && n < max) {
 		offs[n++] = at;
-		uint32_t zlen = (uint32_t)b[at + 4] | (uint32_t)b[at + 5] << 8 | (uint32_t)b[at + 6] << 16 |
-				(uint32_t)b[at + 7] << 24;
+		uint32_t zlen = (uint32_t)b[at + 4] | (uint32_t)b[at + 5] << 8 |
+				(uint32_t)b[at + 6] << 16 | (uint32_t)b[at + 7] << 24;
 		at += 16 + zlen;
 	}
 	return n;
@@ -110,7 +110,8 @@ Test(proto_corrupt, truncation_at_every_byte_is_an_error)
 		for (size_t i = 1; i < nrec; i++)
 			at_boundary |= cut == offs[i];
 		if (at_boundary)
-			cr_assert_not_null(strstr(err.msg, "truncated"), "cut %zu: %s", cut, err.msg);
+			cr_assert_not_null(strstr(err.msg, "truncated"), "cut %zu: %s", cut,
+					   err.msg);
 	}
 	free(b);
 }
@@ -446,8 +447,10 @@ Test(proto_corrupt, records_cannot_expand_far_beyond_the_file)
 	put_le32(b + at + 8, rlen);
 	cr_assert_eq(read_all(b, len, &err, &ops), TC_EFORMAT);
 	char want[200];
-	snprintf(want, sizeof(want), "x.tcs: chunk 0 at byte %zu: record expands %u -> %u bytes, more "
-		 "than 256x above 256 MiB", at, zlen, rlen);
+	snprintf(want, sizeof(want),
+		 "x.tcs: chunk 0 at byte %zu: record expands %u -> %u bytes, more "
+		 "than 256x above 256 MiB",
+		 at, zlen, rlen);
 	cr_assert_str_eq(err.msg, want);
 	free(b);
 }

@@ -66,15 +66,15 @@ Test(proto_dump, exact_text)
 	write_small(path);
 	char *got = dump_to_string(path);
 	const char *want =
-		"tcs 1.1 source_format=\"kineto\" world_size=1 base_time_ns=0\n"
-		"source_file 0 \"t.json\"\n"
-		"lane 0 rank=0 device=0 type=cpu tid=11 name=\"main\"\n"
-		"lane 1 rank=0 device=0 type=gpu tid=7 name=\"stream \\\"7\\\"\"\n"
-		"op 0 ts=1000 dur=500 kind=cpu_op class=gemm lane=0 name=\"aten::mm\" parent=- link=- "
-		"dtype=bf16 flops=2048 read=64 write=32\n"
-		"op 1 ts=1200 dur=300 kind=kernel class=gemm lane=1 name=\"gemm\\x09kernel\" parent=- "
-		"link=0 corr=5\n"
-		"end ops=2 strings=3 lanes=2\n";
+	    "tcs 1.1 source_format=\"kineto\" world_size=1 base_time_ns=0\n"
+	    "source_file 0 \"t.json\"\n"
+	    "lane 0 rank=0 device=0 type=cpu tid=11 name=\"main\"\n"
+	    "lane 1 rank=0 device=0 type=gpu tid=7 name=\"stream \\\"7\\\"\"\n"
+	    "op 0 ts=1000 dur=500 kind=cpu_op class=gemm lane=0 name=\"aten::mm\" parent=- link=- "
+	    "dtype=bf16 flops=2048 read=64 write=32\n"
+	    "op 1 ts=1200 dur=300 kind=kernel class=gemm lane=1 name=\"gemm\\x09kernel\" parent=- "
+	    "link=0 corr=5\n"
+	    "end ops=2 strings=3 lanes=2\n";
 	cr_assert_str_eq(got, want);
 	free(got);
 	unlink(path);

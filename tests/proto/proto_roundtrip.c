@@ -198,7 +198,9 @@ Test(proto_roundtrip, ten_million_ops_bounded_memory, .timeout = 600)
 	struct tc_ops_writer *w;
 	struct tc_ops_header h = sample_header();
 	const char *path = tmp_path("big.tcs");
-	const uint64_t N = getenv("TC_PROTO_BIG_OPS") ? strtoull(getenv("TC_PROTO_BIG_OPS"), NULL, 10) : 10000000ULL;
+	const uint64_t N = getenv("TC_PROTO_BIG_OPS")
+			       ? strtoull(getenv("TC_PROTO_BIG_OPS"), NULL, 10)
+			       : 10000000ULL;
 	long rss0 = max_rss_kb();
 	cr_assert_eq(tc_ops_writer_open(&w, path, &h, NULL, &err), 0);
 	uint32_t lanes[4], names[16];

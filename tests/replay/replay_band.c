@@ -37,7 +37,8 @@ static json_t *project(const char *args, json_t **band, double *point)
 	char cmd[2048], out[512];
 	snprintf(out, sizeof(out), "%s/p.json", tmpdir);
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -q project '%s/traces/sample/train_a100_rank0.json.gz' '%s/traces/sample/train_a100_rank1.json.gz' %s "
+		 "'%s' -q project '%s/traces/sample/train_a100_rank0.json.gz' "
+		 "'%s/traces/sample/train_a100_rank1.json.gz' %s "
 		 "--json '%s' > /dev/null",
 		 exe, src, src, args, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
@@ -68,7 +69,8 @@ Test(replay_band, brackets_the_projection)
 	cr_assert(json_is_object(b), "a cross-chip projection has a band");
 	cr_assert_eq(num(b, "draws"), 40);
 	cr_assert_str_eq(json_string_value(json_object_get(b, "model")), "scaling");
-	double p10 = num(b, "step_p10_ns"), p50 = num(b, "step_p50_ns"), p90 = num(b, "step_p90_ns");
+	double p10 = num(b, "step_p10_ns"), p50 = num(b, "step_p50_ns"),
+	       p90 = num(b, "step_p90_ns");
 	cr_assert(p10 < p50 && p50 < p90, "%g %g %g", p10, p50, p90);
 	cr_assert(p10 < point && point < p90, "band %g-%g around %g", p10, p90, point);
 	double s = num(json_object_get(doc, "summary"), "speedup");

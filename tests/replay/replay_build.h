@@ -27,7 +27,8 @@ static inline uint32_t lane(struct b *b, uint32_t rank, uint32_t type)
 	return (uint32_t)b->n_lanes++;
 }
 
-static inline uint64_t op(struct b *b, uint32_t ln, unsigned kind, unsigned sub, int64_t ts, int64_t dur)
+static inline uint64_t op(struct b *b, uint32_t ln, unsigned kind, unsigned sub, int64_t ts,
+			  int64_t dur)
 {
 	struct tc_op *o = &b->ops[b->n];
 	tc_op_init(o);
@@ -85,19 +86,19 @@ static inline void check_identity(struct b *b)
 	struct tc_replay *r = run(b, &g, 1.0, 1.0);
 	for (size_t i = 0; i < b->n; i++) {
 		cr_expect_eq(tc_replay_op_start(r, i), b->ops[i].ts_ns, "op %zu start", i);
-		cr_expect_eq(tc_replay_op_end(r, i), b->ops[i].ts_ns + b->ops[i].dur_ns, "op %zu end",
-			     i);
+		cr_expect_eq(tc_replay_op_end(r, i), b->ops[i].ts_ns + b->ops[i].dur_ns,
+			     "op %zu end", i);
 	}
 	tc_replay_free(r);
 	tc_replay_graph_free(g);
 }
 
-#define EXPECT_SPAN(r, id, s, e)                                                               \
-	do {                                                                                   \
-		cr_expect_eq(tc_replay_op_start(r, id), (s), "op %d start %lld", (int)(id),     \
-			     (long long)tc_replay_op_start(r, id));                             \
-		cr_expect_eq(tc_replay_op_end(r, id), (e), "op %d end %lld", (int)(id),         \
-			     (long long)tc_replay_op_end(r, id));                               \
+#define EXPECT_SPAN(r, id, s, e)                                                                   \
+	do {                                                                                       \
+		cr_expect_eq(tc_replay_op_start(r, id), (s), "op %d start %lld", (int)(id),        \
+			     (long long)tc_replay_op_start(r, id));                                \
+		cr_expect_eq(tc_replay_op_end(r, id), (e), "op %d end %lld", (int)(id),            \
+			     (long long)tc_replay_op_end(r, id));                                  \
 	} while (0)
 
 #endif

@@ -97,7 +97,7 @@ Test(deps, event_record_then_stream_wait)
 	 * gpu 0.5: K1 [10,60]; K2: event edge binding on the source (110 > 7), slack 1 -> 61;
 	 * launch 7 + min(10, 104) = 17 -> starts 61, 25 long: [61,86].
 	 * Control: when the wait names an event never recorded, the launch is K2's only edge and
- * keeps its measured slack 104: [111,136] (the engine cannot know what held it). */
+	 * keeps its measured slack 104: [111,136] (the engine cannot know what held it). */
 	struct b b = {0};
 	uint32_t cpu = lane(&b, 0, TC_LANE_CPU), ga = lane(&b, 0, TC_LANE_GPU),
 		 gb = lane(&b, 0, TC_LANE_GPU);
@@ -383,11 +383,11 @@ Test(deps, absurd_scales_saturate_and_never_speed_up)
 		struct tc_replay *r = run(&b, &g, scales[s][0], scales[s][1]);
 		for (size_t i = 0; i < b.n; i++) {
 			int64_t st = tc_replay_op_start(r, i), en = tc_replay_op_end(r, i);
-			cr_expect_geq(en, st, "scales %zu: op %zu ends %lld before its start %lld", s, i,
-				      (long long)en, (long long)st);
+			cr_expect_geq(en, st, "scales %zu: op %zu ends %lld before its start %lld",
+				      s, i, (long long)en, (long long)st);
 			cr_expect_geq(en, b.ops[i].ts_ns + b.ops[i].dur_ns,
-				      "scales %zu: op %zu ends %lld, earlier than on the source", s, i,
-				      (long long)en);
+				      "scales %zu: op %zu ends %lld, earlier than on the source", s,
+				      i, (long long)en);
 		}
 		tc_replay_free(r);
 		tc_replay_graph_free(g);

@@ -109,7 +109,8 @@ static void identity(const char *const *files, size_t n)
 
 Test(e2e, identity_alexnet, .init = setup, .fini = teardown, .timeout = 120)
 {
-	const char *f[] = {"HolisticTraceAnalysis/alexnet_benchmark_result_2869224_1695835535_trace.json.gz"};
+	const char *f[] = {
+	    "HolisticTraceAnalysis/alexnet_benchmark_result_2869224_1695835535_trace.json.gz"};
 	identity(f, 1);
 }
 

@@ -29,13 +29,15 @@ static json_t *memory_of(const char *extra, json_t **doc)
 	if (!c || !*c)
 		c = getenv("TC_CORPUS_DEFAULT");
 	char trace[1024], cmd[4096], out[300];
-	snprintf(trace, sizeof(trace), "%s/TraceLens/h100/gaunernst_bert-small-uncased__1016001.json.gz",
-		 c ? c : "");
+	snprintf(trace, sizeof(trace),
+		 "%s/TraceLens/h100/gaunernst_bert-small-uncased__1016001.json.gz", c ? c : "");
 	if (!c || access(trace, R_OK) != 0)
 		cr_skip_test("corpus trace %s absent (set TRACECAST_CORPUS)", trace);
 	snprintf(out, sizeof(out), "%s/p.json", dir);
-	snprintf(cmd, sizeof(cmd), "'%s' -q project '%s' --target mi300x --no-band %s --json '%s' "
-		 "> /dev/null 2>&1", exe, trace, extra, out);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -q project '%s' --target mi300x --no-band %s --json '%s' "
+		 "> /dev/null 2>&1",
+		 exe, trace, extra, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	*doc = json_load_file(out, 0, NULL);
 	cr_assert_not_null(*doc);
@@ -71,8 +73,10 @@ static void layout_src(const char *trace, const char *extra, long *dp, long *tp)
 	const char *exe = getenv("TRACECAST");
 	char cmd[4096], out[300];
 	snprintf(out, sizeof(out), "%s/l.json", dir);
-	snprintf(cmd, sizeof(cmd), "'%s' -q project '%s' --target h100 --no-band --world-size 8 %s "
-		 "--json '%s' > /dev/null 2>&1", exe, trace, extra, out);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' -q project '%s' --target h100 --no-band --world-size 8 %s "
+		 "--json '%s' > /dev/null 2>&1",
+		 exe, trace, extra, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	json_t *doc = json_load_file(out, 0, NULL);
 	cr_assert_not_null(doc);
@@ -94,9 +98,9 @@ Test(replay_memfit, source_layout_from_process_groups)
 	pclose(p);
 	cr_assert_not_null(doc);
 	json_object_set_new(json_object_get(doc, "distributedInfo"), "pg_config",
-			    json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i}]", "pg_name", "0", "pg_desc",
-				      "default_pg", "pg_size", 2, "pg_name", "1", "pg_desc",
-				      "TENSOR_MODEL_PARALLEL_GROUP", "pg_size", 2));
+			    json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i}]", "pg_name", "0",
+				      "pg_desc", "default_pg", "pg_size", 2, "pg_name", "1",
+				      "pg_desc", "TENSOR_MODEL_PARALLEL_GROUP", "pg_size", 2));
 	snprintf(trace, sizeof(trace), "%s/tp2.json", dir);
 	cr_assert_eq(json_dump_file(doc, trace, 0), 0);
 	json_decref(doc);

@@ -135,7 +135,8 @@ static int ingest(const char *rel, char *tcs, size_t n)
 		return 0;
 	snprintf(tcs, n, "%s/in.tcs", tmpdir);
 	if (S_ISDIR(st.st_mode))
-		snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s'/*.json.gz -o '%s'", exe(), path, tcs);
+		snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s'/*.json.gz -o '%s'", exe(), path,
+			 tcs);
 	else
 		snprintf(cmd, sizeof(cmd), "'%s' -q ingest '%s' -o '%s'", exe(), path, tcs);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
@@ -160,8 +161,9 @@ static void sensitivity(const char *rel, const char *chip, const char *source_op
 	struct sum x2 = project(tcs, args);
 	cr_expect(x2.proj <= x2.src, "%s rates x2: step %.0f > %.0f ns", rel, x2.proj, x2.src);
 	if (id.ceiling > 1.1)
-		cr_expect(x2.proj < x2.src, "%s rates x2: ceiling %.3fx but step %.0f not below %.0f",
-			  rel, id.ceiling, x2.proj, x2.src);
+		cr_expect(x2.proj < x2.src,
+			  "%s rates x2: ceiling %.3fx but step %.0f not below %.0f", rel,
+			  id.ceiling, x2.proj, x2.src);
 
 	rates(chip, 0.5, r05, sizeof(r05));
 	snprintf(args, sizeof(args), "%s --target %s %s", source_opt, chip, r05);
@@ -182,14 +184,14 @@ static void sensitivity(const char *rel, const char *chip, const char *source_op
 		    id.src / 1e6, x2.proj / 1e6, x05.proj / 1e6, fast.proj / 1e6, id.ceiling);
 }
 
-#define SENS(name, rel, chip, src)                                                             \
-	Test(sensitivity, name, .init = setup, .fini = teardown, .timeout = 300)              \
-	{                                                                                      \
-		sensitivity(rel, chip, src);                                                   \
+#define SENS(name, rel, chip, src)                                                                 \
+	Test(sensitivity, name, .init = setup, .fini = teardown, .timeout = 300)                   \
+	{                                                                                          \
+		sensitivity(rel, chip, src);                                                       \
 	}
 
-SENS(hta_dlrm_a100, "HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
-     "a100-sxm4-40gb", "")
+SENS(hta_dlrm_a100, "HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", "a100-sxm4-40gb",
+     "")
 SENS(hta_ddp_a100, "HolisticTraceAnalysis/nccl_data.json.gz", "a100-sxm4-40gb", "")
 SENS(hta_sampled_rank0, "HolisticTraceAnalysis/sampled_rank-0.json.gz", "h100-sxm5",
      "--source h100-sxm5")
@@ -211,8 +213,7 @@ static double speedup(const char *rel, const char *args)
 	return s.src / s.proj;
 }
 
-Test(regression, resnet_mi300x_onto_a100_is_slower, .init = setup, .fini = teardown,
-     .timeout = 120)
+Test(regression, resnet_mi300x_onto_a100_is_slower, .init = setup, .fini = teardown, .timeout = 120)
 {
 	double s = speedup("TraceLens/mi300/resnet_act_checkpoint.json.gz", "--target a100");
 	if (isnan(s))
@@ -223,15 +224,14 @@ Test(regression, resnet_mi300x_onto_a100_is_slower, .init = setup, .fini = teard
 Test(regression, hta_a100_onto_b200_is_faster, .init = setup, .fini = teardown, .timeout = 120)
 {
 	/* mostly host-bound: the host-only step caps it near 1.19x (docs/validation.md) */
-	double s = speedup("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
-			   "--target b200");
+	double s =
+	    speedup("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", "--target b200");
 	if (isnan(s))
 		cr_skip_test("corpus absent, or too large under valgrind");
 	cr_expect(s > 1.05, "HTA A100 trace on a B200: speedup %.4f", s);
 }
 
-Test(regression, sampled_h100_onto_l4_is_slower, .init = setup, .fini = teardown,
-     .timeout = 120)
+Test(regression, sampled_h100_onto_l4_is_slower, .init = setup, .fini = teardown, .timeout = 120)
 {
 	double s = speedup("HolisticTraceAnalysis/sampled_rank-0.json.gz",
 			   "--source h100-sxm5 --target l4");
@@ -247,14 +247,15 @@ static void sweep_counts(const char *tcs, const char *base, const char *grid, lo
 {
 	char cmd[2048], out[512];
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -q sweep --traces '%s' --base %s %s --db '%s/r.db' --jobs 1 >/dev/null", exe(),
-		 tcs, base, grid, tmpdir);
+		 "'%s' -q sweep --traces '%s' --base %s %s --db '%s/r.db' --jobs 1 >/dev/null",
+		 exe(), tcs, base, grid, tmpdir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(out, sizeof(out), "%s/q.txt", tmpdir);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' query '%s/r.db' --sql 'SELECT COUNT(DISTINCT step_ns), COUNT(*) FROM results' "
-		 "> '%s'",
-		 exe(), tmpdir, out);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "'%s' query '%s/r.db' --sql 'SELECT COUNT(DISTINCT step_ns), COUNT(*) FROM results' "
+	    "> '%s'",
+	    exe(), tmpdir, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	FILE *fp = fopen(out, "r");
 	cr_assert_not_null(fp);
@@ -305,15 +306,18 @@ Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = tear
 	const char *t = "--target v100-sxm2";
 	double base = stepf(tcs, "%s", t);
 	/* identity: the traced world and layout change nothing */
-	cr_expect_eq(stepf(tcs, "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t), base, "8 -> 8 changed the step");
+	cr_expect_eq(stepf(tcs, "%s --world-size 8 --parallel dp=8 --source-parallel dp=8", t),
+		     base, "8 -> 8 changed the step");
 	/* every rank its own node: the collectives leave NVLink for 6.25 GB/s EDR */
 	double alone = stepf(tcs, "%s --set network.scale_up.size=1", t);
 	cr_expect_gt(alone, base, "scale_up.size=1: %.0f not above %.0f", alone, base);
 	/* more ranks, and the scale-out bandwidth halved / doubled at 64 ranks */
 	double w64 = stepf(tcs, "%s --world-size 64", t);
 	cr_expect_gt(w64, base, "64 ranks: %.0f not above 8 ranks' %.0f", w64, base);
-	double half = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
-	double twice = stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	double half =
+	    stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=3.125", t);
+	double twice =
+	    stepf(tcs, "%s --world-size 64 --set network.scale_out.bw_gbs_per_device=12.5", t);
 	cr_expect_gt(half, w64, "scale-out /2: %.0f not above %.0f", half, w64);
 	cr_expect_lt(twice, w64, "scale-out x2: %.0f not below %.0f", twice, w64);
 	double w1024 = stepf(tcs, "%s --world-size 1024", t);
@@ -323,17 +327,18 @@ Test(scaleout, dlrm_network_and_world_move_the_step, .init = setup, .fini = tear
 		    base / 1e6, alone / 1e6, w64 / 1e6, half / 1e6, twice / 1e6, w1024 / 1e6);
 }
 
-Test(scaleout, hta_rank_slice_follows_the_network, .init = setup, .fini = teardown,
-     .timeout = 300)
+Test(scaleout, hta_rank_slice_follows_the_network, .init = setup, .fini = teardown, .timeout = 300)
 {
 	char tcs[512];
-	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs, sizeof(tcs)))
+	if (!ingest("HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", tcs,
+		    sizeof(tcs)))
 		cr_skip_test("corpus HTA A100 trace absent, or too large under valgrind");
 	const char *t = "--target a100-sxm4-40gb";
 	double base = stepf(tcs, "%s", t);
 	cr_expect_eq(stepf(tcs, "%s --world-size 8", t), base, "8 -> 8 changed the step");
 	double w128 = stepf(tcs, "%s --world-size 128", t);
-	double slow = stepf(tcs, "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
+	double slow =
+	    stepf(tcs, "%s --world-size 128 --set network.scale_out.bw_gbs_per_device=12.5", t);
 	cr_expect_geq(w128, base, "128 ranks: %.0f below 8 ranks' %.0f", w128, base);
 	cr_expect_gt(slow, w128, "scale-out /2 at 128 ranks: %.0f not above %.0f", slow, w128);
 }
@@ -344,17 +349,18 @@ Test(scaleout, bad_layouts_refused_by_the_cli, .init = setup, .fini = teardown)
 	const char *src = getenv("TC_SRCDIR");
 	cr_assert(src);
 	static const char *const cases[][2] = {
-		{"--world-size 12 --parallel tp=8", "world size 12 is not divisible by tp x pp = 8"},
-		{"--parallel tp=16", "tp=16 is larger than a scale-up domain (8 on h100-sxm5)"},
-		{"--parallel dp=2,xp=4", "unknown group kind 'xp'"},
-		{"--source-parallel dp=3", "dp x tp x pp = 3, not the world size 2"},
-		{"--world-size 0", "--world-size needs a number"},
-		{"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
-		{"--straggler x", "--straggler needs RANK=FACTOR"},
-		{"--world-size 16 --validate", "--validate replays the trace as measured"},
-		{"--rank-chip 9=h100 --world-size 4", "--rank-chip: rank 9 is outside the world (4 ranks)"},
-		{"--rank-chip 1=nope", "unknown chip 'nope'"},
-		{"--rank-chip x", "--rank-chip needs RANK=CHIP"},
+	    {"--world-size 12 --parallel tp=8", "world size 12 is not divisible by tp x pp = 8"},
+	    {"--parallel tp=16", "tp=16 is larger than a scale-up domain (8 on h100-sxm5)"},
+	    {"--parallel dp=2,xp=4", "unknown group kind 'xp'"},
+	    {"--source-parallel dp=3", "dp x tp x pp = 3, not the world size 2"},
+	    {"--world-size 0", "--world-size needs a number"},
+	    {"--straggler 9=2 --world-size 4", "rank 9 is outside the world (4 ranks)"},
+	    {"--straggler x", "--straggler needs RANK=FACTOR"},
+	    {"--world-size 16 --validate", "--validate replays the trace as measured"},
+	    {"--rank-chip 9=h100 --world-size 4",
+	     "--rank-chip: rank 9 is outside the world (4 ranks)"},
+	    {"--rank-chip 1=nope", "unknown chip 'nope'"},
+	    {"--rank-chip x", "--rank-chip needs RANK=CHIP"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char cmd[4096], err[512], line[1024] = "";

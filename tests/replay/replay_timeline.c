@@ -51,9 +51,9 @@ Test(replay_timeline, names_flows_and_args, .timeout = 120)
 			finishes++;
 		} else if (!strcmp(ph, "X")) {
 			cr_assert(json_is_string(json_object_get(args, "class")) &&
-					  json_is_string(json_object_get(args, "bound")) &&
-					  json_is_integer(json_object_get(args, "source_ns")) &&
-					  json_is_integer(json_object_get(args, "projected_ns")),
+				      json_is_string(json_object_get(args, "bound")) &&
+				      json_is_integer(json_object_get(args, "source_ns")) &&
+				      json_is_integer(json_object_get(args, "projected_ns")),
 				  "event %zu (%s) lacks class, bound or times", i, name);
 			kernels += json_object_get(args, "flops") != NULL;
 		}
@@ -97,7 +97,8 @@ Test(replay_timeline, onnx_chip_to_chip_has_both_sides, .timeout = 120)
 	{
 		if (strcmp(json_string_value(json_object_get(e, "ph")), "X") != 0)
 			continue;
-		long long s = json_integer_value(json_object_get(json_object_get(e, "args"), "source_ns"));
+		long long s =
+		    json_integer_value(json_object_get(json_object_get(e, "args"), "source_ns"));
 		cr_assert_gt(s, 0, "event %zu: source_ns %lld", i, s);
 		if (json_integer_value(json_object_get(e, "pid")) % 2 == 0)
 			src++;

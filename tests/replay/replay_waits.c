@@ -24,8 +24,8 @@ static uint64_t launch_u(struct b *b, uint32_t ln, int64_t ts, int64_t dur)
 static uint64_t memcpy_call(struct b *b, uint32_t cpu, uint32_t gpu, int64_t ts, int64_t dur,
 			    int64_t cts, int64_t cdur, uint64_t *copy)
 {
-	uint64_t m = named(b, op(b, cpu, TC_KIND_RUNTIME, TC_RT_MEMCPY_ASYNC, ts * U, dur * U),
-			   N_MEMCPY);
+	uint64_t m =
+	    named(b, op(b, cpu, TC_KIND_RUNTIME, TC_RT_MEMCPY_ASYNC, ts * U, dur * U), N_MEMCPY);
 	uint64_t c = op(b, gpu, TC_KIND_MEMCPY, TC_COPY_D2H, cts * U, cdur * U);
 	b->ops[c].link = m;
 	b->ops[c].op_class = TC_CLASS_COPY;
@@ -42,7 +42,7 @@ static struct tc_replay *run_waits(struct b *b, struct tc_replay_graph **g, doub
 	return run_with(b, g, &o);
 }
 
-#define SPAN_U(r, id, s, e) EXPECT_SPAN(r, id, (int64_t)(s) * U, (int64_t)(e) * U)
+#define SPAN_U(r, id, s, e) EXPECT_SPAN(r, id, (int64_t)(s)*U, (int64_t)(e)*U)
 
 Test(waits, memcpy_async_to_pageable_memory)
 {
@@ -92,8 +92,8 @@ Test(waits, device_sync_at_capture_start_waits_for_carried_over_work)
 	uint64_t k0 = op(&b, gpu, TC_KIND_KERNEL, 0, 0, 3000 * U);
 	b.ops[k0].op_class = TC_CLASS_GEMM;
 	uint64_t p = op(&b, cpu, TC_KIND_STEP, 0, 100 * U, 3900 * U);
-	uint64_t s = named(&b, op(&b, cpu, TC_KIND_RUNTIME, TC_RT_DEVICE_SYNC, 200 * U, 2810 * U),
-			   N_SYNC);
+	uint64_t s =
+	    named(&b, op(&b, cpu, TC_KIND_RUNTIME, TC_RT_DEVICE_SYNC, 200 * U, 2810 * U), N_SYNC);
 	uint64_t l = launch_u(&b, cpu, 3020, 5);
 	uint64_t k1 = kernel(&b, gpu, l, 3030 * U, 500 * U);
 	b.ops[s].parent = b.ops[l].parent = p;

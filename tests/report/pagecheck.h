@@ -32,9 +32,12 @@ static inline const json_t *resolve(const json_t *doc, const char *path)
 				const json_t *found = NULL;
 				for (size_t i = 0; i < json_array_size(cur) && !found; i++) {
 					const json_t *e = json_array_get(cur, i);
-					const char *c = json_string_value(json_object_get(e, "class"));
-					const char *nm = json_string_value(json_object_get(e, "name"));
-					if ((c && strcmp(c, tok) == 0) || (nm && strcmp(nm, tok) == 0))
+					const char *c =
+					    json_string_value(json_object_get(e, "class"));
+					const char *nm =
+					    json_string_value(json_object_get(e, "name"));
+					if ((c && strcmp(c, tok) == 0) ||
+					    (nm && strcmp(nm, tok) == 0))
 						found = e;
 				}
 				cur = found;
@@ -60,7 +63,8 @@ static inline size_t metrics(const char *html, struct metric *out, size_t max)
 		p += 13;
 		const char *q = strchr(p, '"');
 		snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(q - p), p);
-		cr_assert(strncmp(q, "\" data-value=\"", 14) == 0, "metric %s has no value", out[n].name);
+		cr_assert(strncmp(q, "\" data-value=\"", 14) == 0, "metric %s has no value",
+			  out[n].name);
 		out[n].value = strtod(q + 14, NULL);
 		n++;
 		p = q;

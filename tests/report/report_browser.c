@@ -36,7 +36,8 @@ static const char *chromium(void)
 	const char *env = getenv("CHROMIUM");
 	if (env && *env)
 		return env;
-	static const char *const names[] = {"chromium", "chromium-browser", "google-chrome", "chrome"};
+	static const char *const names[] = {"chromium", "chromium-browser", "google-chrome",
+					    "chrome"};
 	const char *path = getenv("PATH");
 	for (size_t i = 0; i < 4; i++) {
 		char p[1024];
@@ -88,13 +89,15 @@ static int browse(const char *html, char **dom, const char *png)
 	char cmd[4096], out[300], log[300];
 	snprintf(out, sizeof(out), "%s/dom.html", tmpdir);
 	snprintf(log, sizeof(log), "%s/chromium.log", tmpdir);
-	const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-			    "--disable-background-networking --disable-component-update --disable-sync "
-			    "--disable-dev-shm-usage --hide-scrollbars --window-size=1200,2400";
-	snprintf(cmd, sizeof(cmd),
-		 "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' %s --user-data-dir='%s/profile' "
-		 "--dump-dom 'file://%s' > '%s' 2> '%s'",
-		 bin, flags, tmpdir, html, out, log);
+	const char *flags =
+	    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+	    "--disable-background-networking --disable-component-update --disable-sync "
+	    "--disable-dev-shm-usage --hide-scrollbars --window-size=1200,2400";
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' %s --user-data-dir='%s/profile' "
+	    "--dump-dom 'file://%s' > '%s' 2> '%s'",
+	    bin, flags, tmpdir, html, out, log);
 	int rc = system(cmd);
 	*dom = slurp(out);
 	if (rc != 0 || !*dom || !strstr(*dom, "tc-selfcheck")) {
@@ -105,10 +108,11 @@ static int browse(const char *html, char **dom, const char *png)
 		*dom = NULL;
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd),
-		 "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' %s --user-data-dir='%s/profile' "
-		 "--screenshot='%s' 'file://%s' > /dev/null 2>> '%s'",
-		 bin, flags, tmpdir, png, html, log);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' %s --user-data-dir='%s/profile' "
+	    "--screenshot='%s' 'file://%s' > /dev/null 2>> '%s'",
+	    bin, flags, tmpdir, png, html, log);
 	cr_expect_eq(system(cmd), 0, "screenshot failed");
 	return 0;
 }
@@ -159,11 +163,13 @@ Test(report_browser, real_trace_report_renders, .init = setup, .fini = teardown,
 	if (!corpus || !*corpus)
 		corpus = getenv("TC_CORPUS_DEFAULT");
 	char in[1024], html[300], cmd[2048];
-	snprintf(in, sizeof(in), "%s/HolisticTraceAnalysis/nccl_data.json.gz", corpus ? corpus : "");
+	snprintf(in, sizeof(in), "%s/HolisticTraceAnalysis/nccl_data.json.gz",
+		 corpus ? corpus : "");
 	if (access(in, R_OK) != 0)
 		cr_skip_test("corpus trace %s absent", in);
 	snprintf(html, sizeof(html), "%s/nccl.html", tmpdir);
-	snprintf(cmd, sizeof(cmd), "'%s' -q report '%s' --target h100-sxm5 -o '%s'", getenv("TRACECAST"), in, html);
+	snprintf(cmd, sizeof(cmd), "'%s' -q report '%s' --target h100-sxm5 -o '%s'",
+		 getenv("TRACECAST"), in, html);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	check_page(html, 5);
 }
@@ -171,11 +177,13 @@ Test(report_browser, real_trace_report_renders, .init = setup, .fini = teardown,
 /* The sweep dashboard: heat map, two sensitivity charts, Pareto (4 charts). */
 Test(report_browser, dashboard_renders, .init = setup, .fini = teardown, .timeout = 240)
 {
-	static const char *const p0[] = {"a=1", "b=x"}, *const p1[] = {"a=2", "b=x"}, *const p2[] = {"a=1", "b=y"},
-				 *const p3[] = {"a=2", "b=y"};
+	static const char *const p0[] = {"a=1", "b=x"}, *const p1[] = {"a=2", "b=x"},
+				 *const p2[] = {"a=1", "b=y"}, *const p3[] = {"a=2", "b=y"};
 	static const struct tc_report_run runs[] = {
-		{"r0", p0, 2, 1000, 1, 1, 4}, {"r1", p1, 2, 500, 2, 2, 3},
-		{"r2", p2, 2, 333, 3, 3, 1},  {"r3", p3, 2, 200, 5, 1, 1},
+	    {"r0", p0, 2, 1000, 1, 1, 4},
+	    {"r1", p1, 2, 500, 2, 2, 3},
+	    {"r2", p2, 2, 333, 3, 3, 1},
+	    {"r3", p3, 2, 200, 5, 1, 1},
 	};
 	struct tc_report_sweep s = {"browser", runs, 4};
 	char html[300];
@@ -211,32 +219,34 @@ Test(report_browser, timeline_parses_in_chromium, .init = setup, .fini = teardow
 	snprintf(html, sizeof(html), "%s/tl.html", tmpdir);
 	FILE *f = fopen(html, "w");
 	cr_assert_not_null(f);
-	fprintf(f,
-		"<!doctype html><html><body><div id=\"out\">pending</div>"
-		"<script type=\"application/json\" id=\"tl\">%s</script><script>\n"
-		"const o = document.getElementById('out');\n"
-		"try {\n"
-		"  const ev = JSON.parse(document.getElementById('tl').textContent).traceEvents;\n"
-		"  let threads = 0, streams = 0, s = 0, f = 0, x = 0;\n"
-		"  for (const e of ev) {\n"
-		"    if (e.ph === 'M' && e.name === 'thread_name') {\n"
-		"      if (e.args.name.startsWith('thread ')) threads++;\n"
-		"      if (e.args.name.startsWith('stream ')) streams++;\n"
-		"    } else if (e.ph === 's') s++; else if (e.ph === 'f') f++;\n"
-		"    else if (e.ph === 'X') x++;\n"
-		"  }\n"
-		"  o.textContent = `ok threads=${threads} streams=${streams} s=${s} f=${f} x=${x}`;\n"
-		"} catch (err) { o.textContent = 'error ' + err; }\n"
-		"</script></body></html>\n",
-		json);
+	fprintf(
+	    f,
+	    "<!doctype html><html><body><div id=\"out\">pending</div>"
+	    "<script type=\"application/json\" id=\"tl\">%s</script><script>\n"
+	    "const o = document.getElementById('out');\n"
+	    "try {\n"
+	    "  const ev = JSON.parse(document.getElementById('tl').textContent).traceEvents;\n"
+	    "  let threads = 0, streams = 0, s = 0, f = 0, x = 0;\n"
+	    "  for (const e of ev) {\n"
+	    "    if (e.ph === 'M' && e.name === 'thread_name') {\n"
+	    "      if (e.args.name.startsWith('thread ')) threads++;\n"
+	    "      if (e.args.name.startsWith('stream ')) streams++;\n"
+	    "    } else if (e.ph === 's') s++; else if (e.ph === 'f') f++;\n"
+	    "    else if (e.ph === 'X') x++;\n"
+	    "  }\n"
+	    "  o.textContent = `ok threads=${threads} streams=${streams} s=${s} f=${f} x=${x}`;\n"
+	    "} catch (err) { o.textContent = 'error ' + err; }\n"
+	    "</script></body></html>\n",
+	    json);
 	fclose(f);
 	free(json);
 	snprintf(out, sizeof(out), "%s/tl-dom.html", tmpdir);
-	snprintf(cmd, sizeof(cmd),
-		 "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' --headless --no-sandbox "
-		 "--disable-gpu --no-first-run --disable-dev-shm-usage --user-data-dir='%s/profile' "
-		 "--dump-dom 'file://%s' > '%s' 2>/dev/null",
-		 bin, tmpdir, html, out);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "DBUS_SESSION_BUS_ADDRESS=disabled: timeout 90 '%s' --headless --no-sandbox "
+	    "--disable-gpu --no-first-run --disable-dev-shm-usage --user-data-dir='%s/profile' "
+	    "--dump-dom 'file://%s' > '%s' 2>/dev/null",
+	    bin, tmpdir, html, out);
 	int rc = system(cmd);
 	char *dom = slurp(out);
 	if (rc != 0 || !dom || !strstr(dom, "id=\"out\""))

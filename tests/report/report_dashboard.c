@@ -15,11 +15,13 @@
  *  2   1  y     3        3        1     front (best W)
  *  3   2  y     5        1        1     dominated by 0, 1 and 2
  * sensitivity: a=1 -> (1+3)/2 = 2, a=2 -> (2+5)/2 = 3.5; b=x -> 1.5, b=y -> 4 */
-static const char *const p0[] = {"a=1", "b=x"}, *const p1[] = {"a=2", "b=x"}, *const p2[] = {"a=1", "b=y"},
-			 *const p3[] = {"a=2", "b=y"};
+static const char *const p0[] = {"a=1", "b=x"}, *const p1[] = {"a=2", "b=x"},
+			 *const p2[] = {"a=1", "b=y"}, *const p3[] = {"a=2", "b=y"};
 static const struct tc_report_run runs[] = {
-	{"r0", p0, 2, 1000, 1, 1, 4}, {"r1", p1, 2, 500, 2, 2, 3},
-	{"r2", p2, 2, 333, 3, 3, 1},  {"r3", p3, 2, 200, 5, 1, 1},
+    {"r0", p0, 2, 1000, 1, 1, 4},
+    {"r1", p1, 2, 500, 2, 2, 3},
+    {"r2", p2, 2, 333, 3, 3, 1},
+    {"r3", p3, 2, 200, 5, 1, 1},
 };
 
 static char *render(void)

@@ -29,7 +29,8 @@ static void write_trace(void)
 	struct tc_ops_writer *w;
 	struct tc_err err = TC_ERR_INIT;
 	cr_assert_eq(tc_ops_writer_open(&w, tcs, &h, NULL, &err), 0, "%s", err.msg);
-	struct tc_lane cpu = {0, 0, 0, TC_LANE_CPU, 1, "thread 1"}, gpu = {0, 0, 1, TC_LANE_GPU, 7, "stream 7"};
+	struct tc_lane cpu = {0, 0, 0, TC_LANE_CPU, 1, "thread 1"},
+		       gpu = {0, 0, 1, TC_LANE_GPU, 7, "stream 7"};
 	uint32_t lc, lg, n_step, n_gemm, n_add, n_cpy, n_cpu;
 	cr_assert_eq(tc_ops_writer_lane(w, &cpu, &lc), 0);
 	cr_assert_eq(tc_ops_writer_lane(w, &gpu, &lg), 0);
@@ -43,15 +44,15 @@ static void write_trace(void)
 		uint32_t name, lane;
 		int64_t ts, dur;
 	} ops[] = {
-		{TC_KIND_STEP, TC_CLASS_OTHER, n_step, 0, 0, 1000},
-		{TC_KIND_CPU_OP, TC_CLASS_GEMM, n_cpu, 0, 10, 500},
-		{TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 100, 100},
-		{TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 300, 100},
-		{TC_KIND_KERNEL, TC_CLASS_ELEMENTWISE, n_add, 1, 500, 50},
-		{TC_KIND_STEP, TC_CLASS_OTHER, n_step, 0, 1000, 1000},
-		{TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 1100, 100},
-		{TC_KIND_KERNEL, TC_CLASS_ELEMENTWISE, n_add, 1, 1300, 50},
-		{TC_KIND_MEMCPY, TC_CLASS_COPY, n_cpy, 1, 1400, 30},
+	    {TC_KIND_STEP, TC_CLASS_OTHER, n_step, 0, 0, 1000},
+	    {TC_KIND_CPU_OP, TC_CLASS_GEMM, n_cpu, 0, 10, 500},
+	    {TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 100, 100},
+	    {TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 300, 100},
+	    {TC_KIND_KERNEL, TC_CLASS_ELEMENTWISE, n_add, 1, 500, 50},
+	    {TC_KIND_STEP, TC_CLASS_OTHER, n_step, 0, 1000, 1000},
+	    {TC_KIND_KERNEL, TC_CLASS_GEMM, n_gemm, 1, 1100, 100},
+	    {TC_KIND_KERNEL, TC_CLASS_ELEMENTWISE, n_add, 1, 1300, 50},
+	    {TC_KIND_MEMCPY, TC_CLASS_COPY, n_cpy, 1, 1400, 30},
 	};
 	for (size_t i = 0; i < TC_ARRAY_LEN(ops); i++) {
 		struct tc_op op;
@@ -149,7 +150,8 @@ Test(report_diff, trace_against_projection_per_step, .init = write_trace, .fini 
 	json_t *dj = json_loads(jbuf, 0, &je);
 	cr_assert_not_null(dj, "%s", je.text);
 	cr_expect_str_eq(json_string_value(json_object_get(dj, "schema")), "tracecast.diff");
-	cr_expect_eq(json_number_value(json_object_get(json_array_get(json_object_get(dj, "classes"), 0), "delta_ns")),
+	cr_expect_eq(json_number_value(json_object_get(
+			 json_array_get(json_object_get(dj, "classes"), 0), "delta_ns")),
 		     1750000 - 150);
 	static struct metric m[256];
 	size_t n = metrics(hbuf, m, 256);

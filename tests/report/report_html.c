@@ -43,13 +43,16 @@ Test(report_html, every_figure_equals_the_json)
 	for (size_t i = 0; i < n; i++) {
 		const json_t *v = resolve(doc, m[i].name);
 		cr_assert(json_is_number(v), "metric %s is not a number in the JSON", m[i].name);
-		cr_expect_eq(m[i].value, json_number_value(v), "%s: page %.17g, JSON %.17g", m[i].name,
-			     m[i].value, json_number_value(v));
+		cr_expect_eq(m[i].value, json_number_value(v), "%s: page %.17g, JSON %.17g",
+			     m[i].name, m[i].value, json_number_value(v));
 	}
 	/* the headline: step time both sides, speedup, Perf/W and Perf/$ both sides */
-	static const char *const head[] = {"summary.projected_step_ns", "summary.source_step_ns",
-					   "summary.speedup", "summary.projected_steps_per_j",
-					   "summary.source_steps_per_j", "summary.projected_steps_per_usd",
+	static const char *const head[] = {"summary.projected_step_ns",
+					   "summary.source_step_ns",
+					   "summary.speedup",
+					   "summary.projected_steps_per_j",
+					   "summary.source_steps_per_j",
+					   "summary.projected_steps_per_usd",
 					   "summary.source_steps_per_usd"};
 	for (size_t i = 0; i < TC_ARRAY_LEN(head); i++)
 		cr_expect_eq(count_prefix(m, n, head[i]), 1, "%s shown once", head[i]);
@@ -114,7 +117,9 @@ Test(report_html, other_documents_are_refused)
 	cr_expect_not_null(strstr(err.msg, "document 0"), "%s", err.msg);
 	cr_expect_not_null(strstr(err.msg, "tracecast.diff"), "%s", err.msg);
 	json_decref(doc);
-	doc = json_loads("{\"schema\": \"tracecast.projection\", \"schema_version\": 2, \"summary\": {}}", 0, &e);
+	doc = json_loads(
+	    "{\"schema\": \"tracecast.projection\", \"schema_version\": 2, \"summary\": {}}", 0,
+	    &e);
 	docs[0] = doc;
 	cr_assert_eq(tc_report_write_html(fp, docs, NULL, 1, NULL, &err), TC_EVERSION);
 	fclose(fp);
@@ -132,9 +137,9 @@ Test(report_html, timeline_strip)
 	char *lanes[] = {(char *)"stream 7", (char *)"stream <13>"};
 	char *names[] = {(char *)"sgemm", (char *)"add"};
 	struct tc_report_span src[] = {
-		{0, 4000000, 0, 0, 1, 6},
-		{5000000, 5000500, 1, 1, 4, 6},
-		{5001500, 5002000, 1, 1, 4, 6},
+	    {0, 4000000, 0, 0, 1, 6},
+	    {5000000, 5000500, 1, 1, 4, 6},
+	    {5001500, 5002000, 1, 1, 4, 6},
 	};
 	struct tc_report_span prj[] = {{0, 2000000, 0, 0, 1, 0}};
 	t.step_name = (char *)"ProfilerStep#1";
@@ -182,14 +187,14 @@ Test(report_html, scale_out_layout_card)
 	json_t *doc = fixture();
 	json_error_t e;
 	json_t *L = json_loads(
-		"{\"source\": {\"world\": 8, \"dp\": 8, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
-		" \"target\": {\"world\": 1024, \"dp\": 1024, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
-		" \"compute_factor\": 1, \"traced_ranks\": 8, \"synthesised_ranks\": 1016,"
-		" \"stragglers\": [], \"jitter\": 0, \"seed\": 1, \"rank_chips\": [],"
-		" \"comm_by_group\": {\"dp\": {\"ops\": 64, \"projected_ns\": 50719329,"
-		" \"exposed_ns\": 49092868, \"share\": 0.39}, \"tp\": {\"ops\": 0, \"projected_ns\": 0,"
-		" \"exposed_ns\": 0, \"share\": 0}}}",
-		0, &e);
+	    "{\"source\": {\"world\": 8, \"dp\": 8, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
+	    " \"target\": {\"world\": 1024, \"dp\": 1024, \"tp\": 1, \"pp\": 1, \"ep\": 1},"
+	    " \"compute_factor\": 1, \"traced_ranks\": 8, \"synthesised_ranks\": 1016,"
+	    " \"stragglers\": [], \"jitter\": 0, \"seed\": 1, \"rank_chips\": [],"
+	    " \"comm_by_group\": {\"dp\": {\"ops\": 64, \"projected_ns\": 50719329,"
+	    " \"exposed_ns\": 49092868, \"share\": 0.39}, \"tp\": {\"ops\": 0, \"projected_ns\": 0,"
+	    " \"exposed_ns\": 0, \"share\": 0}}}",
+	    0, &e);
 	cr_assert_not_null(L, "%s", e.text);
 	json_object_set_new(doc, "layout", L);
 	char *html = render(doc, NULL);

@@ -48,8 +48,10 @@ Test(store_cost, perf_per_dollar_follows_memory_and_rent)
 	rc = tc_run("hw show h100 --set memory.hbm.capacity_gb=160");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "\nderived cost (x1.2500:"), "%s", e2e_out);
-	cr_assert(strstr(e2e_out, "\npurchase_usd                             34375\n"), "%s", e2e_out);
-	cr_assert(strstr(e2e_out, "\nrent_usd_per_hour                        6.145\n"), "%s", e2e_out);
+	cr_assert(strstr(e2e_out, "\npurchase_usd                             34375\n"), "%s",
+		  e2e_out);
+	cr_assert(strstr(e2e_out, "\nrent_usd_per_hour                        6.145\n"), "%s",
+		  e2e_out);
 	/* four points, four Perf/$ values */
 	rc = tc_run(
 	    "query r.db --sql \"SELECT count(DISTINCT perf_per_dollar) AS n FROM results\" --csv");

@@ -42,7 +42,8 @@ static inline int tc_run(const char *fmt, ...)
 	va_end(ap);
 	snprintf(o, sizeof(o), "%s/stdout.txt", e2e_dir);
 	snprintf(e, sizeof(e), "%s/stderr.txt", e2e_dir);
-	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>'%s'", e2e_dir, tracecast(), args, o, e);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>'%s'", e2e_dir, tracecast(), args, o,
+		 e);
 	int st = system(cmd);
 	slurp(o, e2e_out, sizeof(e2e_out));
 	slurp(e, e2e_errout, sizeof(e2e_errout));

@@ -19,7 +19,8 @@ static void add_fails(const char *arg, const char *msg)
 	add_ok(&g, "memory.hbm.bw_gbs=1,2");
 	cr_assert_eq(tc_grid_add(&g, arg, &err), TC_EINVAL, "%s should fail", arg);
 	cr_assert(strstr(err.msg, msg), "%s: got '%s', want '%s'", arg, err.msg, msg);
-	cr_assert(strstr(err.msg, arg) || strstr(msg, "already"), "names the argument: %s", err.msg);
+	cr_assert(strstr(err.msg, arg) || strstr(msg, "already"), "names the argument: %s",
+		  err.msg);
 	cr_assert(!strchr(err.msg, '\n'));
 	tc_grid_free(&g);
 }
@@ -171,13 +172,27 @@ Test(store_grid, shards_from_array_job_environments)
 	const char *none[] = {NULL};
 	cr_assert_eq(shard_env(none, 0, &sh, &err), 0, "no array job: whole sweep");
 	/* Slurm --array=1-4: task 3 is shard 2 of 4 */
-	const char *slurm[] = {"SLURM_ARRAY_TASK_ID", "3", "SLURM_ARRAY_TASK_COUNT", "4",
-			       "SLURM_ARRAY_TASK_MIN", "1", "SLURM_ARRAY_TASK_MAX", "4", NULL};
+	const char *slurm[] = {"SLURM_ARRAY_TASK_ID",
+			       "3",
+			       "SLURM_ARRAY_TASK_COUNT",
+			       "4",
+			       "SLURM_ARRAY_TASK_MIN",
+			       "1",
+			       "SLURM_ARRAY_TASK_MAX",
+			       "4",
+			       NULL};
 	cr_assert_eq(shard_env(slurm, 0, &sh, &err), 1, "%s", err.msg);
 	cr_assert(sh.k == 2 && sh.n == 4);
 	/* Slurm --array=0-6:2 (4 tasks, not dense) */
-	const char *strided[] = {"SLURM_ARRAY_TASK_ID", "2", "SLURM_ARRAY_TASK_COUNT", "4",
-				 "SLURM_ARRAY_TASK_MIN", "0", "SLURM_ARRAY_TASK_MAX", "6", NULL};
+	const char *strided[] = {"SLURM_ARRAY_TASK_ID",
+				 "2",
+				 "SLURM_ARRAY_TASK_COUNT",
+				 "4",
+				 "SLURM_ARRAY_TASK_MIN",
+				 "0",
+				 "SLURM_ARRAY_TASK_MAX",
+				 "6",
+				 NULL};
 	cr_assert_eq(shard_env(strided, 0, &sh, &err), TC_EINVAL);
 	cr_assert(strstr(err.msg, "use a dense array"), "%s", err.msg);
 	/* Kubernetes Indexed Job: the count comes from the caller */

@@ -48,8 +48,8 @@ static int find_bin(void)
 	}
 	glob_t g;
 	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) == 0 && g.gl_pathc) {
-		snprintf(pg_bin, sizeof(pg_bin), "%.*s", (int)(strlen(g.gl_pathv[g.gl_pathc - 1]) - 7),
-			 g.gl_pathv[g.gl_pathc - 1]);
+		snprintf(pg_bin, sizeof(pg_bin), "%.*s",
+			 (int)(strlen(g.gl_pathv[g.gl_pathc - 1]) - 7), g.gl_pathv[g.gl_pathc - 1]);
 		globfree(&g);
 		return 0;
 	}
@@ -91,12 +91,14 @@ static void pg_start(void)
 	if (geteuid() == 0) {
 		/* the server refuses to run as root */
 		if (sh("id postgres >/dev/null 2>&1") != 0)
-			cr_skip_test("PostgreSQL cannot start here: running as root and no postgres user");
+			cr_skip_test(
+			    "PostgreSQL cannot start here: running as root and no postgres user");
 		if (sh("chown postgres '%s'", pg_dir) != 0)
 			cr_skip_test("PostgreSQL cannot start here: cannot chown %s", pg_dir);
 		snprintf(pg_as, sizeof(pg_as), "runuser -u postgres --");
 	}
-	if (sh("%s '%s/initdb' -D '%s/data' -A trust -U postgres -E UTF8 --no-sync >'%s/initdb.txt' 2>&1",
+	if (sh("%s '%s/initdb' -D '%s/data' -A trust -U postgres -E UTF8 --no-sync "
+	       ">'%s/initdb.txt' 2>&1",
 	       pg_as, pg_bin, pg_dir, pg_dir) != 0) {
 		last_log_line("initdb.txt", why, sizeof(why));
 		cr_skip_test("PostgreSQL cannot start here: initdb failed: %s", why);
@@ -104,7 +106,8 @@ static void pg_start(void)
 	int port = free_port();
 	cr_assert_gt(port, 0);
 	if (sh("%s '%s/pg_ctl' -D '%s/data' -l '%s/server.txt' -w -t 60 -o \"-p %d -k '%s' -c "
-	       "listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40\" start >/dev/null 2>&1",
+	       "listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40\" start >/dev/null "
+	       "2>&1",
 	       pg_as, pg_bin, pg_dir, pg_dir, port, pg_dir) != 0) {
 		last_log_line("server.txt", why, sizeof(why));
 		cr_skip_test("PostgreSQL cannot start here: pg_ctl start failed: %s", why);
@@ -115,7 +118,8 @@ static void pg_start(void)
 static void pg_stop(void)
 {
 	if (pg_dir[0]) {
-		sh("%s '%s/pg_ctl' -D '%s/data' -m immediate stop >/dev/null 2>&1", pg_as, pg_bin, pg_dir);
+		sh("%s '%s/pg_ctl' -D '%s/data' -m immediate stop >/dev/null 2>&1", pg_as, pg_bin,
+		   pg_dir);
 		sh("rm -rf '%s'", pg_dir);
 	}
 	e2e_teardown();
@@ -159,8 +163,8 @@ Test(store_pg, same_schema_resume_queries_and_migration)
 	cr_assert_eq(pg_num(s, "SELECT count(*) FROM results"), 5);
 	/* the Pareto front worked out in store_sqlite.c: cfg00, cfg01, cfg02 */
 	struct tc_store_rows *r = NULL;
-	cr_assert_eq(tc_store_pareto(s, "perf_per_watt", "perf_per_dollar", NULL, &r, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(tc_store_pareto(s, "perf_per_watt", "perf_per_dollar", NULL, &r, &err), 0,
+		     "%s", err.msg);
 	cr_assert_eq(r->nrows, 3);
 	cr_assert_str_eq(tc_store_cell(r, 1, 1), "cfg01");
 	cr_assert_str_eq(tc_store_cell(r, 1, 3), "8", "floats print as on SQLite");
@@ -204,17 +208,19 @@ Test(store_pg, same_schema_resume_queries_and_migration)
 Test(store_pg, concurrent_shards_lose_and_duplicate_nothing)
 {
 	const char *src = getenv("TC_SRCDIR");
-	int rc = tc_run("ingest '%s/traces/sample/train_a100_rank1.json.gz' -o sample1.tcs -q", src);
+	int rc =
+	    tc_run("ingest '%s/traces/sample/train_a100_rank1.json.gz' -o sample1.tcs -q", src);
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* 24 configurations x 2 traces = 48 points; four shards and one whole-sweep process at
 	 * once, all starting on an empty database (so they also race to create the schema) */
 	const char *sweep = "sweep --traces sample.tcs sample1.tcs --base h100 "
 			    "--grid memory.hbm.bw_gbs=1000:8000:8 --grid power.tdp_w=400,700,1000";
 	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && for k in 0 1 2 3; do '%s' %s --db '%s' --jobs 2 --shard $k/4 >out$k.txt "
-		 "2>err$k.txt & done; '%s' %s --db '%s' --jobs 2 >out4.txt 2>err4.txt & wait",
-		 e2e_dir, tracecast(), sweep, pg_uri, tracecast(), sweep, pg_uri);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd '%s' && for k in 0 1 2 3; do '%s' %s --db '%s' --jobs 2 --shard $k/4 >out$k.txt "
+	    "2>err$k.txt & done; '%s' %s --db '%s' --jobs 2 >out4.txt 2>err4.txt & wait",
+	    e2e_dir, tracecast(), sweep, pg_uri, tracecast(), sweep, pg_uri);
 	cr_assert_eq(system(cmd), 0);
 	unsigned long total = 0;
 	for (int k = 0; k < 5; k++) {
@@ -225,8 +231,8 @@ Test(store_pg, concurrent_shards_lose_and_duplicate_nothing)
 		snprintf(path, sizeof(path), "%s/err%d.txt", e2e_dir, k);
 		slurp(path, err, sizeof(err));
 		const char *colon = strstr(out, ": ");
-		cr_assert(colon && sscanf(colon + 2, "%lu points stored, %lu already there", &stored,
-					  &there) == 2,
+		cr_assert(colon && sscanf(colon + 2, "%lu points stored, %lu already there",
+					  &stored, &there) == 2,
 			  "process %d: %s%s", k, out, err);
 		cr_assert(strstr(out, "complete"), "process %d: %s", k, out);
 		total += stored;
@@ -235,7 +241,8 @@ Test(store_pg, concurrent_shards_lose_and_duplicate_nothing)
 	cr_assert_eq(total, 48);
 	struct tc_store *s = pg_open(pg_uri, 0);
 	cr_assert_eq(pg_num(s, "SELECT count(*) FROM results"), 48);
-	cr_assert_eq(pg_num(s, "SELECT count(DISTINCT trace_hash || config_hash) FROM results"), 48);
+	cr_assert_eq(pg_num(s, "SELECT count(DISTINCT trace_hash || config_hash) FROM results"),
+		     48);
 	cr_assert_eq(pg_num(s, "SELECT count(*) FROM configs"), 24);
 	cr_assert_eq(pg_num(s, "SELECT count(*) FROM traces"), 2);
 	cr_assert_eq(pg_num(s, "SELECT count(*) FROM sweeps"), 1);

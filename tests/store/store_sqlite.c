@@ -50,11 +50,13 @@ Test(store_sqlite, new_database_has_current_schema_in_wal_mode)
 	struct tc_store *s = open_db(db, NULL);
 	cr_assert_str_eq(tc_store_backend(s), "sqlite");
 	cr_assert_eq(tc_store_schema_version(s), TC_STORE_SCHEMA_VERSION);
-	cr_assert_str_eq(one(s, "SELECT value FROM tc_meta WHERE key = 'schema_version'", b, sizeof(b)),
-			 "2");
+	cr_assert_str_eq(
+	    one(s, "SELECT value FROM tc_meta WHERE key = 'schema_version'", b, sizeof(b)), "2");
 	cr_assert_str_eq(one(s, "PRAGMA journal_mode", b, sizeof(b)), "wal");
-	cr_assert_str_eq(one(s, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name "
-				"LIKE 'results_%'", b, sizeof(b)),
+	cr_assert_str_eq(one(s,
+			     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name "
+			     "LIKE 'results_%'",
+			     b, sizeof(b)),
 			 "3");
 	tc_store_close(s);
 	/* reopening finds it as it was */
@@ -79,14 +81,14 @@ Test(store_sqlite, points_are_stored_once_and_resume_set_lists_them)
 	cr_assert_str_eq(one(s, "SELECT count(*) FROM configs", b, sizeof(b)), "5");
 	cr_assert_str_eq(one(s, "SELECT count(*) FROM config_params", b, sizeof(b)), "5");
 	/* NaN energy is NULL; class breakdown as JSON: gemm = 400 / 2 for cfg01 */
-	cr_assert_str_eq(one(s, "SELECT count(*) FROM results WHERE energy_j IS NULL", b, sizeof(b)),
-			 "5");
-	cr_assert_str_eq(one(s, "SELECT class_ns FROM results WHERE config_hash = 'cfg01'", b,
-			     sizeof(b)),
-			 "{\"gemm\":200}");
-	cr_assert_str_eq(one(s, "SELECT overrides FROM configs WHERE config_hash = 'cfg01'", b,
-			     sizeof(b)),
-			 "{\"memory.hbm.bw_gbs\":2000}");
+	cr_assert_str_eq(
+	    one(s, "SELECT count(*) FROM results WHERE energy_j IS NULL", b, sizeof(b)), "5");
+	cr_assert_str_eq(
+	    one(s, "SELECT class_ns FROM results WHERE config_hash = 'cfg01'", b, sizeof(b)),
+	    "{\"gemm\":200}");
+	cr_assert_str_eq(
+	    one(s, "SELECT overrides FROM configs WHERE config_hash = 'cfg01'", b, sizeof(b)),
+	    "{\"memory.hbm.bw_gbs\":2000}");
 	tc_store_close(s);
 }
 
@@ -129,8 +131,8 @@ Test(store_sqlite, newer_schema_version_is_refused)
 	s = NULL;
 	cr_assert_eq(tc_store_open(&s, db, NULL, &err), TC_EVERSION);
 	cr_assert_null(s);
-	cr_assert(strstr(err.msg, "schema version 7 is newer than this tracecast supports (2)"), "%s",
-		  err.msg);
+	cr_assert(strstr(err.msg, "schema version 7 is newer than this tracecast supports (2)"),
+		  "%s", err.msg);
 	cr_assert(strstr(err.msg, db), "names the file: %s", err.msg);
 }
 
@@ -140,7 +142,8 @@ Test(store_sqlite, other_applications_database_is_refused)
 	struct tc_store *s = NULL;
 	sqlite3 *raw;
 	cr_assert_eq(sqlite3_open(db, &raw), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(raw, "CREATE TABLE results (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, "CREATE TABLE results (x INTEGER)", NULL, NULL, NULL),
+		     SQLITE_OK);
 	sqlite3_close(raw);
 	cr_assert_eq(tc_store_open(&s, db, NULL, &err), TC_EVERSION);
 	cr_assert(strstr(err.msg, "not a tracecast results database"), "%s", err.msg);
@@ -172,9 +175,9 @@ Test(store_sqlite, version_1_database_is_migrated_and_backfilled)
 	put_trace(s, "t1", "/x/a.tcs");
 	five(p, "t1");
 	cr_assert_eq(put(s, p, 5, &err), 5, "%s", err.msg);
-	cr_assert_str_eq(one(s, "SELECT count(*) FROM sqlite_master WHERE name = 'config_params'", b,
-			     sizeof(b)),
-			 "0");
+	cr_assert_str_eq(
+	    one(s, "SELECT count(*) FROM sqlite_master WHERE name = 'config_params'", b, sizeof(b)),
+	    "0");
 	tc_store_close(s);
 	/* read-only opening does not migrate: it says how */
 	o.schema_version = 0;
@@ -184,8 +187,10 @@ Test(store_sqlite, version_1_database_is_migrated_and_backfilled)
 	s = open_db(db, NULL);
 	cr_assert_eq(tc_store_schema_version(s), 2);
 	/* the overrides of cfg01 were {"memory.hbm.bw_gbs": 2000} */
-	cr_assert_str_eq(one(s, "SELECT value || '|' || num FROM config_params WHERE config_hash = "
-				"'cfg01' AND key = 'memory.hbm.bw_gbs'", b, sizeof(b)),
+	cr_assert_str_eq(one(s,
+			     "SELECT value || '|' || num FROM config_params WHERE config_hash = "
+			     "'cfg01' AND key = 'memory.hbm.bw_gbs'",
+			     b, sizeof(b)),
 			 "2000|2000.0");
 	cr_assert_str_eq(one(s, "SELECT count(*) FROM config_params", b, sizeof(b)), "5");
 	tc_store_close(s);
@@ -261,8 +266,8 @@ Test(store_sqlite, postgresql_uri_without_server_fails_cleanly)
 	struct tc_err err = TC_ERR_INIT;
 	struct tc_store *s = NULL;
 	/* port 1 on loopback: nothing listens there */
-	int rc = tc_store_open(&s, "postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2", NULL,
-			       &err);
+	int rc =
+	    tc_store_open(&s, "postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2", NULL, &err);
 	cr_assert_lt(rc, 0);
 	cr_assert_null(s);
 	cr_assert(!strstr(err.msg, "secret"), "password masked: %s", err.msg);
@@ -298,14 +303,16 @@ Test(store_sqlite, pareto_front_per_trace)
 	 *   cfg01 (8, 6)   cfg03 (7, 5.5): worse on both  -> dominated by cfg01
 	 *   cfg02 (6, 7)
 	 * front: cfg00, cfg01, cfg02; t2 has one point: cfg01. */
-	cr_assert_eq(tc_store_pareto(s, "perf_per_watt", "perf_per_dollar", NULL, &r, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(tc_store_pareto(s, "perf_per_watt", "perf_per_dollar", NULL, &r, &err), 0,
+		     "%s", err.msg);
 	cr_assert_eq(r->nrows, 4);
 	cr_assert_str_eq(r->names[0], "trace");
 	cr_assert_str_eq(r->names[3], "perf_per_watt");
 	cr_assert_str_eq(r->names[4], "perf_per_dollar");
-	const char *want[][3] = {{"/x/a.tcs", "cfg00", "10"}, {"/x/a.tcs", "cfg01", "8"},
-				 {"/x/a.tcs", "cfg02", "6"}, {"/y/b.tcs", "cfg01", "3"}};
+	const char *want[][3] = {{"/x/a.tcs", "cfg00", "10"},
+				 {"/x/a.tcs", "cfg01", "8"},
+				 {"/x/a.tcs", "cfg02", "6"},
+				 {"/y/b.tcs", "cfg01", "3"}};
 	for (size_t i = 0; i < 4; i++) {
 		cr_assert_str_eq(tc_store_cell(r, i, 0), want[i][0]);
 		cr_assert_str_eq(tc_store_cell(r, i, 1), want[i][1]);
@@ -329,15 +336,15 @@ Test(store_sqlite, best_step_time_with_where)
 	cr_assert_str_eq(tc_store_cell(r, 1, 3), "800");
 	tc_store_rows_free(r);
 	/* with bandwidth <= 2000 on a.tcs (by base name): cfg01 at 400 */
-	cr_assert_eq(tc_store_best(s, "step_time", "trace=a.tcs and memory.hbm.bw_gbs<=2000", &r,
-				   &err),
-		     0, "%s", err.msg);
+	cr_assert_eq(
+	    tc_store_best(s, "step_time", "trace=a.tcs and memory.hbm.bw_gbs<=2000", &r, &err), 0,
+	    "%s", err.msg);
 	cr_assert_eq(r->nrows, 1);
 	cr_assert_str_eq(tc_store_cell(r, 0, 1), "cfg01");
 	tc_store_rows_free(r);
 	/* by trace hash prefix, and a metric bound */
-	cr_assert_eq(tc_store_best(s, "perf_per_dollar", "trace=t2, step_ns>100", &r, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(tc_store_best(s, "perf_per_dollar", "trace=t2, step_ns>100", &r, &err), 0,
+		     "%s", err.msg);
 	cr_assert_eq(r->nrows, 1);
 	cr_assert_str_eq(tc_store_cell(r, 0, 0), "/y/b.tcs");
 	tc_store_rows_free(r);
@@ -358,8 +365,8 @@ Test(store_sqlite, sensitivity_groups_by_swept_value)
 				 {"3000", "1", "300", "300", "300"}};
 	for (size_t i = 0; i < 3; i++)
 		for (size_t c = 0; c < 5; c++)
-			cr_assert_str_eq(tc_store_cell(r, i, c + 1), want[i][c], "row %zu col %zu", i,
-					 c + 1);
+			cr_assert_str_eq(tc_store_cell(r, i, c + 1), want[i][c], "row %zu col %zu",
+					 i, c + 1);
 	tc_store_rows_free(r);
 	cr_assert_eq(tc_store_sensitivity(s, "compute.bf16.tflops", NULL, &r, &err), TC_ENOTFOUND);
 	cr_assert(strstr(err.msg, "no stored point sweeps compute.bf16.tflops"), "%s", err.msg);

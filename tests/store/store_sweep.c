@@ -59,8 +59,8 @@ static double db_num(const char *sql)
 
 static void near(double got, double want, const char *what)
 {
-	cr_assert(fabs(got - want) <= 1e-9 * fabs(want), "%s: sweep %.17g, project %.17g", what, got,
-		  want);
+	cr_assert(fabs(got - want) <= 1e-9 * fabs(want), "%s: sweep %.17g, project %.17g", what,
+		  got, want);
 }
 
 Test(store_sweep, a_point_equals_tracecast_project)
@@ -87,8 +87,8 @@ Test(store_sweep, a_point_equals_tracecast_project)
 	     json_number_value(json_object_get(sum, "projected_step_ns")), "step time");
 	near(db_num("SELECT source_step_ns FROM results"),
 	     json_number_value(json_object_get(sum, "source_step_ns")), "source step time");
-	near(db_num("SELECT speedup FROM results"), json_number_value(json_object_get(sum, "speedup")),
-	     "speedup");
+	near(db_num("SELECT speedup FROM results"),
+	     json_number_value(json_object_get(sum, "speedup")), "speedup");
 	near(db_num("SELECT energy_j FROM results"),
 	     json_number_value(json_object_get(sum, "projected_energy_j_per_step")), "energy");
 	near(db_num("SELECT perf_per_watt FROM results"),
@@ -125,8 +125,9 @@ Test(store_sweep, a_repriced_point_equals_tracecast_project)
 	json_t *j = json_load_file(path, 0, &je);
 	cr_assert(j, "%s", je.text);
 	json_t *sum = json_object_get(j, "summary");
-#define ROW900 " FROM results JOIN config_params p USING (config_hash) WHERE p.key = " \
-	       "'power.tdp_w' AND p.value = '900'"
+#define ROW900                                                                                     \
+	" FROM results JOIN config_params p USING (config_hash) WHERE p.key = "                    \
+	"'power.tdp_w' AND p.value = '900'"
 	near(db_num("SELECT step_ns" ROW900),
 	     json_number_value(json_object_get(sum, "projected_step_ns")), "step time");
 	near(db_num("SELECT energy_j" ROW900),
@@ -145,8 +146,9 @@ Test(store_sweep, a_repriced_point_equals_tracecast_project)
  * (compared in SQL with =, not a tolerance). */
 Test(store_sweep, memo_and_no_memo_store_the_same_rows)
 {
-	const char *grid = "--grid memory.hbm.bw_gbs=2000,6000 --grid compute.matrix.peak_tflops.bf16="
-			   "700,1400 --grid power.tdp_w=450,700,950";
+	const char *grid =
+	    "--grid memory.hbm.bw_gbs=2000,6000 --grid compute.matrix.peak_tflops.bf16="
+	    "700,1400 --grid power.tdp_w=450,700,950";
 	int rc = tc_run("sweep --traces sample.tcs --base h100 %s --db r.db --jobs 2", grid);
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	rc = tc_run("sweep --traces sample.tcs --base h100 %s --db m.db --jobs 2 --no-memo", grid);
@@ -158,14 +160,20 @@ Test(store_sweep, memo_and_no_memo_store_the_same_rows)
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "ATTACH '%s/m.db' AS m", e2e_dir);
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_prepare_v2(db,
+	cr_assert_eq(
+	    sqlite3_prepare_v2(
+		db,
 		"SELECT count(*) FROM results a JOIN m.results b USING (config_hash, trace_hash) "
 		"WHERE a.steps = b.steps AND a.step_ns = b.step_ns AND a.speedup = b.speedup AND "
-		"a.compute_ns = b.compute_ns AND a.memory_ns = b.memory_ns AND a.comm_ns = b.comm_ns "
-		"AND a.launch_ns = b.launch_ns AND a.host_ns = b.host_ns AND a.idle_ns = b.idle_ns AND "
-		"a.class_ns = b.class_ns AND a.energy_j = b.energy_j AND a.dollars IS b.dollars AND "
+		"a.compute_ns = b.compute_ns AND a.memory_ns = b.memory_ns AND a.comm_ns = "
+		"b.comm_ns "
+		"AND a.launch_ns = b.launch_ns AND a.host_ns = b.host_ns AND a.idle_ns = b.idle_ns "
+		"AND "
+		"a.class_ns = b.class_ns AND a.energy_j = b.energy_j AND a.dollars IS b.dollars "
+		"AND "
 		"a.perf_per_watt = b.perf_per_watt AND a.perf_per_dollar IS b.perf_per_dollar",
-		-1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+		-1, &st, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	/* 2 x 2 x 3 configurations, every one equal */
 	cr_assert_eq(sqlite3_column_int(st, 0), 12);
@@ -175,8 +183,9 @@ Test(store_sweep, memo_and_no_memo_store_the_same_rows)
 
 Test(store_sweep, rerun_skips_stored_points_and_extends)
 {
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
-			"--grid power.tdp_w=500,700 --db r.db --jobs 2");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=2000:4000:3 "
+		   "--grid power.tdp_w=500,700 --db r.db --jobs 2");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* 3 x 2 configurations, one trace */
 	cr_assert(strstr(e2e_out, "6 points stored, 0 already there, complete"), "%s", e2e_out);
@@ -198,8 +207,9 @@ Test(store_sweep, rerun_skips_stored_points_and_extends)
 
 Test(store_sweep, limit_then_resume_covers_every_point_once)
 {
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:8 "
-			"--db r.db --jobs 1 --limit 3");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:8 "
+		   "--db r.db --jobs 1 --limit 3");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "3 points stored, 0 already there, 5 left (limit reached"), "%s",
 		  e2e_out);
@@ -225,19 +235,21 @@ Test(store_sweep, shards_are_disjoint_and_cover_the_sweep)
 	}
 	cr_assert_eq(db_num("SELECT count(*) FROM results"), 10);
 	/* the same shard from a Slurm array's environment: nothing left to do */
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:10000:10 "
-			"--db r.db --jobs 1 >/dev/null 2>&1; SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 "
-			"'%s' sweep --traces sample.tcs --base h100 --grid "
-			"memory.hbm.bw_gbs=1000:10000:10 --db r.db --jobs 1",
-			tracecast());
+	int rc = tc_run(
+	    "sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:10000:10 "
+	    "--db r.db --jobs 1 >/dev/null 2>&1; SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 "
+	    "'%s' sweep --traces sample.tcs --base h100 --grid "
+	    "memory.hbm.bw_gbs=1000:10000:10 --db r.db --jobs 1",
+	    tracecast());
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "0 points stored, 3 already there, complete"), "%s", e2e_out);
 }
 
 Test(store_sweep, random_sample_is_repeatable)
 {
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:15 "
-			"--grid power.tdp_w=400:800:5 --random 7 --seed 3 --db r.db --jobs 2");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:8000:15 "
+		   "--grid power.tdp_w=400:800:5 --random 7 --seed 3 --db r.db --jobs 2");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert(strstr(e2e_out, "7 points stored"), "%s", e2e_out);
 	/* the same sample again: all 7 found stored */
@@ -304,11 +316,13 @@ Test(store_sweep, sigterm_stops_cleanly_with_what_is_stored)
 		if (strstr(out, "complete"))
 			cr_assert_eq(stored, 400, "%s", out);
 		else
-			cr_assert(strstr(out, "left (interrupted; run again to resume)"), "%s", out);
+			cr_assert(strstr(out, "left (interrupted; run again to resume)"), "%s",
+				  out);
 	}
 	/* and the re-run does the rest, each point once */
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:9000:40 "
-			"--grid power.tdp_w=300:1200:10 --db r.db --jobs 2");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:9000:40 "
+		   "--grid power.tdp_w=300:1200:10 --db r.db --jobs 2");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	cr_assert_eq(db_num("SELECT count(*) FROM results"), 400);
 }
@@ -325,21 +339,25 @@ Test(store_sweep, bad_grids_fail_before_touching_the_database)
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(e2e_errout, "empty range (hi 1000 < lo 5000)"), "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1:9:0 --db r.db");
+	rc = tc_run(
+	    "sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1:9:0 --db r.db");
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(e2e_errout, "empty range (n = 0, needs >= 1)"), "%s", e2e_errout);
 	/* a value the spec's validation refuses, found before any point runs */
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,0 --db r.db");
+	rc = tc_run(
+	    "sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,0 --db r.db");
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=0: ") &&
-		  strstr(e2e_errout, "must be > 0"), "%s", e2e_errout);
+		      strstr(e2e_errout, "must be > 0"),
+		  "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	/* issue 19: a positive value below any device gave a point that query --best picked */
 	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=3000,1e-12 "
 		    "--db r.db");
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(e2e_errout, "grid memory.hbm.bw_gbs=1e-12: ") &&
-		  strstr(e2e_errout, "must be >= 1 (got 1e-12)"), "%s", e2e_errout);
+		      strstr(e2e_errout, "must be >= 1 (got 1e-12)"),
+		  "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	rc = tc_run("sweep --traces nope.tcs --base h100 --grid memory.hbm.bw_gbs=1 --db r.db");
 	cr_assert_eq(rc, 1);
@@ -357,32 +375,42 @@ Test(store_sweep, bad_databases_fail_with_one_line)
 	cr_assert_eq(mkdir(path, 0700), 0);
 	int rc = tc_run("query adir --sql \"SELECT 1\"");
 	cr_assert_eq(rc, 1);
-	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db adir");
+	cr_assert_str_eq(e2e_errout,
+			 "tracecast: error: adir: is a directory, not a database file\n");
+	rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db adir");
 	cr_assert_eq(rc, 1);
-	cr_assert_str_eq(e2e_errout, "tracecast: error: adir: is a directory, not a database file\n");
+	cr_assert_str_eq(e2e_errout,
+			 "tracecast: error: adir: is a directory, not a database file\n");
 	rmdir(path);
 	/* issue 19: a database of another application (no table named like ours) got
 	 * tracecast's tables added, and query called it "empty" */
 	snprintf(path, sizeof(path), "%s/other.db", e2e_dir);
 	sqlite3 *odb;
 	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(odb, "CREATE TABLE users (name TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(odb, "CREATE TABLE users (name TEXT)", NULL, NULL, NULL),
+		     SQLITE_OK);
 	sqlite3_close(odb);
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db other.db");
+	rc = tc_run(
+	    "sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db other.db");
 	cr_assert_eq(rc, 1);
-	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	cr_assert_str_eq(e2e_errout,
+			 "tracecast: error: other.db: not a tracecast results database\n");
 	rc = tc_run("query other.db --best step_time");
 	cr_assert_eq(rc, 1);
-	cr_assert_str_eq(e2e_errout, "tracecast: error: other.db: not a tracecast results database\n");
+	cr_assert_str_eq(e2e_errout,
+			 "tracecast: error: other.db: not a tracecast results database\n");
 	cr_assert_eq(sqlite3_open(path, &odb), SQLITE_OK);
 	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(odb, "SELECT count(*) FROM sqlite_master", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(odb, "SELECT count(*) FROM sqlite_master", -1, &st, NULL),
+		     SQLITE_OK);
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_eq(sqlite3_column_int(st, 0), 1, "tables were added to another application's database");
+	cr_assert_eq(sqlite3_column_int(st, 0), 1,
+		     "tables were added to another application's database");
 	sqlite3_finalize(st);
 	sqlite3_close(odb);
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* a newer schema */
 	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
@@ -392,10 +420,12 @@ Test(store_sweep, bad_databases_fail_with_one_line)
 				  NULL, NULL, NULL),
 		     SQLITE_OK);
 	sqlite3_close(db);
-	rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
+	rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=4000 --db r.db");
 	cr_assert_eq(rc, 1);
-	cr_assert(strstr(e2e_errout, "r.db: schema version 3 is newer than this tracecast supports"),
-		  "%s", e2e_errout);
+	cr_assert(
+	    strstr(e2e_errout, "r.db: schema version 3 is newer than this tracecast supports"),
+	    "%s", e2e_errout);
 	cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	rc = tc_run("query r.db --best step_time");
 	cr_assert_eq(rc, 1);
@@ -414,8 +444,9 @@ Test(store_sweep, bad_databases_fail_with_one_line)
 
 Test(store_sweep, query_formats)
 {
-	int rc = tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:5000:5 "
-			"--db r.db --jobs 2");
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 --grid memory.hbm.bw_gbs=1000:5000:5 "
+		   "--db r.db --jobs 2");
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	/* best step time as JSON: one row (one trace), the minimum found by SQLite directly */
 	rc = tc_run("query r.db --best step_time --json");
@@ -456,14 +487,14 @@ Test(store_sweep, query_formats)
 		cr_assert_eq(count_lines(e2e_out), 1, "config=%s matched: %s", wild[i], e2e_out);
 	}
 	/* issue 19: --sql cannot write, not even elsewhere (VACUUM INTO made a copy) */
-	const char *writes[] = {"VACUUM INTO 'copy.db'", "ATTACH 'copy.db' AS c",
+	const char *writes[] = {"VACUUM INTO 'copy.db'",      "ATTACH 'copy.db' AS c",
 				"PRAGMA journal_mode=DELETE", "SELECT load_extension('x')",
-				"CREATE TEMP TABLE t(x)", "DELETE FROM results"};
+				"CREATE TEMP TABLE t(x)",     "DELETE FROM results"};
 	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
 		rc = tc_run("query r.db --sql \"%s\"", writes[i]);
 		cr_assert_eq(rc, 1, "%s: %s", writes[i], e2e_errout);
-		cr_assert(strstr(e2e_errout, "r.db: ") &&
-			  (strstr(e2e_errout, "read-only") || strstr(e2e_errout, "not authorized")),
+		cr_assert(strstr(e2e_errout, "r.db: ") && (strstr(e2e_errout, "read-only") ||
+							   strstr(e2e_errout, "not authorized")),
 			  "%s: %s", writes[i], e2e_errout);
 		cr_assert_eq(count_lines(e2e_errout), 1, "%s", e2e_errout);
 	}
@@ -482,7 +513,6 @@ Test(store_sweep, query_formats)
 	cr_assert_eq(tc_run("query missing.db --best speedup"), 1);
 	cr_assert(strstr(e2e_errout, "missing.db: cannot open database"), "%s", e2e_errout);
 }
-
 
 Test(store_sweep, wal_database_on_a_read_only_filesystem_can_be_queried)
 {
@@ -552,8 +582,8 @@ Test(store_sweep, corpus_points_move_and_equal_tracecast_project)
 	if (!c || !*c)
 		c = getenv("TC_CORPUS_DEFAULT");
 	char trace[1024];
-	snprintf(trace, sizeof(trace), "%s/HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz",
-		 c ? c : "");
+	snprintf(trace, sizeof(trace),
+		 "%s/HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz", c ? c : "");
 	if (!c || access(trace, R_OK) != 0)
 		cr_skip_test("corpus trace %s absent (set TRACECAST_CORPUS)", trace);
 	int rc = tc_run("sweep --traces '%s' --base h100 --grid memory.hbm.bw_gbs=1000,2500,8000 "
@@ -573,14 +603,16 @@ Test(store_sweep, corpus_points_move_and_equal_tracecast_project)
 		json_error_t je;
 		json_t *j = json_load_file(path, 0, &je);
 		cr_assert(j, "%s", je.text);
-		snprintf(sql, sizeof(sql),
-			 "SELECT step_ns FROM results r JOIN config_params a USING (config_hash) "
-			 "JOIN config_params b USING (config_hash) WHERE a.key = 'memory.hbm.bw_gbs' "
-			 "AND a.value = '%s' AND b.key = 'compute.matrix.peak_tflops.bf16' AND "
-			 "b.value = '%s'",
-			 pts[i][0], pts[i][1]);
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT step_ns FROM results r JOIN config_params a USING (config_hash) "
+		    "JOIN config_params b USING (config_hash) WHERE a.key = 'memory.hbm.bw_gbs' "
+		    "AND a.value = '%s' AND b.key = 'compute.matrix.peak_tflops.bf16' AND "
+		    "b.value = '%s'",
+		    pts[i][0], pts[i][1]);
 		near(db_num(sql),
-		     json_number_value(json_object_get(json_object_get(j, "summary"), "projected_step_ns")),
+		     json_number_value(
+			 json_object_get(json_object_get(j, "summary"), "projected_step_ns")),
 		     "step time");
 		json_decref(j);
 	}

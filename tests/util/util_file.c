@@ -134,8 +134,8 @@ Test(util_file, device_node_is_written_directly_and_kept)
 		cr_skip_test("cannot make a device node here (%s): needs root", strerror(errno));
 	struct tc_err err = TC_ERR_INIT;
 	cr_assert_eq(write_text(at("devfull"), "x", &err), TC_EIO);
-	cr_assert_not_null(strstr(err.msg, "devfull: write failed: No space left on device"),
-			   "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "devfull: write failed: No space left on device"), "%s",
+			   err.msg);
 	cr_assert_eq(mknod(at("devnull"), S_IFCHR | 0600, makedev(1, 3)), 0);
 	cr_assert_eq(write_text(at("devnull"), "x", &err), 0, "%s", err.msg);
 	struct stat st;
@@ -171,7 +171,8 @@ Test(util_file, directory_and_empty_path_are_refused)
 	struct tc_err err = TC_ERR_INIT;
 	cr_assert_eq(mkdir(at("d"), 0700), 0);
 	cr_assert_eq(write_text(at("d"), "x", &err), TC_EINVAL);
-	cr_assert_not_null(strstr(err.msg, "/d: is a directory, not a file to write"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "/d: is a directory, not a file to write"), "%s",
+			   err.msg);
 	cr_assert_eq(write_text("", "x", &err), TC_EINVAL);
 	cr_assert_str_eq(err.msg, "output path is empty");
 	rmdir(at("d"));
@@ -241,7 +242,8 @@ Test(util_file, temporaries_removed_on_fatal_signals)
 	for (size_t i = 0; i < 3; i++) {
 		int st = child_signalled(sigs[i], 0);
 		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sigs[i],
-			  "signal %d: the process should still end by it (status %#x)", sigs[i], st);
+			  "signal %d: the process should still end by it (status %#x)", sigs[i],
+			  st);
 		cr_assert_str_eq(listing(), "", "signal %d left files behind", sigs[i]);
 	}
 	/* an ignored signal stays ignored: the run completes */
@@ -286,7 +288,8 @@ Test(util_file, tmpfile_in_tmpdir_with_suffix)
 	cr_assert_geq(fd, 0, "%s", strerror(errno));
 	close(fd);
 	cr_assert(strncmp(buf, at(""), strlen(at(""))) == 0, "%s not in TMPDIR", buf);
-	cr_assert(strstr(buf, "/tc-test-") && strcmp(buf + strlen(buf) - 5, ".json") == 0, "%s", buf);
+	cr_assert(strstr(buf, "/tc-test-") && strcmp(buf + strlen(buf) - 5, ".json") == 0, "%s",
+		  buf);
 	unlink(buf);
 	/* a folder that is not there: -1, and buf names the folder */
 	setenv("TMPDIR", "/nonexistent-tc", 1);

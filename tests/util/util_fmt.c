@@ -38,7 +38,8 @@ Test(util_fmt, independent_of_locale)
 	cr_assert_str_eq(tc_fmt_double(b, sizeof(b), 2.25), "2.25");
 	setlocale(LC_NUMERIC, "C");
 	if (!loc)
-		cr_log_info("no comma-decimal locale installed: the locale half of this test ran in C");
+		cr_log_info(
+		    "no comma-decimal locale installed: the locale half of this test ran in C");
 }
 
 Test(util_fmt, string_helpers)
@@ -53,15 +54,15 @@ Test(names, short_kernel_names)
 {
 	/* issue 18: readable kernel names in text and HTML (the JSON keeps the full one) */
 	const char *cases[][2] = {
-		{"void at::native::(anonymous namespace)::vectorized_elementwise_kernel<4, "
-		 "at::native::AddFunctor<float>, at::detail::Array<char*, 3> >(int, "
-		 "at::native::AddFunctor<float>, at::detail::Array<char*, 3>)",
-		 "at::native::vectorized_elementwise_kernel<...>"},
-		{"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(ncclWorkElem)",
-		 "ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t"},
-		{"Memcpy HtoD (Pinned -> Device)", "Memcpy HtoD (Pinned -> Device)"},
-		{"ampere_sgemm_32x32_sliced1x4_nn", "ampere_sgemm_32x32_sliced1x4_nn"},
-		{"void f<a<b>", "f<a<b>"}, /* unbalanced: the rest as it is */
+	    {"void at::native::(anonymous namespace)::vectorized_elementwise_kernel<4, "
+	     "at::native::AddFunctor<float>, at::detail::Array<char*, 3> >(int, "
+	     "at::native::AddFunctor<float>, at::detail::Array<char*, 3>)",
+	     "at::native::vectorized_elementwise_kernel<...>"},
+	    {"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(ncclWorkElem)",
+	     "ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t"},
+	    {"Memcpy HtoD (Pinned -> Device)", "Memcpy HtoD (Pinned -> Device)"},
+	    {"ampere_sgemm_32x32_sliced1x4_nn", "ampere_sgemm_32x32_sliced1x4_nn"},
+	    {"void f<a<b>", "f<a<b>"}, /* unbalanced: the rest as it is */
 	};
 	char out[160];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -6,11 +6,22 @@
 
 Test(util_utf8, validity_follows_rfc3629)
 {
-	const char *good[] = {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-			      "\xf4\x8f\xbf\xbf" /* U+10FFFF */, "\xef\xbf\xbd"};
-	const char *bad[] = {"\xff", "\x80", "\xc0\xaf" /* overlong */, "\xe0\x80\xaf",
-			     "\xed\xa0\x80" /* U+D800, CESU-8 */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
-			     "\xc3" /* cut */, "\xe2\x82", "a\xc3(b"};
+	const char *good[] = {"",
+			      "plain",
+			      "caf\xc3\xa9",
+			      "\xe2\x82\xac",
+			      "\xf0\x9f\x98\x80",
+			      "\xf4\x8f\xbf\xbf" /* U+10FFFF */,
+			      "\xef\xbf\xbd"};
+	const char *bad[] = {"\xff",
+			     "\x80",
+			     "\xc0\xaf" /* overlong */,
+			     "\xe0\x80\xaf",
+			     "\xed\xa0\x80" /* U+D800, CESU-8 */,
+			     "\xf4\x90\x80\x80" /* > U+10FFFF */,
+			     "\xc3" /* cut */,
+			     "\xe2\x82",
+			     "a\xc3(b"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		cr_assert(tc_utf8_valid(good[i], strlen(good[i])), "good[%zu]", i);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

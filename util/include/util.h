@@ -36,17 +36,17 @@
 /* ---- errors ------------------------------------------------------------------------- */
 
 /* One macro table for codes and their names (trace-cmd habit). */
-#define TC_ERRORS(X)                                                                        \
-	X(TC_EINVAL, -1, "invalid argument")                                                \
-	X(TC_EIO, -2, "i/o error")                                                          \
-	X(TC_ENOMEM, -3, "out of memory")                                                   \
-	X(TC_EFORMAT, -4, "malformed input")                                                \
-	X(TC_EVERSION, -5, "unsupported version")                                           \
-	X(TC_ETRUNC, -6, "truncated input")                                                 \
-	X(TC_ENOTFOUND, -7, "not found")                                                    \
-	X(TC_EUNSUPPORTED, -8, "unsupported")                                               \
-	X(TC_EDB, -9, "database error")                                                     \
-	X(TC_EINTR, -10, "interrupted")                                                     \
+#define TC_ERRORS(X)                                                                               \
+	X(TC_EINVAL, -1, "invalid argument")                                                       \
+	X(TC_EIO, -2, "i/o error")                                                                 \
+	X(TC_ENOMEM, -3, "out of memory")                                                          \
+	X(TC_EFORMAT, -4, "malformed input")                                                       \
+	X(TC_EVERSION, -5, "unsupported version")                                                  \
+	X(TC_ETRUNC, -6, "truncated input")                                                        \
+	X(TC_ENOTFOUND, -7, "not found")                                                           \
+	X(TC_EUNSUPPORTED, -8, "unsupported")                                                      \
+	X(TC_EDB, -9, "database error")                                                            \
+	X(TC_EINTR, -10, "interrupted")                                                            \
 	X(TC_EINTERNAL, -11, "internal error")
 
 enum tc_errcode {
@@ -58,11 +58,14 @@ enum tc_errcode {
 #define TC_ERR_MSG_MAX 1024
 
 struct tc_err {
-	int code;                  /* 0 or a negative TC_E* */
-	char msg[TC_ERR_MSG_MAX];  /* one line, causes joined by ": " */
+	int code;		  /* 0 or a negative TC_E* */
+	char msg[TC_ERR_MSG_MAX]; /* one line, causes joined by ": " */
 };
 
-#define TC_ERR_INIT {.code = 0}
+#define TC_ERR_INIT                                                                                \
+	{                                                                                          \
+		.code = 0                                                                          \
+	}
 
 /* Set the innermost cause. Returns code so callers can `return tc_err_set(...)`.
  * err may be NULL (the message is dropped). The message is made one line and terminal-safe
@@ -76,11 +79,11 @@ const char *tc_err_name(int code);
 void tc_err_clear(struct tc_err *err);
 
 /* Forward an error from a call, adding nothing. */
-#define TC_TRY(expr)                                                                        \
-	do {                                                                                \
-		int tc_try_rc_ = (expr);                                                    \
-		if (tc_try_rc_ < 0)                                                         \
-			return tc_try_rc_;                                                  \
+#define TC_TRY(expr)                                                                               \
+	do {                                                                                       \
+		int tc_try_rc_ = (expr);                                                           \
+		if (tc_try_rc_ < 0)                                                                \
+			return tc_try_rc_;                                                         \
 	} while (0)
 
 /* ---- memory ------------------------------------------------------------------------- */
@@ -108,7 +111,10 @@ struct tc_arena {
 	size_t block_size; /* default block size, 0 = 64 KiB */
 	size_t used_total; /* bytes handed out, for statistics */
 };
-#define TC_ARENA_INIT {0}
+#define TC_ARENA_INIT                                                                              \
+	{                                                                                          \
+		0                                                                                  \
+	}
 void tc_arena_init(struct tc_arena *a, size_t block_size);
 /* 16-byte aligned allocation; NULL only on OOM. Zeroed memory. */
 void *tc_arena_alloc(struct tc_arena *a, size_t n);
@@ -196,7 +202,10 @@ struct tc_map64 {
 	size_t cap; /* power of two */
 	size_t len;
 };
-#define TC_MAP64_INIT {NULL, NULL, NULL, 0, 0}
+#define TC_MAP64_INIT                                                                              \
+	{                                                                                          \
+		NULL, NULL, NULL, 0, 0                                                             \
+	}
 /* Insert or overwrite. 0 or TC_ENOMEM. */
 int tc_map64_put(struct tc_map64 *m, uint64_t key, uint64_t val);
 /* Returns 1 and fills *val when found, 0 otherwise. val may be NULL. */
