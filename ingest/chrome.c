@@ -159,7 +159,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
  * is refused (overcommit off, address-space limit) they fall back to realloc. */
 #define BIG_RESERVE ((size_t)1 << 36)
 
-static void *grow_big(void *p, size_t *cap, size_t need, size_t elem, uint8_t *mapped)
+void *tc_chrome_grow_big(void *p, size_t *cap, size_t need, size_t elem, uint8_t *mapped)
 {
 	if (need <= *cap)
 		return p;
@@ -188,7 +188,7 @@ void tc_chrome_big_free(void *p, uint8_t mapped)
 		free(p);
 }
 
-static uint32_t intern_jv(struct rctx *c, const struct tc_jv *v)
+uint32_t tc_chrome_intern_jv(struct rctx *c, const struct tc_jv *v)
 {
 	uint32_t id = 0;
 	if (v->t != TC_J_STR)
@@ -330,7 +330,7 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 
 /* tid / pid may be an integer or a string: "stream 7" -> 7, other strings hashed so the
  * thread is still told apart. */
-static int64_t id_of(const struct tc_jv *v)
+int64_t tc_chrome_id_of(const struct tc_jv *v)
 {
 	int64_t x;
 	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
@@ -375,7 +375,7 @@ uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 	return (uint32_t)f->nlanes++;
 }
 
-static struct rext *new_ext(struct rfile *f, struct rop *op)
+struct rext *tc_chrome_new_ext(struct rfile *f, struct rop *op)
 {
 	if (op->xi)
 		return &f->ext[op->xi - 1];
@@ -388,560 +388,18 @@ static struct rext *new_ext(struct rfile *f, struct rop *op)
 	return &f->ext[f->next - 1];
 }
 
-static struct rwork *new_work(struct rfile *f, struct rop *op)
+struct rwork *tc_chrome_new_work(struct rfile *f, struct rop *op)
 {
 	if (op->wi)
 		return &f->work[op->wi - 1];
-	struct rwork *nw = grow_big(f->work, &f->workcap, f->nwork + 1, sizeof(*nw), &f->big_work);
+	struct rwork *nw =
+	    tc_chrome_grow_big(f->work, &f->workcap, f->nwork + 1, sizeof(*nw), &f->big_work);
 	if (!nw)
 		return NULL;
 	f->work = nw;
 	memset(&f->work[f->nwork], 0, sizeof(struct rwork));
 	op->wi = (uint32_t)++f->nwork;
 	return &f->work[f->nwork - 1];
-}
-
-/* ---- event fields -------------------------------------------------------------------- */
-
-struct evf {
-	struct tc_jv ph, cat, name, pid, tid, ts, dur, args, id;
-	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args, has_id;
-};
-
-enum ekind {
-	E_SKIP,
-	E_CPU,
-	E_ANNOT,
-	E_RUNTIME,
-	E_KERNEL,
-	E_MEMCPY,
-	E_MEMSET,
-	E_SYNC,
-	E_GPUANNOT,
-	E_PYTHON,
-	E_FLOW
-};
-
-static enum ekind kind_of_cat(const struct tc_jv *cat, struct rfile *f)
-{
-	const char *p = cat->p;
-	size_t n = cat->n;
-#define IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, n) == 0)
-	if (IS("cpu_op"))
-		return E_CPU;
-	if (IS("cuda_runtime") || IS("cuda_driver") || IS("hip_runtime") || IS("hip_driver"))
-		return E_RUNTIME;
-	if (IS("kernel"))
-		return E_KERNEL;
-	if (IS("python_function"))
-		return E_PYTHON;
-	if (IS("gpu_memcpy"))
-		return E_MEMCPY;
-	if (IS("gpu_memset"))
-		return E_MEMSET;
-	if (IS("user_annotation"))
-		return E_ANNOT;
-	if (IS("gpu_user_annotation"))
-		return E_GPUANNOT;
-	if (IS("cuda_sync"))
-		return E_SYNC;
-	if (IS("ac2g") || IS("async_cpu_to_gpu") || IS("fwdbwd") || IS("async"))
-		return E_FLOW;
-	/* 2021 schema: capitalised categories */
-	if (IS("Operator")) {
-		f->era2021 = 1;
-		return E_CPU;
-	}
-	if (IS("Kernel")) {
-		f->era2021 = 1;
-		return E_KERNEL;
-	}
-	if (IS("Runtime")) {
-		f->era2021 = 1;
-		return E_RUNTIME;
-	}
-	if (IS("Memcpy")) {
-		f->era2021 = 1;
-		return E_MEMCPY;
-	}
-	if (IS("Memset")) {
-		f->era2021 = 1;
-		return E_MEMSET;
-	}
-	if (IS("User annotation") || IS("cpu_instant_event"))
-		return E_ANNOT;
-#undef IS
-	return E_SKIP;
-}
-
-/* Parse "Input Dims" ([[a,b],[],[[..],[..]]]) and "Input type" into shapes + dtypes. */
-#define MAX_IN 16
-#define MAX_RANK 8
-struct inputs {
-	struct tc_shape shapes[MAX_IN];
-	int64_t dims[MAX_IN][MAX_RANK];
-	uint8_t dtypes[MAX_IN];
-	size_t n;
-	struct tc_conv_params conv;
-	int has_conv;
-};
-
-static void parse_dims(const struct tc_jv *v, struct inputs *in)
-{
-	const char *it = v->p, *end = v->p + v->n;
-	struct tc_jv e, d;
-	in->n = 0;
-	while (in->n < MAX_IN && tc_json_next_elem(&it, end, &e) == 1) {
-		struct tc_shape *s = &in->shapes[in->n];
-		s->dims = in->dims[in->n];
-		s->rank = 0;
-		if (e.t == TC_J_ARR) {
-			const char *it2 = e.p, *end2 = e.p + e.n;
-			int ok = 1;
-			while (tc_json_next_elem(&it2, end2, &d) == 1) {
-				int64_t x;
-				if (d.t != TC_J_NUM || tc_json_i64(&d, &x) < 0 ||
-				    s->rank >= MAX_RANK) {
-					ok = 0; /* TensorList: nested lists, no single shape */
-					break;
-				}
-				in->dims[in->n][s->rank++] = x;
-			}
-			if (!ok)
-				s->rank = 0;
-		}
-		in->n++;
-	}
-}
-
-static uint8_t dtype_memo(struct rctx *c, const struct tc_jv *e)
-{
-	char buf[64];
-	if (e->t == TC_J_STR && !e->esc && e->n < sizeof(c->dtmemo[0].s)) {
-		for (unsigned i = 0; i < c->ndtmemo; i++)
-			if (c->dtmemo[i].len == e->n && memcmp(c->dtmemo[i].s, e->p, e->n) == 0)
-				return c->dtmemo[i].dt;
-	}
-	tc_json_str(e, buf, sizeof(buf));
-	uint8_t dt = (uint8_t)tc_dtype_of_name(buf);
-	if (e->t == TC_J_STR && !e->esc && e->n < sizeof(c->dtmemo[0].s) &&
-	    c->ndtmemo < TC_ARRAY_LEN(c->dtmemo)) {
-		c->dtmemo[c->ndtmemo].len = (uint8_t)e->n;
-		c->dtmemo[c->ndtmemo].dt = dt;
-		memcpy(c->dtmemo[c->ndtmemo].s, e->p, e->n);
-		c->ndtmemo++;
-	}
-	return dt;
-}
-
-static void parse_types(struct rctx *c, const struct tc_jv *v, struct inputs *in)
-{
-	const char *it = v->p, *end = v->p + v->n;
-	struct tc_jv e;
-	size_t i = 0;
-	memset(in->dtypes, 0, sizeof(in->dtypes));
-	while (i < MAX_IN && tc_json_next_elem(&it, end, &e) == 1)
-		in->dtypes[i++] = dtype_memo(c, &e);
-}
-
-/* "[2, 2]" -> {2, 2}; returns the count. */
-static int int_list(const struct tc_jv *v, int64_t *out, int max)
-{
-	char buf[128];
-	int n = 0;
-	tc_json_str(v, buf, sizeof(buf));
-	for (char *p = buf; *p && n < max;) {
-		if (isdigit((unsigned char)*p) || *p == '-') {
-			out[n++] = strtoll(p, &p, 10);
-		} else {
-			p++;
-		}
-	}
-	return n;
-}
-
-/* Concrete Inputs of aten::convolution / _convolution:
- * (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups). */
-static void parse_conv_concrete(const struct tc_jv *v, const char *opname, struct inputs *in)
-{
-	const char *it = v->p, *end = v->p + v->n;
-	struct tc_jv e;
-	struct tc_jv vals[12];
-	int n = 0;
-	memset(&in->conv, 0, sizeof(in->conv));
-	while (n < 12 && tc_json_next_elem(&it, end, &e) == 1)
-		vals[n++] = e;
-	int conv_full = strstr(opname, "convolution") != NULL && !strstr(opname, "backward");
-	if (n < 6)
-		return;
-	int k = int_list(&vals[3], in->conv.stride, 3);
-	if (k <= 0)
-		return;
-	in->conv.n_spatial = k;
-	if (int_list(&vals[4], in->conv.pad, 3) != k)
-		in->conv.pad[0] = -1, in->conv.n_spatial = 0;
-	int_list(&vals[5], in->conv.dilation, 3);
-	if (conv_full && n >= 8) {
-		char b[16];
-		tc_json_str(&vals[6], b, sizeof(b));
-		in->conv.transposed = strcmp(b, "True") == 0 || strcmp(b, "true") == 0;
-		int_list(&vals[7], in->conv.output_pad, 3);
-	}
-	in->has_conv = in->conv.n_spatial > 0;
-}
-
-struct argf {
-	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize, dtype,
-	    pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname, out_nelems,
-	    total_alloc, dev_type;
-	unsigned has;
-};
-enum {
-	A_CORR = 1u << 0,
-	A_EXT = 1u << 1,
-	A_STREAM = 1u << 2,
-	A_DEVICE = 1u << 3,
-	A_DIMS = 1u << 4,
-	A_TYPES = 1u << 5,
-	A_CONCRETE = 1u << 6,
-	A_COLL = 1u << 7,
-	A_NELEMS = 1u << 8,
-	A_GSIZE = 1u << 9,
-	A_DTYPE = 1u << 10,
-	A_PGNAME = 1u << 11,
-	A_PGRANKS = 1u << 12,
-	A_WAITS = 1u << 13,
-	A_RECCORR = 1u << 14,
-	A_SYNCK = 1u << 15,
-	A_BYTES = 1u << 16,
-	A_EVIDX = 1u << 17,
-	A_NAME = 1u << 18,
-	A_ONELEMS = 1u << 19,
-	A_TOTALLOC = 1u << 20,
-	A_DEVTYPE = 1u << 21,
-};
-
-/* Object member iteration that leaves the value to the caller (so "args" is read and
- * validated in one pass). *p starts at '{'; returns 1 with *p at the value, 0 at '}', -1
- * when malformed (*p at the offending byte). After reading the value the caller sets *p
- * past it; the next call checks for ',' or '}'. */
-static int next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
-{
-	const char *p = *pp;
-	p = tc_json_skip_ws(p, end);
-	if (p >= end)
-		goto bad;
-	if (*first) {
-		if (*p != '{')
-			goto bad;
-		*first = 0;
-		p++;
-		p = tc_json_skip_ws(p, end);
-		if (p < end && *p == '}') {
-			*pp = p + 1;
-			return 0;
-		}
-	} else if (*p == '}') {
-		*pp = p + 1;
-		return 0;
-	} else if (*p == ',') {
-		p = tc_json_skip_ws(p + 1, end);
-	} else {
-		goto bad;
-	}
-	if (p < end && *p == '"') {
-		if (tc_json_string_at(&p, end, key) < 0)
-			goto bad;
-	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
-		goto bad;
-	}
-	p = tc_json_skip_ws(p, end);
-	if (p >= end || *p != ':')
-		goto bad;
-	p++;
-	p = tc_json_skip_ws(p, end);
-	*pp = p;
-	return 1;
-bad:
-	*pp = p;
-	return -1;
-}
-
-/* Reads the args object at *pp (validating it) and leaves *pp past it. */
-static int parse_args_at(const char **pp, const char *end, struct argf *a)
-{
-	struct tc_jv k, v;
-	int r, first = 1;
-	a->has = 0;
-	while ((r = next_key(pp, end, &first, &k)) == 1) {
-		int rv = tc_json_value(pp, end, &v);
-		if (rv < 0)
-			return rv;
-		if (k.n < 4)
-			continue;
-		switch (k.p[0]) {
-		case 'c':
-			if (TC_JKEY(&k, "correlation"))
-				a->corr = v, a->has |= A_CORR;
-			else if (TC_JKEY(&k, "cuda_sync_kind"))
-				a->sync_kind = v, a->has |= A_SYNCK;
-			break;
-		case 'C':
-			if (TC_JKEY(&k, "Collective name"))
-				a->coll = v, a->has |= A_COLL;
-			else if (TC_JKEY(&k, "Concrete Inputs"))
-				a->concrete = v, a->has |= A_CONCRETE;
-			else if (TC_JKEY(&k, "Correlation"))
-				a->corr = v, a->has |= A_CORR;
-			break;
-		case 'E':
-			if (TC_JKEY(&k, "External id"))
-				a->ext = v, a->has |= A_EXT;
-			else if (TC_JKEY(&k, "Ev Idx"))
-				a->evidx = v, a->has |= A_EVIDX;
-			break;
-		case 'e':
-			if (TC_JKEY(&k, "external id"))
-				a->ext = v, a->has |= A_EXT;
-			break;
-		case 's':
-			if (TC_JKEY(&k, "stream"))
-				a->stream = v, a->has |= A_STREAM;
-			break;
-		case 'd':
-			if (TC_JKEY(&k, "device"))
-				a->device = v, a->has |= A_DEVICE;
-			else if (TC_JKEY(&k, "dtype"))
-				a->dtype = v, a->has |= A_DTYPE;
-			break;
-		case 'I':
-			if (TC_JKEY(&k, "Input Dims") || TC_JKEY(&k, "Input dims"))
-				a->dims = v, a->has |= A_DIMS;
-			else if (TC_JKEY(&k, "Input type"))
-				a->types = v, a->has |= A_TYPES;
-			else if (TC_JKEY(&k, "In msg nelems"))
-				a->nelems = v, a->has |= A_NELEMS;
-			break;
-		case 'O':
-			if (TC_JKEY(&k, "Out msg nelems"))
-				a->out_nelems = v, a->has |= A_ONELEMS;
-			break;
-		case 'T': /* [memory] events (profile_memory=True) */
-			if (TC_JKEY(&k, "Total Allocated"))
-				a->total_alloc = v, a->has |= A_TOTALLOC;
-			break;
-		case 'D':
-			if (TC_JKEY(&k, "Device Type"))
-				a->dev_type = v, a->has |= A_DEVTYPE;
-			break;
-		case 'G':
-			if (TC_JKEY(&k, "Group size"))
-				a->gsize = v, a->has |= A_GSIZE;
-			break;
-		case 'P':
-			if (TC_JKEY(&k, "Process Group Name"))
-				a->pgname = v, a->has |= A_PGNAME;
-			else if (TC_JKEY(&k, "Process Group Ranks"))
-				a->pgranks = v, a->has |= A_PGRANKS;
-			break;
-		case 'w':
-			if (TC_JKEY(&k, "wait_on_stream"))
-				a->wait_stream = v, a->has |= A_WAITS;
-			else if (TC_JKEY(&k, "wait_on_cuda_event_record_corr_id"))
-				a->rec_corr = v, a->has |= A_RECCORR;
-			break;
-		case 'b':
-			if (TC_JKEY(&k, "bytes"))
-				a->bytes = v, a->has |= A_BYTES;
-			break;
-		case 'n':
-			if (TC_JKEY(&k, "name"))
-				a->mname = v, a->has |= A_NAME;
-			break;
-		default:
-			break;
-		}
-	}
-	return r;
-}
-
-static int64_t arg_i64(const struct tc_jv *v, int64_t dflt)
-{
-	int64_t x;
-	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
-		return x;
-	if (v->t == TC_J_STR && tc_json_i64(v, &x) == 0)
-		return x;
-	return dflt;
-}
-
-static uint64_t arg_u64(const struct tc_jv *v)
-{
-	uint64_t x;
-	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && tc_json_u64(v, &x) == 0)
-		return x;
-	int64_t y;
-	if (v->t == TC_J_NUM && tc_json_i64(v, &y) == 0)
-		return (uint64_t)y; /* -1 etc.: kept as bits */
-	return 0;
-}
-
-/* Number of integers in a string or array value, the first max of them stored. */
-static int count_ints(const struct tc_jv *v, int64_t *out, int max)
-{
-	int n = 0;
-	const char *p = v->p, *e = v->p + v->n;
-	while (p < e) {
-		if ((*p >= '0' && *p <= '9') ||
-		    (*p == '-' && p + 1 < e && p[1] >= '0' && p[1] <= '9')) {
-			int neg = *p == '-';
-			int64_t x = 0;
-			p += neg;
-			while (p < e && *p >= '0' && *p <= '9') {
-				if (x < INT64_MAX / 10)
-					x = x * 10 + (*p - '0');
-				p++;
-			}
-			if (n < max)
-				out[n] = neg ? -x : x;
-			n++;
-		} else {
-			p++;
-		}
-	}
-	return n;
-}
-
-static void coll_from_args(struct rctx *c, const struct argf *a, struct rext *x)
-{
-	char buf[256];
-	if (a->has & A_COLL) {
-		tc_json_str(&a->coll, buf, sizeof(buf));
-		x->coll_kind = (uint8_t)tc_coll_of_name(buf);
-	}
-	if (a->has & A_NELEMS)
-		x->coll_nelems = arg_u64(&a->nelems);
-	if (a->has & A_ONELEMS)
-		x->coll_out_nelems = arg_u64(&a->out_nelems);
-	if (a->has & A_GSIZE) {
-		x->coll_group_size = (uint32_t)arg_i64(&a->gsize, 0);
-	} else if (a->has & A_PGRANKS) {
-		/* "[0, 1, 2, 3]": as many ranks as numbers ("[]" tells nothing) */
-		int64_t r[1];
-		x->coll_group_size = (uint32_t)count_ints(&a->pgranks, r, 1);
-	}
-	if (a->has & A_DTYPE) {
-		tc_json_str(&a->dtype, buf, sizeof(buf));
-		x->coll_dtype = (uint8_t)tc_dtype_of_name(buf);
-	}
-	if (a->has & A_PGNAME)
-		x->coll_group = intern_jv(c, &a->pgname);
-	else if (a->has & A_PGRANKS)
-		x->coll_group = intern_jv(c, &a->pgranks);
-	if (x->coll_nelems && tc_dtype_size(x->coll_dtype))
-		x->coll_bytes = x->coll_nelems * tc_dtype_size(x->coll_dtype);
-	x->has_coll = (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) != 0;
-}
-
-/* Collective ops of traces without collective args (PyTorch before 2.1: DLRM's
- * nccl:all_to_all / nccl:all_reduce annotations and record_param_comms) still record their
- * tensor in Input Dims: the first input with a shape and a sized type is the message
- * (the flattened bucket of an all-reduce, the input of an all-to-all). Returns 0, or -1
- * when out of memory. */
-static int coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op, const struct rname *nf,
-			  const struct argf *a)
-{
-	if ((a->has & (A_DIMS | A_TYPES)) != (A_DIMS | A_TYPES) || (a->has & A_NELEMS))
-		return 0;
-	unsigned kind = nf->coll;
-	if (!kind && !(nf->flags & RN_RPC))
-		return 0;
-	struct inputs in;
-	memset(&in, 0, sizeof(in));
-	parse_dims(&a->dims, &in);
-	parse_types(c, &a->types, &in);
-	uint64_t ne = 0;
-	uint8_t dt = TC_DT_UNKNOWN;
-	for (size_t i = 0; i < in.n && !ne; i++) {
-		if (!in.shapes[i].rank || !tc_dtype_size(in.dtypes[i]))
-			continue;
-		uint64_t p = 1;
-		for (uint32_t d = 0; d < in.shapes[i].rank && p; d++) {
-			int64_t x = in.dims[i][d];
-			if (x < 0 || __builtin_mul_overflow(p, (uint64_t)x, &p) || p > (1ull << 48))
-				p = 0; /* unknown or absurd: no size rather than a wrong one */
-		}
-		ne = p;
-		dt = in.dtypes[i];
-	}
-	if (!ne)
-		return 0;
-	struct rext *x = new_ext(f, op);
-	if (!x)
-		return -1;
-	x->coll_nelems = ne;
-	x->coll_dtype = dt;
-	x->coll_bytes = ne * tc_dtype_size(dt);
-	if (!x->coll_kind)
-		x->coll_kind = (uint8_t)kind;
-	x->has_coll = 1;
-	return 0;
-}
-
-/* Input Dims go to the opstream as the op's shapes (packed: n, then rank and dims of each
- * input; TensorLists and scalars have rank 0), as LEB128 varints with dims zigzag-coded, so
- * -1 (unknown) is one byte. */
-static int keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in)
-{
-	size_t need = f->nshp + 10 * (1 + in->n);
-	for (size_t i = 0; i < in->n; i++)
-		need += 10 * in->shapes[i].rank;
-	uint8_t *ns = grow_big(f->shp, &f->shpcap, need, 1, &f->big_shp);
-	struct rwork *w = ns ? new_work(f, op) : NULL;
-	if (!w)
-		return -1;
-	f->shp = ns;
-	w->shapes = f->nshp + 1;
-	f->nshp += tc_varint_put(f->shp + f->nshp, in->n);
-	for (size_t i = 0; i < in->n; i++) {
-		f->nshp += tc_varint_put(f->shp + f->nshp, in->shapes[i].rank);
-		for (uint32_t d = 0; d < in->shapes[i].rank; d++)
-			f->nshp +=
-			    tc_varint_put(f->shp + f->nshp, tc_zigzag(in->shapes[i].dims[d]));
-	}
-	return 0;
-}
-
-/* Second pass: an ac2g flow start (runtime side) or end (GPU side) at the place and time
- * of an op without a correlation gives it the flow's id. */
-static int flow_event(struct rfile *f, const struct evf *e)
-{
-	uint64_t id, at;
-	int64_t ts;
-	if (!e->has_ph || e->ph.n != 1 || (e->ph.p[0] != 's' && e->ph.p[0] != 'f') || !e->has_cat ||
-	    !(TC_JKEY(&e->cat, "ac2g") || TC_JKEY(&e->cat, "async_cpu_to_gpu")) || !e->has_id ||
-	    !e->has_ts || tc_json_us_to_ns(&e->ts, &ts) < 0)
-		return 0;
-	id = arg_u64(&e->id);
-	if (!id ||
-	    !tc_map64_get(&f->nocorr,
-			  tc_chrome_place(e->has_pid ? id_of(&e->pid) : 0,
-					  e->has_tid ? id_of(&e->tid) : 0, ts),
-			  &at) ||
-	    (at & ~(1ull << 63)) == 0)
-		return 0;
-	uint64_t seq = (at & ~(1ull << 63)) - 1;
-	if (tc_map64_get(&f->flowcorr, seq, NULL))
-		return 0;
-	struct rcorr *rc = tc_chrome_corr(f, id);
-	if (!rc || tc_map64_put(&f->flowcorr, seq, id) < 0)
-		return -1;
-	if (at >> 63)
-		rc->rt += rc->rt < 255;
-	else
-		rc->gpu += rc->gpu < 255;
-	f->flow_linked++;
-	return 0;
 }
 
 /* ---- one event ------------------------------------------------------------------------- */
@@ -964,10 +422,10 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 
 	memset(e, 0, sizeof(*e));
 	a->has = 0;
-	while ((r = next_key(&it, end, &first, &k)) == 1) {
+	while ((r = tc_chrome_next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
 			const char *s0 = it;
-			int ra = parse_args_at(&it, end, a);
+			int ra = tc_chrome_parse_args_at(&it, end, a);
 			if (ra < 0) {
 				r = ra;
 				break;
@@ -1055,9 +513,10 @@ static int event_not_op(struct rctx *c, struct rfile *f, char ph, const struct e
 		if (e->has_name && TC_JKEY(&e->name, "thread_name") && e->has_args && e->has_pid &&
 		    e->has_tid && e->args.t == TC_J_OBJ) {
 			if (a->has & A_NAME) {
-				uint64_t key = tc_hash_u64((uint64_t)id_of(&e->pid) * 1000003u ^
-							   (uint64_t)id_of(&e->tid));
-				tc_map64_put(&f->tname, key, intern_jv(c, &a->mname));
+				uint64_t key =
+				    tc_hash_u64((uint64_t)tc_chrome_id_of(&e->pid) * 1000003u ^
+						(uint64_t)tc_chrome_id_of(&e->tid));
+				tc_map64_put(&f->tname, key, tc_chrome_intern_jv(c, &a->mname));
 			}
 		}
 		return 1;
@@ -1092,8 +551,8 @@ static int event_times(struct rfile *f, char ph, const struct evf *e, uint64_t i
 	if (ph == 'E') {
 		/* close the innermost open B on this thread (O(1): open Bs are chained through
 		 * their parent field until linking sets the real parents) */
-		uint32_t lane = tc_chrome_lane(f, 0, e->has_pid ? id_of(&e->pid) : 0,
-					       e->has_tid ? id_of(&e->tid) : 0);
+		uint32_t lane = tc_chrome_lane(f, 0, e->has_pid ? tc_chrome_id_of(&e->pid) : 0,
+					       e->has_tid ? tc_chrome_id_of(&e->tid) : 0);
 		uint32_t i = f->lanes[lane].open_b;
 		if (!i) {
 			f->skipped++;
@@ -1128,13 +587,14 @@ static int event_sync(struct rfile *f, const struct evf *e, const struct argf *a
 	f->syncs = ns;
 	struct rsync *s = &f->syncs[f->nsyncs++];
 	memset(s, 0, sizeof(*s));
-	s->corr = a->has & A_CORR ? arg_u64(&a->corr) : 0;
-	s->record_corr = a->has & A_RECCORR ? arg_u64(&a->rec_corr) : 0;
+	s->corr = a->has & A_CORR ? tc_chrome_arg_u64(&a->corr) : 0;
+	s->record_corr = a->has & A_RECCORR ? tc_chrome_arg_u64(&a->rec_corr) : 0;
 	if (s->record_corr == UINT64_MAX)
 		s->record_corr = 0;
-	s->wait_stream = a->has & A_WAITS ? arg_i64(&a->wait_stream, -1) : -1;
-	s->stream = a->has & A_STREAM ? arg_i64(&a->stream, -1) : -1;
-	s->device = a->has & A_DEVICE ? arg_i64(&a->device, 0) : (e->has_pid ? id_of(&e->pid) : 0);
+	s->wait_stream = a->has & A_WAITS ? tc_chrome_arg_i64(&a->wait_stream, -1) : -1;
+	s->stream = a->has & A_STREAM ? tc_chrome_arg_i64(&a->stream, -1) : -1;
+	s->device = a->has & A_DEVICE ? tc_chrome_arg_i64(&a->device, 0)
+				      : (e->has_pid ? tc_chrome_id_of(&e->pid) : 0);
 	char kb[32] = "";
 	if (a->has & A_SYNCK)
 		tc_json_str(&a->sync_kind, kb, sizeof(kb));
@@ -1148,8 +608,8 @@ static int event_sync(struct rfile *f, const struct evf *e, const struct argf *a
 static int op_gpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek,
 		  const struct rname *nf, const struct argf *a, int64_t pid, int64_t tid)
 {
-	int64_t dev = a->has & A_DEVICE ? arg_i64(&a->device, pid) : pid;
-	int64_t stream = a->has & A_STREAM ? arg_i64(&a->stream, tid) : tid;
+	int64_t dev = a->has & A_DEVICE ? tc_chrome_arg_i64(&a->device, pid) : pid;
+	int64_t stream = a->has & A_STREAM ? tc_chrome_arg_i64(&a->stream, tid) : tid;
 	op->lane = tc_chrome_lane(f, 1, dev, stream);
 	if (ek == E_KERNEL) {
 		op->kind = TC_KIND_KERNEL;
@@ -1163,19 +623,19 @@ static int op_gpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek
 		op->cls = TC_CLASS_MEMSET;
 	}
 	if ((ek != E_KERNEL) && (a->has & A_BYTES)) {
-		struct rwork *w = new_work(f, op);
+		struct rwork *w = tc_chrome_new_work(f, op);
 		if (!w)
 			return -1;
-		uint64_t b = arg_u64(&a->bytes);
+		uint64_t b = tc_chrome_arg_u64(&a->bytes);
 		w->has_work = 1;
 		w->bytes_written = b;
 		w->bytes_read = ek == E_MEMCPY ? b : 0;
 	}
 	if (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
-		struct rext *x = new_ext(f, op);
+		struct rext *x = tc_chrome_new_ext(f, op);
 		if (!x)
 			return -1;
-		coll_from_args(c, a, x);
+		tc_chrome_coll_from_args(c, a, x);
 	}
 	if (nf->flags & (RN_HIP | RN_CIJK))
 		f->rocm = 1;
@@ -1190,23 +650,23 @@ static int op_cpu_work(struct rctx *c, struct rfile *f, struct rop *op, const ch
 	struct inputs in;
 	struct tc_work w;
 	memset(&in, 0, sizeof(in));
-	parse_dims(&a->dims, &in);
-	if (in.n && keep_shapes(f, op, &in) < 0)
+	tc_chrome_parse_dims(&a->dims, &in);
+	if (in.n && tc_chrome_keep_shapes(f, op, &in) < 0)
 		return -1;
 	if (op->cls == TC_CLASS_OTHER || op->cls == TC_CLASS_COLLECTIVE ||
 	    op->cls == TC_CLASS_OPTIMIZER)
 		return 0;
 	if (a->has & A_TYPES)
-		parse_types(c, &a->types, &in);
+		tc_chrome_parse_types(c, &a->types, &in);
 	else
 		for (size_t i = 0; i < in.n; i++)
 			in.dtypes[i] = in.shapes[i].rank ? TC_DT_F32 : TC_DT_UNKNOWN;
 	if (op->cls == TC_CLASS_CONV && (a->has & A_CONCRETE))
-		parse_conv_concrete(&a->concrete, nm, &in);
+		tc_chrome_parse_conv_concrete(&a->concrete, nm, &in);
 	if (!tc_work_of_key(nf->work, in.shapes, in.n, in.dtypes, in.has_conv ? &in.conv : NULL,
 			    &w))
 		return 0;
-	struct rwork *x = new_work(f, op);
+	struct rwork *x = tc_chrome_new_work(f, op);
 	if (!x)
 		return -1;
 	x->flops = w.flops;
@@ -1215,8 +675,8 @@ static int op_cpu_work(struct rctx *c, struct rfile *f, struct rop *op, const ch
 	x->dtype = w.dtype;
 	x->has_work = 1;
 	if (w.m > 0 && w.n > 0 && w.k > 0) {
-		struct rgemm *g =
-		    grow_big(f->gemm, &f->gemmcap, f->ngemm + 1, sizeof(*g), &f->big_gemm);
+		struct rgemm *g = tc_chrome_grow_big(f->gemm, &f->gemmcap, f->ngemm + 1, sizeof(*g),
+						     &f->big_gemm);
 		if (!g)
 			return -1;
 		f->gemm = g;
@@ -1239,7 +699,7 @@ static int op_cpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek
 		op->cls = TC_CLASS_OTHER;
 		return 0;
 	}
-	if (coll_from_dims(c, f, op, nf, a) < 0)
+	if (tc_chrome_coll_from_dims(c, f, op, nf, a) < 0)
 		return -1;
 	if (ek == E_ANNOT) {
 		op->kind = TC_KIND_ANNOTATION;
@@ -1251,10 +711,10 @@ static int op_cpu(struct rctx *c, struct rfile *f, struct rop *op, enum ekind ek
 	if (nf->flags & RN_BACKWARD)
 		op->flags |= TC_FLAG_BACKWARD;
 	if (a->has & (A_COLL | A_NELEMS | A_ONELEMS | A_GSIZE)) {
-		struct rext *x = new_ext(f, op);
+		struct rext *x = tc_chrome_new_ext(f, op);
 		if (!x)
 			return -1;
-		coll_from_args(c, a, x);
+		tc_chrome_coll_from_args(c, a, x);
 	}
 	if (a->has & A_DIMS)
 		return op_cpu_work(c, f, op, nm, nf, a);
@@ -1270,7 +730,8 @@ static int event_op(struct rctx *c, struct rfile *f, char ph, enum ekind ek, con
 	 * have to find it there) */
 	if (f->n >= c->run_ops && !f->open_bs)
 		TC_TRY(tc_chrome_spill(f, err));
-	struct rop *nops = grow_big(f->ops, &f->cap, f->n + 1, sizeof(*nops), &f->big_ops);
+	struct rop *nops =
+	    tc_chrome_grow_big(f->ops, &f->cap, f->n + 1, sizeof(*nops), &f->big_ops);
 	if (!nops)
 		return tc_err_set(err, TC_ENOMEM, "out of memory");
 	f->ops = nops;
@@ -1279,14 +740,15 @@ static int event_op(struct rctx *c, struct rfile *f, char ph, enum ekind ek, con
 	op->seq = (uint32_t)f->nseq;
 	op->ts = ts;
 	op->dur = ph == 'B' ? -1 : dur;
-	op->name = e->has_name ? intern_jv(c, &e->name) : 0;
-	op->corr = a->has & A_CORR ? arg_u64(&a->corr) : 0;
-	op->ext = a->has & A_EXT ? arg_u64(&a->ext) : 0;
+	op->name = e->has_name ? tc_chrome_intern_jv(c, &e->name) : 0;
+	op->corr = a->has & A_CORR ? tc_chrome_arg_u64(&a->corr) : 0;
+	op->ext = a->has & A_EXT ? tc_chrome_arg_u64(&a->ext) : 0;
 	if (ts < f->ts_min)
 		f->ts_min = ts;
 	const char *nm = tc_strtab_get(&c->names, op->name);
 	const struct rname *nf = name_facts(c, op->name);
-	int64_t pid = e->has_pid ? id_of(&e->pid) : 0, tid = e->has_tid ? id_of(&e->tid) : 0;
+	int64_t pid = e->has_pid ? tc_chrome_id_of(&e->pid) : 0,
+		tid = e->has_tid ? tc_chrome_id_of(&e->tid) : 0;
 	if (!op->corr && ek != E_CPU && ek != E_ANNOT &&
 	    tc_map64_put(&f->nocorr, tc_chrome_place(pid, tid, ts),
 			 (f->nseq + 1) | (uint64_t)(ek == E_RUNTIME) << 63) < 0)
@@ -1349,7 +811,8 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 	if (r != 0)
 		return r;
 	if (f->flow_pass)
-		return flow_event(f, &e) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory") : 0;
+		return tc_chrome_flow_event(f, &e) < 0 ? tc_err_set(err, TC_ENOMEM, "out of memory")
+						       : 0;
 	f->events++;
 	if (!e.has_ph || e.ph.t != TC_J_STR || e.ph.n != 1) {
 		f->unknown_phase++;
@@ -1370,7 +833,7 @@ static int handle_event(struct rctx *c, struct rfile *f, const char **pp, const 
 				  "%s: event %llu at byte %llu: \"args\" is not an object", f->path,
 				  (unsigned long long)idx, (unsigned long long)off);
 
-	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? kind_of_cat(&e.cat, f) : E_CPU;
+	enum ekind ek = e.has_cat && e.cat.t == TC_J_STR ? tc_chrome_kind_of_cat(&e.cat, f) : E_CPU;
 	if (ek == E_SKIP || ek == E_PYTHON || ek == E_GPUANNOT || ek == E_FLOW) {
 		f->skipped++;
 		return 0;
@@ -1401,17 +864,17 @@ static void handle_devices(struct rfile *f, const struct tc_jv *v)
 		const char *it2 = e.p, *end2 = e.p + e.n;
 		while (tc_json_next_member(&it2, end2, &k, &x) == 1) {
 			if (TC_JKEY(&k, "id"))
-				d->id = arg_i64(&x, d->id);
+				d->id = tc_chrome_arg_i64(&x, d->id);
 			else if (TC_JKEY(&k, "name"))
 				tc_json_str(&x, d->name, sizeof(d->name));
 			else if (TC_JKEY(&k, "totalGlobalMem"))
-				d->mem = arg_u64(&x);
+				d->mem = tc_chrome_arg_u64(&x);
 			else if (TC_JKEY(&k, "numSms") || TC_JKEY(&k, "multiProcessorCount"))
-				d->sms = (uint32_t)arg_i64(&x, 0);
+				d->sms = (uint32_t)tc_chrome_arg_i64(&x, 0);
 			else if (TC_JKEY(&k, "computeMajor") || TC_JKEY(&k, "major"))
-				d->major = (int)arg_i64(&x, 0);
+				d->major = (int)tc_chrome_arg_i64(&x, 0);
 			else if (TC_JKEY(&k, "computeMinor") || TC_JKEY(&k, "minor"))
-				d->minor = (int)arg_i64(&x, 0);
+				d->minor = (int)tc_chrome_arg_i64(&x, 0);
 			else if (TC_JKEY(&k, "gcnArchName"))
 				tc_json_str(&x, d->gcn, sizeof(d->gcn));
 		}
@@ -1464,12 +927,12 @@ static void handle_pg_config(struct rctx *c, struct rfile *f, const struct tc_jv
 			if (TC_JKEY(&k, "pg_desc") && x.t == TC_J_STR) {
 				kind = pg_kind_of(&x);
 			} else if (TC_JKEY(&k, "pg_name") && x.t == TC_J_STR) {
-				name = intern_jv(c, &x);
+				name = tc_chrome_intern_jv(c, &x);
 				has_name = 1;
 			} else if (TC_JKEY(&k, "pg_size")) {
-				size = (uint32_t)arg_i64(&x, 0);
+				size = (uint32_t)tc_chrome_arg_i64(&x, 0);
 			} else if (TC_JKEY(&k, "ranks") && x.t == TC_J_ARR && !size) {
-				size = (uint32_t)count_ints(&x, r, 1);
+				size = (uint32_t)tc_chrome_count_ints(&x, r, 1);
 			}
 		}
 		if (has_name && size) {
@@ -1495,9 +958,9 @@ static void handle_top(struct rctx *c, struct rfile *f, const struct tc_jv *k,
 		struct tc_jv kk, x;
 		while (tc_json_next_member(&it, end, &kk, &x) == 1) {
 			if (TC_JKEY(&kk, "rank"))
-				f->rank = (int)arg_i64(&x, -1);
+				f->rank = (int)tc_chrome_arg_i64(&x, -1);
 			else if (TC_JKEY(&kk, "world_size"))
-				f->world = (int)arg_i64(&x, -1);
+				f->world = (int)tc_chrome_arg_i64(&x, -1);
 			else if (TC_JKEY(&kk, "pg_config") && x.t == TC_J_ARR)
 				handle_pg_config(c, f, &x);
 		}

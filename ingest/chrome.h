@@ -232,4 +232,90 @@ int tc_chrome_link(struct rctx *c, struct rfile *f, struct tc_err *err);
 int tc_chrome_write(struct rctx *c, struct rfile *files, size_t n, const char *out_path,
 		    struct tc_err *err);
 
+/* ---- one event's fields (chrome_args.c): its members, args, Input Dims and types, and the
+ * collective it describes; chrome.c splits the stream into events and makes ops of them */
+
+struct evf {
+	struct tc_jv ph, cat, name, pid, tid, ts, dur, args, id;
+	int has_ph, has_cat, has_name, has_pid, has_tid, has_ts, has_dur, has_args, has_id;
+};
+
+enum ekind {
+	E_SKIP,
+	E_CPU,
+	E_ANNOT,
+	E_RUNTIME,
+	E_KERNEL,
+	E_MEMCPY,
+	E_MEMSET,
+	E_SYNC,
+	E_GPUANNOT,
+	E_PYTHON,
+	E_FLOW
+};
+
+#define MAX_IN 16
+#define MAX_RANK 8
+struct inputs {
+	struct tc_shape shapes[MAX_IN];
+	int64_t dims[MAX_IN][MAX_RANK];
+	uint8_t dtypes[MAX_IN];
+	size_t n;
+	struct tc_conv_params conv;
+	int has_conv;
+};
+
+struct argf {
+	struct tc_jv corr, ext, stream, device, dims, types, concrete, coll, nelems, gsize, dtype,
+	    pgname, pgranks, wait_stream, rec_corr, sync_kind, bytes, evidx, mname, out_nelems,
+	    total_alloc, dev_type;
+	unsigned has;
+};
+enum {
+	A_CORR = 1u << 0,
+	A_EXT = 1u << 1,
+	A_STREAM = 1u << 2,
+	A_DEVICE = 1u << 3,
+	A_DIMS = 1u << 4,
+	A_TYPES = 1u << 5,
+	A_CONCRETE = 1u << 6,
+	A_COLL = 1u << 7,
+	A_NELEMS = 1u << 8,
+	A_GSIZE = 1u << 9,
+	A_DTYPE = 1u << 10,
+	A_PGNAME = 1u << 11,
+	A_PGRANKS = 1u << 12,
+	A_WAITS = 1u << 13,
+	A_RECCORR = 1u << 14,
+	A_SYNCK = 1u << 15,
+	A_BYTES = 1u << 16,
+	A_EVIDX = 1u << 17,
+	A_NAME = 1u << 18,
+	A_ONELEMS = 1u << 19,
+	A_TOTALLOC = 1u << 20,
+	A_DEVTYPE = 1u << 21,
+};
+
+enum ekind tc_chrome_kind_of_cat(const struct tc_jv *cat, struct rfile *f);
+void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in);
+void tc_chrome_parse_types(struct rctx *c, const struct tc_jv *v, struct inputs *in);
+void tc_chrome_parse_conv_concrete(const struct tc_jv *v, const char *opname, struct inputs *in);
+int tc_chrome_next_key(const char **pp, const char *end, int *first, struct tc_jv *key);
+int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a);
+int64_t tc_chrome_arg_i64(const struct tc_jv *v, int64_t dflt);
+uint64_t tc_chrome_arg_u64(const struct tc_jv *v);
+int tc_chrome_count_ints(const struct tc_jv *v, int64_t *out, int max);
+void tc_chrome_coll_from_args(struct rctx *c, const struct argf *a, struct rext *x);
+int tc_chrome_coll_from_dims(struct rctx *c, struct rfile *f, struct rop *op,
+			     const struct rname *nf, const struct argf *a);
+int tc_chrome_keep_shapes(struct rfile *f, struct rop *op, const struct inputs *in);
+int tc_chrome_flow_event(struct rfile *f, const struct evf *e);
+
+/* chrome.c's op records, for chrome_args.c */
+struct rext *tc_chrome_new_ext(struct rfile *f, struct rop *op);
+struct rwork *tc_chrome_new_work(struct rfile *f, struct rop *op);
+void *tc_chrome_grow_big(void *p, size_t *cap, size_t need, size_t elem, uint8_t *mapped);
+int64_t tc_chrome_id_of(const struct tc_jv *v);
+uint32_t tc_chrome_intern_jv(struct rctx *c, const struct tc_jv *v);
+
 #endif
