@@ -486,4 +486,9 @@ size_t rp_wait_counts(const struct tc_replay_graph *g, struct rp_wait_count *out
 /* graph.c: position helpers for the analyses */
 uint32_t rp_launch_of(const struct tc_replay_graph *g, uint32_t i);
 
+/* bound.c: each op's step on the source timeline (r->opk, r->step_first), then the split of
+ * every step by bound with spans, busy time, classes, top ops, energy and dollars. */
+int rp_step_index(struct tc_replay *r, struct tc_err *err);
+int rp_analyse_steps(struct tc_replay *r, struct tc_err *err);
+
 #endif
