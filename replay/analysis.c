@@ -342,6 +342,7 @@ static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
 	r->start = prep->start;
 	r->end = prep->end;
 	r->wc = prep->wc;
+	r->steps_only = prep->steps_only;
 	if (!g->finished)
 		return tc_err_set(err, TC_EINVAL, "replay: graph not finished");
 	r->g = g;
@@ -483,6 +484,8 @@ static int run_analyses(struct tc_replay *r, struct tc_err *err)
 	const struct tc_log *log = r->opts.log;
 	steps_project(r);
 	TC_TRY(rp_analyse_steps(r, err));
+	if (r->steps_only)
+		return 0; /* a band draw reads the step times alone */
 	TC_TRY(rp_layout_comm(r, err));
 	if (!r->opts.summary_only)
 		critical_path(r);

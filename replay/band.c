@@ -116,7 +116,19 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	d.log = NULL;
 	d.class_scale = scale;
 	uint64_t seed = 0x74726163656361ULL ^ g->n, sseed = ~seed;
-	int rc = 0;
+	/* every draw has the same steps and each op's step (both from the source timeline):
+	 * built once; a srcmodel run has its own source timeline, so it builds its own */
+	struct rp_stepix ix;
+	int have_ix = 0, rc = 0;
+	if (!r->own_g) {
+		if ((rc = rp_stepix_make(&ix, g, o->max_steps, err)) < 0) {
+			free(step);
+			free(sp);
+			return rc;
+		}
+		have_ix = 1;
+	}
+	int64_t *spare_start = NULL, *spare_end = NULL; /* the last draw's timeline, reused */
 	for (int k = 0; k < draws && rc == 0; k++) {
 		/* every class draws, used or not, so one class's sigma never shifts another's */
 		for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
@@ -131,7 +143,12 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 			fsrc = p / (p + moved > 0 ? p + moved : p);
 		}
 		struct tc_replay *x = NULL;
-		rc = tc_replay_run(&x, g, &d, err);
+		/* the draw reads only the step times: no bound split, tables or energy, and
+		 * fresh pages for the timeline only once */
+		struct rp_prep prep = {.start = spare_start, .end = spare_end, .steps_only = 1};
+		prep.stepix = have_ix ? &ix : NULL;
+		spare_start = spare_end = NULL;
+		rc = rp_run(&x, g, &d, &prep, err);
 		if (rc == 0) {
 			struct tc_replay_summary sm;
 			tc_replay_summarize(x, &sm);
@@ -139,8 +156,17 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 			/* chip to chip: the ratio's own error replaces the target's alone */
 			sp[k] = src_an ? (double)r->src_total_ns / p_total * fsrc : sm.speedup;
 		}
+		if (x) {
+			spare_start = x->start;
+			spare_end = x->end;
+			x->start = x->end = NULL;
+		}
 		tc_replay_free(x);
 	}
+	free(spare_start);
+	free(spare_end);
+	if (have_ix)
+		rp_stepix_free(&ix);
 	if (rc == 0) {
 		/* no measured source step (ONNX without --source): no speedup to bound */
 		int finite = 1;

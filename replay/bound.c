@@ -613,6 +613,8 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	gpu_steps(&A, gens, g->n_lanes);
 	if (job_steps(r) < 0)
 		goto oom;
+	if (r->steps_only)
+		goto out; /* the step times are known: a band draw needs nothing more */
 	/* a summary needs only the projected side */
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;

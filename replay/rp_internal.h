@@ -225,6 +225,7 @@ struct tc_replay {
 	uint32_t *opk;
 	size_t *step_first;
 	int borrowed_ix;	    /* opk and step_first belong to a struct rp_stepix */
+	int steps_only;		    /* a band draw: step spans only, no bound split or tables */
 	int have_ceil;		    /* the host-only run was made: steps[].ceil_ns hold it */
 	size_t cp_step;		    /* the step the critical path was walked on */
 	uint64_t carry_ops;	    /* simulated GPU ops that belong to no step */
@@ -391,6 +392,7 @@ struct rp_prep {
 	struct rp_wcost *wc;
 	struct tc_replay_warnings warn;
 	const struct rp_stepix *stepix; /* borrowed; NULL = build the step index */
+	int steps_only; /* only the step times are read (band.c): skip the other analyses */
 };
 /* The steps of a graph on its source timeline and each op's step: the same for every run of
  * the graph with the same max_steps, so a sweep builds it once (analysis.c). */
