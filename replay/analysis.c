@@ -355,19 +355,6 @@ static int run_new(struct tc_replay **out, const struct tc_replay_graph *g,
 	const struct tc_chip *fc = opts->target ? opts->target : opts->source;
 	r->floor_ns = fc ? tc_chip_min_kernel_ns(fc) : 0;
 	r->src_floor_ns = opts->source ? tc_chip_min_kernel_ns(opts->source) : 0;
-	size_t n = g->n ? g->n : 1;
-	if (!r->start) {
-		r->start = malloc(n * sizeof(*r->start));
-		rp_hugepage(r->start, n * sizeof(*r->start));
-	}
-	if (!r->end) {
-		r->end = malloc(n * sizeof(*r->end));
-		rp_hugepage(r->end, n * sizeof(*r->end));
-	}
-	if (!r->wc)
-		r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
-	if (!r->start || !r->end || !r->wc)
-		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", g->n);
 	if (g->stats.gpu_ops == 0)
 		r->warn.no_gpu_work = 1;
 	if (opts->target && !opts->source) {
@@ -438,6 +425,23 @@ void rp_stepix_free(struct rp_stepix *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* The run's projected start / end per op (unless the caller or the band left them). */
+static int timeline_alloc(struct tc_replay *r, struct tc_err *err)
+{
+	size_t n = r->g->n ? r->g->n : 1;
+	if (!r->start) {
+		r->start = malloc(n * sizeof(*r->start));
+		rp_hugepage(r->start, n * sizeof(*r->start));
+	}
+	if (!r->end) {
+		r->end = malloc(n * sizeof(*r->end));
+		rp_hugepage(r->end, n * sizeof(*r->end));
+	}
+	if (!r->start || !r->end)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops", r->g->n);
+	return 0;
+}
+
 /* Re-time (unless the caller did), the steps and each op's step from the source timeline,
  * the speedup ceiling (host-only run) next; the real run then owns start / end. */
 static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc_err *err)
@@ -453,11 +457,23 @@ static int run_engine(struct tc_replay *r, const struct rp_prep *prep, struct tc
 		r->warn.unknown_work = prep->warn.unknown_work;
 	}
 	TC_TRY(rp_layout_resolve(r, err));
-	if (!have_wc)
-		TC_TRY(rp_retime(r, err));
-	r->peer_ratio = rp_peer_ratio(g, r->wc);
 	r->sim_ns = (int64_t)((tc_now() - t0) * 1e9);
 	TC_TRY(adopt_steps(r, prep->stepix, err));
+	/* the band's draws before this run's own cost vector and timeline exist, so that
+	 * neither is held twice (peak memory); it may leave its timeline arrays for this run */
+	if (rp_band_early(r))
+		TC_TRY(rp_band(r, err));
+	t0 = tc_now();
+	if (!have_wc) {
+		r->wc = calloc(g->n_works ? g->n_works : 1, sizeof(*r->wc));
+		if (!r->wc)
+			return tc_err_set(err, TC_ENOMEM, "replay: out of memory for %zu ops",
+					  g->n);
+		TC_TRY(rp_retime(r, err));
+	}
+	r->peer_ratio = rp_peer_ratio(g, r->wc);
+	r->sim_ns += (int64_t)((tc_now() - t0) * 1e9);
+	TC_TRY(timeline_alloc(r, err));
 	if (!r->opts.summary_only)
 		TC_TRY(ceiling_run(r, err));
 	t0 = tc_now();
@@ -489,7 +505,8 @@ static int run_analyses(struct tc_replay *r, struct tc_err *err)
 	TC_TRY(rp_layout_comm(r, err));
 	if (!r->opts.summary_only)
 		critical_path(r);
-	TC_TRY(rp_band(r, err));
+	if (!r->band_done)
+		TC_TRY(rp_band(r, err));
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)

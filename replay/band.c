@@ -59,12 +59,50 @@ static double pct(const double *v, int n, double p)
 #define BAND_OPS_BUDGET 20e6
 #define BAND_MIN_DRAWS 10
 
+/* Only a modelled source side (srcmodel.c) makes the draws read the run's own figures. */
+int rp_band_early(const struct tc_replay *r)
+{
+	return !r->g->src_model;
+}
+
+/* The draws' step index: the run's own when its steps are still as build_steps left them
+ * (before the simulation), else built once for all draws (ix_owned). have = 0: each draw
+ * builds its own (a srcmodel run, whose source timeline is the model's). */
+static int band_stepix(const struct tc_replay *r, struct rp_stepix *ix, int *have, int *ix_owned,
+		       struct tc_err *err)
+{
+	const struct tc_replay_graph *g = r->g;
+	*have = *ix_owned = 0;
+	if (r->own_g)
+		return 0;
+	if (!r->band_done && r->step_first && rp_band_early(r)) {
+		*ix =
+		    (struct rp_stepix){.g = g,
+				       .max_steps = r->opts.max_steps,
+				       .steps = r->steps,
+				       .n_steps = r->n_steps,
+				       .cap_steps = (g->n_steps ? g->n_steps : 0) + g->max_rank + 1,
+				       .opk = r->opk,
+				       .step_first = r->step_first,
+				       .no_steps = r->warn.no_steps};
+		*have = 1;
+		return 0;
+	}
+	TC_TRY(rp_stepix_make(ix, g, r->opts.max_steps, err));
+	*have = *ix_owned = 1;
+	return 0;
+}
+
 int rp_band(struct tc_replay *r, struct tc_err *err)
 {
 	struct tc_replay_band *b = &r->band;
 	const struct tc_replay_opts *o = &r->opts;
 	const struct tc_replay_graph *g = r->g;
 	memset(b, 0, sizeof(*b));
+	int was_done = r->band_done;
+	r->band_done = 1;
+	if (was_done)
+		return 0;
 	if (o->band_draws <= 0 || !o->target || o->summary_only)
 		return 0;
 	uint64_t analytic = 0, measured = 0;
@@ -119,14 +157,11 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	/* every draw has the same steps and each op's step (both from the source timeline):
 	 * built once; a srcmodel run has its own source timeline, so it builds its own */
 	struct rp_stepix ix;
-	int have_ix = 0, rc = 0;
-	if (!r->own_g) {
-		if ((rc = rp_stepix_make(&ix, g, o->max_steps, err)) < 0) {
-			free(step);
-			free(sp);
-			return rc;
-		}
-		have_ix = 1;
+	int have_ix, ix_owned, rc = band_stepix(r, &ix, &have_ix, &ix_owned, err);
+	if (rc < 0) {
+		free(step);
+		free(sp);
+		return rc;
 	}
 	int64_t *spare_start = NULL, *spare_end = NULL; /* the last draw's timeline, reused */
 	for (int k = 0; k < draws && rc == 0; k++) {
@@ -163,9 +198,14 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 		}
 		tc_replay_free(x);
 	}
-	free(spare_start);
-	free(spare_end);
-	if (have_ix)
+	if (!r->start && !r->end && spare_start) { /* before the run's simulation: its arrays */
+		r->start = spare_start;
+		r->end = spare_end;
+	} else {
+		free(spare_start);
+		free(spare_end);
+	}
+	if (ix_owned)
 		rp_stepix_free(&ix);
 	if (rc == 0) {
 		/* no measured source step (ONNX without --source): no speedup to bound */

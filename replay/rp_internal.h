@@ -226,6 +226,7 @@ struct tc_replay {
 	size_t *step_first;
 	int borrowed_ix;	    /* opk and step_first belong to a struct rp_stepix */
 	int steps_only;		    /* a band draw: step spans only, no bound split or tables */
+	int band_done;		    /* rp_band ran (before the simulation where it could) */
 	int have_ceil;		    /* the host-only run was made: steps[].ceil_ns hold it */
 	size_t cp_step;		    /* the step the critical path was walked on */
 	uint64_t carry_ops;	    /* simulated GPU ops that belong to no step */
@@ -430,7 +431,12 @@ void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct t
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
 /* memfit.c: the memory fit of a finished run (r->memory) */
 void rp_memfit(struct tc_replay *r);
-/* band.c: the uncertainty band of a finished run (r->band; nothing when not asked for) */
+/* band.c: the uncertainty band of a run (r->band; nothing when not asked for). Its draws do
+ * not read the run's own timeline unless the source side is a model (rp_band_early false):
+ * then it runs before the simulation, and leaves r->start / r->end (when NULL) to its last
+ * draw's arrays, so the two timelines never coexist (peak memory) and no fresh pages are
+ * touched twice. Otherwise it runs after the analyses. */
+int rp_band_early(const struct tc_replay *r);
 int rp_band(struct tc_replay *r, struct tc_err *err);
 /* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */
 struct rp_edges {
