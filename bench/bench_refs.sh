@@ -110,3 +110,31 @@ for round in 1 2; do
 		"$basebin/bench/bench_replay" "$TMP/gen.tcs" --load "$REPEAT" | sed 's/^load+graph *//'
 	fi
 done
+
+# tracecast project end to end: read + graph + the run + its analyses + the uncertainty band
+# (on by default: at least 10 draws, each a whole simulation) + the text report. Ops are the
+# replayed ones project prints; best of REPEAT by CPU, with that run's peak RSS.
+e2e() { # label bin args...
+	l=$1
+	bin=$2
+	shift 2
+	b=
+	for i in $(seq "$REPEAT"); do
+		/usr/bin/time -f "%U %S %e %M" -o "$TMP/t" "$bin" -q project "$TMP/gen.tcs" "$@" \
+			>"$TMP/p.txt" 2>"$TMP/err" || { cat "$TMP/err" >&2; return 1; }
+		r=$(cat "$TMP/t")
+		if [ -z "$b" ] || awk -v a="$r" -v c="$b" 'BEGIN { split(a, x); split(c, y); exit !(x[1] + x[2] < y[1] + y[2]) }'; then
+			b=$r
+		fi
+	done
+	ops=$(awk 'NR == 2 { print $1; exit }' "$TMP/p.txt")
+	echo "$b" | awk -v l="$l" -v n="$ops" '{ c = $1 + $2; printf "  %-28s %6.2f s cpu %6.2f M ops/s   %6.2f s wall   peak %6.1f MB = %5.1f B/op\n",
+		l, c, n / 1e6 / (c > 0 ? c : 1e-9), $3, $4 / 1024, $4 * 1024 / n }'
+}
+echo "== project end to end (gen_replay, $GEN_OPS ops, 8 ranks, --target mi300x)"
+e2e "this build" "$TC" --target mi300x
+e2e "this build, --no-band" "$TC" --target mi300x --no-band
+if [ -n "$basebin" ]; then
+	e2e "base" "$basebin/cli/tracecast" --target mi300x
+	e2e "base, --no-band" "$basebin/cli/tracecast" --target mi300x --no-band
+fi
