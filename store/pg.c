@@ -1,7 +1,14 @@
 /* pg.c - the PostgreSQL backend (libpq): many machines write one database. Parameters go as
  * text; float columns come back reformatted by tc_fmt_double so both backends print the same
  * digits. Schema creation is serialised with an advisory lock taken inside the transaction,
- * so shards starting together do not race on CREATE TABLE. */
+ * so shards starting together do not race on CREATE TABLE.
+ *
+ * libpq is opened (dlopen) when a postgresql:// database is, not linked: its dependency tree
+ * (OpenSSL, Kerberos, LDAP, GnuTLS: about 30 libraries) cost every tracecast process about
+ * 6 ms of loading and relocations (14.9 M of `tracecast --version`'s 15 M instructions),
+ * more than parsing a small trace. Each open store holds its own handle and entry points;
+ * the loader counts the references. */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +19,59 @@
 #define OID_FLOAT4 700
 #define OID_FLOAT8 701
 #define OID_NUMERIC 1700
+
+/* every libpq function the backend calls, typed from libpq-fe.h */
+#define PQ_FNS(X)                                                                                  \
+	X(PQconnectdb)                                                                             \
+	X(PQstatus)                                                                                \
+	X(PQerrorMessage)                                                                          \
+	X(PQsetNoticeProcessor)                                                                    \
+	X(PQexec)                                                                                  \
+	X(PQexecParams)                                                                            \
+	X(PQresultStatus)                                                                          \
+	X(PQresultErrorField)                                                                      \
+	X(PQresultErrorMessage)                                                                    \
+	X(PQclear)                                                                                 \
+	X(PQcmdTuples)                                                                             \
+	X(PQnfields)                                                                               \
+	X(PQntuples)                                                                               \
+	X(PQfname)                                                                                 \
+	X(PQftype)                                                                                 \
+	X(PQgetisnull)                                                                             \
+	X(PQgetvalue)                                                                              \
+	X(PQfinish)
+
+struct pq {
+	void *lib;
+	PGconn *c;
+#define PQ_FIELD(f) __typeof__(f) *f;
+	PQ_FNS(PQ_FIELD)
+#undef PQ_FIELD
+};
+
+/* The client library and its entry points into P (P->lib set even on a missing symbol, so
+ * that pg_close releases it). */
+static int pq_load(struct pq *P, const char *name, struct tc_err *err)
+{
+	static const char *const sonames[] = {"libpq.so.5", "libpq.so"};
+	for (size_t k = 0; k < sizeof(sonames) / sizeof(*sonames) && !P->lib; k++)
+		P->lib = dlopen(sonames[k], RTLD_NOW | RTLD_LOCAL);
+	if (!P->lib)
+		return tc_err_set(
+		    err, TC_EDB,
+		    "%s: the PostgreSQL client library (libpq.so.5) cannot be loaded: "
+		    "%s (Debian: apt-get install libpq5)",
+		    name, dlerror());
+	void *sym;
+#define PQ_SYM(f)                                                                                  \
+	if (!(sym = dlsym(P->lib, #f)))                                                            \
+		return tc_err_set(err, TC_EDB, "%s: libpq.so.5 has no %s: too old a libpq", name,  \
+				  #f);                                                             \
+	memcpy(&P->f, &sym, sizeof(sym));
+	PQ_FNS(PQ_SYM)
+#undef PQ_SYM
+	return 0;
+}
 
 static void quiet_notice(void *arg, const char *msg)
 {
@@ -34,36 +94,48 @@ static const char *first_line(const char *m, char *buf, size_t n)
 static int pg_open(struct tc_store *s, const char *uri, struct tc_err *err)
 {
 	char buf[512];
-	PGconn *c = PQconnectdb(uri);
-	s->conn = c;
+	struct pq *P = calloc(1, sizeof(*P));
+	s->conn = P;
+	if (!P)
+		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
+	TC_TRY(pq_load(P, s->name, err));
+	PGconn *c = P->c = P->PQconnectdb(uri);
 	if (!c)
 		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
-	if (PQstatus(c) != CONNECTION_OK)
+	if (P->PQstatus(c) != CONNECTION_OK)
 		return tc_err_set(err, TC_EDB, "%s: cannot connect: %s", s->name,
-				  first_line(PQerrorMessage(c), buf, sizeof(buf)));
-	PQsetNoticeProcessor(c, quiet_notice, NULL);
-	PGresult *r = PQexec(
+				  first_line(P->PQerrorMessage(c), buf, sizeof(buf)));
+	P->PQsetNoticeProcessor(c, quiet_notice, NULL);
+	PGresult *r = P->PQexec(
 	    c, s->opts.read_only
 		   ? "SET default_transaction_read_only = on; SET client_min_messages = warning"
 		   : "SET client_min_messages = warning");
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
+	int ok = P->PQresultStatus(r) == PGRES_COMMAND_OK;
+	P->PQclear(r);
 	if (!ok)
 		return tc_err_set(err, TC_EDB, "%s: %s", s->name,
-				  first_line(PQerrorMessage(c), buf, sizeof(buf)));
+				  first_line(P->PQerrorMessage(c), buf, sizeof(buf)));
 	return 0;
 }
 
 static void pg_close(struct tc_store *s)
 {
-	PQfinish(s->conn);
+	struct pq *P = s->conn;
+	if (P) {
+		if (P->c)
+			P->PQfinish(P->c);
+		if (P->lib)
+			dlclose(P->lib);
+		free(P);
+	}
 	s->conn = NULL;
 }
 
 static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *p, size_t np,
 		   struct tc_store_rows **rows, int64_t *changes, struct tc_err *err)
 {
-	PGconn *c = s->conn;
+	const struct pq *P = s->conn;
+	PGconn *c = P->c;
 	const char **vals = NULL;
 	char *nums = NULL;
 	char buf[512];
@@ -95,42 +167,42 @@ static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *
 			break;
 		}
 	}
-	PGresult *r = PQexecParams(c, sql, (int)np, NULL, vals, NULL, NULL, 0);
+	PGresult *r = P->PQexecParams(c, sql, (int)np, NULL, vals, NULL, NULL, 0);
 	free(vals);
 	free(nums);
-	ExecStatusType st = PQresultStatus(r);
+	ExecStatusType st = P->PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (PQstatus(c) != CONNECTION_OK)
+		const char *state = P->PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (P->PQstatus(c) != CONNECTION_OK)
 			rc = tc_err_set(err, TC_EDB, "%s: connection lost: %s", s->name,
-					first_line(PQerrorMessage(c), buf, sizeof(buf)));
+					first_line(P->PQerrorMessage(c), buf, sizeof(buf)));
 		else if (state && strcmp(state, "25006") == 0)
 			rc = tc_err_set(err, TC_EDB, "%s: read-only: %s", s->name,
-					first_line(PQresultErrorMessage(r), buf, sizeof(buf)));
+					first_line(P->PQresultErrorMessage(r), buf, sizeof(buf)));
 		else
 			rc = tc_err_set(err, TC_EDB, "%s: %s", s->name,
-					first_line(PQresultErrorMessage(r), buf, sizeof(buf)));
-		PQclear(r);
+					first_line(P->PQresultErrorMessage(r), buf, sizeof(buf)));
+		P->PQclear(r);
 		return rc;
 	}
 	if (changes) {
-		const char *t = PQcmdTuples(r);
+		const char *t = P->PQcmdTuples(r);
 		*changes = t && *t ? strtoll(t, NULL, 10) : 0;
 	}
 	if (rows) {
 		struct tc_store_rows *out = NULL;
-		int nc = PQnfields(r), nr = PQntuples(r);
+		int nc = P->PQnfields(r), nr = P->PQntuples(r);
 		const char **cells = calloc((size_t)nc + 1, sizeof(*cells));
 		char *fmt = malloc((size_t)nc * 64 + 1);
 		if (!cells || !fmt || store_rows_new(&out, (size_t)nc) < 0)
 			goto oom;
 		for (int k = 0; k < nc; k++)
-			if (store_rows_set_name(out, (size_t)k, PQfname(r, k)) < 0)
+			if (store_rows_set_name(out, (size_t)k, P->PQfname(r, k)) < 0)
 				goto oom;
 		for (int i = 0; i < nr; i++) {
 			for (int k = 0; k < nc; k++) {
-				Oid t = PQftype(r, k);
-				cells[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+				Oid t = P->PQftype(r, k);
+				cells[k] = P->PQgetisnull(r, i, k) ? NULL : P->PQgetvalue(r, i, k);
 				if (cells[k] &&
 				    (t == OID_FLOAT8 || t == OID_FLOAT4 || t == OID_NUMERIC))
 					cells[k] =
@@ -143,16 +215,16 @@ static int pg_exec(struct tc_store *s, const char *sql, const struct store_val *
 		free(fmt);
 		store_rows_finish(out);
 		*rows = out;
-		PQclear(r);
+		P->PQclear(r);
 		return 0;
 	oom:
 		free(cells);
 		free(fmt);
 		tc_store_rows_free(out);
-		PQclear(r);
+		P->PQclear(r);
 		return tc_err_set(err, TC_ENOMEM, "%s: out of memory", s->name);
 	}
-	PQclear(r);
+	P->PQclear(r);
 	return 0;
 }
 
