@@ -473,6 +473,42 @@ static long last_enqueued_before(const struct tc_replay_graph *g, const struct r
 	return lo - 1;
 }
 
+/* Synchronisations are resolved in time order per rank, so the searches on one stream come
+ * with times that rarely go back: a cursor per lane walks forward from the last answer instead
+ * of a binary search per query (each probe was three dependent loads: the order, the launch,
+ * its start). Only for lanes whose enqueue times never decrease, where the answer (the count
+ * of ops enqueued before t) is the same whichever way it is found; other lanes, and a time
+ * that goes back, take the binary search. */
+struct enq_cur {
+	int64_t t;     /* the last query's time */
+	uint32_t pos;  /* its answer + 1 (ops enqueued before t) */
+	uint8_t state; /* 0: not checked yet, 1: sorted, 2: not sorted */
+};
+
+static long last_enqueued_cur(const struct tc_replay_graph *g, struct enq_cur *cur, uint32_t lane,
+			      int64_t t)
+{
+	const struct rp_lane *L = &g->lanes[lane];
+	struct enq_cur *c = &cur[lane];
+	const uint32_t *ord = g->order + L->off;
+	if (c->state == 0) {
+		c->state = 1;
+		for (uint32_t k = 1; k < L->len && c->state == 1; k++)
+			if (enqueue_ts(g, ord[k]) < enqueue_ts(g, ord[k - 1]))
+				c->state = 2;
+		c->t = INT64_MIN;
+		c->pos = 0;
+	}
+	if (c->state != 1 || t < c->t)
+		return last_enqueued_before(g, L, t);
+	uint32_t k = c->pos;
+	while (k < L->len && enqueue_ts(g, ord[k]) < t)
+		k++;
+	c->t = t;
+	c->pos = k;
+	return (long)k - 1;
+}
+
 static int is_gpu_lane(const struct tc_replay_graph *g, uint32_t lane)
 {
 	return lane < g->n_lanes &&
@@ -719,7 +755,7 @@ static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **
 
 /* The edge of an anonymous wait (op w), or 0 when none can be inferred. */
 static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size_t n, uint32_t w,
-		      struct rp_edges *E)
+		      struct rp_edges *E, struct enq_cur *cur)
 {
 	uint32_t lane = g->lane[w];
 	int64_t t = g->ts[w];
@@ -736,8 +772,8 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 	uint32_t pl = g->lane[L[lo - 1].op], nl = g->lane[L[lo].op];
 	if (pl == nl || g->lanes[pl].rank != g->lanes[nl].rank)
 		return 0;
-	long p = last_enqueued_before(g, &g->lanes[pl], t);
-	long q = last_enqueued_before(g, &g->lanes[nl], t) + 1;
+	long p = last_enqueued_cur(g, cur, pl, t);
+	long q = last_enqueued_cur(g, cur, nl, t) + 1;
 	if (p < 0 || q >= (long)g->lanes[nl].len)
 		return 0;
 	uint32_t src = g->order[g->lanes[pl].off + p], dst = g->order[g->lanes[nl].off + q];
@@ -748,15 +784,15 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 
 /* A stream or device synchronisation (op, on rank at time t): an edge from the last op
  * enqueued before it on each stream it waits for. lane: the stream, when the trace says. */
-static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, uint32_t op, uint32_t rank,
-			int64_t t, uint32_t lane, int lane_ok)
+static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+			uint32_t op, uint32_t rank, int64_t t, uint32_t lane, int lane_ok)
 {
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		if (!is_gpu_lane(g, l) || g->lanes[l].rank != rank)
 			continue;
 		if (g->sub[op] == TC_RT_STREAM_SYNC && lane_ok && l != lane)
 			continue;
-		long p = last_enqueued_before(g, &g->lanes[l], t);
+		long p = last_enqueued_cur(g, cur, l, t);
 		if (p < 0)
 			continue;
 		/* a stream sync whose stream is not recorded syncs every stream, but not one
@@ -775,9 +811,9 @@ static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, uint32_t 
 /* A stream wait or event sync (sync record s, op on a CPU lane): an edge from the op the
  * event captured (ev: event id -> captured op + 1, per rank), or an inferred one when the
  * trace did not name the event. */
-static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struct tc_map64 *ev,
-		      const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s,
-		      uint32_t lane, int lane_ok)
+static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		      const struct tc_map64 *ev, const struct rp_launch *launches,
+		      size_t n_launches, const struct rp_sync *s, uint32_t lane, int lane_ok)
 {
 	uint32_t op = s->op;
 	uint64_t cap = 0;
@@ -785,7 +821,7 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 		/* the trace did not say which event: infer it from the launches around the
 		 * wait, or count it */
 		int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
-			      ? infer_wait(g, launches, n_launches, op, E)
+			      ? infer_wait(g, launches, n_launches, op, E, cur)
 			      : 0;
 		if (got < 0)
 			return TC_ENOMEM;
@@ -815,7 +851,7 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 		return 0;
 	/* the waiting stream's next op enqueued after the wait call */
 	const struct rp_lane *L = &g->lanes[lane];
-	long p = last_enqueued_before(g, L, g->ts[op]) + 1;
+	long p = last_enqueued_cur(g, cur, lane, g->ts[op]) + 1;
 	if (p >= (long)L->len)
 		return 0;
 	uint32_t dst = g->order[L->off + p];
@@ -828,8 +864,9 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 }
 
 /* One synchronisation record, in time order; ev holds each rank's events recorded so far. */
-static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct tc_map64 *ev,
-		    const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s)
+static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		    struct tc_map64 *ev, const struct rp_launch *launches, size_t n_launches,
+		    const struct rp_sync *s)
 {
 	uint32_t op = s->op, rank = g->lanes[g->lane[op]].rank;
 	if (is_gpu_lane(g, g->lane[op]))
@@ -840,20 +877,59 @@ static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct tc_map
 	switch (g->sub[op]) {
 	case TC_RT_STREAM_SYNC:
 	case TC_RT_DEVICE_SYNC:
-		return sync_streams(g, E, op, rank, t, lane, lane_ok);
+		return sync_streams(g, E, cur, op, rank, t, lane, lane_ok);
 	case TC_RT_EVENT_RECORD: {
 		if (!lane_ok)
 			return 0;
-		long p = last_enqueued_before(g, &g->lanes[lane], t);
+		long p = last_enqueued_cur(g, cur, lane, t);
 		uint64_t cap = p < 0 ? 0 : (uint64_t)g->order[g->lanes[lane].off + p] + 1;
 		return tc_map64_put(&ev[rank], s->event, cap) < 0 ? TC_ENOMEM : 0;
 	}
 	case TC_RT_STREAM_WAIT_EVENT:
 	case TC_RT_EVENT_SYNC:
-		return wait_event(g, E, &ev[rank], launches, n_launches, s, lane, lane_ok);
+		return wait_event(g, E, cur, &ev[rank], launches, n_launches, s, lane, lane_ok);
 	default:
 		return 0;
 	}
+}
+
+/* Syncs by (rank, time, op): a stable counting sort by rank keeps them in op order, which is
+ * time order on most traces, so each rank's run is then only checked; the merge sort (a
+ * twentieth of load + graph, its comparator two dependent loads per side) runs only on a run
+ * found out of order. The order being total, the result is the one sync_cmp defines. */
+static int sort_syncs(struct tc_replay_graph *g)
+{
+	size_t n = g->n_syncs, nr = (size_t)g->max_rank + 1;
+	if (n < 2)
+		return 0;
+	size_t *off = calloc(nr + 1, sizeof(*off));
+	struct rp_sync *out = malloc(n * sizeof(*out));
+	if (!off || !out) {
+		free(off);
+		free(out);
+		return TC_ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		off[g->lanes[g->lane[g->syncs[k].op]].rank + 1]++;
+	for (size_t q = 0; q < nr; q++)
+		off[q + 1] += off[q];
+	for (size_t k = 0; k < n; k++)
+		out[off[g->lanes[g->lane[g->syncs[k].op]].rank]++] = g->syncs[k];
+	free(off);
+	free(g->syncs);
+	g->syncs = out;
+	g->cap_syncs = n;
+	for (size_t a = 0; a < n;) {
+		size_t z = a + 1, sorted = 1;
+		uint32_t rank = g->lanes[g->lane[out[a].op]].rank;
+		for (; z < n && g->lanes[g->lane[out[z].op]].rank == rank; z++)
+			if (sorted && sync_cmp(&out[z - 1], &out[z], g) > 0)
+				sorted = 0;
+		if (!sorted && tc_msort(out + a, z - a, sizeof(*out), sync_cmp, g) < 0)
+			return TC_ENOMEM;
+		a = z;
+	}
+	return 0;
 }
 
 static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
@@ -869,11 +945,13 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	/* Records and waits are resolved in time order: an event id is reused many times and a
 	 * wait refers to the latest record before it. Events are per rank. */
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
-	int rc = ev ? 0 : TC_ENOMEM;
-	if (!rc && tc_msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
+	struct enq_cur *cur = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*cur));
+	int rc = ev && cur ? 0 : TC_ENOMEM;
+	if (!rc && sort_syncs(g) < 0)
 		rc = TC_ENOMEM;
 	for (size_t k = 0; !rc && k < g->n_syncs; k++)
-		rc = sync_one(g, E, ev, launches, n_launches, &g->syncs[k]);
+		rc = sync_one(g, E, cur, ev, launches, n_launches, &g->syncs[k]);
+	free(cur);
 	if (ev)
 		for (uint32_t r = 0; r <= g->max_rank; r++)
 			tc_map64_free(&ev[r]);
