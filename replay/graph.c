@@ -391,26 +391,39 @@ static int start_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
 	return point_cmp(g, a << 1, b << 1);
 }
 
+/* A pending end point with its time: most comparisons are decided by the time, without the
+ * loads of the op's start and duration that point_cmp makes. */
+struct rp_hpt {
+	int64_t t;
+	uint32_t p;
+};
+
+static inline int hpt_less(const struct tc_replay_graph *g, struct rp_hpt a, struct rp_hpt b)
+{
+	return a.t != b.t ? a.t < b.t : point_cmp(g, a.p, b.p) < 0;
+}
+
 /* Points of one CPU lane from its ops sorted by start: ends are merged in from a min-heap,
  * which stays as small as the nesting depth for well-formed traces. */
 static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size_t n, uint32_t *out)
 {
-	uint32_t *heap = NULL;
+	struct rp_hpt *heap = NULL;
 	size_t hn = 0, hcap = 0, k = 0;
 	for (size_t s = 0; s <= n; s++) {
-		uint32_t sp = s < n ? ops[s] << 1 : 0;
-		while (hn && (s == n || point_cmp(g, heap[0], sp) < 0)) {
-			out[k++] = heap[0];
+		uint32_t op = s < n ? ops[s] : 0;
+		struct rp_hpt sp = {s < n ? g->ts[op] : 0, op << 1};
+		while (hn && (s == n || hpt_less(g, heap[0], sp))) {
+			out[k++] = heap[0].p;
 			heap[0] = heap[--hn];
 			for (size_t i = 0;;) {
 				size_t l = 2 * i + 1, r = l + 1, m = i;
-				if (l < hn && point_cmp(g, heap[l], heap[m]) < 0)
+				if (l < hn && hpt_less(g, heap[l], heap[m]))
 					m = l;
-				if (r < hn && point_cmp(g, heap[r], heap[m]) < 0)
+				if (r < hn && hpt_less(g, heap[r], heap[m]))
 					m = r;
 				if (m == i)
 					break;
-				uint32_t t = heap[i];
+				struct rp_hpt t = heap[i];
 				heap[i] = heap[m];
 				heap[m] = t;
 				i = m;
@@ -418,15 +431,15 @@ static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size
 		}
 		if (s == n)
 			break;
-		out[k++] = sp;
+		out[k++] = sp.p;
 		if (hn == hcap && tc_grow((void **)&heap, &hcap, hn + 1, sizeof(*heap)) < 0) {
 			free(heap);
 			return TC_ENOMEM;
 		}
 		size_t i = hn++;
-		heap[i] = sp | 1;
-		while (i && point_cmp(g, heap[i], heap[(i - 1) / 2]) < 0) {
-			uint32_t t = heap[i];
+		heap[i] = (struct rp_hpt){sp.t + rp_dur0(g, op), sp.p | 1};
+		while (i && hpt_less(g, heap[i], heap[(i - 1) / 2])) {
+			struct rp_hpt t = heap[i];
 			heap[i] = heap[(i - 1) / 2];
 			heap[(i - 1) / 2] = t;
 			i = (i - 1) / 2;
