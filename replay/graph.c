@@ -166,9 +166,19 @@ static int wtab_rehash(struct tc_replay_graph *g, size_t cap)
 	return 0;
 }
 
-/* Index of the record equal to *w, added when new. */
+#define RP_WHINT 4096u
+
+/* Index of the record equal to *w, added when new. Records are unique, so the one found
+ * first by the name's hint is the one the hash table would find, without hashing. */
 static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint32_t *out)
 {
+	if (!g->whint && !(g->whint = calloc(RP_WHINT, sizeof(*g->whint))))
+		return TC_ENOMEM;
+	uint32_t *hint = &g->whint[w->name & (RP_WHINT - 1)];
+	if (*hint && work_eq(&g->works[*hint - 1], w)) {
+		*out = *hint - 1;
+		return 0;
+	}
 	if (2 * (g->n_works + 1) > g->wtab_cap &&
 	    wtab_rehash(g, g->wtab_cap ? 2 * g->wtab_cap : 1024) < 0)
 		return TC_ENOMEM;
@@ -176,6 +186,7 @@ static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint3
 	for (; g->wtab[h]; h = (h + 1) & (g->wtab_cap - 1))
 		if (work_eq(&g->works[g->wtab[h] - 1], w)) {
 			*out = g->wtab[h] - 1;
+			*hint = g->wtab[h];
 			return 0;
 		}
 	if (g->n_works >= RP_MAX_OPS ||
@@ -184,6 +195,7 @@ static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint3
 		return TC_ENOMEM;
 	g->works[g->n_works] = *w;
 	g->wtab[h] = (uint32_t)g->n_works + 1;
+	*hint = g->wtab[h];
 	*out = (uint32_t)g->n_works++;
 	return 0;
 }
@@ -1177,6 +1189,8 @@ static void drop_build_state(struct tc_replay_graph *g)
 	free(g->wtab);
 	g->wtab = NULL;
 	g->wtab_cap = 0;
+	free(g->whint);
+	g->whint = NULL;
 	free(g->syncs);
 	g->syncs = NULL;
 	free(g->ckeys);
@@ -1284,6 +1298,7 @@ void tc_replay_graph_free(struct tc_replay_graph *g)
 	free(g->big);
 	free(g->works);
 	free(g->wtab);
+	free(g->whint);
 	free(g->in_off);
 	free(g->in_src);
 	free(g->lanes);
