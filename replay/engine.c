@@ -506,6 +506,34 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 		wake(s, l);
 }
 
+/* head_time for a GPU lane's next op in the common case (measured, its stream's previous op
+ * and every in-edge timed, nothing forced or switched off), inlined into the lane's loop;
+ * anything else, parking included, goes to head_time, which gives the same time. */
+static inline int gpu_head(struct sim *s, uint32_t l, const struct rp_lane *L, int64_t *out)
+{
+	const struct tc_replay_graph *g = s->g;
+	uint32_t cur = s->ls[l].cursor;
+	if (cur >= L->len)
+		return 0;
+	const uint32_t *ord = g->order + L->off;
+	uint32_t i = ord[cur], prev = ord[cur - 1];
+	int64_t pe = s->r->end[prev];
+	if (pe == UNSET || s->force || (g->flags[i] & RP_F_ANALYTIC) || s->r->opts.no_infer_waits)
+		return head_time(s, l, out);
+	struct acc a = {s->r->opts.strict, g->ts[i], 0, 0, 0, 0};
+	acc_edge(&a, pe, rp_src_end(g, prev), L->min_gap);
+	for (uint32_t k = g->in_off[i]; k < g->in_off[i + 1]; k++) {
+		uint32_t key = g->in_src[k];
+		int64_t rp = node_proj(s, key);
+		if (rp == UNSET)
+			return head_time(s, l, out);
+		acc_edge(&a, rp, node_src(g, key),
+			 (key & RP_EDGE_FROM_START) ? L->min_launch_lat : 0);
+	}
+	*out = TC_MAX(acc_time(&a), s->r->start[prev]);
+	return 1;
+}
+
 /* Run lane l from its head at time t until it blocks or ends. A CPU lane's points are mostly
  * host time after the point before (a start with no hand-off to wait for, an end with no
  * in-edge): those are timed here, with the lane's state in registers, as head_time would time
@@ -518,7 +546,7 @@ static void run_lane(struct sim *s, uint32_t l, int64_t t)
 	if (rp_lane_is_gpu(L)) {
 		do
 			run_node(s, l, t);
-		while (head_time(s, l, &t));
+		while (gpu_head(s, l, L, &t));
 		return;
 	}
 	struct lane_state *st = &s->ls[l];
