@@ -67,6 +67,34 @@ static long last_started(const struct tc_replay_graph *g, const struct rp_lane *
 	return a - 1;
 }
 
+/* last_started(g, L, t, 0) on a GPU lane (sorted by start) for times that never decrease:
+ * *at is the previous answer + 1, every op before it started before t. A galloping search from
+ * there: a lane's gap queries walk the other lanes of their rank forward, so each search
+ * touches a few neighbouring ops, not a binary search's far ones (a cache miss each). The
+ * array being sorted, the answer is the one last_started gives. */
+static long last_started_from(const struct tc_replay_graph *g, const struct rp_lane *L, int64_t t,
+			      long *at)
+{
+	const uint32_t *ord = g->order + L->off;
+	long len = (long)L->len, a = *at, b = a, step = 1;
+	while (b < len && g->ts[ord[b]] < t) {
+		a = b + 1;
+		b = a + step;
+		step *= 2;
+	}
+	if (b > len)
+		b = len;
+	while (a < b) {
+		long mid = a + (b - a) / 2;
+		if (g->ts[ord[mid]] < t)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*at = a;
+	return a - 1;
+}
+
 static int bit(const uint8_t *m, uint32_t i)
 {
 	return m[i >> 3] >> (i & 7) & 1;
@@ -155,11 +183,14 @@ static int try_wait(struct wctx *w, uint32_t i)
 #define GAP_WINDOW_NS 10000
 #define GAP_LATE_NS 2000
 
-static int infer_stream_gaps(struct wctx *w, uint32_t l)
+static int infer_stream_gaps(struct wctx *w, uint32_t l, long *at)
 {
 	struct tc_replay_graph *g = w->g;
 	const struct rp_lane *L = &g->lanes[l];
 	uint32_t rank = L->rank;
+	/* ops start in order on lane l, so the searches on each other lane go forward */
+	for (size_t q = w->rl_off[rank]; q < w->rl_off[rank + 1]; q++)
+		at[q - w->rl_off[rank]] = 0;
 	for (uint32_t k = 0; k < L->len; k++) {
 		uint32_t j = g->order[L->off + k], p = k ? g->order[L->off + k - 1] : j;
 		if (g->flags[j] & RP_F_ANALYTIC)
@@ -184,7 +215,7 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 			if (w->rl[q] == l)
 				continue;
 			const struct rp_lane *L2 = &g->lanes[w->rl[q]];
-			long x = last_started(g, L2, t, 0);
+			long x = last_started_from(g, L2, t, &at[q - w->rl_off[rank]]);
 			for (int seen = 0; x >= 0 && seen < WAIT_SCAN; x--, seen++) {
 				uint32_t c = g->order[L2->off + x];
 				int64_t e = rp_src_end(g, c);
@@ -445,9 +476,17 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 		if (!rp_lane_is_gpu(&g->lanes[l]) &&
 		    (rc = walk_lane(&w, (uint32_t)l, stack, waited)) < 0)
 			goto oom;
-	for (uint32_t l = 0; l < g->n_lanes; l++)
-		if (rp_lane_is_gpu(&g->lanes[l]) && (rc = infer_stream_gaps(&w, l)) < 0)
+	{
+		long *at = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*at));
+		if (!at)
 			goto oom;
+		for (uint32_t l = 0; l < g->n_lanes && rc == 0; l++)
+			if (rp_lane_is_gpu(&g->lanes[l]))
+				rc = infer_stream_gaps(&w, l, at);
+		free(at);
+		if (rc < 0)
+			goto oom;
+	}
 	goto out;
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory inferring waits");
