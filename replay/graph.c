@@ -957,7 +957,9 @@ static int sort_syncs(struct tc_replay_graph *g)
 	return 0;
 }
 
-static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
+/* cur: the lanes' search cursors, with launch_edges' sortedness */
+static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		       struct tc_err *err)
 {
 	struct rp_launch *launches = NULL;
 	size_t n_launches = 0;
@@ -970,13 +972,11 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	/* Records and waits are resolved in time order: an event id is reused many times and a
 	 * wait refers to the latest record before it. Events are per rank. */
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
-	struct enq_cur *cur = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*cur));
-	int rc = ev && cur ? 0 : TC_ENOMEM;
+	int rc = ev ? 0 : TC_ENOMEM;
 	if (!rc && sort_syncs(g) < 0)
 		rc = TC_ENOMEM;
 	for (size_t k = 0; !rc && k < g->n_syncs; k++)
 		rc = sync_one(g, E, cur, ev, launches, n_launches, &g->syncs[k]);
-	free(cur);
 	if (ev)
 		for (uint32_t r = 0; r <= g->max_rank; r++)
 			tc_map64_free(&ev[r]);
@@ -1080,8 +1080,10 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 	return 0;
 }
 
-/* Launch edges, blocking copies and per-lane minimum latencies. */
-static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
+/* Launch edges, blocking copies and per-lane minimum latencies; cur gets whether each GPU lane's
+ * enqueue times never decrease (the loop loads them anyway: a pass of its own was a
+ * dependent load per op). */
+static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur)
 {
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		struct rp_lane *L = &g->lanes[l];
@@ -1093,9 +1095,15 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
 		}
 		g->stats.gpu_lanes++;
 		L->busy_ns = 0;
+		int64_t enq_prev = INT64_MIN;
+		uint8_t sorted = 1;
 		for (uint32_t k = 0; k < L->len; k++) {
 			uint32_t i = g->order[L->off + k];
 			uint32_t ln = g->link[i];
+			int64_t enq = g->ts[ln != RP_NONE ? ln : i];
+			if (enq < enq_prev)
+				sorted = 0;
+			enq_prev = enq;
 			L->busy_ns += rp_dur0(g, i);
 			if (k > 0) {
 				int64_t gap = g->ts[i] - rp_src_end(g, g->order[L->off + k - 1]);
@@ -1120,6 +1128,7 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
 		}
 		if (L->min_gap == INT64_MAX)
 			L->min_gap = 0;
+		cur[l] = (struct enq_cur){INT64_MIN, 0, sorted ? 1 : 2};
 	}
 	return 0;
 }
@@ -1203,6 +1212,7 @@ static void drop_build_state(struct tc_replay_graph *g)
 int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
 {
 	struct rp_edges E = {NULL, 0, 0};
+	struct enq_cur *cur = NULL;
 	int rc;
 	if (g->finished)
 		return 0;
@@ -1211,9 +1221,11 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	rc = build_lanes(g, err);
 	if (rc < 0)
 		goto out;
-	if (launch_edges(g, &E) < 0 || rank_minimums(g) < 0)
+	/* zeroed: a lane launch_edges does not see is checked when first searched */
+	cur = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*cur));
+	if (!cur || launch_edges(g, &E, cur) < 0 || rank_minimums(g) < 0)
 		goto oom;
-	if ((rc = build_syncs(g, &E, err)) < 0)
+	if ((rc = build_syncs(g, &E, cur, err)) < 0)
 		goto out;
 	for (size_t k = 0; k < g->n_deps; k++) {
 		if (g->flags[g->deps[k].b] & RP_F_PASSIVE)
@@ -1247,6 +1259,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory building the graph");
 out:
+	free(cur);
 	free(E.e);
 	return rc;
 }
