@@ -451,6 +451,22 @@ static void wake(struct sim *s, uint32_t l)
 	}
 }
 
+/* Wake lane l's waiters when one waits on node ka or kb, the nodes just timed. Every other
+ * waiter waits on a node not timed yet: each node's waiters are woken when it is timed (here,
+ * or in coll_finish), so the check on the keys alone, without loading a time per waiter,
+ * decides as wake would. */
+static void wake_on(struct sim *s, uint32_t l, uint32_t ka, uint32_t kb)
+{
+	const struct lane_state *st = &s->ls[l];
+	for (uint32_t k = 0; k < st->n_waiters; k++) {
+		uint32_t key = s->ls[st->waiters[k]].wait_key;
+		if (key == ka || key == kb) {
+			wake(s, l);
+			return;
+		}
+	}
+}
+
 /* Collective: ends are known once every member has arrived. Each member keeps its source
  * residual (its end minus latest arrival plus the shortest duration), so identity holds. */
 static void coll_finish(struct sim *s, uint32_t c)
@@ -494,6 +510,8 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			s->r->end[i] = rp_tadd(t, rp_pdur(s->r, i));
 		}
 		st->t_last = s->r->end[i];
+		if (st->n_waiters)
+			wake_on(s, l, i << 1 | RP_EDGE_FROM_START, i << 1);
 	} else {
 		uint32_t i = node >> 1;
 		if (node & 1)
@@ -501,9 +519,9 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 		else
 			s->r->start[i] = t;
 		st->t_last = t;
+		if (st->n_waiters)
+			wake_on(s, l, (node & 1) ? i << 1 : (i << 1 | RP_EDGE_FROM_START), RP_NONE);
 	}
-	if (st->n_waiters)
-		wake(s, l);
 }
 
 /* head_time for a GPU lane's next op in the common case (measured, its stream's previous op
@@ -564,7 +582,7 @@ static void run_lane(struct sim *s, uint32_t l, int64_t t)
 			start[i] = t;
 		st->t_last = t;
 		if (st->n_waiters)
-			wake(s, l);
+			wake_on(s, l, (node & 1) ? i << 1 : (i << 1 | RP_EDGE_FROM_START), RP_NONE);
 		if (st->cursor >= L->len)
 			return;
 		uint32_t next = ord[st->cursor], j = next >> 1;
