@@ -451,6 +451,22 @@ static void wake(struct sim *s, uint32_t l)
 	}
 }
 
+/* Wake lane l's waiters when one waits on node ka or kb, the nodes just timed. Every other
+ * waiter waits on a node not timed yet: each node's waiters are woken when it is timed (here,
+ * or in coll_finish), so the check on the keys alone, without loading a time per waiter,
+ * decides as wake would. */
+static void wake_on(struct sim *s, uint32_t l, uint32_t ka, uint32_t kb)
+{
+	const struct lane_state *st = &s->ls[l];
+	for (uint32_t k = 0; k < st->n_waiters; k++) {
+		uint32_t key = s->ls[st->waiters[k]].wait_key;
+		if (key == ka || key == kb) {
+			wake(s, l);
+			return;
+		}
+	}
+}
+
 /* Collective: ends are known once every member has arrived. Each member keeps its source
  * residual (its end minus latest arrival plus the shortest duration), so identity holds. */
 static void coll_finish(struct sim *s, uint32_t c)
@@ -494,6 +510,8 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 			s->r->end[i] = rp_tadd(t, rp_pdur(s->r, i));
 		}
 		st->t_last = s->r->end[i];
+		if (st->n_waiters)
+			wake_on(s, l, i << 1 | RP_EDGE_FROM_START, i << 1);
 	} else {
 		uint32_t i = node >> 1;
 		if (node & 1)
@@ -501,9 +519,83 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 		else
 			s->r->start[i] = t;
 		st->t_last = t;
+		if (st->n_waiters)
+			wake_on(s, l, (node & 1) ? i << 1 : (i << 1 | RP_EDGE_FROM_START), RP_NONE);
 	}
-	if (st->n_waiters)
-		wake(s, l);
+}
+
+/* head_time for a GPU lane's next op in the common case (measured, its stream's previous op
+ * and every in-edge timed, nothing forced or switched off), inlined into the lane's loop;
+ * anything else, parking included, goes to head_time, which gives the same time. */
+static inline int gpu_head(struct sim *s, uint32_t l, const struct rp_lane *L, int64_t *out)
+{
+	const struct tc_replay_graph *g = s->g;
+	uint32_t cur = s->ls[l].cursor;
+	if (cur >= L->len)
+		return 0;
+	const uint32_t *ord = g->order + L->off;
+	uint32_t i = ord[cur], prev = ord[cur - 1];
+	int64_t pe = s->r->end[prev];
+	if (pe == UNSET || s->force || (g->flags[i] & RP_F_ANALYTIC) || s->r->opts.no_infer_waits)
+		return head_time(s, l, out);
+	struct acc a = {s->r->opts.strict, g->ts[i], 0, 0, 0, 0};
+	acc_edge(&a, pe, rp_src_end(g, prev), L->min_gap);
+	for (uint32_t k = g->in_off[i]; k < g->in_off[i + 1]; k++) {
+		uint32_t key = g->in_src[k];
+		int64_t rp = node_proj(s, key);
+		if (rp == UNSET)
+			return head_time(s, l, out);
+		acc_edge(&a, rp, node_src(g, key),
+			 (key & RP_EDGE_FROM_START) ? L->min_launch_lat : 0);
+	}
+	*out = TC_MAX(acc_time(&a), s->r->start[prev]);
+	return 1;
+}
+
+/* Run lane l from its head at time t until it blocks or ends. A CPU lane's points are mostly
+ * host time after the point before (a start with no hand-off to wait for, an end with no
+ * in-edge): those are timed here, with the lane's state in registers, as head_time would time
+ * them; every other point goes through head_time. (The call per point was a fifth of the
+ * engine's instructions.) */
+static void run_lane(struct sim *s, uint32_t l, int64_t t)
+{
+	const struct tc_replay_graph *g = s->g;
+	const struct rp_lane *L = &g->lanes[l];
+	if (rp_lane_is_gpu(L)) {
+		do
+			run_node(s, l, t);
+		while (gpu_head(s, l, L, &t));
+		return;
+	}
+	struct lane_state *st = &s->ls[l];
+	const uint32_t *ord = g->order + L->off;
+	int64_t *start = s->r->start, *end = s->r->end;
+	const double hs = s->r->opts.host_scale;
+	const int niw = s->r->opts.no_infer_waits, swait = g->n_swait && !niw;
+	for (;;) {
+		uint32_t node = ord[st->cursor], i = node >> 1;
+		if (++st->cursor == L->len)
+			s->done_lanes++;
+		if (node & 1)
+			end[i] = TC_MAX(t, start[i]);
+		else
+			start[i] = t;
+		st->t_last = t;
+		if (st->n_waiters)
+			wake_on(s, l, (node & 1) ? i << 1 : (i << 1 | RP_EDGE_FROM_START), RP_NONE);
+		if (st->cursor >= L->len)
+			return;
+		uint32_t next = ord[st->cursor], j = next >> 1;
+		int host_only = (next & 1)
+				    ? g->in_off[j] == g->in_off[j + 1] || (niw && rp_is_iwait(g, j))
+				    : !swait;
+		if (host_only) {
+			int64_t delta = rp_point_time(g, next) - rp_point_time(g, node);
+			t = rp_tadd(t, host_ns(hs, delta));
+		} else if (!head_time(s, l, &t)) {
+			return;
+		}
+	}
 }
 
 /* A stall: lanes parked in a cycle or on collective members that never arrive. Release the
@@ -594,11 +686,7 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err)
 	for (;;) {
 		while (s.hn) {
 			struct ev e = s.heap[--s.hn];
-			uint32_t l = e.lane;
-			int64_t t = e.t;
-			do
-				run_node(&s, l, t);
-			while (head_time(&s, l, &t));
+			run_lane(&s, e.lane, e.t);
 		}
 		if (s.done_lanes >= nl) {
 			/* lanes may be done while a collective still waits for absent members */

@@ -166,9 +166,19 @@ static int wtab_rehash(struct tc_replay_graph *g, size_t cap)
 	return 0;
 }
 
-/* Index of the record equal to *w, added when new. */
+#define RP_WHINT 4096u
+
+/* Index of the record equal to *w, added when new. Records are unique, so the one found
+ * first by the name's hint is the one the hash table would find, without hashing. */
 static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint32_t *out)
 {
+	if (!g->whint && !(g->whint = calloc(RP_WHINT, sizeof(*g->whint))))
+		return TC_ENOMEM;
+	uint32_t *hint = &g->whint[w->name & (RP_WHINT - 1)];
+	if (*hint && work_eq(&g->works[*hint - 1], w)) {
+		*out = *hint - 1;
+		return 0;
+	}
 	if (2 * (g->n_works + 1) > g->wtab_cap &&
 	    wtab_rehash(g, g->wtab_cap ? 2 * g->wtab_cap : 1024) < 0)
 		return TC_ENOMEM;
@@ -176,6 +186,7 @@ static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint3
 	for (; g->wtab[h]; h = (h + 1) & (g->wtab_cap - 1))
 		if (work_eq(&g->works[g->wtab[h] - 1], w)) {
 			*out = g->wtab[h] - 1;
+			*hint = g->wtab[h];
 			return 0;
 		}
 	if (g->n_works >= RP_MAX_OPS ||
@@ -184,6 +195,7 @@ static int intern_work(struct tc_replay_graph *g, const struct rp_work *w, uint3
 		return TC_ENOMEM;
 	g->works[g->n_works] = *w;
 	g->wtab[h] = (uint32_t)g->n_works + 1;
+	*hint = g->wtab[h];
 	*out = (uint32_t)g->n_works++;
 	return 0;
 }
@@ -391,26 +403,39 @@ static int start_cmp(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
 	return point_cmp(g, a << 1, b << 1);
 }
 
+/* A pending end point with its time: most comparisons are decided by the time, without the
+ * loads of the op's start and duration that point_cmp makes. */
+struct rp_hpt {
+	int64_t t;
+	uint32_t p;
+};
+
+static inline int hpt_less(const struct tc_replay_graph *g, struct rp_hpt a, struct rp_hpt b)
+{
+	return a.t != b.t ? a.t < b.t : point_cmp(g, a.p, b.p) < 0;
+}
+
 /* Points of one CPU lane from its ops sorted by start: ends are merged in from a min-heap,
  * which stays as small as the nesting depth for well-formed traces. */
 static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size_t n, uint32_t *out)
 {
-	uint32_t *heap = NULL;
+	struct rp_hpt *heap = NULL;
 	size_t hn = 0, hcap = 0, k = 0;
 	for (size_t s = 0; s <= n; s++) {
-		uint32_t sp = s < n ? ops[s] << 1 : 0;
-		while (hn && (s == n || point_cmp(g, heap[0], sp) < 0)) {
-			out[k++] = heap[0];
+		uint32_t op = s < n ? ops[s] : 0;
+		struct rp_hpt sp = {s < n ? g->ts[op] : 0, op << 1};
+		while (hn && (s == n || hpt_less(g, heap[0], sp))) {
+			out[k++] = heap[0].p;
 			heap[0] = heap[--hn];
 			for (size_t i = 0;;) {
 				size_t l = 2 * i + 1, r = l + 1, m = i;
-				if (l < hn && point_cmp(g, heap[l], heap[m]) < 0)
+				if (l < hn && hpt_less(g, heap[l], heap[m]))
 					m = l;
-				if (r < hn && point_cmp(g, heap[r], heap[m]) < 0)
+				if (r < hn && hpt_less(g, heap[r], heap[m]))
 					m = r;
 				if (m == i)
 					break;
-				uint32_t t = heap[i];
+				struct rp_hpt t = heap[i];
 				heap[i] = heap[m];
 				heap[m] = t;
 				i = m;
@@ -418,15 +443,15 @@ static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size
 		}
 		if (s == n)
 			break;
-		out[k++] = sp;
+		out[k++] = sp.p;
 		if (hn == hcap && tc_grow((void **)&heap, &hcap, hn + 1, sizeof(*heap)) < 0) {
 			free(heap);
 			return TC_ENOMEM;
 		}
 		size_t i = hn++;
-		heap[i] = sp | 1;
-		while (i && point_cmp(g, heap[i], heap[(i - 1) / 2]) < 0) {
-			uint32_t t = heap[i];
+		heap[i] = (struct rp_hpt){sp.t + rp_dur0(g, op), sp.p | 1};
+		while (i && hpt_less(g, heap[i], heap[(i - 1) / 2])) {
+			struct rp_hpt t = heap[i];
 			heap[i] = heap[(i - 1) / 2];
 			heap[(i - 1) / 2] = t;
 			i = (i - 1) / 2;
@@ -471,6 +496,42 @@ static long last_enqueued_before(const struct tc_replay_graph *g, const struct r
 			hi = mid;
 	}
 	return lo - 1;
+}
+
+/* Synchronisations are resolved in time order per rank, so the searches on one stream come
+ * with times that rarely go back: a cursor per lane walks forward from the last answer instead
+ * of a binary search per query (each probe was three dependent loads: the order, the launch,
+ * its start). Only for lanes whose enqueue times never decrease, where the answer (the count
+ * of ops enqueued before t) is the same whichever way it is found; other lanes, and a time
+ * that goes back, take the binary search. */
+struct enq_cur {
+	int64_t t;     /* the last query's time */
+	uint32_t pos;  /* its answer + 1 (ops enqueued before t) */
+	uint8_t state; /* 0: not checked yet, 1: sorted, 2: not sorted */
+};
+
+static long last_enqueued_cur(const struct tc_replay_graph *g, struct enq_cur *cur, uint32_t lane,
+			      int64_t t)
+{
+	const struct rp_lane *L = &g->lanes[lane];
+	struct enq_cur *c = &cur[lane];
+	const uint32_t *ord = g->order + L->off;
+	if (c->state == 0) {
+		c->state = 1;
+		for (uint32_t k = 1; k < L->len && c->state == 1; k++)
+			if (enqueue_ts(g, ord[k]) < enqueue_ts(g, ord[k - 1]))
+				c->state = 2;
+		c->t = INT64_MIN;
+		c->pos = 0;
+	}
+	if (c->state != 1 || t < c->t)
+		return last_enqueued_before(g, L, t);
+	uint32_t k = c->pos;
+	while (k < L->len && enqueue_ts(g, ord[k]) < t)
+		k++;
+	c->t = t;
+	c->pos = k;
+	return (long)k - 1;
 }
 
 static int is_gpu_lane(const struct tc_replay_graph *g, uint32_t lane)
@@ -719,7 +780,7 @@ static int collect_launches(const struct tc_replay_graph *g, struct rp_launch **
 
 /* The edge of an anonymous wait (op w), or 0 when none can be inferred. */
 static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size_t n, uint32_t w,
-		      struct rp_edges *E)
+		      struct rp_edges *E, struct enq_cur *cur)
 {
 	uint32_t lane = g->lane[w];
 	int64_t t = g->ts[w];
@@ -736,8 +797,8 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 	uint32_t pl = g->lane[L[lo - 1].op], nl = g->lane[L[lo].op];
 	if (pl == nl || g->lanes[pl].rank != g->lanes[nl].rank)
 		return 0;
-	long p = last_enqueued_before(g, &g->lanes[pl], t);
-	long q = last_enqueued_before(g, &g->lanes[nl], t) + 1;
+	long p = last_enqueued_cur(g, cur, pl, t);
+	long q = last_enqueued_cur(g, cur, nl, t) + 1;
 	if (p < 0 || q >= (long)g->lanes[nl].len)
 		return 0;
 	uint32_t src = g->order[g->lanes[pl].off + p], dst = g->order[g->lanes[nl].off + q];
@@ -748,15 +809,15 @@ static int infer_wait(struct tc_replay_graph *g, const struct rp_launch *L, size
 
 /* A stream or device synchronisation (op, on rank at time t): an edge from the last op
  * enqueued before it on each stream it waits for. lane: the stream, when the trace says. */
-static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, uint32_t op, uint32_t rank,
-			int64_t t, uint32_t lane, int lane_ok)
+static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+			uint32_t op, uint32_t rank, int64_t t, uint32_t lane, int lane_ok)
 {
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		if (!is_gpu_lane(g, l) || g->lanes[l].rank != rank)
 			continue;
 		if (g->sub[op] == TC_RT_STREAM_SYNC && lane_ok && l != lane)
 			continue;
-		long p = last_enqueued_before(g, &g->lanes[l], t);
+		long p = last_enqueued_cur(g, cur, l, t);
 		if (p < 0)
 			continue;
 		/* a stream sync whose stream is not recorded syncs every stream, but not one
@@ -775,9 +836,9 @@ static int sync_streams(struct tc_replay_graph *g, struct rp_edges *E, uint32_t 
 /* A stream wait or event sync (sync record s, op on a CPU lane): an edge from the op the
  * event captured (ev: event id -> captured op + 1, per rank), or an inferred one when the
  * trace did not name the event. */
-static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struct tc_map64 *ev,
-		      const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s,
-		      uint32_t lane, int lane_ok)
+static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		      const struct tc_map64 *ev, const struct rp_launch *launches,
+		      size_t n_launches, const struct rp_sync *s, uint32_t lane, int lane_ok)
 {
 	uint32_t op = s->op;
 	uint64_t cap = 0;
@@ -785,7 +846,7 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 		/* the trace did not say which event: infer it from the launches around the
 		 * wait, or count it */
 		int got = g->sub[op] == TC_RT_STREAM_WAIT_EVENT
-			      ? infer_wait(g, launches, n_launches, op, E)
+			      ? infer_wait(g, launches, n_launches, op, E, cur)
 			      : 0;
 		if (got < 0)
 			return TC_ENOMEM;
@@ -815,7 +876,7 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 		return 0;
 	/* the waiting stream's next op enqueued after the wait call */
 	const struct rp_lane *L = &g->lanes[lane];
-	long p = last_enqueued_before(g, L, g->ts[op]) + 1;
+	long p = last_enqueued_cur(g, cur, lane, g->ts[op]) + 1;
 	if (p >= (long)L->len)
 		return 0;
 	uint32_t dst = g->order[L->off + p];
@@ -828,8 +889,9 @@ static int wait_event(struct tc_replay_graph *g, struct rp_edges *E, const struc
 }
 
 /* One synchronisation record, in time order; ev holds each rank's events recorded so far. */
-static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct tc_map64 *ev,
-		    const struct rp_launch *launches, size_t n_launches, const struct rp_sync *s)
+static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		    struct tc_map64 *ev, const struct rp_launch *launches, size_t n_launches,
+		    const struct rp_sync *s)
 {
 	uint32_t op = s->op, rank = g->lanes[g->lane[op]].rank;
 	if (is_gpu_lane(g, g->lane[op]))
@@ -840,23 +902,64 @@ static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct tc_map
 	switch (g->sub[op]) {
 	case TC_RT_STREAM_SYNC:
 	case TC_RT_DEVICE_SYNC:
-		return sync_streams(g, E, op, rank, t, lane, lane_ok);
+		return sync_streams(g, E, cur, op, rank, t, lane, lane_ok);
 	case TC_RT_EVENT_RECORD: {
 		if (!lane_ok)
 			return 0;
-		long p = last_enqueued_before(g, &g->lanes[lane], t);
+		long p = last_enqueued_cur(g, cur, lane, t);
 		uint64_t cap = p < 0 ? 0 : (uint64_t)g->order[g->lanes[lane].off + p] + 1;
 		return tc_map64_put(&ev[rank], s->event, cap) < 0 ? TC_ENOMEM : 0;
 	}
 	case TC_RT_STREAM_WAIT_EVENT:
 	case TC_RT_EVENT_SYNC:
-		return wait_event(g, E, &ev[rank], launches, n_launches, s, lane, lane_ok);
+		return wait_event(g, E, cur, &ev[rank], launches, n_launches, s, lane, lane_ok);
 	default:
 		return 0;
 	}
 }
 
-static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err *err)
+/* Syncs by (rank, time, op): a stable counting sort by rank keeps them in op order, which is
+ * time order on most traces, so each rank's run is then only checked; the merge sort (a
+ * twentieth of load + graph, its comparator two dependent loads per side) runs only on a run
+ * found out of order. The order being total, the result is the one sync_cmp defines. */
+static int sort_syncs(struct tc_replay_graph *g)
+{
+	size_t n = g->n_syncs, nr = (size_t)g->max_rank + 1;
+	if (n < 2)
+		return 0;
+	size_t *off = calloc(nr + 1, sizeof(*off));
+	struct rp_sync *out = malloc(n * sizeof(*out));
+	if (!off || !out) {
+		free(off);
+		free(out);
+		return TC_ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		off[g->lanes[g->lane[g->syncs[k].op]].rank + 1]++;
+	for (size_t q = 0; q < nr; q++)
+		off[q + 1] += off[q];
+	for (size_t k = 0; k < n; k++)
+		out[off[g->lanes[g->lane[g->syncs[k].op]].rank]++] = g->syncs[k];
+	free(off);
+	free(g->syncs);
+	g->syncs = out;
+	g->cap_syncs = n;
+	for (size_t a = 0; a < n;) {
+		size_t z = a + 1, sorted = 1;
+		uint32_t rank = g->lanes[g->lane[out[a].op]].rank;
+		for (; z < n && g->lanes[g->lane[out[z].op]].rank == rank; z++)
+			if (sorted && sync_cmp(&out[z - 1], &out[z], g) > 0)
+				sorted = 0;
+		if (!sorted && tc_msort(out + a, z - a, sizeof(*out), sync_cmp, g) < 0)
+			return TC_ENOMEM;
+		a = z;
+	}
+	return 0;
+}
+
+/* cur: the lanes' search cursors, with launch_edges' sortedness */
+static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur,
+		       struct tc_err *err)
 {
 	struct rp_launch *launches = NULL;
 	size_t n_launches = 0;
@@ -870,10 +973,10 @@ static int build_syncs(struct tc_replay_graph *g, struct rp_edges *E, struct tc_
 	 * wait refers to the latest record before it. Events are per rank. */
 	struct tc_map64 *ev = calloc(g->max_rank + 1, sizeof(*ev));
 	int rc = ev ? 0 : TC_ENOMEM;
-	if (!rc && tc_msort(g->syncs, g->n_syncs, sizeof(*g->syncs), sync_cmp, g) < 0)
+	if (!rc && sort_syncs(g) < 0)
 		rc = TC_ENOMEM;
 	for (size_t k = 0; !rc && k < g->n_syncs; k++)
-		rc = sync_one(g, E, ev, launches, n_launches, &g->syncs[k]);
+		rc = sync_one(g, E, cur, ev, launches, n_launches, &g->syncs[k]);
 	if (ev)
 		for (uint32_t r = 0; r <= g->max_rank; r++)
 			tc_map64_free(&ev[r]);
@@ -977,8 +1080,10 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 	return 0;
 }
 
-/* Launch edges, blocking copies and per-lane minimum latencies. */
-static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
+/* Launch edges, blocking copies and per-lane minimum latencies; cur gets whether each GPU lane's
+ * enqueue times never decrease (the loop loads them anyway: a pass of its own was a
+ * dependent load per op). */
+static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cur *cur)
 {
 	for (uint32_t l = 0; l < g->n_lanes; l++) {
 		struct rp_lane *L = &g->lanes[l];
@@ -990,9 +1095,15 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
 		}
 		g->stats.gpu_lanes++;
 		L->busy_ns = 0;
+		int64_t enq_prev = INT64_MIN;
+		uint8_t sorted = 1;
 		for (uint32_t k = 0; k < L->len; k++) {
 			uint32_t i = g->order[L->off + k];
 			uint32_t ln = g->link[i];
+			int64_t enq = g->ts[ln != RP_NONE ? ln : i];
+			if (enq < enq_prev)
+				sorted = 0;
+			enq_prev = enq;
 			L->busy_ns += rp_dur0(g, i);
 			if (k > 0) {
 				int64_t gap = g->ts[i] - rp_src_end(g, g->order[L->off + k - 1]);
@@ -1017,6 +1128,7 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E)
 		}
 		if (L->min_gap == INT64_MAX)
 			L->min_gap = 0;
+		cur[l] = (struct enq_cur){INT64_MIN, 0, sorted ? 1 : 2};
 	}
 	return 0;
 }
@@ -1086,6 +1198,8 @@ static void drop_build_state(struct tc_replay_graph *g)
 	free(g->wtab);
 	g->wtab = NULL;
 	g->wtab_cap = 0;
+	free(g->whint);
+	g->whint = NULL;
 	free(g->syncs);
 	g->syncs = NULL;
 	free(g->ckeys);
@@ -1098,6 +1212,7 @@ static void drop_build_state(struct tc_replay_graph *g)
 int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, struct tc_err *err)
 {
 	struct rp_edges E = {NULL, 0, 0};
+	struct enq_cur *cur = NULL;
 	int rc;
 	if (g->finished)
 		return 0;
@@ -1106,9 +1221,11 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 	rc = build_lanes(g, err);
 	if (rc < 0)
 		goto out;
-	if (launch_edges(g, &E) < 0 || rank_minimums(g) < 0)
+	/* zeroed: a lane launch_edges does not see is checked when first searched */
+	cur = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*cur));
+	if (!cur || launch_edges(g, &E, cur) < 0 || rank_minimums(g) < 0)
 		goto oom;
-	if ((rc = build_syncs(g, &E, err)) < 0)
+	if ((rc = build_syncs(g, &E, cur, err)) < 0)
 		goto out;
 	for (size_t k = 0; k < g->n_deps; k++) {
 		if (g->flags[g->deps[k].b] & RP_F_PASSIVE)
@@ -1142,6 +1259,7 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory building the graph");
 out:
+	free(cur);
 	free(E.e);
 	return rc;
 }
@@ -1193,6 +1311,7 @@ void tc_replay_graph_free(struct tc_replay_graph *g)
 	free(g->big);
 	free(g->works);
 	free(g->wtab);
+	free(g->whint);
 	free(g->in_off);
 	free(g->in_src);
 	free(g->lanes);

@@ -94,6 +94,9 @@ struct tc_replay_graph {
 	size_t n_works, cap_works;
 	uint32_t *wtab;
 	size_t wtab_cap;
+	/* while adding: the record last interned under each name (hashed to RP_WHINT slots),
+	 * index + 1; a kernel name mostly repeats its work (graph.c intern_work) */
+	uint32_t *whint;
 	/* explicit in-edges (CSR over ops), built by finish */
 	uint32_t *in_off, *in_src;
 	size_t n_edges;

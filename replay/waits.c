@@ -43,7 +43,10 @@ struct wctx {
 	const uint8_t *has_in; /* ops that already have an explicit in-edge (bitmap) */
 	struct rp_pair *sw;    /* hand-off edges into start points: a = op, b = source key */
 	size_t n_sw, cap_sw;
-	uint8_t *lane_active; /* CPU lane busy (top-level ops) >= HANDOFF_ACTIVE of its span */
+	/* CPU lane busy (top-level ops) >= HANDOFF_ACTIVE of its span: 0 not known yet, 1 yes,
+	 * 2 no. Found when a hand-off first asks: most lanes are never asked, and the pass over
+	 * a lane's points was a fifth of the inference */
+	uint8_t *lane_active;
 };
 
 /* Index in lane L's order of the last op that started before t (at t too when incl), or
@@ -61,6 +64,34 @@ static long last_started(const struct tc_replay_graph *g, const struct rp_lane *
 		else
 			z = mid;
 	}
+	return a - 1;
+}
+
+/* last_started(g, L, t, 0) on a GPU lane (sorted by start) for times that never decrease:
+ * *at is the previous answer + 1, every op before it started before t. A galloping search from
+ * there: a lane's gap queries walk the other lanes of their rank forward, so each search
+ * touches a few neighbouring ops, not a binary search's far ones (a cache miss each). The
+ * array being sorted, the answer is the one last_started gives. */
+static long last_started_from(const struct tc_replay_graph *g, const struct rp_lane *L, int64_t t,
+			      long *at)
+{
+	const uint32_t *ord = g->order + L->off;
+	long len = (long)L->len, a = *at, b = a, step = 1;
+	while (b < len && g->ts[ord[b]] < t) {
+		a = b + 1;
+		b = a + step;
+		step *= 2;
+	}
+	if (b > len)
+		b = len;
+	while (a < b) {
+		long mid = a + (b - a) / 2;
+		if (g->ts[ord[mid]] < t)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*at = a;
 	return a - 1;
 }
 
@@ -152,11 +183,14 @@ static int try_wait(struct wctx *w, uint32_t i)
 #define GAP_WINDOW_NS 10000
 #define GAP_LATE_NS 2000
 
-static int infer_stream_gaps(struct wctx *w, uint32_t l)
+static int infer_stream_gaps(struct wctx *w, uint32_t l, long *at)
 {
 	struct tc_replay_graph *g = w->g;
 	const struct rp_lane *L = &g->lanes[l];
 	uint32_t rank = L->rank;
+	/* ops start in order on lane l, so the searches on each other lane go forward */
+	for (size_t q = w->rl_off[rank]; q < w->rl_off[rank + 1]; q++)
+		at[q - w->rl_off[rank]] = 0;
 	for (uint32_t k = 0; k < L->len; k++) {
 		uint32_t j = g->order[L->off + k], p = k ? g->order[L->off + k - 1] : j;
 		if (g->flags[j] & RP_F_ANALYTIC)
@@ -181,7 +215,7 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 			if (w->rl[q] == l)
 				continue;
 			const struct rp_lane *L2 = &g->lanes[w->rl[q]];
-			long x = last_started(g, L2, t, 0);
+			long x = last_started_from(g, L2, t, &at[q - w->rl_off[rank]]);
 			for (int seen = 0; x >= 0 && seen < WAIT_SCAN; x--, seen++) {
 				uint32_t c = g->order[L2->off + x];
 				int64_t e = rp_src_end(g, c);
@@ -236,18 +270,43 @@ static int infer_stream_gaps(struct wctx *w, uint32_t l)
 #define HANDOFF_LANES 32		/* other CPU lanes searched per point */
 #define HANDOFF_ACTIVE 0.05
 
+static int lane_active(struct wctx *w, uint32_t l)
+{
+	const struct tc_replay_graph *g = w->g;
+	if (w->lane_active[l])
+		return w->lane_active[l] == 1;
+	const struct rp_lane *L = &g->lanes[l];
+	int active = 0;
+	if (L->len >= 2) {
+		const uint32_t *ord = g->order + L->off;
+		int64_t busy = 0, open_t = 0, depth = 0;
+		for (uint32_t k = 0; k < L->len; k++) {
+			int64_t pt = rp_point_time(g, ord[k]);
+			if (!(ord[k] & 1) && depth++ == 0)
+				open_t = pt;
+			else if ((ord[k] & 1) && depth > 0 && --depth == 0)
+				busy += pt - open_t;
+		}
+		int64_t span = rp_point_time(g, ord[L->len - 1]) - rp_point_time(g, ord[0]);
+		active = span <= 0 || (double)busy >= HANDOFF_ACTIVE * (double)span;
+	}
+	w->lane_active[l] = active ? 1 : 2;
+	return active;
+}
+
 /* Latest point of another CPU lane of rank with time in [t - window, t), a start point for
  * a thread that resumes (work is handed over by calling something), an end point for an op
  * that returns (the other thread finished), encoded as an edge source, or RP_NONE. */
-static uint32_t handoff_trigger(const struct wctx *w, uint32_t lane, int64_t t, int ends_only)
+static uint32_t handoff_trigger(struct wctx *w, uint32_t lane, int64_t t, int ends_only)
 {
 	const struct tc_replay_graph *g = w->g;
 	uint32_t rank = g->lanes[lane].rank, best = RP_NONE, seen = 0;
+
 	int64_t best_t = INT64_MIN;
 	for (uint32_t l = 0; l < g->n_lanes && seen < HANDOFF_LANES; l++) {
 		const struct rp_lane *L = &g->lanes[l];
 		if (l == lane || L->rank != rank || rp_lane_is_gpu(L) || !L->len ||
-		    !w->lane_active[l])
+		    !lane_active(w, l))
 			continue;
 		seen++;
 		const uint32_t *ord = g->order + L->off;
@@ -378,40 +437,37 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 	}
 	if (!ngpu)
 		goto out;
-	/* the baseline per call name: names are string ids, so an array */
-	for (uint32_t i = 0; i < g->n; i++)
-		if ((g->flags[i] & RP_F_INNER) && g->ref[i] >= w.n_base)
-			w.n_base = (size_t)g->ref[i] + 1;
-	w.base = malloc((w.n_base ? w.n_base : 1) * sizeof(*w.base));
-	if (!w.base)
-		goto oom;
-	for (size_t k = 0; k < w.n_base; k++)
-		w.base[k] = INT64_MAX;
-	for (uint32_t i = 0; i < g->n; i++)
-		if ((g->flags[i] & RP_F_INNER) && g->dur[i] != RP_DUR_NONE)
-			w.base[g->ref[i]] = TC_MIN(w.base[g->ref[i]], rp_dur0(g, i));
+	/* the baseline per call name: names are string ids, so an array (grown in the one pass
+	 * over the ops; n_base ends one past the largest name of a CPU call) */
+	{
+		size_t cap = 0;
+		for (uint32_t i = 0; i < g->n; i++) {
+			if (!(g->flags[i] & RP_F_INNER))
+				continue;
+			uint32_t nm = g->ref[i];
+			if (nm >= w.n_base) {
+				if (nm >= cap) {
+					size_t old = cap;
+					if (tc_grow((void **)&w.base, &cap, (size_t)nm + 1,
+						    sizeof(*w.base)) < 0)
+						goto oom;
+					for (size_t k = old; k < cap; k++)
+						w.base[k] = INT64_MAX;
+				}
+				w.n_base = (size_t)nm + 1;
+			}
+			if (g->dur[i] != RP_DUR_NONE)
+				w.base[nm] = TC_MIN(w.base[nm], rp_dur0(g, i));
+		}
+		if (!w.base && !(w.base = malloc(sizeof(*w.base))))
+			goto oom;
+	}
 	for (size_t l = 0; l < g->n_lanes; l++)
 		if (!rp_lane_is_gpu(&g->lanes[l]))
 			maxlen = TC_MAX(maxlen, (size_t)g->lanes[l].len);
 	w.lane_active = calloc(g->n_lanes ? g->n_lanes : 1, 1);
 	if (!w.lane_active)
 		goto oom;
-	for (size_t l = 0; l < g->n_lanes; l++) {
-		const struct rp_lane *L = &g->lanes[l];
-		if (rp_lane_is_gpu(L) || L->len < 2)
-			continue;
-		const uint32_t *ord = g->order + L->off;
-		int64_t busy = 0, open_t = 0, depth = 0;
-		for (uint32_t k = 0; k < L->len; k++) {
-			int64_t pt = rp_point_time(g, ord[k]);
-			if (!(ord[k] & 1) && depth++ == 0)
-				open_t = pt;
-			else if ((ord[k] & 1) && depth > 0 && --depth == 0)
-				busy += pt - open_t;
-		}
-		int64_t span = rp_point_time(g, ord[L->len - 1]) - rp_point_time(g, ord[0]);
-		w.lane_active[l] = span <= 0 || (double)busy >= HANDOFF_ACTIVE * (double)span;
-	}
 	stack = malloc((maxlen ? maxlen : 1) * sizeof(*stack));
 	waited = malloc(maxlen ? maxlen : 1);
 	if (!stack || !waited)
@@ -420,9 +476,17 @@ int rp_infer_waits(struct tc_replay_graph *g, struct rp_edges *E, struct tc_err 
 		if (!rp_lane_is_gpu(&g->lanes[l]) &&
 		    (rc = walk_lane(&w, (uint32_t)l, stack, waited)) < 0)
 			goto oom;
-	for (uint32_t l = 0; l < g->n_lanes; l++)
-		if (rp_lane_is_gpu(&g->lanes[l]) && (rc = infer_stream_gaps(&w, l)) < 0)
+	{
+		long *at = malloc((g->n_lanes ? g->n_lanes : 1) * sizeof(*at));
+		if (!at)
 			goto oom;
+		for (uint32_t l = 0; l < g->n_lanes && rc == 0; l++)
+			if (rp_lane_is_gpu(&g->lanes[l]))
+				rc = infer_stream_gaps(&w, l, at);
+		free(at);
+		if (rc < 0)
+			goto oom;
+	}
 	goto out;
 oom:
 	rc = tc_err_set(err, TC_ENOMEM, "replay: out of memory inferring waits");

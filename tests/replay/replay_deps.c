@@ -129,6 +129,37 @@ Test(deps, event_record_then_stream_wait)
 	tc_replay_graph_free(g);
 }
 
+Test(deps, event_reuse_resolves_in_time_order_not_op_order)
+{
+	/* Event 7 is recorded twice on stream A, the later record (t 15, capturing K3) added to
+	 * the stream before the earlier one (t 3, capturing K1); the wait on B at t 20 must see
+	 * the record latest in time, K3. Stream A: K1 [10,110], K3 [120,170]; K2 on B [171,221].
+	 * Rank floors: launch min(10, 108, 149) = 10, gap 10. gpu 0.5: K1 [10,60]; K3 after K1
+	 * (binding, slack 10): [70,95]; K2 bound by K3's end (slack 1): [96,121]. Bound by K1's
+	 * end instead (op order) it would start at 60 + 61 = 121. */
+	struct b b = {0};
+	uint32_t cpu = lane(&b, 0, TC_LANE_CPU), ga = lane(&b, 0, TC_LANE_GPU),
+		 gb = lane(&b, 0, TC_LANE_GPU);
+	uint64_t l1 = launch(&b, cpu, 0, 2);
+	kernel(&b, ga, l1, 10, 100);
+	uint64_t l3 = launch(&b, cpu, 12, 2), k3 = kernel(&b, ga, l3, 120, 50);
+	uint64_t r2 = op(&b, cpu, TC_KIND_RUNTIME, TC_RT_EVENT_RECORD, 15, 1);
+	uint64_t r1 = op(&b, cpu, TC_KIND_RUNTIME, TC_RT_EVENT_RECORD, 3, 1);
+	b.ops[r1].sync_lane = b.ops[r2].sync_lane = ga + 1;
+	b.ops[r1].sync_event = b.ops[r2].sync_event = 7;
+	uint64_t w = op(&b, cpu, TC_KIND_RUNTIME, TC_RT_STREAM_WAIT_EVENT, 20, 1);
+	b.ops[w].sync_lane = gb + 1;
+	b.ops[w].sync_event = 7;
+	uint64_t l2 = launch(&b, cpu, 22, 2), k2 = kernel(&b, gb, l2, 171, 50);
+	check_identity(&b);
+	struct tc_replay_graph *g;
+	struct tc_replay *r = run(&b, &g, 0.5, 1.0);
+	EXPECT_SPAN(r, k3, 70, 95);
+	EXPECT_SPAN(r, k2, 96, 121);
+	tc_replay_free(r);
+	tc_replay_graph_free(g);
+}
+
 Test(deps, anonymous_stream_wait_is_inferred)
 {
 	/* An old-trace wait with no event id: the thread launched K1 on stream A before it and
