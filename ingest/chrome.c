@@ -436,7 +436,7 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 			e->has_args = 1;
 			continue;
 		}
-		int rv = tc_json_value(&it, end, &v);
+		int rv = tc_json_value_fast(&it, end, &v);
 		if (rv < 0) {
 			r = rv;
 			break;

@@ -166,52 +166,6 @@ void tc_chrome_parse_conv_concrete(const struct tc_jv *v, const char *opname, st
 	in->has_conv = in->conv.n_spatial > 0;
 }
 
-/* Object member iteration that leaves the value to the caller (so "args" is read and
- * validated in one pass). *p starts at '{'; returns 1 with *p at the value, 0 at '}', -1
- * when malformed (*p at the offending byte). After reading the value the caller sets *p
- * past it; the next call checks for ',' or '}'. */
-int tc_chrome_next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
-{
-	const char *p = *pp;
-	p = tc_json_skip_ws(p, end);
-	if (p >= end)
-		goto bad;
-	if (*first) {
-		if (*p != '{')
-			goto bad;
-		*first = 0;
-		p++;
-		p = tc_json_skip_ws(p, end);
-		if (p < end && *p == '}') {
-			*pp = p + 1;
-			return 0;
-		}
-	} else if (*p == '}') {
-		*pp = p + 1;
-		return 0;
-	} else if (*p == ',') {
-		p = tc_json_skip_ws(p + 1, end);
-	} else {
-		goto bad;
-	}
-	if (p < end && *p == '"') {
-		if (tc_json_string_at(&p, end, key) < 0)
-			goto bad;
-	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
-		goto bad;
-	}
-	p = tc_json_skip_ws(p, end);
-	if (p >= end || *p != ':')
-		goto bad;
-	p++;
-	p = tc_json_skip_ws(p, end);
-	*pp = p;
-	return 1;
-bad:
-	*pp = p;
-	return -1;
-}
-
 /* Reads the args object at *pp (validating it) and leaves *pp past it. */
 int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a)
 {
@@ -219,7 +173,7 @@ int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a)
 	int r, first = 1;
 	a->has = 0;
 	while ((r = tc_chrome_next_key(pp, end, &first, &k)) == 1) {
-		int rv = tc_json_value(pp, end, &v);
+		int rv = tc_json_value_fast(pp, end, &v);
 		if (rv < 0)
 			return rv;
 		if (k.n < 4)

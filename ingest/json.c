@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "json_fast.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -14,7 +14,7 @@
 
 #define MAX_DEPTH TC_JSON_MAX_DEPTH
 /* not isdigit(): no locale table lookup on the hot path */
-#define IS_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+#define IS_DIGIT(c) TC_JSON_IS_DIGIT(c)
 
 const char *tc_json_skip_ws_long(const char *p, const char *end)
 {
@@ -39,59 +39,8 @@ const char *tc_json_skip_ws_long(const char *p, const char *end)
 
 #define skip_ws tc_json_skip_ws
 
-/* End of a run of ASCII digits at p: eight at a time while eight more bytes are there
- * (timestamps and ids run to 16 digits). */
-static inline const char *digits(const char *p, const char *end)
-{
-	while (end - p >= 8) {
-		uint64_t w, lo, hi;
-		memcpy(&w, p, 8);
-		/* per byte: high nibble 3 and low nibble <= 9 (adding 6 does not carry out) */
-		lo = w & 0xf0f0f0f0f0f0f0f0ull;
-		hi = (w + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull;
-		uint64_t bad = (lo ^ 0x3030303030303030ull) | (hi ^ 0x3030303030303030ull);
-		if (bad)
-			return p + (__builtin_ctzll(bad) >> 3);
-		p += 8;
-	}
-	while (p < end && IS_DIGIT(*p))
-		p++;
-	return p;
-}
-
-/* First '"' or '\\' in [p, end), or end: eight bytes at a time (the lowest flagged byte
- * of the zero-byte test is always a real match). Strings here are mostly short keys and
- * names, where a memchr call costs more than the scan. */
-static const char *find_quote(const char *p, const char *end)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-#ifdef __SSE2__
-	/* sixteen at a time where SSE2 is there (every x86-64): kernel names run to hundreds
-	 * of bytes */
-	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		int m =
-		    _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bs)));
-		if (m)
-			return p + __builtin_ctz((unsigned)m);
-		p += 16;
-	}
-#endif
-	while (end - p >= 8) {
-		uint64_t w, q, b, m;
-		memcpy(&w, p, 8);
-		q = w ^ (ones * '"');
-		b = w ^ (ones * '\\');
-		m = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
-		if (m)
-			return p + (__builtin_ctzll(m) >> 3);
-		p += 8;
-	}
-	while (p < end && *p != '"' && *p != '\\')
-		p++;
-	return p;
-}
+#define digits tc_json_digits
+#define find_quote tc_json_find_quote
 
 static int scan_string(const char **pp, const char *end, struct tc_jv *v)
 {
