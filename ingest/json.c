@@ -158,7 +158,7 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 			goto after_value;
 		}
 		if (close == '}') {
-			if (*p != '"' || scan_string(&p, end, &tmp) < 0)
+			if (*p != '"' || tc_json_string_fast(&p, end, &tmp) < 0)
 				goto bad;
 			p = skip_ws(p, end);
 			if (p >= end || *p != ':')
@@ -178,7 +178,7 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 			continue;
 		}
 		if (*p == '"') {
-			if (scan_string(&p, end, &tmp) < 0)
+			if (tc_json_string_fast(&p, end, &tmp) < 0)
 				goto bad;
 		} else if (*p == 't') {
 			if (scan_lit(&p, end, "true", TC_J_TRUE, &tmp) < 0)

@@ -118,4 +118,56 @@ static inline int tc_json_value_fast(const char **pp, const char *end, struct tc
 	return 0;
 }
 
+/* tc_json_next_elem with its values through tc_json_value_fast. */
+static inline int tc_json_next_elem_fast(const char **it, const char *end, struct tc_jv *val)
+{
+	const char *p = tc_json_skip_ws(*it, end);
+	if (p < end && *p == '[') {
+		p = tc_json_skip_ws(p + 1, end);
+		if (p < end && *p == ']') {
+			*it = p;
+			return 0;
+		}
+	} else if (p < end && *p == ',') {
+		p = tc_json_skip_ws(p + 1, end);
+	} else if (p < end && *p == ']') {
+		*it = p;
+		return 0;
+	} else {
+		*it = p;
+		return -1;
+	}
+	if (tc_json_value_fast(&p, end, val) < 0) {
+		*it = p;
+		return -1;
+	}
+	p = tc_json_skip_ws(p, end);
+	if (p >= end || (*p != ',' && *p != ']')) {
+		*it = p;
+		return -1;
+	}
+	*it = p;
+	return 1;
+}
+
+/* A JSON integer of at most 18 digits ("-"? digits, not followed by '.', 'e' or 'E') at
+ * *pp: its value, as tc_json_i64 reads it, and *pp past it. Returns 0, or -1 (*pp
+ * unchanged) for anything else. */
+static inline int tc_json_small_int(const char **pp, const char *end, int64_t *out)
+{
+	const char *p = *pp;
+	int neg = 0;
+	if (p < end && *p == '-')
+		neg = 1, p++;
+	const char *s = p;
+	int64_t x = 0;
+	while (p < end && TC_JSON_IS_DIGIT(*p) && p - s < 18)
+		x = x * 10 + (*p++ - '0');
+	if (p == s || (p < end && (TC_JSON_IS_DIGIT(*p) || *p == '.' || *p == 'e' || *p == 'E')))
+		return -1;
+	*out = neg ? -x : x;
+	*pp = p;
+	return 0;
+}
+
 #endif
