@@ -327,6 +327,11 @@ static inline int tc_chrome_next_key(const char **pp, const char *end, int *firs
 				     struct tc_jv *key)
 {
 	const char *p = *pp;
+	/* the usual ", " before a key on the same line */
+	if (end - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"' && !*first) {
+		p += 2;
+		goto key;
+	}
 	p = tc_json_skip_ws(p, end);
 	if (p >= end)
 		goto bad;
@@ -349,16 +354,23 @@ static inline int tc_chrome_next_key(const char **pp, const char *end, int *firs
 		goto bad;
 	}
 	if (p < end && *p == '"') {
+	key:
 		if (tc_json_string_fast(&p, end, key) < 0)
 			goto bad;
 	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
 		goto bad;
 	}
-	p = tc_json_skip_ws(p, end);
-	if (p >= end || *p != ':')
-		goto bad;
+	/* Kineto writes "key": value: the ':' and the one blank are tried first */
+	if (p >= end || *p != ':') {
+		p = tc_json_skip_ws(p, end);
+		if (p >= end || *p != ':')
+			goto bad;
+	}
 	p++;
-	p = tc_json_skip_ws(p, end);
+	if (end - p >= 2 && *p == ' ' && !TC_JSON_IS_WS(p[1]))
+		p++;
+	else
+		p = tc_json_skip_ws(p, end);
 	*pp = p;
 	return 1;
 bad:
