@@ -188,14 +188,37 @@ void tc_chrome_big_free(void *p, uint8_t mapped)
 		free(p);
 }
 
+static unsigned name_slot(const char *p, size_t n)
+{
+	uint64_t a = 0, b = 0, m = 0;
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&m, p + n / 2 - 4, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			a = a << 8 | (unsigned char)p[i];
+	}
+	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (m * 0xc2b2ae3d27d4eb4full) ^
+		     (b * 0x165667b19e3779f9ull) ^ n;
+	h ^= h >> 29;
+	return (unsigned)((h * 0xbf58476d1ce4e5b9ull) >> 55); /* 9 bits */
+}
+
 uint32_t tc_chrome_intern_jv(struct rctx *c, const struct tc_jv *v)
 {
 	uint32_t id = 0;
 	if (v->t != TC_J_STR)
 		return 0;
 	if (!v->esc) {
+		unsigned slot = name_slot(v->p, v->n);
+		uint32_t hit = c->name_cache[slot];
+		if (hit && hit <= c->names.n && c->names.lens[hit - 1] == v->n &&
+		    memcmp(c->names.strs[hit - 1], v->p, v->n) == 0)
+			return hit - 1;
 		if (tc_strtab_intern(&c->names, v->p, v->n, &id) < 0)
 			return 0;
+		c->name_cache[slot] = id + 1;
 		return id;
 	}
 	char *buf = malloc(v->n + 1);
