@@ -235,6 +235,79 @@ bad:
 	return -1;
 }
 
+/* scan_container for the arrays an event's args hold (Input Dims, Input type, Concrete
+ * Inputs): lists nested at most two deep of numbers without an exponent and strings
+ * without escapes. Anything else (an object, a literal, an escape, an exponent, deeper
+ * lists, an error) returns -1 and scan_container reads the value again from the start;
+ * what is accepted here it accepts too, ending at the same byte. */
+static int scan_array_fast(const char **pp, const char *end, struct tc_jv *v)
+{
+	const char *p = *pp, *s = p;
+	int depth = 1;
+	p++;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after_value;
+		}
+		if (*p == '[') {
+			if (depth >= 2)
+				return -1;
+			depth++;
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			const char *q = find_quote(p + 1, end);
+			if (q >= end || *q != '"')
+				return -1;
+			p = q + 1;
+		} else {
+			if (*p == '-')
+				p++;
+			if (p >= end || !IS_DIGIT(*p))
+				return -1;
+			p = digits(p, end);
+			if (p < end && *p == '.') {
+				p++;
+				if (p >= end || !IS_DIGIT(*p))
+					return -1;
+				p = digits(p, end);
+			}
+			if (p < end && (*p == 'e' || *p == 'E'))
+				return -1;
+		}
+	after_value:
+		if (depth == 0)
+			break;
+		p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			if (p < end && *p == ']')
+				return -1; /* trailing comma */
+			continue;
+		}
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after_value;
+		}
+		return -1;
+	}
+	v->p = s;
+	v->n = (size_t)(p - s);
+	v->t = TC_J_ARR;
+	v->esc = 0;
+	*pp = p;
+	return 0;
+}
+
 int tc_json_string_at(const char **pp, const char *end, struct tc_jv *v)
 {
 	return scan_string(pp, end, v);
@@ -251,8 +324,12 @@ int tc_json_value(const char **pp, const char *end, struct tc_jv *v)
 	case '"':
 		rc = scan_string(pp, end, v);
 		break;
-	case '{':
 	case '[':
+		if (scan_array_fast(pp, end, v) == 0)
+			return 0;
+		rc = scan_container(pp, end, v);
+		break;
+	case '{':
 		rc = scan_container(pp, end, v);
 		break;
 	case 't':
