@@ -179,6 +179,21 @@ int tc_ops_writer_open(struct tc_ops_writer **out, const char *path,
 	w->strs_flushed = 0;
 	tc_arena_init(&w->lane_arena, 0);
 	w->chunk_ops = opts && opts->chunk_ops ? opts->chunk_ops : TC_OPS_CHUNK_DEFAULT;
+	/* The dense columns take one value per op of a chunk: room for a chunk up front (pages
+	 * never written are never touched) instead of a dozen doublings, each a copy. A
+	 * failure here is no error: the columns then grow as they fill. */
+	size_t pre = TC_MIN(w->chunk_ops, (size_t)TC_OPS_CHUNK_DEFAULT);
+	tc_grow((void **)&w->kind.v, &w->kind.cap, pre, sizeof(*w->kind.v));
+	tc_grow((void **)&w->name.v, &w->name.cap, pre, sizeof(*w->name.v));
+	tc_grow((void **)&w->op_class.v, &w->op_class.cap, pre, sizeof(*w->op_class.v));
+	tc_grow((void **)&w->lane.v, &w->lane.cap, pre, sizeof(*w->lane.v));
+	tc_grow((void **)&w->sub.v, &w->sub.cap, pre, sizeof(*w->sub.v));
+	tc_grow((void **)&w->flags.v, &w->flags.cap, pre, sizeof(*w->flags.v));
+	tc_grow((void **)&w->ts.v, &w->ts.cap, pre, sizeof(*w->ts.v));
+	tc_grow((void **)&w->dur.v, &w->dur.cap, pre, sizeof(*w->dur.v));
+	tc_grow((void **)&w->parent.v, &w->parent.cap, pre, sizeof(*w->parent.v));
+	tc_grow((void **)&w->link.v, &w->link.cap, pre, sizeof(*w->link.v));
+	tc_grow((void **)&w->corr.v, &w->corr.cap, pre, sizeof(*w->corr.v));
 	w->zc = ZSTD_createCCtx();
 	if (!w->zc) {
 		tc_ops_writer_abort(w);
