@@ -356,6 +356,9 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 int64_t tc_chrome_id_of(const struct tc_jv *v)
 {
 	int64_t x;
+	/* the usual pid or tid: a few digits, read here as tc_json_i64 reads them */
+	if (v->t == TC_J_NUM && tc_json_slice_int(v->p, v->n, &x) == 0)
+		return x;
 	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
 		return x;
 	if (v->t == TC_J_STR) {

@@ -333,6 +333,11 @@ int64_t tc_chrome_arg_i64(const struct tc_jv *v, int64_t dflt)
 uint64_t tc_chrome_arg_u64(const struct tc_jv *v)
 {
 	uint64_t x;
+	/* ids and correlations are mostly a few plain digits: read here, as tc_json_u64 does */
+	int64_t small;
+	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && !v->esc && v->n && *v->p != '-' &&
+	    tc_json_slice_int(v->p, v->n, &small) == 0)
+		return (uint64_t)small;
 	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && tc_json_u64(v, &x) == 0)
 		return x;
 	int64_t y;

@@ -170,4 +170,24 @@ static inline int tc_json_small_int(const char **pp, const char *end, int64_t *o
 	return 0;
 }
 
+/* A slice that is all one integer, "-"? and 1 to 18 digits: its value (as tc_json_i64
+ * reads it) in *out and 0; else -1. */
+static inline int tc_json_slice_int(const char *p, size_t n, int64_t *out)
+{
+	int neg = n && *p == '-';
+	p += neg;
+	n -= (size_t)neg;
+	if (n == 0 || n > 18)
+		return -1;
+	int64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(p[i] - '0');
+		if (d > 9)
+			return -1;
+		x = x * 10 + d;
+	}
+	*out = neg ? -x : x;
+	return 0;
+}
+
 #endif
