@@ -378,16 +378,21 @@ uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 	/* Through a hash of (gpu, a, b): a trace may have tens of thousands of streams, and a
 	 * scan per event made ingest quadratic (issue 19: 200,000 streams took 18 s). A key
 	 * shared by two lanes (a hash collision) falls back to the scan. */
+	/* lanes are never duplicated, so a matching last one is the one */
+	uint32_t last = f->lane_last[gpu != 0];
+	if (last < f->nlanes && f->lanes[last].gpu == gpu && f->lanes[last].a == a &&
+	    f->lanes[last].b == b)
+		return last;
 	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^
 				   ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)gpu);
 	uint64_t ix;
 	int known = tc_map64_get(&f->lane_ix, key, &ix);
 	if (known && f->lanes[ix].gpu == gpu && f->lanes[ix].a == a && f->lanes[ix].b == b)
-		return (uint32_t)ix;
+		return f->lane_last[gpu != 0] = (uint32_t)ix;
 	if (known)
 		for (size_t i = f->nlanes; i-- > 0;)
 			if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
-				return (uint32_t)i;
+				return f->lane_last[gpu != 0] = (uint32_t)i;
 	struct rlane *nl = grow(f->lanes, &f->lanecap, f->nlanes + 1, sizeof(*nl));
 	if (!nl)
 		return 0;

@@ -136,6 +136,8 @@ struct rfile {
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
 	 * the id of the flow event at the same place, which Kineto sets to the correlation */
 	struct tc_map64 lane_ix;  /* hash of (gpu, a, b) -> lane index (tc_chrome_lane) */
+	uint32_t lane_last[2];	  /* the lane tc_chrome_lane gave last, CPU and GPU: events come
+				   * in runs on one thread or stream */
 	struct tc_map64 nocorr;	  /* place -> seq + 1, bit 63 set for runtime calls */
 	struct tc_map64 flowcorr; /* seq -> correlation from a flow */
 	int flow_pass;
