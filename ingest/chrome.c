@@ -451,7 +451,9 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 	const char *it = *pp, *ev0 = *pp;
 	int r, first = 1;
 
-	memset(e, 0, sizeof(*e));
+	/* only the flags: every field is read under its flag (the values are 216 bytes) */
+	e->has_ph = e->has_cat = e->has_name = e->has_pid = e->has_tid = 0;
+	e->has_ts = e->has_dur = e->has_args = e->has_id = 0;
 	a->has = 0;
 	while ((r = tc_chrome_next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
@@ -464,6 +466,7 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 			e->args.p = s0;
 			e->args.n = (size_t)(it - s0);
 			e->args.t = TC_J_OBJ;
+			e->args.esc = 0;
 			e->has_args = 1;
 			continue;
 		}
