@@ -188,14 +188,37 @@ void tc_chrome_big_free(void *p, uint8_t mapped)
 		free(p);
 }
 
+static unsigned name_slot(const char *p, size_t n)
+{
+	uint64_t a = 0, b = 0, m = 0;
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&m, p + n / 2 - 4, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			a = a << 8 | (unsigned char)p[i];
+	}
+	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (m * 0xc2b2ae3d27d4eb4full) ^
+		     (b * 0x165667b19e3779f9ull) ^ n;
+	h ^= h >> 29;
+	return (unsigned)((h * 0xbf58476d1ce4e5b9ull) >> 55); /* 9 bits */
+}
+
 uint32_t tc_chrome_intern_jv(struct rctx *c, const struct tc_jv *v)
 {
 	uint32_t id = 0;
 	if (v->t != TC_J_STR)
 		return 0;
 	if (!v->esc) {
+		unsigned slot = name_slot(v->p, v->n);
+		uint32_t hit = c->name_cache[slot];
+		if (hit && hit <= c->names.n && c->names.lens[hit - 1] == v->n &&
+		    memcmp(c->names.strs[hit - 1], v->p, v->n) == 0)
+			return hit - 1;
 		if (tc_strtab_intern(&c->names, v->p, v->n, &id) < 0)
 			return 0;
+		c->name_cache[slot] = id + 1;
 		return id;
 	}
 	char *buf = malloc(v->n + 1);
@@ -333,6 +356,9 @@ static const struct rname *name_facts(struct rctx *c, uint32_t id)
 int64_t tc_chrome_id_of(const struct tc_jv *v)
 {
 	int64_t x;
+	/* the usual pid or tid: a few digits, read here as tc_json_i64 reads them */
+	if (v->t == TC_J_NUM && tc_json_slice_int(v->p, v->n, &x) == 0)
+		return x;
 	if (v->t == TC_J_NUM && tc_json_i64(v, &x) == 0)
 		return x;
 	if (v->t == TC_J_STR) {
@@ -352,16 +378,21 @@ uint32_t tc_chrome_lane(struct rfile *f, int gpu, int64_t a, int64_t b)
 	/* Through a hash of (gpu, a, b): a trace may have tens of thousands of streams, and a
 	 * scan per event made ingest quadratic (issue 19: 200,000 streams took 18 s). A key
 	 * shared by two lanes (a hash collision) falls back to the scan. */
+	/* lanes are never duplicated, so a matching last one is the one */
+	uint32_t last = f->lane_last[gpu != 0];
+	if (last < f->nlanes && f->lanes[last].gpu == gpu && f->lanes[last].a == a &&
+	    f->lanes[last].b == b)
+		return last;
 	uint64_t key = tc_hash_u64(tc_hash_u64((uint64_t)a) ^
 				   ((uint64_t)b * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)gpu);
 	uint64_t ix;
 	int known = tc_map64_get(&f->lane_ix, key, &ix);
 	if (known && f->lanes[ix].gpu == gpu && f->lanes[ix].a == a && f->lanes[ix].b == b)
-		return (uint32_t)ix;
+		return f->lane_last[gpu != 0] = (uint32_t)ix;
 	if (known)
 		for (size_t i = f->nlanes; i-- > 0;)
 			if (f->lanes[i].gpu == gpu && f->lanes[i].a == a && f->lanes[i].b == b)
-				return (uint32_t)i;
+				return f->lane_last[gpu != 0] = (uint32_t)i;
 	struct rlane *nl = grow(f->lanes, &f->lanecap, f->nlanes + 1, sizeof(*nl));
 	if (!nl)
 		return 0;
@@ -420,7 +451,9 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 	const char *it = *pp, *ev0 = *pp;
 	int r, first = 1;
 
-	memset(e, 0, sizeof(*e));
+	/* only the flags: every field is read under its flag (the values are 216 bytes) */
+	e->has_ph = e->has_cat = e->has_name = e->has_pid = e->has_tid = 0;
+	e->has_ts = e->has_dur = e->has_args = e->has_id = 0;
 	a->has = 0;
 	while ((r = tc_chrome_next_key(&it, end, &first, &k)) == 1) {
 		if (k.n == 4 && memcmp(k.p, "args", 4) == 0 && it < end && *it == '{') {
@@ -433,10 +466,11 @@ static int read_event(struct rfile *f, const char **pp, const char *end, int eof
 			e->args.p = s0;
 			e->args.n = (size_t)(it - s0);
 			e->args.t = TC_J_OBJ;
+			e->args.esc = 0;
 			e->has_args = 1;
 			continue;
 		}
-		int rv = tc_json_value(&it, end, &v);
+		int rv = tc_json_value_fast(&it, end, &v);
 		if (rv < 0) {
 			r = rv;
 			break;

@@ -7,6 +7,7 @@
 #define TC_INGEST_CHROME_H
 
 #include "adapter.h"
+#include "json_fast.h"
 
 /* One op as parsed (64 bytes). Positions (parent, link) are indices in the sorted array
  * plus one; 0 = none. Everything most ops lack lives in sparse side arrays: work and
@@ -135,6 +136,8 @@ struct rfile {
 	 * such an op -> its index + 1; a second pass over the input (flow_pass) gives them
 	 * the id of the flow event at the same place, which Kineto sets to the correlation */
 	struct tc_map64 lane_ix;  /* hash of (gpu, a, b) -> lane index (tc_chrome_lane) */
+	uint32_t lane_last[2];	  /* the lane tc_chrome_lane gave last, CPU and GPU: events come
+				   * in runs on one thread or stream */
 	struct tc_map64 nocorr;	  /* place -> seq + 1, bit 63 set for runtime calls */
 	struct tc_map64 flowcorr; /* seq -> correlation from a flow */
 	int flow_pass;
@@ -186,6 +189,10 @@ struct rctx {
 		char s[30];
 	} dtmemo[16];
 	unsigned ndtmemo;
+	/* names without escapes -> id + 1 (0 = empty), by a cheap hash of their length and
+	 * three words: most events name one of a few hundred ops, and the string table's
+	 * full hash and probe was 2.5% of an ingest; a hit is checked against the table */
+	uint32_t name_cache[512];
 	const struct tc_ingest_opts *opts;
 	size_t run_ops; /* ops per sorted run */
 	struct tc_ingest_stats *stats;
@@ -300,7 +307,6 @@ enum ekind tc_chrome_kind_of_cat(const struct tc_jv *cat, struct rfile *f);
 void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in);
 void tc_chrome_parse_types(struct rctx *c, const struct tc_jv *v, struct inputs *in);
 void tc_chrome_parse_conv_concrete(const struct tc_jv *v, const char *opname, struct inputs *in);
-int tc_chrome_next_key(const char **pp, const char *end, int *first, struct tc_jv *key);
 int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a);
 int64_t tc_chrome_arg_i64(const struct tc_jv *v, int64_t dflt);
 uint64_t tc_chrome_arg_u64(const struct tc_jv *v);
@@ -317,5 +323,65 @@ struct rwork *tc_chrome_new_work(struct rfile *f, struct rop *op);
 void *tc_chrome_grow_big(void *p, size_t *cap, size_t need, size_t elem, uint8_t *mapped);
 int64_t tc_chrome_id_of(const struct tc_jv *v);
 uint32_t tc_chrome_intern_jv(struct rctx *c, const struct tc_jv *v);
+
+/* Object member iteration that leaves the value to the caller (so "args" is read and
+ * validated in one pass). *p starts at '{'; returns 1 with *p at the value, 0 at '}', -1
+ * when malformed (*p at the offending byte). After reading the value the caller sets *p
+ * past it; the next call checks for ',' or '}'. Inline: it runs for every key of
+ * every event. */
+static inline int tc_chrome_next_key(const char **pp, const char *end, int *first,
+				     struct tc_jv *key)
+{
+	const char *p = *pp;
+	/* the usual ", " before a key on the same line */
+	if (end - p >= 3 && p[0] == ',' && p[1] == ' ' && p[2] == '"' && !*first) {
+		p += 2;
+		goto key;
+	}
+	p = tc_json_skip_ws(p, end);
+	if (p >= end)
+		goto bad;
+	if (*first) {
+		if (*p != '{')
+			goto bad;
+		*first = 0;
+		p++;
+		p = tc_json_skip_ws(p, end);
+		if (p < end && *p == '}') {
+			*pp = p + 1;
+			return 0;
+		}
+	} else if (*p == '}') {
+		*pp = p + 1;
+		return 0;
+	} else if (*p == ',') {
+		p = tc_json_skip_ws(p + 1, end);
+	} else {
+		goto bad;
+	}
+	if (p < end && *p == '"') {
+	key:
+		if (tc_json_string_fast(&p, end, key) < 0)
+			goto bad;
+	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
+		goto bad;
+	}
+	/* Kineto writes "key": value: the ':' and the one blank are tried first */
+	if (p >= end || *p != ':') {
+		p = tc_json_skip_ws(p, end);
+		if (p >= end || *p != ':')
+			goto bad;
+	}
+	p++;
+	if (end - p >= 2 && *p == ' ' && !TC_JSON_IS_WS(p[1]))
+		p++;
+	else
+		p = tc_json_skip_ws(p, end);
+	*pp = p;
+	return 1;
+bad:
+	*pp = p;
+	return -1;
+}
 
 #endif

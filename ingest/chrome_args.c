@@ -62,7 +62,7 @@ enum ekind tc_chrome_kind_of_cat(const struct tc_jv *cat, struct rfile *f)
 
 /* Parse "Input Dims" ([[a,b],[],[[..],[..]]]) and "Input type" into shapes + dtypes. */
 
-void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in)
+static void parse_dims_slow(const struct tc_jv *v, struct inputs *in)
 {
 	const char *it = v->p, *end = v->p + v->n;
 	struct tc_jv e, d;
@@ -88,6 +88,62 @@ void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in)
 		}
 		in->n++;
 	}
+}
+
+/* The usual Input Dims, a list of lists of small integers, read in one walk over the
+ * (already validated) text; anything else (a TensorList's nested lists, a number with a
+ * fraction or an exponent, more than MAX_RANK dims) is read again by parse_dims_slow,
+ * which then says the same as before for every input: tc_json_next_elem scanned each
+ * inner list twice, 7% of an ingest. */
+void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in)
+{
+	const char *p = v->p, *end = v->p + v->n;
+	in->n = 0;
+	if (v->t != TC_J_ARR)
+		goto slow;
+	p = tc_json_skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return;
+	for (;;) {
+		if (in->n >= MAX_IN)
+			return;
+		struct tc_shape *s = &in->shapes[in->n];
+		s->dims = in->dims[in->n];
+		s->rank = 0;
+		if (p >= end || *p != '[')
+			goto slow;
+		p = tc_json_skip_ws(p + 1, end);
+		if (p < end && *p == ']') {
+			p++;
+		} else {
+			for (;;) {
+				int64_t x;
+				if (s->rank >= MAX_RANK || tc_json_small_int(&p, end, &x) < 0)
+					goto slow;
+				in->dims[in->n][s->rank++] = x;
+				p = tc_json_skip_ws(p, end);
+				if (p < end && *p == ',') {
+					p = tc_json_skip_ws(p + 1, end);
+					continue;
+				}
+				if (p < end && *p == ']')
+					break;
+				goto slow;
+			}
+			p++;
+		}
+		in->n++;
+		p = tc_json_skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = tc_json_skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			return;
+		goto slow;
+	}
+slow:
+	parse_dims_slow(v, in);
 }
 
 static uint8_t dtype_memo(struct rctx *c, const struct tc_jv *e)
@@ -116,7 +172,7 @@ void tc_chrome_parse_types(struct rctx *c, const struct tc_jv *v, struct inputs 
 	struct tc_jv e;
 	size_t i = 0;
 	memset(in->dtypes, 0, sizeof(in->dtypes));
-	while (i < MAX_IN && tc_json_next_elem(&it, end, &e) == 1)
+	while (i < MAX_IN && tc_json_next_elem_fast(&it, end, &e) == 1)
 		in->dtypes[i++] = dtype_memo(c, &e);
 }
 
@@ -166,52 +222,6 @@ void tc_chrome_parse_conv_concrete(const struct tc_jv *v, const char *opname, st
 	in->has_conv = in->conv.n_spatial > 0;
 }
 
-/* Object member iteration that leaves the value to the caller (so "args" is read and
- * validated in one pass). *p starts at '{'; returns 1 with *p at the value, 0 at '}', -1
- * when malformed (*p at the offending byte). After reading the value the caller sets *p
- * past it; the next call checks for ',' or '}'. */
-int tc_chrome_next_key(const char **pp, const char *end, int *first, struct tc_jv *key)
-{
-	const char *p = *pp;
-	p = tc_json_skip_ws(p, end);
-	if (p >= end)
-		goto bad;
-	if (*first) {
-		if (*p != '{')
-			goto bad;
-		*first = 0;
-		p++;
-		p = tc_json_skip_ws(p, end);
-		if (p < end && *p == '}') {
-			*pp = p + 1;
-			return 0;
-		}
-	} else if (*p == '}') {
-		*pp = p + 1;
-		return 0;
-	} else if (*p == ',') {
-		p = tc_json_skip_ws(p + 1, end);
-	} else {
-		goto bad;
-	}
-	if (p < end && *p == '"') {
-		if (tc_json_string_at(&p, end, key) < 0)
-			goto bad;
-	} else if (tc_json_value(&p, end, key) < 0 || key->t != TC_J_STR) {
-		goto bad;
-	}
-	p = tc_json_skip_ws(p, end);
-	if (p >= end || *p != ':')
-		goto bad;
-	p++;
-	p = tc_json_skip_ws(p, end);
-	*pp = p;
-	return 1;
-bad:
-	*pp = p;
-	return -1;
-}
-
 /* Reads the args object at *pp (validating it) and leaves *pp past it. */
 int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a)
 {
@@ -219,7 +229,7 @@ int tc_chrome_parse_args_at(const char **pp, const char *end, struct argf *a)
 	int r, first = 1;
 	a->has = 0;
 	while ((r = tc_chrome_next_key(pp, end, &first, &k)) == 1) {
-		int rv = tc_json_value(pp, end, &v);
+		int rv = tc_json_value_fast(pp, end, &v);
 		if (rv < 0)
 			return rv;
 		if (k.n < 4)
@@ -323,6 +333,11 @@ int64_t tc_chrome_arg_i64(const struct tc_jv *v, int64_t dflt)
 uint64_t tc_chrome_arg_u64(const struct tc_jv *v)
 {
 	uint64_t x;
+	/* ids and correlations are mostly a few plain digits: read here, as tc_json_u64 does */
+	int64_t small;
+	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && !v->esc && v->n && *v->p != '-' &&
+	    tc_json_slice_int(v->p, v->n, &small) == 0)
+		return (uint64_t)small;
 	if ((v->t == TC_J_NUM || v->t == TC_J_STR) && tc_json_u64(v, &x) == 0)
 		return x;
 	int64_t y;

@@ -89,9 +89,18 @@ static void sort_rop(struct rop *v, size_t n, int depth)
 			n = j;
 		}
 	}
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && cmp_rop(&v[j], &v[j - 1]) < 0; j--)
-			swap_rop(&v[j], &v[j - 1]);
+	/* insertion sort of what is left: each op moved once, not swapped along */
+	for (size_t i = 1; i < n; i++) {
+		if (cmp_rop(&v[i], &v[i - 1]) >= 0)
+			continue;
+		struct rop t = v[i];
+		size_t j = i;
+		do {
+			v[j] = v[j - 1];
+			j--;
+		} while (j > 0 && cmp_rop(&t, &v[j - 1]) < 0);
+		v[j] = t;
+	}
 }
 
 void tc_chrome_sort(struct rop *v, size_t n)

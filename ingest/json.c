@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "json_fast.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -14,10 +14,23 @@
 
 #define MAX_DEPTH TC_JSON_MAX_DEPTH
 /* not isdigit(): no locale table lookup on the hot path */
-#define IS_DIGIT(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+#define IS_DIGIT(c) TC_JSON_IS_DIGIT(c)
 
 const char *tc_json_skip_ws_long(const char *p, const char *end)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* a line break and up to eight spaces of indentation (Kineto's layout): one word */
+	if (end - p >= 9 && *p == '\n') {
+		uint64_t w;
+		memcpy(&w, p + 1, 8);
+		w ^= 0x2020202020202020ull;
+		if (w) {
+			const char *q = p + 1 + (__builtin_ctzll(w) >> 3);
+			if (!TC_JSON_IS_WS(*q))
+				return q;
+		}
+	}
+#endif
 #ifdef __SSE2__
 	const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
 		      tb = _mm_set1_epi8('\t');
@@ -39,59 +52,8 @@ const char *tc_json_skip_ws_long(const char *p, const char *end)
 
 #define skip_ws tc_json_skip_ws
 
-/* End of a run of ASCII digits at p: eight at a time while eight more bytes are there
- * (timestamps and ids run to 16 digits). */
-static inline const char *digits(const char *p, const char *end)
-{
-	while (end - p >= 8) {
-		uint64_t w, lo, hi;
-		memcpy(&w, p, 8);
-		/* per byte: high nibble 3 and low nibble <= 9 (adding 6 does not carry out) */
-		lo = w & 0xf0f0f0f0f0f0f0f0ull;
-		hi = (w + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull;
-		uint64_t bad = (lo ^ 0x3030303030303030ull) | (hi ^ 0x3030303030303030ull);
-		if (bad)
-			return p + (__builtin_ctzll(bad) >> 3);
-		p += 8;
-	}
-	while (p < end && IS_DIGIT(*p))
-		p++;
-	return p;
-}
-
-/* First '"' or '\\' in [p, end), or end: eight bytes at a time (the lowest flagged byte
- * of the zero-byte test is always a real match). Strings here are mostly short keys and
- * names, where a memchr call costs more than the scan. */
-static const char *find_quote(const char *p, const char *end)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-#ifdef __SSE2__
-	/* sixteen at a time where SSE2 is there (every x86-64): kernel names run to hundreds
-	 * of bytes */
-	const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		int m =
-		    _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bs)));
-		if (m)
-			return p + __builtin_ctz((unsigned)m);
-		p += 16;
-	}
-#endif
-	while (end - p >= 8) {
-		uint64_t w, q, b, m;
-		memcpy(&w, p, 8);
-		q = w ^ (ones * '"');
-		b = w ^ (ones * '\\');
-		m = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
-		if (m)
-			return p + (__builtin_ctzll(m) >> 3);
-		p += 8;
-	}
-	while (p < end && *p != '"' && *p != '\\')
-		p++;
-	return p;
-}
+#define digits tc_json_digits
+#define find_quote tc_json_find_quote
 
 static int scan_string(const char **pp, const char *end, struct tc_jv *v)
 {
@@ -209,7 +171,7 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 			goto after_value;
 		}
 		if (close == '}') {
-			if (*p != '"' || scan_string(&p, end, &tmp) < 0)
+			if (*p != '"' || tc_json_string_fast(&p, end, &tmp) < 0)
 				goto bad;
 			p = skip_ws(p, end);
 			if (p >= end || *p != ':')
@@ -229,7 +191,7 @@ static int scan_container(const char **pp, const char *end, struct tc_jv *v)
 			continue;
 		}
 		if (*p == '"') {
-			if (scan_string(&p, end, &tmp) < 0)
+			if (tc_json_string_fast(&p, end, &tmp) < 0)
 				goto bad;
 		} else if (*p == 't') {
 			if (scan_lit(&p, end, "true", TC_J_TRUE, &tmp) < 0)
@@ -273,6 +235,79 @@ bad:
 	return -1;
 }
 
+/* scan_container for the arrays an event's args hold (Input Dims, Input type, Concrete
+ * Inputs): lists nested at most two deep of numbers without an exponent and strings
+ * without escapes. Anything else (an object, a literal, an escape, an exponent, deeper
+ * lists, an error) returns -1 and scan_container reads the value again from the start;
+ * what is accepted here it accepts too, ending at the same byte. */
+static int scan_array_fast(const char **pp, const char *end, struct tc_jv *v)
+{
+	const char *p = *pp, *s = p;
+	int depth = 1;
+	p++;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after_value;
+		}
+		if (*p == '[') {
+			if (depth >= 2)
+				return -1;
+			depth++;
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			const char *q = find_quote(p + 1, end);
+			if (q >= end || *q != '"')
+				return -1;
+			p = q + 1;
+		} else {
+			if (*p == '-')
+				p++;
+			if (p >= end || !IS_DIGIT(*p))
+				return -1;
+			p = digits(p, end);
+			if (p < end && *p == '.') {
+				p++;
+				if (p >= end || !IS_DIGIT(*p))
+					return -1;
+				p = digits(p, end);
+			}
+			if (p < end && (*p == 'e' || *p == 'E'))
+				return -1;
+		}
+	after_value:
+		if (depth == 0)
+			break;
+		p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			if (p < end && *p == ']')
+				return -1; /* trailing comma */
+			continue;
+		}
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after_value;
+		}
+		return -1;
+	}
+	v->p = s;
+	v->n = (size_t)(p - s);
+	v->t = TC_J_ARR;
+	v->esc = 0;
+	*pp = p;
+	return 0;
+}
+
 int tc_json_string_at(const char **pp, const char *end, struct tc_jv *v)
 {
 	return scan_string(pp, end, v);
@@ -289,8 +324,12 @@ int tc_json_value(const char **pp, const char *end, struct tc_jv *v)
 	case '"':
 		rc = scan_string(pp, end, v);
 		break;
-	case '{':
 	case '[':
+		if (scan_array_fast(pp, end, v) == 0)
+			return 0;
+		rc = scan_container(pp, end, v);
+		break;
+	case '{':
 		rc = scan_container(pp, end, v);
 		break;
 	case 't':
@@ -499,12 +538,62 @@ size_t tc_json_str(const struct tc_jv *v, char *buf, size_t cap)
 	return o;
 }
 
+/* Value of the eight ASCII digits at p (checked by the caller): three multiplies instead
+ * of eight steps (timestamps run to 16 digits, ids to 10). Little-endian loads; the byte
+ * loop elsewhere. */
+static inline uint64_t eight_digits(const char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v;
+	memcpy(&v, p, 8);
+	v -= 0x3030303030303030ull;
+	v = v * 10 + (v >> 8);
+	return (((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+		(((v >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+	       32;
+#else
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x * 10 + (uint64_t)(p[i] - '0');
+	return x;
+#endif
+}
+
+/* Value of the n <= 16 ASCII digits at p (checked by the caller). */
+static inline uint64_t digits_value(const char *p, size_t n)
+{
+	uint64_t x = 0;
+	for (; n >= 8; n -= 8, p += 8)
+		x = x * 100000000u + eight_digits(p);
+	for (; n; n--)
+		x = x * 10 + (uint64_t)(*p++ - '0');
+	return x;
+}
+
 int tc_json_u64(const struct tc_jv *v, uint64_t *out)
 {
 	uint64_t x = 0;
 	size_t i = 0;
 	if ((v->t != TC_J_NUM && v->t != TC_J_STR) || v->n == 0 || v->esc)
 		return -1;
+	/* the usual case: up to 19 digits (they cannot overflow) and nothing else */
+	if (v->n <= 19) {
+		const char *p = v->p;
+		size_t n = v->n;
+		for (; n >= 8 && digits(p, p + 8) == p + 8; n -= 8, p += 8)
+			x = x * 100000000u + eight_digits(p);
+		for (; n; n--, p++) {
+			unsigned d = (unsigned)(*p - '0');
+			if (d > 9)
+				break;
+			x = x * 10 + d;
+		}
+		if (!n) {
+			*out = x;
+			return 0;
+		}
+		x = 0;
+	}
 	for (; i < v->n && v->p[i] >= '0' && v->p[i] <= '9'; i++) {
 		unsigned d = (unsigned)(v->p[i] - '0');
 		/* 19 digits always fit; past them, the exact overflow test (no division per
@@ -554,6 +643,46 @@ int tc_json_i64(const struct tc_jv *v, int64_t *out)
 	return 0;
 }
 
+/* tc_json_us_to_ns for up to 16 integer digits, an optional fraction and nothing after:
+ * the same value and the same overflow test; -1 leaves the rest to the digit loop. */
+static inline int us_to_ns_fast(const char *s, const char *e, int neg, int64_t *ns)
+{
+	const char *q = digits(s, e);
+	size_t nd = (size_t)(q - s);
+	uint64_t ip, frac = 0;
+	int fd = 0;
+	if (nd == 0 || nd > 16)
+		return -1;
+	ip = digits_value(s, nd);
+	/* the loop refuses a 16th digit after more than INT64_MAX / 10000 */
+	if (nd == 16 && ip / 10 > (uint64_t)INT64_MAX / 10000)
+		return -1;
+	if (q < e && *q == '.') {
+		const char *f = q + 1;
+		q = digits(f, e);
+		size_t nf = (size_t)(q - f);
+		for (size_t i = 0; i < nf && i < 3; i++)
+			frac = frac * 10 + (uint64_t)(f[i] - '0');
+		fd = nf < 3 ? (int)nf : 3;
+		if (nf > 3) {
+			if (f[3] >= '5')
+				frac++; /* round half up on the 4th digit */
+			fd = 4;
+		}
+	}
+	if (q != e)
+		return -1;
+	while (fd < 3) {
+		frac *= 10;
+		fd++;
+	}
+	uint64_t total = ip * 1000u + frac;
+	if (total > (uint64_t)INT64_MAX)
+		return -1;
+	*ns = neg ? -(int64_t)total : (int64_t)total;
+	return 0;
+}
+
 int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns)
 {
 	const char *p = v->p, *e = v->p + v->n;
@@ -568,6 +697,8 @@ int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns)
 		p++;
 	}
 	const char *s = p;
+	if (us_to_ns_fast(s, e, neg, ns) == 0)
+		return 0;
 	for (; p < e && *p >= '0' && *p <= '9'; p++) {
 		if (ip > (uint64_t)INT64_MAX / 10000)
 			return -1; /* would overflow in ns */

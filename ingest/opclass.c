@@ -9,6 +9,7 @@
  * aten ("aten::sum").
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest.h"
@@ -701,6 +702,39 @@ static const struct rule kernel_words[] = {
     {"sgd", TC_CLASS_OPTIMIZER},
 };
 
+/* The first of kernel_words anywhere in name, ignoring case: the name lowered once and
+ * searched with strstr (a strncasecmp at every byte for each of 31 words was 2% of an
+ * ingest: kernel names run to hundreds of bytes). The process stays in the C locale
+ * (nothing calls setlocale), where that is what tc_strcasestr matched. */
+static unsigned class_of_words(const char *name)
+{
+	char sbuf[512], word[32];
+	size_t n = strlen(name);
+	char *low = n < sizeof(sbuf) ? sbuf : malloc(n + 1);
+	unsigned cls = TC_CLASS_OTHER;
+	if (!low) { /* out of memory: the slow way */
+		for (size_t i = 0; i < TC_ARRAY_LEN(kernel_words); i++)
+			if (tc_strcasestr(name, kernel_words[i].pat))
+				return kernel_words[i].cls;
+		return TC_CLASS_OTHER;
+	}
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	for (size_t i = 0; i < TC_ARRAY_LEN(kernel_words); i++) {
+		size_t k = 0;
+		for (const char *w = kernel_words[i].pat; *w && k + 1 < sizeof(word); w++)
+			word[k++] = (char)tolower((unsigned char)*w);
+		word[k] = '\0';
+		if (strstr(low, word)) {
+			cls = kernel_words[i].cls;
+			break;
+		}
+	}
+	if (low != sbuf)
+		free(low);
+	return cls;
+}
+
 unsigned tc_opclass_of_kernel(const char *name)
 {
 	char head[NAME_MAX_NORM];
@@ -719,10 +753,7 @@ unsigned tc_opclass_of_kernel(const char *name)
 	for (i = 0; i < TC_ARRAY_LEN(kernel_rules); i++)
 		if (strstr(head, kernel_rules[i].pat))
 			return kernel_rules[i].cls;
-	for (i = 0; i < TC_ARRAY_LEN(kernel_words); i++)
-		if (tc_strcasestr(name, kernel_words[i].pat))
-			return kernel_words[i].cls;
-	return TC_CLASS_OTHER;
+	return class_of_words(name);
 }
 
 /* Collective kinds matched at the start of the compacted name (lowercase, no '_' ':' ' '
