@@ -118,8 +118,18 @@ struct an {
 	uint64_t *wcount;
 	double *wsrc, *wproj;
 	int v; /* 0 source, 1 projected */
+	/* every per-work sum (measured and projected ns of the GPU ops in steps) stays an
+	 * integer of at most 2^53 whatever the order of its terms: the ranks may interleave */
+	int exact_sums;
 	/* each step's window on the current side, by step */
 	int64_t *w0, *w1;
+	uint32_t *win, *open; /* rank q's struct rks uses them from first[q] on */
+};
+
+/* One rank's merge, resumable: ranks advance in rounds (sweep_side). */
+struct rks {
+	struct gen **hp; /* its lanes by next event: a heap */
+	size_t hn;
 	/* windows of the rank, sorted by start; open ones */
 	uint32_t *win, *open;
 	size_t nwin, wnext, nopen;
@@ -158,7 +168,7 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
-/* The merge below runs once per side; v is a constant in each copy (sweep_rank), so the
+/* The merge below runs once per side; v is a constant in each copy (rank_run), so the
  * side's arrays are chosen at compile time, not per event. */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -178,20 +188,23 @@ AN_INLINE int64_t op_t1(const struct an *A, uint32_t i, int v)
 	return v ? A->r->end[i] : rp_src_end(A->g, i);
 }
 
-AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
+AN_INLINE void gen_peek_k(const struct an *A, struct gen *G, int v, int gpu)
 {
 	int64_t ts = INT64_MAX;
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
-		uint32_t i = G->gpu ? p : p >> 1;
+		uint32_t i = gpu ? p : p >> 1;
 		if (!G->head_ok) {
 			/* lanes interleave in op order: fetch what a later head will read */
 			if (G->cur + 16 < G->len) {
 				uint32_t f = G->ord[G->cur + 16];
-				f = G->gpu ? f : f >> 1;
+				f = gpu ? f : f >> 1;
 				if (v) {
 					PREFETCH(&A->r->start[f]);
 					PREFETCH(&A->r->end[f]);
+				} else {
+					PREFETCH(&A->g->ts[f]);
+					PREFETCH(&A->g->dur[f]);
 				}
 				PREFETCH(&A->r->opk[f]);
 			}
@@ -203,11 +216,19 @@ AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
 			G->head_k = k1 - 1;
 			G->head_ok = 1;
 		}
-		ts = (!G->gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
+		ts = (!gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
 		break;
 	}
-	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+	int64_t te = gpu && G->hn ? G->h[0].t : INT64_MAX; /* CPU lanes have no pending ends */
 	G->next = TC_MIN(ts, te);
+}
+
+static inline void gen_peek(const struct an *A, struct gen *G, int v)
+{
+	if (G->gpu)
+		gen_peek_k(A, G, v, 1);
+	else
+		gen_peek_k(A, G, v, 0);
 }
 
 static int pend_push(struct gen *G, struct pend e)
@@ -250,20 +271,20 @@ static struct pend pend_pop(struct gen *G)
 }
 
 /* Attribute [prev, t] of every open window to the highest-priority category running. */
-AN_INLINE void advance(struct an *A, int64_t t)
+AN_INLINE void advance(struct an *A, struct rks *R, int64_t t)
 {
-	if (t <= A->prev)
+	if (t <= R->prev)
 		return;
-	while (A->next_w0 < t) {
-		uint32_t k = A->win[A->wnext++];
+	while (R->next_w0 < t) {
+		uint32_t k = R->win[R->wnext++];
 		if (A->w1[k] > A->w0[k])
-			A->open[A->nopen++] = k;
-		A->next_w0 = A->wnext < A->nwin ? A->w0[A->win[A->wnext]] : INT64_MAX;
+			R->open[R->nopen++] = k;
+		R->next_w0 = R->wnext < R->nwin ? A->w0[R->win[R->wnext]] : INT64_MAX;
 	}
-	for (size_t o = 0; o < A->nopen;) {
-		uint32_t k = A->open[o];
+	for (size_t o = 0; o < R->nopen;) {
+		uint32_t k = R->open[o];
 		int64_t w0 = A->w0[k], w1 = A->w1[k];
-		int64_t lo = TC_MAX(A->prev, w0), hi = TC_MIN(t, w1);
+		int64_t lo = TC_MAX(R->prev, w0), hi = TC_MIN(t, w1);
 		if (hi > lo) {
 			struct step_acc *S = &A->sa[k];
 			unsigned c = S->mask ? (unsigned)__builtin_ctz(S->mask) : CAT__N;
@@ -272,11 +293,11 @@ AN_INLINE void advance(struct an *A, int64_t t)
 				S->gbusy[A->v] += hi - lo;
 		}
 		if (w1 <= t)
-			A->open[o] = A->open[--A->nopen];
+			R->open[o] = R->open[--R->nopen];
 		else
 			o++;
 	}
-	A->prev = t;
+	R->prev = t;
 }
 
 AN_INLINE void act_add(struct step_acc *S, unsigned c, int d)
@@ -321,6 +342,9 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 {
 	struct tc_replay *r = A->r;
 	const struct tc_replay_graph *g = A->g;
+	/* bounds of the per-work sums' terms (gpu_op_sums): each one's magnitude summed */
+	uint64_t src_tot = 0, proj_tot = 0;
+	int wide = 0;
 	for (size_t q = 0; q < ng; q++) {
 		struct gen *G = &gens[q];
 		if (!G->gpu)
@@ -332,6 +356,12 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 				r->carry_ops += r->start[i] != INT64_MIN;
 				continue;
 			}
+			int64_t d;
+			wide |=
+			    __builtin_sub_overflow(r->end[i], r->start[i], &d) || d == INT64_MIN;
+			src_tot += (uint64_t)rp_dur0(g, i);
+			proj_tot += d < 0 ? -(uint64_t)d : (uint64_t)d;
+			wide |= src_tot > (1ull << 53) || proj_tot > (1ull << 53);
 			struct step_acc *S = &A->sa[k];
 			S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
 			S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
@@ -342,6 +372,7 @@ static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
 			}
 		}
 	}
+	A->exact_sums = !wide;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
 		const struct step_acc *S = &A->sa[k];
@@ -369,7 +400,7 @@ static int gen_less(const struct gen *a, const struct gen *b)
 
 /* One event of the rank's earliest lane G at time t: an op's end leaving its category, or
  * the lane's next op (GPU op start, or a CPU point) entering. */
-AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
+AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v, int gpu)
 {
 	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
 	if (te <= t) {
@@ -379,7 +410,7 @@ AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 		uint32_t p = G->ord[G->cur], k = G->head_k;
 		G->cur++;
 		G->head_ok = 0;
-		if (G->gpu) {
+		if (gpu) {
 			unsigned b = rp_bound(A->r, p, v), cat = cat_of_bound(b);
 			act_add(&A->sa[k], cat, 1);
 			gpu_op_sums(A, p, k, b, v);
@@ -392,38 +423,61 @@ AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 	return 0;
 }
 
-AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t ng,
-			   struct gen **hp, int v)
+/* Events of lane G while it leads, (next, G) below (lim, runner-up) (tie: G wins equal
+ * times), before t_stop, at most *budget. gpu is a constant in each copy. */
+AN_INLINE int run_lane(struct an *A, struct rks *R, struct gen *G, int64_t lim, int tie,
+		       int64_t t_stop, size_t *budget, int v, int gpu)
 {
+	size_t n = *budget;
+	do {
+		int64_t t = G->next;
+		advance(A, R, t);
+		if (gpu) {
+			if (step_event(A, G, t, v, 1) < 0)
+				return TC_ENOMEM;
+		} else {
+			(void)step_event(A, G, t, v, 0);
+		}
+		gen_peek_k(A, G, v, gpu);
+	} while (--n && G->next < t_stop && (G->next < lim || (tie && G->next == lim)));
+	*budget = n;
+	return 0;
+}
+
+/* The rank's windows sorted by start, its counts cleared, its lanes in the heap. */
+static void rank_begin(struct an *A, struct rks *R, uint32_t rank, struct gen *gens, size_t ng,
+		       struct gen **hp)
+{
+	memset(R, 0, sizeof(*R));
+	R->win = A->win + A->first[rank];
+	R->open = A->open + A->first[rank];
+	R->hp = hp;
 	/* windows sorted by start (insertion sort: they nearly always are already) */
-	A->nwin = 0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
-		size_t j = A->nwin++;
-		while (j > 0 && A->w0[A->win[j - 1]] > A->w0[k]) {
-			A->win[j] = A->win[j - 1];
+		size_t j = R->nwin++;
+		while (j > 0 && A->w0[R->win[j - 1]] > A->w0[k]) {
+			R->win[j] = R->win[j - 1];
 			j--;
 		}
-		A->win[j] = (uint32_t)k;
+		R->win[j] = (uint32_t)k;
 	}
-	if (!A->nwin)
-		return 0;
-	A->wnext = A->nopen = 0;
-	A->next_w0 = A->w0[A->win[0]];
-	A->prev = A->next_w0;
+	if (!R->nwin)
+		return; /* nothing to split: no lane joins the heap */
+	R->next_w0 = A->w0[R->win[0]];
+	R->prev = R->next_w0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		memset(A->sa[k].act, 0, sizeof(A->sa[k].act));
 		A->sa[k].mask = 0;
 	}
-	size_t hn = 0;
 	for (size_t q = 0; q < ng; q++) {
 		struct gen *G = &gens[q];
 		G->cur = 0;
 		G->hn = 0;
 		G->head_ok = 0;
-		gen_peek(A, G, v);
+		gen_peek(A, G, A->v);
 		if (G->next == INT64_MAX)
 			continue;
-		size_t i = hn++;
+		size_t i = R->hn++;
 		hp[i] = G;
 		while (i && gen_less(hp[i], hp[(i - 1) / 2])) {
 			struct gen *t = hp[i];
@@ -432,13 +486,28 @@ AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t
 			i = (i - 1) / 2;
 		}
 	}
-	while (hn) {
+}
+
+/* The rank's events in time order (the heap's), up to the first at or after t_stop, at most
+ * budget of them; a rank can stop and resume anywhere, the order is the same. */
+AN_INLINE int rank_run_v(struct an *A, struct rks *R, int64_t t_stop, size_t budget, int v)
+{
+	struct gen **hp = R->hp;
+	while (R->hn && budget && hp[0]->next < t_stop) {
 		struct gen *G = hp[0];
-		int64_t t = G->next;
-		advance(A, t);
-		if (step_event(A, G, t, v) < 0)
-			return TC_ENOMEM;
-		gen_peek(A, G, v);
+		/* The root lane keeps the lead while (next, lane) stays below its children's, the
+		 * runner-up among them: its events run back to back, exactly as the heap would
+		 * pick them, without touching the heap (a thread's points come in long runs). */
+		size_t hn = R->hn;
+		struct gen *U = hn < 2 ? NULL : hn > 2 && gen_less(hp[2], hp[1]) ? hp[2] : hp[1];
+		int64_t lim = U ? U->next : INT64_MAX;
+		int tie = U && G < U;
+		if (G->gpu) {
+			if (run_lane(A, R, G, lim, tie, t_stop, &budget, v, 1) < 0)
+				return TC_ENOMEM;
+		} else {
+			(void)run_lane(A, R, G, lim, tie, t_stop, &budget, v, 0);
+		}
 		if (G->next == INT64_MAX)
 			hp[0] = hp[--hn];
 		for (size_t i = 0;;) { /* sift the root down */
@@ -454,35 +523,72 @@ AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t
 			hp[m] = tmp;
 			i = m;
 		}
+		R->hn = hn;
 	}
-	/* the rest of every window: nothing of its steps runs any more */
-	int64_t t_end = A->prev;
-	for (size_t w = 0; w < A->nwin; w++)
-		t_end = TC_MAX(t_end, A->w1[A->win[w]]);
-	advance(A, t_end);
 	return 0;
 }
 
-/* The step time of each of the rank's steps split by what runs at each instant, on side
- * A->v, into the steps' bound split. */
-static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+static int rank_run(struct an *A, struct rks *R, int64_t t_stop, size_t budget)
+{
+	return A->v ? rank_run_v(A, R, t_stop, budget, 1) : rank_run_v(A, R, t_stop, budget, 0);
+}
+
+/* the rest of every window: nothing of its steps runs any more */
+static void rank_end(struct an *A, struct rks *R)
+{
+	int64_t t_end = R->prev;
+	for (size_t w = 0; w < R->nwin; w++)
+		t_end = TC_MAX(t_end, A->w1[R->win[w]]);
+	if (R->nwin)
+		advance(A, R, t_end);
+}
+
+/* Events a leading rank runs per round before the others catch up to its time. */
+#define ROUND 4096
+
+/* The step time of each step split by what runs at each instant, on side A->v, into the
+ * steps' bound split. Ranks are independent but their ops interleave in memory (ranks
+ * write in time order), so with together the ranks move in rounds through time: the
+ * first unfinished rank runs ROUND events, the others up to its time, which reads the op
+ * arrays front to back once instead of once per rank. Each rank's own order is unchanged;
+ * only the per-work sums mix ranks, which interleave is 0 forbids unless they are exact
+ * (see analyse_sides). */
+static int sweep_side(struct an *A, struct rks *rs, size_t nr, const size_t *lane_first,
+		      struct gen *gens, struct gen **hp, int interleave)
 {
 	struct tc_replay *r = A->r;
-	size_t k0 = A->first[rank], k1 = A->first[rank + 1];
-	for (size_t k = k0; k < k1; k++) {
+	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
 		A->w0[k] = A->v ? s->proj_start : s->src_start;
 		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
 	}
-	int rc =
-	    A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
-	for (size_t k = k0; k < k1; k++) {
+	for (size_t q = 0; q < nr; q++)
+		rank_begin(A, &rs[q], (uint32_t)q, gens + lane_first[q],
+			   lane_first[q + 1] - lane_first[q], hp + lane_first[q]);
+	for (size_t lead = 0; lead < nr;) {
+		if (!rs[lead].hn) {
+			rank_end(A, &rs[lead++]);
+			continue;
+		}
+		if (!interleave) {
+			if (rank_run(A, &rs[lead], INT64_MAX, SIZE_MAX) < 0)
+				return TC_ENOMEM;
+			continue;
+		}
+		if (rank_run(A, &rs[lead], INT64_MAX, ROUND) < 0)
+			return TC_ENOMEM;
+		int64_t t = rs[lead].hn ? rs[lead].hp[0]->next : INT64_MAX;
+		for (size_t q = lead + 1; q < nr; q++)
+			if (rank_run(A, &rs[q], t, SIZE_MAX) < 0)
+				return TC_ENOMEM;
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
 		double *out = A->v ? r->steps[k].proj_bound_ns : r->steps[k].src_bound_ns;
 		for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
 			out[b] += A->sa[k].bound[b];
 	}
-	return rc;
+	return 0;
 }
 
 static int top_cmp(const void *pa, const void *pb)
@@ -614,13 +720,17 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	if (job_steps(r) < 0)
 		goto oom;
 	/* a summary needs only the projected side */
+	struct rks *rs = malloc((nr ? nr : 1) * sizeof(*rs));
+	if (!rs)
+		goto oom;
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
-		for (uint32_t q = 0; q < nr; q++)
-			if (sweep_rank(&A, q, gens + lane_first[q],
-				       lane_first[q + 1] - lane_first[q], hp) < 0)
-				goto oom;
+		if (sweep_side(&A, rs, nr, lane_first, gens, hp, A.exact_sums) < 0) {
+			free(rs);
+			goto oom;
+		}
 	}
+	free(rs);
 	r->step_busy = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_busy));
 	r->step_util = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_util));
 	r->step_work = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_work));
@@ -693,23 +803,31 @@ int rp_step_index(struct tc_replay *r, struct tc_err *err)
 	A.r = r;
 	A.g = g;
 	A.first = r->step_first;
-	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		const struct rp_lane *L = &g->lanes[l];
-		int gpu = rp_lane_is_gpu(L);
-		uint32_t hint = (uint32_t)r->step_first[L->rank];
-		for (uint32_t c = 0; c < L->len; c++) {
-			uint32_t p = g->order[L->off + c], i = gpu ? p : p >> 1;
-			int64_t t;
-			if (gpu) {
-				uint32_t ln = rp_launch_of(g, i);
-				t = ln != RP_NONE ? g->ts[ln] : g->ts[i];
-			} else if (!(p & 1) && (g->flags[i] & RP_F_INNER)) {
-				t = g->ts[i];
-			} else {
-				continue;
-			}
-			r->opk[i] = (uint32_t)(step_of(&A, L->rank, t, &hint) + 1);
+	/* in op order, not lane by lane: the arrays are read front to back (ranks' ops
+	 * interleave, so a lane's ops are strided), and each op is in exactly one lane's order
+	 * unless passive. step_of's answer is the last step starting at or before t, whatever
+	 * the hint (steps are sorted by start within a rank), so the order of calls is free. */
+	uint32_t *hint = malloc((nr ? nr : 1) * sizeof(*hint));
+	if (!hint)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t q = 0; q < nr; q++)
+		hint[q] = (uint32_t)r->step_first[q];
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint8_t f = g->flags[i];
+		if (f & RP_F_PASSIVE)
+			continue;
+		const struct rp_lane *L = &g->lanes[g->lane[i]];
+		int64_t t;
+		if (rp_lane_is_gpu(L)) {
+			uint32_t ln = rp_launch_of(g, i);
+			t = ln != RP_NONE ? g->ts[ln] : g->ts[i];
+		} else if (f & RP_F_INNER) {
+			t = g->ts[i];
+		} else {
+			continue;
 		}
+		r->opk[i] = (uint32_t)(step_of(&A, L->rank, t, &hint[L->rank]) + 1);
 	}
+	free(hint);
 	return 0;
 }
