@@ -93,6 +93,8 @@ struct pend {
 struct gen {
 	const uint32_t *ord;
 	uint32_t cur, len, rank;
+	const uint32_t *ord0; /* the lane's whole order (ord may be a compacted copy) */
+	uint32_t len0;
 	int gpu;
 	uint32_t head_k; /* step of ord[cur], valid when head_ok */
 	int head_ok;
@@ -124,6 +126,8 @@ struct an {
 	/* each step's window on the current side, by step */
 	int64_t *w0, *w1;
 	uint32_t *win, *open; /* rank q's struct rks uses them from first[q] on */
+	uint32_t *cpts;	      /* compacted CPU points (compact_side), n_order of them */
+	int *rank_ok;	      /* per rank: its CPU lanes read cpts (compact_side) */
 };
 
 /* One rank's merge, resumable: ranks advance in rounds (sweep_side). */
@@ -543,6 +547,112 @@ static void rank_end(struct an *A, struct rks *R)
 		advance(A, R, t_end);
 }
 
+/* A thread's ops nest (an operator, its launch calls inside), and the host category only
+ * asks whether any op of the step runs: so of a CPU lane's points only those where the
+ * lane's count of open ops of a step goes 0 -> 1 or 1 -> 0 change what the merge sees.
+ * Dropping the others leaves every instant's category as it was; it only joins segments of
+ * one category, whose lengths add up exactly (integers below 2^53). That holds when the
+ * merge takes events in time order: every lane of the rank yields its events sorted (its
+ * points' times non-decreasing, GPU starts non-decreasing and no end before its start) and
+ * no window is longer than 2^53 ns. Then the rank's CPU lanes read the compacted points
+ * (A->cpts, at each lane's offset in g->order); else they keep their whole order and the
+ * merge is the one it always was. */
+struct cpass {
+	uint32_t c;	/* next position in the lane's order */
+	int64_t last;	/* time of the last event checked */
+	uint32_t *o;	/* next compacted point */
+	int32_t *depth; /* per step of the rank: the lane's open ops of that step */
+};
+
+/* Up to n more positions of lane G: checked, and for a CPU lane compacted. 0: the lane
+ * breaks the order. */
+static int cpass_run(const struct an *A, const struct gen *G, struct cpass *P, int32_t k0,
+		     uint32_t n)
+{
+	const struct tc_replay *r = A->r;
+	const int v = A->v;
+	uint32_t end = G->len0 - P->c > n ? P->c + n : G->len0;
+	for (uint32_t c = P->c; c < end; c++) {
+		uint32_t p = G->ord0[c], i = G->gpu ? p : p >> 1, k1 = r->opk[i];
+		if (!k1)
+			continue;
+		if (G->gpu) {
+			int64_t t0 = op_t0(A, i, v), t1 = op_t1(A, i, v);
+			if (t0 < P->last || t1 < t0)
+				return 0;
+			P->last = t0;
+			continue;
+		}
+		int64_t t = (p & 1) ? op_t1(A, i, v) : op_t0(A, i, v);
+		if (t < P->last)
+			return 0;
+		P->last = t;
+		int32_t *d = &P->depth[(int32_t)k1 - 1 - k0];
+		if ((p & 1) ? --*d == 0 : (*d)++ == 0)
+			*P->o++ = p;
+	}
+	P->c = end;
+	return 1;
+}
+
+/* Which ranks' CPU lanes read compacted points on side A->v, and those points. The lanes
+ * are walked together, a slice of each in turn: ranks interleave in the op arrays, so this
+ * reads them front to back once, not once per rank. */
+static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first, size_t nr,
+			int *rank_ok)
+{
+	const struct tc_replay_graph *g = A->g;
+	size_t nl = g->n_lanes, nd = 0;
+	struct cpass *P = calloc(nl ? nl : 1, sizeof(*P));
+	if (!P)
+		return TC_ENOMEM;
+	for (size_t q = 0; q < nr; q++) {
+		size_t ns = A->first[q + 1] - A->first[q];
+		rank_ok[q] = 1;
+		for (size_t k = A->first[q]; k < A->first[q + 1]; k++) {
+			int64_t len;
+			if (__builtin_sub_overflow(A->w1[k], A->w0[k], &len) || len > (1ll << 53))
+				rank_ok[q] = 0;
+		}
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++)
+			nd += gens[l].gpu ? 0 : ns;
+	}
+	int32_t *depth = calloc(nd ? nd : 1, sizeof(*depth));
+	if (!depth) {
+		free(P);
+		return TC_ENOMEM;
+	}
+	nd = 0;
+	for (size_t q = 0; q < nr; q++)
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
+			P[l].last = INT64_MIN;
+			P[l].o = A->cpts + (gens[l].ord0 - g->order);
+			P[l].depth = depth + nd;
+			nd += gens[l].gpu ? 0 : A->first[q + 1] - A->first[q];
+		}
+	for (int more = 1; more;) {
+		more = 0;
+		for (size_t q = 0; q < nr; q++)
+			for (size_t l = lane_first[q]; l < lane_first[q + 1] && rank_ok[q]; l++) {
+				if (P[l].c == gens[l].len0)
+					continue;
+				rank_ok[q] =
+				    cpass_run(A, &gens[l], &P[l], (int32_t)A->first[q], 4096);
+				more |= P[l].c < gens[l].len0;
+			}
+	}
+	for (size_t q = 0; q < nr; q++)
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
+			struct gen *G = &gens[l];
+			const uint32_t *at = A->cpts + (G->ord0 - g->order);
+			G->ord = rank_ok[q] && !G->gpu ? at : G->ord0;
+			G->len = rank_ok[q] && !G->gpu ? (uint32_t)(P[l].o - at) : G->len0;
+		}
+	free(depth);
+	free(P);
+	return 0;
+}
+
 /* Events a leading rank runs per round before the others catch up to its time. */
 #define ROUND 4096
 
@@ -563,6 +673,8 @@ static int sweep_side(struct an *A, struct rks *rs, size_t nr, const size_t *lan
 		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
 	}
+	if (compact_side(A, gens, lane_first, nr, A->rank_ok) < 0)
+		return TC_ENOMEM;
 	for (size_t q = 0; q < nr; q++)
 		rank_begin(A, &rs[q], (uint32_t)q, gens + lane_first[q],
 			   lane_first[q + 1] - lane_first[q], hp + lane_first[q]);
@@ -686,9 +798,11 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
+	A.cpts = malloc((g->n_order ? g->n_order : 1) * sizeof(*A.cpts));
+	A.rank_ok = calloc(nr ? nr : 1, sizeof(*A.rank_ok));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount || !A.wsrc ||
-	    !A.wproj || !A.w0 || !A.w1)
+	    !A.wproj || !A.w0 || !A.w1 || !A.cpts || !A.rank_ok)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -709,8 +823,8 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 		for (uint32_t l = 0; l < g->n_lanes; l++) {
 			const struct rp_lane *L = &g->lanes[l];
 			struct gen *G = &gens[fill[L->rank]++];
-			G->ord = g->order + L->off;
-			G->len = L->len;
+			G->ord = G->ord0 = g->order + L->off;
+			G->len = G->len0 = L->len;
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
 		}
@@ -779,6 +893,8 @@ out:
 	free(A.wcount);
 	free(A.wsrc);
 	free(A.wproj);
+	free(A.cpts);
+	free(A.rank_ok);
 	return rc;
 }
 
