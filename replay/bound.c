@@ -338,42 +338,50 @@ AN_INLINE void gpu_op_sums(struct an *A, uint32_t i, uint32_t k, unsigned b, int
 	}
 }
 
+/* 1 when GPU op a comes before b in lane order (lanes by index, as the rank's lanes are
+ * walked; a lane's ops by start, then id). */
+static int lane_before(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
+{
+	if (g->lane[a] != g->lane[b])
+		return g->lane[a] < g->lane[b];
+	return g->ts[a] != g->ts[b] ? g->ts[a] < g->ts[b] : a < b;
+}
+
 /* Each GPU op's step (by its launch on the source timeline) into the lanes' gk, and from
  * it each step's GPU-side span on both sides. A step is then the longer of its CPU marker
  * and its GPU-side span, starting where that path starts: a GPU that runs behind the CPU
  * (a backlog) makes the step as long as the GPU needs for it. */
-static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
+static void gpu_steps(struct an *A)
 {
 	struct tc_replay *r = A->r;
 	const struct tc_replay_graph *g = A->g;
 	/* bounds of the per-work sums' terms (gpu_op_sums): each one's magnitude summed */
 	uint64_t src_tot = 0, proj_tot = 0;
 	int wide = 0;
-	for (size_t q = 0; q < ng; q++) {
-		struct gen *G = &gens[q];
-		if (!G->gpu)
+	/* in op order (front to back: ranks' ops interleave); the step's last GPU op is the
+	 * first, in lane order, that ends last: lane, then position (start, id) break ties */
+	for (uint32_t i = 0; i < g->n; i++) {
+		if ((g->flags[i] & RP_F_PASSIVE) || !rp_lane_is_gpu(&g->lanes[g->lane[i]]))
 			continue;
-		for (uint32_t c = 0; c < G->len; c++) {
-			uint32_t i = G->ord[c];
-			long k = (long)r->opk[i] - 1;
-			if (k < 0) {
-				r->carry_ops += r->start[i] != INT64_MIN;
-				continue;
-			}
-			int64_t d;
-			wide |=
-			    __builtin_sub_overflow(r->end[i], r->start[i], &d) || d == INT64_MIN;
-			src_tot += (uint64_t)rp_dur0(g, i);
-			proj_tot += d < 0 ? -(uint64_t)d : (uint64_t)d;
-			wide |= src_tot > (1ull << 53) || proj_tot > (1ull << 53);
-			struct step_acc *S = &A->sa[k];
-			S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
-			S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
-			S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
-			if (r->end[i] > S->gmax[1] || r->steps[k].last_gpu_op == UINT64_MAX) {
-				S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
-				r->steps[k].last_gpu_op = i;
-			}
+		long k = (long)r->opk[i] - 1;
+		if (k < 0) {
+			r->carry_ops += r->start[i] != INT64_MIN;
+			continue;
+		}
+		int64_t d;
+		wide |= __builtin_sub_overflow(r->end[i], r->start[i], &d) || d == INT64_MIN;
+		src_tot += (uint64_t)rp_dur0(g, i);
+		proj_tot += d < 0 ? -(uint64_t)d : (uint64_t)d;
+		wide |= src_tot > (1ull << 53) || proj_tot > (1ull << 53);
+		struct step_acc *S = &A->sa[k];
+		S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
+		S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
+		S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
+		uint64_t *last = &r->steps[k].last_gpu_op;
+		if (r->end[i] > S->gmax[1] || *last == UINT64_MAX ||
+		    (r->end[i] == S->gmax[1] && lane_before(g, i, (uint32_t)*last))) {
+			S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
+			*last = i;
 		}
 	}
 	A->exact_sums = !wide;
@@ -830,7 +838,7 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 		}
 		free(fill);
 	}
-	gpu_steps(&A, gens, g->n_lanes);
+	gpu_steps(&A);
 	if (job_steps(r) < 0)
 		goto oom;
 	/* a summary needs only the projected side */
