@@ -53,6 +53,7 @@ struct sweep {
 	uint64_t n_plan;
 	struct tc_map64 stored;	     /* hash of (trace hash, config hash) -> 1 */
 	struct tc_replay_memo *memo; /* shared by the workers; NULL without the memo */
+	int defer; /* workers set aside points whose timeline is being simulated */
 	char sweep_key[33];
 	atomic_int cancel; /* the caller's progress asked to stop, or an error did */
 	/* shared between threads, under mu */
@@ -218,60 +219,145 @@ static int load_config(struct sweep *s, const char *const *vals, const char **se
 	return scale_txt[0] != 0;
 }
 
-/* Run every trace of configuration plan[j]; queue the results. */
-static int run_config(struct sweep *s, uint64_t j, struct tc_err *err)
-{
+/* One configuration being run: its chip and identity, and the traces whose timeline another
+ * worker was simulating when this one came to them (ticket: tc_replay_memo_start's). */
+struct config {
+	struct config *next;
+	uint64_t j;
 	const char *vals[MAX_AXES];
 	char setbuf[MAX_AXES][512];
 	const char *sets[MAX_AXES];
-	size_t ns = 0;
-	struct tc_chip *chip = NULL;
-	char *spec = NULL;
+	size_t ns;
+	struct tc_chip *chip;
+	char *spec;
 	char hash[33];
-	struct tc_replay_scale sc = TC_REPLAY_SCALE_INIT;
-	tc_grid_values(&s->grid, s->plan[j], vals);
-	int rc = load_config(s, vals, sets, &ns, setbuf, &sc, &chip, &spec, hash, err);
-	if (rc < 0)
+	struct tc_replay_scale sc;
+	int scaled;
+	size_t n_wait;
+	struct {
+		size_t trace, ticket;
+	} wait[MAX_TRACES];
+};
+
+static void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->spec);
+	tc_chip_free(c->chip);
+	free(c);
+}
+
+static struct tc_replay_opts config_opts(const struct sweep *s, const struct config *c, size_t t)
+{
+	struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+	o.source = s->traces[t].src;
+	o.target = c->chip;
+	o.sets = c->sets;
+	o.n_sets = c->ns;
+	o.scale = c->scaled ? &c->sc : NULL;
+	o.top_n = 1;
+	o.summary_only = 1;
+	return o;
+}
+
+static int point_failed(const struct sweep *s, const struct config *c, size_t t, struct tc_err *err)
+{
+	return tc_err_wrap(err, "%s on %s", s->traces[t].path,
+			   s->grid.n_axes ? c->setbuf[0] : s->base);
+}
+
+/* Run every trace of configuration plan[j]; queue the results. With defer, a point whose
+ * timeline another worker is simulating waits in *out (NULL when none does): the caller
+ * runs other configurations and finishes it later (config_finish), so two workers never
+ * wait on one simulation. */
+static int run_config(struct sweep *s, uint64_t j, int defer, struct config **out,
+		      struct tc_err *err)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	*out = NULL;
+	if (!c)
+		return tc_err_set(err, TC_ENOMEM, "out of memory");
+	c->j = j;
+	c->sc = (struct tc_replay_scale)TC_REPLAY_SCALE_INIT;
+	tc_grid_values(&s->grid, s->plan[j], c->vals);
+	int rc = load_config(s, c->vals, c->sets, &c->ns, c->setbuf, &c->sc, &c->chip, &c->spec,
+			     c->hash, err);
+	if (rc < 0) {
+		config_free(c);
 		return rc;
-	int scaled = rc;
+	}
+	c->scaled = rc;
 	rc = 0;
 	for (size_t t = 0; t < s->n_traces && !atomic_load(&s->cancel); t++) {
 		struct trace *tr = &s->traces[t];
-		if (tc_map64_get(&s->stored, point_key(tr->hash, hash), NULL)) {
+		if (tc_map64_get(&s->stored, point_key(tr->hash, c->hash), NULL)) {
 			pthread_mutex_lock(&s->mu);
 			s->skipped++;
 			pthread_mutex_unlock(&s->mu);
 			continue;
 		}
-		struct tc_replay_opts o = TC_REPLAY_OPTS_INIT;
+		struct tc_replay_opts o = config_opts(s, c, t);
 		struct tc_replay_summary sum;
-		o.source = tr->src;
-		o.target = chip;
-		o.sets = sets;
-		o.n_sets = ns;
-		o.scale = scaled ? &sc : NULL;
-		o.top_n = 1;
-		o.summary_only = 1;
+		size_t ticket = 0;
 		/* through the memo: a configuration whose op costs were simulated before is only
 		 * re-priced (its energy and dollars); the figures are the same either way */
-		if ((rc = tc_replay_memo_run(s->memo, tr->g, &o, &sum, NULL, err)) < 0) {
-			tc_err_wrap(err, "%s on %s", tr->path,
-				    s->grid.n_axes ? setbuf[0] : s->base);
+		rc = defer ? tc_replay_memo_start(s->memo, tr->g, &o, &sum, NULL, &ticket, err)
+			   : tc_replay_memo_run(s->memo, tr->g, &o, &sum, NULL, err);
+		if (rc < 0) {
+			point_failed(s, c, t, err);
 			break;
 		}
-		if ((rc = queue_point(s, j, t, spec, hash, vals, &sum, err)) < 0)
+		if (rc == 1) {
+			c->wait[c->n_wait].trace = t;
+			c->wait[c->n_wait++].ticket = ticket;
+			rc = 0;
+			continue;
+		}
+		if ((rc = queue_point(s, j, t, c->spec, c->hash, c->vals, &sum, err)) < 0)
 			break;
 	}
-	free(spec);
-	tc_chip_free(chip);
+	if (rc == 0 && c->n_wait) {
+		*out = c;
+		return 0;
+	}
+	config_free(c);
 	return rc < 0 ? rc : 0;
 }
+
+/* The points of c that waited for another worker's simulation; frees c. */
+static int config_finish(struct sweep *s, struct config *c, struct tc_err *err)
+{
+	int rc = 0;
+	for (size_t w = 0; w < c->n_wait && !atomic_load(&s->cancel); w++) {
+		size_t t = c->wait[w].trace;
+		struct tc_replay_opts o = config_opts(s, c, t);
+		struct tc_replay_summary sum;
+		if ((rc = tc_replay_memo_finish(s->memo, s->traces[t].g, &o, c->wait[w].ticket,
+						&sum, NULL, err)) < 0) {
+			point_failed(s, c, t, err);
+			break;
+		}
+		if ((rc = queue_point(s, c->j, t, c->spec, c->hash, c->vals, &sum, err)) < 0)
+			break;
+	}
+	config_free(c);
+	return rc;
+}
+
+/* Configurations a worker set aside before it finishes the oldest: enough to start other
+ * simulations while one runs (a grid's last axis often changes no op cost, so neighbours
+ * share a timeline). */
+#define DEFER_MAX 32
 
 static void *worker(void *arg)
 {
 	struct sweep *s = arg;
 	struct tc_err err = TC_ERR_INIT;
 	const uint64_t limit = s->req->limit;
+	struct config *head = NULL, **tail = &head;
+	size_t n_def = 0;
+	int rc = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		int over = atomic_load(&s->cancel) || s->next >= s->n_plan ||
@@ -280,12 +366,36 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (over)
 			break;
-		if (run_config(s, j, &err) < 0) {
-			pthread_mutex_lock(&s->mu);
-			set_error(s, &err);
-			pthread_mutex_unlock(&s->mu);
+		struct config *c = NULL;
+		if ((rc = run_config(s, j, s->defer, &c, &err)) < 0)
 			break;
+		if (c) {
+			*tail = c;
+			tail = &c->next;
+			n_def++;
 		}
+		if (n_def > DEFER_MAX) {
+			c = head;
+			head = c->next;
+			if (!head)
+				tail = &head;
+			n_def--;
+			if ((rc = config_finish(s, c, &err)) < 0)
+				break;
+		}
+	}
+	while (head) {
+		struct config *c = head;
+		head = c->next;
+		if (rc == 0)
+			rc = config_finish(s, c, &err);
+		else
+			config_free(c);
+	}
+	if (rc < 0) {
+		pthread_mutex_lock(&s->mu);
+		set_error(s, &err);
+		pthread_mutex_unlock(&s->mu);
 	}
 	pthread_mutex_lock(&s->mu);
 	s->workers_left--;
@@ -650,6 +760,9 @@ static int run(struct sweep *s, uint64_t n_configs, tc_sweep_progress_fn progres
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		jobs = nc > 0 ? (uint64_t)TC_MIN(nc, MAX_JOBS) : 1;
 	}
+	/* with one worker nothing is ever being simulated elsewhere; with a limit the points
+	 * are counted as they are taken, as before */
+	s->defer = s->memo && jobs > 1 && !s->req->limit;
 	pthread_t th[MAX_JOBS];
 	int started = start_workers(s, th, jobs);
 	drain(s, db, progress, progress_user, sink, sink_user, total, st);

@@ -93,6 +93,8 @@ struct pend {
 struct gen {
 	const uint32_t *ord;
 	uint32_t cur, len, rank;
+	const uint32_t *ord0; /* the lane's whole order (ord may be a compacted copy) */
+	uint32_t len0;
 	int gpu;
 	uint32_t head_k; /* step of ord[cur], valid when head_ok */
 	int head_ok;
@@ -118,8 +120,20 @@ struct an {
 	uint64_t *wcount;
 	double *wsrc, *wproj;
 	int v; /* 0 source, 1 projected */
+	/* every per-work sum (measured and projected ns of the GPU ops in steps) stays an
+	 * integer of at most 2^53 whatever the order of its terms: the ranks may interleave */
+	int exact_sums;
 	/* each step's window on the current side, by step */
 	int64_t *w0, *w1;
+	uint32_t *win, *open; /* rank q's struct rks uses them from first[q] on */
+	uint32_t *cpts;	      /* compacted CPU points (compact_side), n_order of them */
+	int *rank_ok;	      /* per rank: its CPU lanes read cpts (compact_side) */
+};
+
+/* One rank's merge, resumable: ranks advance in rounds (sweep_side). */
+struct rks {
+	struct gen **hp; /* its lanes by next event: a heap */
+	size_t hn;
 	/* windows of the rank, sorted by start; open ones */
 	uint32_t *win, *open;
 	size_t nwin, wnext, nopen;
@@ -158,7 +172,7 @@ static long step_of(const struct an *A, uint32_t rank, int64_t t, uint32_t *hint
 	return t < s->src_cpu_start + s->src_cpu_ns || s->src_cpu_ns == 0 ? hit : -1;
 }
 
-/* The merge below runs once per side; v is a constant in each copy (sweep_rank), so the
+/* The merge below runs once per side; v is a constant in each copy (rank_run), so the
  * side's arrays are chosen at compile time, not per event. */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -178,20 +192,23 @@ AN_INLINE int64_t op_t1(const struct an *A, uint32_t i, int v)
 	return v ? A->r->end[i] : rp_src_end(A->g, i);
 }
 
-AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
+AN_INLINE void gen_peek_k(const struct an *A, struct gen *G, int v, int gpu)
 {
 	int64_t ts = INT64_MAX;
 	while (G->cur < G->len) {
 		uint32_t p = G->ord[G->cur];
-		uint32_t i = G->gpu ? p : p >> 1;
+		uint32_t i = gpu ? p : p >> 1;
 		if (!G->head_ok) {
 			/* lanes interleave in op order: fetch what a later head will read */
 			if (G->cur + 16 < G->len) {
 				uint32_t f = G->ord[G->cur + 16];
-				f = G->gpu ? f : f >> 1;
+				f = gpu ? f : f >> 1;
 				if (v) {
 					PREFETCH(&A->r->start[f]);
 					PREFETCH(&A->r->end[f]);
+				} else {
+					PREFETCH(&A->g->ts[f]);
+					PREFETCH(&A->g->dur[f]);
 				}
 				PREFETCH(&A->r->opk[f]);
 			}
@@ -203,11 +220,19 @@ AN_INLINE void gen_peek(const struct an *A, struct gen *G, int v)
 			G->head_k = k1 - 1;
 			G->head_ok = 1;
 		}
-		ts = (!G->gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
+		ts = (!gpu && (p & 1)) ? op_t1(A, i, v) : op_t0(A, i, v);
 		break;
 	}
-	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
+	int64_t te = gpu && G->hn ? G->h[0].t : INT64_MAX; /* CPU lanes have no pending ends */
 	G->next = TC_MIN(ts, te);
+}
+
+static inline void gen_peek(const struct an *A, struct gen *G, int v)
+{
+	if (G->gpu)
+		gen_peek_k(A, G, v, 1);
+	else
+		gen_peek_k(A, G, v, 0);
 }
 
 static int pend_push(struct gen *G, struct pend e)
@@ -250,20 +275,20 @@ static struct pend pend_pop(struct gen *G)
 }
 
 /* Attribute [prev, t] of every open window to the highest-priority category running. */
-AN_INLINE void advance(struct an *A, int64_t t)
+AN_INLINE void advance(struct an *A, struct rks *R, int64_t t)
 {
-	if (t <= A->prev)
+	if (t <= R->prev)
 		return;
-	while (A->next_w0 < t) {
-		uint32_t k = A->win[A->wnext++];
+	while (R->next_w0 < t) {
+		uint32_t k = R->win[R->wnext++];
 		if (A->w1[k] > A->w0[k])
-			A->open[A->nopen++] = k;
-		A->next_w0 = A->wnext < A->nwin ? A->w0[A->win[A->wnext]] : INT64_MAX;
+			R->open[R->nopen++] = k;
+		R->next_w0 = R->wnext < R->nwin ? A->w0[R->win[R->wnext]] : INT64_MAX;
 	}
-	for (size_t o = 0; o < A->nopen;) {
-		uint32_t k = A->open[o];
+	for (size_t o = 0; o < R->nopen;) {
+		uint32_t k = R->open[o];
 		int64_t w0 = A->w0[k], w1 = A->w1[k];
-		int64_t lo = TC_MAX(A->prev, w0), hi = TC_MIN(t, w1);
+		int64_t lo = TC_MAX(R->prev, w0), hi = TC_MIN(t, w1);
 		if (hi > lo) {
 			struct step_acc *S = &A->sa[k];
 			unsigned c = S->mask ? (unsigned)__builtin_ctz(S->mask) : CAT__N;
@@ -272,11 +297,11 @@ AN_INLINE void advance(struct an *A, int64_t t)
 				S->gbusy[A->v] += hi - lo;
 		}
 		if (w1 <= t)
-			A->open[o] = A->open[--A->nopen];
+			R->open[o] = R->open[--R->nopen];
 		else
 			o++;
 	}
-	A->prev = t;
+	R->prev = t;
 }
 
 AN_INLINE void act_add(struct step_acc *S, unsigned c, int d)
@@ -313,35 +338,53 @@ AN_INLINE void gpu_op_sums(struct an *A, uint32_t i, uint32_t k, unsigned b, int
 	}
 }
 
+/* 1 when GPU op a comes before b in lane order (lanes by index, as the rank's lanes are
+ * walked; a lane's ops by start, then id). */
+static int lane_before(const struct tc_replay_graph *g, uint32_t a, uint32_t b)
+{
+	if (g->lane[a] != g->lane[b])
+		return g->lane[a] < g->lane[b];
+	return g->ts[a] != g->ts[b] ? g->ts[a] < g->ts[b] : a < b;
+}
+
 /* Each GPU op's step (by its launch on the source timeline) into the lanes' gk, and from
  * it each step's GPU-side span on both sides. A step is then the longer of its CPU marker
  * and its GPU-side span, starting where that path starts: a GPU that runs behind the CPU
  * (a backlog) makes the step as long as the GPU needs for it. */
-static void gpu_steps(struct an *A, struct gen *gens, size_t ng)
+static void gpu_steps(struct an *A)
 {
 	struct tc_replay *r = A->r;
 	const struct tc_replay_graph *g = A->g;
-	for (size_t q = 0; q < ng; q++) {
-		struct gen *G = &gens[q];
-		if (!G->gpu)
+	/* bounds of the per-work sums' terms (gpu_op_sums): each one's magnitude summed */
+	uint64_t src_tot = 0, proj_tot = 0;
+	int wide = 0;
+	/* in op order (front to back: ranks' ops interleave); the step's last GPU op is the
+	 * first, in lane order, that ends last: lane, then position (start, id) break ties */
+	for (uint32_t i = 0; i < g->n; i++) {
+		if ((g->flags[i] & RP_F_PASSIVE) || !rp_lane_is_gpu(&g->lanes[g->lane[i]]))
 			continue;
-		for (uint32_t c = 0; c < G->len; c++) {
-			uint32_t i = G->ord[c];
-			long k = (long)r->opk[i] - 1;
-			if (k < 0) {
-				r->carry_ops += r->start[i] != INT64_MIN;
-				continue;
-			}
-			struct step_acc *S = &A->sa[k];
-			S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
-			S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
-			S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
-			if (r->end[i] > S->gmax[1] || r->steps[k].last_gpu_op == UINT64_MAX) {
-				S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
-				r->steps[k].last_gpu_op = i;
-			}
+		long k = (long)r->opk[i] - 1;
+		if (k < 0) {
+			r->carry_ops += r->start[i] != INT64_MIN;
+			continue;
+		}
+		int64_t d;
+		wide |= __builtin_sub_overflow(r->end[i], r->start[i], &d) || d == INT64_MIN;
+		src_tot += (uint64_t)rp_dur0(g, i);
+		proj_tot += d < 0 ? -(uint64_t)d : (uint64_t)d;
+		wide |= src_tot > (1ull << 53) || proj_tot > (1ull << 53);
+		struct step_acc *S = &A->sa[k];
+		S->gmin[0] = TC_MIN(S->gmin[0], g->ts[i]);
+		S->gmax[0] = TC_MAX(S->gmax[0], rp_src_end(g, i));
+		S->gmin[1] = TC_MIN(S->gmin[1], r->start[i]);
+		uint64_t *last = &r->steps[k].last_gpu_op;
+		if (r->end[i] > S->gmax[1] || *last == UINT64_MAX ||
+		    (r->end[i] == S->gmax[1] && lane_before(g, i, (uint32_t)*last))) {
+			S->gmax[1] = TC_MAX(S->gmax[1], r->end[i]);
+			*last = i;
 		}
 	}
+	A->exact_sums = !wide;
 	for (size_t k = 0; k < r->n_steps; k++) {
 		struct tc_replay_step *s = &r->steps[k];
 		const struct step_acc *S = &A->sa[k];
@@ -369,7 +412,7 @@ static int gen_less(const struct gen *a, const struct gen *b)
 
 /* One event of the rank's earliest lane G at time t: an op's end leaving its category, or
  * the lane's next op (GPU op start, or a CPU point) entering. */
-AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
+AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v, int gpu)
 {
 	int64_t te = G->hn ? G->h[0].t : INT64_MAX;
 	if (te <= t) {
@@ -379,7 +422,7 @@ AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 		uint32_t p = G->ord[G->cur], k = G->head_k;
 		G->cur++;
 		G->head_ok = 0;
-		if (G->gpu) {
+		if (gpu) {
 			unsigned b = rp_bound(A->r, p, v), cat = cat_of_bound(b);
 			act_add(&A->sa[k], cat, 1);
 			gpu_op_sums(A, p, k, b, v);
@@ -392,38 +435,61 @@ AN_INLINE int step_event(struct an *A, struct gen *G, int64_t t, int v)
 	return 0;
 }
 
-AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t ng,
-			   struct gen **hp, int v)
+/* Events of lane G while it leads, (next, G) below (lim, runner-up) (tie: G wins equal
+ * times), before t_stop, at most *budget. gpu is a constant in each copy. */
+AN_INLINE int run_lane(struct an *A, struct rks *R, struct gen *G, int64_t lim, int tie,
+		       int64_t t_stop, size_t *budget, int v, int gpu)
 {
+	size_t n = *budget;
+	do {
+		int64_t t = G->next;
+		advance(A, R, t);
+		if (gpu) {
+			if (step_event(A, G, t, v, 1) < 0)
+				return TC_ENOMEM;
+		} else {
+			(void)step_event(A, G, t, v, 0);
+		}
+		gen_peek_k(A, G, v, gpu);
+	} while (--n && G->next < t_stop && (G->next < lim || (tie && G->next == lim)));
+	*budget = n;
+	return 0;
+}
+
+/* The rank's windows sorted by start, its counts cleared, its lanes in the heap. */
+static void rank_begin(struct an *A, struct rks *R, uint32_t rank, struct gen *gens, size_t ng,
+		       struct gen **hp)
+{
+	memset(R, 0, sizeof(*R));
+	R->win = A->win + A->first[rank];
+	R->open = A->open + A->first[rank];
+	R->hp = hp;
 	/* windows sorted by start (insertion sort: they nearly always are already) */
-	A->nwin = 0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
-		size_t j = A->nwin++;
-		while (j > 0 && A->w0[A->win[j - 1]] > A->w0[k]) {
-			A->win[j] = A->win[j - 1];
+		size_t j = R->nwin++;
+		while (j > 0 && A->w0[R->win[j - 1]] > A->w0[k]) {
+			R->win[j] = R->win[j - 1];
 			j--;
 		}
-		A->win[j] = (uint32_t)k;
+		R->win[j] = (uint32_t)k;
 	}
-	if (!A->nwin)
-		return 0;
-	A->wnext = A->nopen = 0;
-	A->next_w0 = A->w0[A->win[0]];
-	A->prev = A->next_w0;
+	if (!R->nwin)
+		return; /* nothing to split: no lane joins the heap */
+	R->next_w0 = A->w0[R->win[0]];
+	R->prev = R->next_w0;
 	for (size_t k = A->first[rank]; k < A->first[rank + 1]; k++) {
 		memset(A->sa[k].act, 0, sizeof(A->sa[k].act));
 		A->sa[k].mask = 0;
 	}
-	size_t hn = 0;
 	for (size_t q = 0; q < ng; q++) {
 		struct gen *G = &gens[q];
 		G->cur = 0;
 		G->hn = 0;
 		G->head_ok = 0;
-		gen_peek(A, G, v);
+		gen_peek(A, G, A->v);
 		if (G->next == INT64_MAX)
 			continue;
-		size_t i = hn++;
+		size_t i = R->hn++;
 		hp[i] = G;
 		while (i && gen_less(hp[i], hp[(i - 1) / 2])) {
 			struct gen *t = hp[i];
@@ -432,13 +498,28 @@ AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t
 			i = (i - 1) / 2;
 		}
 	}
-	while (hn) {
+}
+
+/* The rank's events in time order (the heap's), up to the first at or after t_stop, at most
+ * budget of them; a rank can stop and resume anywhere, the order is the same. */
+AN_INLINE int rank_run_v(struct an *A, struct rks *R, int64_t t_stop, size_t budget, int v)
+{
+	struct gen **hp = R->hp;
+	while (R->hn && budget && hp[0]->next < t_stop) {
 		struct gen *G = hp[0];
-		int64_t t = G->next;
-		advance(A, t);
-		if (step_event(A, G, t, v) < 0)
-			return TC_ENOMEM;
-		gen_peek(A, G, v);
+		/* The root lane keeps the lead while (next, lane) stays below its children's, the
+		 * runner-up among them: its events run back to back, exactly as the heap would
+		 * pick them, without touching the heap (a thread's points come in long runs). */
+		size_t hn = R->hn;
+		struct gen *U = hn < 2 ? NULL : hn > 2 && gen_less(hp[2], hp[1]) ? hp[2] : hp[1];
+		int64_t lim = U ? U->next : INT64_MAX;
+		int tie = U && G < U;
+		if (G->gpu) {
+			if (run_lane(A, R, G, lim, tie, t_stop, &budget, v, 1) < 0)
+				return TC_ENOMEM;
+		} else {
+			(void)run_lane(A, R, G, lim, tie, t_stop, &budget, v, 0);
+		}
 		if (G->next == INT64_MAX)
 			hp[0] = hp[--hn];
 		for (size_t i = 0;;) { /* sift the root down */
@@ -454,35 +535,180 @@ AN_INLINE int sweep_rank_v(struct an *A, uint32_t rank, struct gen *gens, size_t
 			hp[m] = tmp;
 			i = m;
 		}
+		R->hn = hn;
 	}
-	/* the rest of every window: nothing of its steps runs any more */
-	int64_t t_end = A->prev;
-	for (size_t w = 0; w < A->nwin; w++)
-		t_end = TC_MAX(t_end, A->w1[A->win[w]]);
-	advance(A, t_end);
 	return 0;
 }
 
-/* The step time of each of the rank's steps split by what runs at each instant, on side
- * A->v, into the steps' bound split. */
-static int sweep_rank(struct an *A, uint32_t rank, struct gen *gens, size_t ng, struct gen **hp)
+static int rank_run(struct an *A, struct rks *R, int64_t t_stop, size_t budget)
+{
+	return A->v ? rank_run_v(A, R, t_stop, budget, 1) : rank_run_v(A, R, t_stop, budget, 0);
+}
+
+/* the rest of every window: nothing of its steps runs any more */
+static void rank_end(struct an *A, struct rks *R)
+{
+	int64_t t_end = R->prev;
+	for (size_t w = 0; w < R->nwin; w++)
+		t_end = TC_MAX(t_end, A->w1[R->win[w]]);
+	if (R->nwin)
+		advance(A, R, t_end);
+}
+
+/* A thread's ops nest (an operator, its launch calls inside), and the host category only
+ * asks whether any op of the step runs: so of a CPU lane's points only those where the
+ * lane's count of open ops of a step goes 0 -> 1 or 1 -> 0 change what the merge sees.
+ * Dropping the others leaves every instant's category as it was; it only joins segments of
+ * one category, whose lengths add up exactly (integers below 2^53). That holds when the
+ * merge takes events in time order: every lane of the rank yields its events sorted (its
+ * points' times non-decreasing, GPU starts non-decreasing and no end before its start) and
+ * no window is longer than 2^53 ns. Then the rank's CPU lanes read the compacted points
+ * (A->cpts, at each lane's offset in g->order); else they keep their whole order and the
+ * merge is the one it always was. */
+struct cpass {
+	uint32_t c;	/* next position in the lane's order */
+	int64_t last;	/* time of the last event checked */
+	uint32_t *o;	/* next compacted point */
+	int32_t *depth; /* per step of the rank: the lane's open ops of that step */
+};
+
+/* Up to n more positions of lane G: checked, and for a CPU lane compacted. 0: the lane
+ * breaks the order. */
+static int cpass_run(const struct an *A, const struct gen *G, struct cpass *P, int32_t k0,
+		     uint32_t n)
+{
+	const struct tc_replay *r = A->r;
+	const int v = A->v;
+	uint32_t end = G->len0 - P->c > n ? P->c + n : G->len0;
+	for (uint32_t c = P->c; c < end; c++) {
+		uint32_t p = G->ord0[c], i = G->gpu ? p : p >> 1, k1 = r->opk[i];
+		if (!k1)
+			continue;
+		if (G->gpu) {
+			int64_t t0 = op_t0(A, i, v), t1 = op_t1(A, i, v);
+			if (t0 < P->last || t1 < t0)
+				return 0;
+			P->last = t0;
+			continue;
+		}
+		int64_t t = (p & 1) ? op_t1(A, i, v) : op_t0(A, i, v);
+		if (t < P->last)
+			return 0;
+		P->last = t;
+		int32_t *d = &P->depth[(int32_t)k1 - 1 - k0];
+		if ((p & 1) ? --*d == 0 : (*d)++ == 0)
+			*P->o++ = p;
+	}
+	P->c = end;
+	return 1;
+}
+
+/* Which ranks' CPU lanes read compacted points on side A->v, and those points. The lanes
+ * are walked together, a slice of each in turn: ranks interleave in the op arrays, so this
+ * reads them front to back once, not once per rank. */
+static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first, size_t nr,
+			int *rank_ok)
+{
+	const struct tc_replay_graph *g = A->g;
+	size_t nl = g->n_lanes, nd = 0;
+	struct cpass *P = calloc(nl ? nl : 1, sizeof(*P));
+	if (!P)
+		return TC_ENOMEM;
+	for (size_t q = 0; q < nr; q++) {
+		size_t ns = A->first[q + 1] - A->first[q];
+		rank_ok[q] = 1;
+		for (size_t k = A->first[q]; k < A->first[q + 1]; k++) {
+			int64_t len;
+			if (__builtin_sub_overflow(A->w1[k], A->w0[k], &len) || len > (1ll << 53))
+				rank_ok[q] = 0;
+		}
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++)
+			nd += gens[l].gpu ? 0 : ns;
+	}
+	int32_t *depth = calloc(nd ? nd : 1, sizeof(*depth));
+	if (!depth) {
+		free(P);
+		return TC_ENOMEM;
+	}
+	nd = 0;
+	for (size_t q = 0; q < nr; q++)
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
+			P[l].last = INT64_MIN;
+			P[l].o = A->cpts + (gens[l].ord0 - g->order);
+			P[l].depth = depth + nd;
+			nd += gens[l].gpu ? 0 : A->first[q + 1] - A->first[q];
+		}
+	for (int more = 1; more;) {
+		more = 0;
+		for (size_t q = 0; q < nr; q++)
+			for (size_t l = lane_first[q]; l < lane_first[q + 1] && rank_ok[q]; l++) {
+				if (P[l].c == gens[l].len0)
+					continue;
+				rank_ok[q] =
+				    cpass_run(A, &gens[l], &P[l], (int32_t)A->first[q], 4096);
+				more |= P[l].c < gens[l].len0;
+			}
+	}
+	for (size_t q = 0; q < nr; q++)
+		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
+			struct gen *G = &gens[l];
+			const uint32_t *at = A->cpts + (G->ord0 - g->order);
+			G->ord = rank_ok[q] && !G->gpu ? at : G->ord0;
+			G->len = rank_ok[q] && !G->gpu ? (uint32_t)(P[l].o - at) : G->len0;
+		}
+	free(depth);
+	free(P);
+	return 0;
+}
+
+/* Events a leading rank runs per round before the others catch up to its time. */
+#define ROUND 4096
+
+/* The step time of each step split by what runs at each instant, on side A->v, into the
+ * steps' bound split. Ranks are independent but their ops interleave in memory (ranks
+ * write in time order), so with together the ranks move in rounds through time: the
+ * first unfinished rank runs ROUND events, the others up to its time, which reads the op
+ * arrays front to back once instead of once per rank. Each rank's own order is unchanged;
+ * only the per-work sums mix ranks, which interleave is 0 forbids unless they are exact
+ * (see analyse_sides). */
+static int sweep_side(struct an *A, struct rks *rs, size_t nr, const size_t *lane_first,
+		      struct gen *gens, struct gen **hp, int interleave)
 {
 	struct tc_replay *r = A->r;
-	size_t k0 = A->first[rank], k1 = A->first[rank + 1];
-	for (size_t k = k0; k < k1; k++) {
+	for (size_t k = 0; k < r->n_steps; k++) {
 		const struct tc_replay_step *s = &r->steps[k];
 		A->w0[k] = A->v ? s->proj_start : s->src_start;
 		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
 	}
-	int rc =
-	    A->v ? sweep_rank_v(A, rank, gens, ng, hp, 1) : sweep_rank_v(A, rank, gens, ng, hp, 0);
-	for (size_t k = k0; k < k1; k++) {
+	if (compact_side(A, gens, lane_first, nr, A->rank_ok) < 0)
+		return TC_ENOMEM;
+	for (size_t q = 0; q < nr; q++)
+		rank_begin(A, &rs[q], (uint32_t)q, gens + lane_first[q],
+			   lane_first[q + 1] - lane_first[q], hp + lane_first[q]);
+	for (size_t lead = 0; lead < nr;) {
+		if (!rs[lead].hn) {
+			rank_end(A, &rs[lead++]);
+			continue;
+		}
+		if (!interleave) {
+			if (rank_run(A, &rs[lead], INT64_MAX, SIZE_MAX) < 0)
+				return TC_ENOMEM;
+			continue;
+		}
+		if (rank_run(A, &rs[lead], INT64_MAX, ROUND) < 0)
+			return TC_ENOMEM;
+		int64_t t = rs[lead].hn ? rs[lead].hp[0]->next : INT64_MAX;
+		for (size_t q = lead + 1; q < nr; q++)
+			if (rank_run(A, &rs[q], t, SIZE_MAX) < 0)
+				return TC_ENOMEM;
+	}
+	for (size_t k = 0; k < r->n_steps; k++) {
 		double *out = A->v ? r->steps[k].proj_bound_ns : r->steps[k].src_bound_ns;
 		for (unsigned b = 0; b < TC_BOUND__COUNT; b++)
 			out[b] += A->sa[k].bound[b];
 	}
-	return rc;
+	return 0;
 }
 
 static int top_cmp(const void *pa, const void *pb)
@@ -580,9 +806,11 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
+	A.cpts = malloc((g->n_order ? g->n_order : 1) * sizeof(*A.cpts));
+	A.rank_ok = calloc(nr ? nr : 1, sizeof(*A.rank_ok));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount || !A.wsrc ||
-	    !A.wproj || !A.w0 || !A.w1)
+	    !A.wproj || !A.w0 || !A.w1 || !A.cpts || !A.rank_ok)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -603,26 +831,30 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 		for (uint32_t l = 0; l < g->n_lanes; l++) {
 			const struct rp_lane *L = &g->lanes[l];
 			struct gen *G = &gens[fill[L->rank]++];
-			G->ord = g->order + L->off;
-			G->len = L->len;
+			G->ord = G->ord0 = g->order + L->off;
+			G->len = G->len0 = L->len;
 			G->rank = L->rank;
 			G->gpu = rp_lane_is_gpu(L);
 		}
 		free(fill);
 	}
-	gpu_steps(&A, gens, g->n_lanes);
+	gpu_steps(&A);
 	if (job_steps(r) < 0)
 		goto oom;
 	if (r->steps_only)
 		goto out; /* the step times are known: a band draw needs nothing more */
 	/* a summary needs only the projected side */
+	struct rks *rs = malloc((nr ? nr : 1) * sizeof(*rs));
+	if (!rs)
+		goto oom;
 	for (int v = r->opts.summary_only ? 1 : 0; v < 2; v++) {
 		A.v = v;
-		for (uint32_t q = 0; q < nr; q++)
-			if (sweep_rank(&A, q, gens + lane_first[q],
-				       lane_first[q + 1] - lane_first[q], hp) < 0)
-				goto oom;
+		if (sweep_side(&A, rs, nr, lane_first, gens, hp, A.exact_sums) < 0) {
+			free(rs);
+			goto oom;
+		}
 	}
+	free(rs);
 	r->step_busy = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_busy));
 	r->step_util = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_util));
 	r->step_work = malloc((r->n_steps ? r->n_steps : 1) * sizeof(*r->step_work));
@@ -671,6 +903,8 @@ out:
 	free(A.wcount);
 	free(A.wsrc);
 	free(A.wproj);
+	free(A.cpts);
+	free(A.rank_ok);
 	return rc;
 }
 
@@ -695,23 +929,31 @@ int rp_step_index(struct tc_replay *r, struct tc_err *err)
 	A.r = r;
 	A.g = g;
 	A.first = r->step_first;
-	for (uint32_t l = 0; l < g->n_lanes; l++) {
-		const struct rp_lane *L = &g->lanes[l];
-		int gpu = rp_lane_is_gpu(L);
-		uint32_t hint = (uint32_t)r->step_first[L->rank];
-		for (uint32_t c = 0; c < L->len; c++) {
-			uint32_t p = g->order[L->off + c], i = gpu ? p : p >> 1;
-			int64_t t;
-			if (gpu) {
-				uint32_t ln = rp_launch_of(g, i);
-				t = ln != RP_NONE ? g->ts[ln] : g->ts[i];
-			} else if (!(p & 1) && (g->flags[i] & RP_F_INNER)) {
-				t = g->ts[i];
-			} else {
-				continue;
-			}
-			r->opk[i] = (uint32_t)(step_of(&A, L->rank, t, &hint) + 1);
+	/* in op order, not lane by lane: the arrays are read front to back (ranks' ops
+	 * interleave, so a lane's ops are strided), and each op is in exactly one lane's order
+	 * unless passive. step_of's answer is the last step starting at or before t, whatever
+	 * the hint (steps are sorted by start within a rank), so the order of calls is free. */
+	uint32_t *hint = malloc((nr ? nr : 1) * sizeof(*hint));
+	if (!hint)
+		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
+	for (size_t q = 0; q < nr; q++)
+		hint[q] = (uint32_t)r->step_first[q];
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint8_t f = g->flags[i];
+		if (f & RP_F_PASSIVE)
+			continue;
+		const struct rp_lane *L = &g->lanes[g->lane[i]];
+		int64_t t;
+		if (rp_lane_is_gpu(L)) {
+			uint32_t ln = rp_launch_of(g, i);
+			t = ln != RP_NONE ? g->ts[ln] : g->ts[i];
+		} else if (f & RP_F_INNER) {
+			t = g->ts[i];
+		} else {
+			continue;
 		}
+		r->opk[i] = (uint32_t)(step_of(&A, L->rank, t, &hint[L->rank]) + 1);
 	}
+	free(hint);
 	return 0;
 }

@@ -220,9 +220,60 @@ static int plain_run(const struct tc_replay_graph *g, const struct tc_replay_opt
 	return 0;
 }
 
+/* A hit: the stored summary re-priced on this point's target (under m->mu). */
+static void answer(struct tc_replay_memo *m, const struct memo_ent *e,
+		   const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit)
+{
+	m->hits++;
+	*out = e->sum;
+	reprice(e, opts->target, out);
+	if (hit)
+		*hit = 1;
+}
+
+static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+		    const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+		    size_t *pending, struct tc_err *err);
+
 int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 		       const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
 		       struct tc_err *err)
+{
+	return memo_run(m, g, opts, out, hit, NULL, err);
+}
+
+int tc_replay_memo_start(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+			 const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+			 size_t *ticket, struct tc_err *err)
+{
+	return memo_run(m, g, opts, out, hit, ticket, err);
+}
+
+int tc_replay_memo_finish(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+			  const struct tc_replay_opts *opts, size_t ticket,
+			  struct tc_replay_summary *out, int *hit, struct tc_err *err)
+{
+	if (hit)
+		*hit = 0;
+	pthread_mutex_lock(&m->mu);
+	while (ticket < m->n && m->ents[ticket].state == ENT_PENDING)
+		pthread_cond_wait(&m->cv, &m->mu);
+	if (ticket < m->n && m->ents[ticket].state == ENT_READY) {
+		/* the entry start found pending, for the same key: entries never leave */
+		answer(m, &m->ents[ticket], opts, out, hit);
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&m->mu);
+	/* its simulation failed: as tc_replay_memo_run would, simulate here */
+	return memo_run(m, g, opts, out, hit, NULL, err);
+}
+
+/* pending NULL: wait for an entry another thread is simulating; else return 1 with its
+ * index in *pending. */
+static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+		    const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+		    size_t *pending, struct tc_err *err)
 {
 	if (hit)
 		*hit = 0;
@@ -259,21 +310,22 @@ int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g
 				idx = i;
 				break;
 			}
+		if (e && e->state == ENT_PENDING && pending) { /* the caller comes back later */
+			*pending = idx;
+			pthread_mutex_unlock(&m->mu);
+			free(probe.wc);
+			return 1;
+		}
 		if (e && e->state == ENT_PENDING) { /* another worker is simulating it */
 			pthread_cond_wait(&m->cv, &m->mu);
 			continue;
 		}
 		if (e) {
-			m->hits++;
-			*out = e->sum;
-			reprice(e, opts->target, out);
+			answer(m, e, opts, out, hit);
 			pthread_mutex_unlock(&m->mu);
 			free(probe.wc);
-			if (hit)
-				*hit = 1;
 			return 0;
 		}
-		(void)idx;
 		break;
 	}
 	m->misses++;

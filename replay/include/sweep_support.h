@@ -45,6 +45,16 @@ void tc_replay_memo_free(struct tc_replay_memo *m);
 int tc_replay_memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 		       const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
 		       struct tc_err *err);
+/* tc_replay_memo_run that does not wait for a timeline another thread is simulating: it
+ * returns 1 and a ticket instead (out untouched), 0 when out is filled, or an error. A
+ * sweep then runs other points and comes back with tc_replay_memo_finish (same g and opts),
+ * which waits for that simulation and answers as tc_replay_memo_run would. */
+int tc_replay_memo_start(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+			 const struct tc_replay_opts *opts, struct tc_replay_summary *out, int *hit,
+			 size_t *ticket, struct tc_err *err);
+int tc_replay_memo_finish(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+			  const struct tc_replay_opts *opts, size_t ticket,
+			  struct tc_replay_summary *out, int *hit, struct tc_err *err);
 /* Entries kept and lookups answered from them, for -v and benchmarks. */
 void tc_replay_memo_stats(struct tc_replay_memo *m, uint64_t *entries, uint64_t *hits,
 			  uint64_t *misses);

@@ -156,6 +156,31 @@ Test(api_sweep, rows_equal_single_projections_and_move_with_the_grid)
 	json_decref(j);
 }
 
+/* The last axis (power) changes no op's cost, so neighbouring configurations share one
+ * timeline: with two workers one sets its points aside while the other simulates
+ * (tc_replay_memo_start). Every point still comes out once, with the figures of one worker. */
+#define GRID_POWER(jobs)                                                                           \
+	"{\"traces\": [\"%s\"], \"target\": \"h100\", \"jobs\": " #jobs ", \"grid\": {"            \
+	"\"memory.hbm.bw_gbs\": [1000, 2000, 4000, 6000], \"power.tdp_w\": \"300:900:8\"}}"
+
+Test(api_sweep, two_workers_sharing_timelines_give_the_rows_of_one)
+{
+	json_t *one = sweep(GRID_POWER(1), NULL, NULL, NULL);
+	json_t *two = sweep(GRID_POWER(2), NULL, NULL, NULL);
+	cr_assert_eq(num(two, "computed"), 32);
+	json_t *r1 = json_object_get(one, "rows"), *r2 = json_object_get(two, "rows");
+	cr_assert_eq(json_array_size(r1), 32);
+	cr_assert_eq(json_array_size(r2), 32);
+	for (size_t i = 0; i < 32; i++)
+		cr_assert(json_equal(json_array_get(r1, i), json_array_get(r2, i)), "row %zu", i);
+	/* the power axis moves energy, not time */
+	cr_assert_eq(num(json_array_get(r2, 0), "step_ns"), num(json_array_get(r2, 7), "step_ns"));
+	cr_assert_neq(num(json_array_get(r2, 0), "energy_j"),
+		      num(json_array_get(r2, 7), "energy_j"));
+	json_decref(one);
+	json_decref(two);
+}
+
 struct prog {
 	int calls, cancel_at;
 	uint64_t last_done, total;
