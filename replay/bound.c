@@ -126,7 +126,7 @@ struct an {
 	/* each step's window on the current side, by step */
 	int64_t *w0, *w1;
 	uint32_t *win, *open; /* rank q's struct rks uses them from first[q] on */
-	uint32_t *cpts;	      /* compacted CPU points (compact_side), n_order of them */
+	struct cbuf *cpts;    /* per lane (gens index): its compacted CPU points (compact_side) */
 	int *rank_ok;	      /* per rank: its CPU lanes read cpts (compact_side) */
 };
 
@@ -563,17 +563,27 @@ static void rank_end(struct an *A, struct rks *R)
  * merge takes events in time order: every lane of the rank yields its events sorted (its
  * points' times non-decreasing, GPU starts non-decreasing and no end before its start) and
  * no window is longer than 2^53 ns. Then the rank's CPU lanes read the compacted points
- * (A->cpts, at each lane's offset in g->order); else they keep their whole order and the
+ * (A->cpts, a buffer per lane); else they keep their whole order and the
  * merge is the one it always was. */
+/* A lane's compacted points, grown as found. A lane whose points do not shrink to an eighth
+ * of its order gives up (full): it keeps its whole order, which the merge reads the same
+ * way, and its buffer is freed. A buffer as long as the order cost 3-4 B/op of peak memory
+ * on streams whose CPU ops are not nested, where compacting saves nothing. */
+struct cbuf {
+	uint32_t *p;
+	size_t n, cap;
+	int full;
+};
+
 struct cpass {
 	uint32_t c;	/* next position in the lane's order */
 	int64_t last;	/* time of the last event checked */
-	uint32_t *o;	/* next compacted point */
+	struct cbuf *o; /* the lane's compacted points */
 	int32_t *depth; /* per step of the rank: the lane's open ops of that step */
 };
 
 /* Up to n more positions of lane G: checked, and for a CPU lane compacted. 0: the lane
- * breaks the order. */
+ * breaks the order; TC_ENOMEM. */
 static int cpass_run(const struct an *A, const struct gen *G, struct cpass *P, int32_t k0,
 		     uint32_t n)
 {
@@ -596,8 +606,16 @@ static int cpass_run(const struct an *A, const struct gen *G, struct cpass *P, i
 			return 0;
 		P->last = t;
 		int32_t *d = &P->depth[(int32_t)k1 - 1 - k0];
-		if ((p & 1) ? --*d == 0 : (*d)++ == 0)
-			*P->o++ = p;
+		if (((p & 1) ? --*d == 0 : (*d)++ == 0) && !P->o->full) {
+			struct cbuf *b = P->o;
+			if (b->n >= G->len0 / 8) {
+				b->full = 1;
+				continue;
+			}
+			if (b->n == b->cap && tc_grow((void **)&b->p, &b->cap, b->n + 1, 4) < 0)
+				return TC_ENOMEM;
+			b->p[b->n++] = p;
+		}
 	}
 	P->c = end;
 	return 1;
@@ -634,7 +652,9 @@ static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first
 	for (size_t q = 0; q < nr; q++)
 		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
 			P[l].last = INT64_MIN;
-			P[l].o = A->cpts + (gens[l].ord0 - g->order);
+			P[l].o = &A->cpts[l];
+			A->cpts[l].n = 0; /* the other side's points are not this side's */
+			A->cpts[l].full = 0;
 			P[l].depth = depth + nd;
 			nd += gens[l].gpu ? 0 : A->first[q + 1] - A->first[q];
 		}
@@ -644,17 +664,27 @@ static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first
 			for (size_t l = lane_first[q]; l < lane_first[q + 1] && rank_ok[q]; l++) {
 				if (P[l].c == gens[l].len0)
 					continue;
-				rank_ok[q] =
-				    cpass_run(A, &gens[l], &P[l], (int32_t)A->first[q], 4096);
+				int ok = cpass_run(A, &gens[l], &P[l], (int32_t)A->first[q], 4096);
+				if (ok < 0) {
+					free(depth);
+					free(P);
+					return TC_ENOMEM;
+				}
+				rank_ok[q] = ok;
 				more |= P[l].c < gens[l].len0;
 			}
 	}
 	for (size_t q = 0; q < nr; q++)
 		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
 			struct gen *G = &gens[l];
-			const uint32_t *at = A->cpts + (G->ord0 - g->order);
-			G->ord = rank_ok[q] && !G->gpu ? at : G->ord0;
-			G->len = rank_ok[q] && !G->gpu ? (uint32_t)(P[l].o - at) : G->len0;
+			struct cbuf *b = &A->cpts[l];
+			int use = rank_ok[q] && !G->gpu && !b->full;
+			G->ord = use ? b->p : G->ord0;
+			G->len = use ? (uint32_t)b->n : G->len0;
+			if (b->full) {
+				free(b->p);
+				*b = (struct cbuf){0};
+			}
 		}
 	free(depth);
 	free(P);
@@ -806,7 +836,7 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wcount = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wcount));
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
-	A.cpts = malloc((g->n_order ? g->n_order : 1) * sizeof(*A.cpts));
+	A.cpts = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*A.cpts));
 	A.rank_ok = calloc(nr ? nr : 1, sizeof(*A.rank_ok));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount || !A.wsrc ||
@@ -903,6 +933,9 @@ out:
 	free(A.wcount);
 	free(A.wsrc);
 	free(A.wproj);
+	if (A.cpts)
+		for (size_t l = 0; l < g->n_lanes; l++)
+			free(A.cpts[l].p);
 	free(A.cpts);
 	free(A.rank_ok);
 	return rc;
