@@ -130,6 +130,73 @@ double tc_chip_mem_bw(const struct tc_chip *chip)
 	return chip->hbm_bw;
 }
 
+/* ---- timing key ------------------------------------------------------------------------ */
+
+struct tkey {
+	unsigned char *p;
+	size_t n, cap;
+	int over;
+};
+
+static void tk_put(struct tkey *k, const void *v, size_t n)
+{
+	if (k->over || n > k->cap - k->n) {
+		k->over = 1;
+		return;
+	}
+	memcpy(k->p + k->n, v, n);
+	k->n += n;
+}
+
+static void tk_num(struct tkey *k, double v)
+{
+	tk_put(k, &v, sizeof(v));
+}
+
+static void tk_curve(struct tkey *k, const struct tc_hw_curve *c)
+{
+	tk_num(k, c->n);
+	tk_put(k, c->x, c->n * sizeof(*c->x));
+	tk_put(k, c->e, c->n * sizeof(*c->e));
+}
+
+static void tk_tier(struct tkey *k, const struct tc_hw_tier *t)
+{
+	const char *nm = t->name ? t->name : "";
+	tk_put(k, nm, strlen(nm) + 1);
+	const double v[] = {t->topology, t->algorithm, t->size, t->bw_dev,
+			    t->bw_peer,	 t->lat_ns,    t->eff,	t->in_network_reduction,
+			    t->nics,	 t->oversub,   t->rails};
+	tk_put(k, v, sizeof(v));
+}
+
+/* Field by field (no padding bytes), every one struct tc_chip holds from clock_mhz to the
+ * network tiers: the fields cost.c, scale.c and collective.c read. A field added there must
+ * be added here, or sweeps would take two configurations differing in it for one. */
+size_t tc_chip_timing_key(const struct tc_chip *c, void *buf, size_t cap)
+{
+	struct tkey k = {buf, 0, cap, 0};
+	const double v[] = {c->clock_mhz,     c->units,	   c->tile_m,	     c->tile_n,
+			    c->attn_eff,      c->hbm_bw,   c->hbm_cap_bytes, c->host_bw,
+			    c->host_lat_ns,   c->host_eff, c->launch_ns,     c->min_kernel_ns,
+			    c->coll_launch_ns};
+	tk_put(&k, v, sizeof(v));
+	tk_put(&k, c->mat_peak, sizeof(c->mat_peak));
+	tk_put(&k, c->vec_peak, sizeof(c->vec_peak));
+	tk_curve(&k, &c->mat_eff);
+	tk_curve(&k, &c->vec_eff);
+	tk_curve(&k, &c->mem_eff);
+	for (unsigned i = 0; i < TC_CLASS__COUNT; i++) {
+		const struct tc_hw_class_fit *f = &c->cls[i];
+		const double fv[] = {f->floor_ns, f->fixed_ns,	f->eff, f->has_floor,
+				     f->has_fit,  f->use_curve, f->p10, f->p90};
+		tk_put(&k, fv, sizeof(fv));
+	}
+	tk_tier(&k, &c->up);
+	tk_tier(&k, &c->out);
+	return k.over ? 0 : k.n;
+}
+
 double tc_chip_launch_ns(const struct tc_chip *chip)
 {
 	return chip->launch_ns;

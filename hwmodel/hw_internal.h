@@ -81,6 +81,8 @@ struct tc_hw_class_fit {
 	double p10, p90; /* residual spread of predicted / measured; 0 = not given */
 };
 
+/* The fields from clock_mhz to the tiers are what op costs read; tc_chip_timing_key (cost.c)
+ * serialises each of them, so a field added here that costs read must be added there. */
 struct tc_chip {
 	char *id, *name, *vendor, *file;
 	json_t *doc;	 /* resolved spec (sources removed), owned */

@@ -70,6 +70,16 @@ struct memo_bufs {
 	size_t cap;
 };
 
+struct memo_alias {
+	const struct tc_replay_graph *g;
+	double host_scale, gpu_scale;
+	int no_infer_waits, strict;
+	int64_t max_steps;
+	size_t ent; /* index in ents */
+	size_t len; /* of key: the source's then the target's timing key */
+	unsigned char *key;
+};
+
 struct tc_replay_memo {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -81,6 +91,11 @@ struct tc_replay_memo {
 	/* the step index of each graph (and max_steps) simulated: the same for every point */
 	struct rp_stepix *ix;
 	size_t n_ix, cap_ix;
+	/* entries by the chips' timing keys (tc_chip_timing_key): a configuration that
+	 * differs from a simulated one only where op costs do not read (power, price) finds
+	 * its entry without re-timing every work record */
+	struct memo_alias *al;
+	size_t n_al, cap_al;
 };
 
 int tc_replay_memo_new(struct tc_replay_memo **out, size_t max_bytes, struct tc_err *err)
@@ -119,6 +134,9 @@ void tc_replay_memo_free(struct tc_replay_memo *m)
 	for (size_t i = 0; i < m->n_ix; i++)
 		rp_stepix_free(&m->ix[i]);
 	free(m->ix);
+	for (size_t i = 0; i < m->n_al; i++)
+		free(m->al[i].key);
+	free(m->al);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	free(m);
@@ -269,6 +287,63 @@ int tc_replay_memo_finish(struct tc_replay_memo *m, const struct tc_replay_graph
 	return memo_run(m, g, opts, out, hit, NULL, err);
 }
 
+/* The source's and the target's timing keys, one after the other, into kb; 0 when either
+ * does not fit (the point is then found by its cost vector alone). */
+static size_t timing_key(const struct tc_replay_opts *o, unsigned char *kb)
+{
+	size_t a = tc_chip_timing_key(o->source, kb, TC_CHIP_TIMING_MAX);
+	size_t b = a ? tc_chip_timing_key(o->target, kb + a, TC_CHIP_TIMING_MAX) : 0;
+	return a && b ? a + b : 0;
+}
+
+static int same_alias(const struct memo_alias *a, const struct tc_replay_graph *g,
+		      const struct tc_replay_opts *o, const unsigned char *kb, size_t kl)
+{
+	return a->g == g && a->len == kl && a->host_scale == o->host_scale &&
+	       a->gpu_scale == o->gpu_scale && a->no_infer_waits == o->no_infer_waits &&
+	       a->strict == o->strict && a->max_steps == o->max_steps &&
+	       memcmp(a->key, kb, kl) == 0;
+}
+
+/* The entry of these timing keys (under m->mu), or NULL. */
+static struct memo_ent *alias_find(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+				   const struct tc_replay_opts *o, const unsigned char *kb,
+				   size_t kl, size_t *idx)
+{
+	for (size_t i = 0; kl && i < m->n_al; i++)
+		if (same_alias(&m->al[i], g, o, kb, kl) &&
+		    m->ents[m->al[i].ent].state != ENT_FAILED) {
+			*idx = m->al[i].ent;
+			return &m->ents[*idx];
+		}
+	return NULL;
+}
+
+/* Remember that these timing keys give entry idx (under m->mu; skipped when memory is
+ * short: the point is then found by its cost vector, as before). */
+static void alias_add(struct tc_replay_memo *m, const struct tc_replay_graph *g,
+		      const struct tc_replay_opts *o, const unsigned char *kb, size_t kl,
+		      size_t idx)
+{
+	size_t j;
+	if (!kl || m->bytes + kl + sizeof(*m->al) > m->max_bytes)
+		return;
+	for (j = 0; j < m->n_al; j++)
+		if (same_alias(&m->al[j], g, o, kb, kl))
+			return;
+	unsigned char *key = malloc(kl);
+	if (!key || (m->n_al == m->cap_al &&
+		     tc_grow((void **)&m->al, &m->cap_al, m->n_al + 1, sizeof(*m->al)) < 0)) {
+		free(key);
+		return;
+	}
+	memcpy(key, kb, kl);
+	m->al[m->n_al++] = (struct memo_alias){
+	    g,	o->host_scale, o->gpu_scale, o->no_infer_waits, o->strict, o->max_steps, idx, kl,
+	    key};
+	m->bytes += kl + sizeof(*m->al);
+}
+
 /* pending NULL: wait for an entry another thread is simulating; else return 1 with its
  * index in *pending. */
 static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
@@ -282,34 +357,44 @@ static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 	if (!m || !opts->source || !opts->target || !g->finished || opts->class_scale ||
 	    opts->scale)
 		return plain_run(g, opts, out, err);
-	/* the cost vector: what rp_retime gives every work record (it zeroes each entry first,
-	 * padding included, so whole entries compare with memcmp) */
+	/* the chips' timing keys first: a configuration whose keys were seen needs no
+	 * re-timing; else the cost vector, what rp_retime gives every work record (it zeroes
+	 * each entry first, padding included, so whole entries compare with memcmp) */
+	unsigned char kb[2 * TC_CHIP_TIMING_MAX];
+	size_t kl = timing_key(opts, kb);
 	struct tc_replay probe;
 	memset(&probe, 0, sizeof(probe));
 	probe.g = g;
 	probe.opts = *opts;
-	probe.wc = calloc(g->n_works ? g->n_works : 1, sizeof(*probe.wc));
-	if (!probe.wc)
-		return tc_err_set(err, TC_ENOMEM, "replay memo: out of memory");
-	int rc = rp_retime(&probe, err);
-	if (rc < 0) {
-		free(probe.wc);
-		return rc;
-	}
 	size_t wbytes = g->n_works * sizeof(*probe.wc);
-	uint64_t h = tc_hash64(probe.wc, wbytes, 0x6d656d6fULL);
+	uint64_t h = 0;
+	int rc;
 
 	pthread_mutex_lock(&m->mu);
 	for (;;) {
-		struct memo_ent *e = NULL;
 		size_t idx = 0;
-		for (size_t i = 0; i < m->n; i++)
+		struct memo_ent *e = alias_find(m, g, opts, kb, kl, &idx);
+		if (!e && !probe.wc) {
+			pthread_mutex_unlock(&m->mu);
+			probe.wc = calloc(g->n_works ? g->n_works : 1, sizeof(*probe.wc));
+			if (!probe.wc)
+				return tc_err_set(err, TC_ENOMEM, "replay memo: out of memory");
+			if ((rc = rp_retime(&probe, err)) < 0) {
+				free(probe.wc);
+				return rc;
+			}
+			h = tc_hash64(probe.wc, wbytes, 0x6d656d6fULL);
+			pthread_mutex_lock(&m->mu);
+			continue; /* the keys again: another worker may have added them */
+		}
+		for (size_t i = 0; !e && i < m->n; i++)
 			if (m->ents[i].state != ENT_FAILED &&
 			    same_key(&m->ents[i], h, g, opts, probe.wc)) {
 				e = &m->ents[i];
 				idx = i;
-				break;
 			}
+		if (e)
+			alias_add(m, g, opts, kb, kl, idx);
 		if (e && e->state == ENT_PENDING && pending) { /* the caller comes back later */
 			*pending = idx;
 			pthread_mutex_unlock(&m->mu);
@@ -352,6 +437,7 @@ static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 		e->strict = opts->strict;
 		e->state = ENT_PENDING;
 		m->bytes += need;
+		alias_add(m, g, opts, kb, kl, slot);
 	}
 	/* a spare pair of timeline arrays, if one is big enough */
 	struct rp_prep prep;

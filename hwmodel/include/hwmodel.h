@@ -185,6 +185,15 @@ unsigned tc_hw_fallback_basis(const struct tc_hw_op *op);
 double tc_hw_fallback_ratio(const struct tc_chip *src, const struct tc_chip *dst,
 			    const struct tc_hw_op *op, unsigned *basis);
 
+/* Every field of a chip the op costs read (compute, curves, memory, host link, overheads,
+ * fitted classes, network tiers), serialised into buf (at most cap bytes): two chips with
+ * the same bytes give every op the same cost, whatever their power, price or names. Returns
+ * the length, or 0 when cap is too small (TC_CHIP_TIMING_MAX is always enough). A sweep's
+ * memo keys configurations by it so that one differing only in power or cost is not
+ * re-timed (docs/results-db.md). */
+#define TC_CHIP_TIMING_MAX 4096
+size_t tc_chip_timing_key(const struct tc_chip *chip, void *buf, size_t cap);
+
 /* Launch overhead per kernel on the host (ns) and minimum kernel time (ns). */
 double tc_chip_launch_ns(const struct tc_chip *chip);
 double tc_chip_min_kernel_ns(const struct tc_chip *chip);

@@ -142,23 +142,22 @@ Test(store_sweep, a_repriced_point_equals_tracecast_project)
 	json_decref(j);
 }
 
-/* The memo changes no figure: the same grid with --no-memo stores the same rows, bit for bit
- * (compared in SQL with =, not a tolerance). */
-Test(store_sweep, memo_and_no_memo_store_the_same_rows)
+/* Rows of a grid with the memo equal to those with --no-memo, bit for bit (compared in SQL
+ * with =, not a tolerance): n configurations, every one equal. */
+static void memo_equals_no_memo(const char *grid, const char *tag, int n)
 {
-	const char *grid =
-	    "--grid memory.hbm.bw_gbs=2000,6000 --grid compute.matrix.peak_tflops.bf16="
-	    "700,1400 --grid power.tdp_w=450,700,950";
-	int rc = tc_run("sweep --traces sample.tcs --base h100 %s --db r.db --jobs 2", grid);
+	int rc =
+	    tc_run("sweep --traces sample.tcs --base h100 %s --db %s-r.db --jobs 2", grid, tag);
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
-	rc = tc_run("sweep --traces sample.tcs --base h100 %s --db m.db --jobs 2 --no-memo", grid);
+	rc = tc_run("sweep --traces sample.tcs --base h100 %s --db %s-m.db --jobs 2 --no-memo",
+		    grid, tag);
 	cr_assert_eq(rc, 0, "%s", e2e_errout);
 	char path[300], sql[1200];
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	snprintf(path, sizeof(path), "%s/r.db", e2e_dir);
+	snprintf(path, sizeof(path), "%s/%s-r.db", e2e_dir, tag);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	snprintf(sql, sizeof(sql), "ATTACH '%s/m.db' AS m", e2e_dir);
+	snprintf(sql, sizeof(sql), "ATTACH '%s/%s-m.db' AS m", e2e_dir, tag);
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
 	cr_assert_eq(
 	    sqlite3_prepare_v2(
@@ -175,10 +174,37 @@ Test(store_sweep, memo_and_no_memo_store_the_same_rows)
 		-1, &st, NULL),
 	    SQLITE_OK, "%s", sqlite3_errmsg(db));
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	/* 2 x 2 x 3 configurations, every one equal */
-	cr_assert_eq(sqlite3_column_int(st, 0), 12);
+	cr_assert_eq(sqlite3_column_int(st, 0), n, "%s: %d of %d rows equal", tag,
+		     sqlite3_column_int(st, 0), n);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* The memo changes no figure. */
+Test(store_sweep, memo_and_no_memo_store_the_same_rows)
+{
+	memo_equals_no_memo(
+	    "--grid memory.hbm.bw_gbs=2000,6000 --grid compute.matrix.peak_tflops.bf16="
+	    "700,1400 --grid power.tdp_w=450,700,950",
+	    "a", 12);
+}
+
+/* The memo finds a configuration by its chips' timing keys before re-timing it: a field op
+ * costs read but the key left out would make two configurations one. Five such fields, each
+ * of which moves the sample's step, against power (which the key leaves out on purpose):
+ * 32 timelines simulated for 64 points, and every row equal to its own simulation. */
+Test(store_sweep, memo_timing_keys_tell_every_cost_field_apart)
+{
+	const char *grid = "--grid network.scale_up.bw_gbs_per_device=50,900 "
+			   "--grid network.scale_up.latency_us=1,30 "
+			   "--grid compute.matrix.attention_efficiency=0.5,0.95 "
+			   "--grid overheads.min_kernel_us=0.5,60 --grid compute.units=66,132 "
+			   "--grid power.tdp_w=450,950";
+	memo_equals_no_memo(grid, "b", 64);
+	int rc = tc_run("-v sweep --traces sample.tcs --base h100 %s --db c.db --jobs 1", grid);
+	cr_assert_eq(rc, 0, "%s", e2e_errout);
+	cr_assert(strstr(e2e_errout, "32 timelines simulated, 32 points re-priced"), "%s",
+		  e2e_errout);
 }
 
 Test(store_sweep, rerun_skips_stored_points_and_extends)
