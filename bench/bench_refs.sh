@@ -138,3 +138,30 @@ if [ -n "$basebin" ]; then
 	e2e "base" "$basebin/cli/tracecast" --target mi300x
 	e2e "base, --no-band" "$basebin/cli/tracecast" --target mi300x --no-band
 fi
+
+# sweep: bench_sweep.sh's grid (1,000 configurations, 100 timelines) on the HTA trace into
+# SQLite, --jobs 2; points/s from the best wall of REPEAT, CPU ms per point beside it
+big=$CORPUS/HolisticTraceAnalysis/trace_diff_control_A100_rank3.json.gz
+if [ -f "$big" ]; then
+	"$TC" -q ingest "$big" -o "$TMP/hta.tcs"
+	sw() { # label bin
+		b=
+		for i in $(seq "$REPEAT"); do
+			rm -f "$TMP"/sw.db*
+			/usr/bin/time -f "%e %U %S" -o "$TMP/t" "$2" -q sweep --traces "$TMP/hta.tcs" \
+				--base h100 --grid memory.hbm.bw_gbs=2000:8000:10 \
+				--grid compute.matrix.peak_tflops.bf16=500:2000:10 \
+				--grid power.tdp_w=400:1000:10 --db "$TMP/sw.db" --jobs 2 >/dev/null ||
+				return 1
+			r=$(cat "$TMP/t")
+			if [ -z "$b" ] || awk -v a="$r" -v c="$b" 'BEGIN { split(a, x); split(c, y); exit !(x[1] < y[1]) }'; then
+				b=$r
+			fi
+		done
+		echo "$b" | awk -v l="$1" '{ printf "  %-28s %6.2f s wall %7.1f points/s   %5.2f ms CPU/point\n",
+			l, $1, 1000 / ($1 > 0 ? $1 : 1e-9), ($2 + $3) }'
+	}
+	echo "== sweep, 1,000 points (100 timelines) on the HTA trace, SQLite, --jobs 2"
+	sw "this build" "$TC"
+	[ -z "$basebin" ] || sw "base" "$basebin/cli/tracecast"
+fi
