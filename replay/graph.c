@@ -315,6 +315,9 @@ int tc_replay_graph_set_lanes(struct tc_replay_graph *g, const struct tc_lane *l
 
 /* ---- sorting with the graph as context (qsort has none in C11) ------------------------- */
 
+/* How many ops ahead the scans over a lane's order prefetch their per-op loads. */
+#define RP_AHEAD 16
+
 typedef int (*rp_cmp_fn)(const struct tc_replay_graph *g, uint32_t a, uint32_t b);
 
 /* tc_msort's comparator over op indices: the graph and the index order travel together. */
@@ -332,8 +335,13 @@ static int idx_cmp(const void *pa, const void *pb, const void *ctx)
 static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n, rp_cmp_fn cmp)
 {
 	size_t i = 1;
-	while (i < n && cmp(g, a[i - 1], a[i]) <= 0)
+	/* The ops of a lane lie scattered over the per-op arrays: each check was a cache miss
+	 * on a start time. Ask for the times a few ops ahead (a hint, no change of result). */
+	while (i < n && cmp(g, a[i - 1], a[i]) <= 0) {
+		if (i + RP_AHEAD < n)
+			__builtin_prefetch(&g->ts[a[i + RP_AHEAD]]);
 		i++;
+	}
 	if (i >= n)
 		return 0;
 	/* Lanes come nearly sorted (a few ops out of place, not far): insertion sort costs
@@ -342,6 +350,8 @@ static int sort_if_needed(const struct tc_replay_graph *g, uint32_t *a, size_t n
 	size_t budget = 4 * n + 4096;
 	for (; i < n && budget; i++) {
 		uint32_t x = a[i];
+		if (i + RP_AHEAD < n)
+			__builtin_prefetch(&g->ts[a[i + RP_AHEAD]]);
 		size_t j = i;
 		while (j > 0 && budget && cmp(g, x, a[j - 1]) < 0) {
 			a[j] = a[j - 1];
@@ -423,6 +433,10 @@ static int cpu_points(const struct tc_replay_graph *g, const uint32_t *ops, size
 	size_t hn = 0, hcap = 0, k = 0;
 	for (size_t s = 0; s <= n; s++) {
 		uint32_t op = s < n ? ops[s] : 0;
+		if (s + RP_AHEAD < n) { /* as in sort_if_needed: the loads of ops to come */
+			__builtin_prefetch(&g->ts[ops[s + RP_AHEAD]]);
+			__builtin_prefetch(&g->dur[ops[s + RP_AHEAD]]);
+		}
 		struct rp_hpt sp = {s < n ? g->ts[op] : 0, op << 1};
 		while (hn && (s == n || hpt_less(g, heap[0], sp))) {
 			out[k++] = heap[0].p;
@@ -1080,6 +1094,22 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 	return 0;
 }
 
+/* The loads launch_edges makes, ahead of time (hints only): a stream's ops and their
+ * launches lie scattered over the per-op arrays, a cache miss each. Two steps, the launch's
+ * fields once its link has come in. */
+static inline void launch_prefetch(const struct tc_replay_graph *g, uint32_t near, uint32_t far)
+{
+	__builtin_prefetch(&g->link[far]);
+	__builtin_prefetch(&g->ts[far]);
+	__builtin_prefetch(&g->dur[far]);
+	__builtin_prefetch(&g->flags[far]);
+	uint32_t ln = g->link[near];
+	if (ln != RP_NONE) {
+		__builtin_prefetch(&g->ts[ln]);
+		__builtin_prefetch(&g->lane[ln]);
+	}
+}
+
 /* Launch edges, blocking copies and per-lane minimum latencies; cur gets whether each GPU lane's
  * enqueue times never decrease (the loop loads them anyway: a pass of its own was a
  * dependent load per op). */
@@ -1100,6 +1130,9 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E, struct en
 		for (uint32_t k = 0; k < L->len; k++) {
 			uint32_t i = g->order[L->off + k];
 			uint32_t ln = g->link[i];
+			if (k + 2 * RP_AHEAD < L->len)
+				launch_prefetch(g, g->order[L->off + k + RP_AHEAD],
+						g->order[L->off + k + 2 * RP_AHEAD]);
 			int64_t enq = g->ts[ln != RP_NONE ? ln : i];
 			if (enq < enq_prev)
 				sorted = 0;
