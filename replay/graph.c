@@ -735,6 +735,45 @@ oom:
 	return tc_err_set(err, TC_ENOMEM, "replay: out of memory matching collectives");
 }
 
+/* Each GPU lane's collective instances in the lane's order (g->coll_seq): a run meets a
+ * lane's ops in that order and follows them with a cursor, where a hash lookup per op was a
+ * cache miss each (2% of a projection; a sweep pays it once per point). Only lanes holding a
+ * member are walked. The map is freed: nothing else asks it. */
+static int coll_lane_index(struct tc_replay_graph *g)
+{
+	size_t n = 0, nm = 0;
+	uint8_t *has = calloc(g->n_lanes ? g->n_lanes : 1, 1);
+	if (!has)
+		return TC_ENOMEM;
+	for (size_t c = 0; c < g->n_colls; c++)
+		nm += g->colls[c].count;
+	for (size_t k = 0; k < nm; k++)
+		has[g->lane[g->coll_members[k]]] = 1;
+	g->coll_seq = malloc((nm ? nm : 1) * sizeof(*g->coll_seq));
+	if (!g->coll_seq) {
+		free(has);
+		return TC_ENOMEM;
+	}
+	for (uint32_t l = 0; l < g->n_lanes; l++) {
+		struct rp_lane *L = &g->lanes[l];
+		L->coll_off = (uint32_t)n;
+		if (!has[l] || !is_gpu_lane(g, l))
+			continue;
+		const uint32_t *ord = g->order + L->off;
+		for (uint32_t k = 0; k < L->len; k++) {
+			uint64_t c;
+			if (k + RP_AHEAD < L->len)
+				__builtin_prefetch(&g->flags[ord[k + RP_AHEAD]]);
+			if ((g->flags[ord[k]] & RP_F_COLL) && n < nm &&
+			    tc_map64_get(&g->coll_of, ord[k], &c))
+				g->coll_seq[n++] = (uint32_t)c;
+		}
+	}
+	free(has);
+	tc_map64_free(&g->coll_of);
+	return 0;
+}
+
 /* ---- stream waits that name no event ----------------------------------------------------
  *
  * Older Kineto traces (e.g. the 2023 DLRM corpus) record cudaStreamWaitEvent with a
@@ -1271,6 +1310,8 @@ int tc_replay_graph_finish(struct tc_replay_graph *g, const struct tc_log *log, 
 		goto out;
 	if ((rc = build_collectives(g, err)) < 0)
 		goto out;
+	if (coll_lane_index(g) < 0)
+		goto oom;
 	if ((rc = build_csr(g, &E, err)) < 0)
 		goto out;
 	if (build_steps(g) < 0)
@@ -1352,6 +1393,7 @@ void tc_replay_graph_free(struct tc_replay_graph *g)
 	free(g->colls);
 	free(g->coll_members);
 	tc_map64_free(&g->coll_of);
+	free(g->coll_seq);
 	free(g->steps);
 	free(g->iwait);
 	free(g->swait);
