@@ -1133,22 +1133,6 @@ static int classify_ops(struct tc_replay_graph *g, struct tc_err *err)
 	return 0;
 }
 
-/* The loads launch_edges makes, ahead of time (hints only): a stream's ops and their
- * launches lie scattered over the per-op arrays, a cache miss each. Two steps, the launch's
- * fields once its link has come in. */
-static inline void launch_prefetch(const struct tc_replay_graph *g, uint32_t near, uint32_t far)
-{
-	__builtin_prefetch(&g->link[far]);
-	__builtin_prefetch(&g->ts[far]);
-	__builtin_prefetch(&g->dur[far]);
-	__builtin_prefetch(&g->flags[far]);
-	uint32_t ln = g->link[near];
-	if (ln != RP_NONE) {
-		__builtin_prefetch(&g->ts[ln]);
-		__builtin_prefetch(&g->lane[ln]);
-	}
-}
-
 /* Launch edges, blocking copies and per-lane minimum latencies; cur gets whether each GPU lane's
  * enqueue times never decrease (the loop loads them anyway: a pass of its own was a
  * dependent load per op). */
@@ -1169,9 +1153,22 @@ static int launch_edges(struct tc_replay_graph *g, struct rp_edges *E, struct en
 		for (uint32_t k = 0; k < L->len; k++) {
 			uint32_t i = g->order[L->off + k];
 			uint32_t ln = g->link[i];
-			if (k + 2 * RP_AHEAD < L->len)
-				launch_prefetch(g, g->order[L->off + k + RP_AHEAD],
-						g->order[L->off + k + 2 * RP_AHEAD]);
+			/* the loads to come, ahead (hints only): a stream's ops and their
+			 * launches lie scattered over the per-op arrays, a cache miss each.
+			 * Two steps: the launch's fields once its link has come in. (Written
+			 * out here: as a static inline function, GCC 12 -O3 dropped them.) */
+			if (k + 2 * RP_AHEAD < L->len) {
+				uint32_t far = g->order[L->off + k + 2 * RP_AHEAD];
+				uint32_t nl = g->link[g->order[L->off + k + RP_AHEAD]];
+				__builtin_prefetch(&g->link[far]);
+				__builtin_prefetch(&g->ts[far]);
+				__builtin_prefetch(&g->dur[far]);
+				__builtin_prefetch(&g->flags[far]);
+				if (nl != RP_NONE) {
+					__builtin_prefetch(&g->ts[nl]);
+					__builtin_prefetch(&g->lane[nl]);
+				}
+			}
 			int64_t enq = g->ts[ln != RP_NONE ? ln : i];
 			if (enq < enq_prev)
 				sorted = 0;
