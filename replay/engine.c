@@ -29,6 +29,7 @@ struct ev {
 
 struct lane_state {
 	uint32_t cursor;   /* next index in the lane's order */
+	uint32_t coll_cur; /* GPU: collective ops run so far (into g->coll_seq from coll_off) */
 	int64_t t_last;	   /* projected time of the last point (CPU) */
 	uint32_t wait_key; /* node (op << 1 | from_start) this lane waits for, or RP_NONE */
 	uint32_t n_waiters, cap_waiters;
@@ -499,13 +500,14 @@ static void run_node(struct sim *s, uint32_t l, int64_t t)
 	if (rp_lane_is_gpu(L)) {
 		uint32_t i = node;
 		s->r->start[i] = t;
-		uint64_t c;
-		if ((g->flags[i] & RP_F_COLL) && tc_map64_get(&g->coll_of, i, &c) &&
-		    s->c_arrived[c] != UINT32_MAX) {
+		uint32_t c = RP_NONE;
+		if (g->flags[i] & RP_F_COLL) /* each lane's in its order: see coll_lane_index */
+			c = g->coll_seq[L->coll_off + st->coll_cur++];
+		if (c != RP_NONE && s->c_arrived[c] != UINT32_MAX) {
 			s->c_arrived[c]++;
 			s->c_max_start[c] = TC_MAX(s->c_max_start[c], t);
 			if (s->c_arrived[c] == g->colls[c].count)
-				coll_finish(s, (uint32_t)c);
+				coll_finish(s, c);
 		} else {
 			s->r->end[i] = rp_tadd(t, rp_pdur(s->r, i));
 		}

@@ -60,6 +60,7 @@ struct rp_work {
 struct rp_lane {
 	uint32_t rank, device, type;
 	uint32_t off, len; /* into g->order: op indices (GPU) or points op << 1 | is_end (CPU) */
+	uint32_t coll_off; /* GPU: its collective ops' instances from g->coll_seq[coll_off] */
 	int64_t min_launch_lat; /* GPU: the rank's min over kernels of start - launch start */
 	int64_t min_gap;	/* GPU: the rank's min idle gap between consecutive ops */
 	int64_t busy_ns;	/* GPU: measured ns of its ops (the busiest-stream figure) */
@@ -109,7 +110,10 @@ struct tc_replay_graph {
 	struct rp_coll *colls;
 	size_t n_colls;
 	uint32_t *coll_members;	 /* op indices grouped by instance */
-	struct tc_map64 coll_of; /* op -> instance */
+	struct tc_map64 coll_of; /* op -> instance (freed by finish once coll_seq is built) */
+	/* per GPU lane, in the lane's order, the instance of each of its RP_F_COLL ops: the
+	 * engine meets them in that order, so a cursor per lane finds them */
+	uint32_t *coll_seq;
 	/* steps (sorted by rank, start) */
 	struct rp_step *steps;
 	size_t n_steps;
