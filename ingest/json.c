@@ -643,6 +643,21 @@ int tc_json_i64(const struct tc_jv *v, int64_t *out)
 	return 0;
 }
 
+/* Microseconds ip.frac (fd fraction digits, 4 = rounded already) to signed ns; -1 past
+ * int64. */
+static inline int ns_of(uint64_t ip, uint64_t frac, int fd, int neg, int64_t *ns)
+{
+	while (fd < 3) {
+		frac *= 10;
+		fd++;
+	}
+	uint64_t total = ip * 1000u + frac;
+	if (total > (uint64_t)INT64_MAX)
+		return -1;
+	*ns = neg ? -(int64_t)total : (int64_t)total;
+	return 0;
+}
+
 /* tc_json_us_to_ns for up to 16 integer digits, an optional fraction and nothing after:
  * the same value and the same overflow test; -1 leaves the rest to the digit loop. */
 static inline int us_to_ns_fast(const char *s, const char *e, int neg, int64_t *ns)
@@ -672,15 +687,7 @@ static inline int us_to_ns_fast(const char *s, const char *e, int neg, int64_t *
 	}
 	if (q != e)
 		return -1;
-	while (fd < 3) {
-		frac *= 10;
-		fd++;
-	}
-	uint64_t total = ip * 1000u + frac;
-	if (total > (uint64_t)INT64_MAX)
-		return -1;
-	*ns = neg ? -(int64_t)total : (int64_t)total;
-	return 0;
+	return ns_of(ip, frac, fd, neg, ns);
 }
 
 int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns)
@@ -728,15 +735,7 @@ int tc_json_us_to_ns(const struct tc_jv *v, int64_t *ns)
 	}
 	if (p != e)
 		return -1;
-	while (fd < 3 && fd >= 0) {
-		frac *= 10;
-		fd++;
-	}
-	uint64_t total = ip * 1000u + frac;
-	if (total > (uint64_t)INT64_MAX)
-		return -1;
-	*ns = neg ? -(int64_t)total : (int64_t)total;
-	return 0;
+	return ns_of(ip, frac, fd, neg, ns);
 }
 
 double tc_json_double(const struct tc_jv *v)
