@@ -66,7 +66,8 @@ int rp_band_early(const struct tc_replay *r)
 }
 
 /* The draws' step index: the run's own when its steps are still as build_steps left them
- * (before the simulation), else built once for all draws (ix_owned). have = 0: each draw
+ * (the early call, before the simulation: rp_band_early decides which call it is; band_done
+ * is set by then, so it cannot), else built once for all draws (ix_owned). have = 0: each draw
  * builds its own (a srcmodel run, whose source timeline is the model's). */
 static int band_stepix(const struct tc_replay *r, struct rp_stepix *ix, int *have, int *ix_owned,
 		       struct tc_err *err)
@@ -75,7 +76,7 @@ static int band_stepix(const struct tc_replay *r, struct rp_stepix *ix, int *hav
 	*have = *ix_owned = 0;
 	if (r->own_g)
 		return 0;
-	if (!r->band_done && r->step_first && rp_band_early(r)) {
+	if (r->step_first && rp_band_early(r)) {
 		*ix =
 		    (struct rp_stepix){.g = g,
 				       .max_steps = r->opts.max_steps,
