@@ -9,12 +9,18 @@
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
+/* Rows build_steps allocates: every annotation, and a pseudo-step per rank. */
+static size_t steps_cap(const struct tc_replay_graph *g)
+{
+	return g->n_steps + g->max_rank + 1;
+}
+
 static int build_steps(struct tc_replay *r, struct tc_err *err)
 {
 	const struct tc_replay_graph *g = r->g;
 	size_t n = 0;
 	int64_t keep = r->opts.max_steps;
-	r->steps = calloc((g->n_steps ? g->n_steps : 0) + g->max_rank + 1, sizeof(*r->steps));
+	r->steps = calloc(steps_cap(g), sizeof(*r->steps));
 	if (!r->steps)
 		return tc_err_set(err, TC_ENOMEM, "replay: out of memory");
 	if (g->n_steps) {
@@ -406,15 +412,20 @@ int rp_stepix_make(struct rp_stepix *out, const struct tc_replay_graph *g, int64
 		free(r.step_first);
 		return rc;
 	}
-	out->g = g;
-	out->max_steps = max_steps;
-	out->steps = r.steps;
-	out->n_steps = r.n_steps;
-	out->cap_steps = (g->n_steps ? g->n_steps : 0) + g->max_rank + 1; /* build_steps' */
-	out->opk = r.opk;
-	out->step_first = r.step_first;
-	out->no_steps = r.warn.no_steps;
+	rp_stepix_view(&r, out);
 	return 0;
+}
+
+void rp_stepix_view(const struct tc_replay *r, struct rp_stepix *out)
+{
+	*out = (struct rp_stepix){.g = r->g,
+				  .max_steps = r->opts.max_steps,
+				  .steps = r->steps,
+				  .n_steps = r->n_steps,
+				  .cap_steps = steps_cap(r->g),
+				  .opk = r->opk,
+				  .step_first = r->step_first,
+				  .no_steps = r->warn.no_steps};
 }
 
 void rp_stepix_free(struct rp_stepix *x)
@@ -505,8 +516,8 @@ static int run_analyses(struct tc_replay *r, struct tc_err *err)
 	TC_TRY(rp_layout_comm(r, err));
 	if (!r->opts.summary_only)
 		critical_path(r);
-	if (!r->band_done)
-		TC_TRY(rp_band(r, err));
+	if (!rp_band_early(r))
+		TC_TRY(rp_band(r, err)); /* after the run: its draws read the run's figures */
 	if (r->warn.no_gpu_work)
 		tc_warn(log, "project: the stream has no GPU work: nothing to re-time");
 	if (r->warn.no_steps)

@@ -65,31 +65,21 @@ int rp_band_early(const struct tc_replay *r)
 	return !r->g->src_model;
 }
 
-/* The draws' step index: the run's own when its steps are still as build_steps left them
- * (the early call, before the simulation: rp_band_early decides which call it is; band_done
- * is set by then, so it cannot), else built once for all draws (ix_owned). have = 0: each draw
+/* The draws' step index: before the run's simulation (rp_band_early) the run's own, still as
+ * build_steps left it; after it, built once for all draws (ix_owned). have = 0: each draw
  * builds its own (a srcmodel run, whose source timeline is the model's). */
 static int band_stepix(const struct tc_replay *r, struct rp_stepix *ix, int *have, int *ix_owned,
 		       struct tc_err *err)
 {
-	const struct tc_replay_graph *g = r->g;
 	*have = *ix_owned = 0;
 	if (r->own_g)
 		return 0;
-	if (r->step_first && rp_band_early(r)) {
-		*ix =
-		    (struct rp_stepix){.g = g,
-				       .max_steps = r->opts.max_steps,
-				       .steps = r->steps,
-				       .n_steps = r->n_steps,
-				       .cap_steps = (g->n_steps ? g->n_steps : 0) + g->max_rank + 1,
-				       .opk = r->opk,
-				       .step_first = r->step_first,
-				       .no_steps = r->warn.no_steps};
+	if (rp_band_early(r)) {
+		rp_stepix_view(r, ix);
 		*have = 1;
 		return 0;
 	}
-	TC_TRY(rp_stepix_make(ix, g, r->opts.max_steps, err));
+	TC_TRY(rp_stepix_make(ix, r->g, r->opts.max_steps, err));
 	*have = *ix_owned = 1;
 	return 0;
 }
@@ -100,10 +90,6 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	const struct tc_replay_opts *o = &r->opts;
 	const struct tc_replay_graph *g = r->g;
 	memset(b, 0, sizeof(*b));
-	int was_done = r->band_done;
-	r->band_done = 1;
-	if (was_done)
-		return 0;
 	if (o->band_draws <= 0 || !o->target || o->summary_only)
 		return 0;
 	uint64_t analytic = 0, measured = 0;

@@ -233,7 +233,6 @@ struct tc_replay {
 	size_t *step_first;
 	int borrowed_ix;	    /* opk and step_first belong to a struct rp_stepix */
 	int steps_only;		    /* a band draw: step spans only, no bound split or tables */
-	int band_done;		    /* rp_band ran (before the simulation where it could) */
 	int have_ceil;		    /* the host-only run was made: steps[].ceil_ns hold it */
 	size_t cp_step;		    /* the step the critical path was walked on */
 	uint64_t carry_ops;	    /* simulated GPU ops that belong to no step */
@@ -416,6 +415,9 @@ struct rp_stepix {
 int rp_stepix_make(struct rp_stepix *out, const struct tc_replay_graph *g, int64_t max_steps,
 		   struct tc_err *err);
 void rp_stepix_free(struct rp_stepix *x);
+/* r's own steps and op steps as a step index (borrowed: r keeps them), valid while they are
+ * as build_steps and rp_step_index left them (before the run's simulation). */
+void rp_stepix_view(const struct tc_replay *r, struct rp_stepix *out);
 /* srcmodel.c: an analytic graph (ONNX) projected chip to chip gets the source chip's analytic
  * run as its source timeline. wanted: every GPU op analytic, both chips given, not already a
  * copy. make: *out is a shallow copy of g (rp_srcmodel_free) that g must outlive. */
@@ -438,11 +440,12 @@ void rp_hw_op(const struct tc_replay_graph *g, const struct rp_work *w, struct t
 int rp_simulate(struct tc_replay *r, struct tc_err *err);
 /* memfit.c: the memory fit of a finished run (r->memory) */
 void rp_memfit(struct tc_replay *r);
-/* band.c: the uncertainty band of a run (r->band; nothing when not asked for). Its draws do
- * not read the run's own timeline unless the source side is a model (rp_band_early false):
- * then it runs before the simulation, and leaves r->start / r->end (when NULL) to its last
- * draw's arrays, so the two timelines never coexist (peak memory) and no fresh pages are
- * touched twice. Otherwise it runs after the analyses. */
+/* band.c: the uncertainty band of a run (r->band; nothing when not asked for), called once
+ * per run. Where rp_band_early is true (every source but a model, whose speedup band reads
+ * the run's class times) it runs before the run's own simulation, borrows the run's step
+ * index and leaves r->start / r->end to its last draw's arrays, so two timelines never
+ * coexist (peak memory) and no fresh pages are touched twice; otherwise after the
+ * analyses. */
 int rp_band_early(const struct tc_replay *r);
 int rp_band(struct tc_replay *r, struct tc_err *err);
 /* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */
