@@ -70,11 +70,8 @@ struct memo_bufs {
 	size_t cap;
 };
 
+/* Timing keys that gave an entry (its graph and options are the entry's own). */
 struct memo_alias {
-	const struct tc_replay_graph *g;
-	double host_scale, gpu_scale;
-	int no_infer_waits, strict;
-	int64_t max_steps;
 	size_t ent; /* index in ents */
 	size_t len; /* of key: the source's then the target's timing key */
 	unsigned char *key;
@@ -180,13 +177,20 @@ static double floor_of(const struct tc_replay_opts *o)
 	return c ? tc_chip_min_kernel_ns(c) : 0;
 }
 
+/* What besides the op costs makes a timeline: the graph and the run's options. */
+static int same_run(const struct memo_ent *e, const struct tc_replay_graph *g,
+		    const struct tc_replay_opts *o)
+{
+	return e->g == g && e->host_scale == o->host_scale && e->floor_ns == floor_of(o) &&
+	       e->no_infer_waits == o->no_infer_waits && e->gpu_scale == o->gpu_scale &&
+	       e->max_steps == o->max_steps && e->strict == o->strict;
+}
+
 static int same_key(const struct memo_ent *e, uint64_t h, const struct tc_replay_graph *g,
 		    const struct tc_replay_opts *o, const struct rp_wcost *wc)
 {
-	return e->hash == h && e->g == g && e->host_scale == o->host_scale &&
-	       e->floor_ns == floor_of(o) && e->no_infer_waits == o->no_infer_waits &&
-	       e->gpu_scale == o->gpu_scale && e->max_steps == o->max_steps &&
-	       e->strict == o->strict && memcmp(e->wc, wc, g->n_works * sizeof(*wc)) == 0;
+	return e->hash == h && same_run(e, g, o) &&
+	       memcmp(e->wc, wc, g->n_works * sizeof(*wc)) == 0;
 }
 
 /* Keep what a hit needs from a finished run; the entry takes wc. */
@@ -296,41 +300,29 @@ static size_t timing_key(const struct tc_replay_opts *o, unsigned char *kb)
 	return a && b ? a + b : 0;
 }
 
-static int same_alias(const struct memo_alias *a, const struct tc_replay_graph *g,
-		      const struct tc_replay_opts *o, const unsigned char *kb, size_t kl)
-{
-	return a->g == g && a->len == kl && a->host_scale == o->host_scale &&
-	       a->gpu_scale == o->gpu_scale && a->no_infer_waits == o->no_infer_waits &&
-	       a->strict == o->strict && a->max_steps == o->max_steps &&
-	       memcmp(a->key, kb, kl) == 0;
-}
-
-/* The entry of these timing keys (under m->mu), or NULL. */
+/* The entry of these timing keys for this graph and options (under m->mu), or NULL. */
 static struct memo_ent *alias_find(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 				   const struct tc_replay_opts *o, const unsigned char *kb,
 				   size_t kl, size_t *idx)
 {
-	for (size_t i = 0; kl && i < m->n_al; i++)
-		if (same_alias(&m->al[i], g, o, kb, kl) &&
-		    m->ents[m->al[i].ent].state != ENT_FAILED) {
-			*idx = m->al[i].ent;
+	for (size_t i = 0; kl && i < m->n_al; i++) {
+		const struct memo_alias *a = &m->al[i];
+		const struct memo_ent *e = &m->ents[a->ent];
+		if (a->len == kl && e->state != ENT_FAILED && same_run(e, g, o) &&
+		    memcmp(a->key, kb, kl) == 0) {
+			*idx = a->ent;
 			return &m->ents[*idx];
 		}
+	}
 	return NULL;
 }
 
-/* Remember that these timing keys give entry idx (under m->mu; skipped when memory is
- * short: the point is then found by its cost vector, as before). */
-static void alias_add(struct tc_replay_memo *m, const struct tc_replay_graph *g,
-		      const struct tc_replay_opts *o, const unsigned char *kb, size_t kl,
-		      size_t idx)
+/* Remember that these timing keys, not found by alias_find, give entry idx (under m->mu;
+ * skipped when memory is short: the point is then found by its cost vector, as before). */
+static void alias_add(struct tc_replay_memo *m, const unsigned char *kb, size_t kl, size_t idx)
 {
-	size_t j;
 	if (!kl || m->bytes + kl + sizeof(*m->al) > m->max_bytes)
 		return;
-	for (j = 0; j < m->n_al; j++)
-		if (same_alias(&m->al[j], g, o, kb, kl))
-			return;
 	unsigned char *key = malloc(kl);
 	if (!key || (m->n_al == m->cap_al &&
 		     tc_grow((void **)&m->al, &m->cap_al, m->n_al + 1, sizeof(*m->al)) < 0)) {
@@ -338,9 +330,7 @@ static void alias_add(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 		return;
 	}
 	memcpy(key, kb, kl);
-	m->al[m->n_al++] = (struct memo_alias){
-	    g,	o->host_scale, o->gpu_scale, o->no_infer_waits, o->strict, o->max_steps, idx, kl,
-	    key};
+	m->al[m->n_al++] = (struct memo_alias){idx, kl, key};
 	m->bytes += kl + sizeof(*m->al);
 }
 
@@ -374,6 +364,7 @@ static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 	for (;;) {
 		size_t idx = 0;
 		struct memo_ent *e = alias_find(m, g, opts, kb, kl, &idx);
+		int by_alias = e != NULL;
 		if (!e && !probe.wc) {
 			pthread_mutex_unlock(&m->mu);
 			probe.wc = calloc(g->n_works ? g->n_works : 1, sizeof(*probe.wc));
@@ -393,8 +384,8 @@ static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 				e = &m->ents[i];
 				idx = i;
 			}
-		if (e)
-			alias_add(m, g, opts, kb, kl, idx);
+		if (e && !by_alias)
+			alias_add(m, kb, kl, idx);
 		if (e && e->state == ENT_PENDING && pending) { /* the caller comes back later */
 			*pending = idx;
 			pthread_mutex_unlock(&m->mu);
@@ -437,7 +428,7 @@ static int memo_run(struct tc_replay_memo *m, const struct tc_replay_graph *g,
 		e->strict = opts->strict;
 		e->state = ENT_PENDING;
 		m->bytes += need;
-		alias_add(m, g, opts, kb, kl, slot);
+		alias_add(m, kb, kl, slot);
 	}
 	/* a spare pair of timeline arrays, if one is big enough */
 	struct rp_prep prep;
