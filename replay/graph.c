@@ -972,9 +972,10 @@ static int sync_one(struct tc_replay_graph *g, struct rp_edges *E, struct enq_cu
 }
 
 /* Syncs by (rank, time, op): a stable counting sort by rank keeps them in op order, which is
- * time order on most traces, so each rank's run is then only checked; the merge sort (a
- * twentieth of load + graph, its comparator two dependent loads per side) runs only on a run
- * found out of order. The order being total, the result is the one sync_cmp defines. */
+ * time order on most traces, so each rank's run is then only checked (tc_msort's first
+ * pass); the merge itself (a twentieth of load + graph, its comparator two dependent loads per
+ * side) runs only on a run found out of order. The order being total, the result is the one
+ * sync_cmp defines. */
 static int sort_syncs(struct tc_replay_graph *g)
 {
 	size_t n = g->n_syncs, nr = (size_t)g->max_rank + 1;
@@ -997,13 +998,13 @@ static int sort_syncs(struct tc_replay_graph *g)
 	free(g->syncs);
 	g->syncs = out;
 	g->cap_syncs = n;
+	/* each rank's run: tc_msort checks it in one pass and sorts only when it must */
 	for (size_t a = 0; a < n;) {
-		size_t z = a + 1, sorted = 1;
+		size_t z = a + 1;
 		uint32_t rank = g->lanes[g->lane[out[a].op]].rank;
-		for (; z < n && g->lanes[g->lane[out[z].op]].rank == rank; z++)
-			if (sorted && sync_cmp(&out[z - 1], &out[z], g) > 0)
-				sorted = 0;
-		if (!sorted && tc_msort(out + a, z - a, sizeof(*out), sync_cmp, g) < 0)
+		while (z < n && g->lanes[g->lane[out[z].op]].rank == rank)
+			z++;
+		if (tc_msort(out + a, z - a, sizeof(*out), sync_cmp, g) < 0)
 			return TC_ENOMEM;
 		a = z;
 	}
