@@ -90,6 +90,19 @@ static void parse_dims_slow(const struct tc_jv *v, struct inputs *in)
 	}
 }
 
+/* After a list element: 1 past a comma (p at the next element), 0 at the closing ']' (p on
+ * it), -1 on anything else. */
+static inline int list_next(const char **pp, const char *end)
+{
+	const char *p = tc_json_skip_ws(*pp, end);
+	if (p < end && *p == ',') {
+		*pp = tc_json_skip_ws(p + 1, end);
+		return 1;
+	}
+	*pp = p;
+	return p < end && *p == ']' ? 0 : -1;
+}
+
 /* The usual Input Dims, a list of lists of small integers, read in one walk over the
  * (already validated) text; anything else (a TensorList's nested lists, a number with a
  * fraction or an exponent, more than MAX_RANK dims) is read again by parse_dims_slow,
@@ -116,31 +129,23 @@ void tc_chrome_parse_dims(const struct tc_jv *v, struct inputs *in)
 		if (p < end && *p == ']') {
 			p++;
 		} else {
-			for (;;) {
+			int more;
+			do {
 				int64_t x;
 				if (s->rank >= MAX_RANK || tc_json_small_int(&p, end, &x) < 0)
 					goto slow;
 				in->dims[in->n][s->rank++] = x;
-				p = tc_json_skip_ws(p, end);
-				if (p < end && *p == ',') {
-					p = tc_json_skip_ws(p + 1, end);
-					continue;
-				}
-				if (p < end && *p == ']')
-					break;
-				goto slow;
-			}
+				if ((more = list_next(&p, end)) < 0)
+					goto slow;
+			} while (more);
 			p++;
 		}
 		in->n++;
-		p = tc_json_skip_ws(p, end);
-		if (p < end && *p == ',') {
-			p = tc_json_skip_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == ']')
+		int more = list_next(&p, end);
+		if (more < 0)
+			goto slow;
+		if (!more)
 			return;
-		goto slow;
 	}
 slow:
 	parse_dims_slow(v, in);
