@@ -387,33 +387,7 @@ bad:
 
 int tc_json_next_elem(const char **it, const char *end, struct tc_jv *val)
 {
-	const char *p = skip_ws(*it, end);
-	if (p < end && *p == '[') {
-		p = skip_ws(p + 1, end);
-		if (p < end && *p == ']') {
-			*it = p;
-			return 0;
-		}
-	} else if (p < end && *p == ',') {
-		p = skip_ws(p + 1, end);
-	} else if (p < end && *p == ']') {
-		*it = p;
-		return 0;
-	} else {
-		*it = p;
-		return -1;
-	}
-	if (tc_json_value(&p, end, val) < 0) {
-		*it = p;
-		return -1;
-	}
-	p = skip_ws(p, end);
-	if (p >= end || (*p != ',' && *p != ']')) {
-		*it = p;
-		return -1;
-	}
-	*it = p;
-	return 1;
+	return tc_json_next_elem_with(it, end, val, tc_json_value);
 }
 
 int tc_json_span(const char **pp, const char *end)

@@ -118,8 +118,12 @@ static inline int tc_json_value_fast(const char **pp, const char *end, struct tc
 	return 0;
 }
 
-/* tc_json_next_elem with its values through tc_json_value_fast. */
-static inline int tc_json_next_elem_fast(const char **it, const char *end, struct tc_jv *val)
+/* One element of a JSON array at *it (the '[' before the first, or the ',' or ']' after the
+ * previous one): 1 with the value read by value(), 0 at the end, -1 on bad input; *it is
+ * left where the reading stopped. value is a constant at each call, so each caller gets
+ * its own inlined copy: tc_json_next_elem (json.c) and the fast one below. */
+static inline int tc_json_next_elem_with(const char **it, const char *end, struct tc_jv *val,
+					 int (*value)(const char **, const char *, struct tc_jv *))
 {
 	const char *p = tc_json_skip_ws(*it, end);
 	if (p < end && *p == '[') {
@@ -137,17 +141,19 @@ static inline int tc_json_next_elem_fast(const char **it, const char *end, struc
 		*it = p;
 		return -1;
 	}
-	if (tc_json_value_fast(&p, end, val) < 0) {
+	if (value(&p, end, val) < 0) {
 		*it = p;
 		return -1;
 	}
 	p = tc_json_skip_ws(p, end);
-	if (p >= end || (*p != ',' && *p != ']')) {
-		*it = p;
-		return -1;
-	}
 	*it = p;
-	return 1;
+	return p < end && (*p == ',' || *p == ']') ? 1 : -1;
+}
+
+/* tc_json_next_elem with its values through tc_json_value_fast. */
+static inline int tc_json_next_elem_fast(const char **it, const char *end, struct tc_jv *val)
+{
+	return tc_json_next_elem_with(it, end, val, tc_json_value_fast);
 }
 
 /* A JSON integer of at most 18 digits ("-"? digits, not followed by '.', 'e' or 'E') at
