@@ -127,7 +127,6 @@ struct an {
 	int64_t *w0, *w1;
 	uint32_t *win, *open; /* rank q's struct rks uses them from first[q] on */
 	struct cbuf *cpts;    /* per lane (gens index): its compacted CPU points (compact_side) */
-	int *rank_ok;	      /* per rank: its CPU lanes read cpts (compact_side) */
 };
 
 /* One rank's merge, resumable: ranks advance in rounds (sweep_side). */
@@ -624,14 +623,15 @@ static int cpass_run(const struct an *A, const struct gen *G, struct cpass *P, i
 /* Which ranks' CPU lanes read compacted points on side A->v, and those points. The lanes
  * are walked together, a slice of each in turn: ranks interleave in the op arrays, so this
  * reads them front to back once, not once per rank. */
-static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first, size_t nr,
-			int *rank_ok)
+static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first, size_t nr)
 {
 	const struct tc_replay_graph *g = A->g;
 	size_t nl = g->n_lanes, nd = 0;
 	struct cpass *P = calloc(nl ? nl : 1, sizeof(*P));
-	if (!P)
-		return TC_ENOMEM;
+	int *rank_ok = malloc((nr ? nr : 1) * sizeof(*rank_ok)); /* its CPU lanes read cpts */
+	int32_t *depth = NULL;
+	if (!P || !rank_ok)
+		goto oom;
 	for (size_t q = 0; q < nr; q++) {
 		size_t ns = A->first[q + 1] - A->first[q];
 		rank_ok[q] = 1;
@@ -643,11 +643,9 @@ static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first
 		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++)
 			nd += gens[l].gpu ? 0 : ns;
 	}
-	int32_t *depth = calloc(nd ? nd : 1, sizeof(*depth));
-	if (!depth) {
-		free(P);
-		return TC_ENOMEM;
-	}
+	depth = calloc(nd ? nd : 1, sizeof(*depth));
+	if (!depth)
+		goto oom;
 	nd = 0;
 	for (size_t q = 0; q < nr; q++)
 		for (size_t l = lane_first[q]; l < lane_first[q + 1]; l++) {
@@ -665,11 +663,8 @@ static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first
 				if (P[l].c == gens[l].len0)
 					continue;
 				int ok = cpass_run(A, &gens[l], &P[l], (int32_t)A->first[q], 4096);
-				if (ok < 0) {
-					free(depth);
-					free(P);
-					return TC_ENOMEM;
-				}
+				if (ok < 0)
+					goto oom;
 				rank_ok[q] = ok;
 				more |= P[l].c < gens[l].len0;
 			}
@@ -688,7 +683,13 @@ static int compact_side(struct an *A, struct gen *gens, const size_t *lane_first
 		}
 	free(depth);
 	free(P);
+	free(rank_ok);
 	return 0;
+oom:
+	free(depth);
+	free(P);
+	free(rank_ok);
+	return TC_ENOMEM;
 }
 
 /* Events a leading rank runs per round before the others catch up to its time. */
@@ -711,7 +712,7 @@ static int sweep_side(struct an *A, struct rks *rs, size_t nr, const size_t *lan
 		A->w1[k] = A->v ? s->proj_start + s->proj_ns : s->src_start + s->src_ns;
 		memset(A->sa[k].bound, 0, sizeof(A->sa[k].bound));
 	}
-	if (compact_side(A, gens, lane_first, nr, A->rank_ok) < 0)
+	if (compact_side(A, gens, lane_first, nr) < 0)
 		return TC_ENOMEM;
 	for (size_t q = 0; q < nr; q++)
 		rank_begin(A, &rs[q], (uint32_t)q, gens + lane_first[q],
@@ -837,10 +838,9 @@ int rp_analyse_steps(struct tc_replay *r, struct tc_err *err)
 	A.wsrc = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wsrc));
 	A.wproj = calloc(g->n_works ? g->n_works : 1, sizeof(*A.wproj));
 	A.cpts = calloc(g->n_lanes ? g->n_lanes : 1, sizeof(*A.cpts));
-	A.rank_ok = calloc(nr ? nr : 1, sizeof(*A.rank_ok));
 	int rc = 0;
 	if (!lane_first || !gens || !hp || !A.sa || !A.win || !A.open || !A.wcount || !A.wsrc ||
-	    !A.wproj || !A.w0 || !A.w1 || !A.cpts || !A.rank_ok)
+	    !A.wproj || !A.w0 || !A.w1 || !A.cpts)
 		goto oom;
 	A.first = first;
 	for (size_t k = 0; k < r->n_steps; k++)
@@ -937,7 +937,6 @@ out:
 		for (size_t l = 0; l < g->n_lanes; l++)
 			free(A.cpts[l].p);
 	free(A.cpts);
-	free(A.rank_ok);
 	return rc;
 }
 
