@@ -52,6 +52,8 @@ static void help(void)
 	    "  --top N            rows in the top-op tables (default 10)\n"
 	    "  --band N           draws of the p10-p90 uncertainty band (default 40; 0 = none)\n"
 	    "  --no-band          no uncertainty band (the same as --band 0)\n"
+	    "  --jobs N           threads for the band's draws (default: the number of\n"
+	    "                     cores, at most 4; each holds 16 B per op; same figures)\n"
 	    "  --json FILE        write the JSON report (schema tracecast.projection v%d)\n"
 	    "  --timeline FILE    write the projected and source runs as Chrome trace JSON\n"
 	    "  --ops-csv FILE     write every op (rank, lane, class, bound, source and projected\n"
@@ -182,6 +184,15 @@ static int replay_option(struct tc_cli *cli, int argc, char **argv, int *i,
 		if (end == v || *end || n < 0 || n > 10000)
 			return USAGE("--band needs a number of draws (0-10000), not '%s'", v);
 		o->band_draws = (int)n;
+		return 1;
+	}
+	if (strcmp(a, "--jobs") == 0) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		++*i;
+		if (end == v || *end || n < 1 || n > 256)
+			return USAGE("--jobs needs a number of threads (1-256), not '%s'", v);
+		o->jobs = (int)n;
 		return 1;
 	}
 	return 0;

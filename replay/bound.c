@@ -360,7 +360,9 @@ static void gpu_steps(struct an *A)
 	/* in op order (front to back: ranks' ops interleave); the step's last GPU op is the
 	 * first, in lane order, that ends last: lane, then position (start, id) break ties */
 	for (uint32_t i = 0; i < g->n; i++) {
-		if ((g->flags[i] & RP_F_PASSIVE) || !rp_lane_is_gpu(&g->lanes[g->lane[i]]))
+		/* RP_F_GPU: on a GPU lane and not passive (classify_ops), without reading the
+		 * op's lane record, a random access per op that was a quarter of this loop */
+		if (!(g->flags[i] & RP_F_GPU))
 			continue;
 		long k = (long)r->opk[i] - 1;
 		if (k < 0) {

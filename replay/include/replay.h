@@ -183,6 +183,10 @@ struct tc_replay_opts {
 	 * op class's time drawn from the chips' model error; 0 = no band. Fewer draws on large
 	 * streams (at most 20 M op replays in all, at least 10 draws). */
 	int band_draws;
+	/* Threads for the band's draws: 0 = one per online core, at most 4; 1 = one at a time,
+	 * the least memory (each running draw holds a timeline, 16 B per op). The figures are
+	 * the same, byte for byte, for any number. */
+	int jobs;
 	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none.
 	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
 	const struct tc_replay_scale *scale;

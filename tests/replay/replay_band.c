@@ -2,7 +2,8 @@
  * on the bundled sample trace, through the CLI's JSON:
  *   - a cross-chip projection has a band that brackets the projected step (p10 < point <
  *     p90) and its speedup, with a sigma per op class;
- *   - the same inputs give the same band, byte for byte;
+ *   - the same inputs give the same band, byte for byte, and the same report and timeline
+ *     whatever the number of threads the draws run on (--jobs);
  *   - identity (source = target) and --no-band have none;
  *   - the band follows the chips' model error: a target whose spec says its GEMM and
  *     elementwise model is within 5 % gives a narrower band than one that says within 2x. */
@@ -135,4 +136,57 @@ Test(replay_band, follows_the_model_error)
 		  num(json_object_get(bw, "sigma_by_class"), "gemm"));
 	json_decref(dn);
 	json_decref(dw);
+}
+
+/* The file's bytes (NUL-terminated); the caller frees. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	cr_assert(n > 0, "%s is empty", path);
+	rewind(f);
+	char *s = malloc((size_t)n + 1);
+	cr_assert_not_null(s);
+	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = 0;
+	fclose(f);
+	return s;
+}
+
+/* --jobs N runs the draws on N threads, each its share of the draws in draw order: the
+ * report, the band and the timeline (which may be a thread's last draw's arrays, reused) are
+ * the same bytes whatever N. Drawing a draw's factors on its thread, or keeping a timeline
+ * a draw still wrote, would break it. */
+Test(replay_band, same_bytes_for_any_number_of_threads)
+{
+	const char *exe = getenv("TRACECAST"), *src = getenv("TC_SRCDIR");
+	cr_assert(exe && src, "TRACECAST and TC_SRCDIR come from meson");
+	char *text[2], *json[2], *tl[2];
+	const int jobs[2] = {1, 3};
+	for (int k = 0; k < 2; k++) {
+		char cmd[2048], p[3][600];
+		snprintf(p[0], sizeof(p[0]), "%s/out%d.txt", tmpdir, k);
+		snprintf(p[1], sizeof(p[1]), "%s/out%d.json", tmpdir, k);
+		snprintf(p[2], sizeof(p[2]), "%s/tl%d.json", tmpdir, k);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' project '%s/traces/sample/train_a100_rank0.json.gz' "
+			 "'%s/traces/sample/train_a100_rank1.json.gz' --target mi300x --jobs %d "
+			 "--json '%s' --timeline '%s' > '%s'",
+			 exe, src, src, jobs[k], p[1], p[2], p[0]);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		text[k] = slurp(p[0]);
+		json[k] = slurp(p[1]);
+		tl[k] = slurp(p[2]);
+	}
+	cr_assert(strstr(text[0], "band p10-p90"), "the projection has a band");
+	cr_assert_str_eq(text[0], text[1]);
+	cr_assert_str_eq(json[0], json[1]);
+	cr_assert(strcmp(tl[0], tl[1]) == 0, "the timelines differ");
+	for (int k = 0; k < 2; k++) {
+		free(text[k]);
+		free(json[k]);
+		free(tl[k]);
+	}
 }
