@@ -155,8 +155,8 @@ static int to_string(int (*write)(const struct tc_replay *, FILE *, struct tc_er
 /* ---- calls --------------------------------------------------------------------------------- */
 
 static const char *const project_keys[] = {
-    "inputs", "target",	     "source", "set",	   "host_scale", "gpu_scale", "steps",
-    "band",   "infer_waits", "dims",   "training", "ops",	 "dtype",     NULL};
+    "inputs",	   "target", "source",	 "set", "host_scale", "gpu_scale", "steps", "band",
+    "infer_waits", "dims",   "training", "ops", "dtype",      "jobs",	   NULL};
 
 /* "dtype": the precision an ONNX model runs at; 0 when absent */
 static int dtype_of(json_t *req, unsigned *out, struct tc_err *err)
@@ -185,7 +185,7 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 		*ops_csv = NULL;
 	memset(err, 0, sizeof(*err));
 	int rc = parse_request(request, &req, err);
-	double host = 1, gpu = 1, steps = -1, band = TC_REPLAY_BAND_DRAWS;
+	double host = 1, gpu = 1, steps = -1, band = TC_REPLAY_BAND_DRAWS, jobs = 0;
 	if (rc == 0)
 		rc = known_keys(req, project_keys, err);
 	const char **inputs = NULL, **sets = NULL, **dims = NULL;
@@ -202,6 +202,8 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 	    (rc = number(req, "gpu_scale", 1, &gpu, err)) == 0 &&
 	    (rc = number(req, "steps", -1, &steps, err)) == 0)
 		rc = number(req, "band", TC_REPLAY_BAND_DRAWS, &band, err);
+	if (rc == 0)
+		rc = number(req, "jobs", 0, &jobs, err);
 	if (rc == 0 && !p.n_inputs)
 		rc = tc_err_set(err, TC_EINVAL, "request: no \"inputs\"");
 	if (rc == 0 && !(p.target = str(req, "target")))
@@ -210,6 +212,9 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 		rc = dtype_of(req, &p.dtype, err);
 	if (rc == 0 && (band < 0 || band > 10000))
 		rc = tc_err_set(err, TC_EINVAL, "request: \"band\" must be 0-10000 draws");
+	if (rc == 0 && !(jobs >= 0 && jobs <= 256 && jobs == (int)jobs))
+		rc = tc_err_set(err, TC_EINVAL,
+				"request: \"jobs\" must be 0-256 threads (0 = one per core)");
 	if (rc == 0) {
 		p.source = str(req, "source");
 		p.specs = api->specs;
@@ -218,6 +223,7 @@ int tc_api_project(struct tc_api *api, const char *request, char **json, char **
 		p.opts.gpu_scale = gpu;
 		p.opts.max_steps = steps > 0 ? (int64_t)steps : -1;
 		p.opts.band_draws = (int)band;
+		p.opts.jobs = (int)jobs;
 		p.opts.no_infer_waits = json_is_false(json_object_get(req, "infer_waits"));
 		rc = tc_pipeline_run(&p, &run, err);
 	}

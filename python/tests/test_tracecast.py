@@ -27,6 +27,15 @@ def test_project_sample():
     assert len(r.steps) == 6  # 3 steps x 2 ranks
 
 
+def test_band_threads_give_the_same_report():
+    one = tracecast.project(SAMPLE, target="mi300x", jobs=1, ops=False)
+    three = tracecast.project(SAMPLE, target="mi300x", jobs=3, ops=False)
+    assert one.band["draws"] == 40
+    assert one.report == three.report
+    with pytest.raises(tracecast.Error, match="jobs"):
+        tracecast.project(SAMPLE, target="mi300x", jobs=1000)
+
+
 def test_outputs_move_with_the_chip():
     fast = tracecast.project(SAMPLE, target="h100", band=0)
     slow = tracecast.project(SAMPLE, target="t4", band=0)

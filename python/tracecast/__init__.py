@@ -93,7 +93,7 @@ class Result:
 
 def project(traces, target, source=None, sets=None, *, host_scale=1.0, gpu_scale=1.0,
             steps=None, band=40, infer_waits=True, dims=None, training=False, dtype=None,
-            ops=True, specs=None):
+            ops=True, specs=None, jobs=None):
     """Project traces (one job: a file per rank, a .tcs, an ONNX model) onto `target`
     (a chip id or a spec file). sets: {"key": value} or ["key=value"] overrides on the
     target. Returns a Result."""
@@ -107,6 +107,8 @@ def project(traces, target, source=None, sets=None, *, host_scale=1.0, gpu_scale
         req["source"] = source
     if dtype:
         req["dtype"] = dtype
+    if jobs:
+        req["jobs"] = int(jobs)  # threads for the band's draws; same figures for any number
     if steps:
         req["steps"] = int(steps)
     report, ops_csv = Context(specs).project(req)
