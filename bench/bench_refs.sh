@@ -127,7 +127,10 @@ e2e() { # label bin args...
 		l, $1, n / 1e6 / ($1 > 0 ? $1 : 1e-9), $2, $3 / 1024, $3 * 1024 / n }'
 }
 echo "== project end to end (gen_replay, $GEN_OPS ops, 8 ranks, --target mi300x)"
-e2e "this build" "$TC" --target mi300x
+# --jobs 1: one core, as the base (which has no --jobs); --jobs 2: the draws on a second
+# thread while the run goes on (the default on 2+ cores; a timeline more, 16 B/op)
+e2e "this build, --jobs 1" "$TC" --target mi300x --jobs 1
+e2e "this build, --jobs 2" "$TC" --target mi300x --jobs 2
 e2e "this build, --no-band" "$TC" --target mi300x --no-band
 if [ -n "$basebin" ]; then
 	e2e "base" "$basebin/cli/tracecast" --target mi300x

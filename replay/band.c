@@ -21,6 +21,7 @@
  * target's draws (and the step band) are the same as with the target alone. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,24 +89,30 @@ static int band_stepix(const struct tc_replay *r, struct rp_stepix *ix, int *hav
 	return 0;
 }
 
-/* The draws, shared by the threads that run them. Every draw's inputs (its class factors and,
- * chip to chip on a model, its speedup) are drawn up front in draw order, and each draw
- * writes only its own slots of step and sp: which thread runs a draw, and when, cannot
- * change a figure. */
-struct draws {
+/* The band of a run while it is drawn, shared by the threads that run the draws. Every
+ * draw's inputs (its class factors and, chip to chip on a model, its speedup) are drawn up
+ * front in draw order, a thread takes the next draw not taken, and each draw writes only its
+ * own slots of step and sp: which thread runs a draw, and when, cannot change a figure. */
+struct rp_band_run {
 	const struct tc_replay_graph *g;
 	struct tc_replay_opts d; /* every draw's options but class_scale */
-	const struct rp_stepix *ix;
-	const double *scale; /* n x TC_CLASS__COUNT */
-	int src_an, n, jobs;
+	struct rp_stepix ix;	 /* the draws' step index */
+	int have_ix, ix_owned;	 /* ix_owned: built for the draws; else a view of the run's */
+	struct tc_replay_step *ix_steps; /* the run's steps copied when the run goes on alongside */
+	double *scale;			 /* n x TC_CLASS__COUNT */
 	double *step, *sp; /* n each: the draws' job step and speedup (set ahead when src_an) */
+	double sigma[TC_CLASS__COUNT];
+	int an, src_an, n;
+	atomic_int next; /* the next draw to take */
+	struct worker *W;
+	int nw, async; /* async: the run's own simulation goes on while they draw */
 };
 
-/* One thread's share: draws w, w + jobs, ...; its last draw's timeline, reused by its next
- * (fresh pages once per thread, not per draw); the first of its draws that failed. */
+/* One thread: the draws it takes; its last draw's timeline, reused by its next (fresh pages
+ * once per thread, not per draw); the first of its draws that failed, with its error. */
 struct worker {
-	const struct draws *D;
-	int w, failed;
+	struct rp_band_run *B;
+	int failed, up;
 	int64_t *start, *end;
 	struct tc_err err;
 	pthread_t th;
@@ -114,22 +121,25 @@ struct worker {
 static void *run_draws(void *arg)
 {
 	struct worker *W = arg;
-	const struct draws *D = W->D;
-	struct tc_replay_opts d = D->d;
-	for (int k = W->w; k < D->n; k += D->jobs) {
-		d.class_scale = D->scale + (size_t)k * TC_CLASS__COUNT;
+	struct rp_band_run *B = W->B;
+	struct tc_replay_opts d = B->d;
+	for (;;) {
+		int k = atomic_fetch_add(&B->next, 1);
+		if (k >= B->n)
+			break;
+		d.class_scale = B->scale + (size_t)k * TC_CLASS__COUNT;
 		struct tc_replay *x = NULL;
 		/* the draw reads only the step times: no bound split, tables or energy */
 		struct rp_prep prep = {.start = W->start, .end = W->end, .steps_only = 1};
-		prep.stepix = D->ix;
+		prep.stepix = B->have_ix ? &B->ix : NULL;
 		W->start = W->end = NULL;
-		int rc = rp_run(&x, D->g, &d, &prep, &W->err);
+		int rc = rp_run(&x, B->g, &d, &prep, &W->err);
 		if (rc == 0) {
 			struct tc_replay_summary sm;
 			tc_replay_summarize(x, &sm);
-			D->step[k] = sm.step_ns;
-			if (!D->src_an)
-				D->sp[k] = sm.speedup;
+			B->step[k] = sm.step_ns;
+			if (!B->src_an)
+				B->sp[k] = sm.speedup;
 		}
 		if (x) {
 			W->start = x->start;
@@ -145,69 +155,43 @@ static void *run_draws(void *arg)
 	return NULL;
 }
 
-/* Threads for the draws: opts->jobs, else one per online core up to BAND_AUTO_JOBS (each
- * running draw holds a timeline, 16 B per op); never more than the draws. */
-static int band_jobs(const struct tc_replay_opts *o, int draws)
+/* Threads the projection may use (opts->jobs, else one per online core up to
+ * BAND_AUTO_JOBS): the run's own and the draws'. */
+static int band_jobs(const struct tc_replay_opts *o)
 {
 	long j = o->jobs;
 	if (j <= 0) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
 		j = nc < 1 ? 1 : nc > BAND_AUTO_JOBS ? BAND_AUTO_JOBS : nc;
 	}
-	return j < draws ? (int)j : draws;
+	return (int)j;
 }
 
-/* Run the draws on D->jobs threads (the caller's among them); a thread that cannot start
- * leaves its share to the caller. The error is the lowest failing draw's, as one thread
- * would have stopped at it. Leaves one thread's last timeline in *start / *end. */
-static int run_all(struct draws *D, int64_t **start, int64_t **end, struct tc_err *err)
+static void band_free(struct rp_band_run *B)
 {
-	struct worker *W = calloc((size_t)D->jobs, sizeof(*W));
-	if (!W)
-		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
-	char *up = calloc((size_t)D->jobs, 1);
-	if (!up) {
-		free(W);
-		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
+	if (!B)
+		return;
+	for (int w = 0; w < B->nw; w++) {
+		free(B->W[w].start);
+		free(B->W[w].end);
 	}
-	for (int w = 0; w < D->jobs; w++) {
-		W[w] = (struct worker){.D = D, .w = w, .failed = -1};
-		W[w].err = (struct tc_err)TC_ERR_INIT;
-	}
-	for (int w = 1; w < D->jobs; w++)
-		up[w] = pthread_create(&W[w].th, NULL, run_draws, &W[w]) == 0;
-	run_draws(&W[0]);
-	for (int w = 1; w < D->jobs; w++) {
-		if (up[w])
-			pthread_join(W[w].th, NULL);
-		else
-			run_draws(&W[w]);
-	}
-	int rc = 0, first = -1;
-	for (int w = 0; w < D->jobs; w++)
-		if (W[w].failed >= 0 && (first < 0 || W[w].failed < W[first].failed))
-			first = w;
-	if (first >= 0) {
-		*err = W[first].err;
-		rc = W[first].err.code ? W[first].err.code : TC_EINTERNAL;
-	}
-	*start = W[0].start;
-	*end = W[0].end;
-	for (int w = 1; w < D->jobs; w++) {
-		free(W[w].start);
-		free(W[w].end);
-	}
-	free(up);
-	free(W);
-	return rc;
+	free(B->W);
+	if (B->ix_owned)
+		rp_stepix_free(&B->ix);
+	free(B->ix_steps);
+	free(B->scale);
+	free(B->step);
+	free(B->sp);
+	free(B);
 }
 
-int rp_band(struct tc_replay *r, struct tc_err *err)
+/* What the band needs before a draw runs: whether there is one (*out NULL when not), the
+ * number of draws, every draw's factors, the step index the draws share. */
+static int band_prepare(struct tc_replay *r, struct rp_band_run **out, struct tc_err *err)
 {
-	struct tc_replay_band *b = &r->band;
 	const struct tc_replay_opts *o = &r->opts;
 	const struct tc_replay_graph *g = r->g;
-	memset(b, 0, sizeof(*b));
+	*out = NULL;
 	if (o->band_draws <= 0 || !o->target || o->summary_only)
 		return 0;
 	uint64_t analytic = 0, measured = 0;
@@ -239,18 +223,23 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	double cap = BAND_OPS_BUDGET / (double)(g->n ? g->n : 1);
 	if (draws > cap)
 		draws = cap < BAND_MIN_DRAWS ? BAND_MIN_DRAWS : (int)cap;
-	double *step = malloc((size_t)draws * sizeof(double));
-	double *sp = malloc((size_t)draws * sizeof(double));
-	double *scale = malloc((size_t)draws * TC_CLASS__COUNT * sizeof(double));
-	if (!step || !sp || !scale) {
-		free(step);
-		free(sp);
-		free(scale);
+	struct rp_band_run *B = calloc(1, sizeof(*B));
+	if (!B)
+		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
+	B->step = malloc((size_t)draws * sizeof(double));
+	B->sp = malloc((size_t)draws * sizeof(double));
+	B->scale = malloc((size_t)draws * TC_CLASS__COUNT * sizeof(double));
+	if (!B->step || !B->sp || !B->scale) {
+		band_free(B);
 		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
 	}
+	B->g = g;
+	B->n = draws;
+	B->an = an;
+	memcpy(B->sigma, sigma, sizeof(sigma));
 	double ssig[TC_CLASS__COUNT] = {0};
-	int src_an = g->src_model && o->source && r->proj_total_ns > 0;
-	for (unsigned c = 0; src_an && c < TC_CLASS__COUNT; c++) {
+	B->src_an = g->src_model && o->source && r->proj_total_ns > 0;
+	for (unsigned c = 0; B->src_an && c < TC_CLASS__COUNT; c++) {
 		double st = tc_chip_class_sigma(o->target, c, 0, NULL);
 		double ss = tc_chip_class_sigma(o->source, c, 0, NULL);
 		ssig[c] = sqrt(st * st + ss * ss);
@@ -258,64 +247,136 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	uint64_t seed = 0x74726163656361ULL ^ g->n, sseed = ~seed;
 	for (int k = 0; k < draws; k++) {
 		/* every class draws, used or not, so one class's sigma never shifts another's */
-		double *sc = scale + (size_t)k * TC_CLASS__COUNT;
+		double *sc = B->scale + (size_t)k * TC_CLASS__COUNT;
 		for (unsigned c = 0; c < TC_CLASS__COUNT; c++) {
 			double z = normal(&seed);
 			sc[c] = exp(sigma[c] * z);
 		}
-		if (src_an) { /* chip to chip: the ratio's own error replaces the target's alone */
+		if (B->src_an) { /* chip to chip: the ratio's own error replaces the target's */
 			double p = (double)r->proj_total_ns, moved = 0;
 			for (unsigned c = 0; c < TC_CLASS__COUNT; c++)
 				moved += r->class_proj_ns[c] * (exp(ssig[c] * normal(&sseed)) - 1);
 			double fsrc = p / (p + moved > 0 ? p + moved : p);
-			sp[k] = (double)r->src_total_ns / p * fsrc;
+			B->sp[k] = (double)r->src_total_ns / p * fsrc;
 		}
 	}
-	struct draws D = {.g = g, .d = *o, .scale = scale, .src_an = src_an, .n = draws};
-	D.d.band_draws = 0;
-	D.d.summary_only = 1;
-	D.d.log = NULL;
-	D.step = step;
-	D.sp = sp;
-	D.jobs = band_jobs(o, draws);
+	B->d = *o;
+	B->d.band_draws = 0;
+	B->d.summary_only = 1;
+	B->d.log = NULL;
 	/* every draw has the same steps and each op's step (both from the source timeline):
 	 * built once; a srcmodel run has its own source timeline, so it builds its own */
-	struct rp_stepix ix;
-	int have_ix, ix_owned, rc = band_stepix(r, &ix, &have_ix, &ix_owned, err);
-	int64_t *spare_start = NULL, *spare_end = NULL; /* a thread's last timeline */
-	if (rc == 0) {
-		D.ix = have_ix ? &ix : NULL;
-		rc = run_all(&D, &spare_start, &spare_end, err);
+	int rc = band_stepix(r, &B->ix, &B->have_ix, &B->ix_owned, err);
+	if (rc < 0) {
+		band_free(B);
+		return rc;
 	}
-	if (!r->start && !r->end && spare_start) { /* before the run's simulation: its arrays */
-		r->start = spare_start;
-		r->end = spare_end;
-	} else {
-		free(spare_start);
-		free(spare_end);
+	*out = B;
+	return 0;
+}
+
+/* The draws' nw workers; those from spawn on get a thread now. The others (the caller's
+ * share, a thread that could not start) run in rp_band_join, on the caller's. */
+static int band_start(struct rp_band_run *B, int nw, int spawn, struct tc_err *err)
+{
+	B->W = calloc((size_t)nw, sizeof(*B->W));
+	if (!B->W)
+		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
+	B->nw = nw;
+	for (int w = 0; w < nw; w++) {
+		B->W[w] = (struct worker){.B = B, .failed = -1};
+		B->W[w].err = (struct tc_err)TC_ERR_INIT;
+		if (w >= spawn)
+			B->W[w].up = pthread_create(&B->W[w].th, NULL, run_draws, &B->W[w]) == 0;
 	}
-	if (ix_owned)
-		rp_stepix_free(&ix);
+	return 0;
+}
+
+/* Wait for the draws (running those of threads that could not start) and put the band
+ * into r->band; the error is the lowest failing draw's, as one thread would have stopped
+ * at it. Leaves a thread's last timeline to r when r has none (the run still to simulate).
+ * Frees r->band_run; nothing when there is none. */
+int rp_band_join(struct tc_replay *r, struct tc_err *err)
+{
+	struct rp_band_run *B = r ? r->band_run : NULL;
+	if (!B)
+		return 0;
+	r->band_run = NULL;
+	for (int w = 0; w < B->nw; w++) {
+		if (B->W[w].up)
+			pthread_join(B->W[w].th, NULL);
+		else
+			run_draws(&B->W[w]);
+	}
+	int rc = 0, first = -1;
+	for (int w = 0; w < B->nw; w++)
+		if (B->W[w].failed >= 0 && (first < 0 || B->W[w].failed < B->W[first].failed))
+			first = w;
+	if (first >= 0) {
+		rc = B->W[first].err.code ? B->W[first].err.code : TC_EINTERNAL;
+		if (err)
+			*err = B->W[first].err;
+	}
+	if (!r->start && !r->end && B->nw) { /* before the run's simulation: its arrays */
+		r->start = B->W[0].start;
+		r->end = B->W[0].end;
+		B->W[0].start = B->W[0].end = NULL;
+	}
 	if (rc == 0) {
+		struct tc_replay_band *b = &r->band;
+		int n = B->n;
 		/* no measured source step (ONNX without --source): no speedup to bound */
 		int finite = 1;
-		for (int k = 0; k < draws; k++)
-			finite &= isfinite(sp[k]) && sp[k] > 0;
-		qsort(step, (size_t)draws, sizeof(double), cmpd);
-		qsort(sp, (size_t)draws, sizeof(double), cmpd);
-		b->draws = draws;
-		b->analytic = an ? 1 + src_an : 0;
-		b->step_p10 = pct(step, draws, 0.1);
-		b->step_p50 = pct(step, draws, 0.5);
-		b->step_p90 = pct(step, draws, 0.9);
-		b->speedup_p10 = finite ? pct(sp, draws, 0.1) : NAN;
-		b->speedup_p90 = finite ? pct(sp, draws, 0.9) : NAN;
-		memcpy(b->sigma, sigma, sizeof(sigma));
+		for (int k = 0; k < n; k++)
+			finite &= isfinite(B->sp[k]) && B->sp[k] > 0;
+		qsort(B->step, (size_t)n, sizeof(double), cmpd);
+		qsort(B->sp, (size_t)n, sizeof(double), cmpd);
+		b->draws = n;
+		b->analytic = B->an ? 1 + B->src_an : 0;
+		b->step_p10 = pct(B->step, n, 0.1);
+		b->step_p50 = pct(B->step, n, 0.5);
+		b->step_p90 = pct(B->step, n, 0.9);
+		b->speedup_p10 = finite ? pct(B->sp, n, 0.1) : NAN;
+		b->speedup_p90 = finite ? pct(B->sp, n, 0.9) : NAN;
+		memcpy(b->sigma, B->sigma, sizeof(B->sigma));
 	}
-	free(step);
-	free(sp);
-	free(scale);
+	band_free(B);
 	return rc;
+}
+
+int rp_band(struct tc_replay *r, struct tc_err *err)
+{
+	memset(&r->band, 0, sizeof(r->band));
+	struct rp_band_run *B;
+	TC_TRY(band_prepare(r, &B, err));
+	if (!B)
+		return 0;
+	r->band_run = B;
+	int jobs = band_jobs(&r->opts);
+	/* Early, with a thread to spare: the run's own simulation and analyses go on, on the
+	 * caller's thread, while jobs - 1 threads draw (joined when the run is done); the draws
+	 * then read a copy of the run's steps, which the run is about to change. Else the
+	 * draws run now, on jobs threads, the caller's among them. */
+	B->async = rp_band_early(r) && jobs > 1;
+	if (B->async && B->have_ix && !B->ix_owned) {
+		size_t cap = B->ix.cap_steps ? B->ix.cap_steps : 1;
+		B->ix_steps = malloc(cap * sizeof(*B->ix_steps));
+		if (!B->ix_steps) {
+			rp_band_join(r, NULL);
+			return tc_err_set(err, TC_ENOMEM, "band: out of memory");
+		}
+		memcpy(B->ix_steps, B->ix.steps, B->ix.n_steps * sizeof(*B->ix_steps));
+		B->ix.steps = B->ix_steps;
+	}
+	int nw = B->async ? jobs - 1 : jobs;
+	if (nw > B->n)
+		nw = B->n;
+	int rc = band_start(B, nw, B->async ? 0 : 1, err);
+	if (rc < 0) {
+		rp_band_join(r, NULL);
+		return rc;
+	}
+	return B->async ? 0 : rp_band_join(r, err);
 }
 
 const struct tc_replay_band *tc_replay_band(const struct tc_replay *r)

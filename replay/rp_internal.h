@@ -222,10 +222,11 @@ struct tc_replay {
 	/* aggregates over the reported steps */
 	double class_src_ns[TC_CLASS__COUNT], class_proj_ns[TC_CLASS__COUNT];
 	uint64_t class_count[TC_CLASS__COUNT];
-	int64_t src_total_ns, proj_total_ns;	     /* sum over reported steps (max over ranks) */
-	int64_t ceil_total_ns;			     /* the same for the host-only run */
-	struct tc_replay_band band;		     /* band.c; draws = 0: none */
-	struct tc_replay_memory memory;		     /* memfit.c; have = 0: nothing recorded */
+	int64_t src_total_ns, proj_total_ns; /* sum over reported steps (max over ranks) */
+	int64_t ceil_total_ns;		     /* the same for the host-only run */
+	struct tc_replay_band band;	     /* band.c; draws = 0: none */
+	struct rp_band_run *band_run;	     /* band.c: draws running alongside the run, or NULL */
+	struct tc_replay_memory memory;	     /* memfit.c; have = 0: nothing recorded */
 	int64_t src_gpu_total_ns, proj_gpu_total_ns; /* and for the GPU-side steps */
 	/* each op's step + 1 (0 = none), and rank q's steps at step_first[q] .. [q + 1]
 	 * (analysis.c step_index) */
@@ -442,12 +443,18 @@ int rp_simulate(struct tc_replay *r, struct tc_err *err);
 void rp_memfit(struct tc_replay *r);
 /* band.c: the uncertainty band of a run (r->band; nothing when not asked for), called once
  * per run. Where rp_band_early is true (every source but a model, whose speedup band reads
- * the run's class times) it runs before the run's own simulation, borrows the run's step
- * index and leaves r->start / r->end to its last draw's arrays, so two timelines never
- * coexist (peak memory) and no fresh pages are touched twice; otherwise after the
- * analyses. */
+ * the run's class times) it starts before the run's own simulation and reads the run's step
+ * index. With one thread (opts.jobs) it runs then and leaves r->start / r->end to its last
+ * draw's arrays, so two timelines never coexist (peak memory) and no fresh pages are
+ * touched twice; with more it draws alongside the run (rp_band_join). Otherwise it runs
+ * after the analyses. */
 int rp_band_early(const struct tc_replay *r);
 int rp_band(struct tc_replay *r, struct tc_err *err);
+/* The early band may go on alongside the run's own simulation and analyses, on threads of
+ * its own (opts.jobs > 1): rp_band_join waits for them and fills r->band (the lowest
+ * failing draw's error in err, which may be NULL). Nothing when none runs; rp_run and
+ * tc_replay_free call it. */
+int rp_band_join(struct tc_replay *r, struct tc_err *err);
 /* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */
 struct rp_edges {
 	struct rp_pair *e;

@@ -48,8 +48,8 @@ void tc_api_free(void *p);
  *   "host_scale", "gpu_scale": n  what-ifs (default 1)
  *   "steps": n                    report the first n steps per rank (default all)
  *   "band": n                     draws of the uncertainty band (default 40, 0 = none)
- *   "jobs": n                     threads for the band's draws (default 0: one per core,
- *                                 at most 4); the same figures for any n
+ *   "jobs": n                     threads (default 0: one per core, at most 4): n - 1
+ *                                 draw the band while the run goes on; same figures
  *   "infer_waits": bool           default true
  *   "dims": ["name=value"], "training": bool, "dtype": "bf16|fp16|fp8|fp32"   ONNX inputs
  *   "ops": bool                   also return the per-op table (CSV) in *ops_csv

@@ -183,9 +183,10 @@ struct tc_replay_opts {
 	 * op class's time drawn from the chips' model error; 0 = no band. Fewer draws on large
 	 * streams (at most 20 M op replays in all, at least 10 draws). */
 	int band_draws;
-	/* Threads for the band's draws: 0 = one per online core, at most 4; 1 = one at a time,
-	 * the least memory (each running draw holds a timeline, 16 B per op). The figures are
-	 * the same, byte for byte, for any number. */
+	/* Threads a run may use: 0 = one per online core, at most 4. 1: the band's draws one
+	 * at a time before the run, the least memory; N > 1: N - 1 threads draw while the run
+	 * goes on (each drawing thread holds a timeline, 16 B per op). The figures are the
+	 * same, byte for byte, for any number. */
 	int jobs;
 	/* Scale-out what-if (other world size, layout, stragglers, jitter); NULL = none.
 	 * Borrowed, with its stragglers: both must outlive the run (the reports read them). */
