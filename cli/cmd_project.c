@@ -88,6 +88,17 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
+/* A whole decimal number in [lo, hi]. */
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* Projected duration of an op for the Chakra writer; -1 (keep the measured one) for ops
  * that were not simulated. */
 static int64_t proj_dur(const void *ctx, uint64_t id)
@@ -179,22 +190,16 @@ static int replay_option(struct tc_cli *cli, int argc, char **argv, int *i,
 		return o->top_n < 1 ? USAGE("--top needs a positive number") : 1;
 	}
 	if (strcmp(a, "--band") == 0) {
-		char *end;
-		long n = strtol(v, &end, 10);
 		++*i;
-		if (end == v || *end || n < 0 || n > 10000)
-			return USAGE("--band needs a number of draws (0-10000), not '%s'", v);
-		o->band_draws = (int)n;
-		return 1;
+		return parse_int(v, 0, 10000, &o->band_draws) < 0
+			   ? USAGE("--band needs a number of draws (0-10000), not '%s'", v)
+			   : 1;
 	}
 	if (strcmp(a, "--jobs") == 0) {
-		char *end;
-		long n = strtol(v, &end, 10);
 		++*i;
-		if (end == v || *end || n < 1 || n > 256)
-			return USAGE("--jobs needs a number of threads (1-256), not '%s'", v);
-		o->jobs = (int)n;
-		return 1;
+		return parse_int(v, 1, 256, &o->jobs) < 0
+			   ? USAGE("--jobs needs a number of threads (1-256), not '%s'", v)
+			   : 1;
 	}
 	return 0;
 }
