@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "pipeline.h"
 #include "replay.h"
@@ -756,10 +755,8 @@ static int run(struct sweep *s, uint64_t n_configs, tc_sweep_progress_fn progres
 		(unsigned long long)total, s->stored.len,
 		db ? tc_store_backend(db) : "no database");
 	uint64_t jobs = s->req->jobs;
-	if (!jobs) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		jobs = nc > 0 ? (uint64_t)TC_MIN(nc, MAX_JOBS) : 1;
-	}
+	if (!jobs)
+		jobs = (uint64_t)tc_cores(MAX_JOBS);
 	/* with one worker nothing is ever being simulated elsewhere; with a limit the points
 	 * are counted as they are taken, as before */
 	s->defer = s->memo && jobs > 1 && !s->req->limit;

@@ -779,7 +779,7 @@ static int parse_args(struct tc_cli *cli, int argc, char **argv, struct check_ar
 	memset(a, 0, sizeof(*a));
 	a->traces = tc_xcalloc((size_t)argc + 1, sizeof(char *));
 	a->sets = tc_xcalloc((size_t)argc + 1, sizeof(char *));
-	a->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	a->jobs = tc_cores(INT_MAX);
 	int urc = 0;
 	for (int i = 1; i < argc && !urc; i++) {
 		if (strcmp(argv[i], "--init") == 0 && i + 1 < argc)

@@ -5,6 +5,7 @@
  * scanner; memory is the buffer plus the compact ops, never the document. */
 #include <ctype.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1283,9 +1284,7 @@ static size_t parse_threads(const struct tc_ingest_opts *opts, size_t n)
 	if (t <= 0 && opts && opts->threads)
 		t = (long)opts->threads;
 	if (t <= 0)
-		t = sysconf(_SC_NPROCESSORS_ONLN);
-	if (t < 1)
-		t = 1;
+		t = tc_cores(INT_MAX);
 	return (size_t)t < n ? (size_t)t : n;
 }
 

@@ -602,10 +602,9 @@ int rp_run(struct tc_replay **out, const struct tc_replay_graph *g,
 		rc = run_engine(r, prep, err);
 	if (rc == 0)
 		rc = run_analyses(r, err);
-	/* draws that ran alongside (band.c): done before the run is answered or freed */
-	int brc = rp_band_join(r, rc == 0 ? err : NULL);
+	/* draws that ran alongside (band.c): done before the run is answered */
 	if (rc == 0)
-		rc = brc;
+		rc = rp_band_join(r, err);
 	if (rc < 0) {
 		tc_replay_free(r);
 		return rc;
@@ -619,7 +618,7 @@ void tc_replay_free(struct tc_replay *r)
 {
 	if (!r)
 		return;
-	rp_band_join(r, NULL); /* its threads read the run's step index */
+	rp_band_cancel(r); /* its threads read the run's step index */
 	free(r->start);
 	free(r->end);
 	free(r->wc);

@@ -24,7 +24,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rp_internal.h"
 #include "sweep_support.h"
@@ -105,7 +104,7 @@ struct rp_band_run {
 	int an, src_an, n;
 	atomic_int next; /* the next draw to take */
 	struct worker *W;
-	int nw, async; /* async: the run's own simulation goes on while they draw */
+	int nw;
 };
 
 /* One thread: the draws it takes; its last draw's timeline, reused by its next (fresh pages
@@ -153,18 +152,6 @@ static void *run_draws(void *arg)
 		}
 	}
 	return NULL;
-}
-
-/* Threads the projection may use (opts->jobs, else one per online core up to
- * BAND_AUTO_JOBS): the run's own and the draws'. */
-static int band_jobs(const struct tc_replay_opts *o)
-{
-	long j = o->jobs;
-	if (j <= 0) {
-		long nc = sysconf(_SC_NPROCESSORS_ONLN);
-		j = nc < 1 ? 1 : nc > BAND_AUTO_JOBS ? BAND_AUTO_JOBS : nc;
-	}
-	return (int)j;
 }
 
 static void band_free(struct rp_band_run *B)
@@ -284,8 +271,7 @@ static int band_start(struct rp_band_run *B, int nw, int spawn, struct tc_err *e
 		return tc_err_set(err, TC_ENOMEM, "band: out of memory");
 	B->nw = nw;
 	for (int w = 0; w < nw; w++) {
-		B->W[w] = (struct worker){.B = B, .failed = -1};
-		B->W[w].err = (struct tc_err)TC_ERR_INIT;
+		B->W[w] = (struct worker){.B = B, .failed = -1}; /* err zeroed: TC_ERR_INIT */
 		if (w >= spawn)
 			B->W[w].up = pthread_create(&B->W[w].th, NULL, run_draws, &B->W[w]) == 0;
 	}
@@ -344,6 +330,14 @@ int rp_band_join(struct tc_replay *r, struct tc_err *err)
 	return rc;
 }
 
+void rp_band_cancel(struct tc_replay *r)
+{
+	if (r && r->band_run) {
+		atomic_store(&r->band_run->next, r->band_run->n); /* no draw is taken any more */
+		rp_band_join(r, NULL);
+	}
+}
+
 int rp_band(struct tc_replay *r, struct tc_err *err)
 {
 	memset(&r->band, 0, sizeof(r->band));
@@ -352,31 +346,33 @@ int rp_band(struct tc_replay *r, struct tc_err *err)
 	if (!B)
 		return 0;
 	r->band_run = B;
-	int jobs = band_jobs(&r->opts);
+	/* threads: the run's own and the draws' (opts.jobs, else a core each up to
+	 * BAND_AUTO_JOBS) */
+	int jobs = r->opts.jobs > 0 ? r->opts.jobs : tc_cores(BAND_AUTO_JOBS);
 	/* Early, with a thread to spare: the run's own simulation and analyses go on, on the
 	 * caller's thread, while jobs - 1 threads draw (joined when the run is done); the draws
 	 * then read a copy of the run's steps, which the run is about to change. Else the
 	 * draws run now, on jobs threads, the caller's among them. */
-	B->async = rp_band_early(r) && jobs > 1;
-	if (B->async && B->have_ix && !B->ix_owned) {
+	int async = rp_band_early(r) && jobs > 1;
+	if (async && B->have_ix && !B->ix_owned) {
 		size_t cap = B->ix.cap_steps ? B->ix.cap_steps : 1;
 		B->ix_steps = malloc(cap * sizeof(*B->ix_steps));
 		if (!B->ix_steps) {
-			rp_band_join(r, NULL);
+			rp_band_cancel(r);
 			return tc_err_set(err, TC_ENOMEM, "band: out of memory");
 		}
 		memcpy(B->ix_steps, B->ix.steps, B->ix.n_steps * sizeof(*B->ix_steps));
 		B->ix.steps = B->ix_steps;
 	}
-	int nw = B->async ? jobs - 1 : jobs;
+	int nw = async ? jobs - 1 : jobs;
 	if (nw > B->n)
 		nw = B->n;
-	int rc = band_start(B, nw, B->async ? 0 : 1, err);
+	int rc = band_start(B, nw, async ? 0 : 1, err);
 	if (rc < 0) {
-		rp_band_join(r, NULL);
+		rp_band_cancel(r);
 		return rc;
 	}
-	return B->async ? 0 : rp_band_join(r, err);
+	return async ? 0 : rp_band_join(r, err);
 }
 
 const struct tc_replay_band *tc_replay_band(const struct tc_replay *r)

@@ -455,6 +455,8 @@ int rp_band(struct tc_replay *r, struct tc_err *err);
  * failing draw's error in err, which may be NULL). Nothing when none runs; rp_run and
  * tc_replay_free call it. */
 int rp_band_join(struct tc_replay *r, struct tc_err *err);
+/* The run failed or is freed: no more draws are taken, the running ones are waited for. */
+void rp_band_cancel(struct tc_replay *r);
 /* graph.c: edges while finishing (a = target op, b = source encoded as in in_src) */
 struct rp_edges {
 	struct rp_pair *e;

@@ -36,6 +36,12 @@ double tc_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int tc_cores(int cap)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > cap ? cap : (int)n;
+}
+
 void tc_progress_start(struct tc_progress *p, const struct tc_log *log, const char *label,
 		       uint64_t total)
 {

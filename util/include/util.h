@@ -267,6 +267,8 @@ void tc_progress_end(struct tc_progress *p);
 
 /* Monotonic seconds, for progress and benchmarks only (never in outputs). */
 double tc_now(void);
+/* Online cores, at least 1 and at most cap: the default number of worker threads. */
+int tc_cores(int cap);
 
 /* ---- formatting (locale-independent) ------------------------------------------------- */
 
